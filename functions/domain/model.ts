@@ -1,0 +1,165 @@
+// The labeling domain: what a project, an image, a sample and an annotation are.
+// No storage or transport concerns here: adapters translate these to DynamoDB items, S3 keys and JSON.
+
+export type TaskType = 'single-label' | 'multi-label' | 'box-review';
+export const TASK_TYPES: readonly TaskType[] = ['single-label', 'multi-label', 'box-review'];
+
+export const DEFAULT_CONFIDENCE_LEVELS: readonly number[] = [0, 0.25, 0.5, 0.75, 1];
+
+export interface Project {
+  /** URL-safe id, also the folder under `uploads/` in the bucket. */
+  id: string;
+  name: string;
+  classes: string[];
+  taskType: TaskType;
+  /** Confidence a labeler may give each class, ascending, within [0, 1]. */
+  confidenceLevels: number[];
+  /** Whether labelers may flag a sample as ambiguous. */
+  allowAmbiguous: boolean;
+  /** Active-learning strategy name (see the active-learning module); 'upload-order' until a model exists. */
+  strategy: string;
+  /** How many distinct labelers must label each sample (1 = no overlap). */
+  overlap: number;
+  createdAt: string;
+  createdBy: string;
+  /** Incremented on every edit; edits are conditional on it. */
+  version: number;
+}
+
+export type ImageStatus = 'pending' | 'ready' | 'failed';
+
+export interface ImageRecord {
+  projectId: string;
+  /** Stable id derived from the object key, so re-imports map to the same image. */
+  imageId: string;
+  /** Object key of the original in the bucket, e.g. `uploads/flowers/daisy/1.jpg`. */
+  key: string;
+  /** Entity tag of the object version this record describes (idempotency of ingest). */
+  etag: string;
+  bytes: number;
+  width?: number;
+  height?: number;
+  contentType?: string;
+  status: ImageStatus;
+  /** Why ingest failed, in words a user can act on. */
+  reason?: string;
+  /** Upload order: ISO time of the upload event plus the key, sortable. */
+  order: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A box in original-image pixels, [x1, y1, x2, y2] (top-left inclusive, bottom-right exclusive). */
+export type Box = [number, number, number, number];
+
+export interface BoxLabel {
+  box: Box;
+  /** Index into project.classes. */
+  classIndex: number;
+  /** Where the box came from. */
+  source: 'model' | 'labeler';
+  score?: number;
+}
+
+export interface Suggestion {
+  /** Class index into project.classes, or -1 when the suggestion is not one of the project's classes. */
+  classIndex: number;
+  /** Human name of what the model saw (a project class or, before training, e.g. an ImageNet tag). */
+  name: string;
+  probability: number;
+}
+
+/** The unit that is labeled and ranked: a whole image, or a box inside one. */
+export interface Sample {
+  projectId: string;
+  sampleId: string;
+  imageId: string;
+  kind: 'image' | 'box';
+  /** For box samples: the box inside the image. */
+  box?: Box;
+  /** Increments on every label write; a write names the version it applies to. */
+  version: number;
+  /** The current label (head of the annotation history), absent when unlabeled. */
+  label?: LabelHead;
+  /** Distinct labelers whose label is in effect (more than one only with overlap). */
+  labeledBy: string[];
+  /** Permanent upload-order key (image order plus position of the box). */
+  order: string;
+  /** Sort key while the sample still needs labels (= order); absent once it has `overlap` labels. */
+  queueKey?: string;
+  lease?: Lease;
+  suggestions?: Suggestion[];
+  /** Model box proposals (box-review projects). */
+  proposals?: BoxLabel[];
+  createdAt: string;
+}
+
+export interface Lease {
+  labelerId: string;
+  until: number; // epoch ms
+  /** Class probabilities the model showed with the sample (live error, active-learning issue). */
+  probs?: number[];
+}
+
+export interface LabelHead {
+  confidences: number[];
+  ambiguous: boolean;
+  boxes?: BoxLabel[];
+  labelerId: string;
+  at: string;
+}
+
+export interface SampleLabelState {
+  label?: LabelHead;
+  labeledBy: string[];
+}
+
+export type AnnotationKind = 'label' | 'undo';
+
+/** Append-only: one record per sample version. */
+export interface Annotation {
+  projectId: string;
+  sampleId: string;
+  /** The sample version this annotation applies to; the sample moves to version + 1. */
+  version: number;
+  kind: AnnotationKind;
+  labelerId: string;
+  /** Per-class confidence, same order as project.classes. Empty for undo. */
+  confidences: number[];
+  ambiguous: boolean;
+  boxes?: BoxLabel[];
+  /** For undo: the version of the annotation being undone. */
+  undoes?: number;
+  /** Sample state before this record; undo restores it. */
+  before: SampleLabelState;
+  /** Client-chosen idempotency key: a retried write with the same key is acknowledged, not duplicated. */
+  requestId: string;
+  at: string;
+}
+
+export interface Labeler {
+  projectId: string;
+  labelerId: string;
+  total: number;
+  /** Labels per UTC day, `YYYY-MM-DD` -> count. */
+  perDay: Record<string, number>;
+  /** Most recent label writes, newest last (bounded), for undo. */
+  recent: LabelerEntry[];
+  lastAt?: string;
+}
+
+export interface LabelerEntry {
+  sampleId: string;
+  /** Version of the label annotation. */
+  version: number;
+  requestId: string;
+}
+
+export const RECENT_LIMIT = 200;
+
+/** An id usable in a URL and an S3 prefix: lower-case letters, digits, '-' and '_'. */
+export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export function isImageKey(key: string): boolean {
+  return /\.(jpe?g|png|webp|gif|tiff?|avif|bmp)$/i.test(key);
+}

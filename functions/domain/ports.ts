@@ -1,0 +1,109 @@
+// Ports: what the domain needs from storage. Adapters: `functions/adapters/aws` (DynamoDB + S3, used by the
+// cloud and by the local emulators) and `functions/adapters/memory` (fakes for unit tests).
+// Every method that changes state is a single conditional write; nothing needs transactions.
+
+import type { Annotation, ImageRecord, Labeler, LabelerEntry, LabelHead, Lease, Project, Sample } from './model.js';
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor for the next page, absent on the last one. */
+  cursor?: string;
+}
+
+export interface ProjectStore {
+  /** Creates the project; throws ConditionFailed if the id is taken. */
+  create(project: Project): Promise<void>;
+  get(projectId: string): Promise<Project | undefined>;
+  list(): Promise<Project[]>;
+  /** Replaces the project if its stored version is `expectedVersion`; stores version + 1. */
+  update(project: Project, expectedVersion: number): Promise<Project>;
+}
+
+export interface SampleStore {
+  /** Creates the image record unless one exists for the same id; returns the stored record and whether it is new. */
+  putImageIfAbsent(image: ImageRecord): Promise<{ image: ImageRecord; created: boolean }>;
+  /** Overwrites an image record (status changes during ingest). */
+  putImage(image: ImageRecord): Promise<void>;
+  getImage(projectId: string, imageId: string): Promise<ImageRecord | undefined>;
+  listImages(projectId: string, opts?: { cursor?: string; limit?: number }): Promise<Page<ImageRecord>>;
+
+  /** Creates samples that do not exist yet; existing ones (maybe labeled) are left untouched. */
+  putSamplesIfAbsent(samples: Sample[]): Promise<number>;
+  getSample(projectId: string, sampleId: string): Promise<Sample | undefined>;
+  listSamples(projectId: string, opts?: { cursor?: string; limit?: number }): Promise<Page<Sample>>;
+  /** Samples that still need labels, in queue order (`queueKey` ascending). May lag a just-made write. */
+  queue(projectId: string, opts?: { after?: string; limit?: number }): Promise<Sample[]>;
+
+  /**
+   * Leases the sample to `lease.labelerId` unless another labeler holds an unexpired lease or it no longer needs
+   * labels. Returns the leased sample, or undefined if someone else has it.
+   */
+  lease(projectId: string, sampleId: string, lease: Lease, now: number): Promise<Sample | undefined>;
+
+  /**
+   * Moves the sample from `expectedVersion` to `expectedVersion + 1` with the given head (undefined = unlabeled),
+   * labelers and queue key (undefined = done, removed from the queue). Throws ConditionFailed if the stored version differs.
+   */
+  advance(
+    projectId: string,
+    sampleId: string,
+    expectedVersion: number,
+    next: { label?: LabelHead; labeledBy: string[]; queueKey?: string },
+  ): Promise<Sample>;
+}
+
+export interface AnnotationStore {
+  /** Appends the record keyed by (project, sample, version); returns the stored one if that version is taken. */
+  append(annotation: Annotation): Promise<{ created: boolean; stored: Annotation }>;
+  get(projectId: string, sampleId: string, version: number): Promise<Annotation | undefined>;
+  /** The sample's history, oldest first. */
+  listForSample(projectId: string, sampleId: string): Promise<Annotation[]>;
+  /** All annotations of the project (export), in (sample, version) order. */
+  listForProject(projectId: string, opts?: { cursor?: string; limit?: number }): Promise<Page<Annotation>>;
+}
+
+export interface LabelerStore {
+  get(projectId: string, labelerId: string): Promise<Labeler | undefined>;
+  list(projectId: string): Promise<Labeler[]>;
+  /** Records a label write unless `entry.requestId` is already recorded (idempotent). */
+  recordLabel(projectId: string, labelerId: string, entry: LabelerEntry, at: string): Promise<Labeler>;
+  /** Removes the entry with this requestId from `recent` and decrements the counts (idempotent). */
+  recordUndo(projectId: string, labelerId: string, entry: LabelerEntry, at: string): Promise<Labeler>;
+}
+
+export interface StoredObject {
+  key: string;
+  bytes: number;
+  etag: string;
+  contentType?: string;
+  lastModified?: Date;
+}
+
+/** The object store (S3 bucket). Keys are full keys, e.g. `uploads/<project>/<name>`. */
+export interface BlobStore {
+  put(key: string, body: Uint8Array, contentType: string): Promise<{ etag: string }>;
+  get(key: string): Promise<{ body: Uint8Array; contentType?: string; etag: string } | undefined>;
+  head(key: string): Promise<StoredObject | undefined>;
+  delete(key: string): Promise<void>;
+  list(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<Page<StoredObject>>;
+  /** Short-lived URL to read the object (never public). */
+  presignGet(key: string, ttlSeconds: number): Promise<string>;
+  /** Short-lived URL to upload one object with the given content type. */
+  presignPut(key: string, contentType: string, ttlSeconds: number): Promise<string>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Everything the use cases need, built once per entry point (composition root). */
+export interface Stores {
+  projects: ProjectStore;
+  samples: SampleStore;
+  annotations: AnnotationStore;
+  labelers: LabelerStore;
+  blobs: BlobStore;
+  clock: Clock;
+}
