@@ -20,6 +20,8 @@ export interface Project {
   strategy: string;
   /** How many distinct labelers must label each sample (1 = no overlap). */
   overlap: number;
+  /** Object detection at ingest (default: on for box-review projects only). Each box becomes a sample. */
+  detection?: { enabled?: boolean; scoreThreshold?: number; iouThreshold?: number };
   createdAt: string;
   createdBy: string;
   /** Incremented on every edit; edits are conditional on it. */
@@ -128,8 +130,10 @@ export interface Annotation {
   confidences: number[];
   ambiguous: boolean;
   boxes?: BoxLabel[];
-  /** For undo: the version of the annotation being undone. */
+  /** For undo: the version of the annotation being undone... */
   undoes?: number;
+  /** ...and the state it restores (that annotation's `before`). */
+  restores?: SampleLabelState;
   /** Sample state before this record; undo restores it. */
   before: SampleLabelState;
   /** Client-chosen idempotency key: a retried write with the same key is acknowledged, not duplicated. */

@@ -107,3 +107,27 @@ export interface Stores {
   blobs: BlobStore;
   clock: Clock;
 }
+
+/** What the ingest pipeline learns about one image (sharp + ONNX adapters implement the analyzer). */
+export interface ImageAnalysis {
+  width: number;
+  height: number;
+  /** Detected format, e.g. 'jpeg', 'png'. */
+  format: string;
+  /** WebP thumbnail (longest side ~256 px) and display-size copy (longest side ~1600 px). */
+  thumbnail: Uint8Array;
+  display: Uint8Array;
+  /** Whole-image embedding, L2-normalised; absent when no embedder model is available. */
+  embedding?: Float32Array;
+  /** Model tags for the whole image (e.g. ImageNet top-5), best first. */
+  tags?: { name: string; probability: number }[];
+  /** Detector proposals, in original-image pixels, each with its own crop embedding when available. */
+  detections?: { box: [number, number, number, number]; name: string; classIndex: number; score: number; embedding?: Float32Array }[];
+}
+
+export interface ImageAnalyzer {
+  /** Throws WinnowError('bad_request', reason) when the bytes are not a usable image. */
+  analyze(bytes: Uint8Array, opts?: { detect?: boolean; scoreThreshold?: number; iouThreshold?: number }): Promise<ImageAnalysis>;
+  /** Which models are loaded, and which are missing (with where to get them). */
+  status(): { embedder?: string; tagger?: string; detector?: string; missing: string[] };
+}

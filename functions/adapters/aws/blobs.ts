@@ -1,0 +1,89 @@
+// BlobStore on S3 (or s3rver locally). The client must be built by `createS3Client` (clients.ts): without
+// WHEN_REQUIRED checksums s3rver silently stores aws-chunked framing instead of the bytes.
+
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { BlobStore, Page, StoredObject } from '../../domain/ports.js';
+import { PAGE_LIMITS, pageLimit } from '../paging.js';
+
+/** S3 quotes ETags; S3 event notifications (which ingest compares against) do not. */
+const bareEtag = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
+
+function isMissing(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return err.name === 'NoSuchKey' || err.name === 'NotFound' || status === 404;
+}
+
+export class S3BlobStore implements BlobStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async put(key: string, body: Uint8Array, contentType: string): Promise<{ etag: string }> {
+    const out = await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
+    return { etag: bareEtag(out.ETag) };
+  }
+
+  async get(key: string): Promise<{ body: Uint8Array; contentType?: string; etag: string } | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+      return { body, contentType: out.ContentType, etag: bareEtag(out.ETag) };
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { key, bytes: out.ContentLength ?? 0, etag: bareEtag(out.ETag), contentType: out.ContentType, lastModified: out.LastModified };
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  async list(prefix: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<StoredObject>> {
+    const out = await this.s3.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: prefix,
+        MaxKeys: pageLimit(opts.limit, PAGE_LIMITS.blobs),
+        ContinuationToken: opts.cursor,
+      }),
+    );
+    const items = (out.Contents ?? []).map((o) => ({
+      key: o.Key as string,
+      bytes: o.Size ?? 0,
+      etag: bareEtag(o.ETag),
+      lastModified: o.LastModified,
+    }));
+    return out.IsTruncated && out.NextContinuationToken ? { items, cursor: out.NextContinuationToken } : { items };
+  }
+
+  presignGet(key: string, ttlSeconds: number): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: ttlSeconds });
+  }
+
+  /** The uploader must send the same Content-Type header: it is part of the signature. */
+  presignPut(key: string, contentType: string, ttlSeconds: number): Promise<string> {
+    return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }), {
+      expiresIn: ttlSeconds,
+    });
+  }
+}

@@ -1,0 +1,81 @@
+// Composition of the AWS adapters: the same code talks to AWS in the cloud and to the emulators locally
+// (dynalite or DynamoDB Local, s3rver), which differ only by endpoint and dummy credentials.
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { systemClock, type Clock, type Stores } from '../../domain/ports.js';
+import { DynamoAnnotationStore } from './annotations.js';
+import { S3BlobStore } from './blobs.js';
+import { DynamoLabelerStore } from './labelers.js';
+import { DynamoProjectStore } from './projects.js';
+import { DynamoSampleStore } from './samples.js';
+import type { TableNames } from './schema.js';
+
+export { ensureBucket, ensureTables } from './provision.js';
+
+export interface AwsConfig {
+  region: string;
+  /** Emulator endpoints; absent in the cloud. */
+  endpoints?: { dynamodb?: string; s3?: string };
+  /** Absent in the cloud (the function's role); dummy keys for the emulators. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  tables: TableNames;
+  bucket: string;
+  clock?: Clock;
+}
+
+export interface AwsClients {
+  dynamodb: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  s3: S3Client;
+}
+
+export interface AwsStores extends Stores {
+  /** The SDK clients behind the stores, for provisioning and for `destroy()` when a test or the local stack stops. */
+  clients: AwsClients;
+}
+
+export function createS3Client(config: Pick<AwsConfig, 'region' | 'credentials'> & { endpoint?: string }): S3Client {
+  return new S3Client({
+    region: config.region,
+    endpoint: config.endpoint,
+    credentials: config.credentials,
+    // s3rver serves buckets by path, not by virtual host.
+    forcePathStyle: config.endpoint !== undefined,
+    // Default checksums stream aws-chunked bodies that s3rver stores verbatim (corrupt objects): see STACK.md.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export function createAwsClients(config: Pick<AwsConfig, 'region' | 'endpoints' | 'credentials'>): AwsClients {
+  const dynamodb = new DynamoDBClient({ region: config.region, endpoint: config.endpoints?.dynamodb, credentials: config.credentials });
+  const doc = DynamoDBDocumentClient.from(dynamodb, {
+    // Optional domain fields arrive as `undefined`; DynamoDB has no such value, so they are simply not stored.
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const s3 = createS3Client({ region: config.region, credentials: config.credentials, endpoint: config.endpoints?.s3 });
+  return { dynamodb, doc, s3 };
+}
+
+export function createAwsStores(config: AwsConfig): AwsStores {
+  const clients = createAwsClients(config);
+  const { doc, s3 } = clients;
+  return {
+    projects: new DynamoProjectStore(doc, config.tables.projects),
+    samples: new DynamoSampleStore(doc, config.tables.samples),
+    annotations: new DynamoAnnotationStore(doc, config.tables.annotations),
+    labelers: new DynamoLabelerStore(doc, config.tables.labelers),
+    blobs: new S3BlobStore(s3, config.bucket),
+    clock: config.clock ?? systemClock,
+    clients,
+  };
+}
+
+/** Closes the clients' sockets so emulators can shut down and the process can exit. */
+export function destroyAwsClients(clients: AwsClients): void {
+  clients.doc.destroy();
+  clients.dynamodb.destroy();
+  clients.s3.destroy();
+}

@@ -1,0 +1,74 @@
+// DynamoDB helpers shared by the table adapters: condition failures, exact pages, full reads.
+
+import { QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Page } from '../../domain/ports.js';
+import { decodeCursor, encodeCursor, invalidCursor } from '../paging.js';
+
+export type Item = Record<string, unknown>;
+
+export function isConditionFailed(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+/** Removes storage-only attributes (keys, counters) so callers get the domain record. */
+export function withoutAttrs<T>(item: Item, attrs: readonly string[]): T {
+  const copy = { ...item };
+  for (const a of attrs) delete copy[a];
+  return copy as T;
+}
+
+function pick(item: Item, keyNames: readonly string[]): Record<string, string | number> {
+  return Object.fromEntries(keyNames.map((k) => [k, item[k] as string | number]));
+}
+
+/**
+ * One page of a query with a cursor only when more items exist: asks for one item beyond the page, and keeps asking
+ * when DynamoDB stops early (1 MB responses). `keyNames` are the table (and index) key attributes of an item.
+ */
+export async function queryPage(
+  doc: DynamoDBDocumentClient,
+  params: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey'>,
+  keyNames: readonly string[],
+  limit: number,
+  cursor?: string,
+): Promise<Page<Item>> {
+  const items: Item[] = [];
+  let start: Item | undefined = cursor === undefined ? undefined : decodeCursor(cursor);
+  do {
+    let out;
+    try {
+      out = await doc.send(new QueryCommand({ ...params, Limit: limit + 1 - items.length, ExclusiveStartKey: start }));
+    } catch (err) {
+      // A cursor from another listing names a key this query cannot start from.
+      if (cursor !== undefined && err instanceof Error && err.name === 'ValidationException') throw invalidCursor();
+      throw err;
+    }
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start && items.length <= limit);
+  if (items.length <= limit) return { items };
+  const page = items.slice(0, limit);
+  return { items: page, cursor: encodeCursor(pick(page[limit - 1], keyNames)) };
+}
+
+export async function queryAll(doc: DynamoDBDocumentClient, params: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const out = await doc.send(new QueryCommand({ ...params, ExclusiveStartKey: start }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+export async function scanAll(doc: DynamoDBDocumentClient, params: Omit<ScanCommandInput, 'ExclusiveStartKey'>): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const out = await doc.send(new ScanCommand({ ...params, ExclusiveStartKey: start }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}

@@ -1,0 +1,27 @@
+// In-memory fakes of every storage port, for unit tests and quick experiments. Same semantics as the AWS adapters;
+// the contract suite in test/contract runs against both.
+
+import { systemClock, type Clock, type Stores } from '../../domain/ports.js';
+import { MemoryAnnotationStore } from './annotations.js';
+import { MemoryBlobStore } from './blobs.js';
+import { MemoryLabelerStore } from './labelers.js';
+import { MemoryProjectStore } from './projects.js';
+import { MemorySampleStore } from './samples.js';
+
+export { MemoryAnnotationStore, MemoryBlobStore, MemoryLabelerStore, MemoryProjectStore, MemorySampleStore };
+
+export interface MemoryStores extends Stores {
+  /** Typed as the fake so tests can serve its `memory://` presigned URLs. */
+  blobs: MemoryBlobStore;
+}
+
+export function createMemoryStores(clock: Clock = systemClock): MemoryStores {
+  return {
+    projects: new MemoryProjectStore(),
+    samples: new MemorySampleStore(),
+    annotations: new MemoryAnnotationStore(),
+    labelers: new MemoryLabelerStore(),
+    blobs: new MemoryBlobStore(clock),
+    clock,
+  };
+}

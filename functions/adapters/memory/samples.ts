@@ -1,0 +1,112 @@
+// In-memory SampleStore: images and samples per project, with the same lease and version rules as DynamoDB.
+
+import { ConditionFailed } from '../../domain/errors.js';
+import type { ImageRecord, LabelHead, Lease, Sample } from '../../domain/model.js';
+import type { Page, SampleStore } from '../../domain/ports.js';
+import { compareKeys } from '../keys.js';
+import { PAGE_LIMITS, pageLimit } from '../paging.js';
+import { plainCopy } from '../plain.js';
+import { pageAfter, sortByKey } from './page.js';
+
+interface ProjectShelf {
+  images: Map<string, ImageRecord>;
+  samples: Map<string, Sample>;
+}
+
+export class MemorySampleStore implements SampleStore {
+  private readonly shelves = new Map<string, ProjectShelf>();
+
+  private shelf(projectId: string): ProjectShelf {
+    let shelf = this.shelves.get(projectId);
+    if (!shelf) {
+      shelf = { images: new Map(), samples: new Map() };
+      this.shelves.set(projectId, shelf);
+    }
+    return shelf;
+  }
+
+  async putImageIfAbsent(image: ImageRecord): Promise<{ image: ImageRecord; created: boolean }> {
+    const images = this.shelf(image.projectId).images;
+    const existing = images.get(image.imageId);
+    if (existing) return { image: plainCopy(existing), created: false };
+    images.set(image.imageId, plainCopy(image));
+    return { image: plainCopy(image), created: true };
+  }
+
+  async putImage(image: ImageRecord): Promise<void> {
+    this.shelf(image.projectId).images.set(image.imageId, plainCopy(image));
+  }
+
+  async getImage(projectId: string, imageId: string): Promise<ImageRecord | undefined> {
+    const image = this.shelves.get(projectId)?.images.get(imageId);
+    return image && plainCopy(image);
+  }
+
+  async listImages(projectId: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<ImageRecord>> {
+    const limit = pageLimit(opts.limit, PAGE_LIMITS.images);
+    const sorted = sortByKey(this.shelves.get(projectId)?.images.values() ?? [], (i) => i.imageId);
+    const page = pageAfter(sorted, (i) => i.imageId, limit, opts.cursor);
+    return { ...page, items: page.items.map(plainCopy) };
+  }
+
+  async putSamplesIfAbsent(samples: Sample[]): Promise<number> {
+    let created = 0;
+    for (const sample of samples) {
+      const stored = this.shelf(sample.projectId).samples;
+      if (stored.has(sample.sampleId)) continue;
+      stored.set(sample.sampleId, plainCopy(sample));
+      created++;
+    }
+    return created;
+  }
+
+  async getSample(projectId: string, sampleId: string): Promise<Sample | undefined> {
+    const sample = this.shelves.get(projectId)?.samples.get(sampleId);
+    return sample && plainCopy(sample);
+  }
+
+  async listSamples(projectId: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<Sample>> {
+    const limit = pageLimit(opts.limit, PAGE_LIMITS.samples);
+    const sorted = sortByKey(this.shelves.get(projectId)?.samples.values() ?? [], (s) => s.sampleId);
+    const page = pageAfter(sorted, (s) => s.sampleId, limit, opts.cursor);
+    return { ...page, items: page.items.map(plainCopy) };
+  }
+
+  async queue(projectId: string, opts: { after?: string; limit?: number } = {}): Promise<Sample[]> {
+    const limit = pageLimit(opts.limit, PAGE_LIMITS.queue);
+    const { after } = opts;
+    const waiting = [...(this.shelves.get(projectId)?.samples.values() ?? [])].filter(
+      (s) => s.queueKey !== undefined && (after === undefined || compareKeys(s.queueKey, after) > 0),
+    );
+    return sortByKey(waiting, (s) => s.queueKey as string)
+      .slice(0, limit)
+      .map(plainCopy);
+  }
+
+  async lease(projectId: string, sampleId: string, lease: Lease, now: number): Promise<Sample | undefined> {
+    const sample = this.shelves.get(projectId)?.samples.get(sampleId);
+    if (!sample || sample.queueKey === undefined) return undefined;
+    const held = sample.lease;
+    if (held && held.until >= now && held.labelerId !== lease.labelerId) return undefined;
+    sample.lease = plainCopy(lease);
+    return plainCopy(sample);
+  }
+
+  async advance(
+    projectId: string,
+    sampleId: string,
+    expectedVersion: number,
+    next: { label?: LabelHead; labeledBy: string[]; queueKey?: string },
+  ): Promise<Sample> {
+    const stored = this.shelves.get(projectId)?.samples;
+    const sample = stored?.get(sampleId);
+    if (!stored || !sample || sample.version !== expectedVersion) {
+      throw new ConditionFailed(`sample ${sampleId} is not at version ${expectedVersion}`);
+    }
+    // A label write ends the lease, whoever held it.
+    const { lease: _ended, label: _old, queueKey: _oldKey, ...rest } = sample;
+    const advanced = plainCopy({ ...rest, version: expectedVersion + 1, labeledBy: next.labeledBy, label: next.label, queueKey: next.queueKey });
+    stored.set(sampleId, advanced);
+    return plainCopy(advanced);
+  }
+}

@@ -1,0 +1,35 @@
+// createApp(deps): the one Hono app that the local server, the Lambda handler and the tests all use.
+// They differ only in the dependencies passed in (composition roots).
+
+import { Hono } from 'hono';
+import { errorResponse } from './errors.js';
+import { imageRoutes } from './routes/images.js';
+import { labelingRoutes } from './routes/labeling.js';
+import { projectRoutes } from './routes/projects.js';
+import type { ApiDeps, AppEnv } from './types.js';
+
+export function createApp(deps: ApiDeps) {
+  const app = new Hono<AppEnv>();
+  app.use('*', async (c, next) => {
+    c.set('requestId', c.req.header('x-request-id')?.slice(0, 64) || crypto.randomUUID());
+    c.set('deps', deps);
+    await next();
+    c.header('x-request-id', c.get('requestId'));
+  });
+  app.get('/api/health', (c) => c.json({ ok: true }));
+  app.use('/api/*', async (c, next) => {
+    c.set('identity', await deps.authenticate(c.req.raw));
+    await next();
+  });
+  const routes = app
+    .route('/api/projects', projectRoutes)
+    .route('/api/projects', labelingRoutes)
+    .route('/api/projects', imageRoutes);
+  app.notFound((c) =>
+    c.json({ code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get('requestId') }, 404),
+  );
+  app.onError((err, c) => errorResponse(c, err));
+  return routes;
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,36 @@
+// One error shape for every response: { code, message, requestId }. Domain errors map to their status here
+// and nowhere else.
+
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { WinnowError, type ErrorCode } from '../domain/errors.js';
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  stale_version: 409,
+  lease_conflict: 409,
+  payload_too_large: 413,
+  unavailable: 503,
+  internal: 500,
+};
+
+export function errorResponse(c: Context, err: unknown) {
+  const requestId = c.get('requestId') ?? 'unknown';
+  if (err instanceof WinnowError) {
+    return c.json({ code: err.code, message: err.message, requestId, ...err.details }, STATUS[err.code]);
+  }
+  if (err instanceof HTTPException) {
+    const code = err.status === 401 ? 'unauthorized' : err.status === 404 ? 'not_found' : 'bad_request';
+    return c.json({ code, message: err.message || 'request rejected', requestId }, err.status);
+  }
+  if (err instanceof SyntaxError) {
+    return c.json({ code: 'bad_request', message: `malformed JSON body: ${err.message}`, requestId }, 400);
+  }
+  console.error(`[${requestId}]`, err);
+  return c.json({ code: 'internal', message: 'internal error; see the server log for this requestId', requestId }, 500);
+}

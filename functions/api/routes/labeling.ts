@@ -1,0 +1,73 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { annotate, requireSample } from '../../domain/annotate.js';
+import { projectProgress } from '../../domain/progress.js';
+import { labelerHistory, nextSamples } from '../../domain/serve.js';
+import { undoLast } from '../../domain/undo.js';
+import { presentSamples, publicSample } from '../present.js';
+import type { AppEnv } from '../types.js';
+import { valid } from '../validate.js';
+
+const requestId = z.string().min(8).max(128).regex(/^[\w-]+$/, 'letters, digits, - or _');
+const box = z.tuple([z.number(), z.number(), z.number(), z.number()]);
+const annotationBody = z.object({
+  version: z.number().int().min(0),
+  requestId,
+  confidences: z.array(z.number().min(0).max(1)).max(1000).optional(),
+  classIndex: z.number().int().optional(),
+  ambiguous: z.boolean().optional(),
+  boxes: z
+    .array(z.object({ box, classIndex: z.number().int(), source: z.enum(['labeler', 'model']).default('labeler'), score: z.number().optional() }))
+    .max(5000)
+    .optional(),
+});
+const undoBody = z.object({ requestId, sampleId: z.string().min(1).max(128).optional() });
+const nextQuery = z.object({ count: z.coerce.number().int().min(1).max(20).default(1) });
+const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
+
+export const labelingRoutes = new Hono<AppEnv>()
+  .get('/:projectId/next', valid('query', nextQuery), async (c) => {
+    const deps = c.var.deps;
+    const { samples, done } = await nextSamples(deps.stores, {
+      projectId: c.req.param('projectId'),
+      labelerId: c.var.identity.userId,
+      count: c.req.valid('query').count,
+      leaseMs: deps.leaseMs ?? 10 * 60_000,
+    });
+    const model = deps.modelStatus?.() ?? { state: 'untrained', message: 'model not trained yet: samples come in upload order' };
+    return c.json({ samples: await presentSamples(deps, samples), done, model });
+  })
+  .post('/:projectId/samples/:sampleId/annotations', valid('json', annotationBody), async (c) => {
+    const body = c.req.valid('json');
+    const result = await annotate(c.var.deps.stores, {
+      ...body,
+      projectId: c.req.param('projectId'),
+      sampleId: c.req.param('sampleId'),
+      labelerId: c.var.identity.userId,
+    });
+    return c.json({ sample: publicSample(result.sample), annotation: result.annotation }, result.replayed ? 200 : 201);
+  })
+  .post('/:projectId/undo', valid('json', undoBody), async (c) => {
+    const body = c.req.valid('json');
+    const result = await undoLast(c.var.deps.stores, {
+      ...body,
+      projectId: c.req.param('projectId'),
+      labelerId: c.var.identity.userId,
+    });
+    return c.json({ sample: publicSample(result.sample), undone: result.undone });
+  })
+  .get('/:projectId/progress', async (c) => {
+    return c.json(await projectProgress(c.var.deps.stores, c.req.param('projectId'), c.var.identity.userId));
+  })
+  .get('/:projectId/history', valid('query', historyQuery), async (c) => {
+    const deps = c.var.deps;
+    const samples = await labelerHistory(deps.stores, c.req.param('projectId'), c.var.identity.userId, c.req.valid('query').limit);
+    return c.json({ items: await presentSamples(deps, samples) });
+  })
+  .get('/:projectId/samples/:sampleId', async (c) => {
+    const deps = c.var.deps;
+    const sample = await requireSample(deps.stores, c.req.param('projectId'), c.req.param('sampleId'));
+    const [presented] = await presentSamples(deps, [sample]);
+    const history = await deps.stores.annotations.listForSample(sample.projectId, sample.sampleId);
+    return c.json({ ...presented, history });
+  });

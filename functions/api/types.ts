@@ -1,0 +1,26 @@
+import type { Stores } from '../domain/ports.js';
+
+export interface Identity {
+  userId: string;
+  groups: string[];
+}
+
+/** Turns a request into an identity, or throws WinnowError('unauthorized'). */
+export type Authenticate = (request: Request) => Promise<Identity>;
+
+export interface ApiDeps {
+  stores: Stores;
+  authenticate: Authenticate;
+  /** How long a served sample stays reserved for its labeler (default 10 min). */
+  leaseMs?: number;
+  /** Lifetime of presigned image URLs (default 15 min). */
+  presignTtlSeconds?: number;
+  /** Called after a project is created, e.g. to ingest files uploaded to its prefix before it existed. */
+  onProjectCreated?: (projectId: string) => void;
+  /** Model status for the UI ("labels in upload order until ..."). */
+  modelStatus?: () => { state: 'untrained' | 'trained'; message?: string };
+}
+
+export interface AppEnv {
+  Variables: { requestId: string; identity: Identity; deps: ApiDeps };
+}

@@ -1,0 +1,51 @@
+// Composition root of the `winnow` command line (`npm run winnow -- <command>`).
+
+import { parseArgs } from 'node:util';
+import { importFolder } from './import.js';
+import { localTarget } from './stack-client.js';
+
+const USAGE = `usage: npm run winnow -- <command>
+
+commands:
+  import DIR --project ID [--classes a,b,c] [--task single-label|multi-label|box-review]
+             [--concurrency 8] [--no-wait] [--data DIR]
+      Upload every image under DIR (recursively) to uploads/<ID>/ in the running Winnow's bucket,
+      creating the project if needed, then wait for ingest. Non-images are reported and skipped.`;
+
+async function main(argv: string[]) {
+  const [command, ...rest] = argv;
+  if (command === 'import') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        project: { type: 'string' },
+        classes: { type: 'string' },
+        task: { type: 'string' },
+        concurrency: { type: 'string', default: '8' },
+        'no-wait': { type: 'boolean', default: false },
+        data: { type: 'string' },
+      },
+    });
+    if (positionals.length !== 1 || !values.project) throw new Error(USAGE);
+    const target = await localTarget(values.data);
+    const report = await importFolder(target, {
+      dir: positionals[0],
+      project: values.project,
+      classes: values.classes?.split(',').map((c) => c.trim()).filter(Boolean),
+      taskType: values.task,
+      concurrency: Number(values.concurrency),
+      wait: !values['no-wait'],
+    });
+    return report.failed.length ? 1 : 0;
+  }
+  console.log(USAGE);
+  return command && command !== 'help' && command !== '--help' ? 2 : 0;
+}
+
+main(process.argv.slice(2))
+  .then((code) => process.exit(code))
+  .catch((err) => {
+    console.error(`winnow: ${(err as Error).message}`);
+    process.exit(1);
+  });

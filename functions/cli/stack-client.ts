@@ -1,0 +1,46 @@
+// How the CLI reaches a running Winnow: the local stack describes itself in `<data>/stack.json`.
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { REPO_ROOT } from '../local/config.js';
+import { LOCAL_CREDENTIALS, type StackInfo } from '../local/stack.js';
+
+export interface Target {
+  apiUrl: string;
+  bucket: string;
+  s3: S3Client;
+  /** Identity header for the local stack (the cloud uses a bearer token instead). */
+  headers: Record<string, string>;
+}
+
+export async function localTarget(dataDir?: string, user = 'cli'): Promise<Target> {
+  const dir = path.resolve(dataDir ?? process.env.WINNOW_DATA ?? path.join(REPO_ROOT, '.winnow'));
+  let info: StackInfo;
+  try {
+    info = JSON.parse(await readFile(path.join(dir, 'stack.json'), 'utf8')) as StackInfo;
+  } catch {
+    throw new Error(`no running Winnow found in ${dir}: start it first with \`npm start\` (or pass --data DIR)`);
+  }
+  const health = await fetch(`${info.url}/api/health`).catch(() => undefined);
+  if (!health?.ok) throw new Error(`Winnow at ${info.url} is not answering: start it with \`npm start\``);
+  const s3 = new S3Client({
+    region: info.region,
+    endpoint: info.s3Endpoint,
+    forcePathStyle: true,
+    credentials: LOCAL_CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return { apiUrl: info.url, bucket: info.bucket, s3, headers: { 'x-winnow-user': encodeURIComponent(user) } };
+}
+
+export async function api<T>(target: Target, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(`${target.apiUrl}${route}`, {
+    method,
+    headers: { ...target.headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}

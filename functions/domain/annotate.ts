@@ -1,0 +1,150 @@
+// Writing a label. The safety argument, without transactions:
+//  1. The annotation record keyed by (sample, version) is claimed with one conditional put: at most one writer
+//     can ever own a given version, and a retry with the same requestId finds its own record.
+//  2. The sample head moves from version v to v+1 with a condition on v. The annotation log is the truth; the head
+//     is derived from it, so if a writer dies between 1 and 2, the next writer (or its own retry) rolls the head
+//     forward from the log before doing anything else ("repair"). Nothing is lost and nothing lands twice.
+//  3. The labeler's progress is recorded last, idempotently by requestId; a retry completes it.
+
+import { ConditionFailed, notFound, WinnowError } from './errors.js';
+import { normalizeLabel, type LabelInput } from './labels.js';
+import type { Annotation, LabelHead, Project, Sample, SampleLabelState } from './model.js';
+import type { Stores } from './ports.js';
+import { getProject } from './projects.js';
+
+export interface AnnotateInput extends LabelInput {
+  projectId: string;
+  sampleId: string;
+  /** The sample version the labeler saw. */
+  version: number;
+  labelerId: string;
+  requestId: string;
+}
+
+export interface AnnotateResult {
+  sample: Sample;
+  annotation: Annotation;
+  /** True when this call only acknowledged an earlier identical write (same requestId). */
+  replayed: boolean;
+}
+
+export async function annotate(stores: Stores, input: AnnotateInput): Promise<AnnotateResult> {
+  const project = await getProject(stores, input.projectId);
+  const label = normalizeLabel(project, input);
+  let sample = await requireSample(stores, input.projectId, input.sampleId);
+  sample = await repairHead(stores, project, sample);
+
+  const replay = await findOwnWrite(stores, input);
+  if (replay) return replay;
+
+  if (sample.version !== input.version) throw staleVersion(sample, input.version);
+  const now = stores.clock.now();
+  if (sample.lease && sample.lease.labelerId !== input.labelerId && sample.lease.until > now) {
+    throw new WinnowError('lease_conflict', `sample is being labeled by ${sample.lease.labelerId}`, {
+      leasedUntil: sample.lease.until,
+    });
+  }
+
+  const at = new Date(now).toISOString();
+  const head: LabelHead = { ...label, labelerId: input.labelerId, at };
+  const annotation: Annotation = {
+    projectId: input.projectId,
+    sampleId: input.sampleId,
+    version: input.version,
+    kind: 'label',
+    labelerId: input.labelerId,
+    confidences: label.confidences,
+    ambiguous: label.ambiguous,
+    ...(label.boxes ? { boxes: label.boxes } : {}),
+    before: { ...(sample.label ? { label: sample.label } : {}), labeledBy: sample.labeledBy },
+    requestId: input.requestId,
+    at,
+  };
+  const { created, stored } = await stores.annotations.append(annotation);
+  if (!created) {
+    if (stored.requestId === input.requestId) return (await findOwnWrite(stores, input))!;
+    await repairHead(stores, project, sample);
+    throw staleVersion({ ...sample, version: sample.version + 1 }, input.version);
+  }
+  const next = await applyToHead(stores, project, sample, annotation);
+  await stores.labelers.recordLabel(
+    input.projectId,
+    input.labelerId,
+    { sampleId: input.sampleId, version: input.version, requestId: input.requestId },
+    at,
+  );
+  return { sample: next, annotation, replayed: false };
+}
+
+/** The state a sample has after a label annotation (labeledBy gains the labeler, the head is the new label). */
+export function stateAfter(project: Project, before: SampleLabelState, a: Annotation): SampleLabelState {
+  if (a.kind === 'undo') return a.restores ?? { labeledBy: [] };
+  const labeledBy = before.labeledBy.includes(a.labelerId) ? before.labeledBy : [...before.labeledBy, a.labelerId];
+  const label: LabelHead = {
+    confidences: a.confidences,
+    ambiguous: a.ambiguous,
+    ...(a.boxes ? { boxes: a.boxes } : {}),
+    labelerId: a.labelerId,
+    at: a.at,
+  };
+  return { label, labeledBy };
+}
+
+/** Moves the head from annotation.version to +1; tolerates someone else having done exactly that already. */
+export async function applyToHead(stores: Stores, project: Project, sample: Sample, a: Annotation): Promise<Sample> {
+  const state = stateAfter(project, { label: sample.label, labeledBy: sample.labeledBy }, a);
+  const needsLabels = state.labeledBy.length < project.overlap;
+  try {
+    return await stores.samples.advance(project.id, sample.sampleId, a.version, {
+      ...(state.label ? { label: state.label } : {}),
+      labeledBy: state.labeledBy,
+      ...(needsLabels ? { queueKey: sample.order } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof ConditionFailed)) throw err;
+    const now = await requireSample(stores, project.id, sample.sampleId);
+    if (now.version > a.version) return now; // a concurrent repair applied it
+    throw err;
+  }
+}
+
+/** Rolls the head forward over any annotation records a crashed writer left unapplied. */
+export async function repairHead(stores: Stores, project: Project, sample: Sample): Promise<Sample> {
+  let current = sample;
+  for (;;) {
+    const pending = await stores.annotations.get(project.id, current.sampleId, current.version);
+    if (!pending) return current;
+    current = await applyToHead(stores, project, current, pending);
+  }
+}
+
+async function findOwnWrite(stores: Stores, input: AnnotateInput): Promise<AnnotateResult | undefined> {
+  const existing = await stores.annotations.get(input.projectId, input.sampleId, input.version);
+  if (!existing || existing.requestId !== input.requestId) return undefined;
+  // A retry of a write that reached the log: finish whatever the first attempt may not have.
+  const project = await getProject(stores, input.projectId);
+  const sample = await repairHead(stores, project, await requireSample(stores, input.projectId, input.sampleId));
+  if (existing.kind === 'label') {
+    await stores.labelers.recordLabel(
+      input.projectId,
+      existing.labelerId,
+      { sampleId: input.sampleId, version: existing.version, requestId: existing.requestId },
+      existing.at,
+    );
+  }
+  return { sample, annotation: existing, replayed: true };
+}
+
+export async function requireSample(stores: Stores, projectId: string, sampleId: string): Promise<Sample> {
+  const sample = await stores.samples.getSample(projectId, sampleId);
+  if (!sample) throw notFound(`sample "${sampleId}" in project "${projectId}"`);
+  return sample;
+}
+
+function staleVersion(sample: Sample, given: number): WinnowError {
+  return new WinnowError(
+    'stale_version',
+    `sample "${sample.sampleId}" is at version ${sample.version}, not ${given}: someone labeled it since; reload it`,
+    { currentVersion: sample.version },
+  );
+}

@@ -1,0 +1,160 @@
+// Turning one uploaded object into an image record and its samples. Called by the ingest handler for every
+// ObjectCreated record (cloud: from SQS; local: straight from the emulator's event), and by `winnow rescan`.
+// Idempotent: the image id is derived from the key and the record remembers the object's etag, so a repeated
+// event for the same object version finds the finished record and does nothing.
+
+import { createHash } from 'node:crypto';
+import { WinnowError } from './errors.js';
+import type { ImageRecord, Project, Sample, Suggestion } from './model.js';
+import { BUCKET_LAYOUT, parseUploadKey } from './layout.js';
+import type { ImageAnalysis, ImageAnalyzer, Stores } from './ports.js';
+
+export interface ObjectEvent {
+  key: string;
+  /** Object size and etag from the event (the object is re-checked with HEAD before use). */
+  size?: number;
+  etag?: string;
+  eventTime?: string;
+}
+
+export type IngestOutcome =
+  | { status: 'ready'; image: ImageRecord; samples: number }
+  | { status: 'failed'; image: ImageRecord }
+  | { status: 'skipped'; reason: string };
+
+export interface IngestDeps {
+  stores: Stores;
+  analyzer: ImageAnalyzer;
+  /** Called with the analysis of a ready image (e.g. to append embeddings to the trainer's shards). */
+  onAnalyzed?: (project: Project, image: ImageRecord, samples: Sample[], analysis: ImageAnalysis) => Promise<void>;
+  /** Largest accepted object in bytes (default 64 MiB). */
+  maxBytes?: number;
+}
+
+export const imageIdFor = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 24);
+
+export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promise<IngestOutcome> {
+  const { stores } = deps;
+  const parsed = parseUploadKey(event.key);
+  if (!parsed) return { status: 'skipped', reason: `not under uploads/<project>/: ${event.key}` };
+  const head = await stores.blobs.head(event.key);
+  if (!head) return { status: 'skipped', reason: `object ${event.key} no longer exists` };
+
+  const now = new Date(stores.clock.now()).toISOString();
+  const imageId = imageIdFor(event.key);
+  const fresh: ImageRecord = {
+    projectId: parsed.projectId,
+    imageId,
+    key: event.key,
+    etag: head.etag,
+    bytes: head.bytes,
+    status: 'pending',
+    order: `${event.eventTime ?? head.lastModified?.toISOString() ?? now}|${parsed.name}`,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const { image: stored, created } = await stores.samples.putImageIfAbsent(fresh);
+  if (!created && stored.etag === head.etag && stored.status !== 'pending') {
+    return { status: 'skipped', reason: `already ingested (${stored.status})` };
+  }
+  // A new version of a known key keeps the image's place in the queue; a pending one resumes.
+  const image: ImageRecord = { ...stored, etag: head.etag, bytes: head.bytes, status: 'pending', updatedAt: now };
+  delete image.reason;
+
+  const project = await stores.projects.get(parsed.projectId);
+  if (!project) {
+    // Not a failure of the file: it waits (pending, with the reason) and is ingested when the project is created.
+    const reason = `waiting for project "${parsed.projectId}" to be created`;
+    await stores.samples.putImage({ ...image, reason });
+    return { status: 'skipped', reason };
+  }
+  const maxBytes = deps.maxBytes ?? 64 * 1024 * 1024;
+  if (head.bytes > maxBytes) return fail(stores, image, `file is ${head.bytes} bytes, above the ${maxBytes}-byte limit`);
+
+  let analysis: ImageAnalysis;
+  try {
+    const object = await stores.blobs.get(event.key);
+    if (!object) return { status: 'skipped', reason: `object ${event.key} no longer exists` };
+    const detection = project.detection ?? {};
+    analysis = await deps.analyzer.analyze(object.body, {
+      detect: detection.enabled ?? project.taskType === 'box-review',
+      ...(detection.scoreThreshold !== undefined ? { scoreThreshold: detection.scoreThreshold } : {}),
+      ...(detection.iouThreshold !== undefined ? { iouThreshold: detection.iouThreshold } : {}),
+    });
+  } catch (err) {
+    if (err instanceof WinnowError && err.code === 'bad_request') return fail(stores, image, err.message);
+    throw err; // infrastructure trouble: let the queue retry, the image stays pending
+  }
+  await Promise.all([
+    stores.blobs.put(BUCKET_LAYOUT.derivedKey(project.id, imageId, 'thumb'), analysis.thumbnail, 'image/webp'),
+    stores.blobs.put(BUCKET_LAYOUT.derivedKey(project.id, imageId, 'display'), analysis.display, 'image/webp'),
+  ]);
+  const samples = samplesFor(project, image, analysis, now);
+  await stores.samples.putSamplesIfAbsent(samples);
+  const ready: ImageRecord = {
+    ...image,
+    status: 'ready',
+    width: analysis.width,
+    height: analysis.height,
+    contentType: `image/${analysis.format}`,
+    updatedAt: new Date(stores.clock.now()).toISOString(),
+  };
+  await deps.onAnalyzed?.(project, ready, samples, analysis);
+  await stores.samples.putImage(ready);
+  return { status: 'ready', image: ready, samples: samples.length };
+}
+
+async function fail(stores: Stores, image: ImageRecord, reason: string): Promise<IngestOutcome> {
+  const failed: ImageRecord = { ...image, status: 'failed', reason, updatedAt: new Date(stores.clock.now()).toISOString() };
+  await stores.samples.putImage(failed);
+  return { status: 'failed', image: failed };
+}
+
+/** The whole image is always a sample; in box-review projects each detection is one too. */
+export function samplesFor(project: Project, image: ImageRecord, analysis: ImageAnalysis, now: string): Sample[] {
+  const base = {
+    projectId: project.id,
+    imageId: image.imageId,
+    version: 0,
+    labeledBy: [] as string[],
+    createdAt: now,
+  };
+  const whole: Sample = {
+    ...base,
+    sampleId: image.imageId,
+    kind: 'image',
+    order: `${image.order}#0000`,
+    queueKey: `${image.order}#0000`,
+    suggestions: suggestionsFor(project, analysis.tags ?? []),
+  };
+  if (project.taskType === 'box-review') {
+    whole.proposals = (analysis.detections ?? []).map((d) => ({
+      box: d.box,
+      classIndex: classIndexOf(project, d.name),
+      source: 'model' as const,
+      score: d.score,
+    }));
+  }
+  const boxes: Sample[] = (project.taskType === 'box-review' ? [] : analysis.detections ?? []).map((d, i) => {
+    const order = `${image.order}#${String(i + 1).padStart(4, '0')}`;
+    return {
+      ...base,
+      sampleId: `${image.imageId}-b${i + 1}`,
+      kind: 'box',
+      box: d.box,
+      order,
+      queueKey: order,
+      suggestions: suggestionsFor(project, [{ name: d.name, probability: d.score }]),
+    };
+  });
+  return [whole, ...boxes];
+}
+
+function classIndexOf(project: Project, name: string): number {
+  const lower = name.toLowerCase();
+  return project.classes.findIndex((c) => c.toLowerCase() === lower);
+}
+
+function suggestionsFor(project: Project, tags: { name: string; probability: number }[]): Suggestion[] {
+  return tags.slice(0, 5).map((t) => ({ classIndex: classIndexOf(project, t.name), name: t.name, probability: t.probability }));
+}

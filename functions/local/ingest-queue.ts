@@ -1,0 +1,68 @@
+// The local stand-in for the SQS queue between the bucket and the ingest function: bounded concurrency,
+// failures logged and retried a few times, and `idle()` so tests and the CLI can wait for ingest to finish.
+
+import type { S3EventRecord } from 'aws-lambda';
+import type { createIngestHandler } from '../ingest/handler.js';
+
+type Handler = ReturnType<typeof createIngestHandler>;
+type Record = Pick<S3EventRecord, 's3' | 'eventName' | 'eventTime'>;
+
+const MAX_ATTEMPTS = 3;
+
+export class IngestQueue {
+  private readonly pending: { record: Record; attempt: number }[] = [];
+  private running = 0;
+  private waiters: (() => void)[] = [];
+  private stopped = false;
+  readonly stats = { ready: 0, failed: 0, skipped: 0, errors: 0 };
+
+  constructor(
+    private readonly handler: Handler,
+    private readonly concurrency: number,
+  ) {}
+
+  push(records: Record[]): void {
+    if (this.stopped) return;
+    for (const record of records) this.pending.push({ record, attempt: 1 });
+    this.pump();
+  }
+
+  get size(): number {
+    return this.pending.length + this.running;
+  }
+
+  /** Resolves when nothing is queued or running. */
+  idle(): Promise<void> {
+    if (this.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Stops taking new work and waits for what is running. */
+  async drain(): Promise<void> {
+    this.stopped = true;
+    this.pending.length = 0;
+    await this.idle();
+  }
+
+  private pump(): void {
+    while (this.running < this.concurrency && this.pending.length > 0) {
+      const job = this.pending.shift()!;
+      this.running++;
+      void this.handler
+        .handleRecords([job.record])
+        .then(([result]) => {
+          if (result.error) {
+            this.stats.errors++;
+            if (job.attempt < MAX_ATTEMPTS && !this.stopped) this.pending.push({ ...job, attempt: job.attempt + 1 });
+          } else if (result.outcome) {
+            this.stats[result.outcome.status]++;
+          }
+        })
+        .finally(() => {
+          this.running--;
+          this.pump();
+          if (this.size === 0) for (const resolve of this.waiters.splice(0)) resolve();
+        });
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// Composition root of `npm start`: the whole product on this machine, on embedded emulators.
+
+import { createImageAnalyzer } from '../vision/analyzer.js';
+import { parseLocalConfig } from './config.js';
+import { startLocalStack } from './stack.js';
+import { buildWeb, WEB_DIST, webBuildIsStale } from './web-build.js';
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+async function main() {
+  const started = performance.now();
+  const config = parseLocalConfig(process.argv.slice(2), process.env);
+  if (!LOOPBACK.test(config.host)) {
+    throw new Error(
+      `refusing to bind to ${config.host}: without sign-in anyone who can reach it could read and label your images. ` +
+        'Bind to 127.0.0.1 (the default).',
+    );
+  }
+  if (webBuildIsStale()) await buildWeb(console.log);
+
+  const analyzer = await createImageAnalyzer({ modelDir: config.modelDir });
+  const models = analyzer.status();
+  for (const line of models.missing) console.warn(`model missing: ${line}`);
+
+  const stack = await startLocalStack({
+    port: config.port,
+    host: config.host,
+    dataDir: config.dataDir,
+    s3Port: config.s3Port,
+    dynamoPort: config.dynamoPort,
+    ingestConcurrency: config.ingestConcurrency,
+    analyzer,
+    webDir: WEB_DIST,
+  });
+  console.log(
+    [
+      `Winnow is running at ${stack.url}  (ready in ${Math.round(performance.now() - started)} ms)`,
+      `  data:    ${config.dataDir}`,
+      `  models:  ${config.modelDir} (embedder: ${models.embedder ?? 'none'}, detector: ${models.detector ?? 'none'})`,
+      `  S3 API:  ${stack.s3Endpoint}  bucket ${stack.bucket}  (aws s3 sync DIR s3://${stack.bucket}/uploads/<project>/ --endpoint-url ${stack.s3Endpoint})`,
+      `  import:  npm run winnow -- import ./photos --project flowers --classes daisy,rose`,
+      'Press Ctrl+C to stop.',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('stopping...');
+    await stack.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(`winnow: ${(err as Error).message}`);
+  process.exit(1);
+});

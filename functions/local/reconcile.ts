@@ -1,0 +1,37 @@
+// At start-up, find uploads that have no finished image record (events lost while the stack was down, or an
+// ingest interrupted by a crash) and queue them. Ingest is idempotent, so queueing too much is harmless.
+
+import { imageIdFor } from '../domain/ingest.js';
+import { parseUploadKey } from '../domain/layout.js';
+import type { Stores } from '../domain/ports.js';
+import type { IngestQueue } from './ingest-queue.js';
+
+export async function reconcileUploads(
+  stores: Stores,
+  queue: IngestQueue,
+  log: (line: string) => void,
+  prefix = 'uploads/',
+): Promise<number> {
+  let cursor: string | undefined;
+  let queued = 0;
+  do {
+    const page = await stores.blobs.list(prefix, { cursor, limit: 1000 });
+    for (const object of page.items) {
+      const parsed = parseUploadKey(object.key);
+      if (!parsed) continue;
+      const image = await stores.samples.getImage(parsed.projectId, imageIdFor(object.key));
+      if (image && image.etag === object.etag && image.status !== 'pending') continue;
+      queue.push([
+        {
+          eventName: 'ObjectCreated:Put',
+          eventTime: (object.lastModified ?? new Date()).toISOString(),
+          s3: { object: { key: encodeURIComponent(object.key), size: object.bytes, eTag: object.etag } } as never,
+        },
+      ]);
+      queued++;
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  if (queued) log(`reconcile: queued ${queued} upload(s) without a finished image record`);
+  return queued;
+}

@@ -1,0 +1,125 @@
+// The whole product on one machine: DynamoDB (dynalite) and S3 (s3rver) emulators persisted under the data
+// folder, the ingest handler fed by the emulator's upload events, and the API + web app on one origin.
+// Used by `npm start`, by the end-to-end tests and by the benchmarks: one way to start the local stack.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { localAuthenticate } from '../api/auth-local.js';
+import type { Authenticate } from '../api/types.js';
+import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../adapters/aws/clients.js';
+import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
+import type { ImageAnalyzer, Stores } from '../domain/ports.js';
+import type { S3EventRecord } from 'aws-lambda';
+import { createIngestHandler, decodeS3Key } from '../ingest/handler.js';
+import { startDynalite, startS3rver } from './emulators.js';
+import { IngestQueue } from './ingest-queue.js';
+import { createLocalServer } from './server.js';
+import { reconcileUploads } from './reconcile.js';
+
+export const LOCAL_BUCKET = 'winnow-local';
+export const LOCAL_REGION = 'us-east-1';
+/** The emulators accept any credentials; these only satisfy the SDK's signer. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export interface LocalStackOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  s3Port: number;
+  dynamoPort: number;
+  ingestConcurrency?: number;
+  analyzer: ImageAnalyzer;
+  authenticate?: Authenticate;
+  /** Folder of the built web app; served at `/` when present. */
+  webDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  s3Endpoint: string;
+  dynamoEndpoint: string;
+  bucket: string;
+  stores: Stores;
+  ingest: IngestQueue;
+  close(): Promise<void>;
+}
+
+/** Written to `<data>/stack.json` so the CLI and `aws s3 sync` users can find the running stack. */
+export interface StackInfo {
+  url: string;
+  s3Endpoint: string;
+  dynamoEndpoint: string;
+  bucket: string;
+  region: string;
+  pid: number;
+}
+
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  await mkdir(opts.dataDir, { recursive: true });
+  const dynamo = await startDynalite({ dir: path.join(opts.dataDir, 'dynamodb'), port: opts.dynamoPort, host: '127.0.0.1' });
+  const s3 = await startS3rver({ dir: path.join(opts.dataDir, 's3'), port: opts.s3Port, host: '127.0.0.1', bucket: LOCAL_BUCKET });
+  const closers: (() => Promise<void>)[] = [s3.close, dynamo.close];
+  try {
+    const stores = createAwsStores({
+      region: LOCAL_REGION,
+      endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
+      credentials: LOCAL_CREDENTIALS,
+      tables: DEFAULT_TABLE_NAMES,
+      bucket: LOCAL_BUCKET,
+    });
+    closers.unshift(async () => destroyAwsClients(stores.clients));
+    await ensureTables(stores, DEFAULT_TABLE_NAMES);
+    await ensureBucket(stores, LOCAL_BUCKET);
+
+    const handler = createIngestHandler({ stores, analyzer: opts.analyzer }, { log });
+    const ingest = new IngestQueue(handler, opts.ingestConcurrency ?? 2);
+    s3.server.on('event', (event: { Records?: S3EventRecord[] }) => {
+      // Derived files land in the same bucket; only originals under uploads/ are ingested (as in the cloud).
+      const records = (event.Records ?? []).filter((r) => decodeS3Key(r.s3.object.key).startsWith('uploads/'));
+      if (records.length) ingest.push(records);
+    });
+    closers.unshift(() => ingest.drain());
+
+    const app = createLocalServer({
+      stores,
+      authenticate: opts.authenticate ?? localAuthenticate,
+      webDir: opts.webDir,
+      imageOrigin: s3.endpoint,
+    });
+    const server = await listen(app.fetch, opts.port, opts.host);
+    closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const address = server.address() as AddressInfo;
+    const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${address.port}`;
+
+    const info: StackInfo = { url, s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint, bucket: LOCAL_BUCKET, region: LOCAL_REGION, pid: process.pid };
+    await writeFile(path.join(opts.dataDir, 'stack.json'), JSON.stringify(info, null, 2));
+    // Events missed while the stack was down (or lost in a crash) are found by comparing the bucket with the tables.
+    void reconcileUploads(stores, ingest, log).catch((err) => log(`reconcile failed: ${(err as Error).message}`));
+
+    return {
+      url,
+      s3Endpoint: s3.endpoint,
+      dynamoEndpoint: dynamo.endpoint,
+      bucket: LOCAL_BUCKET,
+      stores,
+      ingest,
+      close: async () => {
+        for (const close of closers) await close().catch(() => undefined);
+      },
+    };
+  } catch (err) {
+    for (const close of closers) await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function listen(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname }, () => resolve(server));
+    server.once('error', reject);
+  });
+}

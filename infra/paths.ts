@@ -1,0 +1,20 @@
+// Where the deployable pieces live in the repository. Resolved from this file, not from the working directory,
+// so `cdk synth` and the tests agree wherever they are started from.
+
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export const PATHS = {
+  repoRoot: REPO_ROOT,
+  lockFile: join(REPO_ROOT, 'package-lock.json'),
+  /** Hono app on Lambda (`hono/aws-lambda`), exports `handler`. */
+  apiEntry: join(REPO_ROOT, 'functions/api/lambda.ts'),
+  /** Trainer fed by its SQS queue, exports `handler`. */
+  trainerEntry: join(REPO_ROOT, 'functions/trainer/lambda.ts'),
+  /** Ingest container image; its build context is the repository root (see `.dockerignore`). */
+  ingestDockerfile: 'functions/ingest/Dockerfile',
+  /** Output of `npm run build`. */
+  webDist: join(REPO_ROOT, 'web/dist'),
+} as const;

@@ -1,0 +1,179 @@
+// Typed client for the Winnow HTTP API. The one place that knows URLs, identity headers, the error shape and
+// which calls are safe to retry. Writes are NOT retried here: the save queue owns their idempotency keys and
+// shows their state to the labeler.
+
+import type {
+  Annotation,
+  HistoryItem,
+  ImageStatus,
+  ImageSummary,
+  LabelBody,
+  NewProject,
+  NextResponse,
+  Progress,
+  Project,
+  Quality,
+  Sample,
+  ServedImage,
+  UploadGrant,
+} from './types.js';
+
+/** Who is calling. Local mode names the labeler; the cloud (auth issue) will pass a Cognito token instead. */
+export type Identity = { kind: 'user'; name: string } | { kind: 'bearer'; token: string };
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface ApiOptions {
+  /** Defaults to the browser's fetch; tests pass a plain function. */
+  fetch?: FetchLike;
+  /** Prefix for every path; '' means same origin. */
+  baseUrl?: string;
+  identity: () => Identity | undefined;
+  /** Retries for idempotent reads on network errors and 5xx (writes are never retried here). */
+  readRetries?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Every failure a call can have, in one type: HTTP errors carry the server's `{ code, message, requestId }`;
+ * a network failure is status 0, code 'network'. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** Worth trying again later with the same request (the server or the network may recover). */
+  get retryable(): boolean {
+    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+  }
+}
+
+/** The identity headers: the only place that decides how a caller proves who they are. */
+export function identityHeaders(identity: Identity | undefined): Record<string, string> {
+  if (!identity) return {};
+  if (identity.kind === 'bearer') return { Authorization: `Bearer ${identity.token}` };
+  return { 'X-Winnow-User': identity.name };
+}
+
+interface RequestOptions {
+  body?: unknown;
+  query?: Record<string, string | number | undefined>;
+  retries?: number;
+  /** Return the raw response instead of parsing JSON (CSV export). */
+  raw?: boolean;
+}
+
+export function createApi(options: ApiOptions) {
+  const doFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const baseUrl = options.baseUrl ?? '';
+  const readRetries = options.readRetries ?? 2;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  async function once(method: string, path: string, opts: RequestOptions): Promise<Response> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...identityHeaders(options.identity()) };
+    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await doFetch(baseUrl + path + queryString(opts.query), {
+        method,
+        headers,
+        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      });
+    } catch (err) {
+      throw new ApiError(0, 'network', `network error: ${(err as Error)?.message ?? String(err)}`);
+    }
+    if (!response.ok) throw await errorFrom(response);
+    return response;
+  }
+
+  async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const retries = opts.retries ?? (method === 'GET' ? readRetries : 0);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await once(method, path, opts);
+        if (opts.raw) return response as unknown as T;
+        return (await response.json()) as T;
+      } catch (err) {
+        if (!(err instanceof ApiError) || !err.retryable || attempt >= retries) throw err;
+        await sleep(250 * 2 ** attempt);
+      }
+    }
+  }
+
+  /** Endpoints from later issues: a 404 means "not deployed yet", so the caller hides the feature. */
+  async function optional<T>(promise: Promise<T>): Promise<T | undefined> {
+    try {
+      return await promise;
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 404 || err.status === 501)) return undefined;
+      throw err;
+    }
+  }
+
+  const p = (projectId: string) => `/api/projects/${encodeURIComponent(projectId)}`;
+
+  return {
+    listProjects: () => request<{ projects: Project[] }>('GET', '/api/projects').then((r) => r.projects),
+    createProject: (body: NewProject) =>
+      request<{ project: Project }>('POST', '/api/projects', { body }).then((r) => r.project),
+    getProject: (projectId: string) => request<{ project: Project }>('GET', p(projectId)).then((r) => r.project),
+    next: (projectId: string, count: number) =>
+      request<NextResponse>('GET', `${p(projectId)}/next`, { query: { count } }),
+    annotate: (projectId: string, sampleId: string, body: LabelBody) =>
+      request<{ sample: Sample; annotation: Annotation }>(
+        'POST',
+        `${p(projectId)}/samples/${encodeURIComponent(sampleId)}/annotations`,
+        { body },
+      ),
+    undo: (projectId: string, body: { requestId: string; sampleId?: string }) =>
+      request<{ sample: Sample; undone: Annotation }>('POST', `${p(projectId)}/undo`, { body }),
+    progress: (projectId: string) => request<Progress>('GET', `${p(projectId)}/progress`),
+    history: (projectId: string, limit = 50) =>
+      request<{ items: HistoryItem[] }>('GET', `${p(projectId)}/history`, { query: { limit } }).then((r) => r.items),
+    sample: (projectId: string, sampleId: string) =>
+      request<{ sample: Sample; image: ServedImage }>('GET', `${p(projectId)}/samples/${encodeURIComponent(sampleId)}`),
+    exportCsv: (projectId: string) =>
+      request<Response>('GET', `${p(projectId)}/export.csv`, { raw: true }).then((r) => r.blob()),
+    quality: (projectId: string) => optional(request<Quality>('GET', `${p(projectId)}/quality`)),
+    requestUploads: (projectId: string, files: { name: string; contentType: string; bytes: number }[]) =>
+      optional(
+        request<{ uploads: UploadGrant[] }>('POST', `${p(projectId)}/uploads`, { body: { files } }).then(
+          (r) => r.uploads,
+        ),
+      ),
+    images: (projectId: string, query: { status?: ImageStatus; cursor?: string; limit?: number } = {}) =>
+      optional(
+        request<{ images: ImageSummary[]; cursor?: string }>('GET', `${p(projectId)}/images`, { query }),
+      ),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+function queryString(query: RequestOptions['query']): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  let body: { code?: string; message?: string; requestId?: string } = {};
+  try {
+    body = await response.json();
+  } catch {
+    // Not JSON (a proxy error page): keep the status line.
+  }
+  return new ApiError(
+    response.status,
+    body.code ?? `http_${response.status}`,
+    body.message ?? `${response.status} ${response.statusText}`.trim(),
+    body.requestId,
+  );
+}

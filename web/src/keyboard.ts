@@ -1,0 +1,168 @@
+// Keyboard: a pure key map (`keyToAction`, unit tested) and ONE shared document listener that hands each key
+// press to the innermost active view. Views never add their own keydown listeners.
+
+export type Action =
+  | { type: 'label'; classIndex: number }
+  | { type: 'cycleConfidence'; classIndex: number }
+  | { type: 'toggleAmbiguous' }
+  | { type: 'accept' }
+  | { type: 'undo' }
+  | { type: 'back' }
+  | { type: 'forward' }
+  | { type: 'skip' }
+  | { type: 'help' }
+  | { type: 'escape' };
+
+/** What the key map needs to know about the screen. */
+export interface KeyContext {
+  classCount: number;
+  allowAmbiguous: boolean;
+  /** While the shortcut sheet is open, only keys that close it do anything. */
+  helpOpen: boolean;
+}
+
+/** The parts of a KeyboardEvent the map reads (so tests can pass plain objects). */
+export interface KeyLike {
+  key: string;
+  code?: string;
+  shiftKey?: boolean;
+  altKey?: boolean;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  repeat?: boolean;
+  target?: EventTarget | { tagName?: string; isContentEditable?: boolean; type?: string } | null;
+}
+
+/** Classes beyond the tenth are reached with Alt + digit (11..20). */
+export const MAX_KEYED_CLASSES = 20;
+
+export function keyToAction(event: KeyLike, context: KeyContext): Action | null {
+  // Browser and OS shortcuts (Ctrl+R, Cmd+C...) are never ours.
+  if (event.ctrlKey || event.metaKey) return null;
+  if (isTextEntry(event.target)) return null;
+
+  if (context.helpOpen) {
+    if (event.key === 'Escape' || event.key === '?' || event.key === 'h' || event.key === 'H') return { type: 'help' };
+    return null;
+  }
+
+  const digit = digitOf(event);
+  if (digit !== null) {
+    // Holding a class key must not label a run of images.
+    if (event.repeat) return null;
+    const classIndex = (digit === 0 ? 9 : digit - 1) + (event.altKey ? 10 : 0);
+    if (classIndex >= context.classCount) return null;
+    return event.shiftKey ? { type: 'cycleConfidence', classIndex } : { type: 'label', classIndex };
+  }
+  if (event.altKey) return null;
+
+  switch (event.key) {
+    case 'ArrowLeft':
+      return { type: 'back' };
+    case 'ArrowRight':
+      return { type: 'forward' };
+    case 'Escape':
+      return { type: 'escape' };
+  }
+  // Everything below changes or skips a label: one press, one action.
+  if (event.repeat) return null;
+  switch (event.key) {
+    case 'Enter':
+    case ' ':
+      // A focused button or link answers Enter/Space itself (keyboard users tabbing through controls).
+      return isActivatable(event.target) ? null : { type: 'accept' };
+    case 'Backspace':
+      return { type: 'undo' };
+    case 'a':
+    case 'A':
+      return context.allowAmbiguous ? { type: 'toggleAmbiguous' } : null;
+    case 's':
+    case 'S':
+      return { type: 'skip' };
+    case 'h':
+    case 'H':
+    case '?':
+      return { type: 'help' };
+  }
+  return null;
+}
+
+/** The digit pressed, read from the physical key so Shift+1 still means 1 (its `key` is '!'). */
+function digitOf(event: KeyLike): number | null {
+  const code = event.code ?? '';
+  const m = /^(?:Digit|Numpad)([0-9])$/.exec(code);
+  if (m) return Number(m[1]);
+  if (!code && /^[0-9]$/.test(event.key)) return Number(event.key);
+  return null;
+}
+
+type TargetLike = { tagName?: string; isContentEditable?: boolean; type?: string };
+
+function isTextEntry(target: KeyLike['target']): boolean {
+  const t = target as TargetLike | null | undefined;
+  if (!t || typeof t !== 'object') return false;
+  if (t.isContentEditable) return true;
+  const tag = (t.tagName ?? '').toUpperCase();
+  if (tag === 'TEXTAREA' || tag === 'SELECT') return true;
+  if (tag !== 'INPUT') return false;
+  // Checkboxes and radios do not take text: the labeling keys still work there.
+  return !['checkbox', 'radio', 'button', 'submit', 'reset', 'range'].includes((t.type ?? 'text').toLowerCase());
+}
+
+function isActivatable(target: KeyLike['target']): boolean {
+  const t = target as TargetLike | null | undefined;
+  const tag = (t?.tagName ?? '').toUpperCase();
+  return tag === 'BUTTON' || tag === 'A' || tag === 'SUMMARY' || (tag === 'INPUT' && t?.type !== 'text');
+}
+
+/** The key shown on a class button. */
+export function shortcutFor(classIndex: number): string | undefined {
+  if (classIndex >= MAX_KEYED_CLASSES) return undefined;
+  const digit = String((classIndex % 10) + 1).slice(-1);
+  return classIndex >= 10 ? `Alt+${digit}` : digit;
+}
+
+/** Every shortcut, for the help sheet. */
+export const SHORTCUTS: readonly { keys: string; does: string }[] = [
+  { keys: '1 … 9, 0', does: 'Label with class 1 … 10 (confidence 1) and go to the next image' },
+  { keys: 'Alt + 1 … 0', does: 'Classes 11 … 20' },
+  { keys: 'Shift + digit', does: 'Cycle that class’s confidence level (then Enter saves)' },
+  { keys: 'A', does: 'Toggle “ambiguous”' },
+  { keys: 'Enter / Space', does: 'Save the confidences you set, or accept the model’s suggestion' },
+  { keys: 'Backspace', does: 'Undo your last label (on the server)' },
+  { keys: '← / →', does: 'Walk back / forward through your labels; press a class to re-label' },
+  { keys: 'S', does: 'Skip this image for now' },
+  { keys: 'H or ?', does: 'Show or hide these shortcuts' },
+  { keys: 'Esc', does: 'Clear the confidences you set / close this sheet' },
+];
+
+// ---- the one shared listener ----
+
+export type KeyHandler = (event: KeyboardEvent) => boolean | void;
+
+const handlers: KeyHandler[] = [];
+let installedOn: Document | undefined;
+
+function dispatch(event: KeyboardEvent): void {
+  // The most recently registered (innermost) handler goes first; a handler returns true when it used the key.
+  for (let i = handlers.length - 1; i >= 0; i--) {
+    if (handlers[i](event)) {
+      event.preventDefault();
+      return;
+    }
+  }
+}
+
+/** Registers a handler on the shared listener; returns the function that removes it. */
+export function onKey(handler: KeyHandler, doc: Document = document): () => void {
+  if (installedOn !== doc) {
+    installedOn?.removeEventListener('keydown', dispatch);
+    doc.addEventListener('keydown', dispatch);
+    installedOn = doc;
+  }
+  handlers.push(handler);
+  return () => {
+    const i = handlers.indexOf(handler);
+    if (i >= 0) handlers.splice(i, 1);
+  };
+}

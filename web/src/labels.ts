@@ -1,0 +1,65 @@
+// Pure helpers about labels as the labeler builds them: the draft of per-class confidences, the level cycle,
+// and how a saved label reads in words.
+
+import type { LabelHead, Project, Suggestion } from './types.js';
+
+/** What the labeler has set on the sample in view but not yet saved. */
+export interface Draft {
+  confidences: number[];
+  ambiguous: boolean;
+}
+
+export const emptyDraft = (classCount: number): Draft => ({ confidences: Array(classCount).fill(0), ambiguous: false });
+
+export const isDraftEmpty = (d: Draft): boolean => !d.ambiguous && d.confidences.every((c) => c === 0);
+
+const EPS = 1e-9;
+
+/**
+ * The next confidence level for one class, wrapping to the lowest. In a single-label project confidences may not
+ * sum above 1, so levels that would break that are skipped.
+ */
+export function cycleLevel(project: Pick<Project, 'confidenceLevels' | 'taskType'>, draft: Draft, classIndex: number): Draft {
+  const levels = [...project.confidenceLevels].sort((a, b) => a - b);
+  if (levels.length === 0) return draft;
+  const others = draft.confidences.reduce((s, c, i) => (i === classIndex ? s : s + c), 0);
+  const fits = (l: number) => project.taskType !== 'single-label' || others + l <= 1 + EPS;
+  const current = draft.confidences[classIndex] ?? 0;
+  const higher = levels.filter((l) => l > current + EPS && fits(l));
+  const next = higher.length > 0 ? higher[0] : levels[0];
+  const confidences = draft.confidences.map((c, i) => (i === classIndex ? next : c));
+  return { ...draft, confidences };
+}
+
+/** Multi-label: a class key switches that class between absent and the highest level. */
+export function toggleClass(project: Pick<Project, 'confidenceLevels'>, draft: Draft, classIndex: number): Draft {
+  const top = Math.max(...project.confidenceLevels, 1);
+  const confidences = draft.confidences.map((c, i) => (i === classIndex ? (c > 0 ? 0 : top) : c));
+  return { ...draft, confidences };
+}
+
+/** The model's best guess among the project's classes, if it has one. */
+export function topSuggestion(suggestions: Suggestion[] | undefined): Suggestion | undefined {
+  let best: Suggestion | undefined;
+  for (const s of suggestions ?? []) if (!best || s.probability > best.probability) best = s;
+  return best;
+}
+
+/** A suggestion that can be accepted as a label (it names one of the project's classes). */
+export function acceptableSuggestion(suggestions: Suggestion[] | undefined): Suggestion | undefined {
+  const best = topSuggestion((suggestions ?? []).filter((s) => s.classIndex >= 0));
+  return best;
+}
+
+export const percent = (p: number): string => `${Math.round(p * 100)}%`;
+
+/** A label in words: "rose", "rose 75% · tulip 25%", "ambiguous", "rose · ambiguous". */
+export function describeLabel(label: Pick<LabelHead, 'confidences' | 'ambiguous'>, classes: string[]): string {
+  const parts = label.confidences
+    .map((c, i) => ({ c, name: classes[i] ?? `#${i + 1}` }))
+    .filter((x) => x.c > 0)
+    .sort((a, b) => b.c - a.c)
+    .map((x) => (x.c >= 1 - EPS ? x.name : `${x.name} ${percent(x.c)}`));
+  if (label.ambiguous) parts.push('ambiguous');
+  return parts.length ? parts.join(' · ') : 'no class';
+}

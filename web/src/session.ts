@@ -1,0 +1,428 @@
+// A labeler's session on one project: the sample in view, the prefetched ones behind it, the labeler's history
+// (for Left/Right and undo), the draft label, and the link to the save queue. The view only renders this state
+// and turns keys and clicks into the actions below.
+
+import { batch, createSignal } from 'solid-js';
+import type { Api } from './api.js';
+import { acceptableSuggestion, cycleLevel, emptyDraft, isDraftEmpty, toggleClass, type Draft } from './labels.js';
+import { newRequestId, sampleStatus, type QueueState, type SaveOp } from './saveQueue.js';
+import { sharedSaveRunner } from './saving.js';
+import type { LabelHead, ModelStatus, Progress, Project, Quality, Sample, Served } from './types.js';
+
+export interface SessionOptions {
+  api: Api;
+  projectId: string;
+  labeler: string;
+  /** How many samples to keep loaded ahead of the one in view. */
+  prefetch?: number;
+  /** Test hook: delays (ms) before refreshing progress and quality after saves. */
+  refreshDelay?: number;
+}
+
+/** Below this many prefetched samples, fetch more. */
+const LOW_WATER = 3;
+/** The API's `next` returns the caller's still-leased samples first; never ask for more than this at once. */
+const MAX_COUNT = 50;
+
+export type LabelSession = ReturnType<typeof createLabelSession>;
+type LabelPart = Extract<SaveOp, { kind: 'label' }>['label'];
+
+export function createLabelSession(options: SessionOptions) {
+  const { api, projectId, labeler } = options;
+  const target = options.prefetch ?? 5;
+  const refreshDelay = options.refreshDelay ?? 1000;
+
+  const [project, setProject] = createSignal<Project>();
+  const [current, setCurrent] = createSignal<Served>();
+  const [buffer, setBuffer] = createSignal<Served[]>([]);
+  const [history, setHistory] = createSignal<Served[]>([]);
+  /** null: the front of the queue (current); a number: an entry of history. */
+  const [cursor, setCursor] = createSignal<number | null>(null);
+  const [draft, setDraft] = createSignal<Draft>(emptyDraft(0));
+  const [progress, setProgress] = createSignal<Progress>();
+  const [quality, setQuality] = createSignal<Quality>();
+  const [model, setModel] = createSignal<ModelStatus>();
+  const [serverDone, setServerDone] = createSignal(false);
+  const [loading, setLoading] = createSignal(true);
+  const [loadError, setLoadError] = createSignal<string>();
+  const [notice, setNotice] = createSignal<string>();
+
+  const shared = sharedSaveRunner(api, projectId, labeler);
+  const [queue, setQueue] = createSignal<QueueState>(shared.runner.state());
+  const skipped = new Set<string>();
+  /** Samples labeled in this session or before it (history): never shown again as new. */
+  const handled = new Set<string>();
+  const preloaded = new Map<string, HTMLImageElement>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  let fetching = false;
+  let disposed = false;
+
+  const unsubscribe = [
+    shared.onChange((s) => setQueue(s)),
+    shared.onSaved((op, sample) => {
+      applyServerSample(sample);
+      if (op.kind === 'undo') handled.delete(sample.sampleId);
+      refreshSoon();
+    }),
+  ];
+
+  // ---- what the view shows ----
+
+  const viewed = (): Served | undefined => {
+    const c = cursor();
+    return c === null ? current() : history()[c];
+  };
+  const inHistory = () => cursor() !== null;
+  const classes = () => project()?.classes ?? [];
+  const unsaved = () => queue().items.length;
+  const failed = () => queue().failed;
+  const statusOf = (sampleId: string) => sampleStatus(queue(), sampleId);
+
+  /** The label to show for a history entry: the latest queued write (not yet saved) or the server's. */
+  function shownLabel(served: Served): { label?: Pick<LabelHead, 'confidences' | 'ambiguous'>; pending: boolean } {
+    const ops = queue().items.filter((i) => i.op.sampleId === served.sample.sampleId).map((i) => i.op);
+    const last = ops[ops.length - 1];
+    if (last?.kind === 'label') {
+      const n = classes().length;
+      const confidences =
+        last.label.confidences ?? Array.from({ length: n }, (_, i) => (i === last.label.classIndex ? 1 : 0));
+      return { label: { confidences, ambiguous: last.label.ambiguous ?? false }, pending: true };
+    }
+    if (last?.kind === 'undo') return { pending: true };
+    return { label: served.sample.label, pending: false };
+  }
+
+  // ---- loading ----
+
+  async function start(): Promise<void> {
+    // Everything the view needs is requested at once: no waterfall.
+    const projectP = api.getProject(projectId);
+    const historyP = api.history(projectId, 50).catch(() => []);
+    const nextP = fillBuffer();
+    refreshProgress();
+    refreshQuality();
+    try {
+      const p = await projectP;
+      batch(() => {
+        setProject(p);
+        setDraft(emptyDraft(p.classes.length));
+      });
+      const earlier = oldestFirstUnique(await historyP, history());
+      earlier.forEach((s) => handled.add(idOf(s)));
+      batch(() => {
+        setHistory((h) => [...earlier, ...h]);
+        // Keep the labeler on the entry they may already be viewing.
+        setCursor((c) => (c === null ? c : c + earlier.length));
+      });
+      await nextP;
+    } catch (err) {
+      setLoadError((err as Error).message);
+    } finally {
+      setLoading(false);
+    }
+  }
+
+  async function fillBuffer(): Promise<void> {
+    if (fetching || disposed || serverDone()) return;
+    if (current() && buffer().length >= LOW_WATER) return;
+    fetching = true;
+    try {
+      // The server first returns samples still leased to me (in view, prefetched, skipped, or labeled and not
+      // yet acknowledged); ask for enough to get `target` new ones after those.
+      const leased = buffer().length + skipped.size + unsaved() + (current() ? 1 : 0);
+      const response = await api.next(projectId, Math.min(MAX_COUNT, leased + target));
+      if (disposed) return;
+      const known = new Set([...handled, ...skipped, ...buffer().map(idOf), ...(current() ? [idOf(current()!)] : [])]);
+      const fresh = response.samples.filter((s) => !known.has(idOf(s)));
+      fresh.forEach((s) => preload(s.image.url));
+      batch(() => {
+        if (response.model) setModel(response.model);
+        setServerDone(response.done);
+        setBuffer((b) => [...b, ...fresh]);
+        if (!current()) advance(false);
+      });
+      // Only already-known samples came back (labels still being saved): look again shortly.
+      if (fresh.length === 0 && !response.done) later(() => fillBuffer(), 1000);
+    } catch (err) {
+      // Prefetch failures are retried on the next action; say so only if there is nothing to show.
+      if (!current()) setLoadError(`Could not load the next image: ${(err as Error).message}`);
+      later(() => fillBuffer(), 3000);
+    } finally {
+      fetching = false;
+    }
+  }
+
+  function preload(url: string): void {
+    if (typeof Image === 'undefined' || preloaded.has(url)) return;
+    const img = new Image();
+    img.decoding = 'async';
+    img.src = url;
+    // Decoding ahead means the next image paints in the frame after the key press.
+    img.decode?.().catch(() => undefined);
+    preloaded.set(url, img);
+    if (preloaded.size > 40) preloaded.delete(preloaded.keys().next().value!);
+  }
+
+  function advance(fetchMore = true): void {
+    const [head, ...rest] = buffer();
+    batch(() => {
+      setCurrent(head);
+      setBuffer(rest);
+      setDraft(emptyDraft(classes().length));
+      if (head) setLoadError(undefined);
+    });
+    if (fetchMore) void fillBuffer();
+  }
+
+  // ---- labeling ----
+
+  function submit(label: LabelPart): void {
+    const served = viewed();
+    if (!served) return;
+    shared.runner.enqueue({
+      kind: 'label',
+      requestId: newRequestId(),
+      projectId,
+      sampleId: idOf(served),
+      version: served.sample.version,
+      label,
+    });
+    handled.add(idOf(served));
+    if (cursor() === null) {
+      batch(() => {
+        setHistory((h) => [...h.filter((x) => idOf(x) !== idOf(served)), served]);
+        advance();
+      });
+    } else {
+      forward();
+    }
+  }
+
+  function label(classIndex: number): void {
+    const p = project();
+    if (!p || !viewed() || classIndex >= p.classes.length) return;
+    if (p.taskType === 'multi-label') {
+      setDraft((d) => toggleClass(p, d, classIndex));
+      return;
+    }
+    const ambiguous = draft().ambiguous;
+    submit(ambiguous ? { classIndex, ambiguous } : { classIndex });
+  }
+
+  function cycleConfidence(classIndex: number): void {
+    const p = project();
+    if (p && classIndex < p.classes.length) setDraft((d) => cycleLevel(p, d, classIndex));
+  }
+
+  function toggleAmbiguous(): void {
+    if (project()?.allowAmbiguous) setDraft((d) => ({ ...d, ambiguous: !d.ambiguous }));
+  }
+
+  /** Enter/Space: save what the labeler set, or else take the model's suggestion. */
+  function accept(): void {
+    const served = viewed();
+    if (!served) return;
+    const d = draft();
+    if (!isDraftEmpty(d)) {
+      submit(d.ambiguous ? { confidences: d.confidences, ambiguous: true } : { confidences: d.confidences });
+      return;
+    }
+    const suggestion = acceptableSuggestion(served.sample.suggestions);
+    if (suggestion) submit({ classIndex: suggestion.classIndex });
+    else say('No suggestion to accept: pick a class.');
+  }
+
+  function undo(): void {
+    const h = history();
+    const last = h[h.length - 1];
+    if (!last) {
+      say('Nothing to undo.');
+      return;
+    }
+    shared.runner.enqueue({ kind: 'undo', requestId: newRequestId(), projectId, sampleId: idOf(last) });
+    handled.delete(idOf(last));
+    batch(() => {
+      setHistory(h.slice(0, -1));
+      setCursor(null);
+      const c = current();
+      if (c) setBuffer((b) => [c, ...b]);
+      setCurrent(last);
+      setDraft(emptyDraft(classes().length));
+    });
+    say('Undone: label this image again.');
+  }
+
+  function skip(): void {
+    if (inHistory()) return forward();
+    const c = current();
+    if (!c) return;
+    skipped.add(idOf(c));
+    advance();
+  }
+
+  function back(): void {
+    const n = history().length;
+    if (n === 0) return;
+    const c = cursor();
+    batch(() => {
+      setCursor(c === null ? n - 1 : Math.max(0, c - 1));
+      setDraft(emptyDraft(classes().length));
+    });
+  }
+
+  function forward(): void {
+    const c = cursor();
+    if (c === null) return;
+    batch(() => {
+      setCursor(c + 1 >= history().length ? null : c + 1);
+      setDraft(emptyDraft(classes().length));
+    });
+  }
+
+  /** Clears the draft; the view closes overlays first. */
+  function clearDraft(): void {
+    setDraft(emptyDraft(classes().length));
+  }
+
+  /** "Check again" once the queue looked empty (other labelers' leases expire, uploads arrive). */
+  function checkAgain(): void {
+    setServerDone(false);
+    skipped.clear();
+    void fillBuffer();
+  }
+
+  /** Presigned image URLs expire: fetch a fresh one for a sample whose image failed to load. */
+  async function refreshImage(sampleId: string): Promise<void> {
+    try {
+      const { sample, image } = await api.sample(projectId, sampleId);
+      const update = (s: Served) => (idOf(s) === sampleId ? { ...s, image, sample: newer(s.sample, sample) } : s);
+      batch(() => {
+        setCurrent((c) => (c ? update(c) : c));
+        setBuffer((b) => b.map(update));
+        setHistory((h) => h.map(update));
+      });
+    } catch (err) {
+      say(`Could not load the image: ${(err as Error).message}`);
+    }
+  }
+
+  // ---- server answers ----
+
+  function applyServerSample(sample: Sample): void {
+    const update = (s: Served) => (idOf(s) === sample.sampleId ? { ...s, sample: newer(s.sample, sample) } : s);
+    batch(() => {
+      setCurrent((c) => (c ? update(c) : c));
+      setBuffer((b) => b.map(update));
+      setHistory((h) => h.map(update));
+    });
+  }
+
+  async function refreshProgress(): Promise<void> {
+    try {
+      setProgress(await api.progress(projectId));
+    } catch {
+      // Progress is informative; the next save refreshes it again.
+    }
+  }
+
+  async function refreshQuality(): Promise<void> {
+    try {
+      setQuality(await api.quality(projectId));
+    } catch {
+      // The live error chart is optional.
+    }
+  }
+
+  let refreshPending = false;
+  function refreshSoon(): void {
+    if (refreshPending) return;
+    refreshPending = true;
+    later(() => {
+      refreshPending = false;
+      void refreshProgress();
+      void refreshQuality();
+    }, refreshDelay);
+  }
+
+  function later(fn: () => void, ms: number): void {
+    if (disposed) return;
+    const t = setTimeout(() => {
+      timers.delete(t);
+      if (!disposed) fn();
+    }, ms);
+    timers.add(t);
+  }
+
+  let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  function say(message: string): void {
+    setNotice(message);
+    if (noticeTimer) clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => setNotice(undefined), 4000);
+  }
+
+  function dispose(): void {
+    disposed = true;
+    timers.forEach(clearTimeout);
+    if (noticeTimer) clearTimeout(noticeTimer);
+    unsubscribe.forEach((u) => u());
+  }
+
+  return {
+    // state
+    project,
+    current,
+    buffer,
+    history,
+    cursor,
+    viewed,
+    inHistory,
+    draft,
+    progress,
+    quality,
+    model,
+    queue,
+    unsaved,
+    failed,
+    statusOf,
+    shownLabel,
+    serverDone,
+    loading,
+    loadError,
+    notice,
+    // actions
+    start,
+    label,
+    cycleConfidence,
+    toggleAmbiguous,
+    accept,
+    undo,
+    skip,
+    back,
+    forward,
+    clearDraft,
+    checkAgain,
+    refreshImage,
+    retryNow: () => shared.runner.retryNow(),
+    dismissFailed: (requestId: string) => shared.runner.dismiss(requestId),
+    dispose,
+  };
+}
+
+const idOf = (s: Served) => s.sample.sampleId;
+
+/** The server's history (newest last), one entry per sample, minus samples already in this session's history. */
+function oldestFirstUnique(items: Served[], session: Served[]): Served[] {
+  const seen = new Set(session.map(idOf));
+  const out: Served[] = [];
+  for (let i = items.length - 1; i >= 0; i--) {
+    if (seen.has(idOf(items[i]))) continue;
+    seen.add(idOf(items[i]));
+    out.push(items[i]);
+  }
+  return out.reverse();
+}
+
+/** Keeps whichever copy of a sample is newer (answers can arrive out of order with prefetches). */
+function newer(mine: Sample, theirs: Sample): Sample {
+  return theirs.version >= mine.version ? theirs : mine;
+}

@@ -1,0 +1,106 @@
+// The shapes the web app receives from the HTTP API. Domain types come from the shared model (type-only import:
+// nothing from functions/ ends up in the bundle); the rest are the API's response envelopes.
+
+import type {
+  Annotation,
+  Box,
+  BoxLabel,
+  ImageStatus,
+  LabelHead,
+  Project,
+  Sample,
+  Suggestion,
+  TaskType,
+} from '../../functions/domain/model.js';
+
+export type { Annotation, Box, BoxLabel, ImageStatus, LabelHead, Project, Sample, Suggestion, TaskType };
+
+/** The display image of a sample; `url` and `thumbUrl` are presigned and short-lived. */
+export interface ServedImage {
+  imageId: string;
+  key: string;
+  width: number;
+  height: number;
+  url: string;
+  thumbUrl?: string;
+}
+
+/** A sample handed to a labeler, with its image and the lease that reserves it. */
+export interface Served {
+  sample: Sample;
+  image: ServedImage;
+  lease?: { until: number };
+}
+
+export interface ModelStatus {
+  state: 'untrained' | 'trained';
+  message?: string;
+}
+
+export interface NextResponse {
+  samples: Served[];
+  done: boolean;
+  model?: ModelStatus;
+}
+
+export interface Progress {
+  total: number;
+  labeled: number;
+  remaining: number;
+  ambiguous: number;
+  byClass: { name: string; count: number }[];
+  labelers: { labelerId: string; total: number; today: number }[];
+  me: { total: number; today: number };
+}
+
+export interface HistoryItem {
+  sample: Sample;
+  image: ServedImage;
+}
+
+export interface Quality {
+  points: { mse: number; correct: boolean }[];
+  runningMse: number[];
+  runningError: number[];
+  accuracy: number;
+}
+
+export interface NewProject {
+  id: string;
+  name: string;
+  classes: string[];
+  taskType?: TaskType;
+  confidenceLevels?: number[];
+  allowAmbiguous?: boolean;
+  strategy?: string;
+  overlap?: number;
+}
+
+export interface LabelBody {
+  version: number;
+  requestId: string;
+  confidences?: number[];
+  classIndex?: number;
+  ambiguous?: boolean;
+  boxes?: BoxLabel[];
+}
+
+export interface UploadGrant {
+  name: string;
+  url: string;
+  key: string;
+}
+
+/** One row of the owner's image list (gallery, ingest status). Fields beyond imageId are optional: the list
+ * endpoint lands with a later issue and the app shows whatever it provides. */
+export interface ImageSummary {
+  imageId: string;
+  key: string;
+  status: ImageStatus;
+  reason?: string;
+  thumbUrl?: string;
+  width?: number;
+  height?: number;
+  sampleIds?: string[];
+  label?: string;
+}
