@@ -37,12 +37,14 @@ export async function undoLast(stores: Stores, input: UndoInput): Promise<UndoRe
   if (!undone) throw new WinnowError('internal', `history entry for ${entry.sampleId} v${entry.version} is missing`);
 
   const sample = await repairHead(stores, project, await requireSample(stores, input.projectId, entry.sampleId));
-  if (sample.version !== entry.version + 1) {
+  // The head must still be exactly the label being undone (possibly restored by undoing a later re-label).
+  const headIsUndone = sample.label?.labelerId === undone.labelerId && sample.label?.at === undone.at;
+  if (!headIsUndone) {
     const replay = await findUndoReplay(stores, input, entry.sampleId);
     if (replay) return replay;
     throw new WinnowError(
       'conflict',
-      `cannot undo: sample "${entry.sampleId}" was labeled again after your label (now version ${sample.version})`,
+      `cannot undo: sample "${entry.sampleId}" was labeled again after your label`,
       { currentVersion: sample.version },
     );
   }

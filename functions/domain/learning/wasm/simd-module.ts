@@ -1,0 +1,124 @@
+// The three hot loops of training and scoring, as WebAssembly SIMD (plain JS managed ~0.5 G multiply-adds/s here,
+// too slow to rescore 1M x 1280 in seconds). Rows are padded to a multiple of 16 elements; pointers are byte offsets.
+//   dotF32(x, n, rowBytes, w, k, out):   out[i*k+j] = sum_d x[i,d] * w[j,d]            (f32)
+//   dotI8(q, n, rowBytes, w, k, out):    out[i*k+j] = sum_d q[i,d] * w[j,d]            (i8 rows, i16 weights, i32 out)
+//   addOuterF32(x, n, rowBytes, r, k, g): g[j,d] += sum_i r[i*k+j] * x[i,d]            (f32, the gradient)
+// Plain SIMD only (no relaxed FMA), so results are bit-identical on every machine.
+
+import { encodeModule, F32, I32, op, V128, type WasmFunction } from './encoder.js';
+
+const { block, loop, end, br, brIf, get, set, i32Const, i32Add, i32Mul, i32GeU } = op;
+
+// Shared parameter layout (x, n, rowBytes, w, k, out) and loop locals.
+const X = 0, N = 1, ROW = 2, W = 3, K = 4, OUT = 5;
+const I = 6, J = 7, D = 8, ROWP = 9, WP = 10, ACC0 = 11, ACC1 = 12, V = 13;
+const PARAMS = [I32, I32, I32, I32, I32, I32];
+
+const inc = (local: number, by: number | number[]) => [
+  ...get(local),
+  ...(typeof by === 'number' ? i32Const(by) : by),
+  ...i32Add,
+  ...set(local),
+];
+
+/** for (local = 0; local < limit; local += step) { body } */
+function forLoop(local: number, limit: number[], step: number | number[], body: number[]): number[] {
+  return [
+    ...i32Const(0), ...set(local),
+    ...block, ...loop,
+    ...get(local), ...limit, ...i32GeU, ...brIf(1),
+    ...body,
+    ...inc(local, step),
+    ...br(0),
+    ...end, ...end,
+  ];
+}
+
+/** Over rows i and classes j: rowp = x + i*rowBytes, wp = w + j*wBytes; `perClass` runs the dot and stores it. */
+function rowsTimesClasses(wStride: number[], init: number[], inner: number[], store: number[]): number[] {
+  const perClass = [...init, ...forLoop(D, get(ROW), 16, inner), ...store, ...inc(WP, wStride)];
+  return forLoop(I, get(N), 1, [
+    ...get(X), ...get(I), ...get(ROW), ...i32Mul, ...i32Add, ...set(ROWP),
+    ...get(W), ...set(WP),
+    ...forLoop(J, get(K), 1, perClass),
+  ]);
+}
+
+const loadAt = (base: number, offsetLocal: number, imm = 0, scaleOffset = false) => [
+  ...get(base), ...get(offsetLocal), ...(scaleOffset ? [...get(offsetLocal), ...i32Add] : []), ...i32Add, ...op.v128Load(imm),
+];
+
+function dotF32(): WasmFunction {
+  const inner = [
+    ...get(ACC0), ...loadAt(ROWP, D), ...loadAt(WP, D), ...op.f32x4Mul, ...op.f32x4Add, ...set(ACC0),
+  ];
+  const store = [
+    ...get(OUT),
+    ...get(ACC0), ...op.f32x4Extract(0), ...get(ACC0), ...op.f32x4Extract(1), ...op.f32Add,
+    ...get(ACC0), ...op.f32x4Extract(2), ...get(ACC0), ...op.f32x4Extract(3), ...op.f32Add, ...op.f32Add,
+    ...op.f32Store,
+    ...inc(OUT, 4),
+  ];
+  return {
+    name: 'dotF32',
+    params: PARAMS,
+    locals: [I32, I32, I32, I32, I32, V128, V128, V128],
+    body: rowsTimesClasses(get(ROW), [...op.v128Zero, ...set(ACC0)], inner, store),
+  };
+}
+
+function dotI8(): WasmFunction {
+  // 16 int8 values widen to two i16x8 halves; each half meets 8 int16 weights in one pairwise dot into i32x4.
+  const inner = [
+    ...loadAt(ROWP, D), ...set(V),
+    ...get(ACC0), ...get(V), ...op.i16x8ExtendLowI8x16, ...loadAt(WP, D, 0, true), ...op.i32x4DotI16x8, ...op.i32x4Add, ...set(ACC0),
+    ...get(ACC1), ...get(V), ...op.i16x8ExtendHighI8x16, ...loadAt(WP, D, 16, true), ...op.i32x4DotI16x8, ...op.i32x4Add, ...set(ACC1),
+  ];
+  const store = [
+    ...get(OUT),
+    ...get(ACC0), ...get(ACC1), ...op.i32x4Add, ...set(ACC0),
+    ...get(ACC0), ...op.i32x4Extract(0), ...get(ACC0), ...op.i32x4Extract(1), ...i32Add,
+    ...get(ACC0), ...op.i32x4Extract(2), ...get(ACC0), ...op.i32x4Extract(3), ...i32Add, ...i32Add,
+    ...op.i32Store,
+    ...inc(OUT, 4),
+  ];
+  return {
+    name: 'dotI8',
+    params: PARAMS,
+    locals: [I32, I32, I32, I32, I32, V128, V128, V128],
+    body: rowsTimesClasses([...get(ROW), ...get(ROW), ...i32Add], [...op.v128Zero, ...set(ACC0), ...op.v128Zero, ...set(ACC1)], inner, store),
+  };
+}
+
+function addOuterF32(): WasmFunction {
+  // Param OUT is the gradient g (k x rowBytes), W is the residual matrix r (n x k, read sequentially).
+  const S = ACC0;
+  const P = V; // reuse the slot as an i32 address: declared below as I32
+  const inner = [
+    ...get(WP), ...get(D), ...i32Add, ...set(P),
+    ...get(P),
+    ...get(P), ...op.v128Load(0), ...get(S), ...loadAt(ROWP, D), ...op.f32x4Mul, ...op.f32x4Add,
+    ...op.v128Store,
+  ];
+  const perClass = [
+    ...get(W), ...op.f32Load, ...op.f32x4Splat, ...set(S),
+    ...inc(W, 4),
+    ...forLoop(D, get(ROW), 16, inner),
+    ...inc(WP, get(ROW)),
+  ];
+  return {
+    name: 'addOuterF32',
+    params: PARAMS,
+    locals: [I32, I32, I32, I32, I32, V128, V128, I32],
+    body: forLoop(I, get(N), 1, [
+      ...get(X), ...get(I), ...get(ROW), ...i32Mul, ...i32Add, ...set(ROWP),
+      ...get(OUT), ...set(WP),
+      ...forLoop(J, get(K), 1, perClass),
+    ]),
+  };
+}
+
+/** 64 KiB pages the scratch memory may grow to (2 GiB): rows are streamed through it in chunks. */
+export const MAX_PAGES = 32768;
+
+export const SIMD_MODULE: Uint8Array = encodeModule([dotF32(), dotI8(), addOuterF32()], MAX_PAGES);

@@ -1,0 +1,175 @@
+// The ImageAnalyzer port implemented with sharp + onnxruntime: one decode per image, then WebP copies, the
+// whole-image embedding, ImageNet-style tags and detector boxes (each with its own crop embedding). A model whose
+// file is missing is simply left out (status() says which and where to get it); a corrupt file stops start-up.
+
+import path from 'node:path';
+import type { ImageAnalysis, ImageAnalyzer } from '../domain/ports.js';
+import { WinnowError } from '../domain/errors.js';
+import { decodeImage, type DecodedImage } from './decode.js';
+import { openEmbedder, DEFAULT_EMBEDDER, type Embedder } from './embedder.js';
+import { loadLabels } from './labels.js';
+import {
+  assertNoCorruptModels,
+  checkModels,
+  defaultModelDir,
+  loadManifests,
+  type ModelCheck,
+  type ModelManifest,
+  type SoftmaxOutput,
+  type YoloxOutput,
+} from './manifest.js';
+import { ModelRunner } from './onnx.js';
+import { topClasses } from './outputs.js';
+import { imageTensor, webpCopies } from './preprocess.js';
+import { decodeYolox, type Detection } from './yolox.js';
+
+export { createEmbedder, type Embedder, type EmbedderOptions } from './embedder.js';
+
+export const DEFAULT_TAGGER = 'mobilenetv2-features';
+export const DEFAULT_DETECTOR = 'yolox-nano';
+
+export interface ImageAnalyzerOptions {
+  /** Folder holding the model files; default env WINNOW_MODELS or ../shared/models. */
+  modelDir?: string;
+  /** Folder holding the manifests; default env WINNOW_MANIFESTS or <repo>/models. */
+  manifestDir?: string;
+  /** Manifest names; null turns that part off. Defaults: mobilenetv2-features, mobilenetv2-features, yolox-nano. */
+  embedder?: string | null;
+  tagger?: string | null;
+  detector?: string | null;
+  /** Pixel limit per image; default 40 MP. */
+  maxPixels?: number;
+  /** Longest side of the thumbnail (default 256) and of the display copy (default 1600, at most 1600). */
+  thumbnailSide?: number;
+  displaySide?: number;
+  /** How many tags to return (default 5). */
+  topTags?: number;
+  hashCacheFile?: string | false;
+}
+
+export interface VisionAnalyzer extends ImageAnalyzer {
+  /** The embedder in use (also used for crops), absent when its file is missing or it is turned off. */
+  readonly embedder?: Embedder;
+  /** Result of the model-file check made at start-up. */
+  readonly models: ModelCheck;
+}
+
+interface Tagger {
+  runner: ModelRunner;
+  output: SoftmaxOutput;
+  labels: string[];
+}
+interface Detector {
+  runner: ModelRunner;
+  output: YoloxOutput;
+  labels: string[];
+}
+
+export async function createImageAnalyzer(opts: ImageAnalyzerOptions = {}): Promise<VisionAnalyzer> {
+  const modelDir = opts.modelDir ?? defaultModelDir();
+  const all = await loadManifests(opts.manifestDir);
+  const pick = (name: string | null | undefined, fallback: string): ModelManifest | undefined => {
+    const wanted = name === undefined ? fallback : name;
+    if (wanted === null) return undefined;
+    const manifest = all.get(wanted);
+    if (!manifest) throw new WinnowError('bad_request', `no model manifest named "${wanted}" (known: ${[...all.keys()].join(', ')})`);
+    return manifest;
+  };
+  const chosen = {
+    embedder: pick(opts.embedder, DEFAULT_EMBEDDER),
+    tagger: pick(opts.tagger, DEFAULT_TAGGER),
+    detector: pick(opts.detector, DEFAULT_DETECTOR),
+  };
+  const manifests = [...new Set(Object.values(chosen).filter((m): m is ModelManifest => m !== undefined))];
+  const models = await checkModels(modelDir, { manifests, hashCacheFile: opts.hashCacheFile });
+  assertNoCorruptModels(models);
+  const usable = (m: ModelManifest | undefined) => (m && models.usable.includes(m.name) ? m : undefined);
+
+  const embedderManifest = usable(chosen.embedder);
+  const embedder = embedderManifest ? await openEmbedder(embedderManifest, modelDir, opts.maxPixels) : undefined;
+  const tagger = await openTagger(usable(chosen.tagger), modelDir);
+  const detector = await openDetector(usable(chosen.detector), modelDir);
+  const missing = models.missing.map((m) => m.message);
+  const pipeline = { embedder, tagger, detector, opts };
+
+  return {
+    embedder,
+    models,
+    analyze: (bytes, analyzeOpts = {}) => analyzeImage(pipeline, bytes, analyzeOpts),
+    status: () => ({ embedder: embedder?.name, tagger: tagger?.runner.manifest.name, detector: detector?.runner.manifest.name, missing }),
+  };
+}
+
+async function openTagger(manifest: ModelManifest | undefined, modelDir: string): Promise<Tagger | undefined> {
+  if (!manifest) return undefined;
+  const output = manifest.outputs.find((o): o is SoftmaxOutput => o.decode === 'logits-softmax');
+  if (!output) throw new WinnowError('bad_request', `model "${manifest.name}" has no class-logits output to tag with`);
+  const runner = await ModelRunner.open(manifest, path.join(modelDir, manifest.file));
+  return { runner, output, labels: await loadLabels(modelDir, output.labels.file, output.classes) };
+}
+
+async function openDetector(manifest: ModelManifest | undefined, modelDir: string): Promise<Detector | undefined> {
+  if (!manifest) return undefined;
+  const output = manifest.outputs.find((o): o is YoloxOutput => o.decode === 'yolox');
+  if (!output) throw new WinnowError('bad_request', `model "${manifest.name}" has no YOLOX output to detect with`);
+  const runner = await ModelRunner.open(manifest, path.join(modelDir, manifest.file));
+  return { runner, output, labels: await loadLabels(modelDir, output.labels.file, output.classes) };
+}
+
+type AnalyzeOptions = Parameters<ImageAnalyzer['analyze']>[1] & {};
+
+async function analyzeImage(
+  p: { embedder?: Embedder; tagger?: Tagger; detector?: Detector; opts: ImageAnalyzerOptions },
+  bytes: Uint8Array,
+  opts: AnalyzeOptions,
+): Promise<ImageAnalysis> {
+  const image = await decodeImage(bytes, { maxPixels: p.opts.maxPixels });
+  const detect = p.detector && opts.detect !== false ? detectWithEmbeddings(p.detector, p.embedder, image, opts) : undefined;
+  const [copies, whole, detections] = await Promise.all([
+    webpCopies(image, { thumbnailSide: p.opts.thumbnailSide, displaySide: p.opts.displaySide }),
+    wholeImage(p.embedder, p.tagger, image, p.opts.topTags ?? 5),
+    detect,
+  ]);
+  return {
+    width: image.width,
+    height: image.height,
+    format: image.format,
+    thumbnail: copies.thumbnail,
+    display: copies.display,
+    ...whole,
+    ...(detections ? { detections } : {}),
+  };
+}
+
+/** Embedding and tags; when the tagger is the embedder's own model (the default), one run gives both. */
+async function wholeImage(embedder: Embedder | undefined, tagger: Tagger | undefined, image: DecodedImage, topTags: number) {
+  const shared = embedder && tagger && tagger.runner.manifest === embedder.manifest;
+  const embedTensor = embedder ? embedder.tensor(image) : undefined;
+  const [embedding, logits] = await Promise.all([
+    embedder && embedTensor ? embedTensor.then((t) => embedder.embedTensors([t.data])).then(([e]) => e) : undefined,
+    tagger
+      ? (shared && embedTensor ? embedTensor : imageTensor(image, tagger.runner.manifest.preprocess)).then((t) => tagger.runner.run(t.data))
+      : undefined,
+  ]);
+  const tags = tagger && logits ? topClasses(logits[tagger.output.name].data, tagger.labels, topTags).map(({ name, probability }) => ({ name, probability })) : undefined;
+  return { ...(embedding ? { embedding } : {}), ...(tags ? { tags } : {}) };
+}
+
+async function detectWithEmbeddings(
+  detector: Detector,
+  embedder: Embedder | undefined,
+  image: DecodedImage,
+  opts: AnalyzeOptions,
+): Promise<ImageAnalysis['detections']> {
+  const tensor = await imageTensor(image, detector.runner.manifest.preprocess);
+  const outputs = await detector.runner.run(tensor.data);
+  const found: Detection[] = decodeYolox(outputs[detector.output.name].data, detector.output, detector.labels, tensor, image, {
+    scoreThreshold: opts.scoreThreshold ?? detector.output.scoreThreshold,
+    iouThreshold: opts.iouThreshold ?? detector.output.iouThreshold,
+    maxDetections: detector.output.maxDetections,
+  });
+  if (!embedder || found.length === 0) return found;
+  const crops = await Promise.all(found.map((d) => embedder.tensor(image, d.box)));
+  const embeddings = await embedder.embedTensors(crops.map((c) => c.data));
+  return found.map((d, i) => ({ ...d, embedding: embeddings[i] }));
+}

@@ -1,0 +1,120 @@
+// The exact float32 NCHW tensor a manifest asks for, and the WebP copies the web app shows. sharp does every
+// resize, crop and pad; JS only converts the final small RGB buffer to planar floats through per-channel lookup
+// tables (one table read per value, no arithmetic per pixel).
+
+import sharp, { type Sharp } from 'sharp';
+import type { Box } from '../domain/model.js';
+import type { DecodedImage } from './decode.js';
+import type { Preprocess } from './manifest.js';
+
+export interface ImageTensor {
+  /** [3, side, side] planar floats, in the manifest's channel order. */
+  data: Float32Array;
+  side: number;
+  /** Maps tensor pixels back to original-image pixels: x = offsetX + tx * scaleX (letterbox only is exact). */
+  toOriginal: { scaleX: number; scaleY: number; offsetX: number; offsetY: number };
+}
+
+export const tensorSide = (spec: Preprocess) => (spec.resize === 'letterbox-top-left' ? spec.size : spec.crop);
+
+const rawInput = (image: DecodedImage): Sharp =>
+  sharp(image.pixels, { raw: { width: image.pixelWidth, height: image.pixelHeight, channels: 3 } });
+
+/** A region of the original image (e.g. a detection box) in working-copy pixels, at least 1x1 and inside it. */
+function workingRegion(image: DecodedImage, box: Box | undefined) {
+  if (!box) return { left: 0, top: 0, width: image.pixelWidth, height: image.pixelHeight };
+  const fx = image.pixelWidth / image.width;
+  const fy = image.pixelHeight / image.height;
+  const left = Math.min(image.pixelWidth - 1, Math.max(0, Math.floor(box[0] * fx)));
+  const top = Math.min(image.pixelHeight - 1, Math.max(0, Math.floor(box[1] * fy)));
+  const right = Math.min(image.pixelWidth, Math.max(left + 1, Math.ceil(box[2] * fx)));
+  const bottom = Math.min(image.pixelHeight, Math.max(top + 1, Math.ceil(box[3] * fy)));
+  return { left, top, width: right - left, height: bottom - top };
+}
+
+/** Builds the model input for the whole image, or for `box` (original pixels) when given. */
+export async function imageTensor(image: DecodedImage, spec: Preprocess, box?: Box): Promise<ImageTensor> {
+  const region = workingRegion(image, box);
+  let pipeline = rawInput(image);
+  if (box) pipeline = pipeline.extract(region);
+  // Working-copy pixels -> original pixels.
+  const fx = image.width / image.pixelWidth;
+  const fy = image.height / image.pixelHeight;
+  let toOriginal: ImageTensor['toOriginal'];
+
+  if (spec.resize === 'shorter-side-then-center-crop') {
+    const s = spec.resizeTo / Math.min(region.width, region.height);
+    const w = Math.max(spec.crop, Math.round(region.width * s));
+    const h = Math.max(spec.crop, Math.round(region.height * s));
+    const left = Math.round((w - spec.crop) / 2);
+    const top = Math.round((h - spec.crop) / 2);
+    pipeline = pipeline
+      .resize(w, h, { fit: 'fill', kernel: spec.kernel })
+      .extract({ left, top, width: spec.crop, height: spec.crop });
+    const sx = (region.width / w) * fx;
+    const sy = (region.height / h) * fy;
+    toOriginal = { scaleX: sx, scaleY: sy, offsetX: region.left * fx + left * sx, offsetY: region.top * fy + top * sy };
+  } else {
+    const r = Math.min(spec.size / region.width, spec.size / region.height);
+    const w = Math.max(1, Math.min(spec.size, Math.round(region.width * r)));
+    const h = Math.max(1, Math.min(spec.size, Math.round(region.height * r)));
+    const pad = { r: spec.padValue, g: spec.padValue, b: spec.padValue };
+    pipeline = pipeline
+      .resize(w, h, { fit: 'fill', kernel: spec.kernel })
+      .extend({ right: spec.size - w, bottom: spec.size - h, background: pad });
+    toOriginal = { scaleX: (region.width / w) * fx, scaleY: (region.height / h) * fy, offsetX: region.left * fx, offsetY: region.top * fy };
+  }
+
+  const side = tensorSide(spec);
+  const rgb = await pipeline.raw({ depth: 'uchar' }).toBuffer();
+  return { data: planarize(rgb, side * side, spec), side, toOriginal };
+}
+
+const lookupTables = new WeakMap<Preprocess, Float32Array[]>();
+
+/** Per tensor channel: the float for each byte value, ((v * scale) - mean) / std. */
+function channelTables(spec: Preprocess): Float32Array[] {
+  let tables = lookupTables.get(spec);
+  if (!tables) {
+    tables = [0, 1, 2].map((c) => {
+      const table = new Float32Array(256);
+      for (let v = 0; v < 256; v++) table[v] = (v * spec.scale - spec.mean[c]) / spec.std[c];
+      return table;
+    });
+    lookupTables.set(spec, tables);
+  }
+  return tables;
+}
+
+/** Interleaved RGB bytes -> planar float32 in the manifest's channel order (RGB or BGR). */
+export function planarize(rgb: Uint8Array, pixels: number, spec: Preprocess): Float32Array {
+  const [t0, t1, t2] = channelTables(spec);
+  // Which interleaved byte feeds tensor plane 0 and 2 (plane 1 is green either way).
+  const first = spec.channels === 'RGB' ? 0 : 2;
+  const last = 2 - first;
+  const out = new Float32Array(3 * pixels);
+  const p1 = pixels;
+  const p2 = 2 * pixels;
+  for (let i = 0, j = 0; i < pixels; i++, j += 3) {
+    out[i] = t0[rgb[j + first]];
+    out[p1 + i] = t1[rgb[j + 1]];
+    out[p2 + i] = t2[rgb[j + last]];
+  }
+  return out;
+}
+
+export interface WebpCopies {
+  thumbnail: Buffer;
+  display: Buffer;
+}
+
+/** Thumbnail (longest side 256) and display copy (longest side 1600), never enlarged. */
+export async function webpCopies(image: DecodedImage, opts: { thumbnailSide?: number; displaySide?: number } = {}): Promise<WebpCopies> {
+  const copy = (side: number, quality: number) =>
+    rawInput(image)
+      .resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true })
+      .webp({ quality })
+      .toBuffer();
+  const [thumbnail, display] = await Promise.all([copy(opts.thumbnailSide ?? 256, 75), copy(opts.displaySide ?? 1600, 82)]);
+  return { thumbnail, display };
+}

@@ -1,0 +1,15 @@
+// Top-level folders of the data bucket, derived from the shared layout so grants and lifecycle rules follow it.
+
+import { BUCKET_LAYOUT } from '../../functions/adapters/aws/schema.js';
+
+const topFolder = (key: string) => `${key.split('/')[0]}/`;
+
+export const PREFIXES = {
+  uploads: BUCKET_LAYOUT.uploadsPrefix,
+  derived: topFolder(BUCKET_LAYOUT.derivedKey('p', 'i', 'thumb')),
+  embeddings: topFolder(BUCKET_LAYOUT.embeddingsPrefix('p')),
+  exports: topFolder(BUCKET_LAYOUT.exportsPrefix('p')),
+} as const;
+
+/** Object-key pattern for `grant*` calls: every object under the folder. */
+export const under = (prefix: string) => `${prefix}*`;

@@ -1,0 +1,65 @@
+// A TypeScript Lambda bundled by esbuild (local devDependency, no Docker): Node 20 on arm64, ESM, source maps.
+
+import { Duration } from 'aws-cdk-lib';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { StageRemovalPolicy } from './bucket-defaults.js';
+import { FunctionIdentity } from './function-identity.js';
+
+export interface NodeFunctionProps {
+  /** TypeScript module exporting `handler`. */
+  readonly entry: string;
+  /** Repository root: esbuild resolves `node_modules` and the lock file from here. */
+  readonly projectRoot: string;
+  readonly lockFile: string;
+  readonly description: string;
+  readonly memoryMb: number;
+  readonly timeout: Duration;
+  readonly environment: Record<string, string>;
+  /** @default - unreserved */
+  readonly reservedConcurrency?: number;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: StageRemovalPolicy;
+}
+
+export class NodeFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly identity: FunctionIdentity;
+
+  constructor(scope: Construct, id: string, props: NodeFunctionProps) {
+    super(scope, id);
+    this.identity = new FunctionIdentity(this, 'Identity', {
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: props.lockFile,
+      description: props.description,
+      // Node 20 matches the toolchain the code is developed and tested with (see STACK.md).
+      runtime: Runtime.NODEJS_20_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memoryMb,
+      timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      role: this.identity.role,
+      logGroup: this.identity.logGroup,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node20',
+        minify: true,
+        sourceMap: true,
+        // Bundle the AWS SDK too: the version tested locally is the version that runs.
+        externalModules: [],
+        mainFields: ['module', 'main'],
+        // Some CommonJS dependencies call `require`; give the ESM bundle one.
+        banner: "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);",
+      },
+    });
+  }
+}

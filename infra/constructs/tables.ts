@@ -1,0 +1,79 @@
+// The DynamoDB tables, provisioned from the same schema the adapters and the local emulators use.
+
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import {
+  ENV,
+  TABLE_SCHEMAS,
+  type KeyAttr,
+  type TableNames,
+} from '../../functions/adapters/aws/schema.js';
+
+export type TableKey = keyof TableNames;
+
+const TABLE_ENV: Record<TableKey, string> = {
+  projects: ENV.projectsTable,
+  samples: ENV.samplesTable,
+  annotations: ENV.annotationsTable,
+  labelers: ENV.labelersTable,
+};
+
+export class Tables extends Construct {
+  readonly projects: Table;
+  readonly samples: Table;
+  readonly annotations: Table;
+  readonly labelers: Table;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.projects = labelingTable(this, 'Projects', 'projects');
+    this.samples = labelingTable(this, 'Samples', 'samples');
+    this.annotations = labelingTable(this, 'Annotations', 'annotations');
+    this.labelers = labelingTable(this, 'Labelers', 'labelers');
+  }
+
+  all(): Record<TableKey, Table> {
+    return { projects: this.projects, samples: this.samples, annotations: this.annotations, labelers: this.labelers };
+  }
+
+  /** The environment variables through which functions learn the generated table names. */
+  environment(): Record<string, string> {
+    const all = this.all();
+    return Object.fromEntries(
+      (Object.keys(all) as TableKey[]).map((key) => [TABLE_ENV[key], all[key].tableName]),
+    );
+  }
+}
+
+/** Labels are the product: tables survive stack deletion and cannot be deleted by accident. */
+function labelingTable(scope: Construct, id: string, key: TableKey): Table {
+  const schema = TABLE_SCHEMAS[key];
+  const table = new Table(scope, id, {
+    partitionKey: keyOf(schema.partitionKey),
+    sortKey: schema.sortKey && keyOf(schema.sortKey),
+    billingMode: BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    deletionProtection: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  for (const index of schema.indexes) {
+    table.addGlobalSecondaryIndex({
+      indexName: index.name,
+      partitionKey: keyOf(index.partitionKey),
+      sortKey: index.sortKey && keyOf(index.sortKey),
+      projectionType: ProjectionType.ALL,
+    });
+  }
+  return table;
+}
+
+const ATTRIBUTE_TYPES: Record<KeyAttr['type'], AttributeType> = {
+  S: AttributeType.STRING,
+  N: AttributeType.NUMBER,
+  B: AttributeType.BINARY,
+};
+
+function keyOf(attr: KeyAttr) {
+  return { name: attr.name, type: ATTRIBUTE_TYPES[attr.type] };
+}

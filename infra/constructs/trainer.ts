@@ -1,0 +1,65 @@
+// Training runs: a FIFO queue (message group = project, so one project trains at a time while different
+// projects train in parallel; identical requests within 5 minutes collapse) feeding the trainer Lambda.
+
+import { Duration } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { StageRemovalPolicy } from './bucket-defaults.js';
+import { PREFIXES, under } from './bucket-prefixes.js';
+import { NodeFunction } from './node-function.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface TrainerProps {
+  readonly entry: string;
+  readonly projectRoot: string;
+  readonly lockFile: string;
+  readonly bucket: Bucket;
+  readonly projects: Table;
+  readonly samples: Table;
+  readonly annotations: Table;
+  readonly environment: Record<string, string>;
+  readonly memoryMb: number;
+  readonly timeout: Duration;
+  /** @default - unreserved */
+  readonly reservedConcurrency?: number;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: StageRemovalPolicy;
+}
+
+export class Trainer extends Construct {
+  readonly fn: NodejsFunction;
+  readonly work: WorkQueue;
+
+  constructor(scope: Construct, id: string, props: TrainerProps) {
+    super(scope, id);
+    this.work = new WorkQueue(this, 'Work', {
+      visibilityTimeout: Duration.seconds(6 * props.timeout.toSeconds()),
+      fifo: true,
+    });
+    this.fn = new NodeFunction(this, 'Trainer', {
+      entry: props.entry,
+      projectRoot: props.projectRoot,
+      lockFile: props.lockFile,
+      description: 'Winnow trainer: fits the classifier on embeddings and ranks the labeling queue',
+      memoryMb: props.memoryMb,
+      timeout: props.timeout,
+      reservedConcurrency: props.reservedConcurrency,
+      environment: props.environment,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    }).fn;
+    this.fn.addEventSource(
+      new SqsEventSource(this.work.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+
+    // Reads labels and embeddings, writes scores and queue keys back to the samples.
+    props.bucket.grantReadWrite(this.fn, under(PREFIXES.embeddings));
+    props.projects.grantReadData(this.fn);
+    props.samples.grantReadWriteData(this.fn);
+    props.annotations.grantReadData(this.fn);
+  }
+}

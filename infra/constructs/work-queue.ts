@@ -1,0 +1,43 @@
+// An SQS queue with a dead-letter queue: messages that keep failing land in the DLQ, where they stay visible
+// (never swallowed) for two weeks. TLS only, encrypted with SQS-managed keys (S3 notifications can publish to it).
+
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface WorkQueueProps {
+  /** Must be at least 6x the consuming function's timeout (AWS guidance for SQS event sources). */
+  readonly visibilityTimeout: Duration;
+  /** Deliveries before a message moves to the DLQ. @default 3 */
+  readonly maxReceiveCount?: number;
+  /** FIFO queues process one message group (e.g. one project) at a time. @default false */
+  readonly fifo?: boolean;
+}
+
+export class WorkQueue extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: WorkQueueProps) {
+    super(scope, id);
+    const fifo = props.fifo ?? false;
+    const common = {
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+      fifo: fifo || undefined,
+      // Queues hold only work in flight; nothing to keep when the stack goes.
+      removalPolicy: RemovalPolicy.DESTROY,
+    };
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      ...common,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, 'Queue', {
+      ...common,
+      contentBasedDeduplication: fifo || undefined,
+      visibilityTimeout: props.visibilityTimeout,
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 3 },
+    });
+  }
+}

@@ -1,0 +1,110 @@
+// The app shell: hash routing, the labeler's identity, and the services every view shares. Owner views are
+// lazy chunks so the labeling path stays small.
+
+import { createSignal, lazy, Match, onCleanup, onMount, Show, Suspense, Switch, type JSX } from 'solid-js';
+import { createApi, type Api, type FetchLike } from './api.js';
+import { AppContext, type AppServices } from './context.js';
+import { parseRoute, type Route } from './router.js';
+import { retryAllRunners, unsavedCount } from './saving.js';
+import { loadLabelerName, saveLabelerName } from './storage.js';
+import { Home } from './views/Home.js';
+import { LabelView } from './views/LabelView.js';
+
+const CreateProject = lazy(() => import('./views/CreateProject.js').then((m) => ({ default: m.CreateProject })));
+const UploadView = lazy(() => import('./views/UploadView.js').then((m) => ({ default: m.UploadView })));
+const GalleryView = lazy(() => import('./views/GalleryView.js').then((m) => ({ default: m.GalleryView })));
+
+export interface AppProps {
+  /** Tests pass a fake; the browser uses its own fetch. */
+  fetch?: FetchLike;
+  api?: Api;
+}
+
+export function App(props: AppProps) {
+  const [labeler, setLabelerSignal] = createSignal(loadLabelerName());
+  const api =
+    props.api ?? createApi({ fetch: props.fetch, identity: () => (labeler() ? { kind: 'user', name: labeler() } : undefined) });
+  const services: AppServices = {
+    api,
+    labeler,
+    setLabeler: (name) => {
+      saveLabelerName(name);
+      setLabelerSignal(name);
+    },
+  };
+
+  const [route, setRoute] = createSignal<Route>(parseRoute(location.hash));
+  onMount(() => {
+    const onHash = () => setRoute(parseRoute(location.hash));
+    // Closing the tab with labels the server has not acknowledged would lose them (they are also kept in
+    // localStorage, but only this tab resends them): ask first.
+    const onBeforeUnload = (e: BeforeUnloadEvent) => {
+      if (unsavedCount() === 0) return;
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    const onOnline = () => retryAllRunners();
+    addEventListener('hashchange', onHash);
+    addEventListener('beforeunload', onBeforeUnload);
+    addEventListener('online', onOnline);
+    onCleanup(() => {
+      removeEventListener('hashchange', onHash);
+      removeEventListener('beforeunload', onBeforeUnload);
+      removeEventListener('online', onOnline);
+    });
+  });
+
+  return (
+    <AppContext.Provider value={services}>
+      <Show when={labeler() || route().name === 'home'} fallback={<Home />}>
+        <Switch fallback={<NotFound />}>
+          <Match when={route().name === 'home'}>
+            <Home />
+          </Match>
+          <Match when={route().name === 'new-project'}>
+            <Lazy>
+              <CreateProject />
+            </Lazy>
+          </Match>
+          <Match when={projectRoute(route(), 'label')} keyed>
+            {(id) => <LabelView projectId={id} />}
+          </Match>
+          <Match when={projectRoute(route(), 'upload')} keyed>
+            {(id) => (
+              <Lazy>
+                <UploadView projectId={id} />
+              </Lazy>
+            )}
+          </Match>
+          <Match when={projectRoute(route(), 'gallery')} keyed>
+            {(id) => (
+              <Lazy>
+                <GalleryView projectId={id} />
+              </Lazy>
+            )}
+          </Match>
+        </Switch>
+      </Show>
+    </AppContext.Provider>
+  );
+}
+
+/** The project id when the route is that project view (keyed: a different project mounts a fresh view). */
+function projectRoute(route: Route, name: 'label' | 'upload' | 'gallery'): string | false {
+  return route.name === name ? route.projectId : false;
+}
+
+function Lazy(props: { children: JSX.Element }) {
+  return <Suspense fallback={<p class="muted page-loading">Loading…</p>}>{props.children}</Suspense>;
+}
+
+function NotFound() {
+  return (
+    <main class="home">
+      <h1>Not found</h1>
+      <p>
+        <a href="#/">Back to projects</a>
+      </p>
+    </main>
+  );
+}

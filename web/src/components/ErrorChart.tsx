@@ -1,0 +1,64 @@
+// The live error chart: for every label, the squared error of the model's prediction shown with the sample
+// (dots, red when the model's top class was wrong), the running mean of that error and the running error rate.
+// Hand-drawn SVG: no chart library in the bundle.
+
+import { For, Show, createMemo } from 'solid-js';
+import type { Quality } from '../types.js';
+
+const W = 320;
+const H = 140;
+const PAD = 6;
+/** Drawing more dots than this adds nothing visible and costs frames: show the most recent ones. */
+const MAX_POINTS = 400;
+
+export function ErrorChart(props: { quality: Quality }) {
+  const view = createMemo(() => {
+    const q = props.quality;
+    const n = Math.max(q.points.length, q.runningMse.length, q.runningError.length);
+    const start = Math.max(0, n - MAX_POINTS);
+    const span = Math.max(1, n - start - 1);
+    const yMax = Math.max(1, ...q.points.slice(start).map((p) => p.mse));
+    const x = (i: number) => PAD + ((i - start) / span) * (W - 2 * PAD);
+    const y = (v: number) => H - PAD - (Math.min(v, yMax) / yMax) * (H - 2 * PAD);
+    const line = (values: number[]) =>
+      values
+        .slice(start)
+        .map((v, k) => `${x(start + k).toFixed(1)},${y(v).toFixed(1)}`)
+        .join(' ');
+    return {
+      n,
+      yMax,
+      dots: q.points.slice(start).map((p, k) => ({ cx: x(start + k), cy: y(p.mse), correct: p.correct })),
+      mse: line(q.runningMse),
+      error: line(q.runningError),
+    };
+  });
+  const last = (values: number[]) => (values.length ? values[values.length - 1] : undefined);
+  const pct = (v: number | undefined) => (v === undefined ? '–' : `${Math.round(v * 100)}%`);
+
+  return (
+    <figure class="error-chart" data-testid="error-chart">
+      <figcaption>
+        Model quality · accuracy {pct(props.quality.accuracy)} · error rate {pct(last(props.quality.runningError))}
+      </figcaption>
+      <Show when={view().n > 0} fallback={<p class="muted">No scored labels yet.</p>}>
+        <svg
+          viewBox={`0 0 ${W} ${H}`}
+          role="img"
+          aria-label={`Live error over ${view().n} labels: running mean squared error ${last(props.quality.runningMse)?.toFixed(3) ?? '–'}, running error rate ${pct(last(props.quality.runningError))}`}
+        >
+          <line class="axis" x1={PAD} y1={H - PAD} x2={W - PAD} y2={H - PAD} />
+          <For each={view().dots}>
+            {(d) => <circle cx={d.cx.toFixed(1)} cy={d.cy.toFixed(1)} r="1.8" class={d.correct ? 'dot ok' : 'dot bad'} />}
+          </For>
+          <polyline class="line mse" points={view().mse} />
+          <polyline class="line err" points={view().error} />
+        </svg>
+        <p class="legend">
+          <span class="key mse" /> running squared error <span class="key err" /> running error rate{' '}
+          <span class="key bad" /> wrong prediction
+        </p>
+      </Show>
+    </figure>
+  );
+}

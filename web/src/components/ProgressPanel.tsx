@@ -1,0 +1,58 @@
+// Project progress (labeled / total), progress by class, and the labeler's own counts.
+
+import { For, Show } from 'solid-js';
+import type { Progress } from '../types.js';
+
+export function ProgressPanel(props: { progress?: Progress }) {
+  const fraction = (p: Progress) => (p.total > 0 ? p.labeled / p.total : 0);
+  const maxClass = (p: Progress) => Math.max(1, ...p.byClass.map((c) => c.count));
+  return (
+    <section class="progress-panel" aria-label="Progress" data-testid="progress">
+      <Show when={props.progress} fallback={<p class="muted">Loading progress…</p>}>
+        {(p) => (
+          <>
+            <div class="progress-head">
+              <span>
+                <strong data-testid="progress-labeled">{p().labeled}</strong> / <span data-testid="progress-total">{p().total}</span> labeled
+              </span>
+              <span class="muted">
+                You: {p().me.today} today · {p().me.total} total
+              </span>
+            </div>
+            <div
+              class="bar"
+              role="progressbar"
+              aria-label="Labeled images"
+              aria-valuemin={0}
+              aria-valuemax={p().total}
+              aria-valuenow={p().labeled}
+              aria-valuetext={`${p().labeled} of ${p().total} labeled`}
+            >
+              <span style={{ width: `${(fraction(p()) * 100).toFixed(1)}%` }} />
+            </div>
+            <ul class="by-class" aria-label="Labels per class">
+              <For each={p().byClass}>
+                {(c) => (
+                  <li>
+                    <span class="name">{c.name}</span>
+                    <span class="mini-bar" aria-hidden="true">
+                      <span style={{ width: `${((c.count / maxClass(p())) * 100).toFixed(1)}%` }} />
+                    </span>
+                    <span class="count">{c.count}</span>
+                  </li>
+                )}
+              </For>
+              <Show when={p().ambiguous > 0}>
+                <li>
+                  <span class="name">ambiguous</span>
+                  <span class="mini-bar" aria-hidden="true" />
+                  <span class="count">{p().ambiguous}</span>
+                </li>
+              </Show>
+            </ul>
+          </>
+        )}
+      </Show>
+    </section>
+  );
+}

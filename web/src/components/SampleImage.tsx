@@ -1,0 +1,42 @@
+// The sample's image, as large as the stage allows. A box sample shows the whole image with the box outlined,
+// so the labeler sees the context around it.
+
+import { Show } from 'solid-js';
+import type { Served } from '../types.js';
+
+export function SampleImage(props: { served: Served; onError?: () => void; label?: string }) {
+  const width = () => props.served.image.width || 1;
+  const height = () => props.served.image.height || 1;
+  const box = () => props.served.sample.box;
+  return (
+    <div class="sample-image" data-testid="sample-image" data-sample-id={props.served.sample.sampleId}>
+      <img
+        src={props.served.image.url}
+        width={width()}
+        height={height()}
+        alt={props.label ?? `Image ${props.served.image.key}`}
+        decoding="async"
+        draggable={false}
+        onError={() => props.onError?.()}
+      />
+      <Show when={box()}>
+        {(b) => (
+          <svg
+            class="box-overlay"
+            viewBox={`0 0 ${width()} ${height()}`}
+            preserveAspectRatio="xMidYMid meet"
+            aria-hidden="true"
+          >
+            <rect
+              x={b()[0]}
+              y={b()[1]}
+              width={b()[2] - b()[0]}
+              height={b()[3] - b()[1]}
+              vector-effect="non-scaling-stroke"
+            />
+          </svg>
+        )}
+      </Show>
+    </div>
+  );
+}

@@ -1,0 +1,121 @@
+// Start here: say who is labeling (remembered in this browser) and pick a project.
+
+import { createResource, createSignal, For, Show } from 'solid-js';
+import { useApp } from '../context.js';
+import { hrefFor } from '../router.js';
+import type { Project } from '../types.js';
+import { downloadExport } from './exportCsv.js';
+
+export function Home() {
+  const app = useApp();
+  const [name, setName] = createSignal(app.labeler());
+  const [projects, { refetch }] = createResource(
+    () => app.labeler() || undefined,
+    () => app.api.listProjects(),
+  );
+
+  function saveName(e: SubmitEvent) {
+    e.preventDefault();
+    const trimmed = name().trim();
+    if (trimmed) app.setLabeler(trimmed);
+  }
+
+  return (
+    <main class="home" data-testid="home">
+      <header class="home-head">
+        <h1>Winnow</h1>
+        <p class="muted">Label images quickly; the model learns as you go.</p>
+      </header>
+
+      <form class="card labeler-form" onSubmit={saveName} aria-label="Who is labeling">
+        <label for="labeler-name">Your name</label>
+        <div class="row">
+          <input
+            id="labeler-name"
+            name="labeler"
+            autocomplete="nickname"
+            required
+            pattern="[A-Za-z0-9._@\-]{1,64}"
+            title="Letters, digits, . _ - @ (up to 64)"
+            value={name()}
+            onInput={(e) => setName(e.currentTarget.value)}
+          />
+          <button type="submit">{app.labeler() ? 'Change' : 'Continue'}</button>
+        </div>
+        <Show when={app.labeler()}>
+          <p class="muted">Labeling as <strong data-testid="labeler">{app.labeler()}</strong></p>
+        </Show>
+      </form>
+
+      <Show when={app.labeler()}>
+        <section class="card" aria-labelledby="projects-title">
+          <div class="section-head">
+            <h2 id="projects-title">Projects</h2>
+            <a class="button" href={hrefFor({ name: 'new-project' })}>
+              New project
+            </a>
+          </div>
+          <Show when={!projects.error} fallback={<LoadError error={projects.error} retry={refetch} />}>
+            <Show when={projects()} fallback={<p class="muted">Loading projects…</p>}>
+              {(list) => (
+                <Show when={list().length > 0} fallback={<p class="muted">No projects yet: create one, or import a folder with the CLI.</p>}>
+                  <ul class="project-list" data-testid="project-list">
+                    <For each={list()}>{(p) => <ProjectRow project={p} />}</For>
+                  </ul>
+                </Show>
+              )}
+            </Show>
+          </Show>
+        </section>
+      </Show>
+    </main>
+  );
+}
+
+function ProjectRow(props: { project: Project }) {
+  const app = useApp();
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal<string>();
+  async function exportCsv() {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await downloadExport(app.api, props.project.id);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <li class="project-row">
+      <a class="project-open" href={hrefFor({ name: 'label', projectId: props.project.id })} data-testid={`project-${props.project.id}`}>
+        <strong>{props.project.name}</strong>
+        <span class="muted">
+          {props.project.classes.length} classes · {props.project.taskType}
+        </span>
+      </a>
+      <nav class="project-links" aria-label={`${props.project.name} tools`}>
+        <a href={hrefFor({ name: 'upload', projectId: props.project.id })}>Upload</a>
+        <a href={hrefFor({ name: 'gallery', projectId: props.project.id })}>Gallery</a>
+        <button type="button" class="link" disabled={busy()} onClick={exportCsv}>
+          Export CSV
+        </button>
+      </nav>
+      <Show when={error()}>
+        <p class="error" role="alert">{error()}</p>
+      </Show>
+    </li>
+  );
+}
+
+export function LoadError(props: { error: unknown; retry: () => void }) {
+  return (
+    <div class="error" role="alert">
+      <p>{(props.error as Error)?.message ?? String(props.error)}</p>
+      <button type="button" onClick={() => props.retry()}>
+        Try again
+      </button>
+    </div>
+  );
+}
