@@ -1,17 +1,40 @@
 import { defineConfig } from 'vitest/config';
 import solid from 'vite-plugin-solid';
 
+const shared = {
+  testTimeout: 60_000,
+  hookTimeout: 120_000,
+};
+
 export default defineConfig({
-  plugins: [solid()],
   test: {
-    // Node tests by default; web component tests opt into jsdom with a file comment.
-    environment: 'node',
-    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    // Emulator-backed suites start servers on loopback ports: parallel files, bounded for 2 cores.
     pool: 'forks',
-    // The stack tests start emulators on loopback ports: keep files parallel but bounded on 2 cores.
     maxWorkers: 2,
-    execArgv: ['--openssl-legacy-provider'],
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: 'node',
+          environment: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/web/**'],
+          // s3rver's paginated listing needs the legacy OpenSSL provider (see STACK.md).
+          execArgv: ['--openssl-legacy-provider'],
+        },
+      },
+      {
+        // The web app's component tests: Solid's compiler and browser module conditions apply only here,
+        // so Node suites keep the Node builds of the AWS SDK.
+        plugins: [solid()],
+        resolve: { conditions: ['development', 'browser'] },
+        test: {
+          ...shared,
+          name: 'web',
+          environment: 'jsdom',
+          include: ['test/web/**/*.test.{ts,tsx}'],
+        },
+      },
+    ],
   },
 });

@@ -143,15 +143,19 @@ async function analyzeImage(
 
 /** Embedding and tags; when the tagger is the embedder's own model (the default), one run gives both. */
 async function wholeImage(embedder: Embedder | undefined, tagger: Tagger | undefined, image: DecodedImage, topTags: number) {
-  const shared = embedder && tagger && tagger.runner.manifest === embedder.manifest;
-  const embedTensor = embedder ? embedder.tensor(image) : undefined;
-  const [embedding, logits] = await Promise.all([
-    embedder && embedTensor ? embedTensor.then((t) => embedder.embedTensors([t.data])).then(([e]) => e) : undefined,
-    tagger
-      ? (shared && embedTensor ? embedTensor : imageTensor(image, tagger.runner.manifest.preprocess)).then((t) => tagger.runner.run(t.data))
-      : undefined,
-  ]);
-  const tags = tagger && logits ? topClasses(logits[tagger.output.name].data, tagger.labels, topTags).map(({ name, probability }) => ({ name, probability })) : undefined;
+  let embedding: Float32Array | undefined;
+  let logits: Float32Array | undefined;
+  if (embedder && tagger?.runner.manifest === embedder.manifest) {
+    const outputs = await embedder.run((await embedder.tensor(image)).data);
+    embedding = embedder.fromOutputs(outputs);
+    logits = outputs[tagger.output.name].data;
+  } else {
+    [embedding, logits] = await Promise.all([
+      embedder ? embedder.tensor(image).then(async (t) => (await embedder.embedTensors([t.data]))[0]) : undefined,
+      tagger ? imageTensor(image, tagger.runner.manifest.preprocess).then(async (t) => (await tagger.runner.run(t.data))[tagger.output.name].data) : undefined,
+    ]);
+  }
+  const tags = tagger && logits ? topClasses(logits, tagger.labels, topTags).map(({ name, probability }) => ({ name, probability })) : undefined;
   return { ...(embedding ? { embedding } : {}), ...(tags ? { tags } : {}) };
 }
 

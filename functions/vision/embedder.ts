@@ -13,7 +13,7 @@ import {
   type EmbeddingOutput,
   type ModelManifest,
 } from './manifest.js';
-import { ModelRunner } from './onnx.js';
+import { ModelRunner, type ItemOutputs } from './onnx.js';
 import { embeddingOf } from './outputs.js';
 import { imageTensor, type ImageTensor } from './preprocess.js';
 
@@ -31,6 +31,9 @@ export interface Embedder {
   tensor(image: DecodedImage, box?: Box): Promise<ImageTensor>;
   /** Inference only, on tensors from `tensor()` (batched up to the manifest's maxBatch). */
   embedTensors(tensors: Float32Array[]): Promise<Float32Array[]>;
+  /** Lower level, for callers that also want the model's other outputs from the same run (e.g. logits as tags). */
+  run(tensor: Float32Array): Promise<ItemOutputs>;
+  fromOutputs(outputs: ItemOutputs): Float32Array;
 }
 
 export interface EmbedderOptions {
@@ -60,8 +63,8 @@ export async function openEmbedder(manifest: ModelManifest, modelDir: string, ma
   const output = manifest.outputs.find((o): o is EmbeddingOutput => o.decode === 'embedding');
   if (!output) throw new WinnowError('bad_request', `model "${manifest.name}" has no embedding output`);
   const runner = await ModelRunner.open(manifest, path.join(modelDir, manifest.file));
-  const embedTensors = async (tensors: Float32Array[]) =>
-    (await runner.runMany(tensors)).map((outputs) => embeddingOf(output, outputs));
+  const fromOutputs = (outputs: ItemOutputs) => embeddingOf(output, outputs);
+  const embedTensors = async (tensors: Float32Array[]) => (await runner.runMany(tensors)).map(fromOutputs);
   const tensor = (image: DecodedImage, box?: Box) => imageTensor(image, manifest.preprocess, box);
   return {
     name: manifest.name,
@@ -69,6 +72,8 @@ export async function openEmbedder(manifest: ModelManifest, modelDir: string, ma
     manifest,
     tensor,
     embedTensors,
+    fromOutputs,
+    run: (data) => runner.run(data),
     async embed(images) {
       const tensors = await Promise.all(
         images.map(async (bytes) => (await tensor(await decodeImage(bytes, { maxPixels }))).data),
