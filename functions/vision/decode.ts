@@ -84,11 +84,13 @@ const TRUNCATED = /premature end|unexpected end|end of file|truncat|read error|b
 
 /** Turns a libvips message into a reason a user can act on. */
 function decodeFailure(format: ImageFormat, err: unknown): WinnowError {
-  const detail = (err instanceof Error ? err.message : String(err)).split('\n')[0].replace(/^Input buffer has corrupt header: /, '');
+  const detail = (err instanceof Error ? err.message : String(err)).split('\n')[0]
+    .replace(/^Input buffer has corrupt header: /, '')
+    .replace(/^(VipsJpeg|vipspng|gifload_buffer|tiff2vips|source|heif|webp): /i, '');
   const name = format.toUpperCase();
   if (/exceeds pixel limit/i.test(detail)) return new WinnowError('bad_request', `image is above the pixel limit (${detail})`);
   if (TRUNCATED.test(detail)) {
-    return new WinnowError('bad_request', `truncated ${name}: the image data ends early or is damaged, was the upload interrupted? (decoder: ${detail})`);
+    return new WinnowError('bad_request', `truncated ${name}: the image data ends early or is damaged (was the upload interrupted?); decoder said: ${detail}`);
   }
-  return new WinnowError('bad_request', `damaged ${name} file: could not be decoded (decoder: ${detail})`);
+  return new WinnowError('bad_request', `damaged ${name} file: it could not be decoded; decoder said: ${detail}`);
 }

@@ -19,6 +19,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeDataGrants } from '../nag.js';
 import { removalPolicyOf, type StageRemovalPolicy } from './bucket-defaults.js';
 import { PREFIXES, under } from './bucket-prefixes.js';
 import { NodeFunction } from './node-function.js';
@@ -57,7 +58,7 @@ export class Api extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    this.fn = new NodeFunction(this, 'Handler', {
+    const handler = new NodeFunction(this, 'Handler', {
       entry: props.entry,
       projectRoot: props.projectRoot,
       lockFile: props.lockFile,
@@ -72,7 +73,8 @@ export class Api extends Construct {
       },
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
-    }).fn;
+    });
+    this.fn = handler.fn;
 
     const cors = props.corsOrigins ?? [];
     this.httpApi = new HttpApi(this, 'HttpApi', {
@@ -115,6 +117,12 @@ export class Api extends Construct {
     });
 
     this.grantData(props);
+    acknowledgeDataGrants(handler.identity.role, {
+      bucket: props.bucket,
+      objectPatterns: [under(PREFIXES.uploads), under(PREFIXES.derived), under(PREFIXES.exports)],
+      s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
+      indexedTables: [props.tables.samples, props.tables.annotations],
+    });
   }
 
   /** `host` of the execute-api endpoint, for CloudFront's `/api/*` origin. */

@@ -11,6 +11,7 @@ import {
   type UserPoolGroup,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
+import { acknowledge, finding } from '../nag.js';
 import { removalPolicyOf, type StageRemovalPolicy } from './bucket-defaults.js';
 
 /** Group names the API checks in the `cognito:groups` claim. */
@@ -59,6 +60,14 @@ export class Auth extends Construct {
       },
       deletionProtection: retain,
       removalPolicy: removalPolicyOf(props.removalPolicy),
+    });
+    acknowledge(this.userPool, {
+      [finding.rule('COG2')]:
+        'MFA is available (TOTP) but optional, so invited labelers can start without an authenticator app; ' +
+        'switch to Mfa.REQUIRED for stricter deployments',
+      [finding.rule('COG8')]:
+        'The Plus plan (threat protection) is billed per active user; Essentials with no self sign-up, a strong ' +
+        'password policy and optional TOTP fits a small invited team',
     });
     this.groups = {
       admin: this.userPool.addGroup('Admins', {

@@ -1,7 +1,7 @@
 // Upload -> S3 ObjectCreated on `uploads/` -> SQS (with DLQ) -> ingest Lambda (container image with sharp,
 // onnxruntime and the model weights). Failed records are reported per message and retried, then dead-lettered.
 
-import { Duration, IgnoreMode } from 'aws-cdk-lib';
+import { Annotations, Duration, IgnoreMode, Stack } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { Architecture, DockerImageCode, DockerImageFunction } from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +12,7 @@ import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ModelWeights } from '../model-weights.js';
+import { acknowledgeBucketNotificationsHandler, acknowledgeDataGrants } from '../nag.js';
 import type { StageRemovalPolicy } from './bucket-defaults.js';
 import { PREFIXES, under } from './bucket-prefixes.js';
 import { FunctionIdentity } from './function-identity.js';
@@ -89,9 +90,18 @@ export class Ingest extends Construct {
       },
     });
 
+    if (!props.modelWeights) {
+      Annotations.of(this).addWarningV2(
+        'winnow:model-weights-missing',
+        'The model weights folder (stage setting modelWeightsDir) was not found: the ingest image will have no ' +
+          'models and will mark images as missing them. Fetch the weights before `npm run deploy`.',
+      );
+    }
+
     props.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.work.queue), {
       prefix: PREFIXES.uploads,
     });
+    acknowledgeBucketNotificationsHandler(Stack.of(this));
     this.fn.addEventSource(
       new SqsEventSource(this.work.queue, {
         batchSize: props.batchSize,
@@ -108,5 +118,11 @@ export class Ingest extends Construct {
     props.projects.grantReadData(this.fn);
     props.samples.grantReadWriteData(this.fn);
     props.trainerQueue.grantSendMessages(this.fn);
+    acknowledgeDataGrants(identity.role, {
+      bucket: props.bucket,
+      objectPatterns: [under(PREFIXES.uploads), under(PREFIXES.derived), under(PREFIXES.embeddings)],
+      s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
+      indexedTables: [props.samples],
+    });
   }
 }

@@ -1,12 +1,13 @@
-// A TypeScript Lambda bundled by esbuild (local devDependency, no Docker): Node 20 on arm64, ESM, source maps.
+// A TypeScript Lambda bundled by esbuild (local devDependency, no Docker): Node.js on arm64, ESM, source maps.
 
 import { Duration } from 'aws-cdk-lib';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { StageRemovalPolicy } from './bucket-defaults.js';
 import { FunctionIdentity } from './function-identity.js';
+import { BUNDLE_TARGET, LAMBDA_NODE_RUNTIME } from './lambda-runtime.js';
 
 export interface NodeFunctionProps {
   /** TypeScript module exporting `handler`. */
@@ -40,8 +41,7 @@ export class NodeFunction extends Construct {
       projectRoot: props.projectRoot,
       depsLockFilePath: props.lockFile,
       description: props.description,
-      // Node 20 matches the toolchain the code is developed and tested with (see STACK.md).
-      runtime: Runtime.NODEJS_20_X,
+      runtime: LAMBDA_NODE_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: props.memoryMb,
       timeout: props.timeout,
@@ -51,7 +51,7 @@ export class NodeFunction extends Construct {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node20',
+        target: BUNDLE_TARGET,
         minify: true,
         sourceMap: true,
         // Bundle the AWS SDK too: the version tested locally is the version that runs.

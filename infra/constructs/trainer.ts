@@ -8,6 +8,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeDataGrants } from '../nag.js';
 import type { StageRemovalPolicy } from './bucket-defaults.js';
 import { PREFIXES, under } from './bucket-prefixes.js';
 import { NodeFunction } from './node-function.js';
@@ -40,7 +41,7 @@ export class Trainer extends Construct {
       visibilityTimeout: Duration.seconds(6 * props.timeout.toSeconds()),
       fifo: true,
     });
-    this.fn = new NodeFunction(this, 'Trainer', {
+    const trainer = new NodeFunction(this, 'Trainer', {
       entry: props.entry,
       projectRoot: props.projectRoot,
       lockFile: props.lockFile,
@@ -51,7 +52,8 @@ export class Trainer extends Construct {
       environment: props.environment,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
-    }).fn;
+    });
+    this.fn = trainer.fn;
     this.fn.addEventSource(
       new SqsEventSource(this.work.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
@@ -61,5 +63,11 @@ export class Trainer extends Construct {
     props.projects.grantReadData(this.fn);
     props.samples.grantReadWriteData(this.fn);
     props.annotations.grantReadData(this.fn);
+    acknowledgeDataGrants(trainer.identity.role, {
+      bucket: props.bucket,
+      objectPatterns: [under(PREFIXES.embeddings)],
+      s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
+      indexedTables: [props.samples, props.annotations],
+    });
   }
 }

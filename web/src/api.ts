@@ -57,7 +57,8 @@ export class ApiError extends Error {
 export function identityHeaders(identity: Identity | undefined): Record<string, string> {
   if (!identity) return {};
   if (identity.kind === 'bearer') return { Authorization: `Bearer ${identity.token}` };
-  return { 'X-Winnow-User': identity.name };
+  // Header values are bytes: the server decodes the percent-encoding, so "Zoë" survives.
+  return { 'X-Winnow-User': encodeURIComponent(identity.name) };
 }
 
 interface RequestOptions {
@@ -97,7 +98,7 @@ export function createApi(options: ApiOptions) {
       try {
         const response = await once(method, path, opts);
         if (opts.raw) return response as unknown as T;
-        return (await response.json()) as T;
+        return await parseJson<T>(response);
       } catch (err) {
         if (!(err instanceof ApiError) || !err.retryable || attempt >= retries) throw err;
         await sleep(250 * 2 ** attempt);
@@ -110,7 +111,8 @@ export function createApi(options: ApiOptions) {
     try {
       return await promise;
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 404 || err.status === 501)) return undefined;
+      // A 404, or a page where JSON was expected (a static host's fallback), both mean "not here yet".
+      if (err instanceof ApiError && (err.status === 404 || err.status === 501 || err.code === 'not_json')) return undefined;
       throw err;
     }
   }
@@ -161,6 +163,14 @@ function queryString(query: RequestOptions['query']): string {
   for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, String(v));
   const s = params.toString();
   return s ? `?${s}` : '';
+}
+
+async function parseJson<T>(response: Response): Promise<T> {
+  const type = response.headers.get('content-type') ?? '';
+  if (!type.includes('json')) {
+    throw new ApiError(response.status, 'not_json', `expected JSON from ${response.url || 'the API'}, got ${type || 'no content type'}`);
+  }
+  return (await response.json()) as T;
 }
 
 async function errorFrom(response: Response): Promise<ApiError> {

@@ -21,8 +21,8 @@ export interface SessionOptions {
 
 /** Below this many prefetched samples, fetch more. */
 const LOW_WATER = 3;
-/** The API's `next` returns the caller's still-leased samples first; never ask for more than this at once. */
-const MAX_COUNT = 50;
+/** The API's largest `count` for next (it returns the caller's still-leased samples among the first). */
+const MAX_COUNT = 20;
 
 export type LabelSession = ReturnType<typeof createLabelSession>;
 type LabelPart = Extract<SaveOp, { kind: 'label' }>['label'];
@@ -46,6 +46,7 @@ export function createLabelSession(options: SessionOptions) {
   const [loading, setLoading] = createSignal(true);
   const [loadError, setLoadError] = createSignal<string>();
   const [notice, setNotice] = createSignal<string>();
+  const [skippedCount, setSkippedCount] = createSignal(0);
 
   const shared = sharedSaveRunner(api, projectId, labeler);
   const [queue, setQueue] = createSignal<QueueState>(shared.runner.state());
@@ -56,15 +57,17 @@ export function createLabelSession(options: SessionOptions) {
   const timers = new Set<ReturnType<typeof setTimeout>>();
   let fetching = false;
   let disposed = false;
+  let emptyPolls = 0;
 
   const unsubscribe = [
     shared.onChange((s) => setQueue(s)),
-    shared.onSaved((op, sample) => {
+    shared.onSaved((_op, sample) => {
       applyServerSample(sample);
-      if (op.kind === 'undo') handled.delete(sample.sampleId);
       refreshSoon();
     }),
   ];
+  // Labels restored from an earlier visit are still on their way: their samples are not new.
+  for (const item of shared.runner.state().items) if (item.op.kind === 'label') handled.add(item.op.sampleId);
 
   // ---- what the view shows ----
 
@@ -129,11 +132,17 @@ export function createLabelSession(options: SessionOptions) {
     try {
       // The server first returns samples still leased to me (in view, prefetched, skipped, or labeled and not
       // yet acknowledged); ask for enough to get `target` new ones after those.
+      // Too many skipped samples would crowd out new ones: bring them back instead.
+      if (skipped.size > MAX_COUNT - target - LOW_WATER) {
+        skipped.clear();
+        setSkippedCount(0);
+      }
       const leased = buffer().length + skipped.size + unsaved() + (current() ? 1 : 0);
       const response = await api.next(projectId, Math.min(MAX_COUNT, leased + target));
       if (disposed) return;
       const known = new Set([...handled, ...skipped, ...buffer().map(idOf), ...(current() ? [idOf(current()!)] : [])]);
-      const fresh = response.samples.filter((s) => !known.has(idOf(s)));
+      // A sample whose image record is missing cannot be shown; the server reports it on the image.
+      const fresh = response.samples.filter((s) => s.image && !known.has(idOf(s)));
       fresh.forEach((s) => preload(s.image.url));
       batch(() => {
         if (response.model) setModel(response.model);
@@ -141,8 +150,12 @@ export function createLabelSession(options: SessionOptions) {
         setBuffer((b) => [...b, ...fresh]);
         if (!current()) advance(false);
       });
-      // Only already-known samples came back (labels still being saved): look again shortly.
-      if (fresh.length === 0 && !response.done) later(() => fillBuffer(), 1000);
+      // Nothing new, but not done: labels still being saved, or other labelers hold the rest. Look again, less
+      // and less often.
+      emptyPolls = fresh.length === 0 && !response.done ? emptyPolls + 1 : 0;
+      if (emptyPolls > 0) later(() => fillBuffer(), Math.min(15_000, 500 * 2 ** (emptyPolls - 1)));
+      // Nothing left for now: other labelers' leases expire and uploads arrive, so look again now and then.
+      if (response.done && !current()) later(() => current() || checkAgain(), 15_000);
     } catch (err) {
       // Prefetch failures are retried on the next action; say so only if there is nothing to show.
       if (!current()) setLoadError(`Could not load the next image: ${(err as Error).message}`);
@@ -257,6 +270,7 @@ export function createLabelSession(options: SessionOptions) {
     const c = current();
     if (!c) return;
     skipped.add(idOf(c));
+    setSkippedCount(skipped.size);
     advance();
   }
 
@@ -288,11 +302,16 @@ export function createLabelSession(options: SessionOptions) {
   function checkAgain(): void {
     setServerDone(false);
     skipped.clear();
+    setSkippedCount(0);
     void fillBuffer();
   }
 
   /** Presigned image URLs expire: fetch a fresh one for a sample whose image failed to load. */
+  const refreshedAt = new Map<string, number>();
   async function refreshImage(sampleId: string): Promise<void> {
+    // An image that fails even with a fresh URL must not trigger a request loop.
+    if (Date.now() - (refreshedAt.get(sampleId) ?? 0) < 30_000) return;
+    refreshedAt.set(sampleId, Date.now());
     try {
       const { sample, image } = await api.sample(projectId, sampleId);
       const update = (s: Served) => (idOf(s) === sampleId ? { ...s, image, sample: newer(s.sample, sample) } : s);
@@ -333,15 +352,21 @@ export function createLabelSession(options: SessionOptions) {
     }
   }
 
+  // Throttled with a leading edge: the first save refreshes at once, a burst of saves refreshes once more after.
   let refreshPending = false;
+  let lastRefresh = 0;
   function refreshSoon(): void {
     if (refreshPending) return;
-    refreshPending = true;
-    later(() => {
+    const wait = lastRefresh + refreshDelay - Date.now();
+    const run = () => {
       refreshPending = false;
+      lastRefresh = Date.now();
       void refreshProgress();
       void refreshQuality();
-    }, refreshDelay);
+    };
+    if (wait <= 0) return run();
+    refreshPending = true;
+    later(run, wait);
   }
 
   function later(fn: () => void, ms: number): void {
@@ -389,6 +414,7 @@ export function createLabelSession(options: SessionOptions) {
     loading,
     loadError,
     notice,
+    skippedCount,
     // actions
     start,
     label,

@@ -97,7 +97,8 @@ export async function runUploads(items: UploadItem[], deps: UploadDeps): Promise
   let granting: Promise<void> | undefined;
 
   async function grantFrom(start: number): Promise<void> {
-    const batch = todo.slice(start, start + batchSize);
+    // Only files still without a URL: a refused URL is replaced without re-granting its whole batch.
+    const batch = todo.slice(start, start + batchSize).filter((i) => !urls.has(i) && i.state !== 'done');
     const grants = await deps.grant(batch.map((i) => ({ name: i.name, contentType: i.contentType, bytes: i.bytes })));
     if (!grants) throw new UploadHttpError(404, 'this server does not accept browser uploads yet (use the CLI import)');
     const byName = new Map(grants.map((g) => [g.name, g.url]));

@@ -80,10 +80,14 @@ export class S3BlobStore implements BlobStore {
     return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: ttlSeconds });
   }
 
-  /** The uploader must send the same Content-Type header: it is part of the signature. */
+  /**
+   * The uploader must send the same Content-Type header: it is signed (the presigner signs only `host` by default),
+   * so a URL handed out for an image cannot be used to store, say, an HTML page.
+   */
   presignPut(key: string, contentType: string, ttlSeconds: number): Promise<string> {
     return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }), {
       expiresIn: ttlSeconds,
+      signableHeaders: new Set(['content-type']),
     });
   }
 }

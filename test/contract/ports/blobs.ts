@@ -55,6 +55,16 @@ export function blobStoreContract(target: () => StoreTarget): void {
       expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(jpeg))).toBe(true);
     });
 
+    it('stops serving a presigned GET URL once it has expired', async () => {
+      const target_ = target();
+      const key = `uploads/${uniqueId('p')}/daisy.jpg`;
+      await target_.stores.blobs.put(key, new Uint8Array([1, 2, 3]), 'image/jpeg');
+      const url = await target_.stores.blobs.presignGet(key, 1);
+      // S3 dates signatures to the second: wait past the whole second after expiry.
+      await new Promise((r) => setTimeout(r, 2100));
+      expect((await target_.fetchPresigned(url)).status).toBe(403);
+    });
+
     it('accepts an upload through a presigned PUT URL with the signed content type', async () => {
       const target_ = target();
       const key = `uploads/${uniqueId('p')}/upload.jpg`;

@@ -1,12 +1,14 @@
 // The sample's image, as large as the stage allows. A box sample shows the whole image with the box outlined,
 // so the labeler sees the context around it.
 
-import { Show } from 'solid-js';
+import { createSignal, Show } from 'solid-js';
 import type { Served } from '../types.js';
 
 export function SampleImage(props: { served: Served; onError?: () => void; label?: string }) {
-  const width = () => props.served.image.width || 1;
-  const height = () => props.served.image.height || 1;
+  // The API gives the image size once ingest measured it; otherwise the loaded image tells us.
+  const [natural, setNatural] = createSignal({ width: 0, height: 0 });
+  const width = () => props.served.image.width || natural().width || 1;
+  const height = () => props.served.image.height || natural().height || 1;
   const box = () => props.served.sample.box;
   return (
     <div class="sample-image" data-testid="sample-image" data-sample-id={props.served.sample.sampleId}>
@@ -17,6 +19,7 @@ export function SampleImage(props: { served: Served; onError?: () => void; label
         alt={props.label ?? `Image ${props.served.image.key}`}
         decoding="async"
         draggable={false}
+        onLoad={(e) => setNatural({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
         onError={() => props.onError?.()}
       />
       <Show when={box()}>

@@ -36,10 +36,8 @@ export function VirtualGrid<T>(props: {
       columns: columns(),
       count: props.items.length,
     });
-  const visible = () => {
-    const r = range();
-    return props.items.slice(r.start, r.end).map((item, k) => ({ item, index: r.start + k }));
-  };
+  // Slicing keeps item identity, so scrolling only mounts the rows that came into view.
+  const visible = () => props.items.slice(range().start, range().end);
 
   function onScroll() {
     if (!scroller) return;
@@ -59,9 +57,9 @@ export function VirtualGrid<T>(props: {
         }}
       >
         <For each={visible()}>
-          {(v) => (
+          {(item, i) => (
             <div role="listitem" class="virtual-cell">
-              {props.children(v.item, v.index)}
+              {props.children(item, range().start + i())}
             </div>
           )}
         </For>

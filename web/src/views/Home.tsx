@@ -6,6 +6,10 @@ import { hrefFor } from '../router.js';
 import type { Project } from '../types.js';
 import { downloadExport } from './exportCsv.js';
 
+// The names the local server accepts in X-Winnow-User.
+const NAME = /^[\p{L}\p{N}_.@ -]{1,64}$/u;
+const NAME_PATTERN = '[\\p{L}\\p{N}_.@ \\-]{1,64}';
+
 export function Home() {
   const app = useApp();
   const [name, setName] = createSignal(app.labeler());
@@ -17,7 +21,7 @@ export function Home() {
   function saveName(e: SubmitEvent) {
     e.preventDefault();
     const trimmed = name().trim();
-    if (trimmed) app.setLabeler(trimmed);
+    if (NAME.test(trimmed)) app.setLabeler(trimmed);
   }
 
   return (
@@ -35,8 +39,9 @@ export function Home() {
             name="labeler"
             autocomplete="nickname"
             required
-            pattern="[A-Za-z0-9._@\-]{1,64}"
-            title="Letters, digits, . _ - @ (up to 64)"
+            maxLength={64}
+            pattern={NAME_PATTERN}
+            title="Letters, digits, spaces and . _ - @ (up to 64)"
             value={name()}
             onInput={(e) => setName(e.currentTarget.value)}
           />

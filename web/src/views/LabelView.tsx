@@ -240,7 +240,7 @@ function Caption(props: { session: LabelSession }) {
         </span>
         <span data-testid="saved-label" class={`saved-label ${status() ?? 'saved'}`}>
           <Show when={shown().label} fallback={<>{shown().pending ? 'undo pending' : 'not labeled'}</>}>
-            {(l) => describeLabel(l(), classes())}
+            {(l) => <>{describeLabel(l(), classes())}</>}
           </Show>{' '}
           <span class="badge">{status() === undefined ? 'saved' : status() === 'failed' ? 'not saved' : 'unsaved'}</span>
         </span>
@@ -264,7 +264,11 @@ function EmptyState(props: { session: LabelSession }) {
           <p>
             <strong>Nothing left to label for you right now.</strong>
           </p>
-          <p class="muted">Other labelers may hold some images; new uploads appear here too.</p>
+          <p class="muted">
+            <Show when={s.skippedCount() > 0} fallback={<>Other labelers may hold some images; new uploads appear here too.</>}>
+              You skipped {s.skippedCount()} image{s.skippedCount() === 1 ? '' : 's'}: “Check again” brings them back.
+            </Show>
+          </p>
           <button type="button" onClick={() => s.checkAgain()}>
             Check again
           </button>

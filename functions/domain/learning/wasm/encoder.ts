@@ -75,7 +75,7 @@ const section = (id: number, content: number[]) => [id, ...uleb(content.length),
 const name = (s: string) => vec([...s].map((c) => [c.charCodeAt(0)]));
 
 /** A module exporting `memory` (growable to `maxPages` of 64 KiB) and the given functions (no results). */
-export function encodeModule(functions: WasmFunction[], maxPages: number): Uint8Array {
+export function encodeModule(functions: WasmFunction[], maxPages: number): Uint8Array<ArrayBuffer> {
   const types = functions.map((f) => [0x60, ...vec(f.params.map((p) => [p])), 0]);
   const exports = [
     [...name('memory'), 0x02, 0],

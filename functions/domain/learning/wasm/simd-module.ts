@@ -121,4 +121,4 @@ function addOuterF32(): WasmFunction {
 /** 64 KiB pages the scratch memory may grow to (2 GiB): rows are streamed through it in chunks. */
 export const MAX_PAGES = 32768;
 
-export const SIMD_MODULE: Uint8Array = encodeModule([dotF32(), dotI8(), addOuterF32()], MAX_PAGES);
+export const SIMD_MODULE: Uint8Array<ArrayBuffer> = encodeModule([dotF32(), dotI8(), addOuterF32()], MAX_PAGES);

@@ -1,0 +1,126 @@
+// The ranking strategies a project can choose, by name, and the one ranking entry point the trainer calls.
+
+import { coldStartOrder, roundRobin } from './cold-start.js';
+import type { Embeddings } from './embeddings.js';
+import { assignRows, type Clustering, kmeans } from './kmeans.js';
+import { createRng } from './random.js';
+import { scoreAll } from './scoring.js';
+import { topK } from './select.js';
+import type { SoftmaxModel } from './softmax.js';
+import { entropyUncertainty, marginUncertainty, originScore } from './uncertainty.js';
+
+export const STRATEGIES = ['random', 'origin', 'margin', 'entropy', 'cluster-margin'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+export const DEFAULT_STRATEGY: StrategyName = 'cluster-margin';
+
+export const STRATEGY_DESCRIPTIONS: Record<StrategyName, string> = {
+  random: 'uniformly random order (the baseline)',
+  origin: 'origin score (1 - p(top)) / (labels of the top class + 1)',
+  margin: 'smallest gap between the two most likely classes first',
+  entropy: 'highest entropy of the class probabilities first',
+  'cluster-margin': 'most uncertain samples, spread round-robin over k-means clusters of the pool',
+};
+
+export function isStrategy(name: string): name is StrategyName {
+  return (STRATEGIES as readonly string[]).includes(name);
+}
+
+export interface RankInput {
+  embeddings: Embeddings;
+  /** Rows already labeled (never ranked). */
+  labeled: ArrayLike<number>;
+  /** The current model; absent (or undefined) means cold start. */
+  model?: SoftmaxModel;
+  /** Labels per class so far (origin strategy); zeros when absent. */
+  annotationsPerClass?: ArrayLike<number>;
+  /** Length of the ranked list (default 2000). */
+  limit?: number;
+  /** Labels expected before the next retrain; sizes the diverse head of 'cluster-margin' (default 20). */
+  batchSize?: number;
+  seed?: number;
+  /** Pool clustering from an earlier ranking (reuse it: it depends only on the embeddings). */
+  clustering?: Clustering;
+  /** scoreAll(model, embeddings) if the caller already has it. */
+  probs?: Float32Array;
+}
+
+export interface Ranking {
+  strategy: StrategyName;
+  /** True when ranked without a model (cold start). */
+  coldStart: boolean;
+  /** Embedding rows, first = serve first. */
+  rows: Int32Array;
+  /** The strategy's score per ranked row (uncertainty, origin score, or typicality on cold start). */
+  scores: Float32Array;
+  /** Model probabilities per ranked row (rows.length x classes), absent on cold start. */
+  probs?: Float32Array;
+  /** The pool clustering used, for the caller to cache. */
+  clustering?: Clustering;
+}
+
+/** k for the pool map: about sqrt(pool), at least two per class, at most 100. */
+export function clusterCount(rows: number, classes: number): number {
+  return Math.min(rows, Math.max(2 * classes, Math.min(100, Math.round(Math.sqrt(rows)))));
+}
+
+export function rank(strategy: StrategyName, input: RankInput): Ranking {
+  const { embeddings: e } = input;
+  const limit = input.limit ?? 2000;
+  const seed = input.seed ?? 0;
+  const labeled = new Set(Array.from(input.labeled));
+  const unlabeled = Int32Array.from({ length: e.rows }, (_, i) => i).filter((i) => !labeled.has(i));
+  if (strategy === 'random') {
+    const rng = createRng(seed);
+    const keys = new Float32Array(e.rows).map(() => rng.next());
+    const rows = topK(keys, limit, unlabeled);
+    return { strategy, coldStart: !input.model, rows, scores: Float32Array.from(rows, (r) => keys[r]), ...withProbs(input, rows) };
+  }
+  const classes = input.model?.classes ?? input.annotationsPerClass?.length ?? 2;
+  const clustering = () => input.clustering ?? kmeans(e, { k: clusterCount(e.rows, classes), seed });
+  if (!input.model) {
+    const c = clustering();
+    return { strategy, coldStart: true, ...coldStartOrder(e, c, [...labeled], limit), clustering: c };
+  }
+  const model = input.model;
+  const C = model.classes;
+  const probs = input.probs ?? scoreAll(model, e);
+  const score =
+    strategy === 'entropy'
+      ? entropyUncertainty(probs, C)
+      : strategy === 'origin'
+        ? originScore(probs, C, input.annotationsPerClass ?? new Float32Array(C))
+        : marginUncertainty(probs, C);
+  if (strategy !== 'cluster-margin') {
+    const rows = topK(score, limit, unlabeled);
+    return { strategy, coldStart: false, rows, scores: Float32Array.from(rows, (r) => score[r]), probs: pick(probs, C, rows) };
+  }
+  const c = clustering();
+  const head = clusterSpread(e, c, score, unlabeled, Math.min(limit, (input.batchSize ?? 20) * 10));
+  const inHead = new Set(head);
+  const tail = topK(score, limit - head.length, unlabeled.filter((r) => !inHead.has(r)));
+  const rows = Int32Array.from([...head, ...tail]);
+  return { strategy, coldStart: false, rows, scores: Float32Array.from(rows, (r) => score[r]), probs: pick(probs, C, rows), clustering: c };
+}
+
+/** The `candidates` most uncertain rows, reordered round-robin over their clusters (most uncertain cluster first). */
+function clusterSpread(e: Embeddings, c: Clustering, score: Float32Array, unlabeled: Int32Array, candidates: number): number[] {
+  const top = topK(score, candidates, unlabeled);
+  const cluster = assignRows(e, c, top);
+  const lists: number[][] = Array.from({ length: c.k }, () => []);
+  top.forEach((row, i) => lists[cluster[i]].push(row)); // already most uncertain first
+  const order = [...lists.keys()].filter((j) => lists[j].length > 0).sort((a, b) => score[lists[b][0]] - score[lists[a][0]] || a - b);
+  const spread = roundRobin(order.map((j) => lists[j]), order.map((j) => lists[j].map((r) => score[r])), top.length);
+  return Array.from(spread.rows);
+}
+
+function pick(probs: Float32Array, C: number, rows: Int32Array): Float32Array {
+  const out = new Float32Array(rows.length * C);
+  rows.forEach((r, k) => out.set(probs.subarray(r * C, (r + 1) * C), k * C));
+  return out;
+}
+
+function withProbs(input: RankInput, rows: Int32Array): { probs?: Float32Array } {
+  if (!input.model) return {};
+  const probs = input.probs ?? scoreAll(input.model, input.embeddings);
+  return { probs: pick(probs, input.model.classes, rows) };
+}

@@ -1,0 +1,21 @@
+// Finds the deployable pieces on disk for a stage: function entry points, the ingest Dockerfile, the built web
+// app (if any) and the model weights (if present). The app and the tests share this.
+
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { StageConfig } from './config.js';
+import { readModelWeights } from './model-weights.js';
+import { PATHS } from './paths.js';
+import type { WinnowSources } from './winnow-stack.js';
+
+export function resolveSources(config: Pick<StageConfig, 'modelWeightsDir'>): WinnowSources {
+  return {
+    repoRoot: PATHS.repoRoot,
+    lockFile: PATHS.lockFile,
+    apiEntry: PATHS.apiEntry,
+    trainerEntry: PATHS.trainerEntry,
+    ingestDockerfile: PATHS.ingestDockerfile,
+    webDist: existsSync(resolve(PATHS.webDist, 'index.html')) ? PATHS.webDist : undefined,
+    modelWeights: readModelWeights(resolve(PATHS.repoRoot, config.modelWeightsDir)),
+  };
+}

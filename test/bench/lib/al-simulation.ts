@@ -1,0 +1,109 @@
+// Simulated labeling session for the active-learning bench: a labeler who always answers with the true class,
+// retraining every `batch` labels (as the trainer worker does) and measuring test accuracy at each retrain.
+
+import { embeddingsFromVectors, type F32Embeddings } from '../../../functions/domain/learning/embeddings.js';
+import type { Clustering } from '../../../functions/domain/learning/kmeans.js';
+import { scoreAll } from '../../../functions/domain/learning/scoring.js';
+import type { SoftmaxModel } from '../../../functions/domain/learning/softmax.js';
+import { rank, type StrategyName } from '../../../functions/domain/learning/strategies.js';
+import { trainSoftmax } from '../../../functions/domain/learning/train.js';
+
+export interface Task {
+  classes: number;
+  pool: F32Embeddings;
+  poolLabels: Int32Array;
+  test: F32Embeddings;
+  testLabels: Int32Array;
+}
+
+export function makeTask(vectors: Float32Array[], labels: Int32Array, classes: number, isTest: boolean[]): Task {
+  const poolIdx = [...isTest.keys()].filter((i) => !isTest[i]);
+  const testIdx = [...isTest.keys()].filter((i) => isTest[i]);
+  return {
+    classes,
+    pool: embeddingsFromVectors(poolIdx.map((i) => vectors[i])),
+    poolLabels: Int32Array.from(poolIdx, (i) => labels[i]),
+    test: embeddingsFromVectors(testIdx.map((i) => vectors[i])),
+    testLabels: Int32Array.from(testIdx, (i) => labels[i]),
+  };
+}
+
+const oneHot = (c: number, C: number) => Array.from({ length: C }, (_, j) => (j === c ? 1 : 0));
+
+export function accuracy(task: Task, model: SoftmaxModel | undefined, fallbackClass: number): number {
+  const { testLabels, classes: C } = task;
+  if (!model) return testLabels.filter((l) => l === fallbackClass).length / testLabels.length;
+  const p = scoreAll(model, task.test);
+  let ok = 0;
+  for (let i = 0; i < testLabels.length; i++) {
+    let best = 0;
+    for (let c = 1; c < C; c++) if (p[i * C + c] > p[i * C + best]) best = c;
+    if (best === testLabels[i]) ok++;
+  }
+  return ok / testLabels.length;
+}
+
+export function fullPoolAccuracy(task: Task): number {
+  const labels = Array.from(task.poolLabels, (l, row) => ({ row, confidences: oneHot(l, task.classes) }));
+  return accuracy(task, trainSoftmax(task.pool, labels, { classes: task.classes }), 0);
+}
+
+/** Label counts at which the simulation retrains and measures: every `batch` up to 200, then every 5% of the count. */
+export function schedule(poolSize: number, budgets: number[], batch: number): number[] {
+  const points = new Set(budgets.filter((b) => b <= poolSize));
+  for (let n = batch; n <= poolSize; n += n < 200 ? batch : Math.max(batch, Math.round(n * 0.05))) points.add(n);
+  points.add(poolSize);
+  return [...points].sort((a, b) => a - b);
+}
+
+export interface Curve {
+  labels: number[];
+  accuracy: number[];
+  /** Total fit + rank time, ms. */
+  ms: number;
+}
+
+export function simulate(task: Task, strategy: StrategyName, seed: number, checkpoints: number[]): Curve {
+  const C = task.classes;
+  const labeled: number[] = [];
+  const counts = new Float64Array(C);
+  let model: SoftmaxModel | undefined;
+  let clustering: Clustering | undefined;
+  const curve: Curve = { labels: [], accuracy: [], ms: 0 };
+  let queue: Int32Array = new Int32Array(0);
+  let cursor = 0;
+  const started = performance.now();
+  for (const target of checkpoints) {
+    while (labeled.length < target) {
+      if (cursor >= queue.length) {
+        const ranking = rank(strategy, {
+          embeddings: task.pool,
+          labeled,
+          model,
+          annotationsPerClass: counts,
+          seed,
+          clustering,
+          limit: Math.max(1, target - labeled.length),
+          batchSize: target - labeled.length,
+        });
+        clustering = ranking.clustering ?? clustering;
+        queue = ranking.rows;
+        cursor = 0;
+        if (queue.length === 0) break;
+      }
+      const row = queue[cursor++];
+      labeled.push(row);
+      counts[task.poolLabels[row]]++;
+    }
+    queue = new Int32Array(0); // retrain: the next batch is ranked by the new model
+    const labels = labeled.map((row) => ({ row, confidences: oneHot(task.poolLabels[row], C) }));
+    model = trainSoftmax(task.pool, labels, { classes: C, warmStart: model }) ?? model;
+    const majority = counts.indexOf(Math.max(...counts));
+    const t = performance.now();
+    curve.labels.push(labeled.length);
+    curve.accuracy.push(accuracy(task, model, majority));
+    curve.ms -= performance.now() - t;
+  }
+  curve.ms += performance.now() - started;
+  return curve;
+}

@@ -1,0 +1,80 @@
+// `npm start` as a newcomer runs it: a child process, ready quickly, serving the web app and API on one origin,
+// and keeping data across a restart.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { REPO } from '../support/paths.js';
+import { tempDir } from '../support/stack.js';
+
+function start(dataDir: string): Promise<{ child: ChildProcess; url: string; readyMs: number; output: () => string }> {
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', '--import', 'tsx', path.join(REPO, 'functions/local/main.ts'), '--port', '0', '--data', dataDir],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '' } },
+  );
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready after 60 s:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /Winnow is running at (\S+)\s+\(ready in (\d+) ms\)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1], readyMs: Number(m[2]), output: () => output });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+describe('npm start', () => {
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+  });
+
+  it('serves the web app and the API on one origin, stops cleanly and restarts with its data', async () => {
+    const dataDir = await tempDir('start');
+    const first = await start(dataDir);
+    children.push(first.child);
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const page = await fetch(first.url);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('<div id="root"');
+    const created = await fetch(`${first.url}/api/projects`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-winnow-user': 'owner' },
+      body: JSON.stringify({ id: 'birds', classes: ['finch', 'robin'] }),
+    });
+    expect(created.status).toBe(201);
+    expect(await stop(first.child)).toBe(0);
+
+    const second = await start(dataDir);
+    children.push(second.child);
+    const res = await fetch(`${second.url}/api/projects/birds`, { headers: { 'x-winnow-user': 'owner' } });
+    expect((await res.json()).project.classes).toEqual(['finch', 'robin']);
+    console.log(`npm start ready in ${first.readyMs} ms (first), ${second.readyMs} ms (restart)`);
+  });
+
+  it('refuses to bind beyond loopback without sign-in', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'functions/local/main.ts'), '--host', '0.0.0.0', '--port', '0', '--data', await tempDir('bind')], {
+      cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let err = '';
+    child.stderr!.on('data', (c) => (err += c));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(err).toContain('refusing to bind to 0.0.0.0');
+  });
+});

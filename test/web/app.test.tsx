@@ -1,0 +1,56 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { App } from '../../web/src/App.js';
+import { resetSaveRunners } from '../../web/src/saving.js';
+import { createFakeServer } from './fakeServer.js';
+
+beforeEach(() => {
+  localStorage.clear();
+  resetSaveRunners();
+  location.hash = '';
+});
+afterEach(() => {
+  cleanup();
+  resetSaveRunners();
+});
+
+describe('app shell', () => {
+  it('asks for a labeler name once, remembers it, lists projects and opens one', async () => {
+    const server = createFakeServer();
+    render(() => <App fetch={server.fetch} />);
+    const name = screen.getByLabelText('Your name') as HTMLInputElement;
+    fireEvent.input(name, { target: { value: 'ann' } });
+    fireEvent.submit(name.form!);
+    await waitFor(() => expect(screen.getByTestId('project-list')).toBeTruthy());
+    expect(localStorage.getItem('winnow.labeler')).toBe('ann');
+    expect(server.requests.find((r) => r.path === '/api/projects')?.headers['x-winnow-user']).toBe('ann');
+
+    location.hash = screen.getByTestId('project-flowers').getAttribute('href')!;
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    await waitFor(() => expect(screen.getByTestId('sample-image').getAttribute('data-sample-id')).toBe('s1'));
+  });
+
+  it('starts with the remembered name and keeps unsaved labels across a reload', async () => {
+    localStorage.setItem('winnow.labeler', 'bob');
+    location.hash = '#/projects/flowers/label';
+    const server = createFakeServer();
+    server.failWhen((r) => r.method === 'POST');
+    const first = render(() => <App fetch={server.fetch} />);
+    await waitFor(() => expect(screen.getByTestId('sample-image').getAttribute('data-sample-id')).toBe('s1'));
+    fireEvent.keyDown(document.body, { key: '2', code: 'Digit2' });
+    await waitFor(() => expect(screen.getByTestId('save-status').dataset.unsaved).toBe('1'));
+    const key = server.writes()[0].body.requestId;
+
+    // The tab is reloaded while offline; when it comes back, the label is resent with its original key.
+    first.unmount();
+    resetSaveRunners();
+    server.failWhen(undefined);
+    render(() => <App fetch={server.fetch} />);
+    await waitFor(() => expect(server.samples[0].label?.confidences).toEqual([0, 1, 0]));
+    expect(new Set(server.writes().map((w) => w.body.requestId))).toEqual(new Set([key]));
+    await waitFor(() => expect(screen.getByTestId('save-status').textContent).toContain('All labels saved'));
+    // s1 is not offered again while its label is on its way.
+    expect(screen.getByTestId('sample-image').getAttribute('data-sample-id')).toBe('s2');
+  });
+});

@@ -1,0 +1,191 @@
+// A plain `fetch` function that answers the web app's HTTP contract from memory, for view tests: samples with
+// versions, leases handed out in order, idempotent annotate/undo by requestId, progress and history.
+// It is deliberately small; the real API has its own tests.
+
+import type { Project, Sample } from '../../web/src/types.js';
+
+export interface FakeRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: any;
+}
+
+export interface FakeServerOptions {
+  classes?: string[];
+  samples?: number;
+  taskType?: Project['taskType'];
+  quality?: boolean;
+}
+
+export function createFakeServer(options: FakeServerOptions = {}) {
+  const classes = options.classes ?? ['daisy', 'rose', 'tulip'];
+  const project: Project = {
+    id: 'flowers',
+    name: 'Flowers',
+    classes,
+    taskType: options.taskType ?? 'single-label',
+    confidenceLevels: [0, 0.25, 0.5, 0.75, 1],
+    allowAmbiguous: true,
+    strategy: 'upload-order',
+    overlap: 1,
+    createdAt: '2025-01-01T00:00:00Z',
+    createdBy: 'owner',
+    version: 1,
+  };
+  const samples: Sample[] = Array.from({ length: options.samples ?? 8 }, (_, i) => ({
+    projectId: project.id,
+    sampleId: `s${i + 1}`,
+    imageId: `img${i + 1}`,
+    kind: 'image',
+    version: 1,
+    labeledBy: [],
+    order: String(i).padStart(4, '0'),
+    queueKey: String(i).padStart(4, '0'),
+    suggestions: [{ classIndex: i % classes.length, name: classes[i % classes.length], probability: 0.8 }],
+    createdAt: '2025-01-01T00:00:00Z',
+  }));
+  const replies = new Map<string, { status: number; body: unknown }>();
+  const history: string[] = [];
+  const requests: FakeRequest[] = [];
+  /** Requests matching this predicate fail with a network error (the tab lost the connection). */
+  let failWhen: ((r: FakeRequest) => boolean) | undefined;
+  /** Requests matching this predicate wait until `release()` is called. */
+  let holdWhen: ((r: FakeRequest) => boolean) | undefined;
+  let held: (() => void)[] = [];
+
+  const image = (s: Sample) => ({
+    imageId: s.imageId,
+    key: `uploads/flowers/${s.imageId}.jpg`,
+    width: 640,
+    height: 480,
+    url: `http://images.test/${s.imageId}.jpg`,
+    thumbUrl: `http://images.test/${s.imageId}.thumb.jpg`,
+  });
+  const find = (id: string) => samples.find((s) => s.sampleId === id);
+  const json = (status: number, body: unknown) =>
+    new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  const error = (status: number, code: string, message: string) => json(status, { code, message, requestId: 'r' });
+
+  function route(r: FakeRequest, url: URL): Response {
+    const p = url.pathname;
+    if (r.method === 'GET' && p === '/api/projects') return json(200, { projects: [project] });
+    if (r.method === 'GET' && p === '/api/projects/flowers') return json(200, { project });
+    if (r.method === 'GET' && p === '/api/projects/flowers/next') {
+      const count = Number(url.searchParams.get('count') ?? 5);
+      const user = r.headers['x-winnow-user'];
+      const open = samples.filter((s) => s.queueKey && (!s.lease || s.lease.labelerId === user));
+      const mine = open.filter((s) => s.lease?.labelerId === user);
+      const fresh = open.filter((s) => !s.lease);
+      const out = [...mine, ...fresh].slice(0, count);
+      out.forEach((s) => (s.lease = { labelerId: user, until: Date.now() + 60_000 }));
+      return json(200, {
+        samples: out.map((s) => ({ sample: s, image: image(s), lease: { until: s.lease!.until } })),
+        // As the real API: done only when nothing at all is left for this labeler.
+        done: out.length === 0 && !samples.some((s) => s.queueKey && !s.labeledBy.includes(user)),
+        model: { state: 'untrained', message: 'The model trains after 10 labels' },
+      });
+    }
+    const annotate = /^\/api\/projects\/flowers\/samples\/([^/]+)\/annotations$/.exec(p);
+    if (r.method === 'POST' && annotate) {
+      const replay = replies.get(r.body.requestId);
+      if (replay) return json(200, replay.body);
+      const s = find(annotate[1]);
+      if (!s) return error(404, 'not_found', 'no such sample');
+      if (s.version !== r.body.version) return error(409, 'stale_version', `sample is at version ${s.version}`);
+      const confidences =
+        r.body.confidences ?? classes.map((_, i) => (i === r.body.classIndex ? 1 : 0));
+      s.version += 1;
+      s.label = { confidences, ambiguous: !!r.body.ambiguous, labelerId: r.headers['x-winnow-user'], at: 'now' };
+      s.labeledBy = [r.headers['x-winnow-user']];
+      delete s.queueKey;
+      delete s.lease;
+      history.push(s.sampleId);
+      const body = { sample: structuredClone(s), annotation: { version: s.version - 1 } };
+      replies.set(r.body.requestId, { status: 201, body });
+      return json(201, body);
+    }
+    if (r.method === 'POST' && p === '/api/projects/flowers/undo') {
+      const replay = replies.get(r.body.requestId);
+      if (replay) return json(200, replay.body);
+      const id = r.body.sampleId ?? history[history.length - 1];
+      const at = history.lastIndexOf(id);
+      if (at < 0) return error(409, 'conflict', 'nothing to undo');
+      history.splice(at, 1);
+      const s = find(id)!;
+      s.version += 1;
+      delete s.label;
+      s.labeledBy = [];
+      s.queueKey = s.order;
+      const body = { sample: structuredClone(s), undone: { version: s.version - 2 } };
+      replies.set(r.body.requestId, { status: 200, body });
+      return json(200, body);
+    }
+    if (r.method === 'GET' && p === '/api/projects/flowers/progress') {
+      const labeled = samples.filter((s) => s.label);
+      return json(200, {
+        total: samples.length,
+        labeled: labeled.length,
+        remaining: samples.length - labeled.length,
+        ambiguous: labeled.filter((s) => s.label!.ambiguous).length,
+        byClass: classes.map((name, i) => ({ name, count: labeled.filter((s) => s.label!.confidences[i] > 0).length })),
+        labelers: [],
+        me: { total: labeled.length, today: labeled.length },
+      });
+    }
+    if (r.method === 'GET' && p === '/api/projects/flowers/history') {
+      return json(200, { items: history.map((id) => ({ sample: find(id), image: image(find(id)!) })) });
+    }
+    const one = /^\/api\/projects\/flowers\/samples\/([^/]+)$/.exec(p);
+    if (r.method === 'GET' && one) {
+      const s = find(one[1]);
+      return s ? json(200, { sample: s, image: image(s) }) : error(404, 'not_found', 'no such sample');
+    }
+    if (r.method === 'GET' && p === '/api/projects/flowers/quality' && options.quality) {
+      return json(200, {
+        points: [
+          { mse: 0.1, correct: true },
+          { mse: 0.9, correct: false },
+          { mse: 0.2, correct: true },
+        ],
+        runningMse: [0.1, 0.5, 0.4],
+        runningError: [0, 0.5, 0.33],
+        accuracy: 0.67,
+      });
+    }
+    return error(404, 'not_found', `no route ${r.method} ${p}`);
+  }
+
+  const fetch = async (input: string, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(input, 'http://app.test');
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries((init.headers as Record<string, string>) ?? {})) headers[k.toLowerCase()] = v;
+    const r: FakeRequest = {
+      method: init.method ?? 'GET',
+      path: url.pathname + url.search,
+      headers,
+      body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
+    };
+    requests.push(r);
+    if (holdWhen?.(r)) await new Promise<void>((resolve) => held.push(resolve));
+    if (failWhen?.(r)) throw new TypeError('Failed to fetch');
+    return route(r, url);
+  };
+
+  return {
+    fetch,
+    project,
+    samples,
+    requests,
+    history,
+    /** Writes to the server (annotate / undo), in the order they arrived. */
+    writes: () => requests.filter((r) => r.method === 'POST'),
+    failWhen: (pred: ((r: FakeRequest) => boolean) | undefined) => (failWhen = pred),
+    holdWhen: (pred: ((r: FakeRequest) => boolean) | undefined) => (holdWhen = pred),
+    release: () => {
+      const waiting = held;
+      held = [];
+      waiting.forEach((r) => r());
+    },
+  };
+}

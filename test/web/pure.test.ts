@@ -1,0 +1,104 @@
+// @vitest-environment jsdom
+// Small pure pieces of the web app: the confidence draft, label wording, routes, the virtual window, the
+// project form.
+import { describe, expect, it } from 'vitest';
+import { cycleLevel, describeLabel, emptyDraft, toggleClass } from '../../web/src/labels.js';
+import { hrefFor, parseRoute } from '../../web/src/router.js';
+import { projectFromForm } from '../../web/src/views/CreateProject.js';
+import { visibleRange } from '../../web/src/virtual.js';
+
+const single = { confidenceLevels: [0, 0.25, 0.5, 0.75, 1], taskType: 'single-label' as const };
+
+describe('confidence levels', () => {
+  it('cycles a class through the project levels and wraps to 0', () => {
+    let d = emptyDraft(3);
+    const seen: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      d = cycleLevel(single, d, 1);
+      seen.push(d.confidences[1]);
+    }
+    expect(seen).toEqual([0.25, 0.5, 0.75, 1, 0]);
+  });
+
+  it('never lets single-label confidences sum above 1', () => {
+    let d = { confidences: [0.75, 0, 0], ambiguous: false };
+    d = cycleLevel(single, d, 1);
+    expect(d.confidences).toEqual([0.75, 0.25, 0]);
+    d = cycleLevel(single, d, 1); // 0.5 would make 1.25: wraps to 0
+    expect(d.confidences).toEqual([0.75, 0, 0]);
+    // Multi-label classes are independent.
+    expect(cycleLevel({ ...single, taskType: 'multi-label' }, { confidences: [1, 0.75], ambiguous: false }, 1).confidences).toEqual([1, 1]);
+  });
+
+  it('toggles multi-label classes on and off', () => {
+    const d = toggleClass(single, emptyDraft(2), 0);
+    expect(d.confidences).toEqual([1, 0]);
+    expect(toggleClass(single, d, 0).confidences).toEqual([0, 0]);
+  });
+
+  it('describes a label in words', () => {
+    expect(describeLabel({ confidences: [0, 1, 0], ambiguous: false }, ['daisy', 'rose', 'tulip'])).toBe('rose');
+    expect(describeLabel({ confidences: [0.25, 0.75, 0], ambiguous: true }, ['daisy', 'rose', 'tulip'])).toBe(
+      'rose 75% · daisy 25% · ambiguous',
+    );
+  });
+});
+
+describe('routes', () => {
+  it('round-trips every view', () => {
+    for (const r of [
+      { name: 'home' },
+      { name: 'new-project' },
+      { name: 'label', projectId: 'flowers' },
+      { name: 'upload', projectId: 'a_b-1' },
+      { name: 'gallery', projectId: 'x' },
+    ] as const) {
+      expect(parseRoute(hrefFor(r))).toEqual(r);
+    }
+    expect(parseRoute('')).toEqual({ name: 'home' });
+    expect(parseRoute('#/projects/flowers')).toEqual({ name: 'label', projectId: 'flowers' });
+    expect(parseRoute('#/nope')).toEqual({ name: 'not-found', path: '/nope' });
+  });
+});
+
+describe('virtual grid window', () => {
+  it('renders only the rows on screen plus an overscan', () => {
+    const w = visibleRange({ scrollTop: 10_000, viewportHeight: 600, rowHeight: 100, columns: 5, count: 100_000, overscanRows: 2 });
+    expect(w.start).toBe(98 * 5);
+    expect(w.end).toBe(108 * 5);
+    expect(w.padTop).toBe(9_800);
+    expect(w.totalHeight).toBe(20_000 * 100);
+    expect(w.padTop + (w.end - w.start) / 5 * 100 + w.padBottom).toBe(w.totalHeight);
+  });
+
+  it('handles the end of the list and empty lists', () => {
+    const w = visibleRange({ scrollTop: 900, viewportHeight: 600, rowHeight: 100, columns: 3, count: 31 });
+    expect(w.end).toBe(31);
+    expect(w.padBottom).toBe(0);
+    expect(visibleRange({ scrollTop: 0, viewportHeight: 600, rowHeight: 100, columns: 3, count: 0 })).toMatchObject({ start: 0, end: 0 });
+  });
+});
+
+describe('create-project form', () => {
+  const base = { id: 'flowers', name: '', classes: 'daisy, rose\ntulip', taskType: 'single-label', levels: '', allowAmbiguous: true, strategy: '', overlap: '' };
+
+  it('builds the API body, leaving server defaults alone', () => {
+    expect(projectFromForm(base).project).toEqual({
+      id: 'flowers',
+      name: 'flowers',
+      classes: ['daisy', 'rose', 'tulip'],
+      taskType: 'single-label',
+      allowAmbiguous: true,
+    });
+    expect(projectFromForm({ ...base, levels: '1, 0, 0.5', overlap: '2' }).project).toMatchObject({
+      confidenceLevels: [0, 0.5, 1],
+      overlap: 2,
+    });
+  });
+
+  it('names the fields to fix', () => {
+    const { project, errors } = projectFromForm({ ...base, id: 'Bad Id', classes: 'a, a', levels: '2', overlap: '0' });
+    expect(project).toBeUndefined();
+    expect(Object.keys(errors).sort()).toEqual(['classes', 'id', 'levels', 'overlap']);
+  });
+});

@@ -1,0 +1,20 @@
+// Navigation between one project's views.
+
+import { hrefFor } from '../router.js';
+
+export function ProjectNav(props: { projectId: string; current: 'label' | 'upload' | 'gallery' }) {
+  const link = (name: 'label' | 'upload' | 'gallery', text: string) => (
+    <a href={hrefFor({ name, projectId: props.projectId })} aria-current={props.current === name ? 'page' : undefined}>
+      {text}
+    </a>
+  );
+  return (
+    <nav class="project-nav" aria-label="Project">
+      <a href={hrefFor({ name: 'home' })}>← Projects</a>
+      <span class="project-id">{props.projectId}</span>
+      {link('label', 'Label')}
+      {link('upload', 'Upload')}
+      {link('gallery', 'Gallery')}
+    </nav>
+  );
+}
