@@ -32,42 +32,52 @@ function workingRegion(image: DecodedImage, box: Box | undefined) {
   return { left, top, width: right - left, height: bottom - top };
 }
 
+type Region = ReturnType<typeof workingRegion>;
+type CropSpec = Extract<Preprocess, { resize: 'shorter-side-then-center-crop' }>;
+type LetterboxSpec = Extract<Preprocess, { resize: 'letterbox-top-left' }>;
+
 /** Builds the model input for the whole image, or for `box` (original pixels) when given. */
 export async function imageTensor(image: DecodedImage, spec: Preprocess, box?: Box): Promise<ImageTensor> {
   const region = workingRegion(image, box);
-  let pipeline = rawInput(image);
-  if (box) pipeline = pipeline.extract(region);
+  const pipeline = box ? rawInput(image).extract(region) : rawInput(image);
   // Working-copy pixels -> original pixels.
-  const fx = image.width / image.pixelWidth;
-  const fy = image.height / image.pixelHeight;
-  let toOriginal: ImageTensor['toOriginal'];
+  const toOriginal = { fx: image.width / image.pixelWidth, fy: image.height / image.pixelHeight };
+  return spec.resize === 'letterbox-top-left'
+    ? letterboxTensor(pipeline, region, toOriginal, spec)
+    : centerCropTensor(pipeline, region, toOriginal, spec);
+}
 
-  if (spec.resize === 'shorter-side-then-center-crop') {
-    const s = spec.resizeTo / Math.min(region.width, region.height);
-    const w = Math.max(spec.crop, Math.round(region.width * s));
-    const h = Math.max(spec.crop, Math.round(region.height * s));
-    const left = Math.round((w - spec.crop) / 2);
-    const top = Math.round((h - spec.crop) / 2);
-    pipeline = pipeline
-      .resize(w, h, { fit: 'fill', kernel: spec.kernel })
-      .extract({ left, top, width: spec.crop, height: spec.crop });
-    const sx = (region.width / w) * fx;
-    const sy = (region.height / h) * fy;
-    toOriginal = { scaleX: sx, scaleY: sy, offsetX: region.left * fx + left * sx, offsetY: region.top * fy + top * sy };
-  } else {
-    const r = Math.min(spec.size / region.width, spec.size / region.height);
-    const w = Math.max(1, Math.min(spec.size, Math.round(region.width * r)));
-    const h = Math.max(1, Math.min(spec.size, Math.round(region.height * r)));
-    const pad = { r: spec.padValue, g: spec.padValue, b: spec.padValue };
-    pipeline = pipeline
-      .resize(w, h, { fit: 'fill', kernel: spec.kernel })
-      .extend({ right: spec.size - w, bottom: spec.size - h, background: pad });
-    toOriginal = { scaleX: (region.width / w) * fx, scaleY: (region.height / h) * fy, offsetX: region.left * fx, offsetY: region.top * fy };
-  }
+async function centerCropTensor(pipeline: Sharp, region: Region, { fx, fy }: { fx: number; fy: number }, spec: CropSpec): Promise<ImageTensor> {
+  const s = spec.resizeTo / Math.min(region.width, region.height);
+  const w = Math.max(spec.crop, Math.round(region.width * s));
+  const h = Math.max(spec.crop, Math.round(region.height * s));
+  const left = Math.round((w - spec.crop) / 2);
+  const top = Math.round((h - spec.crop) / 2);
+  const rgb = await pipeline
+    .resize(w, h, { fit: 'fill', kernel: spec.kernel })
+    .extract({ left, top, width: spec.crop, height: spec.crop })
+    .raw({ depth: 'uchar' })
+    .toBuffer();
+  const scaleX = (region.width / w) * fx;
+  const scaleY = (region.height / h) * fy;
+  return {
+    data: planarize(rgb, { width: spec.crop, height: spec.crop }, spec.crop, spec),
+    side: spec.crop,
+    toOriginal: { scaleX, scaleY, offsetX: region.left * fx + left * scaleX, offsetY: region.top * fy + top * scaleY },
+  };
+}
 
-  const side = tensorSide(spec);
-  const rgb = await pipeline.raw({ depth: 'uchar' }).toBuffer();
-  return { data: planarize(rgb, side * side, spec), side, toOriginal };
+async function letterboxTensor(pipeline: Sharp, region: Region, { fx, fy }: { fx: number; fy: number }, spec: LetterboxSpec): Promise<ImageTensor> {
+  const r = Math.min(spec.size / region.width, spec.size / region.height);
+  const w = Math.max(1, Math.min(spec.size, Math.round(region.width * r)));
+  const h = Math.max(1, Math.min(spec.size, Math.round(region.height * r)));
+  // The padding is written by planarize (a fill per plane), cheaper than having sharp extend the canvas.
+  const rgb = await pipeline.resize(w, h, { fit: 'fill', kernel: spec.kernel }).raw({ depth: 'uchar' }).toBuffer();
+  return {
+    data: planarize(rgb, { width: w, height: h }, spec.size, spec, spec.padValue),
+    side: spec.size,
+    toOriginal: { scaleX: (region.width / w) * fx, scaleY: (region.height / h) * fy, offsetX: region.left * fx, offsetY: region.top * fy },
+  };
 }
 
 const lookupTables = new WeakMap<Preprocess, Float32Array[]>();
@@ -86,19 +96,30 @@ function channelTables(spec: Preprocess): Float32Array[] {
   return tables;
 }
 
-/** Interleaved RGB bytes -> planar float32 in the manifest's channel order (RGB or BGR). */
-export function planarize(rgb: Uint8Array, pixels: number, spec: Preprocess): Float32Array {
+/**
+ * Interleaved RGB bytes (`size` pixels) -> planar float32 `side` x `side` in the manifest's channel order, the
+ * image at the top-left and the rest of the canvas filled with `padValue`.
+ */
+export function planarize(rgb: Uint8Array, size: { width: number; height: number }, side: number, spec: Preprocess, padValue = 0): Float32Array {
   const [t0, t1, t2] = channelTables(spec);
   // Which interleaved byte feeds tensor plane 0 and 2 (plane 1 is green either way).
   const first = spec.channels === 'RGB' ? 0 : 2;
   const last = 2 - first;
-  const out = new Float32Array(3 * pixels);
-  const p1 = pixels;
-  const p2 = 2 * pixels;
-  for (let i = 0, j = 0; i < pixels; i++, j += 3) {
-    out[i] = t0[rgb[j + first]];
-    out[p1 + i] = t1[rgb[j + 1]];
-    out[p2 + i] = t2[rgb[j + last]];
+  const plane = side * side;
+  const out = new Float32Array(3 * plane);
+  if (size.width < side || size.height < side) {
+    out.fill(t0[padValue], 0, plane);
+    out.fill(t1[padValue], plane, 2 * plane);
+    out.fill(t2[padValue], 2 * plane);
+  }
+  for (let y = 0, j = 0; y < size.height; y++) {
+    const row = y * side;
+    for (let x = 0; x < size.width; x++, j += 3) {
+      const i = row + x;
+      out[i] = t0[rgb[j + first]];
+      out[plane + i] = t1[rgb[j + 1]];
+      out[2 * plane + i] = t2[rgb[j + last]];
+    }
   }
   return out;
 }

@@ -58,6 +58,9 @@ export interface Ranking {
   clustering?: Clustering;
 }
 
+/** cluster-margin spreads the batchSize x this many most uncertain samples over clusters (Citovsky et al. 2021). */
+const CANDIDATES_PER_PICK = 10;
+
 /** k for the pool map: about sqrt(pool), at least two per class, at most 100. */
 export function clusterCount(rows: number, classes: number): number {
   return Math.min(rows, Math.max(2 * classes, Math.min(100, Math.round(Math.sqrt(rows)))));
@@ -95,7 +98,7 @@ export function rank(strategy: StrategyName, input: RankInput): Ranking {
     return { strategy, coldStart: false, rows, scores: Float32Array.from(rows, (r) => score[r]), probs: pick(probs, C, rows) };
   }
   const c = clustering();
-  const head = clusterSpread(e, c, score, unlabeled, Math.min(limit, (input.batchSize ?? 20) * 10));
+  const head = clusterSpread(e, c, score, unlabeled, (input.batchSize ?? 20) * CANDIDATES_PER_PICK).slice(0, limit);
   const inHead = new Set(head);
   const tail = topK(score, limit - head.length, unlabeled.filter((r) => !inHead.has(r)));
   const rows = Int32Array.from([...head, ...tail]);

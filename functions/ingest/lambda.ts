@@ -1,0 +1,24 @@
+// Composition root of the ingest container Lambda: SQS (S3 notifications) -> the shared ingest handler.
+// Models are baked into the image under /opt/models (WINNOW_MODELS overrides).
+
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createAwsStores } from '../adapters/aws/clients.js';
+import { parseCloudEnv } from '../adapters/aws/env.js';
+import { createImageAnalyzer } from '../vision/analyzer.js';
+import { createIngestHandler } from './handler.js';
+
+let ready: Promise<ReturnType<typeof createIngestHandler>> | undefined;
+
+/** Built once per container (cold start), reused by every invocation: ONNX sessions are expensive. */
+async function init() {
+  const config = parseCloudEnv(process.env);
+  const stores = createAwsStores(config);
+  const analyzer = await createImageAnalyzer({ modelDir: process.env.WINNOW_MODELS ?? '/opt/models' });
+  for (const line of analyzer.status().missing) console.warn(`model missing: ${line}`);
+  return createIngestHandler({ stores, analyzer }, { concurrency: Number(process.env.WINNOW_INGEST_CONCURRENCY ?? 2) });
+}
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  ready ??= init();
+  return (await ready).handleSqs(event);
+}

@@ -1,0 +1,163 @@
+// Retrain + rescore benchmark on synthetic embeddings (10 classes; 384-d and 1280-d; 10k, 100k, 1M samples).
+// Each configuration runs in its own child process so its peak RSS is its own. The pool is held as int8 with a
+// per-row scale; a fp32 copy of a labeled and an evaluation subset measures the accuracy that costs.
+//   npm run bench:rank [-- --sizes 10000,100000] [--dims 384,1280] [--labels 2000]
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  createI8Embeddings,
+  embeddingsFromVectors,
+  type Embeddings,
+  setRowI8,
+} from '../../functions/domain/learning/embeddings.js';
+import { kmeans } from '../../functions/domain/learning/kmeans.js';
+import { createRng } from '../../functions/domain/learning/random.js';
+import { scoreAll } from '../../functions/domain/learning/scoring.js';
+import { clusterCount, DEFAULT_STRATEGY, rank } from '../../functions/domain/learning/strategies.js';
+import { trainSoftmax } from '../../functions/domain/learning/train.js';
+import { numberArg, numberListArg, parseArgs, stringArg } from './lib/args.js';
+import { peakRssMiB } from './lib/memory.js';
+import { printTable } from './lib/table.js';
+
+const CLASSES = 10;
+const EVAL_ROWS = 20000;
+
+interface Result {
+  size: number;
+  dim: number;
+  labels: number;
+  generateS: number;
+  trainMs: number;
+  iterations: number;
+  rescoreMs: number;
+  rankMs: number;
+  clusterMs: number;
+  accF32: number;
+  accI8: number;
+  peakMiB: number;
+}
+
+/** Class centres plus Gaussian noise; rows are drawn from a shared noise buffer at random offsets (fast, seeded). */
+function synthesize(size: number, dim: number, noise: number, keepF32: number) {
+  const rng = createRng(size + dim);
+  const centers = Array.from({ length: CLASSES }, () => Float32Array.from({ length: dim }, () => rng.normal() / Math.sqrt(dim)));
+  const buffer = Float32Array.from({ length: 1 << 22 }, () => rng.normal() * noise);
+  const labels = new Int32Array(size);
+  const i8 = createI8Embeddings(size, dim);
+  const f32: Float32Array[] = [];
+  const row = new Float32Array(dim);
+  for (let i = 0; i < size; i++) {
+    const c = rng.int(CLASSES);
+    labels[i] = c;
+    const o = rng.int(buffer.length - dim);
+    const center = centers[c];
+    for (let d = 0; d < dim; d++) row[d] = center[d] + buffer[o + d];
+    setRowI8(i8, i, row);
+    if (i < keepF32) f32.push(Float32Array.from(row));
+  }
+  return { labels, i8, f32: embeddingsFromVectors(f32) };
+}
+
+function accuracy(probs: Float32Array, labels: Int32Array, from: number, to: number): number {
+  let ok = 0;
+  for (let i = from; i < to; i++) {
+    let best = 0;
+    for (let c = 1; c < CLASSES; c++) if (probs[i * CLASSES + c] > probs[i * CLASSES + best]) best = c;
+    if (best === labels[i]) ok++;
+  }
+  return ok / (to - from);
+}
+
+function runOne(size: number, dim: number, labelCount: number): Result {
+  const t0 = performance.now();
+  const evalRows = Math.min(EVAL_ROWS, size - labelCount);
+  // Noise chosen so a linear model lands near 90%: an informative, not trivial, accuracy to lose.
+  const data = synthesize(size, dim, dim === 384 ? 0.095 : 0.052, labelCount + evalRows);
+  const generateS = (performance.now() - t0) / 1000;
+  const labels = Array.from({ length: labelCount }, (_, row) => ({
+    row,
+    confidences: Array.from({ length: CLASSES }, (_, c) => (c === data.labels[row] ? 1 : 0)),
+  }));
+
+  let t = performance.now();
+  const model = trainSoftmax(data.i8, labels, { classes: CLASSES })!;
+  const trainMs = performance.now() - t;
+  t = performance.now();
+  const probs = scoreAll(model, data.i8);
+  const rescoreMs = performance.now() - t;
+  t = performance.now();
+  const clustering = kmeans(data.i8, { k: clusterCount(size, CLASSES), seed: 1 });
+  const clusterMs = performance.now() - t;
+  t = performance.now();
+  const labeled = labels.map((l) => l.row);
+  const ranking = rank(DEFAULT_STRATEGY, { embeddings: data.i8, labeled, model, probs, clustering, limit: 2000 });
+  const rankMs = performance.now() - t;
+  if (ranking.rows.length !== Math.min(2000, size - labelCount)) throw new Error('short ranking');
+
+  // Same labels, fp32 rows, fp32 scoring: the reference the compact store is compared with.
+  const f32Model = trainSoftmax(data.f32 as Embeddings, labels, { classes: CLASSES })!;
+  const f32Probs = scoreAll(f32Model, data.f32);
+  const from = labelCount;
+  const to = labelCount + evalRows;
+  return {
+    size,
+    dim,
+    labels: labelCount,
+    generateS,
+    trainMs,
+    iterations: model.fit.iterations,
+    rescoreMs,
+    rankMs,
+    clusterMs,
+    accF32: accuracy(f32Probs, data.labels, from, to),
+    accI8: accuracy(probs, data.labels, from, to),
+    peakMiB: peakRssMiB(),
+  };
+}
+
+const args = parseArgs();
+const child = stringArg(args, 'child');
+if (child) {
+  const [size, dim, labelCount] = child.split(',').map(Number);
+  process.stdout.write(JSON.stringify(runOne(size, dim, labelCount)));
+} else {
+  const sizes = numberListArg(args, 'sizes', [10000, 100000, 1000000]);
+  const dims = numberListArg(args, 'dims', [384, 1280]);
+  const labelCount = numberArg(args, 'labels', 2000);
+  const rows: (string | number)[][] = [];
+  for (const size of sizes) {
+    for (const dim of dims) {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', `${size},${dim},${labelCount}`], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 20,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      if (run.status !== 0) throw new Error(`bench child ${size}x${dim} failed (exit ${run.status})`);
+      const r = JSON.parse(run.stdout) as Result;
+      const total = r.trainMs + r.rescoreMs + r.rankMs;
+      rows.push([
+        r.size,
+        r.dim,
+        r.labels,
+        r.trainMs.toFixed(0),
+        r.iterations,
+        r.rescoreMs.toFixed(0),
+        r.rankMs.toFixed(0),
+        total.toFixed(0),
+        r.clusterMs.toFixed(0),
+        (r.accF32 * 100).toFixed(2),
+        (r.accI8 * 100).toFixed(2),
+        ((r.accF32 - r.accI8) * 100).toFixed(2),
+        r.peakMiB.toFixed(0),
+      ]);
+      console.error(`done ${size} x ${dim} (data generated in ${r.generateS.toFixed(1)} s)`);
+    }
+  }
+  printTable(
+    ['samples', 'dim', 'labels', 'train ms', 'iters', 'rescore ms', 'rank ms', 'total ms', 'k-means ms*', 'acc fp32 %', 'acc int8 %', 'loss pts', 'peak RSS MiB'],
+    rows,
+  );
+  console.log(`\nstore: int8 + per-row scale; rank = ${DEFAULT_STRATEGY} top 2000. total = train + rescore + rank.`);
+  console.log('* pool clustering, computed once per project and cached between retrains (not part of a retrain).');
+}

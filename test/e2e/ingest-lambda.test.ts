@@ -1,0 +1,86 @@
+// The ingest Lambda exactly as AWS invokes it: its module's `handler` with an SQS event whose messages carry S3
+// notifications (fixture captured from the real formats), against the emulators, configured only by environment.
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables, type AwsStores } from '../../functions/adapters/aws/clients.js';
+import { DEFAULT_TABLE_NAMES, ENV } from '../../functions/adapters/aws/schema.js';
+import { imageIdFor } from '../../functions/domain/ingest.js';
+import { createProject } from '../../functions/domain/projects.js';
+import { startDynalite, startS3rver } from '../../functions/local/emulators.js';
+import { FLOWERS, MODELS, REPO } from '../support/paths.js';
+import { tempDir } from '../support/stack.js';
+
+const BUCKET = 'winnow-ingest-test';
+const KEY_1 = 'uploads/garden/my tulip+1.jpg';
+const KEY_2 = 'uploads/garden/deleted.jpg';
+
+describe('ingest Lambda handler', () => {
+  const closers: (() => Promise<void>)[] = [];
+  let stores: AwsStores;
+  let event: SQSEvent;
+
+  beforeAll(async () => {
+    const dynamo = await startDynalite();
+    const s3 = await startS3rver({ dir: await tempDir('lambda-s3'), bucket: BUCKET });
+    closers.push(dynamo.close, s3.close);
+    stores = createAwsStores({
+      region: 'us-east-1',
+      endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      tables: DEFAULT_TABLE_NAMES,
+      bucket: BUCKET,
+    });
+    closers.unshift(async () => destroyAwsClients(stores.clients));
+    await ensureTables(stores, DEFAULT_TABLE_NAMES);
+    await ensureBucket(stores, BUCKET);
+    await createProject(stores, { id: 'garden', classes: ['tulip', 'other'] }, 'owner');
+
+    const photo = await readFile(path.join(FLOWERS, 'tulips', (await import('node:fs')).readdirSync(path.join(FLOWERS, 'tulips'))[0]));
+    const put1 = await stores.blobs.put(KEY_1, photo, 'image/jpeg');
+    const put2 = await stores.blobs.put(KEY_2, photo, 'image/jpeg');
+    await stores.blobs.delete(KEY_2); // the event arrives after the object is gone
+    const encode = (key: string) => encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
+    const fixture = (await readFile(path.join(REPO, 'test/fixtures/sqs-s3-event.json'), 'utf8'))
+      .replaceAll('{{BUCKET}}', BUCKET)
+      .replace('{{KEY_1}}', encode(KEY_1)).replace('{{SIZE_1}}', String(photo.length)).replace('{{ETAG_1}}', put1.etag)
+      .replace('{{KEY_2}}', encode(KEY_2)).replace('{{SIZE_2}}', String(photo.length)).replace('{{ETAG_2}}', put2.etag);
+    event = JSON.parse(fixture) as SQSEvent;
+
+    Object.assign(process.env, {
+      [ENV.projectsTable]: DEFAULT_TABLE_NAMES.projects,
+      [ENV.samplesTable]: DEFAULT_TABLE_NAMES.samples,
+      [ENV.annotationsTable]: DEFAULT_TABLE_NAMES.annotations,
+      [ENV.labelersTable]: DEFAULT_TABLE_NAMES.labelers,
+      [ENV.bucket]: BUCKET,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      WINNOW_S3_ENDPOINT: s3.endpoint,
+      WINNOW_DYNAMODB_ENDPOINT: dynamo.endpoint,
+      WINNOW_MODELS: MODELS,
+    });
+  });
+  afterAll(async () => {
+    for (const close of closers) await close();
+  });
+
+  it('ingests the uploaded image, ignores the test event and the deleted object, and reports no failures', async () => {
+    const { handler } = await import('../../functions/ingest/lambda.js');
+    expect(await handler(event)).toEqual({ batchItemFailures: [] });
+    const image = await stores.samples.getImage('garden', imageIdFor(KEY_1));
+    expect(image).toMatchObject({ key: KEY_1, status: 'ready' });
+    expect(image!.width).toBeGreaterThan(0);
+    expect(await stores.samples.getImage('garden', imageIdFor(KEY_2))).toBeUndefined();
+    const samples = await stores.samples.listSamples('garden');
+    expect(samples.items.map((s) => s.kind)).toEqual(['image']);
+    expect(await stores.blobs.head(`derived/garden/${image!.imageId}/thumb.webp`)).toBeDefined();
+
+    // The same messages delivered again (SQS is at-least-once) create nothing new.
+    expect(await handler(event)).toEqual({ batchItemFailures: [] });
+    expect((await stores.samples.listSamples('garden')).items).toHaveLength(1);
+    expect((await stores.samples.getImage('garden', imageIdFor(KEY_1)))!.updatedAt).toBe(image!.updatedAt);
+  });
+});
