@@ -1,7 +1,10 @@
 // Composition root of the `winnow` command line (`npm run winnow -- <command>`).
 
 import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { defaultModelDir } from '../vision/manifest.js';
 import { importFolder } from './import.js';
+import { fetchModels } from './models-fetch.js';
 import { localTarget } from './stack-client.js';
 
 const USAGE = `usage: npm run winnow -- <command>
@@ -10,7 +13,10 @@ commands:
   import DIR --project ID [--classes a,b,c] [--task single-label|multi-label|box-review]
              [--concurrency 8] [--no-wait] [--data DIR]
       Upload every image under DIR (recursively) to uploads/<ID>/ in the running Winnow's bucket,
-      creating the project if needed, then wait for ingest. Non-images are reported and skipped.`;
+      creating the project if needed, then wait for ingest. Non-images are reported and skipped.
+  models:fetch [--dir DIR] [--mirror URL]
+      Download the model files the manifests in models/ need and are missing from DIR (default
+      WINNOW_MODELS or ../shared/models), verifying each sha256.`;
 
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
@@ -37,6 +43,12 @@ async function main(argv: string[]) {
       concurrency: Number(values.concurrency),
       wait: !values['no-wait'],
     });
+    return report.failed.length ? 1 : 0;
+  }
+  if (command === 'models:fetch') {
+    const { values } = parseArgs({ args: rest, options: { dir: { type: 'string' }, mirror: { type: 'string' } } });
+    const report = await fetchModels({ modelDir: path.resolve(values.dir ?? defaultModelDir()), mirror: values.mirror });
+    console.log(`fetched ${report.fetched.length}, already present ${report.alreadyPresent.length}, failed ${report.failed.length}`);
     return report.failed.length ? 1 : 0;
   }
   console.log(USAGE);

@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -53,8 +53,11 @@ export async function cachedSha256(file: string, cacheFile: string | false = def
   entries[key] = digest;
   if (cacheFile) {
     try {
+      // Write then rename: processes starting together never read a half-written cache.
       await mkdir(path.dirname(cacheFile), { recursive: true });
-      await writeFile(cacheFile, JSON.stringify(entries));
+      const partial = `${cacheFile}.${process.pid}.tmp`;
+      await writeFile(partial, JSON.stringify(entries));
+      await rename(partial, cacheFile);
     } catch {
       // A read-only disk only costs a re-hash on the next start.
     }
