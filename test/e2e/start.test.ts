@@ -7,10 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { REPO } from '../support/paths.js';
 import { tempDir } from '../support/stack.js';
 
-function start(dataDir: string): Promise<{ child: ChildProcess; url: string; readyMs: number; output: () => string }> {
+function start(dataDir: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; readyMs: number; output: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', '--import', 'tsx', path.join(REPO, 'functions/local/main.ts'), '--port', '0', '--data', dataDir],
+    ['--openssl-legacy-provider', '--import', 'tsx', path.join(REPO, 'functions/local/main.ts'), '--port', '0', '--data', dataDir, ...extra],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '' } },
   );
   let output = '';
@@ -50,7 +50,7 @@ describe('npm start', () => {
     expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const page = await fetch(first.url);
     expect(page.headers.get('content-type')).toContain('text/html');
-    expect(await page.text()).toContain('<div id="root"');
+    expect(await page.text()).toContain('<div id="app"');
     const created = await fetch(`${first.url}/api/projects`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-winnow-user': 'owner' },
@@ -64,6 +64,15 @@ describe('npm start', () => {
     const res = await fetch(`${second.url}/api/projects/birds`, { headers: { 'x-winnow-user': 'owner' } });
     expect((await res.json()).project.classes).toEqual(['finch', 'robin']);
     console.log(`npm start ready in ${first.readyMs} ms (first), ${second.readyMs} ms (restart)`);
+  });
+
+  it('starts without model weights, naming each missing file, its sha256 and where to get it', async () => {
+    const started = await start(await tempDir('nomodels-data'), ['--models', await tempDir('nomodels')]);
+    children.push(started.child);
+    const out = started.output();
+    expect(out).toMatch(/model missing: .*mobilenetv2-12-int8-features\.onnx.*96e29fd69d58b73bcb0d8371945672e357865b0925793bf3b29d095ce7430459.*get it from/);
+    expect(out).toMatch(/model missing: .*yolox_nano\.onnx.*d39bee73564e338080378b0ad567fbb40e818b55bbfaf971de82a0267ed16b8a.*https:\/\/github\.com\//);
+    expect((await fetch(`${started.url}/api/health`)).status).toBe(200);
   });
 
   it('refuses to bind beyond loopback without sign-in', async () => {

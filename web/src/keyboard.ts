@@ -11,7 +11,13 @@ export type Action =
   | { type: 'forward' }
   | { type: 'skip' }
   | { type: 'help' }
-  | { type: 'escape' };
+  | { type: 'escape' }
+  // Box review
+  | { type: 'boxClass'; classIndex: number }
+  | { type: 'selectBox'; step: 1 | -1 }
+  | { type: 'acceptBox' }
+  | { type: 'rejectBox' }
+  | { type: 'zoom'; step: 1 | -1 };
 
 /** What the key map needs to know about the screen. */
 export interface KeyContext {
@@ -19,6 +25,8 @@ export interface KeyContext {
   allowAmbiguous: boolean;
   /** While the shortcut sheet is open, only keys that close it do anything. */
   helpOpen: boolean;
+  /** Box review: digits class the selected box, ↑/↓ pick a box, Y keeps it, X/Delete rejects it. */
+  boxes?: boolean;
 }
 
 /** The parts of a KeyboardEvent the map reads (so tests can pass plain objects). */
@@ -52,9 +60,14 @@ export function keyToAction(event: KeyLike, context: KeyContext): Action | null 
     if (event.repeat) return null;
     const classIndex = (digit === 0 ? 9 : digit - 1) + (event.altKey ? 10 : 0);
     if (classIndex >= context.classCount) return null;
+    if (context.boxes) return event.shiftKey ? null : { type: 'boxClass', classIndex };
     return event.shiftKey ? { type: 'cycleConfidence', classIndex } : { type: 'label', classIndex };
   }
   if (event.altKey) return null;
+  if (context.boxes) {
+    const boxAction = boxKey(event);
+    if (boxAction) return boxAction;
+  }
 
   switch (event.key) {
     case 'ArrowLeft':
@@ -83,6 +96,32 @@ export function keyToAction(event: KeyLike, context: KeyContext): Action | null 
     case 'H':
     case '?':
       return { type: 'help' };
+  }
+  return null;
+}
+
+function boxKey(event: KeyLike): Action | null {
+  switch (event.key) {
+    case 'ArrowDown':
+      return { type: 'selectBox', step: 1 };
+    case 'ArrowUp':
+      return { type: 'selectBox', step: -1 };
+    case '+':
+    case '=':
+      return { type: 'zoom', step: 1 };
+    case '-':
+    case '_':
+      return { type: 'zoom', step: -1 };
+  }
+  if (event.repeat) return null;
+  switch (event.key) {
+    case 'y':
+    case 'Y':
+      return { type: 'acceptBox' };
+    case 'x':
+    case 'X':
+    case 'Delete':
+      return { type: 'rejectBox' };
   }
   return null;
 }
@@ -134,6 +173,17 @@ export const SHORTCUTS: readonly { keys: string; does: string }[] = [
   { keys: 'S', does: 'Skip this image for now' },
   { keys: 'H or ?', does: 'Show or hide these shortcuts' },
   { keys: 'Esc', does: 'Clear the confidences you set / close this sheet' },
+];
+
+/** Extra shortcuts of box-review projects. */
+export const BOX_SHORTCUTS: readonly { keys: string; does: string }[] = [
+  { keys: '↑ / ↓', does: 'Select the previous / next box' },
+  { keys: '1 … 9, 0', does: 'Give the selected box that class (keeps it); new boxes get the last class used' },
+  { keys: 'Y', does: 'Keep the selected box as the model proposed it' },
+  { keys: 'X or Delete', does: 'Reject the selected proposal / delete a box you drew' },
+  { keys: 'Drag on the image', does: 'Draw a new box; drag a selected box to move it, its corners to resize' },
+  { keys: '+ / −', does: 'Zoom in / out (scroll to pan)' },
+  { keys: 'Enter', does: 'Save the boxes (proposals you did not reject count as kept)' },
 ];
 
 // ---- the one shared listener ----

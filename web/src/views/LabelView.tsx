@@ -81,8 +81,15 @@ export function LabelView(props: { projectId: string }) {
         <span class="who" title="Labeling as">
           {app.labeler()}
         </span>
-        <button type="button" class="ghost" aria-keyshortcuts="H ?" onClick={() => setHelpOpen(true)}>
-          Shortcuts <kbd>?</kbd>
+        <button
+          type="button"
+          class="ghost"
+          aria-label="Keyboard shortcuts"
+          aria-keyshortcuts="H ?"
+          data-testid="open-shortcuts"
+          onClick={() => setHelpOpen(true)}
+        >
+          <span class="hide-narrow">Shortcuts</span> <kbd>?</kbd>
         </button>
       </header>
 
