@@ -7,7 +7,8 @@ import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import cliProgress from 'cli-progress';
-import { describeNonImage, sniffImageType } from '../domain/sniff.js';
+import { WinnowError } from '../domain/errors.js';
+import { sniffImageFormat } from '../domain/image-format.js';
 import { api, type Target } from './stack-client.js';
 
 export interface ImportOptions {
@@ -28,7 +29,7 @@ export interface ImportReport {
 }
 
 const CONTENT_TYPES: Record<string, string> = {
-  jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff', avif: 'image/avif', heif: 'image/heif',
+  jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', tiff: 'image/tiff', avif: 'image/avif',
 };
 
 export async function importFolder(target: Target, opts: ImportOptions): Promise<ImportReport> {
@@ -94,11 +95,16 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 async function uploadOne(target: Target, project: string, file: string, rel: string): Promise<'uploaded' | 'unchanged' | { rejected: string }> {
-  const head = Buffer.alloc(64);
+  const head = Buffer.alloc(4096);
   const handle = await open(file, 'r');
-  const { bytesRead } = await handle.read(head, 0, 64, 0).finally(() => handle.close());
-  const type = sniffImageType(head.subarray(0, bytesRead));
-  if (!type) return { rejected: describeNonImage(head.subarray(0, bytesRead)) };
+  const { bytesRead } = await handle.read(head, 0, head.length, 0).finally(() => handle.close());
+  let type: string;
+  try {
+    type = sniffImageFormat(head.subarray(0, bytesRead));
+  } catch (err) {
+    if (err instanceof WinnowError) return { rejected: err.message };
+    throw err;
+  }
   const body = await readFile(file);
   const md5 = createHash('md5').update(body).digest('hex');
   const key = `uploads/${project}/${rel}`;

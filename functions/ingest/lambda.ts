@@ -5,6 +5,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAwsStores } from '../adapters/aws/clients.js';
 import { parseCloudEnv } from '../adapters/aws/env.js';
 import { createImageAnalyzer } from '../vision/analyzer.js';
+import { embeddingSink } from './embedding-sink.js';
 import { createIngestHandler } from './handler.js';
 
 let ready: Promise<ReturnType<typeof createIngestHandler>> | undefined;
@@ -15,7 +16,8 @@ async function init() {
   const stores = createAwsStores(config);
   const analyzer = await createImageAnalyzer({ modelDir: process.env.WINNOW_MODELS ?? '/opt/models' });
   for (const line of analyzer.status().missing) console.warn(`model missing: ${line}`);
-  return createIngestHandler({ stores, analyzer }, { concurrency: Number(process.env.WINNOW_INGEST_CONCURRENCY ?? 2) });
+  const onAnalyzed = embeddingSink(stores.blobs, analyzer.status().embedder);
+  return createIngestHandler({ stores, analyzer, onAnalyzed }, { concurrency: Number(process.env.WINNOW_INGEST_CONCURRENCY ?? 2) });
 }
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {

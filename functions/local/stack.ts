@@ -12,6 +12,7 @@ import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
 import type { ImageAnalyzer, Stores } from '../domain/ports.js';
 import type { S3EventRecord } from 'aws-lambda';
+import { embeddingSink } from '../ingest/embedding-sink.js';
 import { createIngestHandler, decodeS3Key } from '../ingest/handler.js';
 import { startDynalite, startS3rver } from './emulators.js';
 import { IngestQueue } from './ingest-queue.js';
@@ -75,7 +76,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await ensureTables(stores, DEFAULT_TABLE_NAMES);
     await ensureBucket(stores, LOCAL_BUCKET);
 
-    const handler = createIngestHandler({ stores, analyzer: opts.analyzer }, { log });
+    const onAnalyzed = embeddingSink(stores.blobs, opts.analyzer.status().embedder);
+    const handler = createIngestHandler({ stores, analyzer: opts.analyzer, onAnalyzed }, { log });
     const ingest = new IngestQueue(handler, opts.ingestConcurrency ?? 2);
     s3.server.on('event', (event: { Records?: S3EventRecord[] }) => {
       // Derived files land in the same bucket; only originals under uploads/ are ingested (as in the cloud).

@@ -3,7 +3,7 @@
 
 import sharp from 'sharp';
 import { WinnowError } from '../domain/errors.js';
-import { sniffImageFormat, type ImageFormat } from './imageFormat.js';
+import { sniffImageFormat, type ImageFormat } from '../domain/image-format.js';
 
 export const DEFAULT_MAX_PIXELS = 40_000_000;
 export const DEFAULT_WORKING_SIDE = 1600;

@@ -47,7 +47,11 @@ describe('local stack end to end', () => {
     });
     expect(report.uploaded).toBe(4);
     expect(report.rejected.map((r) => r.file).sort()).toEqual(['daisy/not-really.jpg', 'notes.txt']);
-    expect(printed).toContain('skipped notes.txt: a text file, not an image');
+    expect(printed).toContain('skipped notes.txt: not an image: looks like plain text');
+
+    // Every ready image's embedding went to the trainer's shard files.
+    const shards = await stack.stores.blobs.list('embeddings/flowers/');
+    expect(shards.items.length).toBeGreaterThan(0);
 
     const ann = apiClient(stack.url, 'ann');
     let progress = await ann('GET', '/api/projects/flowers/progress');

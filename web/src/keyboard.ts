@@ -186,6 +186,13 @@ export const BOX_SHORTCUTS: readonly { keys: string; does: string }[] = [
   { keys: 'Enter', does: 'Save the boxes (proposals you did not reject count as kept)' },
 ];
 
+/** The shortcut sheet for a project: box review replaces the class and confidence keys. */
+export function shortcutsFor(boxReview: boolean): readonly { keys: string; does: string }[] {
+  if (!boxReview) return SHORTCUTS;
+  const replaced = new Set(['1 … 9, 0', 'Shift + digit', 'Enter / Space']);
+  return [...BOX_SHORTCUTS, ...SHORTCUTS.filter((s) => !replaced.has(s.keys))];
+}
+
 // ---- the one shared listener ----
 
 export type KeyHandler = (event: KeyboardEvent) => boolean | void;

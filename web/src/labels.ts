@@ -53,8 +53,18 @@ export function acceptableSuggestion(suggestions: Suggestion[] | undefined): Sug
 
 export const percent = (p: number): string => `${Math.round(p * 100)}%`;
 
-/** A label in words: "rose", "rose 75% · tulip 25%", "ambiguous", "rose · ambiguous". */
-export function describeLabel(label: Pick<LabelHead, 'confidences' | 'ambiguous'>, classes: string[]): string {
+/** A label in words: "rose", "rose 75% · tulip 25%", "ambiguous", "rose · ambiguous", "3 boxes: 2 cell, 1 rbc". */
+export function describeLabel(label: Pick<LabelHead, 'confidences' | 'ambiguous' | 'boxes'>, classes: string[]): string {
+  if (label.boxes) {
+    const counts = new Map<string, number>();
+    for (const b of label.boxes) {
+      const name = classes[b.classIndex] ?? `#${b.classIndex + 1}`;
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    const n = label.boxes.length;
+    const detail = [...counts].map(([name, c]) => `${c} ${name}`).join(', ');
+    return `${n === 0 ? 'no boxes' : `${n} box${n === 1 ? '' : 'es'}: ${detail}`}${label.ambiguous ? ' · ambiguous' : ''}`;
+  }
   const parts = label.confidences
     .map((c, i) => ({ c, name: classes[i] ?? `#${i + 1}` }))
     .filter((x) => x.c > 0)

@@ -82,14 +82,15 @@ export function createLabelSession(options: SessionOptions) {
   const statusOf = (sampleId: string) => sampleStatus(queue(), sampleId);
 
   /** The label to show for a history entry: the latest queued write (not yet saved) or the server's. */
-  function shownLabel(served: Served): { label?: Pick<LabelHead, 'confidences' | 'ambiguous'>; pending: boolean } {
+  function shownLabel(served: Served): { label?: Pick<LabelHead, 'confidences' | 'ambiguous' | 'boxes'>; pending: boolean } {
     const ops = queue().items.filter((i) => i.op.sampleId === served.sample.sampleId).map((i) => i.op);
     const last = ops[ops.length - 1];
     if (last?.kind === 'label') {
       const n = classes().length;
       const confidences =
         last.label.confidences ?? Array.from({ length: n }, (_, i) => (i === last.label.classIndex ? 1 : 0));
-      return { label: { confidences, ambiguous: last.label.ambiguous ?? false }, pending: true };
+      const boxes = last.label.boxes;
+      return { label: { confidences, ambiguous: last.label.ambiguous ?? false, ...(boxes ? { boxes } : {}) }, pending: true };
     }
     if (last?.kind === 'undo') return { pending: true };
     return { label: served.sample.label, pending: false };
@@ -417,6 +418,8 @@ export function createLabelSession(options: SessionOptions) {
     skippedCount,
     // actions
     start,
+    submit,
+    say,
     label,
     cycleConfidence,
     toggleAmbiguous,

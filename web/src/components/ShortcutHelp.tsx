@@ -1,9 +1,9 @@
 // The shortcut sheet (H or ?). A modal dialog: focus moves into it and Escape closes it.
 
 import { For, onMount } from 'solid-js';
-import { SHORTCUTS } from '../keyboard.js';
+import { shortcutsFor } from '../keyboard.js';
 
-export function ShortcutHelp(props: { onClose: () => void }) {
+export function ShortcutHelp(props: { onClose: () => void; boxes?: boolean }) {
   let closeButton: HTMLButtonElement | undefined;
   onMount(() => closeButton?.focus());
   return (
@@ -12,7 +12,7 @@ export function ShortcutHelp(props: { onClose: () => void }) {
         <h2 id="shortcuts-title">Keyboard shortcuts</h2>
         <table>
           <tbody>
-            <For each={SHORTCUTS}>
+            <For each={shortcutsFor(!!props.boxes)}>
               {(s) => (
                 <tr>
                   <th scope="row">

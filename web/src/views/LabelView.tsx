@@ -2,6 +2,9 @@
 // Keys arrive through the one shared listener and the pure key map; clicks call the same session actions.
 
 import { createSignal, onCleanup, onMount, Show } from 'solid-js';
+import { createBoxMode } from '../boxMode.js';
+import { acceptSelected, classifySelected, rejectSelected } from '../boxReview.js';
+import { BoxEditor } from '../components/BoxEditor.js';
 import { ClassPad } from '../components/ClassPad.js';
 import { ErrorChart } from '../components/ErrorChart.js';
 import { ProgressPanel } from '../components/ProgressPanel.js';
@@ -18,8 +21,10 @@ export function LabelView(props: { projectId: string }) {
   const app = useApp();
   const session = createLabelSession({ api: app.api, projectId: props.projectId, labeler: app.labeler() });
   const [helpOpen, setHelpOpen] = createSignal(false);
+  const boxes = createBoxMode(session);
 
   function perform(action: Action): void {
+    if (boxes.perform(action)) return;
     switch (action.type) {
       case 'label':
         return session.label(action.classIndex);
@@ -54,6 +59,7 @@ export function LabelView(props: { projectId: string }) {
         classCount: p?.classes.length ?? 0,
         allowAmbiguous: p?.allowAmbiguous ?? false,
         helpOpen: helpOpen(),
+        boxes: boxes.active(),
       });
       if (!action) return false;
       perform(action);
@@ -103,11 +109,25 @@ export function LabelView(props: { projectId: string }) {
           <Show when={session.viewed()} fallback={<EmptyState session={session} />}>
             {(served) => (
               <>
-                <SampleImage
-                  served={served()}
-                  label={`Image ${served().image.key}`}
-                  onError={() => void session.refreshImage(served().sample.sampleId)}
-                />
+                <Show
+                  when={boxes.active()}
+                  fallback={
+                    <SampleImage
+                      served={served()}
+                      label={`Image ${served().image.key}`}
+                      onError={() => void session.refreshImage(served().sample.sampleId)}
+                    />
+                  }
+                >
+                  <BoxEditor
+                    served={served()}
+                    review={boxes.review()}
+                    classes={session.project()?.classes ?? []}
+                    zoom={boxes.zoom()}
+                    onChange={boxes.setReview}
+                    onImageError={() => void session.refreshImage(served().sample.sampleId)}
+                  />
+                </Show>
                 <Caption session={session} />
               </>
             )}
@@ -121,12 +141,15 @@ export function LabelView(props: { projectId: string }) {
                 <ClassPad
                   classes={p().classes}
                   draft={session.draft().confidences}
-                  shown={session.inHistory() ? shownConfidences(session) : undefined}
+                  shown={session.inHistory() && !boxes.active() ? shownConfidences(session) : undefined}
                   multi={p().taskType === 'multi-label'}
-                  onLabel={session.label}
+                  onLabel={(i) => (boxes.active() ? boxes.setReview((r) => classifySelected(r, i)) : session.label(i))}
                   onCycle={session.cycleConfidence}
                 />
-                <Actions session={session} />
+                <Show when={boxes.active()}>
+                  <BoxActions boxes={boxes} />
+                </Show>
+                <Actions session={session} onSave={boxes.active() ? boxes.save : undefined} />
               </>
             )}
           </Show>
@@ -139,7 +162,7 @@ export function LabelView(props: { projectId: string }) {
         {session.notice()}
       </p>
       <Show when={helpOpen()}>
-        <ShortcutHelp onClose={() => setHelpOpen(false)} />
+        <ShortcutHelp onClose={() => setHelpOpen(false)} boxes={session.project()?.taskType === 'box-review'} />
       </Show>
     </div>
   );
@@ -152,11 +175,33 @@ function shownConfidences(session: LabelSession): number[] | undefined {
 
 const keepFocus = (e: MouseEvent) => e.preventDefault();
 
+/** Box review by mouse and touch: keep, reject, zoom. */
+function BoxActions(props: { boxes: ReturnType<typeof createBoxMode> }) {
+  const b = props.boxes;
+  const selected = () => b.review().boxes[b.review().selected];
+  return (
+    <div class="actions box-actions" role="toolbar" aria-label="Box actions">
+      <button type="button" data-testid="keep-box" aria-keyshortcuts="Y" onMouseDown={keepFocus} disabled={!selected() || selected()!.classIndex < 0} onClick={() => b.setReview(acceptSelected)}>
+        Keep box <kbd>Y</kbd>
+      </button>
+      <button type="button" data-testid="reject-box" aria-keyshortcuts="X Delete" onMouseDown={keepFocus} disabled={!selected()} onClick={() => b.setReview(rejectSelected)}>
+        {selected()?.source === 'labeler' ? 'Delete box' : 'Reject box'} <kbd>X</kbd>
+      </button>
+      <button type="button" aria-label="Zoom out" aria-keyshortcuts="-" onMouseDown={keepFocus} onClick={() => b.perform({ type: 'zoom', step: -1 })}>
+        −
+      </button>
+      <button type="button" aria-label="Zoom in" aria-keyshortcuts="+" onMouseDown={keepFocus} onClick={() => b.perform({ type: 'zoom', step: 1 })}>
+        +
+      </button>
+    </div>
+  );
+}
+
 /** Buttons for everything the keys do, for mouse and touch. */
-function Actions(props: { session: LabelSession }) {
+function Actions(props: { session: LabelSession; onSave?: () => void }) {
   const s = props.session;
   const suggestion = () => acceptableSuggestion(s.viewed()?.sample.suggestions);
-  const drafted = () => !isDraftEmpty(s.draft());
+  const drafted = () => !isDraftEmpty(s.draft()) || !!props.onSave;
   return (
     <div class="actions" role="toolbar" aria-label="Label actions">
       <button
@@ -166,10 +211,10 @@ function Actions(props: { session: LabelSession }) {
         aria-keyshortcuts="Enter Space"
         disabled={!s.viewed() || (!drafted() && !suggestion())}
         onMouseDown={keepFocus}
-        onClick={() => s.accept()}
+        onClick={() => (props.onSave ? props.onSave() : s.accept())}
       >
         <Show when={drafted()} fallback={<>Accept {suggestion() ? `“${suggestion()!.name}”` : 'suggestion'}</>}>
-          Save label
+          {props.onSave ? 'Save boxes' : 'Save label'}
         </Show>{' '}
         <kbd>Enter</kbd>
       </button>

@@ -44,6 +44,7 @@ export const op = {
   i32Add: [0x6a],
   i32Mul: [0x6c],
   i32GeU: [0x4f],
+  i32GtU: [0x4b],
   f32Load: [0x2a, 2, 0],
   f32Store: [0x38, 2, 0],
   i32Store: [0x36, 2, 0],

@@ -7,7 +7,6 @@ interface Exports {
   memory: WebAssembly.Memory;
   dotF32(x: number, n: number, rowBytes: number, w: number, k: number, out: number): void;
   dotI8(q: number, n: number, rowBytes: number, w: number, k: number, out: number): void;
-  addOuterF32(x: number, n: number, rowBytes: number, r: number, k: number, g: number): void;
 }
 
 let exports: Exports | undefined;
@@ -109,29 +108,30 @@ export interface ResidentRows {
   dim: number;
   /** out[i*k + j] = x_i . w_j */
   dots(w: Float32Array, k: number, out: Float32Array): void;
-  /** g[j*dim + d] = sum_i r[i*k + j] * x_i[d] (g is overwritten). */
+  /** g[j*dim + d] = sum_i r[i*k + j] * x_i[d] (g is overwritten): the gradient's X^T R. */
   outer(r: Float32Array, k: number, g: Float32Array): void;
 }
 
 export function withResidentRows<T>(rows: Float32Array, n: number, dim: number, fn: (x: ResidentRows) => T): T {
   const stride = padDim(dim);
+  const nStride = padDim(n);
   const m = mark();
   try {
     const xPtr = alloc(n * stride * 4);
     copyRows(rows, dim, 0, n, xPtr, stride);
-    let wCap = 0;
+    // X^T too, so the gradient X^T R runs through the same fast dot kernel as the logits X W^T.
+    const xtPtr = alloc(dim * nStride * 4);
+    const xt = new Float32Array(buffer(), xtPtr, dim * nStride);
+    xt.fill(0);
+    for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) xt[d * nStride + i] = rows[i * dim + d];
+    let cap = 0;
     let wPtr = 0;
-    let oCap = 0;
     let oPtr = 0;
     const ensure = (k: number) => {
-      if (k * stride > wCap) {
-        wCap = k * stride;
-        wPtr = alloc(wCap * 4);
-      }
-      if (n * k > oCap) {
-        oCap = n * k;
-        oPtr = alloc(oCap * 4);
-      }
+      if (k <= cap) return;
+      cap = k;
+      wPtr = alloc(k * Math.max(stride, nStride) * 4);
+      oPtr = alloc(k * Math.max(n, dim) * 4);
     };
     return fn({
       n,
@@ -144,11 +144,12 @@ export function withResidentRows<T>(rows: Float32Array, n: number, dim: number, 
       },
       outer(r, k, g) {
         ensure(k);
-        new Float32Array(buffer(), oPtr, n * k).set(r.subarray(0, n * k));
-        new Float32Array(buffer(), wPtr, k * stride).fill(0);
-        wasm().addOuterF32(xPtr, n, stride * 4, oPtr, k, wPtr);
-        const gSrc = new Float32Array(buffer(), wPtr, k * stride);
-        for (let j = 0; j < k; j++) g.set(gSrc.subarray(j * stride, j * stride + dim), j * dim);
+        const rt = new Float32Array(buffer(), wPtr, k * nStride);
+        rt.fill(0);
+        for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) rt[j * nStride + i] = r[i * k + j];
+        wasm().dotF32(xtPtr, dim, nStride * 4, wPtr, k, oPtr);
+        const o = new Float32Array(buffer(), oPtr, dim * k);
+        for (let d = 0; d < dim; d++) for (let j = 0; j < k; j++) g[j * dim + d] = o[d * k + j];
       },
     });
   } finally {

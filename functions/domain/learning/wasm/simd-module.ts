@@ -1,8 +1,8 @@
-// The three hot loops of training and scoring, as WebAssembly SIMD (plain JS managed ~0.5 G multiply-adds/s here,
-// too slow to rescore 1M x 1280 in seconds). Rows are padded to a multiple of 16 elements; pointers are byte offsets.
+// The hot loops of training and scoring, as WebAssembly SIMD (plain JS managed ~0.5 G multiply-adds/s here, too
+// slow to rescore 1M x 1280 in seconds). Rows are padded to a multiple of 16 elements; pointers are byte offsets.
 //   dotF32(x, n, rowBytes, w, k, out):   out[i*k+j] = sum_d x[i,d] * w[j,d]            (f32)
 //   dotI8(q, n, rowBytes, w, k, out):    out[i*k+j] = sum_d q[i,d] * w[j,d]            (i8 rows, i16 weights, i32 out)
-//   addOuterF32(x, n, rowBytes, r, k, g): g[j,d] += sum_i r[i*k+j] * x[i,d]            (f32, the gradient)
+// The gradient's X^T R is dotF32 on the transposed labeled matrix (see kernels.ts).
 // Plain SIMD only (no relaxed FMA), so results are bit-identical on every machine.
 
 import { encodeModule, F32, I32, op, V128, type WasmFunction } from './encoder.js';
@@ -48,22 +48,52 @@ const loadAt = (base: number, offsetLocal: number, imm = 0, scaleOffset = false)
   ...get(base), ...get(offsetLocal), ...(scaleOffset ? [...get(offsetLocal), ...i32Add] : []), ...i32Add, ...op.v128Load(imm),
 ];
 
+/** while (!(exitCond)) { body } */
+function whileNot(exitCond: number[], body: number[]): number[] {
+  return [...block, ...loop, ...exitCond, ...brIf(1), ...body, ...br(0), ...end, ...end];
+}
+
+const sumLanesF32 = (acc: number) => [
+  ...get(acc), ...op.f32x4Extract(0), ...get(acc), ...op.f32x4Extract(1), ...op.f32Add,
+  ...get(acc), ...op.f32x4Extract(2), ...get(acc), ...op.f32x4Extract(3), ...op.f32Add, ...op.f32Add,
+];
+
 function dotF32(): WasmFunction {
-  const inner = [
-    ...get(ACC0), ...loadAt(ROWP, D), ...loadAt(WP, D), ...op.f32x4Mul, ...op.f32x4Add, ...set(ACC0),
+  // Four classes per pass over a row: four independent accumulator chains (one chain is bound by the add
+  // latency) and one row load shared by four weight loads. Remaining classes go one at a time.
+  const WP1 = 14, WP2 = 15, WP3 = 16, ACC2 = 17, ACC3 = 18;
+  const acc = [ACC0, ACC1, ACC2, ACC3];
+  const wps = [WP, WP1, WP2, WP3];
+  const madd = (a: number, w: number) => [...get(a), ...get(V), ...loadAt(w, D), ...op.f32x4Mul, ...op.f32x4Add, ...set(a)];
+  const storeAcc = (a: number) => [...get(OUT), ...sumLanesF32(a), ...op.f32Store, ...inc(OUT, 4)];
+  const four = [
+    ...get(WP), ...get(ROW), ...i32Add, ...set(WP1),
+    ...get(WP1), ...get(ROW), ...i32Add, ...set(WP2),
+    ...get(WP2), ...get(ROW), ...i32Add, ...set(WP3),
+    ...acc.flatMap((a) => [...op.v128Zero, ...set(a)]),
+    ...forLoop(D, get(ROW), 16, [...loadAt(ROWP, D), ...set(V), ...acc.flatMap((a, q) => madd(a, wps[q]))]),
+    ...acc.flatMap(storeAcc),
+    ...get(WP3), ...get(ROW), ...i32Add, ...set(WP),
+    ...inc(J, 4),
   ];
-  const store = [
-    ...get(OUT),
-    ...get(ACC0), ...op.f32x4Extract(0), ...get(ACC0), ...op.f32x4Extract(1), ...op.f32Add,
-    ...get(ACC0), ...op.f32x4Extract(2), ...get(ACC0), ...op.f32x4Extract(3), ...op.f32Add, ...op.f32Add,
-    ...op.f32Store,
-    ...inc(OUT, 4),
+  const one = [
+    ...op.v128Zero, ...set(ACC0),
+    ...forLoop(D, get(ROW), 16, [...loadAt(ROWP, D), ...set(V), ...madd(ACC0, WP)]),
+    ...storeAcc(ACC0),
+    ...inc(WP, get(ROW)),
+    ...inc(J, 1),
   ];
   return {
     name: 'dotF32',
     params: PARAMS,
-    locals: [I32, I32, I32, I32, I32, V128, V128, V128],
-    body: rowsTimesClasses(get(ROW), [...op.v128Zero, ...set(ACC0)], inner, store),
+    locals: [I32, I32, I32, I32, I32, V128, V128, V128, I32, I32, I32, V128, V128],
+    body: forLoop(I, get(N), 1, [
+      ...get(X), ...get(I), ...get(ROW), ...i32Mul, ...i32Add, ...set(ROWP),
+      ...get(W), ...set(WP),
+      ...i32Const(0), ...set(J),
+      ...whileNot([...get(J), ...i32Const(4), ...i32Add, ...get(K), ...op.i32GtU], four),
+      ...whileNot([...get(J), ...get(K), ...i32GeU], one),
+    ]),
   };
 }
 
@@ -90,35 +120,7 @@ function dotI8(): WasmFunction {
   };
 }
 
-function addOuterF32(): WasmFunction {
-  // Param OUT is the gradient g (k x rowBytes), W is the residual matrix r (n x k, read sequentially).
-  const S = ACC0;
-  const P = V; // reuse the slot as an i32 address: declared below as I32
-  const inner = [
-    ...get(WP), ...get(D), ...i32Add, ...set(P),
-    ...get(P),
-    ...get(P), ...op.v128Load(0), ...get(S), ...loadAt(ROWP, D), ...op.f32x4Mul, ...op.f32x4Add,
-    ...op.v128Store,
-  ];
-  const perClass = [
-    ...get(W), ...op.f32Load, ...op.f32x4Splat, ...set(S),
-    ...inc(W, 4),
-    ...forLoop(D, get(ROW), 16, inner),
-    ...inc(WP, get(ROW)),
-  ];
-  return {
-    name: 'addOuterF32',
-    params: PARAMS,
-    locals: [I32, I32, I32, I32, I32, V128, V128, I32],
-    body: forLoop(I, get(N), 1, [
-      ...get(X), ...get(I), ...get(ROW), ...i32Mul, ...i32Add, ...set(ROWP),
-      ...get(OUT), ...set(WP),
-      ...forLoop(J, get(K), 1, perClass),
-    ]),
-  };
-}
-
 /** 64 KiB pages the scratch memory may grow to (2 GiB): rows are streamed through it in chunks. */
 export const MAX_PAGES = 32768;
 
-export const SIMD_MODULE: Uint8Array<ArrayBuffer> = encodeModule([dotF32(), dotI8(), addOuterF32()], MAX_PAGES);
+export const SIMD_MODULE: Uint8Array<ArrayBuffer> = encodeModule([dotF32(), dotI8()], MAX_PAGES);

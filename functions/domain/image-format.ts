@@ -1,7 +1,7 @@
 // Decide what an upload is from its first bytes, before any decoder sees it. Only raster formats we accept reach
 // sharp: an SVG, PDF or HTML file is never rasterized (libvips could render SVG and fetch what it references).
 
-import { WinnowError } from '../domain/errors.js';
+import { WinnowError } from './errors.js';
 
 const reject = (reason: string) => new WinnowError('bad_request', reason);
 

@@ -1,0 +1,146 @@
+// Box review on the image: proposals and drawn boxes over the picture. Drag on empty space draws a box, drag a
+// box to move it, drag a corner of the selected box to resize it; zoom makes the image larger inside a
+// scrolling frame. All changes go through the pure transitions of boxReview.ts.
+
+import { createSignal, For, Show } from 'solid-js';
+import {
+  addBox,
+  moveBox,
+  normalizeBox,
+  resizeBox,
+  selectIndex,
+  toImagePoint,
+  type BoxReview,
+  type Handle,
+} from '../boxReview.js';
+import type { Box, Served } from '../types.js';
+
+type Drag =
+  | { kind: 'draw'; from: [number, number]; to: [number, number] }
+  | { kind: 'move'; index: number; from: [number, number]; start: BoxReview }
+  | { kind: 'resize'; index: number; handle: Handle; start: BoxReview };
+
+export function BoxEditor(props: {
+  served: Served;
+  review: BoxReview;
+  classes: string[];
+  zoom: number;
+  onChange: (review: BoxReview) => void;
+  onImageError?: () => void;
+}) {
+  let svg: SVGSVGElement | undefined;
+  const [drag, setDrag] = createSignal<Drag>();
+  const [natural, setNatural] = createSignal({ width: 0, height: 0 });
+  const width = () => props.served.image.width || natural().width || 1;
+  const height = () => props.served.image.height || natural().height || 1;
+  const unit = () => Math.max(width(), height()) / 100;
+
+  const point = (e: PointerEvent): [number, number] => {
+    const rect = svg!.getBoundingClientRect();
+    return toImagePoint(e.clientX, e.clientY, rect, width(), height());
+  };
+
+  function begin(e: PointerEvent, next: Drag) {
+    e.preventDefault();
+    e.stopPropagation();
+    svg?.setPointerCapture?.(e.pointerId);
+    setDrag(next);
+  }
+
+  function onMove(e: PointerEvent) {
+    const d = drag();
+    if (!d) return;
+    const p = point(e);
+    if (d.kind === 'draw') setDrag({ ...d, to: p });
+    else if (d.kind === 'move') props.onChange(moveBox(d.start, d.index, p[0] - d.from[0], p[1] - d.from[1], width(), height()));
+    else props.onChange(resizeBox(d.start, d.index, d.handle, p, width(), height()));
+  }
+
+  function onUp(e: PointerEvent) {
+    const d = drag();
+    setDrag(undefined);
+    if (d?.kind !== 'draw') return;
+    const box = normalizeBox(d.from, point(e), width(), height());
+    if (box) props.onChange(addBox(props.review, box));
+    else props.onChange(selectIndex(props.review, -1)); // a click on empty space clears the selection
+  }
+
+  const drawing = (): Box | undefined => {
+    const d = drag();
+    return d?.kind === 'draw' ? normalizeBox(d.from, d.to, width(), height()) : undefined;
+  };
+  const name = (classIndex: number) => (classIndex >= 0 ? props.classes[classIndex] : 'needs a class');
+
+  return (
+    <div class="box-editor" data-testid="box-editor">
+      <div class="zoom-frame" style={{ width: `${props.zoom * 100}%`, height: `${props.zoom * 100}%` }}>
+        <img
+          src={props.served.image.url}
+          alt={`Image ${props.served.image.key}`}
+          draggable={false}
+          onLoad={(e) => setNatural({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
+          onError={() => props.onImageError?.()}
+        />
+        <svg
+          ref={svg}
+          class="box-layer"
+          viewBox={`0 0 ${width()} ${height()}`}
+          preserveAspectRatio="xMidYMid meet"
+          role="group"
+          aria-label={`${props.review.boxes.length} boxes; drag on the image to draw a new one`}
+          onPointerDown={(e) => begin(e, { kind: 'draw', from: point(e), to: point(e) })}
+          onPointerMove={onMove}
+          onPointerUp={onUp}
+          onPointerCancel={() => setDrag(undefined)}
+        >
+          <For each={props.review.boxes}>
+            {(b, i) => (
+              <g
+                class={`review-box ${b.status} ${b.source}`}
+                classList={{ selected: props.review.selected === i(), unnamed: b.classIndex < 0 }}
+                data-testid={`box-${i()}`}
+                data-status={b.status}
+                data-class={b.classIndex}
+                role="img"
+                aria-label={`Box ${i() + 1}: ${name(b.classIndex)}, ${b.status}${props.review.selected === i() ? ', selected' : ''}`}
+              >
+                <rect
+                  x={b.box[0]}
+                  y={b.box[1]}
+                  width={b.box[2] - b.box[0]}
+                  height={b.box[3] - b.box[1]}
+                  vector-effect="non-scaling-stroke"
+                  onPointerDown={(e) => {
+                    props.onChange(selectIndex(props.review, i()));
+                    begin(e, { kind: 'move', index: i(), from: point(e), start: selectIndex(props.review, i()) });
+                  }}
+                />
+                <text x={b.box[0] + unit() * 0.6} y={b.box[1] + unit() * 3} style={{ 'font-size': `${unit() * 2.6}px` }}>
+                  {i() + 1}. {name(b.classIndex)}
+                  {b.score !== undefined && b.source === 'model' ? ` ${Math.round(b.score * 100)}%` : ''}
+                </text>
+                <Show when={props.review.selected === i()}>
+                  <For each={['nw', 'ne', 'sw', 'se'] as Handle[]}>
+                    {(h) => (
+                      <circle
+                        class="handle"
+                        data-testid={`handle-${h}`}
+                        cx={h.includes('w') ? b.box[0] : b.box[2]}
+                        cy={h.includes('n') ? b.box[1] : b.box[3]}
+                        r={unit() * 1.2}
+                        onPointerDown={(e) => begin(e, { kind: 'resize', index: i(), handle: h, start: props.review })}
+                      />
+                    )}
+                  </For>
+                </Show>
+              </g>
+            )}
+          </For>
+          <Show when={drawing()}>
+            {(d) => <rect class="drawing" x={d()[0]} y={d()[1]} width={d()[2] - d()[0]} height={d()[3] - d()[1]} vector-effect="non-scaling-stroke" />}
+          </Show>
+        </svg>
+      </div>
+    </div>
+  );
+}
