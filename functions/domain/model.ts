@@ -167,3 +167,25 @@ export const ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export function isImageKey(key: string): boolean {
   return /\.(jpe?g|png|webp|gif|tiff?|avif|bmp)$/i.test(key);
 }
+
+/**
+ * The trainer's output: the samples to serve next, best first, with the model's probabilities for each
+ * (suggestions and live error). Serving reads it; training replaces it; neither waits for the other.
+ */
+export interface RankedQueue {
+  projectId: string;
+  /** Increments with every retrain. */
+  generation: number;
+  createdAt: string;
+  strategy: string;
+  /** True when ranked without a model (diverse, representative samples first). */
+  coldStart: boolean;
+  /** Labels the model was trained on (0 on cold start). */
+  labels: number;
+  classes: number;
+  sampleIds: string[];
+  /** Row-major sampleIds.length x classes, absent on cold start. */
+  probs?: Float32Array;
+  /** Embedding model the ranking used. */
+  model?: string;
+}

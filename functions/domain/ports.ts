@@ -2,7 +2,7 @@
 // cloud and by the local emulators) and `functions/adapters/memory` (fakes for unit tests).
 // Every method that changes state is a single conditional write; nothing needs transactions.
 
-import type { Annotation, ImageRecord, Labeler, LabelerEntry, LabelHead, Lease, Project, Sample } from './model.js';
+import type { Annotation, ImageRecord, Labeler, LabelerEntry, LabelHead, Lease, Project, RankedQueue, Sample } from './model.js';
 
 export interface Page<T> {
   items: T[];
@@ -30,6 +30,8 @@ export interface SampleStore {
   /** Creates samples that do not exist yet; existing ones (maybe labeled) are left untouched. */
   putSamplesIfAbsent(samples: Sample[]): Promise<number>;
   getSample(projectId: string, sampleId: string): Promise<Sample | undefined>;
+  /** Several samples at once (missing ones are left out); order follows `sampleIds`. */
+  getSamples(projectId: string, sampleIds: string[]): Promise<Sample[]>;
   listSamples(projectId: string, opts?: { cursor?: string; limit?: number }): Promise<Page<Sample>>;
   /** Samples that still need labels, in queue order (`queueKey` ascending). May lag a just-made write. */
   queue(projectId: string, opts?: { after?: string; limit?: number }): Promise<Sample[]>;
@@ -50,6 +52,12 @@ export interface SampleStore {
     expectedVersion: number,
     next: { label?: LabelHead; labeledBy: string[]; queueKey?: string },
   ): Promise<Sample>;
+}
+
+/** The trainer's latest ranking per project (one record per project, replaced by each retrain). */
+export interface RankingStore {
+  get(projectId: string): Promise<RankedQueue | undefined>;
+  put(queue: RankedQueue): Promise<void>;
 }
 
 export interface AnnotationStore {
@@ -104,6 +112,7 @@ export interface Stores {
   samples: SampleStore;
   annotations: AnnotationStore;
   labelers: LabelerStore;
+  rankings: RankingStore;
   blobs: BlobStore;
   clock: Clock;
 }

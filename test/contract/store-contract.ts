@@ -7,6 +7,7 @@ import { annotationStoreContract } from './ports/annotations.js';
 import { blobStoreContract } from './ports/blobs.js';
 import { labelerStoreContract } from './ports/labelers.js';
 import { projectStoreContract } from './ports/projects.js';
+import { rankingStoreContract } from './ports/rankings.js';
 import { sampleStoreContract } from './ports/samples.js';
 
 export interface RunningTarget extends StoreTarget {
@@ -31,6 +32,7 @@ export function storeContract(name: string, start: () => Promise<RunningTarget>)
     sampleStoreContract(target);
     annotationStoreContract(target);
     labelerStoreContract(target);
+    rankingStoreContract(target);
     blobStoreContract(target);
   });
 }

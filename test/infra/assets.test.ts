@@ -1,33 +1,68 @@
-// Deterministic assets: the same sources give the same template and asset hashes, and the ingest image's build
-// context holds only what the image needs (no node_modules, cdk.out, local data or test output).
+// Deterministic assets: the same sources give the same template and asset hashes wherever the repository is
+// checked out, and the ingest image's build context holds only what the image needs.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { DockerImageAsset } from 'aws-cdk-lib/aws-ecr-assets';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ingest } from '../../infra/constructs/ingest.js';
 import { PATHS } from '../../infra/paths.js';
+import type { WinnowSources } from '../../infra/winnow-stack.js';
 import { synthWinnow, type Synthesized } from './support/synth.js';
 
-let first: Synthesized;
-let second: Synthesized;
+const temporary: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
+};
 
-beforeAll(() => {
-  first = synthWinnow({ stage: 'dev' });
-  second = synthWinnow({ stage: 'dev' });
-});
-afterAll(() => {
-  first?.cleanup();
-  second?.cleanup();
+/** Copies what synthesis reads from a checkout to a new path (others may be editing the working tree). */
+function copyCheckout(from: string): string {
+  const root = tempDir('winnow-checkout-');
+  for (const entry of ['.dockerignore', '.npmrc', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'models']) {
+    cpSync(join(from, entry), join(root, entry), { recursive: true });
+  }
+  return root;
+}
+
+const sourcesAt = (root: string): Partial<WinnowSources> => ({
+  repoRoot: root,
+  lockFile: join(root, 'package-lock.json'),
+  apiEntry: join(root, relative(PATHS.repoRoot, PATHS.apiEntry)),
+  trainerEntry: join(root, relative(PATHS.repoRoot, PATHS.trainerEntry)),
 });
 
-const assetManifest = (s: Synthesized) =>
-  JSON.parse(readFileSync(join(s.outdir, `${s.stack.stackName}.assets.json`), 'utf8'));
-const dockerImage = (s: Synthesized) => Object.entries<any>(assetManifest(s).dockerImages)[0];
+/** An Ingest construct alone in a stack: its image asset, staged from the real repository root. */
+function ingestImage(weights: { contentHash: string; dir: string }): { asset: DockerImageAsset; outdir: string } {
+  const outdir = tempDir('winnow-ingest-only-');
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'IngestOnly');
+  const ingest = new Ingest(stack, 'Ingest', {
+    bucket: new Bucket(stack, 'Bucket'),
+    projects: new Table(stack, 'Projects', { partitionKey: { name: 'projectId', type: AttributeType.STRING } }),
+    samples: new Table(stack, 'Samples', { partitionKey: { name: 'projectId', type: AttributeType.STRING } }),
+    trainerQueue: new Queue(stack, 'Trainer'),
+    environment: {},
+    buildContext: PATHS.repoRoot,
+    dockerfile: PATHS.ingestDockerfile,
+    modelWeights: weights,
+    memoryMb: 2048,
+    timeout: Duration.minutes(2),
+    batchSize: 10,
+    maxConcurrency: 2,
+    architecture: 'x86_64',
+    logRetention: RetentionDays.ONE_WEEK,
+    removalPolicy: 'destroy',
+  });
+  return { asset: ingest.fn.node.findChild('AssetImage') as unknown as DockerImageAsset, outdir };
+}
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -35,20 +70,37 @@ function listFiles(dir: string): string[] {
   );
 }
 
+let first: Synthesized;
+let second: Synthesized;
+
+beforeAll(() => {
+  const a = copyCheckout(PATHS.repoRoot);
+  const b = copyCheckout(a);
+  first = synthWinnow({ stage: 'dev', sources: sourcesAt(a) });
+  second = synthWinnow({ stage: 'dev', sources: sourcesAt(b) });
+});
+afterAll(() => {
+  first?.cleanup();
+  second?.cleanup();
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
+const assetManifest = (s: Synthesized) =>
+  JSON.parse(readFileSync(join(s.outdir, `${s.stack.stackName}.assets.json`), 'utf8'));
+const dockerImage = (s: Synthesized) => Object.entries<any>(assetManifest(s).dockerImages)[0];
+
 describe('determinism', () => {
-  it('two syntheses of the same sources give the same template', () => {
+  it('two checkouts of the same sources at different paths give the same template', () => {
     expect(second.template.toJSON()).toEqual(first.template.toJSON());
   });
 
-  it('two syntheses of the same sources give the same asset hashes', () => {
+  it('two checkouts of the same sources at different paths give the same asset hashes', () => {
     expect(Object.keys(assetManifest(second).files).sort()).toEqual(Object.keys(assetManifest(first).files).sort());
     expect(dockerImage(second)[0]).toBe(dockerImage(first)[0]);
   });
 });
 
 describe('ingest image', () => {
-  const staged = () => join(first.outdir, dockerImage(first)[1].source.directory);
-
   it('is built from functions/ingest/Dockerfile for the stage platform', () => {
     expect(dockerImage(first)[1].source).toMatchObject({
       dockerFile: 'functions/ingest/Dockerfile',
@@ -62,8 +114,9 @@ describe('ingest image', () => {
     });
   });
 
-  it('has a build context of only the allow-listed files', () => {
-    expect(readdirSync(staged()).sort()).toEqual([
+  it('has a build context of only the allow-listed files of the repository', () => {
+    const { asset, outdir } = ingestImage({ contentHash: 'a'.repeat(64), dir: '/weights' });
+    expect(readdirSync(join(outdir, asset.assetPath)).sort()).toEqual([
       '.dockerignore',
       '.npmrc',
       'functions',
@@ -75,42 +128,22 @@ describe('ingest image', () => {
   });
 
   it('has no dependencies, model weights or tests in its build context', () => {
-    const files = listFiles(staged()).map((f) => relative(staged(), f));
+    const { asset, outdir } = ingestImage({ contentHash: 'a'.repeat(64), dir: '/weights' });
+    const staged = join(outdir, asset.assetPath);
+    const files = listFiles(staged).map((f) => relative(staged, f));
     expect(files.filter((f) => /(^|\/)node_modules\/|\.onnx$|\.test\.ts$/.test(f))).toEqual([]);
     expect(files).toContain('functions/ingest/Dockerfile');
   });
 });
 
 describe('model weights in the image hash', () => {
-  /** The image asset hash of an Ingest construct alone, for given weights. */
-  const imageHash = (contentHash: string, dir = '/weights') => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new Stack(app, 'IngestOnly');
-    const ingest = new Ingest(stack, 'Ingest', {
-      bucket: new Bucket(stack, 'Bucket'),
-      projects: new Table(stack, 'Projects', { partitionKey: { name: 'projectId', type: AttributeType.STRING } }),
-      samples: new Table(stack, 'Samples', { partitionKey: { name: 'projectId', type: AttributeType.STRING } }),
-      trainerQueue: new Queue(stack, 'Trainer'),
-      environment: {},
-      buildContext: PATHS.repoRoot,
-      dockerfile: PATHS.ingestDockerfile,
-      modelWeights: { dir, contentHash },
-      memoryMb: 2048,
-      timeout: Duration.minutes(2),
-      batchSize: 10,
-      maxConcurrency: 2,
-      architecture: 'x86_64',
-      logRetention: RetentionDays.ONE_WEEK,
-      removalPolicy: 'destroy',
-    });
-    return (ingest.fn.node.findChild('AssetImage') as unknown as { assetHash: string }).assetHash;
-  };
+  const hashOf = (contentHash: string, dir = '/weights') => ingestImage({ contentHash, dir }).asset.assetHash;
 
   it('changes when the weights change', () => {
-    expect(imageHash('a'.repeat(64))).not.toBe(imageHash('b'.repeat(64)));
+    expect(hashOf('a'.repeat(64))).not.toBe(hashOf('b'.repeat(64)));
   });
 
   it('does not depend on where the weights folder is on this machine', () => {
-    expect(imageHash('c'.repeat(64), '/home/a/shared/models')).toBe(imageHash('c'.repeat(64), '/ci/b/shared/models'));
+    expect(hashOf('c'.repeat(64), '/home/a/shared/models')).toBe(hashOf('c'.repeat(64), '/ci/b/shared/models'));
   });
 });

@@ -43,8 +43,16 @@ export function createFakeServer(options: FakeServerOptions = {}) {
     order: String(i).padStart(4, '0'),
     queueKey: String(i).padStart(4, '0'),
     suggestions: [{ classIndex: i % classes.length, name: classes[i % classes.length], probability: 0.8 }],
+    ...(options.taskType === 'box-review'
+      ? {
+          proposals: [
+            { box: [10, 10, 110, 110], classIndex: 0, source: 'model', score: 0.9 },
+            { box: [200, 50, 300, 200], classIndex: -1, source: 'model', score: 0.6 },
+          ],
+        }
+      : {}),
     createdAt: '2025-01-01T00:00:00Z',
-  }));
+  })) as Sample[];
   const replies = new Map<string, { status: number; body: unknown }>();
   const history: string[] = [];
   const requests: FakeRequest[] = [];
@@ -96,7 +104,13 @@ export function createFakeServer(options: FakeServerOptions = {}) {
       const confidences =
         r.body.confidences ?? classes.map((_, i) => (i === r.body.classIndex ? 1 : 0));
       s.version += 1;
-      s.label = { confidences, ambiguous: !!r.body.ambiguous, labelerId: r.headers['x-winnow-user'], at: 'now' };
+      s.label = {
+        confidences,
+        ambiguous: !!r.body.ambiguous,
+        ...(r.body.boxes ? { boxes: r.body.boxes } : {}),
+        labelerId: r.headers['x-winnow-user'],
+        at: 'now',
+      };
       s.labeledBy = [r.headers['x-winnow-user']];
       delete s.queueKey;
       delete s.lease;

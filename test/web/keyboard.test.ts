@@ -89,6 +89,32 @@ describe('keyToAction', () => {
   });
 });
 
+describe('keyToAction in box review', () => {
+  const boxes = { ...ctx, boxes: true };
+  it('turns digits into the selected box’s class and adds box keys', () => {
+    expect(keyToAction(key('2'), boxes)).toEqual({ type: 'boxClass', classIndex: 1 });
+    expect(keyToAction(key('@', { code: 'Digit2', shiftKey: true }), boxes)).toBeNull();
+    expect(keyToAction(key('ArrowDown'), boxes)).toEqual({ type: 'selectBox', step: 1 });
+    expect(keyToAction(key('ArrowUp'), boxes)).toEqual({ type: 'selectBox', step: -1 });
+    expect(keyToAction(key('y'), boxes)).toEqual({ type: 'acceptBox' });
+    expect(keyToAction(key('x'), boxes)).toEqual({ type: 'rejectBox' });
+    expect(keyToAction(key('Delete'), boxes)).toEqual({ type: 'rejectBox' });
+    expect(keyToAction(key('+', { shiftKey: true }), boxes)).toEqual({ type: 'zoom', step: 1 });
+    expect(keyToAction(key('-'), boxes)).toEqual({ type: 'zoom', step: -1 });
+  });
+
+  it('keeps the common keys: save, undo, history, skip, help', () => {
+    expect(keyToAction(key('Enter'), boxes)).toEqual({ type: 'accept' });
+    expect(keyToAction(key('Backspace'), boxes)).toEqual({ type: 'undo' });
+    expect(keyToAction(key('ArrowLeft'), boxes)).toEqual({ type: 'back' });
+    expect(keyToAction(key('s'), boxes)).toEqual({ type: 'skip' });
+    expect(keyToAction(key('?'), boxes)).toEqual({ type: 'help' });
+    // Box keys mean nothing outside box review.
+    expect(keyToAction(key('x'), ctx)).toBeNull();
+    expect(keyToAction(key('ArrowDown'), ctx)).toBeNull();
+  });
+});
+
 describe('shortcutFor', () => {
   it('names the key on each class button', () => {
     expect([0, 8, 9, 10, 19, 20].map(shortcutFor)).toEqual(['1', '9', '0', 'Alt+1', 'Alt+0', undefined]);

@@ -9,6 +9,7 @@ import { DynamoAnnotationStore } from './annotations.js';
 import { S3BlobStore } from './blobs.js';
 import { DynamoLabelerStore } from './labelers.js';
 import { DynamoProjectStore } from './projects.js';
+import { DynamoRankingStore } from './rankings.js';
 import { DynamoSampleStore } from './samples.js';
 import type { TableNames } from './schema.js';
 
@@ -67,6 +68,7 @@ export function createAwsStores(config: AwsConfig): AwsStores {
     samples: new DynamoSampleStore(doc, config.tables.samples),
     annotations: new DynamoAnnotationStore(doc, config.tables.annotations),
     labelers: new DynamoLabelerStore(doc, config.tables.labelers),
+    rankings: new DynamoRankingStore(doc, config.tables.samples),
     blobs: new S3BlobStore(s3, config.bucket),
     clock: config.clock ?? systemClock,
     clients,

@@ -1,7 +1,7 @@
 // SampleStore on DynamoDB. One table per deployment holds both images (sk `i#<imageId>`) and samples
 // (sk `s#<sampleId>`) of a project; the sparse GSI `queue` on `queueKey` lists samples that still need labels.
 
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailed } from '../../domain/errors.js';
 import type { ImageRecord, LabelHead, Lease, Sample } from '../../domain/model.js';
 import type { Page, SampleStore } from '../../domain/ports.js';
@@ -13,6 +13,8 @@ import { isConditionFailed, queryPage, withoutAttrs, type Item } from './dynamo.
 
 /** Conditional puts in flight at once while creating an image's samples. */
 const PUT_CONCURRENCY = 16;
+/** DynamoDB's BatchGetItem limit. */
+const BATCH_GET_LIMIT = 100;
 const TABLE_KEYS = ['projectId', 'sk'] as const;
 
 const toImage = (item: Item) => withoutAttrs<ImageRecord>(item, ['sk']);
@@ -84,6 +86,26 @@ export class DynamoSampleStore implements SampleStore {
       new GetCommand({ TableName: this.table, Key: { projectId, sk: sampleSk(sampleId) }, ConsistentRead: true }),
     );
     return out.Item && toSample(out.Item);
+  }
+
+  async getSamples(projectId: string, sampleIds: string[]): Promise<Sample[]> {
+    const found = new Map<string, Sample>();
+    const unique = [...new Set(sampleIds)];
+    for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
+      let keys: Item[] = unique.slice(i, i + BATCH_GET_LIMIT).map((id) => ({ projectId, sk: sampleSk(id) }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        const out = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
+        );
+        for (const item of out.Responses?.[this.table] ?? []) {
+          const sample = toSample(item);
+          found.set(sample.sampleId, sample);
+        }
+        keys = (out.UnprocessedKeys?.[this.table]?.Keys as Item[] | undefined) ?? [];
+      }
+    }
+    return sampleIds.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
   }
 
   async listSamples(projectId: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<Sample>> {

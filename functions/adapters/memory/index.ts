@@ -6,6 +6,7 @@ import { MemoryAnnotationStore } from './annotations.js';
 import { MemoryBlobStore } from './blobs.js';
 import { MemoryLabelerStore } from './labelers.js';
 import { MemoryProjectStore } from './projects.js';
+import { MemoryRankingStore } from './rankings.js';
 import { MemorySampleStore } from './samples.js';
 
 export { MemoryAnnotationStore, MemoryBlobStore, MemoryLabelerStore, MemoryProjectStore, MemorySampleStore };
@@ -21,6 +22,7 @@ export function createMemoryStores(clock: Clock = systemClock): MemoryStores {
     samples: new MemorySampleStore(),
     annotations: new MemoryAnnotationStore(),
     labelers: new MemoryLabelerStore(),
+    rankings: new MemoryRankingStore(),
     blobs: new MemoryBlobStore(clock),
     clock,
   };

@@ -65,6 +65,14 @@ export class MemorySampleStore implements SampleStore {
     return sample && plainCopy(sample);
   }
 
+  async getSamples(projectId: string, sampleIds: string[]): Promise<Sample[]> {
+    const shelf = this.shelves.get(projectId)?.samples;
+    return sampleIds.flatMap((id) => {
+      const sample = shelf?.get(id);
+      return sample ? [plainCopy(sample)] : [];
+    });
+  }
+
   async listSamples(projectId: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<Sample>> {
     const limit = pageLimit(opts.limit, PAGE_LIMITS.samples);
     const sorted = sortByKey(this.shelves.get(projectId)?.samples.values() ?? [], (s) => s.sampleId);

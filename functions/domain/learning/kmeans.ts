@@ -37,7 +37,7 @@ export function kmeans(e: Embeddings, opts: KMeansOptions): Clustering {
   const assignment = new Int32Array(m);
   const similarity = new Float32Array(m);
   const sims = new Float32Array(m * k);
-  for (let it = 0; it < (opts.iterations ?? 15); it++) {
+  for (let it = 0; it < (opts.iterations ?? 10); it++) {
     dotAll(x, centroids, k, sims);
     let changed = 0;
     for (let i = 0; i < m; i++) {

@@ -1,6 +1,6 @@
 // Class probabilities for every sample: one SIMD product per block of rows, then a softmax per row.
 
-import { dotAll, type Embeddings } from './embeddings.js';
+import { dotAll, type Embeddings, type F32Embeddings, gatherRows } from './embeddings.js';
 import type { SoftmaxModel } from './softmax.js';
 
 const BLOCK = 1 << 16;
@@ -21,10 +21,8 @@ export function scoreAll(model: SoftmaxModel, embeddings: Embeddings, start = 0,
 
 /** Probabilities for a few rows given by index (e.g. the samples being leased). */
 export function scoreRows(model: SoftmaxModel, embeddings: Embeddings, rows: ArrayLike<number>): Float32Array {
-  const C = model.classes;
-  const out = new Float32Array(rows.length * C);
-  for (let k = 0; k < rows.length; k++) out.set(scoreAll(model, embeddings, rows[k], rows[k] + 1), k * C);
-  return out;
+  const picked: F32Embeddings = { kind: 'f32', rows: rows.length, dim: embeddings.dim, data: gatherRows(embeddings, rows) };
+  return scoreAll(model, picked);
 }
 
 /** In place: logits + bias -> probabilities, row by row. */

@@ -61,9 +61,9 @@ export interface Ranking {
 /** cluster-margin spreads the batchSize x this many most uncertain samples over clusters (Citovsky et al. 2021). */
 const CANDIDATES_PER_PICK = 10;
 
-/** k for the pool map: about sqrt(pool), at least two per class, at most 100. */
+/** k for the pool map: about sqrt(pool), at least two per class, at most 50. */
 export function clusterCount(rows: number, classes: number): number {
-  return Math.min(rows, Math.max(2 * classes, Math.min(100, Math.round(Math.sqrt(rows)))));
+  return Math.min(rows, Math.max(2 * classes, Math.min(50, Math.round(Math.sqrt(rows)))));
 }
 
 export function rank(strategy: StrategyName, input: RankInput): Ranking {
