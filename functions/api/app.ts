@@ -6,6 +6,7 @@ import { errorResponse } from './errors.js';
 import { imageRoutes } from './routes/images.js';
 import { labelingRoutes } from './routes/labeling.js';
 import { projectRoutes } from './routes/projects.js';
+import { reviewRoutes } from './routes/review.js';
 import type { ApiDeps, AppEnv } from './types.js';
 
 export function createApp(deps: ApiDeps) {
@@ -24,7 +25,8 @@ export function createApp(deps: ApiDeps) {
   const routes = app
     .route('/api/projects', projectRoutes)
     .route('/api/projects', labelingRoutes)
-    .route('/api/projects', imageRoutes);
+    .route('/api/projects', imageRoutes)
+    .route('/api/projects', reviewRoutes);
   app.notFound((c) =>
     c.json({ code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get('requestId') }, 404),
   );

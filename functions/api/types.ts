@@ -17,8 +17,10 @@ export interface ApiDeps {
   presignTtlSeconds?: number;
   /** Called after a project is created, e.g. to ingest files uploaded to its prefix before it existed. */
   onProjectCreated?: (projectId: string) => void;
-  /** Model status for the UI ("labels in upload order until ..."). */
-  modelStatus?: () => { state: 'untrained' | 'trained'; message?: string };
+  /** Nearest neighbours of a sample by embedding (cosine), best first. */
+  similar?: (projectId: string, sampleId: string, k: number) => Promise<{ sampleId: string; similarity: number }[]>;
+  /** Called after labels change (label or undo), to trigger retraining. */
+  onLabeled?: (projectId: string, sampleIds: string[]) => void;
 }
 
 export interface AppEnv {

@@ -3,7 +3,8 @@
 // routes.ts is the HTTP edge.
 
 import { randomUUID } from 'node:crypto';
-import { SignJWT, type JWK } from 'jose';
+import type { Jwks } from 'aws-jwt-verify/jwk';
+import { SignJWT } from 'jose';
 import { WinnowError } from '../domain/errors.js';
 import { LoginThrottle, type LoginThrottleOptions } from './login-throttle.js';
 import { decoyHash, verifyPassword } from './password.js';
@@ -29,10 +30,6 @@ export interface LocalIssuerOptions {
   now?: () => number;
 }
 
-export interface Jwks {
-  keys: JWK[];
-}
-
 export interface LoginResult {
   idToken: string;
   /** Seconds until the token expires. */
@@ -47,6 +44,7 @@ export interface LocalIssuer {
   /** `<issuer>/.well-known/jwks.json`, where routes.ts serves `jwks()`. */
   readonly jwksUri: string;
   readonly kid: string;
+  /** The public keys, in the shape createJwtAuthenticate's `jwks` option takes. */
   jwks(): Jwks;
   /** Throws WinnowError('unauthorized', 'wrong username or password') or TooManyAttempts. */
   login(username: string, password: string): Promise<LoginResult>;
@@ -67,7 +65,9 @@ const WRONG = 'wrong username or password';
 
 function issuerUrl(origin: string): string {
   const url = new URL(origin);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`issuer origin must be http(s): ${origin}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`issuer origin must be http(s): ${origin}`);
+  }
   return `${url.origin}${AUTH_PATH}`;
 }
 

@@ -1,5 +1,6 @@
-// Who may see a project. Admins see all; a labeler sees the projects that list them as a member (and any
-// they created themselves). Pure: the API calls it after loading the project.
+// Who may see a project. Admins see all; a labeler sees only the projects that list them as a member (not
+// even ones they once created as an admin: removing someone from `admin` and `members` must end their access).
+// Pure: the API calls it after loading the project.
 
 import { WinnowError } from '../domain/errors.js';
 import type { Identity } from '../api/types.js';
@@ -8,14 +9,13 @@ import { GROUPS } from './groups.js';
 export interface ProjectMembership {
   /** userIds of the labelers who may label the project; absent = admins only. */
   members?: string[];
-  createdBy: string;
 }
 
 export const isAdmin = (identity: Identity) => identity.groups.includes(GROUPS.admin);
 
 export function canAccessProject(identity: Identity, project: ProjectMembership): boolean {
   if (isAdmin(identity)) return true;
-  return project.createdBy === identity.userId || (project.members?.includes(identity.userId) ?? false);
+  return project.members?.includes(identity.userId) ?? false;
 }
 
 export function requireAdmin(identity: Identity): void {

@@ -50,6 +50,8 @@ export function explainRejection(err: unknown): WinnowError {
     return new WinnowError('unavailable', `cannot load the token signing keys: ${(err as Error).message}`);
   }
   // Anything else the verifier throws about the token (e.g. an issuer it is not configured for).
-  if (err instanceof ParameterValidationError) return new WinnowError('unauthorized', 'the token comes from another issuer');
+  if (err instanceof ParameterValidationError) {
+    return new WinnowError('unauthorized', 'the token comes from another issuer');
+  }
   return new WinnowError('unauthorized', `the token was refused: ${(err as Error)?.message ?? String(err)}`);
 }

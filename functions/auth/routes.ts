@@ -23,7 +23,9 @@ export function createAuthRoutes(issuer: LocalIssuer) {
     return c.json(issuer.jwks());
   });
 
-  auth.get(`${AUTH_PATH}/config`, (c) => c.json({ mode: 'local' as const, issuer: issuer.issuer, clientId: issuer.clientId }));
+  auth.get(`${AUTH_PATH}/config`, (c) =>
+    c.json({ mode: 'local' as const, issuer: issuer.issuer, clientId: issuer.clientId }),
+  );
 
   auth.post(`${AUTH_PATH}/login`, async (c) => {
     // JSON only: a cross-site HTML form cannot send it, so no page can sign a visitor in as someone else.

@@ -5,13 +5,14 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { chmod, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { JwkWithKid } from 'aws-jwt-verify/jwk';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { createSecretFileOnce, ensureAuthDir } from './files.js';
 
 export interface SigningKey {
   privateKey: KeyObject;
   /** The public half as published in the JWKS (with kid, alg and use). */
-  publicJwk: JWK & { kid: string };
+  publicJwk: JwkWithKid;
   kid: string;
 }
 
@@ -21,7 +22,11 @@ function newKeyPem(): Promise<string> {
   return new Promise((resolve, reject) =>
     generateKeyPair(
       'rsa',
-      { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } },
+      {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+      },
       (err, _publicKey, privateKey) => (err ? reject(err) : resolve(privateKey)),
     ),
   );
@@ -46,5 +51,6 @@ export async function loadOrCreateSigningKey(dataDir: string): Promise<SigningKe
   const jwk = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
   // The RFC 7638 thumbprint names the key, so the kid changes exactly when the key does.
   const kid = await calculateJwkThumbprint(jwk);
-  return { privateKey, kid, publicJwk: { ...jwk, kid, alg: 'RS256', use: 'sig' } };
+  const publicJwk = { kty: jwk.kty!, n: jwk.n!, e: jwk.e!, kid, alg: 'RS256', use: 'sig' };
+  return { privateKey, kid, publicJwk };
 }

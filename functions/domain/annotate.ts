@@ -8,6 +8,7 @@
 
 import { ConditionFailed, notFound, WinnowError } from './errors.js';
 import { normalizeLabel, type LabelInput } from './labels.js';
+import { liveErrorPoint } from './learning/live-error.js';
 import type { Annotation, LabelHead, Project, Sample, SampleLabelState } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
@@ -60,6 +61,10 @@ export async function annotate(stores: Stores, input: AnnotateInput): Promise<An
     requestId: input.requestId,
     at,
   };
+  // Live generalization error: the probabilities shown with the sample, against the label, before training on it.
+  const shown = sample.lease?.labelerId === input.labelerId ? sample.lease.probs : undefined;
+  const live = liveErrorPoint(shown, label.confidences, label.ambiguous);
+  if (live) annotation.live = { squaredError: Math.round(live.squaredError * 1e6) / 1e6, correct: live.correct };
   const { created, stored } = await stores.annotations.append(annotation);
   if (!created) {
     if (stored.requestId === input.requestId) return (await findOwnWrite(stores, input))!;

@@ -136,6 +136,8 @@ export interface Annotation {
   restores?: SampleLabelState;
   /** Sample state before this record; undo restores it. */
   before: SampleLabelState;
+  /** Live error: how the model's shown probabilities fared against this label (absent without a model). */
+  live?: { squaredError: number; correct: boolean };
   /** Client-chosen idempotency key: a retried write with the same key is acknowledged, not duplicated. */
   requestId: string;
   at: string;
@@ -188,4 +190,14 @@ export interface RankedQueue {
   probs?: Float32Array;
   /** Embedding model the ranking used. */
   model?: string;
+  /** Labeled samples the model contradicts most (out-of-fold), for review; lowest probability of the label first. */
+  suspects?: SuspectLabel[];
+}
+
+export interface SuspectLabel {
+  sampleId: string;
+  givenClass: number;
+  givenProbability: number;
+  predictedClass: number;
+  predictedProbability: number;
 }

@@ -1,7 +1,7 @@
-// Serving samples to a labeler: read the precomputed queue, take a lease with one conditional write per sample.
-// Serving never waits on training or scans the project; it reads the head of the queue.
+// Serving samples to a labeler: read the trainer's precomputed ranking (or, before there is one, the upload-order
+// queue) and take a lease with one conditional write per sample. Serving never waits on training.
 
-import type { Sample } from './model.js';
+import type { Lease, Project, RankedQueue, Sample, Suggestion } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
 
@@ -13,38 +13,96 @@ export interface NextInput {
   leaseMs: number;
 }
 
+export interface ModelState {
+  state: 'untrained' | 'cold-start' | 'trained';
+  message: string;
+  generation?: number;
+  labels?: number;
+  strategy?: string;
+}
+
+export interface NextResult {
+  samples: Sample[];
+  done: boolean;
+  model: ModelState;
+}
+
 const PAGE = 100;
 const MAX_PAGES = 50;
 
-export async function nextSamples(stores: Stores, input: NextInput): Promise<{ samples: Sample[]; done: boolean }> {
-  await getProject(stores, input.projectId);
+export async function nextSamples(stores: Stores, input: NextInput): Promise<NextResult> {
+  const project = await getProject(stores, input.projectId);
+  const ranking = await stores.rankings.get(project.id);
   const leased: Sample[] = [];
-  let after: string | undefined;
+  const tried = new Set<string>();
   let sawCandidate = false;
+
+  const consider = async (candidate: Sample, probs?: Float32Array) => {
+    tried.add(candidate.sampleId);
+    if (!candidate.queueKey || candidate.labeledBy.includes(input.labelerId)) return; // done, or mine already
+    sawCandidate = true;
+    const now = stores.clock.now();
+    const held = candidate.lease;
+    if (held && held.labelerId !== input.labelerId && held.until > now) return;
+    const lease: Lease = { labelerId: input.labelerId, until: now + input.leaseMs, ...(probs ? { probs: Array.from(probs, round4) } : {}) };
+    const sample = await stores.samples.lease(project.id, candidate.sampleId, lease, now);
+    if (sample) leased.push(withSuggestion(project, sample, probs));
+  };
+
+  if (ranking) {
+    for (let start = 0; start < ranking.sampleIds.length && leased.length < input.count; start += PAGE) {
+      const ids = ranking.sampleIds.slice(start, start + PAGE);
+      const heads = await stores.samples.getSamples(project.id, ids);
+      const position = new Map(ids.map((id, i) => [id, start + i]));
+      for (const candidate of heads) {
+        if (leased.length >= input.count) break;
+        await consider(candidate, probsOf(ranking, position.get(candidate.sampleId)!));
+      }
+    }
+  }
+  // Before the first ranking, and after it runs dry: upload order.
+  let after: string | undefined;
   for (let page = 0; page < MAX_PAGES && leased.length < input.count; page++) {
-    const candidates = await stores.samples.queue(input.projectId, { after, limit: PAGE });
+    const candidates = await stores.samples.queue(project.id, { after, limit: PAGE });
     if (candidates.length === 0) break;
     after = candidates[candidates.length - 1].queueKey;
     for (const candidate of candidates) {
       if (leased.length >= input.count) break;
-      if (candidate.labeledBy.includes(input.labelerId)) continue; // overlap: one label per labeler
-      sawCandidate = true;
-      const now = stores.clock.now();
-      const held = candidate.lease;
-      if (held && held.labelerId !== input.labelerId && held.until > now) continue;
-      const sample = await stores.samples.lease(
-        input.projectId,
-        candidate.sampleId,
-        { labelerId: input.labelerId, until: now + input.leaseMs },
-        now,
-      );
-      if (sample) leased.push(sample);
+      if (!tried.has(candidate.sampleId)) await consider(candidate);
     }
     if (candidates.length < PAGE) break;
   }
   // done = nothing left for this labeler at all (not merely everything leased to others right now).
-  return { samples: leased, done: leased.length === 0 && !sawCandidate };
+  return { samples: leased, done: leased.length === 0 && !sawCandidate, model: modelState(project, ranking) };
 }
+
+export function modelState(project: Project, ranking: RankedQueue | undefined): ModelState {
+  if (!ranking) {
+    return { state: 'untrained', message: 'model not trained yet: samples come in upload order until images are embedded' };
+  }
+  const base = { generation: ranking.generation, labels: ranking.labels, strategy: ranking.strategy };
+  if (ranking.coldStart) {
+    const why = project.classes.length < 2 ? 'a project with one class has nothing to learn' : 'labels of at least two classes are needed';
+    return { ...base, state: 'cold-start', message: `model not trained yet (${why}): diverse, representative samples first` };
+  }
+  return { ...base, state: 'trained', message: `trained on ${ranking.labels} labels (${ranking.strategy})` };
+}
+
+function probsOf(ranking: RankedQueue, position: number): Float32Array | undefined {
+  if (!ranking.probs) return undefined;
+  return ranking.probs.subarray(position * ranking.classes, (position + 1) * ranking.classes);
+}
+
+/** The model's best guess among the project's classes goes first, ahead of the ingest-time tags. */
+function withSuggestion(project: Project, sample: Sample, probs?: Float32Array): Sample {
+  if (!probs || probs.length !== project.classes.length) return sample;
+  let best = 0;
+  for (let c = 1; c < probs.length; c++) if (probs[c] > probs[best]) best = c;
+  const suggestion: Suggestion = { classIndex: best, name: project.classes[best], probability: round4(probs[best]) };
+  return { ...sample, suggestions: [suggestion, ...(sample.suggestions ?? []).filter((s) => s.classIndex !== best)] };
+}
+
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
 /** The labeler's most recent labels, oldest first, as samples (for walking back with Left/Right). */
 export async function labelerHistory(
@@ -55,8 +113,8 @@ export async function labelerHistory(
 ): Promise<Sample[]> {
   const labeler = await stores.labelers.get(projectId, labelerId);
   const entries = (labeler?.recent ?? []).slice(-limit);
-  const seen = new Set<string>();
-  const unique = entries.filter((e) => !seen.has(e.sampleId) && seen.add(e.sampleId));
-  const samples = await Promise.all(unique.map((e) => stores.samples.getSample(projectId, e.sampleId)));
-  return samples.filter((s): s is Sample => s !== undefined);
+  const latest = new Map<string, number>();
+  entries.forEach((e, i) => latest.set(e.sampleId, i));
+  const ids = entries.filter((e, i) => latest.get(e.sampleId) === i).map((e) => e.sampleId);
+  return stores.samples.getSamples(projectId, ids);
 }

@@ -12,7 +12,9 @@ import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
 import type { ImageAnalyzer, Stores } from '../domain/ports.js';
 import type { S3EventRecord } from 'aws-lambda';
+import type { IngestDeps } from '../domain/ingest.js';
 import { embeddingSink } from '../ingest/embedding-sink.js';
+import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
 import { createIngestHandler, decodeS3Key } from '../ingest/handler.js';
 import { startDynalite, startS3rver } from './emulators.js';
 import { IngestQueue } from './ingest-queue.js';
@@ -33,6 +35,8 @@ export interface LocalStackOptions {
   ingestConcurrency?: number;
   analyzer: ImageAnalyzer;
   authenticate?: Authenticate;
+  /** Retraining cadence of the in-process trainer (defaults: every 4 labels or 3 s). */
+  trainer?: Pick<TrainerWorkerOptions, 'everyLabels' | 'afterMs'>;
   /** Folder of the built web app; served at `/` when present. */
   webDir?: string;
   log?: (line: string) => void;
@@ -45,6 +49,7 @@ export interface LocalStack {
   bucket: string;
   stores: Stores;
   ingest: IngestQueue;
+  trainer: TrainerWorker;
   close(): Promise<void>;
 }
 
@@ -76,7 +81,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await ensureTables(stores, DEFAULT_TABLE_NAMES);
     await ensureBucket(stores, LOCAL_BUCKET);
 
-    const onAnalyzed = embeddingSink(stores.blobs, opts.analyzer.status().embedder);
+    const embedder = opts.analyzer.status().embedder;
+    const trainer = new TrainerWorker(stores, { embedder, log, ...opts.trainer });
+    closers.unshift(() => trainer.close());
+    const sink = embeddingSink(stores.blobs, embedder);
+    const onAnalyzed: IngestDeps['onAnalyzed'] = sink && (async (project, image, samples, analysis) => {
+      await sink(project, image, samples, analysis);
+      trainer.ingested(project.id);
+    });
     const handler = createIngestHandler({ stores, analyzer: opts.analyzer, onAnalyzed }, { log });
     const ingest = new IngestQueue(handler, opts.ingestConcurrency ?? 2);
     s3.server.on('event', (event: { Records?: S3EventRecord[] }) => {
@@ -91,6 +103,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       authenticate: opts.authenticate ?? localAuthenticate,
       webDir: opts.webDir,
       imageOrigin: s3.endpoint,
+      onLabeled: (projectId, sampleIds) => trainer.labeled(projectId, sampleIds),
+      similar: (projectId, sampleId, k) => trainer.similar(projectId, sampleId, k),
       // Files synced before their project existed wait as pending; ingest them now.
       onProjectCreated: (projectId) => {
         void reconcileUploads(stores, ingest, log, `uploads/${projectId}/`).catch((err) => log(`reconcile failed: ${(err as Error).message}`));
@@ -113,6 +127,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       bucket: LOCAL_BUCKET,
       stores,
       ingest,
+      trainer,
       close: async () => {
         for (const close of closers) await close().catch(() => undefined);
       },

@@ -45,6 +45,22 @@ export interface ImageAnalyzerOptions {
   /** How many tags to return (default 5). */
   topTags?: number;
   hashCacheFile?: string | false;
+  /**
+   * Told how long each part of every analysis took, in ms of wall time (for benchmarks). Parts run concurrently,
+   * so durations overlap; 'embed' and 'detect' include waiting for the shared session. Unset: nothing is timed.
+   */
+  onStage?: (stage: AnalyzeStage, ms: number) => void;
+}
+
+/** decode: file to working pixels; copies: WebP thumbnail + display; tensor: model inputs (crops too). */
+export type AnalyzeStage = 'decode' | 'copies' | 'tensor' | 'embed' | 'detect';
+
+type StageTimer = ImageAnalyzerOptions['onStage'];
+
+function timed<T>(onStage: StageTimer, stage: AnalyzeStage, work: () => Promise<T>): Promise<T> {
+  if (!onStage) return work();
+  const start = performance.now();
+  return work().finally(() => onStage(stage, performance.now() - start));
 }
 
 export interface VisionAnalyzer extends ImageAnalyzer {
@@ -123,11 +139,12 @@ async function analyzeImage(
   bytes: Uint8Array,
   opts: AnalyzeOptions,
 ): Promise<ImageAnalysis> {
-  const image = await decodeImage(bytes, { maxPixels: p.opts.maxPixels });
-  const detect = p.detector && opts.detect !== false ? detectWithEmbeddings(p.detector, p.embedder, image, opts) : undefined;
+  const t = p.opts.onStage;
+  const image = await timed(t, 'decode', () => decodeImage(bytes, { maxPixels: p.opts.maxPixels }));
+  const detect = p.detector && opts.detect !== false ? detectWithEmbeddings(p.detector, p.embedder, image, opts, t) : undefined;
   const [copies, whole, detections] = await Promise.all([
-    webpCopies(image, { thumbnailSide: p.opts.thumbnailSide, displaySide: p.opts.displaySide }),
-    wholeImage(p.embedder, p.tagger, image, p.opts.topTags ?? 5),
+    timed(t, 'copies', () => webpCopies(image, { thumbnailSide: p.opts.thumbnailSide, displaySide: p.opts.displaySide })),
+    wholeImage(p.embedder, p.tagger, image, p.opts.topTags ?? 5, t),
     detect,
   ]);
   return {
@@ -142,17 +159,24 @@ async function analyzeImage(
 }
 
 /** Embedding and tags; when the tagger is the embedder's own model (the default), one run gives both. */
-async function wholeImage(embedder: Embedder | undefined, tagger: Tagger | undefined, image: DecodedImage, topTags: number) {
+async function wholeImage(embedder: Embedder | undefined, tagger: Tagger | undefined, image: DecodedImage, topTags: number, t: StageTimer) {
   let embedding: Float32Array | undefined;
   let logits: Float32Array | undefined;
   if (embedder && tagger?.runner.manifest === embedder.manifest) {
-    const outputs = await embedder.run((await embedder.tensor(image)).data);
+    const tensor = await timed(t, 'tensor', () => embedder.tensor(image));
+    const outputs = await timed(t, 'embed', () => embedder.run(tensor.data));
     embedding = embedder.fromOutputs(outputs);
     logits = outputs[tagger.output.name].data;
   } else {
     [embedding, logits] = await Promise.all([
-      embedder ? embedder.tensor(image).then(async (t) => (await embedder.embedTensors([t.data]))[0]) : undefined,
-      tagger ? imageTensor(image, tagger.runner.manifest.preprocess).then(async (t) => (await tagger.runner.run(t.data))[tagger.output.name].data) : undefined,
+      embedder
+        ? timed(t, 'tensor', () => embedder.tensor(image)).then(async (x) => (await timed(t, 'embed', () => embedder.embedTensors([x.data])))[0])
+        : undefined,
+      tagger
+        ? timed(t, 'tensor', () => imageTensor(image, tagger.runner.manifest.preprocess)).then(
+            async (x) => (await timed(t, 'embed', () => tagger.runner.run(x.data)))[tagger.output.name].data,
+          )
+        : undefined,
     ]);
   }
   const tags = tagger && logits ? topClasses(logits, tagger.labels, topTags).map(({ name, probability }) => ({ name, probability })) : undefined;
@@ -164,16 +188,19 @@ async function detectWithEmbeddings(
   embedder: Embedder | undefined,
   image: DecodedImage,
   opts: AnalyzeOptions,
+  t: StageTimer,
 ): Promise<ImageAnalysis['detections']> {
-  const tensor = await imageTensor(image, detector.runner.manifest.preprocess);
-  const outputs = await detector.runner.run(tensor.data);
-  const found: Detection[] = decodeYolox(outputs[detector.output.name].data, detector.output, detector.labels, tensor, image, {
-    scoreThreshold: opts.scoreThreshold ?? detector.output.scoreThreshold,
-    iouThreshold: opts.iouThreshold ?? detector.output.iouThreshold,
-    maxDetections: detector.output.maxDetections,
+  const tensor = await timed(t, 'tensor', () => imageTensor(image, detector.runner.manifest.preprocess));
+  const found: Detection[] = await timed(t, 'detect', async () => {
+    const outputs = await detector.runner.run(tensor.data);
+    return decodeYolox(outputs[detector.output.name].data, detector.output, detector.labels, tensor, image, {
+      scoreThreshold: opts.scoreThreshold ?? detector.output.scoreThreshold,
+      iouThreshold: opts.iouThreshold ?? detector.output.iouThreshold,
+      maxDetections: detector.output.maxDetections,
+    });
   });
   if (!embedder || found.length === 0) return found;
-  const crops = await Promise.all(found.map((d) => embedder.tensor(image, d.box)));
-  const embeddings = await embedder.embedTensors(crops.map((c) => c.data));
+  const crops = await timed(t, 'tensor', () => Promise.all(found.map((d) => embedder.tensor(image, d.box))));
+  const embeddings = await timed(t, 'embed', () => embedder.embedTensors(crops.map((c) => c.data)));
   return found.map((d, i) => ({ ...d, embedding: embeddings[i] }));
 }

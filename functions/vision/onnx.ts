@@ -45,8 +45,8 @@ export class ModelRunner {
   private readonly queue: Pending[] = [];
   private running = false;
   private scheduled = false;
-  /** Runs made and items processed, e.g. to see how well concurrent callers were batched. */
-  readonly stats = { runs: 0, items: 0 };
+  /** Runs made, items processed and ms spent inside session.run (to see batching, and for benchmarks). */
+  readonly stats = { runs: 0, items: 0, busyMs: 0 };
   /** Floats in one input item (3 x side x side). */
   readonly itemSize: number;
 
@@ -117,7 +117,9 @@ export class ModelRunner {
     if (n > 1) inputs.forEach((input, i) => data.set(input, i * this.itemSize));
     const feeds = { [this.manifest.input.name]: new ort.Tensor('float32', data, [n, c, h, w]) };
     const names = [...new Set(this.manifest.outputs.map((o) => o.name))];
+    const started = performance.now();
     const results = await this.session.run(feeds, names);
+    this.stats.busyMs += performance.now() - started;
     this.stats.runs++;
     this.stats.items += n;
     const items: ItemOutputs[] = Array.from({ length: n }, () => ({}));

@@ -1,7 +1,7 @@
 // Deterministic assets: the same sources give the same template and asset hashes wherever the repository is
 // checked out, and the ingest image's build context holds only what the image needs.
 
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
@@ -23,12 +23,16 @@ const tempDir = (prefix: string) => {
   return dir;
 };
 
-/** Copies what synthesis reads from a checkout to a new path (others may be editing the working tree). */
+/**
+ * Copies what synthesis reads from a checkout to a new path (others may be editing the working tree); the
+ * dependencies are linked, as an installed checkout has them.
+ */
 function copyCheckout(from: string): string {
   const root = tempDir('winnow-checkout-');
   for (const entry of ['.dockerignore', '.npmrc', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'models']) {
     cpSync(join(from, entry), join(root, entry), { recursive: true });
   }
+  symlinkSync(join(PATHS.repoRoot, 'node_modules'), join(root, 'node_modules'));
   return root;
 }
 
@@ -39,8 +43,11 @@ const sourcesAt = (root: string): Partial<WinnowSources> => ({
   trainerEntry: join(root, relative(PATHS.repoRoot, PATHS.trainerEntry)),
 });
 
-/** An Ingest construct alone in a stack: its image asset, staged from the real repository root. */
-function ingestImage(weights: { contentHash: string; dir: string }): { asset: DockerImageAsset; outdir: string } {
+/** An Ingest construct alone in a stack: its image asset, staged from `buildContext`. */
+function ingestImage(
+  weights: { contentHash: string; dir: string },
+  buildContext = PATHS.repoRoot,
+): { asset: DockerImageAsset; outdir: string } {
   const outdir = tempDir('winnow-ingest-only-');
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'IngestOnly');
@@ -50,7 +57,7 @@ function ingestImage(weights: { contentHash: string; dir: string }): { asset: Do
     samples: new Table(stack, 'Samples', { partitionKey: { name: 'projectId', type: AttributeType.STRING } }),
     trainerQueue: new Queue(stack, 'Trainer'),
     environment: {},
-    buildContext: PATHS.repoRoot,
+    buildContext,
     dockerfile: PATHS.ingestDockerfile,
     modelWeights: weights,
     memoryMb: 2048,
@@ -72,12 +79,14 @@ function listFiles(dir: string): string[] {
 
 let first: Synthesized;
 let second: Synthesized;
+let frozen: string;
 
 beforeAll(() => {
-  const a = copyCheckout(PATHS.repoRoot);
+  const a = (frozen = copyCheckout(PATHS.repoRoot));
   const b = copyCheckout(a);
-  first = synthWinnow({ stage: 'dev', sources: sourcesAt(a) });
-  second = synthWinnow({ stage: 'dev', sources: sourcesAt(b) });
+  // Bundled like `cdk synth`, into cdk.out inside each checkout.
+  first = synthWinnow({ stage: 'dev', sources: sourcesAt(a), bundle: true, outdir: join(a, 'cdk.out') });
+  second = synthWinnow({ stage: 'dev', sources: sourcesAt(b), bundle: true, outdir: join(b, 'cdk.out') });
 });
 afterAll(() => {
   first?.cleanup();
@@ -137,7 +146,7 @@ describe('ingest image', () => {
 });
 
 describe('model weights in the image hash', () => {
-  const hashOf = (contentHash: string, dir = '/weights') => ingestImage({ contentHash, dir }).asset.assetHash;
+  const hashOf = (contentHash: string, dir = '/weights') => ingestImage({ contentHash, dir }, frozen).asset.assetHash;
 
   it('changes when the weights change', () => {
     expect(hashOf('a'.repeat(64))).not.toBe(hashOf('b'.repeat(64)));

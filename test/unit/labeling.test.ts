@@ -47,7 +47,7 @@ describe('serving samples', () => {
     const { stores } = await projectWithSamples(1);
     const [s] = (await next(stores, 'ann')).samples;
     await annotate(stores, { projectId: 'flowers', sampleId: s.sampleId, version: 0, labelerId: 'ann', classIndex: 0, requestId: rid() });
-    expect(await next(stores, 'ann')).toEqual({ samples: [], done: true });
+    expect(await next(stores, 'ann')).toMatchObject({ samples: [], done: true });
   });
 
   it('with overlap 2, serves a sample to two distinct labelers, then stops serving it', async () => {

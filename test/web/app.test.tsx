@@ -53,4 +53,21 @@ describe('app shell', () => {
     // s1 is not offered again while its label is on its way.
     expect(screen.getByTestId('sample-image').getAttribute('data-sample-id')).toBe('s2');
   });
+
+  it('edits a project’s settings with the version the owner saw', async () => {
+    localStorage.setItem('winnow.labeler', 'owner');
+    location.hash = '#/projects/flowers/settings';
+    const server = createFakeServer();
+    render(() => <App fetch={server.fetch} />);
+    const name = (await screen.findByLabelText('Name')) as HTMLInputElement;
+    expect(name.value).toBe('Flowers');
+    expect((screen.getByLabelText(/^Classes/) as HTMLTextAreaElement).value).toBe('daisy\nrose\ntulip');
+    fireEvent.input(name, { target: { value: 'Spring flowers' } });
+    fireEvent.input(screen.getByLabelText(/^Classes/), { target: { value: 'daisy\nrose\ntulip\nsunflower' } });
+    fireEvent.submit(name.form!);
+    await screen.findByText(/Saved \(version 2\)/);
+    const patch = server.writes().find((w) => w.method === 'PATCH');
+    expect(patch?.body).toMatchObject({ name: 'Spring flowers', classes: ['daisy', 'rose', 'tulip', 'sunflower'], version: 1 });
+    expect(server.project.classes).toHaveLength(4);
+  });
 });

@@ -79,6 +79,12 @@ export function createFakeServer(options: FakeServerOptions = {}) {
     const p = url.pathname;
     if (r.method === 'GET' && p === '/api/projects') return json(200, { projects: [project] });
     if (r.method === 'GET' && p === '/api/projects/flowers') return json(200, { project });
+    if (r.method === 'PATCH' && p === '/api/projects/flowers') {
+      if (r.body.version !== project.version) return error(409, 'stale_version', 'project changed');
+      const { version: _v, ...edit } = r.body;
+      Object.assign(project, edit, { version: project.version + 1 });
+      return json(200, { project });
+    }
     if (r.method === 'GET' && p === '/api/projects/flowers/next') {
       const count = Number(url.searchParams.get('count') ?? 5);
       const user = r.headers['x-winnow-user'];
@@ -193,7 +199,7 @@ export function createFakeServer(options: FakeServerOptions = {}) {
     requests,
     history,
     /** Writes to the server (annotate / undo), in the order they arrived. */
-    writes: () => requests.filter((r) => r.method === 'POST'),
+    writes: () => requests.filter((r) => r.method === 'POST' || r.method === 'PATCH'),
     failWhen: (pred: ((r: FakeRequest) => boolean) | undefined) => (failWhen = pred),
     holdWhen: (pred: ((r: FakeRequest) => boolean) | undefined) => (holdWhen = pred),
     release: () => {

@@ -52,6 +52,7 @@ describe('routes', () => {
       { name: 'label', projectId: 'flowers' },
       { name: 'upload', projectId: 'a_b-1' },
       { name: 'gallery', projectId: 'x' },
+      { name: 'settings', projectId: 'x' },
     ] as const) {
       expect(parseRoute(hrefFor(r))).toEqual(r);
     }

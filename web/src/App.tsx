@@ -4,13 +4,14 @@
 import { createSignal, lazy, Match, onCleanup, onMount, Show, Suspense, Switch, type JSX } from 'solid-js';
 import { createApi, type Api, type FetchLike } from './api.js';
 import { AppContext, type AppServices } from './context.js';
-import { parseRoute, type Route } from './router.js';
+import { parseRoute, type ProjectView, type Route } from './router.js';
 import { retryAllRunners, unsavedCount } from './saving.js';
 import { loadLabelerName, saveLabelerName } from './storage.js';
 import { Home } from './views/Home.js';
 import { LabelView } from './views/LabelView.js';
 
 const CreateProject = lazy(() => import('./views/CreateProject.js').then((m) => ({ default: m.CreateProject })));
+const EditProject = lazy(() => import('./views/CreateProject.js').then((m) => ({ default: m.EditProject })));
 const UploadView = lazy(() => import('./views/UploadView.js').then((m) => ({ default: m.UploadView })));
 const GalleryView = lazy(() => import('./views/GalleryView.js').then((m) => ({ default: m.GalleryView })));
 
@@ -83,6 +84,13 @@ export function App(props: AppProps) {
               </Lazy>
             )}
           </Match>
+          <Match when={projectRoute(route(), 'settings')} keyed>
+            {(id) => (
+              <Lazy>
+                <EditProject projectId={id} />
+              </Lazy>
+            )}
+          </Match>
         </Switch>
       </Show>
     </AppContext.Provider>
@@ -90,7 +98,7 @@ export function App(props: AppProps) {
 }
 
 /** The project id when the route is that project view (keyed: a different project mounts a fresh view). */
-function projectRoute(route: Route, name: 'label' | 'upload' | 'gallery'): string | false {
+function projectRoute(route: Route, name: ProjectView): string | false {
   return route.name === name ? route.projectId : false;
 }
 

@@ -124,6 +124,9 @@ export function createApi(options: ApiOptions) {
     createProject: (body: NewProject) =>
       request<{ project: Project }>('POST', '/api/projects', { body }).then((r) => r.project),
     getProject: (projectId: string) => request<{ project: Project }>('GET', p(projectId)).then((r) => r.project),
+    /** Edits are conditional on the version the owner saw (409 stale_version otherwise). */
+    updateProject: (projectId: string, body: Partial<Omit<NewProject, 'id'>> & { version: number }) =>
+      request<{ project: Project }>('PATCH', p(projectId), { body }).then((r) => r.project),
     next: (projectId: string, count: number) =>
       request<NextResponse>('GET', `${p(projectId)}/next`, { query: { count } }),
     annotate: (projectId: string, sampleId: string, body: LabelBody) =>

@@ -7,16 +7,19 @@ export type Route =
   | { name: 'label'; projectId: string }
   | { name: 'upload'; projectId: string }
   | { name: 'gallery'; projectId: string }
+  | { name: 'settings'; projectId: string }
   | { name: 'not-found'; path: string };
+
+export type ProjectView = 'label' | 'upload' | 'gallery' | 'settings';
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
   if (path === '/' || path === '') return { name: 'home' };
   if (path === '/projects/new') return { name: 'new-project' };
-  const m = /^\/projects\/([^/]+)(?:\/(label|upload|gallery))?\/?$/.exec(path);
+  const m = /^\/projects\/([^/]+)(?:\/(label|upload|gallery|settings))?\/?$/.exec(path);
   if (m) {
     const projectId = decodeURIComponent(m[1]);
-    const view = (m[2] ?? 'label') as 'label' | 'upload' | 'gallery';
+    const view = (m[2] ?? 'label') as ProjectView;
     return { name: view, projectId };
   }
   return { name: 'not-found', path };
@@ -31,6 +34,7 @@ export function hrefFor(route: Route): string {
     case 'label':
     case 'upload':
     case 'gallery':
+    case 'settings':
       return `#/projects/${encodeURIComponent(route.projectId)}/${route.name}`;
     case 'not-found':
       return '#/';

@@ -51,6 +51,8 @@ export interface Progress {
   byClass: { name: string; count: number }[];
   labelers: { labelerId: string; total: number; today: number }[];
   me: { total: number; today: number };
+  /** Ingest status counts, when the server reports them. */
+  images?: { pending: number; ready: number; failed: number };
 }
 
 export interface HistoryItem {

@@ -28,13 +28,12 @@ const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).d
 export const labelingRoutes = new Hono<AppEnv>()
   .get('/:projectId/next', valid('query', nextQuery), async (c) => {
     const deps = c.var.deps;
-    const { samples, done } = await nextSamples(deps.stores, {
+    const { samples, done, model } = await nextSamples(deps.stores, {
       projectId: c.req.param('projectId'),
       labelerId: c.var.identity.userId,
       count: c.req.valid('query').count,
       leaseMs: deps.leaseMs ?? 10 * 60_000,
     });
-    const model = deps.modelStatus?.() ?? { state: 'untrained', message: 'model not trained yet: samples come in upload order' };
     return c.json({ samples: await presentSamples(deps, samples), done, model });
   })
   .post('/:projectId/samples/:sampleId/annotations', valid('json', annotationBody), async (c) => {
@@ -45,6 +44,7 @@ export const labelingRoutes = new Hono<AppEnv>()
       sampleId: c.req.param('sampleId'),
       labelerId: c.var.identity.userId,
     });
+    if (!result.replayed) c.var.deps.onLabeled?.(result.sample.projectId, [result.sample.sampleId]);
     return c.json({ sample: publicSample(result.sample), annotation: result.annotation }, result.replayed ? 200 : 201);
   })
   .post('/:projectId/undo', valid('json', undoBody), async (c) => {
@@ -54,6 +54,7 @@ export const labelingRoutes = new Hono<AppEnv>()
       projectId: c.req.param('projectId'),
       labelerId: c.var.identity.userId,
     });
+    if (!result.replayed) c.var.deps.onLabeled?.(result.sample.projectId, [result.sample.sampleId]);
     return c.json({ sample: publicSample(result.sample), undone: result.undone });
   })
   .get('/:projectId/progress', async (c) => {

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { TASK_TYPES } from '../../domain/model.js';
 import { createProject, editProject, getProject } from '../../domain/projects.js';
+import { modelState } from '../../domain/serve.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
@@ -38,7 +39,8 @@ export const projectRoutes = new Hono<AppEnv>()
   })
   .get('/:projectId', async (c) => {
     const project = await getProject(c.var.deps.stores, c.req.param('projectId'));
-    return c.json({ project, model: c.var.deps.modelStatus?.() ?? { state: 'untrained' } });
+    const ranking = await c.var.deps.stores.rankings.get(project.id);
+    return c.json({ project, model: modelState(project, ranking) });
   })
   .patch('/:projectId', valid('json', projectEdit), async (c) => {
     const body = c.req.valid('json') as z.infer<typeof projectEdit> & { taskType?: (typeof TASK_TYPES)[number] };

@@ -1,7 +1,15 @@
 // Top-k selection over a score array without sorting the whole pool (1M scores -> the best 2000 in one pass).
 
-/** Indices of the k highest scores among `candidates` (all indices when omitted), best first; ties -> lower index. */
-export function topK(scores: Float32Array | Float64Array, k: number, candidates?: ArrayLike<number>): Int32Array {
+/**
+ * Indices of the k highest scores, best first, ties -> lower index. Only `candidates` when given (a list of indices,
+ * or a mask where nonzero = excluded); NaN scores are never selected.
+ */
+export function topK(scores: Float32Array | Float64Array, k: number, candidates?: ArrayLike<number> | { excluded: Uint8Array }): Int32Array {
+  if (candidates && 'excluded' in candidates) return topKOf(scores, k, undefined, candidates.excluded);
+  return topKOf(scores, k, candidates as ArrayLike<number> | undefined, undefined);
+}
+
+function topKOf(scores: Float32Array | Float64Array, k: number, candidates: ArrayLike<number> | undefined, excluded: Uint8Array | undefined): Int32Array {
   const n = candidates ? candidates.length : scores.length;
   const size = Math.min(k, n);
   // Min-heap of the current best `size`, worst at the root.
@@ -24,7 +32,7 @@ export function topK(scores: Float32Array | Float64Array, k: number, candidates?
   };
   for (let c = 0; c < n; c++) {
     const idx = candidates ? candidates[c] : c;
-    if (Number.isNaN(scores[idx])) continue;
+    if (Number.isNaN(scores[idx]) || (excluded && excluded[idx])) continue;
     if (count < size) {
       let i = count++;
       heap[i] = idx;

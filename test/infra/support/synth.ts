@@ -1,5 +1,6 @@
-// Synthesizes the Winnow stack the way `cdk synth` does (same cdk.json context and feature flags), without
-// bundling (no esbuild run) so a test file pays for one fast synth. Each test file calls this once, in beforeAll.
+// Synthesizes the Winnow stack the way `cdk synth` does (same cdk.json context and feature flags), by default
+// without bundling (no esbuild run) so a test file pays for one fast synth. Each test file calls this once, in
+// beforeAll.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,10 @@ export interface SynthOptions {
   sources?: Partial<WinnowSources>;
   /** Register cdk-nag as `infra/app.ts` does. @default false */
   nag?: boolean;
+  /** Run esbuild for the Node.js functions, as `cdk synth` does. @default false (faster) */
+  bundle?: boolean;
+  /** Cloud assembly folder. @default a new temporary folder */
+  outdir?: string;
   /** Change stage settings before synthesis (e.g. pin an account and region). */
   configure?: (config: StageConfig) => StageConfig;
 }
@@ -48,8 +53,9 @@ export interface Synthesized {
 export function synthWinnow(options: SynthOptions = {}): Synthesized {
   const stageName = options.stage ?? 'dev';
   const config = (options.configure ?? ((c) => c))(stageConfig(stageName));
-  const outdir = mkdtempSync(join(tmpdir(), 'winnow-cdk-'));
-  const app = new App({ outdir, context: { ...cdkContext(), 'aws:cdk:bundling-stacks': [] } });
+  const outdir = options.outdir ?? mkdtempSync(join(tmpdir(), 'winnow-cdk-'));
+  const skipBundling = options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] };
+  const app = new App({ outdir, context: { ...cdkContext(), ...skipBundling } });
   const stack = createWinnowStack(app, stageName, config, {
     ...resolveSources(config),
     webDist: SITE_FIXTURE,

@@ -74,13 +74,19 @@ export function BoxEditor(props: {
   return (
     <div class="box-editor" data-testid="box-editor">
       <div class="zoom-frame" style={{ width: `${props.zoom * 100}%`, height: `${props.zoom * 100}%` }}>
-        <img
-          src={props.served.image.url}
-          alt={`Image ${props.served.image.key}`}
-          draggable={false}
-          onLoad={(e) => setNatural({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
-          onError={() => props.onImageError?.()}
-        />
+        {/* Keyed on the URL, like SampleImage: never the previous sample's pixels under new boxes. */}
+        <Show when={props.served.image.url} keyed>
+          {(url) => (
+            <img
+              src={url}
+              alt={`Image ${props.served.image.key}`}
+              decoding="sync"
+              draggable={false}
+              onLoad={(e) => setNatural({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
+              onError={() => props.onImageError?.()}
+            />
+          )}
+        </Show>
         <svg
           ref={svg}
           class="box-layer"
@@ -115,7 +121,7 @@ export function BoxEditor(props: {
                     begin(e, { kind: 'move', index: i(), from: point(e), start: selectIndex(props.review, i()) });
                   }}
                 />
-                <text x={b.box[0] + unit() * 0.6} y={b.box[1] + unit() * 3} style={{ 'font-size': `${unit() * 2.6}px` }}>
+                <text x={b.box[0] + unit() * 0.6} y={b.box[1] + unit() * 2.4} style={{ 'font-size': `${unit() * 2}px` }}>
                   {i() + 1}. {name(b.classIndex)}
                   {b.score !== undefined && b.source === 'model' ? ` ${Math.round(b.score * 100)}%` : ''}
                 </text>

@@ -12,6 +12,8 @@ export interface ClassPadProps {
   /** Confidences of the label shown for this sample (saved or queued), when walking back through history. */
   shown?: number[];
   multi: boolean;
+  /** The confidence level buttons (not in box review, where a class goes to a box). */
+  levels?: boolean;
   onLabel: (classIndex: number) => void;
   onCycle: (classIndex: number) => void;
 }
@@ -49,17 +51,19 @@ export function ClassPad(props: ClassPadProps) {
                   </span>
                 </Show>
               </button>
-              <button
-                type="button"
-                class="level-button"
-                data-testid={`level-${i()}`}
-                aria-label={`Confidence for ${name}: ${percent(level())}. Change`}
-                title="Confidence level (Shift + key)"
-                onMouseDown={keepFocus}
-                onClick={() => props.onCycle(i())}
-              >
-                {level() > 0 ? percent(level()) : '±'}
-              </button>
+              <Show when={props.levels !== false}>
+                <button
+                  type="button"
+                  class="level-button"
+                  data-testid={`level-${i()}`}
+                  aria-label={`Confidence for ${name}: ${percent(level())}. Change`}
+                  title="Confidence level (Shift + key)"
+                  onMouseDown={keepFocus}
+                  onClick={() => props.onCycle(i())}
+                >
+                  {level() > 0 ? percent(level()) : '±'}
+                </button>
+              </Show>
             </div>
           );
         }}

@@ -50,6 +50,33 @@ export function ProgressPanel(props: { progress?: Progress }) {
                 </li>
               </Show>
             </ul>
+            <Show when={p().labelers.length > 0}>
+              <details class="labelers">
+                <summary>
+                  {p().labelers.length} labeler{p().labelers.length === 1 ? '' : 's'}
+                </summary>
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Labeler</th>
+                      <th scope="col">Today</th>
+                      <th scope="col">Total</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    <For each={p().labelers}>
+                      {(l) => (
+                        <tr>
+                          <td>{l.labelerId}</td>
+                          <td>{l.today}</td>
+                          <td>{l.total}</td>
+                        </tr>
+                      )}
+                    </For>
+                  </tbody>
+                </table>
+              </details>
+            </Show>
           </>
         )}
       </Show>

@@ -1,9 +1,9 @@
 // Navigation between one project's views.
 
-import { hrefFor } from '../router.js';
+import { hrefFor, type ProjectView } from '../router.js';
 
-export function ProjectNav(props: { projectId: string; current: 'label' | 'upload' | 'gallery' }) {
-  const link = (name: 'label' | 'upload' | 'gallery', text: string) => (
+export function ProjectNav(props: { projectId: string; current: ProjectView }) {
+  const link = (name: ProjectView, text: string) => (
     <a href={hrefFor({ name, projectId: props.projectId })} aria-current={props.current === name ? 'page' : undefined}>
       {text}
     </a>
@@ -15,6 +15,7 @@ export function ProjectNav(props: { projectId: string; current: 'label' | 'uploa
       {link('label', 'Label')}
       {link('upload', 'Upload')}
       {link('gallery', 'Gallery')}
+      {link('settings', 'Settings')}
     </nav>
   );
 }

@@ -12,16 +12,23 @@ export function SampleImage(props: { served: Served; onError?: () => void; label
   const box = () => props.served.sample.box;
   return (
     <div class="sample-image" data-testid="sample-image" data-sample-id={props.served.sample.sampleId}>
-      <img
-        src={props.served.image.url}
-        width={width()}
-        height={height()}
-        alt={props.label ?? `Image ${props.served.image.key}`}
-        decoding="async"
-        draggable={false}
-        onLoad={(e) => setNatural({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
-        onError={() => props.onError?.()}
-      />
+      {/* One <img> per image (keyed on the URL): while a new image loads, the stage is blank instead of still
+          showing the previous sample's pixels under the new sample's label. Prefetched images are already
+          decoded, so the new element paints in the next frame. */}
+      <Show when={props.served.image.url} keyed>
+        {(url) => (
+          <img
+            src={url}
+            width={width()}
+            height={height()}
+            alt={props.label ?? `Image ${props.served.image.key}`}
+            decoding="sync"
+            draggable={false}
+            onLoad={(e) => setNatural({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
+            onError={() => props.onError?.()}
+          />
+        )}
+      </Show>
       <Show when={box()}>
         {(b) => (
           <svg

@@ -1,10 +1,11 @@
-// Owner: create a project (classes, task type, confidence levels, ambiguous, strategy, overlap).
+// Owner: create or edit a project (classes, task type, confidence levels, ambiguous, strategy, overlap).
 
-import { createSignal, Show } from 'solid-js';
+import { createResource, createSignal, Show } from 'solid-js';
 import { ApiError } from '../api.js';
+import { ProjectNav } from '../components/ProjectNav.js';
 import { useApp } from '../context.js';
 import { hrefFor } from '../router.js';
-import type { NewProject, TaskType } from '../types.js';
+import type { NewProject, Project, TaskType } from '../types.js';
 
 const ID_PATTERN = '[a-z0-9][a-z0-9_\\-]{0,62}';
 
@@ -50,105 +51,201 @@ export function projectFromForm(form: {
   return { project, errors };
 }
 
-export function CreateProject() {
-  const app = useApp();
-  const [errors, setErrors] = createSignal<Record<string, string>>({});
+type FormErrors = Record<string, string>;
+
+function readForm(form: HTMLFormElement) {
+  const f = new FormData(form);
+  const get = (k: string) => String(f.get(k) ?? '');
+  return projectFromForm({
+    id: get('id'),
+    name: get('name'),
+    classes: get('classes'),
+    taskType: get('taskType'),
+    levels: get('levels'),
+    allowAmbiguous: f.get('allowAmbiguous') === 'on',
+    strategy: get('strategy'),
+    overlap: get('overlap'),
+  });
+}
+
+/** Runs a save, showing field errors before sending and the server's error after. */
+function createSaver<T>(send: (project: NewProject) => Promise<T>, done: (result: T) => void) {
+  const [errors, setErrors] = createSignal<FormErrors>({});
   const [serverError, setServerError] = createSignal<string>();
   const [busy, setBusy] = createSignal(false);
-
   async function submit(e: SubmitEvent) {
     e.preventDefault();
-    const f = new FormData(e.currentTarget as HTMLFormElement);
-    const get = (k: string) => String(f.get(k) ?? '');
-    const { project, errors: errs } = projectFromForm({
-      id: get('id'),
-      name: get('name'),
-      classes: get('classes'),
-      taskType: get('taskType'),
-      levels: get('levels'),
-      allowAmbiguous: f.get('allowAmbiguous') === 'on',
-      strategy: get('strategy'),
-      overlap: get('overlap'),
-    });
+    const { project, errors: errs } = readForm(e.currentTarget as HTMLFormElement);
     setErrors(errs);
     setServerError(undefined);
     if (!project) return;
     setBusy(true);
     try {
-      const created = await app.api.createProject(project);
-      location.hash = hrefFor({ name: 'upload', projectId: created.id });
+      done(await send(project));
     } catch (err) {
       setServerError(err instanceof ApiError ? `${err.message} (${err.code})` : String(err));
     } finally {
       setBusy(false);
     }
   }
+  return { errors, serverError, busy, submit };
+}
 
-  const fieldError = (k: string) => (
-    <Show when={errors()[k]}>
-      <span class="field-error" id={`${k}-error`} role="alert">
-        {errors()[k]}
-      </span>
-    </Show>
+export function CreateProject() {
+  const app = useApp();
+  const saver = createSaver(
+    (project) => app.api.createProject(project),
+    (created) => (location.hash = hrefFor({ name: 'upload', projectId: created.id })),
   );
-
   return (
     <main class="page" data-testid="create-project">
       <a href={hrefFor({ name: 'home' })} class="back-link">
         ← Projects
       </a>
       <h1>New project</h1>
-      <form class="card form" onSubmit={submit} noValidate>
-        <label>
-          Id <span class="muted">(used in URLs and the upload folder)</span>
-          <input name="id" required pattern={ID_PATTERN} placeholder="flowers" aria-invalid={!!errors().id} aria-describedby="id-error" />
-          {fieldError('id')}
-        </label>
-        <label>
-          Name
-          <input name="name" placeholder="Flowers" />
-        </label>
-        <label>
-          Classes <span class="muted">(one per line or comma-separated; the order sets the keys 1, 2, …)</span>
-          <textarea name="classes" rows="4" required placeholder={'daisy\ndandelion\nrose'} aria-invalid={!!errors().classes} aria-describedby="classes-error" />
-          {fieldError('classes')}
-        </label>
-        <label>
-          Task
-          <select name="taskType">
-            <option value="single-label">Single label (one class per image)</option>
-            <option value="multi-label">Multi-label (any number of classes)</option>
-            <option value="box-review">Box review (detector proposals)</option>
-          </select>
-        </label>
-        <label>
-          Confidence levels <span class="muted">(default 0, 0.25, 0.5, 0.75, 1)</span>
-          <input name="levels" placeholder="0, 0.25, 0.5, 0.75, 1" aria-invalid={!!errors().levels} aria-describedby="levels-error" />
-          {fieldError('levels')}
-        </label>
-        <label class="check">
-          <input type="checkbox" name="allowAmbiguous" checked /> Offer “ambiguous”
-        </label>
-        <div class="row">
-          <label>
-            Strategy
-            <input name="strategy" placeholder="server default" />
-          </label>
-          <label>
-            Overlap <span class="muted">(labelers per image)</span>
-            <input name="overlap" type="number" min="1" step="1" placeholder="1" aria-invalid={!!errors().overlap} aria-describedby="overlap-error" />
-            {fieldError('overlap')}
-          </label>
-        </div>
-        <Show when={serverError()}>
-          <p class="error" role="alert">
-            {serverError()}
-          </p>
-        </Show>
-        <button type="submit" class="primary" disabled={busy()}>
-          Create project
-        </button>
+      <form class="card form" onSubmit={saver.submit} noValidate>
+        <ProjectFields errors={saver.errors()} />
+        <SaveRow error={saver.serverError()} busy={saver.busy()} text="Create project" />
       </form>
     </main>
+  );
+}
+
+export function EditProject(props: { projectId: string }) {
+  const app = useApp();
+  const [project, { mutate }] = createResource(() => app.api.getProject(props.projectId));
+  const [saved, setSaved] = createSignal(false);
+  const saver = createSaver(
+    (edit) => {
+      const { id: _id, ...fields } = edit;
+      return app.api.updateProject(props.projectId, { ...fields, version: project()!.version });
+    },
+    (updated) => {
+      mutate(updated);
+      setSaved(true);
+    },
+  );
+  return (
+    <main class="page" data-testid="edit-project">
+      <ProjectNav projectId={props.projectId} current="settings" />
+      <h1>Project settings</h1>
+      <Show when={project()} fallback={<p class="muted">{project.error ? String(project.error.message) : 'Loading…'}</p>}>
+        {(p) => (
+          <form class="card form" onSubmit={saver.submit} onInput={() => setSaved(false)} noValidate>
+            <ProjectFields errors={saver.errors()} initial={p()} />
+            <p class="muted">Classes can be renamed or added at the end, not removed: saved labels refer to them by position.</p>
+            <SaveRow error={saver.serverError()} busy={saver.busy()} text="Save changes" />
+            <Show when={saved()}>
+              <p role="status" class="ok-text">
+                Saved (version {p().version}).
+              </p>
+            </Show>
+          </form>
+        )}
+      </Show>
+    </main>
+  );
+}
+
+function SaveRow(props: { error?: string; busy: boolean; text: string }) {
+  return (
+    <>
+      <Show when={props.error}>
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      </Show>
+      <button type="submit" class="primary" disabled={props.busy}>
+        {props.text}
+      </button>
+    </>
+  );
+}
+
+function ProjectFields(props: { errors: FormErrors; initial?: Project }) {
+  const fieldError = (k: string) => (
+    <Show when={props.errors[k]}>
+      <span class="field-error" id={`${k}-error`} role="alert">
+        {props.errors[k]}
+      </span>
+    </Show>
+  );
+  const init = props.initial;
+  return (
+    <>
+      <label>
+        Id <span class="muted">(used in URLs and the upload folder)</span>
+        <input
+          name="id"
+          required
+          pattern={ID_PATTERN}
+          placeholder="flowers"
+          value={init?.id ?? ''}
+          readOnly={!!init}
+          aria-invalid={!!props.errors.id}
+          aria-describedby="id-error"
+        />
+        {fieldError('id')}
+      </label>
+      <label>
+        Name
+        <input name="name" placeholder="Flowers" value={init?.name ?? ''} />
+      </label>
+      <label>
+        Classes <span class="muted">(one per line or comma-separated; the order sets the keys 1, 2, …)</span>
+        <textarea
+          name="classes"
+          rows="4"
+          required
+          placeholder={'daisy\ndandelion\nrose'}
+          value={init?.classes.join('\n') ?? ''}
+          aria-invalid={!!props.errors.classes}
+          aria-describedby="classes-error"
+        />
+        {fieldError('classes')}
+      </label>
+      <label>
+        Task
+        <select name="taskType" value={init?.taskType ?? 'single-label'}>
+          <option value="single-label">Single label (one class per image)</option>
+          <option value="multi-label">Multi-label (any number of classes)</option>
+          <option value="box-review">Box review (detector proposals)</option>
+        </select>
+      </label>
+      <label>
+        Confidence levels <span class="muted">(default 0, 0.25, 0.5, 0.75, 1)</span>
+        <input
+          name="levels"
+          placeholder="0, 0.25, 0.5, 0.75, 1"
+          value={init?.confidenceLevels.join(', ') ?? ''}
+          aria-invalid={!!props.errors.levels}
+          aria-describedby="levels-error"
+        />
+        {fieldError('levels')}
+      </label>
+      <label class="check">
+        <input type="checkbox" name="allowAmbiguous" checked={init?.allowAmbiguous ?? true} /> Offer “ambiguous”
+      </label>
+      <div class="row">
+        <label>
+          Strategy
+          <input name="strategy" placeholder="server default" value={init?.strategy ?? ''} />
+        </label>
+        <label>
+          Overlap <span class="muted">(labelers per image)</span>
+          <input
+            name="overlap"
+            type="number"
+            min="1"
+            step="1"
+            placeholder="1"
+            value={init?.overlap ?? ''}
+            aria-invalid={!!props.errors.overlap}
+            aria-describedby="overlap-error"
+          />
+          {fieldError('overlap')}
+        </label>
+      </div>
+    </>
   );
 }

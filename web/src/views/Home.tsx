@@ -103,6 +103,7 @@ function ProjectRow(props: { project: Project }) {
       <nav class="project-links" aria-label={`${props.project.name} tools`}>
         <a href={hrefFor({ name: 'upload', projectId: props.project.id })}>Upload</a>
         <a href={hrefFor({ name: 'gallery', projectId: props.project.id })}>Gallery</a>
+        <a href={hrefFor({ name: 'settings', projectId: props.project.id })}>Settings</a>
         <button type="button" class="link" disabled={busy()} onClick={exportCsv}>
           Export CSV
         </button>

@@ -143,6 +143,7 @@ export function LabelView(props: { projectId: string }) {
                   draft={session.draft().confidences}
                   shown={session.inHistory() && !boxes.active() ? shownConfidences(session) : undefined}
                   multi={p().taskType === 'multi-label'}
+                  levels={!boxes.active()}
                   onLabel={(i) => (boxes.active() ? boxes.setReview((r) => classifySelected(r, i)) : session.label(i))}
                   onCycle={session.cycleConfidence}
                 />

@@ -1,7 +1,7 @@
 // Owner: upload images (files or whole folders) straight to the bucket, with per-file and total progress, then
 // see which images failed ingest and why.
 
-import { createResource, createSignal, For, Show } from 'solid-js';
+import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
 import { ProjectNav } from '../components/ProjectNav.js';
 import { VirtualGrid } from '../components/VirtualGrid.js';
 import { useApp } from '../context.js';
@@ -16,9 +16,19 @@ export function UploadView(props: { projectId: string }) {
   const [skipped, setSkipped] = createSignal<string[]>([]);
   const [running, setRunning] = createSignal(false);
   const [dragging, setDragging] = createSignal(false);
-  const [failedImages, { refetch: refetchFailed }] = createResource(() =>
+  const [failedImages, { refetch: refetchFailedList }] = createResource(() =>
     app.api.images(props.projectId, { status: 'failed', limit: 200 }),
   );
+  const [progress, { refetch: refetchProgress }] = createResource(() => app.api.progress(props.projectId));
+  const refetchFailed = () => {
+    void refetchFailedList();
+    void refetchProgress();
+  };
+  // While images are uploading or being processed, keep their status current.
+  const poll = setInterval(() => {
+    if (running() || (progress()?.images?.pending ?? 0) > 0) refetchFailed();
+  }, 4000);
+  onCleanup(() => clearInterval(poll));
   let fileInput: HTMLInputElement | undefined;
   let folderInput: HTMLInputElement | undefined;
   let frame = 0;
@@ -181,11 +191,19 @@ export function UploadView(props: { projectId: string }) {
 
       <section class="card" aria-labelledby="ingest-title">
         <div class="section-head">
-          <h2 id="ingest-title">Images that failed ingest</h2>
+          <h2 id="ingest-title">Processing</h2>
           <button type="button" class="link" onClick={() => void refetchFailed()}>
             Refresh
           </button>
         </div>
+        <Show when={progress()?.images}>
+          {(counts) => (
+            <p data-testid="ingest-counts">
+              {counts().ready} ready · {counts().pending} processing ·{' '}
+              <span classList={{ 'error-text': counts().failed > 0 }}>{counts().failed} failed</span>
+            </p>
+          )}
+        </Show>
         <Show when={!failedImages.loading} fallback={<p class="muted">Loading…</p>}>
           <Show when={failedImages()} fallback={<p class="muted">Ingest status is not available on this server yet.</p>}>
             {(page) => (

@@ -1,0 +1,35 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { requireSample } from '../../domain/annotate.js';
+import { projectQuality } from '../../domain/quality.js';
+import { getProject } from '../../domain/projects.js';
+import { presentSamples } from '../present.js';
+import type { AppEnv } from '../types.js';
+import { valid } from '../validate.js';
+
+const similarQuery = z.object({ k: z.coerce.number().int().min(1).max(200).default(24) });
+
+export const reviewRoutes = new Hono<AppEnv>()
+  .get('/:projectId/quality', async (c) => c.json(await projectQuality(c.var.deps.stores, c.req.param('projectId'))))
+  .get('/:projectId/review/mislabeled', async (c) => {
+    const deps = c.var.deps;
+    const project = await getProject(deps.stores, c.req.param('projectId'));
+    const suspects = (await deps.stores.rankings.get(project.id))?.suspects ?? [];
+    const samples = await deps.stores.samples.getSamples(project.id, suspects.map((s) => s.sampleId));
+    const presented = new Map((await presentSamples(deps, samples)).map((p) => [p.sample.sampleId, p]));
+    const items = suspects.flatMap((s) => {
+      const p = presented.get(s.sampleId);
+      return p ? [{ ...p, given: { class: project.classes[s.givenClass], probability: s.givenProbability }, predicted: { class: project.classes[s.predictedClass], probability: s.predictedProbability } }] : [];
+    });
+    return c.json({ items });
+  })
+  .get('/:projectId/samples/:sampleId/similar', valid('query', similarQuery), async (c) => {
+    const deps = c.var.deps;
+    const sample = await requireSample(deps.stores, c.req.param('projectId'), c.req.param('sampleId'));
+    if (!deps.similar) return c.json({ items: [], message: 'similarity search is not available here' });
+    const neighbours = await deps.similar(sample.projectId, sample.sampleId, c.req.valid('query').k);
+    const samples = await deps.stores.samples.getSamples(sample.projectId, neighbours.map((n) => n.sampleId));
+    const similarity = new Map(neighbours.map((n) => [n.sampleId, n.similarity]));
+    const items = (await presentSamples(deps, samples)).map((p) => ({ ...p, similarity: similarity.get(p.sample.sampleId) }));
+    return c.json({ items });
+  });

@@ -1,0 +1,181 @@
+// One retrain of one project: embeddings from the shard files (only new shards are fetched), labels from the
+// sample heads (read once, then only the samples that changed), fit warm-started from the last model, rank
+// with the project's strategy, and replace the ranked queue. Serving reads the queue and never waits for this.
+
+import { topClass } from '../domain/labels.js';
+import {
+  DEFAULT_STRATEGY,
+  float16ToFloat32,
+  isStrategy,
+  likelyMislabeled,
+  nearestNeighbours,
+  normalizeRows,
+  rank,
+  trainSoftmax,
+  type Clustering,
+  type Embeddings,
+  type SoftmaxModel,
+  type TrainingLabel,
+} from '../domain/learning/index.js';
+import type { LabelHead, Project, RankedQueue } from '../domain/model.js';
+import type { Stores } from '../domain/ports.js';
+import { allSamples } from '../domain/progress.js';
+import { MAX_PROB_BYTES } from '../adapters/ranking-codec.js';
+import { compactEmbeddings } from '../vision/embeddingCompactor.js';
+import { EmbeddingReader, type EmbeddingMatrix } from '../vision/embeddingReader.js';
+
+/** What a trainer keeps between runs of one project (in the local worker's memory, or a warm Lambda's). */
+export interface ProjectTrainingState {
+  reader?: EmbeddingReader;
+  matrix?: EmbeddingMatrix;
+  embeddings?: Embeddings;
+  rowOf?: Map<string, number>;
+  /** Current label head per labeled sample. */
+  labels?: Map<string, LabelHead>;
+  model?: SoftmaxModel;
+  modelClasses?: number;
+  clustering?: Clustering;
+  generation?: number;
+}
+
+export interface RetrainResult {
+  generation: number;
+  coldStart: boolean;
+  labels: number;
+  samples: number;
+  ms: { load: number; train: number; rank: number; total: number };
+}
+
+export interface RetrainOptions {
+  embedder: string;
+  /** Sample ids whose labels changed since the last run; undefined = read every sample head (first run). */
+  changed?: string[];
+  /** Labels expected before the next retrain (sizes the diverse head of the ranking). */
+  batchSize?: number;
+}
+
+export async function retrainProject(
+  stores: Stores,
+  project: Project,
+  state: ProjectTrainingState,
+  opts: RetrainOptions,
+): Promise<RetrainResult | undefined> {
+  const t0 = performance.now();
+  await compactEmbeddings(stores.blobs, project.id, opts.embedder).catch(() => undefined); // best effort
+  const matrix = await loadEmbeddings(stores, project.id, state, opts.embedder);
+  if (matrix.rows === 0) return undefined;
+  await refreshLabels(stores, project, state, opts.changed);
+  const t1 = performance.now();
+
+  const embeddings = state.embeddings!;
+  const rowOf = state.rowOf!;
+  const classes = project.classes.length;
+  const training: TrainingLabel[] = [];
+  const labeledRows: number[] = [];
+  const perClass = new Float64Array(classes);
+  for (const [sampleId, head] of state.labels!) {
+    const row = rowOf.get(sampleId);
+    if (row === undefined) continue;
+    labeledRows.push(row);
+    training.push({ row, confidences: head.confidences, ambiguous: head.ambiguous });
+    const top = topClass(head.confidences);
+    if (top >= 0 && !head.ambiguous) perClass[top]++;
+  }
+  // Samples that already have all their labels (overlap) are not ranked again.
+  let model: SoftmaxModel | undefined;
+  if (classes >= 2) {
+    const warmStart = state.modelClasses === classes ? state.model : undefined;
+    model = trainSoftmax(embeddings, training, { classes, warmStart, lambda: training.length <= 50 ? 'cv' : 'auto' });
+  }
+  if (model) {
+    state.model = model;
+    state.modelClasses = classes;
+  }
+  const t2 = performance.now();
+
+  const strategy = isStrategy(project.strategy) ? project.strategy : DEFAULT_STRATEGY;
+  const limit = Math.max(1, Math.min(2000, Math.floor(MAX_PROB_BYTES / (2 * Math.max(1, classes)))));
+  const ranking = rank(strategy, {
+    embeddings,
+    labeled: labeledRows,
+    model,
+    annotationsPerClass: perClass,
+    limit,
+    batchSize: opts.batchSize ?? 20,
+    clustering: state.clustering,
+    seed: 0,
+  });
+  state.clustering = ranking.clustering ?? state.clustering;
+  const suspects = model && training.length >= 10 ? mislabeledIds(embeddings, training, classes, matrix.sampleIds) : undefined;
+  const generation = (state.generation ?? (await stores.rankings.get(project.id))?.generation ?? 0) + 1;
+  state.generation = generation;
+  const queue: RankedQueue = {
+    projectId: project.id,
+    generation,
+    createdAt: new Date(stores.clock.now()).toISOString(),
+    strategy,
+    coldStart: ranking.coldStart,
+    labels: training.filter((l) => !l.ambiguous).length,
+    classes,
+    sampleIds: Array.from(ranking.rows, (r) => matrix.sampleIds[r]),
+    ...(ranking.probs ? { probs: ranking.probs } : {}),
+    model: opts.embedder,
+    ...(suspects ? { suspects } : {}),
+  };
+  await stores.rankings.put(queue);
+  const t3 = performance.now();
+  return {
+    generation,
+    coldStart: ranking.coldStart,
+    labels: queue.labels,
+    samples: matrix.rows,
+    ms: { load: t1 - t0, train: t2 - t1, rank: t3 - t2, total: t3 - t0 },
+  };
+}
+
+/** The project's embeddings, fetching only shards not seen before; the normalised matrix is rebuilt on change. */
+export async function loadEmbeddings(stores: Stores, projectId: string, state: ProjectTrainingState, embedder: string) {
+  state.reader ??= new EmbeddingReader(stores.blobs, projectId, embedder);
+  const matrix = await state.reader.load();
+  if (matrix !== state.matrix) {
+    state.matrix = matrix;
+    state.embeddings = { kind: 'f32', rows: matrix.rows, dim: matrix.dims, data: normalizeRows(float16ToFloat32(matrix.fp16), matrix.dims) };
+    state.rowOf = new Map(matrix.sampleIds.map((id, i) => [id, i]));
+    state.clustering = undefined; // depends on the pool
+  }
+  return matrix;
+}
+
+/** Look-alikes of a sample by cosine similarity of the embeddings. */
+export async function similarSamples(stores: Stores, projectId: string, state: ProjectTrainingState, embedder: string, sampleId: string, k: number) {
+  const matrix = await loadEmbeddings(stores, projectId, state, embedder);
+  const row = state.rowOf!.get(sampleId);
+  if (row === undefined) return [];
+  return nearestNeighbours(state.embeddings!, row, k).map((n) => ({ sampleId: matrix.sampleIds[n.row], similarity: round(n.similarity) }));
+}
+
+/** First run: every sample head of the project (one paged query). Later runs: only the samples that changed. */
+async function refreshLabels(stores: Stores, project: Project, state: ProjectTrainingState, changed?: string[]) {
+  if (!state.labels || !changed) {
+    const labels = new Map<string, LabelHead>();
+    for await (const sample of allSamples(stores, project.id)) if (sample.label) labels.set(sample.sampleId, sample.label);
+    state.labels = labels;
+    return;
+  }
+  const unique = [...new Set(changed)];
+  const heads = await stores.samples.getSamples(project.id, unique);
+  const byId = new Map(heads.map((s) => [s.sampleId, s]));
+  for (const id of unique) {
+    const label = byId.get(id)?.label;
+    if (label) state.labels.set(id, label);
+    else state.labels.delete(id);
+  }
+}
+
+function mislabeledIds(embeddings: Embeddings, training: TrainingLabel[], classes: number, sampleIds: string[]) {
+  return likelyMislabeled(embeddings, training, { classes, limit: 200 })
+    .filter((s) => s.givenProbability < 0.5)
+    .map((s) => ({ sampleId: sampleIds[s.row], givenClass: s.givenClass, givenProbability: round(s.givenProbability), predictedClass: s.predictedClass, predictedProbability: round(s.predictedProbability) }));
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;

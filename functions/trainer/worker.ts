@@ -1,0 +1,135 @@
+// The local stand-in for the trainer queue + Lambda: an in-process worker that retrains a project after every
+// K new labels or T ms after the first unprocessed change (debounced), one run at a time per project.
+
+import type { Stores } from '../domain/ports.js';
+import { retrainProject, similarSamples, type ProjectTrainingState, type RetrainResult } from './retrain.js';
+
+export interface TrainerWorkerOptions {
+  embedder?: string;
+  /** Retrain as soon as this many labels changed (default 4, as the origin annotator did). */
+  everyLabels?: number;
+  /** ...or this long after the first change that is not trained on yet (default 3 s). */
+  afterMs?: number;
+  log?: (line: string) => void;
+}
+
+interface ProjectSlot {
+  state: ProjectTrainingState;
+  changed: Set<string>;
+  /** True when something other than labels changed (new images) or the first read is still to do. */
+  dirty: boolean;
+  timer?: NodeJS.Timeout;
+  running?: Promise<void>;
+  last?: RetrainResult & { at: number };
+}
+
+export class TrainerWorker {
+  private readonly slots = new Map<string, ProjectSlot>();
+  private closed = false;
+
+  constructor(
+    private readonly stores: Stores,
+    private readonly opts: TrainerWorkerOptions = {},
+  ) {}
+
+  /** A label or undo changed these samples. */
+  labeled(projectId: string, sampleIds: string[]): void {
+    const slot = this.slot(projectId);
+    for (const id of sampleIds) slot.changed.add(id);
+    this.schedule(projectId, slot, slot.changed.size >= (this.opts.everyLabels ?? 4));
+  }
+
+  /** New images (embeddings) arrived for the project. */
+  ingested(projectId: string): void {
+    const slot = this.slot(projectId);
+    slot.dirty = true;
+    this.schedule(projectId, slot, false);
+  }
+
+  /** Look-alikes of a sample (shares the project's cached embeddings with training). */
+  async similar(projectId: string, sampleId: string, k: number) {
+    if (!this.opts.embedder) return [];
+    return similarSamples(this.stores, projectId, this.slot(projectId).state, this.opts.embedder, sampleId, k);
+  }
+
+  lastRun(projectId: string) {
+    return this.slots.get(projectId)?.last;
+  }
+
+  /** Resolves when no retrain is scheduled or running (tests, benchmarks). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const busy = [...this.slots.values()].filter((s) => s.running || s.timer);
+      if (busy.length === 0) return;
+      await Promise.all(busy.map((s) => s.running ?? new Promise((r) => setTimeout(r, 20))));
+    }
+  }
+
+  /** Runs a retrain now and waits for it (tests, benchmarks). */
+  async flush(projectId: string): Promise<void> {
+    const slot = this.slot(projectId);
+    slot.dirty = true;
+    this.schedule(projectId, slot, true);
+    await this.idle();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const slot of this.slots.values()) clearTimeout(slot.timer);
+    await Promise.all([...this.slots.values()].map((s) => s.running));
+  }
+
+  private slot(projectId: string): ProjectSlot {
+    let slot = this.slots.get(projectId);
+    if (!slot) {
+      slot = { state: {}, changed: new Set(), dirty: true };
+      this.slots.set(projectId, slot);
+    }
+    return slot;
+  }
+
+  private schedule(projectId: string, slot: ProjectSlot, now: boolean): void {
+    if (this.closed || !this.opts.embedder) return;
+    if (slot.running) return; // the run in progress re-checks for changes when it ends
+    if (now) {
+      clearTimeout(slot.timer);
+      slot.timer = undefined;
+      slot.running = this.run(projectId, slot);
+    } else {
+      slot.timer ??= setTimeout(() => {
+        slot.timer = undefined;
+        slot.running = this.run(projectId, slot);
+      }, this.opts.afterMs ?? 3000);
+    }
+  }
+
+  private async run(projectId: string, slot: ProjectSlot): Promise<void> {
+    const changed = [...slot.changed];
+    const fullRead = slot.dirty && !slot.state.labels;
+    slot.changed.clear();
+    slot.dirty = false;
+    try {
+      const project = await this.stores.projects.get(projectId);
+      if (project) {
+        const result = await retrainProject(this.stores, project, slot.state, {
+          embedder: this.opts.embedder!,
+          changed: fullRead ? undefined : changed,
+          batchSize: this.opts.everyLabels ?? 4,
+        });
+        if (result) {
+          slot.last = { ...result, at: Date.now() };
+          this.opts.log?.(
+            `trainer: ${projectId} generation ${result.generation}: ${result.labels} labels, ${result.samples} samples, ` +
+              `${result.coldStart ? 'cold start' : 'trained'} in ${Math.round(result.ms.total)} ms`,
+          );
+        }
+      }
+    } catch (err) {
+      this.opts.log?.(`trainer: ${projectId} failed: ${(err as Error).message}`);
+      for (const id of changed) slot.changed.add(id); // keep them for the next try
+    } finally {
+      slot.running = undefined;
+      if (slot.changed.size > 0 || slot.dirty) this.schedule(projectId, slot, false);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+// Ingest benchmark: images/s through the real local stack (S3 upload -> event -> sharp + ONNX -> DynamoDB/S3),
+// time per stage, and beside it in the same process the floor (the same ONNX sessions on pre-made tensors), for
+// embed-only and embed+detect projects; peak RSS, the Lambda memory it implies, and cold start.
+//   npm run bench:ingest -- [--dataset DIR] [--limit N] [--models DIR] [--modes embed,detect]
+//                           [--concurrency 2] [--upload-concurrency 8] [--warm-images 100] [--out test-output/bench]
+
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createImageAnalyzer } from '../../functions/vision/analyzer.js';
+import { loadManifests } from '../../functions/vision/manifest.js';
+import { tempDir } from '../support/stack.js';
+import { numberArg, parseArgs, stringArg } from './lib/args.js';
+import { bundleColdStartChild, measureColdStart, type ColdStart } from './lib/cold-start.js';
+import { evenSubset, listDatasetImages, stageImages } from './lib/dataset-images.js';
+import { measureFloor, premadeTensors, sharedRunner, type FloorResult } from './lib/inference-floor.js';
+import { runIngest, type IngestRunResult } from './lib/ingest-run.js';
+import { formatIngestReport, type ModeReport } from './lib/ingest-report.js';
+import { lambdaMemoryForCpus, lambdaMemoryMb } from './lib/lambda-memory.js';
+import { peakRssMiB } from './lib/memory.js';
+import { REPO_ROOT, sharedPath } from './lib/paths.js';
+import { StageTimes } from './lib/stage-times.js';
+
+const MODES = { embed: false, detect: true } as const;
+type Mode = keyof typeof MODES;
+
+const args = parseArgs();
+const datasetDir = path.resolve(stringArg(args, 'dataset') ?? sharedPath('datasets/tf_flowers_dev'));
+const modelDir = path.resolve(stringArg(args, 'models') ?? sharedPath('models'));
+const manifestDir = path.join(REPO_ROOT, 'models');
+const limit = numberArg(args, 'limit', Number.POSITIVE_INFINITY);
+const ingestConcurrency = numberArg(args, 'concurrency', 2);
+const uploadConcurrency = numberArg(args, 'upload-concurrency', 8);
+const warmImages = numberArg(args, 'warm-images', 100);
+const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
+const modes = (stringArg(args, 'modes') ?? 'embed,detect').split(',').map((m) => {
+  if (!(m in MODES)) throw new Error(`unknown mode "${m}" (known: ${Object.keys(MODES).join(', ')})`);
+  return m as Mode;
+});
+if (args['sharp-threads'] !== undefined) sharp.concurrency(numberArg(args, 'sharp-threads', 0));
+
+const rels = evenSubset(await listDatasetImages(datasetDir), limit);
+if (rels.length === 0) throw new Error(`no images in ${datasetDir}`);
+const classes = [...new Set(rels.map((r) => (r.includes('/') ? r.slice(0, r.indexOf('/')) : 'image')))].sort();
+const uploadDir = await tempDir('bench-upload');
+await stageImages(datasetDir, rels, uploadDir);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+log(`${path.basename(datasetDir)}: ${rels.length} images, ${classes.length} classes; ${os.cpus().length} CPUs, sharp threads ${sharp.concurrency()}, ingest concurrency ${ingestConcurrency}`);
+
+// Cold starts first, while this process is idle.
+await mkdir(outDir, { recursive: true });
+const bundle = await bundleColdStartChild(outDir);
+const coldStarts: Partial<Record<Mode, ColdStart>> = {};
+for (const mode of modes) {
+  log(`cold start (${mode}): fresh process, analyzer, first image, then ${warmImages} more`);
+  coldStarts[mode] = await measureColdStart(bundle, {
+    modelDir,
+    manifestDir,
+    images: rels.slice(0, warmImages + 1).map((r) => path.join(datasetDir, r)),
+    detect: MODES[mode],
+    concurrency: ingestConcurrency,
+  });
+}
+
+const times = new StageTimes();
+const analyzer = await createImageAnalyzer({ modelDir, manifestDir, onStage: (stage, ms) => times.record(`analyze.${stage}`, ms) });
+const status = analyzer.status();
+if (!analyzer.embedder) throw new Error(`the embedder is missing: ${status.missing.join('; ')}`);
+const manifests = await loadManifests(manifestDir);
+const embedRunner = await sharedRunner(analyzer.embedder.manifest, modelDir);
+const detectRunner = status.detector ? await sharedRunner(manifests.get(status.detector)!, modelDir) : undefined;
+const sampleBytes = await Promise.all(rels.slice(0, 16).map(async (r) => new Uint8Array(await readFile(path.join(datasetDir, r)))));
+const tensors = await premadeTensors({ embedder: analyzer.embedder, detector: detectRunner && { runner: detectRunner } }, sampleBytes);
+// Warm the sessions and sharp before anything is timed.
+await analyzer.analyze(sampleBytes[0], { detect: true });
+
+const reports: ModeReport[] = [];
+for (const mode of modes) {
+  if (MODES[mode] && !detectRunner) {
+    log(`skipping ${mode}: the detector is missing (${status.missing.join('; ')})`);
+    continue;
+  }
+  log(`end to end (${mode}): ${rels.length} images through the local stack`);
+  const before = { embed: { ...embedRunner.stats }, detect: { ...(detectRunner?.stats ?? { runs: 0, items: 0, busyMs: 0 }) } };
+  let run: IngestRunResult | undefined;
+  run = await runIngest({
+    analyzer,
+    uploadDir,
+    images: rels.length,
+    classes,
+    detect: MODES[mode],
+    ingestConcurrency,
+    uploadConcurrency,
+    times,
+    beforeUpload: () => {
+      Object.assign(before.embed, embedRunner.stats);
+      if (detectRunner) Object.assign(before.detect, detectRunner.stats);
+    },
+  });
+  const stages = times.snapshot();
+  const delta = (now: typeof before.embed, then: typeof before.embed) => ({
+    runs: now.runs - then.runs,
+    items: now.items - then.items,
+    busyMs: now.busyMs - then.busyMs,
+  });
+  const embedRuns = delta(embedRunner.stats, before.embed);
+  const detectRuns = detectRunner ? delta(detectRunner.stats, before.detect) : { runs: 0, items: 0, busyMs: 0 };
+  log(`floor (${mode}): ${embedRuns.items} embeddings and ${detectRuns.items} detector runs on pre-made tensors`);
+  const floor: FloorResult = await measureFloor(
+    { embedder: analyzer.embedder, detector: detectRunner && { runner: detectRunner } },
+    tensors,
+    { embeddings: embedRuns.items, detections: detectRuns.items },
+  );
+  reports.push({ mode, detect: MODES[mode], images: rels.length, run, stages, embedRuns, detectRuns, floor, peakRssMiB: peakRssMiB() });
+  run = undefined;
+}
+await rm(uploadDir, { recursive: true, force: true });
+
+const workerPeak = Math.max(0, ...Object.values(coldStarts).map((c) => c?.peakRssMiB ?? 0));
+const stackPeak = peakRssMiB();
+const memory = {
+  stackProcessPeakRssMiB: stackPeak,
+  workerPeakRssMiB: workerPeak,
+  headroom: 0.25,
+  lambdaMemoryMb: lambdaMemoryMb(workerPeak),
+  lambdaMemoryMbFromStackProcess: lambdaMemoryMb(stackPeak),
+  lambdaMemoryMbForSameCpus: lambdaMemoryForCpus(os.cpus().length),
+};
+const result = {
+  dataset: datasetDir,
+  images: rels.length,
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, sharpThreads: sharp.concurrency() },
+  settings: { ingestConcurrency, uploadConcurrency, warmImages, models: status },
+  modes: reports,
+  coldStarts,
+  memory,
+  finishedAt: new Date().toISOString(),
+};
+console.log(formatIngestReport(result));
+const jsonPath = path.join(outDir, 'ingest.json');
+await writeFile(jsonPath, JSON.stringify(result, null, 2));
+log(`figures written to ${path.relative(REPO_ROOT, jsonPath)}`);

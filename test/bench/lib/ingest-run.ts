@@ -1,0 +1,125 @@
+// One end-to-end ingest run for the bench: a fresh local stack in a temp folder, a project made through the HTTP
+// API, every staged image uploaded through the S3 API with the CLI's own importFolder, then wait until ingest has
+// finished. Store calls of the ingest handler are timed by wrapping the stack's store objects.
+
+import { rm } from 'node:fs/promises';
+import { importFolder } from '../../../functions/cli/import.js';
+import { api, localTarget } from '../../../functions/cli/stack-client.js';
+import type { ImageAnalyzer } from '../../../functions/domain/ports.js';
+import { startLocalStack, type LocalStack } from '../../../functions/local/stack.js';
+import { tempDir } from '../../support/stack.js';
+import { timeMethods, type StageTimes } from './stage-times.js';
+
+export interface IngestRunOptions {
+  analyzer: ImageAnalyzer;
+  /** Folder of staged images (class folders inside), uploaded as is. */
+  uploadDir: string;
+  images: number;
+  classes: string[];
+  detect: boolean;
+  ingestConcurrency: number;
+  uploadConcurrency: number;
+  /** Reset and recording from the first upload until ingest has finished, paused afterwards. */
+  times: StageTimes;
+  /** Called once the stack is up, just before the first upload (e.g. to read counters). */
+  beforeUpload?: () => void;
+}
+
+export interface IngestRunResult {
+  project: string;
+  ready: number;
+  failed: number;
+  pending: number;
+  /** First upload to last upload done, and to the last image finished. */
+  uploadMs: number;
+  endToEndMs: number;
+  failures: string[];
+}
+
+type Progress = { images: { pending: number; ready: number; failed: number } };
+
+export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult> {
+  const dataDir = await tempDir('bench-ingest');
+  const failures: string[] = [];
+  let stack: LocalStack | undefined;
+  try {
+    stack = await startLocalStack({
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      s3Port: 0,
+      dynamoPort: 0,
+      analyzer: opts.analyzer,
+      ingestConcurrency: opts.ingestConcurrency,
+      log: (line) => {
+        if (/failed|error/i.test(line)) failures.push(line);
+      },
+    });
+    const target = await localTarget(dataDir, 'bench');
+    const project = `bench-${opts.detect ? 'detect' : 'embed'}`;
+    const created = await api<{ message?: string }>(target, 'POST', '/api/projects', {
+      id: project,
+      classes: opts.classes,
+      detection: { enabled: opts.detect },
+    });
+    if (created.status !== 201) throw new Error(`could not create project: HTTP ${created.status} ${created.body?.message ?? ''}`);
+
+    timeMethods(stack.stores.blobs, 'store.s3', opts.times.record);
+    timeMethods(stack.stores.samples, 'store.dynamodb', opts.times.record);
+    timeMethods(stack.stores.projects, 'store.dynamodb', opts.times.record);
+    opts.beforeUpload?.();
+    opts.times.reset();
+    opts.times.paused = false;
+
+    const progress = showProgress(stack, opts.images);
+    const started = performance.now();
+    const report = await importFolder(target, {
+      dir: opts.uploadDir,
+      project,
+      concurrency: opts.uploadConcurrency,
+      wait: false,
+      out: process.stderr,
+    });
+    const uploadMs = performance.now() - started;
+    if (report.uploaded !== opts.images) throw new Error(`uploaded ${report.uploaded} of ${opts.images} images: ${JSON.stringify(report)}`);
+    const endToEndMs = (await waitForIngest(stack, target, project, opts.images, opts.times)) - started;
+    clearInterval(progress);
+    opts.times.paused = true; // from here on, store calls are the bench's own
+    const { body } = await api<Progress>(target, 'GET', `/api/projects/${project}/progress`);
+    return { project, ...body.images, uploadMs, endToEndMs, failures };
+  } finally {
+    await stack?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Waits until every upload has a finished image record; returns the time the ingest queue last went idle.
+ * The queue can be idle for a moment between uploads, so the image records decide when it is over.
+ */
+async function waitForIngest(
+  stack: LocalStack,
+  target: Awaited<ReturnType<typeof localTarget>>,
+  project: string,
+  images: number,
+  times: StageTimes,
+): Promise<number> {
+  for (;;) {
+    await stack.ingest.idle();
+    const finishedAt = performance.now();
+    times.paused = true; // the progress read is the bench's, not ingest's
+    const { body } = await api<Progress>(target, 'GET', `/api/projects/${project}/progress`).finally(() => (times.paused = false));
+    const { pending, ready, failed } = body.images;
+    if (pending === 0 && ready + failed >= images && stack.ingest.size === 0) return finishedAt;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function showProgress(stack: LocalStack, images: number): NodeJS.Timeout {
+  const started = performance.now();
+  return setInterval(() => {
+    const { ready, failed } = stack.ingest.stats;
+    const s = (performance.now() - started) / 1000;
+    process.stderr.write(`ingest ${ready + failed}/${images} images, ${s.toFixed(0)} s\n`);
+  }, 5000).unref();
+}
