@@ -174,7 +174,7 @@ function contentSecurityPolicy(bucketName: string): string {
     "style-src 'self' 'unsafe-inline'",
     `img-src 'self' data: blob: ${bucketHosts}`,
     `connect-src 'self' ${bucketHosts} https://cognito-idp.${Aws.REGION}.${Aws.URL_SUFFIX}`,
-    "font-src 'self'",
+    "font-src 'self' data:",
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",

@@ -78,7 +78,7 @@ describe('refused requests', () => {
     const otherDir = await tempDataDir();
     const foreign = await openLocalIssuer({ dataDir: otherDir, origin: served.origin });
     const token = await foreign.issueIdToken((await findUser(dataDir, 'ada'))!);
-    expect(decodeJwt(token)).toEqual(expect.objectContaining({ iss: served.issuer.issuer, aud: served.issuer.clientId }));
+    expect(decodeJwt(token)).toMatchObject({ iss: served.issuer.issuer, aud: served.issuer.clientId });
     expect(await rejection(bearer(token))).toEqual(refused('the token is signed by an unknown key'));
   });
 
@@ -113,12 +113,11 @@ describe('refused requests', () => {
   it('with an unsigned token (alg none)', async () => {
     const [, payload, signature] = (await tokenFor('lin')).split('.');
     const header = base64url.encode(JSON.stringify({ alg: 'none', kid: served.issuer.kid, typ: 'JWT' }));
-    expect(await rejection(bearer(`${header}.${payload}.`))).toEqual({ code: 'unauthorized', message: 'the token is malformed' });
+    expect(await rejection(bearer(`${header}.${payload}.`))).toEqual(refused('the token is malformed'));
     // Keeping the old signature does not help either.
-    expect(await rejection(bearer(`${header}.${payload}.${signature}`))).toEqual({
-      code: 'unauthorized',
-      message: 'the token is not signed with an accepted algorithm',
-    });
+    expect(await rejection(bearer(`${header}.${payload}.${signature}`))).toEqual(
+      refused('the token is not signed with an accepted algorithm'),
+    );
   });
 
   it('with garbage in place of a token', async () => {
@@ -132,7 +131,9 @@ describe('the API behind the verifier', () => {
     const anonymous = await app.request('/api/projects');
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ code: 'unauthorized' });
-    const signedIn = await app.request('/api/projects', { headers: { authorization: `Bearer ${await tokenFor('ada')}` } });
+    const signedIn = await app.request('/api/projects', {
+      headers: { authorization: `Bearer ${await tokenFor('ada')}` },
+    });
     expect(signedIn.status).toBe(200);
   });
 });

@@ -15,7 +15,7 @@ import { numberArg, parseArgs, stringArg } from './lib/args.js';
 import { bundleColdStartChild, measureColdStart, type ColdStart } from './lib/cold-start.js';
 import { evenSubset, listDatasetImages, stageImages } from './lib/dataset-images.js';
 import { measureFloor, premadeTensors, sharedRunner, type FloorResult } from './lib/inference-floor.js';
-import { runIngest, type IngestRunResult } from './lib/ingest-run.js';
+import { runIngest } from './lib/ingest-run.js';
 import { formatIngestReport, type ModeReport } from './lib/ingest-report.js';
 import { lambdaMemoryForCpus, lambdaMemoryMb } from './lib/lambda-memory.js';
 import { peakRssMiB } from './lib/memory.js';
@@ -83,8 +83,7 @@ for (const mode of modes) {
   }
   log(`end to end (${mode}): ${rels.length} images through the local stack`);
   const before = { embed: { ...embedRunner.stats }, detect: { ...(detectRunner?.stats ?? { runs: 0, items: 0, busyMs: 0 }) } };
-  let run: IngestRunResult | undefined;
-  run = await runIngest({
+  const run = await runIngest({
     analyzer,
     uploadDir,
     images: rels.length,
@@ -113,7 +112,6 @@ for (const mode of modes) {
     { embeddings: embedRuns.items, detections: detectRuns.items },
   );
   reports.push({ mode, detect: MODES[mode], images: rels.length, run, stages, embedRuns, detectRuns, floor, peakRssMiB: peakRssMiB() });
-  run = undefined;
 }
 await rm(uploadDir, { recursive: true, force: true });
 

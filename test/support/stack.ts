@@ -4,7 +4,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ImageAnalyzer } from '../../functions/domain/ports.js';
-import { startLocalStack, type LocalStack } from '../../functions/local/stack.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../functions/local/stack.js';
 import { createImageAnalyzer } from '../../functions/vision/analyzer.js';
 import { MODELS } from './paths.js';
 
@@ -16,7 +16,7 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `winnow-${prefix}-`));
 }
 
-export async function startTestStack(dataDir: string, opts: { webDir?: string } = {}): Promise<LocalStack> {
+export async function startTestStack(dataDir: string, opts: Partial<LocalStackOptions> = {}): Promise<LocalStack> {
   return startLocalStack({
     port: 0,
     host: '127.0.0.1',

@@ -70,8 +70,9 @@ export function rank(strategy: StrategyName, input: RankInput): Ranking {
   const { embeddings: e } = input;
   const limit = input.limit ?? 2000;
   const seed = input.seed ?? 0;
-  const labeled = new Set(Array.from(input.labeled));
-  const unlabeled = Int32Array.from({ length: e.rows }, (_, i) => i).filter((i) => !labeled.has(i));
+  const excluded = new Uint8Array(e.rows);
+  for (let k = 0; k < input.labeled.length; k++) excluded[input.labeled[k]] = 1;
+  const unlabeled = { excluded };
   if (strategy === 'random') {
     const rng = createRng(seed);
     const keys = new Float32Array(e.rows).map(() => rng.next());
@@ -82,7 +83,7 @@ export function rank(strategy: StrategyName, input: RankInput): Ranking {
   const clustering = () => input.clustering ?? kmeans(e, { k: clusterCount(e.rows, classes), seed });
   if (!input.model) {
     const c = clustering();
-    return { strategy, coldStart: true, ...coldStartOrder(e, c, [...labeled], limit), clustering: c };
+    return { strategy, coldStart: true, ...coldStartOrder(e, c, Array.from(input.labeled), limit), clustering: c };
   }
   const model = input.model;
   const C = model.classes;
@@ -99,14 +100,15 @@ export function rank(strategy: StrategyName, input: RankInput): Ranking {
   }
   const c = clustering();
   const head = clusterSpread(e, c, score, unlabeled, (input.batchSize ?? 20) * CANDIDATES_PER_PICK).slice(0, limit);
-  const inHead = new Set(head);
-  const tail = topK(score, limit - head.length, unlabeled.filter((r) => !inHead.has(r)));
+  const rest = Uint8Array.from(excluded);
+  for (const r of head) rest[r] = 1;
+  const tail = topK(score, limit - head.length, { excluded: rest });
   const rows = Int32Array.from([...head, ...tail]);
   return { strategy, coldStart: false, rows, scores: Float32Array.from(rows, (r) => score[r]), probs: pick(probs, C, rows), clustering: c };
 }
 
 /** The `candidates` most uncertain rows, reordered round-robin over their clusters (most uncertain cluster first). */
-function clusterSpread(e: Embeddings, c: Clustering, score: Float32Array, unlabeled: Int32Array, candidates: number): number[] {
+function clusterSpread(e: Embeddings, c: Clustering, score: Float32Array, unlabeled: { excluded: Uint8Array }, candidates: number): number[] {
   const top = topK(score, candidates, unlabeled);
   const cluster = assignRows(e, c, top);
   const lists: number[][] = Array.from({ length: c.k }, () => []);

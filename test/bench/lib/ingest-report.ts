@@ -1,0 +1,125 @@
+// The ingest bench's printed report: one markdown table per concern, modes side by side.
+
+import type { ColdStart } from './cold-start.js';
+import type { FloorResult } from './inference-floor.js';
+import type { IngestRunResult } from './ingest-run.js';
+import { markdownTable } from './markdown-table.js';
+import type { StageTotal } from './stage-times.js';
+
+export interface RunnerDelta {
+  runs: number;
+  items: number;
+  busyMs: number;
+}
+
+export interface ModeReport {
+  mode: string;
+  detect: boolean;
+  images: number;
+  run: IngestRunResult;
+  stages: Record<string, StageTotal>;
+  embedRuns: RunnerDelta;
+  detectRuns: RunnerDelta;
+  floor: FloorResult;
+  /** This process's peak RSS after this mode (it never decreases). */
+  peakRssMiB: number;
+}
+
+export interface IngestBenchResult {
+  dataset: string;
+  images: number;
+  machine: { cpus: number; cpuModel?: string; node: string; sharpThreads: number };
+  settings: { ingestConcurrency: number; uploadConcurrency: number; warmImages: number };
+  modes: ModeReport[];
+  coldStarts: Partial<Record<string, ColdStart>>;
+  memory: {
+    stackProcessPeakRssMiB: number;
+    workerPeakRssMiB: number;
+    headroom: number;
+    lambdaMemoryMb: number;
+    lambdaMemoryMbFromStackProcess: number;
+    lambdaMemoryMbForSameCpus: number;
+  };
+}
+
+const fixed = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+/** ms per image, and the images/s that cost alone would allow. */
+const perImage = (ms: number, images: number) => (ms > 0 ? `${fixed(ms / images, 2)} ms (${fixed((1000 * images) / ms, 0)}/s)` : '-');
+const title = (m: ModeReport) => (m.detect ? 'embed + detect' : 'embed only');
+
+function sumStages(stages: Record<string, StageTotal>, prefix: string): number {
+  return Object.entries(stages).reduce((ms, [name, t]) => (name.startsWith(prefix) ? ms + t.ms : ms), 0);
+}
+
+export function stageFigures(m: ModeReport) {
+  const s = (name: string) => m.stages[name]?.ms ?? 0;
+  const decodeResize = s('analyze.decode') + s('analyze.tensor') + s('analyze.copies');
+  return {
+    endToEndPerSecond: (1000 * m.images) / m.run.endToEndMs,
+    floorPerSecond: (1000 * m.images) / m.floor.totalMs,
+    ratio: m.run.endToEndMs / m.floor.totalMs,
+    decodeResize,
+    store: sumStages(m.stages, 'store.'),
+  };
+}
+
+export function formatIngestReport(r: IngestBenchResult): string {
+  const modes = r.modes;
+  const row = (label: string, f: (m: ModeReport) => string | number) => [label, ...modes.map(f)];
+  const s = (m: ModeReport, name: string) => m.stages[name]?.ms ?? 0;
+  const main = markdownTable(
+    ['figure', ...modes.map(title)],
+    [
+      row('images ready / failed', (m) => `${m.run.ready} / ${m.run.failed}`),
+      row('box samples (detections, crop-embedded)', (m) => m.embedRuns.items - m.run.ready - m.run.failed),
+      row('END TO END images/s', (m) => fixed(stageFigures(m).endToEndPerSecond)),
+      row('  wall time, s (uploads done at)', (m) => `${fixed(m.run.endToEndMs / 1000)} (${fixed(m.run.uploadMs / 1000)})`),
+      row('decode+resize, per image', (m) => perImage(stageFigures(m).decodeResize, m.images)),
+      row('  decode to working pixels', (m) => perImage(s(m, 'analyze.decode'), m.images)),
+      row('  model tensors (224, 416, crops)', (m) => perImage(s(m, 'analyze.tensor'), m.images)),
+      row('  WebP thumbnail + display copy', (m) => perImage(s(m, 'analyze.copies'), m.images)),
+      row('embed, session.run per image', (m) => perImage(m.embedRuns.busyMs, m.images)),
+      row('  incl. wait for the session', (m) => perImage(s(m, 'analyze.embed'), m.images)),
+      row('  items per ONNX run', (m) => fixed(m.embedRuns.items / Math.max(1, m.embedRuns.runs), 2)),
+      row('detect, session.run per image', (m) => perImage(m.detectRuns.busyMs, m.images)),
+      row('  incl. wait + YOLOX decode/NMS', (m) => perImage(s(m, 'analyze.detect'), m.images)),
+      row('store (S3 + DynamoDB calls), per image', (m) => perImage(stageFigures(m).store, m.images)),
+      row('  S3 (read original, write copies + shard)', (m) => perImage(sumStages(m.stages, 'store.s3.'), m.images)),
+      row('  DynamoDB (image + sample records)', (m) => perImage(sumStages(m.stages, 'store.dynamodb.'), m.images)),
+      row('FLOOR images/s (pure inference)', (m) => fixed(stageFigures(m).floorPerSecond)),
+      row('  floor s: embed (batch) + detect', (m) => `${fixed(m.floor.embedMs / 1000, 2)} (${m.floor.embedBatch}) + ${fixed(m.floor.detectMs / 1000, 2)}`),
+      row('END TO END / FLOOR (target <= 1.5x)', (m) => `${fixed(stageFigures(m).ratio, 2)}x`),
+      row('peak RSS of the stack process so far, MiB', (m) => fixed(m.peakRssMiB, 0)),
+    ],
+  );
+  const colds = Object.values(r.coldStarts).filter((c): c is ColdStart => c !== undefined);
+  const cold = markdownTable(
+    ['cold start (fresh bundled process)', ...colds.map((c) => (c.detect ? 'embed + detect' : 'embed only'))],
+    [
+      ['SPAWN TO FIRST RESULT, ms', ...colds.map((c) => fixed(c.firstResultMs, 0))],
+      ['  Node boot + module loading, ms', ...colds.map((c) => fixed(c.importedMs, 0))],
+      ['  analyzer: sha256 check + ONNX sessions, ms', ...colds.map((c) => fixed(c.analyzerMs, 0))],
+      ['  first analysis, ms', ...colds.map((c) => fixed(c.firstAnalyzeMs, 0))],
+      ['worker alone, next images: images/s', ...colds.map((c) => `${fixed(c.warmImagesPerSecond)} (${c.warmImages})`)],
+      ['worker alone, peak RSS MiB', ...colds.map((c) => fixed(c.peakRssMiB, 0))],
+    ],
+  );
+  const mem = r.memory;
+  const memory = markdownTable(
+    ['memory', 'MiB / MB'],
+    [
+      ['peak RSS, ingest worker alone (as in the Lambda)', fixed(mem.workerPeakRssMiB, 0)],
+      [`LAMBDA MEMORY implied (+${mem.headroom * 100}% headroom, 128 MB steps)`, mem.lambdaMemoryMb],
+      ['peak RSS, whole stack process (emulators, API, bench)', fixed(mem.stackProcessPeakRssMiB, 0)],
+      ['  Lambda memory if sized from that', mem.lambdaMemoryMbFromStackProcess],
+      [`Lambda memory for ${r.machine.cpus} vCPUs like this machine (1769 MB per vCPU)`, mem.lambdaMemoryMbForSameCpus],
+    ],
+  );
+  const head =
+    `Ingest benchmark: ${r.images} images from ${r.dataset}\n` +
+    `${r.machine.cpus} x ${r.machine.cpuModel ?? 'CPU'}, Node ${r.machine.node}, sharp threads ${r.machine.sharpThreads}, ` +
+    `ingest concurrency ${r.settings.ingestConcurrency}, upload concurrency ${r.settings.uploadConcurrency}\n` +
+    'Per-stage figures are summed wall time of each call divided by the images (calls overlap, so they add up to\n' +
+    'more than the end-to-end time); "(n/s)" is the rate that stage alone would allow.';
+  return [head, main, cold, memory].join('\n\n');
+}

@@ -1,0 +1,74 @@
+// Active learning on the real local stack: images embedded at ingest, a cold-start ranking before any label,
+// a trained model after labels of two classes, suggestions and live error on what is served next.
+
+import { cp, mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { importFolder } from '../../functions/cli/import.js';
+import { localTarget } from '../../functions/cli/stack-client.js';
+import type { LocalStack } from '../../functions/local/stack.js';
+import { FLOWERS } from '../support/paths.js';
+import { devNull } from '../support/streams.js';
+import { apiClient, startTestStack, tempDir } from '../support/stack.js';
+
+const CLASSES = ['daisy', 'sunflowers'];
+const PER_CLASS = 15;
+
+describe('active learning on the local stack', () => {
+  let stack: LocalStack | undefined;
+  afterAll(async () => stack?.close());
+
+  it('ranks before labels, trains on labels, and measures itself on every new label', async () => {
+    const dataDir = await tempDir('al');
+    const photos = await tempDir('al-photos');
+    for (const c of CLASSES) {
+      await mkdir(path.join(photos, c));
+      for (const f of (await readdir(path.join(FLOWERS, c))).filter((f) => f.endsWith('.jpg')).slice(0, PER_CLASS)) {
+        await cp(path.join(FLOWERS, c, f), path.join(photos, c, f));
+      }
+    }
+    // Retrain only when asked, so the test controls when the model changes.
+    stack = await startTestStack(dataDir, { trainer: { everyLabels: 1_000_000, afterMs: 3_600_000 } });
+    await importFolder(await localTarget(dataDir), { dir: photos, project: 'garden', classes: CLASSES, concurrency: 4, wait: true, out: devNull() });
+    const api = apiClient(stack.url, 'ann');
+
+    await stack.trainer.flush('garden');
+    let next = await api('GET', '/api/projects/garden/next?count=1');
+    expect(next.json.model.state).toBe('cold-start');
+    expect(next.json.model.message).toMatch(/not trained yet/);
+
+    const truth = (key: string) => (key.includes('/daisy/') ? 0 : 1);
+    const label = async (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const res = await api('GET', '/api/projects/garden/next?count=1');
+        const { sample, image } = res.json.samples[0];
+        const saved = await api('POST', `/api/projects/garden/samples/${sample.sampleId}/annotations`, {
+          version: sample.version, requestId: `al-${sample.sampleId}`, classIndex: truth(image.key),
+        });
+        expect(saved.status).toBe(201);
+      }
+    };
+    await label(6);
+    await stack.trainer.flush('garden');
+    next = await api('GET', '/api/projects/garden/next?count=1');
+    expect(next.json.model).toMatchObject({ state: 'trained', labels: 6 });
+    const served = next.json.samples[0];
+    expect(served.sample.suggestions[0].name).toMatch(/daisy|sunflowers/);
+    expect(served.sample.suggestions[0].probability).toBeGreaterThan(0);
+
+    await label(10);
+    const quality = await api('GET', '/api/projects/garden/quality');
+    expect(quality.json.count).toBe(10);
+    // Daisies and sunflowers are easy for an ImageNet embedding: most live predictions are already right.
+    expect(quality.json.errorRate).toBeLessThan(0.5);
+    expect(quality.json.points).toHaveLength(10);
+
+    const similar = await api('GET', `/api/projects/garden/samples/${served.sample.sampleId}/similar?k=5`);
+    expect(similar.json.items).toHaveLength(5);
+    expect(similar.json.items[0].similarity).toBeGreaterThan(similar.json.items[4].similarity - 1e-9);
+    await stack.trainer.flush('garden');
+    const review = await api('GET', '/api/projects/garden/review/mislabeled');
+    expect(review.status).toBe(200);
+    expect(Array.isArray(review.json.items)).toBe(true);
+  });
+});
