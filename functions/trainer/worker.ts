@@ -56,21 +56,27 @@ export class TrainerWorker {
     return this.slots.get(projectId)?.last;
   }
 
-  /** Resolves when no retrain is scheduled or running (tests, benchmarks). */
+  /** Resolves when no retrain is running (a debounced one may still be scheduled). */
   async idle(): Promise<void> {
     for (;;) {
-      const busy = [...this.slots.values()].filter((s) => s.running || s.timer);
-      if (busy.length === 0) return;
-      await Promise.all(busy.map((s) => s.running ?? new Promise((r) => setTimeout(r, 20))));
+      const running = [...this.slots.values()].flatMap((s) => (s.running ? [s.running] : []));
+      if (running.length === 0) return;
+      await Promise.all(running);
     }
   }
 
-  /** Runs a retrain now and waits for it (tests, benchmarks). */
-  async flush(projectId: string): Promise<void> {
+  /** Retrains the project now, with every change so far, and waits for it (tests, benchmarks, CLI). */
+  async flush(projectId: string): Promise<RetrainResult | undefined> {
     const slot = this.slot(projectId);
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
+    while (slot.running) await slot.running;
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
     slot.dirty = true;
-    this.schedule(projectId, slot, true);
-    await this.idle();
+    slot.running = this.run(projectId, slot);
+    await slot.running;
+    return slot.last;
   }
 
   async close(): Promise<void> {
@@ -129,7 +135,7 @@ export class TrainerWorker {
       for (const id of changed) slot.changed.add(id); // keep them for the next try
     } finally {
       slot.running = undefined;
-      if (slot.changed.size > 0 || slot.dirty) this.schedule(projectId, slot, false);
+      if (slot.changed.size > 0 || slot.dirty) this.schedule(projectId, slot, slot.changed.size >= (this.opts.everyLabels ?? 4));
     }
   }
 }

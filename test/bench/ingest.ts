@@ -3,6 +3,7 @@
 // embed-only and embed+detect projects; peak RSS, the Lambda memory it implies, and cold start.
 //   npm run bench:ingest -- [--dataset DIR] [--limit N] [--models DIR] [--modes embed,detect]
 //                           [--concurrency 2] [--upload-concurrency 8] [--warm-images 100] [--out test-output/bench]
+//                           [--sharp-threads N] [--with-trainer]
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -33,6 +34,7 @@ const limit = numberArg(args, 'limit', Number.POSITIVE_INFINITY);
 const ingestConcurrency = numberArg(args, 'concurrency', 2);
 const uploadConcurrency = numberArg(args, 'upload-concurrency', 8);
 const warmImages = numberArg(args, 'warm-images', 100);
+const withTrainer = args['with-trainer'] === true;
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const modes = (stringArg(args, 'modes') ?? 'embed,detect').split(',').map((m) => {
   if (!(m in MODES)) throw new Error(`unknown mode "${m}" (known: ${Object.keys(MODES).join(', ')})`);
@@ -91,6 +93,7 @@ for (const mode of modes) {
     detect: MODES[mode],
     ingestConcurrency,
     uploadConcurrency,
+    withTrainer,
     times,
     beforeUpload: () => {
       Object.assign(before.embed, embedRunner.stats);
@@ -129,7 +132,7 @@ const result = {
   dataset: datasetDir,
   images: rels.length,
   machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, sharpThreads: sharp.concurrency() },
-  settings: { ingestConcurrency, uploadConcurrency, warmImages, models: status },
+  settings: { ingestConcurrency, uploadConcurrency, warmImages, withTrainer, models: status },
   modes: reports,
   coldStarts,
   memory,

@@ -119,6 +119,7 @@ function softmaxObjective(rows: ResidentRows, y: Float64Array, weights: Float64A
   const residual = new Float32Array(n * P);
   const g32 = new Float32Array(P * dim);
   const p = new Float64Array(P);
+  const ex = new Float64Array(P);
   return (theta: Float64Array, grad: Float64Array): number => {
     for (let k = 0; k < P * dim; k++) w32[k] = theta[k];
     rows.dots(w32, P, logits);
@@ -131,13 +132,16 @@ function softmaxObjective(rows: ResidentRows, y: Float64Array, weights: Float64A
         if (p[j] > max) max = p[j];
       }
       let z = 0;
-      for (let j = 0; j < P; j++) z += Math.exp(p[j] - max);
+      for (let j = 0; j < P; j++) {
+        ex[j] = Math.exp(p[j] - max);
+        z += ex[j];
+      }
       const logZ = max + Math.log(z);
       const scale = weights[i] / weightSum;
       for (let j = 0; j < P; j++) {
         const t = y[i * P + j];
         if (t > 0) loss -= scale * t * (p[j] - logZ);
-        const r = scale * (Math.exp(p[j] - logZ) - t);
+        const r = scale * (ex[j] / z - t);
         residual[i * P + j] = r;
         gb[j] += r;
       }

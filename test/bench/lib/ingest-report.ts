@@ -29,7 +29,7 @@ export interface IngestBenchResult {
   dataset: string;
   images: number;
   machine: { cpus: number; cpuModel?: string; node: string; sharpThreads: number };
-  settings: { ingestConcurrency: number; uploadConcurrency: number; warmImages: number };
+  settings: { ingestConcurrency: number; uploadConcurrency: number; warmImages: number; withTrainer: boolean };
   modes: ModeReport[];
   coldStarts: Partial<Record<string, ColdStart>>;
   memory: {
@@ -118,7 +118,8 @@ export function formatIngestReport(r: IngestBenchResult): string {
   const head =
     `Ingest benchmark: ${r.images} images from ${r.dataset}\n` +
     `${r.machine.cpus} x ${r.machine.cpuModel ?? 'CPU'}, Node ${r.machine.node}, sharp threads ${r.machine.sharpThreads}, ` +
-    `ingest concurrency ${r.settings.ingestConcurrency}, upload concurrency ${r.settings.uploadConcurrency}\n` +
+    `ingest concurrency ${r.settings.ingestConcurrency}, upload concurrency ${r.settings.uploadConcurrency}, ` +
+    `trainer ${r.settings.withTrainer ? 'running alongside' : 'held back (its own Lambda in the cloud)'}\n` +
     'Per-stage figures are summed wall time of each call divided by the images (calls overlap, so they add up to\n' +
     'more than the end-to-end time); "(n/s)" is the rate that stage alone would allow.';
   return [head, main, cold, memory].join('\n\n');

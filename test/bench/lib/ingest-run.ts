@@ -4,7 +4,7 @@
 
 import { rm } from 'node:fs/promises';
 import { importFolder } from '../../../functions/cli/import.js';
-import { api, localTarget } from '../../../functions/cli/stack-client.js';
+import { api, localTarget, type Target } from '../../../functions/cli/stack-client.js';
 import type { ImageAnalyzer } from '../../../functions/domain/ports.js';
 import { startLocalStack, type LocalStack } from '../../../functions/local/stack.js';
 import { tempDir } from '../../support/stack.js';
@@ -19,6 +19,11 @@ export interface IngestRunOptions {
   detect: boolean;
   ingestConcurrency: number;
   uploadConcurrency: number;
+  /**
+   * Let the in-process trainer retrain (and compact embedding shards) while ingest runs, as `npm start` does.
+   * Default false: in the cloud the trainer is its own Lambda, so it is kept out of the ingest figures.
+   */
+  withTrainer?: boolean;
   /** Reset and recording from the first upload until ingest has finished, paused afterwards. */
   times: StageTimes;
   /** Called once the stack is up, just before the first upload (e.g. to read counters). */
@@ -51,18 +56,15 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
       dynamoPort: 0,
       analyzer: opts.analyzer,
       ingestConcurrency: opts.ingestConcurrency,
+      // An hour: the run is over (and the stack closed, which cancels the timer) long before.
+      ...(opts.withTrainer ? {} : { trainer: { afterMs: 3_600_000, everyLabels: Number.MAX_SAFE_INTEGER } }),
       log: (line) => {
         if (/failed|error/i.test(line)) failures.push(line);
       },
     });
     const target = await localTarget(dataDir, 'bench');
     const project = `bench-${opts.detect ? 'detect' : 'embed'}`;
-    const created = await api<{ message?: string }>(target, 'POST', '/api/projects', {
-      id: project,
-      classes: opts.classes,
-      detection: { enabled: opts.detect },
-    });
-    if (created.status !== 201) throw new Error(`could not create project: HTTP ${created.status} ${created.body?.message ?? ''}`);
+    await createProject(target, project, opts.classes, opts.detect);
 
     timeMethods(stack.stores.blobs, 'store.s3', opts.times.record);
     timeMethods(stack.stores.samples, 'store.dynamodb', opts.times.record);
@@ -93,13 +95,27 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
   }
 }
 
+type ProjectBody = { project?: { version: number; detection?: { enabled?: boolean } }; message?: string };
+
+/** POST, then PATCH if the created project did not keep the detection setting (older servers dropped it). */
+async function createProject(target: Target, id: string, classes: string[], detect: boolean): Promise<void> {
+  const detection = { enabled: detect };
+  const created = await api<ProjectBody>(target, 'POST', '/api/projects', { id, classes, detection });
+  if (created.status !== 201) throw new Error(`could not create project: HTTP ${created.status} ${created.body?.message ?? ''}`);
+  if ((created.body.project?.detection?.enabled ?? false) === detect) return;
+  const edited = await api<ProjectBody>(target, 'PATCH', `/api/projects/${id}`, { detection, version: created.body.project?.version });
+  if (edited.body.project?.detection?.enabled !== detect) {
+    throw new Error(`project ${id} did not keep detection.enabled=${detect}: HTTP ${edited.status} ${JSON.stringify(edited.body)}`);
+  }
+}
+
 /**
  * Waits until every upload has a finished image record; returns the time the ingest queue last went idle.
  * The queue can be idle for a moment between uploads, so the image records decide when it is over.
  */
 async function waitForIngest(
   stack: LocalStack,
-  target: Awaited<ReturnType<typeof localTarget>>,
+  target: Target,
   project: string,
   images: number,
   times: StageTimes,

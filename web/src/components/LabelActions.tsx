@@ -1,0 +1,97 @@
+// The labeling view's buttons: everything the keys do, for mouse and touch.
+
+import { Show } from 'solid-js';
+import type { createBoxMode } from '../boxMode.js';
+import { acceptSelected, rejectSelected } from '../boxReview.js';
+import { acceptableSuggestion, isDraftEmpty } from '../labels.js';
+import type { LabelSession } from '../session.js';
+
+// Keep focus where it was on mouse/touch presses, so Enter/Space keep meaning "accept" afterwards.
+const keepFocus = (e: MouseEvent) => e.preventDefault();
+
+/** Box review by mouse and touch: keep, reject, zoom. */
+export function BoxActions(props: { boxes: ReturnType<typeof createBoxMode> }) {
+  const b = props.boxes;
+  const selected = () => b.review().boxes[b.review().selected];
+  return (
+    <div class="actions box-actions" role="toolbar" aria-label="Box actions">
+      <button type="button" data-testid="keep-box" aria-keyshortcuts="Y" onMouseDown={keepFocus} disabled={!selected() || selected()!.classIndex < 0} onClick={() => b.setReview(acceptSelected)}>
+        Keep box <kbd>Y</kbd>
+      </button>
+      <button type="button" data-testid="reject-box" aria-keyshortcuts="X Delete" onMouseDown={keepFocus} disabled={!selected()} onClick={() => b.setReview(rejectSelected)}>
+        {selected()?.source === 'labeler' ? 'Delete box' : 'Reject box'} <kbd>X</kbd>
+      </button>
+      <button type="button" aria-label="Zoom out" aria-keyshortcuts="-" onMouseDown={keepFocus} onClick={() => b.perform({ type: 'zoom', step: -1 })}>
+        −
+      </button>
+      <button type="button" aria-label="Zoom in" aria-keyshortcuts="+" onMouseDown={keepFocus} onClick={() => b.perform({ type: 'zoom', step: 1 })}>
+        +
+      </button>
+    </div>
+  );
+}
+
+/** Buttons for everything the keys do, for mouse and touch. */
+export function Actions(props: { session: LabelSession; onSave?: () => void }) {
+  const s = props.session;
+  const suggestion = () => acceptableSuggestion(s.viewed()?.sample.suggestions);
+  const drafted = () => !isDraftEmpty(s.draft()) || !!props.onSave;
+  return (
+    <div class="actions" role="toolbar" aria-label="Label actions">
+      <button
+        type="button"
+        class="primary"
+        data-testid="accept"
+        aria-keyshortcuts="Enter Space"
+        disabled={!s.viewed() || (!drafted() && !suggestion())}
+        onMouseDown={keepFocus}
+        onClick={() => (props.onSave ? props.onSave() : s.accept())}
+      >
+        <Show when={drafted()} fallback={<>Accept {suggestion() ? `“${suggestion()!.name}”` : 'suggestion'}</>}>
+          {props.onSave ? 'Save boxes' : 'Save label'}
+        </Show>{' '}
+        <kbd>Enter</kbd>
+      </button>
+      <Show when={s.project()?.allowAmbiguous}>
+        <button
+          type="button"
+          data-testid="ambiguous"
+          aria-pressed={s.draft().ambiguous}
+          aria-keyshortcuts="A"
+          onMouseDown={keepFocus}
+          onClick={() => s.toggleAmbiguous()}
+        >
+          Ambiguous <kbd>A</kbd>
+        </button>
+      </Show>
+      <button type="button" data-testid="undo" aria-keyshortcuts="Backspace" onMouseDown={keepFocus} onClick={() => s.undo()} disabled={s.history().length === 0}>
+        Undo <kbd>⌫</kbd>
+      </button>
+      <button type="button" data-testid="skip" aria-keyshortcuts="S" onMouseDown={keepFocus} onClick={() => s.skip()} disabled={!s.viewed()}>
+        Skip <kbd>S</kbd>
+      </button>
+      <button
+        type="button"
+        data-testid="back"
+        aria-label="Previous label"
+        aria-keyshortcuts="ArrowLeft"
+        onMouseDown={keepFocus}
+        onClick={() => s.back()}
+        disabled={s.history().length === 0 || s.cursor() === 0}
+      >
+        ← <span class="hide-narrow">Back</span>
+      </button>
+      <button
+        type="button"
+        data-testid="forward"
+        aria-label="Next"
+        aria-keyshortcuts="ArrowRight"
+        onMouseDown={keepFocus}
+        onClick={() => s.forward()}
+        disabled={!s.inHistory()}
+      >
+        <span class="hide-narrow">Forward</span> →
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,73 @@
+// What the labeling view says under the image, and what it shows when there is no image to label.
+
+import { Show } from 'solid-js';
+import { describeLabel, percent, topSuggestion } from '../labels.js';
+import type { LabelSession } from '../session.js';
+
+/** Under the image: where the labeler is, what is saved, what the model thinks. */
+export function Caption(props: { session: LabelSession }) {
+  const s = props.session;
+  const served = () => s.viewed()!;
+  const classes = () => s.project()?.classes ?? [];
+  const shown = () => s.shownLabel(served());
+  const status = () => s.statusOf(served().sample.sampleId);
+  const top = () => topSuggestion(served().sample.suggestions);
+  return (
+    <div class="caption" data-testid="caption">
+      <Show
+        when={s.inHistory()}
+        fallback={
+          <Show when={top()} fallback={<span class="muted">{s.model()?.message ?? 'No model suggestion yet'}</span>}>
+            {(t) => (
+              <span class="suggestion" data-testid="suggestion">
+                Model: <strong>{t().name}</strong> {percent(t().probability)}
+                <Show when={t().classIndex < 0}>
+                  <span class="muted"> (not one of your classes)</span>
+                </Show>
+              </span>
+            )}
+          </Show>
+        }
+      >
+        <span data-testid="history-position">
+          Your label {s.history().length - (s.cursor() ?? 0)} back ·{' '}
+        </span>
+        <span data-testid="saved-label" class={`saved-label ${status() ?? 'saved'}`}>
+          <Show when={shown().label} fallback={<>{shown().pending ? 'undo pending' : 'not labeled'}</>}>
+            {(l) => <>{describeLabel(l(), classes())}</>}
+          </Show>{' '}
+          <span class="badge">{status() === undefined ? 'saved' : status() === 'failed' ? 'not saved' : 'unsaved'}</span>
+        </span>
+        <span class="muted"> · press a class to re-label</span>
+      </Show>
+      <Show when={s.draft().ambiguous}>
+        <span class="badge warn" data-testid="ambiguous-on">
+          ambiguous
+        </span>
+      </Show>
+    </div>
+  );
+}
+
+export function EmptyState(props: { session: LabelSession }) {
+  const s = props.session;
+  return (
+    <div class="empty" data-testid="empty">
+      <Show when={!s.loading()} fallback={<p class="muted">Loading…</p>}>
+        <Show when={s.serverDone()} fallback={<p class="muted">Loading the next image…</p>}>
+          <p>
+            <strong>Nothing left to label for you right now.</strong>
+          </p>
+          <p class="muted">
+            <Show when={s.skippedCount() > 0} fallback={<>Other labelers may hold some images; new uploads appear here too.</>}>
+              You skipped {s.skippedCount()} image{s.skippedCount() === 1 ? '' : 's'}: “Check again” brings them back.
+            </Show>
+          </p>
+          <button type="button" onClick={() => s.checkAgain()}>
+            Check again
+          </button>
+        </Show>
+      </Show>
+    </div>
+  );
+}
