@@ -2,6 +2,7 @@
 // They differ only in the dependencies passed in (composition roots).
 
 import { Hono } from 'hono';
+import { adminOnly, authorizeProject } from './authorize.js';
 import { errorResponse } from './errors.js';
 import { imageRoutes } from './routes/images.js';
 import { labelingRoutes } from './routes/labeling.js';
@@ -22,6 +23,9 @@ export function createApp(deps: ApiDeps) {
     c.set('identity', await deps.authenticate(c.req.raw));
     await next();
   });
+  app.post('/api/projects', adminOnly);
+  app.use('/api/projects/:projectId', authorizeProject);
+  app.use('/api/projects/:projectId/*', authorizeProject);
   const routes = app
     .route('/api/projects', projectRoutes)
     .route('/api/projects', labelingRoutes)

@@ -20,6 +20,8 @@ export interface Project {
   strategy: string;
   /** How many distinct labelers must label each sample (1 = no overlap). */
   overlap: number;
+  /** User ids of the labelers who may label this project (admins always may). */
+  members?: string[];
   /** Object detection at ingest (default: on for box-review projects only). Each box becomes a sample. */
   detection?: { enabled?: boolean; scoreThreshold?: number; iouThreshold?: number };
   createdAt: string;

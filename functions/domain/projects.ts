@@ -14,6 +14,8 @@ export interface NewProject {
   allowAmbiguous?: boolean;
   strategy?: string;
   overlap?: number;
+  members?: string[];
+  detection?: Project['detection'];
 }
 
 export const DEFAULT_STRATEGY_NAME = 'upload-order';
@@ -55,6 +57,8 @@ export async function createProject(stores: Stores, input: NewProject, createdBy
     allowAmbiguous: input.allowAmbiguous ?? true,
     strategy: input.strategy ?? DEFAULT_STRATEGY_NAME,
     overlap: input.overlap ?? 1,
+    ...(input.members ? { members: [...new Set(input.members)] } : {}),
+    ...(input.detection ? { detection: input.detection } : {}),
     createdAt: new Date(stores.clock.now()).toISOString(),
     createdBy,
     version: 1,

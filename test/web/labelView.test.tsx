@@ -164,6 +164,19 @@ describe('labeling view', () => {
     expect(server.samples[0].label).toMatchObject({ confidences: [0.5, 0.25, 0], ambiguous: true });
   });
 
+  it('in a multi-label project, class keys toggle classes and Enter saves them together', async () => {
+    const { server } = setup({ taskType: 'multi-label' });
+    await waitFor(() => expect(shownSample()).toBe('s1'));
+    press('1');
+    press('3');
+    expect(shownSample()).toBe('s1');
+    expect(screen.getByTestId('class-0').getAttribute('aria-pressed')).toBe('true');
+    expect(screen.getByTestId('class-1').getAttribute('aria-pressed')).toBe('false');
+    press('Enter');
+    expect(shownSample()).toBe('s2');
+    await waitFor(() => expect(server.samples[0].label?.confidences).toEqual([1, 0, 1]));
+  });
+
   it('does everything from buttons too (mouse and touch)', async () => {
     const { server } = setup();
     await waitFor(() => expect(shownSample()).toBe('s1'));

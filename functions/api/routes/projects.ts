@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { TASK_TYPES } from '../../domain/model.js';
 import { createProject, editProject, getProject } from '../../domain/projects.js';
 import { modelState } from '../../domain/serve.js';
+import { canAccessProject } from '../../auth/membership.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
@@ -15,6 +16,7 @@ const projectFields = {
   allowAmbiguous: z.boolean().optional(),
   strategy: z.string().max(64).optional(),
   overlap: z.number().int().min(1).max(20).optional(),
+  members: z.array(z.string().trim().min(1).max(128)).max(10_000).optional(),
   detection: z
     .object({
       enabled: z.boolean().optional(),
@@ -29,7 +31,7 @@ const projectEdit = z.object({ ...projectFields, classes: classes.optional(), ve
 export const projectRoutes = new Hono<AppEnv>()
   .get('/', async (c) => {
     const projects = await c.var.deps.stores.projects.list();
-    return c.json({ projects });
+    return c.json({ projects: projects.filter((p) => canAccessProject(c.var.identity, p)) });
   })
   .post('/', valid('json', newProject), async (c) => {
     const body = c.req.valid('json') as z.infer<typeof newProject> & { taskType?: (typeof TASK_TYPES)[number] };

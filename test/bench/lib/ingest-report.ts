@@ -74,6 +74,7 @@ export function formatIngestReport(r: IngestBenchResult): string {
       row('box samples (detections, crop-embedded)', (m) => m.embedRuns.items - m.run.ready - m.run.failed),
       row('END TO END images/s', (m) => fixed(stageFigures(m).endToEndPerSecond)),
       row('  wall time, s (uploads done at)', (m) => `${fixed(m.run.endToEndMs / 1000)} (${fixed(m.run.uploadMs / 1000)})`),
+      row('  CPU cores busy / JS main thread busy', (m) => `${fixed(m.run.cpuCores, 2)} / ${fixed(100 * m.run.eventLoopUtilization, 0)}%`),
       row('decode+resize, per image', (m) => perImage(stageFigures(m).decodeResize, m.images)),
       row('  decode to working pixels', (m) => perImage(s(m, 'analyze.decode'), m.images)),
       row('  model tensors (224, 416, crops)', (m) => perImage(s(m, 'analyze.tensor'), m.images)),

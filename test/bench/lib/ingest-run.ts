@@ -3,6 +3,7 @@
 // finished. Store calls of the ingest handler are timed by wrapping the stack's store objects.
 
 import { rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { importFolder } from '../../../functions/cli/import.js';
 import { api, localTarget, type Target } from '../../../functions/cli/stack-client.js';
 import type { ImageAnalyzer } from '../../../functions/domain/ports.js';
@@ -38,6 +39,10 @@ export interface IngestRunResult {
   /** First upload to last upload done, and to the last image finished. */
   uploadMs: number;
   endToEndMs: number;
+  /** This process's CPU time over the run divided by wall time (2 = both cores busy). */
+  cpuCores: number;
+  /** Share of the run the main JS thread was busy (emulators, API, SDK clients and ingest's JS all share it). */
+  eventLoopUtilization: number;
   failures: string[];
 }
 
@@ -75,6 +80,8 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
 
     const progress = showProgress(stack, opts.images);
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    const eluBefore = performance.eventLoopUtilization();
     const report = await importFolder(target, {
       dir: opts.uploadDir,
       project,
@@ -85,10 +92,13 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
     const uploadMs = performance.now() - started;
     if (report.uploaded !== opts.images) throw new Error(`uploaded ${report.uploaded} of ${opts.images} images: ${JSON.stringify(report)}`);
     const endToEndMs = (await waitForIngest(stack, target, project, opts.images, opts.times)) - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const elu = performance.eventLoopUtilization(eluBefore);
     clearInterval(progress);
     opts.times.paused = true; // from here on, store calls are the bench's own
     const { body } = await api<Progress>(target, 'GET', `/api/projects/${project}/progress`);
-    return { project, ...body.images, uploadMs, endToEndMs, failures };
+    const cpuCores = (cpu.user + cpu.system) / 1000 / (performance.now() - started);
+    return { project, ...body.images, uploadMs, endToEndMs, cpuCores, eventLoopUtilization: elu.utilization, failures };
   } finally {
     await stack?.close();
     await rm(dataDir, { recursive: true, force: true });

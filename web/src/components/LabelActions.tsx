@@ -14,7 +14,7 @@ export function BoxActions(props: { boxes: ReturnType<typeof createBoxMode> }) {
   const b = props.boxes;
   const selected = () => b.review().boxes[b.review().selected];
   return (
-    <div class="actions box-actions" role="toolbar" aria-label="Box actions">
+    <div class="actions box-actions" role="group" aria-label="Box actions">
       <button type="button" data-testid="keep-box" aria-keyshortcuts="Y" onMouseDown={keepFocus} disabled={!selected() || selected()!.classIndex < 0} onClick={() => b.setReview(acceptSelected)}>
         Keep box <kbd>Y</kbd>
       </button>
@@ -37,7 +37,7 @@ export function Actions(props: { session: LabelSession; onSave?: () => void }) {
   const suggestion = () => acceptableSuggestion(s.viewed()?.sample.suggestions);
   const drafted = () => !isDraftEmpty(s.draft()) || !!props.onSave;
   return (
-    <div class="actions" role="toolbar" aria-label="Label actions">
+    <div class="actions" role="group" aria-label="Label actions">
       <button
         type="button"
         class="primary"
