@@ -6,6 +6,7 @@ import { defaultModelDir } from '../vision/manifest.js';
 import { importFolder } from './import.js';
 import { fetchModels } from './models-fetch.js';
 import { localTarget } from './stack-client.js';
+import { usersCommand } from './users.js';
 
 const USAGE = `usage: npm run winnow -- <command>
 
@@ -14,6 +15,8 @@ commands:
              [--concurrency 8] [--no-wait] [--data DIR]
       Upload every image under DIR (recursively) to uploads/<ID>/ in the running Winnow's bucket,
       creating the project if needed, then wait for ingest. Non-images are reported and skipped.
+  users add NAME [--admin] [--data DIR]      add a user for sign-in (npm start -- --auth); prints a one-time password
+  users list [--data DIR]
   models:fetch [--dir DIR] [--mirror URL]
       Download the model files the manifests in models/ need and are missing from DIR (default
       WINNOW_MODELS or ../shared/models), verifying each sha256.`;
@@ -45,6 +48,7 @@ async function main(argv: string[]) {
     });
     return report.failed.length ? 1 : 0;
   }
+  if (command === 'users') return usersCommand(rest);
   if (command === 'models:fetch') {
     const { values } = parseArgs({ args: rest, options: { dir: { type: 'string' }, mirror: { type: 'string' } } });
     const report = await fetchModels({ modelDir: path.resolve(values.dir ?? defaultModelDir()), mirror: values.mirror });

@@ -3,6 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { openLocalIssuer } from '../auth/local-issuer.js';
+import { listUsers } from '../auth/users.js';
 import { REPO_ROOT } from '../local/config.js';
 import { LOCAL_CREDENTIALS, type StackInfo } from '../local/stack.js';
 
@@ -14,8 +16,12 @@ export interface Target {
   headers: Record<string, string>;
 }
 
+export function resolveDataDir(dataDir?: string): string {
+  return path.resolve(dataDir ?? process.env.WINNOW_DATA ?? path.join(REPO_ROOT, '.winnow'));
+}
+
 export async function localTarget(dataDir?: string, user = 'cli'): Promise<Target> {
-  const dir = path.resolve(dataDir ?? process.env.WINNOW_DATA ?? path.join(REPO_ROOT, '.winnow'));
+  const dir = resolveDataDir(dataDir);
   let info: StackInfo;
   try {
     info = JSON.parse(await readFile(path.join(dir, 'stack.json'), 'utf8')) as StackInfo;
@@ -32,7 +38,20 @@ export async function localTarget(dataDir?: string, user = 'cli'): Promise<Targe
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  return { apiUrl: info.url, bucket: info.bucket, s3, headers: { 'x-winnow-user': encodeURIComponent(user) } };
+  return { apiUrl: info.url, bucket: info.bucket, s3, headers: await identityHeaders(dir, info, user) };
+}
+
+/**
+ * Without sign-in, a name header. With sign-in, whoever can read the data folder is the machine's admin already
+ * (it holds the signing key), so the CLI signs a short-lived token for a local admin itself.
+ */
+async function identityHeaders(dataDir: string, info: StackInfo, user: string): Promise<Record<string, string>> {
+  if (!info.auth) return { 'x-winnow-user': encodeURIComponent(user) };
+  const admins = (await listUsers(dataDir)).filter((u) => u.groups.includes('admin'));
+  const chosen = admins.find((u) => u.username === user) ?? admins[0];
+  if (!chosen) throw new Error('sign-in is on but there is no admin yet: npm run winnow -- users add NAME --admin');
+  const issuer = await openLocalIssuer({ dataDir, origin: info.url, tokenTtlSeconds: 900 });
+  return { authorization: `Bearer ${await issuer.issueIdToken(chosen)}` };
 }
 
 export async function api<T>(target: Target, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {

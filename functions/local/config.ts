@@ -16,6 +16,8 @@ const schema = z.object({
   s3Port: z.coerce.number().int().min(0).max(65535),
   dynamoPort: z.coerce.number().int().min(0).max(65535),
   ingestConcurrency: z.coerce.number().int().min(1).max(16),
+  /** Sign-in through the local token issuer (required to bind beyond loopback). */
+  auth: z.boolean(),
 });
 
 export type LocalConfig = z.infer<typeof schema>;
@@ -30,6 +32,7 @@ export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv): LocalC
       models: { type: 'string' },
       's3-port': { type: 'string' },
       'dynamodb-port': { type: 'string' },
+      auth: { type: 'boolean' },
     },
     strict: true,
   });
@@ -42,6 +45,7 @@ export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv): LocalC
     s3Port: values['s3-port'] ?? env.WINNOW_S3_PORT ?? (port === 0 ? 0 : port + 1),
     dynamoPort: values['dynamodb-port'] ?? env.WINNOW_DYNAMODB_PORT ?? (port === 0 ? 0 : port + 2),
     ingestConcurrency: env.WINNOW_INGEST_CONCURRENCY ?? 2,
+    auth: values.auth ?? ['1', 'true', 'on'].includes((env.WINNOW_AUTH ?? '').toLowerCase()),
   });
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -10,10 +10,10 @@ const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 async function main() {
   const started = performance.now();
   const config = parseLocalConfig(process.argv.slice(2), process.env);
-  if (!LOOPBACK.test(config.host)) {
+  if (!LOOPBACK.test(config.host) && !config.auth) {
     throw new Error(
       `refusing to bind to ${config.host}: without sign-in anyone who can reach it could read and label your images. ` +
-        'Bind to 127.0.0.1 (the default).',
+        'Bind to 127.0.0.1 (the default), or turn sign-in on with --auth.',
     );
   }
   if (webBuildIsStale()) await buildWeb(console.log);
@@ -31,11 +31,13 @@ async function main() {
     ingestConcurrency: config.ingestConcurrency,
     analyzer,
     webDir: WEB_DIST,
+    auth: config.auth,
   });
   console.log(
     [
       `Winnow is running at ${stack.url}  (ready in ${Math.round(performance.now() - started)} ms)`,
       `  data:    ${config.dataDir}`,
+      `  sign-in: ${config.auth ? 'on (add users with: npm run winnow -- users add NAME [--admin])' : 'off (loopback only; labelers pick a name)'}`,
       `  models:  ${config.modelDir} (embedder: ${models.embedder ?? 'none'}, detector: ${models.detector ?? 'none'})`,
       `  S3 API:  ${stack.s3Endpoint}  bucket ${stack.bucket}  (aws s3 sync DIR s3://${stack.bucket}/uploads/<project>/ --endpoint-url ${stack.s3Endpoint})`,
       `  import:  npm run winnow -- import ./photos --project flowers --classes daisy,rose`,

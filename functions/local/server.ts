@@ -13,6 +13,8 @@ export interface LocalServerOptions extends ApiDeps {
   webDir?: string;
   /** Origin the presigned image URLs point at (allowed by the CSP). */
   imageOrigin: string;
+  /** The local issuer's routes (`/auth/*`) when sign-in is on. */
+  authRoutes?: () => { fetch: (request: Request) => Response | Promise<Response> } | undefined;
 }
 
 export function createLocalServer(opts: LocalServerOptions) {
@@ -27,6 +29,13 @@ export function createLocalServer(opts: LocalServerOptions) {
       `default-src 'self'; img-src 'self' blob: data: ${opts.imageOrigin}; connect-src 'self' ${opts.imageOrigin}; ` +
         `style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'`,
     );
+  });
+  // The web app asks how to sign in: the local issuer, or nobody (loopback, a labeler name is enough).
+  root.all('/auth/*', (c) => {
+    const routes = opts.authRoutes?.();
+    if (routes) return routes.fetch(c.req.raw);
+    if (c.req.path === '/auth/config') return c.json({ mode: 'none' });
+    return c.json({ code: 'not_found', message: 'sign-in is off on this server', requestId: crypto.randomUUID() }, 404);
   });
   root.route('/', createApp(opts));
   const webDir = opts.webDir;

@@ -7,6 +7,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { localAuthenticate } from '../api/auth-local.js';
+import { openLocalIssuer } from '../auth/local-issuer.js';
+import { createAuthRoutes } from '../auth/routes.js';
+import { createJwtAuthenticate } from '../auth/verify.js';
+import { WinnowError } from '../domain/errors.js';
 import type { Authenticate } from '../api/types.js';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
@@ -37,6 +41,8 @@ export interface LocalStackOptions {
   authenticate?: Authenticate;
   /** Retraining cadence of the in-process trainer (defaults: every 4 labels or 3 s). */
   trainer?: Pick<TrainerWorkerOptions, 'everyLabels' | 'afterMs'>;
+  /** Sign-in through the local issuer (key and users under `<dataDir>/auth`), verified like Cognito tokens. */
+  auth?: boolean;
   /** Folder of the built web app; served at `/` when present. */
   webDir?: string;
   log?: (line: string) => void;
@@ -60,6 +66,8 @@ export interface StackInfo {
   dynamoEndpoint: string;
   bucket: string;
   region: string;
+  /** Whether the API wants tokens from the local issuer (the CLI then signs its own, as a local admin). */
+  auth: boolean;
   pid: number;
 }
 
@@ -98,9 +106,18 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     });
     closers.unshift(() => ingest.drain());
 
+    // With sign-in on, the issuer's `iss` is the server's own origin, known only once it listens.
+    let signIn: { routes: ReturnType<typeof createAuthRoutes>; authenticate: Authenticate } | undefined;
+    const authenticate: Authenticate = opts.auth
+      ? async (request) => {
+          if (!signIn) throw new WinnowError('unavailable', 'sign-in is starting; try again in a moment');
+          return signIn.authenticate(request);
+        }
+      : opts.authenticate ?? localAuthenticate;
     const app = createLocalServer({
       stores,
-      authenticate: opts.authenticate ?? localAuthenticate,
+      authenticate,
+      authRoutes: () => signIn?.routes,
       webDir: opts.webDir,
       imageOrigin: s3.endpoint,
       onLabeled: (projectId, sampleIds) => trainer.labeled(projectId, sampleIds),
@@ -114,8 +131,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const address = server.address() as AddressInfo;
     const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${address.port}`;
+    if (opts.auth) {
+      const issuer = await openLocalIssuer({ dataDir: opts.dataDir, origin: url });
+      signIn = {
+        routes: createAuthRoutes(issuer),
+        authenticate: createJwtAuthenticate({ issuer: issuer.issuer, clientId: issuer.clientId, jwks: issuer.jwks() }),
+      };
+    }
 
-    const info: StackInfo = { url, s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint, bucket: LOCAL_BUCKET, region: LOCAL_REGION, pid: process.pid };
+    const info: StackInfo = { url, s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint, bucket: LOCAL_BUCKET, region: LOCAL_REGION, auth: !!opts.auth, pid: process.pid };
     await writeFile(path.join(opts.dataDir, 'stack.json'), JSON.stringify(info, null, 2));
     // Events missed while the stack was down (or lost in a crash) are found by comparing the bucket with the tables.
     void reconcileUploads(stores, ingest, log).catch((err) => log(`reconcile failed: ${(err as Error).message}`));

@@ -86,6 +86,7 @@ export class Ingest extends Construct {
       environment: {
         ...props.environment,
         [RUNTIME_ENV.trainerQueueUrl]: props.trainerQueue.queueUrl,
+        // Records of one batch in flight at once: overlaps S3/DynamoDB waits with decoding and inference.
         [RUNTIME_ENV.ingestConcurrency]: '2',
       },
     });

@@ -123,7 +123,8 @@ export class Web extends Construct {
     if (!content.siteDir) {
       Annotations.of(this).addWarningV2(
         'winnow:web-build-missing',
-        'web/dist was not found, so only config.json is published. Run `npm run build` before `npm run deploy`.',
+        'No built web app to publish (web/dist is missing): only config.json is published. ' +
+          'Run `npm run build` before `npm run deploy`.',
       );
     }
     const deployment = new BucketDeployment(this, 'Publish', {

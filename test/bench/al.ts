@@ -18,6 +18,7 @@ const args = parseArgs();
 const budgets = numberListArg(args, 'budgets', [10, 20, 50, 100, 200, 400]);
 const seeds = numberArg(args, 'seeds', 5);
 const batch = numberArg(args, 'batch', 10);
+const candidatesPerPick = stringArg(args, 'candidates-per-pick') === undefined ? undefined : numberArg(args, 'candidates-per-pick', 10);
 const outDir = resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const strategies = (stringArg(args, 'strategies')?.split(',') ?? [...STRATEGIES]).map((s) => {
   if (!isStrategy(s)) throw new Error(`unknown strategy "${s}" (known: ${STRATEGIES.join(', ')})`);
@@ -65,7 +66,7 @@ console.log(
 const results = new Map<StrategyName, { mean: number[]; curves: Curve[] }>();
 for (const strategy of strategies) {
   const curves: Curve[] = [];
-  for (let seed = 0; seed < seeds; seed++) curves.push(simulate(task, strategy, seed, checkpoints));
+  for (let seed = 0; seed < seeds; seed++) curves.push(simulate(task, strategy, seed, checkpoints, candidatesPerPick));
   const meanCurve = checkpoints.map((_, k) => mean(curves.map((c) => c.accuracy[k])));
   results.set(strategy, { mean: meanCurve, curves });
   process.stderr.write(`${strategy}: ${(mean(curves.map((c) => c.ms)) / 1000).toFixed(1)} s per run\n`);

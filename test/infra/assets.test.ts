@@ -4,7 +4,7 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, type AssetStaging, Duration, Stack } from 'aws-cdk-lib';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { DockerImageAsset } from 'aws-cdk-lib/aws-ecr-assets';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -47,7 +47,7 @@ const sourcesAt = (root: string): Partial<WinnowSources> => ({
 function ingestImage(
   weights: { contentHash: string; dir: string },
   buildContext = PATHS.repoRoot,
-): { asset: DockerImageAsset; outdir: string } {
+): { asset: DockerImageAsset; staged: string } {
   const outdir = tempDir('winnow-ingest-only-');
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'IngestOnly');
@@ -68,7 +68,8 @@ function ingestImage(
     logRetention: RetentionDays.ONE_WEEK,
     removalPolicy: 'destroy',
   });
-  return { asset: ingest.fn.node.findChild('AssetImage') as unknown as DockerImageAsset, outdir };
+  const asset = ingest.fn.node.findChild('AssetImage') as DockerImageAsset;
+  return { asset, staged: (asset.node.findChild('Staging') as AssetStaging).absoluteStagedPath };
 }
 
 function listFiles(dir: string): string[] {
@@ -124,8 +125,8 @@ describe('ingest image', () => {
   });
 
   it('has a build context of only the allow-listed files of the repository', () => {
-    const { asset, outdir } = ingestImage({ contentHash: 'a'.repeat(64), dir: '/weights' });
-    expect(readdirSync(join(outdir, asset.assetPath)).sort()).toEqual([
+    const { staged } = ingestImage({ contentHash: 'a'.repeat(64), dir: '/weights' });
+    expect(readdirSync(staged).sort()).toEqual([
       '.dockerignore',
       '.npmrc',
       'functions',
@@ -137,8 +138,7 @@ describe('ingest image', () => {
   });
 
   it('has no dependencies, model weights or tests in its build context', () => {
-    const { asset, outdir } = ingestImage({ contentHash: 'a'.repeat(64), dir: '/weights' });
-    const staged = join(outdir, asset.assetPath);
+    const { staged } = ingestImage({ contentHash: 'a'.repeat(64), dir: '/weights' });
     const files = listFiles(staged).map((f) => relative(staged, f));
     expect(files.filter((f) => /(^|\/)node_modules\/|\.onnx$|\.test\.ts$/.test(f))).toEqual([]);
     expect(files).toContain('functions/ingest/Dockerfile');

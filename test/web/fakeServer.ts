@@ -162,15 +162,20 @@ export function createFakeServer(options: FakeServerOptions = {}) {
       return s ? json(200, { sample: s, image: image(s) }) : error(404, 'not_found', 'no such sample');
     }
     if (r.method === 'GET' && p === '/api/projects/flowers/quality' && options.quality) {
+      // The active-learning API's shape: one entry per scored label with its running aggregates.
       return json(200, {
+        model: { state: 'trained', message: 'trained on 3 labels (uncertainty)' },
+        count: 3,
+        window: 50,
+        mse: 0.4,
+        errorRate: 0.33,
+        windowErrorRate: 0.33,
+        estimatedAccuracy: 0.67,
         points: [
-          { mse: 0.1, correct: true },
-          { mse: 0.9, correct: false },
-          { mse: 0.2, correct: true },
+          { index: 0, at: 't0', squaredError: 0.1, correct: true, runningMse: 0.1, runningErrorRate: 0, windowErrorRate: 0 },
+          { index: 1, at: 't1', squaredError: 0.9, correct: false, runningMse: 0.5, runningErrorRate: 0.5, windowErrorRate: 0.5 },
+          { index: 2, at: 't2', squaredError: 0.2, correct: true, runningMse: 0.4, runningErrorRate: 0.33, windowErrorRate: 0.33 },
         ],
-        runningMse: [0.1, 0.5, 0.4],
-        runningError: [0, 0.5, 0.33],
-        accuracy: 0.67,
       });
     }
     return error(404, 'not_found', `no route ${r.method} ${p}`);

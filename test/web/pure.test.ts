@@ -2,6 +2,7 @@
 // Small pure pieces of the web app: the confidence draft, label wording, routes, the virtual window, the
 // project form.
 import { describe, expect, it } from 'vitest';
+import { normalizeQuality } from '../../web/src/api.js';
 import { cycleLevel, describeLabel, emptyDraft, toggleClass } from '../../web/src/labels.js';
 import { hrefFor, parseRoute } from '../../web/src/router.js';
 import { projectFromForm } from '../../web/src/views/CreateProject.js';
@@ -101,5 +102,34 @@ describe('create-project form', () => {
     const { project, errors } = projectFromForm({ ...base, id: 'Bad Id', classes: 'a, a', levels: '2', overlap: '0' });
     expect(project).toBeUndefined();
     expect(Object.keys(errors).sort()).toEqual(['classes', 'id', 'levels', 'overlap']);
+  });
+});
+
+describe('live error data', () => {
+  it('reads the per-point series of the active-learning API', () => {
+    const q = normalizeQuality({
+      count: 120,
+      estimatedAccuracy: null,
+      errorRate: 0.25,
+      points: [
+        { squaredError: 0.5, correct: false, runningMse: 0.5, runningErrorRate: 1 },
+        { squaredError: 0.1, correct: true, runningMse: 0.3, runningErrorRate: 0.5 },
+      ],
+    });
+    expect(q).toMatchObject({
+      points: [
+        { mse: 0.5, correct: false },
+        { mse: 0.1, correct: true },
+      ],
+      runningMse: [0.5, 0.3],
+      runningError: [1, 0.5],
+      accuracy: 0.75,
+      count: 120,
+    });
+  });
+
+  it('accepts parallel arrays as well', () => {
+    const q = normalizeQuality({ points: [{ mse: 0.2, correct: true }], runningMse: [0.2], runningError: [0], accuracy: 1 });
+    expect(q).toMatchObject({ points: [{ mse: 0.2, correct: true }], runningMse: [0.2], runningError: [0], accuracy: 1, count: 1 });
   });
 });

@@ -144,7 +144,8 @@ export function createApi(options: ApiOptions) {
       request<{ sample: Sample; image: ServedImage }>('GET', `${p(projectId)}/samples/${encodeURIComponent(sampleId)}`),
     exportCsv: (projectId: string) =>
       request<Response>('GET', `${p(projectId)}/export.csv`, { raw: true }).then((r) => r.blob()),
-    quality: (projectId: string) => optional(request<Quality>('GET', `${p(projectId)}/quality`)),
+    quality: (projectId: string) =>
+      optional(request<RawQuality>('GET', `${p(projectId)}/quality`)).then((raw) => (raw ? normalizeQuality(raw) : undefined)),
     requestUploads: (projectId: string, files: { name: string; contentType: string; bytes: number }[]) =>
       optional(
         request<{ uploads: UploadGrant[] }>('POST', `${p(projectId)}/uploads`, { body: { files } }).then(
@@ -159,6 +160,30 @@ export function createApi(options: ApiOptions) {
 }
 
 export type Api = ReturnType<typeof createApi>;
+
+/** The quality endpoint's answer: per-point series (active-learning API) or parallel arrays (first contract). */
+type RawQuality = Partial<Quality> & {
+  points?: ({ mse?: number; squaredError?: number; correct: boolean; runningMse?: number; runningErrorRate?: number })[];
+  estimatedAccuracy?: number | null;
+  errorRate?: number | null;
+  windowErrorRate?: number | null;
+};
+
+export function normalizeQuality(raw: RawQuality): Quality {
+  const points = raw.points ?? [];
+  const orUndefined = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+  const errorRate = orUndefined(raw.errorRate);
+  return {
+    points: points.map((p) => ({ mse: p.mse ?? p.squaredError ?? 0, correct: p.correct })),
+    runningMse: raw.runningMse ?? points.map((p) => p.runningMse ?? 0),
+    runningError: raw.runningError ?? points.map((p) => p.runningErrorRate ?? 0),
+    accuracy: orUndefined(raw.accuracy) ?? orUndefined(raw.estimatedAccuracy) ?? (errorRate === undefined ? undefined : 1 - errorRate),
+    count: raw.count ?? points.length,
+    windowErrorRate: orUndefined(raw.windowErrorRate),
+    window: raw.window,
+    model: raw.model,
+  };
+}
 
 function queryString(query: RequestOptions['query']): string {
   if (!query) return '';

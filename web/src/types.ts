@@ -33,7 +33,8 @@ export interface Served {
 }
 
 export interface ModelStatus {
-  state: 'untrained' | 'trained';
+  /** 'untrained' | 'cold-start' | 'trained' (kept open: the active-learning API may add states). */
+  state: string;
   message?: string;
 }
 
@@ -60,11 +61,19 @@ export interface HistoryItem {
   image: ServedImage;
 }
 
+/** The live error chart's data, as the web app uses it (api.ts normalizes what the server sends). */
 export interface Quality {
+  /** Per label, oldest first: squared error of the probabilities shown with it, and whether the top class was right. */
   points: { mse: number; correct: boolean }[];
   runningMse: number[];
   runningError: number[];
-  accuracy: number;
+  accuracy?: number;
+  /** Labels scored in total (the points may be only the most recent ones). */
+  count?: number;
+  /** Error rate over the most recent `window` labels. */
+  windowErrorRate?: number;
+  window?: number;
+  model?: ModelStatus;
 }
 
 export interface NewProject {

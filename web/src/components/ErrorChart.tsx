@@ -34,18 +34,23 @@ export function ErrorChart(props: { quality: Quality }) {
     };
   });
   const last = (values: number[]) => (values.length ? values[values.length - 1] : undefined);
-  const pct = (v: number | undefined) => (v === undefined ? '–' : `${Math.round(v * 100)}%`);
+  const pct = (v: number | undefined) => (v === undefined || v === null ? '–' : `${Math.round(v * 100)}%`);
+  const count = () => props.quality.count ?? view().n;
 
   return (
     <figure class="error-chart" data-testid="error-chart">
       <figcaption>
         Model quality · accuracy {pct(props.quality.accuracy)} · error rate {pct(last(props.quality.runningError))}
+        <Show when={props.quality.windowErrorRate !== undefined}>
+          {' '}
+          · last {props.quality.window ?? ''} labels {pct(props.quality.windowErrorRate)}
+        </Show>
       </figcaption>
       <Show when={view().n > 0} fallback={<p class="muted">No scored labels yet.</p>}>
         <svg
           viewBox={`0 0 ${W} ${H}`}
           role="img"
-          aria-label={`Live error over ${view().n} labels: running mean squared error ${last(props.quality.runningMse)?.toFixed(3) ?? '–'}, running error rate ${pct(last(props.quality.runningError))}`}
+          aria-label={`Live error over ${count()} labels: running mean squared error ${last(props.quality.runningMse)?.toFixed(3) ?? '–'}, running error rate ${pct(last(props.quality.runningError))}`}
         >
           <line class="axis" x1={PAD} y1={H - PAD} x2={W - PAD} y2={H - PAD} />
           <For each={view().dots}>
