@@ -1,9 +1,33 @@
-// PLACEHOLDER written by the cloud-infrastructure work so `cdk synth` has an entry point to bundle.
-// The API owner replaces it with the Lambda composition root: build the AWS adapters from the environment
-// and `export const handler = handle(createApp(deps))` (hono/aws-lambda).
+// Composition root of the API Lambda: the same Hono app as `npm start`, with DynamoDB/S3 from the environment,
+// Cognito ID tokens verified by aws-jwt-verify (API Gateway's JWT authorizer checks them too), and retrains
+// triggered through the trainer queue.
 
-export const handler = async () => ({
-  statusCode: 503,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ code: 'unavailable', message: 'the API handler is not built yet' }),
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { handle } from 'hono/aws-lambda';
+import { createAwsStores } from '../adapters/aws/clients.js';
+import { parseCloudEnv } from '../adapters/aws/env.js';
+import { sqsTrainerTrigger } from '../adapters/aws/trainer-queue.js';
+import { createJwtAuthenticate } from '../auth/verify.js';
+import { createApp } from './app.js';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`missing environment: ${name}`);
+  return value;
+}
+
+const config = parseCloudEnv(process.env);
+const stores = createAwsStores(config);
+const trigger = sqsTrainerTrigger(new SQSClient({ region: config.region }), required('WINNOW_TRAINER_QUEUE_URL'));
+
+export const app = createApp({
+  stores,
+  authenticate: createJwtAuthenticate({
+    userPoolId: required('WINNOW_USER_POOL_ID'),
+    clientId: required('WINNOW_USER_POOL_CLIENT_ID'),
+  }),
+  presignTtlSeconds: Number(process.env.WINNOW_PRESIGN_TTL_SECONDS ?? 900),
+  onLabeled: (projectId, sampleIds) => trigger({ projectId, sampleIds }),
 });
+
+export const handler = handle(app);

@@ -1,7 +1,51 @@
-// PLACEHOLDER written by the cloud-infrastructure work so `cdk synth` has an entry point to bundle.
-// The trainer owner replaces it with the SQS handler (one message per training request, body `{ projectId }`).
+// Composition root of the trainer Lambda, fed by the trainer queue. Messages are grouped by project and each
+// project is retrained once per batch. State (embeddings, labels, last model) stays in the warm container, so a
+// warm run reads only new embedding shards and the samples that changed.
 
-export const handler = async (): Promise<never> => {
-  // Fail loudly: messages are retried and then kept in the dead-letter queue instead of being dropped.
-  throw new Error('the trainer handler is not built yet');
-};
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createAwsStores } from '../adapters/aws/clients.js';
+import { parseCloudEnv } from '../adapters/aws/env.js';
+import type { TrainRequest } from '../adapters/aws/trainer-queue.js';
+import type { Stores } from '../domain/ports.js';
+import { retrainProject, type ProjectTrainingState } from './retrain.js';
+
+const EMBEDDER = process.env.WINNOW_EMBEDDER ?? 'mobilenetv2-features';
+const states = new Map<string, ProjectTrainingState>();
+let stores: Stores | undefined;
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  stores ??= createAwsStores(parseCloudEnv(process.env));
+  const byProject = new Map<string, { messageIds: string[]; sampleIds: Set<string> }>();
+  for (const message of event.Records) {
+    let request: TrainRequest;
+    try {
+      request = JSON.parse(message.body) as TrainRequest;
+      if (typeof request.projectId !== 'string') throw new Error('no projectId');
+    } catch (err) {
+      console.error(`trainer: message ${message.messageId} dropped: ${(err as Error).message}`);
+      continue; // malformed: a retry cannot fix it
+    }
+    const group = byProject.get(request.projectId) ?? { messageIds: [], sampleIds: new Set<string>() };
+    group.messageIds.push(message.messageId);
+    for (const id of request.sampleIds ?? []) group.sampleIds.add(id);
+    byProject.set(request.projectId, group);
+  }
+  const failures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const [projectId, group] of byProject) {
+    try {
+      const project = await stores.projects.get(projectId);
+      if (!project) continue; // deleted: nothing to rank
+      const state = states.get(projectId) ?? {};
+      states.set(projectId, state);
+      const result = await retrainProject(stores, project, state, {
+        embedder: EMBEDDER,
+        changed: state.labels ? [...group.sampleIds] : undefined,
+      });
+      if (result) console.log(JSON.stringify({ msg: 'retrained', projectId, ...result }));
+    } catch (err) {
+      console.error(`trainer: ${projectId} failed: ${(err as Error).stack}`);
+      for (const id of group.messageIds) failures.push({ itemIdentifier: id });
+    }
+  }
+  return { batchItemFailures: failures };
+}

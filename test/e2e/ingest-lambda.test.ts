@@ -1,6 +1,7 @@
 // The ingest Lambda exactly as AWS invokes it: its module's `handler` with an SQS event whose messages carry S3
 // notifications (fixture captured from the real formats), against the emulators, configured only by environment.
 
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
@@ -38,7 +39,7 @@ describe('ingest Lambda handler', () => {
     await ensureBucket(stores, BUCKET);
     await createProject(stores, { id: 'garden', classes: ['tulip', 'other'] }, 'owner');
 
-    const photo = await readFile(path.join(FLOWERS, 'tulips', (await import('node:fs')).readdirSync(path.join(FLOWERS, 'tulips'))[0]));
+    const photo = await readFile(path.join(FLOWERS, 'tulips', readdirSync(path.join(FLOWERS, 'tulips'))[0]));
     const put1 = await stores.blobs.put(KEY_1, photo, 'image/jpeg');
     const put2 = await stores.blobs.put(KEY_2, photo, 'image/jpeg');
     await stores.blobs.delete(KEY_2); // the event arrives after the object is gone
@@ -82,5 +83,42 @@ describe('ingest Lambda handler', () => {
     expect(await handler(event)).toEqual({ batchItemFailures: [] });
     expect((await stores.samples.listSamples('garden')).items).toHaveLength(1);
     expect((await stores.samples.getImage('garden', imageIdFor(KEY_1)))!.updatedAt).toBe(image!.updatedAt);
+  });
+
+  it('trainer Lambda: ranks on new embeddings, then trains on labels sent through its queue', async () => {
+    const { handler: ingest } = await import('../../functions/ingest/lambda.js');
+    const { handler: train } = await import('../../functions/trainer/lambda.js');
+    const records = [];
+    for (const c of ['daisy', 'sunflowers']) {
+      for (const f of readdirSync(path.join(FLOWERS, c)).filter((f) => f.endsWith('.jpg')).slice(0, 4)) {
+        const key = `uploads/garden/${c}/${f}`;
+        const put = await stores.blobs.put(key, await readFile(path.join(FLOWERS, c, f)), 'image/jpeg');
+        records.push({ eventName: 'ObjectCreated:Put', eventTime: new Date().toISOString(), s3: { bucket: { name: BUCKET }, object: { key, eTag: put.etag } } });
+      }
+    }
+    const sqs = (bodies: unknown[]) => ({ Records: bodies.map((b, i) => ({ messageId: `m${i}`, body: JSON.stringify(b) })) }) as SQSEvent;
+    expect(await ingest(sqs([{ Records: records }]))).toEqual({ batchItemFailures: [] });
+
+    expect(await train(sqs([{ projectId: 'garden' }, { projectId: 'garden' }]))).toEqual({ batchItemFailures: [] });
+    const cold = await stores.rankings.get('garden');
+    expect(cold).toMatchObject({ generation: 1, coldStart: true, labels: 0 });
+    expect(cold!.sampleIds).toHaveLength(9);
+
+    const { annotate } = await import('../../functions/domain/annotate.js');
+    const images = (await stores.samples.listImages('garden')).items;
+    const labeled: string[] = [];
+    for (const [classIndex, folder] of ['/daisy/', '/sunflowers/'].entries()) {
+      for (const image of images.filter((i) => i.key.includes(folder)).slice(0, 2)) {
+        await annotate(stores, { projectId: 'garden', sampleId: image.imageId, version: 0, labelerId: 'ann', classIndex, requestId: `lambda-${image.imageId}` });
+        labeled.push(image.imageId);
+      }
+    }
+    // Two label messages and one malformed message (dropped, not retried forever).
+    const result = await train(sqs([{ projectId: 'garden', sampleIds: labeled.slice(0, 2) }, { projectId: 'garden', sampleIds: labeled.slice(2) }, 'not a request']));
+    expect(result).toEqual({ batchItemFailures: [] });
+    const trained = await stores.rankings.get('garden');
+    expect(trained).toMatchObject({ generation: 2, coldStart: false, labels: 4 });
+    expect(trained!.probs).toHaveLength(trained!.sampleIds.length * 2);
+    expect(trained!.sampleIds.some((id) => labeled.includes(id))).toBe(false);
   });
 });

@@ -162,8 +162,8 @@ export function createApi(options: ApiOptions) {
 export type Api = ReturnType<typeof createApi>;
 
 /** The quality endpoint's answer: per-point series (active-learning API) or parallel arrays (first contract). */
-type RawQuality = Partial<Quality> & {
-  points?: ({ mse?: number; squaredError?: number; correct: boolean; runningMse?: number; runningErrorRate?: number })[];
+type RawQuality = Partial<Omit<Quality, 'points'>> & {
+  points?: { mse?: number; squaredError?: number; correct: boolean; runningMse?: number; runningErrorRate?: number }[];
   estimatedAccuracy?: number | null;
   errorRate?: number | null;
   windowErrorRate?: number | null;

@@ -37,8 +37,6 @@ export interface RankInput {
   limit?: number;
   /** Labels expected before the next retrain; sizes the diverse head of 'cluster-margin' (default 20). */
   batchSize?: number;
-  /** 'cluster-margin' spreads the batchSize x this many most uncertain samples over clusters (default 10). */
-  candidatesPerPick?: number;
   seed?: number;
   /** Pool clustering from an earlier ranking (reuse it: it depends only on the embeddings). */
   clustering?: Clustering;
@@ -101,7 +99,7 @@ export function rank(strategy: StrategyName, input: RankInput): Ranking {
     return { strategy, coldStart: false, rows, scores: Float32Array.from(rows, (r) => score[r]), probs: pick(probs, C, rows) };
   }
   const c = clustering();
-  const head = clusterSpread(e, c, score, unlabeled, (input.batchSize ?? 20) * (input.candidatesPerPick ?? CANDIDATES_PER_PICK)).slice(0, limit);
+  const head = clusterSpread(e, c, score, unlabeled, (input.batchSize ?? 20) * CANDIDATES_PER_PICK).slice(0, limit);
   const rest = Uint8Array.from(excluded);
   for (const r of head) rest[r] = 1;
   const tail = topK(score, limit - head.length, { excluded: rest });

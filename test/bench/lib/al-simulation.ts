@@ -63,7 +63,7 @@ export interface Curve {
   ms: number;
 }
 
-export function simulate(task: Task, strategy: StrategyName, seed: number, checkpoints: number[], candidatesPerPick?: number): Curve {
+export function simulate(task: Task, strategy: StrategyName, seed: number, checkpoints: number[]): Curve {
   const C = task.classes;
   const labeled: number[] = [];
   const counts = new Float64Array(C);
@@ -85,7 +85,6 @@ export function simulate(task: Task, strategy: StrategyName, seed: number, check
           clustering,
           limit: Math.max(1, target - labeled.length),
           batchSize: target - labeled.length,
-          candidatesPerPick,
         });
         clustering = ranking.clustering ?? clustering;
         queue = ranking.rows;
