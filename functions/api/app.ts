@@ -8,6 +8,7 @@ import { imageRoutes } from './routes/images.js';
 import { labelingRoutes } from './routes/labeling.js';
 import { projectRoutes } from './routes/projects.js';
 import { reviewRoutes } from './routes/review.js';
+import { uploadRoutes } from './routes/uploads.js';
 import type { ApiDeps, AppEnv } from './types.js';
 
 export function createApp(deps: ApiDeps) {
@@ -30,7 +31,8 @@ export function createApp(deps: ApiDeps) {
     .route('/api/projects', projectRoutes)
     .route('/api/projects', labelingRoutes)
     .route('/api/projects', imageRoutes)
-    .route('/api/projects', reviewRoutes);
+    .route('/api/projects', reviewRoutes)
+    .route('/api/projects', uploadRoutes);
   app.notFound((c) =>
     c.json({ code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get('requestId') }, 404),
   );

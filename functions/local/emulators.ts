@@ -49,8 +49,19 @@ type S3rverCtor = new (options: {
   port: number;
   directory: string;
   silent: boolean;
-  configureBuckets: { name: string }[];
+  configureBuckets: { name: string; configs: string[] }[];
 }) => S3rverInstance;
+
+/** The same CORS rule the CDK bucket has: only the web app's origin, only GET/PUT/HEAD. */
+function corsXml(origins: string[]): string {
+  const allowed = origins.map((o) => `<AllowedOrigin>${o}</AllowedOrigin>`).join('');
+  return (
+    '<CORSConfiguration><CORSRule>' + allowed +
+    '<AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>' +
+    '<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3000</MaxAgeSeconds>' +
+    '</CORSRule></CORSConfiguration>'
+  );
+}
 
 /** S3 in this process, objects stored as files under `dir`; the buckets exist once this resolves. */
 export async function startS3rver(opts: {
@@ -60,6 +71,8 @@ export async function startS3rver(opts: {
   /** The bucket to create (default DEFAULT_BUCKET); `buckets` creates several. */
   bucket?: string;
   buckets?: string[];
+  /** Browser origins allowed to PUT/GET with presigned URLs (the web app's own origin). */
+  corsOrigins?: string[];
 }): Promise<RunningEmulator & { server: S3rverInstance }> {
   const S3rver = require('s3rver') as S3rverCtor;
   const host = opts.host ?? LOOPBACK;
@@ -69,7 +82,7 @@ export async function startS3rver(opts: {
     port: opts.port ?? 0,
     directory: opts.dir,
     silent: true,
-    configureBuckets: buckets.map((name) => ({ name })),
+    configureBuckets: buckets.map((name) => ({ name, configs: opts.corsOrigins?.length ? [corsXml(opts.corsOrigins)] : [] })),
   });
   const address = await server.run();
   return {

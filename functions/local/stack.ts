@@ -75,7 +75,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const log = opts.log ?? ((line: string) => console.log(line));
   await mkdir(opts.dataDir, { recursive: true });
   const dynamo = await startDynalite({ dir: path.join(opts.dataDir, 'dynamodb'), port: opts.dynamoPort, host: '127.0.0.1' });
-  const s3 = await startS3rver({ dir: path.join(opts.dataDir, 's3'), port: opts.s3Port, host: '127.0.0.1', bucket: LOCAL_BUCKET });
+  // The web app uploads straight to S3 with presigned PUTs from its own origin (known once the port is fixed).
+  const webOrigins = opts.port ? [`http://${opts.host}:${opts.port}`, `http://localhost:${opts.port}`] : ['*'];
+  const s3 = await startS3rver({ dir: path.join(opts.dataDir, 's3'), port: opts.s3Port, host: '127.0.0.1', bucket: LOCAL_BUCKET, corsOrigins: webOrigins });
   const closers: (() => Promise<void>)[] = [s3.close, dynamo.close];
   try {
     const stores = createAwsStores({

@@ -1,27 +1,29 @@
 // One onnxruntime session per model file per process, created on first use and reused. Runs on one session are
 // queued, and everything queued while a run is in progress goes into the next run as one batch (up to the
-// manifest's maxBatch): concurrent ingests get batched inference without coordinating.
+// manifest's maxBatch): concurrent ingests get batched inference without coordinating. Sessions live on the
+// inference thread (inference-thread.ts), so a run never blocks the event loop.
 
-import * as ort from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import { WinnowError } from '../domain/errors.js';
+import { openInferenceSession, type InferenceSessionHandle } from './inference-thread.js';
 import type { ModelManifest } from './manifest.js';
 
 /**
  * Idle ORT worker threads spin by default; with sharp and a second model sharing two cores, spinning starves
  * them (measured: YOLOX + MobileNet run concurrently in 25 ms without spinning, 37 ms with).
  */
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+const SESSION_OPTIONS: InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',
   extra: { session: { intra_op: { allow_spinning: '0' } } },
 };
 
-const sessions = new Map<string, Promise<ort.InferenceSession>>();
+const sessions = new Map<string, Promise<InferenceSessionHandle>>();
 
 /** The shared session for a model file; a failed load is not cached, so a fixed file can be retried. */
-export function getSession(modelPath: string): Promise<ort.InferenceSession> {
+export function getSession(modelPath: string): Promise<InferenceSessionHandle> {
   let session = sessions.get(modelPath);
   if (!session) {
-    session = ort.InferenceSession.create(modelPath, SESSION_OPTIONS).catch((err: unknown) => {
+    session = openInferenceSession(modelPath, SESSION_OPTIONS).catch((err: unknown) => {
       sessions.delete(modelPath);
       throw new WinnowError('unavailable', `cannot load model ${modelPath}: ${(err as Error).message}`);
     });
@@ -45,14 +47,14 @@ export class ModelRunner {
   private readonly queue: Pending[] = [];
   private running = false;
   private scheduled = false;
-  /** Runs made, items processed and ms spent inside session.run (to see batching, and for benchmarks). */
+  /** Runs made, items processed and ms spent inside onnxruntime's run (to see batching, and for benchmarks). */
   readonly stats = { runs: 0, items: 0, busyMs: 0 };
   /** Floats in one input item (3 x side x side). */
   readonly itemSize: number;
 
   private constructor(
     readonly manifest: ModelManifest,
-    private readonly session: ort.InferenceSession,
+    private readonly session: InferenceSessionHandle,
   ) {
     const [, c, h, w] = manifest.input.shape;
     this.itemSize = c * h * w;
@@ -115,18 +117,16 @@ export class ModelRunner {
     const [, c, h, w] = this.manifest.input.shape;
     const data = n === 1 ? inputs[0] : new Float32Array(n * this.itemSize);
     if (n > 1) inputs.forEach((input, i) => data.set(input, i * this.itemSize));
-    const feeds = { [this.manifest.input.name]: new ort.Tensor('float32', data, [n, c, h, w]) };
     const names = [...new Set(this.manifest.outputs.map((o) => o.name))];
-    const started = performance.now();
-    const results = await this.session.run(feeds, names);
-    this.stats.busyMs += performance.now() - started;
+    const { outputs: results, ms } = await this.session.run(this.manifest.input.name, data, [n, c, h, w], names);
+    this.stats.busyMs += ms;
     this.stats.runs++;
     this.stats.items += n;
     const items: ItemOutputs[] = Array.from({ length: n }, () => ({}));
     for (const name of names) {
       const tensor = results[name];
-      const all = tensor.data as Float32Array;
-      const dims = tensor.dims.slice(1).map(Number);
+      const all = tensor.data;
+      const dims = tensor.dims.slice(1);
       const per = all.length / n;
       for (let i = 0; i < n; i++) items[i][name] = { data: all.subarray(i * per, (i + 1) * per), dims };
     }

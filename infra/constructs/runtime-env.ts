@@ -2,7 +2,7 @@
 // `functions/adapters/aws/schema.ts` (ENV). Kept here until the function code adopts them into that shared module.
 
 export const RUNTIME_ENV = {
-  /** FIFO queue that starts a training run: send `{ "projectId": ... }` with `MessageGroupId = projectId`. */
+  /** Queue that starts a training run: send `{ "projectId": ..., "sampleIds"?: [...] }`. */
   trainerQueueUrl: 'WINNOW_TRAINER_QUEUE_URL',
   /** Cognito user pool and web client: the API checks tokens (again) with aws-jwt-verify and reads groups. */
   userPoolId: 'WINNOW_USER_POOL_ID',

@@ -1,5 +1,6 @@
-// Training runs: a FIFO queue (message group = project, so one project trains at a time while different
-// projects train in parallel; identical requests within 5 minutes collapse) feeding the trainer Lambda.
+// Training runs: the trainer queue (with DLQ) feeding the trainer Lambda. Senders post `{ projectId, sampleIds? }`
+// (functions/adapters/aws/trainer-queue.ts); the batching window collects a burst of label events into one
+// invocation, which retrains each project once.
 
 import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -25,8 +26,10 @@ export interface TrainerProps {
   readonly environment: Record<string, string>;
   readonly memoryMb: number;
   readonly timeout: Duration;
-  /** @default - unreserved */
+  /** Reserve 1 to run retrains strictly one at a time. @default - unreserved */
   readonly reservedConcurrency?: number;
+  /** How long the poller gathers messages before invoking. @default 10 seconds */
+  readonly batchingWindow?: Duration;
   readonly logRetention: RetentionDays;
   readonly removalPolicy: StageRemovalPolicy;
 }
@@ -37,10 +40,7 @@ export class Trainer extends Construct {
 
   constructor(scope: Construct, id: string, props: TrainerProps) {
     super(scope, id);
-    this.work = new WorkQueue(this, 'Work', {
-      visibilityTimeout: Duration.seconds(6 * props.timeout.toSeconds()),
-      fifo: true,
-    });
+    this.work = new WorkQueue(this, 'Work', { visibilityTimeout: Duration.seconds(6 * props.timeout.toSeconds()) });
     const trainer = new NodeFunction(this, 'Trainer', {
       entry: props.entry,
       projectRoot: props.projectRoot,
@@ -55,7 +55,13 @@ export class Trainer extends Construct {
     });
     this.fn = trainer.fn;
     this.fn.addEventSource(
-      new SqsEventSource(this.work.queue, { batchSize: 10, reportBatchItemFailures: true }),
+      new SqsEventSource(this.work.queue, {
+        batchSize: 10,
+        maxBatchingWindow: props.batchingWindow ?? Duration.seconds(10),
+        reportBatchItemFailures: true,
+        // The fewest pollers SQS allows: retrains of one project rarely overlap even without reserved concurrency.
+        maxConcurrency: 2,
+      }),
     );
 
     // Reads labels and embeddings, writes scores and queue keys back to the samples.

@@ -10,8 +10,6 @@ export interface WorkQueueProps {
   readonly visibilityTimeout: Duration;
   /** Deliveries before a message moves to the DLQ. @default 3 */
   readonly maxReceiveCount?: number;
-  /** FIFO queues process one message group (e.g. one project) at a time. @default false */
-  readonly fifo?: boolean;
 }
 
 export class WorkQueue extends Construct {
@@ -20,11 +18,9 @@ export class WorkQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
-    const fifo = props.fifo ?? false;
     const common = {
       enforceSSL: true,
       encryption: QueueEncryption.SQS_MANAGED,
-      fifo: fifo || undefined,
       // Queues hold only work in flight; nothing to keep when the stack goes.
       removalPolicy: RemovalPolicy.DESTROY,
     };
@@ -34,7 +30,6 @@ export class WorkQueue extends Construct {
     });
     this.queue = new Queue(this, 'Queue', {
       ...common,
-      contentBasedDeduplication: fifo || undefined,
       visibilityTimeout: props.visibilityTimeout,
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 3 },

@@ -3,7 +3,7 @@
 // embed-only and embed+detect projects; peak RSS, the Lambda memory it implies, and cold start.
 //   npm run bench:ingest -- [--dataset DIR] [--limit N] [--models DIR] [--modes embed,detect]
 //                           [--concurrency 2] [--upload-concurrency 8] [--warm-images 100] [--out test-output/bench]
-//                           [--sharp-threads N] [--with-trainer]
+//                           [--sharp-threads N] [--with-trainer] [--no-cold-start]
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -35,6 +35,7 @@ const ingestConcurrency = numberArg(args, 'concurrency', 2);
 const uploadConcurrency = numberArg(args, 'upload-concurrency', 8);
 const warmImages = numberArg(args, 'warm-images', 100);
 const withTrainer = args['with-trainer'] === true;
+const coldStart = args['no-cold-start'] !== true;
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const modes = (stringArg(args, 'modes') ?? 'embed,detect').split(',').map((m) => {
   if (!(m in MODES)) throw new Error(`unknown mode "${m}" (known: ${Object.keys(MODES).join(', ')})`);
@@ -54,7 +55,7 @@ log(`${path.basename(datasetDir)}: ${rels.length} images, ${classes.length} clas
 await mkdir(outDir, { recursive: true });
 const bundle = await bundleColdStartChild(outDir);
 const coldStarts: Partial<Record<Mode, ColdStart>> = {};
-for (const mode of modes) {
+for (const mode of coldStart ? modes : []) {
   log(`cold start (${mode}): fresh process, analyzer, first image, then ${warmImages} more`);
   coldStarts[mode] = await measureColdStart(bundle, {
     modelDir,

@@ -1,4 +1,4 @@
-// Ingest (S3 -> SQS -> container Lambda) and training (FIFO queue -> Lambda), dev stage.
+// Ingest (S3 -> SQS -> container Lambda) and training (queue -> Lambda), dev stage.
 
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,12 +105,8 @@ describe('queues', () => {
     expect(resource(s.stack.trainer.work.queue).Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
   });
 
-  it('the trainer queue is FIFO (one run per project at a time) with deduplication by content', () => {
-    expect(resource(s.stack.trainer.work.queue).Properties).toMatchObject({
-      FifoQueue: true,
-      ContentBasedDeduplication: true,
-    });
-    expect(resource(s.stack.trainer.work.deadLetterQueue).Properties.FifoQueue).toBe(true);
+  it('the trainer queue accepts messages without a message group (senders post plain messages)', () => {
+    expect(resource(s.stack.trainer.work.queue).Properties.FifoQueue).toBeUndefined();
   });
 });
 
@@ -161,6 +157,17 @@ describe('trainer function', () => {
       EventSourceArn: { 'Fn::GetAtt': [logicalId(s.stack, s.stack.trainer.work.queue), 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
+  });
+
+  it('gathers a burst of training requests into one invocation', () => {
+    expect(eventSourceOf(s.stack.trainer.fn).Properties).toMatchObject({
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 10,
+    });
+  });
+
+  it('runs at most two pollers at once', () => {
+    expect(eventSourceOf(s.stack.trainer.fn).Properties.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
   });
 
   it('is a bundled Node.js function on arm64', () => {

@@ -1,5 +1,5 @@
 // @vitest-environment jsdom
-import { cleanup, fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
+import { cleanup, configure, fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApi } from '../../web/src/api.js';
 import { AppContext } from '../../web/src/context.js';
@@ -29,6 +29,9 @@ const placeImage = () => {
 };
 const pointer = (target: Element, type: 'pointerDown' | 'pointerMove' | 'pointerUp', x: number, y: number) =>
   fireEvent[type](target, { clientX: x, clientY: y, pointerId: 1, bubbles: true });
+
+// Waits end as soon as the screen matches; the longer limit only matters on a loaded CI machine.
+configure({ asyncUtilTimeout: 5000 });
 
 beforeEach(() => {
   localStorage.clear();

@@ -36,7 +36,7 @@ export function createFakeServer(options: FakeServerOptions = {}) {
   const samples: Sample[] = Array.from({ length: options.samples ?? 8 }, (_, i) => ({
     projectId: project.id,
     sampleId: `s${i + 1}`,
-    imageId: `img${i + 1}`,
+    imageId: `s${i + 1}`, // as in ingest: the whole-image sample has the image's id
     kind: 'image',
     version: 1,
     labeledBy: [],
@@ -160,6 +160,27 @@ export function createFakeServer(options: FakeServerOptions = {}) {
     if (r.method === 'GET' && one) {
       const s = find(one[1]);
       return s ? json(200, { sample: s, image: image(s) }) : error(404, 'not_found', 'no such sample');
+    }
+    if (r.method === 'GET' && p === '/api/projects/flowers/images') {
+      return json(200, { images: samples.map((s) => ({ ...image(s), status: 'ready' })) });
+    }
+    if (r.method === 'GET' && p === '/api/projects/flowers/review/mislabeled') {
+      const labeled = samples.filter((s) => s.label);
+      return json(200, {
+        items: labeled.map((s) => ({
+          sample: s,
+          image: image(s),
+          given: { class: classes[s.label!.confidences.indexOf(1)], probability: 0.1 },
+          predicted: { class: classes[0], probability: 0.9 },
+        })),
+      });
+    }
+    const similar = /^\/api\/projects\/flowers\/samples\/([^/]+)\/similar$/.exec(p);
+    if (r.method === 'GET' && similar) {
+      // "Similar" = the next three samples, for the test's purposes.
+      const at = samples.findIndex((s) => s.sampleId === similar[1]);
+      const near = samples.slice(at + 1, at + 4);
+      return json(200, { items: near.map((s, k) => ({ sample: s, image: image(s), similarity: 0.9 - k * 0.1 })) });
     }
     if (r.method === 'GET' && p === '/api/projects/flowers/quality' && options.quality) {
       // The active-learning API's shape: one entry per scored label with its running aggregates.

@@ -15,6 +15,7 @@ import type {
   Quality,
   Sample,
   ServedImage,
+  SuspectItem,
   UploadGrant,
 } from './types.js';
 
@@ -150,6 +151,18 @@ export function createApi(options: ApiOptions) {
       optional(
         request<{ uploads: UploadGrant[] }>('POST', `${p(projectId)}/uploads`, { body: { files } }).then(
           (r) => r.uploads,
+        ),
+      ),
+    /** Labeled samples the model disagrees with most (active-learning API). */
+    mislabeled: (projectId: string) =>
+      optional(request<{ items: SuspectItem[] }>('GET', `${p(projectId)}/review/mislabeled`).then((r) => r.items)),
+    /** Samples whose embeddings are nearest to this one's, for bulk labeling. */
+    similar: (projectId: string, sampleId: string, k = 24) =>
+      optional(
+        request<{ items: (HistoryItem & { similarity?: number })[]; message?: string }>(
+          'GET',
+          `${p(projectId)}/samples/${encodeURIComponent(sampleId)}/similar`,
+          { query: { k } },
         ),
       ),
     images: (projectId: string, query: { status?: ImageStatus; cursor?: string; limit?: number } = {}) =>

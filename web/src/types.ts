@@ -115,3 +115,9 @@ export interface ImageSummary {
   sampleIds?: string[];
   label?: string;
 }
+
+/** A labeled sample the model disagrees with: the class it was given and the one the model predicts. */
+export interface SuspectItem extends HistoryItem {
+  given: { class: string; probability: number };
+  predicted: { class: string; probability: number };
+}

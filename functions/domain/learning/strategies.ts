@@ -37,6 +37,8 @@ export interface RankInput {
   limit?: number;
   /** Labels expected before the next retrain; sizes the diverse head of 'cluster-margin' (default 20). */
   batchSize?: number;
+  /** EXPERIMENT: stay on the representative (cold-start) order while fewer labels than this per class exist. */
+  coldStartPerClass?: number;
   seed?: number;
   /** Pool clustering from an earlier ranking (reuse it: it depends only on the embeddings). */
   clustering?: Clustering;
@@ -81,7 +83,7 @@ export function rank(strategy: StrategyName, input: RankInput): Ranking {
   }
   const classes = input.model?.classes ?? input.annotationsPerClass?.length ?? 2;
   const clustering = () => input.clustering ?? kmeans(e, { k: clusterCount(e.rows, classes), seed });
-  if (!input.model) {
+  if (!input.model || (strategy === 'cluster-margin' && input.labeled.length < (input.coldStartPerClass ?? 0) * classes)) {
     const c = clustering();
     return { strategy, coldStart: true, ...coldStartOrder(e, c, Array.from(input.labeled), limit), clustering: c };
   }

@@ -123,5 +123,5 @@ export function formatIngestReport(r: IngestBenchResult): string {
     `trainer ${r.settings.withTrainer ? 'running alongside' : 'held back (its own Lambda in the cloud)'}\n` +
     'Per-stage figures are summed wall time of each call divided by the images (calls overlap, so they add up to\n' +
     'more than the end-to-end time); "(n/s)" is the rate that stage alone would allow.';
-  return [head, main, cold, memory].join('\n\n');
+  return [head, main, ...(colds.length ? [cold, memory] : [])].join('\n\n');
 }

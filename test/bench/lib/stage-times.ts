@@ -10,9 +10,12 @@ export class StageTimes {
   private readonly totals = new Map<string, StageTotal>();
   /** While true, records are dropped (e.g. while the bench itself reads progress through the same stores). */
   paused = false;
+  /** When the first recorded call since the last reset started (performance.now() time). */
+  firstStartedAt?: number;
 
   readonly record = (stage: string, ms: number): void => {
     if (this.paused) return;
+    this.firstStartedAt = Math.min(this.firstStartedAt ?? Infinity, performance.now() - ms);
     const t = this.totals.get(stage) ?? { calls: 0, ms: 0 };
     t.calls++;
     t.ms += ms;
@@ -41,6 +44,7 @@ export class StageTimes {
 
   reset(): void {
     this.totals.clear();
+    this.firstStartedAt = undefined;
   }
 }
 

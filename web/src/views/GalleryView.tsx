@@ -1,50 +1,100 @@
-// Owner: every image of the project as thumbnails, filtered by ingest status, loaded page by page as the owner
-// scrolls and rendered through the virtual grid so very large projects scroll smoothly.
+// Owner: every image of the project as thumbnails, filtered by ingest status or "likely mislabeled", loaded page
+// by page as the owner scrolls and rendered through the virtual grid so very large projects scroll smoothly.
+// Clicking an image opens it for relabeling, alone or with its most similar images.
 
-import { createSignal, onMount, Show } from 'solid-js';
+import { createResource, createSignal, onCleanup, onMount, Show } from 'solid-js';
 import { ProjectNav } from '../components/ProjectNav.js';
+import { RelabelDialog } from '../components/RelabelDialog.js';
+import { SaveIndicator } from '../components/SaveIndicator.js';
 import { VirtualGrid } from '../components/VirtualGrid.js';
 import { useApp } from '../context.js';
-import type { ImageStatus, ImageSummary } from '../types.js';
+import { percent } from '../labels.js';
+import { sharedSaveRunner } from '../saving.js';
+import type { ImageStatus } from '../types.js';
 
-type Filter = 'all' | ImageStatus;
+type Filter = 'all' | ImageStatus | 'mislabeled';
+
+/** What a tile shows, whichever list it came from. */
+interface Tile {
+  id: string;
+  name: string;
+  thumbUrl?: string;
+  status: ImageStatus;
+  note?: string;
+  /** The sample to relabel when the tile is clicked (ready images only). */
+  sampleId?: string;
+}
 
 export function GalleryView(props: { projectId: string }) {
   const app = useApp();
+  const [project] = createResource(() => app.api.getProject(props.projectId));
+  const saving = sharedSaveRunner(app.api, props.projectId, app.labeler());
+  const [queue, setQueue] = createSignal(saving.runner.state());
+  onCleanup(saving.onChange(setQueue));
+
   const [filter, setFilter] = createSignal<Filter>('all');
-  const [images, setImages] = createSignal<ImageSummary[]>([]);
+  const [tiles, setTiles] = createSignal<Tile[]>([]);
   const [cursor, setCursor] = createSignal<string>();
   const [finished, setFinished] = createSignal(false);
-  const [unavailable, setUnavailable] = createSignal(false);
+  const [unavailable, setUnavailable] = createSignal<string>();
   const [error, setError] = createSignal<string>();
+  const [open, setOpen] = createSignal<string>();
   let loading = false;
   let generation = 0;
+
+  async function fetchPage(f: Filter): Promise<{ tiles: Tile[]; cursor?: string } | undefined> {
+    if (f === 'mislabeled') {
+      const items = await app.api.mislabeled(props.projectId);
+      return (
+        items && {
+          tiles: items.map((i) => ({
+            id: i.sample.sampleId,
+            name: i.image.key.split('/').pop() ?? i.image.key,
+            thumbUrl: i.image.thumbUrl,
+            status: 'ready' as const,
+            note: `${i.given.class} → ${i.predicted.class} ${percent(i.predicted.probability)}`,
+            sampleId: i.sample.sampleId,
+          })),
+        }
+      );
+    }
+    const page = await app.api.images(props.projectId, { status: f === 'all' ? undefined : f, cursor: cursor(), limit: 200 });
+    return (
+      page && {
+        cursor: page.cursor,
+        tiles: page.images.map((img) => ({
+          id: img.imageId,
+          name: img.key.split('/').pop() ?? img.key,
+          thumbUrl: img.thumbUrl,
+          status: img.status,
+          note: img.status === 'failed' ? img.reason : undefined,
+          // The whole-image sample has the image's id (see functions/domain/ingest.ts).
+          sampleId: img.status === 'ready' ? img.imageId : undefined,
+        })),
+      }
+    );
+  }
 
   async function loadMore() {
     if (loading || finished()) return;
     loading = true;
     const mine = generation;
     try {
-      const f = filter();
-      const page = await app.api.images(props.projectId, {
-        status: f === 'all' ? undefined : f,
-        cursor: cursor(),
-        limit: 200,
-      });
+      const page = await fetchPage(filter());
       if (mine !== generation) return;
       if (!page) {
-        setUnavailable(true);
+        setUnavailable(filter() === 'mislabeled' ? 'Mislabel review is not available on this server yet.' : 'The image list is not available on this server yet.');
         setFinished(true);
         return;
       }
-      setImages((list) => [...list, ...page.images]);
+      setTiles((list) => [...list, ...page.tiles]);
       setCursor(page.cursor);
       setFinished(!page.cursor);
       setError(undefined);
     } catch (err) {
       if (mine === generation) setError((err as Error).message);
     } finally {
-      loading = false;
+      if (mine === generation) loading = false;
     }
   }
 
@@ -52,9 +102,10 @@ export function GalleryView(props: { projectId: string }) {
     generation++;
     loading = false;
     setFilter(f);
-    setImages([]);
+    setTiles([]);
     setCursor(undefined);
     setFinished(false);
+    setUnavailable(undefined);
     void loadMore();
   }
 
@@ -65,6 +116,7 @@ export function GalleryView(props: { projectId: string }) {
     { value: 'ready', text: 'Ready' },
     { value: 'pending', text: 'Processing' },
     { value: 'failed', text: 'Failed' },
+    { value: 'mislabeled', text: 'Likely mislabeled' },
   ];
 
   return (
@@ -72,47 +124,63 @@ export function GalleryView(props: { projectId: string }) {
       <ProjectNav projectId={props.projectId} current="gallery" />
       <div class="section-head">
         <h1>Gallery</h1>
-        <div class="segmented" role="radiogroup" aria-label="Show">
-          {filters.map((f) => (
-            <button
-              type="button"
-              role="radio"
-              aria-checked={filter() === f.value}
-              onClick={() => choose(f.value)}
-            >
-              {f.text}
-            </button>
-          ))}
-        </div>
+        <SaveIndicator
+          unsaved={queue().items.length}
+          failed={queue().failed}
+          retrying={queue().items.some((i) => i.attempts > 0)}
+          onRetry={() => saving.runner.retryNow()}
+          onDismiss={(id) => saving.runner.dismiss(id)}
+        />
+      </div>
+      <div class="segmented" role="radiogroup" aria-label="Show">
+        {filters.map((f) => (
+          <button type="button" role="radio" aria-checked={filter() === f.value} onClick={() => choose(f.value)}>
+            {f.text}
+          </button>
+        ))}
       </div>
       <Show when={error()}>
         <p class="error" role="alert">
-          {error()} <button type="button" class="link" onClick={() => void loadMore()}>Try again</button>
+          {error()}{' '}
+          <button type="button" class="link" onClick={() => void loadMore()}>
+            Try again
+          </button>
         </p>
       </Show>
-      <Show
-        when={!unavailable()}
-        fallback={<p class="muted">The image list is not available on this server yet.</p>}
-      >
+      <Show when={!unavailable()} fallback={<p class="muted">{unavailable()}</p>}>
         <p class="muted" aria-live="polite">
-          {images().length} image{images().length === 1 ? '' : 's'}
-          {finished() ? '' : ' (more load as you scroll)'}
+          {tiles().length} image{tiles().length === 1 ? '' : 's'}
+          {finished() ? '' : ' (more load as you scroll)'} · click an image to relabel it
         </p>
-        <VirtualGrid items={images()} rowHeight={168} minColumnWidth={150} label="Images" onNearEnd={() => void loadMore()}>
-          {(img) => (
-            <figure class={`thumb ${img.status}`} title={img.reason ?? img.key}>
-              <Show when={img.thumbUrl} fallback={<div class="thumb-missing">{img.status}</div>}>
-                <img src={img.thumbUrl} alt={img.key} loading="lazy" decoding="async" />
+        <VirtualGrid items={tiles()} rowHeight={176} minColumnWidth={150} label="Images" onNearEnd={() => void loadMore()}>
+          {(tile) => (
+            <button
+              type="button"
+              class={`thumb ${tile.status}`}
+              title={tile.note ?? tile.name}
+              disabled={!tile.sampleId || !project()}
+              data-testid={`tile-${tile.id}`}
+              onClick={() => setOpen(tile.sampleId)}
+            >
+              <Show when={tile.thumbUrl && tile.status === 'ready'} fallback={<span class="thumb-missing">{tile.status}</span>}>
+                <img src={tile.thumbUrl} alt={tile.name} loading="lazy" decoding="async" />
               </Show>
-              <figcaption>
-                <span class="file-name">{img.key.split('/').pop()}</span>
-                <Show when={img.status !== 'ready'}>
-                  <span class={`badge ${img.status === 'failed' ? 'bad' : ''}`}>{img.status}</span>
+              <span class="thumb-caption">
+                <span class="file-name">{tile.note ?? tile.name}</span>
+                <Show when={tile.status !== 'ready'}>
+                  <span class={`badge ${tile.status === 'failed' ? 'bad' : ''}`}>{tile.status}</span>
                 </Show>
-              </figcaption>
-            </figure>
+              </span>
+            </button>
           )}
         </VirtualGrid>
+      </Show>
+      <Show when={open()} keyed>
+        {(sampleId) => (
+          <Show when={project()}>
+            {(p) => <RelabelDialog api={app.api} project={p()} sampleId={sampleId} saving={saving} onClose={() => setOpen(undefined)} />}
+          </Show>
+        )}
       </Show>
     </main>
   );
