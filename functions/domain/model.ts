@@ -22,6 +22,8 @@ export interface Project {
   overlap: number;
   /** User ids of the labelers who may label this project (admins always may). */
   members?: string[];
+  /** Embedding model whose vectors the trainer uses (default: the analyzer's embedder). */
+  embedding?: { model: string };
   /** Object detection at ingest (default: on for box-review projects only). Each box becomes a sample. */
   detection?: { enabled?: boolean; scoreThreshold?: number; iouThreshold?: number };
   createdAt: string;

@@ -38,7 +38,7 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       const state = states.get(projectId) ?? {};
       states.set(projectId, state);
       const result = await retrainProject(stores, project, state, {
-        embedder: EMBEDDER,
+        embedder: project.embedding?.model ?? EMBEDDER,
         changed: state.labels ? [...group.sampleIds] : undefined,
       });
       if (result) console.log(JSON.stringify({ msg: 'retrained', projectId, ...result }));

@@ -48,8 +48,10 @@ export class TrainerWorker {
 
   /** Look-alikes of a sample (shares the project's cached embeddings with training). */
   async similar(projectId: string, sampleId: string, k: number) {
-    if (!this.opts.embedder) return [];
-    return similarSamples(this.stores, projectId, this.slot(projectId).state, this.opts.embedder, sampleId, k);
+    const project = await this.stores.projects.get(projectId);
+    const embedder = project?.embedding?.model ?? this.opts.embedder;
+    if (!embedder) return [];
+    return similarSamples(this.stores, projectId, this.slot(projectId).state, embedder, sampleId, k);
   }
 
   lastRun(projectId: string) {
@@ -95,7 +97,7 @@ export class TrainerWorker {
   }
 
   private schedule(projectId: string, slot: ProjectSlot, now: boolean): void {
-    if (this.closed || !this.opts.embedder) return;
+    if (this.closed) return;
     if (slot.running) return; // the run in progress re-checks for changes when it ends
     if (now) {
       clearTimeout(slot.timer);
@@ -116,9 +118,10 @@ export class TrainerWorker {
     slot.dirty = false;
     try {
       const project = await this.stores.projects.get(projectId);
-      if (project) {
+      const embedder = project?.embedding?.model ?? this.opts.embedder;
+      if (project && embedder) {
         const result = await retrainProject(this.stores, project, slot.state, {
-          embedder: this.opts.embedder!,
+          embedder,
           changed: fullRead ? undefined : changed,
           batchSize: this.opts.everyLabels ?? 4,
         });

@@ -9,7 +9,7 @@ import { topK } from './select.js';
 import type { SoftmaxModel } from './softmax.js';
 import { entropyUncertainty, marginUncertainty, originScore } from './uncertainty.js';
 
-export const STRATEGIES = ['random', 'origin', 'margin', 'entropy', 'cluster-margin'] as const;
+export const STRATEGIES = ['random', 'origin', 'margin', 'entropy', 'cluster-margin', 'typical-cluster-margin'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 export const DEFAULT_STRATEGY: StrategyName = 'cluster-margin';
 
@@ -19,6 +19,7 @@ export const STRATEGY_DESCRIPTIONS: Record<StrategyName, string> = {
   margin: 'smallest gap between the two most likely classes first',
   entropy: 'highest entropy of the class probabilities first',
   'cluster-margin': 'most uncertain samples, spread round-robin over k-means clusters of the pool',
+  'typical-cluster-margin': 'representative samples of every cluster until 5 labels per class, then cluster-margin',
 };
 
 export function isStrategy(name: string): name is StrategyName {
@@ -37,8 +38,6 @@ export interface RankInput {
   limit?: number;
   /** Labels expected before the next retrain; sizes the diverse head of 'cluster-margin' (default 20). */
   batchSize?: number;
-  /** EXPERIMENT: stay on the representative (cold-start) order while fewer labels than this per class exist. */
-  coldStartPerClass?: number;
   seed?: number;
   /** Pool clustering from an earlier ranking (reuse it: it depends only on the embeddings). */
   clustering?: Clustering;
@@ -60,6 +59,13 @@ export interface Ranking {
   clustering?: Clustering;
 }
 
+/**
+ * typical-cluster-margin serves representative samples (the cold-start order) until there are this many labels per
+ * class: with a handful of labels the model's uncertainty mostly points at outliers, while typical samples teach
+ * more (the low-budget finding of TypiClust, Hacohen et al. 2022).
+ */
+export const TYPICAL_PER_CLASS = 5;
+
 /** cluster-margin spreads the batchSize x this many most uncertain samples over clusters (Citovsky et al. 2021). */
 const CANDIDATES_PER_PICK = 10;
 
@@ -69,44 +75,50 @@ export function clusterCount(rows: number, classes: number): number {
 }
 
 export function rank(strategy: StrategyName, input: RankInput): Ranking {
-  const { embeddings: e } = input;
+  const { embeddings: e, model } = input;
   const limit = input.limit ?? 2000;
   const seed = input.seed ?? 0;
   const excluded = new Uint8Array(e.rows);
   for (let k = 0; k < input.labeled.length; k++) excluded[input.labeled[k]] = 1;
   const unlabeled = { excluded };
+  const probs = model ? (input.probs ?? scoreAll(model, e)) : undefined;
+  const C = model?.classes ?? input.annotationsPerClass?.length ?? 2;
+  const result = (rows: Int32Array, scores: Float32Array, clustering?: Clustering): Ranking => ({
+    strategy,
+    coldStart: !model,
+    rows,
+    scores,
+    ...(probs ? { probs: pick(probs, C, rows) } : {}),
+    ...(clustering ? { clustering } : {}),
+  });
   if (strategy === 'random') {
     const rng = createRng(seed);
     const keys = new Float32Array(e.rows).map(() => rng.next());
     const rows = topK(keys, limit, unlabeled);
-    return { strategy, coldStart: !input.model, rows, scores: Float32Array.from(rows, (r) => keys[r]), ...withProbs(input, rows) };
+    return result(rows, Float32Array.from(rows, (r) => keys[r]));
   }
-  const classes = input.model?.classes ?? input.annotationsPerClass?.length ?? 2;
-  const clustering = () => input.clustering ?? kmeans(e, { k: clusterCount(e.rows, classes), seed });
-  if (!input.model || (strategy === 'cluster-margin' && input.labeled.length < (input.coldStartPerClass ?? 0) * classes)) {
-    const c = clustering();
-    return { strategy, coldStart: true, ...coldStartOrder(e, c, Array.from(input.labeled), limit), clustering: c };
+  const clustering = input.clustering ?? kmeans(e, { k: clusterCount(e.rows, C), seed });
+  const representative = strategy === 'typical-cluster-margin' && input.labeled.length < TYPICAL_PER_CLASS * C;
+  if (!probs || representative) {
+    const order = coldStartOrder(e, clustering, Array.from(input.labeled), limit);
+    return result(order.rows, order.scores, clustering);
   }
-  const model = input.model;
-  const C = model.classes;
-  const probs = input.probs ?? scoreAll(model, e);
   const score =
     strategy === 'entropy'
       ? entropyUncertainty(probs, C)
       : strategy === 'origin'
         ? originScore(probs, C, input.annotationsPerClass ?? new Float32Array(C))
         : marginUncertainty(probs, C);
-  if (strategy !== 'cluster-margin') {
+  if (strategy === 'margin' || strategy === 'entropy' || strategy === 'origin') {
     const rows = topK(score, limit, unlabeled);
-    return { strategy, coldStart: false, rows, scores: Float32Array.from(rows, (r) => score[r]), probs: pick(probs, C, rows) };
+    return result(rows, Float32Array.from(rows, (r) => score[r]));
   }
-  const c = clustering();
-  const head = clusterSpread(e, c, score, unlabeled, (input.batchSize ?? 20) * CANDIDATES_PER_PICK).slice(0, limit);
+  const head = clusterSpread(e, clustering, score, unlabeled, (input.batchSize ?? 20) * CANDIDATES_PER_PICK).slice(0, limit);
   const rest = Uint8Array.from(excluded);
   for (const r of head) rest[r] = 1;
   const tail = topK(score, limit - head.length, { excluded: rest });
   const rows = Int32Array.from([...head, ...tail]);
-  return { strategy, coldStart: false, rows, scores: Float32Array.from(rows, (r) => score[r]), probs: pick(probs, C, rows), clustering: c };
+  return result(rows, Float32Array.from(rows, (r) => score[r]), clustering);
 }
 
 /** The `candidates` most uncertain rows, reordered round-robin over their clusters (most uncertain cluster first). */
@@ -124,10 +136,4 @@ function pick(probs: Float32Array, C: number, rows: Int32Array): Float32Array {
   const out = new Float32Array(rows.length * C);
   rows.forEach((r, k) => out.set(probs.subarray(r * C, (r + 1) * C), k * C));
   return out;
-}
-
-function withProbs(input: RankInput, rows: Int32Array): { probs?: Float32Array } {
-  if (!input.model) return {};
-  const probs = input.probs ?? scoreAll(input.model, input.embeddings);
-  return { probs: pick(probs, input.model.classes, rows) };
 }

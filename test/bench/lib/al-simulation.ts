@@ -64,7 +64,6 @@ export interface Curve {
 }
 
 export function simulate(task: Task, strategy: StrategyName, seed: number, checkpoints: number[]): Curve {
-  const coldStartPerClass = Number(process.env.COLD_PER_CLASS ?? 0);
   const C = task.classes;
   const labeled: number[] = [];
   const counts = new Float64Array(C);
@@ -86,7 +85,6 @@ export function simulate(task: Task, strategy: StrategyName, seed: number, check
           clustering,
           limit: Math.max(1, target - labeled.length),
           batchSize: target - labeled.length,
-          coldStartPerClass,
         });
         clustering = ranking.clustering ?? clustering;
         queue = ranking.rows;

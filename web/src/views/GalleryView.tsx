@@ -91,6 +91,9 @@ export function GalleryView(props: { projectId: string }) {
       setCursor(page.cursor);
       setFinished(!page.cursor);
       setError(undefined);
+      // A status filter can leave a page short or empty: fill the first screens without waiting for a scroll
+      // that an empty grid can never produce.
+      if (page.cursor && tiles().length < 100) setTimeout(() => void loadMore(), 0);
     } catch (err) {
       if (mine === generation) setError((err as Error).message);
     } finally {
