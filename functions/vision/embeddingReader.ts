@@ -3,7 +3,7 @@
 
 import type { BlobStore } from '../domain/ports.js';
 import { decodeShard, embeddingsPrefix, liveShards, listShards, mergeShards, type EmbeddingShard } from './embeddings.js';
-import { halfToFloat32 } from './half.js';
+import { halfToFloat32 } from '../domain/half.js';
 
 export interface EmbeddingMatrix {
   model: string;

@@ -19,7 +19,7 @@
 import { BUCKET_LAYOUT } from '../domain/layout.js';
 import type { BlobStore, StoredObject } from '../domain/ports.js';
 import { WinnowError } from '../domain/errors.js';
-import { float32ToHalf, halfToFloat32 } from './half.js';
+import { float32ToHalf, halfToFloat32 } from '../domain/half.js';
 
 const MAGIC = 'WNEMB001';
 export const SHARD_CONTENT_TYPE = 'application/vnd.winnow.embeddings';

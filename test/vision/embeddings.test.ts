@@ -7,7 +7,7 @@ import { systemClock } from '../../functions/domain/ports.js';
 import { compactEmbeddings } from '../../functions/vision/embeddingCompactor.js';
 import { EmbeddingReader } from '../../functions/vision/embeddingReader.js';
 import { appendEmbeddings, decodeShard, embeddingsPrefix, encodeShard, listShards } from '../../functions/vision/embeddings.js';
-import { float32ToHalf, halfToFloat32, toHalf } from '../../functions/vision/half.js';
+import { float32ToHalf, halfToFloat32, toHalf } from '../../functions/domain/half.js';
 import { l2normalize } from '../../functions/vision/outputs.js';
 
 const DIMS = 48;
