@@ -38,6 +38,10 @@ export function createLocalServer(opts: LocalServerOptions) {
     return c.json({ code: 'not_found', message: 'sign-in is off on this server', requestId: crypto.randomUUID() }, 404);
   });
   root.route('/', createApp(opts));
+  // Unknown API paths answer in the API's error shape, never with the web app's shell.
+  root.all('/api/*', (c) =>
+    c.json({ code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, requestId: crypto.randomUUID() }, 404),
+  );
   const webDir = opts.webDir;
   if (webDir && existsSync(path.join(webDir, 'index.html'))) {
     const rel = path.relative(process.cwd(), webDir) || '.';

@@ -51,6 +51,9 @@ describe('npm start', () => {
     const page = await fetch(first.url);
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(await page.text()).toContain('<div id="app"');
+    const unknown = await fetch(`${first.url}/api/no-such-route`, { headers: { 'x-winnow-user': 'owner' } });
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).code).toBe('not_found');
     const created = await fetch(`${first.url}/api/projects`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-winnow-user': 'owner' },
