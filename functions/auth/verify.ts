@@ -84,7 +84,10 @@ export function bearerToken(request: Request): string {
 
 /** userId = `cognito:username`, else `username`, else `sub`; groups = `cognito:groups`. */
 export function identityFromClaims(payload: JwtPayload): Identity {
-  const userId = [payload['cognito:username'], payload.username, payload.sub].find(
+  // A pool that signs in by email gives `cognito:username` = an opaque UUID; the verified email is what owners
+  // type into a project's member list, so it wins when present.
+  const email = payload.email_verified === true || payload.email_verified === 'true' ? payload.email : undefined;
+  const userId = [email, payload['cognito:username'], payload.username, payload.sub].find(
     (v): v is string => typeof v === 'string' && v.length > 0,
   );
   if (!userId) throw new WinnowError('unauthorized', 'the token names no user');

@@ -19,17 +19,20 @@ import type {
   UploadGrant,
 } from './types.js';
 
-/** Who is calling. Local mode names the labeler; the cloud (auth issue) will pass a Cognito token instead. */
-export type Identity = { kind: 'user'; name: string } | { kind: 'bearer'; token: string };
+/** Who is calling. Loopback without sign-in names the labeler; with sign-in (local issuer or Cognito) an ID token
+ * is sent, and `name` is the user name it carries. */
+export type Identity = { kind: 'user'; name: string } | { kind: 'bearer'; token: string; name: string };
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 export interface ApiOptions {
   /** Defaults to the browser's fetch; tests pass a plain function. */
   fetch?: FetchLike;
-  /** Prefix for every path; '' means same origin. */
-  baseUrl?: string;
+  /** Prefix for every path; '' means same origin. A function when it is known only after start (config.json). */
+  baseUrl?: string | (() => string);
   identity: () => Identity | undefined;
+  /** The server refused the identity (401: token expired or revoked): the app goes back to sign-in. */
+  onUnauthorized?: (error: ApiError) => void;
   /** Retries for idempotent reads on network errors and 5xx (writes are never retried here). */
   readRetries?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -72,7 +75,7 @@ interface RequestOptions {
 
 export function createApi(options: ApiOptions) {
   const doFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const baseUrl = options.baseUrl ?? '';
+  const baseUrl = typeof options.baseUrl === 'function' ? options.baseUrl : () => (options.baseUrl as string | undefined) ?? '';
   const readRetries = options.readRetries ?? 2;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
@@ -81,7 +84,7 @@ export function createApi(options: ApiOptions) {
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {
-      response = await doFetch(baseUrl + path + queryString(opts.query), {
+      response = await doFetch(baseUrl() + path + queryString(opts.query), {
         method,
         headers,
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
@@ -89,7 +92,11 @@ export function createApi(options: ApiOptions) {
     } catch (err) {
       throw new ApiError(0, 'network', `network error: ${(err as Error)?.message ?? String(err)}`);
     }
-    if (!response.ok) throw await errorFrom(response);
+    if (!response.ok) {
+      const error = await errorFrom(response);
+      if (response.status === 401) options.onUnauthorized?.(error);
+      throw error;
+    }
     return response;
   }
 
@@ -121,6 +128,8 @@ export function createApi(options: ApiOptions) {
   const p = (projectId: string) => `/api/projects/${encodeURIComponent(projectId)}`;
 
   return {
+    /** The name the API will know the caller by, or undefined while nobody is signed in. */
+    caller: () => options.identity()?.name,
     listProjects: () => request<{ projects: Project[] }>('GET', '/api/projects').then((r) => r.projects),
     createProject: (body: NewProject) =>
       request<{ project: Project }>('POST', '/api/projects', { body }).then((r) => r.project),

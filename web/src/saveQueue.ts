@@ -7,6 +7,7 @@
 // - network errors and 5xx are retried with capped exponential backoff; 4xx (stale version, bad label, nothing
 //   to undo) are permanent and shown to the labeler, together with the later writes to the same sample that
 //   depended on them;
+// - 401 (the sign-in ran out) is not the label's fault: the write waits, unsent, until the labeler signs in again;
 // - a write to a sample that already has a write in the queue takes its version from that write's answer.
 // The pure part is a set of state transitions; `createSaveRunner` drives them with a real API and timers.
 
@@ -144,6 +145,9 @@ export interface SaveRunnerOptions {
   /** Called when the server acknowledged a write, with the sample as it now stands. */
   onSaved?: (op: SaveOp, sample: Sample) => void;
   initial?: QueueState;
+  /** Whether writes may go out now (false while nobody, or somebody else, is signed in); call retryNow() when
+   * it turns true again. */
+  ready?: () => boolean;
   now?: () => number;
   random?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
@@ -179,6 +183,8 @@ export function createSaveRunner(options: SaveRunnerOptions): SaveRunner {
 
   function pump(): void {
     if (stopped || inFlight) return;
+    // Signed out: nothing is sent (or retried) until sign-in calls retryNow().
+    if (options.ready && !options.ready()) return;
     const item = nextToSend(state, now());
     if (!item) {
       schedule();
@@ -212,7 +218,7 @@ export function createSaveRunner(options: SaveRunnerOptions): SaveRunner {
       options.onSaved?.(op, sample);
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(0, 'network', String((err as Error)?.message ?? err));
-      if (e.retryable) set(retryLater(state, op.requestId, e.message, now(), random()));
+      if (e.retryable || e.status === 401) set(retryLater(state, op.requestId, e.message, now(), random()));
       else set(failPermanently(state, op.requestId, e.code, e.message));
     }
   }

@@ -23,6 +23,8 @@ export function sharedSaveRunner(api: Api, projectId: string, labeler: string): 
   const runner = createSaveRunner({
     transport: api,
     initial: loadUnsaved(projectId, labeler),
+    // Only this labeler's own sign-in may send their labels (after a 401 or a switch of user they wait).
+    ready: () => api.caller() === labeler,
     onChange: (state) => {
       saveUnsaved(projectId, labeler, state);
       changed.forEach((l) => l(state));

@@ -11,7 +11,7 @@ import { entropyUncertainty, marginUncertainty, originScore } from './uncertaint
 
 export const STRATEGIES = ['random', 'origin', 'margin', 'entropy', 'cluster-margin', 'typical-cluster-margin'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
-export const DEFAULT_STRATEGY: StrategyName = 'cluster-margin';
+export const DEFAULT_STRATEGY: StrategyName = 'typical-cluster-margin';
 
 export const STRATEGY_DESCRIPTIONS: Record<StrategyName, string> = {
   random: 'uniformly random order (the baseline)',

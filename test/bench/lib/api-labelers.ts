@@ -1,0 +1,130 @@
+// Simulated labelers for the API benchmark: one autocannon instance with one keep-alive connection per labeler
+// (its own `x-winnow-user`), looping GET next?count=1 -> POST the label for the sample just leased. Every lease
+// the server hands out is recorded with its window, so the run can be checked for double leases afterwards.
+
+import { startCannon, type CannonResult } from './autocannon.js';
+
+export type RequestKind = 'next' | 'annotate';
+
+export interface LeaseRecord {
+  labeler: string;
+  sampleId: string;
+  version: number;
+  /** Lease expiry the server stored (epoch ms, same clock as this process). */
+  until: number;
+  /** When the next-sample response arrived. */
+  servedAt: number;
+  /** When the annotate response arrived, and its status (absent if the run ended first). */
+  annotatedAt?: number;
+  annotateStatus?: number;
+}
+
+export interface RequestRecord {
+  kind: RequestKind;
+  status: number;
+  ms: number;
+}
+
+export interface LabelerRun {
+  requests: RequestRecord[];
+  leases: LeaseRecord[];
+  /** Samples served to a labeler with someone else's lease on them (must stay empty). */
+  foreignLeases: string[];
+  /** next-sample answers without a sample (everything leased or done). */
+  emptyNext: number;
+  /** First error bodies per "kind status code", to explain any non-2xx. */
+  failures: Map<string, { count: number; example: string }>;
+  /** Socket errors and timeouts as autocannon counts them. */
+  errors: number;
+  timeouts: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+export interface LabelerOptions {
+  url: string;
+  projectId: string;
+  labelers: number;
+  seconds: number;
+  classes: number;
+}
+
+interface Context {
+  lease?: LeaseRecord;
+}
+
+export async function runLabelers(opts: LabelerOptions): Promise<LabelerRun> {
+  const run: LabelerRun = { requests: [], leases: [], foreignLeases: [], emptyNext: 0, failures: new Map(), errors: 0, timeouts: 0, startedAt: Date.now(), endedAt: 0 };
+  const base = `/api/projects/${encodeURIComponent(opts.projectId)}`;
+  const runs = Array.from({ length: opts.labelers }, (_, i) => {
+    const labeler = `labeler-${String(i + 1).padStart(2, '0')}`;
+    let last: { kind: RequestKind; status: number } | undefined;
+    let seq = 0;
+    const failed = (kind: RequestKind, status: number, body: string) => {
+      const key = `${kind} ${status}`;
+      const entry = run.failures.get(key) ?? { count: 0, example: body.slice(0, 300) };
+      entry.count++;
+      run.failures.set(key, entry);
+    };
+    const { instance, finished } = startCannon<Context>({
+      url: opts.url,
+      connections: 1,
+      duration: opts.seconds,
+      timeout: 30,
+      headers: { 'x-winnow-user': labeler },
+      initialContext: {},
+      requests: [
+        {
+          method: 'GET',
+          path: `${base}/next?count=1`,
+          onResponse: (status, body, context) => {
+            last = { kind: 'next', status };
+            if (status !== 200) return failed('next', status, body);
+            const served = JSON.parse(body) as { samples: { sample: { sampleId: string; version: number; lease?: { labelerId: string; until: number } } }[] };
+            const sample = served.samples[0]?.sample;
+            if (!sample) {
+              run.emptyNext++;
+              return;
+            }
+            if (sample.lease?.labelerId !== labeler) {
+              run.foreignLeases.push(`${labeler} was served ${sample.sampleId} leased to ${sample.lease?.labelerId ?? 'nobody'}`);
+              return;
+            }
+            context.lease = { labeler, sampleId: sample.sampleId, version: sample.version, until: sample.lease.until, servedAt: Date.now() };
+            run.leases.push(context.lease);
+          },
+        },
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (req, context) => {
+            const lease = context.lease;
+            if (!lease) return null; // nothing served: ask again
+            const body = { version: lease.version, requestId: `${labeler}-${++seq}`, classIndex: Math.floor(Math.random() * opts.classes) };
+            return { ...req, path: `${base}/samples/${encodeURIComponent(lease.sampleId)}/annotations`, body: JSON.stringify(body) };
+          },
+          onResponse: (status, body, context) => {
+            last = { kind: 'annotate', status };
+            const lease = context.lease!;
+            lease.annotatedAt = Date.now();
+            lease.annotateStatus = status;
+            if (status !== 201) failed('annotate', status, body);
+          },
+        },
+      ],
+    });
+    // 'response' follows the request's onResponse synchronously, so `last` names the request it measured.
+    instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+      if (last && last.status === status) run.requests.push({ kind: last.kind, status, ms });
+      last = undefined;
+    });
+    return finished;
+  });
+  const results: CannonResult[] = await Promise.all(runs);
+  run.endedAt = Date.now();
+  for (const r of results) {
+    run.errors += r.errors;
+    run.timeouts += r.timeouts;
+  }
+  return run;
+}
