@@ -4,6 +4,7 @@
 import { Hono } from 'hono';
 import { adminOnly, authorizeProject } from './authorize.js';
 import { errorResponse } from './errors.js';
+import { featureRoutes } from './routes/features.js';
 import { imageRoutes } from './routes/images.js';
 import { labelingRoutes } from './routes/labeling.js';
 import { projectRoutes } from './routes/projects.js';
@@ -32,7 +33,8 @@ export function createApp(deps: ApiDeps) {
     .route('/api/projects', labelingRoutes)
     .route('/api/projects', imageRoutes)
     .route('/api/projects', reviewRoutes)
-    .route('/api/projects', uploadRoutes);
+    .route('/api/projects', uploadRoutes)
+    .route('/api/projects', featureRoutes);
   app.notFound((c) =>
     c.json({ code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get('requestId') }, 404),
   );

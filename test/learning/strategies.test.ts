@@ -88,3 +88,23 @@ describe('rank', () => {
     expect(clumpShare('cluster-margin')).toBeLessThan(clumpShare('margin'));
   });
 });
+
+describe('typical-cluster-margin (the default)', () => {
+  it('serves representative samples while labels are few, then the most uncertain ones', () => {
+    const b = blobs(2, 60, 16, 0.35, 14);
+    const labeledFew = [0, 1, 2, 3]; // < 5 per class
+    const few = trainSoftmax(b.embeddings, hardLabels(b.labels, labeledFew, 2), { classes: 2 })!;
+    const clustering = kmeans(b.embeddings, { k: 8, seed: 1 });
+    const early = rank('typical-cluster-margin', { embeddings: b.embeddings, labeled: labeledFew, model: few, clustering, limit: 8 });
+    const representative = rank('typical-cluster-margin', { embeddings: b.embeddings, labeled: labeledFew, clustering, limit: 8 });
+    expect(Array.from(early.rows)).toEqual(Array.from(representative.rows));
+    expect(early.coldStart).toBe(false);
+    expect(early.probs!.length).toBe(16); // suggestions and live error still get the model's probabilities
+
+    const labeledMany = [...Array(30).keys()];
+    const many = trainSoftmax(b.embeddings, hardLabels(b.labels, labeledMany, 2), { classes: 2 })!;
+    const later = rank('typical-cluster-margin', { embeddings: b.embeddings, labeled: labeledMany, model: many, clustering, limit: 8, batchSize: 8 });
+    const margin = rank('margin', { embeddings: b.embeddings, labeled: labeledMany, model: many, limit: 1 });
+    expect(later.rows[0]).toBe(margin.rows[0]);
+  });
+});

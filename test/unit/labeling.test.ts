@@ -187,3 +187,25 @@ describe('undo', () => {
     expect((await stores.samples.getSample('flowers', 's1'))?.label?.labelerId).toBe('bob');
   });
 });
+
+describe('agreement', () => {
+  it('compares the labels in effect of labelers who labeled the same samples', async () => {
+    const { projectAgreement } = await import('../../functions/domain/agreement.js');
+    const { stores } = await projectWithSamples(3, { overlap: 2 });
+    const label = (sampleId: string, version: number, labelerId: string, classIndex: number) =>
+      annotate(stores, { projectId: 'flowers', sampleId, version, labelerId, classIndex, requestId: rid() });
+    await label('s1', 0, 'ann', 0);
+    await label('s1', 1, 'bob', 0);
+    await label('s2', 0, 'ann', 1);
+    await label('s2', 1, 'bob', 2);
+    await label('s3', 0, 'ann', 2);
+    expect(await projectAgreement(stores, 'flowers')).toEqual({
+      samples: 2,
+      unanimous: 0.5,
+      pairs: [{ a: 'ann', b: 'bob', shared: 2, agreement: 0.5 }],
+    });
+    // Bob takes back his disagreeing label: only s1 is shared now, and they agree.
+    await undoLast(stores, { projectId: 'flowers', labelerId: 'bob', requestId: rid(), sampleId: 's2' });
+    expect(await projectAgreement(stores, 'flowers')).toMatchObject({ samples: 1, unanimous: 1 });
+  });
+});

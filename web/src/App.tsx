@@ -2,13 +2,14 @@
 // lazy chunks so the labeling path stays small.
 
 import { createSignal, lazy, Match, onCleanup, onMount, Show, Suspense, Switch, type JSX } from 'solid-js';
+import { createAccount } from './account.js';
 import { createApi, type Api, type FetchLike } from './api.js';
 import { AppContext, type AppServices } from './context.js';
 import { parseRoute, type ProjectView, type Route } from './router.js';
 import { retryAllRunners, unsavedCount } from './saving.js';
-import { loadLabelerName, saveLabelerName } from './storage.js';
 import { Home } from './views/Home.js';
 import { LabelView } from './views/LabelView.js';
+import { SignIn } from './views/SignIn.js';
 
 const CreateProject = lazy(() => import('./views/CreateProject.js').then((m) => ({ default: m.CreateProject })));
 const EditProject = lazy(() => import('./views/CreateProject.js').then((m) => ({ default: m.EditProject })));
@@ -22,15 +23,19 @@ export interface AppProps {
 }
 
 export function App(props: AppProps) {
-  const [labeler, setLabelerSignal] = createSignal(loadLabelerName());
+  const doFetch: FetchLike = props.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const account = createAccount(doFetch);
+  const labeler = account.labeler;
+  // The one API client: it sends whatever identity the account holds and reports every 401 back to it.
   const api =
-    props.api ?? createApi({ fetch: props.fetch, identity: () => (labeler() ? { kind: 'user', name: labeler() } : undefined) });
+    props.api ??
+    createApi({ fetch: doFetch, baseUrl: account.apiUrl, identity: account.identity, onUnauthorized: account.unauthorized });
   const services: AppServices = {
     api,
     labeler,
-    setLabeler: (name) => {
-      saveLabelerName(name);
-      setLabelerSignal(name);
+    setLabeler: account.setLabelerName,
+    get signOut() {
+      return account.state().status === 'signed-in' ? account.signOut : undefined;
     },
   };
 
@@ -57,7 +62,41 @@ export function App(props: AppProps) {
 
   return (
     <AppContext.Provider value={services}>
-      <Show when={labeler() || route().name === 'home'} fallback={<Home />}>
+      <Switch>
+        <Match when={account.state().status === 'starting'}>
+          <p class="muted page-loading">Loading…</p>
+        </Match>
+        <Match when={account.state().status === 'unreachable'}>
+          <main class="home">
+            <h1>Winnow</h1>
+            <div class="error" role="alert">
+              <p>{(account.state() as { message: string }).message}</p>
+              <button type="button" onClick={() => void account.retry()}>
+                Try again
+              </button>
+            </div>
+          </main>
+        </Match>
+        <Match when={signInWith(account.state())} keyed>
+          {(s) => <SignIn method={s.method} reason={s.reason} fetch={doFetch} onSignedIn={account.signedIn} />}
+        </Match>
+        <Match when={true}>
+          <Routes route={route()} labeler={labeler()} />
+        </Match>
+      </Switch>
+    </AppContext.Provider>
+  );
+}
+
+function signInWith(state: ReturnType<ReturnType<typeof createAccount>['state']>) {
+  return state.status === 'signed-out' ? state : false;
+}
+
+function Routes(props: { route: Route; labeler: string }) {
+  const route = () => props.route;
+  return (
+    <>
+      <Show when={props.labeler || route().name === 'home'} fallback={<Home />}>
         <Switch fallback={<NotFound />}>
           <Match when={route().name === 'home'}>
             <Home />
@@ -93,7 +132,7 @@ export function App(props: AppProps) {
           </Match>
         </Switch>
       </Show>
-    </AppContext.Provider>
+    </>
   );
 }
 

@@ -8,6 +8,8 @@ export interface AppServices {
   api: Api;
   labeler: Accessor<string>;
   setLabeler: (name: string) => void;
+  /** Present when this server signs people in: the name then comes from the sign-in, not a form. */
+  signOut?: () => void;
 }
 
 export const AppContext = createContext<AppServices>();

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { projectAgreement } from '../../domain/agreement.js';
 import { requireSample } from '../../domain/annotate.js';
 import { projectQuality } from '../../domain/quality.js';
 import { getProject } from '../../domain/projects.js';
@@ -10,6 +11,7 @@ import { valid } from '../validate.js';
 const similarQuery = z.object({ k: z.coerce.number().int().min(1).max(200).default(24) });
 
 export const reviewRoutes = new Hono<AppEnv>()
+  .get('/:projectId/agreement', async (c) => c.json(await projectAgreement(c.var.deps.stores, c.req.param('projectId'))))
   .get('/:projectId/quality', async (c) => c.json(await projectQuality(c.var.deps.stores, c.req.param('projectId'))))
   .get('/:projectId/review/mislabeled', async (c) => {
     const deps = c.var.deps;

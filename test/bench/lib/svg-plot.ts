@@ -39,7 +39,7 @@ export function learningCurveSvg(title: string, series: Series[], opts: { target
   parts.push(`<text transform="translate(16 ${(m.top + H - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(opts.yLabel ?? 'test accuracy')}</text>`);
   if (opts.target !== undefined) {
     parts.push(`<line x1="${m.left}" x2="${W - m.right}" y1="${py(opts.target)}" y2="${py(opts.target)}" stroke="#000" stroke-dasharray="4 4"/>`);
-    parts.push(`<text x="${W - m.right + 6}" y="${py(opts.target) + 4}">target ${(opts.target * 100).toFixed(1)}%</text>`);
+    parts.push(`<text x="${m.left + 6}" y="${py(opts.target) - 5}">target ${(opts.target * 100).toFixed(1)}%</text>`);
   }
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];

@@ -31,6 +31,19 @@ export function Home() {
         <p class="muted">Label images quickly; the model learns as you go.</p>
       </header>
 
+      <Show
+        when={!app.signOut}
+        fallback={
+          <div class="card labeler-form row" aria-label="Who is labeling">
+            <p>
+              Signed in as <strong data-testid="labeler">{app.labeler()}</strong>
+            </p>
+            <button type="button" class="ghost" data-testid="sign-out" onClick={() => app.signOut?.()}>
+              Sign out
+            </button>
+          </div>
+        }
+      >
       <form class="card labeler-form" onSubmit={saveName} aria-label="Who is labeling">
         <label for="labeler-name">Your name</label>
         <div class="row">
@@ -51,6 +64,7 @@ export function Home() {
           <p class="muted">Labeling as <strong data-testid="labeler">{app.labeler()}</strong></p>
         </Show>
       </form>
+      </Show>
 
       <Show when={app.labeler()}>
         <section class="card" aria-labelledby="projects-title">
