@@ -18,6 +18,8 @@ export interface ImportOptions {
   taskType?: string;
   concurrency: number;
   wait: boolean;
+  /** Only these files (paths relative to `dir`, forward slashes) instead of every file under `dir`. */
+  files?: string[];
   out?: NodeJS.WriteStream;
 }
 
@@ -35,7 +37,7 @@ const CONTENT_TYPES: Record<string, string> = {
 export async function importFolder(target: Target, opts: ImportOptions): Promise<ImportReport> {
   const log = (line: string) => (opts.out ?? process.stdout).write(line + '\n');
   await ensureProject(target, opts, log);
-  const files = await listFiles(opts.dir);
+  const files = opts.files ? opts.files.map((rel) => path.join(opts.dir, rel)) : await listFiles(opts.dir);
   const report: ImportReport = { uploaded: 0, unchanged: 0, rejected: [], failed: [] };
   const bar = new cliProgress.SingleBar(
     { format: 'upload  {bar} {value}/{total} files  {percentage}%  {eta_formatted} left', noTTYOutput: true, notTTYSchedule: 2000, stream: opts.out ?? process.stdout },

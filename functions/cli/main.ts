@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { defaultModelDir } from '../vision/manifest.js';
+import { DEFAULT_FEATURE_MODEL, planFeatureImport, runFeatureImport } from './import-features.js';
 import { importFolder } from './import.js';
 import { fetchModels } from './models-fetch.js';
 import { localTarget } from './stack-client.js';
@@ -15,6 +16,14 @@ commands:
              [--concurrency 8] [--no-wait] [--data DIR]
       Upload every image under DIR (recursively) to uploads/<ID>/ in the running Winnow's bucket,
       creating the project if needed, then wait for ingest. Non-images are reported and skipped.
+  import-features CSV --features NPY --images DIR --project ID [--classes a,b,c] [--model NAME]
+             [--task ...] [--concurrency 8] [--data DIR]
+      Bring your own embeddings (e.g. DINOv2 computed elsewhere): CSV columns filename,bbox,annotation,feat_idx
+      (bbox and annotation optional); feat_idx is the row of the .npy matrix (float16/32/64, 2-d, C order).
+      bbox is top_row-left_col-bottom_row-right_col in pixels, stored as Winnow's [x1,y1,x2,y2] = [left,top,right,bottom].
+      annotation, when set, is a class name: that sample is labeled unless it already is. Uploads the referenced
+      images from DIR, then the vectors under --model (default: the project's, else "${DEFAULT_FEATURE_MODEL}"), which the
+      trainer then uses for this project. Safe to run again.
   users add NAME [--admin] [--data DIR]      add a user for sign-in (npm start -- --auth); prints a one-time password
   users list [--data DIR]
   models:fetch [--dir DIR] [--mirror URL]
@@ -47,6 +56,36 @@ async function main(argv: string[]) {
       wait: !values['no-wait'],
     });
     return report.failed.length ? 1 : 0;
+  }
+  if (command === 'import-features') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        features: { type: 'string' },
+        images: { type: 'string' },
+        project: { type: 'string' },
+        classes: { type: 'string' },
+        model: { type: 'string' },
+        task: { type: 'string' },
+        concurrency: { type: 'string', default: '8' },
+        data: { type: 'string' },
+      },
+    });
+    if (positionals.length !== 1 || !values.features || !values.images || !values.project) throw new Error(USAGE);
+    const opts = {
+      csv: positionals[0],
+      features: values.features,
+      images: values.images,
+      project: values.project,
+      classes: values.classes?.split(',').map((c) => c.trim()).filter(Boolean),
+      model: values.model,
+      taskType: values.task,
+      concurrency: Number(values.concurrency),
+    };
+    const plan = await planFeatureImport(opts); // every local problem before touching the stack
+    await runFeatureImport(await localTarget(values.data), plan, opts);
+    return 0;
   }
   if (command === 'users') return usersCommand(rest);
   if (command === 'models:fetch') {

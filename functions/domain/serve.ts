@@ -37,16 +37,20 @@ export async function nextSamples(stores: Stores, input: NextInput): Promise<Nex
   const tried = new Set<string>();
   let sawCandidate = false;
 
-  const consider = async (candidate: Sample, probs?: Float32Array) => {
+  /** Whether this labeler may be given the candidate now (it needs labels, not from them, and is not held). */
+  const eligible = (candidate: Sample) => {
     tried.add(candidate.sampleId);
-    if (!candidate.queueKey || candidate.labeledBy.includes(input.labelerId)) return; // done, or mine already
+    if (!candidate.queueKey || candidate.labeledBy.includes(input.labelerId)) return false; // done, or mine already
     sawCandidate = true;
-    const now = stores.clock.now();
     const held = candidate.lease;
-    if (held && held.labelerId !== input.labelerId && held.until > now) return;
+    return !(held && held.labelerId !== input.labelerId && held.until > stores.clock.now());
+  };
+  const take = async (candidate: Sample, probs?: Float32Array) => {
+    const now = stores.clock.now();
     const lease: Lease = { labelerId: input.labelerId, until: now + input.leaseMs, ...(probs ? { probs: Array.from(probs, round4) } : {}) };
     const sample = await stores.samples.lease(project.id, candidate.sampleId, lease, now);
     if (sample) leased.push(withSuggestion(project, sample, probs));
+    return sample !== undefined;
   };
 
   if (ranking) {
@@ -54,10 +58,8 @@ export async function nextSamples(stores: Stores, input: NextInput): Promise<Nex
       const ids = ranking.sampleIds.slice(start, start + PAGE);
       const heads = await stores.samples.getSamples(project.id, ids);
       const position = new Map(ids.map((id, i) => [id, start + i]));
-      for (const candidate of heads) {
-        if (leased.length >= input.count) break;
-        await consider(candidate, probsOf(ranking, position.get(candidate.sampleId)!));
-      }
+      const free = heads.filter(eligible);
+      await leaseSpread(free, input.count - leased.length, (c) => take(c, probsOf(ranking, position.get(c.sampleId)!)));
     }
   }
   // Before the first ranking, and after it runs dry: upload order.
@@ -66,10 +68,8 @@ export async function nextSamples(stores: Stores, input: NextInput): Promise<Nex
     const candidates = await stores.samples.queue(project.id, { after, limit: PAGE });
     if (candidates.length === 0) break;
     after = candidates[candidates.length - 1].queueKey;
-    for (const candidate of candidates) {
-      if (leased.length >= input.count) break;
-      if (!tried.has(candidate.sampleId)) await consider(candidate);
-    }
+    const free = candidates.filter((c) => !tried.has(c.sampleId) && eligible(c));
+    await leaseSpread(free, input.count - leased.length, (c) => take(c));
     if (candidates.length < PAGE) break;
   }
   // done = nothing left for this labeler at all (not merely everything leased to others right now).
@@ -86,6 +86,37 @@ export function modelState(project: Project, ranking: RankedQueue | undefined): 
     return { ...base, state: 'cold-start', message: `model not trained yet (${why}): diverse, representative samples first` };
   }
   return { ...base, state: 'trained', message: `trained on ${ranking.labels} labels (${ranking.strategy})` };
+}
+
+/** Largest random jump (in candidates) after lost races. */
+const MAX_STRIDE = 32;
+
+/**
+ * Leases up to `want` of `candidates`, best first. Labelers asking at the same moment read the same candidates;
+ * walking them in the same order, each would lose the race for every sample another had just taken (n^2 failed
+ * conditional writes for n labelers). So after each lost race, jump ahead a random stride that doubles with every
+ * loss, and come back for the skipped candidates if still short. Without a race nothing changes: a labeler gets
+ * exactly the best free samples.
+ */
+export async function leaseSpread<T>(candidates: T[], want: number, take: (candidate: T) => Promise<boolean>): Promise<number> {
+  let got = 0;
+  let losses = 0;
+  const skipped: T[] = [];
+  for (let i = 0; i < candidates.length && got < want; ) {
+    if (await take(candidates[i++])) {
+      got++;
+      continue;
+    }
+    losses++;
+    const stride = Math.floor(Math.random() * Math.min(2 ** losses, MAX_STRIDE));
+    skipped.push(...candidates.slice(i, i + stride));
+    i += stride;
+  }
+  for (const candidate of skipped) {
+    if (got >= want) break;
+    if (await take(candidate)) got++;
+  }
+  return got;
 }
 
 function probsOf(ranking: RankedQueue, position: number): Float32Array | undefined {

@@ -135,6 +135,10 @@ export async function retrainProject(
 
 /** The project's embeddings, fetching only shards not seen before; the normalised matrix is rebuilt on change. */
 export async function loadEmbeddings(stores: Stores, projectId: string, state: ProjectTrainingState, embedder: string) {
+  if (state.reader && state.reader.model !== embedder) {
+    // The project switched embedding models: vectors, clusters and weights of the old one no longer apply.
+    state.reader = state.matrix = state.embeddings = state.rowOf = state.model = state.modelClasses = state.clustering = undefined;
+  }
   state.reader ??= new EmbeddingReader(stores.blobs, projectId, embedder);
   const matrix = await state.reader.load();
   if (matrix !== state.matrix) {

@@ -10,6 +10,7 @@ configure({ asyncUtilTimeout: 5000 });
 
 beforeEach(() => {
   localStorage.clear();
+  sessionStorage.clear();
   resetSaveRunners();
   location.hash = '';
 });
@@ -22,7 +23,7 @@ describe('app shell', () => {
   it('asks for a labeler name once, remembers it, lists projects and opens one', async () => {
     const server = createFakeServer();
     render(() => <App fetch={server.fetch} />);
-    const name = screen.getByLabelText('Your name') as HTMLInputElement;
+    const name = (await screen.findByLabelText('Your name')) as HTMLInputElement;
     fireEvent.input(name, { target: { value: 'ann' } });
     fireEvent.submit(name.form!);
     await waitFor(() => expect(screen.getByTestId('project-list')).toBeTruthy());

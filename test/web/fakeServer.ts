@@ -16,6 +16,19 @@ export interface FakeServerOptions {
   samples?: number;
   taskType?: Project['taskType'];
   quality?: boolean;
+  /** Sign-in on: `/auth/config` names the local issuer, `/auth/login` checks these passwords, and every API call
+   * needs a token it issued. */
+  signIn?: { users: Record<string, string> };
+  /** The cloud: `/config.json` names a Cognito user pool, and the Cognito endpoint checks these passwords
+   * (users listed in `mustChangePassword` first get NEW_PASSWORD_REQUIRED). */
+  cognito?: { region: string; users: Record<string, string>; mustChangePassword?: string[] };
+}
+
+/** An unsigned JWT with Cognito's claims: the app only reads it; the fake server checks it by identity. */
+export function fakeIdToken(username: string, expiresIn = 3600): string {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const exp = Math.floor(Date.now() / 1000) + expiresIn;
+  return `${b64({ alg: 'none' })}.${b64({ 'cognito:username': username, 'cognito:groups': ['labeler'], exp, nonce: Math.random() })}.sig`;
 }
 
 export function createFakeServer(options: FakeServerOptions = {}) {
@@ -61,6 +74,13 @@ export function createFakeServer(options: FakeServerOptions = {}) {
   /** Requests matching this predicate wait until `release()` is called. */
   let holdWhen: ((r: FakeRequest) => boolean) | undefined;
   let held: (() => void)[] = [];
+  /** Tokens the server accepts, and whose they are (revokeTokens() makes every one answer 401). */
+  const tokens = new Map<string, string>();
+  const signInRequired = !!(options.signIn || options.cognito);
+  const user = (r: FakeRequest) => {
+    const bearer = /^Bearer (.+)$/.exec(r.headers['authorization'] ?? '')?.[1];
+    return signInRequired ? tokens.get(bearer ?? '') : r.headers['x-winnow-user'];
+  };
 
   const image = (s: Sample) => ({
     imageId: s.imageId,
@@ -77,6 +97,19 @@ export function createFakeServer(options: FakeServerOptions = {}) {
 
   function route(r: FakeRequest, url: URL): Response {
     const p = url.pathname;
+    if (url.host.startsWith('cognito-idp.')) return cognito(r);
+    if (r.method === 'GET' && p === '/config.json' && options.cognito) {
+      return json(200, { apiUrl: 'http://app.test', region: options.cognito.region, userPoolId: `${options.cognito.region}_pool`, userPoolClientId: 'web-client' });
+    }
+    if (r.method === 'GET' && p === '/auth/config') {
+      return options.signIn ? json(200, { mode: 'local', issuer: 'http://app.test/auth', clientId: 'winnow-local-web' }) : json(200, { mode: 'none' });
+    }
+    if (r.method === 'POST' && p === '/auth/login' && options.signIn) {
+      const { username, password } = r.body;
+      if (options.signIn.users[username] !== password) return error(401, 'unauthorized', 'wrong username or password');
+      return json(200, { idToken: issue(username), expiresIn: 3600 });
+    }
+    if (p.startsWith('/api/') && signInRequired && !user(r)) return error(401, 'unauthorized', 'token expired or missing');
     if (r.method === 'GET' && p === '/api/projects') return json(200, { projects: [project] });
     if (r.method === 'GET' && p === '/api/projects/flowers') return json(200, { project });
     if (r.method === 'PATCH' && p === '/api/projects/flowers') {
@@ -87,16 +120,16 @@ export function createFakeServer(options: FakeServerOptions = {}) {
     }
     if (r.method === 'GET' && p === '/api/projects/flowers/next') {
       const count = Number(url.searchParams.get('count') ?? 5);
-      const user = r.headers['x-winnow-user'];
-      const open = samples.filter((s) => s.queueKey && (!s.lease || s.lease.labelerId === user));
-      const mine = open.filter((s) => s.lease?.labelerId === user);
+      const me = user(r)!;
+      const open = samples.filter((s) => s.queueKey && (!s.lease || s.lease.labelerId === me));
+      const mine = open.filter((s) => s.lease?.labelerId === me);
       const fresh = open.filter((s) => !s.lease);
       const out = [...mine, ...fresh].slice(0, count);
-      out.forEach((s) => (s.lease = { labelerId: user, until: Date.now() + 60_000 }));
+      out.forEach((s) => (s.lease = { labelerId: me, until: Date.now() + 60_000 }));
       return json(200, {
         samples: out.map((s) => ({ sample: s, image: image(s), lease: { until: s.lease!.until } })),
         // As the real API: done only when nothing at all is left for this labeler.
-        done: out.length === 0 && !samples.some((s) => s.queueKey && !s.labeledBy.includes(user)),
+        done: out.length === 0 && !samples.some((s) => s.queueKey && !s.labeledBy.includes(me)),
         model: { state: 'untrained', message: 'The model trains after 10 labels' },
       });
     }
@@ -114,10 +147,10 @@ export function createFakeServer(options: FakeServerOptions = {}) {
         confidences,
         ambiguous: !!r.body.ambiguous,
         ...(r.body.boxes ? { boxes: r.body.boxes } : {}),
-        labelerId: r.headers['x-winnow-user'],
+        labelerId: user(r)!,
         at: 'now',
       };
-      s.labeledBy = [r.headers['x-winnow-user']];
+      s.labeledBy = [user(r)!];
       delete s.queueKey;
       delete s.lease;
       history.push(s.sampleId);
@@ -202,6 +235,37 @@ export function createFakeServer(options: FakeServerOptions = {}) {
     return error(404, 'not_found', `no route ${r.method} ${p}`);
   }
 
+  function issue(username: string): string {
+    const token = fakeIdToken(username);
+    tokens.set(token, username);
+    return token;
+  }
+
+  /** Cognito's JSON protocol, as much as the web app uses. */
+  function cognito(r: FakeRequest): Response {
+    const c = options.cognito!;
+    const fail = (type: string, message: string) => json(400, { __type: type, message });
+    if (r.headers['content-type'] !== 'application/x-amz-json-1.1') return fail('SerializationException', 'bad content type');
+    const target = r.headers['x-amz-target'];
+    if (target === 'AWSCognitoIdentityProviderService.InitiateAuth') {
+      const { AuthFlow, ClientId, AuthParameters } = r.body;
+      if (AuthFlow !== 'USER_PASSWORD_AUTH' || ClientId !== 'web-client') return fail('InvalidParameterException', 'bad flow or client');
+      if (c.users[AuthParameters.USERNAME] !== AuthParameters.PASSWORD) return fail('NotAuthorizedException', 'Incorrect username or password.');
+      if (c.mustChangePassword?.includes(AuthParameters.USERNAME)) {
+        return json(200, { ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: `session-${AuthParameters.USERNAME}`, ChallengeParameters: {} });
+      }
+      return json(200, { AuthenticationResult: { IdToken: issue(AuthParameters.USERNAME), ExpiresIn: 3600, TokenType: 'Bearer' } });
+    }
+    if (target === 'AWSCognitoIdentityProviderService.RespondToAuthChallenge') {
+      const { ChallengeName, Session, ChallengeResponses } = r.body;
+      if (ChallengeName !== 'NEW_PASSWORD_REQUIRED' || Session !== `session-${ChallengeResponses.USERNAME}`) return fail('CodeMismatchException', 'bad session');
+      c.users[ChallengeResponses.USERNAME] = ChallengeResponses.NEW_PASSWORD;
+      c.mustChangePassword = c.mustChangePassword?.filter((u) => u !== ChallengeResponses.USERNAME);
+      return json(200, { AuthenticationResult: { IdToken: issue(ChallengeResponses.USERNAME), ExpiresIn: 3600 } });
+    }
+    return fail('UnknownOperationException', String(target));
+  }
+
   const fetch = async (input: string, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(input, 'http://app.test');
     const headers: Record<string, string> = {};
@@ -226,6 +290,8 @@ export function createFakeServer(options: FakeServerOptions = {}) {
     history,
     /** Writes to the server (annotate / undo), in the order they arrived. */
     writes: () => requests.filter((r) => r.method === 'POST' || r.method === 'PATCH'),
+    /** Every token issued so far stops working (expired or revoked): API calls answer 401. */
+    revokeTokens: () => tokens.clear(),
     failWhen: (pred: ((r: FakeRequest) => boolean) | undefined) => (failWhen = pred),
     holdWhen: (pred: ((r: FakeRequest) => boolean) | undefined) => (holdWhen = pred),
     release: () => {

@@ -47,6 +47,11 @@ export interface LabelerOptions {
   labelers: number;
   seconds: number;
   classes: number;
+  /**
+   * Labels per second each labeler aims for (a person reading the image between key presses); 0 = no pause at
+   * all, which measures saturation (latency then follows from throughput: labelers / (labels/s)).
+   */
+  labelRate: number;
 }
 
 interface Context {
@@ -56,7 +61,9 @@ interface Context {
 export async function runLabelers(opts: LabelerOptions): Promise<LabelerRun> {
   const run: LabelerRun = { requests: [], leases: [], foreignLeases: [], emptyNext: 0, failures: new Map(), errors: 0, timeouts: 0, startedAt: Date.now(), endedAt: 0 };
   const base = `/api/projects/${encodeURIComponent(opts.projectId)}`;
-  const runs = Array.from({ length: opts.labelers }, (_, i) => {
+  const runs = Array.from({ length: opts.labelers }, async (_, i) => {
+    // Paced labelers start at random points within their first second, as people do, not in lock step.
+    if (opts.labelRate > 0) await new Promise((r) => setTimeout(r, Math.random() * 1000));
     const labeler = `labeler-${String(i + 1).padStart(2, '0')}`;
     let last: { kind: RequestKind; status: number } | undefined;
     let seq = 0;
@@ -70,6 +77,8 @@ export async function runLabelers(opts: LabelerOptions): Promise<LabelerRun> {
       url: opts.url,
       connections: 1,
       duration: opts.seconds,
+      // autocannon paces per connection in requests per second: one next and one annotate per label.
+      ...(opts.labelRate > 0 ? { rate: 2 * opts.labelRate } : {}),
       timeout: 30,
       headers: { 'x-winnow-user': labeler },
       initialContext: {},

@@ -1,0 +1,117 @@
+// The API benchmark's printed table and JSON record.
+
+import os from 'node:os';
+import type { LabelerRun, RequestKind } from './api-labelers.js';
+import type { LabelCheck, LeaseCheck } from './api-verify.js';
+import { summarize, type LatencySummary } from './latency.js';
+import { peakRssMiB } from './memory.js';
+import type { StoreCall } from './store-calls.js';
+import { formatTable } from './table.js';
+
+export const TARGET_NEXT_P99_MS = 25;
+
+export interface ApiBenchInput {
+  config: { samples: number; seconds: number; labelers: number; classes: number; labelRate: number; warmupSeconds: number; training: boolean; forcedRetrains: boolean; leaseMs: number };
+  run: LabelerRun;
+  warm?: LabelerRun;
+  leases: LeaseCheck;
+  labels: LabelCheck;
+  retrains: { forced: LatencySummary; byWorker: number; failures: string[]; firstMs: number };
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** Process CPU time (user + system) during the measured phase. */
+  cpuMs: number;
+  store: { calls: StoreCall[]; batchItems: number };
+  loadBefore: number[];
+  loadAfter: number[];
+}
+
+export function apiReport(r: ApiBenchInput) {
+  const elapsed = (r.run.endedAt - r.run.startedAt) / 1000;
+  const route = (kind: RequestKind) => {
+    const all = r.run.requests.filter((q) => q.kind === kind);
+    const non2xx = all.filter((q) => q.status < 200 || q.status >= 300).length;
+    return { ...summarize(all.map((q) => q.ms)), perSecond: round(all.length / elapsed), non2xx };
+  };
+  const next = route('next');
+  const annotate = route('annotate');
+  const requests = r.run.requests.length;
+  const warmNon2xx = r.warm ? r.warm.requests.filter((q) => q.status < 200 || q.status >= 300).length : 0;
+  const non2xx = next.non2xx + annotate.non2xx + warmNon2xx;
+  const conflicts = [...r.run.requests, ...(r.warm?.requests ?? [])].filter((q) => q.status === 409).length;
+  const errors = r.run.errors + (r.warm?.errors ?? 0);
+  const timeouts = r.run.timeouts + (r.warm?.timeouts ?? 0);
+  const foreign = [...r.run.foreignLeases, ...(r.warm?.foreignLeases ?? [])];
+  const checks = {
+    noErrors: errors === 0,
+    allResponses2xx: non2xx === 0,
+    noOverlappingLeases: r.leases.overlaps.length === 0 && foreign.length === 0,
+    atMostOneLabelPerSample: r.labels.samplesLabeledTwice === 0,
+    everyLabelByLeaseHolder: r.labels.labelsWithoutLease === 0,
+    retrainsSucceeded: r.retrains.failures.length === 0,
+  };
+  const ok = Object.values(checks).every(Boolean);
+  const cycles = r.run.requests.filter((q) => q.kind === 'annotate').length || 1;
+  const pace = r.config.labelRate > 0 ? `${r.config.labelRate} label/s each` : 'no pause between labels (saturation)';
+  const fmt = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+
+  const text = [
+    formatTable(
+      ['route', 'requests', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx'],
+      [
+        ['next-sample', next.count, next.perSecond, next.p50, next.p90, next.p99, next.max, next.non2xx],
+        ['annotate', annotate.count, annotate.perSecond, annotate.p50, annotate.p90, annotate.p99, annotate.max, annotate.non2xx],
+      ],
+    ),
+    '',
+    `target next-sample p99 <= ${TARGET_NEXT_P99_MS} ms: ${next.p99 <= TARGET_NEXT_P99_MS ? 'met' : 'MISSED'} (${next.p99} ms)`,
+    `${r.config.labelers} labelers, ${pace}, ${elapsed.toFixed(1)} s, ${r.config.samples} samples: ${round(requests / elapsed)} req/s, ` +
+      `${round(cycles / elapsed)} labels/s; CPU ${round(r.cpuMs / cycles)} ms per label (next + annotate + training share)`,
+    `errors ${errors} (timeouts ${timeouts}); non-2xx ${non2xx} (409: ${conflicts}); empty next answers ${r.run.emptyNext}`,
+    ...[...r.run.failures].map(([k, f]) => `  ${k} x${f.count}: ${f.example}`),
+    `leases ${r.leases.leases} on ${r.leases.distinctSamples} samples; samples served to two labelers ${r.leases.servedToSeveral}; ` +
+      `overlapping lease windows ${r.leases.overlaps.length}; samples served under another's lease ${foreign.length}`,
+    `label annotations ${r.labels.labelAnnotations} on ${r.labels.labeledSamples} samples; samples labeled twice ${r.labels.samplesLabeledTwice}; ` +
+      `labels by a labeler without the lease ${r.labels.labelsWithoutLease}`,
+    `retrains while labeling: ${r.retrains.forced.count} forced back to back (p50 ${r.retrains.forced.p50} ms, max ${r.retrains.forced.max} ms) + ` +
+      `${r.retrains.byWorker} by the worker (every 4 labels / 3 s); failed ${r.retrains.failures.length}; first (cold start) ${r.retrains.firstMs} ms`,
+    `event-loop delay p50 ${r.eventLoopDelayMs.p50} ms, p99 ${r.eventLoopDelayMs.p99} ms, max ${r.eventLoopDelayMs.max} ms; peak RSS ${Math.round(peakRssMiB())} MiB`,
+    `load average before ${fmt(r.loadBefore)}, after ${fmt(r.loadAfter)} (${os.cpus().length} CPUs)`,
+    '',
+    `store calls per label (API + trainer), mean ms as the caller saw it; ${round(r.store.batchItems / cycles)} samples batch-read per label:`,
+    formatTable(
+      ['call', 'calls', 'per label', 'mean ms'],
+      r.store.calls.filter((c) => c.calls / cycles >= 0.05).map((c) => [c.call, c.calls, round(c.calls / cycles), c.meanMs]),
+    ),
+    '',
+    `checks: ${ok ? 'OK' : `FAILED (${Object.entries(checks).filter(([, v]) => !v).map(([k]) => k).join(', ')})`}`,
+  ].join('\n');
+
+  const json = {
+    at: new Date().toISOString(),
+    config: r.config,
+    machine: { cpus: os.cpus().length, node: process.version, loadBefore: r.loadBefore, loadAfter: r.loadAfter },
+    routes: { next, annotate },
+    targetNextP99Ms: TARGET_NEXT_P99_MS,
+    targetMet: next.p99 <= TARGET_NEXT_P99_MS,
+    requestsPerSecond: round(requests / elapsed),
+    labelsPerSecond: round(cycles / elapsed),
+    cpuMsPerLabel: round(r.cpuMs / cycles),
+    errors,
+    timeouts,
+    non2xx,
+    conflicts409: conflicts,
+    failures: Object.fromEntries(r.run.failures),
+    emptyNext: r.run.emptyNext,
+    leases: { ...r.leases, overlaps: r.leases.overlaps.slice(0, 20), foreign: foreign.slice(0, 20) },
+    labels: r.labels,
+    retrains: r.retrains,
+    eventLoopDelayMs: r.eventLoopDelayMs,
+    storeCalls: r.store,
+    peakRssMiB: Math.round(peakRssMiB()),
+    checks,
+    ok,
+  };
+  return { text, json, ok };
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;

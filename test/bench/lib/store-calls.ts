@@ -1,0 +1,65 @@
+// Which store operations the API makes per request under load, and how long each takes from the caller's side:
+// wraps the stack's store objects (the API and the trainer call through them) for the measured phase.
+
+import type { Stores } from '../../../functions/domain/ports.js';
+import { StageTimes, timeMethods } from './stage-times.js';
+
+const PORTS = ['projects', 'samples', 'annotations', 'labelers', 'rankings', 'blobs'] as const;
+
+export interface StoreCall {
+  call: string;
+  calls: number;
+  meanMs: number;
+}
+
+export function recordStoreCalls(stores: Stores) {
+  const times = new StageTimes();
+  times.paused = true;
+  let batchItems = 0;
+  let inFlight = 0;
+  for (const port of PORTS) {
+    timeMethods(stores[port], port, (stage, ms) => {
+      inFlight--;
+      times.record(stage, ms);
+    });
+    countCalls(stores[port], () => inFlight++);
+  }
+  // Items per batch read: serving reads ranked samples a page at a time.
+  const getSamples = stores.samples.getSamples.bind(stores.samples);
+  stores.samples.getSamples = (projectId, ids) => {
+    if (!times.paused) batchItems += ids.length;
+    return getSamples(projectId, ids);
+  };
+  return {
+    /** Resolves once no store call has been in flight for `quietMs` (requests cut off by the load generator finish). */
+    settled: async (quietMs = 300) => {
+      for (let quietSince = Date.now(); Date.now() - quietSince < quietMs; ) {
+        await new Promise((r) => setTimeout(r, 20));
+        if (inFlight > 0) quietSince = Date.now();
+      }
+    },
+    start: () => {
+      times.reset();
+      batchItems = 0;
+      times.paused = false;
+    },
+    stop: () => {
+      times.paused = true;
+      const calls: StoreCall[] = Object.entries(times.snapshot()).map(([call, t]) => ({ call, calls: t.calls, meanMs: Math.round((t.ms / t.calls) * 10) / 10 }));
+      return { calls: calls.sort((a, b) => b.calls - a.calls), batchItems };
+    },
+  };
+}
+
+/** Calls `onCall` as each method of `target` starts (wrapping the timing wrappers timeMethods installed). */
+function countCalls(target: object, onCall: () => void): void {
+  const obj = target as Record<string, unknown>;
+  for (const name of Object.keys(obj)) {
+    const fn = obj[name];
+    if (typeof fn !== 'function') continue;
+    obj[name] = function (this: unknown, ...args: unknown[]) {
+      onCall();
+      return (fn as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  }
+}
