@@ -18,6 +18,7 @@ import type { ImageAnalyzer, Stores } from '../domain/ports.js';
 import type { S3EventRecord } from 'aws-lambda';
 import type { IngestDeps } from '../domain/ingest.js';
 import { embeddingSink } from '../ingest/embedding-sink.js';
+import { threadRunner } from '../trainer/thread-runner.js';
 import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
 import { createIngestHandler, decodeS3Key } from '../ingest/handler.js';
 import { startDynalite, startS3rver } from './emulators.js';
@@ -80,19 +81,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const s3 = await startS3rver({ dir: path.join(opts.dataDir, 's3'), port: opts.s3Port, host: '127.0.0.1', bucket: LOCAL_BUCKET, corsOrigins: webOrigins });
   const closers: (() => Promise<void>)[] = [s3.close, dynamo.close];
   try {
-    const stores = createAwsStores({
+    const awsConfig = {
       region: LOCAL_REGION,
       endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
       credentials: LOCAL_CREDENTIALS,
       tables: DEFAULT_TABLE_NAMES,
       bucket: LOCAL_BUCKET,
-    });
+    };
+    const stores = createAwsStores(awsConfig);
     closers.unshift(async () => destroyAwsClients(stores.clients));
     await ensureTables(stores, DEFAULT_TABLE_NAMES);
     await ensureBucket(stores, LOCAL_BUCKET);
 
     const embedder = opts.analyzer.status().embedder;
-    const trainer = new TrainerWorker(stores, { embedder, log, ...opts.trainer });
+    // Retrains run in a worker thread so that labelers are served while the model trains.
+    const trainer = new TrainerWorker(stores, { embedder, log, ...opts.trainer }, threadRunner(awsConfig));
     closers.unshift(() => trainer.close());
     const sink = embeddingSink(stores.blobs, embedder);
     const onAnalyzed: IngestDeps['onAnalyzed'] = sink && (async (project, image, samples, analysis) => {

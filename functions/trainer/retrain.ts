@@ -48,7 +48,7 @@ export interface RetrainResult {
 
 export interface RetrainOptions {
   embedder: string;
-  /** Sample ids whose labels changed since the last run; undefined = read every sample head (first run). */
+  /** Sample ids whose labels changed since the last run (every sample head is read on the first run anyway). */
   changed?: string[];
   /** Labels expected before the next retrain (sizes the diverse head of the ranking). */
   batchSize?: number;

@@ -2,7 +2,8 @@
 // K new labels or T ms after the first unprocessed change (debounced), one run at a time per project.
 
 import type { Stores } from '../domain/ports.js';
-import { retrainProject, similarSamples, type ProjectTrainingState, type RetrainResult } from './retrain.js';
+import type { RetrainResult } from './retrain.js';
+import { inProcessRunner, type TrainerRunner } from './runner.js';
 
 export interface TrainerWorkerOptions {
   embedder?: string;
@@ -14,7 +15,6 @@ export interface TrainerWorkerOptions {
 }
 
 interface ProjectSlot {
-  state: ProjectTrainingState;
   changed: Set<string>;
   /** True when something other than labels changed (new images) or the first read is still to do. */
   dirty: boolean;
@@ -26,11 +26,15 @@ interface ProjectSlot {
 export class TrainerWorker {
   private readonly slots = new Map<string, ProjectSlot>();
   private closed = false;
+  private readonly runner: TrainerRunner;
 
   constructor(
     private readonly stores: Stores,
     private readonly opts: TrainerWorkerOptions = {},
-  ) {}
+    runner?: TrainerRunner,
+  ) {
+    this.runner = runner ?? inProcessRunner(stores);
+  }
 
   /** A label or undo changed these samples. */
   labeled(projectId: string, sampleIds: string[]): void {
@@ -51,7 +55,7 @@ export class TrainerWorker {
     const project = await this.stores.projects.get(projectId);
     const embedder = project?.embedding?.model ?? this.opts.embedder;
     if (!embedder) return [];
-    return similarSamples(this.stores, projectId, this.slot(projectId).state, embedder, sampleId, k);
+    return this.runner.similar(projectId, embedder, sampleId, k);
   }
 
   lastRun(projectId: string) {
@@ -85,12 +89,13 @@ export class TrainerWorker {
     this.closed = true;
     for (const slot of this.slots.values()) clearTimeout(slot.timer);
     await Promise.all([...this.slots.values()].map((s) => s.running));
+    await this.runner.close();
   }
 
   private slot(projectId: string): ProjectSlot {
     let slot = this.slots.get(projectId);
     if (!slot) {
-      slot = { state: {}, changed: new Set(), dirty: true };
+      slot = { changed: new Set(), dirty: true };
       this.slots.set(projectId, slot);
     }
     return slot;
@@ -113,18 +118,13 @@ export class TrainerWorker {
 
   private async run(projectId: string, slot: ProjectSlot): Promise<void> {
     const changed = [...slot.changed];
-    const fullRead = slot.dirty && !slot.state.labels;
     slot.changed.clear();
     slot.dirty = false;
     try {
       const project = await this.stores.projects.get(projectId);
       const embedder = project?.embedding?.model ?? this.opts.embedder;
       if (project && embedder) {
-        const result = await retrainProject(this.stores, project, slot.state, {
-          embedder,
-          changed: fullRead ? undefined : changed,
-          batchSize: this.opts.everyLabels ?? 4,
-        });
+        const result = await this.runner.retrain({ project, embedder, changed, batchSize: this.opts.everyLabels ?? 4 });
         if (result) {
           slot.last = { ...result, at: Date.now() };
           this.opts.log?.(

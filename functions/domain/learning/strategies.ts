@@ -97,11 +97,12 @@ export function rank(strategy: StrategyName, input: RankInput): Ranking {
     const rows = topK(keys, limit, unlabeled);
     return result(rows, Float32Array.from(rows, (r) => keys[r]));
   }
-  const clustering = input.clustering ?? kmeans(e, { k: clusterCount(e.rows, C), seed });
+  const clustering = () => input.clustering ?? kmeans(e, { k: clusterCount(e.rows, C), seed });
   const representative = strategy === 'typical-cluster-margin' && input.labeled.length < TYPICAL_PER_CLASS * C;
   if (!probs || representative) {
-    const order = coldStartOrder(e, clustering, Array.from(input.labeled), limit);
-    return result(order.rows, order.scores, clustering);
+    const c = clustering();
+    const order = coldStartOrder(e, c, Array.from(input.labeled), limit);
+    return result(order.rows, order.scores, c);
   }
   const score =
     strategy === 'entropy'
@@ -113,12 +114,13 @@ export function rank(strategy: StrategyName, input: RankInput): Ranking {
     const rows = topK(score, limit, unlabeled);
     return result(rows, Float32Array.from(rows, (r) => score[r]));
   }
-  const head = clusterSpread(e, clustering, score, unlabeled, (input.batchSize ?? 20) * CANDIDATES_PER_PICK).slice(0, limit);
+  const c = clustering();
+  const head = clusterSpread(e, c, score, unlabeled, (input.batchSize ?? 20) * CANDIDATES_PER_PICK).slice(0, limit);
   const rest = Uint8Array.from(excluded);
   for (const r of head) rest[r] = 1;
   const tail = topK(score, limit - head.length, { excluded: rest });
   const rows = Int32Array.from([...head, ...tail]);
-  return result(rows, Float32Array.from(rows, (r) => score[r]), clustering);
+  return result(rows, Float32Array.from(rows, (r) => score[r]), c);
 }
 
 /** The `candidates` most uncertain rows, reordered round-robin over their clusters (most uncertain cluster first). */

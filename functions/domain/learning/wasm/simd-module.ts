@@ -34,16 +34,6 @@ function forLoop(local: number, limit: number[], step: number | number[], body: 
   ];
 }
 
-/** Over rows i and classes j: rowp = x + i*rowBytes, wp = w + j*wBytes; `perClass` runs the dot and stores it. */
-function rowsTimesClasses(wStride: number[], init: number[], inner: number[], store: number[]): number[] {
-  const perClass = [...init, ...forLoop(D, get(ROW), 16, inner), ...store, ...inc(WP, wStride)];
-  return forLoop(I, get(N), 1, [
-    ...get(X), ...get(I), ...get(ROW), ...i32Mul, ...i32Add, ...set(ROWP),
-    ...get(W), ...set(WP),
-    ...forLoop(J, get(K), 1, perClass),
-  ]);
-}
-
 const loadAt = (base: number, offsetLocal: number, imm = 0, scaleOffset = false) => [
   ...get(base), ...get(offsetLocal), ...(scaleOffset ? [...get(offsetLocal), ...i32Add] : []), ...i32Add, ...op.v128Load(imm),
 ];
@@ -97,26 +87,52 @@ function dotF32(): WasmFunction {
   };
 }
 
+const sumLanesI32 = (acc: number) => [
+  ...get(acc), ...op.i32x4Extract(0), ...get(acc), ...op.i32x4Extract(1), ...i32Add,
+  ...get(acc), ...op.i32x4Extract(2), ...get(acc), ...op.i32x4Extract(3), ...i32Add, ...i32Add,
+];
+
 function dotI8(): WasmFunction {
-  // 16 int8 values widen to two i16x8 halves; each half meets 8 int16 weights in one pairwise dot into i32x4.
-  const inner = [
-    ...loadAt(ROWP, D), ...set(V),
-    ...get(ACC0), ...get(V), ...op.i16x8ExtendLowI8x16, ...loadAt(WP, D, 0, true), ...op.i32x4DotI16x8, ...op.i32x4Add, ...set(ACC0),
-    ...get(ACC1), ...get(V), ...op.i16x8ExtendHighI8x16, ...loadAt(WP, D, 16, true), ...op.i32x4DotI16x8, ...op.i32x4Add, ...set(ACC1),
+  // 16 int8 values widen to two i16x8 halves (once per row step, shared by four classes); each half meets 8 int16
+  // weights in one pairwise dot into i32x4. Weights are int16, so class rows are 2 x rowBytes apart.
+  const WP1 = 14, WP2 = 15, WP3 = 16, ACC2 = 17, ACC3 = 18, LO = 19, HI = 20;
+  const acc = [ACC0, ACC1, ACC2, ACC3];
+  const wps = [WP, WP1, WP2, WP3];
+  const wStride = [...get(ROW), ...get(ROW), ...i32Add];
+  const widen = [...loadAt(ROWP, D), ...set(V), ...get(V), ...op.i16x8ExtendLowI8x16, ...set(LO), ...get(V), ...op.i16x8ExtendHighI8x16, ...set(HI)];
+  const madd = (a: number, w: number) => [
+    ...get(a), ...get(LO), ...loadAt(w, D, 0, true), ...op.i32x4DotI16x8, ...op.i32x4Add,
+    ...get(HI), ...loadAt(w, D, 16, true), ...op.i32x4DotI16x8, ...op.i32x4Add, ...set(a),
   ];
-  const store = [
-    ...get(OUT),
-    ...get(ACC0), ...get(ACC1), ...op.i32x4Add, ...set(ACC0),
-    ...get(ACC0), ...op.i32x4Extract(0), ...get(ACC0), ...op.i32x4Extract(1), ...i32Add,
-    ...get(ACC0), ...op.i32x4Extract(2), ...get(ACC0), ...op.i32x4Extract(3), ...i32Add, ...i32Add,
-    ...op.i32Store,
-    ...inc(OUT, 4),
+  const storeAcc = (a: number) => [...get(OUT), ...sumLanesI32(a), ...op.i32Store, ...inc(OUT, 4)];
+  const four = [
+    ...get(WP), ...wStride, ...i32Add, ...set(WP1),
+    ...get(WP1), ...wStride, ...i32Add, ...set(WP2),
+    ...get(WP2), ...wStride, ...i32Add, ...set(WP3),
+    ...acc.flatMap((a) => [...op.v128Zero, ...set(a)]),
+    ...forLoop(D, get(ROW), 16, [...widen, ...acc.flatMap((a, q) => madd(a, wps[q]))]),
+    ...acc.flatMap(storeAcc),
+    ...get(WP3), ...wStride, ...i32Add, ...set(WP),
+    ...inc(J, 4),
+  ];
+  const one = [
+    ...op.v128Zero, ...set(ACC0),
+    ...forLoop(D, get(ROW), 16, [...widen, ...madd(ACC0, WP)]),
+    ...storeAcc(ACC0),
+    ...inc(WP, wStride),
+    ...inc(J, 1),
   ];
   return {
     name: 'dotI8',
     params: PARAMS,
-    locals: [I32, I32, I32, I32, I32, V128, V128, V128],
-    body: rowsTimesClasses([...get(ROW), ...get(ROW), ...i32Add], [...op.v128Zero, ...set(ACC0), ...op.v128Zero, ...set(ACC1)], inner, store),
+    locals: [I32, I32, I32, I32, I32, V128, V128, V128, I32, I32, I32, V128, V128, V128, V128],
+    body: forLoop(I, get(N), 1, [
+      ...get(X), ...get(I), ...get(ROW), ...i32Mul, ...i32Add, ...set(ROWP),
+      ...get(W), ...set(WP),
+      ...i32Const(0), ...set(J),
+      ...whileNot([...get(J), ...i32Const(4), ...i32Add, ...get(K), ...op.i32GtU], four),
+      ...whileNot([...get(J), ...get(K), ...i32GeU], one),
+    ]),
   };
 }
 

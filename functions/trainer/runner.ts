@@ -1,0 +1,35 @@
+// Where retrains run. The trainer worker decides when; a runner does the work and keeps the per-project cache
+// (embeddings, labels, last model) between runs: in this thread (tests with in-memory stores), or in a worker
+// thread (the local stack), so that a retrain never blocks the event loop that serves labelers.
+
+import type { Project } from '../domain/model.js';
+import type { Stores } from '../domain/ports.js';
+import { retrainProject, similarSamples, type ProjectTrainingState, type RetrainResult } from './retrain.js';
+
+export interface RetrainRequest {
+  project: Project;
+  embedder: string;
+  /** Samples whose labels changed since the last run. */
+  changed: string[];
+  batchSize: number;
+}
+
+export interface TrainerRunner {
+  retrain(request: RetrainRequest): Promise<RetrainResult | undefined>;
+  similar(projectId: string, embedder: string, sampleId: string, k: number): Promise<{ sampleId: string; similarity: number }[]>;
+  close(): Promise<void>;
+}
+
+export function inProcessRunner(stores: Stores): TrainerRunner {
+  const states = new Map<string, ProjectTrainingState>();
+  const state = (projectId: string) => {
+    let s = states.get(projectId);
+    if (!s) states.set(projectId, (s = {}));
+    return s;
+  };
+  return {
+    retrain: (r) => retrainProject(stores, r.project, state(r.project.id), { embedder: r.embedder, changed: r.changed, batchSize: r.batchSize }),
+    similar: (projectId, embedder, sampleId, k) => similarSamples(stores, projectId, state(projectId), embedder, sampleId, k),
+    close: async () => undefined,
+  };
+}
