@@ -16,7 +16,7 @@ export interface Project {
   confidenceLevels: number[];
   /** Whether labelers may flag a sample as ambiguous. */
   allowAmbiguous: boolean;
-  /** Active-learning strategy name (see the active-learning module); 'upload-order' until a model exists. */
+  /** Active-learning ranking strategy (functions/domain/learning/strategies.ts); the default measured best. */
   strategy: string;
   /** How many distinct labelers must label each sample (1 = no overlap). */
   overlap: number;

@@ -3,6 +3,7 @@
 
 import { badRequest, ConditionFailed, conflict, notFound, WinnowError } from './errors.js';
 import { DEFAULT_CONFIDENCE_LEVELS, ID_PATTERN, type Project, type TaskType } from './model.js';
+import { DEFAULT_STRATEGY, isStrategy, STRATEGIES } from './learning/strategies.js';
 import type { Stores } from './ports.js';
 
 export interface NewProject {
@@ -18,9 +19,8 @@ export interface NewProject {
   detection?: Project['detection'];
 }
 
-export const DEFAULT_STRATEGY_NAME = 'upload-order';
 
-export function validateProjectRules(p: Pick<Project, 'id' | 'classes' | 'confidenceLevels' | 'overlap'>): void {
+export function validateProjectRules(p: Pick<Project, 'id' | 'classes' | 'confidenceLevels' | 'overlap' | 'strategy'>): void {
   if (!ID_PATTERN.test(p.id)) {
     throw badRequest(`project id "${p.id}" must be lower-case letters, digits, '-' or '_' (max 63)`, { field: 'id' });
   }
@@ -42,6 +42,9 @@ export function validateProjectRules(p: Pick<Project, 'id' | 'classes' | 'confid
     }
   }
   if (!levels.includes(1)) throw badRequest('confidence levels must include 1', { field: 'confidenceLevels' });
+  if (!isStrategy(p.strategy)) {
+    throw badRequest(`unknown strategy "${p.strategy}": use one of ${STRATEGIES.join(', ')}`, { field: 'strategy' });
+  }
   if (!Number.isInteger(p.overlap) || p.overlap < 1 || p.overlap > 20) {
     throw badRequest('overlap must be an integer from 1 to 20', { field: 'overlap' });
   }
@@ -55,7 +58,7 @@ export async function createProject(stores: Stores, input: NewProject, createdBy
     taskType: input.taskType ?? 'single-label',
     confidenceLevels: input.confidenceLevels ?? [...DEFAULT_CONFIDENCE_LEVELS],
     allowAmbiguous: input.allowAmbiguous ?? true,
-    strategy: input.strategy ?? DEFAULT_STRATEGY_NAME,
+    strategy: input.strategy ?? DEFAULT_STRATEGY,
     overlap: input.overlap ?? 1,
     ...(input.members ? { members: [...new Set(input.members)] } : {}),
     ...(input.detection ? { detection: input.detection } : {}),

@@ -85,7 +85,7 @@ export async function retrainProject(
   let model: SoftmaxModel | undefined;
   if (classes >= 2) {
     const warmStart = state.modelClasses === classes ? state.model : undefined;
-    model = trainSoftmax(embeddings, training, { classes, warmStart, lambda: training.length <= 50 ? 'cv' : 'auto' });
+    model = trainSoftmax(embeddings, training, { classes, warmStart }); // the configuration bench:al measures
   }
   if (model) {
     state.model = model;
