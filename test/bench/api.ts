@@ -6,7 +6,7 @@
 //   npm run bench:api -- [--samples 5000] [--seconds 20] [--labelers 50] [--label-rate 0] [--classes 5]
 //                        [--warmup 3] [--no-forced-retrains] [--no-training] [--profile FILE.cpuprofile] [--models DIR]
 //                        [--out test-output/bench]
-// --label-rate N paces each labeler to N labels/s (a person looking at the image); 0 = back to back.
+// --label-rate N paces each labeler to N labels/s (0.5, 1, 1.5, ...: a person looking at the image); 0 = back to back.
 // --no-training serves from the first ranking only (no retrains), to separate serving cost from training cost.
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -42,6 +42,9 @@ const config = {
   forcedRetrains: args['no-forced-retrains'] !== true && args['no-training'] !== true,
   leaseMs: LEASE_MS,
 };
+if (config.labelRate < 0 || !Number.isInteger(config.labelRate * 2)) {
+  throw new Error('--label-rate must be 0 (no pause) or a multiple of 0.5: autocannon paces whole requests per second');
+}
 const modelDir = path.resolve(stringArg(args, 'models') ?? sharedPath('models'));
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const profileFile = stringArg(args, 'profile');

@@ -1,6 +1,7 @@
 // Box review in a real browser: YOLOX (the real model) proposes boxes at ingest; the labeler keeps the person,
 // re-classes or rejects any other proposal, draws a new box by dragging and re-classes it from the keyboard, saves.
 
+import { rm } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../functions/local/stack.js';
@@ -16,12 +17,14 @@ type Box = [number, number, number, number];
 
 describe.skipIf(!chromiumAvailable())('box review in the browser', () => {
   let stack: LocalStack;
+  let dataDir: string | undefined;
   let browser: Browser;
   let api: Call;
 
   beforeAll(async () => {
     const webDir = await ensureWebBuilt();
-    stack = await startTestStack(await tempDir('e2e-boxes'), { webDir });
+    dataDir = await tempDir('e2e-boxes');
+    stack = await startTestStack(dataDir, { webDir });
     browser = await launchChromium();
     api = caller(stack.url, { user: 'ann' });
     const created = await api('POST', '/api/projects', {
@@ -38,6 +41,7 @@ describe.skipIf(!chromiumAvailable())('box review in the browser', () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('keeps, re-classes and rejects proposals by keyboard, draws a box, and saves the boxes', async () => {

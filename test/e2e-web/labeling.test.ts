@@ -3,6 +3,7 @@
 // label on the server. Screenshots of each view go to test-output/screenshots/.
 
 import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../functions/local/stack.js';
@@ -16,13 +17,15 @@ const PROJECT = 'garden';
 
 describe.skipIf(!chromiumAvailable())('labeling in the browser', () => {
   let stack: LocalStack;
+  let dataDir: string | undefined;
   let browser: Browser;
   let api: Call;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     const webDir = await ensureWebBuilt();
-    stack = await startTestStack(await tempDir('e2e-web'), { webDir });
+    dataDir = await tempDir('e2e-web');
+    stack = await startTestStack(dataDir, { webDir });
     browser = await launchChromium();
     api = caller(stack.url, { user: 'ann' });
     const created = await api('POST', '/api/projects', { id: PROJECT, name: 'Garden flowers', classes: CLASSES });
@@ -31,6 +34,7 @@ describe.skipIf(!chromiumAvailable())('labeling in the browser', () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {

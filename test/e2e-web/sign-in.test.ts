@@ -1,6 +1,7 @@
 // Sign-in in a real browser against the local stack with the local issuer on (`npm start -- --auth`): the form,
 // a refused password, then labeling with the ID token, a reload that stays signed in, and signing out.
 
+import { rm } from 'node:fs/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../functions/auth/users.js';
@@ -14,12 +15,13 @@ const PASSWORD = 'Tulips-in-April-2026';
 
 describe.skipIf(!chromiumAvailable())('sign-in in the browser', () => {
   let stack: LocalStack;
+  let dataDir: string | undefined;
   let browser: Browser;
   let api: Call;
 
   beforeAll(async () => {
     const webDir = await ensureWebBuilt();
-    const dataDir = await tempDir('e2e-signin');
+    dataDir = await tempDir('e2e-signin');
     await addUser(dataDir, { username: 'owner', password: PASSWORD, groups: ['admin'] });
     stack = await startTestStack(dataDir, { auth: true, webDir });
     browser = await launchChromium();
@@ -36,6 +38,7 @@ describe.skipIf(!chromiumAvailable())('sign-in in the browser', () => {
   afterAll(async () => {
     await browser?.close();
     await stack?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('signs in through the form and labels with the token', async () => {

@@ -241,6 +241,38 @@ describe('save runner', () => {
     expect(runner.state().failed).toEqual([]);
   });
 
+  it('keeps a write refused with 401 queued and unsent until the labeler is signed in again', async () => {
+    const server = fakeServer();
+    let signedIn = true;
+    let expired = true;
+    const sent: string[] = [];
+    const annotate = server.transport.annotate;
+    server.transport.annotate = async (...args) => {
+      sent.push(args[2].requestId);
+      if (expired) throw new ApiError(401, 'unauthorized', 'token expired');
+      return annotate(...args);
+    };
+    const clock = manualClock();
+    const runner = createSaveRunner({ transport: server.transport, ready: () => signedIn, ...clock });
+    runner.enqueue(label('a', 's1', 1));
+    await runner.idle();
+    // Not failed, not dropped: waiting, and nothing more is sent while signed out (not even on the timer).
+    signedIn = false;
+    expect(runner.state().failed).toEqual([]);
+    expect(sampleStatus(runner.state(), 's1')).toBe('unsaved');
+    runner.enqueue(label('b', 's2', 1));
+    await clock.advance(60_000);
+    expect(sent).toEqual(['a']);
+    // Signed in again: both go out, the first with its original key.
+    signedIn = true;
+    expired = false;
+    runner.retryNow();
+    await flush();
+    await runner.idle();
+    expect(sent).toEqual(['a', 'a', 'b']);
+    expect(runner.state()).toEqual({ items: [], failed: [] });
+  });
+
   it('resends writes restored from a previous page load, even ones that were in flight', async () => {
     const server = fakeServer();
     let q = enqueue(emptyQueue(), label('restored', 's9', 1));

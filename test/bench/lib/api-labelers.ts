@@ -78,7 +78,7 @@ export async function runLabelers(opts: LabelerOptions): Promise<LabelerRun> {
       connections: 1,
       duration: opts.seconds,
       // autocannon paces per connection in requests per second: one next and one annotate per label.
-      ...(opts.labelRate > 0 ? { rate: 2 * opts.labelRate } : {}),
+      ...(opts.labelRate > 0 ? { connectionRate: 2 * opts.labelRate } : {}),
       timeout: 30,
       headers: { 'x-winnow-user': labeler },
       initialContext: {},

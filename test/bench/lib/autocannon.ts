@@ -22,8 +22,8 @@ export interface CannonOptions<C> {
   requests: CannonRequest<C>[];
   /** Copied afresh each time the request sequence starts over. */
   initialContext?: C;
-  /** Requests per second per connection (paced in one-second windows). */
-  rate?: number;
+  /** Requests per second per connection, paced in one-second windows (`rate` is not an option: it is ignored). */
+  connectionRate?: number;
   /** Seconds before a request counts as timed out. */
   timeout?: number;
 }

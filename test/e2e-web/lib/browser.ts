@@ -67,11 +67,6 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** The sample in view in the labeling view (its data attribute), or undefined while none is shown. */
-export async function shownSampleId(page: Page): Promise<string | undefined> {
-  return (await page.locator('[data-testid="sample-image"]').getAttribute('data-sample-id', { timeout: 5000 }).catch(() => null)) ?? undefined;
-}
-
 /** Waits until a sample other than `previous` is in view and returns its id. */
 export async function waitForNextSample(page: Page, previous: string | undefined, timeout = 15_000): Promise<string> {
   const handle = await page.waitForFunction(

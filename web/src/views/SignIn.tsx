@@ -1,7 +1,7 @@
 // Sign-in: user name and password, against the local issuer or Cognito (auth.ts decides which). Cognito users
 // created by an administrator choose their own password on first sign-in.
 
-import { createSignal, Show } from 'solid-js';
+import { createSignal, onMount, Show } from 'solid-js';
 import type { FetchLike } from '../api.js';
 import { completeNewPassword, signIn, type SignedIn, type SignInMethod } from '../auth.js';
 
@@ -12,6 +12,9 @@ export function SignIn(props: { method: SignInMethod; fetch: FetchLike; reason?:
   const [challenge, setChallenge] = createSignal<string>();
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal<string>();
+  let usernameInput: HTMLInputElement | undefined;
+  // The form is the whole page: start typing at once.
+  onMount(() => usernameInput?.focus());
 
   async function submit(e: SubmitEvent) {
     e.preventDefault();
@@ -46,6 +49,7 @@ export function SignIn(props: { method: SignInMethod; fetch: FetchLike; reason?:
         </Show>
         <label for="sign-in-username">User name</label>
         <input
+          ref={usernameInput}
           id="sign-in-username"
           name="username"
           autocomplete="username"

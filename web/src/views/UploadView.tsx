@@ -24,9 +24,26 @@ export function UploadView(props: { projectId: string }) {
     void refetchFailedList();
     void refetchProgress();
   };
+  // Images the server knows (any status), and how many it should know once ingest has seen this page's uploads:
+  // an uploaded file is listed only when ingest picks it up, so "0 processing" right after an upload may just
+  // mean "not seen yet".
+  const known = () => {
+    const i = progress()?.images;
+    return i ? i.ready + i.pending + i.failed : 0;
+  };
+  const [expected, setExpected] = createSignal(0);
+  const unseen = () => Math.max(0, expected() - known());
+  let lastKnown = -1;
+  let lastChange = Date.now();
   // While images are uploading or being processed, keep their status current.
   const poll = setInterval(() => {
-    if (running() || (progress()?.images?.pending ?? 0) > 0) refetchFailed();
+    if (known() !== lastKnown) {
+      lastKnown = known();
+      lastChange = Date.now();
+    }
+    // A re-upload under an existing name adds no image: stop waiting for it after a quiet minute.
+    if (unseen() > 0 && Date.now() - lastChange > 60_000) setExpected(known());
+    if (running() || (progress()?.images?.pending ?? 0) > 0 || unseen() > 0) refetchFailed();
   }, 4000);
   onCleanup(() => clearInterval(poll));
   let fileInput: HTMLInputElement | undefined;
@@ -54,6 +71,11 @@ export function UploadView(props: { projectId: string }) {
   async function start(all: UploadItem[]) {
     if (running()) return;
     setRunning(true);
+    const before = all.filter((i) => i.state === 'done').length;
+    const knownBefore = await app.api
+      .progress(props.projectId)
+      .then((p) => (p.images ? p.images.ready + p.images.pending + p.images.failed : known()))
+      .catch(() => known());
     try {
       await runUploads(all, {
         grant: (files) => app.api.requestUploads(props.projectId, files),
@@ -62,6 +84,8 @@ export function UploadView(props: { projectId: string }) {
       });
     } finally {
       setItems([...all]);
+      const uploaded = all.filter((i) => i.state === 'done').length - before;
+      setExpected((e) => Math.max(e, knownBefore + uploaded));
       setRunning(false);
       void refetchFailed();
     }
@@ -199,7 +223,7 @@ export function UploadView(props: { projectId: string }) {
         <Show when={progress()?.images}>
           {(counts) => (
             <p data-testid="ingest-counts">
-              {counts().ready} ready · {counts().pending} processing ·{' '}
+              {counts().ready} ready · {counts().pending + unseen()} processing ·{' '}
               <span classList={{ 'error-text': counts().failed > 0 }}>{counts().failed} failed</span>
             </p>
           )}
