@@ -65,7 +65,7 @@ export async function importFolder(target: Target, opts: ImportOptions): Promise
   log(`uploaded ${report.uploaded}, unchanged ${report.unchanged}, skipped ${report.rejected.length}, failed ${report.failed.length}`);
   for (const r of report.rejected) log(`  skipped ${r.file}: ${r.reason}`);
   for (const f of report.failed) log(`  FAILED ${f.file}: ${f.reason}`);
-  if (opts.wait) await waitForIngest(target, opts.project, log, opts.out);
+  if (opts.wait) await waitForIngest(target, opts.project, report.uploaded + report.unchanged, log, opts.out);
   return report;
 }
 
@@ -116,7 +116,8 @@ async function uploadOne(target: Target, project: string, file: string, rel: str
   return 'uploaded';
 }
 
-async function waitForIngest(target: Target, project: string, log: (line: string) => void, out?: NodeJS.WriteStream) {
+/** Waits until every image of the project is ingested; `expected` = images this import knows exist (events may lag). */
+async function waitForIngest(target: Target, project: string, expected: number, log: (line: string) => void, out?: NodeJS.WriteStream) {
   type P = { images: { pending: number; ready: number; failed: number } };
   const bar = new cliProgress.SingleBar(
     { format: 'ingest  {bar} {value}/{total} images  ({failed} failed)', noTTYOutput: true, notTTYSchedule: 2000, stream: out ?? process.stdout },
@@ -128,14 +129,14 @@ async function waitForIngest(target: Target, project: string, log: (line: string
   for (;;) {
     const { body } = await api<P>(target, 'GET', `/api/projects/${encodeURIComponent(project)}/progress`);
     const { pending, ready, failed } = body.images;
-    const total = pending + ready + failed;
+    const total = Math.max(pending + ready + failed, expected);
     if (!started) {
       bar.start(total, ready + failed, { failed });
       started = true;
     }
     bar.setTotal(total);
     bar.update(ready + failed, { failed });
-    if (pending === 0) break;
+    if (pending === 0 && ready + failed >= expected) break;
     stalled = ready + failed === last ? stalled + 1 : 0;
     last = ready + failed;
     if (stalled > 600) {
