@@ -7,6 +7,7 @@ import { handle } from 'hono/aws-lambda';
 import { createAwsStores } from '../adapters/aws/clients.js';
 import { parseCloudEnv } from '../adapters/aws/env.js';
 import { sqsTrainerTrigger } from '../adapters/aws/trainer-queue.js';
+import { cachedProjects, cachedRankings } from '../adapters/read-cache.js';
 import { createJwtAuthenticate } from '../auth/verify.js';
 import { createApp } from './app.js';
 
@@ -17,7 +18,9 @@ function required(name: string): string {
 }
 
 const config = parseCloudEnv(process.env);
-const stores = createAwsStores(config);
+const aws = createAwsStores(config);
+// Every labeling request reads the project and its ranking: cache them briefly per warm container.
+const stores = { ...aws, projects: cachedProjects(aws.projects, aws.clock), rankings: cachedRankings(aws.rankings, aws.clock) };
 const trigger = sqsTrainerTrigger(new SQSClient({ region: config.region }), required('WINNOW_TRAINER_QUEUE_URL'));
 
 export const app = createApp({

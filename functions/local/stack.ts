@@ -14,6 +14,7 @@ import { WinnowError } from '../domain/errors.js';
 import type { Authenticate } from '../api/types.js';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
+import { cachedProjects, cachedRankings } from '../adapters/read-cache.js';
 import type { ImageAnalyzer, Stores } from '../domain/ports.js';
 import type { S3EventRecord } from 'aws-lambda';
 import type { IngestDeps } from '../domain/ingest.js';
@@ -95,7 +96,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
     const embedder = opts.analyzer.status().embedder;
     // Retrains run in a worker thread so that labelers are served while the model trains.
-    const trainer = new TrainerWorker(stores, { embedder, log, ...opts.trainer }, threadRunner(awsConfig));
+    // The API reads the project and its ranking on every request: short-lived caches, refreshed by each retrain.
+    const rankings = cachedRankings(stores.rankings, stores.clock);
+    const apiStores = { ...stores, projects: cachedProjects(stores.projects, stores.clock), rankings };
+    const trainer = new TrainerWorker(
+      stores,
+      { embedder, log, onRetrained: (projectId) => rankings.forget(projectId), ...opts.trainer },
+      threadRunner(awsConfig),
+    );
     closers.unshift(() => trainer.close());
     const sink = embeddingSink(stores.blobs, embedder);
     const onAnalyzed: IngestDeps['onAnalyzed'] = sink && (async (project, image, samples, analysis) => {
@@ -120,7 +128,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         }
       : opts.authenticate ?? localAuthenticate;
     const app = createLocalServer({
-      stores,
+      stores: apiStores,
       authenticate,
       authRoutes: () => signIn?.routes,
       webDir: opts.webDir,

@@ -17,7 +17,7 @@ import { bundleColdStartChild, measureColdStart, type ColdStart } from './lib/co
 import { evenSubset, listDatasetImages, stageImages } from './lib/dataset-images.js';
 import { measureFloor, premadeTensors, sharedRunner, type FloorResult } from './lib/inference-floor.js';
 import { runIngest } from './lib/ingest-run.js';
-import { formatIngestReport, type ModeReport } from './lib/ingest-report.js';
+import { formatIngestReport, stageFigures, type ModeReport } from './lib/ingest-report.js';
 import { lambdaMemoryForCpus, lambdaMemoryMb } from './lib/lambda-memory.js';
 import { peakRssMiB } from './lib/memory.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
@@ -60,7 +60,7 @@ for (const mode of coldStart ? modes : []) {
   coldStarts[mode] = await measureColdStart(bundle, {
     modelDir,
     manifestDir,
-    images: rels.slice(0, warmImages + 1).map((r) => path.join(datasetDir, r)),
+    images: evenSubset(rels, warmImages + 1).map((r) => path.join(datasetDir, r)),
     detect: MODES[mode],
     concurrency: ingestConcurrency,
   });
@@ -78,7 +78,7 @@ const tensors = await premadeTensors({ embedder: analyzer.embedder, detector: de
 // Warm the sessions and sharp before anything is timed.
 await analyzer.analyze(sampleBytes[0], { detect: true });
 
-const reports: ModeReport[] = [];
+const reports: (ModeReport & { summary?: ReturnType<typeof stageFigures> })[] = [];
 for (const mode of modes) {
   if (MODES[mode] && !detectRunner) {
     log(`skipping ${mode}: the detector is missing (${status.missing.join('; ')})`);
@@ -119,6 +119,7 @@ for (const mode of modes) {
 }
 await rm(uploadDir, { recursive: true, force: true });
 
+for (const report of reports) report.summary = stageFigures(report, coldStarts[report.mode as Mode]);
 const workerPeak = Math.max(0, ...Object.values(coldStarts).map((c) => c?.peakRssMiB ?? 0));
 const stackPeak = peakRssMiB();
 const memory = {

@@ -51,15 +51,31 @@ function sumStages(stages: Record<string, StageTotal>, prefix: string): number {
   return Object.entries(stages).reduce((ms, [name, t]) => (name.startsWith(prefix) ? ms + t.ms : ms), 0);
 }
 
-export function stageFigures(m: ModeReport) {
+/** The headline figures of one mode (also written to the JSON as `summary`). */
+export function stageFigures(m: ModeReport, cold?: ColdStart) {
   const s = (name: string) => m.stages[name]?.ms ?? 0;
-  const decodeResize = s('analyze.decode') + s('analyze.tensor') + s('analyze.copies');
+  const perImage = (ms: number) => ms / m.images;
+  const floorPerSecond = (1000 * m.images) / m.floor.totalMs;
   return {
     endToEndPerSecond: (1000 * m.images) / m.run.endToEndMs,
-    floorPerSecond: (1000 * m.images) / m.floor.totalMs,
+    floorPerSecond,
     ratio: m.run.endToEndMs / m.floor.totalMs,
-    decodeResize,
-    store: sumStages(m.stages, 'store.'),
+    /** The analyzer alone in its own process (no storage, no emulators), against the same floor. */
+    analyzerAlonePerSecond: cold?.warmImagesPerSecond,
+    analyzerAloneRatio: cold && cold.warmImages > 0 ? floorPerSecond / cold.warmImagesPerSecond : undefined,
+    msPerImage: {
+      decodeResize: perImage(s('analyze.decode') + s('analyze.tensor') + s('analyze.copies')),
+      decode: perImage(s('analyze.decode')),
+      tensors: perImage(s('analyze.tensor')),
+      webpCopies: perImage(s('analyze.copies')),
+      embedSession: perImage(m.embedRuns.busyMs),
+      embedWithWait: perImage(s('analyze.embed')),
+      detectSession: perImage(m.detectRuns.busyMs),
+      detectWithWaitAndDecode: perImage(s('analyze.detect')),
+      store: perImage(sumStages(m.stages, 'store.')),
+      floor: perImage(m.floor.totalMs),
+      endToEnd: perImage(m.run.endToEndMs),
+    },
   };
 }
 
@@ -75,7 +91,7 @@ export function formatIngestReport(r: IngestBenchResult): string {
       row('END TO END images/s', (m) => fixed(stageFigures(m).endToEndPerSecond)),
       row('  wall time, s (uploads done at)', (m) => `${fixed(m.run.endToEndMs / 1000)} (${fixed(m.run.uploadMs / 1000)})`),
       row('  CPU cores busy / JS main thread busy', (m) => `${fixed(m.run.cpuCores, 2)} / ${fixed(100 * m.run.eventLoopUtilization, 0)}%`),
-      row('decode+resize, per image', (m) => perImage(stageFigures(m).decodeResize, m.images)),
+      row('decode+resize, per image', (m) => perImage(stageFigures(m).msPerImage.decodeResize * m.images, m.images)),
       row('  decode to working pixels', (m) => perImage(s(m, 'analyze.decode'), m.images)),
       row('  model tensors (224, 416, crops)', (m) => perImage(s(m, 'analyze.tensor'), m.images)),
       row('  WebP thumbnail + display copy', (m) => perImage(s(m, 'analyze.copies'), m.images)),
@@ -84,12 +100,16 @@ export function formatIngestReport(r: IngestBenchResult): string {
       row('  items per ONNX run', (m) => fixed(m.embedRuns.items / Math.max(1, m.embedRuns.runs), 2)),
       row('detect, session.run per image', (m) => perImage(m.detectRuns.busyMs, m.images)),
       row('  incl. wait + YOLOX decode/NMS', (m) => perImage(s(m, 'analyze.detect'), m.images)),
-      row('store (S3 + DynamoDB calls), per image', (m) => perImage(stageFigures(m).store, m.images)),
+      row('store (S3 + DynamoDB calls), per image', (m) => perImage(sumStages(m.stages, 'store.'), m.images)),
       row('  S3 (read original, write copies + shard)', (m) => perImage(sumStages(m.stages, 'store.s3.'), m.images)),
       row('  DynamoDB (image + sample records)', (m) => perImage(sumStages(m.stages, 'store.dynamodb.'), m.images)),
       row('FLOOR images/s (pure inference)', (m) => fixed(stageFigures(m).floorPerSecond)),
       row('  floor s: embed (batch) + detect', (m) => `${fixed(m.floor.embedMs / 1000, 2)} (${m.floor.embedBatch}) + ${fixed(m.floor.detectMs / 1000, 2)}`),
       row('END TO END / FLOOR (target <= 1.5x)', (m) => `${fixed(stageFigures(m).ratio, 2)}x`),
+      row('analyzer alone, no storage: images/s', (m) => {
+        const f = stageFigures(m, r.coldStarts[m.mode]);
+        return f.analyzerAloneRatio === undefined ? '-' : `${fixed(f.analyzerAlonePerSecond!)} (${fixed(f.analyzerAloneRatio, 2)}x floor)`;
+      }),
       row('peak RSS of the stack process so far, MiB', (m) => fixed(m.peakRssMiB, 0)),
     ],
   );
