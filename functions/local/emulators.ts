@@ -2,7 +2,7 @@
 // dynalite (DynamoDB, in-process), s3rver (S3, in-process, emits S3-format events) and DynamoDB Local
 // (AWS's own engine, a Java child process) as a higher-fidelity second target for the contract tests.
 
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -33,6 +33,35 @@ export async function startDynalite(opts: { dir?: string; port?: number; host?: 
     endpoint: httpEndpoint(host, port),
     close: () => closeServer(server),
   };
+}
+
+/**
+ * dynalite in a child process: same engine and data folder, but its CPU work (LevelDB, JSON) runs on the other
+ * core instead of the API's event loop. The local stack uses this; tests that only need a table use the above.
+ */
+export async function startDynaliteProcess(opts: { dir: string; port?: number; host?: string }): Promise<RunningEmulator> {
+  const host = opts.host ?? LOOPBACK;
+  const port = opts.port || (await freePort());
+  const cli = require.resolve('dynalite/cli.js');
+  const args = [cli, '--host', host, '--port', String(port), '--path', opts.dir, '--createTableMs', '0', '--deleteTableMs', '0', '--updateTableMs', '0'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const untrack = killOnExit(child);
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const endpoint = httpEndpoint(host, port);
+  const close = async () => {
+    untrack();
+    await stopChild(child);
+  };
+  try {
+    await waitForHttp(endpoint, child, 30_000);
+  } catch (err) {
+    await close();
+    throw new Error(`dynalite did not start: ${(err as Error).message}\n${output}`);
+  }
+  return { endpoint, close };
 }
 
 // ---------------------------------------------------------------- s3rver

@@ -22,7 +22,7 @@ import { embeddingSink } from '../ingest/embedding-sink.js';
 import { threadRunner } from '../trainer/thread-runner.js';
 import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
 import { createIngestHandler, decodeS3Key } from '../ingest/handler.js';
-import { startDynalite, startS3rver } from './emulators.js';
+import { startDynaliteProcess, startS3rver } from './emulators.js';
 import { IngestQueue } from './ingest-queue.js';
 import { createLocalServer } from './server.js';
 import { reconcileUploads } from './reconcile.js';
@@ -76,7 +76,7 @@ export interface StackInfo {
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const log = opts.log ?? ((line: string) => console.log(line));
   await mkdir(opts.dataDir, { recursive: true });
-  const dynamo = await startDynalite({ dir: path.join(opts.dataDir, 'dynamodb'), port: opts.dynamoPort, host: '127.0.0.1' });
+  const dynamo = await startDynaliteProcess({ dir: path.join(opts.dataDir, 'dynamodb'), port: opts.dynamoPort, host: '127.0.0.1' });
   // The web app uploads straight to S3 with presigned PUTs from its own origin (known once the port is fixed).
   const webOrigins = opts.port ? [`http://${opts.host}:${opts.port}`, `http://localhost:${opts.port}`] : ['*'];
   const s3 = await startS3rver({ dir: path.join(opts.dataDir, 's3'), port: opts.s3Port, host: '127.0.0.1', bucket: LOCAL_BUCKET, corsOrigins: webOrigins });
