@@ -35,10 +35,12 @@ export async function annotate(stores: Stores, input: AnnotateInput): Promise<An
   let sample = await requireSample(stores, input.projectId, input.sampleId);
   sample = await repairHead(stores, project, sample);
 
-  const replay = await findOwnWrite(stores, input);
-  if (replay) return replay;
-
-  if (sample.version !== input.version) throw staleVersion(sample, input.version);
+  if (sample.version !== input.version) {
+    // After the repair, a record at the given version exists only if the sample moved past it: maybe our own retry.
+    const replay = await findOwnWrite(stores, input);
+    if (replay) return replay;
+    throw staleVersion(sample, input.version);
+  }
   const now = stores.clock.now();
   if (sample.lease && sample.lease.labelerId !== input.labelerId && sample.lease.until > now) {
     throw new WinnowError('lease_conflict', `sample is being labeled by ${sample.lease.labelerId}`, {
