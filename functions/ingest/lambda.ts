@@ -26,7 +26,7 @@ async function init() {
     await sink(project, image, samples, analysis);
     trigger?.({ projectId: project.id }); // new embeddings: refresh the ranking
   });
-  return createIngestHandler({ stores, analyzer, onAnalyzed }, { concurrency: Number(process.env.WINNOW_INGEST_CONCURRENCY ?? 2) });
+  return createIngestHandler({ stores, analyzer, onAnalyzed }, { concurrency: Number(process.env.WINNOW_INGEST_CONCURRENCY ?? 4) });
 }
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {

@@ -44,7 +44,7 @@ export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv): LocalC
     modelDir: path.resolve(values.models ?? env.WINNOW_MODELS ?? path.join(REPO_ROOT, '../shared/models')),
     s3Port: values['s3-port'] ?? env.WINNOW_S3_PORT ?? (port === 0 ? 0 : port + 1),
     dynamoPort: values['dynamodb-port'] ?? env.WINNOW_DYNAMODB_PORT ?? (port === 0 ? 0 : port + 2),
-    ingestConcurrency: env.WINNOW_INGEST_CONCURRENCY ?? 2,
+    ingestConcurrency: env.WINNOW_INGEST_CONCURRENCY ?? 4,
     auth: values.auth ?? ['1', 'true', 'on'].includes((env.WINNOW_AUTH ?? '').toLowerCase()),
   });
   if (!result.success) {

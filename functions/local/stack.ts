@@ -111,7 +111,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       trainer.ingested(project.id);
     });
     const handler = createIngestHandler({ stores, analyzer: opts.analyzer, onAnalyzed }, { log });
-    const ingest = new IngestQueue(handler, opts.ingestConcurrency ?? 2);
+    const ingest = new IngestQueue(handler, opts.ingestConcurrency ?? 4);
     s3.server.on('event', (event: { Records?: S3EventRecord[] }) => {
       // Derived files land in the same bucket; only originals under uploads/ are ingested (as in the cloud).
       const records = (event.Records ?? []).filter((r) => decodeS3Key(r.s3.object.key).startsWith('uploads/'));

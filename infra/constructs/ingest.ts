@@ -87,7 +87,7 @@ export class Ingest extends Construct {
         ...props.environment,
         [RUNTIME_ENV.trainerQueueUrl]: props.trainerQueue.queueUrl,
         // Records of one batch in flight at once: overlaps S3/DynamoDB waits with decoding and inference.
-        [RUNTIME_ENV.ingestConcurrency]: '2',
+        [RUNTIME_ENV.ingestConcurrency]: '4',
       },
     });
 

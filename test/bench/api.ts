@@ -1,4 +1,4 @@
-// API benchmark: the real local stack in this process (dynalite + s3rver + API + in-process trainer), a project
+// API benchmark: the real local stack started from this process (startLocalStack: emulators, API, trainer), a project
 // seeded with N samples and random embeddings, then 50 simulated labelers (autocannon, one connection each)
 // looping next-sample -> annotate for a fixed time while the trainer retrains (every few labels, plus forced
 // retrains back to back). Reports latency per route, throughput, errors, and checks afterwards that no sample was
@@ -8,6 +8,7 @@
 //                        [--out test-output/bench]
 // --label-rate N paces each labeler to N labels/s (0.5, 1, 1.5, ...: a person looking at the image); 0 = back to back.
 // --no-training serves from the first ranking only (no retrains), to separate serving cost from training cost.
+// --profile writes a CPU profile of the API's thread while labeling and prints its time by component.
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -21,10 +22,13 @@ import { apiReport } from './lib/api-report.js';
 import { seedProject } from './lib/api-seed.js';
 import { checkLabels, checkLeases } from './lib/api-verify.js';
 import { numberArg, parseArgs, stringArg } from './lib/args.js';
+import { childrenCpuMs } from './lib/child-cpu.js';
 import { startCpuProfile } from './lib/cpu-profile.js';
+import { summarizeProfile } from './lib/profile-summary.js';
 import { summarize } from './lib/latency.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
 import { recordStoreCalls } from './lib/store-calls.js';
+import { formatTable } from './lib/table.js';
 
 /** The API's default lease (functions/api/routes/labeling.ts); the local stack does not change it. */
 const LEASE_MS = 10 * 60_000;
@@ -88,6 +92,7 @@ try {
   const profile = profileFile ? await startCpuProfile() : undefined;
   const loop = eventLoopDelay();
   const cpu = process.cpuUsage();
+  const childCpu = childrenCpuMs();
   storeCalls.start();
   const runsBefore = trainerLog.runs;
   const retrains = forcedRetrainLoop(config.forcedRetrains);
@@ -96,8 +101,9 @@ try {
   await storeCalls.settled(); // requests the load generator cut off at the end still finish on the server
   const store = storeCalls.stop();
   const used = process.cpuUsage(cpu);
+  const childUsed = childCpu === undefined ? undefined : childrenCpuMs()! - childCpu;
   const delay = loop.stop();
-  await profile?.stop(path.resolve(profileFile!));
+  const profiled = await profile?.stop(path.resolve(profileFile!));
   await stack.trainer.idle();
   const loadAfter = os.loadavg();
 
@@ -111,13 +117,19 @@ try {
     retrains: { forced, byWorker: trainerLog.runs - runsBefore - forced.count, failures: trainerLog.failures, firstMs: Math.round(first.ms.total) },
     eventLoopDelayMs: delay,
     cpuMs: (used.user + used.system) / 1000,
+    childCpuMs: childUsed,
     store,
     loadBefore,
     loadAfter,
   });
   console.log(report.text);
+  const mainThread = profiled && summarizeProfile(profiled);
+  if (mainThread) {
+    console.log(`\nthe API's thread while labeling, by component (${profileFile}):`);
+    console.log(formatTable(['component', 'ms', '%'], mainThread.map((c) => [c.component, c.ms, c.share])));
+  }
   await mkdir(outDir, { recursive: true });
-  await writeFile(path.join(outDir, 'api.json'), `${JSON.stringify(report.json, null, 2)}\n`);
+  await writeFile(path.join(outDir, 'api.json'), `${JSON.stringify({ ...report.json, ...(mainThread ? { mainThreadProfile: mainThread } : {}) }, null, 2)}\n`);
   log(`wrote ${path.relative(REPO_ROOT, path.join(outDir, 'api.json'))}${profileFile ? ` and ${profileFile}` : ''}`);
   process.exitCode = report.ok ? 0 : 1;
 } finally {

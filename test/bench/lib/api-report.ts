@@ -18,8 +18,9 @@ export interface ApiBenchInput {
   labels: LabelCheck;
   retrains: { forced: LatencySummary; byWorker: number; failures: string[]; firstMs: number };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
-  /** Process CPU time (user + system) during the measured phase. */
+  /** CPU time (user + system) during the measured phase: this process (all threads), and its child processes. */
   cpuMs: number;
+  childCpuMs?: number;
   store: { calls: StoreCall[]; batchItems: number };
   loadBefore: number[];
   loadAfter: number[];
@@ -65,7 +66,8 @@ export function apiReport(r: ApiBenchInput) {
     '',
     `target next-sample p99 <= ${TARGET_NEXT_P99_MS} ms: ${next.p99 <= TARGET_NEXT_P99_MS ? 'met' : 'MISSED'} (${next.p99} ms)`,
     `${r.config.labelers} labelers, ${pace}, ${elapsed.toFixed(1)} s, ${r.config.samples} samples: ${round(requests / elapsed)} req/s, ` +
-      `${round(cycles / elapsed)} labels/s; CPU ${round(r.cpuMs / cycles)} ms per label (next + annotate + training share)`,
+      `${round(cycles / elapsed)} labels/s; CPU per label ${round(r.cpuMs / cycles)} ms in this process (all threads)` +
+      (r.childCpuMs === undefined ? '' : ` + ${round(r.childCpuMs / cycles)} ms in child processes (emulators)`),
     `errors ${errors} (timeouts ${timeouts}); non-2xx ${non2xx} (409: ${conflicts}); empty next answers ${r.run.emptyNext}`,
     ...[...r.run.failures].map(([k, f]) => `  ${k} x${f.count}: ${f.example}`),
     `leases ${r.leases.leases} on ${r.leases.distinctSamples} samples; samples served to two labelers ${r.leases.servedToSeveral}; ` +
@@ -77,7 +79,9 @@ export function apiReport(r: ApiBenchInput) {
     `event-loop delay p50 ${r.eventLoopDelayMs.p50} ms, p99 ${r.eventLoopDelayMs.p99} ms, max ${r.eventLoopDelayMs.max} ms; peak RSS ${Math.round(peakRssMiB())} MiB`,
     `load average before ${fmt(r.loadBefore)}, after ${fmt(r.loadAfter)} (${os.cpus().length} CPUs)`,
     '',
-    `store calls per label (API + trainer), mean ms as the caller saw it; ${round(r.store.batchItems / cycles)} samples batch-read per label:`,
+    `store calls on the API's thread per label (reads served from the API's caches not counted; nested calls such as ` +
+      `labelers.recordLabel -> change -> read + write listed each), mean ms as the caller saw it; ` +
+      `${round(r.store.batchItems / cycles)} samples batch-read per label:`,
     formatTable(
       ['call', 'calls', 'per label', 'mean ms'],
       r.store.calls.filter((c) => c.calls / cycles >= 0.05).map((c) => [c.call, c.calls, round(c.calls / cycles), c.meanMs]),
@@ -95,7 +99,7 @@ export function apiReport(r: ApiBenchInput) {
     targetMet: next.p99 <= TARGET_NEXT_P99_MS,
     requestsPerSecond: round(requests / elapsed),
     labelsPerSecond: round(cycles / elapsed),
-    cpuMsPerLabel: round(r.cpuMs / cycles),
+    cpuMsPerLabel: { process: round(r.cpuMs / cycles), ...(r.childCpuMs === undefined ? {} : { children: round(r.childCpuMs / cycles) }) },
     errors,
     timeouts,
     non2xx,

@@ -3,8 +3,9 @@
 
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import type { CpuProfile } from './profile-summary.js';
 
-export async function startCpuProfile(): Promise<{ stop(file: string): Promise<void> }> {
+export async function startCpuProfile(): Promise<{ stop(file: string): Promise<CpuProfile> }> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -15,6 +16,7 @@ export async function startCpuProfile(): Promise<{ stop(file: string): Promise<v
       const { profile } = await session.post('Profiler.stop');
       session.disconnect();
       await writeFile(file, JSON.stringify(profile));
+      return profile as CpuProfile;
     },
   };
 }

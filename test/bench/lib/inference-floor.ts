@@ -2,6 +2,8 @@
 // the same amount of work the pipeline did (whole-image embeddings, crop embeddings, detector runs). No decoding,
 // no resizing, no storage: what the models alone cost on this machine. Embeddings run in full batches (the
 // manifest's maxBatch), the detector one image at a time (its only batch size); the two run one after the other.
+// Each run is timed alone and the floor is runs x median time per item, so that other load on the machine moves
+// it as little as possible.
 
 import path from 'node:path';
 import { decodeImage } from '../../../functions/vision/decode.js';
@@ -16,9 +18,12 @@ export interface FloorWork {
 }
 
 export interface FloorResult {
+  /** Median time per item x items, for the embedder and the detector; totalMs is their sum. */
   embedMs: number;
   detectMs: number;
   totalMs: number;
+  /** Plain sum of every run's time (includes whatever else the machine was doing meanwhile). */
+  rawMs: number;
   embedBatch: number;
 }
 
@@ -44,16 +49,36 @@ export async function measureFloor(models: FloorModels, tensors: { embed: Float3
   await models.embedder.embedTensors(pick(tensors.embed, 0, batch));
   if (models.detector && work.detections > 0) await models.detector.runner.run(tensors.detect[0]);
 
-  let start = performance.now();
+  // Every run is timed on its own and the floor is (runs x median run time): a burst of load from elsewhere on
+  // the machine then moves the floor much less than a sum of the raw times would.
+  const embedRuns: number[] = [];
+  const batchSizes: number[] = [];
   for (let done = 0; done < work.embeddings; done += batch) {
-    await models.embedder.embedTensors(pick(tensors.embed, done, Math.min(batch, work.embeddings - done)));
+    const n = Math.min(batch, work.embeddings - done);
+    const start = performance.now();
+    await models.embedder.embedTensors(pick(tensors.embed, done, n));
+    embedRuns.push((performance.now() - start) / n);
+    batchSizes.push(n);
   }
-  const embedMs = performance.now() - start;
+  const embedMs = median(embedRuns) * work.embeddings;
 
-  start = performance.now();
-  if (models.detector) for (let i = 0; i < work.detections; i++) await models.detector.runner.run(tensors.detect[i % tensors.detect.length]);
-  const detectMs = performance.now() - start;
-  return { embedMs, detectMs, totalMs: embedMs + detectMs, embedBatch: batch };
+  const detectRuns: number[] = [];
+  if (models.detector) {
+    for (let i = 0; i < work.detections; i++) {
+      const start = performance.now();
+      await models.detector.runner.run(tensors.detect[i % tensors.detect.length]);
+      detectRuns.push(performance.now() - start);
+    }
+  }
+  const detectMs = detectRuns.length ? median(detectRuns) * work.detections : 0;
+  const rawMs = embedRuns.reduce((t, ms, i) => t + ms * batchSizes[i], 0) + detectRuns.reduce((t, ms) => t + ms, 0);
+  return { embedMs, detectMs, totalMs: embedMs + detectMs, rawMs, embedBatch: batch };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** The process-wide runner the analyzer uses for this manifest (ModelRunner.open shares one per model file). */

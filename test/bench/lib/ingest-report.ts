@@ -105,6 +105,7 @@ export function formatIngestReport(r: IngestBenchResult): string {
       row('  DynamoDB (image + sample records)', (m) => perImage(sumStages(m.stages, 'store.dynamodb.'), m.images)),
       row('FLOOR images/s (pure inference)', (m) => fixed(stageFigures(m).floorPerSecond)),
       row('  floor s: embed (batch) + detect', (m) => `${fixed(m.floor.embedMs / 1000, 2)} (${m.floor.embedBatch}) + ${fixed(m.floor.detectMs / 1000, 2)}`),
+      row('  floor as plain sum of run times, s', (m) => fixed(m.floor.rawMs / 1000, 2)),
       row('END TO END / FLOOR (target <= 1.5x)', (m) => `${fixed(stageFigures(m).ratio, 2)}x`),
       row('analyzer alone, no storage: images/s', (m) => {
         const f = stageFigures(m, r.coldStarts[m.mode]);

@@ -41,9 +41,12 @@ export interface IngestRunResult {
   ready: number;
   failed: number;
   pending: number;
-  /** From the first upload landing in the bucket (ingest's first store call) to the uploader finishing. */
+  /**
+   * Measured from the first store call after the uploader started (its project check through the API, a few ms
+   * before its first PUT; the uploader's own Node start-up is left out): to the uploader finishing, and to the
+   * last image finished.
+   */
   uploadMs: number;
-  /** From the first upload landing in the bucket to the last image finished. */
   endToEndMs: number;
   /** This process's CPU time over the run divided by wall time (2 = both cores busy). */
   cpuCores: number;

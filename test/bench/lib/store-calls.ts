@@ -1,5 +1,6 @@
-// Which store operations the API makes per request under load, and how long each takes from the caller's side:
-// wraps the stack's store objects (the API and the trainer call through them) for the measured phase.
+// Which store operations reach the emulators per request under load, and how long each takes from the caller's
+// side: wraps the stack's store objects (under the API's read caches) for the measured phase. Work done in other
+// threads with their own clients (the trainer's) is not seen here.
 
 import type { Stores } from '../../../functions/domain/ports.js';
 import { StageTimes, timeMethods } from './stage-times.js';
