@@ -6,26 +6,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { localAuthenticate } from '../api/auth-local.js';
-import { openLocalIssuer } from '../auth/local-issuer.js';
-import { createAuthRoutes } from '../auth/routes.js';
-import { createJwtAuthenticate } from '../auth/verify.js';
-import { WinnowError } from '../domain/errors.js';
 import type { Authenticate } from '../api/types.js';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
-import { cachedProjects, cachedRankings } from '../adapters/read-cache.js';
 import type { ImageAnalyzer, Stores } from '../domain/ports.js';
-import type { S3EventRecord } from 'aws-lambda';
-import type { IngestDeps } from '../domain/ingest.js';
-import { embeddingSink } from '../ingest/embedding-sink.js';
-import { threadRunner } from '../trainer/thread-runner.js';
-import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
-import { createIngestHandler, decodeS3Key } from '../ingest/handler.js';
+import type { TrainerWorker, TrainerWorkerOptions } from '../trainer/worker.js';
 import { startDynaliteProcess, startS3rver } from './emulators.js';
-import { IngestQueue } from './ingest-queue.js';
+import type { IngestQueue } from './ingest-queue.js';
 import { createLocalServer } from './server.js';
+import { startPipeline } from './pipeline.js';
 import { reconcileUploads } from './reconcile.js';
+import { localSignIn } from './sign-in.js';
 
 export const LOCAL_BUCKET = 'winnow-local';
 export const LOCAL_REGION = 'us-east-1';
@@ -94,43 +85,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await ensureTables(stores, DEFAULT_TABLE_NAMES);
     await ensureBucket(stores, LOCAL_BUCKET);
 
-    const embedder = opts.analyzer.status().embedder;
-    // Retrains run in a worker thread so that labelers are served while the model trains.
-    // The API reads the project and its ranking on every request: short-lived caches, refreshed by each retrain.
-    const rankings = cachedRankings(stores.rankings, stores.clock);
-    const apiStores = { ...stores, projects: cachedProjects(stores.projects, stores.clock), rankings };
-    const trainer = new TrainerWorker(
-      stores,
-      { embedder, log, onRetrained: (projectId) => rankings.forget(projectId), ...opts.trainer },
-      threadRunner(awsConfig),
-    );
-    closers.unshift(() => trainer.close());
-    const sink = embeddingSink(stores.blobs, embedder);
-    const onAnalyzed: IngestDeps['onAnalyzed'] = sink && (async (project, image, samples, analysis) => {
-      await sink(project, image, samples, analysis);
-      trainer.ingested(project.id);
+    const { apiStores, trainer, ingest, close: stopPipeline } = startPipeline(stores, awsConfig, s3.server, {
+      analyzer: opts.analyzer,
+      ingestConcurrency: opts.ingestConcurrency ?? 4,
+      trainer: opts.trainer,
+      log,
     });
-    const handler = createIngestHandler({ stores, analyzer: opts.analyzer, onAnalyzed }, { log });
-    const ingest = new IngestQueue(handler, opts.ingestConcurrency ?? 4);
-    s3.server.on('event', (event: { Records?: S3EventRecord[] }) => {
-      // Derived files land in the same bucket; only originals under uploads/ are ingested (as in the cloud).
-      const records = (event.Records ?? []).filter((r) => decodeS3Key(r.s3.object.key).startsWith('uploads/'));
-      if (records.length) ingest.push(records);
-    });
-    closers.unshift(() => ingest.drain());
+    closers.unshift(stopPipeline);
 
-    // With sign-in on, the issuer's `iss` is the server's own origin, known only once it listens.
-    let signIn: { routes: ReturnType<typeof createAuthRoutes>; authenticate: Authenticate } | undefined;
-    const authenticate: Authenticate = opts.auth
-      ? async (request) => {
-          if (!signIn) throw new WinnowError('unavailable', 'sign-in is starting; try again in a moment');
-          return signIn.authenticate(request);
-        }
-      : opts.authenticate ?? localAuthenticate;
+    const signIn = localSignIn(!!opts.auth, opts.authenticate);
     const app = createLocalServer({
       stores: apiStores,
-      authenticate,
-      authRoutes: () => signIn?.routes,
+      authenticate: signIn.authenticate,
+      authRoutes: signIn.routes,
       webDir: opts.webDir,
       imageOrigin: s3.endpoint,
       onLabeled: (projectId, sampleIds) => trainer.labeled(projectId, sampleIds),
@@ -144,13 +111,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const address = server.address() as AddressInfo;
     const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${address.port}`;
-    if (opts.auth) {
-      const issuer = await openLocalIssuer({ dataDir: opts.dataDir, origin: url });
-      signIn = {
-        routes: createAuthRoutes(issuer),
-        authenticate: createJwtAuthenticate({ issuer: issuer.issuer, clientId: issuer.clientId, jwks: issuer.jwks() }),
-      };
-    }
+    await signIn.arm(opts.dataDir, url);
 
     const info: StackInfo = { url, s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint, bucket: LOCAL_BUCKET, region: LOCAL_REGION, auth: !!opts.auth, pid: process.pid };
     await writeFile(path.join(opts.dataDir, 'stack.json'), JSON.stringify(info, null, 2));

@@ -1,0 +1,55 @@
+// The local stand-ins for the cloud's background work: uploads -> ingest queue -> handler (as S3 -> SQS -> the
+// ingest Lambda), and labels/new embeddings -> trainer worker thread (as the trainer queue -> its Lambda).
+
+import type { S3EventRecord } from 'aws-lambda';
+import type { AwsConfig } from '../adapters/aws/clients.js';
+import { cachedProjects, cachedRankings } from '../adapters/read-cache.js';
+import type { IngestDeps } from '../domain/ingest.js';
+import type { ImageAnalyzer, Stores } from '../domain/ports.js';
+import { embeddingSink } from '../ingest/embedding-sink.js';
+import { createIngestHandler, decodeS3Key } from '../ingest/handler.js';
+import { threadRunner } from '../trainer/thread-runner.js';
+import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
+import type { S3rverInstance } from './emulators.js';
+import { IngestQueue } from './ingest-queue.js';
+
+export interface PipelineOptions {
+  analyzer: ImageAnalyzer;
+  ingestConcurrency: number;
+  trainer?: Pick<TrainerWorkerOptions, 'everyLabels' | 'afterMs'>;
+  log: (line: string) => void;
+}
+
+export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3rverInstance, opts: PipelineOptions) {
+  const embedder = opts.analyzer.status().embedder;
+  // The API reads the project and its ranking on every request: short-lived caches, refreshed by each retrain.
+  const rankings = cachedRankings(stores.rankings, stores.clock);
+  const apiStores: Stores = { ...stores, projects: cachedProjects(stores.projects, stores.clock), rankings };
+  // Retrains run in a worker thread so that labelers are served while the model trains.
+  const trainer = new TrainerWorker(
+    stores,
+    { embedder, log: opts.log, onRetrained: (projectId) => rankings.forget(projectId), ...opts.trainer },
+    threadRunner(awsConfig),
+  );
+  const sink = embeddingSink(stores.blobs, embedder);
+  const onAnalyzed: IngestDeps['onAnalyzed'] = sink && (async (project, image, samples, analysis) => {
+    await sink(project, image, samples, analysis);
+    trainer.ingested(project.id);
+  });
+  const handler = createIngestHandler({ stores, analyzer: opts.analyzer, onAnalyzed }, { log: opts.log });
+  const ingest = new IngestQueue(handler, opts.ingestConcurrency);
+  s3.on('event', (event: { Records?: S3EventRecord[] }) => {
+    // Derived files land in the same bucket; only originals under uploads/ are ingested (as in the cloud).
+    const records = (event.Records ?? []).filter((r) => decodeS3Key(r.s3.object.key).startsWith('uploads/'));
+    if (records.length) ingest.push(records);
+  });
+  return {
+    apiStores,
+    trainer,
+    ingest,
+    async close() {
+      await ingest.drain();
+      await trainer.close();
+    },
+  };
+}
