@@ -1,23 +1,9 @@
 // @vitest-environment jsdom
-import { cleanup, configure, fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
+import { describe, expect, it } from 'vitest';
 import { App } from '../../web/src/App.js';
 import { resetSaveRunners } from '../../web/src/saving.js';
 import { createFakeServer } from './fakeServer.js';
-
-// Waits end as soon as the screen matches; the longer limit only matters on a loaded CI machine.
-configure({ asyncUtilTimeout: 5000 });
-
-beforeEach(() => {
-  localStorage.clear();
-  sessionStorage.clear();
-  resetSaveRunners();
-  location.hash = '';
-});
-afterEach(() => {
-  cleanup();
-  resetSaveRunners();
-});
 
 describe('app shell', () => {
   it('asks for a labeler name once, remembers it, lists projects and opens one', async () => {

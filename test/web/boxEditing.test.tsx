@@ -1,9 +1,8 @@
 // @vitest-environment jsdom
-import { cleanup, configure, fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
+import { describe, expect, it } from 'vitest';
 import { createApi } from '../../web/src/api.js';
 import { AppContext } from '../../web/src/context.js';
-import { resetSaveRunners } from '../../web/src/saving.js';
 import { LabelView } from '../../web/src/views/LabelView.js';
 import { createFakeServer } from './fakeServer.js';
 
@@ -29,18 +28,6 @@ const placeImage = () => {
 };
 const pointer = (target: Element, type: 'pointerDown' | 'pointerMove' | 'pointerUp', x: number, y: number) =>
   fireEvent[type](target, { clientX: x, clientY: y, pointerId: 1, bubbles: true });
-
-// Waits end as soon as the screen matches; the longer limit only matters on a loaded CI machine.
-configure({ asyncUtilTimeout: 5000 });
-
-beforeEach(() => {
-  localStorage.clear();
-  resetSaveRunners();
-});
-afterEach(() => {
-  cleanup();
-  resetSaveRunners();
-});
 
 describe('box review in the labeling view', () => {
   it('keeps, re-classes and saves the proposed boxes from the keyboard', async () => {

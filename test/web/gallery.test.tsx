@@ -1,9 +1,8 @@
 // @vitest-environment jsdom
-import { cleanup, configure, fireEvent, render, screen, waitFor, within } from '@solidjs/testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@solidjs/testing-library';
+import { describe, expect, it } from 'vitest';
 import { createApi } from '../../web/src/api.js';
 import { AppContext } from '../../web/src/context.js';
-import { resetSaveRunners } from '../../web/src/saving.js';
 import { GalleryView } from '../../web/src/views/GalleryView.js';
 import { createFakeServer } from './fakeServer.js';
 
@@ -17,18 +16,6 @@ function setup() {
   ));
   return server;
 }
-
-// Waits end as soon as the screen matches; the longer limit only matters on a loaded CI machine.
-configure({ asyncUtilTimeout: 5000 });
-
-beforeEach(() => {
-  localStorage.clear();
-  resetSaveRunners();
-});
-afterEach(() => {
-  cleanup();
-  resetSaveRunners();
-});
 
 describe('gallery', () => {
   it('shows thumbnails and relabels a clicked image through the save queue', async () => {

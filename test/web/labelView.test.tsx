@@ -1,9 +1,8 @@
 // @vitest-environment jsdom
-import { cleanup, configure, fireEvent, render, screen, waitFor, within } from '@solidjs/testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor, within } from '@solidjs/testing-library';
+import { describe, expect, it } from 'vitest';
 import { createApi } from '../../web/src/api.js';
 import { AppContext } from '../../web/src/context.js';
-import { resetSaveRunners } from '../../web/src/saving.js';
 import { LabelView } from '../../web/src/views/LabelView.js';
 import { createFakeServer, type FakeServerOptions } from './fakeServer.js';
 
@@ -25,18 +24,6 @@ const shownSample = () => screen.getByTestId('sample-image').getAttribute('data-
 const saveStatus = () => screen.getByTestId('save-status');
 const annotations = (server: ReturnType<typeof createFakeServer>) =>
   server.writes().filter((r) => r.path.endsWith('/annotations'));
-
-// Waits end as soon as the screen matches; the longer limit only matters on a loaded CI machine.
-configure({ asyncUtilTimeout: 5000 });
-
-beforeEach(() => {
-  localStorage.clear();
-  resetSaveRunners();
-});
-afterEach(() => {
-  cleanup();
-  resetSaveRunners();
-});
 
 describe('labeling view', () => {
   it('shows the image, a key per class and the progress', async () => {

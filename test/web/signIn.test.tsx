@@ -1,25 +1,11 @@
 // @vitest-environment jsdom
 // Sign-in in the app shell: the local issuer's form, Cognito's USER_PASSWORD_AUTH over plain fetch, and a 401
 // in the middle of labeling that sends the labeler back to the form without losing the label.
-import { cleanup, configure, fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
+import { describe, expect, it } from 'vitest';
 import { App } from '../../web/src/App.js';
 import { decodeJwtPayload } from '../../web/src/auth.js';
-import { resetSaveRunners } from '../../web/src/saving.js';
 import { createFakeServer } from './fakeServer.js';
-
-configure({ asyncUtilTimeout: 5000 });
-
-beforeEach(() => {
-  localStorage.clear();
-  sessionStorage.clear();
-  resetSaveRunners();
-  location.hash = '';
-});
-afterEach(() => {
-  cleanup();
-  resetSaveRunners();
-});
 
 async function signInThroughForm(username: string, password: string) {
   fireEvent.input(await screen.findByLabelText('User name'), { target: { value: username } });
