@@ -57,7 +57,8 @@ const stageSchema = z.strictObject({
   }),
   trainer: z.strictObject({
     memoryMb,
-    timeoutSeconds: timeoutSeconds.default(300),
+    /** Retrains and export jobs (a large export with images streams for minutes): Lambda's maximum by default. */
+    timeoutSeconds: timeoutSeconds.default(900),
     reservedConcurrency: z.number().int().min(1).optional(),
   }),
   api: z.strictObject({

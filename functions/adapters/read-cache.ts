@@ -1,11 +1,12 @@
-// Short-lived read caches for the two records every labeling request reads: the project and its ranked queue.
-// Both change rarely (an owner's edit, a retrain every few seconds), and a second of staleness is harmless:
-// a write never trusts them (label writes are conditional on the sample's own version). Per process.
+// Short-lived read caches for the two records every labeling request reads: the project and its ranked queue
+// (image records: image-cache.ts). Both change rarely (an owner's edit, a retrain every few seconds), and a second of
+// staleness is harmless: a write never trusts them (label writes are conditional on the sample's own version).
+// Per process.
 
 import type { Project, RankedQueue } from '../domain/model.js';
 import type { Clock, ProjectStore, RankingStore } from '../domain/ports.js';
 
-class TtlCache<T> {
+export class TtlCache<T> {
   private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
   constructor(
     private readonly ttlMs: number,

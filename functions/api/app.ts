@@ -4,8 +4,10 @@
 import { Hono } from 'hono';
 import { adminOnly, authorizeProject } from './authorize.js';
 import { errorResponse } from './errors.js';
+import { exportRoutes } from './routes/exports.js';
 import { featureRoutes } from './routes/features.js';
 import { imageRoutes } from './routes/images.js';
+import { importRoutes } from './routes/imports.js';
 import { labelingRoutes } from './routes/labeling.js';
 import { projectRoutes } from './routes/projects.js';
 import { reviewRoutes } from './routes/review.js';
@@ -34,7 +36,9 @@ export function createApp(deps: ApiDeps) {
     .route('/api/projects', imageRoutes)
     .route('/api/projects', reviewRoutes)
     .route('/api/projects', uploadRoutes)
-    .route('/api/projects', featureRoutes);
+    .route('/api/projects', featureRoutes)
+    .route('/api/projects', importRoutes)
+    .route('/api/projects', exportRoutes);
   app.notFound((c) =>
     c.json({ code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get('requestId') }, 404),
   );

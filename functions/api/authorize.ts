@@ -6,8 +6,8 @@ import { requireAdmin, requireProjectAccess } from '../auth/membership.js';
 import { getProject } from '../domain/projects.js';
 import type { AppEnv } from './types.js';
 
-/** Sub-routes of a project that only admins may use (owner views: all images, exports, uploads, review, feature import). */
-const ADMIN_ONLY = /^\/(images|export\.csv|uploads|review|features)(\/|$)/;
+/** Sub-routes of a project that only admins may use (owner views: all images, exports, uploads, review, feature and label imports). */
+const ADMIN_ONLY = /^\/(images|export\.csv|exports|uploads|review|features|imports)(\/|$)/;
 
 export const authorizeProject: MiddlewareHandler<AppEnv> = async (c, next) => {
   const projectId = c.req.param('projectId');

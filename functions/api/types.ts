@@ -1,3 +1,4 @@
+import type { ExportDeps } from '../domain/interchange/export/job.js';
 import type { Stores } from '../domain/ports.js';
 
 export interface Identity {
@@ -21,6 +22,8 @@ export interface ApiDeps {
   similar?: (projectId: string, sampleId: string, k: number) => Promise<{ sampleId: string; similarity: number }[]>;
   /** Called after labels change (label or undo), to trigger retraining. */
   onLabeled?: (projectId: string, sampleIds: string[]) => void;
+  /** Export jobs (storage, runner); absent, the export routes answer 503. */
+  exports?: ExportDeps;
 }
 
 export interface AppEnv {

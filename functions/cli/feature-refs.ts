@@ -13,6 +13,7 @@
 // the numbers in exactly this order). Winnow stores a box as [x1, y1, x2, y2] = [left_col, top_row, right_col,
 // bottom_row], so the CSV's `t-l-b-r` becomes [l, t, r, b].
 
+import { parseCsvRecords, type CsvRecord } from '../domain/interchange/csv-records.js';
 import type { Box } from '../domain/model.js';
 
 export interface FeatureRef {
@@ -24,63 +25,7 @@ export interface FeatureRef {
   featIdx: number;
 }
 
-export interface CsvRecord {
-  line: number;
-  fields: string[];
-}
-
-/** Parses RFC 4180 text into records, each with the line it starts on; throws on a broken quote. */
-export function parseCsvRecords(text: string): CsvRecord[] {
-  const records: CsvRecord[] = [];
-  let fields: string[] = [];
-  let field = '';
-  let line = 1;
-  let start = 1;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; // byte-order mark from spreadsheet exports
-  const endRecord = () => {
-    fields.push(field);
-    if (fields.length > 1 || fields[0] !== '') records.push({ line: start, fields });
-    fields = [];
-    field = '';
-  };
-  while (i < text.length) {
-    const ch = text[i];
-    if (ch === '"' && field === '') {
-      const opened = line;
-      i++;
-      for (;;) {
-        if (i >= text.length) throw new Error(`line ${opened}: a quoted field is never closed`);
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        if (text[i] === '\n') line++;
-        field += text[i++];
-      }
-      if (i < text.length && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
-        throw new Error(`line ${line}: unexpected text after a closing quote (quote the whole field, double inner quotes)`);
-      }
-      continue;
-    }
-    if (ch === ',') {
-      fields.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      endRecord();
-      line++;
-      start = line;
-    } else field += ch;
-    i++;
-  }
-  endRecord();
-  return records;
-}
+export { parseCsvRecords, type CsvRecord } from '../domain/interchange/csv-records.js';
 
 const BBOX = /^(\d+)-(\d+)-(\d+)-(\d+)$/;
 

@@ -4,7 +4,9 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { defaultModelDir } from '../vision/manifest.js';
 import { DEFAULT_FEATURE_MODEL, planFeatureImport, runFeatureImport } from './import-features.js';
+import { EXPORT_USAGE, exportCommand } from './export.js';
 import { importFolder } from './import.js';
+import { importLabelsCommand } from './import-labels-command.js';
 import { fetchModels } from './models-fetch.js';
 import { localTarget } from './stack-client.js';
 import { usersCommand } from './users.js';
@@ -24,6 +26,14 @@ commands:
       annotation, when set, is a class name: that sample is labeled unless it already is. Uploads the referenced
       images from DIR, then the vectors under --model (default: the project's, else "${DEFAULT_FEATURE_MODEL}"), which the
       trainer then uses for this project. Safe to run again.
+  import-labels PATH --format coco|voc|yolo|csv --project ID [--as labels|proposals] [--overwrite]
+             [--create-project] [--dry-run] [--report FILE] [--images DIR] [--concurrency 8] [--data DIR]
+      Import existing labels: PATH is an annotation file (images beside it, or --images DIR), a folder or a
+      .zip. Images the project lacks are uploaded from PATH and ingested first. Every row is checked (unknown
+      classes, boxes outside the image or empty, duplicate or missing images, sizes that differ) and the report
+      printed; nothing is written unless all rows are clean. --as proposals: boxes to review (box-review
+      projects). Existing labels are kept unless --overwrite (the history keeps them). Safe to run again.
+${EXPORT_USAGE}
   users add NAME [--admin] [--data DIR]      add a user for sign-in (npm start -- --auth); prints a one-time password
   users list [--data DIR]
   models:fetch [--dir DIR] [--mirror URL]
@@ -87,6 +97,8 @@ async function main(argv: string[]) {
     await runFeatureImport(await localTarget(values.data), plan, opts);
     return 0;
   }
+  if (command === 'import-labels') return importLabelsCommand(rest);
+  if (command === 'export') return exportCommand(rest);
   if (command === 'users') return usersCommand(rest);
   if (command === 'models:fetch') {
     const { values } = parseArgs({ args: rest, options: { dir: { type: 'string' }, mirror: { type: 'string' } } });

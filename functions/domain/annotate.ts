@@ -4,14 +4,19 @@
 //  2. The sample head moves from version v to v+1 with a condition on v. The annotation log is the truth; the head
 //     is derived from it, so if a writer dies between 1 and 2, the next writer (or its own retry) rolls the head
 //     forward from the log before doing anything else ("repair"). Nothing is lost and nothing lands twice.
-//  3. The labeler's progress is recorded last, idempotently by requestId; a retry completes it.
+//  3. The labeler's progress is recorded after the claim (alongside step 2), idempotently by requestId; a retry
+//     completes it.
+// A label from the labeler this process just served skips reading the sample first (serving-memory.ts explains why
+// the claim in step 1 still catches every case that read would have).
 
 import { ConditionFailed, notFound, WinnowError } from './errors.js';
 import { normalizeLabel, type LabelInput } from './labels.js';
 import { liveErrorPoint } from './learning/live-error.js';
 import type { Annotation, LabelHead, Project, Sample, SampleLabelState } from './model.js';
 import type { Stores } from './ports.js';
+import { progressTally } from './progress-tally.js';
 import { getProject } from './projects.js';
+import { servingMemory } from './serving-memory.js';
 
 export interface AnnotateInput extends LabelInput {
   projectId: string;
@@ -32,20 +37,14 @@ export interface AnnotateResult {
 export async function annotate(stores: Stores, input: AnnotateInput): Promise<AnnotateResult> {
   const project = await getProject(stores, input.projectId);
   const label = normalizeLabel(project, input);
-  let sample = await requireSample(stores, input.projectId, input.sampleId);
-  sample = await repairHead(stores, project, sample);
-
-  if (sample.version !== input.version) {
-    // After the repair, a record at the given version exists only if the sample moved past it: maybe our own retry.
-    const replay = await findOwnWrite(stores, input);
-    if (replay) return replay;
-    throw staleVersion(sample, input.version);
-  }
   const now = stores.clock.now();
-  if (sample.lease && sample.lease.labelerId !== input.labelerId && sample.lease.until > now) {
-    throw new WinnowError('lease_conflict', `sample is being labeled by ${sample.lease.labelerId}`, {
-      leasedUntil: sample.lease.until,
-    });
+  // The usual label comes from the labeler this process just leased the sample to: its head is known (see
+  // ServingMemory.leasedTo), and the conditional claim of the annotation record below checks that it still is.
+  let sample = servingMemory(stores.samples).leasedTo(input.projectId, input.sampleId, input.labelerId, input.version, now);
+  if (!sample) {
+    const head = await currentHead(stores, project, input, now);
+    if ('replay' in head) return head.replay;
+    sample = head;
   }
 
   const at = new Date(now).toISOString();
@@ -73,14 +72,34 @@ export async function annotate(stores: Stores, input: AnnotateInput): Promise<An
     await repairHead(stores, project, sample);
     throw staleVersion({ ...sample, version: sample.version + 1 }, input.version);
   }
-  const next = await applyToHead(stores, project, sample, annotation);
-  await stores.labelers.recordLabel(
-    input.projectId,
-    input.labelerId,
-    { sampleId: input.sampleId, version: input.version, requestId: input.requestId },
-    at,
-  );
+  // Both complete the logged annotation and both are idempotent (a retry finishes either), so they run together.
+  const [next] = await Promise.all([
+    applyToHead(stores, project, sample, annotation),
+    stores.labelers.recordLabel(
+      input.projectId,
+      input.labelerId,
+      { sampleId: input.sampleId, version: input.version, requestId: input.requestId },
+      at,
+    ),
+  ]);
   return { sample: next, annotation, replayed: false };
+}
+
+/** The sample as stored (rolled forward over any unapplied record), checked against the version and lease given. */
+async function currentHead(stores: Stores, project: Project, input: AnnotateInput, now: number): Promise<Sample | { replay: AnnotateResult }> {
+  const sample = await repairHead(stores, project, await requireSample(stores, input.projectId, input.sampleId));
+  if (sample.version !== input.version) {
+    // After the repair, a record at the given version exists only if the sample moved past it: maybe our own retry.
+    const replay = await findOwnWrite(stores, input);
+    if (replay) return { replay };
+    throw staleVersion(sample, input.version);
+  }
+  if (sample.lease && sample.lease.labelerId !== input.labelerId && sample.lease.until > now) {
+    throw new WinnowError('lease_conflict', `sample is being labeled by ${sample.lease.labelerId}`, {
+      leasedUntil: sample.lease.until,
+    });
+  }
+  return sample;
 }
 
 /** The state a sample has after a label annotation (labeledBy gains the labeler, the head is the new label). */
@@ -101,12 +120,16 @@ export function stateAfter(project: Project, before: SampleLabelState, a: Annota
 export async function applyToHead(stores: Stores, project: Project, sample: Sample, a: Annotation): Promise<Sample> {
   const state = stateAfter(project, { label: sample.label, labeledBy: sample.labeledBy }, a);
   const needsLabels = state.labeledBy.length < project.overlap;
+  const at = stores.clock.now();
   try {
-    return await stores.samples.advance(project.id, sample.sampleId, a.version, {
+    const next = await stores.samples.advance(project.id, sample.sampleId, a.version, {
       ...(state.label ? { label: state.label } : {}),
       labeledBy: state.labeledBy,
       ...(needsLabels ? { queueKey: sample.order } : {}),
     });
+    servingMemory(stores.samples).learn(next, at);
+    progressTally(stores.samples).labelChanged(project, sample, next);
+    return next;
   } catch (err) {
     if (!(err instanceof ConditionFailed)) throw err;
     const now = await requireSample(stores, project.id, sample.sampleId);
@@ -143,8 +166,10 @@ async function findOwnWrite(stores: Stores, input: AnnotateInput): Promise<Annot
 }
 
 export async function requireSample(stores: Stores, projectId: string, sampleId: string): Promise<Sample> {
+  const at = stores.clock.now();
   const sample = await stores.samples.getSample(projectId, sampleId);
   if (!sample) throw notFound(`sample "${sampleId}" in project "${projectId}"`);
+  servingMemory(stores.samples).learn(sample, at);
   return sample;
 }
 

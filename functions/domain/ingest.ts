@@ -2,16 +2,19 @@
 // ObjectCreated record (cloud: from SQS; local: straight from the emulator's event), and by `winnow rescan`.
 // Idempotent: the image id is derived from the key and the record remembers the object's etag, so a repeated
 // event for the same object version finds the finished record and does nothing.
+// Storage calls per image (the cost that matters once inference is fast): one GET of the original, one conditional
+// put of the pending record, the two derived copies, the samples, and the ready record (see onAnalyzed for the
+// embeddings).
 
 import { createHash } from 'node:crypto';
 import { WinnowError } from './errors.js';
 import type { ImageRecord, Project, Sample, Suggestion } from './model.js';
 import { BUCKET_LAYOUT, parseUploadKey } from './layout.js';
-import type { ImageAnalysis, ImageAnalyzer, Stores } from './ports.js';
+import type { BlobStore, ImageAnalysis, ImageAnalyzer, Stores } from './ports.js';
 
 export interface ObjectEvent {
   key: string;
-  /** Object size and etag from the event (the object is re-checked with HEAD before use). */
+  /** Object size and etag from the event; the etag recorded is the one of the bytes actually read. */
   size?: number;
   etag?: string;
   eventTime?: string;
@@ -37,28 +40,30 @@ export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promis
   const { stores } = deps;
   const parsed = parseUploadKey(event.key);
   if (!parsed) return { status: 'skipped', reason: `not under uploads/<project>/: ${event.key}` };
-  const head = await stores.blobs.head(event.key);
-  if (!head) return { status: 'skipped', reason: `object ${event.key} no longer exists` };
-
+  const maxBytes = deps.maxBytes ?? 64 * 1024 * 1024;
   const now = new Date(stores.clock.now()).toISOString();
   const imageId = imageIdFor(event.key);
-  const fresh: ImageRecord = {
+  const record = (version: { etag: string; bytes: number; lastModified?: Date }): ImageRecord => ({
     projectId: parsed.projectId,
     imageId,
     key: event.key,
-    etag: head.etag,
-    bytes: head.bytes,
+    etag: version.etag,
+    bytes: version.bytes,
     status: 'pending',
-    order: `${event.eventTime ?? head.lastModified?.toISOString() ?? now}|${parsed.name}`,
+    order: `${event.eventTime ?? version.lastModified?.toISOString() ?? now}|${parsed.name}`,
     createdAt: now,
     updatedAt: now,
-  };
-  const { image: stored, created } = await stores.samples.putImageIfAbsent(fresh);
-  if (!created && stored.etag === head.etag && stored.status !== 'pending') {
+  });
+
+  const read = await readObject(stores, event, maxBytes, record);
+  if (read.status !== 'read') return read.outcome;
+  const { object } = read;
+  const { image: stored, created } = await stores.samples.putImageIfAbsent(record(object));
+  if (!created && stored.etag === object.etag && stored.status !== 'pending') {
     return { status: 'skipped', reason: `already ingested (${stored.status})` };
   }
   // A new version of a known key keeps the image's place in the queue; a pending one resumes.
-  const image: ImageRecord = { ...stored, etag: head.etag, bytes: head.bytes, status: 'pending', updatedAt: now };
+  const image: ImageRecord = { ...stored, etag: object.etag, bytes: object.bytes, status: 'pending', updatedAt: now };
   delete image.reason;
 
   const project = await stores.projects.get(parsed.projectId);
@@ -68,13 +73,11 @@ export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promis
     await stores.samples.putImage({ ...image, reason });
     return { status: 'skipped', reason };
   }
-  const maxBytes = deps.maxBytes ?? 64 * 1024 * 1024;
-  if (head.bytes > maxBytes) return fail(stores, image, `file is ${head.bytes} bytes, above the ${maxBytes}-byte limit`);
+  // Only an object too large to read comes without its bytes.
+  if (!object.body || object.bytes > maxBytes) return fail(stores, image, `file is ${object.bytes} bytes, above the ${maxBytes}-byte limit`);
 
   let analysis: ImageAnalysis;
   try {
-    const object = await stores.blobs.get(event.key);
-    if (!object) return { status: 'skipped', reason: `object ${event.key} no longer exists` };
     const detection = project.detection ?? {};
     analysis = await deps.analyzer.analyze(object.body, {
       detect: detection.enabled ?? project.taskType === 'box-review',
@@ -102,6 +105,44 @@ export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promis
   await deps.onAnalyzed?.(project, ready, samples, analysis);
   await stores.samples.putImage(ready);
   return { status: 'ready', image: ready, samples: samples.length };
+}
+
+/** The object's version, with its bytes unless it is too large to read (then only its size is known). */
+interface ObjectVersion {
+  etag: string;
+  bytes: number;
+  lastModified?: Date;
+  body?: Uint8Array;
+}
+
+type ReadResult = { status: 'read'; object: ObjectVersion } | { status: 'done'; outcome: IngestOutcome };
+
+/**
+ * One GET gives the bytes and the etag they belong to, so the common case costs a single storage call. A HEAD
+ * comes first only when the event does not say the object is small enough to read.
+ */
+async function readObject(
+  stores: Stores,
+  event: ObjectEvent,
+  maxBytes: number,
+  record: (version: ObjectVersion) => ImageRecord,
+): Promise<ReadResult> {
+  const gone: ReadResult = { status: 'done', outcome: { status: 'skipped', reason: `object ${event.key} no longer exists` } };
+  if (event.size === undefined || event.size > maxBytes) {
+    const head = await stores.blobs.head(event.key);
+    if (!head) return gone;
+    if (head.bytes > maxBytes) return { status: 'read', object: { etag: head.etag, bytes: head.bytes, lastModified: head.lastModified } };
+  }
+  let object: Awaited<ReturnType<BlobStore['get']>>;
+  try {
+    object = await stores.blobs.get(event.key);
+  } catch (err) {
+    // The queue retries; meanwhile the image shows as pending, as it would had the read come after the record.
+    await stores.samples.putImageIfAbsent(record({ etag: event.etag ?? '', bytes: event.size ?? 0 })).catch(() => undefined);
+    throw err;
+  }
+  if (!object) return gone;
+  return { status: 'read', object: { etag: object.etag, bytes: object.body.byteLength, body: object.body } };
 }
 
 async function fail(stores: Stores, image: ImageRecord, reason: string): Promise<IngestOutcome> {

@@ -2,7 +2,7 @@
 // cloud and by the local emulators) and `functions/adapters/memory` (fakes for unit tests).
 // Every method that changes state is a single conditional write; nothing needs transactions.
 
-import type { Annotation, ImageRecord, Labeler, LabelerEntry, LabelHead, Lease, Project, RankedQueue, Sample } from './model.js';
+import type { Annotation, BoxLabel, ImageRecord, Labeler, LabelerEntry, LabelHead, Lease, Project, RankedQueue, Sample } from './model.js';
 
 export interface Page<T> {
   items: T[];
@@ -52,6 +52,13 @@ export interface SampleStore {
     expectedVersion: number,
     next: { label?: LabelHead; labeledBy: string[]; queueKey?: string },
   ): Promise<Sample>;
+
+  /**
+   * Replaces the box proposals a labeler reviews (e.g. imported from another detector). The label, version, queue
+   * place and lease stay as they are: proposals are not a label. Returns the updated sample, or undefined if the
+   * sample does not exist (nothing is created).
+   */
+  setProposals(projectId: string, sampleId: string, proposals: BoxLabel[]): Promise<Sample | undefined>;
 }
 
 /** The trainer's latest ranking per project (one record per project, replaced by each retrain). */

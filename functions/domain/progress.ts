@@ -1,11 +1,11 @@
-// Project progress: how much is labeled, by class, by labeler.
-// Reads every sample head once (paged); fine to ~100k samples. Counters maintained by the trainer replace this
-// when projects grow past that (see the active-learning notes in README).
+// Project progress: how much is labeled, by class, by labeler. The project-wide counts come from this process's
+// tally (progress-tally.ts: counted once, moved by its own label writes, recounted in the background); the asking
+// labeler's own numbers are read fresh.
 
-import { topClass } from './labels.js';
 import type { Sample } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
+import { progressTally } from './progress-tally.js';
 
 export interface Progress {
   total: number;
@@ -20,41 +20,23 @@ export interface Progress {
 
 export async function projectProgress(stores: Stores, projectId: string, labelerId: string): Promise<Progress> {
   const project = await getProject(stores, projectId);
-  const byClass = project.classes.map((name) => ({ name, count: 0 }));
-  let total = 0;
-  let labeled = 0;
-  let ambiguous = 0;
-  for await (const sample of allSamples(stores, projectId)) {
-    total++;
-    if (sample.labeledBy.length >= project.overlap) labeled++;
-    if (!sample.label) continue;
-    if (sample.label.ambiguous) ambiguous++;
-    const top = topClass(sample.label.confidences);
-    if (top >= 0) byClass[top].count++;
-  }
-  const images = { pending: 0, ready: 0, failed: 0 };
-  let cursor: string | undefined;
-  do {
-    const page = await stores.samples.listImages(projectId, { cursor, limit: 1000 });
-    for (const image of page.items) images[image.status]++;
-    cursor = page.cursor;
-  } while (cursor);
+  const [counts, mine] = await Promise.all([progressTally(stores.samples).counts(stores, project), stores.labelers.get(projectId, labelerId)]);
   const today = new Date(stores.clock.now()).toISOString().slice(0, 10);
-  const labelers = (await stores.labelers.list(projectId)).map((l) => ({
-    labelerId: l.labelerId,
-    total: l.total,
-    today: l.perDay[today] ?? 0,
-  }));
-  const mine = labelers.find((l) => l.labelerId === labelerId);
+  const labelers = counts.labelers
+    .filter((l) => l.labelerId !== labelerId)
+    .concat(mine ? [mine] : [])
+    .map((l) => ({ labelerId: l.labelerId, total: l.total, today: l.perDay[today] ?? 0 }))
+    .sort((x, y) => (x.labelerId < y.labelerId ? -1 : x.labelerId > y.labelerId ? 1 : 0));
+  const me = labelers.find((l) => l.labelerId === labelerId);
   return {
-    total,
-    labeled,
-    remaining: total - labeled,
-    ambiguous,
-    byClass,
+    total: counts.total,
+    labeled: counts.labeled,
+    remaining: counts.total - counts.labeled,
+    ambiguous: counts.ambiguous,
+    byClass: project.classes.map((name, i) => ({ name, count: counts.byClass[i] ?? 0 })),
     labelers,
-    me: { total: mine?.total ?? 0, today: mine?.today ?? 0 },
-    images,
+    me: { total: me?.total ?? 0, today: me?.today ?? 0 },
+    images: { ...counts.images },
   };
 }
 

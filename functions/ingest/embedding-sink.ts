@@ -1,14 +1,20 @@
 // After an image is analysed, its embeddings (whole image and each box sample) are appended to the project's
 // shard files for the trainer, which reads them in bulk (see models/README.md, "Embedding storage").
+//
+// Group commit: while one shard write is in flight, the images that finish meanwhile wait and then go out together
+// in the next shard. No image waits for a timer, and under load each PUT carries several images (fewer storage
+// calls for ingest, fewer small shards for the compactor). Each image is marked ready only after the shard holding
+// its rows is stored, as before.
 
 import type { IngestDeps } from '../domain/ingest.js';
 import type { BlobStore } from '../domain/ports.js';
-import { appendEmbeddings } from '../vision/embeddings.js';
+import { appendEmbeddings, type EmbeddingRow } from '../vision/embeddings.js';
 
 export function embeddingSink(blobs: BlobStore, model: string | undefined): IngestDeps['onAnalyzed'] {
   if (!model) return undefined; // no embedder: samples are served in upload order
+  const writers = new Map<string, ShardWriter>();
   return async (_project, image, samples, analysis) => {
-    const rows: { sampleId: string; vector: Float32Array }[] = [];
+    const rows: EmbeddingRow[] = [];
     if (analysis.embedding) rows.push({ sampleId: image.imageId, vector: analysis.embedding });
     for (const sample of samples) {
       if (sample.kind !== 'box') continue;
@@ -16,6 +22,48 @@ export function embeddingSink(blobs: BlobStore, model: string | undefined): Inge
       const vector = analysis.detections?.[index]?.embedding;
       if (vector) rows.push({ sampleId: sample.sampleId, vector });
     }
-    if (rows.length) await appendEmbeddings(blobs, image.projectId, model, rows);
+    if (rows.length === 0) return;
+    let writer = writers.get(image.projectId);
+    if (!writer) writers.set(image.projectId, (writer = new ShardWriter(blobs, image.projectId, model)));
+    await writer.append(rows);
   };
+}
+
+interface Waiting {
+  rows: EmbeddingRow[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+class ShardWriter {
+  private waiting: Waiting[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly projectId: string,
+    private readonly model: string,
+  ) {}
+
+  /** Resolves once a shard holding these rows is stored; rejects if that write failed. */
+  append(rows: EmbeddingRow[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ rows, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0);
+      try {
+        await appendEmbeddings(this.blobs, this.projectId, this.model, batch.flatMap((w) => w.rows));
+        for (const w of batch) w.resolve();
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+    }
+    this.writing = false;
+  }
 }

@@ -4,6 +4,7 @@
 
 import type { S3EventRecord, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ingestObject, type IngestDeps, type IngestOutcome } from '../domain/ingest.js';
+import { recentProjects } from './recent-projects.js';
 
 export interface RecordResult {
   key: string;
@@ -14,8 +15,9 @@ export interface RecordResult {
 /** S3 event keys are URL-encoded with '+' for spaces. */
 export const decodeS3Key = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
 
-export function createIngestHandler(deps: IngestDeps, opts: { concurrency?: number; log?: (line: string) => void } = {}) {
+export function createIngestHandler(given: IngestDeps, opts: { concurrency?: number; log?: (line: string) => void } = {}) {
   const log = opts.log ?? ((line: string) => console.log(line));
+  const deps: IngestDeps = { ...given, stores: { ...given.stores, projects: recentProjects(given.stores.projects, given.stores.clock) } };
 
   async function handleRecord(record: Pick<S3EventRecord, 's3' | 'eventName' | 'eventTime'>): Promise<RecordResult> {
     const key = decodeS3Key(record.s3.object.key);

@@ -1,5 +1,6 @@
 // The embedded emulators behind the local stack and the storage tests, all on loopback:
-// dynalite (DynamoDB, in-process), s3rver (S3, in-process, emits S3-format events) and DynamoDB Local
+// dynalite (DynamoDB, in-process), s3rver (S3, in-process, emits S3-format events; the local stack runs it in a
+// child process, see s3rver-process.ts) and DynamoDB Local
 // (AWS's own engine, a Java child process) as a higher-fidelity second target for the contract tests.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -66,6 +67,9 @@ export async function startDynaliteProcess(opts: { dir: string; port?: number; h
 
 // ---------------------------------------------------------------- s3rver
 
+/** Where upload events come from: `on('event', ...)` receives S3 notification payloads (`Records`). */
+export type S3EventSource = Pick<EventEmitter, 'on' | 'off'>;
+
 /** The parts of the s3rver instance Winnow uses; `on('event', ...)` receives S3 notification payloads (`Records`). */
 export interface S3rverInstance extends EventEmitter {
   run(): Promise<AddressInfo>;
@@ -92,6 +96,11 @@ function corsXml(origins: string[]): string {
   );
 }
 
+/** s3rver's `configureBuckets` option: the buckets, each with the web app's CORS rule when origins are given. */
+export function s3rverBucketConfigs(buckets: string[], corsOrigins?: string[]): { name: string; configs: string[] }[] {
+  return buckets.map((name) => ({ name, configs: corsOrigins?.length ? [corsXml(corsOrigins)] : [] }));
+}
+
 /** S3 in this process, objects stored as files under `dir`; the buckets exist once this resolves. */
 export async function startS3rver(opts: {
   dir: string;
@@ -111,7 +120,7 @@ export async function startS3rver(opts: {
     port: opts.port ?? 0,
     directory: opts.dir,
     silent: true,
-    configureBuckets: buckets.map((name) => ({ name, configs: opts.corsOrigins?.length ? [corsXml(opts.corsOrigins)] : [] })),
+    configureBuckets: s3rverBucketConfigs(buckets, opts.corsOrigins),
   });
   const address = await server.run();
   return {
@@ -169,7 +178,7 @@ export async function startDynamoDbLocal(opts: { port?: number } = {}): Promise<
 
 // ---------------------------------------------------------------- helpers
 
-const httpEndpoint = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+export const httpEndpoint = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -217,7 +226,7 @@ async function waitForHttp(endpoint: string, child: ChildProcess, timeoutMs: num
   throw new Error(`no answer on ${endpoint} within ${timeoutMs / 1000} s`);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
@@ -244,7 +253,7 @@ function onSignal(signal: NodeJS.Signals): void {
   }
 }
 
-function killOnExit(child: ChildProcess): () => void {
+export function killOnExit(child: ChildProcess): () => void {
   if (children.size === 0) {
     process.on('exit', killAll);
     for (const s of SIGNALS) process.on(s, onSignal);

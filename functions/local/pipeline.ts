@@ -3,6 +3,7 @@
 
 import type { S3EventRecord } from 'aws-lambda';
 import type { AwsConfig } from '../adapters/aws/clients.js';
+import { cachedImages } from '../adapters/image-cache.js';
 import { cachedProjects, cachedRankings } from '../adapters/read-cache.js';
 import type { IngestDeps } from '../domain/ingest.js';
 import type { ImageAnalyzer, Stores } from '../domain/ports.js';
@@ -10,8 +11,9 @@ import { embeddingSink } from '../ingest/embedding-sink.js';
 import { createIngestHandler, decodeS3Key } from '../ingest/handler.js';
 import { threadRunner } from '../trainer/thread-runner.js';
 import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
-import type { S3rverInstance } from './emulators.js';
+import type { S3EventSource } from './emulators.js';
 import { IngestQueue } from './ingest-queue.js';
+import { withBackgroundPriority } from './thread-priority.js';
 
 export interface PipelineOptions {
   analyzer: ImageAnalyzer;
@@ -20,16 +22,22 @@ export interface PipelineOptions {
   log: (line: string) => void;
 }
 
-export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3rverInstance, opts: PipelineOptions) {
+export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventSource, opts: PipelineOptions) {
   const embedder = opts.analyzer.status().embedder;
   // The API reads the project and its ranking on every request: short-lived caches, refreshed by each retrain.
   const rankings = cachedRankings(stores.rankings, stores.clock);
-  const apiStores: Stores = { ...stores, projects: cachedProjects(stores.projects, stores.clock), rankings };
-  // Retrains run in a worker thread so that labelers are served while the model trains.
+  const apiStores: Stores = {
+    ...stores,
+    projects: cachedProjects(stores.projects, stores.clock),
+    rankings,
+    samples: cachedImages(stores.samples, stores.clock),
+  };
+  // Retrains run in a worker thread, at background priority, so that labelers are served while the model trains.
+  // (This thread only looks up the project per retrain: the API's cached copy will do.)
   const trainer = new TrainerWorker(
-    stores,
+    apiStores,
     { embedder, log: opts.log, onRetrained: (projectId) => rankings.forget(projectId), ...opts.trainer },
-    threadRunner(awsConfig),
+    withBackgroundPriority(() => threadRunner(awsConfig)),
   );
   const sink = embeddingSink(stores.blobs, embedder);
   const onAnalyzed: IngestDeps['onAnalyzed'] = sink && (async (project, image, samples, analysis) => {

@@ -1,5 +1,6 @@
-// The whole product on one machine: DynamoDB (dynalite) and S3 (s3rver) emulators persisted under the data
-// folder, the ingest handler fed by the emulator's upload events, and the API + web app on one origin.
+// The whole product on one machine: DynamoDB (dynalite) and S3 (s3rver) emulators, each in its own child process
+// and persisted under the data folder, the ingest handler fed by the S3 emulator's upload events, and the API + web
+// app on one origin.
 // Used by `npm start`, by the end-to-end tests and by the benchmarks: one way to start the local stack.
 
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -11,11 +12,13 @@ import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
 import type { ImageAnalyzer, Stores } from '../domain/ports.js';
 import type { TrainerWorker, TrainerWorkerOptions } from '../trainer/worker.js';
-import { startDynaliteProcess, startS3rver } from './emulators.js';
+import { startDynaliteProcess } from './emulators.js';
 import type { IngestQueue } from './ingest-queue.js';
+import { localExports } from './exports.js';
 import { createLocalServer } from './server.js';
 import { startPipeline } from './pipeline.js';
 import { reconcileUploads } from './reconcile.js';
+import { startS3rverProcess } from './s3rver-process.js';
 import { localSignIn } from './sign-in.js';
 
 export const LOCAL_BUCKET = 'winnow-local';
@@ -67,10 +70,28 @@ export interface StackInfo {
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const log = opts.log ?? ((line: string) => console.log(line));
   await mkdir(opts.dataDir, { recursive: true });
-  const dynamo = await startDynaliteProcess({ dir: path.join(opts.dataDir, 'dynamodb'), port: opts.dynamoPort, host: '127.0.0.1' });
   // The web app uploads straight to S3 with presigned PUTs from its own origin (known once the port is fixed).
   const webOrigins = opts.port ? [`http://${opts.host}:${opts.port}`, `http://localhost:${opts.port}`] : ['*'];
-  const s3 = await startS3rver({ dir: path.join(opts.dataDir, 's3'), port: opts.s3Port, host: '127.0.0.1', bucket: LOCAL_BUCKET, corsOrigins: webOrigins });
+  // Both emulators start at once; if one fails, the other is stopped before the error is reported.
+  const started = await Promise.allSettled([
+    startDynaliteProcess({ dir: path.join(opts.dataDir, 'dynamodb'), port: opts.dynamoPort, host: '127.0.0.1' }),
+    // Only uploads are ingested: the derived files ingest writes back raise no event worth a trip between processes.
+    startS3rverProcess({
+      dir: path.join(opts.dataDir, 's3'),
+      port: opts.s3Port,
+      host: '127.0.0.1',
+      bucket: LOCAL_BUCKET,
+      corsOrigins: webOrigins,
+      eventPrefixes: ['uploads/'],
+    }),
+  ]);
+  const [dynamoStart, s3Start] = started;
+  if (dynamoStart.status === 'rejected' || s3Start.status === 'rejected') {
+    for (const s of started) if (s.status === 'fulfilled') await s.value.close().catch(() => undefined);
+    throw dynamoStart.status === 'rejected' ? dynamoStart.reason : (s3Start as PromiseRejectedResult).reason;
+  }
+  const dynamo = dynamoStart.value;
+  const s3 = s3Start.value;
   const closers: (() => Promise<void>)[] = [s3.close, dynamo.close];
   try {
     const awsConfig = {
@@ -85,13 +106,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await ensureTables(stores, DEFAULT_TABLE_NAMES);
     await ensureBucket(stores, LOCAL_BUCKET);
 
-    const { apiStores, trainer, ingest, close: stopPipeline } = startPipeline(stores, awsConfig, s3.server, {
+    const { apiStores, trainer, ingest, close: stopPipeline } = startPipeline(stores, awsConfig, s3.events, {
       analyzer: opts.analyzer,
       ingestConcurrency: opts.ingestConcurrency ?? 4,
       trainer: opts.trainer,
       log,
     });
     closers.unshift(stopPipeline);
+    const exportJobs = localExports(stores, LOCAL_BUCKET, opts.analyzer.status().embedder, log);
+    closers.unshift(exportJobs.idle);
 
     const signIn = localSignIn(!!opts.auth, opts.authenticate);
     const app = createLocalServer({
@@ -102,6 +125,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       imageOrigin: s3.endpoint,
       onLabeled: (projectId, sampleIds) => trainer.labeled(projectId, sampleIds),
       similar: (projectId, sampleId, k) => trainer.similar(projectId, sampleId, k),
+      exports: exportJobs.deps,
       // Files synced before their project existed wait as pending; ingest them now.
       onProjectCreated: (projectId) => {
         void reconcileUploads(stores, ingest, log, `uploads/${projectId}/`).catch((err) => log(`reconcile failed: ${(err as Error).message}`));

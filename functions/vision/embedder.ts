@@ -29,10 +29,13 @@ export interface Embedder {
   embed(images: Uint8Array[]): Promise<Float32Array[]>;
   /** Pre-processing only: the model input for a decoded image, or for `box` (original pixels) inside it. */
   tensor(image: DecodedImage, box?: Box): Promise<ImageTensor>;
-  /** Inference only, on tensors from `tensor()` (batched up to the manifest's maxBatch). */
-  embedTensors(tensors: Float32Array[]): Promise<Float32Array[]>;
+  /**
+   * Inference only, on tensors from `tensor()` (batched up to the manifest's maxBatch). With `transfer` the caller
+   * hands the tensors over and must not read them afterwards (see ModelRunner.run).
+   */
+  embedTensors(tensors: Float32Array[], opts?: { transfer?: boolean }): Promise<Float32Array[]>;
   /** Lower level, for callers that also want the model's other outputs from the same run (e.g. logits as tags). */
-  run(tensor: Float32Array): Promise<ItemOutputs>;
+  run(tensor: Float32Array, opts?: { transfer?: boolean }): Promise<ItemOutputs>;
   fromOutputs(outputs: ItemOutputs): Float32Array;
 }
 
@@ -64,7 +67,7 @@ export async function openEmbedder(manifest: ModelManifest, modelDir: string, ma
   if (!output) throw new WinnowError('bad_request', `model "${manifest.name}" has no embedding output`);
   const runner = await ModelRunner.open(manifest, path.join(modelDir, manifest.file));
   const fromOutputs = (outputs: ItemOutputs) => embeddingOf(output, outputs);
-  const embedTensors = async (tensors: Float32Array[]) => (await runner.runMany(tensors)).map(fromOutputs);
+  const embedTensors = async (tensors: Float32Array[], opts?: { transfer?: boolean }) => (await runner.runMany(tensors, opts)).map(fromOutputs);
   const tensor = (image: DecodedImage, box?: Box) => imageTensor(image, manifest.preprocess, box);
   return {
     name: manifest.name,
@@ -73,12 +76,12 @@ export async function openEmbedder(manifest: ModelManifest, modelDir: string, ma
     tensor,
     embedTensors,
     fromOutputs,
-    run: (data) => runner.run(data),
+    run: (data, opts) => runner.run(data, opts),
     async embed(images) {
       const tensors = await Promise.all(
         images.map(async (bytes) => (await tensor(await decodeImage(bytes, { maxPixels }))).data),
       );
-      return embedTensors(tensors);
+      return embedTensors(tensors, { transfer: true });
     },
   };
 }

@@ -10,7 +10,8 @@
 //               replaces[], createdAt }
 //   then        rows x dims float16, little-endian, row-major (row i belongs to sampleIds[i])
 //
-// Ingest writes one small shard per image (the image and its box samples). The compactor merges small shards into
+// Ingest writes small shards: an image and its box samples, or the few images that finished while the previous
+// shard was being written (see functions/ingest/embedding-sink.ts). The compactor merges small shards into
 // shards of up to `targetRows` rows; the last shard it writes names the inputs in `replaces`, then it deletes them.
 // Readers skip any shard named in another's `replaces`, so a reader racing a compaction, or a compactor that died
 // between writing and deleting, never sees a row twice or loses one. When a sample id appears in several shards
@@ -106,7 +107,7 @@ export interface EmbeddingRow {
   vector: Float32Array;
 }
 
-/** Writes one level-0 shard (ingest: one image and its boxes) and returns its key. */
+/** Writes one level-0 shard (ingest: one or a few images and their boxes) and returns its key. */
 export async function appendEmbeddings(
   blobs: BlobStore,
   projectId: string,

@@ -1,7 +1,9 @@
-// ONNX inference on one worker thread per process. onnxruntime-node's `session.run` is synchronous under its
+// ONNX inference on worker threads, one per model file. onnxruntime-node's `session.run` is synchronous under its
 // promise (microsoft/onnxruntime#19611): on the main thread, every run stalls the event loop for its whole
 // duration, and with it S3/DynamoDB calls, sharp callbacks and (locally) the emulators and the API. Measured with
-// `npm run bench:ingest`, the main thread was the bottleneck; on this thread inference overlaps with all of that.
+// `npm run bench:ingest`, the main thread was the bottleneck; on these threads inference overlaps with all of that.
+// Each session computes on its own thread only (see onnx.ts), so the detector and the embedder each keep one core
+// busy instead of both sharing two in lock-step.
 //
 // The worker is plain JavaScript evaluated from a string, so it runs the same under tsx, vitest and the Lambda's
 // esbuild bundle (no second file to ship or compile). It is unref'd while idle, so it never keeps a process alive.
@@ -22,7 +24,10 @@ export interface InferenceResult {
 }
 
 export interface InferenceSessionHandle {
-  run(inputName: string, data: Float32Array, dims: number[], outputNames: string[]): Promise<InferenceResult>;
+  /** Which inference thread runs this session (sessions on different threads run at the same time). */
+  readonly thread: number;
+  /** With `transfer`, `data`'s buffer moves to the inference thread (detached here) instead of being copied. */
+  run(inputName: string, data: Float32Array, dims: number[], outputNames: string[], transfer?: boolean): Promise<InferenceResult>;
 }
 
 const WORKER_SOURCE = `
@@ -60,7 +65,10 @@ parentPort.on('message', async (msg) => {
 
 type Reply = { id: number; error?: string; outputs?: Record<string, OutputTensor>; ms?: number };
 
+let threads = 0;
+
 class InferenceThread {
+  readonly id = ++threads;
   private worker?: Worker;
   /** Bumped when a thread dies: sessions opened on an earlier thread are reopened on first use. */
   private generation = 0;
@@ -109,23 +117,31 @@ class InferenceThread {
     let opened = this.generation;
     await this.call({ type: 'open', session, modelPath, options });
     return {
-      run: async (inputName, data, dims, outputNames) => {
+      thread: this.id,
+      run: async (inputName, data, dims, outputNames, transfer = false) => {
         if (opened !== this.generation) {
           opened = this.generation;
           await this.call({ type: 'open', session, modelPath, options });
         }
         // Structured clone copies a view's whole buffer: send exactly the input.
-        const input = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
-        const reply = await this.call({ type: 'run', session, inputName, data: input, dims, outputNames });
+        const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+        const input = whole ? data : data.slice();
+        const moved = (transfer || !whole) && input.buffer instanceof ArrayBuffer ? [input.buffer] : [];
+        const reply = await this.call({ type: 'run', session, inputName, data: input, dims, outputNames }, moved);
         return { outputs: reply.outputs!, ms: reply.ms! };
       },
     };
   }
 }
 
-const thread = new InferenceThread();
+const threadsByModel = new Map<string, InferenceThread>();
 
-/** Loads a model on the inference thread; rejects with onnxruntime's message (e.g. "protobuf parsing failed"). */
+/**
+ * Loads a model on its own inference thread; rejects with onnxruntime's message (e.g. "protobuf parsing failed").
+ * Runs of one model follow each other; different models (the detector and the embedder) run at the same time.
+ */
 export function openInferenceSession(modelPath: string, options: object): Promise<InferenceSessionHandle> {
+  let thread = threadsByModel.get(modelPath);
+  if (!thread) threadsByModel.set(modelPath, (thread = new InferenceThread()));
   return thread.open(modelPath, options);
 }

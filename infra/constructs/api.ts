@@ -63,6 +63,8 @@ export class Api extends Construct {
       projectRoot: props.projectRoot,
       lockFile: props.lockFile,
       description: 'Winnow API (Hono)',
+      // Export jobs run in the trainer function; the API only starts them and never loads sharp.
+      unusedModules: ['sharp'],
       memoryMb: props.memoryMb,
       timeout: props.timeout,
       environment: {

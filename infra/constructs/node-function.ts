@@ -21,6 +21,13 @@ export interface NodeFunctionProps {
   readonly environment: Record<string, string>;
   /** @default - unreserved */
   readonly reservedConcurrency?: number;
+  /**
+   * Packages with native binaries, installed beside the bundle for Linux arm64 (from the lock file's versions)
+   * instead of bundled. @default - none
+   */
+  readonly nativeModules?: string[];
+  /** Packages left out of the bundle because this function never loads them (lazy imports). @default - none */
+  readonly unusedModules?: string[];
   readonly logRetention: RetentionDays;
   readonly removalPolicy: StageRemovalPolicy;
 }
@@ -55,7 +62,10 @@ export class NodeFunction extends Construct {
         minify: true,
         sourceMap: true,
         // Bundle the AWS SDK too: the version tested locally is the version that runs.
-        externalModules: [],
+        externalModules: props.unusedModules ?? [],
+        nodeModules: props.nativeModules,
+        // npm picks a native package's optional binaries by these, so the install matches Lambda, not the build host.
+        environment: props.nativeModules?.length ? { npm_config_os: 'linux', npm_config_cpu: 'arm64', npm_config_libc: 'glibc' } : undefined,
         mainFields: ['module', 'main'],
         // Some CommonJS dependencies call `require`; give the ESM bundle one.
         banner: "import { createRequire as __winnowCreateRequire } from 'node:module'; const require = __winnowCreateRequire(import.meta.url);",

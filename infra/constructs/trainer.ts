@@ -1,6 +1,7 @@
 // Training runs: the trainer queue (with DLQ) feeding the trainer Lambda. Senders post `{ projectId, sampleIds? }`
 // (functions/adapters/aws/trainer-queue.ts); the batching window collects a burst of label events into one
-// invocation, which retrains each project once.
+// invocation, which retrains each project once. Export jobs ride the same queue (`{ kind: 'export', ... }`, posted
+// by the API): they need the same long timeout and memory, and sharp to turn EXIF-rotated images upright.
 
 import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -49,6 +50,7 @@ export class Trainer extends Construct {
       memoryMb: props.memoryMb,
       timeout: props.timeout,
       reservedConcurrency: props.reservedConcurrency,
+      nativeModules: ['sharp'],
       environment: props.environment,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
@@ -69,9 +71,12 @@ export class Trainer extends Construct {
     props.projects.grantReadData(this.fn);
     props.samples.grantReadWriteData(this.fn);
     props.annotations.grantReadData(this.fn);
+    // Exports: read originals to copy them into archives; write the export file (multipart) and its status.
+    props.bucket.grantRead(this.fn, under(PREFIXES.uploads));
+    props.bucket.grantReadWrite(this.fn, under(PREFIXES.exports));
     acknowledgeDataGrants(trainer.identity.role, {
       bucket: props.bucket,
-      objectPatterns: [under(PREFIXES.embeddings)],
+      objectPatterns: [under(PREFIXES.embeddings), under(PREFIXES.uploads), under(PREFIXES.exports)],
       s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
       indexedTables: [props.samples, props.annotations],
     });

@@ -1,12 +1,13 @@
 // API benchmark: the real local stack started from this process (startLocalStack: emulators, API, trainer), a project
-// seeded with N samples and random embeddings, then 50 simulated labelers (autocannon, one connection each)
-// looping next-sample -> annotate for a fixed time while the trainer retrains (every few labels, plus forced
-// retrains back to back). Reports latency per route, throughput, errors, and checks afterwards that no sample was
-// leased to two labelers at once and no sample got two labels.
-//   npm run bench:api -- [--samples 5000] [--seconds 20] [--labelers 50] [--label-rate 0] [--classes 5]
+// seeded with N samples and random embeddings, then 50 simulated labelers (autocannon in a process of its own, one
+// connection each) looping next-sample -> annotate for a fixed time while the trainer retrains (every few labels,
+// plus forced retrains back to back). Reports latency per route, throughput, errors, and checks afterwards that no
+// sample was leased to two labelers at once and no sample got two labels.
+//   npm run bench:api -- [--samples 5000] [--seconds 20] [--labelers 50] [--label-rate 1] [--classes 5]
 //                        [--warmup 3] [--no-forced-retrains] [--no-training] [--profile FILE.cpuprofile] [--models DIR]
 //                        [--out test-output/bench]
-// --label-rate N paces each labeler to N labels/s (0.5, 1, 1.5, ...: a person looking at the image); 0 = back to back.
+// --label-rate N paces each labeler to N labels/s (0.5, 1, 1.5, ...: a person looking at the image; the default 1 is
+// a fast keyboard labeler); 0 = no pause at all, which measures saturation throughput.
 // --no-training serves from the first ranking only (no retrains), to separate serving cost from training cost.
 // --profile writes a CPU profile of the API's thread while labeling and prints its time by component.
 
@@ -17,7 +18,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startLocalStack } from '../../functions/local/stack.js';
 import { createImageAnalyzer } from '../../functions/vision/analyzer.js';
 import { tempDir } from '../support/stack.js';
-import { runLabelers } from './lib/api-labelers.js';
+import { threadCpuMs } from './lib/api-cpu.js';
+import { runLabelersApart } from './lib/api-labelers.js';
+import { labelingRequestKind, serverTiming } from './lib/api-server-timing.js';
 import { apiReport } from './lib/api-report.js';
 import { seedProject } from './lib/api-seed.js';
 import { checkLabels, checkLeases } from './lib/api-verify.js';
@@ -40,7 +43,7 @@ const config = {
   seconds: numberArg(args, 'seconds', 20),
   labelers: numberArg(args, 'labelers', 50),
   classes: numberArg(args, 'classes', 5),
-  labelRate: numberArg(args, 'label-rate', 0),
+  labelRate: numberArg(args, 'label-rate', 1),
   warmupSeconds: numberArg(args, 'warmup', 3),
   training: args['no-training'] !== true,
   forcedRetrains: args['no-forced-retrains'] !== true && args['no-training'] !== true,
@@ -84,23 +87,29 @@ try {
   log(`seeded in ${Math.round(seed.ms.records + seed.ms.embeddings)} ms; first ranking (cold start) in ${Math.round(first.ms.total)} ms`);
 
   const base = { url: stack.url, projectId: PROJECT_ID, labelers: config.labelers, classes: config.classes, labelRate: config.labelRate };
-  const warm = config.warmupSeconds > 0 ? await runLabelers({ ...base, seconds: config.warmupSeconds }) : undefined;
+  const warm = config.warmupSeconds > 0 ? await runLabelersApart({ ...base, seconds: config.warmupSeconds }) : undefined;
   await stack.trainer.idle();
   log(`${config.labelers} labelers for ${config.seconds} s${config.forcedRetrains ? ', forced retrains back to back' : ''}`);
 
   const storeCalls = recordStoreCalls(stack.stores);
+  const server = serverTiming(labelingRequestKind);
   const profile = profileFile ? await startCpuProfile() : undefined;
   const loop = eventLoopDelay();
   const cpu = process.cpuUsage();
+  const apiThreadCpu = threadCpuMs();
   const childCpu = childrenCpuMs();
   storeCalls.start();
+  server.start();
   const runsBefore = trainerLog.runs;
   const retrains = forcedRetrainLoop(config.forcedRetrains);
-  const run = await runLabelers({ ...base, seconds: config.seconds });
+  const run = await runLabelersApart({ ...base, seconds: config.seconds });
   const forced = await retrains.stop();
   await storeCalls.settled(); // requests the load generator cut off at the end still finish on the server
   const store = storeCalls.stop();
+  const serverSide = server.stop();
   const used = process.cpuUsage(cpu);
+  const apiThreadUsed = apiThreadCpu === undefined ? undefined : threadCpuMs()! - apiThreadCpu;
+  // The labelers' process has exited by now: what children used is the emulators'.
   const childUsed = childCpu === undefined ? undefined : childrenCpuMs()! - childCpu;
   const delay = loop.stop();
   const profiled = await profile?.stop(path.resolve(profileFile!));
@@ -117,8 +126,11 @@ try {
     retrains: { forced, byWorker: trainerLog.runs - runsBefore - forced.count, failures: trainerLog.failures, firstMs: Math.round(first.ms.total) },
     eventLoopDelayMs: delay,
     cpuMs: (used.user + used.system) / 1000,
+    apiThreadCpuMs: apiThreadUsed,
     childCpuMs: childUsed,
+    loadGeneratorCpuMs: run.cpuMs,
     store,
+    serverSide,
     loadBefore,
     loadAfter,
   });
@@ -157,7 +169,7 @@ function forcedRetrainLoop(enabled: boolean) {
   };
 }
 
-/** How long the event loop was blocked (training runs on it in the local stack). */
+/** How long the API's event loop was blocked (by its own work: training runs on a worker thread). */
 function eventLoopDelay() {
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();

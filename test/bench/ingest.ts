@@ -2,8 +2,10 @@
 // time per stage, and beside it in the same process the floor (the same ONNX sessions on pre-made tensors), for
 // embed-only and embed+detect projects; peak RSS, the Lambda memory it implies, and cold start.
 //   npm run bench:ingest -- [--dataset DIR] [--limit N] [--models DIR] [--modes embed,detect]
-//                           [--concurrency 2] [--upload-concurrency 8] [--warm-images 100] [--out test-output/bench]
-//                           [--sharp-threads N] [--with-trainer] [--no-cold-start]
+//                           [--concurrency 4] [--upload-concurrency 8] [--warm-images 100] [--out test-output/bench]
+//                           [--sharp-threads N] [--with-trainer] [--no-cold-start] [--profile]
+// --profile writes a CPU profile of the stack's main thread per mode (<out>/ingest-<mode>.cpuprofile) and prints
+// where that thread's time went.
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,7 +17,7 @@ import { tempDir } from '../support/stack.js';
 import { numberArg, parseArgs, stringArg } from './lib/args.js';
 import { bundleColdStartChild, measureColdStart, type ColdStart } from './lib/cold-start.js';
 import { evenSubset, listDatasetImages, stageImages } from './lib/dataset-images.js';
-import { measureFloor, premadeTensors, sharedRunner, type FloorResult } from './lib/inference-floor.js';
+import { measureFloor, premadeTensors, sharedRunner } from './lib/inference-floor.js';
 import { runIngest } from './lib/ingest-run.js';
 import { formatIngestReport, stageFigures, type ModeReport } from './lib/ingest-report.js';
 import { lambdaMemoryForCpus, lambdaMemoryMb } from './lib/lambda-memory.js';
@@ -31,11 +33,12 @@ const datasetDir = path.resolve(stringArg(args, 'dataset') ?? sharedPath('datase
 const modelDir = path.resolve(stringArg(args, 'models') ?? sharedPath('models'));
 const manifestDir = path.join(REPO_ROOT, 'models');
 const limit = numberArg(args, 'limit', Number.POSITIVE_INFINITY);
-const ingestConcurrency = numberArg(args, 'concurrency', 2);
+const ingestConcurrency = numberArg(args, 'concurrency', 4); // the local stack's default
 const uploadConcurrency = numberArg(args, 'upload-concurrency', 8);
 const warmImages = numberArg(args, 'warm-images', 100);
 const withTrainer = args['with-trainer'] === true;
 const coldStart = args['no-cold-start'] !== true;
+const profile = args.profile === true;
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const modes = (stringArg(args, 'modes') ?? 'embed,detect').split(',').map((m) => {
   if (!(m in MODES)) throw new Error(`unknown mode "${m}" (known: ${Object.keys(MODES).join(', ')})`);
@@ -74,7 +77,7 @@ const manifests = await loadManifests(manifestDir);
 const embedRunner = await sharedRunner(analyzer.embedder.manifest, modelDir);
 const detectRunner = status.detector ? await sharedRunner(manifests.get(status.detector)!, modelDir) : undefined;
 const sampleBytes = await Promise.all(rels.slice(0, 16).map(async (r) => new Uint8Array(await readFile(path.join(datasetDir, r)))));
-const tensors = await premadeTensors({ embedder: analyzer.embedder, detector: detectRunner && { runner: detectRunner } }, sampleBytes);
+const tensors = await premadeTensors({ embedder: analyzer.embedder, embedRunner, detector: detectRunner && { runner: detectRunner } }, sampleBytes);
 // Warm the sessions and sharp before anything is timed.
 await analyzer.analyze(sampleBytes[0], { detect: true });
 
@@ -96,6 +99,7 @@ for (const mode of modes) {
     uploadConcurrency,
     withTrainer,
     times,
+    ...(profile ? { profileFile: path.join(outDir, `ingest-${mode}.cpuprofile`) } : {}),
     beforeUpload: () => {
       Object.assign(before.embed, embedRunner.stats);
       if (detectRunner) Object.assign(before.detect, detectRunner.stats);
@@ -110,10 +114,11 @@ for (const mode of modes) {
   const embedRuns = delta(embedRunner.stats, before.embed);
   const detectRuns = detectRunner ? delta(detectRunner.stats, before.detect) : { runs: 0, items: 0, busyMs: 0 };
   log(`floor (${mode}): ${embedRuns.items} embeddings and ${detectRuns.items} detector runs on pre-made tensors`);
-  const floor: FloorResult = await measureFloor(
-    { embedder: analyzer.embedder, detector: detectRunner && { runner: detectRunner } },
+  const floor = await measureFloor(
+    { embedder: analyzer.embedder, embedRunner, detector: detectRunner && { runner: detectRunner } },
     tensors,
     { embeddings: embedRuns.items, detections: detectRuns.items },
+    modelDir,
   );
   reports.push({ mode, detect: MODES[mode], images: rels.length, run, stages, embedRuns, detectRuns, floor, peakRssMiB: peakRssMiB() });
 }

@@ -9,6 +9,7 @@ const BENCHES: Record<string, string> = {
   rank: 'trainer: retrain + rescore time and peak memory on synthetic embeddings, 10k to 1M samples',
   api: 'API latency and throughput under load (next sample, annotate)',
   web: 'web app: time to first sample and key-press to next image in a real browser',
+  export: 'exports of 100k synthetic samples in every format: rows/s, seconds, peak RSS of the exporting process',
 };
 
 const [name, ...rest] = process.argv.slice(2);

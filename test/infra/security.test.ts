@@ -84,7 +84,17 @@ describe('trainer permissions', () => {
     expect(may('s3:GetObject', [bucket(), '/embeddings/*'])).toBe(true);
     expect(may('s3:DeleteObject', [bucket(), '/embeddings/*'])).toBe(true);
   });
-  it('may not read originals', () => expect(may('s3:GetObject', [bucket(), '/uploads/*'])).toBe(false));
+  it('may read originals (exports copy them) but not overwrite or delete them', () => {
+    expect(may('s3:GetObject', [bucket(), '/uploads/*'])).toBe(true);
+    expect(may('s3:PutObject', [bucket(), '/uploads/*'])).toBe(false);
+    expect(may('s3:DeleteObject', [bucket(), '/uploads/*'])).toBe(false);
+  });
+  it('may write export files, abort their multipart uploads and rewrite their status', () => {
+    expect(may('s3:PutObject', [bucket(), '/exports/*'])).toBe(true);
+    expect(may('s3:AbortMultipartUpload', [bucket(), '/exports/*'])).toBe(true);
+    expect(may('s3:GetObject', [bucket(), '/exports/*'])).toBe(true);
+  });
+  it('may not write derived images', () => expect(may('s3:PutObject', [bucket(), '/derived/*'])).toBe(false));
   it('may update the ranking of samples', () => expect(may('dynamodb:UpdateItem', [table('samples')])).toBe(true));
   it('may read labels but not write them', () => {
     expect(may('dynamodb:Query', [table('annotations')])).toBe(true);
@@ -100,6 +110,10 @@ describe('API permissions', () => {
   it('may presign reads of derived images', () => expect(may('s3:GetObject', [bucket(), '/derived/*'])).toBe(true));
   it('may not write derived images', () => expect(may('s3:PutObject', [bucket(), '/derived/*'])).toBe(false));
   it('may not touch embedding shards', () => expect(may('s3:GetObject', [bucket(), '/embeddings/*'])).toBe(false));
+  it('may record export jobs and sign their downloads', () => {
+    expect(may('s3:PutObject', [bucket(), '/exports/*'])).toBe(true);
+    expect(may('s3:GetObject', [bucket(), '/exports/*'])).toBe(true);
+  });
   it('may write labels and labeler records', () => {
     expect(may('dynamodb:PutItem', [table('annotations')])).toBe(true);
     expect(may('dynamodb:UpdateItem', [table('labelers')])).toBe(true);

@@ -57,4 +57,27 @@ describe('ingest handler', () => {
     expect((await stores.blobs.list('derived/p/')).items.every((o) => !o.key.includes(bad!.imageId))).toBe(true);
     expect((await stores.samples.listSamples('p')).items).toHaveLength(1);
   });
+
+  it('fails a file above the size limit with the reason, without downloading it when the event gives its size', async () => {
+    const { stores, photo, analyzer } = await setup();
+    await stores.blobs.put('uploads/p/big.jpg', photo, 'image/jpeg');
+    await stores.blobs.put('uploads/p/grew.jpg', photo, 'image/jpeg');
+    const reads: string[] = [];
+    const get = stores.blobs.get.bind(stores.blobs);
+    stores.blobs.get = async (key) => {
+      reads.push(key);
+      return get(key);
+    };
+    const handler = createIngestHandler({ stores, analyzer, maxBytes: 1000 }, { log: () => undefined });
+    const record = (key: string, size: number) =>
+      ({ eventName: 'ObjectCreated:Put', eventTime: '2026-11-22T09:00:00Z', s3: { object: { key, size } } }) as never;
+    // The event of one says how large it is; the other claims a small file that has since been replaced.
+    const results = await handler.handleRecords([record('uploads/p/big.jpg', photo.length), record('uploads/p/grew.jpg', 10)]);
+    expect(results.map((r) => r.outcome?.status)).toEqual(['failed', 'failed']);
+    for (const key of ['uploads/p/big.jpg', 'uploads/p/grew.jpg']) {
+      const image = await stores.samples.getImage('p', imageIdFor(key));
+      expect(image?.reason).toBe(`file is ${photo.length} bytes, above the 1000-byte limit`);
+    }
+    expect(reads).toEqual(['uploads/p/grew.jpg']);
+  });
 });

@@ -15,6 +15,7 @@ const CreateProject = lazy(() => import('./views/CreateProject.js').then((m) => 
 const EditProject = lazy(() => import('./views/CreateProject.js').then((m) => ({ default: m.EditProject })));
 const UploadView = lazy(() => import('./views/UploadView.js').then((m) => ({ default: m.UploadView })));
 const GalleryView = lazy(() => import('./views/GalleryView.js').then((m) => ({ default: m.GalleryView })));
+const ExportView = lazy(() => import('./views/ExportView.js').then((m) => ({ default: m.ExportView })));
 
 export interface AppProps {
   /** Tests pass a fake; the browser uses its own fetch. */
@@ -127,6 +128,13 @@ function Routes(props: { route: Route; labeler: string }) {
             {(id) => (
               <Lazy>
                 <EditProject projectId={id} />
+              </Lazy>
+            )}
+          </Match>
+          <Match when={projectRoute(route(), 'export')} keyed>
+            {(id) => (
+              <Lazy>
+                <ExportView projectId={id} />
               </Lazy>
             )}
           </Match>

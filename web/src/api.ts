@@ -4,6 +4,8 @@
 
 import type {
   Annotation,
+  ExportJob,
+  ExportRequest,
   HistoryItem,
   ImageStatus,
   ImageSummary,
@@ -152,8 +154,10 @@ export function createApi(options: ApiOptions) {
       request<{ items: HistoryItem[] }>('GET', `${p(projectId)}/history`, { query: { limit } }).then((r) => r.items),
     sample: (projectId: string, sampleId: string) =>
       request<{ sample: Sample; image: ServedImage }>('GET', `${p(projectId)}/samples/${encodeURIComponent(sampleId)}`),
-    exportCsv: (projectId: string) =>
-      request<Response>('GET', `${p(projectId)}/export.csv`, { raw: true }).then((r) => r.blob()),
+    /** Starts an export job (owners); poll `exportStatus` until it is done or failed. */
+    startExport: (projectId: string, body: ExportRequest) => request<ExportJob>('POST', `${p(projectId)}/exports`, { body }),
+    exportStatus: (projectId: string, exportId: string) =>
+      request<ExportJob>('GET', `${p(projectId)}/exports/${encodeURIComponent(exportId)}`),
     quality: (projectId: string) =>
       optional(request<RawQuality>('GET', `${p(projectId)}/quality`)).then((raw) => (raw ? normalizeQuality(raw) : undefined)),
     requestUploads: (projectId: string, files: { name: string; contentType: string; bytes: number }[]) =>

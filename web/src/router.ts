@@ -8,15 +8,16 @@ export type Route =
   | { name: 'upload'; projectId: string }
   | { name: 'gallery'; projectId: string }
   | { name: 'settings'; projectId: string }
+  | { name: 'export'; projectId: string }
   | { name: 'not-found'; path: string };
 
-export type ProjectView = 'label' | 'upload' | 'gallery' | 'settings';
+export type ProjectView = 'label' | 'upload' | 'gallery' | 'settings' | 'export';
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
   if (path === '/' || path === '') return { name: 'home' };
   if (path === '/projects/new') return { name: 'new-project' };
-  const m = /^\/projects\/([^/]+)(?:\/(label|upload|gallery|settings))?\/?$/.exec(path);
+  const m = /^\/projects\/([^/]+)(?:\/(label|upload|gallery|settings|export))?\/?$/.exec(path);
   if (m) {
     const projectId = decodeURIComponent(m[1]);
     const view = (m[2] ?? 'label') as ProjectView;
@@ -35,6 +36,7 @@ export function hrefFor(route: Route): string {
     case 'upload':
     case 'gallery':
     case 'settings':
+    case 'export':
       return `#/projects/${encodeURIComponent(route.projectId)}/${route.name}`;
     case 'not-found':
       return '#/';

@@ -121,3 +121,27 @@ export interface SuspectItem extends HistoryItem {
   given: { class: string; probability: number };
   predicted: { class: string; probability: number };
 }
+
+export type ExportFormat = 'coco' | 'voc' | 'yolo' | 'csv' | 'jsonl' | 'folders' | 'embeddings';
+
+export interface ExportRequest {
+  format: ExportFormat;
+  include: 'labeled' | 'all';
+  labelerId?: string;
+  excludeAmbiguous: boolean;
+  images: boolean;
+}
+
+/** An export job as the API reports it; `downloadUrl` is a short-lived link, present once it is done. */
+export interface ExportJob {
+  exportId: string;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  reason?: string;
+  request: ExportRequest;
+  counts: { images: number; boxes: number; labels: number; files: number; rotated: number; rows: number };
+  bytes: number;
+  fileName: string;
+  createdAt: string;
+  downloadUrl?: string;
+  expiresAt?: string;
+}

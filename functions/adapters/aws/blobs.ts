@@ -12,6 +12,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { BlobStore, Page, StoredObject } from '../../domain/ports.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
+import { GetUrlPresigner } from './presigner.js';
 
 /** S3 quotes ETags; S3 event notifications (which ingest compares against) do not. */
 const bareEtag = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
@@ -23,10 +24,14 @@ function isMissing(err: unknown): boolean {
 }
 
 export class S3BlobStore implements BlobStore {
+  private readonly getUrls: GetUrlPresigner;
+
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
-  ) {}
+  ) {
+    this.getUrls = new GetUrlPresigner(s3, bucket);
+  }
 
   async put(key: string, body: Uint8Array, contentType: string): Promise<{ etag: string }> {
     const out = await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }));
@@ -77,7 +82,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   presignGet(key: string, ttlSeconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: ttlSeconds });
+    return this.getUrls.presign(key, ttlSeconds);
   }
 
   /**

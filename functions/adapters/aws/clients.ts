@@ -37,8 +37,24 @@ export interface AwsStores extends Stores {
   clients: AwsClients;
 }
 
+/**
+ * The SDK's logger middleware builds a redacted copy of every request and response (whole items, whole batch reads)
+ * for its logger even when that logger discards everything, as the default one does: a large share of the CPU per
+ * DynamoDB call. Winnow passes no logger, so the middleware only costs.
+ */
+function withoutLogging<T extends { middlewareStack: { remove(name: string): boolean } }>(client: T): T {
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+}
+
+/**
+ * Sockets per emulator endpoint. The SDK's default pool of 50 suits a Lambda (one request at a time); the local API
+ * serves every labeler from one process, and requests beyond the pool would queue inside the SDK.
+ */
+const LOCAL_MAX_SOCKETS = 256;
+
 export function createS3Client(config: Pick<AwsConfig, 'region' | 'credentials'> & { endpoint?: string }): S3Client {
-  return new S3Client({
+  return withoutLogging(new S3Client({
     region: config.region,
     endpoint: config.endpoint,
     credentials: config.credentials,
@@ -47,11 +63,19 @@ export function createS3Client(config: Pick<AwsConfig, 'region' | 'credentials'>
     // Default checksums stream aws-chunked bodies that s3rver stores verbatim (corrupt objects): see STACK.md.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  }));
 }
 
 export function createAwsClients(config: Pick<AwsConfig, 'region' | 'endpoints' | 'credentials'>): AwsClients {
-  const dynamodb = new DynamoDBClient({ region: config.region, endpoint: config.endpoints?.dynamodb, credentials: config.credentials });
+  const endpoint = config.endpoints?.dynamodb;
+  const dynamodb = withoutLogging(
+    new DynamoDBClient({
+      region: config.region,
+      endpoint,
+      credentials: config.credentials,
+      ...(endpoint ? { requestHandler: { httpAgent: { keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS } } } : {}),
+    }),
+  );
   const doc = DynamoDBDocumentClient.from(dynamodb, {
     // Optional domain fields arrive as `undefined`; DynamoDB has no such value, so they are simply not stored.
     marshallOptions: { removeUndefinedValues: true },

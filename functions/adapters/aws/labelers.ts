@@ -1,6 +1,8 @@
 // LabelerStore on DynamoDB: pk projectId, sk labelerId. Counters and the bounded `recent` list change together, so
-// each change is read + one put conditional on a `seq` number (optimistic concurrency), retried when another write
-// got in between. The update itself is the pure tally shared with the in-memory fake.
+// each change is one put conditional on a `seq` number (optimistic concurrency), retried after a re-read when another
+// write got in between. The update itself is the pure tally shared with the in-memory fake. The tally this store last
+// read or wrote is kept (per process): a labeler's next label starts from it without a read, and a stale copy (a
+// write from another process) only costs the refused put and a re-read.
 
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { WinnowError } from '../../domain/errors.js';
@@ -11,6 +13,8 @@ import { isConditionFailed, queryAll, withoutAttrs, type Item } from './dynamo.j
 
 /** Enough for a burst of one labeler's writes landing together; each retry re-reads. */
 const MAX_ATTEMPTS = 20;
+/** Labelers whose last tally is kept (the oldest is dropped first). */
+const KEPT_TALLIES = 10_000;
 
 interface Read {
   tally?: LabelerTally;
@@ -18,6 +22,8 @@ interface Read {
 }
 
 export class DynamoLabelerStore implements LabelerStore {
+  private readonly kept = new Map<string, Required<Read>>();
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
@@ -52,17 +58,16 @@ export class DynamoLabelerStore implements LabelerStore {
     labelerId: string,
     update: (tally: LabelerTally) => LabelerTally | undefined,
   ): Promise<Labeler> {
+    // The kept tally is only trusted for a write, which is conditional on its seq; "nothing to do" needs a read.
+    const kept = this.kept.get(keyOf(projectId, labelerId));
+    const keptNext = kept && update(kept.tally);
+    if (kept && keptNext && (await this.tryWrite(keptNext, kept.seq))) return toLabeler(keptNext);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const { tally, seq } = await this.read(projectId, labelerId);
       const current = tally ?? emptyTally(projectId, labelerId);
       const next = update(current);
       if (!next) return toLabeler(current);
-      try {
-        await this.write(next, seq);
-        return toLabeler(next);
-      } catch (err) {
-        if (!isConditionFailed(err)) throw err;
-      }
+      if (await this.tryWrite(next, seq)) return toLabeler(next);
       // Someone else wrote this labeler meanwhile: back off a little (jittered) and re-read.
       await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
     }
@@ -72,7 +77,28 @@ export class DynamoLabelerStore implements LabelerStore {
   private async read(projectId: string, labelerId: string): Promise<Read> {
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { projectId, labelerId }, ConsistentRead: true }));
     if (!out.Item) return {};
-    return { tally: withoutAttrs<LabelerTally>(out.Item, ['seq']), seq: out.Item.seq as number };
+    const read = { tally: withoutAttrs<LabelerTally>(out.Item, ['seq']), seq: out.Item.seq as number };
+    this.keep(read);
+    return read;
+  }
+
+  private keep(read: Required<Read>): void {
+    const key = keyOf(read.tally.projectId, read.tally.labelerId);
+    this.kept.delete(key); // re-inserted last: the oldest stays first
+    this.kept.set(key, read);
+    if (this.kept.size > KEPT_TALLIES) this.kept.delete(this.kept.keys().next().value!);
+  }
+
+  /** False when another write got in first (the kept copy, if any, is dropped). */
+  private async tryWrite(tally: LabelerTally, seq: number | undefined): Promise<boolean> {
+    try {
+      await this.write(tally, seq);
+      return true;
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      this.kept.delete(keyOf(tally.projectId, tally.labelerId));
+      return false;
+    }
   }
 
   private async write(tally: LabelerTally, seq: number | undefined): Promise<void> {
@@ -86,5 +112,8 @@ export class DynamoLabelerStore implements LabelerStore {
         ExpressionAttributeValues: first ? undefined : { ':seq': seq },
       }),
     );
+    this.keep({ tally, seq: (seq ?? 0) + 1 });
   }
 }
+
+const keyOf = (projectId: string, labelerId: string) => `${projectId}\n${labelerId}`;

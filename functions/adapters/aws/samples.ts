@@ -3,9 +3,9 @@
 
 import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailed } from '../../domain/errors.js';
-import type { ImageRecord, LabelHead, Lease, Sample } from '../../domain/model.js';
+import type { BoxLabel, ImageRecord, LabelHead, Lease, Sample } from '../../domain/model.js';
 import type { Page, SampleStore } from '../../domain/ports.js';
-import { mapBounded } from '../concurrency.js';
+import { mapBounded } from '../../domain/concurrency.js';
 import { IMAGE_SK_PREFIX, SAMPLE_SK_PREFIX, imageSk, sampleSk } from '../keys.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
 import { plainCopy } from '../plain.js';
@@ -185,6 +185,26 @@ export class DynamoSampleStore implements SampleStore {
       return toSample(out.Attributes as Item);
     } catch (err) {
       if (isConditionFailed(err)) throw new ConditionFailed(`sample ${sampleId} is not at version ${expectedVersion}`);
+      throw err;
+    }
+  }
+
+  async setProposals(projectId: string, sampleId: string, proposals: BoxLabel[]): Promise<Sample | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { projectId, sk: sampleSk(sampleId) },
+          UpdateExpression: 'SET proposals = :proposals',
+          // Never create a sample from a proposal: only ingest (or an import of features) makes samples.
+          ConditionExpression: 'attribute_exists(sk)',
+          ExpressionAttributeValues: { ':proposals': proposals },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toSample(out.Attributes as Item);
+    } catch (err) {
+      if (isConditionFailed(err)) return undefined;
       throw err;
     }
   }

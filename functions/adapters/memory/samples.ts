@@ -1,7 +1,7 @@
 // In-memory SampleStore: images and samples per project, with the same lease and version rules as DynamoDB.
 
 import { ConditionFailed } from '../../domain/errors.js';
-import type { ImageRecord, LabelHead, Lease, Sample } from '../../domain/model.js';
+import type { BoxLabel, ImageRecord, LabelHead, Lease, Sample } from '../../domain/model.js';
 import type { Page, SampleStore } from '../../domain/ports.js';
 import { compareKeys } from '../keys.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
@@ -116,5 +116,12 @@ export class MemorySampleStore implements SampleStore {
     const advanced = plainCopy({ ...rest, version: expectedVersion + 1, labeledBy: next.labeledBy, label: next.label, queueKey: next.queueKey });
     stored.set(sampleId, advanced);
     return plainCopy(advanced);
+  }
+
+  async setProposals(projectId: string, sampleId: string, proposals: BoxLabel[]): Promise<Sample | undefined> {
+    const sample = this.shelves.get(projectId)?.samples.get(sampleId);
+    if (!sample) return undefined;
+    sample.proposals = plainCopy(proposals);
+    return plainCopy(sample);
   }
 }

@@ -4,8 +4,8 @@
 //
 // Coordinates: always [x1, y1, x2, y2] in pixels of the upright image (after EXIF orientation), x2/y2 exclusive,
 // which is the frame ingest measured the image in (ImageRecord.width/height) and the frame labelers drew in.
-// Each format's own convention (COCO [x, y, w, h], YOLO normalised centre, VOC 1-based corners) is converted at
-// its edge, in exactly one place.
+// Each format's own convention (COCO [x, y, w, h], YOLO normalised centre, VOC 1-based corners, origin CSV t-l-b-r) is
+// converted in exactly one place, box-formats.ts, which exporters and importers share.
 
 import type { Box } from '../model.js';
 
@@ -62,6 +62,8 @@ export interface ImportItem {
   source: string;
   /** File name as written in the annotation: a path relative to the dataset root, or a bare file name. */
   file: string;
+  /** The annotation names the image without its extension (YOLO label files): matched on the name without it. */
+  extensionUnknown?: boolean;
   /** Size the annotation file claims, checked against the image Winnow measured. */
   width?: number;
   height?: number;
@@ -69,6 +71,12 @@ export interface ImportItem {
   classes?: { name: string; confidence: number }[];
   ambiguous?: boolean;
   boxes: ImportBox[];
+  /**
+   * The file says the image was labeled and nothing is on it (a VOC file without objects, an empty YOLO label
+   * file, a CSV label row with every confidence 0), as opposed to saying nothing about the image. Box-review
+   * projects import it as a "no objects" label; multi-label projects as "none of the classes".
+   */
+  empty?: boolean;
   labelerId?: string;
   at?: string;
 }
@@ -92,4 +100,21 @@ export interface ImportReportRow {
   problem?: string;
   /** What the import does or did with this row, e.g. `3 boxes as labels`, `kept existing label`. */
   action?: string;
+  /** Which kind of problem (absent when ok), for programs reading the report. */
+  code?: ImportProblem;
+  /** The project image the row matched (path under the project's upload folder). */
+  image?: string;
 }
+
+export type ImportProblem =
+  | 'unreadable' // the annotation itself cannot be read (syntax, missing field, not a number)
+  | 'unknown_class'
+  | 'outside_image'
+  | 'empty_box' // zero or negative width or height
+  | 'duplicate' // the same image twice in the annotations, or a name matching two images
+  | 'missing_file' // not in the project
+  | 'not_ingested' // uploaded, ingest has not finished
+  | 'ingest_failed'
+  | 'size_mismatch'
+  | 'invalid_label' // confidences or flags the project does not allow
+  | 'wrong_task'; // e.g. boxes for a project that classifies whole images without box samples there

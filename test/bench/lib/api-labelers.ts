@@ -2,6 +2,7 @@
 // (its own `x-winnow-user`), looping GET next?count=1 -> POST the label for the sample just leased. Every lease
 // the server hands out is recorded with its window, so the run can be checked for double leases afterwards.
 
+import { fork } from 'node:child_process';
 import { startCannon, type CannonResult } from './autocannon.js';
 
 export type RequestKind = 'next' | 'annotate';
@@ -58,9 +59,29 @@ interface Context {
   lease?: LeaseRecord;
 }
 
+/** runLabelers in a child process (api-labelers-child.ts); `cpuMs` is the load generator's own CPU time. */
+export function runLabelersApart(opts: LabelerOptions): Promise<LabelerRun & { cpuMs: number }> {
+  const child = fork(new URL('./api-labelers-child.ts', import.meta.url), [JSON.stringify(opts)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    let result: (LabelerRun & { cpuMs: number }) | undefined;
+    child.once('message', (m) => {
+      const message = m as Omit<LabelerRun, 'failures'> & { failures: [string, { count: number; example: string }][]; cpuMs: number };
+      result = { ...message, failures: new Map(message.failures) };
+    });
+    child.once('error', reject);
+    // Resolved on exit, so that the child's CPU time is no longer counted among the emulators' (children of this process).
+    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`the labelers' process exited with ${code} and no result`))));
+  });
+}
+
 export async function runLabelers(opts: LabelerOptions): Promise<LabelerRun> {
   const run: LabelerRun = { requests: [], leases: [], foreignLeases: [], emptyNext: 0, failures: new Map(), errors: 0, timeouts: 0, startedAt: Date.now(), endedAt: 0 };
   const base = `/api/projects/${encodeURIComponent(opts.projectId)}`;
+  // Request ids must not repeat across runs (warm-up, then the measured run): a repeated one is a retry to the server.
+  const runId = Math.random().toString(36).slice(2, 8);
   const runs = Array.from({ length: opts.labelers }, async (_, i) => {
     // Paced labelers start at random points within their first second, as people do, not in lock step.
     if (opts.labelRate > 0) await new Promise((r) => setTimeout(r, Math.random() * 1000));
@@ -109,7 +130,7 @@ export async function runLabelers(opts: LabelerOptions): Promise<LabelerRun> {
           setupRequest: (req, context) => {
             const lease = context.lease;
             if (!lease) return null; // nothing served: ask again
-            const body = { version: lease.version, requestId: `${labeler}-${++seq}`, classIndex: Math.floor(Math.random() * opts.classes) };
+            const body = { version: lease.version, requestId: `${labeler}-${runId}-${++seq}`, classIndex: Math.floor(Math.random() * opts.classes) };
             return { ...req, path: `${base}/samples/${encodeURIComponent(lease.sampleId)}/annotations`, body: JSON.stringify(body) };
           },
           onResponse: (status, body, context) => {

@@ -18,10 +18,15 @@ export interface ApiBenchInput {
   labels: LabelCheck;
   retrains: { forced: LatencySummary; byWorker: number; failures: string[]; firstMs: number };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
-  /** CPU time (user + system) during the measured phase: this process (all threads), and its child processes. */
+  /** CPU time (user + system) during the measured phase: this process (all threads), its main (API) thread, the
+   * emulators (child processes) and the load generator (its own process). */
   cpuMs: number;
+  apiThreadCpuMs?: number;
   childCpuMs?: number;
+  loadGeneratorCpuMs?: number;
   store: { calls: StoreCall[]; batchItems: number };
+  /** The same requests timed inside the API's HTTP server (parsed -> finished). */
+  serverSide?: Record<RequestKind, LatencySummary>;
   loadBefore: number[];
   loadAfter: number[];
 }
@@ -53,9 +58,13 @@ export function apiReport(r: ApiBenchInput) {
   const ok = Object.values(checks).every(Boolean);
   const cycles = r.run.requests.filter((q) => q.kind === 'annotate').length || 1;
   const pace = r.config.labelRate > 0 ? `${r.config.labelRate} label/s each` : 'no pause between labels (saturation)';
+  const training = !r.config.training ? 'no retrains' : r.config.forcedRetrains ? 'retrains back to back' : 'retrains by the worker';
+  const mode = `${r.config.labelers} labelers, ${pace}, ${training}`;
+  const perLabel = (ms: number | undefined) => (ms === undefined ? '?' : round(ms / cycles));
   const fmt = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
 
   const text = [
+    `== bench:api: ${mode} (label-rate ${r.config.labelRate}) ==`,
     formatTable(
       ['route', 'requests', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'non-2xx'],
       [
@@ -63,11 +72,17 @@ export function apiReport(r: ApiBenchInput) {
         ['annotate', annotate.count, annotate.perSecond, annotate.p50, annotate.p90, annotate.p99, annotate.max, annotate.non2xx],
       ],
     ),
+    ...(r.serverSide
+      ? [
+          `inside the API's HTTP server: next-sample p50 ${r.serverSide.next.p50} / p99 ${r.serverSide.next.p99} ms, ` +
+            `annotate p50 ${r.serverSide.annotate.p50} / p99 ${r.serverSide.annotate.p99} ms (the rest is the network stack and the labelers' process)`,
+        ]
+      : []),
     '',
     `target next-sample p99 <= ${TARGET_NEXT_P99_MS} ms: ${next.p99 <= TARGET_NEXT_P99_MS ? 'met' : 'MISSED'} (${next.p99} ms)`,
-    `${r.config.labelers} labelers, ${pace}, ${elapsed.toFixed(1)} s, ${r.config.samples} samples: ${round(requests / elapsed)} req/s, ` +
-      `${round(cycles / elapsed)} labels/s; CPU per label ${round(r.cpuMs / cycles)} ms in this process (all threads)` +
-      (r.childCpuMs === undefined ? '' : ` + ${round(r.childCpuMs / cycles)} ms in child processes (emulators)`),
+    `${mode}, ${elapsed.toFixed(1)} s, ${r.config.samples} samples: ${round(requests / elapsed)} req/s, ${round(cycles / elapsed)} labels/s`,
+    `CPU per label: API thread ${perLabel(r.apiThreadCpuMs)} ms; whole API process (API + trainer threads) ${perLabel(r.cpuMs)} ms; ` +
+      `emulators ${perLabel(r.childCpuMs)} ms; load generator ${perLabel(r.loadGeneratorCpuMs)} ms`,
     `errors ${errors} (timeouts ${timeouts}); non-2xx ${non2xx} (409: ${conflicts}); empty next answers ${r.run.emptyNext}`,
     ...[...r.run.failures].map(([k, f]) => `  ${k} x${f.count}: ${f.example}`),
     `leases ${r.leases.leases} on ${r.leases.distinctSamples} samples; samples served to two labelers ${r.leases.servedToSeveral}; ` +
@@ -95,11 +110,18 @@ export function apiReport(r: ApiBenchInput) {
     config: r.config,
     machine: { cpus: os.cpus().length, node: process.version, loadBefore: r.loadBefore, loadAfter: r.loadAfter },
     routes: { next, annotate },
+    ...(r.serverSide ? { serverSide: r.serverSide } : {}),
     targetNextP99Ms: TARGET_NEXT_P99_MS,
     targetMet: next.p99 <= TARGET_NEXT_P99_MS,
     requestsPerSecond: round(requests / elapsed),
     labelsPerSecond: round(cycles / elapsed),
-    cpuMsPerLabel: { process: round(r.cpuMs / cycles), ...(r.childCpuMs === undefined ? {} : { children: round(r.childCpuMs / cycles) }) },
+    mode,
+    cpuMsPerLabel: {
+      process: round(r.cpuMs / cycles),
+      ...(r.apiThreadCpuMs === undefined ? {} : { apiThread: round(r.apiThreadCpuMs / cycles) }),
+      ...(r.childCpuMs === undefined ? {} : { emulators: round(r.childCpuMs / cycles) }),
+      ...(r.loadGeneratorCpuMs === undefined ? {} : { loadGenerator: round(r.loadGeneratorCpuMs / cycles) }),
+    },
     errors,
     timeouts,
     non2xx,

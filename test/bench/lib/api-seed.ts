@@ -2,7 +2,7 @@
 // through the API (as a user would), then image records, samples and random embeddings are written straight
 // through the stores, in the same shape ingest writes them, so serving, presigning and training all see real data.
 
-import { mapBounded } from '../../../functions/adapters/concurrency.js';
+import { mapBounded } from '../../../functions/domain/concurrency.js';
 import type { ImageRecord, Sample } from '../../../functions/domain/model.js';
 import type { LocalStack } from '../../../functions/local/stack.js';
 import { appendEmbeddings } from '../../../functions/vision/embeddings.js';

@@ -1,7 +1,7 @@
 // The ingest bench's printed report: one markdown table per concern, modes side by side.
 
 import type { ColdStart } from './cold-start.js';
-import type { FloorResult } from './inference-floor.js';
+import type { FloorLayout, FloorResult } from './inference-floor.js';
 import type { IngestRunResult } from './ingest-run.js';
 import { markdownTable } from './markdown-table.js';
 import type { StageTotal } from './stage-times.js';
@@ -20,7 +20,8 @@ export interface ModeReport {
   stages: Record<string, StageTotal>;
   embedRuns: RunnerDelta;
   detectRuns: RunnerDelta;
-  floor: FloorResult;
+  /** The faster of the measured layouts (see inference-floor.ts), with each layout's own figures. */
+  floor: FloorResult & { layouts?: FloorLayout[] };
   /** This process's peak RSS after this mode (it never decreases). */
   peakRssMiB: number;
 }
@@ -90,7 +91,9 @@ export function formatIngestReport(r: IngestBenchResult): string {
       row('box samples (detections, crop-embedded)', (m) => m.embedRuns.items - m.run.ready - m.run.failed),
       row('END TO END images/s', (m) => fixed(stageFigures(m).endToEndPerSecond)),
       row('  wall time, s (uploads done at)', (m) => `${fixed(m.run.endToEndMs / 1000)} (${fixed(m.run.uploadMs / 1000)})`),
-      row('  CPU cores busy / JS main thread busy', (m) => `${fixed(m.run.cpuCores, 2)} / ${fixed(100 * m.run.eventLoopUtilization, 0)}%`),
+      row('  CPU cores busy: stack process + emulator children', (m) => `${fixed(m.run.cpuCores, 2)} + ${fixed(m.run.childCpuCores ?? NaN, 2)}`),
+      row('  CPU ms per image (stack process + emulators)', (m) => fixed(((m.run.cpuCores + (m.run.childCpuCores ?? 0)) * m.run.endToEndMs) / m.images)),
+      row('  JS main thread busy', (m) => `${fixed(100 * m.run.eventLoopUtilization, 0)}%`),
       row('decode+resize, per image', (m) => perImage(stageFigures(m).msPerImage.decodeResize * m.images, m.images)),
       row('  decode to working pixels', (m) => perImage(s(m, 'analyze.decode'), m.images)),
       row('  model tensors (224, 416, crops)', (m) => perImage(s(m, 'analyze.tensor'), m.images)),
@@ -103,8 +106,14 @@ export function formatIngestReport(r: IngestBenchResult): string {
       row('store (S3 + DynamoDB calls), per image', (m) => perImage(sumStages(m.stages, 'store.'), m.images)),
       row('  S3 (read original, write copies + shard)', (m) => perImage(sumStages(m.stages, 'store.s3.'), m.images)),
       row('  DynamoDB (image + sample records)', (m) => perImage(sumStages(m.stages, 'store.dynamodb.'), m.images)),
-      row('FLOOR images/s (pure inference)', (m) => fixed(stageFigures(m).floorPerSecond)),
-      row('  floor s: embed (batch) + detect', (m) => `${fixed(m.floor.embedMs / 1000, 2)} (${m.floor.embedBatch}) + ${fixed(m.floor.detectMs / 1000, 2)}`),
+      row('FLOOR images/s (pure inference, faster layout below)', (m) => fixed(stageFigures(m).floorPerSecond)),
+      ...[0, 1].map((i) =>
+        row(`  floor s, ${modes[0]?.floor.layouts?.[i]?.label ?? '-'}: embed (batch) + detect`, (m) => {
+          const f = m.floor.layouts?.[i];
+          if (!f) return '-';
+          return `${fixed(f.totalMs / 1000, 2)}: ${fixed(f.embedMs / 1000, 2)} (${f.embedBatch}) ${f.parallel ? 'alongside' : '+'} ${fixed(f.detectMs / 1000, 2)}`;
+        }),
+      ),
       row('  floor as plain sum of run times, s', (m) => fixed(m.floor.rawMs / 1000, 2)),
       row('END TO END / FLOOR (target <= 1.5x)', (m) => `${fixed(stageFigures(m).ratio, 2)}x`),
       row('analyzer alone, no storage: images/s', (m) => {
@@ -144,5 +153,22 @@ export function formatIngestReport(r: IngestBenchResult): string {
     `trainer ${r.settings.withTrainer ? 'running alongside' : 'held back (its own Lambda in the cloud)'}\n` +
     'Per-stage figures are summed wall time of each call divided by the images (calls overlap, so they add up to\n' +
     'more than the end-to-end time); "(n/s)" is the rate that stage alone would allow.';
-  return [head, main, ...(colds.length ? [cold, memory] : [])].join('\n\n');
+  return [head, main, ...mainThreadTable(modes), ...(colds.length ? [cold, memory] : [])].join('\n\n');
+}
+
+/** Where the main thread's time went, per mode, when the run was profiled. */
+function mainThreadTable(modes: ModeReport[]): string[] {
+  const profiled = modes.filter((m) => m.run.mainThread);
+  if (profiled.length === 0) return [];
+  const components = [...new Set(profiled.flatMap((m) => m.run.mainThread!.map((c) => c.component)))];
+  const cell = (m: ModeReport, component: string) => {
+    const c = m.run.mainThread!.find((x) => x.component === component);
+    return c ? `${fixed(c.ms / m.images, 2)} (${fixed(c.share, 0)}%)` : '-';
+  };
+  return [
+    markdownTable(
+      ['main thread CPU, ms per image (share)', ...profiled.map(title)],
+      components.map((component) => [component, ...profiled.map((m) => cell(m, component))]),
+    ),
+  ];
 }

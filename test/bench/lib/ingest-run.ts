@@ -12,6 +12,9 @@ import type { ImageAnalyzer } from '../../../functions/domain/ports.js';
 import { startLocalStack, type LocalStack } from '../../../functions/local/stack.js';
 import { tempDir } from '../../support/stack.js';
 import { REPO_ROOT } from './paths.js';
+import { childrenCpuMs } from './child-cpu.js';
+import { startCpuProfile } from './cpu-profile.js';
+import { ingestProfileSummary } from './ingest-profile.js';
 import { timeMethods, type StageTimes } from './stage-times.js';
 
 const USER = 'bench';
@@ -34,6 +37,8 @@ export interface IngestRunOptions {
   times: StageTimes;
   /** Called once the stack is up, just before the first upload (e.g. to read counters). */
   beforeUpload?: () => void;
+  /** Write a CPU profile of the main thread over the measured phase to this file (.cpuprofile). */
+  profileFile?: string;
 }
 
 export interface IngestRunResult {
@@ -50,8 +55,12 @@ export interface IngestRunResult {
   endToEndMs: number;
   /** This process's CPU time over the run divided by wall time (2 = both cores busy). */
   cpuCores: number;
+  /** CPU time of the stack's child processes (the emulators) over the run divided by wall time. */
+  childCpuCores?: number;
   /** Share of the run the main JS thread was busy (emulators, API, SDK clients and ingest's JS all share it). */
   eventLoopUtilization: number;
+  /** Main-thread CPU by component, when profiled. */
+  mainThread?: { component: string; ms: number; share: number }[];
   failures: string[];
 }
 
@@ -88,15 +97,21 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
     opts.times.paused = false;
 
     const progress = showProgress(stack, opts.images);
+    const profile = opts.profileFile ? await startCpuProfile() : undefined;
     const cpuBefore = process.cpuUsage();
+    const childCpuBefore = childrenCpuMs();
     const eluBefore = performance.eventLoopUtilization();
     const measuredFrom = performance.now();
     const upload = await uploadInChild(dataDir, opts.uploadDir, project, opts.uploadConcurrency);
     if (upload.uploaded !== opts.images) throw new Error(`uploaded ${upload.uploaded} of ${opts.images} images: ${JSON.stringify(upload)}`);
     const finishedAt = await waitForIngest(stack, target, project, opts.images, opts.times);
     const cpu = process.cpuUsage(cpuBefore);
+    const childCpuAfter = childrenCpuMs();
     const elu = performance.eventLoopUtilization(eluBefore);
-    const cpuCores = (cpu.user + cpu.system) / 1000 / (performance.now() - measuredFrom);
+    const wallMs = performance.now() - measuredFrom;
+    const cpuCores = (cpu.user + cpu.system) / 1000 / wallMs;
+    const childCpuCores = childCpuBefore === undefined || childCpuAfter === undefined ? undefined : (childCpuAfter - childCpuBefore) / wallMs;
+    const profiled = await profile?.stop(opts.profileFile!);
     clearInterval(progress);
     opts.times.paused = true; // from here on, store calls are the bench's own
     const started = opts.times.firstStartedAt ?? measuredFrom;
@@ -107,7 +122,9 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
       uploadMs: upload.doneAt - started,
       endToEndMs: finishedAt - started,
       cpuCores,
+      ...(childCpuCores === undefined ? {} : { childCpuCores }),
       eventLoopUtilization: elu.utilization,
+      ...(profiled ? { mainThread: ingestProfileSummary(profiled) } : {}),
       failures,
     };
   } finally {

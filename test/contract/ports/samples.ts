@@ -217,4 +217,35 @@ export function sampleStoreContract(target: () => StoreTarget): void {
       expect(again?.suggestions?.[0].probability).toBe(0.8);
     });
   });
+
+  describe('SampleStore: proposals', () => {
+    const proposals = [
+      { box: [10, 20, 110.5, 220] as [number, number, number, number], classIndex: 1, source: 'model' as const, score: 0.91 },
+      { box: [0, 0, 5, 5] as [number, number, number, number], classIndex: 0, source: 'model' as const },
+    ];
+
+    it('replaces the proposals of a sample and leaves its label, version, queue place and lease alone', async () => {
+      const { samples } = target().stores;
+      const projectId = uniqueId('p');
+      await samples.putSamplesIfAbsent([aSample(projectId, 's1', '001', { proposals: [{ box: [1, 1, 2, 2], classIndex: 2, source: 'model', score: 0.3 }] })]);
+      await samples.advance(projectId, 's1', 0, { label: aLabel('ana'), labeledBy: ['ana'], queueKey: '001' });
+      await samples.lease(projectId, 's1', { labelerId: 'ben', until: NOW + MINUTE }, NOW);
+      const before = (await samples.getSample(projectId, 's1')) as Sample;
+
+      const updated = await samples.setProposals(projectId, 's1', proposals);
+      expect(updated).toEqual({ ...before, proposals });
+      expect(await samples.getSample(projectId, 's1')).toEqual({ ...before, proposals });
+      expect(await queueIds(samples, projectId)).toEqual(['s1']);
+      // Setting the same proposals again changes nothing (imports may be re-run).
+      expect(await samples.setProposals(projectId, 's1', proposals)).toEqual({ ...before, proposals });
+      expect((await samples.setProposals(projectId, 's1', []))?.proposals).toEqual([]);
+    });
+
+    it('creates no sample for an unknown id', async () => {
+      const { samples } = target().stores;
+      const projectId = uniqueId('p');
+      expect(await samples.setProposals(projectId, 'nope', proposals)).toBeUndefined();
+      expect(await samples.getSample(projectId, 'nope')).toBeUndefined();
+    });
+  });
 }

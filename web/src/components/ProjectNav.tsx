@@ -16,6 +16,7 @@ export function ProjectNav(props: { projectId: string; current: ProjectView }) {
       {link('upload', 'Upload')}
       {link('gallery', 'Gallery')}
       {link('settings', 'Settings')}
+      {link('export', 'Export')}
     </nav>
   );
 }

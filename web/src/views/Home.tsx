@@ -4,7 +4,6 @@ import { createResource, createSignal, For, Show } from 'solid-js';
 import { useApp } from '../context.js';
 import { hrefFor } from '../router.js';
 import type { Project } from '../types.js';
-import { downloadExport } from './exportCsv.js';
 
 // The names the local server accepts in X-Winnow-User.
 const NAME = /^[\p{L}\p{N}_.@ -]{1,64}$/u;
@@ -92,20 +91,6 @@ export function Home() {
 }
 
 function ProjectRow(props: { project: Project }) {
-  const app = useApp();
-  const [busy, setBusy] = createSignal(false);
-  const [error, setError] = createSignal<string>();
-  async function exportCsv() {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await downloadExport(app.api, props.project.id);
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  }
   return (
     <li class="project-row">
       <a class="project-open" href={hrefFor({ name: 'label', projectId: props.project.id })} data-testid={`project-${props.project.id}`}>
@@ -118,13 +103,8 @@ function ProjectRow(props: { project: Project }) {
         <a href={hrefFor({ name: 'upload', projectId: props.project.id })}>Upload</a>
         <a href={hrefFor({ name: 'gallery', projectId: props.project.id })}>Gallery</a>
         <a href={hrefFor({ name: 'settings', projectId: props.project.id })}>Settings</a>
-        <button type="button" class="link" disabled={busy()} onClick={exportCsv}>
-          Export CSV
-        </button>
+        <a href={hrefFor({ name: 'export', projectId: props.project.id })}>Export</a>
       </nav>
-      <Show when={error()}>
-        <p class="error" role="alert">{error()}</p>
-      </Show>
     </li>
   );
 }

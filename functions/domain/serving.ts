@@ -1,0 +1,210 @@
+// One next-sample request: walk the ranking (then the upload-order queue) and lease the first samples this labeler
+// may have. What this process already knows about sample heads (serving-memory.ts) decides what needs a read:
+// with overlap 1 the lease write's own condition (still queued, not leased by someone else) is the whole test, so a
+// sample not known to be taken is leased with that one conditional write, which returns the sample. Heads are read
+// in bulk only when the lease condition cannot tell (overlap: did this labeler already label it?) or after a refused
+// write (another process is taking samples here: learn the page rather than fail one write at a time).
+
+import type { Lease, Project, RankedQueue, Sample, Suggestion } from './model.js';
+import type { Stores } from './ports.js';
+import { servingMemory, type ServingMemory, type Verdict } from './serving-memory.js';
+
+export interface ServingRequest {
+  labelerId: string;
+  /** How many samples to lease (prefetch). */
+  count: number;
+  leaseMs: number;
+}
+
+const PAGE = 100;
+const MAX_QUEUE_PAGES = 50;
+
+export class Serving {
+  readonly leased: Sample[] = [];
+  /** Whether any sample this labeler could still label was seen (leased to someone else counts). */
+  sawCandidate = false;
+  private losses = 0;
+  /** Samples this request already tried to lease (the queue fallback does not try them again). */
+  private readonly tried = new Set<string>();
+  private readonly memory: ServingMemory;
+  private readonly optimistic: boolean;
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly stores: Stores,
+    private readonly project: Project,
+    private readonly request: ServingRequest,
+  ) {
+    this.memory = servingMemory(stores.samples);
+    // With overlap 1 a sample that still needs labels has none, so the lease write's own condition is the whole test.
+    this.optimistic = project.overlap <= 1;
+    this.startedAt = stores.clock.now();
+  }
+
+  full(): boolean {
+    return this.leased.length >= this.request.count;
+  }
+
+  async fromRanking(ranking: RankedQueue): Promise<void> {
+    const ids = ranking.sampleIds;
+    for (let start = 0; start < ids.length && !this.full(); start += PAGE) {
+      await this.walkPage(ids.slice(start, start + PAGE), (i) => probsOf(ranking, start + i));
+    }
+  }
+
+  /** Before the first ranking, and after it runs dry: upload order, from the queue index. */
+  async fromQueue(): Promise<void> {
+    let after: string | undefined;
+    for (let page = 0; page < MAX_QUEUE_PAGES && !this.full(); page++) {
+      const candidates = await this.stores.samples.queue(this.project.id, { after, limit: PAGE });
+      if (candidates.length === 0) break;
+      after = candidates[candidates.length - 1].queueKey;
+      // The index may lag a write; what this process saw itself is at least as new.
+      const free = candidates.filter((c) => !this.tried.has(c.sampleId) && this.eligible(c) && !skip(this.verdict(c.sampleId)));
+      await leaseSpread(free, this.request.count - this.leased.length, async (c) => {
+        if (skip(this.verdict(c.sampleId))) return undefined; // taken meanwhile by another request of this process
+        const got = await this.take(c.sampleId);
+        if (got === false) this.losses++;
+        return got;
+      });
+      if (candidates.length < PAGE) break;
+    }
+  }
+
+  private async walkPage(ids: string[], probsAt: (i: number) => Float32Array | undefined): Promise<void> {
+    // Heads worth reading: refused ones (whose holder may be this labeler), and unknown ones once a write was
+    // refused; with overlap also the free ones (this labeler may have labeled them through another process).
+    let read = false;
+    const readPage = () => {
+      read = true;
+      return this.readHeads(ids.filter((id) => this.worthReading(id)));
+    };
+    if (!this.optimistic) await readPage();
+    await leaseSpread(pageIndexes(ids.length), this.request.count - this.leased.length, async (i) => {
+      const id = ids[i];
+      let verdict = this.verdict(id);
+      if (verdict === 'refused' || (verdict === 'unknown' && this.losses > 0 && !read)) {
+        await readPage();
+        verdict = this.verdict(id);
+      }
+      if (verdict === 'taken' || verdict === 'refused') this.sawCandidate = true;
+      if (verdict !== 'free' && verdict !== 'unknown') return undefined;
+      if (verdict === 'free') this.sawCandidate = true;
+      const got = await this.take(id, probsAt(i));
+      if (got !== false) return got;
+      // Refused: learn why, with the rest of the page. Only a lease taken since this request began is a lost race
+      // (others asking at the same moment); a sample that had left the queue, or was leased before, was just unknown.
+      this.losses++;
+      await readPage();
+      if (this.verdict(id) === 'done') return undefined;
+      this.sawCandidate = true;
+      const lease = this.memory.head(this.project.id, id)?.lease;
+      return lease && lease.until - this.request.leaseMs > this.startedAt ? false : undefined;
+    });
+  }
+
+  private worthReading(sampleId: string): boolean {
+    const verdict = this.verdict(sampleId);
+    return verdict === 'refused' || verdict === 'unknown' || (!this.optimistic && verdict === 'free');
+  }
+
+  /** One conditional lease write; true = leased, false = refused, undefined = another request here is on it. */
+  private async take(sampleId: string, probs?: Float32Array): Promise<boolean | undefined> {
+    const { memory, project, request } = this;
+    if (!memory.claim(project.id, sampleId)) {
+      this.sawCandidate = true;
+      return undefined;
+    }
+    this.tried.add(sampleId);
+    try {
+      const now = this.stores.clock.now();
+      const lease: Lease = { labelerId: request.labelerId, until: now + request.leaseMs, ...(probs ? { probs: Array.from(probs, round4) } : {}) };
+      const sample = await this.stores.samples.lease(project.id, sampleId, lease, now);
+      if (!sample) {
+        memory.refused(project.id, sampleId, now);
+        return false;
+      }
+      memory.learn(sample, now);
+      this.leased.push(withSuggestion(project, sample, probs));
+      return true;
+    } finally {
+      memory.release(project.id, sampleId);
+    }
+  }
+
+  private async readHeads(sampleIds: string[]): Promise<void> {
+    if (sampleIds.length === 0) return;
+    const at = this.stores.clock.now();
+    const heads = await this.stores.samples.getSamples(this.project.id, sampleIds);
+    for (const head of heads) this.memory.learn(head, at);
+    if (heads.length < sampleIds.length) {
+      const found = new Set(heads.map((h) => h.sampleId));
+      for (const id of sampleIds) if (!found.has(id)) this.memory.missing(this.project.id, id, at);
+    }
+  }
+
+  private verdict(sampleId: string): Verdict {
+    return this.memory.verdict(this.project.id, sampleId, this.request.labelerId, this.stores.clock.now());
+  }
+
+  /** Whether this labeler may be given the candidate now, judged from its head (it needs labels, not from them, and is not held). */
+  private eligible(candidate: Sample): boolean {
+    if (!candidate.queueKey || candidate.labeledBy.includes(this.request.labelerId)) return false; // done, or mine already
+    this.sawCandidate = true;
+    const held = candidate.lease;
+    return !(held && held.labelerId !== this.request.labelerId && held.until > this.stores.clock.now());
+  }
+}
+
+/** Known to be out of reach; a 'refused' one is left to the queue's own copy of the head (it names the holder). */
+const skip = (verdict: Verdict) => verdict === 'taken' || verdict === 'done';
+
+const INDEXES = Array.from({ length: PAGE }, (_, i) => i);
+const pageIndexes = (n: number) => (n === PAGE ? INDEXES : INDEXES.slice(0, n));
+
+/** Largest random jump (in candidates) after lost races. */
+const MAX_STRIDE = 32;
+
+/**
+ * Leases up to `want` of `candidates`, best first. Labelers of different processes asking at the same moment read
+ * the same candidates; walking them in the same order, each would lose the race for every sample another had just
+ * taken (n^2 failed conditional writes for n labelers). So after each lost race, jump ahead a random stride that
+ * doubles with every loss, and come back for the skipped candidates if still short. Without a race nothing changes:
+ * a labeler gets exactly the best free samples. `take` answers true (leased), false (lost a race) or undefined
+ * (not a candidate after all).
+ */
+export async function leaseSpread<T>(candidates: T[], want: number, take: (candidate: T) => Promise<boolean | undefined>): Promise<number> {
+  let got = 0;
+  let losses = 0;
+  const skipped: T[] = [];
+  for (let i = 0; i < candidates.length && got < want; ) {
+    const result = await take(candidates[i++]);
+    if (result) got++;
+    if (result !== false) continue;
+    losses++;
+    const stride = Math.floor(Math.random() * Math.min(2 ** losses, MAX_STRIDE));
+    skipped.push(...candidates.slice(i, i + stride));
+    i += stride;
+  }
+  for (const candidate of skipped) {
+    if (got >= want) break;
+    if (await take(candidate)) got++;
+  }
+  return got;
+}
+
+function probsOf(ranking: RankedQueue, position: number): Float32Array | undefined {
+  if (!ranking.probs) return undefined;
+  return ranking.probs.subarray(position * ranking.classes, (position + 1) * ranking.classes);
+}
+
+/** The model's best guess among the project's classes goes first, ahead of the ingest-time tags. */
+function withSuggestion(project: Project, sample: Sample, probs?: Float32Array): Sample {
+  if (!probs || probs.length !== project.classes.length) return sample;
+  let best = 0;
+  for (let c = 1; c < probs.length; c++) if (probs[c] > probs[best]) best = c;
+  const suggestion: Suggestion = { classIndex: best, name: project.classes[best], probability: round4(probs[best]) };
+  return { ...sample, suggestions: [suggestion, ...(sample.suggestions ?? []).filter((s) => s.classIndex !== best)] };
+}
+
+export const round4 = (x: number) => Math.round(x * 1e4) / 1e4;

@@ -1,0 +1,161 @@
+// s3rver in a child process for the local stack. In this process its per-request work (routing, signature check,
+// bucket-config reads, MD5s and metadata files) took about a third of the event loop during ingest, ahead of the
+// API and ingest's own calls; in a child it runs beside them. Its upload events come back over IPC and, as with
+// the in-process emulator, an upload's event is in this process's hands before the PUT answers (the child holds
+// the response until this side acknowledges it), so "uploaded" still means "queued for ingest".
+//
+// The child is plain JavaScript evaluated from a string (like the inference thread), so it starts without a
+// TypeScript loader, and it exits when this process goes away (IPC disconnect, or the kill-on-exit guard).
+
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { DEFAULT_BUCKET } from '../adapters/aws/schema.js';
+import { httpEndpoint, killOnExit, s3rverBucketConfigs, stopChild, type RunningEmulator, type S3EventSource } from './emulators.js';
+
+const require = createRequire(import.meta.url);
+const LOOPBACK = '127.0.0.1';
+
+const CHILD_SOURCE = `
+const { AsyncLocalStorage } = require('node:async_hooks');
+const S3rver = require(process.env.WINNOW_S3RVER_PATH);
+const pendingAcks = new AsyncLocalStorage();
+const acks = new Map();
+let nextId = 1;
+
+// Bucket configs (CORS, website) are read from disk and parsed on every request; only this process writes them.
+function cacheSubresources(store) {
+  const cache = new Map();
+  const key = (bucket, object, type) => bucket + '\\0' + (object || '') + '\\0' + type;
+  const get = store.getSubresource.bind(store);
+  const put = store.putSubresource.bind(store);
+  const del = store.deleteSubresource.bind(store);
+  const delBucket = store.deleteBucket.bind(store);
+  store.getSubresource = (bucket, object, type) => {
+    const k = key(bucket, object, type);
+    let hit = cache.get(k);
+    if (!hit) {
+      hit = get(bucket, object, type);
+      cache.set(k, hit);
+      hit.catch(() => cache.delete(k));
+    }
+    return hit;
+  };
+  store.putSubresource = async (bucket, object, resource) => { cache.clear(); try { return await put(bucket, object, resource); } finally { cache.clear(); } };
+  store.deleteSubresource = async (...args) => { cache.clear(); try { return await del(...args); } finally { cache.clear(); } };
+  store.deleteBucket = async (...args) => { cache.clear(); try { return await delBucket(...args); } finally { cache.clear(); } };
+}
+
+// Silent mode still formats every request (koa-logger, then winston's colorize/splat) before dropping the line.
+function quiet(server) {
+  server.middleware.shift(); // koa-logger, the first middleware s3rver installs
+  const logger = server.logger;
+  for (const level of ['error', 'warn', 'info', 'verbose', 'debug', 'silly', 'log']) logger[level] = () => logger;
+}
+
+process.on('message', async (msg) => {
+  if (msg.type === 'ack') {
+    acks.get(msg.id)?.();
+    acks.delete(msg.id);
+    return;
+  }
+  if (msg.type !== 'start') return;
+  try {
+    const { eventPrefixes, ...options } = msg.options;
+    const server = new S3rver(options);
+    cacheSubresources(server.store);
+    quiet(server);
+    // Outermost middleware: a request that emitted forwarded events answers once they are acknowledged.
+    server.middleware.unshift(async (ctx, next) => {
+      const waits = [];
+      await pendingAcks.run(waits, next);
+      if (waits.length) await Promise.all(waits);
+    });
+    server.on('event', (event) => {
+      const key = event.Records && event.Records[0] && event.Records[0].s3.object.key;
+      if (eventPrefixes && !eventPrefixes.some((p) => typeof key === 'string' && key.startsWith(p))) return;
+      const id = nextId++;
+      const waits = pendingAcks.getStore();
+      if (waits) waits.push(new Promise((resolve) => acks.set(id, resolve)));
+      process.send({ type: 'event', id, event });
+    });
+    const address = await server.run();
+    process.send({ type: 'ready', port: address.port });
+  } catch (err) {
+    process.send({ type: 'failed', message: err && err.stack ? err.stack : String(err) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+`;
+
+export interface S3rverProcessOptions {
+  dir: string;
+  /** 0 or absent: any free port. */
+  port?: number;
+  host?: string;
+  bucket?: string;
+  buckets?: string[];
+  corsOrigins?: string[];
+  /** Forward only events for keys under these prefixes (default: all). */
+  eventPrefixes?: string[];
+}
+
+type ChildMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'failed'; message: string }
+  | { type: 'event'; id: number; event: unknown };
+
+/** S3 (s3rver) in a child process; `events` emits `event` with S3 notification payloads, like the s3rver instance. */
+export async function startS3rverProcess(opts: S3rverProcessOptions): Promise<RunningEmulator & { events: S3EventSource }> {
+  const host = opts.host ?? LOOPBACK;
+  const buckets = opts.buckets ?? [opts.bucket ?? DEFAULT_BUCKET];
+  // Paginated ListObjectsV2 fails with a 500 under OpenSSL 3 without the legacy provider (see STACK.md).
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD_SOURCE], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, WINNOW_S3RVER_PATH: require.resolve('s3rver') },
+  });
+  const untrack = killOnExit(child);
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const events = new EventEmitter();
+  const close = async () => {
+    untrack();
+    await stopChild(child);
+  };
+
+  const ready = new Promise<number>((resolve, reject) => {
+    child.on('message', (msg: ChildMessage) => {
+      if (msg.type === 'event') {
+        // Listeners run synchronously (the pipeline queues the upload), then the child may answer the PUT.
+        try {
+          events.emit('event', msg.event);
+        } finally {
+          if (child.connected) child.send({ type: 'ack', id: msg.id });
+        }
+      } else if (msg.type === 'ready') resolve(msg.port);
+      else if (msg.type === 'failed') reject(new Error(msg.message));
+    });
+    child.once('exit', (code) => reject(new Error(`the process exited with code ${code}`)));
+    child.once('error', reject);
+  });
+  child.send({
+    type: 'start',
+    options: {
+      address: host,
+      port: opts.port ?? 0,
+      directory: opts.dir,
+      silent: true,
+      configureBuckets: s3rverBucketConfigs(buckets, opts.corsOrigins),
+      eventPrefixes: opts.eventPrefixes,
+    },
+  });
+  try {
+    const port = await ready;
+    return { endpoint: httpEndpoint(host, port), events, close };
+  } catch (err) {
+    await close();
+    throw new Error(`s3rver did not start: ${(err as Error).message}\n${output}`);
+  }
+}

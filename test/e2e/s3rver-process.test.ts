@@ -1,0 +1,84 @@
+// The local stack's S3 emulator in its own process: an upload's event is in the stack's hands by the time the
+// upload is answered (so "uploaded" still means "queued for ingest"), only uploads are announced, paginated
+// listings work (they need OpenSSL's legacy provider in the child), the web app's CORS rule holds, and objects
+// survive a restart.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsStores, destroyAwsClients, type AwsStores } from '../../functions/adapters/aws/clients.js';
+import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
+import { startS3rverProcess } from '../../functions/local/s3rver-process.js';
+
+const BUCKET = 'winnow-local';
+const ORIGIN = 'http://127.0.0.1:5173';
+const storesFor = (endpoint: string) =>
+  createAwsStores({
+    region: 'us-east-1',
+    endpoints: { s3: endpoint },
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    tables: DEFAULT_TABLE_NAMES,
+    bucket: BUCKET,
+  });
+
+type Announced = { Records: { eventName: string; s3: { object: { key: string; size: number; eTag: string } } }[] };
+
+describe('S3 emulator in a child process', () => {
+  let dir: string;
+  let s3: Awaited<ReturnType<typeof startS3rverProcess>>;
+  let stores: AwsStores;
+  const events: Announced[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'winnow-s3rver-process-'));
+    s3 = await startS3rverProcess({ dir, bucket: BUCKET, corsOrigins: [ORIGIN], eventPrefixes: ['uploads/'] });
+    s3.events.on('event', (event: Announced) => events.push(event));
+    stores = storesFor(s3.endpoint);
+  });
+  afterAll(async () => {
+    destroyAwsClients(stores.clients);
+    await s3.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('announces an upload before answering it, and keeps quiet about other keys', async () => {
+    events.length = 0;
+    const body = new TextEncoder().encode('not really a photo');
+    const { etag } = await stores.blobs.put('uploads/garden/a.jpg', body, 'image/jpeg');
+    // No waiting: the event arrived before the PUT's answer.
+    expect(events).toHaveLength(1);
+    expect(events[0].Records[0].eventName).toBe('ObjectCreated:Put');
+    expect(events[0].Records[0].s3.object).toMatchObject({ key: 'uploads/garden/a.jpg', size: body.byteLength, eTag: etag });
+
+    await stores.blobs.put('derived/garden/x/thumb.webp', body, 'image/webp');
+    expect(events).toHaveLength(1);
+  });
+
+  it('lists page by page', async () => {
+    await Promise.all(Array.from({ length: 5 }, (_, i) => stores.blobs.put(`listing/${i}.txt`, new Uint8Array([i]), 'text/plain')));
+    const first = await stores.blobs.list('listing/', { limit: 2 });
+    expect(first.items.map((o) => o.key)).toEqual(['listing/0.txt', 'listing/1.txt']);
+    const second = await stores.blobs.list('listing/', { limit: 2, cursor: first.cursor });
+    expect(second.items.map((o) => o.key)).toEqual(['listing/2.txt', 'listing/3.txt']);
+  });
+
+  it("lets only the web app's origin upload from a browser", async () => {
+    const preflight = (origin: string) =>
+      fetch(`${s3.endpoint}/${BUCKET}/uploads/garden/b.jpg`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' },
+      });
+    expect((await preflight(ORIGIN)).status).toBe(200);
+    expect((await preflight('http://evil.example')).status).toBe(403);
+  });
+
+  it('keeps objects across a restart on the same folder', async () => {
+    await stores.blobs.put('uploads/garden/kept.jpg', new Uint8Array([1, 2, 3]), 'image/jpeg');
+    destroyAwsClients(stores.clients);
+    await s3.close();
+    s3 = await startS3rverProcess({ dir, bucket: BUCKET, corsOrigins: [ORIGIN] });
+    stores = storesFor(s3.endpoint);
+    expect((await stores.blobs.get('uploads/garden/kept.jpg'))?.body).toEqual(new Uint8Array([1, 2, 3]));
+  });
+});

@@ -1,0 +1,161 @@
+// Owner: export the project's labels. Pick a format and filters, start the job, watch its progress, download the
+// file through the short-lived link the server hands out when it is done. A lazy chunk: labelers never load it.
+
+import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
+import { ProjectNav } from '../components/ProjectNav.js';
+import { useApp } from '../context.js';
+import type { ExportFormat, ExportJob, ExportRequest } from '../types.js';
+
+export const EXPORT_FORMATS: { value: ExportFormat; title: string; hint: string }[] = [
+  { value: 'coco', title: 'COCO JSON', hint: 'Boxes as [x, y, w, h] pixels; image-level labels in labels.json.' },
+  { value: 'voc', title: 'Pascal VOC', hint: 'One XML per image, 1-based pixel corners.' },
+  { value: 'yolo', title: 'YOLO', hint: 'One txt per image (class cx cy w h, normalised) and data.yaml.' },
+  { value: 'csv', title: 'CSV', hint: 'filename,bbox,annotation,feat_idx plus confidences, ambiguous, labeler, time.' },
+  { value: 'jsonl', title: 'JSON Lines', hint: 'SageMaker Ground Truth output manifest.' },
+  { value: 'folders', title: 'Class folders', hint: 'class/file.jpg for classification training (always with images).' },
+  { value: 'embeddings', title: 'Embeddings', hint: 'features.npy (float32) and a labels.csv index.' },
+];
+
+const POLL_MS = 1000;
+
+export function ExportView(props: { projectId: string }) {
+  const app = useApp();
+  const [format, setFormat] = createSignal<ExportFormat>('coco');
+  const [include, setInclude] = createSignal<'labeled' | 'all'>('labeled');
+  const [labeler, setLabeler] = createSignal('');
+  const [excludeAmbiguous, setExcludeAmbiguous] = createSignal(false);
+  const [images, setImages] = createSignal(true);
+  const [job, setJob] = createSignal<ExportJob>();
+  const [error, setError] = createSignal<string>();
+  const [progress] = createResource(() => app.api.progress(props.projectId).catch(() => undefined));
+  const needsImages = () => format() === 'folders';
+  const running = () => job()?.state === 'queued' || job()?.state === 'running';
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  onCleanup(() => clearTimeout(timer));
+  function poll(exportId: string) {
+    timer = setTimeout(async () => {
+      try {
+        const next = await app.api.exportStatus(props.projectId, exportId);
+        setJob(next);
+        if (next.state === 'queued' || next.state === 'running') poll(exportId);
+      } catch (err) {
+        setError((err as Error).message);
+      }
+    }, POLL_MS);
+  }
+
+  async function start(e: SubmitEvent) {
+    e.preventDefault();
+    setError(undefined);
+    setJob(undefined);
+    const body: ExportRequest = {
+      format: format(),
+      include: include(),
+      excludeAmbiguous: excludeAmbiguous(),
+      images: needsImages() || images(),
+      ...(labeler().trim() ? { labelerId: labeler().trim() } : {}),
+    };
+    try {
+      const started = await app.api.startExport(props.projectId, body);
+      setJob(started);
+      poll(started.exportId);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+
+  return (
+    <main class="page" data-testid="export-view">
+      <ProjectNav projectId={props.projectId} current="export" />
+      <h1>Export labels</h1>
+      <form class="card form" onSubmit={start} aria-label="Export">
+        <fieldset>
+          <legend>Format</legend>
+          <For each={EXPORT_FORMATS}>
+            {(f) => (
+              <label class="choice">
+                <input type="radio" name="format" value={f.value} checked={format() === f.value} onChange={() => setFormat(f.value)} />
+                <strong>{f.title}</strong> <span class="muted">{f.hint}</span>
+              </label>
+            )}
+          </For>
+        </fieldset>
+        <label>
+          Images
+          <select value={include()} onChange={(e) => setInclude(e.currentTarget.value as 'labeled' | 'all')}>
+            <option value="labeled">Labeled images only</option>
+            <option value="all">All ready images (unlabeled ones too)</option>
+          </select>
+        </label>
+        <label>
+          Labeler <span class="muted">(only this person's labels; empty: everyone's)</span>
+          <input list="export-labelers" value={labeler()} maxLength={128} onInput={(e) => setLabeler(e.currentTarget.value)} />
+          <datalist id="export-labelers">
+            <For each={progress()?.labelers ?? []}>{(l) => <option value={l.labelerId} />}</For>
+          </datalist>
+        </label>
+        <label class="check">
+          <input type="checkbox" checked={excludeAmbiguous()} onChange={(e) => setExcludeAmbiguous(e.currentTarget.checked)} />
+          Leave out labels marked ambiguous
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            data-testid="export-images"
+            checked={needsImages() || images()}
+            disabled={needsImages()}
+            onChange={(e) => setImages(e.currentTarget.checked)}
+          />
+          Include the images (turned upright where the camera stored them sideways)
+        </label>
+        <button type="submit" class="primary" disabled={running()}>
+          {running() ? 'Exporting…' : 'Start export'}
+        </button>
+      </form>
+      <Show when={error()}>
+        <p class="error" role="alert">{error()}</p>
+      </Show>
+      <Show when={job()}>{(j) => <ExportProgress job={j()} />}</Show>
+    </main>
+  );
+}
+
+function ExportProgress(props: { job: ExportJob }) {
+  const c = () => props.job.counts;
+  return (
+    <section class="card" aria-label="Export progress" data-testid="export-progress">
+      <p role="status">
+        <strong>{STATE_TEXT[props.job.state]}</strong>{' '}
+        <span class="muted">
+          {c().images} images, {c().boxes} boxes, {c().labels} labels
+          {c().files ? `, ${c().files} image files` : ''}
+          {c().rows ? `, ${c().rows} embedding rows` : ''} · {formatBytes(props.job.bytes)}
+        </span>
+      </p>
+      <Show when={props.job.state === 'failed'}>
+        <p class="error" role="alert">{props.job.reason}</p>
+      </Show>
+      <Show when={props.job.state === 'done' && props.job.downloadUrl}>
+        <p>
+          <a class="button" href={props.job.downloadUrl} download={props.job.fileName} data-testid="export-download">
+            Download {props.job.fileName}
+          </a>{' '}
+          <span class="muted">(link valid for a few minutes; export again for a fresh one)</span>
+        </p>
+      </Show>
+    </section>
+  );
+}
+
+const STATE_TEXT: Record<ExportJob['state'], string> = {
+  queued: 'Waiting to start…',
+  running: 'Exporting…',
+  done: 'Done.',
+  failed: 'Export failed.',
+};
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${Math.max(0, n / 1024).toFixed(1)} KiB`;
+}
