@@ -1,5 +1,6 @@
 // What the API sends for a sample: the sample head plus short-lived URLs for its image.
 
+import { displayObject } from '../domain/display-image.js';
 import { BUCKET_LAYOUT } from '../domain/layout.js';
 import type { ImageRecord, Sample } from '../domain/model.js';
 import type { ApiDeps } from './types.js';
@@ -18,8 +19,9 @@ export interface PresentedImage {
 export async function presentImage(deps: ApiDeps, image: ImageRecord): Promise<PresentedImage> {
   const ttl = deps.presignTtlSeconds ?? 900;
   const { blobs } = deps.stores;
+  const display = displayObject(image);
   const [url, thumbUrl] = await Promise.all([
-    blobs.presignGet(BUCKET_LAYOUT.derivedKey(image.projectId, image.imageId, 'display'), ttl),
+    blobs.presignGet(display.key, ttl, { contentType: display.contentType }),
     blobs.presignGet(BUCKET_LAYOUT.derivedKey(image.projectId, image.imageId, 'thumb'), ttl),
   ]);
   return {

@@ -3,12 +3,13 @@
 // Idempotent: the image id is derived from the key and the record remembers the object's etag, so a repeated
 // event for the same object version finds the finished record and does nothing.
 // Storage calls per image (the cost that matters once inference is fast): one GET of the original, one conditional
-// put of the pending record, the two derived copies, the samples, and the ready record (see onAnalyzed for the
-// embeddings).
+// put of the pending record, the thumbnail (and the display copy, unless the original is shown as it is), the
+// samples, and the ready record (see onAnalyzed for the embeddings).
 
 import { createHash } from 'node:crypto';
 import { WinnowError } from './errors.js';
 import type { ImageRecord, Project, Sample, Suggestion } from './model.js';
+import { derivedDisplay, originalDisplay } from './display-image.js';
 import { BUCKET_LAYOUT, parseUploadKey } from './layout.js';
 import type { BlobStore, ImageAnalysis, ImageAnalyzer, Stores } from './ports.js';
 
@@ -58,39 +59,43 @@ export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promis
   const read = await readObject(stores, event, maxBytes, record);
   if (read.status !== 'read') return read.outcome;
   const { object } = read;
+  // The project (a cached read) comes first, so that the analysis runs while the pending record is written; a
+  // repeated event (rare) then analyses for nothing, but every image saves a storage round trip of waiting.
+  const project = await stores.projects.get(parsed.projectId);
+  // Only an object too large to read comes without its bytes.
+  const body = object.body && object.bytes <= maxBytes ? object.body : undefined;
+  const analyzing = project && body ? settled(deps.analyzer.analyze(body, analyzeOptions(project))) : undefined;
   const { image: stored, created } = await stores.samples.putImageIfAbsent(record(object));
   if (!created && stored.etag === object.etag && stored.status !== 'pending') {
+    await analyzing; // its result is not needed, but waiting keeps the number of analyses in flight bounded
     return { status: 'skipped', reason: `already ingested (${stored.status})` };
   }
   // A new version of a known key keeps the image's place in the queue; a pending one resumes.
   const image: ImageRecord = { ...stored, etag: object.etag, bytes: object.bytes, status: 'pending', updatedAt: now };
   delete image.reason;
+  delete image.display;
 
-  const project = await stores.projects.get(parsed.projectId);
   if (!project) {
     // Not a failure of the file: it waits (pending, with the reason) and is ingested when the project is created.
     const reason = `waiting for project "${parsed.projectId}" to be created`;
     await stores.samples.putImage({ ...image, reason });
     return { status: 'skipped', reason };
   }
-  // Only an object too large to read comes without its bytes.
-  if (!object.body || object.bytes > maxBytes) return fail(stores, image, `file is ${object.bytes} bytes, above the ${maxBytes}-byte limit`);
+  if (!analyzing) return fail(stores, image, `file is ${object.bytes} bytes, above the ${maxBytes}-byte limit`);
 
-  let analysis: ImageAnalysis;
-  try {
-    const detection = project.detection ?? {};
-    analysis = await deps.analyzer.analyze(object.body, {
-      detect: detection.enabled ?? project.taskType === 'box-review',
-      ...(detection.scoreThreshold !== undefined ? { scoreThreshold: detection.scoreThreshold } : {}),
-      ...(detection.iouThreshold !== undefined ? { iouThreshold: detection.iouThreshold } : {}),
-    });
-  } catch (err) {
+  const outcome = await analyzing;
+  if (!outcome.ok) {
+    const err = outcome.error;
     if (err instanceof WinnowError && err.code === 'bad_request') return fail(stores, image, err.message);
     throw err; // infrastructure trouble: let the queue retry, the image stays pending
   }
+  const analysis = outcome.value;
+  // The original is shown as it is when the analyzer found it fit and made no display copy.
+  const display = analysis.display ? derivedDisplay(image) : originalDisplay(image, analysis.format);
+  if (!display) throw new WinnowError('internal', `no display copy of a ${analysis.format} image, which cannot be shown as it is`);
   await Promise.all([
     stores.blobs.put(BUCKET_LAYOUT.derivedKey(project.id, imageId, 'thumb'), analysis.thumbnail, 'image/webp'),
-    stores.blobs.put(BUCKET_LAYOUT.derivedKey(project.id, imageId, 'display'), analysis.display, 'image/webp'),
+    analysis.display && stores.blobs.put(display.key, analysis.display, display.contentType),
   ]);
   const samples = samplesFor(project, image, analysis, now);
   await stores.samples.putSamplesIfAbsent(samples);
@@ -100,12 +105,29 @@ export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promis
     width: analysis.width,
     height: analysis.height,
     contentType: `image/${analysis.format}`,
+    display,
     updatedAt: new Date(stores.clock.now()).toISOString(),
   };
   await deps.onAnalyzed?.(project, ready, samples, analysis);
   await stores.samples.putImage(ready);
   return { status: 'ready', image: ready, samples: samples.length };
 }
+
+function analyzeOptions(project: Project): Parameters<ImageAnalyzer['analyze']>[1] {
+  const detection = project.detection ?? {};
+  return {
+    detect: detection.enabled ?? project.taskType === 'box-review',
+    ...(detection.scoreThreshold !== undefined ? { scoreThreshold: detection.scoreThreshold } : {}),
+    ...(detection.iouThreshold !== undefined ? { iouThreshold: detection.iouThreshold } : {}),
+  };
+}
+
+/** A promise that never rejects (its outcome is looked at later, or not at all). */
+const settled = <T>(work: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> =>
+  work.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 
 /** The object's version, with its bytes unless it is too large to read (then only its size is known). */
 interface ObjectVersion {

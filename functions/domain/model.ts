@@ -46,6 +46,11 @@ export interface ImageRecord {
   width?: number;
   height?: number;
   contentType?: string;
+  /**
+   * The object labelers are shown once ready: the derived WebP display copy, or the original itself when ingest
+   * found it fit to be shown as it is. Absent on records written before: the display copy. See display-image.ts.
+   */
+  display?: { key: string; contentType: string };
   status: ImageStatus;
   /** Why ingest failed, in words a user can act on. */
   reason?: string;

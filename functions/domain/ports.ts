@@ -101,8 +101,11 @@ export interface BlobStore {
   head(key: string): Promise<StoredObject | undefined>;
   delete(key: string): Promise<void>;
   list(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<Page<StoredObject>>;
-  /** Short-lived URL to read the object (never public). */
-  presignGet(key: string, ttlSeconds: number): Promise<string>;
+  /**
+   * Short-lived URL to read the object (never public). With `contentType`, the response carries that Content-Type
+   * whatever the object was stored with (S3's response-content-type).
+   */
+  presignGet(key: string, ttlSeconds: number, opts?: { contentType?: string }): Promise<string>;
   /** Short-lived URL to upload one object with the given content type. */
   presignPut(key: string, contentType: string, ttlSeconds: number): Promise<string>;
 }
@@ -130,9 +133,13 @@ export interface ImageAnalysis {
   height: number;
   /** Detected format, e.g. 'jpeg', 'png'. */
   format: string;
-  /** WebP thumbnail (longest side ~256 px) and display-size copy (longest side ~1600 px). */
+  /** WebP thumbnail (longest side ~256 px). */
   thumbnail: Uint8Array;
-  display: Uint8Array;
+  /**
+   * WebP display-size copy (longest side ~1600 px); absent when the original itself is fit to be shown (a still,
+   * upright, small JPEG, PNG or WebP: see `format`), which is then served as it is with that content type.
+   */
+  display?: Uint8Array;
   /** Whole-image embedding, L2-normalised; absent when no embedder model is available. */
   embedding?: Float32Array;
   /** Model tags for the whole image (e.g. ImageNet top-5), best first. */

@@ -9,7 +9,7 @@ import type { IngestDeps } from '../domain/ingest.js';
 import { parseCloudEnv } from '../adapters/aws/env.js';
 import { createImageAnalyzer } from '../vision/analyzer.js';
 import { embeddingSink } from './embedding-sink.js';
-import { createIngestHandler } from './handler.js';
+import { createIngestHandler, DEFAULT_INGEST_CONCURRENCY } from './handler.js';
 
 let ready: Promise<ReturnType<typeof createIngestHandler>> | undefined;
 
@@ -26,7 +26,7 @@ async function init() {
     await sink(project, image, samples, analysis);
     trigger?.({ projectId: project.id }); // new embeddings: refresh the ranking
   });
-  return createIngestHandler({ stores, analyzer, onAnalyzed }, { concurrency: Number(process.env.WINNOW_INGEST_CONCURRENCY ?? 4) });
+  return createIngestHandler({ stores, analyzer, onAnalyzed }, { concurrency: Number(process.env.WINNOW_INGEST_CONCURRENCY ?? DEFAULT_INGEST_CONCURRENCY) });
 }
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_INGEST_CONCURRENCY } from '../ingest/handler.js';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -44,7 +45,7 @@ export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv): LocalC
     modelDir: path.resolve(values.models ?? env.WINNOW_MODELS ?? path.join(REPO_ROOT, '../shared/models')),
     s3Port: values['s3-port'] ?? env.WINNOW_S3_PORT ?? (port === 0 ? 0 : port + 1),
     dynamoPort: values['dynamodb-port'] ?? env.WINNOW_DYNAMODB_PORT ?? (port === 0 ? 0 : port + 2),
-    ingestConcurrency: env.WINNOW_INGEST_CONCURRENCY ?? 4,
+    ingestConcurrency: env.WINNOW_INGEST_CONCURRENCY ?? DEFAULT_INGEST_CONCURRENCY,
     auth: values.auth ?? ['1', 'true', 'on'].includes((env.WINNOW_AUTH ?? '').toLowerCase()),
   });
   if (!result.success) {

@@ -11,6 +11,7 @@ import type { Authenticate } from '../api/types.js';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
 import type { ImageAnalyzer, Stores } from '../domain/ports.js';
+import { DEFAULT_INGEST_CONCURRENCY } from '../ingest/handler.js';
 import type { TrainerWorker, TrainerWorkerOptions } from '../trainer/worker.js';
 import { startDynaliteProcess } from './emulators.js';
 import type { IngestQueue } from './ingest-queue.js';
@@ -108,7 +109,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
     const { apiStores, trainer, ingest, close: stopPipeline } = startPipeline(stores, awsConfig, s3.events, {
       analyzer: opts.analyzer,
-      ingestConcurrency: opts.ingestConcurrency ?? 4,
+      ingestConcurrency: opts.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY,
       trainer: opts.trainer,
       log,
     });

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { ImageAnalysis, ImageAnalyzer } from '../domain/ports.js';
 import { WinnowError } from '../domain/errors.js';
-import { decodeImage, type DecodedImage } from './decode.js';
+import { decodeImage, DEFAULT_WORKING_SIDE, type DecodedImage } from './decode.js';
 import { openEmbedder, DEFAULT_EMBEDDER, type Embedder } from './embedder.js';
 import { loadLabels } from './labels.js';
 import {
@@ -20,7 +20,7 @@ import {
 } from './manifest.js';
 import { ModelRunner } from './onnx.js';
 import { topClasses } from './outputs.js';
-import { imageTensor, webpCopies } from './preprocess.js';
+import { imageTensor, originalIsDisplayable, webpCopies } from './preprocess.js';
 import { decodeYolox, type Detection } from './yolox.js';
 
 export { createEmbedder, type Embedder, type EmbedderOptions } from './embedder.js';
@@ -145,8 +145,10 @@ async function analyzeImage(
   const t = p.opts.onStage;
   const image = await timed(t, 'decode', () => decodeImage(bytes, { maxPixels: p.opts.maxPixels }));
   const detect = p.detector && opts.detect !== false ? detectWithEmbeddings(p.detector, p.embedder, image, opts, t) : undefined;
+  const displaySide = Math.min(p.opts.displaySide ?? DEFAULT_WORKING_SIDE, DEFAULT_WORKING_SIDE);
+  const display = !originalIsDisplayable(bytes, image, displaySide);
   const [copies, whole, detections] = await Promise.all([
-    timed(t, 'copies', () => webpCopies(image, { thumbnailSide: p.opts.thumbnailSide, displaySide: p.opts.displaySide })),
+    timed(t, 'copies', () => webpCopies(image, { thumbnailSide: p.opts.thumbnailSide, displaySide, display })),
     wholeImage(p.embedder, p.tagger, image, p.opts.topTags ?? 5, t),
     detect,
   ]);
@@ -155,7 +157,7 @@ async function analyzeImage(
     height: image.height,
     format: image.format,
     thumbnail: copies.thumbnail,
-    display: copies.display,
+    ...(copies.display ? { display: copies.display } : {}),
     ...whole,
     ...(detections ? { detections } : {}),
   };

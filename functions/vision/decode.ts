@@ -22,6 +22,12 @@ export interface DecodedImage {
   height: number;
   /** Frames/pages in the file; only the first is used. */
   pages: number;
+  /** EXIF orientation tag of the file (1-8); absent when it has none. */
+  orientation?: number;
+  /** Colour space of the file as libvips names it ('srgb', 'b-w', 'cmyk', 'rgb16', ...). */
+  space?: string;
+  /** Whether the file carries EXIF, XMP or IPTC metadata (GPS position, camera serial, author...). */
+  metadata: boolean;
   /** Oriented sRGB pixels, 3 bytes per pixel (R, G, B), row-major, alpha flattened onto white. */
   pixels: Buffer;
   pixelWidth: number;
@@ -74,6 +80,9 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     width: meta.autoOrient.width,
     height: meta.autoOrient.height,
     pages: meta.pages ?? 1,
+    ...(meta.orientation !== undefined ? { orientation: meta.orientation } : {}),
+    ...(meta.space !== undefined ? { space: meta.space } : {}),
+    metadata: Boolean(meta.exif || meta.xmp || meta.iptc),
     pixels: data,
     pixelWidth: info.width,
     pixelHeight: info.height,

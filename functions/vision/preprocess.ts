@@ -126,21 +126,66 @@ export function planarize(rgb: Uint8Array, size: { width: number; height: number
 
 export interface WebpCopies {
   thumbnail: Buffer;
-  display: Buffer;
+  /** Absent when it was not asked for (the original is shown as it is). */
+  display?: Buffer;
 }
 
 /**
- * Thumbnail (longest side 256) and display copy (longest side 1600), never enlarged. WebP effort 0 instead of the
- * default 4: measured here on the flower photos (CPU time per image, thumbnail + display), effort 4 26 ms, effort 2
- * 15 ms, effort 0 10 ms, for files 13-18 % larger than effort 2 (about 2 KB each at this size). Encoding is the
- * largest cost of ingest after inference and storage, so the smaller effort wins.
+ * Thumbnail (longest side 256) and display copy (longest side 1600), never enlarged; the display copy only when
+ * `display` is not false. WebP effort 0 instead of the default 4: measured here on the flower photos (CPU time per
+ * image, thumbnail + display), effort 4 26 ms, effort 2 15 ms, effort 0 10 ms, for files 13-18 % larger than
+ * effort 2 (about 2 KB each at this size). Encoding is the largest cost of ingest after inference and storage, so
+ * the smaller effort wins.
  */
-export async function webpCopies(image: DecodedImage, opts: { thumbnailSide?: number; displaySide?: number } = {}): Promise<WebpCopies> {
+export async function webpCopies(
+  image: DecodedImage,
+  opts: { thumbnailSide?: number; displaySide?: number; display?: boolean } = {},
+): Promise<WebpCopies> {
   const copy = (side: number, quality: number) =>
     rawInput(image)
       .resize({ width: side, height: side, fit: 'inside', withoutEnlargement: true })
       .webp({ quality, effort: 0 })
       .toBuffer();
-  const [thumbnail, display] = await Promise.all([copy(opts.thumbnailSide ?? 256, 75), copy(opts.displaySide ?? 1600, 82)]);
-  return { thumbnail, display };
+  const [thumbnail, display] = await Promise.all([
+    copy(opts.thumbnailSide ?? 256, 75),
+    opts.display === false ? undefined : copy(opts.displaySide ?? 1600, 82),
+  ]);
+  return display ? { thumbnail, display } : { thumbnail };
+}
+
+/** Formats every browser shows from the bytes alone (the API serves them with this content type forced). */
+const SHOWN_AS_IS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp']);
+/** Largest original shown as it is, in bytes, and the bytes per pixel it may spend beyond a small allowance. */
+const MAX_SHOWN_BYTES = 2 * 1024 * 1024;
+const SHOWN_BYTES_PER_PIXEL = 2;
+const SHOWN_BYTES_ALLOWANCE = 64 * 1024;
+
+/**
+ * Whether labelers can be shown the uploaded file itself instead of a display copy: a still JPEG, PNG or WebP
+ * (sniffed from its bytes, and decoded without error), upright as stored, without EXIF/XMP/IPTC metadata (it may
+ * tell where a photo was taken; the copy leaves it out, so labelers never receive it), 8-bit sRGB or grey, no
+ * larger than the display size, and not heavy for its size (big metadata blocks, trailing data or weak
+ * compression: a WebP copy is then the smaller download). Such a file looks the same in every browser as the copy
+ * would, so encoding and storing the copy (the largest ingest cost after inference) is skipped.
+ */
+export function originalIsDisplayable(bytes: Uint8Array, image: DecodedImage, displaySide = 1600): boolean {
+  if (!SHOWN_AS_IS.has(image.format)) return false;
+  if (image.metadata || (image.orientation !== undefined && image.orientation !== 1)) return false;
+  if (image.pages !== 1 || (image.format === 'png' && isAnimatedPng(bytes))) return false;
+  if (image.space !== 'srgb' && image.space !== 'b-w') return false;
+  if (Math.max(image.width, image.height) > displaySide) return false;
+  const pixels = image.width * image.height;
+  return bytes.byteLength <= Math.min(MAX_SHOWN_BYTES, SHOWN_BYTES_ALLOWANCE + SHOWN_BYTES_PER_PIXEL * pixels);
+}
+
+/** An APNG announces its animation (acTL chunk) before the first image data; libvips reads only its first frame. */
+export function isAnimatedPng(bytes: Uint8Array): boolean {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 8; at + 8 <= bytes.byteLength; ) {
+    const type = String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
+    if (type === 'acTL') return true;
+    if (type === 'IDAT' || type === 'IEND') return false;
+    at += 12 + view.getUint32(at);
+  }
+  return false;
 }

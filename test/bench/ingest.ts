@@ -2,7 +2,7 @@
 // time per stage, and beside it in the same process the floor (the same ONNX sessions on pre-made tensors), for
 // embed-only and embed+detect projects; peak RSS, the Lambda memory it implies, and cold start.
 //   npm run bench:ingest -- [--dataset DIR] [--limit N] [--models DIR] [--modes embed,detect]
-//                           [--concurrency 4] [--upload-concurrency 8] [--warm-images 100] [--out test-output/bench]
+//                           [--concurrency 8] [--upload-concurrency 8] [--warm-images 100] [--out test-output/bench]
 //                           [--sharp-threads N] [--with-trainer] [--no-cold-start] [--profile]
 // --profile writes a CPU profile of the stack's main thread per mode (<out>/ingest-<mode>.cpuprofile) and prints
 // where that thread's time went.
@@ -11,6 +11,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { DEFAULT_INGEST_CONCURRENCY } from '../../functions/ingest/handler.js';
 import { createImageAnalyzer } from '../../functions/vision/analyzer.js';
 import { loadManifests } from '../../functions/vision/manifest.js';
 import { tempDir } from '../support/stack.js';
@@ -33,7 +34,7 @@ const datasetDir = path.resolve(stringArg(args, 'dataset') ?? sharedPath('datase
 const modelDir = path.resolve(stringArg(args, 'models') ?? sharedPath('models'));
 const manifestDir = path.join(REPO_ROOT, 'models');
 const limit = numberArg(args, 'limit', Number.POSITIVE_INFINITY);
-const ingestConcurrency = numberArg(args, 'concurrency', 4); // the local stack's default
+const ingestConcurrency = numberArg(args, 'concurrency', DEFAULT_INGEST_CONCURRENCY); // the local stack's default
 const uploadConcurrency = numberArg(args, 'upload-concurrency', 8);
 const warmImages = numberArg(args, 'warm-images', 100);
 const withTrainer = args['with-trainer'] === true;

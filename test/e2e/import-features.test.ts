@@ -88,7 +88,7 @@ describe('import-features on the local stack', () => {
     const boxSample = served.find((s: any) => s.sample.sampleId === boxId);
     expect(boxSample.sample).toMatchObject({ kind: 'box', box });
     expect(boxSample.image.key).toBe(`uploads/flowers/${files[0]}`);
-    expect((await fetch(boxSample.image.url)).headers.get('content-type')).toBe('image/webp');
+    expect((await fetch(boxSample.image.url)).headers.get('content-type')).toBe('image/jpeg'); // a small upright JPEG is shown as it is
 
     // The same files again (the model now comes from the project): nothing new.
     const opts = { csv: path.join(work, 'refs.csv'), features: path.join(work, 'features.npy'), images: FLOWERS, project: 'flowers', out: devNull() };

@@ -71,7 +71,8 @@ describe('local stack end to end', () => {
       expect(res.status).toBe(201);
       labeled[sample.sampleId] = classIndex;
       const img = await fetch(image.url);
-      expect(img.headers.get('content-type')).toBe('image/webp');
+      // These small upright JPEGs are shown as they are (no display copy), always as image/jpeg.
+      expect(img.headers.get('content-type')).toBe('image/jpeg');
     }
     expect(Object.keys(labeled)).toHaveLength(4);
 

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { WinnowError } from '../../functions/domain/errors.js';
 import { createImageAnalyzer, type VisionAnalyzer } from '../../functions/vision/analyzer.js';
 import { decodeImage } from '../../functions/vision/decode.js';
+import { isAnimatedPng } from '../../functions/vision/preprocess.js';
 import { MODELS } from '../support/paths.js';
 import { DAISY, writeFixtures } from './support/fixtures.js';
 
@@ -137,4 +138,71 @@ it('a refused file does not disturb the next image', async () => {
   for (const name of ['truncated.jpg', 'bomb.png', 'drawing.svg', 'empty.jpg']) await refusal(name);
   const analysis = await analyzer.analyze(await readFile(DAISY));
   expect(analysis.tags?.[0].name).toBe('daisy');
+});
+
+describe('which originals are shown as they are (no display copy)', () => {
+  const shownAsIs = async (bytes: Uint8Array) => (await analyzer.analyze(bytes)).display === undefined;
+  const daisy = () => readFile(DAISY);
+
+  it('a small upright JPEG, PNG or WebP is shown as it is', async () => {
+    expect(await shownAsIs(await daisy())).toBe(true);
+    expect(await shownAsIs(await sharp(await daisy()).png().toBuffer())).toBe(true);
+    expect(await shownAsIs(await sharp(await daisy()).webp().toBuffer())).toBe(true);
+    expect(await shownAsIs(await readFile(files['grey.jpg']))).toBe(true);
+  });
+
+  it('a photo carrying EXIF, XMP or IPTC metadata (e.g. where it was taken) gets a display copy without it', async () => {
+    const gps = { IFD0: { Make: 'Winnow test' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '48/1 51/1 2959/100' } };
+    const tagged = await sharp(await daisy()).withExifMerge(gps).jpeg().toBuffer();
+    expect((await sharp(tagged).metadata()).exif).toBeDefined();
+    const analysis = await analyzer.analyze(tagged);
+    expect(analysis.display).toBeDefined();
+    const copy = await sharp(analysis.display!).metadata();
+    expect([copy.format, copy.exif, copy.xmp, copy.iptc]).toEqual(['webp', undefined, undefined, undefined]);
+    expect(await shownAsIs(await readFile(files['orientation-1.jpg']))).toBe(false); // an EXIF block, if only the orientation
+  });
+
+  it('a sideways JPEG gets an upright display copy', async () => {
+    for (const orientation of [2, 3, 4, 5, 6, 7, 8]) {
+      const analysis = await analyze(`orientation-${orientation}.jpg`);
+      expect(analysis.display, `orientation ${orientation}`).toBeDefined();
+      const meta = await sharp(analysis.display!).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['webp', analysis.width, analysis.height]);
+    }
+  });
+
+  it('a large photo gets a 1600 px display copy', async () => {
+    const big = await sharp(await daisy()).resize(2000, 1644).jpeg().toBuffer();
+    const analysis = await analyzer.analyze(big);
+    expect(analysis.display).toBeDefined();
+    expect((await sharp(analysis.display!).metadata()).width).toBe(1600);
+  });
+
+  it('GIF, TIFF, AVIF, animations, CMYK, 16-bit and files heavy for their size get a display copy', async () => {
+    for (const name of ['animated.gif', 'cmyk.jpg', '16bit.png']) expect(await shownAsIs(await readFile(files[name])), name).toBe(false);
+    for (const format of ['gif', 'tiff', 'avif'] as const) {
+      expect(await shownAsIs(await sharp(await daisy())[format]().toBuffer()), format).toBe(false);
+    }
+    const animatedWebp = await sharp(await readFile(files['animated.gif']), { animated: true }).webp().toBuffer();
+    expect(await shownAsIs(animatedWebp)).toBe(false);
+    // 320x263 pixels carrying 1 MB (e.g. a huge metadata block or data after the image): the copy is smaller.
+    const padded = Buffer.concat([await daisy(), Buffer.alloc(1024 * 1024)]);
+    expect(await shownAsIs(padded)).toBe(false);
+  });
+
+  it('an animated PNG (APNG) gets a display copy: browsers would play it, the models see one frame', () => {
+    const png = (chunks: string[]) => {
+      const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])];
+      for (const type of chunks) {
+        const data = Buffer.alloc(type === 'IHDR' ? 13 : type === 'acTL' ? 8 : 0);
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(data.length);
+        parts.push(length, Buffer.from(type, 'latin1'), data, Buffer.alloc(4));
+      }
+      return Buffer.concat(parts);
+    };
+    expect(isAnimatedPng(png(['IHDR', 'acTL', 'IDAT', 'IEND']))).toBe(true);
+    expect(isAnimatedPng(png(['IHDR', 'IDAT', 'IEND']))).toBe(false);
+    expect(isAnimatedPng(png(['IHDR']))).toBe(false); // cut short
+  });
 });

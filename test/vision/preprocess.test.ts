@@ -103,7 +103,7 @@ describe('WebP copies for the web app', () => {
   it('small photo: 256 px thumbnail, display copy not enlarged', async () => {
     const copies = await webpCopies(image);
     expect(await size(copies.thumbnail)).toEqual(['webp', 256, 192]);
-    expect(await size(copies.display)).toEqual(['webp', 384, 288]);
+    expect(await size(copies.display!)).toEqual(['webp', 384, 288]);
   });
 
   it('large photo: shrunk while loading to a 1600 px display copy', async () => {
@@ -111,7 +111,7 @@ describe('WebP copies for the web app', () => {
     const decoded = await decodeImage(big);
     expect([decoded.width, decoded.height, decoded.pixelWidth, decoded.pixelHeight]).toEqual([4000, 3000, 1600, 1200]);
     const copies = await webpCopies(decoded);
-    expect(await size(copies.display)).toEqual(['webp', 1600, 1200]);
+    expect(await size(copies.display!)).toEqual(['webp', 1600, 1200]);
     expect(await size(copies.thumbnail)).toEqual(['webp', 256, 192]);
   });
 });

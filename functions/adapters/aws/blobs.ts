@@ -81,8 +81,8 @@ export class S3BlobStore implements BlobStore {
     return out.IsTruncated && out.NextContinuationToken ? { items, cursor: out.NextContinuationToken } : { items };
   }
 
-  presignGet(key: string, ttlSeconds: number): Promise<string> {
-    return this.getUrls.presign(key, ttlSeconds);
+  presignGet(key: string, ttlSeconds: number, opts: { contentType?: string } = {}): Promise<string> {
+    return this.getUrls.presign(key, ttlSeconds, opts.contentType);
   }
 
   /**

@@ -31,12 +31,14 @@ export class GetUrlPresigner {
     this.presigner = new S3RequestPresigner({ ...s3.config });
   }
 
-  async presign(key: string, ttlSeconds: number): Promise<string> {
-    if (!PLAIN_KEY.test(key) || key.startsWith('/')) return this.sdkUrl(key, ttlSeconds);
+  /** `contentType`: the Content-Type S3 answers with (response-content-type), whatever the object's own. */
+  async presign(key: string, ttlSeconds: number, contentType?: string): Promise<string> {
+    if (!PLAIN_KEY.test(key) || key.startsWith('/')) return this.sdkUrl(key, ttlSeconds, contentType);
     const at = await (this.bucketUrl ??= this.probe());
     const port = at.port === undefined ? '' : `:${at.port}`;
+    const overrides: Record<string, string> = contentType === undefined ? {} : { 'response-content-type': contentType };
     const signed = await this.presigner.presign(
-      { method: 'GET', protocol: at.protocol, hostname: at.hostname, port: at.port, path: `${at.prefix}/${key}`, query: {}, headers: { host: `${at.hostname}${port}` } },
+      { method: 'GET', protocol: at.protocol, hostname: at.hostname, port: at.port, path: `${at.prefix}/${key}`, query: overrides, headers: { host: `${at.hostname}${port}` } },
       { expiresIn: ttlSeconds, signingRegion: at.region },
     );
     const query = Object.entries(signed.query ?? {})
@@ -45,8 +47,9 @@ export class GetUrlPresigner {
     return `${at.protocol}//${at.hostname}${port}${signed.path}?${query}`;
   }
 
-  private sdkUrl(key: string, ttlSeconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: ttlSeconds });
+  private sdkUrl(key: string, ttlSeconds: number, contentType?: string): Promise<string> {
+    const command = new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(contentType === undefined ? {} : { ResponseContentType: contentType }) });
+    return getSignedUrl(this.s3, command, { expiresIn: ttlSeconds });
   }
 
   private async probe(): Promise<BucketUrl> {

@@ -52,8 +52,8 @@ export class MemoryBlobStore implements BlobStore {
     return { ...page, items: page.items.map((k) => this.describe(k, this.objects.get(k) as MemoryObject)) };
   }
 
-  async presignGet(key: string, ttlSeconds: number): Promise<string> {
-    return this.grant({ method: 'GET', key, expiresAt: this.clock.now() + ttlSeconds * 1000 });
+  async presignGet(key: string, ttlSeconds: number, opts: { contentType?: string } = {}): Promise<string> {
+    return this.grant({ method: 'GET', key, expiresAt: this.clock.now() + ttlSeconds * 1000, ...(opts.contentType ? { contentType: opts.contentType } : {}) });
   }
 
   async presignPut(key: string, contentType: string, ttlSeconds: number): Promise<string> {
@@ -70,7 +70,9 @@ export class MemoryBlobStore implements BlobStore {
     if (method === 'GET') {
       const object = this.objects.get(grant.key);
       if (!object) return new Response('NoSuchKey', { status: 404 });
-      return new Response(object.body.slice(), { status: 200, headers: { 'content-type': object.contentType, etag: `"${object.etag}"` } });
+      // A GET grant's content type is S3's response-content-type: it replaces the stored one.
+      const contentType = grant.contentType ?? object.contentType;
+      return new Response(object.body.slice(), { status: 200, headers: { 'content-type': contentType, etag: `"${object.etag}"` } });
     }
     const contentType = Object.entries(init.headers ?? {}).find(([h]) => h.toLowerCase() === 'content-type')?.[1];
     if (contentType !== grant.contentType) return new Response('SignatureDoesNotMatch', { status: 403 });

@@ -3,6 +3,7 @@ import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { notFound } from '../../domain/errors.js';
 import { exportCsv } from '../../domain/export.js';
+import { displayObject } from '../../domain/display-image.js';
 import { BUCKET_LAYOUT } from '../../domain/layout.js';
 import { getProject } from '../../domain/projects.js';
 import { presentImage } from '../present.js';
@@ -30,8 +31,11 @@ export const imageRoutes = new Hono<AppEnv>()
     const deps = c.var.deps;
     const image = await deps.stores.samples.getImage(c.req.param('projectId'), c.req.param('imageId'));
     if (!image || image.status !== 'ready') throw notFound(`image "${c.req.param('imageId')}"`);
-    const key = BUCKET_LAYOUT.derivedKey(image.projectId, image.imageId, c.req.valid('query').variant);
-    return c.redirect(await deps.stores.blobs.presignGet(key, deps.presignTtlSeconds ?? 900), 302);
+    const file =
+      c.req.valid('query').variant === 'display'
+        ? displayObject(image)
+        : { key: BUCKET_LAYOUT.derivedKey(image.projectId, image.imageId, 'thumb'), contentType: 'image/webp' };
+    return c.redirect(await deps.stores.blobs.presignGet(file.key, deps.presignTtlSeconds ?? 900, { contentType: file.contentType }), 302);
   })
   .get('/:projectId/export.csv', async (c) => {
     const deps = c.var.deps;

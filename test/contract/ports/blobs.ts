@@ -55,6 +55,19 @@ export function blobStoreContract(target: () => StoreTarget): void {
       expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(jpeg))).toBe(true);
     });
 
+    it('a presigned GET URL with a content type serves the object with that type, whatever it was stored with', async () => {
+      const target_ = target();
+      const jpeg = await flowerJpeg();
+      // A plain key (the fast signing path) and one with spaces and '+' (the SDK's own path).
+      for (const name of ['daisy.jpg', 'my daisy+1.jpg']) {
+        const key = `uploads/${uniqueId('p')}/${name}`;
+        await target_.stores.blobs.put(key, jpeg, 'text/html');
+        const res = await target_.fetchPresigned(await target_.stores.blobs.presignGet(key, 60, { contentType: 'image/jpeg' }));
+        expect([res.status, res.headers.get('content-type')], name).toEqual([200, 'image/jpeg']);
+        expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(jpeg))).toBe(true);
+      }
+    });
+
     it('stops serving a presigned GET URL once it has expired', async () => {
       const target_ = target();
       const key = `uploads/${uniqueId('p')}/daisy.jpg`;
