@@ -1,5 +1,5 @@
 // The local stand-ins for the cloud's background work: uploads -> ingest queue -> handler (as S3 -> SQS -> the
-// ingest Lambda), and labels/new embeddings -> trainer worker thread (as the trainer queue -> its Lambda).
+// ingest Lambda), and labels/new embeddings -> trainer process (as the trainer queue -> its Lambda).
 
 import type { S3EventRecord } from 'aws-lambda';
 import type { AwsConfig } from '../adapters/aws/clients.js';
@@ -9,11 +9,10 @@ import type { IngestDeps } from '../domain/ingest.js';
 import type { ImageAnalyzer, Stores } from '../domain/ports.js';
 import { embeddingSink } from '../ingest/embedding-sink.js';
 import { createIngestHandler, decodeS3Key } from '../ingest/handler.js';
-import { threadRunner } from '../trainer/thread-runner.js';
 import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
 import type { S3EventSource } from './emulators.js';
 import { IngestQueue } from './ingest-queue.js';
-import { withBackgroundPriority } from './thread-priority.js';
+import { trainerProcessRunner } from './trainer-process.js';
 
 export interface PipelineOptions {
   analyzer: ImageAnalyzer;
@@ -32,12 +31,12 @@ export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventS
     rankings,
     samples: cachedImages(stores.samples, stores.clock),
   };
-  // Retrains run in a worker thread, at background priority, so that labelers are served while the model trains.
+  // Retrains run in a child process at background priority, so that labelers are served while the model trains.
   // (This thread only looks up the project per retrain: the API's cached copy will do.)
   const trainer = new TrainerWorker(
     apiStores,
     { embedder, log: opts.log, onRetrained: (projectId) => rankings.forget(projectId), ...opts.trainer },
-    withBackgroundPriority(() => threadRunner(awsConfig)),
+    trainerProcessRunner(awsConfig),
   );
   const sink = embeddingSink(stores.blobs, embedder);
   const onAnalyzed: IngestDeps['onAnalyzed'] = sink && (async (project, image, samples, analysis) => {

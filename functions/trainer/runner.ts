@@ -1,6 +1,6 @@
 // Where retrains run. The trainer worker decides when; a runner does the work and keeps the per-project cache
-// (embeddings, labels, last model) between runs: in this thread (tests with in-memory stores), or in a worker
-// thread (the local stack), so that a retrain never blocks the event loop that serves labelers.
+// (embeddings, labels, last model) between runs: in this thread (tests with in-memory stores), or in a child
+// process (the local stack, functions/local/trainer-process.ts), so that a retrain never slows the labelers.
 
 import type { Project } from '../domain/model.js';
 import type { Stores } from '../domain/ports.js';

@@ -25,7 +25,7 @@ import { apiReport } from './lib/api-report.js';
 import { seedProject } from './lib/api-seed.js';
 import { checkLabels, checkLeases } from './lib/api-verify.js';
 import { numberArg, parseArgs, stringArg } from './lib/args.js';
-import { childrenCpuMs } from './lib/child-cpu.js';
+import { childrenCpuMs, isTrainerProcess } from './lib/child-cpu.js';
 import { startCpuProfile } from './lib/cpu-profile.js';
 import { summarizeProfile } from './lib/profile-summary.js';
 import { summarize } from './lib/latency.js';
@@ -97,7 +97,8 @@ try {
   const loop = eventLoopDelay();
   const cpu = process.cpuUsage();
   const apiThreadCpu = threadCpuMs();
-  const childCpu = childrenCpuMs();
+  const emulatorCpu = childrenCpuMs((c) => !isTrainerProcess(c));
+  const trainerCpu = childrenCpuMs(isTrainerProcess);
   storeCalls.start();
   server.start();
   const runsBefore = trainerLog.runs;
@@ -109,8 +110,9 @@ try {
   const serverSide = server.stop();
   const used = process.cpuUsage(cpu);
   const apiThreadUsed = apiThreadCpu === undefined ? undefined : threadCpuMs()! - apiThreadCpu;
-  // The labelers' process has exited by now: what children used is the emulators'.
-  const childUsed = childCpu === undefined ? undefined : childrenCpuMs()! - childCpu;
+  // The labelers' process has exited by now: the children left are the emulators and the trainer.
+  const childUsed = emulatorCpu === undefined ? undefined : childrenCpuMs((c) => !isTrainerProcess(c))! - emulatorCpu;
+  const trainerUsed = trainerCpu === undefined ? undefined : childrenCpuMs(isTrainerProcess)! - trainerCpu;
   const delay = loop.stop();
   const profiled = await profile?.stop(path.resolve(profileFile!));
   await stack.trainer.idle();
@@ -128,6 +130,7 @@ try {
     cpuMs: (used.user + used.system) / 1000,
     apiThreadCpuMs: apiThreadUsed,
     childCpuMs: childUsed,
+    trainerCpuMs: trainerUsed,
     loadGeneratorCpuMs: run.cpuMs,
     store,
     serverSide,

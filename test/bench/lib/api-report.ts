@@ -19,10 +19,11 @@ export interface ApiBenchInput {
   retrains: { forced: LatencySummary; byWorker: number; failures: string[]; firstMs: number };
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   /** CPU time (user + system) during the measured phase: this process (all threads), its main (API) thread, the
-   * emulators (child processes) and the load generator (its own process). */
+   * emulators and the trainer (child processes) and the load generator (its own process). */
   cpuMs: number;
   apiThreadCpuMs?: number;
   childCpuMs?: number;
+  trainerCpuMs?: number;
   loadGeneratorCpuMs?: number;
   store: { calls: StoreCall[]; batchItems: number };
   /** The same requests timed inside the API's HTTP server (parsed -> finished). */
@@ -81,8 +82,8 @@ export function apiReport(r: ApiBenchInput) {
     '',
     `target next-sample p99 <= ${TARGET_NEXT_P99_MS} ms: ${next.p99 <= TARGET_NEXT_P99_MS ? 'met' : 'MISSED'} (${next.p99} ms)`,
     `${mode}, ${elapsed.toFixed(1)} s, ${r.config.samples} samples: ${round(requests / elapsed)} req/s, ${round(cycles / elapsed)} labels/s`,
-    `CPU per label: API thread ${perLabel(r.apiThreadCpuMs)} ms; whole API process (API + trainer threads) ${perLabel(r.cpuMs)} ms; ` +
-      `emulators ${perLabel(r.childCpuMs)} ms; load generator ${perLabel(r.loadGeneratorCpuMs)} ms`,
+    `CPU per label: API thread ${perLabel(r.apiThreadCpuMs)} ms; whole API process ${perLabel(r.cpuMs)} ms; ` +
+      `trainer process ${perLabel(r.trainerCpuMs)} ms; emulators ${perLabel(r.childCpuMs)} ms; load generator ${perLabel(r.loadGeneratorCpuMs)} ms`,
     `errors ${errors} (timeouts ${timeouts}); non-2xx ${non2xx} (409: ${conflicts}); empty next answers ${r.run.emptyNext}`,
     ...[...r.run.failures].map(([k, f]) => `  ${k} x${f.count}: ${f.example}`),
     `leases ${r.leases.leases} on ${r.leases.distinctSamples} samples; samples served to two labelers ${r.leases.servedToSeveral}; ` +
@@ -120,6 +121,7 @@ export function apiReport(r: ApiBenchInput) {
       process: round(r.cpuMs / cycles),
       ...(r.apiThreadCpuMs === undefined ? {} : { apiThread: round(r.apiThreadCpuMs / cycles) }),
       ...(r.childCpuMs === undefined ? {} : { emulators: round(r.childCpuMs / cycles) }),
+      ...(r.trainerCpuMs === undefined ? {} : { trainer: round(r.trainerCpuMs / cycles) }),
       ...(r.loadGeneratorCpuMs === undefined ? {} : { loadGenerator: round(r.loadGeneratorCpuMs / cycles) }),
     },
     errors,

@@ -6,12 +6,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc/<pid>/stat times (100 on Linux, whatever the kernel's HZ). */
 const TICKS_PER_SECOND = 100;
 
-export function childrenCpuMs(): number | undefined {
+/** `only`: count the children whose command line passes (e.g. the trainer's process apart from the emulators). */
+export function childrenCpuMs(only?: (commandLine: string) => boolean): number | undefined {
   try {
     let ticks = 0;
     for (const tid of readdirSync('/proc/self/task')) {
       const children = readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim();
       for (const pid of children ? children.split(/\s+/) : []) {
+        if (only && !only(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '))) continue;
         // Fields after the parenthesised command name; utime and stime are the 14th and 15th of the line.
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -23,3 +25,6 @@ export function childrenCpuMs(): number | undefined {
     return undefined;
   }
 }
+
+/** The local stack's trainer process (functions/local/trainer-process.ts), told apart from the emulators. */
+export const isTrainerProcess = (commandLine: string) => commandLine.includes('trainer-process-entry');
