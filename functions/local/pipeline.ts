@@ -35,7 +35,7 @@ export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventS
   // (This thread only looks up the project per retrain: the API's cached copy will do.)
   const trainer = new TrainerWorker(
     apiStores,
-    { embedder, log: opts.log, onRetrained: (projectId) => rankings.forget(projectId), ...opts.trainer },
+    { embedder, log: opts.log, onRetrained: (projectId) => rankings.refresh(projectId), ...opts.trainer },
     trainerProcessRunner(awsConfig),
   );
   const sink = embeddingSink(stores.blobs, embedder);

@@ -96,11 +96,11 @@ export function apiReport(r: ApiBenchInput) {
     `load average before ${fmt(r.loadBefore)}, after ${fmt(r.loadAfter)} (${os.cpus().length} CPUs)`,
     '',
     `store calls on the API's thread per label (reads served from the API's caches not counted; nested calls such as ` +
-      `labelers.recordLabel -> change -> read + write listed each), mean ms as the caller saw it; ` +
+      `labelers.recordLabel -> change -> read + write listed each), mean and p99 ms as the caller saw it; ` +
       `${round(r.store.batchItems / cycles)} samples batch-read per label:`,
     formatTable(
-      ['call', 'calls', 'per label', 'mean ms'],
-      r.store.calls.filter((c) => c.calls / cycles >= 0.05).map((c) => [c.call, c.calls, round(c.calls / cycles), c.meanMs]),
+      ['call', 'calls', 'per label', 'mean ms', 'p99 ms'],
+      r.store.calls.filter((c) => c.calls / cycles >= 0.05).map((c) => [c.call, c.calls, round(c.calls / cycles), c.meanMs, c.p99Ms]),
     ),
     '',
     `checks: ${ok ? 'OK' : `FAILED (${Object.entries(checks).filter(([, v]) => !v).map(([k]) => k).join(', ')})`}`,

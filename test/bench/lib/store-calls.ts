@@ -11,6 +11,7 @@ export interface StoreCall {
   call: string;
   calls: number;
   meanMs: number;
+  p99Ms: number;
 }
 
 export function recordStoreCalls(stores: Stores) {
@@ -18,10 +19,15 @@ export function recordStoreCalls(stores: Stores) {
   times.paused = true;
   let batchItems = 0;
   let inFlight = 0;
+  const durations = new Map<string, number[]>();
   for (const port of PORTS) {
     timeMethods(stores[port], port, (stage, ms) => {
       inFlight--;
       times.record(stage, ms);
+      if (times.paused) return;
+      let list = durations.get(stage);
+      if (!list) durations.set(stage, (list = []));
+      list.push(ms);
     });
     countCalls(stores[port], () => inFlight++);
   }
@@ -41,12 +47,22 @@ export function recordStoreCalls(stores: Stores) {
     },
     start: () => {
       times.reset();
+      durations.clear();
       batchItems = 0;
       times.paused = false;
     },
     stop: () => {
       times.paused = true;
-      const calls: StoreCall[] = Object.entries(times.snapshot()).map(([call, t]) => ({ call, calls: t.calls, meanMs: Math.round((t.ms / t.calls) * 10) / 10 }));
+      const p99 = (call: string) => {
+        const sorted = [...(durations.get(call) ?? [0])].sort((a, b) => a - b);
+        return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] * 10) / 10;
+      };
+      const calls: StoreCall[] = Object.entries(times.snapshot()).map(([call, t]) => ({
+        call,
+        calls: t.calls,
+        meanMs: Math.round((t.ms / t.calls) * 10) / 10,
+        p99Ms: p99(call),
+      }));
       return { calls: calls.sort((a, b) => b.calls - a.calls), batchItems };
     },
   };
