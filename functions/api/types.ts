@@ -1,5 +1,6 @@
 import type { ExportDeps } from '../domain/interchange/export/job.js';
 import type { Stores } from '../domain/ports.js';
+import type { ServeAhead } from '../domain/serve-ahead.js';
 
 export interface Identity {
   userId: string;
@@ -14,6 +15,8 @@ export interface ApiDeps {
   authenticate: Authenticate;
   /** How long a served sample stays reserved for its labeler (default 10 min). */
   leaseMs?: number;
+  /** Lease each labeler's next sample ahead of their request (single-process deployments: the local stack). */
+  serveAhead?: ServeAhead;
   /** Lifetime of presigned image URLs (default 15 min). */
   presignTtlSeconds?: number;
   /** Called after a project is created, e.g. to ingest files uploaded to its prefix before it existed. */

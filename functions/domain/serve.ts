@@ -12,6 +12,8 @@ export interface NextInput {
   /** How many samples to lease (prefetch). */
   count: number;
   leaseMs: number;
+  /** Samples not to serve this time (e.g. the ones the labeler was just given). */
+  exclude?: ReadonlySet<string>;
 }
 
 export interface ModelState {

@@ -14,6 +14,8 @@ export interface ServingRequest {
   /** How many samples to lease (prefetch). */
   count: number;
   leaseMs: number;
+  /** Samples not to serve this time (e.g. the ones the labeler was just given). */
+  exclude?: ReadonlySet<string>;
 }
 
 const PAGE = 100;
@@ -60,7 +62,9 @@ export class Serving {
       if (candidates.length === 0) break;
       after = candidates[candidates.length - 1].queueKey;
       // The index may lag a write; what this process saw itself is at least as new.
-      const free = candidates.filter((c) => !this.tried.has(c.sampleId) && this.eligible(c) && !skip(this.verdict(c.sampleId)));
+      const free = candidates.filter(
+        (c) => !this.tried.has(c.sampleId) && !this.request.exclude?.has(c.sampleId) && this.eligible(c) && !skip(this.verdict(c.sampleId)),
+      );
       await leaseSpread(free, this.request.count - this.leased.length, async (c) => {
         if (skip(this.verdict(c.sampleId))) return undefined; // taken meanwhile by another request of this process
         const got = await this.take(c.sampleId);
@@ -82,6 +86,7 @@ export class Serving {
     if (!this.optimistic) await readPage();
     await leaseSpread(pageIndexes(ids.length), this.request.count - this.leased.length, async (i) => {
       const id = ids[i];
+      if (this.request.exclude?.has(id)) return undefined;
       let verdict = this.verdict(id);
       if (verdict === 'refused' || (verdict === 'unknown' && this.losses > 0 && !read)) {
         await readPage();

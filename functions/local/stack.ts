@@ -11,6 +11,7 @@ import type { Authenticate } from '../api/types.js';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
 import type { ImageAnalyzer, Stores } from '../domain/ports.js';
+import { ServeAhead } from '../domain/serve-ahead.js';
 import { DEFAULT_INGEST_CONCURRENCY } from '../ingest/handler.js';
 import type { TrainerWorker, TrainerWorkerOptions } from '../trainer/worker.js';
 import { startDynaliteProcess } from './emulators.js';
@@ -118,13 +119,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     closers.unshift(exportJobs.idle);
 
     const signIn = localSignIn(!!opts.auth, opts.authenticate);
+    // One API process: each labeler's next sample can be leased while they look at the current one.
+    const serveAhead = new ServeAhead(apiStores);
     const app = createLocalServer({
       stores: apiStores,
+      serveAhead,
       authenticate: signIn.authenticate,
       authRoutes: signIn.routes,
       webDir: opts.webDir,
       imageOrigin: s3.endpoint,
-      onLabeled: (projectId, sampleIds) => trainer.labeled(projectId, sampleIds),
+      onLabeled: (projectId, sampleIds) => {
+        serveAhead.labeled(projectId, sampleIds);
+        trainer.labeled(projectId, sampleIds);
+      },
       similar: (projectId, sampleId, k) => trainer.similar(projectId, sampleId, k),
       exports: exportJobs.deps,
       // Files synced before their project existed wait as pending; ingest them now.

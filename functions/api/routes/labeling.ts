@@ -28,12 +28,13 @@ const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).d
 export const labelingRoutes = new Hono<AppEnv>()
   .get('/:projectId/next', valid('query', nextQuery), async (c) => {
     const deps = c.var.deps;
-    const { samples, done, model } = await nextSamples(deps.stores, {
+    const input = {
       projectId: c.req.param('projectId'),
       labelerId: c.var.identity.userId,
       count: c.req.valid('query').count,
       leaseMs: deps.leaseMs ?? 10 * 60_000,
-    });
+    };
+    const { samples, done, model } = deps.serveAhead ? await deps.serveAhead.next(input) : await nextSamples(deps.stores, input);
     return c.json({ samples: await presentSamples(deps, samples), done, model });
   })
   .post('/:projectId/samples/:sampleId/annotations', valid('json', annotationBody), async (c) => {

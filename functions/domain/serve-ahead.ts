@@ -1,0 +1,113 @@
+// Serving one sample ahead: right after a labeler is given a sample, the next one is leased to them in the
+// background (the same conditional lease write, the same ranking), and held in this process. When they ask again,
+// usually a second or more later, the answer is already here: no store round trip on the labeler's path. It is what
+// the web app's own prefetch does one step earlier, on the server, so even a client that asks for one sample at a
+// time never waits for a lease write.
+//
+// What it keeps true: a held sample is leased to its labeler in the store (nobody else can be handed it); it is
+// dropped when labeled (this process's label routes say so), and handed out only while at least half its lease is
+// left (otherwise it is let go and expires as any unused lease). Only for projects with one label per sample: with
+// overlap, whether the labeler may still have a sample depends on labels given elsewhere meanwhile. One process
+// only: where a labeler's requests spread over many processes (the cloud's API functions), held samples would sit
+// unused until their lease ends, so the cloud composition does not use it.
+
+import type { Sample } from './model.js';
+import type { Stores } from './ports.js';
+import { getProject } from './projects.js';
+import { modelState, nextSamples, type NextInput, type NextResult } from './serve.js';
+
+interface LabelerState {
+  projectId: string;
+  /** Leased ahead for this labeler, to be handed out on their next request. */
+  held?: Sample;
+  /** Samples last handed to this labeler and not labeled since (while any is, a request re-serves them first). */
+  outstanding: Set<string>;
+}
+
+export interface ServeAheadOptions {
+  /** Most labelers kept track of at once (the longest idle let go first). */
+  maxLabelers?: number;
+}
+
+export class ServeAhead {
+  private readonly labelers = new Map<string, LabelerState>();
+  private readonly filling = new Map<string, Promise<void>>();
+  private readonly maxLabelers: number;
+
+  constructor(
+    private readonly stores: Stores,
+    opts: ServeAheadOptions = {},
+  ) {
+    this.maxLabelers = opts.maxLabelers ?? 10_000;
+  }
+
+  async next(input: NextInput): Promise<NextResult> {
+    const project = await getProject(this.stores, input.projectId);
+    if (project.overlap > 1) return nextSamples(this.stores, input);
+    const key = labelerKey(input.projectId, input.labelerId);
+    await this.filling.get(key); // the one being leased for this labeler is about to land
+    const state = this.state(key, input.projectId);
+    const held = state.held;
+    let result: NextResult;
+    if (held && state.outstanding.size === 0 && input.count === 1 && this.leaseLeft(held) >= input.leaseMs / 2) {
+      // The usual step: the last sample was labeled, the next one is already leased.
+      state.held = undefined;
+      result = { samples: [held], done: false, model: modelState(project, await this.stores.rankings.get(project.id)) };
+    } else {
+      // Anything else (first request, a reload before labeling, a prefetch of several) is served as without this
+      // class, which hands the labeler their own leased samples first, the held one among them.
+      result = await nextSamples(this.stores, input);
+      if (held && (result.samples.some((s) => s.sampleId === held.sampleId) || this.leaseLeft(held) < input.leaseMs / 2)) {
+        state.held = undefined;
+      }
+    }
+    state.outstanding = new Set(result.samples.map((s) => s.sampleId));
+    if (result.samples.length > 0 && !state.held) this.fill(key, state, input);
+    return result;
+  }
+
+  /** Labels were written (by any route of this process): held samples among them are no longer to be served. */
+  labeled(projectId: string, sampleIds: string[]): void {
+    for (const state of this.labelers.values()) {
+      if (state.projectId !== projectId) continue;
+      for (const id of sampleIds) state.outstanding.delete(id);
+      if (state.held && sampleIds.includes(state.held.sampleId)) state.held = undefined;
+    }
+  }
+
+  /** Samples held right now (for tests and diagnostics). */
+  held(projectId: string, labelerId: string): Sample | undefined {
+    return this.labelers.get(labelerKey(projectId, labelerId))?.held;
+  }
+
+  /** Resolves when no lease ahead is in flight. */
+  async idle(): Promise<void> {
+    while (this.filling.size > 0) await Promise.all(this.filling.values());
+  }
+
+  private state(key: string, projectId: string): LabelerState {
+    let state = this.labelers.get(key);
+    if (state) this.labelers.delete(key); // re-inserted below: most recent last, for the eviction order
+    state ??= { projectId, outstanding: new Set() };
+    this.labelers.set(key, state);
+    if (this.labelers.size > this.maxLabelers) this.labelers.delete(this.labelers.keys().next().value!);
+    return state;
+  }
+
+  private leaseLeft(sample: Sample): number {
+    return (sample.lease?.until ?? 0) - this.stores.clock.now();
+  }
+
+  private fill(key: string, state: LabelerState, input: NextInput): void {
+    if (this.filling.has(key)) return;
+    const work = nextSamples(this.stores, { ...input, count: 1, exclude: new Set(state.outstanding) })
+      .then(({ samples: [sample] }) => {
+        if (sample && !state.outstanding.has(sample.sampleId)) state.held = sample;
+      })
+      .catch(() => undefined) // the labeler's next request is served the usual way
+      .finally(() => this.filling.delete(key));
+    this.filling.set(key, work);
+  }
+}
+
+const labelerKey = (projectId: string, labelerId: string) => `${projectId}\n${labelerId}`;

@@ -1,0 +1,97 @@
+// Serving one sample ahead (the local stack's single API process): the labeler's next sample is leased while they
+// label the current one, handed out without a store round trip, and never to anyone else.
+
+import { describe, expect, it } from 'vitest';
+import { annotate } from '../../functions/domain/annotate.js';
+import type { Stores } from '../../functions/domain/ports.js';
+import { ServeAhead } from '../../functions/domain/serve-ahead.js';
+import { projectWithSamples, rid } from '../support/fixtures.js';
+
+const LEASE = 60_000;
+
+function setup(stores: Stores) {
+  const ahead = new ServeAhead(stores);
+  let leaseWrites = 0;
+  const lease = stores.samples.lease.bind(stores.samples);
+  stores.samples.lease = (...args) => {
+    leaseWrites++;
+    return lease(...args);
+  };
+  const next = async (labelerId: string, count = 1) => {
+    const result = await ahead.next({ projectId: 'flowers', labelerId, count, leaseMs: LEASE });
+    await ahead.idle();
+    return result;
+  };
+  const label = async (labelerId: string, sampleId: string, version = 0) => {
+    await annotate(stores, { projectId: 'flowers', sampleId, version, labelerId, classIndex: 0, requestId: rid() });
+    ahead.labeled('flowers', [sampleId]);
+  };
+  return { ahead, next, label, writes: () => leaseWrites };
+}
+
+describe('serving one sample ahead', () => {
+  it('leases the next sample while the labeler labels, and hands it out without a store write', async () => {
+    const { stores } = await projectWithSamples(5);
+    const { ahead, next, label, writes } = setup(stores);
+    expect((await next('ann')).samples.map((s) => s.sampleId)).toEqual(['s1']);
+    expect(ahead.held('flowers', 'ann')?.sampleId).toBe('s2');
+    expect((await stores.samples.getSample('flowers', 's2'))?.lease?.labelerId).toBe('ann'); // leased in the store
+    // Another labeler is never handed the sample held for ann.
+    expect((await next('bob')).samples.map((s) => s.sampleId)).toEqual(['s3']);
+
+    await label('ann', 's1');
+    const before = writes();
+    const pending = ahead.next({ projectId: 'flowers', labelerId: 'ann', count: 1, leaseMs: LEASE });
+    const served = await pending;
+    expect(served.samples.map((s) => s.sampleId)).toEqual(['s2']);
+    expect(served.done).toBe(false);
+    expect(served.model.state).toBe('untrained');
+    await ahead.idle();
+    expect(writes() - before).toBe(1); // the one made ahead for the request after (s5: s4 is bob's)
+    expect(ahead.held('flowers', 'ann')?.sampleId).toBe('s5');
+  });
+
+  it('gives a labeler who asks again before labeling the same sample again (reload keeps your place)', async () => {
+    const { stores } = await projectWithSamples(4);
+    const { ahead, next, label } = setup(stores);
+    await next('ann');
+    expect((await next('ann')).samples.map((s) => s.sampleId)).toEqual(['s1']);
+    expect(ahead.held('flowers', 'ann')?.sampleId).toBe('s2');
+    await label('ann', 's1');
+    expect((await next('ann')).samples.map((s) => s.sampleId)).toEqual(['s2']);
+  });
+
+  it('returns the held sample among a prefetch of several, once, and says done at the end', async () => {
+    const { stores } = await projectWithSamples(3);
+    const { next, label } = setup(stores);
+    await next('ann');
+    const batch = (await next('ann', 5)).samples.map((s) => s.sampleId);
+    expect(batch).toEqual(['s1', 's2', 's3']);
+    for (const id of batch) await label('ann', id);
+    expect(await next('ann')).toMatchObject({ samples: [], done: true });
+  });
+
+  it('drops a held sample that got labeled, or whose lease is half gone', async () => {
+    const { stores, clock } = await projectWithSamples(4);
+    const { ahead, next, label } = setup(stores);
+    await next('ann');
+    await label('ann', 's2'); // labeled elsewhere in the app (e.g. from the gallery) while held
+    expect(ahead.held('flowers', 'ann')).toBeUndefined();
+    await label('ann', 's1');
+    expect((await next('ann')).samples.map((s) => s.sampleId)).toEqual(['s3']);
+
+    await label('ann', 's3');
+    clock.advance(LEASE / 2 + 1); // ann was away: the held s4 is not handed out on a half-spent lease
+    const back = await next('ann');
+    expect(back.samples.map((s) => s.sampleId)).toEqual(['s4']);
+    expect(back.samples[0].lease!.until).toBeGreaterThanOrEqual(clock.now() + LEASE - 1); // leased afresh
+  });
+
+  it('does not hold samples for projects that want several labels per sample', async () => {
+    const { stores } = await projectWithSamples(3, { overlap: 2 });
+    const { ahead, next } = setup(stores);
+    await next('ann');
+    expect(ahead.held('flowers', 'ann')).toBeUndefined();
+    expect((await stores.samples.getSample('flowers', 's2'))?.lease).toBeUndefined();
+  });
+});
