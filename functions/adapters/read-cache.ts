@@ -45,15 +45,22 @@ export class TtlCache<T> {
     return this.load(key, load);
   }
 
-  /** The record changed elsewhere: load it again now, answering with the current entry until it is there. */
-  refresh(key: string, load: () => Promise<T>): void {
+  /**
+   * The record changed elsewhere: load it again now, answering with the current entry until it is there.
+   * Resolves once the new value is in (readers never wait for it; whoever made the change may).
+   */
+  refresh(key: string, load: () => Promise<T>): Promise<void> {
     const hit = this.entries.get(key);
     if (!hit || !hit.settled || this.maxStaleMs === 0) {
       if (hit) this.entries.delete(key);
-      return;
+      return Promise.resolve();
     }
-    if (hit.reloading) hit.outdated = true; // the reload in flight may have read the record before the change
-    else this.reload(key, hit, load);
+    if (hit.reloading) {
+      hit.outdated = true; // the reload in flight may have read the record before the change
+      return hit.reloading.then(() => this.entries.get(key)?.reloading);
+    }
+    this.reload(key, hit, load);
+    return hit.reloading ?? Promise.resolve();
   }
 
   forget(key: string): void {
@@ -111,12 +118,13 @@ export function cachedRankings(
   clock: Clock,
   ttlMs = 1000,
   maxStaleMs = 60_000,
-): RankingStore & { forget(projectId: string): void; refresh(projectId: string): void } {
+): RankingStore & { forget(projectId: string): void; refresh(projectId: string): Promise<void> } {
   const cache = new TtlCache<RankedQueue | undefined>(ttlMs, clock, maxStaleMs);
   return {
     /** Drop the cached ranking: the next reader waits for the stored one. */
     forget: (projectId) => cache.forget(projectId),
-    /** A retrain elsewhere (another process) replaced the ranking: read it now, serving the previous one meanwhile. */
+    /** A retrain elsewhere (another process) replaced the ranking: read it now, serving the previous one meanwhile;
+     * resolves when the new one is in. */
     refresh: (projectId) => cache.refresh(projectId, () => store.get(projectId)),
     // Readers never mutate a ranking, so the cached object is shared.
     get: (projectId) => cache.get(projectId, () => store.get(projectId)),

@@ -11,10 +11,11 @@
 // only: where a labeler's requests spread over many processes (the cloud's API functions), held samples would sit
 // unused until their lease ends, so the cloud composition does not use it.
 
-import type { Sample } from './model.js';
+import type { Project, RankedQueue, Sample } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
 import { modelState, nextSamples, type NextInput, type NextResult } from './serve.js';
+import { resuggest } from './serving.js';
 
 interface LabelerState {
   projectId: string;
@@ -52,7 +53,8 @@ export class ServeAhead {
     if (held && state.outstanding.size === 0 && input.count === 1 && this.leaseLeft(held) >= input.leaseMs / 2) {
       // The usual step: the last sample was labeled, the next one is already leased.
       state.held = undefined;
-      result = { samples: [held], done: false, model: modelState(project, await this.stores.rankings.get(project.id)) };
+      const ranking = await this.stores.rankings.get(project.id);
+      result = { samples: [this.current(project, ranking, held)], done: false, model: modelState(project, ranking) };
     } else {
       // Anything else (first request, a reload before labeling, a prefetch of several) is served as without this
       // class, which hands the labeler their own leased samples first, the held one among them.
@@ -92,6 +94,18 @@ export class ServeAhead {
     this.labelers.set(key, state);
     if (this.labelers.size > this.maxLabelers) this.labelers.delete(this.labelers.keys().next().value!);
     return state;
+  }
+
+  /**
+   * The held sample with the current model's suggestion (a retrain may have come since it was leased), its lease's
+   * probabilities brought up to date in the background for the live error (a human takes longer to label it).
+   */
+  private current(project: Project, ranking: RankedQueue | undefined, held: Sample): Sample {
+    const at = ranking?.probs ? ranking.sampleIds.indexOf(held.sampleId) : -1;
+    if (at < 0 || !held.lease) return held;
+    const sample = resuggest(project, held, ranking!.probs!.subarray(at * ranking!.classes, (at + 1) * ranking!.classes));
+    void this.stores.samples.lease(project.id, held.sampleId, sample.lease!, this.stores.clock.now()).catch(() => undefined);
+    return sample;
   }
 
   private leaseLeft(sample: Sample): number {

@@ -212,4 +212,14 @@ function withSuggestion(project: Project, sample: Sample, probs?: Float32Array):
   return { ...sample, suggestions: [suggestion, ...(sample.suggestions ?? []).filter((s) => s.classIndex !== best)] };
 }
 
+/**
+ * A sample served earlier (with the model suggestion of its ranking, if any), told the current model's view instead:
+ * the earlier model suggestion, which leads the list when its lease carries probabilities, is replaced.
+ */
+export function resuggest(project: Project, sample: Sample, probs: Float32Array): Sample {
+  const base = sample.lease?.probs ? { ...sample, suggestions: (sample.suggestions ?? []).slice(1) } : sample;
+  const lease = sample.lease && { ...sample.lease, probs: Array.from(probs, round4) };
+  return withSuggestion(project, { ...base, ...(lease ? { lease } : {}) }, probs);
+}
+
 export const round4 = (x: number) => Math.round(x * 1e4) / 1e4;

@@ -12,8 +12,8 @@ export interface TrainerWorkerOptions {
   /** ...or this long after the first change that is not trained on yet (default 3 s). */
   afterMs?: number;
   log?: (line: string) => void;
-  /** Called after a retrain replaced the project's ranking. */
-  onRetrained?: (projectId: string) => void;
+  /** Called after a retrain replaced the project's ranking; the run counts as finished once it resolves. */
+  onRetrained?: (projectId: string) => void | Promise<void>;
 }
 
 interface ProjectSlot {
@@ -129,7 +129,7 @@ export class TrainerWorker {
         const result = await this.runner.retrain({ project, embedder, changed, batchSize: this.opts.everyLabels ?? 4 });
         if (result) {
           slot.last = { ...result, at: Date.now() };
-          this.opts.onRetrained?.(projectId);
+          await this.opts.onRetrained?.(projectId);
           this.opts.log?.(
             `trainer: ${projectId} generation ${result.generation}: ${result.labels} labels, ${result.samples} samples, ` +
               `${result.coldStart ? 'cold start' : 'trained'} in ${Math.round(result.ms.total)} ms`,

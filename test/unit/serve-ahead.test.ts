@@ -94,4 +94,20 @@ describe('serving one sample ahead', () => {
     expect(ahead.held('flowers', 'ann')).toBeUndefined();
     expect((await stores.samples.getSample('flowers', 's2'))?.lease).toBeUndefined();
   });
+
+  it('hands out a held sample with the suggestion of the model trained since, and stores those probabilities', async () => {
+    const { stores } = await projectWithSamples(4);
+    const { ahead, next, label } = setup(stores);
+    await next('ann');
+    expect(ahead.held('flowers', 'ann')?.sampleId).toBe('s2');
+    await label('ann', 's1');
+    const probs = new Float32Array([0, 0, 0, /* s2 */ 0.5, 0.25, 0.25, /* s3 */ 0.2, 0.2, 0.6, /* s4 */ 0.3, 0.3, 0.4]);
+    const ranked = { projectId: 'flowers', generation: 2, createdAt: 'x', strategy: 'margin', coldStart: false, labels: 1, classes: 3 };
+    await stores.rankings.put({ ...ranked, sampleIds: ['s2', 's3', 's4'], probs: probs.slice(3) });
+    const served = await next('ann');
+    expect(served.model).toMatchObject({ state: 'trained', generation: 2 });
+    expect(served.samples[0].sampleId).toBe('s2');
+    expect(served.samples[0].suggestions?.[0]).toEqual({ classIndex: 0, name: 'daisy', probability: 0.5 }); // values exact in fp16
+    expect((await stores.samples.getSample('flowers', 's2'))?.lease?.probs).toEqual([0.5, 0.25, 0.25]);
+  });
 });
