@@ -97,13 +97,15 @@ export class ServeAhead {
   }
 
   /**
-   * The held sample with the current model's suggestion (a retrain may have come since it was leased), its lease's
-   * probabilities brought up to date in the background for the live error (a human takes longer to label it).
+   * The held sample as leased: its suggestion and the probabilities stored with its lease (for the live error) come
+   * from the same model, at most a retrain or two old. Only a sample leased before there was any model (cold start)
+   * is told the current model's view, and its lease updated in the background (a human takes longer to label it).
    */
   private current(project: Project, ranking: RankedQueue | undefined, held: Sample): Sample {
-    const at = ranking?.probs ? ranking.sampleIds.indexOf(held.sampleId) : -1;
+    if (held.lease?.probs || !ranking?.probs) return held;
+    const at = ranking.sampleIds.indexOf(held.sampleId);
     if (at < 0 || !held.lease) return held;
-    const sample = resuggest(project, held, ranking!.probs!.subarray(at * ranking!.classes, (at + 1) * ranking!.classes));
+    const sample = resuggest(project, held, ranking.probs.subarray(at * ranking.classes, (at + 1) * ranking.classes));
     void this.stores.samples.lease(project.id, held.sampleId, sample.lease!, this.stores.clock.now()).catch(() => undefined);
     return sample;
   }

@@ -95,7 +95,7 @@ describe('serving one sample ahead', () => {
     expect((await stores.samples.getSample('flowers', 's2'))?.lease).toBeUndefined();
   });
 
-  it('hands out a held sample with the suggestion of the model trained since, and stores those probabilities', async () => {
+  it('hands out a sample held since before the first model with that model\'s suggestion, and stores its probabilities', async () => {
     const { stores } = await projectWithSamples(4);
     const { ahead, next, label } = setup(stores);
     await next('ann');
@@ -109,5 +109,20 @@ describe('serving one sample ahead', () => {
     expect(served.samples[0].sampleId).toBe('s2');
     expect(served.samples[0].suggestions?.[0]).toEqual({ classIndex: 0, name: 'daisy', probability: 0.5 }); // values exact in fp16
     expect((await stores.samples.getSample('flowers', 's2'))?.lease?.probs).toEqual([0.5, 0.25, 0.25]);
+  });
+
+  it('keeps a held sample\'s suggestion and lease probabilities from one and the same model', async () => {
+    const { stores } = await projectWithSamples(4);
+    const { ahead, next, label } = setup(stores);
+    const ranked = { projectId: 'flowers', createdAt: 'x', strategy: 'margin', coldStart: false, labels: 1, classes: 3, sampleIds: ['s1', 's2', 's3', 's4'] };
+    await stores.rankings.put({ ...ranked, generation: 2, probs: new Float32Array(12).fill(0.25).map((v, i) => (i % 3 === 1 ? 0.5 : v)) });
+    await next('ann');
+    expect(ahead.held('flowers', 'ann')?.suggestions?.[0]).toMatchObject({ classIndex: 1, probability: 0.5 });
+    await stores.rankings.put({ ...ranked, generation: 3, probs: new Float32Array(12).fill(0.25).map((v, i) => (i % 3 === 2 ? 0.5 : v)) });
+    await label('ann', 's1');
+    const served = await next('ann');
+    expect(served.model.generation).toBe(3);
+    expect(served.samples[0].suggestions?.[0]).toMatchObject({ classIndex: 1, name: 'rose', probability: 0.5 });
+    expect((await stores.samples.getSample('flowers', 's2'))?.lease?.probs).toEqual([0.25, 0.5, 0.25]);
   });
 });
