@@ -5,7 +5,8 @@
 // The protocol is the TrainerRunner interface over IPC; a child that died is started again on the next call (its
 // per-project caches are rebuilt from storage, as after a restart).
 
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { AwsConfig } from '../adapters/aws/clients.js';
 import type { RetrainRequest, TrainerRunner } from '../trainer/runner.js';
 import { BACKGROUND_NICE } from './thread-priority.js';
@@ -32,7 +33,10 @@ export function trainerProcessRunner(config: Omit<AwsConfig, 'clock'>, nice = BA
 
   const start = (): ChildProcess => {
     // execArgv is cleared: the entry registers the TypeScript loader itself (the parent may run under vitest).
-    const proc = fork(ENTRY, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const options: { serialization: 'advanced'; stdio: StdioOptions } = { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
+    const proc = idleScheduling()
+      ? spawn('chrt', ['--idle', '0', process.execPath, fileURLToPath(ENTRY)], options)
+      : fork(ENTRY, [], { ...options, execArgv: [] });
     proc.on('message', (m: Reply) => {
       const p = pending.get(m.id);
       pending.delete(m.id);
@@ -42,7 +46,7 @@ export function trainerProcessRunner(config: Omit<AwsConfig, 'clock'>, nice = BA
     });
     proc.on('exit', (code, signal) => {
       if (child === proc) child = undefined;
-      if (!closing) failAll(new Error(`the trainer process stopped (${signal ?? `exit code ${code}`})`));
+      if (!closing) failAll(new ProcessStopped(`the trainer process stopped (${signal ?? `exit code ${code}`})`));
     });
     proc.on('error', (err) => failAll(err));
     proc.send({ kind: 'start', config, nice });
@@ -50,14 +54,22 @@ export function trainerProcessRunner(config: Omit<AwsConfig, 'clock'>, nice = BA
     return proc;
   };
 
-  const call = <T>(kind: Kind, args: unknown[]) =>
+  const send = <T>(kind: Kind, args: unknown[]) =>
     new Promise<T>((resolve, reject) => {
       if (closing) throw new Error('the trainer is closed');
+      if (child && !child.connected) child = undefined; // died; its 'exit' event may not have come yet
       const proc = (child ??= start());
       const id = nextId++;
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       busy(proc); // keep this process alive while work is in flight
       proc.send({ id, kind, args });
+    });
+  // A retrain only replaces the ranking and a lookup only reads: a call the process died under is sent once more,
+  // to a new process.
+  const call = <T>(kind: Kind, args: unknown[]) =>
+    send<T>(kind, args).catch((err: unknown) => {
+      if (err instanceof ProcessStopped && !closing) return send<T>(kind, args);
+      throw err;
     });
 
   return {
@@ -77,6 +89,18 @@ export function trainerProcessRunner(config: Omit<AwsConfig, 'clock'>, nice = BA
     },
   };
 }
+
+let chrt: boolean | undefined;
+/**
+ * On Linux, util-linux's `chrt` starts the process under SCHED_IDLE: it runs only when a core has nothing else to
+ * run, and a waking API or emulator thread takes the core from it at once (a high nice value only shrinks its share).
+ */
+function idleScheduling(): boolean {
+  chrt ??= process.platform === 'linux' && spawnSync('chrt', ['--idle', '0', 'true'], { stdio: 'ignore' }).status === 0;
+  return chrt;
+}
+
+class ProcessStopped extends Error {}
 
 function busy(proc: ChildProcess) {
   proc.ref();
