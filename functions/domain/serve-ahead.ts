@@ -50,7 +50,7 @@ export class ServeAhead {
     const state = this.state(key, input.projectId);
     const held = state.held;
     let result: NextResult;
-    if (held && state.outstanding.size === 0 && input.count === 1 && this.leaseLeft(held) >= input.leaseMs / 2) {
+    if (held && state.outstanding.size === 0 && input.count === 1 && this.stillFresh(held, input.leaseMs)) {
       // The usual step: the last sample was labeled, the next one is already leased.
       state.held = undefined;
       const ranking = await this.stores.rankings.get(project.id);
@@ -59,7 +59,7 @@ export class ServeAhead {
       // Anything else (first request, a reload before labeling, a prefetch of several) is served as without this
       // class, which hands the labeler their own leased samples first, the held one among them.
       result = await nextSamples(this.stores, input);
-      if (held && (result.samples.some((s) => s.sampleId === held.sampleId) || this.leaseLeft(held) < input.leaseMs / 2)) {
+      if (held && (result.samples.some((s) => s.sampleId === held.sampleId) || !this.stillFresh(held, input.leaseMs))) {
         state.held = undefined;
       }
     }
@@ -110,8 +110,9 @@ export class ServeAhead {
     return sample;
   }
 
-  private leaseLeft(sample: Sample): number {
-    return (sample.lease?.until ?? 0) - this.stores.clock.now();
+  /** Whether at least half of the held sample's lease is left (worth handing out rather than letting expire). */
+  private stillFresh(sample: Sample, leaseMs: number): boolean {
+    return (sample.lease?.until ?? 0) - this.stores.clock.now() >= leaseMs / 2;
   }
 
   private fill(key: string, state: LabelerState, input: NextInput): void {
