@@ -1,19 +1,22 @@
 // The ingest handler: S3-format event records in, images and samples out. The cloud calls `handleSqs` with
 // SQS messages whose bodies are S3 notifications (and reports failed messages back for retry); the local stack
-// calls `handleRecords` straight from the emulator's event. Same function, same code path.
+// calls `handleRecords` straight from the emulator's event. Same function, same code path. Keys arrive as each
+// source spells them; the adapter that knows the source turns them into real keys first (./event-keys.ts):
+// `handleSqs` reads S3 notifications (URL-encoded keys), the local pipeline reads s3rver's events (raw keys).
 
-import type { S3EventRecord, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { ingestObject, type IngestDeps, type IngestOutcome } from '../domain/ingest.js';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { imageIdFor, ingestObject, type IngestDeps, type IngestOutcome } from '../domain/ingest.js';
+import { parseUploadKey } from '../domain/layout.js';
+import { uploadEvents, type UploadEvent } from './event-keys.js';
 import { recentProjects } from './recent-projects.js';
+
+export type { UploadEvent } from './event-keys.js';
 
 export interface RecordResult {
   key: string;
   outcome?: IngestOutcome;
   error?: string;
 }
-
-/** S3 event keys are URL-encoded with '+' for spaces. */
-export const decodeS3Key = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
 
 /**
  * Images ingested at once per process. Each image spends most of its time waiting on storage round trips and on
@@ -26,21 +29,39 @@ export function createIngestHandler(given: IngestDeps, opts: { concurrency?: num
   const log = opts.log ?? ((line: string) => console.log(line));
   const deps: IngestDeps = { ...given, stores: { ...given.stores, projects: recentProjects(given.stores.projects, given.stores.clock) } };
 
-  async function handleRecord(record: Pick<S3EventRecord, 's3' | 'eventName' | 'eventTime'>): Promise<RecordResult> {
-    const key = decodeS3Key(record.s3.object.key);
-    if (!record.eventName.startsWith('ObjectCreated')) return { key, outcome: { status: 'skipped', reason: record.eventName } };
-    const outcome = await ingestObject(deps, {
-      key,
-      size: record.s3.object.size,
-      etag: record.s3.object.eTag,
-      eventTime: record.eventTime,
-    });
-    if (outcome.status === 'failed') log(`ingest: ${key} failed: ${outcome.image.reason}`);
+  async function handleRecord(event: UploadEvent): Promise<RecordResult> {
+    const { key } = event;
+    if (!event.eventName.startsWith('ObjectCreated')) return { key, outcome: { status: 'skipped', reason: event.eventName } };
+    const outcome = await ingestObject(deps, { key, size: event.size, etag: event.etag, eventTime: event.eventTime });
+    if (outcome.status === 'failed') log(`ingest: ${JSON.stringify(key)} failed: ${outcome.image.reason}`);
+    else if (outcome.status === 'skipped') log(`ingest: ${JSON.stringify(key)} skipped: ${outcome.reason}`);
     return { key, outcome };
   }
 
+  /**
+   * After the last retry of an ingest that kept hitting errors: the image (if a record of it exists) ends failed
+   * with the error as its reason, so that the owner sees it instead of an image pending forever. Never throws.
+   */
+  async function giveUp(event: UploadEvent, error: string): Promise<void> {
+    const parsed = parseUploadKey(event.key);
+    log(`ingest: ${JSON.stringify(event.key)} gave up after retries: ${error}`);
+    if (!parsed) return;
+    try {
+      const image = await deps.stores.samples.getImage(parsed.projectId, imageIdFor(event.key));
+      if (!image || image.status !== 'pending') return;
+      await deps.stores.samples.putImage({
+        ...image,
+        status: 'failed',
+        reason: `ingest failed: ${error}`,
+        updatedAt: new Date(deps.stores.clock.now()).toISOString(),
+      });
+    } catch (err) {
+      log(`ingest: could not mark ${JSON.stringify(event.key)} failed: ${(err as Error).message}`);
+    }
+  }
+
   /** Handles records with bounded concurrency; one record's failure never stops the others. */
-  async function handleRecords(records: Pick<S3EventRecord, 's3' | 'eventName' | 'eventTime'>[]): Promise<RecordResult[]> {
+  async function handleRecords(records: UploadEvent[]): Promise<RecordResult[]> {
     const results: RecordResult[] = new Array(records.length);
     let next = 0;
     const worker = async () => {
@@ -49,8 +70,8 @@ export function createIngestHandler(given: IngestDeps, opts: { concurrency?: num
         try {
           results[i] = await handleRecord(records[i]);
         } catch (err) {
-          const key = decodeS3Key(records[i].s3.object.key);
-          log(`ingest: ${key} error (will be retried): ${(err as Error).message}`);
+          const key = records[i].key;
+          log(`ingest: ${JSON.stringify(key)} error (will be retried): ${(err as Error).message}`);
           results[i] = { key, error: (err as Error).message };
         }
       }
@@ -65,18 +86,22 @@ export function createIngestHandler(given: IngestDeps, opts: { concurrency?: num
    * a message is reported failed when any of its records failed.
    */
   async function handleSqs(event: SQSEvent): Promise<SQSBatchResponse> {
-    const records: S3EventRecord[] = [];
+    const records: UploadEvent[] = [];
     const messageOf: string[] = [];
     for (const message of event.Records) {
+      let body: { Records?: unknown; Event?: string };
       try {
-        const body = JSON.parse(message.body) as { Records?: S3EventRecord[]; Event?: string };
-        for (const record of body.Records ?? []) { // s3:TestEvent has no Records
-          records.push(record);
-          messageOf.push(message.messageId);
-        }
+        body = JSON.parse(message.body) as typeof body;
       } catch {
         log(`ingest: message ${message.messageId} is not an S3 notification; dropped`);
         continue; // retrying a malformed message can never succeed
+      }
+      // s3:TestEvent has no Records. S3 notifications carry URL-encoded keys.
+      const { events, rejected } = uploadEvents(Array.isArray(body?.Records) ? body.Records : [], 'url-encoded');
+      for (const r of rejected) log(`ingest: message ${message.messageId}: record dropped: ${r.reason}`); // retrying cannot help
+      for (const e of events) {
+        records.push(e);
+        messageOf.push(message.messageId);
       }
     }
     const results = await handleRecords(records);
@@ -84,5 +109,5 @@ export function createIngestHandler(given: IngestDeps, opts: { concurrency?: num
     return { batchItemFailures: event.Records.filter((m) => failed.has(m.messageId)).map((m) => ({ itemIdentifier: m.messageId })) };
   }
 
-  return { handleRecord, handleRecords, handleSqs };
+  return { handleRecord, handleRecords, handleSqs, giveUp };
 }

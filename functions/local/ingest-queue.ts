@@ -1,11 +1,11 @@
 // The local stand-in for the SQS queue between the bucket and the ingest function: bounded concurrency,
-// failures logged and retried a few times, and `idle()` so tests and the CLI can wait for ingest to finish.
+// failures logged and retried a few times (then the image ends failed with the error as its reason), and `idle()`
+// so tests and the CLI can wait for ingest to finish.
 
-import type { S3EventRecord } from 'aws-lambda';
-import type { createIngestHandler } from '../ingest/handler.js';
+import type { createIngestHandler, UploadEvent } from '../ingest/handler.js';
 
 type Handler = ReturnType<typeof createIngestHandler>;
-type Record = Pick<S3EventRecord, 's3' | 'eventName' | 'eventTime'>;
+type Record = UploadEvent;
 
 const MAX_ATTEMPTS = 3;
 
@@ -54,10 +54,12 @@ export class IngestQueue {
           if (result.error) {
             this.stats.errors++;
             if (job.attempt < MAX_ATTEMPTS && !this.stopped) this.pending.push({ ...job, attempt: job.attempt + 1 });
+            else if (!this.stopped) return this.handler.giveUp(job.record, result.error);
           } else if (result.outcome) {
             this.stats[result.outcome.status]++;
           }
         })
+        .catch(() => undefined) // handleRecords and giveUp report their own errors; nothing may escape the queue
         .finally(() => {
           this.running--;
           this.pump();

@@ -1,14 +1,14 @@
 // The local stand-ins for the cloud's background work: uploads -> ingest queue -> handler (as S3 -> SQS -> the
 // ingest Lambda), and labels/new embeddings -> trainer process (as the trainer queue -> its Lambda).
 
-import type { S3EventRecord } from 'aws-lambda';
 import type { AwsConfig } from '../adapters/aws/clients.js';
 import { cachedImages } from '../adapters/image-cache.js';
 import { cachedProjects, cachedRankings } from '../adapters/read-cache.js';
 import type { IngestDeps } from '../domain/ingest.js';
 import type { ImageAnalyzer, Stores } from '../domain/ports.js';
 import { embeddingSink } from '../ingest/embedding-sink.js';
-import { createIngestHandler, decodeS3Key } from '../ingest/handler.js';
+import { uploadEvents } from '../ingest/event-keys.js';
+import { createIngestHandler } from '../ingest/handler.js';
 import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
 import type { S3EventSource } from './emulators.js';
 import { IngestQueue } from './ingest-queue.js';
@@ -45,10 +45,19 @@ export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventS
   });
   const handler = createIngestHandler({ stores, analyzer: opts.analyzer, onAnalyzed }, { log: opts.log });
   const ingest = new IngestQueue(handler, opts.ingestConcurrency);
-  s3.on('event', (event: { Records?: S3EventRecord[] }) => {
-    // Derived files land in the same bucket; only originals under uploads/ are ingested (as in the cloud).
-    const records = (event.Records ?? []).filter((r) => decodeS3Key(r.s3.object.key).startsWith('uploads/'));
-    if (records.length) ingest.push(records);
+  s3.on('event', (event: unknown) => {
+    // Runs inside the emulator's event dispatch: nothing thrown here may escape (it would take the server down).
+    try {
+      // s3rver's events carry the key as it is (unlike the cloud's URL-encoded notifications).
+      const records = (event as { Records?: unknown } | null)?.Records;
+      const { events, rejected } = uploadEvents(Array.isArray(records) ? records : [], 'raw');
+      for (const r of rejected) opts.log(`ingest: upload event record dropped: ${r.reason}`);
+      // Derived files land in the same bucket; only originals under uploads/ are ingested (as in the cloud).
+      const uploads = events.filter((e) => e.key.startsWith('uploads/'));
+      if (uploads.length) ingest.push(uploads);
+    } catch (err) {
+      opts.log(`ingest: upload event not handled: ${(err as Error)?.message ?? String(err)}`);
+    }
   });
   return {
     apiStores,

@@ -21,11 +21,14 @@ export async function reconcileUploads(
       if (!parsed) continue;
       const image = await stores.samples.getImage(parsed.projectId, imageIdFor(object.key));
       if (image && image.etag === object.etag && image.status !== 'pending') continue;
+      // The listing gives the key as it is: queued as it is (no encoding a decoder would have to undo).
       queue.push([
         {
+          key: object.key,
           eventName: 'ObjectCreated:Put',
           eventTime: (object.lastModified ?? new Date()).toISOString(),
-          s3: { object: { key: encodeURIComponent(object.key), size: object.bytes, eTag: object.etag } } as never,
+          size: object.bytes,
+          etag: object.etag,
         },
       ]);
       queued++;

@@ -48,7 +48,7 @@ describe('ingest handler', () => {
     await stores.blobs.put('uploads/p/drawing.jpg', new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 'image/jpeg');
     const handler = createIngestHandler({ stores, analyzer }, { log: () => undefined });
     const results = await handler.handleRecords(
-      ['uploads/p/ok.jpg', 'uploads/p/drawing.jpg'].map((key) => ({ eventName: 'ObjectCreated:Put', eventTime: '2026-11-22T09:00:00Z', s3: { object: { key } } }) as never),
+      ['uploads/p/ok.jpg', 'uploads/p/drawing.jpg'].map((key) => ({ key, eventName: 'ObjectCreated:Put', eventTime: '2026-11-22T09:00:00Z' })),
     );
     expect(results.map((r) => r.outcome?.status)).toEqual(['ready', 'failed']);
     const bad = await stores.samples.getImage('p', imageIdFor('uploads/p/drawing.jpg'));
@@ -69,8 +69,7 @@ describe('ingest handler', () => {
       return get(key);
     };
     const handler = createIngestHandler({ stores, analyzer, maxBytes: 1000 }, { log: () => undefined });
-    const record = (key: string, size: number) =>
-      ({ eventName: 'ObjectCreated:Put', eventTime: '2026-11-22T09:00:00Z', s3: { object: { key, size } } }) as never;
+    const record = (key: string, size: number) => ({ key, size, eventName: 'ObjectCreated:Put', eventTime: '2026-11-22T09:00:00Z' });
     // The event of one says how large it is; the other claims a small file that has since been replaced.
     const results = await handler.handleRecords([record('uploads/p/big.jpg', photo.length), record('uploads/p/grew.jpg', 10)]);
     expect(results.map((r) => r.outcome?.status)).toEqual(['failed', 'failed']);
