@@ -1,0 +1,173 @@
+// An honest accuracy figure while labeling: the audit stream.
+//
+// Active learning serves the samples the model is least sure about, so scoring each label against the model's
+// prediction measures it on its hardest cases and reads far too low (20-30 points on tf_flowers_dev). Instead, a
+// small share of what labelers are served (default 1 in 10) is drawn uniformly at random from the samples that still
+// need labels; nothing tells labelers which ones. Each audited label is scored against the model's prediction at
+// lease time: a uniform random sample of images the model had not seen, hence an unbiased estimate of its accuracy on
+// the rest of the collection.
+//
+// Pure functions: serving uses the selection rule, the quality view the estimator, and bench:al both (it simulates
+// the stream on a dataset with a test split).
+
+/** Share of served samples drawn at random for the audit stream unless the project or WINNOW_AUDIT_RATE says. */
+export const DEFAULT_AUDIT_RATE = 0.1;
+
+/** z for a two-sided 95% interval. */
+export const Z95 = 1.959964;
+
+/**
+ * The audit rate in force: the project's own setting, else `WINNOW_AUDIT_RATE` (a number in [0, 1]), else 1 in 10.
+ * A malformed setting is an error naming it, never silently the default.
+ */
+export function auditRate(projectRate: number | undefined, env: string | undefined = process.env.WINNOW_AUDIT_RATE): number {
+  if (projectRate !== undefined) return checkRate(projectRate, 'the project audit rate');
+  if (env !== undefined && env.trim() !== '') return checkRate(Number(env), `WINNOW_AUDIT_RATE ("${env}")`);
+  return DEFAULT_AUDIT_RATE;
+}
+
+function checkRate(rate: number, what: string): number {
+  if (!Number.isFinite(rate) || rate < 0 || rate > 1) throw new Error(`${what} must be a number from 0 to 1 (e.g. 0.1 = 1 in 10)`);
+  return rate;
+}
+
+/**
+ * The selection rule. Each served slot is an audit draw with probability `rate`, decided by `u`, a uniform number in
+ * [0, 1) independent of the model and of the labels (Math.random, or a seeded generator in simulations).
+ */
+export function isAuditDraw(u: number, rate: number): boolean {
+  return u < rate;
+}
+
+/** Which of `n` candidates (the samples still needing labels, in any fixed order) an audit draw takes: uniform. */
+export function auditIndex(u: number, n: number): number {
+  return Math.min(n - 1, Math.max(0, Math.floor(u * n)));
+}
+
+/** One audited label: what the model predicted when the sample was leased, and what the labeler said. */
+export interface AuditPoint {
+  /** The model's top class at lease time. */
+  predicted: number;
+  /** The model's probability of that class at lease time. */
+  confidence: number;
+  /** The label's class (its top class). */
+  labelClass: number;
+}
+
+export interface Interval {
+  low: number;
+  high: number;
+}
+
+/** Wilson score interval for a proportion (good coverage at small n, unlike the normal approximation). */
+export function wilsonInterval(successes: number, n: number, z = Z95): Interval {
+  if (!(n > 0)) return { low: 0, high: 1 };
+  const p = successes / n;
+  const z2 = z * z;
+  const denom = 1 + z2 / n;
+  const center = (p + z2 / (2 * n)) / denom;
+  const half = (z / denom) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return { low: Math.max(0, center - half), high: Math.min(1, center + half) };
+}
+
+export interface ClassAccuracy {
+  classIndex: number;
+  /** Audited labels of this class. */
+  n: number;
+  correct: number;
+  /** Share of them the model predicted right (recall of the class), null without audited labels. */
+  accuracy: number | null;
+  low: number | null;
+  high: number | null;
+}
+
+export interface AccuracyEstimate {
+  /** Estimated accuracy of the current model on samples it has not been trained on; null without audited labels. */
+  accuracy: number | null;
+  /** 95% interval. */
+  low: number | null;
+  high: number | null;
+  /** Audited labels the estimate rests on. */
+  n: number;
+  /** How many of them the model predicted right. */
+  correct: number;
+  /**
+   * 'audit': the share of audited labels predicted right (Wilson interval).
+   * 'audit+confidence': the current model's mean top probability on the unlabeled samples, corrected by the audited
+   * labels' mean (correct - confidence at lease time), a difference estimator that follows a model improving
+   * between audits; unbiased under uniform audits whatever the calibration, tighter the better calibrated.
+   */
+  method: 'audit' | 'audit+confidence';
+  perClass: ClassAccuracy[];
+}
+
+export interface EstimateOptions {
+  /**
+   * The current model's mean top probability over the samples still unlabeled (a uniform population for the audit
+   * draws). Without it the estimate is the plain audited proportion, which lags behind a model that improves.
+   */
+  meanConfidence?: number;
+  z?: number;
+}
+
+/** The accuracy estimate from audited labels, oldest first. */
+export function estimateAccuracy(points: readonly AuditPoint[], classes: number, opts: EstimateOptions = {}): AccuracyEstimate {
+  const z = opts.z ?? Z95;
+  const n = points.length;
+  let correct = 0;
+  const perClassN = new Array<number>(classes).fill(0);
+  const perClassCorrect = new Array<number>(classes).fill(0);
+  for (const p of points) {
+    const right = p.predicted === p.labelClass;
+    if (right) correct++;
+    if (p.labelClass >= 0 && p.labelClass < classes) {
+      perClassN[p.labelClass]++;
+      if (right) perClassCorrect[p.labelClass]++;
+    }
+  }
+  const perClass: ClassAccuracy[] = perClassN.map((m, c) => {
+    if (m === 0) return { classIndex: c, n: 0, correct: 0, accuracy: null, low: null, high: null };
+    const ci = wilsonInterval(perClassCorrect[c], m, z);
+    return { classIndex: c, n: m, correct: perClassCorrect[c], accuracy: perClassCorrect[c] / m, ...ci };
+  });
+  if (n === 0) return { accuracy: null, low: null, high: null, n, correct, method: 'audit', perClass };
+  const meanConfidence = opts.meanConfidence;
+  if (meanConfidence === undefined || !Number.isFinite(meanConfidence)) {
+    return { accuracy: correct / n, ...wilsonInterval(correct, n, z), n, correct, method: 'audit', perClass };
+  }
+  // Difference estimator: a = mean conf(pool, now) + mean over audits of (correct_i - conf_i).
+  let sum = 0;
+  let sumSq = 0;
+  let expectedVar = 0;
+  for (const p of points) {
+    const r = (p.predicted === p.labelClass ? 1 : 0) - p.confidence;
+    sum += r;
+    sumSq += r * r;
+    expectedVar += p.confidence * (1 - p.confidence);
+  }
+  const meanR = sum / n;
+  const accuracy = clamp01(meanConfidence + meanR);
+  // Residual variance: the sample's, but never below what perfectly calibrated probabilities would give (few audits
+  // can show a variance of 0 by chance), and never below the shrunken Bernoulli variance of a handful of points.
+  const sampleVar = n > 1 ? Math.max(0, (sumSq - n * meanR * meanR) / (n - 1)) : 0.25;
+  const variance = Math.max(sampleVar, expectedVar / n);
+  // Shown as a Wilson interval at the effective sample size whose binomial variance equals this estimator's.
+  const pq = Math.max(accuracy * (1 - accuracy), 1e-6);
+  const nEff = variance > 0 ? Math.min(Math.max(n, (n * pq) / variance), 4 * n) : 4 * n;
+  const ci = wilsonInterval(accuracy * nEff, nEff, z);
+  return { accuracy, low: ci.low, high: ci.high, n, correct, method: 'audit+confidence', perClass };
+}
+
+/** Mean of the largest probability per row of a row-major [rows x classes] matrix (NaN when empty). */
+export function meanTopProbability(probs: ArrayLike<number>, classes: number, rows = Math.floor(probs.length / Math.max(1, classes))): number {
+  if (!(rows > 0) || classes < 1) return NaN;
+  let sum = 0;
+  for (let r = 0; r < rows; r++) {
+    let best = -Infinity;
+    for (let c = 0; c < classes; c++) best = Math.max(best, probs[r * classes + c]);
+    sum += best;
+  }
+  return sum / rows;
+}
+
+const clamp01 = (x: number) => Math.min(1, Math.max(0, x));

@@ -1,0 +1,89 @@
+// The audit stream's estimator: what the accuracy figure on screen rests on.
+
+import { describe, expect, it } from 'vitest';
+import { auditIndex, auditRate, estimateAccuracy, isAuditDraw, meanTopProbability, wilsonInterval, type AuditPoint } from '../../functions/domain/learning/audit.js';
+import { createRng } from '../../functions/domain/learning/random.js';
+
+describe('audit stream', () => {
+  it('draws about 1 in 10 served samples by default, uniformly among the candidates', () => {
+    const rng = createRng(1);
+    const rand = () => rng.next();
+    const rate = auditRate(undefined, undefined);
+    expect(rate).toBe(0.1);
+    let audits = 0;
+    const hits = new Array(7).fill(0);
+    for (let i = 0; i < 20_000; i++) {
+      if (isAuditDraw(rand(), rate)) audits++;
+      hits[auditIndex(rand(), 7)]++;
+    }
+    expect(audits / 20_000).toBeGreaterThan(0.09);
+    expect(audits / 20_000).toBeLessThan(0.11);
+    for (const h of hits) expect(Math.abs(h / 20_000 - 1 / 7)).toBeLessThan(0.01);
+  });
+
+  it('takes the rate from the project, else the environment, and names a bad one', () => {
+    expect(auditRate(0.25, '0.5')).toBe(0.25);
+    expect(auditRate(undefined, '0.5')).toBe(0.5);
+    expect(() => auditRate(undefined, 'often')).toThrow(/WINNOW_AUDIT_RATE/);
+    expect(() => auditRate(2, undefined)).toThrow(/from 0 to 1/);
+  });
+
+  it('gives the Wilson interval', () => {
+    const ci = wilsonInterval(8, 10);
+    expect(ci.low).toBeCloseTo(0.4902, 3);
+    expect(ci.high).toBeCloseTo(0.9433, 3);
+    expect(wilsonInterval(0, 0)).toEqual({ low: 0, high: 1 });
+  });
+
+  it('says nothing without audited labels and reports per class', () => {
+    expect(estimateAccuracy([], 3).accuracy).toBeNull();
+    const points: AuditPoint[] = [
+      { predicted: 0, confidence: 0.9, labelClass: 0 },
+      { predicted: 1, confidence: 0.6, labelClass: 2 },
+      { predicted: 2, confidence: 0.7, labelClass: 2 },
+    ];
+    const e = estimateAccuracy(points, 3);
+    expect(e).toMatchObject({ n: 3, correct: 2, method: 'audit' });
+    expect(e.accuracy).toBeCloseTo(2 / 3, 9);
+    expect(e.perClass.map((c) => [c.n, c.correct])).toEqual([[1, 1], [0, 0], [2, 1]]);
+    expect(e.perClass[1].accuracy).toBeNull();
+  });
+
+  it('covers the true accuracy at least 90% of the time, also when the model is miscalibrated and improves between audits', () => {
+    // Synthetic model: confidence c ~ U(lo, 1), right with probability g(c) (g = c when calibrated). The model improves
+    // over time (the audits of earlier models were less accurate); the estimate is asked about the current one.
+    const rng = createRng(7);
+    const rand = () => rng.next();
+    for (const miscalibration of [0, 0.15]) {
+      for (const n of [5, 10, 20]) {
+        let covered = 0;
+        let bias = 0;
+        const trials = 2000;
+        for (let t = 0; t < trials; t++) {
+          const points: AuditPoint[] = [];
+          for (let i = 0; i < n; i++) {
+            const lo = 0.3 + (0.3 * i) / n; // earlier models less sure
+            const c = lo + (1 - lo) * rand();
+            const right = rand() < Math.min(1, c + miscalibration);
+            points.push({ predicted: 0, confidence: c, labelClass: right ? 0 : 1 });
+          }
+          const loNow = 0.6;
+          const meanConfidence = (1 + loNow) / 2;
+          // E[min(1, c + m)] for c ~ U(loNow, 1).
+          const knee = Math.max(loNow, 1 - miscalibration);
+          const truth = ((knee * knee - loNow * loNow) / 2 + miscalibration * (knee - loNow) + (1 - knee)) / (1 - loNow);
+          const e = estimateAccuracy(points, 2, { meanConfidence });
+          if (e.low! <= truth && truth <= e.high!) covered++;
+          bias += e.accuracy! - truth;
+        }
+        expect(covered / trials, `coverage n=${n} miscalibration=${miscalibration}`).toBeGreaterThanOrEqual(0.9);
+        expect(Math.abs(bias / trials), `bias n=${n}`).toBeLessThan(0.03);
+      }
+    }
+  });
+
+  it('averages the top probability per row', () => {
+    expect(meanTopProbability(new Float32Array([0.2, 0.8, 0.6, 0.4]), 2)).toBeCloseTo(0.7, 6);
+    expect(meanTopProbability([], 2)).toBeNaN();
+  });
+});
