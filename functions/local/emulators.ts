@@ -36,33 +36,114 @@ export async function startDynalite(opts: { dir?: string; port?: number; host?: 
   };
 }
 
+/** Credentials an emulator child requires on every request (AWS Signature V4, checked by emulator-guard.cjs). */
+export interface EmulatorCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** The documented pair (README: `aws s3 sync` on loopback without sign-in); the local stack with sign-in makes its own. */
+export const DEFAULT_EMULATOR_CREDENTIALS: EmulatorCredentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+/** The guard the emulator children require (plain CommonJS: they run without a TypeScript loader). */
+export const GUARD_PATH = new URL('./emulator-guard.cjs', import.meta.url).pathname;
+
+// dynalite's own server with a front that checks each request's signature (over the body's SHA-256, as DynamoDB
+// signs it) before dynalite's request handler sees the request, in the same process. The child exits when the IPC
+// channel to its parent closes, which the OS does however the parent ends (SIGKILL included).
+const DYNALITE_CHILD = `
+const { EventEmitter } = require('node:events');
+const dynalite = require(process.env.WINNOW_DYNALITE_PATH);
+const { checkSigV4, sha256Hex } = require(process.env.WINNOW_GUARD_PATH);
+const MAX_BODY = 16 * 1024 * 1024;
+process.on('disconnect', () => process.exit(0));
+function refuse(res, status, type, message) {
+  const body = JSON.stringify({ __type: 'com.amazon.coral.service#' + type, message });
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+process.on('message', (msg) => {
+  if (msg.type !== 'start') return;
+  try {
+    const server = dynalite(msg.options);
+    const handle = server.listeners('request')[0];
+    server.removeAllListeners('request');
+    server.on('request', (req, res) => {
+      const chunks = [];
+      let size = 0;
+      req.on('data', (chunk) => {
+        size += chunk.length;
+        if (size <= MAX_BODY) chunks.push(chunk);
+      });
+      req.on('error', () => res.destroy());
+      req.on('end', () => {
+        if (size > MAX_BODY) return refuse(res, 413, 'RequestEntityTooLarge', 'request body over 16 MiB');
+        const body = Buffer.concat(chunks);
+        const reason = checkSigV4({ method: req.method, url: req.url, headers: req.headers, payloadHash: sha256Hex(body) }, msg.credentials);
+        if (reason) return refuse(res, 403, 'InvalidSignatureException', 'refused: ' + reason);
+        // dynalite reads the body from 'data'/'end' events: hand it the bytes already read.
+        const replay = new EventEmitter();
+        replay.headers = req.headers;
+        replay.method = req.method;
+        replay.url = req.url;
+        handle(replay, res);
+        if (body.length) replay.emit('data', body);
+        replay.emit('end');
+      });
+    });
+    server.once('error', (err) => process.send({ type: 'failed', message: String(err && err.message) }));
+    server.listen(msg.port, msg.host, () => process.send({ type: 'ready', port: server.address().port }));
+  } catch (err) {
+    process.send({ type: 'failed', message: err && err.stack ? err.stack : String(err) });
+  }
+});
+`;
+
 /**
  * dynalite in a child process: same engine and data folder, but its CPU work (LevelDB, JSON) runs on the other
- * core instead of the API's event loop. The local stack uses this; tests that only need a table use the above.
+ * core instead of the API's event loop. Every request must be signed with `credentials` (SigV4; default the
+ * documented S3RVER pair). The child dies
+ * with this process, however this process ends. The local stack uses this; tests that only need a table use the
+ * above.
  */
-export async function startDynaliteProcess(opts: { dir: string; port?: number; host?: string }): Promise<RunningEmulator> {
+export async function startDynaliteProcess(opts: { dir: string; port?: number; host?: string; credentials?: EmulatorCredentials }): Promise<RunningEmulator> {
   const host = opts.host ?? LOOPBACK;
-  const port = opts.port || (await freePort());
-  const cli = require.resolve('dynalite/cli.js');
-  const args = [cli, '--host', host, '--port', String(port), '--path', opts.dir, '--createTableMs', '0', '--deleteTableMs', '0', '--updateTableMs', '0'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-e', DYNALITE_CHILD], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, WINNOW_DYNALITE_PATH: require.resolve('dynalite'), WINNOW_GUARD_PATH: GUARD_PATH },
+  });
   const untrack = killOnExit(child);
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const endpoint = httpEndpoint(host, port);
   const close = async () => {
     untrack();
     await stopChild(child);
   };
+  const ready = new Promise<number>((resolve, reject) => {
+    child.on('message', (msg: { type: string; port?: number; message?: string }) => {
+      if (msg.type === 'ready') resolve(msg.port!);
+      else if (msg.type === 'failed') reject(new Error(msg.message));
+    });
+    child.once('exit', (code) => reject(new Error(`the process exited with code ${code}`)));
+    child.once('error', reject);
+  });
+  // Credentials travel over IPC, not argv or the environment, so other users of the machine cannot read them.
+  child.send({
+    type: 'start',
+    host,
+    port: opts.port ?? 0,
+    credentials: opts.credentials ?? DEFAULT_EMULATOR_CREDENTIALS,
+    options: { path: opts.dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 },
+  });
   try {
-    await waitForHttp(endpoint, child, 30_000);
+    const port = await ready;
+    return { endpoint: httpEndpoint(host, port), close };
   } catch (err) {
     await close();
     throw new Error(`dynalite did not start: ${(err as Error).message}\n${output}`);
   }
-  return { endpoint, close };
 }
 
 // ---------------------------------------------------------------- s3rver

@@ -6,12 +6,23 @@
 //
 // The child is plain JavaScript evaluated from a string (like the inference thread), so it starts without a
 // TypeScript loader, and it exits when this process goes away (IPC disconnect, or the kill-on-exit guard).
+// Requests are let in only when signed with the stack's credentials (emulator-guard.cjs).
 
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { DEFAULT_BUCKET } from '../adapters/aws/schema.js';
-import { httpEndpoint, killOnExit, s3rverBucketConfigs, stopChild, type RunningEmulator, type S3EventSource } from './emulators.js';
+import {
+  DEFAULT_EMULATOR_CREDENTIALS,
+  GUARD_PATH,
+  httpEndpoint,
+  killOnExit,
+  s3rverBucketConfigs,
+  stopChild,
+  type EmulatorCredentials,
+  type RunningEmulator,
+  type S3EventSource,
+} from './emulators.js';
 
 const require = createRequire(import.meta.url);
 const LOOPBACK = '127.0.0.1';
@@ -19,6 +30,7 @@ const LOOPBACK = '127.0.0.1';
 const CHILD_SOURCE = `
 const { AsyncLocalStorage } = require('node:async_hooks');
 const S3rver = require(process.env.WINNOW_S3RVER_PATH);
+const { checkSigV4 } = require(process.env.WINNOW_GUARD_PATH);
 const pendingAcks = new AsyncLocalStorage();
 const acks = new Map();
 let nextId = 1;
@@ -61,8 +73,14 @@ process.on('message', async (msg) => {
   }
   if (msg.type !== 'start') return;
   try {
-    const { eventPrefixes, ...options } = msg.options;
+    const { eventPrefixes, credentials, ...options } = msg.options;
     const server = new S3rver(options);
+    // s3rver's own account registry must know the key too (it only knows S3RVER): the only key it will know.
+    const AWSAccount = require(require('node:path').join(require('node:path').dirname(process.env.WINNOW_S3RVER_PATH), 'models/account.js'));
+    if (credentials.accessKeyId !== 'S3RVER') {
+      AWSAccount.DUMMY_ACCOUNT.revokeAccessKey('S3RVER');
+      AWSAccount.DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
+    }
     cacheSubresources(server.store);
     quiet(server);
     // Outermost middleware: a request that emitted forwarded events answers once they are acknowledged.
@@ -70,6 +88,14 @@ process.on('message', async (msg) => {
       const waits = [];
       await pendingAcks.run(waits, next);
       if (waits.length) await Promise.all(waits);
+    });
+    // Outermost of all: s3rver checks no V4 signature and serves unsigned requests, so this does.
+    server.middleware.unshift(async (ctx, next) => {
+      const reason = checkSigV4({ method: ctx.method, url: ctx.req.url, headers: ctx.req.headers }, credentials);
+      if (!reason) return next();
+      ctx.status = 403;
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>refused: ' + reason + '</Message></Error>';
     });
     server.on('event', (event) => {
       const key = event.Records && event.Records[0] && event.Records[0].s3.object.key;
@@ -98,6 +124,8 @@ export interface S3rverProcessOptions {
   corsOrigins?: string[];
   /** Forward only events for keys under these prefixes (default: all). */
   eventPrefixes?: string[];
+  /** Every request must be signed with these (SigV4 header or presigned query); default the documented S3RVER pair. */
+  credentials?: EmulatorCredentials;
 }
 
 type ChildMessage =
@@ -112,7 +140,7 @@ export async function startS3rverProcess(opts: S3rverProcessOptions): Promise<Ru
   // Paginated ListObjectsV2 fails with a 500 under OpenSSL 3 without the legacy provider (see STACK.md).
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD_SOURCE], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...process.env, WINNOW_S3RVER_PATH: require.resolve('s3rver') },
+    env: { ...process.env, WINNOW_S3RVER_PATH: require.resolve('s3rver'), WINNOW_GUARD_PATH: GUARD_PATH },
   });
   const untrack = killOnExit(child);
   let output = '';
@@ -149,6 +177,8 @@ export async function startS3rverProcess(opts: S3rverProcessOptions): Promise<Ru
       silent: true,
       configureBuckets: s3rverBucketConfigs(buckets, opts.corsOrigins),
       eventPrefixes: opts.eventPrefixes,
+      // Over IPC, not argv or the environment, so other users of the machine cannot read them.
+      credentials: opts.credentials ?? DEFAULT_EMULATOR_CREDENTIALS,
     },
   });
   try {

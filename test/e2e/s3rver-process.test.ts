@@ -1,7 +1,7 @@
 // The local stack's S3 emulator in its own process: an upload's event is in the stack's hands by the time the
 // upload is answered (so "uploaded" still means "queued for ingest"), only uploads are announced, paginated
-// listings work (they need OpenSSL's legacy provider in the child), the web app's CORS rule holds, and objects
-// survive a restart.
+// listings work (they need OpenSSL's legacy provider in the child), only requests signed with its credentials are
+// answered, and objects survive a restart.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -63,14 +63,54 @@ describe('S3 emulator in a child process', () => {
     expect(second.items.map((o) => o.key)).toEqual(['listing/2.txt', 'listing/3.txt']);
   });
 
-  it("lets only the web app's origin upload from a browser", async () => {
-    const preflight = (origin: string) =>
-      fetch(`${s3.endpoint}/${BUCKET}/uploads/garden/b.jpg`, {
-        method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' },
-      });
-    expect((await preflight(ORIGIN)).status).toBe(200);
-    expect((await preflight('http://evil.example')).status).toBe(403);
+  it('answers only requests signed with its credentials: no unsigned, forged, edited or foreign-key request', async () => {
+    await stores.blobs.put('uploads/garden/signed.jpg', new Uint8Array([9, 9]), 'image/jpeg');
+    const url = await stores.blobs.presignGet('uploads/garden/signed.jpg', 60, { contentType: 'image/jpeg' });
+    expect((await fetch(url)).status).toBe(200);
+    const refused = async (target: string, init?: RequestInit) => {
+      const res = await fetch(target, init);
+      return { status: res.status, body: await res.text() };
+    };
+    const plain = `${s3.endpoint}/${BUCKET}/uploads/garden/signed.jpg`;
+    expect(await refused(plain)).toMatchObject({ status: 403, body: expect.stringContaining('not signed') });
+    const forged = url.replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${'0'.repeat(64)}`);
+    expect(await refused(forged)).toMatchObject({ status: 403, body: expect.stringContaining('signature does not match') });
+    const edited = url.replace('response-content-type=image%2Fjpeg', 'response-content-type=text%2Fhtml');
+    expect(edited).not.toBe(url);
+    expect((await refused(edited)).status).toBe(403);
+    // A browser preflight is refused too: no browser talks to the emulator (files go through the API's origin).
+    const preflight = await refused(plain, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'PUT' } });
+    expect(preflight.status).toBe(403);
+    // A client with other credentials (here a well-formed SigV4 with a guessed key) gets nothing.
+    const stranger = createAwsStores({
+      region: 'us-east-1',
+      endpoints: { s3: s3.endpoint },
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'guessed' },
+      tables: DEFAULT_TABLE_NAMES,
+      bucket: BUCKET,
+    });
+    await expect(stranger.blobs.get('uploads/garden/signed.jpg')).rejects.toThrow();
+    await expect(stranger.blobs.put('uploads/garden/evil.jpg', new Uint8Array([1]), 'image/jpeg')).rejects.toThrow();
+    destroyAwsClients(stranger.clients);
+    expect(await stores.blobs.head('uploads/garden/evil.jpg')).toBeUndefined();
+  });
+
+  it('requires the per-start credentials it was given', async () => {
+    const secretDir = await mkdtemp(join(tmpdir(), 'winnow-s3rver-secret-'));
+    const credentials = { accessKeyId: 'AKIDPERSTART', secretAccessKey: 'per-start-secret' };
+    const own = await startS3rverProcess({ dir: secretDir, bucket: BUCKET, credentials });
+    try {
+      const mine = createAwsStores({ region: 'us-east-1', endpoints: { s3: own.endpoint }, credentials, tables: DEFAULT_TABLE_NAMES, bucket: BUCKET });
+      await mine.blobs.put('uploads/x/a.jpg', new Uint8Array([1]), 'image/jpeg');
+      expect((await mine.blobs.get('uploads/x/a.jpg'))?.body).toEqual(new Uint8Array([1]));
+      destroyAwsClients(mine.clients);
+      const documented = storesFor(own.endpoint);
+      await expect(documented.blobs.get('uploads/x/a.jpg')).rejects.toThrow();
+      destroyAwsClients(documented.clients);
+    } finally {
+      await own.close();
+      await rm(secretDir, { recursive: true, force: true });
+    }
   });
 
   it('keeps objects across a restart on the same folder', async () => {
