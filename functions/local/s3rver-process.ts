@@ -83,6 +83,22 @@ process.on('message', async (msg) => {
     }
     cacheSubresources(server.store);
     quiet(server);
+    // s3rver stores each key as a file path: a '.'/'..' segment would climb out of the bucket's folder, and a segment
+    // longer than a file name may be (255 bytes, less s3rver's suffixes) threw ENAMETOOLONG out of its write stream
+    // and took this process down (issue 12). Such keys are refused with an S3-style error instead.
+    server.middleware.unshift(async (ctx, next) => {
+      let decoded;
+      try { decoded = decodeURIComponent(ctx.path); } catch { decoded = undefined; }
+      const segments = decoded === undefined ? [] : decoded.split('/').slice(1);
+      const [code, bad] = decoded === undefined ? ['InvalidURI', 'the path is not valid URL encoding']
+        : segments.some((s) => s === '.' || s === '..') ? ['InvalidArgument', 'a key part may not be "." or ".." in the local S3 emulator']
+        : segments.some((s) => Buffer.byteLength(s) > 233) ? ['KeyTooLongError', 'each "/"-separated part of a key may be at most 233 bytes in the local S3 emulator (it stores keys as file paths)']
+        : [];
+      if (!bad) return next();
+      ctx.status = 400;
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>' + code + '</Code><Message>' + bad.replace(/"/g, '&quot;') + '</Message></Error>';
+    });
     // Outermost middleware: a request that emitted forwarded events answers once they are acknowledged.
     server.middleware.unshift(async (ctx, next) => {
       const waits = [];
