@@ -1,13 +1,11 @@
 // Composition root of the `winnow` command line (`npm run winnow -- <command>`).
 
 import { parseArgs } from 'node:util';
-import path from 'node:path';
-import { defaultModelDir } from '../vision/manifest.js';
 import { DEFAULT_FEATURE_MODEL, planFeatureImport, runFeatureImport } from './import-features.js';
 import { EXPORT_USAGE, exportCommand } from './export.js';
 import { importFolder } from './import.js';
 import { importLabelsCommand } from './import-labels-command.js';
-import { fetchModels } from './models-fetch.js';
+import { MODELS_FETCH_USAGE, modelsFetchCommand } from './models-fetch.js';
 import { localTarget } from './stack-client.js';
 import { usersCommand } from './users.js';
 
@@ -36,9 +34,7 @@ commands:
 ${EXPORT_USAGE}
   users add NAME [--admin] [--data DIR]      add a user for sign-in (npm start -- --auth); prints a one-time password
   users list [--data DIR]
-  models:fetch [--dir DIR] [--mirror URL]
-      Download the model files the manifests in models/ need and are missing from DIR (default
-      WINNOW_MODELS or ../shared/models), verifying each sha256.`;
+${MODELS_FETCH_USAGE}`;
 
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
@@ -100,12 +96,7 @@ async function main(argv: string[]) {
   if (command === 'import-labels') return importLabelsCommand(rest);
   if (command === 'export') return exportCommand(rest);
   if (command === 'users') return usersCommand(rest);
-  if (command === 'models:fetch') {
-    const { values } = parseArgs({ args: rest, options: { dir: { type: 'string' }, mirror: { type: 'string' } } });
-    const report = await fetchModels({ modelDir: path.resolve(values.dir ?? defaultModelDir()), mirror: values.mirror });
-    console.log(`fetched ${report.fetched.length}, already present ${report.alreadyPresent.length}, failed ${report.failed.length}`);
-    return report.failed.length ? 1 : 0;
-  }
+  if (command === 'models:fetch') return modelsFetchCommand(rest);
   console.log(USAGE);
   return command && command !== 'help' && command !== '--help' ? 2 : 0;
 }

@@ -2,22 +2,29 @@
 // its input tensor, the exact pre-processing and how to decode each output. Every model, shipped or user-supplied,
 // goes through this one schema and the same loading code.
 
+import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { WinnowError } from '../domain/errors.js';
+import { repoRoot } from '../repo-root.js';
 import { cachedSha256 } from './fileHash.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 (64 characters)');
 
 const sourceSchema = z.object({
+  /** Public download URL of the exact bytes, pinned to a commit. */
   url: z.string().url().optional(),
+  /** Further URLs serving the same bytes, tried in order when `url` fails. */
+  alternateUrls: z.array(z.string().url()).optional(),
   repository: z.string().optional(),
   commit: z.string().optional(),
   path: z.string().optional(),
-  /** Name of the manifest whose file this one was built from (no download exists). */
+  /** Name of the manifest whose file this one is built from by code in this repository (see `derivation`). */
   derivedFrom: z.string().optional(),
+  /** Which recipe in functions/vision/derive.ts makes the file (from `derivedFrom`'s file, or from nothing). */
+  derivation: z.string().optional(),
   notes: z.string().optional(),
 });
 export type ModelSource = z.infer<typeof sourceSchema>;
@@ -25,6 +32,7 @@ export type ModelSource = z.infer<typeof sourceSchema>;
 const labelsSchema = z.object({
   file: z.string().min(1),
   sha256: sha256Hex.nullable(),
+  bytes: z.number().int().positive().nullable().optional(),
   source: sourceSchema.optional(),
 });
 
@@ -131,17 +139,27 @@ export const manifestSchema = z
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
 
-/** The repository root, found from this file's location (functions/vision/). */
-const repoRoot = () => fileURLToPath(new URL('../../', import.meta.url));
-
 /** Where manifests live: env WINNOW_MANIFESTS, else `<repo>/models`. */
 export function defaultManifestDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.WINNOW_MANIFESTS ?? path.join(repoRoot(), 'models');
 }
 
-/** Where model files live: env WINNOW_MODELS, else `../shared/models` beside the repository (as in CI). */
+/** The per-user cache folder models are fetched into when no other folder is given or found. */
+export function userModelCache(env: NodeJS.ProcessEnv = process.env): string {
+  const cacheHome = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
+  return path.resolve(cacheHome, 'winnow', 'models');
+}
+
+/**
+ * Where model files live, the one default used by `npm start`, the CLI and `cdk synth`: env WINNOW_MODELS; else the
+ * team's `../shared/models` beside the checkout when that folder exists (as on CI); else the user cache folder
+ * (`$XDG_CACHE_HOME/winnow/models`, by default `~/.cache/winnow/models`), which `npm run models:fetch` and the first
+ * `npm start` fill.
+ */
 export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.WINNOW_MODELS ?? path.resolve(repoRoot(), '..', 'shared', 'models');
+  if (env.WINNOW_MODELS) return path.resolve(env.WINNOW_MODELS);
+  const shared = path.resolve(repoRoot(), '..', 'shared', 'models');
+  return existsSync(shared) ? shared : userModelCache(env);
 }
 
 /** Parses one manifest; the error names the manifest and every invalid field. */
@@ -189,7 +207,8 @@ export function describeSource(source: ModelSource | undefined): string {
     const at = source.commit ? `@${source.commit}` : '';
     return `${source.repository}${at}${source.path ? `:${source.path}` : ''}`;
   }
-  if (source.derivedFrom) return `built from the "${source.derivedFrom}" model (see its manifest notes)`;
+  if (source.derivedFrom) return `the "${source.derivedFrom}" model's file, derived by \`npm run models:fetch\``;
+  if (source.derivation) return `\`npm run models:fetch\`, which generates it`;
   return source.notes ?? 'no public source recorded';
 }
 
@@ -209,7 +228,7 @@ function requiredFiles(m: ModelManifest): RequiredFile[] {
   for (const o of m.outputs) {
     if (o.decode === 'embedding') continue;
     if (files.some((f) => f.file === o.labels.file)) continue;
-    files.push({ manifest: m.name, file: o.labels.file, sha256: o.labels.sha256, bytes: null, source: describeSource(o.labels.source) });
+    files.push({ manifest: m.name, file: o.labels.file, sha256: o.labels.sha256, bytes: o.labels.bytes ?? null, source: describeSource(o.labels.source) });
   }
   return files;
 }
