@@ -1,8 +1,9 @@
 // createApp(deps): the one Hono app that the local server, the Lambda handler and the tests all use.
-// They differ only in the dependencies passed in (composition roots).
+// They differ only in the dependencies passed in (composition roots). Each route declares who may use it
+// (`access(level)` as its first handler, see access.ts); the gate refuses a route that declares nothing.
 
 import { Hono } from 'hono';
-import { adminOnly, authorizeProject } from './authorize.js';
+import { access, accessGate } from './access.js';
 import { errorResponse } from './errors.js';
 import { exportRoutes } from './routes/exports.js';
 import { featureRoutes } from './routes/features.js';
@@ -22,14 +23,9 @@ export function createApp(deps: ApiDeps) {
     await next();
     c.header('x-request-id', c.get('requestId'));
   });
-  app.get('/api/health', (c) => c.json({ ok: true }));
-  app.use('/api/*', async (c, next) => {
-    c.set('identity', await deps.authenticate(c.req.raw));
-    await next();
-  });
-  app.post('/api/projects', adminOnly);
-  app.use('/api/projects/:projectId', authorizeProject);
-  app.use('/api/projects/:projectId/*', authorizeProject);
+  // One spelling per path, and no route without a declared access level (access.ts).
+  app.use('/api/*', accessGate);
+  app.get('/api/health', access('public'), (c) => c.json({ ok: true }));
   const routes = app
     .route('/api/projects', projectRoutes)
     .route('/api/projects', labelingRoutes)

@@ -46,8 +46,11 @@ export interface LocalIssuer {
   readonly kid: string;
   /** The public keys, in the shape createJwtAuthenticate's `jwks` option takes. */
   jwks(): Jwks;
-  /** Throws WinnowError('unauthorized', 'wrong username or password') or TooManyAttempts. */
-  login(username: string, password: string): Promise<LoginResult>;
+  /**
+   * Throws WinnowError('unauthorized', 'wrong username or password') or TooManyAttempts. `client` (the caller's
+   * address) scopes the throttle, so failures from one client never lock the account out for another.
+   */
+  login(username: string, password: string, client?: string): Promise<LoginResult>;
   /** Signs an ID token for a user (login() calls it after checking the password). */
   issueIdToken(user: LocalUser): Promise<string>;
 }
@@ -55,7 +58,7 @@ export interface LocalIssuer {
 /** Sign-in refused because of earlier failures for this user name (HTTP 429 at the edge). */
 export class TooManyAttempts extends WinnowError {
   constructor(readonly retryAfterSeconds: number) {
-    super('unauthorized', `too many failed sign-ins for this user name; try again in ${retryAfterSeconds} s`, {
+    super('unauthorized', `too many failed sign-ins from this address; try again in ${retryAfterSeconds} s`, {
       retryAfterSeconds,
     });
   }
@@ -104,17 +107,18 @@ export async function openLocalIssuer(options: LocalIssuerOptions): Promise<Loca
     kid: key.kid,
     jwks: () => ({ keys: [key.publicJwk] }),
     issueIdToken,
-    async login(username, password) {
+    async login(username, password, client) {
       const name = normalizeUsername(username);
-      const wait = throttle.retryAfterSeconds(name);
+      const attempt = { account: name, client };
+      const wait = throttle.retryAfterSeconds(attempt);
       if (wait > 0) throw new TooManyAttempts(wait);
       // Counted before the slow check, so parallel guesses cannot slip past the limit.
-      throttle.recordFailure(name);
+      throttle.recordFailure(attempt);
       const user = await findUser(options.dataDir, name);
       // Unknown names cost one scrypt too, so timing does not tell which names exist.
       const matches = await verifyPassword(password, user?.password ?? (await decoyHash()));
       if (!user || !matches) throw new WinnowError('unauthorized', WRONG);
-      throttle.recordSuccess(name);
+      throttle.recordSuccess(attempt);
       return { idToken: await issueIdToken(user), expiresIn: ttl };
     },
   };

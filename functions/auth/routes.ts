@@ -1,8 +1,11 @@
 // The local issuer over HTTP: JWKS, sign-in and the web app's sign-in config, all under /auth. Mount it on the
-// local server beside the API (`root.route('/', createAuthRoutes(issuer))`); it needs no token itself.
+// local server beside the API, passing the Node server's bindings (`routes.fetch(request, env)`) so sign-in
+// throttling can tell clients apart by address. Every route is public and declares so, with its body limit.
 
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
+import { access } from '../api/access.js';
+import { errorResponse } from '../api/errors.js';
 import { WinnowError } from '../domain/errors.js';
 import { AUTH_PATH, TooManyAttempts, type LocalIssuer } from './local-issuer.js';
 
@@ -11,23 +14,41 @@ const LoginBody = z.object({
   password: z.string().min(1).max(1024),
 });
 
-function fail(c: Context, status: 400 | 401 | 415 | 429, code: string, message: string) {
-  const requestId = c.req.header('x-request-id')?.slice(0, 64) || crypto.randomUUID();
-  return c.json({ code, message, requestId }, status);
+/** A sign-in body is two short strings; anything bigger is refused (413) before it is read any further. */
+export const LOGIN_MAX_BODY_BYTES = 4096;
+
+type AuthEnv = { Variables: { requestId: string } };
+
+function fail(c: Context<AuthEnv>, status: 400 | 401 | 415 | 429, code: string, message: string) {
+  return c.json({ code, message, requestId: c.get('requestId') }, status);
 }
 
+/** The connecting address from @hono/node-server's bindings; 'unknown' when served without them. */
+function clientAddress(c: Context): string {
+  const env = c.env as { incoming?: NodeIncoming; server?: { incoming?: NodeIncoming } } | undefined;
+  return (env?.incoming ?? env?.server?.incoming)?.socket?.remoteAddress ?? 'unknown';
+}
+type NodeIncoming = { socket?: { remoteAddress?: string } };
+
+const isPublic = (maxBodyBytes?: number) => access('public', { maxBodyBytes }) as unknown as MiddlewareHandler<AuthEnv>;
+
 export function createAuthRoutes(issuer: LocalIssuer) {
-  const auth = new Hono();
-  auth.get(`${AUTH_PATH}/.well-known/jwks.json`, (c) => {
+  const auth = new Hono<AuthEnv>();
+  auth.use('*', async (c, next) => {
+    c.set('requestId', c.req.header('x-request-id')?.slice(0, 64) || crypto.randomUUID());
+    await next();
+  });
+  auth.onError((err, c) => errorResponse(c, err));
+  auth.get(`${AUTH_PATH}/.well-known/jwks.json`, isPublic(), (c) => {
     c.header('cache-control', 'public, max-age=300');
     return c.json(issuer.jwks());
   });
 
-  auth.get(`${AUTH_PATH}/config`, (c) =>
+  auth.get(`${AUTH_PATH}/config`, isPublic(), (c) =>
     c.json({ mode: 'local' as const, issuer: issuer.issuer, clientId: issuer.clientId }),
   );
 
-  auth.post(`${AUTH_PATH}/login`, async (c) => {
+  auth.post(`${AUTH_PATH}/login`, isPublic(LOGIN_MAX_BODY_BYTES), async (c) => {
     // JSON only: a cross-site HTML form cannot send it, so no page can sign a visitor in as someone else.
     if (!c.req.header('content-type')?.toLowerCase().startsWith('application/json')) {
       return fail(c, 415, 'bad_request', 'send the sign-in as application/json');
@@ -35,7 +56,7 @@ export function createAuthRoutes(issuer: LocalIssuer) {
     const body = LoginBody.safeParse(await c.req.json().catch(() => undefined));
     if (!body.success) return fail(c, 400, 'bad_request', 'send { "username": string, "password": string }');
     try {
-      const result = await issuer.login(body.data.username, body.data.password);
+      const result = await issuer.login(body.data.username, body.data.password, clientAddress(c));
       c.header('cache-control', 'no-store');
       return c.json(result);
     } catch (err) {

@@ -62,10 +62,19 @@ export async function annotate(stores: Stores, input: AnnotateInput): Promise<An
     requestId: input.requestId,
     at,
   };
-  // Live generalization error: the probabilities shown with the sample, against the label, before training on it.
-  const shown = sample.lease?.labelerId === input.labelerId ? sample.lease.probs : undefined;
-  const live = liveErrorPoint(shown, label.confidences, label.ambiguous);
-  if (live) annotation.live = { squaredError: Math.round(live.squaredError * 1e6) / 1e6, correct: live.correct };
+  // The model's view at lease time against the label, before training on it: the error on the (uncertain) samples
+  // served, and for audit draws (a uniform random sample, learning/audit.ts) the honest accuracy estimate.
+  const mine = sample.lease?.labelerId === input.labelerId ? sample.lease : undefined;
+  const live = liveErrorPoint(mine?.probs, label.confidences, label.ambiguous);
+  if (live) {
+    annotation.live = {
+      squaredError: Math.round(live.squaredError * 1e6) / 1e6,
+      correct: live.correct,
+      predicted: live.predicted,
+      confidence: live.confidence,
+      ...(mine?.audit ? { audit: true } : {}),
+    };
+  }
   const { created, stored } = await stores.annotations.append(annotation);
   if (!created) {
     if (stored.requestId === input.requestId) return (await findOwnWrite(stores, input))!;

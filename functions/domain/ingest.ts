@@ -188,7 +188,7 @@ export function samplesFor(project: Project, image: ImageRecord, analysis: Image
     kind: 'image',
     order: `${image.order}#0000`,
     queueKey: `${image.order}#0000`,
-    suggestions: suggestionsFor(project, analysis.tags ?? []),
+    tags: taggerTags(analysis.tags ?? []),
   };
   if (project.taskType === 'box-review') {
     whole.proposals = (analysis.detections ?? []).map((d) => ({
@@ -207,7 +207,7 @@ export function samplesFor(project: Project, image: ImageRecord, analysis: Image
       box: d.box,
       order,
       queueKey: order,
-      suggestions: suggestionsFor(project, [{ name: d.name, probability: d.score }]),
+      tags: taggerTags([{ name: d.name, probability: d.score }]),
     };
   });
   return [whole, ...boxes];
@@ -218,6 +218,10 @@ function classIndexOf(project: Project, name: string): number {
   return project.classes.findIndex((c) => c.toLowerCase() === lower);
 }
 
-function suggestionsFor(project: Project, tags: { name: string; probability: number }[]): Suggestion[] {
-  return tags.slice(0, 5).map((t) => ({ classIndex: classIndexOf(project, t.name), name: t.name, probability: t.probability }));
+/**
+ * What the generic tagger (ImageNet head, detector) saw: shown apart from the project model's suggestions, never
+ * mapped onto the project's classes by name (an ImageNet "daisy" tag is on half the flowers that are not daisies).
+ */
+function taggerTags(tags: { name: string; probability: number }[]): Suggestion[] {
+  return tags.slice(0, 5).map((t) => ({ classIndex: -1, name: t.name, probability: t.probability }));
 }

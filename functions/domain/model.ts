@@ -20,6 +20,8 @@ export interface Project {
   strategy: string;
   /** How many distinct labelers must label each sample (1 = no overlap). */
   overlap: number;
+  /** Share of served samples drawn uniformly at random for the accuracy audit (default: learning/audit.ts). */
+  auditRate?: number;
   /** User ids of the labelers who may label this project (admins always may). */
   members?: string[];
   /** Embedding model whose vectors the trainer uses (default: the analyzer's embedder). */
@@ -73,9 +75,9 @@ export interface BoxLabel {
 }
 
 export interface Suggestion {
-  /** Class index into project.classes, or -1 when the suggestion is not one of the project's classes. */
+  /** Class index into project.classes; -1 for a tagger's tag (never one of the project's classes). */
   classIndex: number;
-  /** Human name of what the model saw (a project class or, before training, e.g. an ImageNet tag). */
+  /** Human name: the project class (model suggestions) or what the tagger saw (tags, e.g. an ImageNet class). */
   name: string;
   probability: number;
 }
@@ -99,7 +101,13 @@ export interface Sample {
   /** Sort key while the sample still needs labels (= order); absent once it has `overlap` labels. */
   queueKey?: string;
   lease?: Lease;
+  /**
+   * The project model's top classes with their probabilities, best first: attached when a sample is served or shown
+   * (from the current ranking), never stored. Absent before there is a model.
+   */
   suggestions?: Suggestion[];
+  /** What a generic tagger (the embedder's ImageNet head, a detector) saw at ingest: shown apart, never accepted. */
+  tags?: Suggestion[];
   /** Model box proposals (box-review projects). */
   proposals?: BoxLabel[];
   createdAt: string;
@@ -110,6 +118,10 @@ export interface Lease {
   until: number; // epoch ms
   /** Class probabilities the model showed with the sample (live error, active-learning issue). */
   probs?: number[];
+  /** Drawn uniformly at random for the accuracy audit (learning/audit.ts); never shown to the labeler. */
+  audit?: boolean;
+  /** Handed back by its labeler (skip): expired, free for others, served to the same labeler after the rest. */
+  skipped?: boolean;
 }
 
 export interface LabelHead {
@@ -146,7 +158,15 @@ export interface Annotation {
   /** Sample state before this record; undo restores it. */
   before: SampleLabelState;
   /** Live error: how the model's shown probabilities fared against this label (absent without a model). */
-  live?: { squaredError: number; correct: boolean };
+  live?: {
+    squaredError: number;
+    correct: boolean;
+    /** The model's top class and its probability at lease time. */
+    predicted?: number;
+    confidence?: number;
+    /** The sample was an audit draw: a uniform random sample of what was still unlabeled (learning/audit.ts). */
+    audit?: boolean;
+  };
   /** Client-chosen idempotency key: a retried write with the same key is acknowledged, not duplicated. */
   requestId: string;
   at: string;

@@ -15,12 +15,17 @@ export interface NewProject {
   allowAmbiguous?: boolean;
   strategy?: string;
   overlap?: number;
+  /** Share of served samples drawn at random for the accuracy audit, 0..1 (default 0.1, learning/audit.ts). */
+  auditRate?: number;
   members?: string[];
   detection?: Project['detection'];
 }
 
 
-export function validateProjectRules(p: Pick<Project, 'id' | 'classes' | 'confidenceLevels' | 'overlap' | 'strategy'>): void {
+export function validateProjectRules(p: Pick<Project, 'id' | 'classes' | 'confidenceLevels' | 'overlap' | 'strategy' | 'auditRate'>): void {
+  if (p.auditRate !== undefined && !(Number.isFinite(p.auditRate) && p.auditRate >= 0 && p.auditRate <= 1)) {
+    throw badRequest('auditRate must be a number from 0 to 1 (e.g. 0.1 = 1 in 10 served samples is an audit)', { field: 'auditRate' });
+  }
   if (!ID_PATTERN.test(p.id)) {
     throw badRequest(`project id "${p.id}" must be lower-case letters, digits, '-' or '_' (max 63)`, { field: 'id' });
   }
@@ -60,6 +65,7 @@ export async function createProject(stores: Stores, input: NewProject, createdBy
     allowAmbiguous: input.allowAmbiguous ?? true,
     strategy: input.strategy ?? DEFAULT_STRATEGY,
     overlap: input.overlap ?? 1,
+    ...(input.auditRate !== undefined ? { auditRate: input.auditRate } : {}),
     ...(input.members ? { members: [...new Set(input.members)] } : {}),
     ...(input.detection ? { detection: input.detection } : {}),
     createdAt: new Date(stores.clock.now()).toISOString(),

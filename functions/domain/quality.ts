@@ -1,9 +1,16 @@
-// Live quality of the model while labelers work: every label was an unseen test point for the model that chose
-// the sample, so the error of the probabilities shown with it, in label order, is a running generalization error.
+// What the labeling view says about the model, from the labels themselves:
+//  - accuracy: the audit stream's estimate (learning/audit.ts), the model's accuracy on images it has not been
+//    trained on, with a 95% interval, the number of audited labels it rests on, and per class;
+//  - the error on the samples served: every label was an unseen test point for the model that chose the sample, but
+//    active learning chooses the samples it is least sure about, so this error (in label order, for the chart) says
+//    how hard the served samples are, never how accurate the model is.
 
+import { estimateAccuracy, auditRate, meanTopProbability, type AuditPoint } from './learning/audit.js';
 import { liveErrorSeries, type LiveErrorPoint } from './learning/live-error.js';
-import type { Annotation } from './model.js';
+import { topClass } from './labels.js';
+import type { Annotation, Project, RankedQueue } from './model.js';
 import type { Stores } from './ports.js';
+import { progressTally } from './progress-tally.js';
 import { getProject } from './projects.js';
 import { modelState } from './serve.js';
 
@@ -20,19 +27,34 @@ export async function projectQuality(stores: Stores, projectId: string, window =
     cursor = page.cursor;
   } while (cursor);
   labels.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  const series = liveErrorSeries(labels.map((a) => a.live as LiveErrorPoint), window);
+  const served = labels.filter((a) => !a.live!.audit);
+  const series = liveErrorSeries(served.map((a) => a.live as LiveErrorPoint), window);
   const ranking = await stores.rankings.get(projectId);
+  const audits: AuditPoint[] = labels
+    .filter((a) => a.live!.audit && a.live!.predicted !== undefined && a.live!.confidence !== undefined)
+    .map((a) => ({ predicted: a.live!.predicted!, confidence: a.live!.confidence!, labelClass: topClass(a.confidences) }));
+  const meanConfidence = await poolConfidence(stores, project, ranking);
+  const estimate = estimateAccuracy(audits, project.classes.length, meanConfidence === undefined ? {} : { meanConfidence });
   return {
     model: modelState(project, ranking),
+    accuracy: {
+      ...estimate,
+      /** Share of audited labels the model (at lease time) got right. */
+      auditedShare: estimate.n > 0 ? estimate.correct / estimate.n : null,
+      /** The current model's mean top probability over the unlabeled samples, when the ranking covers them all. */
+      meanConfidence: meanConfidence ?? null,
+      rate: auditRate(project.auditRate),
+      perClass: estimate.perClass.map((c) => ({ ...c, name: project.classes[c.classIndex] })),
+    },
+    // The error on the samples served (selected for being uncertain): not an accuracy.
     count: series.count,
     window: series.window,
     mse: finite(series.mse),
     errorRate: finite(series.errorRate),
     windowErrorRate: finite(series.windowErrorRate),
-    estimatedAccuracy: finite(series.estimatedAccuracy),
     points: series.points.slice(-MAX_POINTS).map((p) => ({
       index: p.index,
-      at: labels[p.index].at,
+      at: served[p.index].at,
       squaredError: p.squaredError,
       correct: p.correct,
       runningMse: p.runningMse,
@@ -40,6 +62,20 @@ export async function projectQuality(stores: Stores, projectId: string, window =
       windowErrorRate: p.windowErrorRate,
     })),
   };
+}
+
+/**
+ * The current model's mean top probability over the samples still unlabeled, from the ranking when it holds them all
+ * (a ranking cut at its size limit holds the most uncertain ones only, which would bias the estimate low: then none).
+ */
+async function poolConfidence(stores: Stores, project: Project, ranking: RankedQueue | undefined): Promise<number | undefined> {
+  if (!ranking?.probs || ranking.coldStart || ranking.sampleIds.length === 0) return undefined;
+  const counts = await progressTally(stores.samples).counts(stores, project);
+  const unlabeled = counts.total - counts.labeled;
+  // Samples labeled since the ranking was made are still in it: a few more rows than unlabeled samples is expected.
+  if (ranking.sampleIds.length < unlabeled) return undefined;
+  const mean = meanTopProbability(ranking.probs, ranking.classes, ranking.sampleIds.length);
+  return Number.isFinite(mean) ? mean : undefined;
 }
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);

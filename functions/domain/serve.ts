@@ -1,10 +1,13 @@
 // Serving samples to a labeler: read the trainer's precomputed ranking (or, before there is one, the upload-order
 // queue) and take a lease with one conditional write per sample (serving.ts). Serving never waits on training.
 
+import { WinnowError } from './errors.js';
 import type { Project, RankedQueue, Sample } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
-import { Serving } from './serving.js';
+import { requireSample } from './annotate.js';
+import { servingMemory } from './serving-memory.js';
+import { modelView, rankedProbs, Serving } from './serving.js';
 
 export interface NextInput {
   projectId: string;
@@ -14,6 +17,8 @@ export interface NextInput {
   leaseMs: number;
   /** Samples not to serve this time (e.g. the ones the labeler was just given). */
   exclude?: ReadonlySet<string>;
+  /** Uniform random numbers in [0, 1) for the audit draws (default Math.random). */
+  random?: () => number;
 }
 
 export interface ModelState {
@@ -36,6 +41,7 @@ export async function nextSamples(stores: Stores, input: NextInput): Promise<Nex
   const serving = new Serving(stores, project, input);
   if (ranking) await serving.fromRanking(ranking);
   if (!serving.full()) await serving.fromQueue();
+  if (!serving.full()) await serving.fromDeferred();
   // done = nothing left for this labeler at all (not merely everything leased to others right now).
   return { samples: serving.leased, done: serving.leased.length === 0 && !serving.sawCandidate, model: modelState(project, ranking) };
 }
@@ -65,4 +71,34 @@ export async function labelerHistory(
   entries.forEach((e, i) => latest.set(e.sampleId, i));
   const ids = entries.filter((e, i) => latest.get(e.sampleId) === i).map((e) => e.sampleId);
   return stores.samples.getSamples(projectId, ids);
+}
+
+/**
+ * A labeler skips a sample they were served: their lease ends at once (the sample is free for everyone else), and it
+ * is marked as skipped by them, so that their own next requests serve it only once nothing else is left for them.
+ * Skipping a sample leased to someone else, or already labeled, is refused with the reason.
+ */
+export async function skipSample(stores: Stores, input: { projectId: string; sampleId: string; labelerId: string }): Promise<Sample> {
+  const project = await getProject(stores, input.projectId);
+  const sample = await requireSample(stores, project.id, input.sampleId);
+  const now = stores.clock.now();
+  if (!sample.queueKey || sample.labeledBy.includes(input.labelerId)) {
+    throw new WinnowError('conflict', `sample "${input.sampleId}" needs no label from ${input.labelerId}: nothing to skip`);
+  }
+  const lease = sample.lease;
+  if (lease && lease.labelerId !== input.labelerId && lease.until >= now) {
+    throw new WinnowError('lease_conflict', `sample "${input.sampleId}" is leased to ${lease.labelerId}, not to ${input.labelerId}`, { leasedUntil: lease.until });
+  }
+  if (lease?.skipped && lease.labelerId === input.labelerId) return sample; // a retry
+  const released = await stores.samples.lease(project.id, sample.sampleId, { labelerId: input.labelerId, until: now - 1, skipped: true }, now);
+  if (!released) throw new WinnowError('lease_conflict', `sample "${input.sampleId}" was leased to someone else meanwhile`);
+  servingMemory(stores.samples).learn(released, now);
+  return released;
+}
+
+/** Samples as shown outside serving (history, one sample): with the current model's suggestion if it ranks them. */
+export async function withModelViews(stores: Stores, projectId: string, samples: Sample[]): Promise<Sample[]> {
+  if (samples.length === 0) return samples;
+  const [project, ranking] = await Promise.all([getProject(stores, projectId), stores.rankings.get(projectId)]);
+  return samples.map((s) => modelView(project, s, rankedProbs(ranking, s.sampleId)));
 }

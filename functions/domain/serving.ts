@@ -5,6 +5,7 @@
 // in bulk only when the lease condition cannot tell (overlap: did this labeler already label it?) or after a refused
 // write (another process is taking samples here: learn the page rather than fail one write at a time).
 
+import { auditIndex, auditRate, isAuditDraw } from './learning/audit.js';
 import type { Lease, Project, RankedQueue, Sample, Suggestion } from './model.js';
 import type { Stores } from './ports.js';
 import { servingMemory, type ServingMemory, type Verdict } from './serving-memory.js';
@@ -16,6 +17,8 @@ export interface ServingRequest {
   leaseMs: number;
   /** Samples not to serve this time (e.g. the ones the labeler was just given). */
   exclude?: ReadonlySet<string>;
+  /** Uniform random numbers in [0, 1) for the audit draws (default Math.random). */
+  random?: () => number;
 }
 
 const PAGE = 100;
@@ -28,9 +31,13 @@ export class Serving {
   private losses = 0;
   /** Samples this request already tried to lease (the queue fallback does not try them again). */
   private readonly tried = new Set<string>();
+  /** Free samples this labeler skipped earlier: served only when nothing else is left for them. */
+  private readonly deferred: { sampleId: string; probs?: Float32Array }[] = [];
   private readonly memory: ServingMemory;
   private readonly optimistic: boolean;
   private readonly startedAt: number;
+  private readonly rate: number;
+  private readonly random: () => number;
 
   constructor(
     private readonly stores: Stores,
@@ -41,6 +48,8 @@ export class Serving {
     // With overlap 1 a sample that still needs labels has none, so the lease write's own condition is the whole test.
     this.optimistic = project.overlap <= 1;
     this.startedAt = stores.clock.now();
+    this.rate = auditRate(project.auditRate);
+    this.random = request.random ?? Math.random;
   }
 
   full(): boolean {
@@ -50,7 +59,34 @@ export class Serving {
   async fromRanking(ranking: RankedQueue): Promise<void> {
     const ids = ranking.sampleIds;
     for (let start = 0; start < ids.length && !this.full(); start += PAGE) {
-      await this.walkPage(ids.slice(start, start + PAGE), (i) => probsOf(ranking, start + i));
+      await this.walkPage(ids.slice(start, start + PAGE), (i) => probsOf(ranking, start + i), ranking);
+    }
+  }
+
+  /**
+   * One audit draw (learning/audit.ts): a sample drawn uniformly at random among the ranked samples still free for
+   * this labeler (rejection sampling over ranking positions), leased with the model's probabilities and marked as an
+   * audit. It takes the place of the next ranked sample: nothing tells the labeler. False when no draw landed.
+   */
+  private async auditDraw(ranking: RankedQueue): Promise<boolean> {
+    const n = ranking.sampleIds.length;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const i = auditIndex(this.random(), n);
+      const id = ranking.sampleIds[i];
+      if (this.request.exclude?.has(id) || this.tried.has(id) || this.heldByMe(id) || this.skippedByMe(id)) continue;
+      const verdict = this.verdict(id);
+      if (verdict !== 'free' && verdict !== 'unknown') continue;
+      if ((await this.take(id, probsOf(ranking, i), true)) === true) return true;
+    }
+    return false;
+  }
+
+  /** Samples this labeler skipped, once everything else is served (a skip is "later", never "never"). */
+  async fromDeferred(): Promise<void> {
+    for (const { sampleId, probs } of this.deferred) {
+      if (this.full()) return;
+      if (this.leased.some((s) => s.sampleId === sampleId)) continue;
+      await this.take(sampleId, probs);
     }
   }
 
@@ -65,6 +101,11 @@ export class Serving {
       const free = candidates.filter(
         (c) => !this.tried.has(c.sampleId) && !this.request.exclude?.has(c.sampleId) && this.eligible(c) && !skip(this.verdict(c.sampleId)),
       );
+      for (let i = free.length - 1; i >= 0; i--) {
+        if (!isSkippedBy(free[i], this.request.labelerId) && !this.skippedByMe(free[i].sampleId)) continue;
+        if (!this.deferred.some((d) => d.sampleId === free[i].sampleId)) this.deferred.push({ sampleId: free[i].sampleId });
+        free.splice(i, 1);
+      }
       await leaseSpread(free, this.request.count - this.leased.length, async (c) => {
         if (skip(this.verdict(c.sampleId))) return undefined; // taken meanwhile by another request of this process
         const got = await this.take(c.sampleId);
@@ -75,7 +116,8 @@ export class Serving {
     }
   }
 
-  private async walkPage(ids: string[], probsAt: (i: number) => Float32Array | undefined): Promise<void> {
+  private async walkPage(ids: string[], probsAt: (i: number) => Float32Array | undefined, ranking: RankedQueue): Promise<void> {
+    const audits = !!ranking.probs && !ranking.coldStart && this.rate > 0;
     // Heads worth reading: refused ones (whose holder may be this labeler), and unknown ones once a write was
     // refused; with overlap also the free ones (this labeler may have labeled them through another process).
     let read = false;
@@ -95,6 +137,12 @@ export class Serving {
       if (verdict === 'taken' || verdict === 'refused') this.sawCandidate = true;
       if (verdict !== 'free' && verdict !== 'unknown') return undefined;
       if (verdict === 'free') this.sawCandidate = true;
+      if (this.skippedByMe(id)) {
+        this.deferred.push({ sampleId: id, probs: probsAt(i) });
+        return undefined;
+      }
+      // Each new lease (not one this labeler holds already) is an audit draw with probability `rate`.
+      if (audits && !this.heldByMe(id) && isAuditDraw(this.random(), this.rate) && (await this.auditDraw(ranking))) return true;
       const got = await this.take(id, probsAt(i));
       if (got !== false) return got;
       // Refused: learn why, with the rest of the page. Only a lease taken since this request began is a lost race
@@ -113,8 +161,20 @@ export class Serving {
     return verdict === 'refused' || verdict === 'unknown' || (!this.optimistic && verdict === 'free');
   }
 
+  /** Whether this process knows the sample as skipped by this labeler (and not leased by anyone since). */
+  private skippedByMe(sampleId: string): boolean {
+    const head = this.memory.head(this.project.id, sampleId);
+    return !!head && isSkippedBy(head, this.request.labelerId);
+  }
+
+  /** Whether this labeler holds an unexpired lease on it (it is in their hands already). */
+  private heldByMe(sampleId: string): boolean {
+    const lease = this.memory.head(this.project.id, sampleId)?.lease;
+    return !!lease && !lease.skipped && lease.labelerId === this.request.labelerId && lease.until > this.stores.clock.now();
+  }
+
   /** One conditional lease write; true = leased, false = refused, undefined = another request here is on it. */
-  private async take(sampleId: string, probs?: Float32Array): Promise<boolean | undefined> {
+  private async take(sampleId: string, probs?: Float32Array, audit = false): Promise<boolean | undefined> {
     const { memory, project, request } = this;
     if (!memory.claim(project.id, sampleId)) {
       this.sawCandidate = true;
@@ -123,14 +183,19 @@ export class Serving {
     this.tried.add(sampleId);
     try {
       const now = this.stores.clock.now();
-      const lease: Lease = { labelerId: request.labelerId, until: now + request.leaseMs, ...(probs ? { probs: Array.from(probs, round4) } : {}) };
+      const lease: Lease = {
+        labelerId: request.labelerId,
+        until: now + request.leaseMs,
+        ...(probs ? { probs: Array.from(probs, round4) } : {}),
+        ...(audit && probs ? { audit: true } : {}),
+      };
       const sample = await this.stores.samples.lease(project.id, sampleId, lease, now);
       if (!sample) {
         memory.refused(project.id, sampleId, now);
         return false;
       }
       memory.learn(sample, now);
-      this.leased.push(withSuggestion(project, sample, probs));
+      this.leased.push(modelView(project, sample, probs));
       return true;
     } finally {
       memory.release(project.id, sampleId);
@@ -160,6 +225,9 @@ export class Serving {
     return !(held && held.labelerId !== this.request.labelerId && held.until > this.stores.clock.now());
   }
 }
+
+/** A sample its labeler handed back with a skip, not leased by anyone since. */
+const isSkippedBy = (sample: Sample, labelerId: string) => !!sample.lease?.skipped && sample.lease.labelerId === labelerId;
 
 /** Known to be out of reach; a 'refused' one is left to the queue's own copy of the head (it names the holder). */
 const skip = (verdict: Verdict) => verdict === 'taken' || verdict === 'done';
@@ -203,23 +271,41 @@ function probsOf(ranking: RankedQueue, position: number): Float32Array | undefin
   return ranking.probs.subarray(position * ranking.classes, (position + 1) * ranking.classes);
 }
 
-/** The model's best guess among the project's classes goes first, ahead of the ingest-time tags. */
-function withSuggestion(project: Project, sample: Sample, probs?: Float32Array): Sample {
-  if (!probs || probs.length !== project.classes.length) return sample;
-  let best = 0;
-  for (let c = 1; c < probs.length; c++) if (probs[c] > probs[best]) best = c;
-  const suggestion: Suggestion = { classIndex: best, name: project.classes[best], probability: round4(probs[best]) };
-  return { ...sample, suggestions: [suggestion, ...(sample.suggestions ?? []).filter((s) => s.classIndex !== best)] };
-}
+/** How many of the model's classes a suggestion lists. */
+export const SUGGESTED_CLASSES = 3;
 
 /**
- * A sample served earlier (with the model suggestion of its ranking, if any), told the current model's view instead:
- * the earlier model suggestion, which leads the list when its lease carries probabilities, is replaced.
+ * The sample as a labeler sees it: `suggestions` are the project model's top classes with their probabilities (from
+ * `probs`, the model's view at lease time or the current ranking; none without a model), and `tags` are what a
+ * generic tagger saw at ingest, kept apart and never mapped onto the project's classes. Records written before tags
+ * had their own field kept them as `suggestions`: those move to `tags`.
  */
+export function modelView(project: Project, sample: Sample, probs?: ArrayLike<number>): Sample {
+  const { suggestions: stored, tags, ...rest } = sample;
+  const taggerTags = tags ?? (stored ?? []).map((t) => ({ classIndex: -1, name: t.name, probability: t.probability }));
+  const suggestions = probs && probs.length === project.classes.length ? topClasses(project, probs) : undefined;
+  return { ...rest, tags: taggerTags, ...(suggestions ? { suggestions } : {}) };
+}
+
+/** The project's classes by the model's probability, best first (the first SUGGESTED_CLASSES). */
+export function topClasses(project: Project, probs: ArrayLike<number>, k = SUGGESTED_CLASSES): Suggestion[] {
+  return Array.from({ length: project.classes.length }, (_, c) => c)
+    .sort((a, b) => probs[b] - probs[a] || a - b)
+    .slice(0, k)
+    .map((c) => ({ classIndex: c, name: project.classes[c], probability: round4(probs[c]) }));
+}
+
+/** The probabilities of one sample in a ranking, if the ranking holds it with a model's view. */
+export function rankedProbs(ranking: RankedQueue | undefined, sampleId: string): Float32Array | undefined {
+  if (!ranking?.probs) return undefined;
+  const at = ranking.sampleIds.indexOf(sampleId);
+  return at < 0 ? undefined : ranking.probs.subarray(at * ranking.classes, (at + 1) * ranking.classes);
+}
+
+/** A sample served earlier (with the model suggestion of its ranking, if any), told the current model's view instead. */
 export function resuggest(project: Project, sample: Sample, probs: Float32Array): Sample {
-  const base = sample.lease?.probs ? { ...sample, suggestions: (sample.suggestions ?? []).slice(1) } : sample;
   const lease = sample.lease && { ...sample.lease, probs: Array.from(probs, round4) };
-  return withSuggestion(project, { ...base, ...(lease ? { lease } : {}) }, probs);
+  return modelView(project, { ...sample, ...(lease ? { lease } : {}) }, probs);
 }
 
 export const round4 = (x: number) => Math.round(x * 1e4) / 1e4;

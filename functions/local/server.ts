@@ -14,7 +14,7 @@ export interface LocalServerOptions extends ApiDeps {
   /** Origin the presigned image URLs point at (allowed by the CSP). */
   imageOrigin: string;
   /** The local issuer's routes (`/auth/*`) when sign-in is on. */
-  authRoutes?: () => { fetch: (request: Request) => Response | Promise<Response> } | undefined;
+  authRoutes?: () => { fetch: (request: Request, env?: unknown) => Response | Promise<Response> } | undefined;
 }
 
 export function createLocalServer(opts: LocalServerOptions) {
@@ -33,7 +33,7 @@ export function createLocalServer(opts: LocalServerOptions) {
   // The web app asks how to sign in: the local issuer, or nobody (loopback, a labeler name is enough).
   root.all('/auth/*', (c) => {
     const routes = opts.authRoutes?.();
-    if (routes) return routes.fetch(c.req.raw);
+    if (routes) return routes.fetch(c.req.raw, c.env); // the Node bindings: sign-in throttling needs the client's address
     if (c.req.path === '/auth/config') return c.json({ mode: 'none' });
     return c.json({ code: 'not_found', message: 'sign-in is off on this server', requestId: crypto.randomUUID() }, 404);
   });

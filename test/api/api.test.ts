@@ -100,19 +100,6 @@ describe('API', () => {
     expect((await call('POST', '/api/projects/flowers/undo', { requestId: rid() })).status).toBe(409);
   });
 
-  it('exports labels as CSV with one confidence column per class and quoted fields', async () => {
-    const { call, stores } = await setup(2);
-    await stores.samples.putSamplesIfAbsent([]);
-    await call('POST', '/api/projects/flowers/samples/s1/annotations', { version: 0, requestId: rid(), confidences: [0.75, 0.25, 0] });
-    const res = await call('GET', '/api/projects/flowers/export.csv');
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toContain('text/csv');
-    const lines = res.json.trim().split('\n');
-    expect(lines[0]).toBe('file,sample_id,kind,x1,y1,x2,y2,label,ambiguous,confidence_daisy,confidence_rose,confidence_tulip,boxes_json,labeler,labeled_at,version');
-    expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(/^"daisy\/a, ""quoted"".jpg",s1,image,,,,,daisy,false,0.75,0.25,0,,ann,/);
-  });
-
   it('rejects an identity header that is not a plain name', async () => {
     const { call } = await setup();
     const res = await call('GET', '/api/projects', undefined, '../../etc/passwd');

@@ -80,18 +80,76 @@ describe('API authentication and authorization', () => {
     expect((await call('GET', '/api/projects', admin)).json.projects.map((p: any) => p.id)).toEqual(['mine', 'theirs']);
   });
 
-  it("refuses a labeler on another project's samples and on admin routes with 403", async () => {
-    for (const path of ['/api/projects/theirs', '/api/projects/theirs/next', '/api/projects/theirs/samples/s1', '/api/projects/theirs/progress']) {
-      const res = await call('GET', path, lab);
-      expect(res.status, path).toBe(403);
+  /** Status and body, with the id the caller typed and the per-request id taken out. */
+  const seen = (r: { status: number; json: any }, id: string) => ({
+    status: r.status,
+    body: { ...r.json, message: String(r.json.message).replaceAll(id, '<id>'), requestId: typeof r.json.requestId },
+  });
+
+  it("answers a labeler the same 404 for another project's routes as for a project that does not exist", async () => {
+    const routes = [
+      ['GET', ''], ['GET', '/next'], ['GET', '/samples/s1'], ['GET', '/progress'], ['GET', '/images'], ['POST', '/exports'],
+      ['POST', '/samples/s1/annotations'], ['PATCH', ''], ['GET', '/review/mislabeled'], ['POST', '/imports'],
+    ] as const;
+    for (const [method, rest] of routes) {
+      const body = method === 'GET' ? undefined : { version: 0, requestId: 'req-12345678', classIndex: 0 };
+      const theirs = await call(method, `/api/projects/theirs${rest}`, lab, body);
+      const missing = await call(method, `/api/projects/nosuch${rest}`, lab, body);
+      expect(theirs.status, `${method} theirs${rest}`).toBe(404);
+      expect(seen(theirs, 'theirs'), `${method} theirs${rest}`).toEqual(seen(missing, 'nosuch'));
+      expect(missing.json).toMatchObject({ code: 'not_found', message: 'project "nosuch" not found' });
+    }
+    // An admin sees every project, so a 404 is only ever a missing one.
+    expect((await call('GET', '/api/projects/theirs', admin)).status).toBe(200);
+    expect((await call('GET', '/api/projects/nosuch', admin)).status).toBe(404);
+  });
+
+  it("refuses a labeler the owner routes of their own project with 403, and project creation", async () => {
+    expect((await call('POST', '/api/projects', lab, { id: 'new', classes: ['x', 'y'] })).status).toBe(403);
+    for (const [method, path] of [['GET', '/api/projects/mine/images'], ['PATCH', '/api/projects/mine'], ['POST', '/api/projects/mine/uploads'], ['GET', '/api/projects/mine/review/mislabeled']] as const) {
+      const res = await call(method, path, lab, method === 'GET' ? undefined : { version: 1, name: 'x' });
+      expect(res.status, `${method} ${path}`).toBe(403);
       expect(res.json.code).toBe('forbidden');
     }
-    expect((await call('POST', '/api/projects', lab, { id: 'new', classes: ['x', 'y'] })).status).toBe(403);
-    expect((await call('GET', '/api/projects/mine/export.csv', lab)).status).toBe(403);
-    expect((await call('GET', '/api/projects/mine/images', lab)).status).toBe(403);
-    expect((await call('PATCH', '/api/projects/mine', lab, { version: 1, name: 'x' })).status).toBe(403);
-    expect((await call('POST', '/api/projects/theirs/samples/s1/annotations', lab, { version: 0, requestId: 'req-12345678', classIndex: 0 })).status).toBe(403);
-    expect((await call('GET', '/api/projects/mine/export.csv', admin)).status).toBe(200);
+    expect((await call('GET', '/api/projects/mine/images', admin)).status).toBe(200);
+  });
+
+  it('gives an owner route no other spelling: percent-encoded, double-encoded, trailing slash or case variants never reach it', async () => {
+    const spellings = [
+      '/api/projects/min%65/images', // project id with an encoded letter
+      '/api/projects/mine/%69mages', // encoded route segment
+      '/api/projects/mine/%2569mages', // double-encoded
+      '/api/projects/mine%2Fimages',
+      '/api/projects/mine/images/',
+      '/api/projects/mine//images',
+      '/api/projects/mine/Images',
+      '/api/projects/MINE/images',
+    ];
+    for (const path of spellings) {
+      const res = await call('GET', path, lab);
+      expect([400, 404], `${path} -> ${res.status}`).toContain(res.status);
+      expect(res.json).toMatchObject({ code: expect.any(String), message: expect.any(String), requestId: expect.any(String) });
+      // The owner gets the same refusal: one spelling per path, for everyone.
+      expect((await call('GET', path, admin)).status, path).toBe(res.status);
+    }
+    expect((await call('GET', '/api/projects/min%65/images', lab)).json).toMatchObject({ code: 'bad_request', field: 'path' });
+    // `..` segments are resolved before routing, so they land on the plain route and its own check.
+    expect((await call('GET', '/api/projects/theirs/../mine/images', lab)).status).toBe(403);
+    expect((await call('GET', '/api/projects/theirs/%2e%2e/mine/images', lab)).status).toBe(403);
+    expect((await call('GET', '/api/projects/x/../mine/images', admin)).status).toBe(200);
+  });
+
+  it('refuses a route that declares no access level, whoever asks', async () => {
+    const bare = createApp({ stores, authenticate: createJwtAuthenticate({ issuer: issuer.issuer, clientId: issuer.clientId, jwks: issuer.jwks() }) });
+    bare.get('/api/projects/:projectId/secret', (c) => c.json({ secret: c.req.param('projectId') }));
+    bare.get('/api/open', (c) => c.json({ secret: true }));
+    for (const path of ['/api/projects/mine/secret', '/api/open']) {
+      for (const token of [undefined, lab, admin]) {
+        const res = await bare.request(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+        expect(res.status, path).toBe(403);
+        expect(await res.json()).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/declares no access level/) });
+      }
+    }
   });
 
   it('lets a member label and serves images through presigned URLs that expire', async () => {

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import type { Hono } from 'hono';
 import { openLocalIssuer, type LocalIssuer, type LocalIssuerOptions } from '../../functions/auth/local-issuer.js';
 import { createAuthRoutes } from '../../functions/auth/routes.js';
 
@@ -32,9 +31,9 @@ export async function serveIssuer(
   dataDir: string,
   options: Omit<LocalIssuerOptions, 'dataDir' | 'origin'> = {},
 ): Promise<ServedIssuer> {
-  let routes: Hono | undefined;
+  let routes: ReturnType<typeof createAuthRoutes> | undefined;
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: (req) => routes!.fetch(req), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    const s = serve({ fetch: (req, env) => routes!.fetch(req, env), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const issuer = await openLocalIssuer({ dataDir, origin, ...options });

@@ -106,9 +106,11 @@ describe('export API', () => {
     expect((await call('GET', started.json.statusUrl, undefined, lars)).status).toBe(403);
   });
 
-  it('answers 404 for unknown or malformed export ids and unknown projects', async () => {
+  it('answers 404 for unknown export ids and unknown projects, 400 for ids no export has', async () => {
     expect((await call('GET', '/api/projects/proj/exports/20250101-000000-abcdef')).status).toBe(404);
-    expect((await call('GET', '/api/projects/proj/exports/..%2F..%2Fsecret')).status).toBe(404);
+    // Percent-encoded paths have no place in the API (functions/api/access.ts): refused before any lookup.
+    expect((await call('GET', '/api/projects/proj/exports/..%2F..%2Fsecret')).status).toBe(400);
+    expect((await call('GET', '/api/projects/proj/exports/not-an-export-id')).status).toBe(404);
     expect((await call('POST', '/api/projects/nope/exports', { format: 'coco' })).status).toBe(404);
   });
 

@@ -37,7 +37,8 @@ export async function projectWithSamples(
   clock = new ManualClock(),
 ): Promise<{ stores: Stores; clock: ManualClock }> {
   const stores = createMemoryStores(clock);
-  await createProject(stores, { id: 'flowers', classes: ['daisy', 'rose', 'tulip'], ...project }, 'owner');
+  // No audit draws unless a test asks: serving order is then the ranking's, exactly.
+  await createProject(stores, { id: 'flowers', classes: ['daisy', 'rose', 'tulip'], auditRate: 0, ...project }, 'owner');
   await stores.samples.putSamplesIfAbsent(Array.from({ length: count }, (_, i) => sampleFixture(project.id ?? 'flowers', i + 1)));
   return { stores, clock };
 }

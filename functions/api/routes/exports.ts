@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { WinnowError } from '../../domain/errors.js';
 import { EXPORT_FORMATS } from '../../domain/interchange/export/formats.js';
 import { exportStatus, startExport, type ExportDeps } from '../../domain/interchange/export/job.js';
+import { access } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
@@ -28,14 +29,14 @@ const statusPath = (projectId: string, exportId: string) =>
   `/api/projects/${encodeURIComponent(projectId)}/exports/${encodeURIComponent(exportId)}`;
 
 export const exportRoutes = new Hono<AppEnv>()
-  .post('/:projectId/exports', valid('json', exportBody), async (c) => {
+  .post('/:projectId/exports', access('owner'), valid('json', exportBody), async (c) => {
     const projectId = c.req.param('projectId');
     const status = await startExport(exportDeps(c.var.deps), projectId, c.req.valid('json'), c.var.identity.userId);
     const url = statusPath(projectId, status.exportId);
     c.header('location', url);
     return c.json({ ...status, statusUrl: url }, 202);
   })
-  .get('/:projectId/exports/:exportId', async (c) => {
+  .get('/:projectId/exports/:exportId', access('owner'), async (c) => {
     const { projectId, exportId } = c.req.param();
     return c.json(await exportStatus(exportDeps(c.var.deps), projectId, exportId));
   });

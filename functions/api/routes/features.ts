@@ -8,6 +8,7 @@ import { halfToFloat32 } from '../../domain/half.js';
 import { FEATURE_MODEL_PATTERN, importFeatures, type FeatureVectors } from '../../domain/import-features.js';
 import type { BlobStore, Clock } from '../../domain/ports.js';
 import { appendEmbeddings, decodeShard, embeddingsPrefix, listShards } from '../../vision/embeddings.js';
+import { access, BODY_LIMITS } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
@@ -36,7 +37,7 @@ const featuresBody = z.object({
     .max(MAX_FEATURE_ROWS),
 });
 
-export const featureRoutes = new Hono<AppEnv>().post('/:projectId/features', valid('json', featuresBody), async (c) => {
+export const featureRoutes = new Hono<AppEnv>().post('/:projectId/features', access('owner', { maxBodyBytes: 32 * BODY_LIMITS.MiB }), valid('json', featuresBody), async (c) => {
   const body = c.req.valid('json');
   const { stores } = c.var.deps;
   const rows = body.rows.map((row, i) => ({ ...row, vector: decodeVector(row.vector, body.dtype, row.line ? `line ${row.line}` : `row ${i + 1}`) }));

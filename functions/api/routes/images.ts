@@ -1,12 +1,11 @@
 import { Hono } from 'hono';
-import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import { notFound } from '../../domain/errors.js';
-import { exportCsv } from '../../domain/export.js';
 import { displayObject } from '../../domain/display-image.js';
 import { BUCKET_LAYOUT } from '../../domain/layout.js';
 import { getProject } from '../../domain/projects.js';
 import { presentImage } from '../present.js';
+import { access } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
@@ -18,7 +17,7 @@ const listQuery = z.object({
 const fileQuery = z.object({ variant: z.enum(['display', 'thumb']).default('display') });
 
 export const imageRoutes = new Hono<AppEnv>()
-  .get('/:projectId/images', valid('query', listQuery), async (c) => {
+  .get('/:projectId/images', access('owner'), valid('query', listQuery), async (c) => {
     const deps = c.var.deps;
     const projectId = c.req.param('projectId');
     await getProject(deps.stores, projectId);
@@ -27,7 +26,7 @@ export const imageRoutes = new Hono<AppEnv>()
     const items = q.status ? page.items.filter((i) => i.status === q.status) : page.items;
     return c.json({ images: await Promise.all(items.map((i) => presentImage(deps, i))), cursor: page.cursor });
   })
-  .get('/:projectId/images/:imageId/file', valid('query', fileQuery), async (c) => {
+  .get('/:projectId/images/:imageId/file', access('owner'), valid('query', fileQuery), async (c) => {
     const deps = c.var.deps;
     const image = await deps.stores.samples.getImage(c.req.param('projectId'), c.req.param('imageId'));
     if (!image || image.status !== 'ready') throw notFound(`image "${c.req.param('imageId')}"`);
@@ -36,16 +35,4 @@ export const imageRoutes = new Hono<AppEnv>()
         ? displayObject(image)
         : { key: BUCKET_LAYOUT.derivedKey(image.projectId, image.imageId, 'thumb'), contentType: 'image/webp' };
     return c.redirect(await deps.stores.blobs.presignGet(file.key, deps.presignTtlSeconds ?? 900, { contentType: file.contentType }), 302);
-  })
-  .get('/:projectId/export.csv', async (c) => {
-    const deps = c.var.deps;
-    const projectId = c.req.param('projectId');
-    const lines = exportCsv(deps.stores, projectId);
-    const first = await lines.next(); // surfaces "project not found" as a 404 before streaming starts
-    c.header('content-type', 'text/csv; charset=utf-8');
-    c.header('content-disposition', `attachment; filename="${projectId}-labels.csv"`);
-    return stream(c, async (s) => {
-      if (!first.done) await s.write(first.value);
-      for await (const line of lines) await s.write(line);
-    });
   });

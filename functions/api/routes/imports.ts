@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { badRequest } from '../../domain/errors.js';
 import { failureMessage, importLabels } from '../../domain/interchange/import/import-labels.js';
+import { access, BODY_LIMITS } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
@@ -44,7 +45,7 @@ const importBody = z.object({
   items: z.array(importItem).min(1).max(MAX_IMPORT_ITEMS),
 });
 
-export const importRoutes = new Hono<AppEnv>().post('/:projectId/imports', valid('json', importBody), async (c) => {
+export const importRoutes = new Hono<AppEnv>().post('/:projectId/imports', access('owner', { maxBodyBytes: 16 * BODY_LIMITS.MiB }), valid('json', importBody), async (c) => {
   const body = c.req.valid('json');
   const boxes = body.items.reduce((n, i) => n + i.boxes.length, 0);
   if (boxes > MAX_IMPORT_BOXES) throw badRequest(`items: ${boxes} boxes in one request, at most ${MAX_IMPORT_BOXES}: send fewer items per request`, { field: 'items' });

@@ -2,9 +2,10 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { annotate, requireSample } from '../../domain/annotate.js';
 import { projectProgress } from '../../domain/progress.js';
-import { labelerHistory, nextSamples } from '../../domain/serve.js';
+import { labelerHistory, nextSamples, skipSample, withModelViews } from '../../domain/serve.js';
 import { undoLast } from '../../domain/undo.js';
 import { presentSamples, publicSample } from '../present.js';
+import { access, BODY_LIMITS } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
@@ -26,7 +27,7 @@ const nextQuery = z.object({ count: z.coerce.number().int().min(1).max(20).defau
 const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
 export const labelingRoutes = new Hono<AppEnv>()
-  .get('/:projectId/next', valid('query', nextQuery), async (c) => {
+  .get('/:projectId/next', access('member'), valid('query', nextQuery), async (c) => {
     const deps = c.var.deps;
     const input = {
       projectId: c.req.param('projectId'),
@@ -37,7 +38,7 @@ export const labelingRoutes = new Hono<AppEnv>()
     const { samples, done, model } = deps.serveAhead ? await deps.serveAhead.next(input) : await nextSamples(deps.stores, input);
     return c.json({ samples: await presentSamples(deps, samples), done, model });
   })
-  .post('/:projectId/samples/:sampleId/annotations', valid('json', annotationBody), async (c) => {
+  .post('/:projectId/samples/:sampleId/annotations', access('member', { maxBodyBytes: 2 * BODY_LIMITS.MiB }), valid('json', annotationBody), async (c) => {
     const body = c.req.valid('json');
     const result = await annotate(c.var.deps.stores, {
       ...body,
@@ -48,7 +49,18 @@ export const labelingRoutes = new Hono<AppEnv>()
     if (!result.replayed) c.var.deps.onLabeled?.(result.sample.projectId, [result.sample.sampleId]);
     return c.json({ sample: publicSample(result.sample), annotation: result.annotation }, result.replayed ? 200 : 201);
   })
-  .post('/:projectId/undo', valid('json', undoBody), async (c) => {
+  .post('/:projectId/samples/:sampleId/skip', access('member'), async (c) => {
+    // Skip: the lease ends now (free for others); this labeler is served it again once nothing else is left.
+    const deps = c.var.deps;
+    const sample = await skipSample(deps.stores, {
+      projectId: c.req.param('projectId'),
+      sampleId: c.req.param('sampleId'),
+      labelerId: c.var.identity.userId,
+    });
+    deps.serveAhead?.labeled(sample.projectId, [sample.sampleId]);
+    return c.json({ sample: publicSample(sample) });
+  })
+  .post('/:projectId/undo', access('member'), valid('json', undoBody), async (c) => {
     const body = c.req.valid('json');
     const result = await undoLast(c.var.deps.stores, {
       ...body,
@@ -58,18 +70,19 @@ export const labelingRoutes = new Hono<AppEnv>()
     if (!result.replayed) c.var.deps.onLabeled?.(result.sample.projectId, [result.sample.sampleId]);
     return c.json({ sample: publicSample(result.sample), undone: result.undone });
   })
-  .get('/:projectId/progress', async (c) => {
+  .get('/:projectId/progress', access('member'), async (c) => {
     return c.json(await projectProgress(c.var.deps.stores, c.req.param('projectId'), c.var.identity.userId));
   })
-  .get('/:projectId/history', valid('query', historyQuery), async (c) => {
+  .get('/:projectId/history', access('member'), valid('query', historyQuery), async (c) => {
     const deps = c.var.deps;
-    const samples = await labelerHistory(deps.stores, c.req.param('projectId'), c.var.identity.userId, c.req.valid('query').limit);
-    return c.json({ items: await presentSamples(deps, samples) });
+    const projectId = c.req.param('projectId');
+    const samples = await labelerHistory(deps.stores, projectId, c.var.identity.userId, c.req.valid('query').limit);
+    return c.json({ items: await presentSamples(deps, await withModelViews(deps.stores, projectId, samples)) });
   })
-  .get('/:projectId/samples/:sampleId', async (c) => {
+  .get('/:projectId/samples/:sampleId', access('member'), async (c) => {
     const deps = c.var.deps;
     const sample = await requireSample(deps.stores, c.req.param('projectId'), c.req.param('sampleId'));
-    const [presented] = await presentSamples(deps, [sample]);
+    const [presented] = await presentSamples(deps, await withModelViews(deps.stores, sample.projectId, [sample]));
     const history = await deps.stores.annotations.listForSample(sample.projectId, sample.sampleId);
     return c.json({ ...presented, history });
   });

@@ -4,6 +4,7 @@ import { TASK_TYPES } from '../../domain/model.js';
 import { createProject, editProject, getProject } from '../../domain/projects.js';
 import { modelState } from '../../domain/serve.js';
 import { canAccessProject } from '../../auth/membership.js';
+import { access, BODY_LIMITS } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
@@ -16,6 +17,7 @@ const projectFields = {
   allowAmbiguous: z.boolean().optional(),
   strategy: z.string().max(64).optional(),
   overlap: z.number().int().min(1).max(20).optional(),
+  auditRate: z.number().min(0).max(1).optional(),
   members: z.array(z.string().trim().min(1).max(128)).max(10_000).optional(),
   detection: z
     .object({
@@ -29,22 +31,22 @@ const newProject = z.object({ id: z.string().min(1).max(63), ...projectFields })
 const projectEdit = z.object({ ...projectFields, classes: classes.optional(), version: z.number().int().min(1) });
 
 export const projectRoutes = new Hono<AppEnv>()
-  .get('/', async (c) => {
+  .get('/', access('signed-in'), async (c) => {
     const projects = await c.var.deps.stores.projects.list();
     return c.json({ projects: projects.filter((p) => canAccessProject(c.var.identity, p)) });
   })
-  .post('/', valid('json', newProject), async (c) => {
+  .post('/', access('owner', { maxBodyBytes: 4 * BODY_LIMITS.MiB }), valid('json', newProject), async (c) => {
     const body = c.req.valid('json') as z.infer<typeof newProject> & { taskType?: (typeof TASK_TYPES)[number] };
     const project = await createProject(c.var.deps.stores, body, c.var.identity.userId);
     c.var.deps.onProjectCreated?.(project.id);
     return c.json({ project }, 201);
   })
-  .get('/:projectId', async (c) => {
+  .get('/:projectId', access('member'), async (c) => {
     const project = await getProject(c.var.deps.stores, c.req.param('projectId'));
     const ranking = await c.var.deps.stores.rankings.get(project.id);
     return c.json({ project, model: modelState(project, ranking) });
   })
-  .patch('/:projectId', valid('json', projectEdit), async (c) => {
+  .patch('/:projectId', access('owner', { maxBodyBytes: 4 * BODY_LIMITS.MiB }), valid('json', projectEdit), async (c) => {
     const body = c.req.valid('json') as z.infer<typeof projectEdit> & { taskType?: (typeof TASK_TYPES)[number] };
     const project = await editProject(c.var.deps.stores, c.req.param('projectId'), body);
     return c.json({ project });

@@ -5,15 +5,16 @@ import { requireSample } from '../../domain/annotate.js';
 import { projectQuality } from '../../domain/quality.js';
 import { getProject } from '../../domain/projects.js';
 import { presentSamples } from '../present.js';
+import { access } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
 const similarQuery = z.object({ k: z.coerce.number().int().min(1).max(200).default(24) });
 
 export const reviewRoutes = new Hono<AppEnv>()
-  .get('/:projectId/agreement', async (c) => c.json(await projectAgreement(c.var.deps.stores, c.req.param('projectId'))))
-  .get('/:projectId/quality', async (c) => c.json(await projectQuality(c.var.deps.stores, c.req.param('projectId'))))
-  .get('/:projectId/review/mislabeled', async (c) => {
+  .get('/:projectId/agreement', access('member'), async (c) => c.json(await projectAgreement(c.var.deps.stores, c.req.param('projectId'))))
+  .get('/:projectId/quality', access('member'), async (c) => c.json(await projectQuality(c.var.deps.stores, c.req.param('projectId'))))
+  .get('/:projectId/review/mislabeled', access('owner'), async (c) => {
     const deps = c.var.deps;
     const project = await getProject(deps.stores, c.req.param('projectId'));
     const suspects = (await deps.stores.rankings.get(project.id))?.suspects ?? [];
@@ -25,7 +26,7 @@ export const reviewRoutes = new Hono<AppEnv>()
     });
     return c.json({ items });
   })
-  .get('/:projectId/samples/:sampleId/similar', valid('query', similarQuery), async (c) => {
+  .get('/:projectId/samples/:sampleId/similar', access('member'), valid('query', similarQuery), async (c) => {
     const deps = c.var.deps;
     const sample = await requireSample(deps.stores, c.req.param('projectId'), c.req.param('sampleId'));
     if (!deps.similar) return c.json({ items: [], message: 'similarity search is not available here' });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { badRequest } from '../../domain/errors.js';
 import { BUCKET_LAYOUT } from '../../domain/layout.js';
 import { getProject } from '../../domain/projects.js';
+import { access, BODY_LIMITS } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
@@ -33,7 +34,7 @@ export function safeObjectName(name: string): string {
   return clean;
 }
 
-export const uploadRoutes = new Hono<AppEnv>().post('/:projectId/uploads', valid('json', uploadBody), async (c) => {
+export const uploadRoutes = new Hono<AppEnv>().post('/:projectId/uploads', access('owner', { maxBodyBytes: BODY_LIMITS.MiB }), valid('json', uploadBody), async (c) => {
   const deps = c.var.deps;
   const project = await getProject(deps.stores, c.req.param('projectId'));
   const ttl = Math.min(deps.presignTtlSeconds ?? 900, 3600);

@@ -1,11 +1,16 @@
-// Live generalization error: each new label is a test point the model has not trained on yet. When a sample is
-// served, its probabilities are stored with the lease; when the label arrives, they are compared with it here.
+// The model's error on the samples it served: when a sample is served, its probabilities are stored with the lease;
+// when the label arrives, they are compared with it here. Active learning serves the samples the model is least sure
+// about, so this error is far higher than on a typical image: it says how hard the served samples are, not how
+// accurate the model is. The accuracy estimate comes from the audit stream (audit.ts).
 
 export interface LiveErrorPoint {
   /** Brier score: sum over classes of (p_c - y_c)^2, y = the label's normalised confidences. 0 = perfect, max 2. */
   squaredError: number;
   /** Whether the model's top class is (one of) the label's top class(es). */
   correct: boolean;
+  /** The model's top class and its probability. */
+  predicted?: number;
+  confidence?: number;
 }
 
 /**
@@ -31,7 +36,7 @@ export function liveErrorPoint(
     labelTop = Math.max(labelTop, y);
   }
   const yTop = Math.max(0, confidences[top]) / sum;
-  return { squaredError, correct: yTop > 0 && yTop >= labelTop - 1e-12 };
+  return { squaredError, correct: yTop > 0 && yTop >= labelTop - 1e-12, predicted: top, confidence: Math.round(shownProbs[top] * 1e4) / 1e4 };
 }
 
 export interface LiveErrorSample extends LiveErrorPoint {
@@ -52,8 +57,6 @@ export interface LiveErrorSeries {
   mse: number;
   errorRate: number;
   windowErrorRate: number;
-  /** 1 - windowed error rate: recent labels reflect the current model better than the whole history. */
-  estimatedAccuracy: number;
 }
 
 /** Aggregates points in label order (oldest first). Empty input gives NaN rates and no estimate. */
@@ -78,6 +81,5 @@ export function liveErrorSeries(series: readonly LiveErrorPoint[], window = 50):
     mse: last?.runningMse ?? NaN,
     errorRate: last?.runningErrorRate ?? NaN,
     windowErrorRate: last?.windowErrorRate ?? NaN,
-    estimatedAccuracy: last ? 1 - last.windowErrorRate : NaN,
   };
 }

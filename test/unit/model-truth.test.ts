@@ -1,0 +1,138 @@
+// What the labeler is told about the model: suggestions from the project's model only (tagger tags apart), audit
+// draws mixed into what is served (unseen, uniform, scored at lease time), and skipped samples back in the pool.
+
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../functions/api/app.js';
+import { localAuthenticate } from '../../functions/api/auth-local.js';
+import { publicSample } from '../../functions/api/present.js';
+import { annotate } from '../../functions/domain/annotate.js';
+import type { RankedQueue } from '../../functions/domain/model.js';
+import { editProject } from '../../functions/domain/projects.js';
+import { projectQuality } from '../../functions/domain/quality.js';
+import { nextSamples } from '../../functions/domain/serve.js';
+import { projectWithSamples, rid, sampleFixture } from '../support/fixtures.js';
+
+const LEASE = 60_000;
+
+/** A ranking over samples s1..sN (all of them: the whole unlabeled pool), the model sure of class (i mod 3). */
+function rankingOver(n: number, order = Array.from({ length: n }, (_, i) => i + 1)): RankedQueue {
+  const probs = new Float32Array(n * 3);
+  order.forEach((id, row) => {
+    for (let c = 0; c < 3; c++) probs[row * 3 + c] = c === id % 3 ? 0.8 : 0.1;
+  });
+  return { projectId: 'flowers', generation: 3, createdAt: 'now', strategy: 'margin', coldStart: false, labels: 10, classes: 3, sampleIds: order.map((i) => `s${i}`), probs };
+}
+
+describe('suggestions come from the project model only', () => {
+  it("lists the model's top classes with their probabilities and keeps tagger tags apart, unmapped", async () => {
+    const { stores } = await projectWithSamples(0);
+    // A record as ingest wrote it before tags had their own field: an ImageNet "daisy" tag mapped onto the class.
+    await stores.samples.putSamplesIfAbsent([{ ...sampleFixture('flowers', 1), suggestions: [{ classIndex: 0, name: 'daisy', probability: 0.9 }] }]);
+    const before = await nextSamples(stores, { projectId: 'flowers', labelerId: 'ann', count: 1, leaseMs: LEASE });
+    expect(before.samples[0].suggestions).toBeUndefined(); // no model yet: no suggestion
+    expect(before.samples[0].tags).toEqual([{ classIndex: -1, name: 'daisy', probability: 0.9 }]);
+
+    const ranking = rankingOver(1);
+    ranking.probs = Float32Array.from([0.2, 0.5, 0.3]);
+    await stores.rankings.put(ranking);
+    const after = await nextSamples(stores, { projectId: 'flowers', labelerId: 'bob', count: 1, leaseMs: LEASE });
+    expect(after.samples).toHaveLength(0); // still ann's
+    const mine = await nextSamples(stores, { projectId: 'flowers', labelerId: 'ann', count: 1, leaseMs: LEASE });
+    expect(mine.samples[0].suggestions).toEqual([
+      { classIndex: 1, name: 'rose', probability: 0.5 },
+      { classIndex: 2, name: 'tulip', probability: 0.3 },
+      { classIndex: 0, name: 'daisy', probability: 0.2 },
+    ]);
+    expect(mine.samples[0].tags?.every((t) => t.classIndex === -1)).toBe(true);
+  });
+});
+
+describe('audit stream', () => {
+  it('serves about 1 in 10 new samples as uniform random audit draws, scored against the model at lease time', async () => {
+    const N = 400;
+    const { stores } = await projectWithSamples(N);
+    const project = await stores.projects.get('flowers');
+    await editProject(stores, 'flowers', { version: project!.version, auditRate: 0.1 });
+    await stores.rankings.put(rankingOver(N));
+    let audits = 0;
+    let servedRankPositions = 0;
+    const drawnPositions: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const [sample] = (await nextSamples(stores, { projectId: 'flowers', labelerId: 'ann', count: 1, leaseMs: LEASE })).samples;
+      const lease = (await stores.samples.getSample('flowers', sample.sampleId))!.lease!;
+      const position = Number(sample.sampleId.slice(1));
+      if (lease.audit) {
+        audits++;
+        drawnPositions.push(position);
+      } else servedRankPositions++;
+      // Nothing in what the labeler gets says which is which.
+      expect(JSON.stringify(publicSample(sample))).not.toMatch(/audit/);
+      const truth = position % 3 === 0 || position % 7 === 0 ? (position + 1) % 3 : position % 3; // the model is wrong on some
+      await annotate(stores, { projectId: 'flowers', sampleId: sample.sampleId, version: 0, labelerId: 'ann', classIndex: truth, requestId: rid() });
+    }
+    expect(audits).toBeGreaterThan(15);
+    expect(audits).toBeLessThan(50);
+    // Ranked serving goes top-down; audit draws land anywhere in the ranking, far beyond the served front.
+    expect(Math.max(...drawnPositions)).toBeGreaterThan(servedRankPositions + audits);
+    const quality = await projectQuality(stores, 'flowers');
+    expect(quality.accuracy.n).toBe(audits);
+    expect(quality.accuracy.rate).toBe(0.1);
+    expect(quality.count).toBe(300 - audits); // the served-sample error leaves the audits out
+    expect(quality.accuracy.low!).toBeLessThanOrEqual(quality.accuracy.accuracy!);
+    expect(quality.accuracy.high!).toBeGreaterThanOrEqual(quality.accuracy.accuracy!);
+    expect(quality.accuracy.perClass.reduce((s, c) => s + c.n, 0)).toBe(audits);
+    expect('estimatedAccuracy' in quality).toBe(false);
+  });
+
+  it('refuses an audit rate outside 0..1 with the field named', async () => {
+    const { stores } = await projectWithSamples(1);
+    await expect(editProject(stores, 'flowers', { version: 1, auditRate: 1.5 })).rejects.toMatchObject({ code: 'bad_request', details: { field: 'auditRate' } });
+  });
+});
+
+describe('skipping through the API', () => {
+  async function api(samples: number) {
+    const ctx = await projectWithSamples(samples);
+    const app = createApp({ stores: ctx.stores, authenticate: localAuthenticate });
+    const call = async (method: string, path: string, user = 'ann') => {
+      const res = await app.request(path, { method, headers: { 'x-winnow-user': user } });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    return { ...ctx, call };
+  }
+
+  it('never leaves a labeler stuck: skipped samples go back to the pool, for others now and for them after the rest', async () => {
+    const { call } = await api(30);
+    const skipped: string[] = [];
+    // Skip 25 samples one by one, as a labeler pressing S would (more than the 20 a /next answer can hold).
+    for (let i = 0; i < 25; i++) {
+      const next = await call('GET', '/api/projects/flowers/next?count=1');
+      expect(next.status).toBe(200);
+      const id = next.json.samples[0]?.sample.sampleId;
+      expect(id, `request ${i + 1} got nothing`).toBeDefined();
+      expect(skipped).not.toContain(id);
+      const res = await call('POST', `/api/projects/flowers/samples/${id}/skip`);
+      expect(res.status).toBe(200);
+      skipped.push(id);
+    }
+    // Another labeler gets a skipped sample straight away (it is no longer leased).
+    const bob = await call('GET', '/api/projects/flowers/next?count=20', 'bob');
+    expect(bob.json.samples.map((s: any) => s.sample.sampleId)).toEqual(expect.arrayContaining(skipped.slice(0, 20)));
+    // The skipper gets the 5 never-skipped samples first, then their own skipped ones (those bob does not hold).
+    const ann = await call('GET', '/api/projects/flowers/next?count=10');
+    const ids = ann.json.samples.map((s: any) => s.sample.sampleId);
+    expect(ids).toHaveLength(10);
+    expect(ids.slice(0, 5).every((id: string) => !skipped.includes(id))).toBe(true);
+    expect(ids.slice(5).every((id: string) => skipped.includes(id))).toBe(true);
+    expect(ann.json.done).toBe(false);
+  });
+
+  it('refuses to skip a sample someone else holds, with the reason', async () => {
+    const { call } = await api(2);
+    const next = await call('GET', '/api/projects/flowers/next?count=1', 'bob');
+    const id = next.json.samples[0].sample.sampleId;
+    const res = await call('POST', `/api/projects/flowers/samples/${id}/skip`);
+    expect(res.status).toBe(409);
+    expect(res.json.message).toContain('bob');
+  });
+});
