@@ -150,7 +150,7 @@ export function canonicalPathProblem(url: string): string | undefined {
   if (path.length > 1 && path.endsWith('/')) return 'API paths have no trailing slash';
   if (path.includes('//')) return 'API paths have no empty segments';
   if (/(^|\/)\.\.?(\/|$)/.test(path)) return 'API paths have no . or .. segments';
-  if (path.length > 2048) return 'the path is too long';
+  if (path.length > 8192) return 'the path is too long';
   return undefined;
 }
 
