@@ -1,7 +1,7 @@
 // Composition root of `npm start`: the whole product on this machine, on embedded emulators.
 
-import { createImageAnalyzer } from '../vision/analyzer.js';
 import { parseLocalConfig } from './config.js';
+import { prepareLocalModels } from './models.js';
 import { startLocalStack } from './stack.js';
 import { buildWeb, WEB_DIST, webBuildIsStale } from './web-build.js';
 
@@ -18,9 +18,16 @@ async function main() {
   }
   if (webBuildIsStale()) await buildWeb(console.log);
 
-  const analyzer = await createImageAnalyzer({ modelDir: config.modelDir });
-  const models = analyzer.status();
-  for (const line of models.missing) console.warn(`model missing: ${line}`);
+  // Missing default models are fetched in the background once the stack runs (see models.ts).
+  const models = await prepareLocalModels({
+    modelDir: config.modelDir,
+    dataDir: config.dataDir,
+    mirror: config.modelsMirror,
+    fetch: config.modelsFetch,
+    log: console.log,
+    warn: console.warn,
+  });
+  const analyzer = models.analyzer;
 
   const stack = await startLocalStack({
     port: config.port,
@@ -38,12 +45,13 @@ async function main() {
       `Winnow is running at ${stack.url}  (ready in ${Math.round(performance.now() - started)} ms)`,
       `  data:    ${config.dataDir}`,
       `  sign-in: ${config.auth ? 'on (add users with: npm run winnow -- users add NAME [--admin])' : 'off (loopback only; labelers pick a name)'}`,
-      `  models:  ${config.modelDir} (embedder: ${models.embedder ?? 'none'}, detector: ${models.detector ?? 'none'})`,
+      `  models:  ${models.describe()}`,
       `  S3 API:  ${stack.s3Endpoint}  bucket ${stack.bucket}  (aws s3 sync DIR s3://${stack.bucket}/uploads/<project>/ --endpoint-url ${stack.s3Endpoint})`,
       `  import:  npm run winnow -- import ./photos --project flowers --classes daisy,rose`,
       'Press Ctrl+C to stop.',
     ].join('\n'),
   );
+  models.attach(stack); // after the banner, so that fetch progress follows it
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

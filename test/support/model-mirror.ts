@@ -21,8 +21,11 @@ export interface ModelMirror {
   close(): Promise<void>;
 }
 
-/** Serves `dir` (default: a new folder holding copies of the public base files) at http://127.0.0.1:<port>/. */
-export async function startModelMirror(dir?: string): Promise<ModelMirror> {
+/**
+ * Serves `dir` (default: a new folder holding copies of the public base files) at http://127.0.0.1:<port>/. With
+ * `gate`, every answer waits for it (a slow first download, to see what the stack does meanwhile).
+ */
+export async function startModelMirror(dir?: string, opts: { gate?: Promise<void> } = {}): Promise<ModelMirror> {
   const folder = dir ?? (await tempDir('mirror'));
   if (!dir) for (const file of PUBLIC_BASE_FILES) await copyFile(path.join(MODELS, file), path.join(folder, file));
   const requests: string[] = [];
@@ -30,7 +33,7 @@ export async function startModelMirror(dir?: string): Promise<ModelMirror> {
     const name = decodeURIComponent(new URL(req.url!, 'http://x').pathname.slice(1));
     requests.push(name);
     const file = path.join(folder, path.basename(name));
-    stat(file).then(
+    Promise.resolve(opts.gate).then(() => stat(file)).then(
       (s) => {
         res.setHeader('content-length', s.size);
         createReadStream(file).pipe(res);
@@ -46,6 +49,10 @@ export async function startModelMirror(dir?: string): Promise<ModelMirror> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     dir: folder,
     requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
