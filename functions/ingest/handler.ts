@@ -33,8 +33,9 @@ export function createIngestHandler(given: IngestDeps, opts: { concurrency?: num
     const { key } = event;
     if (!event.eventName.startsWith('ObjectCreated')) return { key, outcome: { status: 'skipped', reason: event.eventName } };
     const outcome = await ingestObject(deps, { key, size: event.size, etag: event.etag, eventTime: event.eventTime });
-    if (outcome.status === 'failed') log(`ingest: ${JSON.stringify(key)} failed: ${outcome.image.reason}`);
-    else if (outcome.status === 'skipped') log(`ingest: ${JSON.stringify(key)} skipped: ${outcome.reason}`);
+    if (outcome.status === 'ready') log(`ingest: ${JSON.stringify(key)} ready (${outcome.samples} sample${outcome.samples === 1 ? '' : 's'})`);
+    else if (outcome.status === 'failed') log(`ingest: ${JSON.stringify(key)} failed: ${outcome.image.reason}`);
+    else log(`ingest: ${JSON.stringify(key)} skipped: ${outcome.reason}`);
     return { key, outcome };
   }
 
