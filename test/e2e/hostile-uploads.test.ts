@@ -14,7 +14,6 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../functions/local/stack.js';
-import { LOCAL_CREDENTIALS } from '../../functions/local/stack.js';
 import { FLOWERS, REPO } from '../support/paths.js';
 import { apiClient, startTestStack, tempDir, waitFor } from '../support/stack.js';
 
@@ -107,7 +106,10 @@ describe('hostile uploads on the local stack', { timeout: 90_000 }, () => {
     dataDir = await tempDir('hostile');
     c = await contents();
     stack = await startTestStack(dataDir, { log: (line) => lines.push(line) });
-    s3 = new S3Client({ region: 'us-east-1', endpoint: stack.s3Endpoint, forcePathStyle: true, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    // The S3 API as a user reaches it: endpoint and keys from the stack's description of itself.
+    const info = JSON.parse(await readFile(path.join(dataDir, 'stack.json'), 'utf8'));
+    const credentials = info.credentials ?? { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+    s3 = new S3Client({ region: info.region, endpoint: info.s3Endpoint, forcePathStyle: true, credentials, maxAttempts: 1 });
     expect((await owner()('POST', '/api/projects', { id: 'hostile', classes: ['a', 'b'] })).status).toBe(201);
   });
   afterAll(async () => {
