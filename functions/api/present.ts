@@ -3,7 +3,18 @@
 import { displayObject } from '../domain/display-image.js';
 import { BUCKET_LAYOUT } from '../domain/layout.js';
 import type { ImageRecord, Sample } from '../domain/model.js';
+import type { ObjectUrls } from '../domain/ports.js';
 import type { ApiDeps } from './types.js';
+
+/** The URLs browsers get for objects: the composition root's choice, else the blob store's presigned URLs. */
+export function objectUrls(deps: ApiDeps): ObjectUrls {
+  if (deps.objectUrls) return deps.objectUrls;
+  const { blobs } = deps.stores;
+  return {
+    getUrl: (key, ttl, opts) => blobs.presignGet(key, ttl, { contentType: opts?.contentType }),
+    putUrl: (key, contentType, ttl) => blobs.presignPut(key, contentType, ttl),
+  };
+}
 
 export interface PresentedImage {
   imageId: string;
@@ -16,13 +27,16 @@ export interface PresentedImage {
   thumbUrl: string;
 }
 
+/** Thumbnails are WebP (ingest writes them so). */
+const THUMB_CONTENT_TYPE = 'image/webp';
+
 export async function presentImage(deps: ApiDeps, image: ImageRecord): Promise<PresentedImage> {
   const ttl = deps.presignTtlSeconds ?? 900;
-  const { blobs } = deps.stores;
+  const urls = objectUrls(deps);
   const display = displayObject(image);
   const [url, thumbUrl] = await Promise.all([
-    blobs.presignGet(display.key, ttl, { contentType: display.contentType }),
-    blobs.presignGet(BUCKET_LAYOUT.derivedKey(image.projectId, image.imageId, 'thumb'), ttl),
+    urls.getUrl(display.key, ttl, { contentType: display.contentType }),
+    urls.getUrl(BUCKET_LAYOUT.derivedKey(image.projectId, image.imageId, 'thumb'), ttl, { contentType: THUMB_CONTENT_TYPE }),
   ]);
   return {
     imageId: image.imageId,

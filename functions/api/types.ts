@@ -1,5 +1,5 @@
 import type { ExportDeps } from '../domain/interchange/export/job.js';
-import type { Stores } from '../domain/ports.js';
+import type { ObjectUrls, Stores } from '../domain/ports.js';
 import type { ServeAhead } from '../domain/serve-ahead.js';
 
 export interface Identity {
@@ -17,6 +17,8 @@ export interface ApiDeps {
   leaseMs?: number;
   /** Lease each labeler's next sample ahead of their request (single-process deployments: the local stack). */
   serveAhead?: ServeAhead;
+  /** URLs for browsers (images, uploads); default: the blob store's presigned URLs. The local stack signs its own. */
+  objectUrls?: ObjectUrls;
   /** Lifetime of presigned image URLs (default 15 min). */
   presignTtlSeconds?: number;
   /** Called after a project is created, e.g. to ingest files uploaded to its prefix before it existed. */

@@ -28,17 +28,20 @@ export async function localTarget(dataDir?: string, user = 'cli'): Promise<Targe
   } catch {
     throw new Error(`no running Winnow found in ${dir}: start it first with \`npm start\` (or pass --data DIR)`);
   }
-  const health = await fetch(`${info.url}/api/health`).catch(() => undefined);
-  if (!health?.ok) throw new Error(`Winnow at ${info.url} is not answering: start it with \`npm start\``);
+  // The public URL may be a name only labelers' machines resolve; this machine uses the listening address.
+  const apiUrl = info.localUrl ?? info.url;
+  const health = await fetch(`${apiUrl}/api/health`).catch(() => undefined);
+  if (!health?.ok) throw new Error(`Winnow at ${apiUrl} is not answering: start it with \`npm start\``);
   const s3 = new S3Client({
     region: info.region,
     endpoint: info.s3Endpoint,
     forcePathStyle: true,
-    credentials: LOCAL_CREDENTIALS,
+    // With sign-in on, the emulators take only this start's keys (stack.json is readable by its owner only).
+    credentials: info.credentials ?? LOCAL_CREDENTIALS,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  return { apiUrl: info.url, bucket: info.bucket, s3, headers: await identityHeaders(dir, info, user) };
+  return { apiUrl, bucket: info.bucket, s3, headers: await identityHeaders(dir, info, user) };
 }
 
 /**

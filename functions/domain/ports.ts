@@ -110,6 +110,18 @@ export interface BlobStore {
   presignPut(key: string, contentType: string, ttlSeconds: number): Promise<string>;
 }
 
+/**
+ * URLs a browser can use for one object, short-lived: presigned S3 URLs in the cloud (the BlobStore's own presigner),
+ * Winnow-signed URLs on the API's origin on the local stack (the emulator is never exposed). Chosen by the
+ * composition root; without one, the API falls back to the BlobStore's presigner.
+ */
+export interface ObjectUrls {
+  /** `contentType`: what the browser receives, whatever the object's own; `downloadName`: save as an attachment. */
+  getUrl(key: string, ttlSeconds: number, opts?: { contentType?: string; downloadName?: string }): Promise<string>;
+  /** The uploader must send the same Content-Type. */
+  putUrl(key: string, contentType: string, ttlSeconds: number): Promise<string>;
+}
+
 export interface Clock {
   now(): number;
 }

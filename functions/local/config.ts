@@ -1,5 +1,6 @@
 // The local stack's configuration, parsed once from flags and environment (flags win).
 //   npm start -- --port 8787 --host 127.0.0.1 --data .winnow --models ../shared/models
+//   npm start -- --auth --host 0.0.0.0 --public-url http://winnow.lan:8787   (a team on its network)
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +27,28 @@ const schema = z.object({
   ingestConcurrency: z.coerce.number().int().min(1).max(16),
   /** Sign-in through the local token issuer (required to bind beyond loopback). */
   auth: z.boolean(),
+  /**
+   * The origin labelers' browsers use (`http(s)://host[:port]`): the token issuer, the only origin the app talks to,
+   * and every URL handed to browsers (images, uploads, downloads) are on it. Absent: `http://<host>:<port>` once
+   * listening, which needs a host browsers can reach (not a wildcard such as 0.0.0.0).
+   */
+  publicUrl: z
+    .string()
+    .transform((value, ctx) => {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not a URL (e.g. http://winnow.lan:8787)` });
+        return z.NEVER;
+      }
+      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.search || url.hash || url.pathname !== '/') {
+        ctx.addIssue({ code: 'custom', message: `"${value}" must be an http(s) origin without path, query or credentials (e.g. http://winnow.lan:8787)` });
+        return z.NEVER;
+      }
+      return url.origin;
+    })
+    .optional(),
 });
 
 export type LocalConfig = z.infer<typeof schema>;
@@ -41,6 +64,7 @@ export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv): LocalC
       's3-port': { type: 'string' },
       'dynamodb-port': { type: 'string' },
       auth: { type: 'boolean' },
+      'public-url': { type: 'string' },
     },
     strict: true,
   });
@@ -56,10 +80,37 @@ export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv): LocalC
     dynamoPort: values['dynamodb-port'] ?? env.WINNOW_DYNAMODB_PORT ?? (port === 0 ? 0 : port + 2),
     ingestConcurrency: env.WINNOW_INGEST_CONCURRENCY ?? DEFAULT_INGEST_CONCURRENCY,
     auth: values.auth ?? ['1', 'true', 'on'].includes((env.WINNOW_AUTH ?? '').toLowerCase()),
+    publicUrl: values['public-url'] ?? (env.WINNOW_PUBLIC_URL || undefined),
   });
   if (!result.success) {
     const issue = result.error.issues[0];
     throw new Error(`invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
   }
+  checkExposure(result.data);
   return result.data;
+}
+
+const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
+const WILDCARD_HOST = /^(0\.0\.0\.0|::|\[::\])$/;
+export const isLoopbackHost = (host: string) => LOOPBACK_HOST.test(host);
+
+/**
+ * Without sign-in, only loopback: anyone who can reach the server could read and label every image. With a wildcard
+ * bind, the URL labelers use cannot be guessed, so it must be given.
+ */
+function checkExposure(config: LocalConfig): void {
+  const publicHost = config.publicUrl ? new URL(config.publicUrl).hostname : undefined;
+  if (!config.auth && (!isLoopbackHost(config.host) || (publicHost !== undefined && !isLoopbackHost(publicHost)))) {
+    throw new Error(
+      `${isLoopbackHost(config.host) ? `refusing to serve ${config.publicUrl}` : `refusing to bind to ${config.host}`} without sign-in: ` +
+        'anyone who can reach it could read and label your images. ' +
+        'Bind to 127.0.0.1 (the default), or turn sign-in on with --auth.',
+    );
+  }
+  if (WILDCARD_HOST.test(config.host) && !config.publicUrl) {
+    throw new Error(
+      `--host ${config.host} listens on every address, so Winnow cannot tell which URL your labelers use: ` +
+        `pass it with --public-url (e.g. --public-url http://<this machine's name or LAN address>:${config.port || 8787}) or WINNOW_PUBLIC_URL`,
+    );
+  }
 }

@@ -1,21 +1,15 @@
 // Composition root of `npm start`: the whole product on this machine, on embedded emulators.
 
+import path from 'node:path';
 import { parseLocalConfig } from './config.js';
 import { prepareLocalModels } from './models.js';
 import { startLocalStack } from './stack.js';
 import { buildWeb, WEB_DIST, webBuildIsStale } from './web-build.js';
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
 async function main() {
   const started = performance.now();
+  // Refuses to expose the server without sign-in, and a wildcard bind without --public-url.
   const config = parseLocalConfig(process.argv.slice(2), process.env);
-  if (!LOOPBACK.test(config.host) && !config.auth) {
-    throw new Error(
-      `refusing to bind to ${config.host}: without sign-in anyone who can reach it could read and label your images. ` +
-        'Bind to 127.0.0.1 (the default), or turn sign-in on with --auth.',
-    );
-  }
   if (webBuildIsStale()) await buildWeb(console.log);
 
   // Missing default models are fetched in the background once the stack runs (see models.ts).
@@ -39,6 +33,7 @@ async function main() {
     analyzer,
     webDir: WEB_DIST,
     auth: config.auth,
+    publicUrl: config.publicUrl,
   });
   console.log(
     [
@@ -46,7 +41,9 @@ async function main() {
       `  data:    ${config.dataDir}`,
       `  sign-in: ${config.auth ? 'on (add users with: npm run winnow -- users add NAME [--admin])' : 'off (loopback only; labelers pick a name)'}`,
       `  models:  ${models.describe()}`,
-      `  S3 API:  ${stack.s3Endpoint}  bucket ${stack.bucket}  (aws s3 sync DIR s3://${stack.bucket}/uploads/<project>/ --endpoint-url ${stack.s3Endpoint})`,
+      config.auth
+        ? `  S3 API:  ${stack.s3Endpoint}  bucket ${stack.bucket}  (this machine only; per-start keys in ${path.join(config.dataDir, 'stack.json')})`
+        : `  S3 API:  ${stack.s3Endpoint}  bucket ${stack.bucket}  (aws s3 sync DIR s3://${stack.bucket}/uploads/<project>/ --endpoint-url ${stack.s3Endpoint})`,
       `  import:  npm run winnow -- import ./photos --project flowers --classes daisy,rose`,
       'Press Ctrl+C to stop.',
     ].join('\n'),

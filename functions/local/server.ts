@@ -1,5 +1,6 @@
-// The local HTTP server: the API app plus the built web app on one origin, with the security headers a
-// browser needs to keep labelers safe (images come from the S3 emulator's origin through presigned URLs).
+// The local HTTP server: the API app, the built web app and the signed file routes (`/files/...`: images, uploads,
+// downloads) on one origin, with the security headers a browser needs to keep labelers safe. Browsers talk to
+// nothing else: no other origin is allowed to connect, frame or load images, and no CORS header is ever sent.
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -11,8 +12,8 @@ import type { ApiDeps } from '../api/types.js';
 
 export interface LocalServerOptions extends ApiDeps {
   webDir?: string;
-  /** Origin the presigned image URLs point at (allowed by the CSP). */
-  imageOrigin: string;
+  /** The signed file routes (`/files/*`), mounted before the API. */
+  files?: Hono;
   /** The local issuer's routes (`/auth/*`) when sign-in is on. */
   authRoutes?: () => { fetch: (request: Request, env?: unknown) => Response | Promise<Response> } | undefined;
 }
@@ -24,9 +25,10 @@ export function createLocalServer(opts: LocalServerOptions) {
     c.header('x-content-type-options', 'nosniff');
     c.header('referrer-policy', 'no-referrer');
     c.header('x-frame-options', 'DENY');
-    c.header(
+    // Files keep their own, stricter policy.
+    if (!c.res.headers.has('content-security-policy')) c.header(
       'content-security-policy',
-      `default-src 'self'; img-src 'self' blob: data: ${opts.imageOrigin}; connect-src 'self' ${opts.imageOrigin}; ` +
+      `default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; ` +
         `style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'`,
     );
   });
@@ -37,6 +39,7 @@ export function createLocalServer(opts: LocalServerOptions) {
     if (c.req.path === '/auth/config') return c.json({ mode: 'none' });
     return c.json({ code: 'not_found', message: 'sign-in is off on this server', requestId: crypto.randomUUID() }, 404);
   });
+  if (opts.files) root.route('/', opts.files);
   root.route('/', createApp(opts));
   // Unknown API paths answer in the API's error shape, never with the web app's shell.
   root.all('/api/*', (c) =>
@@ -46,8 +49,13 @@ export function createLocalServer(opts: LocalServerOptions) {
   if (webDir && existsSync(path.join(webDir, 'index.html'))) {
     const rel = path.relative(process.cwd(), webDir) || '.';
     root.use('/*', serveStatic({ root: rel }));
-    // Client-side routes fall back to the app shell.
-    root.get('*', async (c) => c.html(await readFile(path.join(webDir, 'index.html'), 'utf8')));
+    // Client-side routes fall back to the app shell: as the not-found answer, not a catch-all route, so no API
+    // path ever matches a route without a declared access level (the API's access gate refuses those).
+    root.notFound(async (c) =>
+      c.req.method === 'GET' || c.req.method === 'HEAD'
+        ? c.html(await readFile(path.join(webDir, 'index.html'), 'utf8'))
+        : c.json({ code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, requestId: crypto.randomUUID() }, 404),
+    );
   } else {
     root.get('/', (c) => c.text('Winnow API is running; the web app is not built (run `npm run build`).', 200));
   }

@@ -1,9 +1,14 @@
 // The whole product on one machine: DynamoDB (dynalite) and S3 (s3rver) emulators, each in its own child process
 // and persisted under the data folder, the ingest handler fed by the S3 emulator's upload events, and the API + web
 // app on one origin.
+// The emulators listen on loopback only, whatever the server binds to, and answer only requests signed with this
+// start's credentials (random with sign-in on; the documented S3RVER pair without it, when only this machine's users
+// can reach anything anyway). Browsers never talk to them: images, uploads and downloads go through the server's
+// own origin with URLs Winnow signs and checks itself (`/files/...`, file-urls.ts).
 // Used by `npm start`, by the end-to-end tests and by the benchmarks: one way to start the local stack.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
@@ -14,7 +19,9 @@ import type { ImageAnalyzer, Stores } from '../domain/ports.js';
 import { ServeAhead } from '../domain/serve-ahead.js';
 import { DEFAULT_INGEST_CONCURRENCY } from '../ingest/handler.js';
 import type { TrainerWorker, TrainerWorkerOptions } from '../trainer/worker.js';
-import { startDynaliteProcess } from './emulators.js';
+import { DEFAULT_EMULATOR_CREDENTIALS, startDynaliteProcess, type EmulatorCredentials } from './emulators.js';
+import { createFileRoutes } from './file-routes.js';
+import { loadOrCreateFileSecret, SignedFileUrls } from './file-urls.js';
 import type { IngestQueue } from './ingest-queue.js';
 import { localExports } from './exports.js';
 import { createLocalServer } from './server.js';
@@ -25,8 +32,8 @@ import { localSignIn } from './sign-in.js';
 
 export const LOCAL_BUCKET = 'winnow-local';
 export const LOCAL_REGION = 'us-east-1';
-/** The emulators accept any credentials; these only satisfy the SDK's signer. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/** The emulators' credentials without sign-in (documented for `aws s3 sync`); with sign-in each start makes its own. */
+export const LOCAL_CREDENTIALS: EmulatorCredentials = DEFAULT_EMULATOR_CREDENTIALS;
 
 export interface LocalStackOptions {
   port: number;
@@ -41,13 +48,23 @@ export interface LocalStackOptions {
   trainer?: Pick<TrainerWorkerOptions, 'everyLabels' | 'afterMs'>;
   /** Sign-in through the local issuer (key and users under `<dataDir>/auth`), verified like Cognito tokens. */
   auth?: boolean;
+  /**
+   * The origin browsers use (`http(s)://host[:port]`): token issuer, the app's only origin, every URL handed to
+   * browsers. Default: the address the server listens on.
+   */
+  publicUrl?: string;
   /** Folder of the built web app; served at `/` when present. */
   webDir?: string;
   log?: (line: string) => void;
 }
 
 export interface LocalStack {
+  /** The public origin (publicUrl, or the listening address). */
   url: string;
+  /** Where this machine reaches the server (the listening address; 127.0.0.1 for a wildcard bind). */
+  localUrl: string;
+  /** What the emulators require: `aws` clients of the owner on this machine use these. */
+  credentials: EmulatorCredentials;
   s3Endpoint: string;
   dynamoEndpoint: string;
   bucket: string;
@@ -57,9 +74,17 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-/** Written to `<data>/stack.json` so the CLI and `aws s3 sync` users can find the running stack. */
+/**
+ * Written to `<data>/stack.json` (mode 0600: it holds this start's emulator credentials) so the CLI and `aws s3 sync`
+ * users on this machine can find the running stack.
+ */
 export interface StackInfo {
+  /** The public origin (the token issuer's). */
   url: string;
+  /** Where this machine reaches the server. */
+  localUrl: string;
+  /** The emulators' credentials for this start. */
+  credentials: EmulatorCredentials;
   s3Endpoint: string;
   dynamoEndpoint: string;
   bucket: string;
@@ -72,19 +97,22 @@ export interface StackInfo {
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
   const log = opts.log ?? ((line: string) => console.log(line));
   await mkdir(opts.dataDir, { recursive: true });
-  // The web app uploads straight to S3 with presigned PUTs from its own origin (known once the port is fixed).
-  const webOrigins = opts.port ? [`http://${opts.host}:${opts.port}`, `http://localhost:${opts.port}`] : ['*'];
-  // Both emulators start at once; if one fails, the other is stopped before the error is reported.
+  const credentials: EmulatorCredentials = opts.auth
+    ? { accessKeyId: `WINNOW${randomBytes(10).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url') }
+    : LOCAL_CREDENTIALS;
+  const fileSecret = await loadOrCreateFileSecret(opts.dataDir);
+  // Both emulators start at once, on loopback whatever the server binds to; if one fails, the other is stopped
+  // before the error is reported.
   const started = await Promise.allSettled([
-    startDynaliteProcess({ dir: path.join(opts.dataDir, 'dynamodb'), port: opts.dynamoPort, host: '127.0.0.1' }),
+    startDynaliteProcess({ dir: path.join(opts.dataDir, 'dynamodb'), port: opts.dynamoPort, host: '127.0.0.1', credentials }),
     // Only uploads are ingested: the derived files ingest writes back raise no event worth a trip between processes.
     startS3rverProcess({
       dir: path.join(opts.dataDir, 's3'),
       port: opts.s3Port,
       host: '127.0.0.1',
       bucket: LOCAL_BUCKET,
-      corsOrigins: webOrigins,
       eventPrefixes: ['uploads/'],
+      credentials,
     }),
   ]);
   const [dynamoStart, s3Start] = started;
@@ -99,7 +127,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const awsConfig = {
       region: LOCAL_REGION,
       endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
-      credentials: LOCAL_CREDENTIALS,
+      credentials,
       tables: DEFAULT_TABLE_NAMES,
       bucket: LOCAL_BUCKET,
     };
@@ -115,7 +143,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       log,
     });
     closers.unshift(stopPipeline);
-    const exportJobs = localExports(stores, LOCAL_BUCKET, opts.analyzer.status().embedder, log);
+    // Browser URLs on the public origin, known once the server listens.
+    let publicOrigin = opts.publicUrl ?? '';
+    const fileUrls = new SignedFileUrls({ secret: fileSecret, origin: () => publicOrigin });
+    const exportJobs = localExports(stores, LOCAL_BUCKET, opts.analyzer.status().embedder, log, fileUrls);
     closers.unshift(exportJobs.idle);
 
     const signIn = localSignIn(!!opts.auth, opts.authenticate);
@@ -127,7 +158,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       authenticate: signIn.authenticate,
       authRoutes: signIn.routes,
       webDir: opts.webDir,
-      imageOrigin: s3.endpoint,
+      objectUrls: fileUrls,
+      files: createFileRoutes({ urls: fileUrls, s3: stores.clients.s3, bucket: LOCAL_BUCKET }),
       onLabeled: (projectId, sampleIds) => {
         serveAhead.labeled(projectId, sampleIds);
         trainer.labeled(projectId, sampleIds);
@@ -142,16 +174,33 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const server = await listen(app.fetch, opts.port, opts.host);
     closers.unshift(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const address = server.address() as AddressInfo;
-    const url = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${address.port}`;
+    const hostPort = (host: string) => `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    const localUrl = hostPort(opts.host === '0.0.0.0' ? '127.0.0.1' : opts.host === '::' ? '::1' : opts.host);
+    publicOrigin ||= hostPort(opts.host);
+    const url = publicOrigin;
     await signIn.arm(opts.dataDir, url);
 
-    const info: StackInfo = { url, s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint, bucket: LOCAL_BUCKET, region: LOCAL_REGION, auth: !!opts.auth, pid: process.pid };
-    await writeFile(path.join(opts.dataDir, 'stack.json'), JSON.stringify(info, null, 2));
+    const info: StackInfo = {
+      url,
+      localUrl,
+      credentials,
+      s3Endpoint: s3.endpoint,
+      dynamoEndpoint: dynamo.endpoint,
+      bucket: LOCAL_BUCKET,
+      region: LOCAL_REGION,
+      auth: !!opts.auth,
+      pid: process.pid,
+    };
+    const infoFile = path.join(opts.dataDir, 'stack.json');
+    await writeFile(infoFile, JSON.stringify(info, null, 2), { mode: 0o600 });
+    await chmod(infoFile, 0o600); // an older file keeps its mode on rewrite
     // Events missed while the stack was down (or lost in a crash) are found by comparing the bucket with the tables.
     void reconcileUploads(stores, ingest, log).catch((err) => log(`reconcile failed: ${(err as Error).message}`));
 
     return {
       url,
+      localUrl,
+      credentials,
       s3Endpoint: s3.endpoint,
       dynamoEndpoint: dynamo.endpoint,
       bucket: LOCAL_BUCKET,

@@ -1,7 +1,10 @@
 // `npm start` as a newcomer runs it: a child process, ready quickly, serving the web app and API on one origin,
-// and keeping data across a restart.
+// and keeping data across a restart; killed with SIGKILL, it leaves no emulator or trainer process behind.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO } from '../support/paths.js';
@@ -27,6 +30,52 @@ function start(dataDir: string, extra: string[] = []): Promise<{ child: ChildPro
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+}
+
+/** Every process below `pid` (Linux /proc). */
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parentOf) if (parent === p) (found.push(child), walk(child));
+  };
+  walk(pid);
+  return found;
+}
+
+/** Running (a zombie waiting for its reaper has let go of everything). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 120);
+  } catch {
+    return '';
+  }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
 }
 
@@ -76,6 +125,29 @@ describe('npm start', () => {
     expect(out).toMatch(/model missing: .*mobilenetv2-12-int8-features\.onnx.*96e29fd69d58b73bcb0d8371945672e357865b0925793bf3b29d095ce7430459.*get it from/);
     expect(out).toMatch(/model missing: .*yolox_nano\.onnx.*d39bee73564e338080378b0ad567fbb40e818b55bbfaf971de82a0267ed16b8a.*https:\/\/github\.com\//);
     expect((await fetch(`${started.url}/api/health`)).status).toBe(200);
+  });
+
+  it('leaves no child process and no port behind when killed with SIGKILL', async () => {
+    const dataDir = await tempDir('sigkill');
+    const started = await start(dataDir);
+    children.push(started.child);
+    const pid = started.child.pid!;
+    // Make the trainer process start too (it is spawned on the first retrain or similarity lookup).
+    const h = { 'content-type': 'application/json', 'x-winnow-user': 'owner' };
+    await fetch(`${started.url}/api/projects`, { method: 'POST', headers: h, body: JSON.stringify({ id: 'k', classes: ['a', 'b'] }) });
+    await fetch(`${started.url}/api/projects/k/samples/none/similar`, { headers: h }).catch(() => undefined);
+    const info = JSON.parse(await readFile(path.join(dataDir, 'stack.json'), 'utf8')) as { url: string; s3Endpoint: string; dynamoEndpoint: string };
+    const ports = [info.url, info.s3Endpoint, info.dynamoEndpoint].map((u) => Number(new URL(u).port));
+    const kids = descendants(pid);
+    expect(kids.length).toBeGreaterThanOrEqual(2); // dynalite and s3rver at least
+
+    process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (kids.some(alive) || !(await Promise.all(ports.map(portIsFree))).every(Boolean))) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(kids.filter(alive).map((k) => `${k} ${commandOf(k)}`)).toEqual([]);
+    expect(await Promise.all(ports.map(portIsFree))).toEqual(ports.map(() => true));
   });
 
   it('refuses to bind beyond loopback without sign-in', async () => {

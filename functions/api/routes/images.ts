@@ -4,7 +4,7 @@ import { notFound } from '../../domain/errors.js';
 import { displayObject } from '../../domain/display-image.js';
 import { BUCKET_LAYOUT } from '../../domain/layout.js';
 import { getProject } from '../../domain/projects.js';
-import { presentImage } from '../present.js';
+import { objectUrls, presentImage } from '../present.js';
 import { access } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
@@ -34,5 +34,5 @@ export const imageRoutes = new Hono<AppEnv>()
       c.req.valid('query').variant === 'display'
         ? displayObject(image)
         : { key: BUCKET_LAYOUT.derivedKey(image.projectId, image.imageId, 'thumb'), contentType: 'image/webp' };
-    return c.redirect(await deps.stores.blobs.presignGet(file.key, deps.presignTtlSeconds ?? 900, { contentType: file.contentType }), 302);
+    return c.redirect(await objectUrls(deps).getUrl(file.key, deps.presignTtlSeconds ?? 900, { contentType: file.contentType }), 302);
   });

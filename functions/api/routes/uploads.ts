@@ -4,6 +4,7 @@ import { badRequest } from '../../domain/errors.js';
 import { BUCKET_LAYOUT } from '../../domain/layout.js';
 import { getProject } from '../../domain/projects.js';
 import { access, BODY_LIMITS } from '../access.js';
+import { objectUrls } from '../present.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
@@ -41,7 +42,7 @@ export const uploadRoutes = new Hono<AppEnv>().post('/:projectId/uploads', acces
   const uploads = await Promise.all(
     c.req.valid('json').files.map(async (file) => {
       const key = BUCKET_LAYOUT.uploadKey(project.id, safeObjectName(file.name));
-      const url = await deps.stores.blobs.presignPut(key, file.contentType, ttl);
+      const url = await objectUrls(deps).putUrl(key, file.contentType, ttl);
       return { name: file.name, key, url, method: 'PUT' as const, headers: { 'content-type': file.contentType }, expiresIn: ttl };
     }),
   );
