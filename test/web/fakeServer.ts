@@ -55,7 +55,10 @@ export function createFakeServer(options: FakeServerOptions = {}) {
     labeledBy: [],
     order: String(i).padStart(4, '0'),
     queueKey: String(i).padStart(4, '0'),
-    suggestions: [{ classIndex: i % classes.length, name: classes[i % classes.length], probability: 0.8 }],
+    // The project model's view: sure about every second sample (Accept offered), unsure about the others.
+    suggestions: [{ classIndex: i % classes.length, name: classes[i % classes.length], probability: i % 2 === 1 ? 0.95 : 0.6 }],
+    // A tagger's guess, with a name that is one of the project's classes: shown apart, never accepted.
+    tags: [{ classIndex: -1, name: 'daisy', probability: 0.97 }],
     ...(options.taskType === 'box-review'
       ? {
           proposals: [
@@ -121,10 +124,11 @@ export function createFakeServer(options: FakeServerOptions = {}) {
     if (r.method === 'GET' && p === '/api/projects/flowers/next') {
       const count = Number(url.searchParams.get('count') ?? 5);
       const me = user(r)!;
-      const open = samples.filter((s) => s.queueKey && (!s.lease || s.lease.labelerId === me));
-      const mine = open.filter((s) => s.lease?.labelerId === me);
-      const fresh = open.filter((s) => !s.lease);
-      const out = [...mine, ...fresh].slice(0, count);
+      const open = samples.filter((s) => s.queueKey && (!s.lease || s.lease.labelerId === me || s.lease.until < Date.now()));
+      const skippedByMe = (s: Sample) => s.lease?.skipped && s.lease.labelerId === me;
+      const mine = open.filter((s) => s.lease?.labelerId === me && !skippedByMe(s));
+      const fresh = open.filter((s) => !s.lease || (s.lease.until < Date.now() && !skippedByMe(s)));
+      const out = [...mine, ...fresh, ...open.filter(skippedByMe)].slice(0, count);
       out.forEach((s) => (s.lease = { labelerId: me, until: Date.now() + 60_000 }));
       return json(200, {
         samples: out.map((s) => ({ sample: s, image: image(s), lease: { until: s.lease!.until } })),
@@ -132,6 +136,14 @@ export function createFakeServer(options: FakeServerOptions = {}) {
         done: out.length === 0 && !samples.some((s) => s.queueKey && !s.labeledBy.includes(me)),
         model: { state: 'untrained', message: 'The model trains after 10 labels' },
       });
+    }
+    const skip = /^\/api\/projects\/flowers\/samples\/([^/]+)\/skip$/.exec(p);
+    if (r.method === 'POST' && skip) {
+      // As the real API: the lease ends, the sample goes back to the pool (served to its skipper after the rest).
+      const s = find(skip[1]);
+      if (!s) return error(404, 'not_found', 'no such sample');
+      s.lease = { labelerId: user(r)!, until: 0, skipped: true };
+      return json(200, { sample: s });
     }
     const annotate = /^\/api\/projects\/flowers\/samples\/([^/]+)\/annotations$/.exec(p);
     if (r.method === 'POST' && annotate) {
@@ -224,7 +236,14 @@ export function createFakeServer(options: FakeServerOptions = {}) {
         mse: 0.4,
         errorRate: 0.33,
         windowErrorRate: 0.33,
-        estimatedAccuracy: 0.67,
+        accuracy: {
+          accuracy: 0.84, low: 0.62, high: 0.95, n: 12, correct: 10, method: 'audit+confidence',
+          perClass: [
+            { classIndex: 0, name: 'daisy', n: 5, correct: 5, accuracy: 1, low: 0.57, high: 1 },
+            { classIndex: 1, name: 'rose', n: 7, correct: 5, accuracy: 0.71, low: 0.36, high: 0.92 },
+            { classIndex: 2, name: 'tulip', n: 0, correct: 0, accuracy: null, low: null, high: null },
+          ],
+        },
         points: [
           { index: 0, at: 't0', squaredError: 0.1, correct: true, runningMse: 0.1, runningErrorRate: 0, windowErrorRate: 0 },
           { index: 1, at: 't1', squaredError: 0.9, correct: false, runningMse: 0.5, runningErrorRate: 0.5, windowErrorRate: 0.5 },

@@ -192,10 +192,51 @@ describe('labeling view', () => {
     expect(screen.queryByRole('dialog')).toBeNull();
   });
 
-  it('draws the live error chart when the API provides quality', async () => {
+  it("shows the model's suggestion apart from tagger tags; Enter takes neither a tag nor an unsure suggestion", async () => {
+    const { server } = setup();
+    await waitFor(() => expect(shownSample()).toBe('s1'));
+    // s1: the model says daisy at 60%; an ImageNet tag says "daisy" at 97%.
+    expect(screen.getByTestId('suggestion').textContent).toContain('daisy 60%');
+    expect(screen.getByTestId('suggestion').textContent).toContain('not sure enough to accept');
+    expect(screen.getByTestId('tagger-tags').textContent).toContain('ImageNet tags (not your classes): daisy 97%');
+    expect(screen.getByTestId('accept').hasAttribute('disabled')).toBe(true);
+    press('Enter');
+    expect(shownSample()).toBe('s1');
+    expect(screen.getByTestId('notice').textContent).toMatch(/not sure enough/);
+    // s2: the model is sure (95%): Accept names its class and Enter takes it.
+    press('s');
+    expect(shownSample()).toBe('s2');
+    expect(screen.getByTestId('accept').textContent).toContain('rose');
+    press('Enter');
+    await waitFor(() => expect(server.samples[1].label?.confidences).toEqual([0, 1, 0]));
+    expect(annotations(server).map((a) => a.path)).toEqual(['/api/projects/flowers/samples/s2/annotations']);
+  });
+
+  it('hands skipped images back to the server, and brings them back once nothing else is left', async () => {
+    const { server } = setup({ samples: 3 });
+    await waitFor(() => expect(shownSample()).toBe('s1'));
+    press('s');
+    press('s');
+    press('s');
+    await waitFor(() => expect(server.writes().filter((r) => r.path.endsWith('/skip')).map((r) => r.path)).toEqual([
+      '/api/projects/flowers/samples/s1/skip',
+      '/api/projects/flowers/samples/s2/skip',
+      '/api/projects/flowers/samples/s3/skip',
+    ]));
+    // Skipping is "later", never "never": with nothing else left, the skipped images come back to label.
+    await waitFor(() => expect(screen.queryByTestId('sample-image')?.getAttribute('data-sample-id')).toBe('s1'));
+    press('1');
+    await waitFor(() => expect(server.samples[0].label?.confidences).toEqual([1, 0, 0]));
+  });
+
+  it('draws the live error chart when the API provides quality, under the accuracy estimate', async () => {
     setup({ quality: true });
     await waitFor(() => expect(screen.getByTestId('error-chart')).toBeTruthy());
-    const chart = screen.getByRole('img', { name: /Live error over 3 labels/ });
+    expect(screen.getByTestId('accuracy-estimate').textContent).toBe('Model accuracy ≈ 84% (95% interval 62%–95%, from 12 randomly drawn labels)');
+    expect(screen.getByTestId('served-error').textContent).toContain('Error on the hard images served: 33%');
+    expect(screen.getByTestId('accuracy-per-class').textContent).toContain('rose: 71% (36%–92%, 7 labels)');
+    expect(screen.getByTestId('accuracy-per-class').textContent).not.toContain('tulip');
+    const chart = screen.getByRole('img', { name: /Live error on served images over 3 labels/ });
     expect(chart.querySelectorAll('circle')).toHaveLength(3);
     expect(chart.querySelectorAll('circle.bad')).toHaveLength(1);
   });

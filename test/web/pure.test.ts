@@ -123,13 +123,22 @@ describe('live error data', () => {
       ],
       runningMse: [0.5, 0.3],
       runningError: [1, 0.5],
-      accuracy: 0.75,
       count: 120,
     });
+    // The error on served (hard) samples is never turned into an accuracy.
+    expect(q.estimate).toBeUndefined();
+  });
+
+  it("reads the audit stream's accuracy estimate, and none without audited labels", () => {
+    const perClass = [{ name: 'daisy', n: 3, accuracy: 1, low: 0.44, high: 1 }];
+    const q = normalizeQuality({ points: [], accuracy: { accuracy: 0.8, low: 0.6, high: 0.9, n: 10, perClass } });
+    expect(q.estimate).toEqual({ accuracy: 0.8, low: 0.6, high: 0.9, n: 10, perClass });
+    expect(normalizeQuality({ points: [], accuracy: { accuracy: null, low: null, high: null, n: 0 } }).estimate).toBeUndefined();
   });
 
   it('accepts parallel arrays as well', () => {
     const q = normalizeQuality({ points: [{ mse: 0.2, correct: true }], runningMse: [0.2], runningError: [0], accuracy: 1 });
-    expect(q).toMatchObject({ points: [{ mse: 0.2, correct: true }], runningMse: [0.2], runningError: [0], accuracy: 1, count: 1 });
+    expect(q).toMatchObject({ points: [{ mse: 0.2, correct: true }], runningMse: [0.2], runningError: [0], count: 1 });
+    expect(q.estimate).toBeUndefined(); // a bare number is not an estimate with an interval
   });
 });

@@ -14,6 +14,7 @@ import type {
   NextResponse,
   Progress,
   Project,
+  AccuracyEstimate,
   Quality,
   Sample,
   ServedImage,
@@ -141,6 +142,9 @@ export function createApi(options: ApiOptions) {
       request<{ project: Project }>('PATCH', p(projectId), { body }).then((r) => r.project),
     next: (projectId: string, count: number) =>
       request<NextResponse>('GET', `${p(projectId)}/next`, { query: { count } }),
+    /** Hands a served sample back: free for others now, served to me again once nothing else is left. */
+    skip: (projectId: string, sampleId: string) =>
+      request<{ sample: Sample }>('POST', `${p(projectId)}/samples/${encodeURIComponent(sampleId)}/skip`),
     annotate: (projectId: string, sampleId: string, body: LabelBody) =>
       request<{ sample: Sample; annotation: Annotation }>(
         'POST',
@@ -188,8 +192,11 @@ export function createApi(options: ApiOptions) {
 export type Api = ReturnType<typeof createApi>;
 
 /** The quality endpoint's answer: per-point series (active-learning API) or parallel arrays (first contract). */
-type RawQuality = Partial<Omit<Quality, 'points'>> & {
+type RawQuality = Partial<Omit<Quality, 'points' | 'estimate'>> & {
   points?: { mse?: number; squaredError?: number; correct: boolean; runningMse?: number; runningErrorRate?: number }[];
+  /** The audit stream's estimate (servers before it sent a number here, or `estimatedAccuracy`: 1 - error on served samples, not shown). */
+  accuracy?: (Partial<Omit<AccuracyEstimate, 'accuracy' | 'low' | 'high'>> & { accuracy?: number | null; low?: number | null; high?: number | null }) | number | null;
+  /** Older servers: 1 - error on served samples. Ignored: those samples are the hardest by design. */
   estimatedAccuracy?: number | null;
   errorRate?: number | null;
   windowErrorRate?: number | null;
@@ -198,17 +205,27 @@ type RawQuality = Partial<Omit<Quality, 'points'>> & {
 export function normalizeQuality(raw: RawQuality): Quality {
   const points = raw.points ?? [];
   const orUndefined = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
-  const errorRate = orUndefined(raw.errorRate);
   return {
     points: points.map((p) => ({ mse: p.mse ?? p.squaredError ?? 0, correct: p.correct })),
     runningMse: raw.runningMse ?? points.map((p) => p.runningMse ?? 0),
     runningError: raw.runningError ?? points.map((p) => p.runningErrorRate ?? 0),
-    accuracy: orUndefined(raw.accuracy) ?? orUndefined(raw.estimatedAccuracy) ?? (errorRate === undefined ? undefined : 1 - errorRate),
+    ...(estimate(raw.accuracy) ? { estimate: estimate(raw.accuracy) } : {}),
     count: raw.count ?? points.length,
     windowErrorRate: orUndefined(raw.windowErrorRate),
     window: raw.window,
     model: raw.model,
   };
+}
+
+/**
+ * The audit stream's accuracy estimate, when there is one. The error on the served samples is never turned into an
+ * "accuracy": those samples are the model's hardest by design.
+ */
+function estimate(raw: RawQuality['accuracy']): AccuracyEstimate | undefined {
+  if (!raw || typeof raw !== 'object') return undefined;
+  const { accuracy, low, high, n } = raw;
+  if (typeof accuracy !== 'number' || typeof low !== 'number' || typeof high !== 'number' || typeof n !== 'number' || n <= 0) return undefined;
+  return { accuracy, low, high, n, perClass: raw.perClass ?? [] };
 }
 
 function queryString(query: RequestOptions['query']): string {

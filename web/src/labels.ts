@@ -38,17 +38,38 @@ export function toggleClass(project: Pick<Project, 'confidenceLevels'>, draft: D
   return { ...draft, confidences };
 }
 
-/** The model's best guess among the project's classes, if it has one. */
+/**
+ * Enter/Accept takes the model's suggestion only when its (calibrated) probability is at least this: a labeler who
+ * accepts without looking closely is then wrong at most 1 time in 10. Below it, the class key costs the same one
+ * press, and a suggestion that is a near coin flip would only anchor the labeler. The suggestion is still shown.
+ */
+export const ACCEPT_THRESHOLD = 0.9;
+
+/**
+ * The project model's best class, if the model has one for this sample. Only the model's suggestions count: tagger
+ * tags (sample.tags, e.g. ImageNet classes) are never a suggestion, whatever their name.
+ */
 export function topSuggestion(suggestions: Suggestion[] | undefined): Suggestion | undefined {
   let best: Suggestion | undefined;
-  for (const s of suggestions ?? []) if (!best || s.probability > best.probability) best = s;
+  for (const s of suggestions ?? []) if (s.classIndex >= 0 && (!best || s.probability > best.probability)) best = s;
   return best;
 }
 
-/** A suggestion that can be accepted as a label (it names one of the project's classes). */
+/** The model's suggestion if it is sure enough to be accepted with Enter (ACCEPT_THRESHOLD). */
 export function acceptableSuggestion(suggestions: Suggestion[] | undefined): Suggestion | undefined {
-  const best = topSuggestion((suggestions ?? []).filter((s) => s.classIndex >= 0));
-  return best;
+  const best = topSuggestion(suggestions);
+  return best && best.probability >= ACCEPT_THRESHOLD ? best : undefined;
+}
+
+/** "rose 82% · tulip 12%": the model's top classes in words (those above 5%). */
+export function describeSuggestions(suggestions: Suggestion[] | undefined, max = 3): string {
+  return (suggestions ?? [])
+    .filter((s) => s.classIndex >= 0)
+    .sort((a, b) => b.probability - a.probability)
+    .filter((s, i) => i === 0 || s.probability >= 0.05)
+    .slice(0, max)
+    .map((s) => `${s.name} ${percent(s.probability)}`)
+    .join(' · ');
 }
 
 export const percent = (p: number): string => `${Math.round(p * 100)}%`;

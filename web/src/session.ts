@@ -4,7 +4,7 @@
 
 import { batch, createSignal } from 'solid-js';
 import type { Api } from './api.js';
-import { acceptableSuggestion, cycleLevel, emptyDraft, isDraftEmpty, toggleClass, type Draft } from './labels.js';
+import { ACCEPT_THRESHOLD, acceptableSuggestion, cycleLevel, emptyDraft, isDraftEmpty, percent, toggleClass, topSuggestion, type Draft } from './labels.js';
 import { newRequestId, sampleStatus, type QueueState, type SaveOp } from './saveQueue.js';
 import { sharedSaveRunner } from './saving.js';
 import type { LabelHead, ModelStatus, Progress, Project, Quality, Sample, Served } from './types.js';
@@ -50,7 +50,10 @@ export function createLabelSession(options: SessionOptions) {
 
   const shared = sharedSaveRunner(api, projectId, labeler);
   const [queue, setQueue] = createSignal<QueueState>(shared.runner.state());
+  /** Samples skipped in this session: not shown again while anything else is there to label. */
   const skipped = new Set<string>();
+  /** Skipped samples the server could not be told about (still leased to me, so /next keeps returning them). */
+  const skippedHeld = new Set<string>();
   /** Samples labeled in this session or before it (history): never shown again as new. */
   const handled = new Set<string>();
   const preloaded = new Map<string, HTMLImageElement>();
@@ -131,19 +134,31 @@ export function createLabelSession(options: SessionOptions) {
     if (current() && buffer().length >= LOW_WATER) return;
     fetching = true;
     try {
-      // The server first returns samples still leased to me (in view, prefetched, skipped, or labeled and not
-      // yet acknowledged); ask for enough to get `target` new ones after those.
-      // Too many skipped samples would crowd out new ones: bring them back instead.
-      if (skipped.size > MAX_COUNT - target - LOW_WATER) {
-        skipped.clear();
-        setSkippedCount(0);
+      // The server first returns samples still leased to me (in view, prefetched, or labeled and not yet
+      // acknowledged); ask for enough to get `target` new ones after those. A skip hands the sample back to the
+      // server (free for others, served to me again once nothing else is left), so skips do not crowd /next; only
+      // skips the server could not be told about still hold leases.
+      if (skippedHeld.size > MAX_COUNT - target - LOW_WATER) {
+        for (const id of skippedHeld) skipped.delete(id);
+        skippedHeld.clear();
+        setSkippedCount(skipped.size);
       }
-      const leased = buffer().length + skipped.size + unsaved() + (current() ? 1 : 0);
+      const leased = buffer().length + skippedHeld.size + unsaved() + (current() ? 1 : 0);
       const response = await api.next(projectId, Math.min(MAX_COUNT, leased + target));
       if (disposed) return;
-      const known = new Set([...handled, ...skipped, ...buffer().map(idOf), ...(current() ? [idOf(current()!)] : [])]);
+      const known = new Set([...handled, ...buffer().map(idOf), ...(current() ? [idOf(current()!)] : [])]);
       // A sample whose image record is missing cannot be shown; the server reports it on the image.
-      const fresh = response.samples.filter((s) => s.image && !known.has(idOf(s)));
+      const offered = response.samples.filter((s) => s.image && !known.has(idOf(s)));
+      let fresh = offered.filter((s) => !skipped.has(idOf(s)));
+      if (fresh.length === 0 && offered.length > 0 && !current() && buffer().length === 0) {
+        // Only samples I skipped are left for me: skipping was "later", and later is now.
+        fresh = offered;
+        for (const s of offered) {
+          skipped.delete(idOf(s));
+          skippedHeld.delete(idOf(s));
+        }
+        setSkippedCount(skipped.size);
+      }
       fresh.forEach((s) => preload(s.image.url));
       batch(() => {
         if (response.model) setModel(response.model);
@@ -243,6 +258,7 @@ export function createLabelSession(options: SessionOptions) {
     }
     const suggestion = acceptableSuggestion(served.sample.suggestions);
     if (suggestion) submit({ classIndex: suggestion.classIndex });
+    else if (topSuggestion(served.sample.suggestions)) say(`The model is not sure enough to accept (under ${percent(ACCEPT_THRESHOLD)}): pick a class.`);
     else say('No suggestion to accept: pick a class.');
   }
 
@@ -270,9 +286,15 @@ export function createLabelSession(options: SessionOptions) {
     if (inHistory()) return forward();
     const c = current();
     if (!c) return;
-    skipped.add(idOf(c));
+    const id = idOf(c);
+    skipped.add(id);
+    skippedHeld.add(id);
     setSkippedCount(skipped.size);
     advance();
+    api.skip(projectId, id).then(
+      () => skippedHeld.delete(id),
+      () => undefined, // an older server without skip: the sample stays leased to me until it expires
+    );
   }
 
   function back(): void {
@@ -303,6 +325,7 @@ export function createLabelSession(options: SessionOptions) {
   function checkAgain(): void {
     setServerDone(false);
     skipped.clear();
+    skippedHeld.clear();
     setSkippedCount(0);
     void fillBuffer();
   }

@@ -61,16 +61,31 @@ export interface HistoryItem {
   image: ServedImage;
 }
 
-/** The live error chart's data, as the web app uses it (api.ts normalizes what the server sends). */
+/** The model's estimated accuracy from the audit stream (functions/domain/learning/audit.ts). */
+export interface AccuracyEstimate {
+  accuracy: number;
+  /** 95% interval. */
+  low: number;
+  high: number;
+  /** Audited labels it rests on. */
+  n: number;
+  perClass: { name: string; n: number; accuracy: number | null; low: number | null; high: number | null }[];
+}
+
+/** What the labeling view shows about the model, as the web app uses it (api.ts normalizes what the server sends). */
 export interface Quality {
-  /** Per label, oldest first: squared error of the probabilities shown with it, and whether the top class was right. */
+  /**
+   * Per label on a served sample, oldest first: squared error of the probabilities shown with it, and whether the
+   * top class was right. Served samples are the ones the model is least sure about: this is not its accuracy.
+   */
   points: { mse: number; correct: boolean }[];
   runningMse: number[];
   runningError: number[];
-  accuracy?: number;
-  /** Labels scored in total (the points may be only the most recent ones). */
+  /** The accuracy estimate, once audited labels exist. */
+  estimate?: AccuracyEstimate;
+  /** Labels on served samples scored in total (the points may be only the most recent ones). */
   count?: number;
-  /** Error rate over the most recent `window` labels. */
+  /** Error rate over the most recent `window` served samples. */
   windowErrorRate?: number;
   window?: number;
   model?: ModelStatus;

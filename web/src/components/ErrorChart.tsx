@@ -1,5 +1,9 @@
-// The live error chart: for every label, the squared error of the model's prediction shown with the sample
-// (dots, red when the model's top class was wrong), the running mean of that error and the running error rate.
+// What the labeling view says about the model:
+//  - its accuracy, estimated from the audit stream (a random 1 in 10 of the images served, labeled like any other),
+//    with its 95% interval, the number of audited labels behind it, and per class;
+//  - the live error chart: for every label on a served image, the squared error of the model's prediction shown with
+//    it (dots, red when the model's top class was wrong), the running mean of that error and the running error rate.
+//    Served images are the ones the model is least sure about, so this error is high by design: never an accuracy.
 // Hand-drawn SVG: no chart library in the bundle.
 
 import { For, Show, createMemo } from 'solid-js';
@@ -40,17 +44,44 @@ export function ErrorChart(props: { quality: Quality }) {
   return (
     <figure class="error-chart" data-testid="error-chart">
       <figcaption>
-        Model quality · accuracy {pct(props.quality.accuracy)} · error rate {pct(last(props.quality.runningError))}
-        <Show when={props.quality.windowErrorRate !== undefined}>
-          {' '}
-          · last {props.quality.window ?? ''} labels {pct(props.quality.windowErrorRate)}
-        </Show>
+        <span data-testid="accuracy-estimate" title="Measured on images drawn at random among those not yet labeled (1 in 10 of what is served), each scored before the model trained on it">
+          <Show when={props.quality.estimate} fallback={<>Model accuracy: not measured yet (needs a few randomly drawn images labeled)</>}>
+            {(e) => (
+              <>
+                Model accuracy ≈ <strong>{pct(e().accuracy)}</strong> (95% interval {pct(e().low)}–{pct(e().high)}, from {e().n} randomly
+                drawn label{e().n === 1 ? '' : 's'})
+              </>
+            )}
+          </Show>
+        </span>
+        <br />
+        <span class="muted" data-testid="served-error" title="The images served are the ones the model is least sure about: their error is high by design">
+          Error on the hard images served: {pct(last(props.quality.runningError))}
+          <Show when={props.quality.windowErrorRate !== undefined}>
+            {' '}
+            (last {props.quality.window ?? ''}: {pct(props.quality.windowErrorRate)})
+          </Show>
+        </span>
       </figcaption>
+      <Show when={(props.quality.estimate?.perClass ?? []).some((c) => c.n > 0)}>
+        <details class="per-class" data-testid="accuracy-per-class">
+          <summary>Accuracy per class</summary>
+          <ul>
+            <For each={props.quality.estimate!.perClass.filter((c) => c.n > 0)}>
+              {(c) => (
+                <li>
+                  {c.name}: {pct(c.accuracy ?? undefined)} ({pct(c.low ?? undefined)}–{pct(c.high ?? undefined)}, {c.n} label{c.n === 1 ? '' : 's'})
+                </li>
+              )}
+            </For>
+          </ul>
+        </details>
+      </Show>
       <Show when={view().n > 0} fallback={<p class="muted">No scored labels yet.</p>}>
         <svg
           viewBox={`0 0 ${W} ${H}`}
           role="img"
-          aria-label={`Live error over ${count()} labels: running mean squared error ${last(props.quality.runningMse)?.toFixed(3) ?? '–'}, running error rate ${pct(last(props.quality.runningError))}`}
+          aria-label={`Live error on served images over ${count()} labels: running mean squared error ${last(props.quality.runningMse)?.toFixed(3) ?? '–'}, running error rate ${pct(last(props.quality.runningError))}`}
         >
           <line class="axis" x1={PAD} y1={H - PAD} x2={W - PAD} y2={H - PAD} />
           <For each={view().dots}>

@@ -1,7 +1,7 @@
 // What the labeling view says under the image, and what it shows when there is no image to label.
 
 import { Show } from 'solid-js';
-import { describeLabel, percent, topSuggestion } from '../labels.js';
+import { ACCEPT_THRESHOLD, describeLabel, describeSuggestions, percent, topSuggestion } from '../labels.js';
 import type { LabelSession } from '../session.js';
 
 /** Under the image: where the labeler is, what is saved, what the model thinks. */
@@ -12,21 +12,30 @@ export function Caption(props: { session: LabelSession }) {
   const shown = () => s.shownLabel(served());
   const status = () => s.statusOf(served().sample.sampleId);
   const top = () => topSuggestion(served().sample.suggestions);
+  const tags = () => (served().sample.tags ?? []).slice(0, 3);
   return (
     <div class="caption" data-testid="caption">
       <Show
         when={s.inHistory()}
         fallback={
-          <Show when={top()} fallback={<span class="muted">{s.model()?.message ?? 'No model suggestion yet'}</span>}>
-            {(t) => (
-              <span class="suggestion" data-testid="suggestion">
-                Model: <strong>{t().name}</strong> {percent(t().probability)}
-                <Show when={t().classIndex < 0}>
-                  <span class="muted"> (not one of your classes)</span>
-                </Show>
+          <>
+            <Show when={top()} fallback={<span class="muted">{s.model()?.message ?? 'No model suggestion yet'}</span>}>
+              {(t) => (
+                <span class="suggestion" data-testid="suggestion" title="Your project's model, trained on your labels: its probability for each class">
+                  Model: <strong>{describeSuggestions(served().sample.suggestions)}</strong>
+                  <Show when={t().probability < ACCEPT_THRESHOLD}>
+                    <span class="muted"> · not sure enough to accept (under {percent(ACCEPT_THRESHOLD)})</span>
+                  </Show>
+                </span>
+              )}
+            </Show>
+            <Show when={tags().length > 0}>
+              <span class="tags muted" data-testid="tagger-tags" title="A generic ImageNet classifier's guesses: not your classes, never accepted by Enter">
+                {' '}
+                · ImageNet tags (not your classes): {tags().map((t) => `${t.name} ${percent(t.probability)}`).join(', ')}
               </span>
-            )}
-          </Show>
+            </Show>
+          </>
         }
       >
         <span data-testid="history-position">
