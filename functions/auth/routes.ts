@@ -4,7 +4,7 @@
 
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { access } from '../api/access.js';
+import { access, accessGate } from '../api/access.js';
 import { errorResponse } from '../api/errors.js';
 import { WinnowError } from '../domain/errors.js';
 import { AUTH_PATH, TooManyAttempts, type LocalIssuer } from './local-issuer.js';
@@ -38,7 +38,10 @@ export function createAuthRoutes(issuer: LocalIssuer) {
     c.set('requestId', c.req.header('x-request-id')?.slice(0, 64) || crypto.randomUUID());
     await next();
   });
+  // The same path rules and fail-closed check as the API: one spelling per path, no route without a declaration.
+  auth.use('*', accessGate as unknown as MiddlewareHandler<AuthEnv>);
   auth.onError((err, c) => errorResponse(c, err));
+  auth.notFound((c) => c.json({ code: 'not_found', message: `no route ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') }, 404));
   auth.get(`${AUTH_PATH}/.well-known/jwks.json`, isPublic(), (c) => {
     c.header('cache-control', 'public, max-age=300');
     return c.json(issuer.jwks());

@@ -1,0 +1,193 @@
+// The authorization matrix, generated from the apps' own route tables: every route x every principal x every
+// spelling of its path. The expected answer of each cell follows from the access level the route declares beside
+// its definition (functions/api/access.ts); a cell that lets through what it should not fails the run.
+//
+//   public      anyone
+//   signed-in   a valid token (no token, a forged or an expired one: 401)
+//   member      a member of the project in the path, or an admin (another project's labeler: the same 404 as a
+//               project that does not exist)
+//   owner       an admin (the project's labeler: 403; another project's labeler: 404)
+//
+// Spellings: plain; percent-encoded characters; double-encoded; trailing slash; case variants; `..` segments. Only
+// the plain path and `..` segments that resolve to it (URL parsing does that before the app sees the path) reach
+// the route; every other spelling is refused for everyone alike (400 or 404, 401 first when it needs a token).
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AccessLevel } from '../../functions/api/access.js';
+import {
+  createWorld,
+  fillPath,
+  isErrorBody,
+  OTHER_PROJECT,
+  paramValue,
+  PRINCIPALS,
+  PROJECT,
+  send,
+  validBody,
+  type Answer,
+  type Principal,
+  type Route,
+  type World,
+} from './support.js';
+
+const SPELLINGS = ['plain', 'percent-encoded', 'double-encoded', 'trailing slash', 'case variant', 'dot segments'] as const;
+type Spelling = (typeof SPELLINGS)[number];
+
+/** What a cell must answer: let the caller through, or refuse with exactly this status. */
+type Expected = { allow: true } | { allow: false; status: 401 | 403 | 404 };
+
+const SIGNED_OUT: Principal[] = ['no token', 'forged', 'expired'];
+
+export function expectedFor(level: AccessLevel, principal: Principal, hasProject: boolean): Expected {
+  if (level === 'public') return { allow: true };
+  if (SIGNED_OUT.includes(principal)) return { allow: false, status: 401 };
+  if (principal === 'admin' || level === 'signed-in') return { allow: true };
+  const member = principal === 'labeler of the project';
+  if (level === 'member') return member ? { allow: true } : { allow: false, status: 404 };
+  // owner
+  if (!hasProject) return { allow: false, status: 403 };
+  return member ? { allow: false, status: 403 } : { allow: false, status: 404 };
+}
+
+interface Variant {
+  path: string;
+  /** 'as plain': reaches the route like the plain path; 'refused': must not reach any route. */
+  expect: 'as plain' | 'refused';
+}
+
+const pct = (ch: string) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+
+/** Every spelling of one route's path, from its pattern. */
+function spellings(route: Route, world: World): Record<Spelling, Variant[]> {
+  const plain = fillPath(route.path, (name) => paramValue(world, name));
+  const pattern = route.path.split('/').slice(1);
+  const parts = plain.split('/').slice(1);
+  const lastStatic = pattern.map((p, i) => (p.startsWith(':') ? -1 : i)).filter((i) => i >= 0).at(-1)!;
+  const projectAt = pattern.indexOf(':projectId');
+  const join = (ps: string[]) => `/${ps.join('/')}`;
+  const edit = (i: number, f: (s: string) => string) => join(parts.map((p, j) => (j === i ? f(p) : p)));
+  const encodeFirst = (s: string) => pct(s[0]) + s.slice(1);
+  const doubleFirst = (s: string) => pct(s[0]).replace('%', '%25') + s.slice(1);
+  const targets = [lastStatic, ...(projectAt >= 0 ? [projectAt] : [])];
+  const refused = (paths: string[]): Variant[] => paths.map((path) => ({ path, expect: 'refused' }));
+  const first = parts[0]; // 'api' or 'auth'
+  return {
+    plain: [{ path: plain, expect: 'as plain' }],
+    'percent-encoded': refused([...targets.map((i) => edit(i, encodeFirst)), edit(lastStatic, (s) => s.slice(0, -1) + pct(s.at(-1)!))]),
+    'double-encoded': refused(targets.map((i) => edit(i, doubleFirst))),
+    'trailing slash': refused([`${plain}/`, `${plain}//`]),
+    'case variant': refused([
+      edit(lastStatic, (s) => s[0].toUpperCase() + s.slice(1)),
+      ...(projectAt >= 0 ? [edit(projectAt, (s) => s.toUpperCase())] : []),
+      plain.toUpperCase(),
+    ]),
+    'dot segments': [
+      // Resolved by URL parsing before routing: they reach the plain route, and its own check.
+      { path: join([...parts.slice(0, -1), 'x', '..', parts.at(-1)!]), expect: 'as plain' },
+      { path: `/${first}/x/..${plain.slice(first.length + 1)}`, expect: 'as plain' },
+      ...(projectAt >= 0
+        ? [
+            { path: edit(projectAt, (p) => `${OTHER_PROJECT}/../${p}`), expect: 'as plain' as const },
+            { path: edit(projectAt, (p) => `${OTHER_PROJECT}/%2e%2e/${p}`), expect: 'as plain' as const },
+            { path: edit(projectAt, (p) => `${OTHER_PROJECT}/..%2F${p}`), expect: 'refused' as const },
+          ]
+        : [{ path: `/${first}/x/..%2F${plain.slice(first.length + 2)}`, expect: 'refused' as const }]),
+    ],
+  };
+}
+
+const isProjectNotFound = (a: Answer) => a.status === 404 && typeof a.json?.message === 'string' && /^project ".*" not found$/.test(a.json.message);
+
+describe('authorization matrix (generated from the route table)', () => {
+  let world: World;
+
+  beforeAll(async () => {
+    world = await createWorld();
+  });
+
+  it('every route declares an access level', () => {
+    expect(world.routes.length).toBeGreaterThan(20);
+    const keys = world.routes.map((r) => `${r.method} ${r.path}`);
+    expect(keys).toContain('GET /api/projects/:projectId/images');
+    expect(keys).toContain('POST /auth/login');
+    expect(world.routes.filter((r) => !r.access).map((r) => `${r.method} ${r.path}`)).toEqual([]);
+  });
+
+  it('answers every cell as the route declares, and refuses every other spelling for everyone', async () => {
+    const violations: string[] = [];
+    const tally = { cells: 0, requests: 0, allowed: 0, refused: 0, ok2xx: 0 };
+    for (const route of world.routes) {
+      const level = route.access?.level;
+      if (!level) continue; // reported by the test above
+      const hasProject = route.path.includes(':projectId');
+      const variants = spellings(route, world);
+      for (const spelling of SPELLINGS) {
+        const seenRefusals = new Map<string, Principal[]>();
+        for (const principal of PRINCIPALS) {
+          tally.cells++;
+          const expected = expectedFor(level, principal, hasProject);
+          for (const variant of variants[spelling]) {
+            tally.requests++;
+            const answer = await send(world, route, route.method, variant.path, world.tokens[principal], validBody(route));
+            const cell = `${route.method} ${route.path} [${level}] as ${principal}, ${spelling} ${variant.path} -> ${answer.status} ${answer.text.slice(0, 120)}`;
+            if (answer.status >= 500) {
+              violations.push(`5xx: ${cell}`);
+              continue;
+            }
+            if (answer.status >= 400 && !isErrorBody(answer.json)) violations.push(`not the error shape: ${cell}`);
+            if (variant.expect === 'refused') {
+              if (![400, 401, 404].includes(answer.status)) violations.push(`another spelling was served: ${cell}`);
+              else if (SIGNED_OUT.includes(principal) && level !== 'public' && answer.status === 404 && hasProject && isProjectNotFound(answer)) {
+                violations.push(`project lookup before authentication: ${cell}`);
+              }
+              if (!SIGNED_OUT.includes(principal)) seenRefusals.set(`${variant.path} ${answer.status}`, [...(seenRefusals.get(`${variant.path} ${answer.status}`) ?? []), principal]);
+              tally.refused++;
+              continue;
+            }
+            if (expected.allow) {
+              if (answer.status === 401 || answer.status === 403 || isProjectNotFound(answer)) violations.push(`refused although allowed: ${cell}`);
+              else tally.allowed++;
+              if (answer.status < 300) tally.ok2xx++;
+            } else {
+              if (answer.status !== expected.status) violations.push(`expected ${expected.status}: ${cell}`);
+              else if (expected.status === 404 && answer.json?.message !== `project "${PROJECT}" not found`) {
+                violations.push(`a non-member's 404 differs from a missing project's: ${cell}`);
+              }
+              tally.refused++;
+            }
+          }
+        }
+        // A refused spelling is refused alike for every signed-in principal (admins included).
+        const byPath = new Map<string, string[]>();
+        for (const key of seenRefusals.keys()) {
+          const [path, status] = key.split(' ');
+          byPath.set(path, [...(byPath.get(path) ?? []), status]);
+        }
+        for (const [path, statuses] of byPath) {
+          if (statuses.length > 1) violations.push(`${route.method} ${path}: refused differently by principal (${statuses.join(', ')})`);
+        }
+      }
+    }
+    const routes = world.routes.length;
+    console.log(
+      `authorization matrix: ${routes} routes x ${PRINCIPALS.length} principals x ${SPELLINGS.length} spellings = ${routes * PRINCIPALS.length * SPELLINGS.length} cells ` +
+        `(${tally.requests} requests)`,
+    );
+    console.log(
+      `authorization matrix summary: ${tally.allowed} allowed as declared (${tally.ok2xx} with 2xx), ${tally.refused} refused as declared, ${violations.length} violations`,
+    );
+    expect(tally.cells).toBe(routes * PRINCIPALS.length * SPELLINGS.length);
+    expect(violations).toEqual([]);
+  });
+
+  it('reaches the routes it allows: the labeler labels, the admin exports', async () => {
+    // A guard that refuses everything would pass the refusal cells; these show the allowed ones do work.
+    const lars = world.tokens['labeler of the project'];
+    const next = await send(world, { app: 'api' }, 'GET', `/api/projects/${PROJECT}/next`, lars);
+    expect(next.status).toBe(200);
+    expect(next.json.samples.length).toBeGreaterThan(0);
+    const status = await send(world, { app: 'api' }, 'GET', `/api/projects/${PROJECT}/exports/${world.exportId}`, world.tokens.admin);
+    expect(status.status).toBe(200);
+    expect(status.json.state).toBe('done');
+  });
+});
