@@ -42,8 +42,14 @@ const stageSchema = z.strictObject({
   logRetentionDays: z.number().refine((d) => (RETENTION_DAYS as readonly number[]).includes(d), {
     message: `must be one of ${RETENTION_DAYS.join(', ')}`,
   }),
-  /** Folder holding the ONNX weights baked into the ingest image, relative to the repository root. */
-  modelWeightsDir: z.string().min(1).default('../shared/models'),
+  /**
+   * Folder holding the ONNX weights baked into the ingest image, relative to the repository root. Omit it to use the
+   * folder `npm start` and `npm run models:fetch` use (WINNOW_MODELS, ../shared/models when present, else
+   * ~/.cache/winnow/models). `cdk synth` checks the files against their manifests.
+   */
+  modelWeightsDir: z.string().min(1).optional(),
+  /** The model manifest (models/<name>.json) ingest embeds with; its files must be in the model folder. */
+  embedder: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a model manifest name (models/<name>.json)').default('mobilenetv2-features'),
   ingest: z.strictObject({
     memoryMb,
     timeoutSeconds: timeoutSeconds.default(120),

@@ -1,10 +1,10 @@
 // Where the deployable pieces live in the repository. Resolved from this file, not from the working directory,
 // so `cdk synth` and the tests agree wherever they are started from.
 
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from '../functions/repo-root.js';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO_ROOT = repoRoot();
 
 export const PATHS = {
   repoRoot: REPO_ROOT,

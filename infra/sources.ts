@@ -1,14 +1,14 @@
 // Finds the deployable pieces on disk for a stage: function entry points, the ingest Dockerfile, the built web
-// app (if any) and the model weights (if present). The app and the tests share this.
+// app (if any) and the model weights (verified). The app and the tests share this.
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { StageConfig } from './config.js';
-import { readModelWeights } from './model-weights.js';
+import { readModelWeights, stageModelDir, stageModels } from './model-weights.js';
 import { PATHS } from './paths.js';
 import type { WinnowSources } from './winnow-stack.js';
 
-export function resolveSources(config: Pick<StageConfig, 'modelWeightsDir'>): WinnowSources {
+export function resolveSources(config: Pick<StageConfig, 'modelWeightsDir' | 'embedder'>): WinnowSources {
   return {
     repoRoot: PATHS.repoRoot,
     lockFile: PATHS.lockFile,
@@ -16,6 +16,7 @@ export function resolveSources(config: Pick<StageConfig, 'modelWeightsDir'>): Wi
     trainerEntry: PATHS.trainerEntry,
     ingestDockerfile: PATHS.ingestDockerfile,
     webDist: existsSync(resolve(PATHS.webDist, 'index.html')) ? PATHS.webDist : undefined,
-    modelWeights: readModelWeights(resolve(PATHS.repoRoot, config.modelWeightsDir)),
+    // Throws, naming each missing or damaged file and `npm run models:fetch`, before anything is built.
+    modelWeights: readModelWeights(stageModelDir(config), { models: stageModels(config.embedder) }),
   };
 }

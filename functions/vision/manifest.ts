@@ -212,8 +212,11 @@ export function describeSource(source: ModelSource | undefined): string {
   return source.notes ?? 'no public source recorded';
 }
 
+/** The models ingest and `npm start` use by default: the embedder (also the tagger) and the detector. */
+export const DEFAULT_MODELS = ['mobilenetv2-features', 'yolox-nano'] as const;
+
 /** One file a manifest needs: the model itself or a labels file. */
-interface RequiredFile {
+export interface RequiredFile {
   manifest: string;
   file: string;
   sha256: string | null;
@@ -221,7 +224,7 @@ interface RequiredFile {
   source: string;
 }
 
-function requiredFiles(m: ModelManifest): RequiredFile[] {
+export function requiredFiles(m: ModelManifest): RequiredFile[] {
   const files: RequiredFile[] = [
     { manifest: m.name, file: m.file, sha256: m.sha256, bytes: m.bytes, source: describeSource(m.source) },
   ];

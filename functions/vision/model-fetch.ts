@@ -11,10 +11,9 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DERIVATIONS } from './derive.js';
-import { checkModels, loadManifests, type ModelManifest, type ModelSource } from './manifest.js';
+import { checkModels, DEFAULT_MODELS, loadManifests, type ModelManifest, type ModelSource } from './manifest.js';
 
-/** The models `npm start` and ingest use by default: the embedder (also the tagger) and the detector. */
-export const DEFAULT_MODELS = ['mobilenetv2-features', 'yolox-nano'] as const;
+export { DEFAULT_MODELS };
 
 export interface FetchOptions {
   modelDir: string;

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ingest } from '../../infra/constructs/ingest.js';
 import { PATHS } from '../../infra/paths.js';
 import type { WinnowSources } from '../../infra/winnow-stack.js';
+import { stageModelDir } from '../../infra/model-weights.js';
 import { synthWinnow, type Synthesized } from './support/synth.js';
 
 const temporary: string[] = [];
@@ -120,7 +121,7 @@ describe('ingest image', () => {
 
   it('gets the model weights through the model-weights build context', () => {
     expect(dockerImage(first)[1].source.dockerBuildContexts).toEqual({
-      'model-weights': resolve(PATHS.repoRoot, first.config.modelWeightsDir),
+      'model-weights': stageModelDir(first.config),
     });
   });
 

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_NODE_RUNTIME } from '../../infra/constructs/lambda-runtime.js';
 import { PATHS } from '../../infra/paths.js';
+import { stageModelDir } from '../../infra/model-weights.js';
 import { stageConfig } from './support/synth.js';
 
 const dockerfile = readFileSync(join(PATHS.repoRoot, PATHS.ingestDockerfile), 'utf8');
@@ -80,7 +81,7 @@ describe('ingest image', () => {
       WINNOW_BUCKET: 'bucket',
       AWS_REGION: 'eu-west-1',
       WINNOW_MANIFESTS: join(taskRoot, 'models'),
-      WINNOW_MODELS: resolve(PATHS.repoRoot, config.modelWeightsDir),
+      WINNOW_MODELS: stageModelDir(config),
     };
     const saved = { ...process.env };
     Object.assign(process.env, lambdaEnv);
