@@ -108,8 +108,12 @@ function checkSigV4(request, credentials, now = Date.now()) {
     .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
-  const payloadHash =
-    headerValue(headers, 'x-amz-content-sha256') ?? request.payloadHash ?? (presigned ? 'UNSIGNED-PAYLOAD' : sha256Hex(''));
+  // A body the caller hashed (DynamoDB: the whole request is read first) must be the one the signature covers.
+  const declared = headerValue(headers, 'x-amz-content-sha256');
+  if (request.payloadHash !== undefined && declared !== undefined && declared !== request.payloadHash) {
+    return 'the body does not match its signed hash';
+  }
+  const payloadHash = declared ?? request.payloadHash ?? (presigned ? 'UNSIGNED-PAYLOAD' : sha256Hex(''));
   const canonicalRequest = [request.method, path || '/', canonicalQuery, canonicalHeaders, signedHeaders, payloadHash].join('\n');
   const scope = `${day}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');

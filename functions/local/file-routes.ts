@@ -6,7 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { FILES_PATH, isServable, type SignedFileUrls } from './file-urls.js';
+import { FILES_PATH, isServable, keyFromPath, type SignedFileUrls } from './file-urls.js';
 
 export interface FileRoutesOptions {
   urls: SignedFileUrls;
@@ -18,17 +18,8 @@ function refuse(c: Context, status: ContentfulStatusCode, code: string, message:
   return c.json({ code, message, requestId: crypto.randomUUID() }, status);
 }
 
-/** The decoded key after `/files/`, from the raw path (each segment percent-decoded once), or undefined. */
-function keyOf(url: string): string | undefined {
-  const raw = new URL(url).pathname.slice(FILES_PATH.length + 1);
-  if (!raw) return undefined;
-  try {
-    const key = raw.split('/').map(decodeURIComponent).join('/');
-    return /[\u0000-\u001f\u007f]/.test(key) ? undefined : key;
-  } catch {
-    return undefined;
-  }
-}
+/** The decoded key after `/files/`, from the raw path, or undefined. */
+const keyOf = (url: string) => keyFromPath(new URL(url).pathname.slice(FILES_PATH.length + 1));
 
 const missing = (err: unknown) =>
   (err as Error).name === 'NoSuchKey' || (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;

@@ -56,8 +56,37 @@ export interface FileGrant {
 
 export type FileVerdict = { ok: true; grant: FileGrant } | { ok: false; reason: string };
 
-/** The key's URL path: each segment escaped, slashes kept. */
-export const keyPath = (key: string) => key.split('/').map(encodeURIComponent).join('/');
+/** Marks a key carried as base64url in one segment (see keyPath). */
+const OPAQUE = '-';
+
+/**
+ * The key's URL path: each segment escaped, slashes kept. A key with a `.` or `..` segment (which URL parsing
+ * would resolve away, in any spelling) travels as `-/<base64url>` instead, as does a key whose first segment is `-`.
+ */
+export function keyPath(key: string): string {
+  const segments = key.split('/');
+  if (segments[0] === OPAQUE || segments.some((s) => s === '.' || s === '..')) {
+    return `${OPAQUE}/${Buffer.from(key).toString('base64url')}`;
+  }
+  return segments.map(encodeURIComponent).join('/');
+}
+
+/** The key from the raw URL path after `/files/` (keyPath's inverse), or undefined when it is not one. */
+export function keyFromPath(raw: string): string | undefined {
+  let key: string;
+  try {
+    if (raw.startsWith(`${OPAQUE}/`)) {
+      const encoded = raw.slice(OPAQUE.length + 1);
+      if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return undefined;
+      key = Buffer.from(encoded, 'base64url').toString();
+    } else {
+      key = raw.split('/').map(decodeURIComponent).join('/');
+    }
+  } catch {
+    return undefined;
+  }
+  return key || undefined;
+}
 
 export interface FileUrlsOptions {
   secret: Uint8Array;

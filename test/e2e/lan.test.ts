@@ -6,6 +6,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -128,6 +129,18 @@ describe.skipIf(!address)('Winnow for a team on a LAN (--auth --host 0.0.0.0 --p
     expect((await fetch(tooBig, { method: 'PUT', headers: upload.headers, body: photo })).status).toBe(403);
     const htmlUpload = await fetch(upload.url, { method: 'PUT', headers: { 'content-type': 'text/html' }, body: '<script>alert(1)</script>' });
     expect(htmlUpload.status).toBe(403);
+    // Over the signed size limit (the grant's 64 MiB): 413 at once, without reading the body.
+    const overLimit = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(upload.url, { method: 'PUT', headers: { ...upload.headers, 'content-length': String(64 * 1024 * 1024 + 1) } }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => (resolve({ status: res.statusCode!, body }), req.destroy()));
+      });
+      req.on('error', reject);
+      req.write(Buffer.alloc(64 * 1024));
+    });
+    expect(overLimit.status).toBe(413);
+    expect(JSON.parse(overLimit.body)).toMatchObject({ code: 'payload_too_large', message: expect.stringMatching(/at most 67108864/) });
     expect((await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: photo })).status).toBe(200);
     await waitFor(async () => (await api('GET', '/api/projects/lan/progress')).json.images?.ready === 1, 'ingest of the upload');
 
