@@ -156,9 +156,8 @@ export function userModelCache(env: NodeJS.ProcessEnv = process.env): string {
  * (`$XDG_CACHE_HOME/winnow/models`, by default `~/.cache/winnow/models`), which `npm run models:fetch` and the first
  * `npm start` fill.
  */
-export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultModelDir(env: NodeJS.ProcessEnv = process.env, shared = path.resolve(repoRoot(), '..', 'shared', 'models')): string {
   if (env.WINNOW_MODELS) return path.resolve(env.WINNOW_MODELS);
-  const shared = path.resolve(repoRoot(), '..', 'shared', 'models');
   return existsSync(shared) ? shared : userModelCache(env);
 }
 

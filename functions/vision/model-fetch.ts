@@ -6,7 +6,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -89,6 +89,7 @@ export async function fetchModels(opts: FetchOptions): Promise<FetchReport> {
   const present = new Set(check.present.map((p) => p.file));
   const report: FetchReport = { modelDir: opts.modelDir, fetched: [], derived: [], alreadyPresent: [], failed: [], usable: [] };
   await mkdir(opts.modelDir, { recursive: true });
+  await removeAbandonedPartials(opts.modelDir);
 
   for (const item of items) {
     if (present.has(item.file)) {
@@ -218,6 +219,23 @@ async function writeAtomically(target: string, write: (partial: string) => Promi
     await rename(partial, target);
   } finally {
     await rm(partial, { force: true });
+  }
+}
+
+/** Temp files of a download whose process is gone (killed mid-download): never used, so removed. */
+async function removeAbandonedPartials(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const pid = /^\..+\.partial-(\d+)-[0-9a-f]+$/.exec(name)?.[1];
+    if (pid && !processAlive(Number(pid))) await rm(path.join(dir, name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -2,10 +2,10 @@
 
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import type { Annotation, ImageRecord, LabelHead, Project, Sample } from '../../functions/domain/model.js';
 import type { Stores } from '../../functions/domain/ports.js';
+import { repoRoot } from '../../functions/repo-root.js';
 
 /** What a contract run needs from one storage variant. */
 export interface StoreTarget {
@@ -17,8 +17,7 @@ export interface StoreTarget {
 /** Each test works in its own project so the tables can be shared by the whole file. */
 export const uniqueId = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SHARED_DIR = resolve(process.env.WINNOW_SHARED_DIR ?? resolve(REPO_ROOT, '../shared'));
+const SHARED_DIR = resolve(process.env.WINNOW_SHARED_DIR ?? resolve(repoRoot(), '../shared'));
 
 export async function flowerJpeg(): Promise<Uint8Array> {
   return new Uint8Array(await readFile(resolve(SHARED_DIR, 'datasets/tf_flowers_dev/daisy/100080576_f52e8ee070_n.jpg')));

@@ -31,14 +31,20 @@ describe('models:fetch', () => {
   it('produces every default model from a mirror holding only the public base files, derived ones included', async () => {
     expect((await readdir(mirror.dir)).sort()).toEqual([...PUBLIC_BASE_FILES].sort());
     const dir = path.join(await tempDir('models'), 'not-yet-created');
+    const first = await run(['--dir', dir, '--mirror', mirror.url, '--model', 'mobilenetv2']);
+    expect(first.code).toBe(0);
+    // What a download killed half-way leaves behind is cleaned up by the next run.
+    await writeFile(path.join(dir, '.yolox_nano.onnx.partial-2147483646-0a1b2c3d'), 'half a model');
     const { code, out } = await run(['--dir', dir, '--mirror', mirror.url]);
     expect(out).toContain(`fetched yolox_nano.onnx from ${mirror.url}/yolox_nano.onnx`);
     expect(out).toContain('deriving mobilenetv2-12-int8-features.onnx from mobilenetv2-12-int8.onnx');
     expect(out).toContain('derived coco80.json');
-    expect(out).toMatch(/downloading mobilenetv2-12-int8\.onnx \(3\.7 MB\)/); // progress, with the size
+    expect(first.out).toMatch(/downloading mobilenetv2-12-int8\.onnx \(3\.7 MB\)/); // progress, with the size
+    expect(first.out).toMatch(/mobilenetv2-12-int8\.onnx: \d+ % \([\d.]+ MB of 3\.7 MB\)/);
     expect(code).toBe(0);
     // Only the base files were asked of the mirror: the derived ones were built here.
     expect([...new Set(mirror.requests)].sort()).toEqual([...PUBLIC_BASE_FILES].sort());
+    expect((await readdir(dir)).filter((f) => f.includes('partial'))).toEqual([]);
     const after = await checkModels(dir, { hashCacheFile: false });
     expect(after.corrupt).toEqual([]);
     expect(after.usable).toEqual(expect.arrayContaining(['mobilenetv2-features', 'mobilenetv2', 'yolox-nano']));
