@@ -3,6 +3,7 @@
 // read the environment themselves.
 
 import { z } from 'zod';
+import { DEFAULT_EMBEDDER } from '../functions/vision/default-embedder.js';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 const RETENTION_DAYS = [
@@ -10,6 +11,12 @@ const RETENTION_DAYS = [
 ] as const;
 
 const days = z.number().int().positive();
+/** The trainer's SQS event source runs this many pollers: the fewest SQS allows. */
+export const TRAINER_POLLERS = 2;
+/** Lambda keeps this much of the account's concurrency unreserved: reserving is only possible above it. */
+const UNRESERVED_MINIMUM = 100;
+/** Concurrency left for the API (and CDK's deploy-time helpers) when the queue-fed functions are all busy. */
+const API_HEADROOM = 2;
 const memoryMb = z.number().int().min(128).max(10240);
 const timeoutSeconds = z.number().int().min(1).max(900);
 
@@ -49,7 +56,7 @@ const stageSchema = z.strictObject({
    */
   modelWeightsDir: z.string().min(1).optional(),
   /** The model manifest (models/<name>.json) ingest embeds with; its files must be in the model folder. */
-  embedder: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a model manifest name (models/<name>.json)').default('mobilenetv2-features'),
+  embedder: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a model manifest name (models/<name>.json)').default(DEFAULT_EMBEDDER),
   ingest: z.strictObject({
     memoryMb,
     timeoutSeconds: timeoutSeconds.default(120),
@@ -57,16 +64,65 @@ const stageSchema = z.strictObject({
     batchSize: z.number().int().min(1).max(10).default(10),
     /** Upper bound of concurrent ingest invocations the SQS poller starts (>= 2, an SQS event source rule). */
     maxConcurrency: z.number().int().min(2).max(1000),
-    /** Reserved concurrency; omit on accounts with the default 10-execution quota (reserving would fail). */
-    reservedConcurrency: z.number().int().min(1).optional(),
+    /**
+     * Reserved concurrency (>= maxConcurrency, or SQS batches are throttled and dead-lettered). Only on accounts
+     * whose Lambda concurrency quota leaves 100 unreserved; omit on a new account (quota 10).
+     */
+    reservedConcurrency: z.number().int().min(2).optional(),
+    /** Records of one batch processed at once inside an invocation (overlaps S3/DynamoDB waits with inference). */
+    recordConcurrency: z.number().int().min(1).max(32).default(4),
     architecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
   }),
   trainer: z.strictObject({
     memoryMb,
-    /** Retrains and export jobs (a large export with images streams for minutes): Lambda's maximum by default. */
+    /** A retrain of a large project: Lambda's maximum by default. */
     timeoutSeconds: timeoutSeconds.default(900),
-    reservedConcurrency: z.number().int().min(1).optional(),
+    /**
+     * Reserved concurrency, at least the event source's 2 pollers (one trainer per project at a time is ensured
+     * by a lease, not by concurrency). Same quota rule as ingest.
+     */
+    reservedConcurrency: z.number().int().min(TRAINER_POLLERS).optional(),
   }),
+  /** The export function (a large export with images streams for minutes). */
+  exports: z
+    .strictObject({
+      memoryMb: memoryMb.default(1769),
+      timeoutSeconds: timeoutSeconds.default(900),
+      maxConcurrency: z.number().int().min(2).max(1000).default(2),
+    })
+    .prefault({}),
+  /**
+   * The account's Lambda concurrent-executions quota in the stage's region (Service Quotas, "Concurrent
+   * executions"): 10 on a new account. Checked: the queue-fed functions together must leave the API 2.
+   */
+  lambdaConcurrencyQuota: z.number().int().min(10).default(10),
+  /** Alarms (dead letters, function errors and throttles, API 5xx) are emailed here through SNS; omit for none. */
+  alarmEmail: z.email().optional(),
+  /**
+   * Cognito sends invitations and password resets through SES from this address (a verified SES identity in
+   * `region`, default the stack's). Omit to use Cognito's own sender (50 emails a day).
+   */
+  email: z
+    .strictObject({
+      from: z.email(),
+      fromName: z.string().min(1).optional(),
+      replyTo: z.email().optional(),
+      sesRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+      /** The verified SES domain of `from`, when the identity is the domain rather than the address. */
+      sesVerifiedDomain: z.string().min(1).optional(),
+    })
+    .optional(),
+  /** A custom domain for the web app: an ACM certificate in us-east-1 (CloudFront's region) that covers `name`. */
+  domain: z
+    .strictObject({
+      name: z.string().regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a host name such as label.example.com'),
+      certificateArn: z.string().regex(/^arn:aws[\w-]*:acm:us-east-1:\d{12}:certificate\/[\w-]+$/, 'must be an ACM certificate ARN in us-east-1'),
+    })
+    .optional(),
+  /** An existing WAF web ACL (scope CLOUDFRONT, so in us-east-1) in front of the web app and the API. */
+  webAclArn: z.string().regex(/^arn:aws[\w-]*:wafv2:us-east-1:\d{12}:global\/webacl\/.+$/, 'must be a CLOUDFRONT-scope WAF web ACL ARN (us-east-1, global/webacl/...)').optional(),
+  /** Tags on every resource, beside `app: winnow` and `stage: <name>`. */
+  tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
   api: z.strictObject({
     memoryMb,
     /** HTTP APIs cut integrations off at 30 s. */
@@ -77,6 +133,38 @@ const stageSchema = z.strictObject({
       burstLimit: z.number().int().positive(),
     }),
   }),
+});
+
+const checkedStageSchema = stageSchema.superRefine((c, ctx) => {
+  const reserved = (c.ingest.reservedConcurrency ?? 0) + (c.trainer.reservedConcurrency ?? 0);
+  if (reserved > 0 && reserved > c.lambdaConcurrencyQuota - UNRESERVED_MINIMUM) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['lambdaConcurrencyQuota'],
+      message:
+        `reserving ${reserved} executions needs a Lambda concurrency quota of at least ${reserved + UNRESERVED_MINIMUM} ` +
+        `(Lambda keeps ${UNRESERVED_MINIMUM} unreserved); this account's is ${c.lambdaConcurrencyQuota}: remove ` +
+        'reservedConcurrency or raise the quota (Service Quotas) and set lambdaConcurrencyQuota',
+    });
+  }
+  if (c.ingest.reservedConcurrency !== undefined && c.ingest.reservedConcurrency < c.ingest.maxConcurrency) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ingest', 'reservedConcurrency'],
+      message: `must be at least ingest.maxConcurrency (${c.ingest.maxConcurrency}): fewer would throttle SQS batches into the dead-letter queue`,
+    });
+  }
+  const pollers = c.ingest.maxConcurrency + TRAINER_POLLERS + c.exports.maxConcurrency;
+  if (pollers > c.lambdaConcurrencyQuota - API_HEADROOM) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ingest', 'maxConcurrency'],
+      message:
+        `ingest (${c.ingest.maxConcurrency}) + trainer (${TRAINER_POLLERS}) + exports (${c.exports.maxConcurrency}) ` +
+        `pollers must leave the API ${API_HEADROOM} of the account's ${c.lambdaConcurrencyQuota} concurrent executions ` +
+        '(lambdaConcurrencyQuota)',
+    });
+  }
 });
 
 export type StageConfig = z.infer<typeof stageSchema>;
@@ -96,7 +184,7 @@ export function parseStageConfig(stages: unknown, stageName: string): StageConfi
     const known = typeof stages === 'object' && stages !== null ? Object.keys(stages).join(', ') : 'none';
     throw new Error(`No settings for stage "${stageName}" in cdk.json context "stages" (known stages: ${known}).`);
   }
-  const parsed = stageSchema.safeParse((stages as Record<string, unknown>)[stageName]);
+  const parsed = checkedStageSchema.safeParse((stages as Record<string, unknown>)[stageName]);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  stages.${stageName}.${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid settings for stage "${stageName}" in cdk.json:\n${problems.join('\n')}`);

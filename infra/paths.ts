@@ -13,6 +13,8 @@ export const PATHS = {
   apiEntry: join(REPO_ROOT, 'functions/api/lambda.ts'),
   /** Trainer fed by its SQS queue, exports `handler`. */
   trainerEntry: join(REPO_ROOT, 'functions/trainer/lambda.ts'),
+  /** Export jobs fed by their SQS queue, exports `handler`. */
+  exportEntry: join(REPO_ROOT, 'functions/export/lambda.ts'),
   /** Ingest container image; its build context is the repository root (see `.dockerignore`). */
   ingestDockerfile: 'functions/ingest/Dockerfile',
   /** Output of `npm run build`. */

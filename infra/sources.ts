@@ -14,6 +14,7 @@ export function resolveSources(config: Pick<StageConfig, 'modelWeightsDir' | 'em
     lockFile: PATHS.lockFile,
     apiEntry: PATHS.apiEntry,
     trainerEntry: PATHS.trainerEntry,
+    exportEntry: PATHS.exportEntry,
     ingestDockerfile: PATHS.ingestDockerfile,
     webDist: existsSync(resolve(PATHS.webDist, 'index.html')) ? PATHS.webDist : undefined,
     // Throws, naming each missing or damaged file and `npm run models:fetch`, before anything is built.

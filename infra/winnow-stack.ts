@@ -1,17 +1,20 @@
 // One Winnow deployment: storage, ingest, training, API, sign-in and the web app. The stack only composes
 // constructs; each construct holds its own wiring and permissions.
 
-import { Aws, CfnOutput, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Aws, CfnOutput, Duration, Fn, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../functions/adapters/aws/schema.js';
+import { functionEnvironment } from '../functions/adapters/aws/env.js';
 import type { StageConfig } from './config.js';
 import { Api } from './constructs/api.js';
 import { Auth } from './constructs/auth.js';
 import { PREFIXES } from './constructs/bucket-prefixes.js';
 import { DataBucket } from './constructs/data-bucket.js';
+import { ExportJobs } from './constructs/export-jobs.js';
 import { Ingest } from './constructs/ingest.js';
 import { LogBucket } from './constructs/log-bucket.js';
+import { LogRetentionEverywhere } from './constructs/log-retention.js';
+import { Monitoring } from './constructs/monitoring.js';
 import { Tables } from './constructs/tables.js';
 import { Trainer } from './constructs/trainer.js';
 import { Web } from './constructs/web.js';
@@ -22,6 +25,7 @@ export interface WinnowSources {
   readonly lockFile: string;
   readonly apiEntry: string;
   readonly trainerEntry: string;
+  readonly exportEntry: string;
   /** Dockerfile path relative to the repository root (the image's build context). */
   readonly ingestDockerfile: string;
   /** Built web app; absent when `npm run build` has not run. */
@@ -40,16 +44,22 @@ export class WinnowStack extends Stack {
   readonly data: DataBucket;
   readonly tables: Tables;
   readonly trainer: Trainer;
+  readonly exports: ExportJobs;
   readonly ingest: Ingest;
   readonly auth: Auth;
   readonly api: Api;
   readonly web: Web;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: WinnowStackProps) {
     super(scope, id, props);
     const { config, sources } = props;
     const logRetention = config.logRetentionDays as RetentionDays;
     const removalPolicy = config.removalPolicy;
+    Tags.of(this).add('app', 'winnow');
+    Tags.of(this).add('stage', props.stageName);
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
+    Aspects.of(this).add(new LogRetentionEverywhere(logRetention, removalPolicy), { priority: AspectPriority.MUTATING });
 
     const logs = (this.logs = new LogBucket(this, 'AccessLogs', {
       expirationDays: config.storage.accessLogExpirationDays,
@@ -65,7 +75,9 @@ export class WinnowStack extends Stack {
       removalPolicy,
     }));
     const tables = (this.tables = new Tables(this, 'Tables'));
-    const environment = { ...tables.environment(), [ENV.bucket]: data.bucket.bucketName };
+    // Each function's environment is built from the names its entry point reads (functions/adapters/aws/env.ts).
+    const storage = { ...tables.names(), bucket: data.bucket.bucketName };
+    const embedder = config.embedder;
 
     const trainer = (this.trainer = new Trainer(this, 'Training', {
       entry: sources.trainerEntry,
@@ -75,10 +87,23 @@ export class WinnowStack extends Stack {
       projects: tables.projects,
       samples: tables.samples,
       annotations: tables.annotations,
-      environment,
+      environment: functionEnvironment('trainer', { ...storage, embedder }),
       memoryMb: config.trainer.memoryMb,
       timeout: Duration.seconds(config.trainer.timeoutSeconds),
       reservedConcurrency: config.trainer.reservedConcurrency,
+      logRetention,
+      removalPolicy,
+    }));
+    const exportJobs = (this.exports = new ExportJobs(this, 'Exports', {
+      entry: sources.exportEntry,
+      projectRoot: sources.repoRoot,
+      lockFile: sources.lockFile,
+      bucket: data.bucket,
+      tables: { projects: tables.projects, samples: tables.samples, annotations: tables.annotations },
+      environment: functionEnvironment('export', { ...storage, embedder }),
+      memoryMb: config.exports.memoryMb,
+      timeout: Duration.seconds(config.exports.timeoutSeconds),
+      maxConcurrency: config.exports.maxConcurrency,
       logRetention,
       removalPolicy,
     }));
@@ -87,7 +112,11 @@ export class WinnowStack extends Stack {
       projects: tables.projects,
       samples: tables.samples,
       trainerQueue: trainer.work.queue,
-      environment,
+      environment: functionEnvironment('ingest', {
+        ...storage,
+        trainerQueueUrl: trainer.work.queue.queueUrl,
+        ingestConcurrency: String(config.ingest.recordConcurrency),
+      }),
       buildContext: sources.repoRoot,
       dockerfile: sources.ingestDockerfile,
       modelWeights: sources.modelWeights,
@@ -101,7 +130,7 @@ export class WinnowStack extends Stack {
       removalPolicy,
     }));
 
-    const auth = (this.auth = new Auth(this, 'Auth', { removalPolicy }));
+    const auth = (this.auth = new Auth(this, 'Auth', { removalPolicy, email: config.email }));
     const api = (this.api = new Api(this, 'Api', {
       entry: sources.apiEntry,
       projectRoot: sources.repoRoot,
@@ -111,7 +140,16 @@ export class WinnowStack extends Stack {
       bucket: data.bucket,
       tables: tables.all(),
       trainerQueue: trainer.work.queue,
-      environment,
+      exportQueue: exportJobs.work.queue,
+      environment: functionEnvironment('api', {
+        ...storage,
+        trainerQueueUrl: trainer.work.queue.queueUrl,
+        exportQueueUrl: exportJobs.work.queue.queueUrl,
+        userPoolId: auth.userPool.userPoolId,
+        userPoolClientId: auth.webClient.userPoolClientId,
+        embedder,
+        presignTtlSeconds: '900',
+      }),
       corsOrigins: config.extraWebOrigins,
       memoryMb: config.api.memoryMb,
       timeout: Duration.seconds(config.api.timeoutSeconds),
@@ -126,6 +164,8 @@ export class WinnowStack extends Stack {
       contentSecurityPolicy: contentSecurityPolicy(bucketName),
       logRetention,
       removalPolicy,
+      domain: config.domain,
+      webAclArn: config.webAclArn,
     }));
     data.allowBrowserOrigins([web.url, ...config.extraWebOrigins]);
     web.publish({
@@ -137,6 +177,19 @@ export class WinnowStack extends Stack {
         userPoolId: auth.userPool.userPoolId,
         userPoolClientId: auth.webClient.userPoolClientId,
       },
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      functions: { Api: api.fn, Ingest: ingest.fn, Trainer: trainer.fn, Exports: exportJobs.fn },
+      queues: { Ingest: ingest.work.queue, Trainer: trainer.work.queue, Exports: exportJobs.work.queue },
+      deadLetterQueues: {
+        Ingest: ingest.work.deadLetterQueue,
+        Trainer: trainer.work.deadLetterQueue,
+        Exports: exportJobs.work.deadLetterQueue,
+      },
+      httpApi: api.httpApi,
+      alarmEmail: config.alarmEmail,
+      dashboardName: `Winnow-${props.stageName}`,
     });
 
     output(this, 'WebUrl', web.url, 'Open Winnow here');
@@ -151,6 +204,7 @@ export class WinnowStack extends Stack {
     output(this, 'UserPoolId', auth.userPool.userPoolId, 'Cognito user pool: invite users here');
     output(this, 'UserPoolClientId', auth.webClient.userPoolClientId, 'Cognito web client');
     output(this, 'IngestDeadLetterQueueUrl', ingest.work.deadLetterQueue.queueUrl, 'Uploads that failed ingest repeatedly');
+    output(this, 'Dashboard', `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=Winnow-${props.stageName}`, 'CloudWatch dashboard');
   }
 }
 

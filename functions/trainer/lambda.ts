@@ -1,77 +1,86 @@
-// Composition root of the trainer Lambda, fed by the trainer queue. Messages are grouped by project and each
-// project is retrained once per batch. State (embeddings, labels, last model) stays in the warm container, so a
-// warm run reads only new embedding shards and the samples that changed.
+// Composition root of the trainer Lambda, fed by the trainer queue (`{ projectId, sampleIds? }` messages). Each
+// project named in a batch is retrained once, by at most one container at a time (a lease per project in
+// DynamoDB; a trigger that finds the lease taken leaves the rerun to its holder). Every run reads all labels from
+// the store and numbers its ranking from the stored one, so a container's memory never holds stale labels; only
+// the embeddings (append-only shards) are cached between warm runs.
 
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
 import { createAwsStores, type AwsStores } from '../adapters/aws/clients.js';
-import { parseCloudEnv } from '../adapters/aws/env.js';
+import { trainerConfig, type TrainerConfig } from '../adapters/aws/env.js';
+import { DynamoTrainerLease } from '../adapters/aws/trainer-lease.js';
 import type { TrainRequest } from '../adapters/aws/trainer-queue.js';
-import { isExportMessage, type ExportMessage } from '../adapters/export/runners.js';
-import { awsExportDeps } from '../adapters/export/service.js';
-import { runExport, type ExportDeps } from '../domain/interchange/export/job.js';
 import { retrainProject, type ProjectTrainingState } from './retrain.js';
 
-const EMBEDDER = process.env.WINNOW_EMBEDDER ?? 'mobilenetv2-features';
-const states = new Map<string, ProjectTrainingState>();
-let stores: AwsStores | undefined;
-let exportDeps: ExportDeps | undefined;
+/** Time kept back from the function's timeout when deciding whether another run fits. */
+const SAFETY_MS = 30_000;
 
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const config = parseCloudEnv(process.env);
-  stores ??= createAwsStores(config);
-  const byProject = new Map<string, { messageIds: string[]; sampleIds: Set<string> }>();
-  // Export jobs share this queue (and this function's time and memory); they run after the batch's retrains.
-  const exports: { messageId: string; job: ExportMessage }[] = [];
+let container: { config: TrainerConfig; stores: AwsStores; lease: DynamoTrainerLease } | undefined;
+const states = new Map<string, ProjectTrainingState>();
+
+function init() {
+  if (container) return container;
+  const config = trainerConfig();
+  const stores = createAwsStores(config);
+  const lease = new DynamoTrainerLease(stores.clients.doc, config.tables.samples, () => stores.clock.now());
+  return (container = { config, stores, lease });
+}
+
+/** The projects of a batch (malformed messages are dropped: a retry cannot fix them), with their message ids. */
+export function projectsOf(event: SQSEvent, log: (line: string) => void = console.error): Map<string, string[]> {
+  const byProject = new Map<string, string[]>();
   for (const message of event.Records) {
-    let request: TrainRequest;
     try {
-      const body: unknown = JSON.parse(message.body);
-      if (isExportMessage(body)) {
-        exports.push({ messageId: message.messageId, job: body });
-        continue;
-      }
-      request = body as TrainRequest;
-      if (typeof request.projectId !== 'string') throw new Error('no projectId');
+      const request = JSON.parse(message.body) as Partial<TrainRequest> | null;
+      if (typeof request?.projectId !== 'string' || !request.projectId) throw new Error('no projectId');
+      byProject.set(request.projectId, [...(byProject.get(request.projectId) ?? []), message.messageId]);
     } catch (err) {
-      console.error(`trainer: message ${message.messageId} dropped: ${(err as Error).message}`);
-      continue; // malformed: a retry cannot fix it
+      log(`trainer: message ${message.messageId} dropped: ${(err as Error).message}`);
     }
-    const group = byProject.get(request.projectId) ?? { messageIds: [], sampleIds: new Set<string>() };
-    group.messageIds.push(message.messageId);
-    for (const id of request.sampleIds ?? []) group.sampleIds.add(id);
-    byProject.set(request.projectId, group);
   }
+  return byProject;
+}
+
+export async function handler(event: SQSEvent, context?: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
+  const { config, stores, lease } = init();
+  const remaining = () => context?.getRemainingTimeInMillis() ?? 900_000;
+  const holder = `${context?.awsRequestId ?? randomUUID()}`;
   const failures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const [projectId, group] of byProject) {
+  for (const [projectId, messageIds] of projectsOf(event)) {
     try {
       const project = await stores.projects.get(projectId);
       if (!project) continue; // deleted: nothing to rank
-      const state = states.get(projectId) ?? {};
-      states.set(projectId, state);
-      const result = await retrainProject(stores, project, state, {
-        embedder: project.embedding?.model ?? EMBEDDER,
-        changed: state.labels ? [...group.sampleIds] : undefined,
-      });
-      if (result) console.log(JSON.stringify({ msg: 'retrained', projectId, ...result }));
+      if ((await lease.acquireOrQueue(projectId, holder, remaining())) === 'queued') {
+        console.log(JSON.stringify({ msg: 'retrain queued behind the running trainer', projectId }));
+        continue;
+      }
+      try {
+        let runs = 0;
+        let rerun = true;
+        while (rerun) {
+          const started = Date.now();
+          const current = (await stores.projects.get(projectId)) ?? project;
+          const state = states.get(projectId) ?? {};
+          states.set(projectId, state);
+          // No `changed` list: every label is read from the store (another container may have trained meanwhile).
+          const result = await retrainProject(stores, current, state, { embedder: current.embedding?.model ?? config.embedder });
+          runs++;
+          if (result) console.log(JSON.stringify({ msg: 'retrained', projectId, run: runs, ...result }));
+          const took = Date.now() - started;
+          if (remaining() < 2 * took + SAFETY_MS) {
+            // No time for another run: let go; the next trigger trains on whatever was labeled meanwhile.
+            await lease.release(projectId, holder);
+            break;
+          }
+          rerun = await lease.releaseOrRenew(projectId, holder, remaining());
+        }
+      } catch (err) {
+        await lease.release(projectId, holder).catch(() => undefined);
+        throw err;
+      }
     } catch (err) {
       console.error(`trainer: ${projectId} failed: ${(err as Error).stack}`);
-      for (const id of group.messageIds) failures.push({ itemIdentifier: id });
-    }
-  }
-  for (const { messageId, job } of exports) {
-    // Jobs are started by the API; this function only runs them (no runner to dispatch new ones).
-    exportDeps ??= awsExportDeps(stores, {
-      bucket: config.bucket,
-      defaultEmbeddingModel: EMBEDDER,
-      log: (line) => console.error(line),
-    });
-    try {
-      const status = await runExport(exportDeps, job);
-      console.log(JSON.stringify({ msg: 'export', ...job, state: status?.state, bytes: status?.bytes, reason: status?.reason }));
-    } catch (err) {
-      // Only when its status could not be recorded: let the queue try again.
-      console.error(`trainer: export ${job.exportId} failed: ${(err as Error).stack}`);
-      failures.push({ itemIdentifier: messageId });
+      for (const id of messageIds) failures.push({ itemIdentifier: id });
     }
   }
   return { batchItemFailures: failures };

@@ -35,7 +35,6 @@ export interface ProjectTrainingState {
   model?: SoftmaxModel;
   modelClasses?: number;
   clustering?: Clustering;
-  generation?: number;
 }
 
 export interface RetrainResult {
@@ -107,8 +106,8 @@ export async function retrainProject(
   });
   state.clustering = ranking.clustering ?? state.clustering;
   const suspects = model && training.length >= 10 ? mislabeledIds(embeddings, training, classes, matrix.sampleIds) : undefined;
-  const generation = (state.generation ?? (await stores.rankings.get(project.id))?.generation ?? 0) + 1;
-  state.generation = generation;
+  // Numbered from the stored ranking, not from this process's memory: another trainer may have written since.
+  const generation = ((await stores.rankings.get(project.id))?.generation ?? 0) + 1;
   const queue: RankedQueue = {
     projectId: project.id,
     generation,

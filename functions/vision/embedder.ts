@@ -17,7 +17,9 @@ import { ModelRunner, type ItemOutputs } from './onnx.js';
 import { embeddingOf } from './outputs.js';
 import { imageTensor, type ImageTensor } from './preprocess.js';
 
-export const DEFAULT_EMBEDDER = 'mobilenetv2-features';
+import { DEFAULT_EMBEDDER } from './default-embedder.js';
+
+export { DEFAULT_EMBEDDER };
 
 export interface Embedder {
   /** Manifest name, e.g. 'mobilenetv2-features'. */

@@ -23,7 +23,6 @@ import { acknowledgeDataGrants } from '../nag.js';
 import { removalPolicyOf, type StageRemovalPolicy } from './bucket-defaults.js';
 import { PREFIXES, under } from './bucket-prefixes.js';
 import { NodeFunction } from './node-function.js';
-import { RUNTIME_ENV } from './runtime-env.js';
 
 /** All API routes live under this path (the Hono app mounts its routes there). */
 export const API_ROUTE = '/api/{proxy+}';
@@ -37,6 +36,8 @@ export interface ApiProps {
   readonly bucket: Bucket;
   readonly tables: { projects: Table; samples: Table; annotations: Table; labelers: Table };
   readonly trainerQueue: IQueue;
+  readonly exportQueue: IQueue;
+  /** The function's whole environment (functions/adapters/aws/env.ts `functionEnvironment('api', ...)`). */
   readonly environment: Record<string, string>;
   /**
    * Origins that call the API cross-origin. The web app itself calls it same-origin through CloudFront, so this
@@ -63,16 +64,11 @@ export class Api extends Construct {
       projectRoot: props.projectRoot,
       lockFile: props.lockFile,
       description: 'Winnow API (Hono)',
-      // Export jobs run in the trainer function; the API only starts them and never loads sharp.
+      // Export jobs run in the export function; the API only starts them and never loads sharp.
       unusedModules: ['sharp'],
       memoryMb: props.memoryMb,
       timeout: props.timeout,
-      environment: {
-        ...props.environment,
-        [RUNTIME_ENV.trainerQueueUrl]: props.trainerQueue.queueUrl,
-        [RUNTIME_ENV.userPoolId]: props.userPool.userPoolId,
-        [RUNTIME_ENV.userPoolClientId]: props.webClient.userPoolClientId,
-      },
+      environment: props.environment,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
@@ -146,6 +142,7 @@ export class Api extends Construct {
     bucket.grantRead(this.fn, under(PREFIXES.derived));
     bucket.grantReadWrite(this.fn, under(PREFIXES.exports));
     props.trainerQueue.grantSendMessages(this.fn);
+    props.exportQueue.grantSendMessages(this.fn);
   }
 }
 

@@ -1,5 +1,7 @@
 // Who may use Winnow: a Cognito user pool without self sign-up (owners invite labelers), groups that the API
-// maps to roles, and the web app's public client.
+// maps to roles, and the web app's public client. The web app signs in with USER_PASSWORD_AUTH (or SRP) against
+// the client directly: no hosted UI, so the client has every OAuth flow off and no callback URLs. MFA is not
+// offered: the web app cannot answer an MFA challenge, and a user who turned it on would be locked out.
 
 import { Duration } from 'aws-cdk-lib';
 import {
@@ -8,6 +10,7 @@ import {
   Mfa,
   UserPool,
   UserPoolClient,
+  UserPoolEmail,
   type UserPoolGroup,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
@@ -23,6 +26,8 @@ export interface AuthProps {
   readonly tokenValidity?: Duration;
   /** Refresh token lifetime: how long a labeling session lasts without signing in again. @default 12 hours */
   readonly refreshTokenValidity?: Duration;
+  /** Send invitations and resets through SES from this verified identity. @default - Cognito's sender (50 a day) */
+  readonly email?: { from: string; fromName?: string; replyTo?: string; sesRegion?: string; sesVerifiedDomain?: string };
 }
 
 export class Auth extends Construct {
@@ -48,8 +53,16 @@ export class Auth extends Construct {
         tempPasswordValidity: Duration.days(3),
         passwordHistorySize: 5,
       },
-      mfa: Mfa.OPTIONAL,
-      mfaSecondFactor: { otp: true, sms: false },
+      mfa: Mfa.OFF,
+      email: props.email
+        ? UserPoolEmail.withSES({
+            fromEmail: props.email.from,
+            fromName: props.email.fromName,
+            replyTo: props.email.replyTo,
+            sesRegion: props.email.sesRegion,
+            sesVerifiedDomain: props.email.sesVerifiedDomain,
+          })
+        : UserPoolEmail.withCognito(),
       accountRecovery: AccountRecovery.EMAIL_ONLY,
       featurePlan: FeaturePlan.ESSENTIALS,
       userInvitation: {
@@ -63,8 +76,9 @@ export class Auth extends Construct {
     });
     acknowledge(this.userPool, {
       [finding.rule('COG2')]:
-        'MFA is available (TOTP) but optional, so invited labelers can start without an authenticator app; ' +
-        'switch to Mfa.REQUIRED for stricter deployments',
+        'MFA is off: the web app signs in with USER_PASSWORD_AUTH and cannot answer an MFA challenge, so offering ' +
+        'TOTP would lock out the users who turn it on. Invited users only, no self sign-up, a 12-character ' +
+        'password policy with history, and 30-minute tokens',
       [finding.rule('COG8')]:
         'The Plus plan (threat protection) is billed per active user; Essentials with no self sign-up, a strong ' +
         'password policy and optional TOTP fits a small invited team',
@@ -85,6 +99,9 @@ export class Auth extends Construct {
       // A browser cannot keep a secret.
       generateSecret: false,
       authFlows: { userSrp: true, userPassword: true },
+      // No hosted UI: no OAuth flows, scopes or callback URLs (CDK would otherwise enable the implicit and code
+      // flows with every scope and https://example.com as the callback).
+      disableOAuth: true,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       accessTokenValidity: props.tokenValidity ?? Duration.minutes(30),

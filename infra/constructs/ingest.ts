@@ -16,7 +16,6 @@ import { acknowledgeBucketNotificationsHandler, acknowledgeDataGrants } from '..
 import type { StageRemovalPolicy } from './bucket-defaults.js';
 import { PREFIXES, under } from './bucket-prefixes.js';
 import { FunctionIdentity } from './function-identity.js';
-import { RUNTIME_ENV } from './runtime-env.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Never part of the image's build context, whatever `.dockerignore` says (keeps the asset hash stable). */
@@ -34,7 +33,7 @@ export interface IngestProps {
   readonly projects: Table;
   readonly samples: Table;
   readonly trainerQueue: IQueue;
-  /** Table and bucket names for the function. */
+  /** The function's whole environment (functions/adapters/aws/env.ts `functionEnvironment('ingest', ...)`). */
   readonly environment: Record<string, string>;
   /** Docker build context (the repository root) and the Dockerfile inside it. */
   readonly buildContext: string;
@@ -83,12 +82,7 @@ export class Ingest extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrency,
       role: identity.role,
       logGroup: identity.logGroup,
-      environment: {
-        ...props.environment,
-        [RUNTIME_ENV.trainerQueueUrl]: props.trainerQueue.queueUrl,
-        // Records of one batch in flight at once: overlaps S3/DynamoDB waits with decoding and inference.
-        [RUNTIME_ENV.ingestConcurrency]: '4',
-      },
+      environment: props.environment,
     });
 
     if (!props.modelWeights) {

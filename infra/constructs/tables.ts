@@ -4,7 +4,6 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import {
-  ENV,
   TABLE_SCHEMAS,
   type KeyAttr,
   type TableNames,
@@ -12,12 +11,6 @@ import {
 
 export type TableKey = keyof TableNames;
 
-const TABLE_ENV: Record<TableKey, string> = {
-  projects: ENV.projectsTable,
-  samples: ENV.samplesTable,
-  annotations: ENV.annotationsTable,
-  labelers: ENV.labelersTable,
-};
 
 export class Tables extends Construct {
   readonly projects: Table;
@@ -37,12 +30,14 @@ export class Tables extends Construct {
     return { projects: this.projects, samples: this.samples, annotations: this.annotations, labelers: this.labelers };
   }
 
-  /** The environment variables through which functions learn the generated table names. */
-  environment(): Record<string, string> {
-    const all = this.all();
-    return Object.fromEntries(
-      (Object.keys(all) as TableKey[]).map((key) => [TABLE_ENV[key], all[key].tableName]),
-    );
+  /** The generated table names, keyed as functions/adapters/aws/env.ts names their variables. */
+  names(): Record<'projectsTable' | 'samplesTable' | 'annotationsTable' | 'labelersTable', string> {
+    return {
+      projectsTable: this.projects.tableName,
+      samplesTable: this.samples.tableName,
+      annotationsTable: this.annotations.tableName,
+      labelersTable: this.labelers.tableName,
+    };
   }
 }
 

@@ -1,7 +1,8 @@
 // Training runs: the trainer queue (with DLQ) feeding the trainer Lambda. Senders post `{ projectId, sampleIds? }`
-// (functions/adapters/aws/trainer-queue.ts); the batching window collects a burst of label events into one
-// invocation, which retrains each project once. Export jobs ride the same queue (`{ kind: 'export', ... }`, posted
-// by the API): they need the same long timeout and memory, and sharp to turn EXIF-rotated images upright.
+// (functions/adapters/aws/trainer-queue.ts, one message per project per invocation); the batching window collects
+// a burst into one invocation, which retrains each project once. Two pollers (the fewest SQS allows) may run at
+// once: a lease per project in the samples table keeps one trainer per project, and the ranking write is
+// conditional on its generation (functions/adapters/aws/trainer-lease.ts, rankings.ts).
 
 import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -10,6 +11,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { TRAINER_POLLERS } from '../config.js';
 import { acknowledgeDataGrants } from '../nag.js';
 import type { StageRemovalPolicy } from './bucket-defaults.js';
 import { PREFIXES, under } from './bucket-prefixes.js';
@@ -24,10 +26,11 @@ export interface TrainerProps {
   readonly projects: Table;
   readonly samples: Table;
   readonly annotations: Table;
+  /** The function's whole environment (functions/adapters/aws/env.ts `functionEnvironment('trainer', ...)`). */
   readonly environment: Record<string, string>;
   readonly memoryMb: number;
   readonly timeout: Duration;
-  /** Reserve 1 to run retrains strictly one at a time. @default - unreserved */
+  /** At least the event source's pollers (2). @default - unreserved */
   readonly reservedConcurrency?: number;
   /** How long the poller gathers messages before invoking. @default 10 seconds */
   readonly batchingWindow?: Duration;
@@ -50,7 +53,8 @@ export class Trainer extends Construct {
       memoryMb: props.memoryMb,
       timeout: props.timeout,
       reservedConcurrency: props.reservedConcurrency,
-      nativeModules: ['sharp'],
+      // Retrains never decode images (embeddings only); exports, which do, run in their own function.
+      unusedModules: ['sharp'],
       environment: props.environment,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
@@ -61,22 +65,19 @@ export class Trainer extends Construct {
         batchSize: 10,
         maxBatchingWindow: props.batchingWindow ?? Duration.seconds(10),
         reportBatchItemFailures: true,
-        // The fewest pollers SQS allows: retrains of one project rarely overlap even without reserved concurrency.
-        maxConcurrency: 2,
+        maxConcurrency: TRAINER_POLLERS,
       }),
     );
 
-    // Reads labels and embeddings, writes scores and queue keys back to the samples.
+    // Reads embeddings (compacts their shards), reads projects and labels, writes the ranking and the lease.
     props.bucket.grantReadWrite(this.fn, under(PREFIXES.embeddings));
     props.projects.grantReadData(this.fn);
     props.samples.grantReadWriteData(this.fn);
+    // Label history, for reviews of likely mislabeled samples.
     props.annotations.grantReadData(this.fn);
-    // Exports: read originals to copy them into archives; write the export file (multipart) and its status.
-    props.bucket.grantRead(this.fn, under(PREFIXES.uploads));
-    props.bucket.grantReadWrite(this.fn, under(PREFIXES.exports));
     acknowledgeDataGrants(trainer.identity.role, {
       bucket: props.bucket,
-      objectPatterns: [under(PREFIXES.embeddings), under(PREFIXES.uploads), under(PREFIXES.exports)],
+      objectPatterns: [under(PREFIXES.embeddings)],
       s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
       indexedTables: [props.samples, props.annotations],
     });

@@ -19,10 +19,12 @@ import {
   OriginSslPolicy,
   PriceClass,
   ResponseHeadersPolicy,
+  SecurityPolicyProtocol,
   ViewerProtocolPolicy,
   type BehaviorOptions,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
@@ -40,6 +42,10 @@ export interface WebProps {
   readonly contentSecurityPolicy: string;
   readonly logRetention: RetentionDays;
   readonly removalPolicy: StageRemovalPolicy;
+  /** Serve the app (and the API under /api) on this host with this ACM certificate (us-east-1). @default - CloudFront's domain */
+  readonly domain?: { name: string; certificateArn: string };
+  /** A CLOUDFRONT-scope WAF web ACL in front of the app and the API. @default - none */
+  readonly webAclArn?: string;
 }
 
 export interface WebContent {
@@ -97,6 +103,14 @@ export class Web extends Construct {
         [`/${RUNTIME_CONFIG_FILE}`]: { ...siteBehavior, cachePolicy: CachePolicy.CACHING_DISABLED },
       },
       httpVersion: HttpVersion.HTTP2_AND_3,
+      ...(props.domain
+        ? {
+            domainNames: [props.domain.name],
+            certificate: Certificate.fromCertificateArn(this, 'Certificate', props.domain.certificateArn),
+            minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+          }
+        : {}),
+      webAclId: props.webAclArn,
       priceClass: PriceClass.PRICE_CLASS_100,
       enableLogging: true,
       logBucket: props.logBucket,
@@ -104,17 +118,26 @@ export class Web extends Construct {
     });
     acknowledge(this.distribution, {
       [finding.rule('CFR1')]: 'Labelers may work from anywhere; access is controlled by sign-in, not by geography',
-      [finding.rule('CFR2')]:
-        'Every API route requires a Cognito token and is throttled at API Gateway; a WAF web ACL adds a fixed ' +
-        'monthly cost to a small private tool. Attach one if the deployment faces untrusted traffic',
-      [finding.rule('CFR4')]:
-        'No custom domain is configured, and the CloudFront default certificate\'s TLS policy cannot be raised; ' +
-        'add a custom domain with TLSv1.2_2021 to remove this',
+      ...(props.webAclArn
+        ? {}
+        : {
+            [finding.rule('CFR2')]:
+              'No web ACL in this stage\'s settings (webAclArn): every API route requires a Cognito token and is ' +
+              'throttled at API Gateway, and a WAF web ACL adds a fixed monthly cost to a small private tool. Set ' +
+              'webAclArn if the deployment faces untrusted traffic',
+          }),
+      ...(props.domain
+        ? {}
+        : {
+            [finding.rule('CFR4')]:
+              'No custom domain in this stage\'s settings (domain), and the TLS policy of CloudFront\'s default ' +
+              'certificate cannot be raised; with a domain the distribution requires TLSv1.2_2021',
+          }),
     });
   }
 
   get url(): string {
-    return `https://${this.distribution.distributionDomainName}`;
+    return `https://${this.props.domain?.name ?? this.distribution.distributionDomainName}`;
   }
 
   /** Uploads the built app plus `config.json`, and invalidates CloudFront's cache. */

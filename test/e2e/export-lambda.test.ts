@@ -1,5 +1,5 @@
-// The cloud path of an export: the API's job record, then the trainer Lambda's `handler` exactly as AWS invokes
-// it with the export message from the trainer queue, configured only by environment, against the emulators.
+// The cloud path of an export: the API's job record, then the export Lambda's `handler` exactly as AWS invokes
+// it with the export message from the export queue, configured only by environment, against the emulators.
 // The multipart upload, the status object and the presigned link are the same S3 calls the cloud makes.
 
 import type { SQSEvent } from 'aws-lambda';
@@ -15,7 +15,7 @@ import { tempDir } from '../support/stack.js';
 
 const BUCKET = 'winnow-export-test';
 
-describe('export jobs in the trainer Lambda', () => {
+describe('export jobs in the export Lambda', () => {
   const closers: (() => Promise<void>)[] = [];
   let stores: AwsStores;
   const dispatched: { projectId: string; exportId: string }[] = [];
@@ -74,7 +74,7 @@ describe('export jobs in the trainer Lambda', () => {
     const started = await startExport(api, 'garden', { format: 'jsonl', include: 'labeled', images: false }, 'owner');
     expect(dispatched).toEqual([{ projectId: 'garden', exportId: started.exportId }]);
 
-    const { handler } = await import('../../functions/trainer/lambda.js');
+    const { handler } = await import('../../functions/export/lambda.js');
     const event = {
       Records: [{ messageId: 'm-1', body: JSON.stringify({ kind: 'export', ...dispatched[0] }) }],
     } as unknown as SQSEvent;

@@ -12,6 +12,7 @@ import { imageIdFor } from '../../functions/domain/ingest.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { startDynalite, startS3rver } from '../../functions/local/emulators.js';
 import { FLOWERS, MODELS, REPO } from '../support/paths.js';
+import { startSqsEmulator, type SqsEmulator } from '../support/sqs-emulator.js';
 import { tempDir } from '../support/stack.js';
 
 const BUCKET = 'winnow-ingest-test';
@@ -22,11 +23,13 @@ describe('ingest Lambda handler', () => {
   const closers: (() => Promise<void>)[] = [];
   let stores: AwsStores;
   let event: SQSEvent;
+  let sqsEmulator: SqsEmulator;
 
   beforeAll(async () => {
     const dynamo = await startDynalite();
     const s3 = await startS3rver({ dir: await tempDir('lambda-s3'), bucket: BUCKET });
-    closers.push(dynamo.close, s3.close);
+    sqsEmulator = await startSqsEmulator();
+    closers.push(dynamo.close, s3.close, sqsEmulator.close);
     stores = createAwsStores({
       region: 'us-east-1',
       endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
@@ -62,6 +65,7 @@ describe('ingest Lambda handler', () => {
       WINNOW_S3_ENDPOINT: s3.endpoint,
       WINNOW_DYNAMODB_ENDPOINT: dynamo.endpoint,
       WINNOW_MODELS: MODELS,
+      WINNOW_TRAINER_QUEUE_URL: sqsEmulator.queueUrl('trainer'),
     });
   });
   afterAll(async () => {
@@ -97,7 +101,10 @@ describe('ingest Lambda handler', () => {
       }
     }
     const sqs = (bodies: unknown[]) => ({ Records: bodies.map((b, i) => ({ messageId: `m${i}`, body: JSON.stringify(b) })) }) as SQSEvent;
+    sqsEmulator.drain('trainer'); // the first test's trigger
     expect(await ingest(sqs([{ Records: records }]))).toEqual({ batchItemFailures: [] });
+    // One trigger for the project, however many images the invocation embedded, sent before it returned.
+    expect(sqsEmulator.drain('trainer').map((r) => JSON.parse(r.body))).toEqual([{ projectId: 'garden' }]);
 
     expect(await train(sqs([{ projectId: 'garden' }, { projectId: 'garden' }]))).toEqual({ batchItemFailures: [] });
     const cold = await stores.rankings.get('garden');

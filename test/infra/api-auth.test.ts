@@ -105,9 +105,13 @@ describe('user pool', () => {
     });
   });
 
-  it('offers TOTP multi-factor authentication', () => {
-    expect(pool().MfaConfiguration).toBe('OPTIONAL');
-    expect(pool().EnabledMfas).toEqual(['SOFTWARE_TOKEN_MFA']);
+  it('offers no multi-factor authentication (the web app cannot answer an MFA challenge)', () => {
+    expect(pool().MfaConfiguration).toBe('OFF');
+    expect(pool().EnabledMfas).toBeUndefined();
+  });
+
+  it('sends email through Cognito unless the stage names an SES sender', () => {
+    expect(pool().EmailConfiguration).toEqual({ EmailSendingAccount: 'COGNITO_DEFAULT' });
   });
 
   it('signs users in with their email address', () => {
@@ -145,5 +149,12 @@ describe('web client', () => {
 
   it('does not reveal whether a user exists', () => {
     expect(client().PreventUserExistenceErrors).toBe('ENABLED');
+  });
+
+  it('allows no OAuth flow, scope or callback URL (there is no hosted sign-in)', () => {
+    expect(client().AllowedOAuthFlowsUserPoolClient).toBe(false);
+    expect(client().AllowedOAuthFlows).toBeUndefined();
+    expect(client().AllowedOAuthScopes).toBeUndefined();
+    expect(client().CallbackURLs).toBeUndefined();
   });
 });

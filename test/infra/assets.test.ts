@@ -42,6 +42,7 @@ const sourcesAt = (root: string): Partial<WinnowSources> => ({
   lockFile: join(root, 'package-lock.json'),
   apiEntry: join(root, relative(PATHS.repoRoot, PATHS.apiEntry)),
   trainerEntry: join(root, relative(PATHS.repoRoot, PATHS.trainerEntry)),
+  exportEntry: join(root, relative(PATHS.repoRoot, PATHS.exportEntry)),
 });
 
 /** An Ingest construct alone in a stack: its image asset, staged from `buildContext`. */

@@ -1,15 +1,19 @@
 // The ingest image's recipe, checked without Docker: the handler is bundled with the exact esbuild command of
-// functions/ingest/Dockerfile, laid out as in the image (/var/task), and loaded the way Lambda loads it.
+// functions/ingest/Dockerfile, its node_modules staged by the Dockerfile's own script (functions/ingest/
+// stage-runtime.mjs) from this checkout for linux x64, laid out as in the image (/var/task), and loaded the way
+// Lambda loads it, with nothing else on disk to fall back on.
 
 import { execFileSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAMBDA_NODE_RUNTIME } from '../../infra/constructs/lambda-runtime.js';
 import { PATHS } from '../../infra/paths.js';
 import { stageModelDir } from '../../infra/model-weights.js';
+// @ts-expect-error plain ESM script without types
+import { EXTERNAL_PACKAGES, runtimePackages, stageRuntime } from '../../functions/ingest/stage-runtime.mjs';
 import { stageConfig } from './support/synth.js';
 
 const dockerfile = readFileSync(join(PATHS.repoRoot, PATHS.ingestDockerfile), 'utf8');
@@ -17,11 +21,37 @@ const pkg = JSON.parse(readFileSync(join(PATHS.repoRoot, 'package.json'), 'utf8'
 let taskRoot: string;
 let meta: { outputs: Record<string, { imports: { path: string; external?: boolean }[] }> };
 
-/** The esbuild arguments of the Dockerfile's build stage (continuation lines joined). */
+/** Splits a shell command line into words (double and single quotes, backslash-newline continuations). */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let quote: string | undefined;
+  let inWord = false;
+  for (const ch of line.replace(/\\\n/g, ' ')) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else word += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+/** The esbuild arguments of the Dockerfile's build stage. */
 function dockerEsbuildArgs(): string[] {
   const run = /RUN \/opt\/esbuild\/node_modules\/\.bin\/esbuild ((?:[^\n]*\\\n)*[^\n]*)/.exec(dockerfile);
   if (!run) throw new Error('no esbuild step in the Dockerfile');
-  return run[1].replace(/\\\n/g, ' ').trim().split(/\s+/);
+  return shellWords(run[1]);
 }
 
 /** CMD ["functions/ingest/lambda.handler"] -> module path and export name. */
@@ -31,19 +61,29 @@ function dockerHandler(): { module: string; exportName: string } {
   return { module: `${cmd.slice(0, dot)}.js`, exportName: cmd.slice(dot + 1) };
 }
 
+/** The image's final stage: every COPY line after the last FROM. */
+function finalStageCopies(): string[] {
+  const stages = dockerfile.split(/^FROM /m);
+  return stages[stages.length - 1].split('\n').filter((l) => l.startsWith('COPY '));
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
 beforeAll(() => {
   taskRoot = mkdtempSync(join(tmpdir(), 'winnow-ingest-image-'));
   const args = dockerEsbuildArgs().map((a) =>
     a.startsWith('--outfile=') ? `--outfile=${join(taskRoot, a.slice('--outfile=/out/'.length))}` : a,
   );
   const esbuild = join(PATHS.repoRoot, 'node_modules/.bin/esbuild');
-  const extra = [`--metafile=${join(taskRoot, 'meta.json')}`, '--log-level=warning'];
-  execFileSync(esbuild, [...args, ...extra], { cwd: PATHS.repoRoot });
+  execFileSync(esbuild, [...args, `--metafile=${join(taskRoot, 'meta.json')}`, '--log-level=warning'], { cwd: PATHS.repoRoot });
   meta = JSON.parse(readFileSync(join(taskRoot, 'meta.json'), 'utf8'));
-  // The final stage: package.json (ESM), production node_modules, model manifests, the bundle.
+  rmSync(join(taskRoot, 'meta.json'));
+  // The final stage: package.json (ESM), the staged node_modules, model manifests, the bundle.
   writeFileSync(join(taskRoot, 'package.json'), JSON.stringify({ type: pkg.type }));
   cpSync(join(PATHS.repoRoot, 'models'), join(taskRoot, 'models'), { recursive: true });
-  symlinkSync(join(PATHS.repoRoot, 'node_modules'), join(taskRoot, 'node_modules'));
+  stageRuntime(join(PATHS.repoRoot, 'node_modules'), join(taskRoot, 'node_modules'), 'x64');
 });
 afterAll(() => rmSync(taskRoot, { recursive: true, force: true }));
 
@@ -53,44 +93,71 @@ describe('ingest image', () => {
     expect(dockerfile).toContain(`ARG NODE_IMAGE=public.ecr.aws/lambda/nodejs:${major}`);
   });
 
-  it('installs onnxruntime-node without its network-bound install step', () => {
-    expect(dockerfile).toMatch(/ENV ONNXRUNTIME_NODE_INSTALL=skip[\s\S]*RUN npm ci --omit=dev/);
+  it('installs without install scripts (onnxruntime-node would download CUDA libraries)', () => {
+    expect(dockerfile).toMatch(/RUN npm ci --omit=dev --ignore-scripts/);
   });
 
-  it('imports only production dependencies (the image has no dev dependencies)', () => {
+  it('bundles every package except the two native ones, which the image stages', () => {
     const builtins = new Set(builtinModules);
-    const packages = new Set(
+    const external = new Set(
       Object.values(meta.outputs)
         .flatMap((o) => o.imports)
         .filter((i) => i.external && !i.path.startsWith('node:') && !builtins.has(i.path))
         .map((i) => (i.path.startsWith('@') ? i.path.split('/').slice(0, 2).join('/') : i.path.split('/')[0])),
     );
-    expect(packages.size).toBeGreaterThan(0);
-    for (const name of packages) expect(Object.keys(pkg.dependencies), name).toContain(name);
+    for (const name of external) expect(EXTERNAL_PACKAGES, name).toContain(name);
+    for (const name of EXTERNAL_PACKAGES) expect(dockerEsbuildArgs()).toContain(`--external:${name}`);
   });
 
-  it('starts the way Lambda starts it and answers an empty batch', async () => {
+  it('copies into the image only the staged node_modules, the bundle, the manifests and the weights', () => {
+    expect(finalStageCopies()).toEqual([
+      'COPY package.json ./',
+      'COPY --from=build /out/node_modules ./node_modules',
+      'COPY models ./models',
+      'COPY --from=build /out/functions ./functions',
+      'COPY --from=model-weights / /opt/models/',
+    ]);
+    expect(dockerfile).toMatch(/RUN node functions\/ingest\/stage-runtime\.mjs node_modules \/out\/node_modules /);
+  });
+
+  it('stages only sharp, onnxruntime and what they load, with Linux binaries of one architecture', () => {
+    const top = readdirSync(join(taskRoot, 'node_modules')).flatMap((d) =>
+      d.startsWith('@') ? readdirSync(join(taskRoot, 'node_modules', d)).map((n) => `${d}/${n}`) : [d],
+    );
+    expect(top.sort()).toEqual([...runtimePackages('x64')].sort());
+    for (const local of ['dynalite', 's3rver', 'tsx', 'classic-level', 'solid-js', 'hono', '@aws-sdk/client-s3']) {
+      expect(existsSync(join(taskRoot, 'node_modules', local)), local).toBe(false);
+    }
+    const binaries = listFiles(join(taskRoot, 'node_modules')).filter((f) => /\.(node|so(\.\d+)*|dylib|dll)$/.test(f));
+    expect(binaries.length).toBeGreaterThan(0);
+    for (const file of binaries) expect(file, file).toMatch(/linux[-/]x64/);
+  });
+
+  it('starts the way Lambda starts it, loads the models from the staged onnxruntime, and answers an empty batch', async () => {
     const { module, exportName } = dockerHandler();
     const config = stageConfig('dev');
-    // What the stack and the image set (the image's ENV points the models at the baked-in weights).
     const lambdaEnv = {
       WINNOW_PROJECTS_TABLE: 'projects',
       WINNOW_SAMPLES_TABLE: 'samples',
       WINNOW_ANNOTATIONS_TABLE: 'annotations',
       WINNOW_LABELERS_TABLE: 'labelers',
       WINNOW_BUCKET: 'bucket',
+      WINNOW_TRAINER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/trainer',
+      WINNOW_INGEST_CONCURRENCY: '4',
       AWS_REGION: 'eu-west-1',
+      // What the image's ENV sets (the manifests beside the bundle, the baked-in weights).
       WINNOW_MANIFESTS: join(taskRoot, 'models'),
       WINNOW_MODELS: stageModelDir(config),
     };
-    const saved = { ...process.env };
-    Object.assign(process.env, lambdaEnv);
-    try {
-      const handler = (await import(join(taskRoot, module)))[exportName];
-      expect(await handler({ Records: [] })).toEqual({ batchItemFailures: [] });
-    } finally {
-      for (const key of Object.keys(lambdaEnv)) if (!(key in saved)) delete process.env[key];
-      Object.assign(process.env, saved);
-    }
+    const script = join(taskRoot, 'invoke.mjs');
+    writeFileSync(script, `const m = await import(${JSON.stringify(join(taskRoot, module))});\n` +
+      `const out = await m[${JSON.stringify(exportName)}]({ Records: [] });\nconsole.log(JSON.stringify(out));\nprocess.exit(0);\n`);
+    // A separate process whose only node_modules is the staged one (nothing resolves from the checkout).
+    const out = execFileSync(process.execPath, ['--enable-source-maps', script], {
+      cwd: taskRoot,
+      env: { PATH: process.env.PATH, ...lambdaEnv },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ batchItemFailures: [] });
   });
 });

@@ -84,6 +84,21 @@ describe('trainer permissions', () => {
     expect(may('s3:GetObject', [bucket(), '/embeddings/*'])).toBe(true);
     expect(may('s3:DeleteObject', [bucket(), '/embeddings/*'])).toBe(true);
   });
+  it('may not read originals or exports (retrains use embeddings only)', () => {
+    expect(may('s3:GetObject', [bucket(), '/uploads/*'])).toBe(false);
+    expect(may('s3:PutObject', [bucket(), '/exports/*'])).toBe(false);
+  });
+  it('may not write derived images', () => expect(may('s3:PutObject', [bucket(), '/derived/*'])).toBe(false));
+  it('may update the ranking of samples', () => expect(may('dynamodb:UpdateItem', [table('samples')])).toBe(true));
+  it('may read labels but not write them', () => {
+    expect(may('dynamodb:Query', [table('annotations')])).toBe(true);
+    expect(may('dynamodb:PutItem', [table('annotations')])).toBe(false);
+  });
+});
+
+describe('export function permissions', () => {
+  const may = (action: string, parts: string[]) => allows(resources, roleOf(s.stack.exports.fn), action, parts);
+
   it('may read originals (exports copy them) but not overwrite or delete them', () => {
     expect(may('s3:GetObject', [bucket(), '/uploads/*'])).toBe(true);
     expect(may('s3:PutObject', [bucket(), '/uploads/*'])).toBe(false);
@@ -94,11 +109,9 @@ describe('trainer permissions', () => {
     expect(may('s3:AbortMultipartUpload', [bucket(), '/exports/*'])).toBe(true);
     expect(may('s3:GetObject', [bucket(), '/exports/*'])).toBe(true);
   });
-  it('may not write derived images', () => expect(may('s3:PutObject', [bucket(), '/derived/*'])).toBe(false));
-  it('may update the ranking of samples', () => expect(may('dynamodb:UpdateItem', [table('samples')])).toBe(true));
-  it('may read labels but not write them', () => {
+  it('may read labels but write no table', () => {
     expect(may('dynamodb:Query', [table('annotations')])).toBe(true);
-    expect(may('dynamodb:PutItem', [table('annotations')])).toBe(false);
+    for (const t of ['projects', 'samples', 'annotations', 'labelers'] as const) expect(may('dynamodb:PutItem', [table(t)])).toBe(false);
   });
 });
 

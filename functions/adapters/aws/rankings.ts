@@ -4,6 +4,7 @@
 // (event-loop blocking) SDK work to decode where one string costs almost nothing.
 
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailed } from './dynamo.js';
 import type { RankedQueue } from '../../domain/model.js';
 import type { RankingStore } from '../../domain/ports.js';
 import { decodeProbs, encodeProbs, RANKING_SK } from '../ranking-codec.js';
@@ -33,6 +34,10 @@ export class DynamoRankingStore implements RankingStore {
     return { ...rest, sampleIds: ids, ...(probs ? { probs: decodeProbs(probs) } : {}) };
   }
 
+  /**
+   * Stores the ranking unless the stored one has the same or a newer generation: an older ranking (a trainer
+   * that finished late) never replaces a newer one; it is dropped without an error.
+   */
   async put(queue: RankedQueue): Promise<void> {
     const { probs, sampleIds, ...rest } = queue;
     const joinable = !sampleIds.some((id) => id.includes(ID_SEPARATOR));
@@ -42,6 +47,15 @@ export class DynamoRankingStore implements RankingStore {
       ...(joinable ? { rankedIds: sampleIds.join(ID_SEPARATOR) } : { sampleIds }),
       ...(probs ? { probs: encodeProbs(probs) } : {}),
     };
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: item }));
+    try {
+      await this.doc.send(new PutCommand({
+        TableName: this.table,
+        Item: item,
+        ConditionExpression: 'attribute_not_exists(generation) OR generation < :generation',
+        ExpressionAttributeValues: { ':generation': queue.generation },
+      }));
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
   }
 }

@@ -1,0 +1,47 @@
+// Composition root of the export Lambda, fed by the export queue (`{ kind: 'export', projectId, exportId }`,
+// posted by the API when an owner starts an export). Jobs stream their archive into the bucket and record their
+// own outcome (functions/domain/interchange/export/job.ts); this function has the time, the memory and sharp
+// (to write EXIF-rotated images upright) that the API does not.
+
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createAwsStores } from '../adapters/aws/clients.js';
+import { exportConfig } from '../adapters/aws/env.js';
+import { isExportMessage } from '../adapters/export/runners.js';
+import { awsExportDeps } from '../adapters/export/service.js';
+import { runExport, type ExportDeps } from '../domain/interchange/export/job.js';
+
+let deps: ExportDeps | undefined;
+
+function init(): ExportDeps {
+  if (deps) return deps;
+  const config = exportConfig();
+  const stores = createAwsStores(config);
+  // Jobs are started by the API; this function only runs them (no runner to dispatch new ones).
+  return (deps = awsExportDeps(stores, { bucket: config.bucket, defaultEmbeddingModel: config.embedder, log: (line) => console.error(line) }));
+}
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const exportDeps = init();
+  const failures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const message of event.Records) {
+    let job: unknown;
+    try {
+      job = JSON.parse(message.body);
+    } catch {
+      job = undefined;
+    }
+    if (!isExportMessage(job)) {
+      console.error(`export: message ${message.messageId} dropped: not an export job`);
+      continue; // a retry cannot fix it
+    }
+    try {
+      const status = await runExport(exportDeps, job);
+      console.log(JSON.stringify({ msg: 'export', ...job, state: status?.state, bytes: status?.bytes, reason: status?.reason }));
+    } catch (err) {
+      // Only when its status could not be recorded: let the queue try again.
+      console.error(`export: ${job.exportId} failed: ${(err as Error).stack}`);
+      failures.push({ itemIdentifier: message.messageId });
+    }
+  }
+  return { batchItemFailures: failures };
+}
