@@ -82,7 +82,7 @@ export function createFileRoutes(opts: FileRoutesOptions) {
     }
     const length = Number(declared);
     if (length > max) return refuse(c, 413, 'payload_too_large', `the file has ${length} bytes; this upload URL takes at most ${max}`);
-    if (!c.req.raw.body) return refuse(c, 400, 'bad_request', 'empty upload');
+    if (length === 0) return refuse(c, 400, 'bad_request', 'empty upload');
     // Streamed to the emulator; a body longer than it declared is cut off (the emulator then refuses the upload).
     let seen = 0;
     const limit = new Transform({
@@ -91,7 +91,10 @@ export function createFileRoutes(opts: FileRoutesOptions) {
         done(seen > length ? new Error('the body is longer than its Content-Length') : null, chunk);
       },
     });
-    const body = Readable.fromWeb(c.req.raw.body as import('node:stream/web').ReadableStream).pipe(limit);
+    // The Node request itself where there is one (the web-stream copy of it does not hold back a fast sender).
+    const incoming = (c.env as { incoming?: Readable } | undefined)?.incoming;
+    const source = incoming ?? Readable.fromWeb(c.req.raw.body as import('node:stream/web').ReadableStream);
+    const body = source.pipe(limit);
     try {
       const out = await opts.s3.send(
         new PutObjectCommand({ Bucket: opts.bucket, Key: key, Body: body, ContentLength: length, ContentType: grant.contentType }),
