@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { inProcessExportRunner } from '../../functions/adapters/export/runners.js';
 import { zipArchive } from '../../functions/adapters/export/zip.js';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
+import type { Stores } from '../../functions/domain/ports.js';
 import { declaredAccess, type RouteAccess } from '../../functions/api/access.js';
 import { createApp } from '../../functions/api/app.js';
 import { openLocalIssuer } from '../../functions/auth/local-issuer.js';
@@ -40,7 +41,7 @@ export interface Route {
 export interface World {
   api: ReturnType<typeof createApp>;
   auth: ReturnType<typeof createAuthRoutes>;
-  stores: MemoryStores;
+  stores: Stores;
   routes: Route[];
   tokens: Record<Principal, string | undefined>;
   exportId: string;
@@ -57,7 +58,8 @@ export function routeTable(app: { routes: { method: string; path: string; handle
   return [...byKey.values()];
 }
 
-export async function createWorld(): Promise<World> {
+/** The world on in-memory stores, or on the stores given (e.g. the AWS adapters on dynalite + s3rver). */
+export async function createWorld(options: { stores?: Stores } = {}): Promise<World> {
   const dataDir = await tempDir('attack');
   await addUser(dataDir, { username: 'olga', password: PASSWORD, groups: ['admin'] });
   await addUser(dataDir, { username: 'lars', password: PASSWORD, groups: ['labeler'] });
@@ -79,8 +81,7 @@ export async function createWorld(): Promise<World> {
     admin: (await issuer.login('olga', PASSWORD)).idToken,
   };
 
-  const clock = new ManualClock(Date.now());
-  const stores = createMemoryStores(clock);
+  const stores = options.stores ?? createMemoryStores(new ManualClock(Date.now()));
   await createProject(stores, { id: PROJECT, classes: ['a', 'b'], members: ['lars'] }, 'olga');
   await createProject(stores, { id: OTHER_PROJECT, classes: ['a', 'b'], members: ['lena'] }, 'olga');
   await stores.samples.putSamplesIfAbsent([
@@ -98,9 +99,10 @@ export async function createWorld(): Promise<World> {
   const runner = inProcessExportRunner((job) => runExport(deps, job), () => undefined);
   deps = {
     stores,
-    objects: memoryExportObjects(stores.blobs),
+    // Only the BlobStore port's get/put/presignGet are used, so these serve any store.
+    objects: memoryExportObjects(stores.blobs as MemoryStores['blobs']),
     createArchive: (sink) => zipArchive(sink),
-    images: plainImageFiles(stores),
+    images: plainImageFiles(stores as MemoryStores),
     defaultEmbeddingModel: 'm',
     runner,
   };
