@@ -26,6 +26,8 @@ describe('gallery', () => {
     fireEvent.click(tile);
     const dialog = await screen.findByRole('dialog', { name: 'Relabel' });
     await waitFor(() => expect(within(dialog).getByTestId('relabel-current').textContent).toContain('not labeled'));
+    // The project model's suggestion, never the ImageNet tag the sample also carries.
+    expect(within(dialog).getByTestId('relabel-model').textContent).toBe(' · Model: rose 95%');
     fireEvent.keyDown(document.body, { key: '3', code: 'Digit3' });
     await waitFor(() => expect(screen.getByTestId('save-status').textContent).toContain('All labels saved'));
     expect(server.samples[1].label?.confidences).toEqual([0, 0, 1]);

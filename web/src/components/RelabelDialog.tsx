@@ -5,7 +5,7 @@
 import { createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import type { Api } from '../api.js';
 import { keyToAction, onKey, shortcutFor } from '../keyboard.js';
-import { describeLabel, percent } from '../labels.js';
+import { describeLabel, describeSuggestions, percent } from '../labels.js';
 import { newRequestId } from '../saveQueue.js';
 import type { SharedRunner } from '../saving.js';
 import type { HistoryItem, Project } from '../types.js';
@@ -94,6 +94,9 @@ export function RelabelDialog(props: {
                 <img src={t().image.url} alt={`Image ${t().image.key}`} />
                 <figcaption data-testid="relabel-current">
                   Now: {t().sample.label ? describeLabel(t().sample.label!, props.project.classes) : 'not labeled'}
+                  <Show when={describeSuggestions(t().sample.suggestions)}>
+                    {(m) => <span class="muted" data-testid="relabel-model"> · Model: {m()}</span>}
+                  </Show>
                 </figcaption>
               </figure>
               <div class="class-pad inline" role="group" aria-label={`Label ${count()} image${count() === 1 ? '' : 's'} as`}>
