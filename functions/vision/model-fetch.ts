@@ -240,7 +240,8 @@ function processAlive(pid: number): boolean {
 }
 
 function networkReason(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const cause = (err as { cause?: { code?: string; message?: string; hostname?: string } }).cause;
+  if (cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN') return `${cause.code}: host ${cause.hostname ?? ''} not found; offline?`.replace('host  ', 'host ');
   return cause?.code ?? cause?.message ?? (err as Error).message;
 }
 
