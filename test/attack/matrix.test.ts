@@ -12,6 +12,9 @@
 // the plain path and `..` segments that resolve to it (URL parsing does that before the app sees the path) reach
 // the route; every other spelling is refused for everyone alike (400 or 404, 401 first when it needs a token).
 
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AccessLevel } from '../../functions/api/access.js';
 import {
@@ -178,6 +181,40 @@ describe('authorization matrix (generated from the route table)', () => {
     );
     expect(tally.cells).toBe(routes * PRINCIPALS.length * SPELLINGS.length);
     expect(violations).toEqual([]);
+  });
+
+  it('gives the same answers over real HTTP, where the Node server parses the raw request line', async () => {
+    // Raw paths go out as written (node:http does not normalize them), so the server's own URL handling is in play.
+    const server = serve({ fetch: world.api.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const raw = (path: string, token?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const mismatches: string[] = [];
+      for (const route of world.routes.filter((r) => r.app === 'api' && r.method === 'GET' && r.path.includes(':projectId'))) {
+        for (const variants of Object.values(spellings(route, world))) {
+          for (const { path } of variants) {
+            for (const principal of ['labeler of the project', 'labeler of another project'] as const) {
+              const token = world.tokens[principal];
+              const inProcess = (await send(world, route, 'GET', path, token)).status;
+              const overHttp = await raw(path, token);
+              if (inProcess !== overHttp) mismatches.push(`${path} as ${principal}: in process ${inProcess}, over HTTP ${overHttp}`);
+            }
+          }
+        }
+      }
+      expect(mismatches).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('reaches the routes it allows: the labeler labels, the admin exports', async () => {
