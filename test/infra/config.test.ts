@@ -20,6 +20,27 @@ describe('stage settings', () => {
     expect(config.storage.noncurrentVersionExpirationDays).toBe(30);
   });
 
+  it('refuses reserved concurrency that a new account (quota 10) cannot give, and says what to do', () => {
+    const raw = stages();
+    raw.prod.trainer.reservedConcurrency = 2;
+    expect(() => parseStageConfig(raw, 'prod')).toThrow(/lambdaConcurrencyQuota: reserving 2 executions needs a Lambda concurrency quota of at least 102/);
+    raw.prod.lambdaConcurrencyQuota = 1000;
+    expect(() => parseStageConfig(raw, 'prod')).not.toThrow();
+  });
+
+  it('refuses ingest reserved concurrency below its SQS pollers (batches would be throttled into the DLQ)', () => {
+    const raw = stages();
+    Object.assign(raw.prod, { lambdaConcurrencyQuota: 1000 });
+    Object.assign(raw.prod.ingest, { maxConcurrency: 20, reservedConcurrency: 10 });
+    expect(() => parseStageConfig(raw, 'prod')).toThrow(/ingest\.reservedConcurrency: must be at least ingest\.maxConcurrency \(20\)/);
+  });
+
+  it('refuses pollers that would leave the API no concurrency', () => {
+    const raw = stages();
+    raw.prod.ingest.maxConcurrency = 8;
+    expect(() => parseStageConfig(raw, 'prod')).toThrow(/must leave the API 2 of the account's 10 concurrent executions/);
+  });
+
   it('names the known stages when the stage is unknown', () => {
     expect(() => parseStageConfig(stages(), 'qa')).toThrow(/No settings for stage "qa".*known stages: dev, prod/);
   });
