@@ -37,6 +37,17 @@ export interface IngestDeps {
 
 export const imageIdFor = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 24);
 
+/** Bytes of an upload's name kept in its queue position: the samples' `queueKey` is an index sort key (1,024 bytes at most). */
+const ORDER_NAME_BYTES = 700;
+
+/** The name as it sorts in the queue; a longer one is cut (on a character boundary) and made unique by the image id. */
+function orderName(name: string, imageId: string): string {
+  const bytes = new TextEncoder().encode(name);
+  if (bytes.length <= ORDER_NAME_BYTES) return name;
+  const head = new TextDecoder().decode(bytes.subarray(0, ORDER_NAME_BYTES - imageId.length - 1)).replace(/\uFFFD$/, '');
+  return `${head}~${imageId}`;
+}
+
 export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promise<IngestOutcome> {
   const { stores } = deps;
   const parsed = parseUploadKey(event.key);
@@ -51,7 +62,7 @@ export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promis
     etag: version.etag,
     bytes: version.bytes,
     status: 'pending',
-    order: `${event.eventTime ?? version.lastModified?.toISOString() ?? now}|${parsed.name}`,
+    order: `${event.eventTime ?? version.lastModified?.toISOString() ?? now}|${orderName(parsed.name, imageId)}`,
     createdAt: now,
     updatedAt: now,
   });
