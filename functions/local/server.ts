@@ -9,6 +9,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { createApp } from '../api/app.js';
 import type { ApiDeps } from '../api/types.js';
+import { isLoopbackHost } from './config.js';
 
 export interface LocalServerOptions extends ApiDeps {
   webDir?: string;
@@ -16,11 +17,34 @@ export interface LocalServerOptions extends ApiDeps {
   files?: Hono;
   /** The local issuer's routes (`/auth/*`) when sign-in is on. */
   authRoutes?: () => { fetch: (request: Request, env?: unknown) => Response | Promise<Response> } | undefined;
+  /** The public origin (known once listening); requests must name it, or a loopback name, as their Host. */
+  publicOrigin?: () => string;
+}
+
+/**
+ * Whether a request's Host is one this server answers to: the public URL's host, or a loopback name on any port
+ * (this machine: the CLI, a dev server's proxy). Anything else is a page on another site whose name was pointed at
+ * this server (DNS rebinding), which must not get an answer a browser would let that site read.
+ */
+function hostAllowed(host: string | undefined, publicOrigin: string | undefined): boolean {
+  if (!host) return true;
+  const h = host.toLowerCase();
+  if (publicOrigin && h === new URL(publicOrigin).host) return true;
+  const name = h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.replace(/:\d+$/, '');
+  return isLoopbackHost(name);
 }
 
 export function createLocalServer(opts: LocalServerOptions) {
   const root = new Hono();
   root.use('*', async (c, next) => {
+    const host = c.req.header('host');
+    const publicOrigin = opts.publicOrigin?.();
+    if (!hostAllowed(host, publicOrigin)) {
+      return c.json(
+        { code: 'misdirected', message: `this server answers as ${publicOrigin ?? 'localhost'}, not as ${host}`, requestId: crypto.randomUUID() },
+        421,
+      );
+    }
     await next();
     c.header('x-content-type-options', 'nosniff');
     c.header('referrer-policy', 'no-referrer');

@@ -159,6 +159,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       authRoutes: signIn.routes,
       webDir: opts.webDir,
       objectUrls: fileUrls,
+      publicOrigin: () => publicOrigin,
       files: createFileRoutes({ urls: fileUrls, s3: stores.clients.s3, bucket: LOCAL_BUCKET }),
       onLabeled: (projectId, sampleIds) => {
         serveAhead.labeled(projectId, sampleIds);

@@ -1,7 +1,7 @@
 // Winnow on one server for labelers on the team's network: `npm start -- --auth --host 0.0.0.0 --public-url URL`
 // on a real non-loopback address of this machine. Tokens name the public URL as issuer, every URL a browser gets
 // (images, thumbnails, uploads) is on that origin and works only with Winnow's own signature (any edit -> 403 JSON),
-// no other origin is let in, and the emulators are reachable neither from the network nor by an unsigned or
+// no other origin is let in (CORS, CSP, Host), and the emulators are reachable neither from the network nor by an unsigned or
 // wrongly signed request on loopback; the owner's per-start keys sit in stack.json (0600).
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -47,6 +47,18 @@ function connects(host: string, port: number): Promise<boolean> {
     socket.once('connect', () => (socket.destroy(), resolve(true)));
     socket.once('error', () => resolve(false));
     socket.once('timeout', () => (socket.destroy(), resolve(false)));
+  });
+}
+
+/** A GET with a Host header of our choosing (fetch would not send one). */
+function rawGet(host: string, port: number, route: string, hostHeader: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host, port, path: route, headers: { host: hostHeader } }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body }));
+    });
+    req.on('error', reject);
   });
 }
 
@@ -117,6 +129,12 @@ describe.skipIf(!address)('Winnow for a team on a LAN (--auth --host 0.0.0.0 --p
     expect(csp).not.toMatch(/127\.0\.0\.1|localhost/);
     const foreign = await fetch(`${publicUrl}/api/projects`, { method: 'OPTIONS', headers: { origin: 'http://evil.example', 'access-control-request-method': 'GET' } });
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+
+    // A page of another site whose name points at this server (DNS rebinding) gets no answer it could read.
+    const rebound = await rawGet(address!, port, '/api/health', 'evil.example');
+    expect(rebound.status).toBe(421);
+    expect(JSON.parse(rebound.body)).toMatchObject({ code: 'misdirected', message: expect.stringContaining(publicUrl) });
+    expect((await rawGet(address!, port, '/api/health', `127.0.0.1:${port}`)).status).toBe(200); // this machine
 
     // An upload from the browser goes to the public origin; Winnow streams it into the bucket and ingest takes it.
     expect((await api('POST', '/api/projects', { id: 'lan', classes: ['daisy', 'other'] })).status).toBe(201);
