@@ -15,6 +15,7 @@
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { handle } from 'hono/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AccessLevel } from '../../functions/api/access.js';
 import {
@@ -215,6 +216,39 @@ describe('authorization matrix (generated from the route table)', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  it('gives the same answers behind API Gateway, through the adapter the Lambda uses', async () => {
+    // functions/api/lambda.ts serves createApp through hono/aws-lambda's handle(); HTTP API v2 events carry rawPath.
+    const lambda = handle(world.api);
+    const viaLambda = async (path: string, token?: string) => {
+      const [rawPath, rawQueryString = ''] = path.split('?');
+      const event = {
+        version: '2.0',
+        routeKey: '$default',
+        rawPath,
+        rawQueryString,
+        headers: { host: 'api.example.test', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        requestContext: { domainName: 'api.example.test', http: { method: 'GET', path: rawPath, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'matrix' } },
+        isBase64Encoded: false,
+      };
+      const result = (await lambda(event as never, {} as never)) as { statusCode: number };
+      return result.statusCode;
+    };
+    const mismatches: string[] = [];
+    for (const route of world.routes.filter((r) => r.app === 'api' && r.method === 'GET' && r.path.includes(':projectId'))) {
+      for (const variants of Object.values(spellings(route, world))) {
+        for (const { path } of variants) {
+          for (const principal of ['labeler of the project', 'labeler of another project'] as const) {
+            const token = world.tokens[principal];
+            const inProcess = (await send(world, route, 'GET', path, token)).status;
+            const lambdaStatus = await viaLambda(path, token);
+            if (inProcess !== lambdaStatus) mismatches.push(`${path} as ${principal}: in process ${inProcess}, via Lambda ${lambdaStatus}`);
+          }
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
   });
 
   it('reaches the routes it allows: the labeler labels, the admin exports', async () => {
