@@ -116,6 +116,7 @@ export class WinnowStack extends Stack {
         ...storage,
         trainerQueueUrl: trainer.work.queue.queueUrl,
         ingestConcurrency: String(config.ingest.recordConcurrency),
+        embedder,
       }),
       buildContext: sources.repoRoot,
       dockerfile: sources.ingestDockerfile,

@@ -16,7 +16,7 @@ let ready: Promise<{ ingest: ReturnType<typeof createIngestHandler>; triggers: T
 async function init() {
   const config = ingestConfig();
   const stores = createAwsStores(config);
-  const analyzer = await createImageAnalyzer({ modelDir: config.modelDir });
+  const analyzer = await createImageAnalyzer({ modelDir: config.modelDir, embedder: config.embedder });
   for (const line of analyzer.status().missing) console.warn(`model missing: ${line}`);
   const triggers = sqsTrainerTriggers(new SQSClient({ region: config.region }), config.trainerQueueUrl);
   // New embeddings change the ranking: one trigger per project per invocation, sent before it returns.

@@ -44,7 +44,7 @@ describe('function environments', () => {
 
   it('each entry point accepts what the template sets', () => {
     expect(apiConfig(concreteEnv(envOf(s.stack.api.fn)))).toMatchObject({ presignTtlSeconds: 900, embedder: s.config.embedder });
-    expect(ingestConfig(concreteEnv(envOf(s.stack.ingest.fn)))).toMatchObject({ ingestConcurrency: s.config.ingest.recordConcurrency });
+    expect(ingestConfig(concreteEnv(envOf(s.stack.ingest.fn)))).toMatchObject({ ingestConcurrency: s.config.ingest.recordConcurrency, embedder: s.config.embedder });
     expect(trainerConfig(concreteEnv(envOf(s.stack.trainer.fn)))).toMatchObject({ embedder: s.config.embedder });
     expect(exportConfig(concreteEnv(envOf(s.stack.exports.fn)))).toMatchObject({ embedder: s.config.embedder });
   });

@@ -42,7 +42,7 @@ const TABLES_AND_BUCKET = ['projectsTable', 'samplesTable', 'annotationsTable', 
  */
 export const FUNCTION_ENV = {
   api: [...TABLES_AND_BUCKET, 'trainerQueueUrl', 'exportQueueUrl', 'userPoolId', 'userPoolClientId', 'embedder', 'presignTtlSeconds'],
-  ingest: [...TABLES_AND_BUCKET, 'trainerQueueUrl', 'ingestConcurrency'],
+  ingest: [...TABLES_AND_BUCKET, 'trainerQueueUrl', 'ingestConcurrency', 'embedder'],
   trainer: [...TABLES_AND_BUCKET, 'embedder'],
   export: [...TABLES_AND_BUCKET, 'embedder'],
 } as const satisfies Record<string, readonly CloudEnvKey[]>;
@@ -155,6 +155,8 @@ export interface IngestConfig extends CloudConfig {
   trainerQueueUrl: string;
   ingestConcurrency: number;
   modelDir: string;
+  /** The stage's embedder (cdk.json `embedder`): ingest writes its embeddings, the trainer reads them. */
+  embedder: string;
 }
 
 export function ingestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
@@ -164,6 +166,7 @@ export function ingestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig
     trainerQueueUrl: e.trainerQueueUrl as string,
     ingestConcurrency: e.ingestConcurrency as number,
     modelDir: e.modelDir as string,
+    embedder: e.embedder as string,
   };
 }
 
