@@ -29,7 +29,7 @@ export const DEFAULT_TAGGER = 'mobilenetv2-features';
 export const DEFAULT_DETECTOR = 'yolox-nano';
 
 export interface ImageAnalyzerOptions {
-  /** Folder holding the model files; default env WINNOW_MODELS or ../shared/models. */
+  /** Folder holding the model files; default defaultModelDir() (WINNOW_MODELS, ../shared/models, ~/.cache/winnow/models). */
   modelDir?: string;
   /** Folder holding the manifests; default env WINNOW_MANIFESTS or <repo>/models. */
   manifestDir?: string;
