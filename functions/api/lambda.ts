@@ -8,6 +8,7 @@ import type { LambdaContext, LambdaEvent } from 'hono/aws-lambda';
 import { handle } from 'hono/aws-lambda';
 import { createAwsStores } from '../adapters/aws/clients.js';
 import { apiConfig } from '../adapters/aws/env.js';
+import { S3ObjectUrls } from '../adapters/aws/object-urls.js';
 import { servingStores } from '../adapters/aws/services.js';
 import { sqsTrainerTriggers } from '../adapters/aws/trainer-queue.js';
 import { sqsExportRunner } from '../adapters/export/runners.js';
@@ -24,6 +25,8 @@ export const app = createApp({
   stores: servingStores(aws),
   authenticate: createJwtAuthenticate({ userPoolId: config.userPoolId, clientId: config.userPoolClientId }),
   presignTtlSeconds: config.presignTtlSeconds,
+  // Browsers get presigned S3 URLs (CloudFront serves the app; the bucket stays private).
+  objectUrls: new S3ObjectUrls(aws.clients.s3, config.bucket),
   // Noted during the request, sent (one message per project) before the invocation returns: see `handler`.
   onLabeled: (projectId, sampleIds) => triggers.add(projectId, sampleIds),
   // Jobs run in the export function (time, memory, sharp); the API starts them and signs download links.

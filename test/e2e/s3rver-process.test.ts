@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsStores, destroyAwsClients, type AwsStores } from '../../functions/adapters/aws/clients.js';
+import { S3ObjectUrls } from '../../functions/adapters/aws/object-urls.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { startS3rverProcess } from '../../functions/local/s3rver-process.js';
 
@@ -93,6 +94,16 @@ describe('S3 emulator in a child process', () => {
     await expect(stranger.blobs.put('uploads/garden/evil.jpg', new Uint8Array([1]), 'image/jpeg')).rejects.toThrow();
     destroyAwsClients(stranger.clients);
     expect(await stores.blobs.head('uploads/garden/evil.jpg')).toBeUndefined();
+  });
+
+  it("enforces what the cloud's S3ObjectUrls sign: the upload's content type, the download's disposition", async () => {
+    const urls = new S3ObjectUrls(stores.clients.s3, BUCKET);
+    const put = await urls.putUrl('uploads/garden/put.jpg', 'image/jpeg', 60);
+    expect((await fetch(put, { method: 'PUT', headers: { 'content-type': 'text/html' }, body: '<p>' })).status).toBe(403);
+    expect((await fetch(put, { method: 'PUT', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array([1, 2]) })).status).toBe(200);
+    const download = await fetch(await urls.getUrl('uploads/garden/put.jpg', 60, { downloadName: 'a "b".jpg' }));
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="a _b_.jpg"; filename*=UTF-8''a%20%22b%22.jpg`);
   });
 
   it('requires the per-start credentials it was given', async () => {

@@ -9,10 +9,9 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { BlobStore, Page, StoredObject } from '../../domain/ports.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
-import { GetUrlPresigner } from './presigner.js';
+import { S3ObjectUrls } from './object-urls.js';
 
 /** S3 quotes ETags; S3 event notifications (which ingest compares against) do not. */
 const bareEtag = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
@@ -24,13 +23,13 @@ function isMissing(err: unknown): boolean {
 }
 
 export class S3BlobStore implements BlobStore {
-  private readonly getUrls: GetUrlPresigner;
+  private readonly urls: S3ObjectUrls;
 
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
   ) {
-    this.getUrls = new GetUrlPresigner(s3, bucket);
+    this.urls = new S3ObjectUrls(s3, bucket);
   }
 
   async put(key: string, body: Uint8Array, contentType: string): Promise<{ etag: string }> {
@@ -81,18 +80,12 @@ export class S3BlobStore implements BlobStore {
     return out.IsTruncated && out.NextContinuationToken ? { items, cursor: out.NextContinuationToken } : { items };
   }
 
+  /** Presigned S3 URLs: the same as the S3ObjectUrls adapter hands to browsers. */
   presignGet(key: string, ttlSeconds: number, opts: { contentType?: string } = {}): Promise<string> {
-    return this.getUrls.presign(key, ttlSeconds, opts.contentType);
+    return this.urls.getUrl(key, ttlSeconds, { contentType: opts.contentType });
   }
 
-  /**
-   * The uploader must send the same Content-Type header: it is signed (the presigner signs only `host` by default),
-   * so a URL handed out for an image cannot be used to store, say, an HTML page.
-   */
   presignPut(key: string, contentType: string, ttlSeconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }), {
-      expiresIn: ttlSeconds,
-      signableHeaders: new Set(['content-type']),
-    });
+    return this.urls.putUrl(key, contentType, ttlSeconds);
   }
 }

@@ -1,0 +1,48 @@
+// ObjectUrls on S3 (the cloud's adapter): presigned S3 URLs, GETs through the fast presigner (presigner.ts), uploads
+// with the Content-Type signed, downloads with Content-Disposition: attachment. The local stack uses Winnow-signed
+// URLs on its own origin instead (functions/local/file-urls.ts); composition roots choose.
+
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { ObjectUrls } from '../../domain/ports.js';
+import { GetUrlPresigner } from './presigner.js';
+
+export class S3ObjectUrls implements ObjectUrls {
+  private readonly gets: GetUrlPresigner;
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {
+    this.gets = new GetUrlPresigner(s3, bucket);
+  }
+
+  getUrl(key: string, ttlSeconds: number, opts: { contentType?: string; downloadName?: string } = {}): Promise<string> {
+    if (opts.downloadName === undefined) return this.gets.presign(key, ttlSeconds, opts.contentType);
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      ResponseContentDisposition: attachment(opts.downloadName),
+      ...(opts.contentType === undefined ? {} : { ResponseContentType: opts.contentType }),
+    });
+    return getSignedUrl(this.s3, command, { expiresIn: ttlSeconds });
+  }
+
+  /**
+   * The uploader must send the same Content-Type header: it is signed (the presigner signs only `host` by default),
+   * so a URL handed out for an image cannot be used to store, say, an HTML page.
+   */
+  putUrl(key: string, contentType: string, ttlSeconds: number): Promise<string> {
+    return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }), {
+      expiresIn: ttlSeconds,
+      signableHeaders: new Set(['content-type']),
+    });
+  }
+}
+
+/** `attachment; filename="ascii"; filename*=UTF-8''utf8` (as the export adapter writes it; kept here so the blob store
+ * does not load the export adapters). */
+function attachment(fileName: string): string {
+  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
+}
