@@ -152,7 +152,7 @@ async function download(item: Item, opts: FetchOptions, log: (line: string) => v
       if (urls.length > 1) log(`${item.file}: ${url} failed (${(err as Error).message})`);
     }
   }
-  return Promise.reject(new Error(tried.length === 1 ? tried[0] : `every source failed: ${tried.join('; ')}`));
+  throw new Error(tried.length === 1 ? tried[0] : `every source failed: ${tried.join('; ')}`);
 }
 
 async function downloadOne(url: string, item: Item, target: string, stallMs: number, log: (line: string) => void): Promise<number> {

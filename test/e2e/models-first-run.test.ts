@@ -4,7 +4,7 @@
 // once. Offline, it keeps working in upload order and says how to get the models.
 
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { imageIdFor } from '../../functions/domain/ingest.js';
@@ -12,7 +12,7 @@ import type { LocalStack } from '../../functions/local/stack.js';
 import { prepareLocalModels, type LocalModels } from '../../functions/local/models.js';
 import { EmbeddingReader } from '../../functions/vision/embeddingReader.js';
 import { startModelMirror } from '../support/model-mirror.js';
-import { FLOWERS, REPO } from '../support/paths.js';
+import { FLOWERS, MODELS, REPO } from '../support/paths.js';
 import { apiClient, startTestStack, tempDir, waitFor } from '../support/stack.js';
 
 const DAISY = path.join(FLOWERS, 'daisy/100080576_f52e8ee070_n.jpg');
@@ -101,6 +101,37 @@ describe('first start without models', () => {
     const next = await api('GET', '/api/projects/offline/next');
     expect(next.status).toBe(200);
     expect(next.json.samples).toHaveLength(1);
+  });
+
+  it('with fetching off, images stored without the models are analysed on the first start that has them', async () => {
+    const modelDir = await tempDir('no-fetch-models');
+    const dataDir = await tempDir('no-fetch-data');
+    const lines: string[] = [];
+    const log = (line: string) => lines.push(line);
+    const before = await prepareLocalModels({ modelDir, dataDir, fetch: false, log, warn: log });
+    let stack = await startTestStack(dataDir, { analyzer: before.analyzer });
+    before.attach(stack);
+    await before.settled;
+    expect(lines.join('\n')).toMatch(/model missing: model file mobilenetv2-12-int8-features\.onnx/);
+    expect(lines.join('\n')).not.toContain('fetching');
+    const api = apiClient(stack.url, 'owner');
+    expect((await api('POST', '/api/projects', { id: 'later', classes: ['daisy', 'rose'] })).status).toBe(201);
+    await stack.stores.blobs.put('uploads/later/daisy.jpg', await readFile(DAISY), 'image/jpeg');
+    await readyImage(stack, 'later', 'uploads/later/daisy.jpg');
+    await stack.close();
+
+    // `npm run models:fetch` (here: the team's files copied in), then a restart on the same data folder.
+    for (const f of ['mobilenetv2-12-int8-features.onnx', 'imagenet-simple-labels.json', 'yolox_nano.onnx', 'coco80.json']) {
+      await copyFile(path.join(MODELS, f), path.join(modelDir, f));
+    }
+    const after = await prepareLocalModels({ modelDir, dataDir, fetch: false, log, warn: log });
+    stack = await startTestStack(dataDir, { analyzer: after.analyzer });
+    cleanups.push(() => stack.close());
+    after.attach(stack);
+    await after.settled;
+    expect(lines.join('\n')).toMatch(/ingesting again 1 image\(s\) that were stored without an embedding/);
+    const daisyId = imageIdFor('uploads/later/daisy.jpg');
+    await waitFor(async () => (await embeddedIds(stack, 'later')).has(daisyId), 'the image stored before to be embedded');
   });
 
   it('npm start with WINNOW_MODELS_MIRROR: the banner comes first, then the models are fetched into the empty folder', async () => {
