@@ -1,9 +1,9 @@
 // Where the read-only shared models and datasets live: `WINNOW_SHARED_DIR`, else `../shared` beside the checkout.
 
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { repoRoot } from '../../../functions/repo-root.js';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const REPO_ROOT = repoRoot();
 
 export function sharedDir(): string {
   return resolve(process.env.WINNOW_SHARED_DIR ?? resolve(REPO_ROOT, '../shared'));
