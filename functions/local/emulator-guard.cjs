@@ -50,6 +50,20 @@ function headerValue(headers, name) {
   return (Array.isArray(v) ? v.join(',') : String(v)).trim().replace(/\s+/g, ' ');
 }
 
+/** The SigV4 signing key for a day, region and service (four HMACs), remembered: it changes once a day. */
+const signingKeys = new Map();
+function signingKey(secret, day, region, service) {
+  const id = `${secret}\n${day}\n${region}\n${service}`;
+  let key = signingKeys.get(id);
+  if (!key) {
+    key = hmac(`AWS4${secret}`, day);
+    for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
+    if (signingKeys.size > 64) signingKeys.clear();
+    signingKeys.set(id, key);
+  }
+  return key;
+}
+
 /**
  * Checks one request. `request`: { method, url (path and query as sent), headers (lower-case names, as Node gives
  * them), payloadHash? (hex SHA-256 of the body, for services that sign it without an x-amz-content-sha256 header) }.
@@ -117,9 +131,7 @@ function checkSigV4(request, credentials, now = Date.now()) {
   const canonicalRequest = [request.method, path || '/', canonicalQuery, canonicalHeaders, signedHeaders, payloadHash].join('\n');
   const scope = `${day}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  let key = hmac(`AWS4${credentials.secretAccessKey}`, day);
-  for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
-  const expected = hmac(key, stringToSign);
+  const expected = hmac(signingKey(credentials.secretAccessKey, day, region, service), stringToSign);
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'the signature does not match';
   return undefined;
