@@ -14,7 +14,7 @@ function start(dataDir: string, extra: string[] = []): Promise<{ child: ChildPro
   const child = spawn(
     process.execPath,
     ['--openssl-legacy-provider', '--import', 'tsx', path.join(REPO, 'functions/local/main.ts'), '--port', '0', '--data', dataDir, ...extra],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '' } },
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '', WINNOW_MODELS_FETCH: '0' } }, // no downloads from a test
   );
   let output = '';
   return new Promise((resolve, reject) => {
@@ -140,6 +140,7 @@ describe('npm start', () => {
     const ports = [info.url, info.s3Endpoint, info.dynamoEndpoint].map((u) => Number(new URL(u).port));
     const kids = descendants(pid);
     expect(kids.length).toBeGreaterThanOrEqual(2); // dynalite and s3rver at least
+    console.log(`children before SIGKILL: ${kids.map((k) => commandOf(k).split(" ").slice(-2).join(" ")).join(" | ")}`);
 
     process.kill(pid, 'SIGKILL');
     const deadline = Date.now() + 5000;
