@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPO } from '../support/paths.js';
-import { tempDir } from '../support/stack.js';
+import { FLOWERS, REPO } from '../support/paths.js';
+import { tempDir, waitFor } from '../support/stack.js';
 
 function start(dataDir: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; readyMs: number; output: () => string }> {
   const child = spawn(
@@ -63,12 +63,18 @@ function alive(pid: number): boolean {
   }
 }
 
-function commandOf(pid: number): string {
+function commandOf(pid: number, max = 120): string {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 120);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, max);
   } catch {
     return '';
   }
+}
+
+/** Which of the stack's children a process is, from its command line. */
+function kindOf(pid: number): string {
+  const cmd = commandOf(pid, 100_000);
+  return /WINNOW_DYNALITE_PATH|dynalite/.test(cmd) ? 'dynalite' : /S3rver|s3rver/.test(cmd) ? 's3rver' : /trainer-process/.test(cmd) ? 'trainer' : cmd.slice(0, 80);
 }
 
 function portIsFree(port: number): Promise<boolean> {
@@ -132,22 +138,30 @@ describe('npm start', () => {
     const started = await start(dataDir);
     children.push(started.child);
     const pid = started.child.pid!;
-    // Make the trainer process start too (it is spawned on the first retrain or similarity lookup).
+    // Make the trainer process start too (it is spawned on the first retrain or similarity lookup): one image in.
     const h = { 'content-type': 'application/json', 'x-winnow-user': 'owner' };
-    await fetch(`${started.url}/api/projects`, { method: 'POST', headers: h, body: JSON.stringify({ id: 'k', classes: ['a', 'b'] }) });
-    await fetch(`${started.url}/api/projects/k/samples/none/similar`, { headers: h }).catch(() => undefined);
+    const call = async (method: string, route: string, body?: unknown) =>
+      (await fetch(`${started.url}${route}`, { method, headers: h, body: body ? JSON.stringify(body) : undefined })).json();
+    await call('POST', '/api/projects', { id: 'k', classes: ['a', 'b'] });
+    const photo = await readFile(path.join(FLOWERS, 'daisy/100080576_f52e8ee070_n.jpg'));
+    const { uploads } = await call('POST', '/api/projects/k/uploads', { files: [{ name: 'a.jpg', contentType: 'image/jpeg', bytes: photo.length }] });
+    await fetch(uploads[0].url, { method: 'PUT', headers: uploads[0].headers, body: photo });
+    const sampleId = await waitFor(async () => (await call('GET', '/api/projects/k/next?count=1')).samples?.[0]?.sample.sampleId, 'the sample');
+    await call('GET', `/api/projects/k/samples/${sampleId}/similar`);
     const info = JSON.parse(await readFile(path.join(dataDir, 'stack.json'), 'utf8')) as { url: string; s3Endpoint: string; dynamoEndpoint: string };
     const ports = [info.url, info.s3Endpoint, info.dynamoEndpoint].map((u) => Number(new URL(u).port));
-    const kids = descendants(pid);
-    expect(kids.length).toBeGreaterThanOrEqual(2); // dynalite and s3rver at least
-    console.log(`children before SIGKILL: ${kids.map((k) => commandOf(k).split(" ").slice(-2).join(" ")).join(" | ")}`);
+    const kids = await waitFor(async () => {
+      const found = descendants(pid);
+      return found.map(kindOf).includes('trainer') && found;
+    }, 'the trainer process', 20_000);
+    expect(kids.map(kindOf)).toEqual(expect.arrayContaining(['dynalite', 's3rver', 'trainer']));
 
     process.kill(pid, 'SIGKILL');
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && (kids.some(alive) || !(await Promise.all(ports.map(portIsFree))).every(Boolean))) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(kids.filter(alive).map((k) => `${k} ${commandOf(k)}`)).toEqual([]);
+    expect(kids.filter(alive).map((k) => `${k} ${kindOf(k)}`)).toEqual([]);
     expect(await Promise.all(ports.map(portIsFree))).toEqual(ports.map(() => true));
   });
 
