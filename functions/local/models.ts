@@ -99,12 +99,8 @@ export async function prepareLocalModels(opts: LocalModelsOptions): Promise<Loca
         );
       }
       if (report.usable.length === 0) return;
-      const next = await createImageAnalyzer({ modelDir: opts.modelDir, ...Object.fromEntries(
-        (['embedder', 'tagger', 'detector'] as const).map((part) => {
-          const name = { embedder: DEFAULT_EMBEDDER, tagger: DEFAULT_TAGGER, detector: DEFAULT_DETECTOR }[part];
-          return [part, report.usable.includes(name) ? name : null];
-        }),
-      ) });
+      const got = (name: string) => (report.usable.includes(name) ? name : null);
+      const next = await createImageAnalyzer({ modelDir: opts.modelDir, embedder: got(DEFAULT_EMBEDDER), tagger: got(DEFAULT_TAGGER), detector: got(DEFAULT_DETECTOR) });
       current = next;
       const s = next.status();
       opts.log(`models: ready (embedder: ${s.embedder ?? 'none'}, detector: ${s.detector ?? 'none'}); new uploads are analysed with them`);
