@@ -9,7 +9,12 @@ const NAME = /^[\p{L}\p{N}_.@ -]{1,64}$/u;
 
 export const localAuthenticate: Authenticate = async (request) => {
   const raw = request.headers.get(USER_HEADER);
-  const userId = raw ? decodeURIComponent(raw).trim() : 'local';
+  let userId = 'local';
+  try {
+    if (raw) userId = decodeURIComponent(raw).trim();
+  } catch {
+    userId = ''; // malformed percent-encoding: refused below like any other bad name
+  }
   if (!NAME.test(userId)) {
     throw new WinnowError('bad_request', `${USER_HEADER}: labeler names are 1-64 letters, digits, space, _ . @ -`, {
       field: USER_HEADER,

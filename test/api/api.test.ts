@@ -105,5 +105,12 @@ describe('API', () => {
     const res = await call('GET', '/api/projects', undefined, '../../etc/passwd');
     expect(res.status).toBe(400);
     expect(res.json.field).toBe('x-winnow-user');
+    // Malformed percent-encoding is a bad name too, not a server error.
+    for (const name of ['%', 'a%zz', '%E0%A4%A']) {
+      const bad = await call('GET', '/api/projects', undefined, name);
+      expect(bad.status, name).toBe(400);
+      expect(bad.json).toMatchObject({ code: 'bad_request', field: 'x-winnow-user', requestId: expect.any(String) });
+    }
+    expect((await call('GET', '/api/projects', undefined, 'Ana%20Lima')).status).toBe(200);
   });
 });

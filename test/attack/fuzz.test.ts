@@ -5,6 +5,9 @@
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryStores } from '../../functions/adapters/memory/index.js';
+import { createApp } from '../../functions/api/app.js';
+import { localAuthenticate, USER_HEADER } from '../../functions/api/auth-local.js';
 import { startDynalite } from '../../functions/local/emulators.js';
 import { startAwsTarget, type AwsTarget } from '../contract/aws-target.js';
 import { createWorld, fillPath, isErrorBody, paramNames, paramValue, send, validBody, type Route, type World } from './support.js';
@@ -106,6 +109,47 @@ describe('fuzzing every route (fast-check)', () => {
     console.log(`fuzz: ${requests} requests over ${world.routes.length} routes, ${problems.length} problems, rss grew ${grownMiB.toFixed(0)} MiB`);
     expect(problems).toEqual([]);
     expect(grownMiB).toBeLessThan(512);
+  });
+
+  it('answers hostile identity headers (Authorization, and the loopback labeler-name header) with 4xx', async () => {
+    const real = world.tokens.admin!;
+    const tokenArb = fc.oneof(
+      hostileText.map((t) => `Bearer ${t}`),
+      hostileText,
+      fc.nat({ max: real.length - 1 }).map((n) => `Bearer ${real.slice(0, n)}`),
+      fc.tuple(fc.nat({ max: real.length - 1 }), fc.constantFrom('A', '.', '-', '_', '=')).map(([i, ch]) => `Bearer ${real.slice(0, i)}${ch}${real.slice(i + 1)}`),
+      fc.constantFrom('Bearer', 'Bearer ', 'bearer  x.y.z', `Bearer ${real} ${real}`, `Basic ${Buffer.from('olga:x').toString('base64')}`),
+    );
+    const local = createApp({ stores: createMemoryStores(), authenticate: localAuthenticate });
+    const paths = ['/api/projects', '/api/projects/pa/next', '/api/projects/pa/progress'];
+    const problems: string[] = [];
+    const check = async (app: { request: typeof local.request }, path: string, headers: Record<string, string>) => {
+      let res: Response;
+      try {
+        res = await app.request(path, { headers });
+      } catch {
+        return true; // a header value no client can send (rejected by the Headers class)
+      }
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      const ok = res.status < 500 && (res.status < 400 || isErrorBody(json));
+      if (!ok) problems.push(`${path} ${JSON.stringify(headers).slice(0, 200)} -> ${res.status} ${text.slice(0, 200)}`);
+      return ok;
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), tokenArb, (path, authorization) => check(world.api, path, { authorization })),
+      { numRuns: 300, seed: 20261206 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), hostileText, (path, name) => check(local, path, { [USER_HEADER]: name })),
+      { numRuns: 300, seed: 20261206 },
+    );
+    expect(problems).toEqual([]);
   });
 
   it('refuses a body over each route limit after reading at most the limit', async () => {
