@@ -11,9 +11,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addUser } from '../../functions/auth/users.js';
+import { localTarget } from '../../functions/cli/stack-client.js';
 import { parseLocalConfig } from '../../functions/local/config.js';
 import type { StackInfo } from '../../functions/local/stack.js';
 import { FLOWERS, REPO } from '../support/paths.js';
@@ -229,5 +230,15 @@ describe.skipIf(!address)('Winnow for a team on a LAN (--auth --host 0.0.0.0 --p
     expect((await owner.s3.send(new ListObjectsV2Command({ Bucket: info.bucket, Prefix: 'uploads/lan/' }))).Contents?.map((o) => o.Key)).toContain('uploads/lan/daisy 1.jpg');
     owner.dynamo.destroy();
     owner.s3.destroy();
+
+    // The owner's CLI on the server (import, export) finds both in stack.json: the API on loopback with a token
+    // the public issuer would sign, the S3 API with this start's keys.
+    const cli = await localTarget(dataDir);
+    expect(cli.apiUrl).toBe(`http://127.0.0.1:${port}`);
+    const listed = await fetch(`${cli.apiUrl}/api/projects`, { headers: cli.headers });
+    expect((await listed.json()).projects.map((p: { id: string }) => p.id)).toEqual(['lan']);
+    await cli.s3.send(new PutObjectCommand({ Bucket: cli.bucket, Key: 'uploads/lan/from-cli.jpg', Body: photo, ContentType: 'image/jpeg' }));
+    await waitFor(async () => (await api('GET', '/api/projects/lan/progress')).json.images?.ready === 2, 'ingest of the CLI upload');
+    cli.s3.destroy();
   });
 });
