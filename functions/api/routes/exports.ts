@@ -1,4 +1,4 @@
-// Exports of a project's labels (owners only, see authorize.ts): start a job, then poll it until it is done and
+// Exports of a project's labels (owners only, see access.ts): start a job, then poll it until it is done and
 // carries a short-lived download link. The job streams into the bucket; the API never holds the file.
 
 import { Hono } from 'hono';
