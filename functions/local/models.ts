@@ -63,15 +63,24 @@ export async function prepareLocalModels(opts: LocalModelsOptions): Promise<Loca
 
   const marker = path.join(opts.dataDir, MARKER);
   let markerWritten = false;
+  // Analyses running without an embedder: the re-ingest pass waits for them, so that it sees their images.
+  let withoutEmbedder = 0;
+  const noneWithout: (() => void)[] = [];
   const analyzer: ImageAnalyzer = {
     async analyze(bytes, analyzeOpts) {
       const using = current;
-      const analysis = await using.analyze(bytes, analyzeOpts);
-      if (!analysis.embedding && !markerWritten) {
-        markerWritten = true;
-        await writeFile(marker, `${new Date().toISOString()}\n`).catch(() => undefined);
+      const lacking = !using.status().embedder;
+      if (lacking) withoutEmbedder++;
+      try {
+        const analysis = await using.analyze(bytes, analyzeOpts);
+        if (!analysis.embedding && !markerWritten) {
+          markerWritten = true;
+          await writeFile(marker, `${new Date().toISOString()}\n`).catch(() => undefined);
+        }
+        return analysis;
+      } finally {
+        if (lacking && --withoutEmbedder === 0) for (const resolve of noneWithout.splice(0)) resolve();
       }
-      return analysis;
     },
     // While the embedder is on its way, the stack is wired for it (embedding shards, trainer), so that it
     // needs no restart when it arrives.
@@ -107,6 +116,9 @@ export async function prepareLocalModels(opts: LocalModelsOptions): Promise<Loca
     }
     const embedder = current.status().embedder;
     if (embedder && (await stat(marker).then(() => true, () => false))) {
+      // Ingests that analysed without the embedder finish first (their records are then ready), or at most 30 s pass.
+      if (withoutEmbedder > 0) await new Promise<void>((resolve) => noneWithout.push(resolve));
+      await Promise.race([stack.ingest.idle(), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
       const queued = await reingestUnembedded(stack, embedder, opts.log);
       await rm(marker, { force: true });
       markerWritten = false;
