@@ -13,6 +13,7 @@ import { servingStores } from '../adapters/aws/services.js';
 import { sqsTrainerTriggers } from '../adapters/aws/trainer-queue.js';
 import { sqsExportRunner } from '../adapters/export/runners.js';
 import { awsExportDeps } from '../adapters/export/service.js';
+import { createHttpFetcher } from '../auth/http-fetcher.js';
 import { createJwtAuthenticate } from '../auth/verify.js';
 import { createApp } from './app.js';
 
@@ -23,7 +24,12 @@ const triggers = sqsTrainerTriggers(sqs, config.trainerQueueUrl);
 
 export const app = createApp({
   stores: servingStores(aws),
-  authenticate: createJwtAuthenticate({ userPoolId: config.userPoolId, clientId: config.userPoolClientId }),
+  authenticate: createJwtAuthenticate({
+    userPoolId: config.userPoolId,
+    clientId: config.userPoolClientId,
+    // Tests only: the pool's keys from a stand-in endpoint (tokens must still name the Cognito issuer).
+    ...(config.cognitoEndpoint ? { fetcher: redirectedFetcher(config.cognitoEndpoint) } : {}),
+  }),
   presignTtlSeconds: config.presignTtlSeconds,
   // Browsers get presigned S3 URLs (CloudFront serves the app; the bucket stays private).
   objectUrls: new S3ObjectUrls(aws.clients.s3, config.bucket),
@@ -39,6 +45,12 @@ export const app = createApp({
 });
 
 const serve = handle(app);
+
+function redirectedFetcher(endpoint: string) {
+  const inner = createHttpFetcher();
+  const cognito = /^https:\/\/cognito-idp\.[a-z0-9-]+\.amazonaws\.com/;
+  return { fetch: (uri: string) => inner.fetch(uri.replace(cognito, endpoint.replace(/\/$/, ''))) };
+}
 
 export async function handler(event: LambdaEvent, context: LambdaContext) {
   try {

@@ -12,6 +12,8 @@ export interface SqsEmulator {
   endpoint: string;
   /** The URL of a queue by name (the account id is a placeholder). */
   queueUrl(name: string): string;
+  /** Puts a message on a queue as another AWS service would (e.g. an S3 event notification). */
+  send(name: string, body: string): void;
   /** Takes (removes) every message sent to the queue so far. */
   drain(name: string): SQSRecord[];
   close(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startSqsEmulator(): Promise<SqsEmulator> {
   return {
     endpoint,
     queueUrl: (name) => `${endpoint}/000000000000/${name}`,
+    send: (name, body) => void push(`${endpoint}/000000000000/${name}`, body),
     drain(name) {
       const records = queues.get(name) ?? [];
       queues.set(name, []);

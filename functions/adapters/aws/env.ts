@@ -30,6 +30,8 @@ export const CLOUD_ENV = {
   /** Only for S3/DynamoDB-compatible endpoints other than AWS (tests against the emulators, self-hosting). */
   s3Endpoint: 'WINNOW_S3_ENDPOINT',
   dynamodbEndpoint: 'WINNOW_DYNAMODB_ENDPOINT',
+  /** Only for tests: where the Cognito user pool's JWKS is downloaded from instead of cognito-idp (the issuer is unchanged). */
+  cognitoEndpoint: 'WINNOW_COGNITO_ENDPOINT',
 } as const;
 
 export type CloudEnvKey = keyof typeof CLOUD_ENV;
@@ -84,6 +86,7 @@ const FIELD: Record<CloudEnvKey, z.ZodType> = {
   modelDir: name.default('/opt/models'),
   s3Endpoint: url.optional(),
   dynamodbEndpoint: url.optional(),
+  cognitoEndpoint: url.optional(),
 };
 
 function schemaFor(keys: readonly CloudEnvKey[]) {
@@ -136,10 +139,11 @@ export interface ApiConfig extends CloudConfig {
   userPoolClientId: string;
   embedder: string;
   presignTtlSeconds: number;
+  cognitoEndpoint?: string;
 }
 
 export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const e = parse('api', FUNCTION_ENV.api, env);
+  const e = parse('api', [...FUNCTION_ENV.api, 'cognitoEndpoint'], env);
   return {
     ...storage(e),
     trainerQueueUrl: e.trainerQueueUrl as string,
@@ -148,6 +152,7 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     userPoolClientId: e.userPoolClientId as string,
     embedder: e.embedder as string,
     presignTtlSeconds: e.presignTtlSeconds as number,
+    ...(e.cognitoEndpoint ? { cognitoEndpoint: e.cognitoEndpoint as string } : {}),
   };
 }
 
