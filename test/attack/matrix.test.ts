@@ -16,6 +16,7 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { handle } from 'hono/aws-lambda';
+import { createLocalServer } from '../../functions/local/server.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AccessLevel } from '../../functions/api/access.js';
 import {
@@ -244,6 +245,27 @@ describe('authorization matrix (generated from the route table)', () => {
             const inProcess = (await send(world, route, 'GET', path, token)).status;
             const lambdaStatus = await viaLambda(path, token);
             if (inProcess !== lambdaStatus) mismatches.push(`${path} as ${principal}: in process ${inProcess}, via Lambda ${lambdaStatus}`);
+          }
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('gives the same answers through the local server that `npm start` runs around the app', async () => {
+    // There the app is mounted into the server's own Hono (headers, /auth, files, web app), which wraps its handlers.
+    const local = createLocalServer({ ...world.deps, authRoutes: () => world.auth });
+    const mismatches: string[] = [];
+    for (const route of world.routes.filter((r) => r.method === 'GET')) {
+      for (const variants of Object.values(spellings(route, world))) {
+        for (const { path } of variants) {
+          for (const principal of PRINCIPALS) {
+            const token = world.tokens[principal];
+            const inProcess = (await send(world, route, 'GET', path, token)).status;
+            const res = await local.request(path, { headers: { host: '127.0.0.1:8787', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+            if (res.status !== inProcess) {
+              mismatches.push(`${path} as ${principal}: in process ${inProcess}, local server ${res.status} ${(await res.text()).slice(0, 100)}`);
+            }
           }
         }
       }

@@ -10,6 +10,7 @@ import { createMemoryStores, type MemoryStores } from '../../functions/adapters/
 import type { Stores } from '../../functions/domain/ports.js';
 import { declaredAccess, type RouteAccess } from '../../functions/api/access.js';
 import { createApp } from '../../functions/api/app.js';
+import type { ApiDeps } from '../../functions/api/types.js';
 import { openLocalIssuer } from '../../functions/auth/local-issuer.js';
 import { createAuthRoutes } from '../../functions/auth/routes.js';
 import { addUser } from '../../functions/auth/users.js';
@@ -45,6 +46,8 @@ export interface World {
   routes: Route[];
   tokens: Record<Principal, string | undefined>;
   exportId: string;
+  /** What createApp was given (to build the local server around the same app). */
+  deps: ApiDeps;
 }
 
 /** The routes of a Hono app, one per method and path, with the access level their first handler declares. */
@@ -106,12 +109,13 @@ export async function createWorld(options: { stores?: Stores } = {}): Promise<Wo
     defaultEmbeddingModel: 'm',
     runner,
   };
-  const api = createApp({
+  const apiDeps: ApiDeps = {
     stores,
     authenticate: createJwtAuthenticate({ issuer: issuer.issuer, clientId: issuer.clientId, jwks: issuer.jwks() }),
     presignTtlSeconds: 60,
     exports: deps,
-  });
+  };
+  const api = createApp(apiDeps);
   const auth = createAuthRoutes(issuer);
   const started = await api.request(`/api/projects/${PROJECT}/exports`, {
     method: 'POST',
@@ -120,7 +124,7 @@ export async function createWorld(options: { stores?: Stores } = {}): Promise<Wo
   });
   const exportId = ((await started.json()) as { exportId: string }).exportId;
   await runner.idle();
-  return { api, auth, stores, routes: [...routeTable(api, 'api'), ...routeTable(auth, 'auth')], tokens, exportId };
+  return { api, auth, stores, routes: [...routeTable(api, 'api'), ...routeTable(auth, 'auth')], tokens, exportId, deps: apiDeps };
 }
 
 /** A value for each path parameter that names something real in PROJECT. */
