@@ -32,6 +32,12 @@ function attachment(name: string): string {
 
 export function createFileRoutes(opts: FileRoutesOptions) {
   const app = new Hono();
+  // A failure on the emulator's side is still a JSON answer (the request id ties it to the server log).
+  app.onError((err, c) => {
+    const requestId = crypto.randomUUID();
+    console.error(`[${requestId}] ${c.req.method} ${FILES_PATH}: ${(err as Error).message}`);
+    return c.json({ code: 'unavailable', message: 'the file store did not answer; try again (see the server log for this requestId)', requestId }, 503);
+  });
 
   app.on(['GET', 'HEAD'], `${FILES_PATH}/*`, async (c) => {
     const key = keyOf(c.req.url);

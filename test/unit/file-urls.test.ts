@@ -7,6 +7,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { createFileRoutes } from '../../functions/local/file-routes.js';
 import { FILES_PATH, keyFromPath, SignedFileUrls } from '../../functions/local/file-urls.js';
 
 const require = createRequire(import.meta.url);
@@ -79,6 +80,22 @@ describe('signed file URLs', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('the /files routes', () => {
+  it('answer in JSON when refusing and when the file store is down', async () => {
+    const urls = new SignedFileUrls({ secret: new Uint8Array(32).fill(3), origin: () => ORIGIN });
+    const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, credentials: { accessKeyId: 'k', secretAccessKey: 's' }, maxAttempts: 1 });
+    const app = createFileRoutes({ urls, s3, bucket: 'b' });
+    const url = await urls.getUrl('uploads/p/a.jpg', 60, { contentType: 'image/jpeg' });
+    const forged = await app.request(url.replace(/sig=[^&]+/, 'sig=AAAA'));
+    expect(forged.status).toBe(403);
+    expect(await forged.json()).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/signature/) });
+    const down = await app.request(url);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ code: 'unavailable', requestId: expect.any(String) });
+    s3.destroy();
   });
 });
 
