@@ -50,11 +50,20 @@ export interface World {
   deps: ApiDeps;
 }
 
+/** A handler as written, not as Hono wrapped it when mounting a sub-app with its own error handler. */
+function innermost(handler: unknown): (...args: unknown[]) => unknown {
+  let h = handler as { __COMPOSED_HANDLER?: unknown };
+  while (h.__COMPOSED_HANDLER) h = h.__COMPOSED_HANDLER as typeof h;
+  return h as unknown as (...args: unknown[]) => unknown;
+}
+
 /** The routes of a Hono app, one per method and path, with the access level their first handler declares. */
 export function routeTable(app: { routes: { method: string; path: string; handler: unknown }[] }, name: Route['app']): Route[] {
   const byKey = new Map<string, Route>();
   for (const r of app.routes) {
-    if (r.method === 'ALL') continue; // middleware
+    // app.use() middleware is registered for ALL methods and calls next(); an ALL entry that cannot (one parameter)
+    // is an endpoint added with app.all(), which must declare its access like any other route.
+    if (r.method === 'ALL' && innermost(r.handler).length >= 2) continue;
     const key = `${r.method} ${r.path}`;
     if (!byKey.has(key)) byKey.set(key, { method: r.method, path: r.path, app: name, access: declaredAccess(r.handler) });
   }
