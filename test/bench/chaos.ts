@@ -4,9 +4,11 @@
 // every acknowledged label must be stored, no sample leased to two labelers at once, no sample labeled twice, no
 // image twice, and no process of a killed server left running (its emulator and trainer children).
 //   npm run bench:chaos -- [--labelers 20] [--restarts 5] [--up-seconds 8] [--samples 3000] [--import-images 120]
-//                          [--pause-ms 300] [--port P] [--models DIR] [--out test-output/bench]
-// Orphans are found by a marker in the server's environment (every child inherits it) and by command lines that
-// name the data folder or the ports; the bench then ends them by pid, so the next start is measured on its own.
+//                          [--pause-ms 300] [--orphan-grace-seconds 10] [--port P] [--models DIR] [--out test-output/bench]
+// Orphans are found among the server's children from before the kill, by a marker in the server's environment
+// (every child inherits it) and by command lines that name the data folder or the ports. A process still running
+// when the grace period after the kill ends is an orphan (those still running 2 s after it are counted apart); the
+// bench then ends them by pid, so the next start is measured on its own.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -34,6 +36,7 @@ const config = {
   samples: numberArg(args, 'samples', 3000),
   importImages: numberArg(args, 'import-images', 120),
   pauseMs: numberArg(args, 'pause-ms', 300),
+  orphanGraceMs: numberArg(args, 'orphan-grace-seconds', 10) * 1000,
   classes: 5,
 };
 const LEASE_MS = 10 * 60_000; // the API's default lease
@@ -90,7 +93,7 @@ async function leftovers(except: Set<number>): Promise<Proc[]> {
   );
 }
 
-const describeProc = (p: Proc) => `${p.pid} ${p.cmd.replace(/\s+-e\s+[\s\S]*/, ' -e <script>').slice(0, 90)}`;
+const describeProc = (p: Proc) => `${p.pid} ${p.cmd.replace(/\s+-e\s+[\s\S]*/, ' -e <script>').replace(/\S*\/node_modules\/(node\/bin\/)?/g, '').replace(REPO_ROOT + '/', '').slice(0, 100)}`;
 
 // ---------------------------------------------------------------- the server, as `npm start` runs it
 
@@ -135,7 +138,10 @@ async function startServer(): Promise<number> {
 
 interface KillReport {
   at: number;
+  /** Still running when the grace period ended. */
   orphans: string[];
+  /** Still running 2 s after the kill (they may have ended within the grace period). */
+  lingered: string[];
 }
 
 /** SIGKILL the server alone (not its process group), then look for what it left running. */
@@ -157,13 +163,20 @@ async function killServer(): Promise<KillReport> {
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
   await exited;
-  await sleep(2000); // time for children to notice their parent is gone
-  // Its children from before the kill (same pid and command line) that still run, and anything marked as this run's.
-  const now = await processes();
-  const children = now.filter((p) => tree.has(p.pid) && p.state !== 'Z' && before.some((b) => b.pid === p.pid && b.cmd === p.cmd));
-  const left = [...children, ...(await leftovers(new Set(children.map((p) => p.pid))))];
+  // Its children from before the kill (same pid and command line) that still run, and anything marked as this run's;
+  // a child may take a moment to notice (e.g. a trainer busy at idle priority), so they get a grace period.
+  const killedAt = performance.now();
+  let left: Proc[] = [];
+  let lingered: Proc[] = [];
+  do {
+    await sleep(250);
+    const now = await processes();
+    const children = now.filter((p) => tree.has(p.pid) && p.state !== 'Z' && before.some((b) => b.pid === p.pid && b.cmd === p.cmd));
+    left = [...children, ...(await leftovers(new Set(children.map((p) => p.pid))))];
+    if (performance.now() - killedAt < 2000) lingered = left;
+  } while (left.length && performance.now() - killedAt < config.orphanGraceMs);
   endAll(left); // so the next start is measured on its own
-  return { at: Date.now(), orphans: left.map(describeProc) };
+  return { at: Date.now(), orphans: left.map(describeProc), lingered: lingered.map(describeProc) };
 }
 
 function endAll(procs: Proc[]) {
@@ -389,7 +402,8 @@ for (let i = 0; i < config.restarts; i++) {
   const ms = await startServer();
   restartMs.push(ms);
   kills.push({ ...report, restartMs: ms });
-  log(`kill ${i + 1}: ${acked} labels acknowledged so far; ${report.orphans.length} orphan(s)${report.orphans.length ? `: ${report.orphans.join('; ')}` : ''}; restarted in ${Math.round(ms)} ms`);
+  const lingered = report.lingered.length ? `; still running 2 s after the kill: ${report.lingered.join('; ')}` : '';
+  log(`kill ${i + 1}: ${acked} labels acknowledged so far; ${report.orphans.length} orphan(s)${report.orphans.length ? `: ${report.orphans.join('; ')}` : ''}${lingered}; restarted in ${Math.round(ms)} ms`);
 }
 await sleep(config.upSeconds * 1000);
 stopping = true;
@@ -410,6 +424,7 @@ const leaseCheck = checkLeases(leases, LEASE_MS);
 const orphansAtStop = await stopServer();
 serverLog.end();
 const orphansAfterKills = kills.reduce((n, k) => n + k.orphans.length, 0);
+const lingeredAfterKills = kills.reduce((n, k) => n + k.lingered.length, 0);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const ms = (x: number) => `${Math.round(x)} ms`;
@@ -423,7 +438,8 @@ const rows: (string | number)[][] = [
   ['import: files / images / ready', `${imported.files} / ${imported.images} / ${imported.ready}`, ''],
   ['import: uploaded before kill / on re-run / unchanged', `${imported.uploadedBeforeKill} / ${imported.rerunUploaded} / ${imported.rerunUnchanged}`, ''],
   ['import: duplicate images / missing images', `${imported.duplicateImages} / ${imported.missingImages}`, '0 / 0'],
-  ['orphaned processes after SIGKILLs (total)', orphansAfterKills, '0'],
+  [`orphaned processes ${config.orphanGraceMs / 1000} s after SIGKILLs (total)`, orphansAfterKills, '0'],
+  ['children still running 2 s after SIGKILLs (total)', lingeredAfterKills, ''],
   ['orphaned processes after a graceful stop', orphansAtStop.length, '0'],
   ['server starts that failed (e.g. port held)', failedStarts, '0'],
   ['cold start (first, incl. web build check)', ms(coldMs), ''],
@@ -433,7 +449,10 @@ const rows: (string | number)[][] = [
 console.log(`\nbench:chaos  ${config.labelers} labelers, ${config.restarts} SIGKILL + restart of the server (every ${config.upSeconds} s), import killed at 30 %\n`);
 console.log(formatTable(['', 'measured', 'target'], rows));
 if (rejected.size) console.log(`\nrejected requests: ${[...rejected].map(([k, v]) => `${k} x${v.count} (${v.example})`).join('; ')}`);
-for (const [i, k] of kills.entries()) if (k.orphans.length) console.log(`kill ${i + 1} left: ${k.orphans.join('; ')}`);
+for (const [i, k] of kills.entries()) {
+  if (k.orphans.length) console.log(`kill ${i + 1} left: ${k.orphans.join('; ')}`);
+  else if (k.lingered.length) console.log(`kill ${i + 1}: ended within the grace period: ${k.lingered.join('; ')}`);
+}
 if (orphansAtStop.length) console.log(`after stop: ${orphansAtStop.join('; ')}`);
 if (lost.length) console.log(`lost: ${lost.slice(0, 10).map((a) => `${a.sampleId} by ${a.labeler}`).join(', ')}`);
 if (leaseCheck.overlaps.length) console.log(`double leases: ${leaseCheck.overlaps.slice(0, 10).map((o) => `${o.sampleId} ${o.a}/${o.b}`).join(', ')}`);
@@ -443,7 +462,7 @@ const json = {
   config: { ...config, port },
   labels: { acknowledged: acks.length, found: labels.length, lost: lost.length, doubleLeases: leaseCheck.overlaps.length, servedLeasedToOthers: foreign.length, labeledTwice },
   import: imported,
-  orphans: { afterKills: orphansAfterKills, perKill: kills.map((k) => k.orphans), afterStop: orphansAtStop },
+  orphans: { graceSeconds: config.orphanGraceMs / 1000, afterKills: orphansAfterKills, perKill: kills.map((k) => k.orphans), lingeredAfter2s: kills.map((k) => k.lingered), afterStop: orphansAtStop },
   starts: { coldMs: Math.round(coldMs), restartMs: restartMs.map(Math.round), failed: failedStarts, failures: startFailures },
   rejected: Object.fromEntries(rejected),
   transportErrors,
