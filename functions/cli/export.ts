@@ -12,7 +12,7 @@ import type { ExportStatus } from '../domain/interchange/export/job.js';
 import { api, localTarget, type Target } from './stack-client.js';
 
 export const EXPORT_USAGE = `  export --project ID --format ${EXPORT_FORMATS.join('|')}
-         [--labeler NAME] [--exclude-ambiguous] [--all] [--no-images] [-o FILE] [--data DIR]
+         [--labeler NAME] [--exclude-ambiguous] [--include-model-labels] [--all] [--no-images] [-o FILE] [--data DIR]
       Export the project's labels (default: labeled images only, with the upright images in the archive) and
       download the file (default name: the one the server gives, in the current folder).`;
 
@@ -21,6 +21,8 @@ export interface ExportOptions {
   format: ExportFormat;
   labelerId?: string;
   excludeAmbiguous: boolean;
+  /** Also export auto-labels (labels the model wrote). */
+  includeModelLabels?: boolean;
   all: boolean;
   images: boolean;
   output?: string;
@@ -39,6 +41,7 @@ export async function exportCommand(args: string[]): Promise<number> {
       format: { type: 'string' },
       labeler: { type: 'string' },
       'exclude-ambiguous': { type: 'boolean', default: false },
+      'include-model-labels': { type: 'boolean', default: false },
       all: { type: 'boolean', default: false },
       'no-images': { type: 'boolean', default: false },
       output: { type: 'string', short: 'o' },
@@ -54,6 +57,7 @@ export async function exportCommand(args: string[]): Promise<number> {
     format: values.format as ExportFormat,
     labelerId: values.labeler,
     excludeAmbiguous: values['exclude-ambiguous'],
+    includeModelLabels: values['include-model-labels'],
     all: values.all,
     images: !values['no-images'],
     output: values.output,
@@ -69,6 +73,7 @@ export async function runExportCommand(target: Target, opts: ExportOptions): Pro
     format: opts.format,
     include: opts.all ? 'all' : 'labeled',
     excludeAmbiguous: opts.excludeAmbiguous,
+    ...(opts.includeModelLabels ? { includeModelLabels: true } : {}),
     images: opts.images,
     ...(opts.labelerId ? { labelerId: opts.labelerId } : {}),
   };

@@ -130,6 +130,11 @@ export interface LabelHead {
   boxes?: BoxLabel[];
   labelerId: string;
   at: string;
+  /** 'model' for an auto-label (functions/domain/autolabel.ts): never trained on, left out of exports unless asked. */
+  source?: 'labeler' | 'model';
+  /** Auto-labels: the model's calibrated probability of the class, and the batch that wrote it (undone together). */
+  modelConfidence?: number;
+  batchId?: string;
 }
 
 export interface SampleLabelState {
@@ -229,4 +234,6 @@ export interface SuspectLabel {
   givenProbability: number;
   predictedClass: number;
   predictedProbability: number;
+  /** The predicted class's threshold it passed (mean probability of that class over labels given it). */
+  predictedThreshold?: number;
 }

@@ -7,16 +7,20 @@ import {
   DEFAULT_STRATEGY,
   float16ToFloat32,
   isStrategy,
-  likelyMislabeled,
   nearestNeighbours,
   normalizeRows,
   rank,
+  scoreAll,
+  suspectsFromOutOfFold,
+  trainCalibrated,
   trainSoftmax,
+  type CalibratedTraining,
   type Clustering,
   type Embeddings,
   type SoftmaxModel,
   type TrainingLabel,
 } from '../domain/learning/index.js';
+import { type AutolabelBasis, isModelLabel, MIN_CANDIDATE_CONFIDENCE, saveAutolabelBasis } from '../domain/autolabel.js';
 import type { LabelHead, Project, RankedQueue } from '../domain/model.js';
 import type { Stores } from '../domain/ports.js';
 import { allSamples } from '../domain/progress.js';
@@ -76,15 +80,22 @@ export async function retrainProject(
     const row = rowOf.get(sampleId);
     if (row === undefined) continue;
     labeledRows.push(row);
+    // Auto-labels (written by an earlier model) are never trained on: the model would only learn its own guesses,
+    // and its held-out predictions, which calibrate it and back the auto-label guarantee, must be of human labels.
+    if (isModelLabel(head)) continue;
     training.push({ row, confidences: head.confidences, ambiguous: head.ambiguous });
     const top = topClass(head.confidences);
     if (top >= 0 && !head.ambiguous) perClass[top]++;
   }
   // Samples that already have all their labels (overlap) are not ranked again.
   let model: SoftmaxModel | undefined;
+  let fit: CalibratedTraining | undefined;
   if (classes >= 2) {
+    // The configuration bench:al measures: centred rows, penalty by 5-fold cross-validation, temperature fitted on
+    // the out-of-fold predictions (calibration.ts); below 8 labels a plain centred fit.
     const warmStart = state.modelClasses === classes ? state.model : undefined;
-    model = trainSoftmax(embeddings, training, { classes, warmStart }); // the configuration bench:al measures
+    fit = trainCalibrated(embeddings, training, { classes, warmStart });
+    model = fit?.model ?? trainSoftmax(embeddings, training, { classes, warmStart });
   }
   if (model) {
     state.model = model;
@@ -94,10 +105,13 @@ export async function retrainProject(
 
   const strategy = isStrategy(project.strategy) ? project.strategy : DEFAULT_STRATEGY;
   const limit = Math.max(1, Math.min(2000, Math.floor(MAX_PROB_BYTES / (2 * Math.max(1, classes)))));
+  // Scored once: the ranking and the auto-label candidates read the same calibrated probabilities.
+  const probs = model ? scoreAll(model, embeddings) : undefined;
   const ranking = rank(strategy, {
     embeddings,
     labeled: labeledRows,
     model,
+    probs,
     annotationsPerClass: perClass,
     limit,
     batchSize: opts.batchSize ?? 20,
@@ -105,7 +119,7 @@ export async function retrainProject(
     seed: 0,
   });
   state.clustering = ranking.clustering ?? state.clustering;
-  const suspects = model && training.length >= 10 ? mislabeledIds(embeddings, training, classes, matrix.sampleIds) : undefined;
+  const suspects = fit ? mislabeledIds(fit, training, classes, matrix.sampleIds) : undefined;
   // Numbered from the stored ranking, not from this process's memory: another trainer may have written since.
   const generation = ((await stores.rankings.get(project.id))?.generation ?? 0) + 1;
   const queue: RankedQueue = {
@@ -122,6 +136,9 @@ export async function retrainProject(
     ...(suspects ? { suspects } : {}),
   };
   await stores.rankings.put(queue);
+  if (fit && probs) {
+    await saveAutolabelBasis(stores.blobs, autolabelBasis(project.id, generation, queue.createdAt, fit, training, probs, labeledRows, matrix.sampleIds, classes));
+  }
   const t3 = performance.now();
   return {
     generation,
@@ -175,10 +192,68 @@ async function refreshLabels(stores: Stores, project: Project, state: ProjectTra
   }
 }
 
-function mislabeledIds(embeddings: Embeddings, training: TrainingLabel[], classes: number, sampleIds: string[]) {
-  return likelyMislabeled(embeddings, training, { classes, limit: 200 })
-    .filter((s) => s.givenProbability < 0.5)
-    .map((s) => ({ sampleId: sampleIds[s.row], givenClass: s.givenClass, givenProbability: round(s.givenProbability), predictedClass: s.predictedClass, predictedProbability: round(s.predictedProbability) }));
+/**
+ * Labels confident learning flags on the calibrated out-of-fold probabilities of this retrain's fit (review.ts):
+ * another class passes its own threshold and the given class gets < 15%. Most suspicious first, at most 200.
+ */
+function mislabeledIds(fit: CalibratedTraining, training: TrainingLabel[], classes: number, sampleIds: string[]) {
+  return suspectsFromOutOfFold(fit, training, classes)
+    .slice(0, 200)
+    .map((s) => ({
+      sampleId: sampleIds[s.row],
+      givenClass: s.givenClass,
+      givenProbability: round(s.givenProbability),
+      predictedClass: s.predictedClass,
+      predictedProbability: round(s.predictedProbability),
+      predictedThreshold: round(s.predictedThreshold),
+    }));
+}
+
+/** What auto-labeling decides from (functions/domain/autolabel.ts): held-out predictions and unlabeled candidates. */
+function autolabelBasis(
+  projectId: string,
+  generation: number,
+  createdAt: string,
+  fit: CalibratedTraining,
+  training: TrainingLabel[],
+  probs: Float32Array,
+  labeledRows: number[],
+  sampleIds: string[],
+  C: number,
+): AutolabelBasis {
+  const confidence: number[] = [];
+  const correct: (0 | 1)[] = [];
+  fit.labelIndex.forEach((labelPos, k) => {
+    const p = fit.outOfFold.probs.subarray(k * C, (k + 1) * C);
+    const predicted = argmax(p);
+    confidence.push(round(p[predicted]));
+    correct.push(predicted === argmax(training[labelPos].confidences) ? 1 : 0);
+  });
+  const labeled = new Uint8Array(sampleIds.length);
+  for (const r of labeledRows) labeled[r] = 1;
+  const found: { row: number; c: number; p: number }[] = [];
+  for (let r = 0; r < sampleIds.length; r++) {
+    if (labeled[r]) continue;
+    let c = 0;
+    for (let j = 1; j < C; j++) if (probs[r * C + j] > probs[r * C + c]) c = j;
+    if (probs[r * C + c] >= MIN_CANDIDATE_CONFIDENCE) found.push({ row: r, c, p: probs[r * C + c] });
+  }
+  found.sort((a, b) => b.p - a.p || a.row - b.row);
+  return {
+    projectId,
+    generation,
+    createdAt,
+    classes: C,
+    humanLabels: fit.labelIndex.length,
+    heldOut: { confidence, correct },
+    candidates: { sampleIds: found.map((f) => sampleIds[f.row]), classes: found.map((f) => f.c), confidences: found.map((f) => round(f.p)) },
+  };
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+function argmax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+  return best;
+}

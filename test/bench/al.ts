@@ -63,6 +63,7 @@ console.log(
 );
 
 const results = new Map<StrategyName, { mean: number[]; curves: Curve[] }>();
+const meanOf = (curves: Curve[], key: 'ece' | 'meanTop' | 'accuracy', k: number) => mean(curves.map((c) => c[key][k]));
 for (const strategy of strategies) {
   const curves: Curve[] = [];
   for (let seed = 0; seed < seeds; seed++) curves.push(simulate(task, strategy, seed, checkpoints));
@@ -101,6 +102,21 @@ console.log();
 printTable(
   ['strategy', ...usedBudgets.map((b) => `@${b}`), 'to target', 'x random', 'seeds: mean', 'x random', 'per seed'],
   rows,
+);
+console.log('\nCalibration on the test split (mean over seeds): ECE = expected calibration error (10 bins); top-acc = mean top probability minus accuracy, points.');
+printTable(
+  ['strategy', ...usedBudgets.flatMap((b) => [`ECE@${b}`, `top-acc@${b}`])],
+  strategies.map((s) => {
+    const r = results.get(s)!;
+    return [
+      s,
+      ...usedBudgets.flatMap((b) => {
+        const k = checkpoints.indexOf(b);
+        const ece = meanOf(r.curves, 'ece', k);
+        return [Number.isNaN(ece) ? '-' : ece.toFixed(3), Number.isNaN(ece) ? '-' : ((meanOf(r.curves, 'meanTop', k) - meanOf(r.curves, 'accuracy', k)) * 100).toFixed(1)];
+      }),
+    ];
+  }),
 );
 console.log(
   `\nto target: labels until the mean curve over seeds first reaches ${(target * 100).toFixed(1)}% (full pool - 2 points); ` +

@@ -1,20 +1,45 @@
 import { describe, expect, it } from 'vitest';
 import { quantizeEmbeddings } from '../../functions/domain/learning/embeddings.js';
-import { likelyMislabeled, nearestNeighbours } from '../../functions/domain/learning/review.js';
+import { confidentLearningSuspects, likelyMislabeled, nearestNeighbours } from '../../functions/domain/learning/review.js';
 import { blobs, hardLabels } from './synthetic.js';
 
 describe('likely mislabeled', () => {
-  it('puts flipped labels at the top of the list', () => {
+  it('flags flipped labels (5+ of 6), with the class the model believes instead, and none of the correct ones', () => {
     const b = blobs(4, 40, 32, 0.2, 21);
     const rows = [...Array(160).keys()];
     const labels = hardLabels(b.labels, rows, 4);
     const flipped = [3, 17, 42, 77, 101, 150];
     for (const r of flipped) labels[r] = { row: r, confidences: hardLabels([(b.labels[r] + 1) % 4], [0], 4)[0].confidences };
     const suspects = likelyMislabeled(b.embeddings, labels, { classes: 4, seed: 1 });
-    expect(suspects.length).toBe(160);
-    expect(new Set(suspects.slice(0, flipped.length).map((s) => s.row))).toEqual(new Set(flipped));
-    for (const s of suspects.slice(0, flipped.length)) expect(s.predictedClass).toBe(b.labels[s.row]);
-    expect(suspects[0].givenProbability).toBeLessThan(0.5);
+    // Every flag is a flipped label, and at least 5 of the 6 are found.
+    expect(suspects.every((s) => flipped.includes(s.row))).toBe(true);
+    expect(suspects.length).toBeGreaterThanOrEqual(5);
+    for (const s of suspects) {
+      expect(s.predictedClass).toBe(b.labels[s.row]);
+      expect(s.givenClass).toBe((b.labels[s.row] + 1) % 4);
+      expect(s.givenProbability).toBeLessThan(0.15);
+      expect(s.predictedProbability).toBeGreaterThanOrEqual(s.predictedThreshold);
+    }
+    // Most suspicious first.
+    for (let i = 1; i < suspects.length; i++) expect(suspects[i].givenProbability).toBeGreaterThanOrEqual(suspects[i - 1].givenProbability);
+  });
+
+  it('flags nothing when every label is right', () => {
+    const b = blobs(4, 40, 32, 0.2, 21);
+    expect(likelyMislabeled(b.embeddings, hardLabels(b.labels, [...Array(160).keys()], 4), { classes: 4, seed: 1 })).toEqual([]);
+  });
+
+  it('uses per-class thresholds: a label is flagged only when another class passes its own mean self-confidence', () => {
+    // 3 labels of class 0, 3 of class 1 (probabilities as the out-of-fold model gave them).
+    const probs = [0.9, 0.1, 0.8, 0.2, 0.05, 0.95, 0.3, 0.7, 0.2, 0.8, 0.6, 0.4];
+    const given = [0, 0, 0, 1, 1, 1];
+    // Class 0 threshold = (0.9 + 0.8 + 0.05) / 3 = 0.583; class 1 = (0.7 + 0.8 + 0.4) / 3 = 0.633.
+    const flagged = confidentLearningSuspects(probs, given, 2);
+    expect(flagged.map((f) => f.index)).toEqual([2]);
+    expect(flagged[0]).toMatchObject({ givenClass: 0, predictedClass: 1 });
+    expect(flagged[0].givenProbability).toBeCloseTo(0.05);
+    expect(flagged[0].predictedThreshold).toBeCloseTo(0.6333, 3);
+    // Sample 5 (given 1, p(0) = 0.6 >= 0.583) is not flagged: its own class still has 0.4, not "low".
   });
 
   it('skips ambiguous labels', () => {

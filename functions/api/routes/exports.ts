@@ -16,6 +16,8 @@ const exportBody = z.strictObject({
   include: z.enum(['labeled', 'all']).default('labeled'),
   labelerId: z.string().trim().min(1).max(128).optional(),
   excludeAmbiguous: z.boolean().default(false),
+  /** Also export auto-labels (written by the model); off by default. */
+  includeModelLabels: z.boolean().default(false),
   /** Copy the originals (upright) into the archive. */
   images: z.boolean().default(true),
 });

@@ -54,6 +54,8 @@ export interface ExportFilter {
   labelerId?: string;
   /** Leave ambiguous labels out. */
   excludeAmbiguous?: boolean;
+  /** Also export auto-labels (labels the model wrote, `source: 'model'`); off by default: human labels only. */
+  includeModelLabels?: boolean;
 }
 
 /** One image's annotations as a format file states them, before they are matched against the project. */

@@ -15,7 +15,27 @@ export {
 } from './embeddings.js';
 export { type TrainingLabel, type TrainingSet, buildTrainingSet } from './targets.js';
 export { type SoftmaxModel, type FitReport } from './softmax.js';
-export { type TrainOptions, autoLambda, LAMBDA_PER_LABEL, trainSoftmax } from './train.js';
+export { type CalibratedTraining, type TrainOptions, autoLambda, LAMBDA_PER_LABEL, MIN_CALIBRATION_LABELS, trainCalibrated, trainSoftmax } from './train.js';
+export {
+  type Calibration,
+  type CalibratedFit,
+  type OutOfFold,
+  applyTemperature,
+  embeddingCenter,
+  expectedCalibrationError,
+  fitCalibrated,
+  fitTemperature,
+} from './calibration.js';
+export {
+  type HeldOutPrediction,
+  type ThresholdChoice,
+  binomialUpperTail,
+  clopperPearsonLower,
+  clopperPearsonUpper,
+  DEFAULT_DELTA,
+  pickThreshold,
+  THRESHOLD_GRID,
+} from './precision-bound.js';
 export { scoreAll, scoreRows } from './scoring.js';
 export { type Clustering, kmeans } from './kmeans.js';
 export {
@@ -30,4 +50,13 @@ export {
 } from './strategies.js';
 export { entropyUncertainty, marginUncertainty, originScore } from './uncertainty.js';
 export { type LiveErrorPoint, type LiveErrorSample, type LiveErrorSeries, liveErrorPoint, liveErrorSeries } from './live-error.js';
-export { type Neighbour, type SuspectLabel, likelyMislabeled, nearestNeighbours } from './review.js';
+export {
+  type MislabelOptions,
+  type Neighbour,
+  type SuspectLabel,
+  confidentLearningSuspects,
+  likelyMislabeled,
+  MAX_SUSPECT_PROBABILITY,
+  nearestNeighbours,
+  suspectsFromOutOfFold,
+} from './review.js';

@@ -1,12 +1,9 @@
 // Review helpers: labels the model contradicts (for data cleaning) and look-alikes of a sample (bulk labeling).
 
 import { dotAll, type Embeddings, rowInto } from './embeddings.js';
-import { stratifiedFolds, subsetTrainingSet } from './regularization.js';
-import { scoreRows } from './scoring.js';
 import { topK } from './select.js';
-import { canTrain, fitSoftmax } from './softmax.js';
-import { buildTrainingSet, type TrainingLabel } from './targets.js';
-import { autoLambda } from './train.js';
+import type { TrainingLabel } from './targets.js';
+import { type CalibratedTraining, trainCalibrated } from './train.js';
 
 export interface SuspectLabel {
   /** Position of the label in the input list. */
@@ -14,59 +11,99 @@ export interface SuspectLabel {
   row: number;
   /** The label's top class. */
   givenClass: number;
-  /** Out-of-fold probability the model gives the label (expected over a soft label); low = suspicious. */
+  /** Calibrated out-of-fold probability the model gives the label's class; low = suspicious. */
   givenProbability: number;
-  /** What the out-of-fold model predicts instead. */
+  /** The class the out-of-fold model believes instead... */
   predictedClass: number;
   predictedProbability: number;
+  /** ...whose probability passed that class's threshold (the mean self-confidence of labels given that class). */
+  predictedThreshold: number;
+}
+
+/** A label is flagged only when the model gives its class less than this, whatever the class thresholds say. */
+export const MAX_SUSPECT_PROBABILITY = 0.15;
+
+export interface MislabelOptions {
+  /** Flag only labels whose class gets less than this (default MAX_SUSPECT_PROBABILITY). */
+  maxGivenProbability?: number;
 }
 
 /**
- * Labeled samples sorted by the out-of-fold probability of their own label, lowest first: each label is judged
- * by a model that never saw it (k-fold), so a flipped label cannot vouch for itself. Ambiguous labels are skipped.
+ * Confident learning (Northcutt et al., 2021) on out-of-fold probabilities: the threshold of class j is the mean
+ * probability of j over the labels given j (how sure the model is of that class when it is right-ish). A label
+ * given y is flagged when another class j reaches its threshold (the most probable such j is the suspect's
+ * predicted class) and the label's own class gets less than both its threshold and `maxGivenProbability`.
+ * Flagged labels come back most suspicious first: by p(given) ascending, then by p(predicted) descending.
+ * `probs` is labels x C (each row predicted by a model that never saw that label); `given[i]` the top class.
+ */
+export function confidentLearningSuspects(
+  probs: ArrayLike<number>,
+  given: ArrayLike<number>,
+  C: number,
+  opts: MislabelOptions = {},
+): { index: number; givenClass: number; givenProbability: number; predictedClass: number; predictedProbability: number; predictedThreshold: number }[] {
+  const n = given.length;
+  const maxGiven = opts.maxGivenProbability ?? MAX_SUSPECT_PROBABILITY;
+  const sum = new Float64Array(C);
+  const count = new Float64Array(C);
+  for (let i = 0; i < n; i++) {
+    sum[given[i]] += probs[i * C + given[i]];
+    count[given[i]]++;
+  }
+  const threshold = Array.from(sum, (s, c) => (count[c] > 0 ? s / count[c] : Infinity));
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const y = given[i];
+    const py = probs[i * C + y];
+    if (!(py < maxGiven && py < threshold[y])) continue;
+    let j = -1;
+    for (let c = 0; c < C; c++) {
+      if (c === y || !(probs[i * C + c] >= threshold[c])) continue;
+      if (j < 0 || probs[i * C + c] > probs[i * C + j]) j = c;
+    }
+    if (j < 0) continue;
+    out.push({ index: i, givenClass: y, givenProbability: py, predictedClass: j, predictedProbability: probs[i * C + j], predictedThreshold: threshold[j] });
+  }
+  out.sort((a, b) => a.givenProbability - b.givenProbability || b.predictedProbability - a.predictedProbability || a.index - b.index);
+  return out;
+}
+
+/**
+ * Labels the model contradicts, most suspicious first (confidentLearningSuspects on the calibrated out-of-fold
+ * probabilities of trainCalibrated: each label judged by a model that never saw it, so a flipped label cannot vouch
+ * for itself). Ambiguous labels and labels without confidence are never flagged. Empty below 8 labels.
  */
 export function likelyMislabeled(
   e: Embeddings,
   labels: readonly TrainingLabel[],
-  opts: { classes: number; folds?: number; seed?: number; limit?: number },
+  opts: { classes: number; seed?: number; limit?: number } & MislabelOptions,
 ): SuspectLabel[] {
-  const C = opts.classes;
-  const positions = labels.map((_, i) => i).filter((i) => !labels[i].ambiguous);
-  const kept = positions.map((i) => labels[i]);
-  const set = buildTrainingSet(kept, C);
-  if (set.rows.length !== kept.length) {
-    // Drop labels without any confidence so positions and set rows stay aligned.
-    return likelyMislabeled(e, labels.map((l) => (sumOf(l.confidences) > 0 ? l : { ...l, ambiguous: true })), opts);
-  }
-  const folds = Math.max(2, Math.min(opts.folds ?? 5, set.rows.length));
-  const fold = stratifiedFolds(set, folds, opts.seed ?? 0);
-  const out: SuspectLabel[] = [];
-  for (let f = 0; f < folds; f++) {
-    const trainIdx = [...fold.keys()].filter((i) => fold[i] !== f);
-    const testIdx = [...fold.keys()].filter((i) => fold[i] === f);
-    const train = subsetTrainingSet(set, trainIdx);
-    if (testIdx.length === 0 || !canTrain(train)) continue;
-    const model = fitSoftmax(e, train, { lambda: autoLambda(trainIdx.length) });
-    const probs = scoreRows(model, e, testIdx.map((i) => set.rows[i]));
-    testIdx.forEach((i, k) => {
-      const p = probs.subarray(k * C, (k + 1) * C);
-      let given = 0;
-      let expected = 0;
-      let predicted = 0;
-      for (let c = 0; c < C; c++) {
-        const t = set.targets[i * C + c];
-        expected += t * p[c];
-        if (t > set.targets[i * C + given]) given = c;
-        if (p[c] > p[predicted]) predicted = c;
-      }
-      out.push({ label: positions[i], row: set.rows[i], givenClass: given, givenProbability: expected, predictedClass: predicted, predictedProbability: p[predicted] });
-    });
-  }
-  out.sort((a, b) => a.givenProbability - b.givenProbability || a.label - b.label);
+  const fit = trainCalibrated(e, labels, { classes: opts.classes, seed: opts.seed });
+  if (!fit) return [];
+  const out = suspectsFromOutOfFold(fit, labels, opts.classes, opts);
   return opts.limit === undefined ? out : out.slice(0, opts.limit);
 }
 
-const sumOf = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + Math.max(0, b), 0);
+/** The suspects of an already calibrated fit (the trainer reuses the fit it ranks with). */
+export function suspectsFromOutOfFold(fit: CalibratedTraining, labels: readonly TrainingLabel[], C: number, opts: MislabelOptions = {}): SuspectLabel[] {
+  const n = fit.labelIndex.length;
+  const given = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const conf = labels[fit.labelIndex[k]].confidences;
+    let top = 0;
+    for (let c = 1; c < C; c++) if (conf[c] > conf[top]) top = c;
+    given[k] = top;
+  }
+  return confidentLearningSuspects(fit.outOfFold.probs, given, C, opts).map((s) => ({
+    label: fit.labelIndex[s.index],
+    row: labels[fit.labelIndex[s.index]].row,
+    givenClass: s.givenClass,
+    givenProbability: s.givenProbability,
+    predictedClass: s.predictedClass,
+    predictedProbability: s.predictedProbability,
+    predictedThreshold: s.predictedThreshold,
+  }));
+}
 
 export interface Neighbour {
   row: number;

@@ -2,6 +2,7 @@
 // L2 penalty on the weights (not the bias), fitted by full-batch L-BFGS with the SIMD kernels.
 // Classes nobody has labeled yet are left out of the fit and predicted with probability ~0.
 
+import type { Calibration } from './calibration.js';
 import { type Embeddings, gatherRows } from './embeddings.js';
 import { minimize } from './lbfgs.js';
 import { presentClasses, type TrainingSet } from './targets.js';
@@ -16,6 +17,8 @@ export interface SoftmaxModel {
   /** 1 for classes that had labels in this fit. */
   present: Uint8Array;
   lambda: number;
+  /** Temperature the logits were divided by (folded into weights and bias); 1 or absent when uncalibrated. */
+  temperature?: number;
   fit: FitReport;
 }
 
@@ -32,6 +35,10 @@ export interface FitReport {
   warmStarted: boolean;
   /** Regularisation strengths tried by cross-validation with their mean held-out log-loss, when it ran. */
   crossValidation?: { lambda: number; logLoss: number }[];
+  /** Penalty and temperature chosen on out-of-fold predictions (calibration.ts), when calibrated. */
+  calibration?: Calibration;
+  /** True when the fit ran on centred rows (the centre is folded into the bias). */
+  centered?: boolean;
 }
 
 export interface FitOptions {
@@ -39,6 +46,11 @@ export interface FitOptions {
   warmStart?: SoftmaxModel;
   maxIterations?: number;
   gradientTolerance?: number;
+  /**
+   * Fit on rows minus this vector (e.g. the pool mean, see calibration.ts). The returned model is folded back to
+   * raw rows (bias -= W . center), so scoring is unchanged.
+   */
+  center?: Float32Array;
 }
 
 /** Logit given to classes without labels, so their probability is ~1e-13 next to any fitted class. */
@@ -54,7 +66,22 @@ export function fitSoftmax(embeddings: Embeddings, set: TrainingSet, opts: FitOp
   if (present.length < 2) throw new Error('training needs labels of at least two classes');
   const { dim } = embeddings;
   const x = gatherRows(embeddings, set.rows);
-  return withResidentRows(x, set.rows.length, dim, (rows) => fitResident(rows, set, present, opts));
+  const center = opts.center;
+  if (center) {
+    if (center.length !== dim) throw new Error(`centre has ${center.length} values, expected ${dim}`);
+    for (let o = 0; o < x.length; o += dim) for (let d = 0; d < dim; d++) x[o + d] -= center[d];
+  }
+  const model = withResidentRows(x, set.rows.length, dim, (rows) => fitResident(rows, set, present, opts));
+  if (center) {
+    // logits of centred rows W (x - m) + b = W x + (b - W m): the same model on raw rows.
+    for (const c of present) {
+      let dot = 0;
+      for (let d = 0; d < dim; d++) dot += model.weights[c * dim + d] * center[d];
+      model.bias[c] -= dot;
+    }
+    model.fit.centered = true;
+  }
+  return model;
 }
 
 function fitResident(rows: ResidentRows, set: TrainingSet, present: number[], opts: FitOptions): SoftmaxModel {
@@ -67,10 +94,18 @@ function fitResident(rows: ResidentRows, set: TrainingSet, present: number[], op
   const theta0 = new Float64Array(P * dim + P);
   const warm = opts.warmStart && opts.warmStart.dim === dim && opts.warmStart.classes === C ? opts.warmStart : undefined;
   if (warm) {
+    // Undo the previous model's temperature, and express its bias in this fit's coordinates (centred or not).
+    const t = warm.temperature ?? 1;
+    const center = opts.center;
     present.forEach((c, j) => {
       if (!warm.present[c]) return;
-      for (let d = 0; d < dim; d++) theta0[j * dim + d] = warm.weights[c * dim + d];
-      theta0[P * dim + j] = warm.bias[c];
+      let dot = 0;
+      for (let d = 0; d < dim; d++) {
+        const w = warm.weights[c * dim + d] * t;
+        theta0[j * dim + d] = w;
+        if (center) dot += w * center[d];
+      }
+      theta0[P * dim + j] = warm.bias[c] * t + dot;
     });
   }
   const result = minimize(objective, theta0, {

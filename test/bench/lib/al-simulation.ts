@@ -1,12 +1,13 @@
 // Simulated labeling session for the active-learning bench: a labeler who always answers with the true class,
 // retraining every `batch` labels (as the trainer worker does) and measuring test accuracy at each retrain.
 
+import { expectedCalibrationError } from '../../../functions/domain/learning/calibration.js';
 import { embeddingsFromVectors, type F32Embeddings } from '../../../functions/domain/learning/embeddings.js';
 import type { Clustering } from '../../../functions/domain/learning/kmeans.js';
 import { scoreAll } from '../../../functions/domain/learning/scoring.js';
 import type { SoftmaxModel } from '../../../functions/domain/learning/softmax.js';
 import { rank, type StrategyName } from '../../../functions/domain/learning/strategies.js';
-import { trainSoftmax } from '../../../functions/domain/learning/train.js';
+import { type TrainOptions, trainSoftmax } from '../../../functions/domain/learning/train.js';
 
 export interface Task {
   classes: number;
@@ -31,16 +32,30 @@ export function makeTask(vectors: Float32Array[], labels: Int32Array, classes: n
 const oneHot = (c: number, C: number) => Array.from({ length: C }, (_, j) => (j === c ? 1 : 0));
 
 export function accuracy(task: Task, model: SoftmaxModel | undefined, fallbackClass: number): number {
+  return evaluate(task, model, fallbackClass).accuracy;
+}
+
+export interface Evaluation {
+  accuracy: number;
+  /** Expected calibration error on the test split (10 equal-width bins); NaN without a model. */
+  ece: number;
+  /** Mean probability of the predicted class on the test split; NaN without a model. */
+  meanTop: number;
+}
+
+export function evaluate(task: Task, model: SoftmaxModel | undefined, fallbackClass: number): Evaluation {
   const { testLabels, classes: C } = task;
-  if (!model) return testLabels.filter((l) => l === fallbackClass).length / testLabels.length;
+  if (!model) return { accuracy: testLabels.filter((l) => l === fallbackClass).length / testLabels.length, ece: NaN, meanTop: NaN };
   const p = scoreAll(model, task.test);
   let ok = 0;
+  let top = 0;
   for (let i = 0; i < testLabels.length; i++) {
     let best = 0;
     for (let c = 1; c < C; c++) if (p[i * C + c] > p[i * C + best]) best = c;
     if (best === testLabels[i]) ok++;
+    top += p[i * C + best];
   }
-  return ok / testLabels.length;
+  return { accuracy: ok / testLabels.length, ece: expectedCalibrationError(p, testLabels, C), meanTop: top / testLabels.length };
 }
 
 export function fullPoolAccuracy(task: Task): number {
@@ -59,17 +74,25 @@ export function schedule(poolSize: number, budgets: number[], batch: number): nu
 export interface Curve {
   labels: number[];
   accuracy: number[];
+  ece: number[];
+  meanTop: number[];
   /** Total fit + rank time, ms. */
   ms: number;
 }
 
-export function simulate(task: Task, strategy: StrategyName, seed: number, checkpoints: number[]): Curve {
+export function simulate(
+  task: Task,
+  strategy: StrategyName,
+  seed: number,
+  checkpoints: number[],
+  opts: { train?: Partial<TrainOptions>; onRetrain?: (labeled: readonly number[], model: SoftmaxModel | undefined) => void } = {},
+): Curve {
   const C = task.classes;
   const labeled: number[] = [];
   const counts = new Float64Array(C);
   let model: SoftmaxModel | undefined;
   let clustering: Clustering | undefined;
-  const curve: Curve = { labels: [], accuracy: [], ms: 0 };
+  const curve: Curve = { labels: [], accuracy: [], ece: [], meanTop: [], ms: 0 };
   let queue: Int32Array = new Int32Array(0);
   let cursor = 0;
   const started = performance.now();
@@ -97,11 +120,15 @@ export function simulate(task: Task, strategy: StrategyName, seed: number, check
     }
     queue = new Int32Array(0); // retrain: the next batch is ranked by the new model
     const labels = labeled.map((row) => ({ row, confidences: oneHot(task.poolLabels[row], C) }));
-    model = trainSoftmax(task.pool, labels, { classes: C, warmStart: model }) ?? model;
+    model = trainSoftmax(task.pool, labels, { classes: C, warmStart: model, ...opts.train }) ?? model;
+    opts.onRetrain?.(labeled, model);
     const majority = counts.indexOf(Math.max(...counts));
     const t = performance.now();
     curve.labels.push(labeled.length);
-    curve.accuracy.push(accuracy(task, model, majority));
+    const ev = evaluate(task, model, majority);
+    curve.accuracy.push(ev.accuracy);
+    curve.ece.push(ev.ece);
+    curve.meanTop.push(ev.meanTop);
     curve.ms -= performance.now() - t;
   }
   curve.ms += performance.now() - started;

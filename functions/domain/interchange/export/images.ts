@@ -112,6 +112,7 @@ async function labelFor(stores: Stores, project: Project, sample: Sample, filter
       : undefined;
   }
   if (label && filter.excludeAmbiguous && label.ambiguous) return undefined;
+  if (label && label.source === 'model' && !filter.includeModelLabels) return undefined;
   return label;
 }
 

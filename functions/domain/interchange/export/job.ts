@@ -179,7 +179,7 @@ async function writeExport(deps: ExportDeps, status: ExportStatus): Promise<Expo
   const ctx: ExportContext = {
     stores: deps.stores,
     project,
-    filter: { include: request.include, labelerId: request.labelerId, excludeAmbiguous: request.excludeAmbiguous },
+    filter: { include: request.include, labelerId: request.labelerId, excludeAmbiguous: request.excludeAmbiguous, includeModelLabels: request.includeModelLabels },
     images: request.images ? deps.images : undefined,
     embeddings: deps.embeddings,
     bucket: deps.bucket,

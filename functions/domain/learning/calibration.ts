@@ -1,0 +1,244 @@
+// Calibrated training: centred embeddings, regularisation chosen by k-fold cross-validation and a temperature fitted
+// on the out-of-fold predictions, all at every retrain. The centre and the temperature are folded into the model's
+// weights and bias, so scoring stays the same single pass (logits = W x + b on the stored rows).
+//
+// Why: rows are L2-normalised but not centred (two random photos have cosine ~0.57), so with a fixed penalty the
+// logits stay small and the probabilities flat (mean top probability 0.25-0.44 at 68-87% accuracy, ECE 0.43-0.50
+// on tf_flowers_dev). Cross-validated log-loss picks the penalty the labels support, and one scalar temperature,
+// fitted on predictions each made by a model that never saw the label, maps the logits to calibrated probabilities.
+
+import { type Embeddings, rowInto } from './embeddings.js';
+import { stratifiedFolds, subsetTrainingSet } from './regularization.js';
+import { scoreRows } from './scoring.js';
+import { canTrain, fitSoftmax, type SoftmaxModel } from './softmax.js';
+import type { TrainingSet } from './targets.js';
+
+/** Penalties tried, as multiples of 1 / labels, strong to weak (a warm-started regularisation path per fold). */
+export const CALIBRATION_LAMBDA_GRID: readonly number[] = [0.3, 0.1, 0.03];
+export const CALIBRATION_FOLDS = 5;
+/** Above this many labels, 3 folds (the fits get slower, the estimates need fewer). */
+const FEWER_FOLDS_ABOVE = 1000;
+/** Bounds of the penalty (per unit of mean cross-entropy). */
+const MIN_LAMBDA = 1e-5;
+const MAX_LAMBDA = 1;
+/** Rows averaged for the centre: a strided sample is as good as the full mean and keeps 1M-row pools cheap. */
+const CENTER_SAMPLE = 20000;
+
+/** Out-of-fold class probabilities: row i of `probs` is training-set row i, predicted by a model that never saw it. */
+export interface OutOfFold {
+  /** Training-set rows x classes, temperature applied. */
+  probs: Float32Array;
+  /** Fold of each training-set row. */
+  fold: Int32Array;
+}
+
+export interface Calibration {
+  lambda: number;
+  temperature: number;
+  folds: number;
+  /** Each penalty tried: out-of-fold log-loss after its own best temperature. */
+  scores: { lambda: number; temperature: number; logLoss: number }[];
+}
+
+export interface CalibratedFit {
+  model: SoftmaxModel;
+  outOfFold: OutOfFold;
+  calibration: Calibration;
+}
+
+const centers = new WeakMap<Embeddings, Float32Array>();
+
+/** Mean of (a strided sample of) the rows: the centre the fit subtracts. Cached per matrix object. */
+export function embeddingCenter(e: Embeddings): Float32Array {
+  const cached = centers.get(e);
+  if (cached && cached.length === e.dim) return cached;
+  const { dim } = e;
+  const sum = new Float64Array(dim);
+  const row = new Float32Array(dim);
+  const step = Math.max(1, Math.floor(e.rows / CENTER_SAMPLE));
+  let n = 0;
+  for (let i = 0; i < e.rows; i += step) {
+    rowInto(e, i, row);
+    for (let d = 0; d < dim; d++) sum[d] += row[d];
+    n++;
+  }
+  const center = Float32Array.from(sum, (s) => (n > 0 ? s / n : 0));
+  centers.set(e, center);
+  return center;
+}
+
+/**
+ * k-fold stratified cross-validation over `grid` (penalties, strong to weak): for each penalty, the out-of-fold
+ * log-probabilities get their own best temperature and the penalty with the lowest calibrated log-loss wins; then
+ * the final fit on every label with that penalty, scaled by 1 / temperature.
+ */
+export function fitCalibrated(
+  embeddings: Embeddings,
+  set: TrainingSet,
+  opts: {
+    grid?: readonly number[];
+    folds?: number;
+    seed?: number;
+    warmStart?: SoftmaxModel;
+    center?: Float32Array;
+    maxIterations?: number;
+    gradientTolerance?: number;
+  },
+): CalibratedFit {
+  const n = set.rows.length;
+  const C = set.classes;
+  const center = opts.center ?? embeddingCenter(embeddings);
+  const grid = (opts.grid ?? CALIBRATION_LAMBDA_GRID).map((m) => Math.min(MAX_LAMBDA, Math.max(MIN_LAMBDA, m / Math.max(1, n))));
+  const folds = Math.max(2, Math.min(opts.folds ?? (n > FEWER_FOLDS_ABOVE ? 3 : CALIBRATION_FOLDS), n));
+  const fold = stratifiedFolds(set, folds, opts.seed ?? 0);
+  // Out-of-fold log-probabilities per penalty (grid x n x C).
+  const logp = grid.map(() => new Float64Array(n * C));
+  const covered = new Uint8Array(n);
+  for (let f = 0; f < folds; f++) {
+    const trainIdx: number[] = [];
+    const testIdx: number[] = [];
+    for (let i = 0; i < n; i++) (fold[i] === f ? testIdx : trainIdx).push(i);
+    const train = subsetTrainingSet(set, trainIdx);
+    if (testIdx.length === 0 || !canTrain(train)) continue;
+    let warm: SoftmaxModel | undefined;
+    const testRows = testIdx.map((i) => set.rows[i]);
+    grid.forEach((lambda, g) => {
+      warm = fitSoftmax(embeddings, train, { lambda, warmStart: warm, center, gradientTolerance: 1e-4 });
+      const probs = scoreRows(warm, embeddings, testRows);
+      testIdx.forEach((i, k) => {
+        for (let c = 0; c < C; c++) logp[g][i * C + c] = Math.log(Math.max(1e-30, probs[k * C + c]));
+      });
+    });
+    for (const i of testIdx) covered[i] = 1;
+  }
+  const scores = grid.map((lambda, g) => {
+    const { temperature, logLoss } = fitTemperature(logp[g], set.targets, C, covered);
+    return { lambda, temperature, logLoss };
+  });
+  let best = 0;
+  for (let g = 1; g < scores.length; g++) if (scores[g].logLoss < scores[best].logLoss - 1e-9) best = g;
+  const { lambda } = scores[best];
+  const { temperature } = scores[best];
+  const model = fitSoftmax(embeddings, set, {
+    lambda,
+    warmStart: opts.warmStart,
+    center,
+    maxIterations: opts.maxIterations,
+    gradientTolerance: opts.gradientTolerance,
+  });
+  applyTemperature(model, temperature);
+  const probs = new Float32Array(n * C);
+  for (let i = 0; i < n; i++) {
+    if (!covered[i]) {
+      // A row no fold could judge (a class with a single label): fall back to the final model's view.
+      probs.set(scoreRows(model, embeddings, [set.rows[i]]), i * C);
+      continue;
+    }
+    softmaxScaled(logp[best], i * C, C, 1 / temperature, probs);
+  }
+  const calibration: Calibration = { lambda, temperature, folds, scores };
+  model.fit.calibration = calibration;
+  return { model, outOfFold: { probs, fold }, calibration };
+}
+
+/** Divides logits by `temperature` in place: weights and bias of the fitted classes (absent ones stay ~0). */
+export function applyTemperature(model: SoftmaxModel, temperature: number): void {
+  if (temperature === 1) return;
+  const inv = 1 / temperature;
+  for (let c = 0; c < model.classes; c++) {
+    if (!model.present[c]) continue;
+    for (let d = 0; d < model.dim; d++) model.weights[c * model.dim + d] *= inv;
+    model.bias[c] *= inv;
+  }
+  model.temperature = (model.temperature ?? 1) * temperature;
+}
+
+/**
+ * The temperature T minimising the mean cross-entropy of softmax(logp / T) against the targets (rows with
+ * `use[i]`), by golden-section search on log T in [1/20, 20]. Log-probabilities are logits up to a per-row constant.
+ */
+export function fitTemperature(
+  logp: Float64Array,
+  targets: Float64Array,
+  C: number,
+  use?: Uint8Array,
+  weights?: Float64Array,
+): { temperature: number; logLoss: number } {
+  const n = targets.length / C;
+  const nll = (t: number) => {
+    const inv = 1 / t;
+    let loss = 0;
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (use && !use[i]) continue;
+      const w = weights ? weights[i] : 1;
+      if (!(w > 0)) continue;
+      let max = -Infinity;
+      for (let c = 0; c < C; c++) max = Math.max(max, logp[i * C + c] * inv);
+      let z = 0;
+      for (let c = 0; c < C; c++) z += Math.exp(logp[i * C + c] * inv - max);
+      const logZ = max + Math.log(z);
+      for (let c = 0; c < C; c++) {
+        const y = targets[i * C + c];
+        if (y > 0) loss -= w * y * (logp[i * C + c] * inv - logZ);
+      }
+      count += w;
+    }
+    return count > 0 ? loss / count : 0;
+  };
+  let a = Math.log(1 / 20);
+  let b = Math.log(20);
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let x1 = b - phi * (b - a);
+  let x2 = a + phi * (b - a);
+  let f1 = nll(Math.exp(x1));
+  let f2 = nll(Math.exp(x2));
+  for (let k = 0; k < 40; k++) {
+    if (f1 <= f2) {
+      b = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = b - phi * (b - a);
+      f1 = nll(Math.exp(x1));
+    } else {
+      a = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = a + phi * (b - a);
+      f2 = nll(Math.exp(x2));
+    }
+  }
+  const temperature = Math.exp((a + b) / 2);
+  return { temperature, logLoss: nll(temperature) };
+}
+
+function softmaxScaled(logp: Float64Array, o: number, C: number, scale: number, out: Float32Array): void {
+  let max = -Infinity;
+  for (let c = 0; c < C; c++) max = Math.max(max, logp[o + c] * scale);
+  let z = 0;
+  for (let c = 0; c < C; c++) z += Math.exp(logp[o + c] * scale - max);
+  for (let c = 0; c < C; c++) out[o + c] = Math.exp(logp[o + c] * scale - max) / z;
+}
+
+/**
+ * Expected calibration error: |accuracy - mean top probability| per bin of top probability (equal width), weighted
+ * by the bin's share of samples. `labels[i]` is the true class of row i of `probs` (rows x C).
+ */
+export function expectedCalibrationError(probs: ArrayLike<number>, labels: ArrayLike<number>, C: number, bins = 10): number {
+  const n = labels.length;
+  const conf = new Float64Array(bins);
+  const hits = new Float64Array(bins);
+  const count = new Float64Array(bins);
+  for (let i = 0; i < n; i++) {
+    let top = 0;
+    for (let c = 1; c < C; c++) if (probs[i * C + c] > probs[i * C + top]) top = c;
+    const p = probs[i * C + top];
+    const b = Math.min(bins - 1, Math.floor(p * bins));
+    conf[b] += p;
+    hits[b] += top === labels[i] ? 1 : 0;
+    count[b]++;
+  }
+  let ece = 0;
+  for (let b = 0; b < bins; b++) if (count[b] > 0) ece += Math.abs(hits[b] - conf[b]) / n;
+  return ece;
+}

@@ -1,0 +1,91 @@
+// What bench:al measures about the truth of what the model says, on a labeled set taken from a simulated session:
+// the mislabel finder with 10% of the labels flipped (and on clean labels), and auto-labeling the rest of the pool
+// at a promised precision (threshold from the held-out predictions, true precision from the dataset's classes).
+
+import { createRng } from '../../../functions/domain/learning/random.js';
+import { suspectsFromOutOfFold } from '../../../functions/domain/learning/review.js';
+import { scoreAll } from '../../../functions/domain/learning/scoring.js';
+import { pickThreshold } from '../../../functions/domain/learning/precision-bound.js';
+import { trainCalibrated } from '../../../functions/domain/learning/train.js';
+import type { Task } from './al-simulation.js';
+
+const oneHot = (c: number, C: number) => Array.from({ length: C }, (_, j) => (j === c ? 1 : 0));
+
+export interface MislabelTrial {
+  flipped: number;
+  /** Flipped labels the finder flagged. */
+  found: number;
+  correct: number;
+  /** Correct labels it flagged anyway. */
+  falseFlags: number;
+  /** Same labels, none flipped: how many it flags. */
+  clean: number;
+  cleanFlags: number;
+}
+
+/** Flips a seeded 10% of the labels to another class at random and runs the finder; then again on the clean labels. */
+export function mislabelTrial(task: Task, rows: readonly number[], seed: number, rate = 0.1): MislabelTrial {
+  const C = task.classes;
+  const rng = createRng(seed * 7919 + rows.length);
+  const order = rows.map((_, i) => ({ i, k: rng.next() })).sort((a, b) => a.k - b.k);
+  const flip = new Set(order.slice(0, Math.round(rows.length * rate)).map((o) => o.i));
+  const given = rows.map((row, i) => (flip.has(i) ? (task.poolLabels[row] + 1 + rng.int(C - 1)) % C : task.poolLabels[row]));
+  const flagged = suspectsOf(task, rows, given);
+  const found = flagged.filter((i) => flip.has(i)).length;
+  const cleanFlagged = suspectsOf(task, rows, rows.map((r) => task.poolLabels[r]));
+  return { flipped: flip.size, found, correct: rows.length - flip.size, falseFlags: flagged.length - found, clean: rows.length, cleanFlags: cleanFlagged.length };
+}
+
+function suspectsOf(task: Task, rows: readonly number[], given: number[]): number[] {
+  const labels = rows.map((row, i) => ({ row, confidences: oneHot(given[i], task.classes) }));
+  const fit = trainCalibrated(task.pool, labels, { classes: task.classes });
+  return fit ? suspectsFromOutOfFold(fit, labels, task.classes).map((s) => s.label) : [];
+}
+
+export interface AutolabelTrial {
+  /** Share of the unlabeled pool auto-labeled. */
+  coverage: number;
+  autoLabeled: number;
+  /** Share of the auto-labels that are the true class (NaN when nothing was labeled). */
+  truePrecision: number;
+  threshold?: number;
+  /** The held-out estimate and its lower bound that justified the threshold. */
+  estimate?: number;
+  lowerBound?: number;
+}
+
+/** Auto-labels the unlabeled pool at `precision` from a calibrated fit on `rows` (true classes). */
+export function autolabelTrial(task: Task, rows: readonly number[], precision: number): AutolabelTrial {
+  const C = task.classes;
+  const labels = rows.map((row) => ({ row, confidences: oneHot(task.poolLabels[row], C) }));
+  const fit = trainCalibrated(task.pool, labels, { classes: C });
+  const unlabeled = task.pool.rows - rows.length;
+  if (!fit) return { coverage: 0, autoLabeled: 0, truePrecision: NaN };
+  const heldOut = Array.from(fit.labelIndex, (_, k) => {
+    const p = fit.outOfFold.probs.subarray(k * C, (k + 1) * C);
+    const top = argmax(p);
+    return { confidence: p[top], correct: top === task.poolLabels[rows[fit.labelIndex[k]]] };
+  });
+  const choice = pickThreshold(heldOut, precision);
+  if (!choice) return { coverage: 0, autoLabeled: 0, truePrecision: NaN };
+  const isLabeled = new Uint8Array(task.pool.rows);
+  for (const r of rows) isLabeled[r] = 1;
+  const probs = scoreAll(fit.model, task.pool);
+  let n = 0;
+  let right = 0;
+  for (let r = 0; r < task.pool.rows; r++) {
+    if (isLabeled[r]) continue;
+    const p = probs.subarray(r * C, (r + 1) * C);
+    const top = argmax(p);
+    if (p[top] < choice.threshold) continue;
+    n++;
+    if (top === task.poolLabels[r]) right++;
+  }
+  return { coverage: n / unlabeled, autoLabeled: n, truePrecision: n > 0 ? right / n : NaN, threshold: choice.threshold, estimate: choice.estimate, lowerBound: choice.lowerBound };
+}
+
+function argmax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+  return best;
+}

@@ -1,0 +1,114 @@
+// Auto-labeling end to end on the in-memory stores with a real retrain: human labels, the trainer's calibrated fit
+// and its held-out predictions, a batch of model labels at a promised precision, and its undo.
+
+import { describe, expect, it } from 'vitest';
+import { createMemoryStores } from '../../functions/adapters/memory/index.js';
+import { annotate } from '../../functions/domain/annotate.js';
+import { isModelLabel, listAutolabelBatches, loadAutolabelBasis, previewAutolabel, runAutolabel, undoAutolabel } from '../../functions/domain/autolabel.js';
+import { labeledImages } from '../../functions/domain/interchange/export/images.js';
+import type { Sample } from '../../functions/domain/model.js';
+import { createProject } from '../../functions/domain/projects.js';
+import { retrainProject, type ProjectTrainingState } from '../../functions/trainer/retrain.js';
+import { appendEmbeddings } from '../../functions/vision/embeddings.js';
+import { ManualClock } from '../support/fixtures.js';
+import { blobs } from './synthetic.js';
+
+const MODEL = 'test-embedder';
+
+/** 3 classes x 200 samples of separable synthetic embeddings; the first `labeled` samples labeled with their truth. */
+async function setup(labeled: number, noise = 0.35) {
+  const clock = new ManualClock();
+  const stores = createMemoryStores(clock);
+  const project = await createProject(stores, { id: 'p', classes: ['a', 'b', 'c'] }, 'olga');
+  const b = blobs(3, 200, 32, noise, 5);
+  const ids = [...Array(b.labels.length).keys()].map((i) => `s${String(i).padStart(4, '0')}`);
+  const samples: Sample[] = ids.map((sampleId, i) => {
+    const order = `2026-11-22T09:00:00.000Z|${sampleId}#0000`;
+    return { projectId: 'p', sampleId, imageId: sampleId, kind: 'image', version: 0, labeledBy: [], order, queueKey: order, createdAt: 'c' };
+  });
+  await stores.samples.putSamplesIfAbsent(samples);
+  for (const sampleId of ids) {
+    const image = { projectId: 'p', imageId: sampleId, key: `uploads/p/${sampleId}.jpg`, etag: 'e', bytes: 1, width: 10, height: 10 };
+    await stores.samples.putImageIfAbsent({ ...image, status: 'ready', order: sampleId, createdAt: 'c', updatedAt: 'u' });
+  }
+  await appendEmbeddings(stores.blobs, 'p', MODEL, ids.map((sampleId, i) => ({ sampleId, vector: b.embeddings.data.slice(i * 32, (i + 1) * 32) })), clock.now());
+  for (let i = 0; i < labeled; i++) {
+    await annotate(stores, { projectId: 'p', sampleId: ids[i], version: 0, labelerId: 'ann', classIndex: b.labels[i], requestId: `r${i}` });
+  }
+  const state: ProjectTrainingState = {};
+  const retrain = async () => retrainProject(stores, (await stores.projects.get('p'))!, state, { embedder: MODEL });
+  return { stores, project, truth: new Map(ids.map((id, i) => [id, b.labels[i]])), ids, retrain, clock };
+}
+
+describe('auto-labeling', () => {
+  it('labels the confident rest as model labels at the promised precision, leaves them out of training and exports, and undoes the batch', async () => {
+    const { stores, truth, ids, retrain } = await setup(300);
+    await retrain();
+    const basis = (await loadAutolabelBasis(stores.blobs, 'p'))!;
+    expect(basis.humanLabels).toBe(300);
+    expect(basis.heldOut.confidence).toHaveLength(300);
+    expect(basis.candidates.sampleIds.every((id) => ids.indexOf(id) >= 300)).toBe(true);
+
+    const preview = await previewAutolabel(stores, 'p', 0.98);
+    expect(preview.possible).toBe(true);
+    expect(preview.lowerBound!).toBeGreaterThanOrEqual(0.98);
+    expect(preview.wouldLabel).toBeGreaterThan(100);
+
+    const report = await runAutolabel(stores, 'p', { precision: 0.98, by: 'olga' });
+    expect(report.labeled).toBe(preview.wouldLabel);
+    expect(report.threshold).toBe(preview.threshold);
+    expect(report.interval.low).toBeLessThanOrEqual(report.estimatedPrecision);
+    const labeledNow = (await stores.samples.getSamples('p', ids.slice(300))).filter((s) => s.label);
+    expect(labeledNow).toHaveLength(report.labeled);
+    let right = 0;
+    for (const s of labeledNow) {
+      expect(s.label).toMatchObject({ source: 'model', batchId: report.batchId, ambiguous: false });
+      expect(s.label!.modelConfidence!).toBeGreaterThanOrEqual(report.threshold);
+      expect(s.queueKey).toBeUndefined(); // nobody is served an auto-labeled sample
+      if (s.label!.confidences.indexOf(1) === truth.get(s.sampleId)) right++;
+    }
+    expect(right / labeledNow.length).toBeGreaterThanOrEqual(0.98);
+    expect(await listAutolabelBatches(stores, 'p')).toMatchObject([{ batchId: report.batchId, labeled: report.labeled }]);
+
+    // Exports: human labels only unless asked.
+    const project = (await stores.projects.get('p'))!;
+    const exported = async (includeModelLabels: boolean) => {
+      let n = 0;
+      for await (const img of labeledImages(stores, project, { include: 'labeled', includeModelLabels })) if (img.label) n++;
+      return n;
+    };
+    expect(await exported(false)).toBe(300);
+    expect(await exported(true)).toBe(300 + report.labeled);
+
+    // A retrain trains on the 300 human labels only.
+    await retrain();
+    expect((await loadAutolabelBasis(stores.blobs, 'p'))!.humanLabels).toBe(300);
+
+    // Someone relabels one auto-labeled sample: the undo keeps that one.
+    const relabeled = labeledNow[0];
+    await annotate(stores, { projectId: 'p', sampleId: relabeled.sampleId, version: relabeled.version, labelerId: 'ann', classIndex: truth.get(relabeled.sampleId)!, requestId: 'fix' });
+    const undone = await undoAutolabel(stores, 'p', report.batchId, 'olga');
+    expect(undone).toEqual({ batchId: report.batchId, restored: report.labeled - 1, kept: 1 });
+    const after = await stores.samples.getSamples('p', ids.slice(300));
+    expect(after.filter((s) => s.label && isModelLabel(s.label))).toHaveLength(0);
+    expect(after.filter((s) => s.label).map((s) => s.sampleId)).toEqual([relabeled.sampleId]);
+    for (const s of after) if (!s.label) expect(s.queueKey).toBe(s.order); // back in the queue
+    const history = await stores.annotations.listForSample('p', labeledNow[1].sampleId);
+    expect(history.map((a) => a.kind)).toEqual(['label', 'undo']);
+    expect((await listAutolabelBatches(stores, 'p'))[0].undoneAt).toBeDefined();
+  }, 60_000);
+
+  it('refuses a promise it cannot keep yet, and bad input, with a reason', async () => {
+    const { stores, retrain } = await setup(30, 0.6);
+    await expect(previewAutolabel(stores, 'p', 0.98)).rejects.toThrow(/not been trained/);
+    await retrain();
+    const preview = await previewAutolabel(stores, 'p', 0.98);
+    expect(preview).toMatchObject({ possible: false, wouldLabel: 0 });
+    expect(preview.reason).toMatch(/at least 149 held-out predictions/);
+    await expect(runAutolabel(stores, 'p', { precision: 0.98, by: 'olga' })).rejects.toMatchObject({ code: 'conflict' });
+    await expect(runAutolabel(stores, 'p', { precision: 1.5, by: 'olga' })).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(runAutolabel(stores, 'p', { precision: Number.NaN, by: 'olga' })).rejects.toThrow(/precision must be a number from 0.5 to 0.999/);
+    await expect(undoAutolabel(stores, 'p', 'nope', 'olga')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(undoAutolabel(stores, 'p', '../x', 'olga')).rejects.toMatchObject({ code: 'bad_request' });
+  });
+});
