@@ -67,30 +67,27 @@ async function visibleProject(c: Context<AppEnv>, identity: Identity, projectId:
   return project;
 }
 
+/** Whether a signed-in caller may use a route of this level; `projectId` is the project the router matched. */
+async function authorize(c: Context<AppEnv>, level: AccessLevel, identity: Identity, projectId: string | undefined): Promise<void> {
+  if (level === 'public' || level === 'signed-in') return;
+  if (projectId !== undefined) await visibleProject(c, identity, projectId);
+  else if (level === 'member') throw new WinnowError('forbidden', 'this route names no project to be a member of');
+  if (level === 'owner') requireAdmin(identity);
+}
+
 /**
- * The first handler of every route: `.get('/:projectId/images', access('owner'), ...)`.
- * `maxBodyBytes` bounds what the route reads (default 16 KiB).
+ * The first handler of every route: `.get('/:projectId/images', access('owner'), ...)`. Authenticates (except
+ * public routes), then validates the path's ids (so a caller without a token learns nothing but 401), then
+ * authorizes, then bounds the body: `maxBodyBytes`, default 16 KiB.
  */
 export function access(level: AccessLevel, options: { maxBodyBytes?: number } = {}): MiddlewareHandler<AppEnv> {
   const declared: RouteAccess = { level, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY };
   const handler: Declared = async (c, next) => {
-    if (level !== 'public') {
-      const identity = await c.var.deps.authenticate(c.req.raw);
-      c.set('identity', identity);
-      const params = c.req.param() as Record<string, string>;
-      validateParams(params);
-      const projectId = params.projectId;
-      if (level === 'member' || level === 'owner') {
-        if (projectId !== undefined) {
-          await visibleProject(c, identity, projectId);
-        } else if (level === 'member') {
-          throw new WinnowError('forbidden', 'this route names no project to be a member of');
-        }
-        if (level === 'owner') requireAdmin(identity);
-      }
-    } else {
-      validateParams(c.req.param() as Record<string, string>);
-    }
+    const params = c.req.param() as Record<string, string>;
+    const identity = level === 'public' ? undefined : await c.var.deps.authenticate(c.req.raw);
+    if (identity) c.set('identity', identity);
+    validateParams(params);
+    if (identity) await authorize(c, level, identity, params.projectId);
     await limitBody(c, declared.maxBodyBytes);
     await next();
   };
