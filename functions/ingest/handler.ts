@@ -25,7 +25,17 @@ export interface RecordResult {
  */
 export const DEFAULT_INGEST_CONCURRENCY = 8;
 
-export function createIngestHandler(given: IngestDeps, opts: { concurrency?: number; log?: (line: string) => void } = {}) {
+export interface IngestHandlerOptions {
+  concurrency?: number;
+  log?: (line: string) => void;
+  /**
+   * Receives of an SQS message before it goes to the dead-letter queue (the queue's maxReceiveCount; default 3, as
+   * infra/constructs/work-queue.ts): on the last one, an image whose ingest errors again ends failed with the error.
+   */
+  maxReceives?: number;
+}
+
+export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOptions = {}) {
   const log = opts.log ?? ((line: string) => console.log(line));
   const deps: IngestDeps = { ...given, stores: { ...given.stores, projects: recentProjects(given.stores.projects, given.stores.clock) } };
 
@@ -84,7 +94,8 @@ export function createIngestHandler(given: IngestDeps, opts: { concurrency?: num
   /**
    * Lambda entry for an SQS event source with ReportBatchItemFailures. The records of every message in the batch
    * are ingested together (S3 sends one record per message, so message by message would be one image at a time);
-   * a message is reported failed when any of its records failed.
+   * a message is reported failed when any of its records failed. On a message's last receive, its failed images
+   * also end failed with the error as their reason (the message still goes to the dead-letter queue, for the alarm).
    */
   async function handleSqs(event: SQSEvent): Promise<SQSBatchResponse> {
     const records: UploadEvent[] = [];
@@ -107,6 +118,10 @@ export function createIngestHandler(given: IngestDeps, opts: { concurrency?: num
     }
     const results = await handleRecords(records);
     const failed = new Set(results.flatMap((r, i) => (r.error ? [messageOf[i]] : [])));
+    const lastReceive = new Set(
+      event.Records.filter((m) => Number(m.attributes?.ApproximateReceiveCount ?? 0) >= (opts.maxReceives ?? 3)).map((m) => m.messageId),
+    );
+    await Promise.all(results.map((r, i) => (r.error && lastReceive.has(messageOf[i]) ? giveUp(records[i], r.error) : undefined)));
     return { batchItemFailures: event.Records.filter((m) => failed.has(m.messageId)).map((m) => ({ itemIdentifier: m.messageId })) };
   }
 

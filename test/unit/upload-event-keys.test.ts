@@ -113,4 +113,24 @@ describe('upload event keys', () => {
     const image = await stores.samples.getImage('p', imageIdFor('uploads/p/c+d.png'));
     expect(image).toMatchObject({ status: 'failed', reason: 'ingest failed: ValidationException: key too large' });
   });
+
+  it('in the cloud, the last receive of a message whose ingest keeps failing ends the image failed, and still goes to the DLQ', async () => {
+    const { stores, analyzer } = await setup();
+    const put = stores.samples.putSamplesIfAbsent.bind(stores.samples);
+    stores.samples.putSamplesIfAbsent = async () => {
+      throw new Error('ValidationException: Size limit exceeded');
+    };
+    const handler = createIngestHandler({ stores, analyzer }, { log: () => undefined, maxReceives: 3 });
+    const message = (receives: number) => ({
+      messageId: 'm',
+      attributes: { ApproximateReceiveCount: String(receives) },
+      body: JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { object: { key: notificationKey('uploads/p/50% off.png') } } }] }),
+    });
+    expect((await handler.handleSqs({ Records: [message(1)] } as unknown as SQSEvent)).batchItemFailures).toEqual([{ itemIdentifier: 'm' }]);
+    expect(await statusOf(stores, '50% off.png')).toBe('pending'); // a later receive may still succeed
+    expect((await handler.handleSqs({ Records: [message(3)] } as unknown as SQSEvent)).batchItemFailures).toEqual([{ itemIdentifier: 'm' }]);
+    stores.samples.putSamplesIfAbsent = put;
+    const image = await stores.samples.getImage('p', imageIdFor('uploads/p/50% off.png'));
+    expect(image).toMatchObject({ status: 'failed', reason: 'ingest failed: ValidationException: Size limit exceeded' });
+  });
 });
