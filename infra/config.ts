@@ -154,6 +154,13 @@ const checkedStageSchema = stageSchema.superRefine((c, ctx) => {
       message: `must be at least ingest.maxConcurrency (${c.ingest.maxConcurrency}): fewer would throttle SQS batches into the dead-letter queue`,
     });
   }
+  if (c.email && !c.email.sesRegion && !c.region) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['email', 'sesRegion'],
+      message: 'required when the stage sets no region: the region of the verified SES identity',
+    });
+  }
   const pollers = c.ingest.maxConcurrency + TRAINER_POLLERS + c.exports.maxConcurrency;
   if (pollers > c.lambdaConcurrencyQuota - API_HEADROOM) {
     ctx.addIssue({

@@ -131,7 +131,10 @@ export class WinnowStack extends Stack {
       removalPolicy,
     }));
 
-    const auth = (this.auth = new Auth(this, 'Auth', { removalPolicy, email: config.email }));
+    const auth = (this.auth = new Auth(this, 'Auth', {
+      removalPolicy,
+      email: config.email && { ...config.email, sesRegion: config.email.sesRegion ?? config.region },
+    }));
     const api = (this.api = new Api(this, 'Api', {
       entry: sources.apiEntry,
       projectRoot: sources.repoRoot,

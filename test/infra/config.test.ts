@@ -41,6 +41,12 @@ describe('stage settings', () => {
     expect(() => parseStageConfig(raw, 'prod')).toThrow(/must leave the API 2 of the account's 10 concurrent executions/);
   });
 
+  it('asks for the SES region when the stage pins no region', () => {
+    const raw = stages();
+    raw.prod.email = { from: 'winnow@example.com' };
+    expect(() => parseStageConfig(raw, 'prod')).toThrow(/email\.sesRegion: required when the stage sets no region/);
+  });
+
   it('names the known stages when the stage is unknown', () => {
     expect(() => parseStageConfig(stages(), 'qa')).toThrow(/No settings for stage "qa".*known stages: dev, prod/);
   });

@@ -162,7 +162,7 @@ describe('cdk-nag AwsSolutions', () => {
       'AwsSolutions-CFR1', // geo restriction
       'AwsSolutions-CFR2', // WAF
       'AwsSolutions-CFR4', // default CloudFront certificate
-      'AwsSolutions-COG2', // MFA optional
+      'AwsSolutions-COG2', // MFA off (the web app cannot answer a challenge)
       'AwsSolutions-COG8', // Plus feature plan
       'AwsSolutions-IAM4', // CDK custom-resource handlers
       'AwsSolutions-IAM5', // grant* wildcards scoped to prefixes / indexes
