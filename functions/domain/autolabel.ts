@@ -57,6 +57,7 @@ export interface AutolabelBatch {
   /** Candidates above the threshold left alone: labeled or leased meanwhile. */
   skipped: number;
   undoneAt?: string;
+  undoneBy?: string;
 }
 
 export type AutolabelReport = Omit<AutolabelBatch, 'samples'> & { labeled: number };
@@ -156,7 +157,11 @@ export async function previewAutolabel(stores: Stores, projectId: string, precis
  * Labels every unlabeled, unleased sample whose confidence (as of the last retrain) reaches the threshold that
  * guarantees `precision`, as one batch. Throws a conflict (with the reason) when no threshold can promise it.
  */
-export async function runAutolabel(stores: Stores, projectId: string, opts: { precision?: number; by: string }): Promise<AutolabelReport> {
+export async function runAutolabel(
+  stores: Stores,
+  projectId: string,
+  opts: { precision?: number; by: string },
+): Promise<AutolabelReport & { sampleIds: string[] }> {
   const precision = checkPrecision(opts.precision ?? DEFAULT_AUTOLABEL_PRECISION);
   const project = await getProject(stores, projectId);
   if (project.taskType !== 'single-label') throw badRequest(`auto-labeling is for single-label projects (this one is ${project.taskType})`);
@@ -214,7 +219,7 @@ export async function runAutolabel(stores: Stores, projectId: string, opts: { pr
     if (start + 100 < picked.length) await saveBatch(stores.blobs, batch);
   }
   await saveBatch(stores.blobs, batch);
-  return report(batch);
+  return { ...report(batch), sampleIds: batch.samples.map((s) => s.sampleId) };
 }
 
 async function writeModelLabel(
@@ -258,12 +263,18 @@ async function writeModelLabel(
  * Takes the whole batch back: every sample whose head is still this batch's label returns to unlabeled (and to the
  * queue), through an undo record in its history. Samples someone relabeled since keep their label (`kept`).
  */
-export async function undoAutolabel(stores: Stores, projectId: string, batchId: string, by: string): Promise<{ batchId: string; restored: number; kept: number }> {
+export async function undoAutolabel(
+  stores: Stores,
+  projectId: string,
+  batchId: string,
+  by: string,
+): Promise<{ batchId: string; restored: number; kept: number; sampleIds: string[] }> {
   const project = await getProject(stores, projectId);
   const batch = await loadBatch(stores.blobs, projectId, batchId);
   if (!batch) throw notFound(`auto-label batch "${batchId}" in project "${projectId}"`);
   let restored = 0;
   let kept = 0;
+  const sampleIds: string[] = [];
   const at = new Date(stores.clock.now()).toISOString();
   for (let start = 0; start < batch.samples.length; start += 100) {
     const chunk = batch.samples.slice(start, start + 100);
@@ -297,6 +308,7 @@ export async function undoAutolabel(stores: Stores, projectId: string, batchId: 
         const next = await stores.samples.advance(projectId, sample.sampleId, sample.version, { labeledBy: [], queueKey: sample.order });
         servingMemory(stores.samples).learn(next, stores.clock.now());
         progressTally(stores.samples).labelChanged(project, sample, next);
+        sampleIds.push(sample.sampleId);
         restored++;
       } catch (err) {
         if (!(err instanceof ConditionFailed)) throw err;
@@ -305,9 +317,9 @@ export async function undoAutolabel(stores: Stores, projectId: string, batchId: 
     }
   }
   batch.undoneAt = at;
+  batch.undoneBy = by;
   await saveBatch(stores.blobs, batch);
-  void by;
-  return { batchId, restored, kept };
+  return { batchId, restored, kept, sampleIds };
 }
 
 /** Every batch of the project, newest first (without the sample lists). */

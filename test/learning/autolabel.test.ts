@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
+import { createApp } from '../../functions/api/app.js';
 import { annotate } from '../../functions/domain/annotate.js';
 import { isModelLabel, listAutolabelBatches, loadAutolabelBasis, previewAutolabel, runAutolabel, undoAutolabel } from '../../functions/domain/autolabel.js';
 import { labeledImages } from '../../functions/domain/interchange/export/images.js';
@@ -88,7 +89,8 @@ describe('auto-labeling', () => {
     const relabeled = labeledNow[0];
     await annotate(stores, { projectId: 'p', sampleId: relabeled.sampleId, version: relabeled.version, labelerId: 'ann', classIndex: truth.get(relabeled.sampleId)!, requestId: 'fix' });
     const undone = await undoAutolabel(stores, 'p', report.batchId, 'olga');
-    expect(undone).toEqual({ batchId: report.batchId, restored: report.labeled - 1, kept: 1 });
+    expect(undone).toMatchObject({ batchId: report.batchId, restored: report.labeled - 1, kept: 1 });
+    expect(undone.sampleIds).toHaveLength(report.labeled - 1);
     const after = await stores.samples.getSamples('p', ids.slice(300));
     expect(after.filter((s) => s.label && isModelLabel(s.label))).toHaveLength(0);
     expect(after.filter((s) => s.label).map((s) => s.sampleId)).toEqual([relabeled.sampleId]);
@@ -110,5 +112,48 @@ describe('auto-labeling', () => {
     await expect(runAutolabel(stores, 'p', { precision: Number.NaN, by: 'olga' })).rejects.toThrow(/precision must be a number from 0.5 to 0.999/);
     await expect(undoAutolabel(stores, 'p', 'nope', 'olga')).rejects.toMatchObject({ code: 'not_found' });
     await expect(undoAutolabel(stores, 'p', '../x', 'olga')).rejects.toMatchObject({ code: 'bad_request' });
+  });
+
+  it('is owner-only over the API, answers bad input with 400 naming the problem, runs and undoes a batch', async () => {
+    const { stores, retrain } = await setup(300);
+    await retrain();
+    const retrains: string[][] = [];
+    const app = createApp({
+      stores,
+      authenticate: async (req) => {
+        const user = req.headers.get('x-user') ?? 'olga';
+        return { userId: user, groups: user === 'olga' ? ['admin'] : ['labeler'] };
+      },
+      onLabeled: (_p, ids) => retrains.push(ids),
+    });
+    await stores.projects.update({ ...(await stores.projects.get('p'))!, members: ['lars'] }, (await stores.projects.get('p'))!.version);
+    const call = async (method: string, path: string, body?: unknown, user = 'olga') => {
+      const res = await app.request(`/api/projects/p${path}`, {
+        method,
+        headers: { 'x-user': user, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    expect((await call('GET', '/autolabel', undefined, 'lars')).status).toBe(403);
+    expect((await call('POST', '/autolabel', { precision: 0.98 }, 'lars')).status).toBe(403);
+    const bad = await call('POST', '/autolabel', { precision: 2 });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).toMatch(/precision/);
+    expect((await call('POST', '/autolabel', { precision: 0.98, extra: 1 })).status).toBe(400);
+
+    const preview = await call('GET', '/autolabel?precision=0.95');
+    expect(preview.status).toBe(200);
+    expect(preview.json.preview).toMatchObject({ possible: true, precision: 0.95 });
+    expect(preview.json.batches).toEqual([]);
+    const run = await call('POST', '/autolabel', {});
+    expect(run.status).toBe(200);
+    expect(run.json).toMatchObject({ precision: 0.98, labeled: expect.any(Number) });
+    expect(run.json.labeled).toBeGreaterThan(0);
+    expect(run.json.sampleIds).toBeUndefined();
+    expect(retrains.at(-1)).toHaveLength(run.json.labeled);
+    const undo = await call('POST', `/autolabel/${run.json.batchId}/undo`);
+    expect(undo.json).toEqual({ batchId: run.json.batchId, restored: run.json.labeled, kept: 0 });
+    expect((await call('POST', '/autolabel/nosuchbatch/undo')).status).toBe(404);
   });
 });
