@@ -4,6 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { runAutolabelCommand } from '../../functions/cli/autolabel.js';
+import type { Target } from '../../functions/cli/stack-client.js';
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
 import { annotate } from '../../functions/domain/annotate.js';
 import { isModelLabel, listAutolabelBatches, loadAutolabelBasis, previewAutolabel, runAutolabel, undoAutolabel } from '../../functions/domain/autolabel.js';
 import { labeledImages } from '../../functions/domain/interchange/export/images.js';
@@ -155,5 +159,28 @@ describe('auto-labeling', () => {
     const undo = await call('POST', `/autolabel/${run.json.batchId}/undo`);
     expect(undo.json).toEqual({ batchId: run.json.batchId, restored: run.json.labeled, kept: 0 });
     expect((await call('POST', '/autolabel/nosuchbatch/undo')).status).toBe(404);
+  });
+
+  it('CLI: says what it would do, labels a batch and undoes it, against a running API', async () => {
+    const { stores, retrain } = await setup(300);
+    await retrain();
+    const app = createApp({ stores, authenticate: async () => ({ userId: 'cli', groups: ['admin'] }) });
+    const server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    try {
+      const target = { apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, headers: {} } as unknown as Target;
+      const lines: string[] = [];
+      await runAutolabelCommand(target, { project: 'p', precision: 0.98, dryRun: true }, (l) => lines.push(l));
+      expect(lines[0]).toMatch(/^would label \d+ images at confidence >= 0\.\d+; estimated precision \d+\.\d% \(95% interval/);
+      await runAutolabelCommand(target, { project: 'p', precision: 0.98 }, (l) => lines.push(l));
+      const batchId = /^batch (\S+): labeled (\d+) images/.exec(lines[1])![1];
+      expect(lines[1]).toMatch(/undo with: npm run winnow -- autolabel --project p --undo /);
+      await runAutolabelCommand(target, { project: 'p', precision: 0.98, undo: batchId }, (l) => lines.push(l));
+      expect(lines[2]).toMatch(new RegExp(`^batch ${batchId} undone: \\d+ labels removed, 0 kept`));
+      await expect(runAutolabelCommand(target, { project: 'p', precision: 0.98, undo: 'nope' }, () => undefined)).rejects.toThrow(/undo refused \(404\)/);
+    } finally {
+      server.close();
+    }
   });
 });
