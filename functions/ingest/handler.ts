@@ -64,6 +64,8 @@ export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOption
         ...image,
         status: 'failed',
         reason: `ingest failed: ${error}`,
+        // No version counts as ingested: a later event for the object, or the next start's reconcile, tries again.
+        etag: '',
         updatedAt: new Date(deps.stores.clock.now()).toISOString(),
       });
     } catch (err) {

@@ -1,6 +1,7 @@
 // The local stand-in for the SQS queue between the bucket and the ingest function: bounded concurrency,
-// failures logged and retried a few times (then the image ends failed with the error as its reason), and `idle()`
-// so tests and the CLI can wait for ingest to finish.
+// failures logged and retried a few times after a growing pause (as SQS's visibility timeout does; then the image
+// ends failed with the error as its reason, and the next start's reconcile tries it again), and `idle()` so tests
+// and the CLI can wait for ingest to finish.
 
 import type { createIngestHandler, UploadEvent } from '../ingest/handler.js';
 
@@ -8,10 +9,14 @@ type Handler = ReturnType<typeof createIngestHandler>;
 type Record = UploadEvent;
 
 const MAX_ATTEMPTS = 3;
+/** Pause before the first retry; doubled before each further one. */
+const DEFAULT_RETRY_DELAY_MS = 1000;
 
 export class IngestQueue {
   private readonly pending: { record: Record; attempt: number }[] = [];
   private running = 0;
+  /** Retries waiting for their pause to end. */
+  private readonly delayed = new Set<NodeJS.Timeout>();
   private waiters: (() => void)[] = [];
   private stopped = false;
   readonly stats = { ready: 0, failed: 0, skipped: 0, errors: 0 };
@@ -19,6 +24,7 @@ export class IngestQueue {
   constructor(
     private readonly handler: Handler,
     private readonly concurrency: number,
+    private readonly opts: { retryDelayMs?: number } = {},
   ) {}
 
   push(records: Record[]): void {
@@ -28,7 +34,7 @@ export class IngestQueue {
   }
 
   get size(): number {
-    return this.pending.length + this.running;
+    return this.pending.length + this.running + this.delayed.size;
   }
 
   /** Resolves when nothing is queued or running. */
@@ -41,6 +47,8 @@ export class IngestQueue {
   async drain(): Promise<void> {
     this.stopped = true;
     this.pending.length = 0;
+    for (const timer of this.delayed) clearTimeout(timer);
+    this.delayed.clear();
     await this.idle();
   }
 
@@ -53,7 +61,7 @@ export class IngestQueue {
         .then(([result]) => {
           if (result.error) {
             this.stats.errors++;
-            if (job.attempt < MAX_ATTEMPTS && !this.stopped) this.pending.push({ ...job, attempt: job.attempt + 1 });
+            if (job.attempt < MAX_ATTEMPTS && !this.stopped) this.retryLater({ ...job, attempt: job.attempt + 1 });
             else if (!this.stopped) return this.handler.giveUp(job.record, result.error);
           } else if (result.outcome) {
             this.stats[result.outcome.status]++;
@@ -63,8 +71,22 @@ export class IngestQueue {
         .finally(() => {
           this.running--;
           this.pump();
-          if (this.size === 0) for (const resolve of this.waiters.splice(0)) resolve();
+          this.notifyIdle();
         });
     }
+  }
+
+  private retryLater(job: { record: Record; attempt: number }): void {
+    const timer = setTimeout(() => {
+      this.delayed.delete(timer);
+      if (!this.stopped) this.pending.push(job);
+      this.pump();
+      this.notifyIdle();
+    }, (this.opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS) * 2 ** (job.attempt - 2));
+    this.delayed.add(timer);
+  }
+
+  private notifyIdle(): void {
+    if (this.size === 0) for (const resolve of this.waiters.splice(0)) resolve();
   }
 }

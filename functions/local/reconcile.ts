@@ -1,5 +1,6 @@
-// At start-up, find uploads that have no finished image record (events lost while the stack was down, or an
-// ingest interrupted by a crash) and queue them. Ingest is idempotent, so queueing too much is harmless.
+// At start-up, find uploads that have no finished image record (events lost while the stack was down, an ingest
+// interrupted by a crash, or one given up after repeated errors) and queue them. Ingest is idempotent, so queueing
+// too much is harmless.
 
 import { imageIdFor } from '../domain/ingest.js';
 import { parseUploadKey } from '../domain/layout.js';
