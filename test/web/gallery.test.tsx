@@ -63,7 +63,7 @@ describe('gallery', () => {
     server.samples[0].label = { confidences: [0, 0, 1], ambiguous: false, labelerId: 'ann', at: 'now' };
     await screen.findByTestId('tile-s1');
     fireEvent.click(screen.getByRole('radio', { name: 'Likely mislabeled' }));
-    await waitFor(() => expect(screen.getByTestId('tile-s1').textContent).toContain('tulip → daisy 90%'));
+    await waitFor(() => expect(screen.getByTestId('tile-s1').textContent).toContain('labeled tulip (model: 10%) · model says daisy 90%'));
     expect(screen.queryByTestId('tile-s2')).toBeNull();
   });
 });

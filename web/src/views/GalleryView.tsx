@@ -52,7 +52,9 @@ export function GalleryView(props: { projectId: string }) {
             name: i.image.key.split('/').pop() ?? i.image.key,
             thumbUrl: i.image.thumbUrl,
             status: 'ready' as const,
-            note: `${i.given.class} → ${i.predicted.class} ${percent(i.predicted.probability)}`,
+            // The reason, from predictions of a model that never saw this label: how likely it finds the given class,
+            // and the class it believes instead.
+            note: `labeled ${i.given.class} (model: ${percent(i.given.probability)}) · model says ${i.predicted.class} ${percent(i.predicted.probability)}`,
             sampleId: i.sample.sampleId,
           })),
         }
