@@ -2,11 +2,8 @@
 // ingest Lambda), and labels/new embeddings -> trainer process (as the trainer queue -> its Lambda).
 
 import type { AwsConfig } from '../adapters/aws/clients.js';
-import { cachedImages } from '../adapters/image-cache.js';
-import { cachedProjects, cachedRankings } from '../adapters/read-cache.js';
-import type { IngestDeps } from '../domain/ingest.js';
+import { afterAnalysis, servingStores } from '../adapters/aws/services.js';
 import type { ImageAnalyzer, Stores } from '../domain/ports.js';
-import { embeddingSink } from '../ingest/embedding-sink.js';
 import { uploadEvents } from '../ingest/event-keys.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
@@ -23,14 +20,10 @@ export interface PipelineOptions {
 
 export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventSource, opts: PipelineOptions) {
   const embedder = opts.analyzer.status().embedder;
-  // The API reads the project and its ranking on every request: short-lived caches, refreshed by each retrain.
-  const rankings = cachedRankings(stores.rankings, stores.clock);
-  const apiStores: Stores = {
-    ...stores,
-    projects: cachedProjects(stores.projects, stores.clock),
-    rankings,
-    samples: cachedImages(stores.samples, stores.clock),
-  };
+  // The API reads the project and its ranking on every request: short-lived caches, refreshed by each retrain
+  // (the same caches as the API Lambda's: functions/adapters/aws/services.ts).
+  const apiStores = servingStores(stores);
+  const rankings = apiStores.rankings;
   // Retrains run in a child process at background priority, so that labelers are served while the model trains.
   // (This thread only looks up the project per retrain: the API's cached copy will do.)
   const trainer = new TrainerWorker(
@@ -38,11 +31,7 @@ export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventS
     { embedder, log: opts.log, onRetrained: (projectId) => rankings.refresh(projectId), ...opts.trainer },
     trainerProcessRunner(awsConfig),
   );
-  const sink = embeddingSink(stores.blobs, embedder);
-  const onAnalyzed: IngestDeps['onAnalyzed'] = sink && (async (project, image, samples, analysis) => {
-    await sink(project, image, samples, analysis);
-    trainer.ingested(project.id);
-  });
+  const onAnalyzed = afterAnalysis(stores, embedder, (projectId) => trainer.ingested(projectId));
   const handler = createIngestHandler({ stores, analyzer: opts.analyzer, onAnalyzed }, { log: opts.log });
   const ingest = new IngestQueue(handler, opts.ingestConcurrency);
   s3.on('event', (event: unknown) => {

@@ -57,6 +57,8 @@ describe('queues', () => {
     s.stack.ingest.work.deadLetterQueue,
     s.stack.trainer.work.queue,
     s.stack.trainer.work.deadLetterQueue,
+    s.stack.exports.work.queue,
+    s.stack.exports.work.deadLetterQueue,
   ];
 
   it('every queue refuses requests without TLS', () => {
@@ -151,6 +153,29 @@ describe('ingest function', () => {
   });
 });
 
+describe('export function', () => {
+  it('runs one job per invocation from its own queue and reports a failed job', () => {
+    expect(eventSourceOf(s.stack.exports.fn).Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(s.stack, s.stack.exports.work.queue), 'Arn'] },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: s.config.exports.maxConcurrency },
+    });
+  });
+
+  it('has a visibility timeout of at least 6x its timeout and its own DLQ', () => {
+    const timeout = resource(s.stack.exports.fn).Properties.Timeout;
+    expect(resource(s.stack.exports.work.queue).Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+    expect(resource(s.stack.exports.work.queue).Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
+      'Fn::GetAtt': [logicalId(s.stack, s.stack.exports.work.deadLetterQueue), 'Arn'],
+    });
+  });
+
+  it('runs on x86_64 (the architecture of the sharp binaries it ships)', () => {
+    expect(resource(s.stack.exports.fn).Properties.Architectures).toEqual(['x86_64']);
+  });
+});
+
 describe('trainer function', () => {
   it('reads its queue and reports failed messages one by one', () => {
     expect(eventSourceOf(s.stack.trainer.fn).Properties).toMatchObject({
@@ -166,8 +191,14 @@ describe('trainer function', () => {
     });
   });
 
-  it('runs at most two pollers at once', () => {
+  it('runs at most two pollers at once (the fewest SQS allows; one trainer per project is a lease)', () => {
     expect(eventSourceOf(s.stack.trainer.fn).Properties.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
+  });
+
+  it('may write the samples table (ranking and lease items) conditionally', () => {
+    const policies = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy');
+    const actions = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).flatMap((st: any) => [st.Action].flat());
+    expect(actions).toContain('dynamodb:UpdateItem');
   });
 
   it('is a bundled Node.js function on arm64', () => {
