@@ -5,7 +5,7 @@
 // in bulk only when the lease condition cannot tell (overlap: did this labeler already label it?) or after a refused
 // write (another process is taking samples here: learn the page rather than fail one write at a time).
 
-import { auditIndex, auditRate, isAuditDraw } from './learning/audit.js';
+import { auditIndex, auditRate, inAuditSet, isAuditDraw } from './learning/audit.js';
 import type { Lease, Project, RankedQueue, Sample, Suggestion } from './model.js';
 import type { Stores } from './ports.js';
 import { servingMemory, type ServingMemory, type Verdict } from './serving-memory.js';
@@ -64,14 +64,15 @@ export class Serving {
   }
 
   /**
-   * One audit draw (learning/audit.ts): a sample drawn uniformly at random among the ranked samples still free for
-   * this labeler (rejection sampling over ranking positions), leased with the model's probabilities and marked as an
-   * audit. It takes the place of the next ranked sample: nothing tells the labeler. False when no draw landed.
+   * One audit draw (learning/audit.ts): a sample drawn uniformly at random among the audit set's ranked samples still
+   * free for this labeler (rejection sampling), leased with the model's probabilities and marked as an audit. It takes
+   * the place of the next ranked sample: nothing tells the labeler. False when no draw landed.
    */
   private async auditDraw(ranking: RankedQueue): Promise<boolean> {
-    const n = ranking.sampleIds.length;
-    for (let attempt = 0; attempt < 8; attempt++) {
-      const i = auditIndex(this.random(), n);
+    const positions = auditPositions(ranking, this.rate);
+    const n = positions.length;
+    for (let attempt = 0; attempt < (n > 0 ? 8 : 0); attempt++) {
+      const i = positions[auditIndex(this.random(), n)];
       const id = ranking.sampleIds[i];
       if (this.request.exclude?.has(id) || this.tried.has(id) || this.heldByMe(id) || this.skippedByMe(id)) continue;
       const verdict = this.verdict(id);
@@ -118,6 +119,7 @@ export class Serving {
 
   private async walkPage(ids: string[], probsAt: (i: number) => Float32Array | undefined, ranking: RankedQueue): Promise<void> {
     const audits = !!ranking.probs && !ranking.coldStart && this.rate > 0;
+    const set = this.rate > 0 ? auditPositions(ranking, this.rate) : [];
     // Heads worth reading: refused ones (whose holder may be this labeler), and unknown ones once a write was
     // refused; with overlap also the free ones (this labeler may have labeled them through another process).
     let read = false;
@@ -129,6 +131,8 @@ export class Serving {
     await leaseSpread(pageIndexes(ids.length), this.request.count - this.leased.length, async (i) => {
       const id = ids[i];
       if (this.request.exclude?.has(id)) return undefined;
+      // The audit set is served only by audit draws: what active learning leaves of it stays a uniform sample.
+      if (set.length > 0 && inAuditSet(id, this.rate) && !this.heldByMe(id)) return undefined;
       let verdict = this.verdict(id);
       if (verdict === 'refused' || (verdict === 'unknown' && this.losses > 0 && !read)) {
         await readPage();
@@ -224,6 +228,20 @@ export class Serving {
     const held = candidate.lease;
     return !(held && held.labelerId !== this.request.labelerId && held.until > this.stores.clock.now());
   }
+}
+
+const auditSets = new WeakMap<RankedQueue, { rate: number; positions: number[] }>();
+
+/** Positions in the ranking of the audit set's samples (learning/audit.ts), worked out once per ranking. */
+export function auditPositions(ranking: RankedQueue, rate: number): number[] {
+  const known = auditSets.get(ranking);
+  if (known && known.rate === rate) return known.positions;
+  const positions: number[] = [];
+  ranking.sampleIds.forEach((id, i) => {
+    if (inAuditSet(id, rate)) positions.push(i);
+  });
+  auditSets.set(ranking, { rate, positions });
+  return positions;
 }
 
 /** A sample its labeler handed back with a skip, not leased by anyone since. */

@@ -23,9 +23,11 @@ const TEST_PER_CLASS = 40;
 const CHECKPOINTS = [50, 100];
 /**
  * Bound on the expected calibration error (10 bins, top class) of the shown probabilities over the 200 test images.
- * Measured with the committed engine (see the report printed by this test); the engine's target is 0.05.
+ * Measured with the committed engine (calibrated at every retrain, ddcd366): 0.039-0.084 at 50 and 100 labels over
+ * 3 runs (before calibration: 0.40-0.41). 200 images leave ~0.03 of sampling noise on an ECE, hence the margin over
+ * the engine's 0.05 target, which bench:al checks on its own.
  */
-const MAX_ECE = 0.5;
+const MAX_ECE = 0.12;
 /**
  * The accuracy estimate rests on ~5-10 audited labels at these budgets, so its 95% interval is wide; the test asks the
  * truth to lie within 1.5 half-widths of the estimate (a correct estimator misses that well under 1% of runs), and
@@ -164,8 +166,8 @@ describe('what the labeler sees of the model is true', () => {
         `${checkpoint} labels: model ${(modelAccuracy * 100).toFixed(1)}%, suggestion shown right ${(shownAccuracy * 100).toFixed(1)}%, ` +
           `mean shown confidence ${(meanConfidence * 100).toFixed(1)}%, ECE ${calibrationError.toFixed(3)}; estimate ` +
           `${estimate.accuracy === null ? '-' : (estimate.accuracy * 100).toFixed(1)}% [${estimate.low === null ? '-' : (estimate.low * 100).toFixed(1)}, ` +
-          `${estimate.high === null ? '-' : (estimate.high * 100).toFixed(1)}] from ${estimate.n} audited labels (${estimate.method}; ` +
-          `audited share ${estimate.auditedShare === null ? '-' : (estimate.auditedShare * 100).toFixed(1)}%), served-sample error ${quality.errorRate === null ? '-' : (quality.errorRate * 100).toFixed(1)}%`,
+          `${estimate.high === null ? '-' : (estimate.high * 100).toFixed(1)}] from ${estimate.n} audited labels (${estimate.method}), ` +
+          `served-sample error ${quality.errorRate === null ? '-' : (quality.errorRate * 100).toFixed(1)}%`,
       );
       console.log(`${report[report.length - 1]}; retrains so far ${(retrainMs / 1000).toFixed(1)} s`);
 

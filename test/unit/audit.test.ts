@@ -1,7 +1,7 @@
 // The audit stream's estimator: what the accuracy figure on screen rests on.
 
 import { describe, expect, it } from 'vitest';
-import { auditIndex, auditRate, estimateAccuracy, isAuditDraw, meanTopProbability, wilsonInterval, type AuditPoint } from '../../functions/domain/learning/audit.js';
+import { auditIndex, auditRate, estimateAccuracy, inAuditSet, isAuditDraw, meanTopProbability, wilsonInterval, type AuditPoint } from '../../functions/domain/learning/audit.js';
 import { createRng } from '../../functions/domain/learning/random.js';
 
 describe('audit stream', () => {
@@ -19,6 +19,19 @@ describe('audit stream', () => {
     expect(audits / 20_000).toBeGreaterThan(0.09);
     expect(audits / 20_000).toBeLessThan(0.11);
     for (const h of hits) expect(Math.abs(h / 20_000 - 1 / 7)).toBeLessThan(0.01);
+  });
+
+  it('puts a fixed, uniform share of the collection in the audit set', () => {
+    const ids = Array.from({ length: 20_000 }, (_, i) => `${(i * 2654435761) % 1e9}`.padStart(9, '0') + `-b${i % 3}`);
+    const share = ids.filter((id) => inAuditSet(id, 0.1)).length / ids.length;
+    expect(share).toBeGreaterThan(0.09);
+    expect(share).toBeLessThan(0.11);
+    expect(ids.filter((id) => inAuditSet(id, 0.1)).every((id) => inAuditSet(id, 0.1))).toBe(true);
+    expect(inAuditSet('s1', 0)).toBe(false);
+    // Sequential ids are spread evenly too.
+    const seq = Array.from({ length: 10_000 }, (_, i) => `s${i}`).filter((id) => inAuditSet(id, 0.1)).length;
+    expect(seq).toBeGreaterThan(900);
+    expect(seq).toBeLessThan(1100);
   });
 
   it('takes the rate from the project, else the environment, and names a bad one', () => {
@@ -80,6 +93,19 @@ describe('audit stream', () => {
         expect(Math.abs(bias / trials), `bias n=${n}`).toBeLessThan(0.03);
       }
     }
+  });
+
+  it('falls back to the audited share when the audits show the probabilities far off (an uncalibrated model)', () => {
+    // Flat probabilities (0.3) on a model right 9 times in 10: the level of such probabilities says nothing.
+    const points: AuditPoint[] = Array.from({ length: 10 }, (_, i) => ({ predicted: 0, confidence: 0.3, labelClass: i < 9 ? 0 : 1 }));
+    const e = estimateAccuracy(points, 2, { meanConfidence: 0.45 });
+    expect(e.method).toBe('audit');
+    expect(e.accuracy).toBeCloseTo(0.9, 9);
+    // Calibrated ones: the current model's confidence, corrected by the audits.
+    const calibrated: AuditPoint[] = Array.from({ length: 10 }, (_, i) => ({ predicted: 0, confidence: 0.8, labelClass: i < 8 ? 0 : 1 }));
+    const c = estimateAccuracy(calibrated, 2, { meanConfidence: 0.88 });
+    expect(c.method).toBe('audit+confidence');
+    expect(c.accuracy).toBeCloseTo(0.88, 9);
   });
 
   it('averages the top probability per row', () => {

@@ -9,6 +9,7 @@ import { annotate } from '../../functions/domain/annotate.js';
 import type { RankedQueue } from '../../functions/domain/model.js';
 import { editProject } from '../../functions/domain/projects.js';
 import { projectQuality } from '../../functions/domain/quality.js';
+import { inAuditSet } from '../../functions/domain/learning/audit.js';
 import { nextSamples } from '../../functions/domain/serve.js';
 import { projectWithSamples, rid, sampleFixture } from '../support/fixtures.js';
 
@@ -49,7 +50,7 @@ describe('suggestions come from the project model only', () => {
 
 describe('audit stream', () => {
   it('serves about 1 in 10 new samples as uniform random audit draws, scored against the model at lease time', async () => {
-    const N = 400;
+    const N = 600;
     const { stores } = await projectWithSamples(N);
     const project = await stores.projects.get('flowers');
     await editProject(stores, 'flowers', { version: project!.version, auditRate: 0.1 });
@@ -61,6 +62,8 @@ describe('audit stream', () => {
       const [sample] = (await nextSamples(stores, { projectId: 'flowers', labelerId: 'ann', count: 1, leaseMs: LEASE })).samples;
       const lease = (await stores.samples.getSample('flowers', sample.sampleId))!.lease!;
       const position = Number(sample.sampleId.slice(1));
+      // Audit draws come from the audit set (a fixed uniform share of the collection), which ranked serving leaves alone.
+      expect(inAuditSet(sample.sampleId, 0.1), sample.sampleId).toBe(!!lease.audit);
       if (lease.audit) {
         audits++;
         drawnPositions.push(position);

@@ -1,11 +1,14 @@
 // An honest accuracy figure while labeling: the audit stream.
 //
 // Active learning serves the samples the model is least sure about, so scoring each label against the model's
-// prediction measures it on its hardest cases and reads far too low (20-30 points on tf_flowers_dev). Instead, a
-// small share of what labelers are served (default 1 in 10) is drawn uniformly at random from the samples that still
-// need labels; nothing tells labelers which ones. Each audited label is scored against the model's prediction at
-// lease time: a uniform random sample of images the model had not seen, hence an unbiased estimate of its accuracy on
-// the rest of the collection.
+// prediction measures it on its hardest cases and reads far too low (20-30 points on tf_flowers_dev). Instead:
+//  - the audit set: a fixed share of the collection (default 1 in 10), chosen by a hash of the sample id, so a
+//    uniform random sample of it that active learning never picks from (what it leaves unlabeled stays uniform; the
+//    rest of the pool, emptied of its hard samples first, would read too high);
+//  - the audit stream: the same share of what labelers are served is drawn uniformly from the audit set's unlabeled
+//    samples; nothing tells labelers which ones. Each audited label is scored against the model's prediction at lease
+//    time: images the model had not seen, drawn uniformly from the collection, so held-out accuracy is what it
+//    estimates.
 //
 // Pure functions: serving uses the selection rule, the quality view the estimator, and bench:al both (it simulates
 // the stream on a dataset with a test split).
@@ -39,7 +42,29 @@ export function isAuditDraw(u: number, rate: number): boolean {
   return u < rate;
 }
 
-/** Which of `n` candidates (the samples still needing labels, in any fixed order) an audit draw takes: uniform. */
+/**
+ * Whether a sample belongs to the audit set: a hash of its id (FNV-1a, 32 bits) read as a number in [0, 1), below
+ * `rate`. Fixed for a sample and independent of its content, so the set is a uniform random share of the collection.
+ */
+export function inAuditSet(sampleId: string, rate: number): boolean {
+  return rate > 0 && auditHash(sampleId) < rate;
+}
+
+/** FNV-1a of the id's UTF-16 code units, scaled to [0, 1). */
+export function auditHash(sampleId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < sampleId.length; i++) {
+    h ^= sampleId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  // A final avalanche: ids that differ in their last characters land far apart.
+  h = (h ^ (h >>> 16)) >>> 0;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h = (h ^ (h >>> 13)) >>> 0;
+  return h / 2 ** 32;
+}
+
+/** Which of `n` candidates (the audit set's samples still needing labels, in any fixed order) a draw takes: uniform. */
 export function auditIndex(u: number, n: number): number {
   return Math.min(n - 1, Math.max(0, Math.floor(u * n)));
 }
@@ -95,7 +120,8 @@ export interface AccuracyEstimate {
    * 'audit': the share of audited labels predicted right (Wilson interval).
    * 'audit+confidence': the current model's mean top probability on the unlabeled samples, corrected by the audited
    * labels' mean (correct - confidence at lease time), a difference estimator that follows a model improving
-   * between audits; unbiased under uniform audits whatever the calibration, tighter the better calibrated.
+   * between audits. It relies on the model's miscalibration changing little between audits, so it is used only
+   * while the audits find the probabilities calibrated (mean correct - confidence within 2 standard errors of 0).
    */
   method: 'audit' | 'audit+confidence';
   perClass: ClassAccuracy[];
@@ -103,8 +129,8 @@ export interface AccuracyEstimate {
 
 export interface EstimateOptions {
   /**
-   * The current model's mean top probability over the samples still unlabeled (a uniform population for the audit
-   * draws). Without it the estimate is the plain audited proportion, which lags behind a model that improves.
+   * The current model's mean top probability over the audit set's samples still unlabeled (the population of the
+   * audit draws). Without it the estimate is the plain audited proportion, which lags behind a model that improves.
    */
   meanConfidence?: number;
   z?: number;
@@ -148,9 +174,14 @@ export function estimateAccuracy(points: readonly AuditPoint[], classes: number,
   const meanR = sum / n;
   const accuracy = clamp01(meanConfidence + meanR);
   // Residual variance: the sample's, but never below what perfectly calibrated probabilities would give (few audits
-  // can show a variance of 0 by chance), and never below the shrunken Bernoulli variance of a handful of points.
+  // can show a variance of 0 by chance).
   const sampleVar = n > 1 ? Math.max(0, (sumSq - n * meanR * meanR) / (n - 1)) : 0.25;
   const variance = Math.max(sampleVar, expectedVar / n);
+  if (Math.abs(meanR) > 2 * Math.sqrt(variance / n)) {
+    // The audits show the probabilities far off (e.g. a model that is not calibrated): their level moves with every
+    // retrain, so only the audited share itself can be trusted.
+    return { accuracy: correct / n, ...wilsonInterval(correct, n, z), n, correct, method: 'audit', perClass };
+  }
   // Shown as a Wilson interval at the effective sample size whose binomial variance equals this estimator's.
   const pq = Math.max(accuracy * (1 - accuracy), 1e-6);
   const nEff = variance > 0 ? Math.min(Math.max(n, (n * pq) / variance), 4 * n) : 4 * n;
