@@ -10,6 +10,7 @@
 
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** Packages left external by the bundle (see the Dockerfile's esbuild step). */
 export const EXTERNAL_PACKAGES = ['sharp', 'onnxruntime-node'];
@@ -36,10 +37,12 @@ export function stageRuntime(from, to, arch) {
   for (const name of runtimePackages(arch)) {
     const source = join(from, name);
     if (!existsSync(join(source, 'package.json'))) {
+      // npm may nest a dependency under its dependent (a version conflict at the top): copied with it below.
+      if (EXTERNAL_PACKAGES.some((parent) => existsSync(join(from, parent, 'node_modules', name, 'package.json')))) continue;
       throw new Error(`${name} is not installed in ${from} (install for linux ${arch} first)`);
     }
     mkdirSync(join(to, name), { recursive: true });
-    cpSync(source, join(to, name), { recursive: true, dereference: true, filter: (src) => !src.includes(`${source}/node_modules`) });
+    cpSync(source, join(to, name), { recursive: true, dereference: true });
   }
   for (const platform of readdirSync(join(to, ONNX_BINARIES))) {
     for (const cpu of readdirSync(join(to, ONNX_BINARIES, platform))) {
@@ -52,7 +55,7 @@ export function stageRuntime(from, to, arch) {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [from, to, arch] = process.argv.slice(2);
   if (!from || !to || !arch) {
     console.error('usage: node stage-runtime.mjs <node_modules> <destination> <x64|arm64>');
