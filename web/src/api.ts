@@ -173,6 +173,12 @@ export function createApi(options: ApiOptions) {
     /** Labeled samples the model disagrees with most (active-learning API). */
     mislabeled: (projectId: string) =>
       optional(request<{ items: SuspectItem[] }>('GET', `${p(projectId)}/review/mislabeled`).then((r) => r.items)),
+    /** Owners: what auto-labeling at `precision` would do now, and the batches so far (functions/domain/autolabel.ts). */
+    autolabelPreview: (projectId: string, precision: number) =>
+      optional(request<{ preview: AutolabelPreview; batches: AutolabelBatch[] }>('GET', `${p(projectId)}/autolabel`, { query: { precision } })),
+    autolabel: (projectId: string, precision: number) => request<AutolabelBatch>('POST', `${p(projectId)}/autolabel`, { body: { precision } }),
+    undoAutolabel: (projectId: string, batchId: string) =>
+      request<{ batchId: string; restored: number; kept: number }>('POST', `${p(projectId)}/autolabel/${encodeURIComponent(batchId)}/undo`),
     /** Samples whose embeddings are nearest to this one's, for bulk labeling. */
     similar: (projectId: string, sampleId: string, k = 24) =>
       optional(
@@ -190,6 +196,31 @@ export function createApi(options: ApiOptions) {
 }
 
 export type Api = ReturnType<typeof createApi>;
+
+export interface AutolabelPreview {
+  precision: number;
+  possible: boolean;
+  threshold?: number;
+  heldOut?: number;
+  correct?: number;
+  estimatedPrecision?: number;
+  interval?: { low: number; high: number };
+  wouldLabel?: number;
+  reason?: string;
+}
+
+export interface AutolabelBatch {
+  batchId: string;
+  createdAt: string;
+  precision: number;
+  threshold: number;
+  labeled: number;
+  heldOut: number;
+  correct: number;
+  estimatedPrecision: number;
+  interval: { low: number; high: number };
+  undoneAt?: string;
+}
 
 /** The quality endpoint's answer: per-point series (active-learning API) or parallel arrays (first contract). */
 type RawQuality = Partial<Omit<Quality, 'points' | 'estimate'>> & {

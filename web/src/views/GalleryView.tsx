@@ -8,6 +8,7 @@ import { RelabelDialog } from '../components/RelabelDialog.js';
 import { SaveIndicator } from '../components/SaveIndicator.js';
 import { VirtualGrid } from '../components/VirtualGrid.js';
 import { useApp } from '../context.js';
+import { AutolabelPanel } from '../components/AutolabelPanel.js';
 import { percent } from '../labels.js';
 import { sharedSaveRunner } from '../saving.js';
 import type { ImageStatus } from '../types.js';
@@ -137,6 +138,7 @@ export function GalleryView(props: { projectId: string }) {
           onDismiss={(id) => saving.runner.dismiss(id)}
         />
       </div>
+      <AutolabelPanel api={app.api} projectId={props.projectId} />
       <div class="segmented" role="radiogroup" aria-label="Show">
         {filters.map((f) => (
           <button type="button" role="radio" aria-checked={filter() === f.value} onClick={() => choose(f.value)}>
