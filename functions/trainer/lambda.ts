@@ -31,7 +31,8 @@ export function projectsOf(event: SQSEvent, log: (line: string) => void = consol
   const byProject = new Map<string, string[]>();
   for (const message of event.Records) {
     try {
-      const request = JSON.parse(message.body) as Partial<TrainRequest> | null;
+      const request = JSON.parse(message.body) as (Partial<TrainRequest> & { kind?: unknown }) | null;
+      if (request?.kind !== undefined) throw new Error(`not a training request (kind ${String(request.kind)}): export jobs have their own queue`);
       if (typeof request?.projectId !== 'string' || !request.projectId) throw new Error('no projectId');
       byProject.set(request.projectId, [...(byProject.get(request.projectId) ?? []), message.messageId]);
     } catch (err) {

@@ -188,8 +188,3 @@ export function exportConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfi
   const e = parse('export', FUNCTION_ENV.export, env);
   return { ...storage(e), embedder: e.embedder as string };
 }
-
-/** Storage only (tables, bucket, region, endpoints): tools that talk to a deployed stack's storage. */
-export function parseCloudEnv(env: NodeJS.ProcessEnv = process.env): CloudConfig {
-  return storage(parse('storage', TABLES_AND_BUCKET, env));
-}
