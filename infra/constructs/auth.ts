@@ -81,7 +81,7 @@ export class Auth extends Construct {
         'password policy with history, and 30-minute tokens',
       [finding.rule('COG8')]:
         'The Plus plan (threat protection) is billed per active user; Essentials with no self sign-up, a strong ' +
-        'password policy and optional TOTP fits a small invited team',
+        'password policy and 30-minute tokens fits a small invited team',
     });
     this.groups = {
       admin: this.userPool.addGroup('Admins', {
