@@ -91,12 +91,14 @@ async function ensureProject(target: Target, opts: ImportOptions, log: (line: st
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries
-    .filter((e) => e.isFile() && !e.name.startsWith('.'))
+    .filter((e) => e.isFile())
     .map((e) => path.join(e.parentPath, e.name))
     .sort();
 }
 
 async function uploadOne(target: Target, project: string, file: string, rel: string): Promise<'uploaded' | 'unchanged' | { rejected: string }> {
+  // Hidden files (.DS_Store, editor backups...) are left out, and named like every other file left out.
+  if (path.basename(file).startsWith('.')) return { rejected: 'hidden file (its name starts with "."), left out; rename it to import it' };
   const head = Buffer.alloc(4096);
   const handle = await open(file, 'r');
   const { bytesRead } = await handle.read(head, 0, head.length, 0).finally(() => handle.close());
