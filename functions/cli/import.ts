@@ -37,8 +37,14 @@ const CONTENT_TYPES: Record<string, string> = {
 export async function importFolder(target: Target, opts: ImportOptions): Promise<ImportReport> {
   const log = (line: string) => (opts.out ?? process.stdout).write(line + '\n');
   await ensureProject(target, opts, log);
-  const files = opts.files ? opts.files.map((rel) => path.join(opts.dir, rel)) : await listFiles(opts.dir);
+  const listed = opts.files ? opts.files.map((rel) => path.join(opts.dir, rel)) : await listFiles(opts.dir);
   const report: ImportReport = { uploaded: 0, unchanged: 0, rejected: [], failed: [] };
+  // Hidden files of the folder (.DS_Store, editor backups...) are left out, and named like every file left out.
+  const hidden = (file: string) => !opts.files && path.basename(file).startsWith('.');
+  for (const file of listed.filter(hidden)) {
+    report.rejected.push({ file: path.relative(opts.dir, file).split(path.sep).join('/'), reason: 'hidden file (its name starts with "."), left out; rename it to import it' });
+  }
+  const files = listed.filter((file) => !hidden(file));
   const bar = new cliProgress.SingleBar(
     { format: 'upload  {bar} {value}/{total} files  {percentage}%  {eta_formatted} left', noTTYOutput: true, notTTYSchedule: 2000, stream: opts.out ?? process.stdout },
     cliProgress.Presets.shades_classic,
@@ -97,8 +103,6 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 async function uploadOne(target: Target, project: string, file: string, rel: string): Promise<'uploaded' | 'unchanged' | { rejected: string }> {
-  // Hidden files (.DS_Store, editor backups...) are left out, and named like every other file left out.
-  if (path.basename(file).startsWith('.')) return { rejected: 'hidden file (its name starts with "."), left out; rename it to import it' };
   const head = Buffer.alloc(4096);
   const handle = await open(file, 'r');
   const { bytesRead } = await handle.read(head, 0, head.length, 0).finally(() => handle.close());
