@@ -8,7 +8,7 @@
 // Cognito authorizer passes them. Upload -> embedded -> labeled through the API -> ranked -> exported.
 // What this cannot prove is listed in the README ("What CI proves without an account").
 
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsStores, destroyAwsClients, type AwsStores } from '../../functions/adapters/aws/clients.js';
 import { imageIdFor } from '../../functions/domain/ingest.js';
 import { startDynalite, startS3rver } from '../../functions/local/emulators.js';
+import { PATHS } from '../../infra/paths.js';
 import { logicalId, synthWinnow, type Synthesized } from '../infra/support/synth.js';
 import { FLOWERS, MODELS, REPO } from '../support/paths.js';
 import { startSqsEmulator, type SqsEmulator } from '../support/sqs-emulator.js';
@@ -97,16 +98,18 @@ async function withEnvironment<T>(fn: Fn, body: () => Promise<T>): Promise<T> {
   return body();
 }
 
-const ENTRY: Record<Fn, () => Promise<{ handler: (event: any, context?: any) => Promise<any> }>> = {
-  api: () => import('../../functions/api/lambda.js'),
-  ingest: () => import('../../functions/ingest/lambda.js'),
-  trainer: () => import('../../functions/trainer/lambda.js'),
-  export: () => import('../../functions/export/lambda.js'),
-};
+/** The modules the stack deploys: the bundled functions' entries (infra/paths.ts), the image's CMD for ingest. */
+function entryOf(fn: Fn): string {
+  if (fn === 'ingest') {
+    const cmd = /^CMD \["([^"]+)"\]/m.exec(readFileSync(path.join(PATHS.repoRoot, PATHS.ingestDockerfile), 'utf8'))![1];
+    return path.join(PATHS.repoRoot, `${cmd.slice(0, cmd.lastIndexOf('.'))}.ts`);
+  }
+  return { api: PATHS.apiEntry, trainer: PATHS.trainerEntry, export: PATHS.exportEntry }[fn];
+}
 
 async function invoke(fn: Fn, event: unknown, context?: unknown): Promise<any> {
   return withEnvironment(fn, async () => {
-    if (!handlers.has(fn)) handlers.set(fn, (await ENTRY[fn]()).handler);
+    if (!handlers.has(fn)) handlers.set(fn, (await import(entryOf(fn))).handler);
     return handlers.get(fn)!(event, context);
   });
 }
