@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 const BENCHES: Record<string, string> = {
   ingest: 'images/s through the local stack per stage, vs. pure ONNX inference; peak RSS, Lambda memory, cold start',
   al: 'active learning: accuracy per label budget and labels-to-target for every strategy',
+  audit: 'the accuracy estimate (audit stream) against the true test accuracy over simulated sessions: bias, interval coverage',
   rank: 'trainer: retrain + rescore time and peak memory on synthetic embeddings, 10k to 1M samples',
   api: 'API latency and throughput under load (next sample, annotate)',
   web: 'web app: time to first sample and key-press to next image in a real browser',

@@ -22,12 +22,12 @@ const TRAIN_PER_CLASS = 120;
 const TEST_PER_CLASS = 40;
 const CHECKPOINTS = [50, 100];
 /**
- * Bound on the expected calibration error (10 bins, top class) of the shown probabilities over the 200 test images.
- * Measured with the committed engine (calibrated at every retrain, ddcd366): 0.039-0.084 at 50 and 100 labels over
- * 3 runs (before calibration: 0.40-0.41). 200 images leave ~0.03 of sampling noise on an ECE, hence the margin over
- * the engine's 0.05 target, which bench:al checks on its own.
+ * Bounds on the expected calibration error (10 bins, top class) of the shown probabilities over the 200 test images,
+ * per label count. Measured with the committed engine (calibrated at every retrain, ddcd366) over 6 runs: 0.05-0.17 at
+ * 50 labels (the model is sometimes underconfident that early), 0.04-0.09 at 100; before calibration 0.40-0.41.
+ * 200 images leave ~0.03 of sampling noise on an ECE; the engine's own 0.05 target is bench:al's to check.
  */
-const MAX_ECE = 0.12;
+const MAX_ECE: Record<number, number> = { 50: 0.22, 100: 0.13 };
 /**
  * The accuracy estimate rests on ~5-10 audited labels at these budgets, so its 95% interval is wide; the test asks the
  * truth to lie within 1.5 half-widths of the estimate (a correct estimator misses that well under 1% of runs), and
@@ -172,8 +172,10 @@ describe('what the labeler sees of the model is true', () => {
       console.log(`${report[report.length - 1]}; retrains so far ${(retrainMs / 1000).toFixed(1)} s`);
 
       expect(shownAccuracy, `${checkpoint} labels`).toBeGreaterThanOrEqual(modelAccuracy - 0.01);
-      expect(calibrationError, `${checkpoint} labels: ECE`).toBeLessThanOrEqual(MAX_ECE);
+      expect(calibrationError, `${checkpoint} labels: ECE`).toBeLessThanOrEqual(MAX_ECE[checkpoint]);
       expect(estimate.n, 'audited labels are a share of all labels').toBeLessThan(checkpoint);
+      // About 1 in 10 labels is an audit: none at all in 100 labels would happen about once in 10^4 runs.
+      if (checkpoint >= 100) expect(estimate.n).toBeGreaterThan(0);
       if (estimate.n > 0) {
         const half = (estimate.high - estimate.low) / 2;
         expect(Math.abs(estimate.accuracy - modelAccuracy), `${checkpoint} labels: estimate vs truth`).toBeLessThanOrEqual(

@@ -1,0 +1,127 @@
+// A labeling session with the audit stream, simulated on a dataset with a test split (bench:audit; bench:al may use
+// it too): a labeler who answers with the true class, served in the project's default order, the model retrained
+// every `batch` labels as the local trainer does, and `rate` of the served samples drawn from the audit set as serving
+// does (functions/domain/serving.ts). At each checkpoint: the true test accuracy of the current model and what the
+// estimators of functions/domain/learning/audit.ts say.
+
+import { estimateAccuracy, inAuditSet, isAuditDraw, auditIndex, type AuditPoint } from '../../../functions/domain/learning/audit.js';
+import type { Clustering } from '../../../functions/domain/learning/kmeans.js';
+import { createRng } from '../../../functions/domain/learning/random.js';
+import { scoreAll } from '../../../functions/domain/learning/scoring.js';
+import type { SoftmaxModel } from '../../../functions/domain/learning/softmax.js';
+import { DEFAULT_STRATEGY, rank, type StrategyName } from '../../../functions/domain/learning/strategies.js';
+import { trainSoftmax } from '../../../functions/domain/learning/train.js';
+import type { Task } from './al-simulation.js';
+
+export interface AuditCheckpoint {
+  labels: number;
+  /** Audited labels so far. */
+  audits: number;
+  /** True accuracy of the current model on the test split. */
+  truth: number;
+  /** What the quality view shows: the audited share with its Wilson interval. */
+  share: { accuracy: number | null; low: number | null; high: number | null };
+  /** The difference estimator (current model's mean confidence on the audit set, corrected by the audits). */
+  difference: { accuracy: number | null; low: number | null; high: number | null };
+  /** The error on the served (ranked) samples, the figure the app used to call accuracy (as 1 - error). */
+  servedError: number | null;
+}
+
+export interface AuditSessionOptions {
+  rate?: number;
+  batch?: number;
+  strategy?: StrategyName;
+}
+
+const topOf = (p: ArrayLike<number>, row: number, C: number) => {
+  let best = 0;
+  for (let c = 1; c < C; c++) if (p[row * C + c] > p[row * C + best]) best = c;
+  return best;
+};
+
+export function simulateAuditSession(task: Task, seed: number, checkpoints: number[], opts: AuditSessionOptions = {}): AuditCheckpoint[] {
+  const C = task.classes;
+  const rate = opts.rate ?? 0.1;
+  const batch = opts.batch ?? 4;
+  const strategy = opts.strategy ?? DEFAULT_STRATEGY;
+  const rng = createRng(7_000 + seed);
+  const rows = task.pool.rows;
+  // The audit set: the serving rule on made-up sample ids, different per seed.
+  const inSet = Uint8Array.from({ length: rows }, (_, r) => (inAuditSet(`seed${seed}-row${r}`, rate) ? 1 : 0));
+  const isLabeled = new Uint8Array(rows);
+  const labeled: number[] = [];
+  const counts = new Float64Array(C);
+  const audits: AuditPoint[] = [];
+  let servedWrong = 0;
+  let servedScored = 0;
+  let model: SoftmaxModel | undefined;
+  let probs: Float32Array | undefined;
+  let clustering: Clustering | undefined;
+  let queue: Int32Array = new Int32Array(0);
+  let cursor = 0;
+  const out: AuditCheckpoint[] = [];
+  const last = Math.max(...checkpoints);
+  for (let n = 1; n <= last; n++) {
+    let row = -1;
+    if (probs && isAuditDraw(rng.next(), rate)) {
+      const candidates: number[] = [];
+      for (let r = 0; r < rows; r++) if (inSet[r] && !isLabeled[r]) candidates.push(r);
+      if (candidates.length > 0) {
+        row = candidates[auditIndex(rng.next(), candidates.length)];
+        const predicted = topOf(probs, row, C);
+        audits.push({ predicted, confidence: probs[row * C + predicted], labelClass: task.poolLabels[row] });
+      }
+    }
+    while (row < 0) {
+      if (cursor >= queue.length) {
+        const ranking = rank(strategy, { embeddings: task.pool, labeled, model, annotationsPerClass: counts, seed, clustering, limit: 2000, batchSize: 20, probs });
+        clustering = ranking.clustering ?? clustering;
+        queue = ranking.rows;
+        cursor = 0;
+        if (queue.length === 0) throw new Error('the pool ran out before the last checkpoint');
+      }
+      const r = queue[cursor++];
+      if (!isLabeled[r] && !inSet[r]) row = r;
+    }
+    const wasAudit = inSet[row] === 1;
+    if (probs && !wasAudit) {
+      servedScored++;
+      if (topOf(probs, row, C) !== task.poolLabels[row]) servedWrong++;
+    }
+    labeled.push(row);
+    isLabeled[row] = 1;
+    counts[task.poolLabels[row]]++;
+    const checkpoint = checkpoints.includes(n);
+    if (n % batch === 0 || checkpoint) {
+      if (counts.filter((c) => c > 0).length >= 2) {
+        const labels = labeled.map((r) => ({ row: r, confidences: Array.from({ length: C }, (_, j) => (j === task.poolLabels[r] ? 1 : 0)) }));
+        model = trainSoftmax(task.pool, labels, { classes: C, warmStart: model }) ?? model;
+        probs = model && scoreAll(model, task.pool);
+      }
+      queue = new Int32Array(0);
+    }
+    if (checkpoint && model && probs) {
+      const p = scoreAll(model, task.test);
+      let right = 0;
+      for (let i = 0; i < task.testLabels.length; i++) if (topOf(p, i, C) === task.testLabels[i]) right++;
+      let sum = 0;
+      let m = 0;
+      for (let r = 0; r < rows; r++) {
+        if (!inSet[r] || isLabeled[r]) continue;
+        sum += probs[r * C + topOf(probs, r, C)];
+        m++;
+      }
+      const share = estimateAccuracy(audits, C);
+      const difference = estimateAccuracy(audits, C, m > 0 ? { meanConfidence: sum / m } : {});
+      out.push({
+        labels: n,
+        audits: audits.length,
+        truth: right / task.testLabels.length,
+        share: { accuracy: share.accuracy, low: share.low, high: share.high },
+        difference: { accuracy: difference.accuracy, low: difference.low, high: difference.high },
+        servedError: servedScored > 0 ? servedWrong / servedScored : null,
+      });
+    }
+  }
+  return out;
+}
