@@ -48,6 +48,29 @@ describe('suggestions come from the project model only', () => {
   });
 });
 
+describe('samples shown outside serving', () => {
+  it("GET sample and history show the current model's suggestion (or none) and the tags apart", async () => {
+    const { stores } = await projectWithSamples(0);
+    await stores.samples.putSamplesIfAbsent([1, 2].map((n) => ({ ...sampleFixture('flowers', n), tags: [{ classIndex: -1, name: 'daisy', probability: 0.9 }] })));
+    const app = createApp({ stores, authenticate: localAuthenticate });
+    const get = async (path: string) => (await (await app.request(path, { headers: { 'x-winnow-user': 'ann' } })).json()) as any;
+    expect((await get('/api/projects/flowers/samples/s1')).sample.suggestions).toBeUndefined(); // no model yet
+    const ranking = rankingOver(2);
+    await stores.rankings.put(ranking);
+    const shown = (await get('/api/projects/flowers/samples/s1')).sample;
+    expect(shown.suggestions[0]).toMatchObject({ classIndex: 1, name: 'rose' });
+    expect(shown.suggestions[0].probability).toBeCloseTo(0.8, 3);
+    expect(shown.tags).toEqual([{ classIndex: -1, name: 'daisy', probability: 0.9 }]);
+    // Labeled, s2 is no longer ranked: its history entry has no model suggestion, and still its tags apart.
+    await annotate(stores, { projectId: 'flowers', sampleId: 's2', version: 0, labelerId: 'ann', classIndex: 0, requestId: rid() });
+    await stores.rankings.put({ ...ranking, generation: 4, sampleIds: ['s1'], probs: ranking.probs!.slice(0, 3) });
+    const [item] = (await get('/api/projects/flowers/history')).items;
+    expect(item.sample.sampleId).toBe('s2');
+    expect(item.sample.suggestions).toBeUndefined();
+    expect(item.sample.tags[0].classIndex).toBe(-1);
+  });
+});
+
 describe('audit stream', () => {
   it('serves about 1 in 10 new samples as uniform random audit draws, scored against the model at lease time', async () => {
     const N = 600;
