@@ -2,7 +2,7 @@
 
 import { displayObject } from '../domain/display-image.js';
 import { BUCKET_LAYOUT } from '../domain/layout.js';
-import type { ImageRecord, Sample } from '../domain/model.js';
+import type { Annotation, ImageRecord, Sample } from '../domain/model.js';
 import type { ObjectUrls } from '../domain/ports.js';
 import type { ApiDeps } from './types.js';
 
@@ -67,4 +67,13 @@ export async function presentSamples(deps: ApiDeps, samples: Sample[]) {
 export function publicSample(sample: Sample) {
   const { lease, ...rest } = sample;
   return lease ? { ...rest, lease: { labelerId: lease.labelerId, until: lease.until } } : rest;
+}
+
+/**
+ * An annotation as labelers see it: without the model's score of it (`live`), which would tell, after the fact, which
+ * samples were audit draws (the audit stream is shown to nobody as different).
+ */
+export function publicAnnotation(annotation: Annotation) {
+  const { live: _scored, ...rest } = annotation;
+  return rest;
 }

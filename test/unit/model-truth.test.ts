@@ -61,8 +61,20 @@ describe('samples shown outside serving', () => {
     expect(shown.suggestions[0]).toMatchObject({ classIndex: 1, name: 'rose' });
     expect(shown.suggestions[0].probability).toBeCloseTo(0.8, 3);
     expect(shown.tags).toEqual([{ classIndex: -1, name: 'daisy', probability: 0.9 }]);
+    // Served with the model's probabilities, then labeled: scored (live) on the server...
+    const served = (await get('/api/projects/flowers/next?count=2')).samples.map((x: any) => x.sample.sampleId);
+    expect(served).toContain('s2');
+    const saved = await app.request('/api/projects/flowers/samples/s2/annotations', {
+      method: 'POST',
+      headers: { 'x-winnow-user': 'ann', 'content-type': 'application/json' },
+      body: JSON.stringify({ version: 0, requestId: rid(), classIndex: 0 }),
+    });
+    expect(saved.status).toBe(201);
+    expect((await stores.annotations.get('flowers', 's2', 0))?.live).toBeDefined();
+    // ...but nothing a labeler reads says which labels were scored (or audited).
+    expect(await saved.text()).not.toMatch(/"live"|audit/);
+    expect(JSON.stringify(await get('/api/projects/flowers/samples/s2'))).not.toMatch(/"live"|audit/);
     // Labeled, s2 is no longer ranked: its history entry has no model suggestion, and still its tags apart.
-    await annotate(stores, { projectId: 'flowers', sampleId: 's2', version: 0, labelerId: 'ann', classIndex: 0, requestId: rid() });
     await stores.rankings.put({ ...ranking, generation: 4, sampleIds: ['s1'], probs: ranking.probs!.slice(0, 3) });
     const [item] = (await get('/api/projects/flowers/history')).items;
     expect(item.sample.sampleId).toBe('s2');

@@ -4,7 +4,7 @@ import { annotate, requireSample } from '../../domain/annotate.js';
 import { projectProgress } from '../../domain/progress.js';
 import { labelerHistory, nextSamples, skipSample, withModelViews } from '../../domain/serve.js';
 import { undoLast } from '../../domain/undo.js';
-import { presentSamples, publicSample } from '../present.js';
+import { presentSamples, publicAnnotation, publicSample } from '../present.js';
 import { access, BODY_LIMITS } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
@@ -47,7 +47,7 @@ export const labelingRoutes = new Hono<AppEnv>()
       labelerId: c.var.identity.userId,
     });
     if (!result.replayed) c.var.deps.onLabeled?.(result.sample.projectId, [result.sample.sampleId]);
-    return c.json({ sample: publicSample(result.sample), annotation: result.annotation }, result.replayed ? 200 : 201);
+    return c.json({ sample: publicSample(result.sample), annotation: publicAnnotation(result.annotation) }, result.replayed ? 200 : 201);
   })
   .post('/:projectId/samples/:sampleId/skip', access('member'), async (c) => {
     // Skip: the lease ends now (free for others); this labeler is served it again once nothing else is left.
@@ -68,7 +68,7 @@ export const labelingRoutes = new Hono<AppEnv>()
       labelerId: c.var.identity.userId,
     });
     if (!result.replayed) c.var.deps.onLabeled?.(result.sample.projectId, [result.sample.sampleId]);
-    return c.json({ sample: publicSample(result.sample), undone: result.undone });
+    return c.json({ sample: publicSample(result.sample), undone: publicAnnotation(result.undone) });
   })
   .get('/:projectId/progress', access('member'), async (c) => {
     return c.json(await projectProgress(c.var.deps.stores, c.req.param('projectId'), c.var.identity.userId));
@@ -84,5 +84,5 @@ export const labelingRoutes = new Hono<AppEnv>()
     const sample = await requireSample(deps.stores, c.req.param('projectId'), c.req.param('sampleId'));
     const [presented] = await presentSamples(deps, await withModelViews(deps.stores, sample.projectId, [sample]));
     const history = await deps.stores.annotations.listForSample(sample.projectId, sample.sampleId);
-    return c.json({ ...presented, history });
+    return c.json({ ...presented, history: history.map(publicAnnotation) });
   });
