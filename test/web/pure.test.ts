@@ -99,9 +99,11 @@ describe('create-project form', () => {
   });
 
   it('names the fields to fix', () => {
-    const { project, errors } = projectFromForm({ ...base, id: 'Bad Id', classes: 'a, a', levels: '2', overlap: '0' });
+    const { project, errors } = projectFromForm({ ...base, id: 'Bad Id', classes: 'a, a', levels: '2', overlap: '0', auditRate: '10' });
     expect(project).toBeUndefined();
-    expect(Object.keys(errors).sort()).toEqual(['classes', 'id', 'levels', 'overlap']);
+    expect(Object.keys(errors).sort()).toEqual(['auditRate', 'classes', 'id', 'levels', 'overlap']);
+    expect(projectFromForm({ ...base, auditRate: '0.2' }).project?.auditRate).toBe(0.2);
+    expect(projectFromForm({ ...base, auditRate: '' }).project).not.toHaveProperty('auditRate');
   });
 });
 

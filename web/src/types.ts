@@ -100,6 +100,7 @@ export interface NewProject {
   allowAmbiguous?: boolean;
   strategy?: string;
   overlap?: number;
+  auditRate?: number;
 }
 
 export interface LabelBody {

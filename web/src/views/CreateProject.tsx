@@ -19,6 +19,8 @@ export function projectFromForm(form: {
   allowAmbiguous: boolean;
   strategy: string;
   overlap: string;
+  /** Share of served images drawn at random to measure the model's accuracy (0..1); empty = the server's default. */
+  auditRate?: string;
 }): { project?: NewProject; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const id = form.id.trim();
@@ -37,6 +39,8 @@ export function projectFromForm(form: {
   }
   const overlap = form.overlap.trim() ? Number(form.overlap) : undefined;
   if (overlap !== undefined && !(Number.isInteger(overlap) && overlap >= 1)) errors.overlap = 'Overlap is a whole number, 1 or more.';
+  const auditRate = form.auditRate?.trim() ? Number(form.auditRate) : undefined;
+  if (auditRate !== undefined && !(auditRate >= 0 && auditRate <= 1)) errors.auditRate = 'The audit share is a number from 0 to 1, e.g. 0.1.';
   if (Object.keys(errors).length > 0) return { errors };
   const project: NewProject = {
     id,
@@ -47,6 +51,7 @@ export function projectFromForm(form: {
     ...(levels ? { confidenceLevels: [...levels].sort((a, b) => a - b) } : {}),
     ...(form.strategy.trim() ? { strategy: form.strategy.trim() } : {}),
     ...(overlap !== undefined ? { overlap } : {}),
+    ...(auditRate !== undefined ? { auditRate } : {}),
   };
   return { project, errors };
 }
@@ -65,6 +70,7 @@ function readForm(form: HTMLFormElement) {
     allowAmbiguous: f.get('allowAmbiguous') === 'on',
     strategy: get('strategy'),
     overlap: get('overlap'),
+    auditRate: get('auditRate'),
   });
 }
 
@@ -244,6 +250,21 @@ function ProjectFields(props: { errors: FormErrors; initial?: Project }) {
             aria-describedby="overlap-error"
           />
           {fieldError('overlap')}
+        </label>
+        <label title="Served images drawn at random among those not yet labeled, to measure the model's accuracy honestly (README: what the figures on screen mean)">
+          Audit share <span class="muted">(0–1)</span>
+          <input
+            name="auditRate"
+            type="number"
+            min="0"
+            max="1"
+            step="0.01"
+            placeholder="0.1"
+            value={init?.auditRate ?? ''}
+            aria-invalid={!!props.errors.auditRate}
+            aria-describedby="auditRate-error"
+          />
+          {fieldError('auditRate')}
         </label>
       </div>
     </>
