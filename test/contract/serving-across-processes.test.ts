@@ -44,7 +44,8 @@ afterAll(async () => {
 /** A fresh project with samples s1..s4, ranked s1 first, created through process a. */
 async function project(overlap = 1): Promise<string> {
   const id = `p${++projects}`;
-  await createProject(a, { id, classes: ['daisy', 'rose'], overlap }, 'owner');
+  // No audit draws: this suite is about what each process remembers, with a fixed served order.
+  await createProject(a, { id, classes: ['daisy', 'rose'], overlap, auditRate: 0 }, 'owner');
   await a.samples.putSamplesIfAbsent([1, 2, 3, 4].map((n) => sampleFixture(id, n)));
   await a.rankings.put({
     projectId: id, generation: 1, createdAt: 'now', strategy: 'margin', coldStart: false, labels: 2, classes: 2,
