@@ -64,5 +64,10 @@ export function cachedImages(store: SampleStore, clock: Clock, ttlMs = 10_000): 
     },
     advance: (projectId, sampleId, expectedVersion, next) => store.advance(projectId, sampleId, expectedVersion, next),
     setProposals: (projectId, sampleId, proposals) => store.setProposals(projectId, sampleId, proposals),
+    deleteImage: async (projectId, imageId) => {
+      await store.deleteImage(projectId, imageId);
+      cache.forget(key(projectId, imageId));
+    },
+    deleteSample: (projectId, sampleId) => store.deleteSample(projectId, sampleId),
   };
 }

@@ -110,6 +110,10 @@ export function cachedProjects(store: ProjectStore, clock: Clock, ttlMs = 2000, 
       cache.forget(project.id);
       return updated;
     },
+    delete: async (projectId) => {
+      await store.delete(projectId);
+      cache.forget(projectId);
+    },
   };
 }
 
@@ -131,6 +135,10 @@ export function cachedRankings(
     put: async (queue) => {
       await store.put(queue);
       cache.forget(queue.projectId);
+    },
+    delete: async (projectId) => {
+      await store.delete(projectId);
+      cache.forget(projectId);
     },
   };
 }

@@ -17,6 +17,8 @@ export interface ProjectStore {
   list(): Promise<Project[]>;
   /** Replaces the project if its stored version is `expectedVersion`; stores version + 1. */
   update(project: Project, expectedVersion: number): Promise<Project>;
+  /** Removes the project record (deletion, see deletion.ts); nothing if it is gone already. */
+  delete(projectId: string): Promise<void>;
 }
 
 export interface SampleStore {
@@ -59,12 +61,19 @@ export interface SampleStore {
    * sample does not exist (nothing is created).
    */
   setProposals(projectId: string, sampleId: string, proposals: BoxLabel[]): Promise<Sample | undefined>;
+
+  /** Removes the image record (deletion); nothing if it is gone already. */
+  deleteImage(projectId: string, imageId: string): Promise<void>;
+  /** Removes the sample with its lease and queue place (deletion); nothing if it is gone already. */
+  deleteSample(projectId: string, sampleId: string): Promise<void>;
 }
 
 /** The trainer's latest ranking per project (one record per project, replaced by each retrain). */
 export interface RankingStore {
   get(projectId: string): Promise<RankedQueue | undefined>;
   put(queue: RankedQueue): Promise<void>;
+  /** Removes the project's ranking (deletion); nothing if there is none. */
+  delete(projectId: string): Promise<void>;
 }
 
 export interface AnnotationStore {
@@ -75,6 +84,8 @@ export interface AnnotationStore {
   listForSample(projectId: string, sampleId: string): Promise<Annotation[]>;
   /** All annotations of the project (export), in (sample, version) order. */
   listForProject(projectId: string, opts?: { cursor?: string; limit?: number }): Promise<Page<Annotation>>;
+  /** Removes one record (deletion of an image, a project or a labeler's work); nothing if it is gone already. */
+  delete(projectId: string, sampleId: string, version: number): Promise<void>;
 }
 
 export interface LabelerStore {
@@ -84,6 +95,8 @@ export interface LabelerStore {
   recordLabel(projectId: string, labelerId: string, entry: LabelerEntry, at: string): Promise<Labeler>;
   /** Removes the entry with this requestId from `recent` and decrements the counts (idempotent). */
   recordUndo(projectId: string, labelerId: string, entry: LabelerEntry, at: string): Promise<Labeler>;
+  /** Removes the labeler's tally in the project (deletion); nothing if there is none. */
+  delete(projectId: string, labelerId: string): Promise<void>;
 }
 
 export interface StoredObject {

@@ -10,6 +10,10 @@ export function recentProjects(store: ProjectStore, clock: Clock, ttlMs = 2000):
   const found = new Map<string, { at: number; project: Project }>();
   return {
     create: (project) => store.create(project),
+    delete: async (projectId) => {
+      found.delete(projectId);
+      await store.delete(projectId);
+    },
     list: () => store.list(),
     update: async (project, expectedVersion) => {
       found.delete(project.id);

@@ -2,7 +2,7 @@
 // put, so a retried label write finds its own record instead of writing a second one. The `byProject` GSI
 // (pk projectId, sk `<sampleId>#<version>`) serves the export without a scan.
 
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailed } from '../../domain/errors.js';
 import type { Annotation } from '../../domain/model.js';
 import type { AnnotationStore, Page } from '../../domain/ports.js';
@@ -39,7 +39,7 @@ export class DynamoAnnotationStore implements AnnotationStore {
       if (!isConditionFailed(err)) throw err;
     }
     const stored = await this.get(annotation.projectId, annotation.sampleId, annotation.version);
-    // Annotations are never deleted, so a failed claim always has a record behind it.
+    // Only a deletion (of the image, project or labeler's work) removes records; then the claim's record is gone.
     if (!stored) throw new ConditionFailed(`annotation ${annotation.sampleId}@${annotation.version} vanished`);
     return { created: false, stored };
   }
@@ -79,5 +79,11 @@ export class DynamoAnnotationStore implements AnnotationStore {
       opts.cursor,
     );
     return { ...page, items: page.items.map(toAnnotation) };
+  }
+
+  async delete(projectId: string, sampleId: string, version: number): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.table, Key: { sampleKey: annotationSampleKey(projectId, sampleId), version } }),
+    );
   }
 }

@@ -4,7 +4,7 @@
 // read or wrote is kept (per process): a labeler's next label starts from it without a read, and a stale copy (a
 // write from another process) only costs the refused put and a re-read.
 
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { WinnowError } from '../../domain/errors.js';
 import type { Labeler, LabelerEntry } from '../../domain/model.js';
 import type { LabelerStore } from '../../domain/ports.js';
@@ -50,6 +50,11 @@ export class DynamoLabelerStore implements LabelerStore {
 
   recordUndo(projectId: string, labelerId: string, entry: LabelerEntry, _at: string): Promise<Labeler> {
     return this.change(projectId, labelerId, (tally) => tallyUndo(tally, entry));
+  }
+
+  async delete(projectId: string, labelerId: string): Promise<void> {
+    this.kept.delete(keyOf(projectId, labelerId));
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { projectId, labelerId } }));
   }
 
   /** Applies `update` (undefined = nothing to do) with optimistic concurrency on `seq`. */

@@ -1,6 +1,6 @@
 // ProjectStore on DynamoDB: pk `projectId`; edits are conditional on the stored version.
 
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailed } from '../../domain/errors.js';
 import type { Project } from '../../domain/model.js';
 import type { ProjectStore } from '../../domain/ports.js';
@@ -59,5 +59,9 @@ export class DynamoProjectStore implements ProjectStore {
       throw err;
     }
     return plainCopy(next);
+  }
+
+  async delete(projectId: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { projectId } }));
   }
 }

@@ -3,7 +3,7 @@
 // every API process reads this item after each retrain, and a list of 2000 string attributes costs ~4 ms of
 // (event-loop blocking) SDK work to decode where one string costs almost nothing.
 
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailed } from './dynamo.js';
 import type { RankedQueue } from '../../domain/model.js';
 import type { RankingStore } from '../../domain/ports.js';
@@ -57,5 +57,9 @@ export class DynamoRankingStore implements RankingStore {
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
     }
+  }
+
+  async delete(projectId: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { projectId, sk: RANKING_SK } }));
   }
 }

@@ -1,7 +1,7 @@
 // SampleStore on DynamoDB. One table per deployment holds both images (sk `i#<imageId>`) and samples
 // (sk `s#<sampleId>`) of a project; the sparse GSI `queue` on `queueKey` lists samples that still need labels.
 
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailed } from '../../domain/errors.js';
 import type { BoxLabel, ImageRecord, LabelHead, Lease, Sample } from '../../domain/model.js';
 import type { Page, SampleStore } from '../../domain/ports.js';
@@ -207,6 +207,14 @@ export class DynamoSampleStore implements SampleStore {
       if (isConditionFailed(err)) return undefined;
       throw err;
     }
+  }
+
+  async deleteImage(projectId: string, imageId: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { projectId, sk: imageSk(imageId) } }));
+  }
+
+  async deleteSample(projectId: string, sampleId: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { projectId, sk: sampleSk(sampleId) } }));
   }
 
   private listPrefix(projectId: string, prefix: string, limit: number, cursor?: string): Promise<Page<Item>> {

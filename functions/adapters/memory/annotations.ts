@@ -45,4 +45,16 @@ export class MemoryAnnotationStore implements AnnotationStore {
     const page = pageAfter(sortByKey(all, sortKeyOf), sortKeyOf, limit, opts.cursor);
     return { ...page, items: page.items.map(plainCopy) };
   }
+
+  async delete(projectId: string, sampleId: string, version: number): Promise<void> {
+    const key = annotationSampleKey(projectId, sampleId);
+    const history = this.histories.get(key);
+    history?.delete(version);
+    if (history?.size === 0) this.histories.delete(key);
+  }
+
+  /** Every record of every project (a scan), for tests that check a deletion left nothing. */
+  all(): Annotation[] {
+    return [...this.histories.values()].flatMap((h) => [...h.values()].map(plainCopy));
+  }
 }

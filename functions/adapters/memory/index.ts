@@ -9,11 +9,17 @@ import { MemoryProjectStore } from './projects.js';
 import { MemoryRankingStore } from './rankings.js';
 import { MemorySampleStore } from './samples.js';
 
-export { MemoryAnnotationStore, MemoryBlobStore, MemoryLabelerStore, MemoryProjectStore, MemorySampleStore };
+export { MemoryAnnotationStore, MemoryBlobStore, MemoryLabelerStore, MemoryProjectStore, MemoryRankingStore, MemorySampleStore };
 
 export interface MemoryStores extends Stores {
   /** Typed as the fake so tests can serve its `memory://` presigned URLs. */
   blobs: MemoryBlobStore;
+  /** Typed as the fakes so tests can scan them (deletion leaves nothing). */
+  projects: MemoryProjectStore;
+  samples: MemorySampleStore;
+  annotations: MemoryAnnotationStore;
+  labelers: MemoryLabelerStore;
+  rankings: MemoryRankingStore;
 }
 
 export function createMemoryStores(clock: Clock = systemClock): MemoryStores {

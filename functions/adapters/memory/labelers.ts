@@ -36,6 +36,17 @@ export class MemoryLabelerStore implements LabelerStore {
     return toLabeler(next ?? current);
   }
 
+  async delete(projectId: string, labelerId: string): Promise<void> {
+    const project = this.tallies.get(projectId);
+    project?.delete(labelerId);
+    if (project?.size === 0) this.tallies.delete(projectId);
+  }
+
+  /** Projects with tallies (a scan), for tests that check a deletion left nothing. */
+  projectIds(): string[] {
+    return [...this.tallies.keys()];
+  }
+
   private store(tally: LabelerTally): void {
     let project = this.tallies.get(tally.projectId);
     if (!project) {

@@ -33,4 +33,13 @@ export class MemoryProjectStore implements ProjectStore {
     this.projects.set(project.id, next);
     return plainCopy(next);
   }
+
+  /** Every stored id (a scan), for tests that check a deletion left nothing. */
+  projectIds(): string[] {
+    return [...this.projects.keys()];
+  }
+
+  async delete(projectId: string): Promise<void> {
+    this.projects.delete(projectId);
+  }
 }

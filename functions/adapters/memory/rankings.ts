@@ -17,4 +17,13 @@ export class MemoryRankingStore implements RankingStore {
     const probs = queue.probs ? decodeProbs(encodeProbs(queue.probs)) : undefined;
     this.queues.set(queue.projectId, { ...plainCopy({ ...queue, probs: undefined }), ...(probs ? { probs } : {}) });
   }
+
+  async delete(projectId: string): Promise<void> {
+    this.queues.delete(projectId);
+  }
+
+  /** Projects with a ranking (a scan), for tests that check a deletion left nothing. */
+  projectIds(): string[] {
+    return [...this.queues.keys()];
+  }
 }

@@ -124,4 +124,24 @@ export class MemorySampleStore implements SampleStore {
     sample.proposals = plainCopy(proposals);
     return plainCopy(sample);
   }
+
+  async deleteImage(projectId: string, imageId: string): Promise<void> {
+    this.shelves.get(projectId)?.images.delete(imageId);
+    this.dropEmpty(projectId);
+  }
+
+  async deleteSample(projectId: string, sampleId: string): Promise<void> {
+    this.shelves.get(projectId)?.samples.delete(sampleId);
+    this.dropEmpty(projectId);
+  }
+
+  /** Projects with records, for tests that check a deletion left nothing (a scan of the table). */
+  projectIds(): string[] {
+    return [...this.shelves.keys()];
+  }
+
+  private dropEmpty(projectId: string): void {
+    const shelf = this.shelves.get(projectId);
+    if (shelf && shelf.images.size === 0 && shelf.samples.size === 0) this.shelves.delete(projectId);
+  }
 }
