@@ -31,6 +31,7 @@ export const app = createApp({
     ...(config.cognitoEndpoint ? { fetcher: redirectedFetcher(config.cognitoEndpoint) } : {}),
   }),
   presignTtlSeconds: config.presignTtlSeconds,
+  auditRate: config.auditRate,
   // Browsers get presigned S3 URLs (CloudFront serves the app; the bucket stays private).
   objectUrls: new S3ObjectUrls(aws.clients.s3, config.bucket),
   // Noted during the request, sent (one message per project) before the invocation returns: see `handler`.

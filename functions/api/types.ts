@@ -19,6 +19,8 @@ export interface ApiDeps {
   serveAhead?: ServeAhead;
   /** URLs for browsers (images, uploads); default: the blob store's presigned URLs. The local stack signs its own. */
   objectUrls?: ObjectUrls;
+  /** Share of served samples that are audit draws for projects without their own rate (default 1 in 10). */
+  auditRate?: number;
   /** Lifetime of presigned image URLs (default 15 min). */
   presignTtlSeconds?: number;
   /** Called after a project is created, e.g. to ingest files uploaded to its prefix before it existed. */

@@ -18,7 +18,8 @@ import { auditPositions } from './serving.js';
 /** Points sent to the chart; aggregates always cover every point. */
 const MAX_POINTS = 2000;
 
-export async function projectQuality(stores: Stores, projectId: string, window = 50) {
+/** `defaultAuditRate`: the deployment's audit rate, for projects without their own. */
+export async function projectQuality(stores: Stores, projectId: string, defaultAuditRate?: number, window = 50) {
   const project = await getProject(stores, projectId);
   const labels: Annotation[] = [];
   let cursor: string | undefined;
@@ -34,7 +35,7 @@ export async function projectQuality(stores: Stores, projectId: string, window =
   const audits: AuditPoint[] = labels
     .filter((a) => a.live!.audit && a.live!.predicted !== undefined && a.live!.confidence !== undefined)
     .map((a) => ({ predicted: a.live!.predicted!, confidence: a.live!.confidence!, labelClass: topClass(a.confidences) }));
-  const rate = auditRate(project.auditRate);
+  const rate = auditRate(project.auditRate, defaultAuditRate);
   // The difference estimator (audit.ts): the current model's mean confidence on the audit set's unlabeled samples,
   // corrected by the audits; it follows a model that improves between audits, where the audited share alone lags
   // (bench:audit on tf_flowers_dev: +0.8 against -5.0 points on average at 50-200 labels). It falls back to the share

@@ -19,6 +19,8 @@ export interface NextInput {
   exclude?: ReadonlySet<string>;
   /** Uniform random numbers in [0, 1) for the audit draws (default Math.random). */
   random?: () => number;
+  /** The deployment's audit rate, for projects without their own. */
+  defaultAuditRate?: number;
 }
 
 export interface ModelState {

@@ -19,6 +19,8 @@ export interface ServingRequest {
   exclude?: ReadonlySet<string>;
   /** Uniform random numbers in [0, 1) for the audit draws (default Math.random). */
   random?: () => number;
+  /** The deployment's audit rate, for projects without their own (default learning/audit.ts's). */
+  defaultAuditRate?: number;
 }
 
 const PAGE = 100;
@@ -48,7 +50,7 @@ export class Serving {
     // With overlap 1 a sample that still needs labels has none, so the lease write's own condition is the whole test.
     this.optimistic = project.overlap <= 1;
     this.startedAt = stores.clock.now();
-    this.rate = auditRate(project.auditRate);
+    this.rate = auditRate(project.auditRate, request.defaultAuditRate);
     this.random = request.random ?? Math.random;
   }
 

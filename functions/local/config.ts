@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseAuditRate } from '../domain/learning/audit.js';
 import { DEFAULT_INGEST_CONCURRENCY } from '../ingest/handler.js';
 import { repoRoot } from '../repo-root.js';
 import { defaultModelDir } from '../vision/manifest.js';
@@ -25,6 +26,8 @@ const schema = z.object({
   s3Port: z.coerce.number().int().min(0).max(65535),
   dynamoPort: z.coerce.number().int().min(0).max(65535),
   ingestConcurrency: z.coerce.number().int().min(1).max(16),
+  /** WINNOW_AUDIT_RATE: share of served samples that are audit draws for projects without their own (default 1 in 10). */
+  auditRate: z.number().min(0).max(1).optional(),
   /** Sign-in through the local token issuer (required to bind beyond loopback). */
   auth: z.boolean(),
   /**
@@ -79,6 +82,7 @@ export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv): LocalC
     s3Port: values['s3-port'] ?? env.WINNOW_S3_PORT ?? (port === 0 ? 0 : port + 1),
     dynamoPort: values['dynamodb-port'] ?? env.WINNOW_DYNAMODB_PORT ?? (port === 0 ? 0 : port + 2),
     ingestConcurrency: env.WINNOW_INGEST_CONCURRENCY ?? DEFAULT_INGEST_CONCURRENCY,
+    auditRate: parseAuditRate(env.WINNOW_AUDIT_RATE),
     auth: values.auth ?? ['1', 'true', 'on'].includes((env.WINNOW_AUTH ?? '').toLowerCase()),
     publicUrl: values['public-url'] ?? (env.WINNOW_PUBLIC_URL || undefined),
   });

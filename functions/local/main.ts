@@ -34,6 +34,7 @@ async function main() {
     webDir: WEB_DIST,
     auth: config.auth,
     publicUrl: config.publicUrl,
+    auditRate: config.auditRate,
   });
   console.log(
     [

@@ -55,6 +55,8 @@ export interface LocalStackOptions {
   publicUrl?: string;
   /** Folder of the built web app; served at `/` when present. */
   webDir?: string;
+  /** Share of served samples that are audit draws for projects without their own (default 1 in 10). */
+  auditRate?: number;
   log?: (line: string) => void;
 }
 
@@ -155,6 +157,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const app = createLocalServer({
       stores: apiStores,
       serveAhead,
+      auditRate: opts.auditRate,
       authenticate: signIn.authenticate,
       authRoutes: signIn.routes,
       webDir: opts.webDir,

@@ -39,6 +39,21 @@ describe('API', () => {
     expect((await call('POST', '/api/projects', { id: 'birds', classes: ['x'] })).status).toBe(409);
   });
 
+  it("applies the deployment's audit rate (WINNOW_AUDIT_RATE) to projects without their own", async () => {
+    const { stores } = await projectWithSamples(1);
+    const quality = async (auditRate: number | undefined, projectId: string) => {
+      const app = createApp({ stores, authenticate: localAuthenticate, auditRate });
+      const res = await app.request(`/api/projects/${projectId}/quality`, { headers: { 'x-winnow-user': 'ann' } });
+      return ((await res.json()) as { accuracy: { rate: number } }).accuracy.rate;
+    };
+    const app = createApp({ stores, authenticate: localAuthenticate });
+    await app.request('/api/projects', { method: 'POST', headers: { 'x-winnow-user': 'ann', 'content-type': 'application/json' }, body: JSON.stringify({ id: 'birds', classes: ['finch', 'robin'] }) });
+    expect(await quality(undefined, 'birds')).toBe(0.1);
+    expect(await quality(0.25, 'birds')).toBe(0.25);
+    // The fixture project sets its own rate (0), which wins.
+    expect(await quality(0.25, 'flowers')).toBe(0);
+  });
+
   it('answers unknown projects and samples with a 404 JSON body in the one error shape', async () => {
     const { call } = await setup();
     for (const path of ['/api/projects/nope', '/api/projects/nope/next', '/api/projects/flowers/samples/zz', '/api/nothing-here']) {

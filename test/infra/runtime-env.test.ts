@@ -54,6 +54,13 @@ describe('function environments', () => {
     expect(() => apiConfig({ ...env, [CLOUD_ENV.trainerQueueUrl]: undefined })).toThrow(/WINNOW_TRAINER_QUEUE_URL/);
     expect(() => apiConfig({ ...env, [CLOUD_ENV.presignTtlSeconds]: 'soon' })).toThrow(/WINNOW_PRESIGN_TTL_SECONDS/);
     expect(() => ingestConfig({ ...concreteEnv(envOf(s.stack.ingest.fn)), [CLOUD_ENV.ingestConcurrency]: '0' })).toThrow(/WINNOW_INGEST_CONCURRENCY/);
+    expect(() => apiConfig({ ...env, [CLOUD_ENV.auditRate]: 'often' })).toThrow(/WINNOW_AUDIT_RATE/);
+  });
+
+  it('the API takes an optional deployment audit rate', () => {
+    const env = concreteEnv(envOf(s.stack.api.fn));
+    expect(apiConfig(env).auditRate).toBeUndefined();
+    expect(apiConfig({ ...env, [CLOUD_ENV.auditRate]: '0.25' }).auditRate).toBe(0.25);
   });
 });
 

@@ -1,14 +1,14 @@
 // The audit stream's estimator: what the accuracy figure on screen rests on.
 
 import { describe, expect, it } from 'vitest';
-import { auditIndex, auditRate, estimateAccuracy, inAuditSet, isAuditDraw, meanTopProbability, wilsonInterval, type AuditPoint } from '../../functions/domain/learning/audit.js';
+import { auditIndex, auditRate, estimateAccuracy, inAuditSet, isAuditDraw, meanTopProbability, parseAuditRate, wilsonInterval, type AuditPoint } from '../../functions/domain/learning/audit.js';
 import { createRng } from '../../functions/domain/learning/random.js';
 
 describe('audit stream', () => {
   it('draws about 1 in 10 served samples by default, uniformly among the candidates', () => {
     const rng = createRng(1);
     const rand = () => rng.next();
-    const rate = auditRate(undefined, undefined);
+    const rate = auditRate(undefined);
     expect(rate).toBe(0.1);
     let audits = 0;
     const hits = new Array(7).fill(0);
@@ -34,11 +34,13 @@ describe('audit stream', () => {
     expect(seq).toBeLessThan(1100);
   });
 
-  it('takes the rate from the project, else the environment, and names a bad one', () => {
-    expect(auditRate(0.25, '0.5')).toBe(0.25);
-    expect(auditRate(undefined, '0.5')).toBe(0.5);
-    expect(() => auditRate(undefined, 'often')).toThrow(/WINNOW_AUDIT_RATE/);
-    expect(() => auditRate(2, undefined)).toThrow(/from 0 to 1/);
+  it('takes the rate from the project, else the deployment (WINNOW_AUDIT_RATE), and names a bad one', () => {
+    expect(auditRate(0.25, parseAuditRate('0.5'))).toBe(0.25);
+    expect(auditRate(undefined, parseAuditRate('0.5'))).toBe(0.5);
+    expect(auditRate(undefined, parseAuditRate(' '))).toBe(0.1);
+    expect(() => parseAuditRate('often')).toThrow(/WINNOW_AUDIT_RATE/);
+    expect(() => parseAuditRate('2')).toThrow(/from 0 to 1/);
+    expect(() => auditRate(2)).toThrow(/from 0 to 1/);
   });
 
   it('gives the Wilson interval', () => {

@@ -4,6 +4,7 @@
 // compares the synthesized template with `FUNCTION_ENV`).
 
 import { z } from 'zod';
+import { parseAuditRate } from '../../domain/learning/audit.js';
 import { DEFAULT_EMBEDDER } from '../../vision/default-embedder.js';
 import { ENV, type TableNames } from './schema.js';
 
@@ -27,6 +28,8 @@ export const CLOUD_ENV = {
   ingestConcurrency: 'WINNOW_INGEST_CONCURRENCY',
   /** Model weights inside the ingest image (set by its Dockerfile, not by the stack). */
   modelDir: 'WINNOW_MODELS',
+  /** Share of served samples that are audit draws, for projects without their own (optional; default 1 in 10). */
+  auditRate: 'WINNOW_AUDIT_RATE',
   /** Only for S3/DynamoDB-compatible endpoints other than AWS (tests against the emulators, self-hosting). */
   s3Endpoint: 'WINNOW_S3_ENDPOINT',
   dynamodbEndpoint: 'WINNOW_DYNAMODB_ENDPOINT',
@@ -83,6 +86,17 @@ const FIELD: Record<CloudEnvKey, z.ZodType> = {
   embedder: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a model manifest name').default(DEFAULT_EMBEDDER),
   presignTtlSeconds: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(900),
   ingestConcurrency: positiveInt(8),
+  auditRate: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      try {
+        return parseAuditRate(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   modelDir: name.default('/opt/models'),
   s3Endpoint: url.optional(),
   dynamodbEndpoint: url.optional(),
@@ -139,11 +153,12 @@ export interface ApiConfig extends CloudConfig {
   userPoolClientId: string;
   embedder: string;
   presignTtlSeconds: number;
+  auditRate?: number;
   cognitoEndpoint?: string;
 }
 
 export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const e = parse('api', [...FUNCTION_ENV.api, 'cognitoEndpoint'], env);
+  const e = parse('api', [...FUNCTION_ENV.api, 'cognitoEndpoint', 'auditRate'], env);
   return {
     ...storage(e),
     trainerQueueUrl: e.trainerQueueUrl as string,
@@ -152,6 +167,7 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     userPoolClientId: e.userPoolClientId as string,
     embedder: e.embedder as string,
     presignTtlSeconds: e.presignTtlSeconds as number,
+    ...(e.auditRate !== undefined ? { auditRate: e.auditRate as number } : {}),
     ...(e.cognitoEndpoint ? { cognitoEndpoint: e.cognitoEndpoint as string } : {}),
   };
 }

@@ -34,6 +34,7 @@ export const labelingRoutes = new Hono<AppEnv>()
       labelerId: c.var.identity.userId,
       count: c.req.valid('query').count,
       leaseMs: deps.leaseMs ?? 10 * 60_000,
+      defaultAuditRate: deps.auditRate,
     };
     const { samples, done, model } = deps.serveAhead ? await deps.serveAhead.next(input) : await nextSamples(deps.stores, input);
     return c.json({ samples: await presentSamples(deps, samples), done, model });

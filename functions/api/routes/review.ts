@@ -13,7 +13,7 @@ const similarQuery = z.object({ k: z.coerce.number().int().min(1).max(200).defau
 
 export const reviewRoutes = new Hono<AppEnv>()
   .get('/:projectId/agreement', access('member'), async (c) => c.json(await projectAgreement(c.var.deps.stores, c.req.param('projectId'))))
-  .get('/:projectId/quality', access('member'), async (c) => c.json(await projectQuality(c.var.deps.stores, c.req.param('projectId'))))
+  .get('/:projectId/quality', access('member'), async (c) => c.json(await projectQuality(c.var.deps.stores, c.req.param('projectId'), c.var.deps.auditRate)))
   .get('/:projectId/review/mislabeled', access('owner'), async (c) => {
     const deps = c.var.deps;
     const project = await getProject(deps.stores, c.req.param('projectId'));

@@ -13,20 +13,26 @@
 // Pure functions: serving uses the selection rule, the quality view the estimator, and bench:al both (it simulates
 // the stream on a dataset with a test split).
 
-/** Share of served samples drawn at random for the audit stream unless the project or WINNOW_AUDIT_RATE says. */
+/** Share of served samples drawn at random for the audit stream unless the project or the deployment says. */
 export const DEFAULT_AUDIT_RATE = 0.1;
 
 /** z for a two-sided 95% interval. */
 export const Z95 = 1.959964;
 
 /**
- * The audit rate in force: the project's own setting, else `WINNOW_AUDIT_RATE` (a number in [0, 1]), else 1 in 10.
- * A malformed setting is an error naming it, never silently the default.
+ * The audit rate in force: the project's own setting, else the deployment's (`WINNOW_AUDIT_RATE`, read by the
+ * composition roots with `parseAuditRate`), else 1 in 10. A malformed setting is an error naming it, never silently
+ * the default.
  */
-export function auditRate(projectRate: number | undefined, env: string | undefined = process.env.WINNOW_AUDIT_RATE): number {
+export function auditRate(projectRate: number | undefined, deploymentRate: number = DEFAULT_AUDIT_RATE): number {
   if (projectRate !== undefined) return checkRate(projectRate, 'the project audit rate');
-  if (env !== undefined && env.trim() !== '') return checkRate(Number(env), `WINNOW_AUDIT_RATE ("${env}")`);
-  return DEFAULT_AUDIT_RATE;
+  return checkRate(deploymentRate, 'the deployment audit rate');
+}
+
+/** A deployment's audit rate from its text (e.g. the value of `name`): undefined when blank, an error when malformed. */
+export function parseAuditRate(text: string | undefined, name = 'WINNOW_AUDIT_RATE'): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  return checkRate(Number(text), `${name} ("${text}")`);
 }
 
 function checkRate(rate: number, what: string): number {
