@@ -60,6 +60,12 @@ export class ApiError extends Error {
   }
 }
 
+/** A 404 from a route the server has, about the thing it names (an unknown project or sample): not "this server
+ * has no such endpoint" (the server says "no route …" then; a static host answers with a page, not JSON). */
+export function isMissingThing(err: unknown): err is ApiError {
+  return err instanceof ApiError && err.status === 404 && err.code === 'not_found' && !err.message.startsWith('no route');
+}
+
 /** The identity headers: the only place that decides how a caller proves who they are. */
 export function identityHeaders(identity: Identity | undefined): Record<string, string> {
   if (!identity) return {};
@@ -123,6 +129,8 @@ export function createApi(options: ApiOptions) {
       return await promise;
     } catch (err) {
       // A 404, or a page where JSON was expected (a static host's fallback), both mean "not here yet".
+      // A 404 that names a missing thing (the project) is an answer, not a missing endpoint.
+      if (isMissingThing(err)) throw err;
       if (err instanceof ApiError && (err.status === 404 || err.status === 501 || err.code === 'not_json')) return undefined;
       throw err;
     }

@@ -17,7 +17,9 @@ export type Action =
   | { type: 'selectBox'; step: 1 | -1 }
   | { type: 'acceptBox' }
   | { type: 'rejectBox' }
-  | { type: 'zoom'; step: 1 | -1 };
+  | { type: 'zoom'; step: 1 | -1 }
+  // The image: fit to the stage (never above 2x) or actual pixels
+  | { type: 'actualSize' };
 
 /** What the key map needs to know about the screen. */
 export interface KeyContext {
@@ -70,6 +72,15 @@ export function keyToAction(event: KeyLike, context: KeyContext): Action | null 
   }
 
   switch (event.key) {
+    case '+':
+    case '=':
+      return { type: 'zoom', step: 1 };
+    case '-':
+    case '_':
+      return { type: 'zoom', step: -1 };
+    case 'z':
+    case 'Z':
+      return { type: 'actualSize' };
     case 'ArrowLeft':
       return { type: 'back' };
     case 'ArrowRight':
@@ -167,10 +178,12 @@ export const SHORTCUTS: readonly { keys: string; does: string }[] = [
   { keys: 'Alt + 1 … 0', does: 'Classes 11 … 20' },
   { keys: 'Shift + digit', does: 'Cycle that class’s confidence level (then Enter saves)' },
   { keys: 'A', does: 'Toggle “ambiguous”' },
-  { keys: 'Enter / Space', does: 'Save the confidences you set, or accept the model’s suggestion' },
-  { keys: 'Backspace', does: 'Undo your last label (on the server)' },
+  { keys: 'Enter / Space', does: 'Save the confidences you set, or accept the model’s suggestion (walking back: keep the saved label)' },
+  { keys: 'Backspace', does: 'Undo the label on screen, or your last one (on the server)' },
   { keys: '← / →', does: 'Walk back / forward through your labels; press a class to re-label' },
   { keys: 'S', does: 'Skip this image for now' },
+  { keys: 'Z', does: 'Image at actual size (1:1) / fit to the screen (never enlarged above 2×)' },
+  { keys: '+ / −', does: 'Zoom the image in / out (scroll to pan)' },
   { keys: 'H or ?', does: 'Show or hide these shortcuts' },
   { keys: 'Esc', does: 'Clear the confidences you set / close this sheet' },
 ];

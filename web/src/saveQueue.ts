@@ -33,6 +33,8 @@ export interface QueueItem {
   notBefore: number;
   sending: boolean;
   lastError?: string;
+  /** The last attempt did not reach a working server (network error or 5xx), as opposed to a 401. */
+  unreachable?: boolean;
 }
 
 export interface FailedItem {
@@ -88,11 +90,11 @@ export function backoffDelay(attempts: number, random = 0.5): number {
 }
 
 /** A retryable failure: try the same write (same requestId) again later. */
-export function retryLater(state: QueueState, requestId: string, error: string, now: number, random = 0.5): QueueState {
+export function retryLater(state: QueueState, requestId: string, error: string, now: number, random = 0.5, unreachable = true): QueueState {
   const items = state.items.map((i) => {
     if (i.op.requestId !== requestId) return i;
     const attempts = i.attempts + 1;
-    return { ...i, attempts, sending: false, lastError: error, notBefore: now + backoffDelay(attempts, random) };
+    return { ...i, attempts, sending: false, lastError: error, unreachable, notBefore: now + backoffDelay(attempts, random) };
   });
   return { ...state, items };
 }
@@ -218,7 +220,7 @@ export function createSaveRunner(options: SaveRunnerOptions): SaveRunner {
       options.onSaved?.(op, sample);
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(0, 'network', String((err as Error)?.message ?? err));
-      if (e.retryable || e.status === 401) set(retryLater(state, op.requestId, e.message, now(), random()));
+      if (e.retryable || e.status === 401) set(retryLater(state, op.requestId, e.message, now(), random(), e.status !== 401));
       else set(failPermanently(state, op.requestId, e.code, e.message));
     }
   }

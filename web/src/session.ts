@@ -3,7 +3,7 @@
 // and turns keys and clicks into the actions below.
 
 import { batch, createSignal } from 'solid-js';
-import type { Api } from './api.js';
+import { ApiError, type Api } from './api.js';
 import { ACCEPT_THRESHOLD, acceptableSuggestion, cycleLevel, emptyDraft, isDraftEmpty, percent, toggleClass, topSuggestion, type Draft } from './labels.js';
 import { newRequestId, sampleStatus, type QueueState, type SaveOp } from './saveQueue.js';
 import { sharedSaveRunner } from './saving.js';
@@ -13,23 +13,27 @@ export interface SessionOptions {
   api: Api;
   projectId: string;
   labeler: string;
-  /** How many samples to keep loaded ahead of the one in view. */
+  /** How many samples to keep loaded ahead of the one in view: enough to keep labeling for a few minutes while
+   * the server is unreachable (DEFAULT_PREFETCH unless the labeler set `winnow.prefetch` in this browser). */
   prefetch?: number;
   /** Test hook: delays (ms) before refreshing progress and quality after saves. */
   refreshDelay?: number;
 }
 
-/** Below this many prefetched samples, fetch more. */
-const LOW_WATER = 3;
+/** Prefetched samples by default: at a few seconds per label, minutes of work if the server goes away. Each holds a
+ * decoded display-size image (~1600 px, a few MB of memory), so not hundreds. */
+export const DEFAULT_PREFETCH = 25;
 /** The API's largest `count` for next (it returns the caller's still-leased samples among the first). */
-const MAX_COUNT = 20;
+const MAX_COUNT = 50;
 
 export type LabelSession = ReturnType<typeof createLabelSession>;
 type LabelPart = Extract<SaveOp, { kind: 'label' }>['label'];
 
 export function createLabelSession(options: SessionOptions) {
   const { api, projectId, labeler } = options;
-  const target = options.prefetch ?? 5;
+  const target = Math.max(1, Math.min(MAX_COUNT - 10, Math.round(options.prefetch ?? DEFAULT_PREFETCH)));
+  /** Below this many prefetched samples, fetch more (in batches, not one request per label). */
+  const lowWater = Math.max(1, Math.floor(target / 2));
   const refreshDelay = options.refreshDelay ?? 1000;
 
   const [project, setProject] = createSignal<Project>();
@@ -47,6 +51,11 @@ export function createLabelSession(options: SessionOptions) {
   const [loadError, setLoadError] = createSignal<string>();
   const [notice, setNotice] = createSignal<string>();
   const [skippedCount, setSkippedCount] = createSignal(0);
+  /** The server could not be reached (network error or 5xx) on the last load or save; cleared by the next answer. */
+  const [offline, setOffline] = createSignal(false);
+  const [notFound, setNotFound] = createSignal(false);
+  /** The labeler's starting point for the entry in view: its saved label in history, nothing at the front. */
+  const [draftStart, setDraftStart] = createSignal<Draft>(emptyDraft(0));
 
   const shared = sharedSaveRunner(api, projectId, labeler);
   const [queue, setQueue] = createSignal<QueueState>(shared.runner.state());
@@ -63,8 +72,14 @@ export function createLabelSession(options: SessionOptions) {
   let emptyPolls = 0;
 
   const unsubscribe = [
-    shared.onChange((s) => setQueue(s)),
+    shared.onChange((s) => {
+      setQueue(s);
+      // A save waiting on a network error or a 5xx means the server is away; an acknowledged one, that it is back.
+      const head = s.items[0];
+      if (head && head.attempts > 0 && head.unreachable) setOffline(true);
+    }),
     shared.onSaved((_op, sample) => {
+      setOffline(false);
       applyServerSample(sample);
       refreshSoon();
     }),
@@ -112,6 +127,7 @@ export function createLabelSession(options: SessionOptions) {
       const p = await projectP;
       batch(() => {
         setProject(p);
+        setDraftStart(emptyDraft(p.classes.length));
         setDraft(emptyDraft(p.classes.length));
       });
       const earlier = oldestFirstUnique(await historyP, history());
@@ -123,7 +139,15 @@ export function createLabelSession(options: SessionOptions) {
       });
       await nextP;
     } catch (err) {
-      setLoadError((err as Error).message);
+      if (err instanceof ApiError && err.status === 404) {
+        // No such project (or not one this labeler may see): one clear state, nothing keeps loading.
+        dispose();
+        setNotFound(true);
+      } else if (err instanceof ApiError && err.retryable) {
+        setOffline(true);
+        later(() => void start(), 3000);
+        return;
+      } else setLoadError((err as Error).message);
     } finally {
       setLoading(false);
     }
@@ -131,14 +155,14 @@ export function createLabelSession(options: SessionOptions) {
 
   async function fillBuffer(): Promise<void> {
     if (fetching || disposed || serverDone()) return;
-    if (current() && buffer().length >= LOW_WATER) return;
+    if (current() && buffer().length >= lowWater) return;
     fetching = true;
     try {
       // The server first returns samples still leased to me (in view, prefetched, or labeled and not yet
       // acknowledged); ask for enough to get `target` new ones after those. A skip hands the sample back to the
       // server (free for others, served to me again once nothing else is left), so skips do not crowd /next; only
       // skips the server could not be told about still hold leases.
-      if (skippedHeld.size > MAX_COUNT - target - LOW_WATER) {
+      if (skippedHeld.size > MAX_COUNT - target - lowWater) {
         for (const id of skippedHeld) skipped.delete(id);
         skippedHeld.clear();
         setSkippedCount(skipped.size);
@@ -146,6 +170,11 @@ export function createLabelSession(options: SessionOptions) {
       const leased = buffer().length + skippedHeld.size + unsaved() + (current() ? 1 : 0);
       const response = await api.next(projectId, Math.min(MAX_COUNT, leased + target));
       if (disposed) return;
+      if (offline()) {
+        // Back: send the labels kept in the browser now rather than after their backoff.
+        setOffline(false);
+        shared.runner.retryNow();
+      }
       const known = new Set([...handled, ...buffer().map(idOf), ...(current() ? [idOf(current()!)] : [])]);
       // A sample whose image record is missing cannot be shown; the server reports it on the image.
       const offered = response.samples.filter((s) => s.image && !known.has(idOf(s)));
@@ -173,9 +202,19 @@ export function createLabelSession(options: SessionOptions) {
       // Nothing left for now: other labelers' leases expire and uploads arrive, so look again now and then.
       if (response.done && !current()) later(() => current() || checkAgain(), 15_000);
     } catch (err) {
-      // Prefetch failures are retried on the next action; say so only if there is nothing to show.
-      if (!current()) setLoadError(`Could not load the next image: ${(err as Error).message}`);
-      later(() => fillBuffer(), 3000);
+      const away = err instanceof ApiError && err.retryable;
+      if (away) {
+        // The server is unreachable: the offline banner says so (and that labels are kept); keep trying by itself.
+        setOffline(true);
+        later(() => fillBuffer(), 3000);
+      } else if (err instanceof ApiError && err.status === 404) {
+        // Project gone or never there: no retry loop, the view shows "not found".
+        setLoadError(`Could not load the next image: ${err.message}`);
+      } else {
+        // Prefetch failures are retried; say so only if there is nothing to show.
+        if (!current()) setLoadError(`Could not load the next image: ${(err as Error).message}`);
+        later(() => fillBuffer(), 3000);
+      }
     } finally {
       fetching = false;
     }
@@ -189,7 +228,7 @@ export function createLabelSession(options: SessionOptions) {
     // Decoding ahead means the next image paints in the frame after the key press.
     img.decode?.().catch(() => undefined);
     preloaded.set(url, img);
-    if (preloaded.size > 40) preloaded.delete(preloaded.keys().next().value!);
+    if (preloaded.size > 2 * MAX_COUNT) preloaded.delete(preloaded.keys().next().value!);
   }
 
   function advance(fetchMore = true): void {
@@ -197,7 +236,7 @@ export function createLabelSession(options: SessionOptions) {
     batch(() => {
       setCurrent(head);
       setBuffer(rest);
-      setDraft(emptyDraft(classes().length));
+      startDraft(undefined);
       if (head) setLoadError(undefined);
     });
     if (fetchMore) void fillBuffer();
@@ -247,11 +286,26 @@ export function createLabelSession(options: SessionOptions) {
     if (project()?.allowAmbiguous) setDraft((d) => ({ ...d, ambiguous: !d.ambiguous }));
   }
 
-  /** Enter/Space: save what the labeler set, or else take the model's suggestion. */
+  /** The draft differs from its starting point (the saved label in history, nothing at the front). */
+  const draftChanged = (): boolean => !sameDraft(draft(), draftStart());
+
+  /** Enter/Space: save what the labeler set, or else take the model's suggestion. In history the saved label is
+   * the starting point: Enter with nothing changed keeps it (and moves on); it never takes the model's suggestion
+   * over a human label. */
   function accept(): void {
     const served = viewed();
     if (!served) return;
     const d = draft();
+    if (inHistory() && shownLabel(served).label) {
+      if (!draftChanged()) {
+        forward();
+        return;
+      }
+      if (isDraftEmpty(d)) {
+        say('Pick a class: a saved label is changed by choosing a new one, or undone with Backspace.');
+        return;
+      }
+    }
     if (!isDraftEmpty(d)) {
       submit(d.ambiguous ? { confidences: d.confidences, ambiguous: true } : { confidences: d.confidences });
       return;
@@ -262,22 +316,28 @@ export function createLabelSession(options: SessionOptions) {
     else say('No suggestion to accept: pick a class.');
   }
 
+  /** Backspace: undo the label on screen (walking back) or else the newest one; that image comes back to label. */
   function undo(): void {
     const h = history();
-    const last = h[h.length - 1];
-    if (!last) {
+    const index = cursor() ?? h.length - 1;
+    const target = h[index];
+    if (!target) {
       say('Nothing to undo.');
       return;
     }
-    shared.runner.enqueue({ kind: 'undo', requestId: newRequestId(), projectId, sampleId: idOf(last) });
-    handled.delete(idOf(last));
+    if (!shownLabel(target).label) {
+      say('This image has no label of yours to undo.');
+      return;
+    }
+    shared.runner.enqueue({ kind: 'undo', requestId: newRequestId(), projectId, sampleId: idOf(target) });
+    handled.delete(idOf(target));
     batch(() => {
-      setHistory(h.slice(0, -1));
+      setHistory(h.filter((_, k) => k !== index));
       setCursor(null);
       const c = current();
       if (c) setBuffer((b) => [c, ...b]);
-      setCurrent(last);
-      setDraft(emptyDraft(classes().length));
+      setCurrent(target);
+      startDraft(undefined);
     });
     say('Undone: label this image again.');
   }
@@ -301,24 +361,38 @@ export function createLabelSession(options: SessionOptions) {
     const n = history().length;
     if (n === 0) return;
     const c = cursor();
+    const to = c === null ? n - 1 : Math.max(0, c - 1);
     batch(() => {
-      setCursor(c === null ? n - 1 : Math.max(0, c - 1));
-      setDraft(emptyDraft(classes().length));
+      setCursor(to);
+      startDraft(history()[to]);
     });
   }
 
   function forward(): void {
     const c = cursor();
     if (c === null) return;
+    const to = c + 1 >= history().length ? null : c + 1;
     batch(() => {
-      setCursor(c + 1 >= history().length ? null : c + 1);
-      setDraft(emptyDraft(classes().length));
+      setCursor(to);
+      startDraft(to === null ? undefined : history()[to]);
     });
   }
 
-  /** Clears the draft; the view closes overlays first. */
+  /** Esc: back to the starting point (the saved label in history); the view closes overlays first. */
   function clearDraft(): void {
-    setDraft(emptyDraft(classes().length));
+    setDraft(draftStart());
+  }
+
+  /** Sets the draft's starting point: a history entry's label (queued or saved), or nothing at the front. */
+  function startDraft(served: Served | undefined): void {
+    const n = classes().length;
+    const l = served ? shownLabel(served).label : undefined;
+    const start: Draft =
+      l && !l.boxes && l.confidences.length === n ? { confidences: [...l.confidences], ambiguous: !!l.ambiguous } : emptyDraft(n);
+    batch(() => {
+      setDraftStart(start);
+      setDraft(start);
+    });
   }
 
   /** "Check again" once the queue looked empty (other labelers' leases expire, uploads arrive). */
@@ -439,6 +513,10 @@ export function createLabelSession(options: SessionOptions) {
     loadError,
     notice,
     skippedCount,
+    offline,
+    notFound,
+    draftChanged,
+    prefetchTarget: target,
     // actions
     start,
     submit,
@@ -461,6 +539,9 @@ export function createLabelSession(options: SessionOptions) {
 }
 
 const idOf = (s: Served) => s.sample.sampleId;
+
+const sameDraft = (a: Draft, b: Draft): boolean =>
+  a.ambiguous === b.ambiguous && a.confidences.length === b.confidences.length && a.confidences.every((c, i) => Math.abs(c - (b.confidences[i] ?? 0)) < 1e-9);
 
 /** The server's history (newest last), one entry per sample, minus samples already in this session's history. */
 function oldestFirstUnique(items: Served[], session: Served[]): Served[] {

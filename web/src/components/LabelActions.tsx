@@ -35,7 +35,9 @@ export function BoxActions(props: { boxes: ReturnType<typeof createBoxMode> }) {
 export function Actions(props: { session: LabelSession; onSave?: () => void }) {
   const s = props.session;
   const suggestion = () => acceptableSuggestion(s.viewed()?.sample.suggestions);
-  const drafted = () => !isDraftEmpty(s.draft()) || !!props.onSave;
+  // Walking back: the saved label is the starting point, so Enter keeps it until the labeler changes something.
+  const keeping = () => !props.onSave && s.inHistory() && !!s.viewed() && !!s.shownLabel(s.viewed()!).label && !s.draftChanged();
+  const drafted = () => (!isDraftEmpty(s.draft()) && !keeping()) || !!props.onSave;
   return (
     <div class="actions" role="group" aria-label="Label actions">
       <button
@@ -43,12 +45,15 @@ export function Actions(props: { session: LabelSession; onSave?: () => void }) {
         class="primary"
         data-testid="accept"
         aria-keyshortcuts="Enter Space"
-        disabled={!s.viewed() || (!drafted() && !suggestion())}
+        disabled={!s.viewed() || (!drafted() && !keeping() && !suggestion())}
         onMouseDown={keepFocus}
         onClick={() => (props.onSave ? props.onSave() : s.accept())}
       >
-        <Show when={drafted()} fallback={<>Accept {suggestion() ? `“${suggestion()!.name}”` : 'suggestion'}</>}>
+        <Show when={drafted() || keeping()} fallback={<>Accept {suggestion() ? `“${suggestion()!.name}”` : 'suggestion'}</>}>
+          <Show when={keeping()}>Keep label</Show>
+          <Show when={!keeping()}>
           {props.onSave ? 'Save boxes' : 'Save label'}
+          </Show>
         </Show>{' '}
         <kbd>Enter</kbd>
       </button>

@@ -47,7 +47,7 @@ export function Caption(props: { session: LabelSession }) {
           </Show>{' '}
           <span class="badge">{status() === undefined ? 'saved' : status() === 'failed' ? 'not saved' : 'unsaved'}</span>
         </span>
-        <span class="muted"> · press a class to re-label</span>
+        <span class="muted"> · press a class to re-label, Enter keeps it, ⌫ undoes it</span>
       </Show>
       <Show when={s.draft().ambiguous}>
         <span class="badge warn" data-testid="ambiguous-on">
@@ -62,6 +62,7 @@ export function EmptyState(props: { session: LabelSession }) {
   const s = props.session;
   return (
     <div class="empty" data-testid="empty">
+      <Show when={!s.offline()} fallback={<OfflineEmpty />}>
       <Show when={!s.loading()} fallback={<p class="muted">Loading…</p>}>
         <Show when={s.serverDone()} fallback={<p class="muted">Loading the next image…</p>}>
           <p>
@@ -77,6 +78,19 @@ export function EmptyState(props: { session: LabelSession }) {
           </button>
         </Show>
       </Show>
+      </Show>
+    </div>
+  );
+}
+
+/** Offline with nothing left loaded: what is happening, instead of a "Loading…" that never ends. */
+function OfflineEmpty() {
+  return (
+    <div data-testid="offline-empty">
+      <p>
+        <strong>Waiting for the server.</strong>
+      </p>
+      <p class="muted">Every image loaded ahead is labeled. The next ones load by themselves as soon as the server answers again.</p>
     </div>
   );
 }

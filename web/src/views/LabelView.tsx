@@ -10,11 +10,13 @@ import { Actions, BoxActions } from '../components/LabelActions.js';
 import { Caption, EmptyState } from '../components/LabelCaption.js';
 import { ErrorChart } from '../components/ErrorChart.js';
 import { ProgressPanel } from '../components/ProgressPanel.js';
+import { ProjectNotFound } from '../components/ProjectNotFound.js';
 import { SampleImage } from '../components/SampleImage.js';
 import { SaveIndicator } from '../components/SaveIndicator.js';
 import { ShortcutHelp } from '../components/ShortcutHelp.js';
 import { useApp } from '../context.js';
 import { keyToAction, onKey, type Action } from '../keyboard.js';
+import { createImageZoom, type ImageZoom } from '../imageZoom.js';
 import { hrefFor } from '../router.js';
 import { createLabelSession, type LabelSession } from '../session.js';
 
@@ -23,6 +25,7 @@ export function LabelView(props: { projectId: string }) {
   const session = createLabelSession({ api: app.api, projectId: props.projectId, labeler: app.labeler() });
   const [helpOpen, setHelpOpen] = createSignal(false);
   const boxes = createBoxMode(session);
+  const zoom = createImageZoom();
 
   function perform(action: Action): void {
     if (boxes.perform(action)) return;
@@ -43,6 +46,10 @@ export function LabelView(props: { projectId: string }) {
         return session.forward();
       case 'skip':
         return session.skip();
+      case 'zoom':
+        return zoom.zoom(action.step);
+      case 'actualSize':
+        return zoom.toggleActual();
       case 'help':
         setHelpOpen((o) => !o);
         return;
@@ -72,6 +79,7 @@ export function LabelView(props: { projectId: string }) {
   onCleanup(() => session.dispose());
 
   return (
+    <Show when={!session.notFound()} fallback={<ProjectNotFound projectId={props.projectId} />}>
     <div class="label-view" data-testid="label-view">
       <header class="topbar">
         <a href={hrefFor({ name: 'home' })} class="back-link">
@@ -100,6 +108,9 @@ export function LabelView(props: { projectId: string }) {
         </button>
       </header>
 
+      <Show when={session.offline()}>
+        <OfflineBanner session={session} />
+      </Show>
       <main class="stage">
         <section class="viewer" aria-label="Image to label">
           <Show when={session.loadError()}>
@@ -113,11 +124,16 @@ export function LabelView(props: { projectId: string }) {
                 <Show
                   when={boxes.active()}
                   fallback={
-                    <SampleImage
-                      served={served()}
-                      label={`Image ${served().image.key}`}
-                      onError={() => void session.refreshImage(served().sample.sampleId)}
-                    />
+                    <>
+                      <SampleImage
+                        served={served()}
+                        label={`Image ${served().image.key}`}
+                        scale={zoom.scale()}
+                        measure={zoom.measure}
+                        onError={() => void session.refreshImage(served().sample.sampleId)}
+                      />
+                      <ImageTools zoom={zoom} />
+                    </>
                   }
                 >
                   <BoxEditor
@@ -141,7 +157,7 @@ export function LabelView(props: { projectId: string }) {
               <>
                 <ClassPad
                   classes={p().classes}
-                  draft={session.draft().confidences}
+                  draft={session.inHistory() && !session.draftChanged() ? [] : session.draft().confidences}
                   shown={session.inHistory() && !boxes.active() ? shownConfidences(session) : undefined}
                   multi={p().taskType === 'multi-label'}
                   levels={!boxes.active()}
@@ -167,10 +183,54 @@ export function LabelView(props: { projectId: string }) {
         <ShortcutHelp onClose={() => setHelpOpen(false)} boxes={session.project()?.taskType === 'box-review'} />
       </Show>
     </div>
+    </Show>
   );
 }
 
 function shownConfidences(session: LabelSession): number[] | undefined {
   const served = session.viewed();
   return served ? session.shownLabel(served).label?.confidences : undefined;
+}
+
+/** The server cannot be reached: say so, say the labels are safe here, and how long the labeler can go on. */
+function OfflineBanner(props: { session: LabelSession }) {
+  const s = props.session;
+  const ahead = () => s.buffer().length + (s.current() ? 1 : 0);
+  return (
+    <div class="offline-banner" role="alert" data-testid="offline-banner">
+      <strong>Can’t reach the server.</strong>{' '}
+      <span>
+        Your labels are safe in this browser
+        {s.unsaved() > 0 ? ` (${s.unsaved()} waiting)` : ''} and are sent as soon as the server is back; this page
+        keeps trying by itself.{' '}
+      </span>
+      <span data-testid="offline-ahead">
+        {ahead() > 0
+          ? `${ahead()} image${ahead() === 1 ? '' : 's'} loaded ahead: keep labeling.`
+          : 'You have labeled every image loaded ahead; new ones appear when the server is back.'}
+      </span>
+    </div>
+  );
+}
+
+/** Fit / 1:1 / zoom for the image, by mouse and touch (Z, + and − by keyboard). */
+function ImageTools(props: { zoom: ImageZoom }) {
+  const z = props.zoom;
+  const keepFocus = (e: MouseEvent) => e.preventDefault();
+  return (
+    <div class="image-tools" role="group" aria-label="Image size">
+      <button type="button" data-testid="image-fit" aria-pressed={z.scale() === undefined} onMouseDown={keepFocus} onClick={() => z.fit()} title="Fit to the screen (never enlarged above 2×)">
+        Fit
+      </button>
+      <button type="button" data-testid="image-actual" aria-pressed={z.scale() === 1} aria-keyshortcuts="Z" onMouseDown={keepFocus} onClick={() => z.toggleActual()} title="Actual pixels (Z)">
+        1:1
+      </button>
+      <button type="button" aria-label="Zoom out" aria-keyshortcuts="-" onMouseDown={keepFocus} onClick={() => z.zoom(-1)}>
+        −
+      </button>
+      <button type="button" aria-label="Zoom in" aria-keyshortcuts="+" onMouseDown={keepFocus} onClick={() => z.zoom(1)}>
+        +
+      </button>
+    </div>
+  );
 }
