@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { access, accessGate } from './access.js';
 import { errorResponse } from './errors.js';
 import { autolabelRoutes } from './routes/autolabel.js';
+import { deletionRoutes } from './routes/deletions.js';
 import { exportRoutes } from './routes/exports.js';
 import { featureRoutes } from './routes/features.js';
 import { imageRoutes } from './routes/images.js';
@@ -36,7 +37,8 @@ export function createApp(deps: ApiDeps) {
     .route('/api/projects', featureRoutes)
     .route('/api/projects', importRoutes)
     .route('/api/projects', exportRoutes)
-    .route('/api/projects', autolabelRoutes);
+    .route('/api/projects', autolabelRoutes)
+    .route('/api', deletionRoutes);
   app.notFound((c) =>
     c.json({ code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get('requestId') }, 404),
   );

@@ -1,0 +1,91 @@
+// Deletions (owners only, see access.ts): an image, a selection or filter of images, one labeler's annotations, a
+// whole project (confirmed by typing its name). Each starts a job (functions/domain/deletion.ts) that runs in this
+// process and answers 202 with its status; GET the status URL for progress. A project's record goes first, so
+// its status is read from `/api/deletions/<project>/<jobId>` (the project routes answer 404 at once).
+// Mounted at /api.
+
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import {
+  deletionStatus,
+  MAX_IMAGE_IDS,
+  runDeletion,
+  startImageDeletion,
+  startLabelerDeletion,
+  startProjectDeletion,
+  type DeletionJob,
+} from '../../domain/deletion.js';
+import { access, BODY_LIMITS, validateParams } from '../access.js';
+import type { AppEnv } from '../types.js';
+import { valid } from '../validate.js';
+
+/** Wait before a deletion's last check for writes that were in flight when it started (an ingest, a save). */
+const SETTLE_MS = 2000;
+
+const imageId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'not an image id');
+const bulkBody = z.union([
+  z.strictObject({ imageIds: z.array(imageId).min(1).max(MAX_IMAGE_IDS) }),
+  z.strictObject({
+    filter: z.strictObject({
+      status: z.enum(['pending', 'ready', 'failed']).optional(),
+      labeledClass: z.string().min(1).max(200).optional(),
+    }),
+  }),
+]);
+const confirmBody = z.strictObject({ confirm: z.string().max(500) }).partial();
+
+const statusUrl = (job: DeletionJob) =>
+  job.kind === 'project'
+    ? `/api/deletions/${job.projectId}/${job.jobId}`
+    : `/api/projects/${job.projectId}/deletions/${job.jobId}`;
+
+/** Starts the job behind the response; a failure is kept in the job's status (and logged). */
+function launch(c: Context<AppEnv>, job: DeletionJob) {
+  const { stores, onLabeled } = c.var.deps;
+  void runDeletion(stores, job.projectId, job.jobId, { settleMs: SETTLE_MS }).then(
+    (done) => {
+      if (done.kind === 'labeler' && done.sampleIds?.length) onLabeled?.(done.projectId, done.sampleIds);
+    },
+    (err: unknown) => console.error(`deletion ${job.jobId} of project ${job.projectId} failed:`, err),
+  );
+  const url = statusUrl(job);
+  c.header('location', url);
+  return c.json({ ...job, statusUrl: url }, 202);
+}
+
+async function confirmOf(c: Context<AppEnv>): Promise<string | undefined> {
+  const query = c.req.query('confirm');
+  if (query !== undefined) return query;
+  const text = await c.req.text();
+  if (!text.trim()) return undefined;
+  const parsed = confirmBody.safeParse(JSON.parse(text));
+  if (!parsed.success) throw Object.assign(new SyntaxError('expected {"confirm": "<project name>"}'));
+  return parsed.data.confirm;
+}
+
+export const deletionRoutes = new Hono<AppEnv>()
+  .delete('/projects/:projectId', access('owner'), async (c) => {
+    const job = await startProjectDeletion(c.var.deps.stores, c.req.param('projectId'), await confirmOf(c), c.var.identity.userId);
+    return launch(c, job);
+  })
+  .delete('/projects/:projectId/images/:imageId', access('owner'), async (c) => {
+    const { projectId, imageId: id } = c.req.param();
+    return launch(c, await startImageDeletion(c.var.deps.stores, projectId, { imageIds: [id] }, c.var.identity.userId));
+  })
+  .post('/projects/:projectId/deletions', access('owner', { maxBodyBytes: BODY_LIMITS.MiB }), valid('json', bulkBody), async (c) => {
+    const projectId = c.req.param('projectId');
+    return launch(c, await startImageDeletion(c.var.deps.stores, projectId, c.req.valid('json'), c.var.identity.userId));
+  })
+  .delete('/projects/:projectId/labelers/:labelerId/annotations', access('owner'), async (c) => {
+    const { projectId, labelerId } = c.req.param();
+    return launch(c, await startLabelerDeletion(c.var.deps.stores, projectId, labelerId, c.var.identity.userId));
+  })
+  .get('/projects/:projectId/deletions/:jobId', access('owner'), async (c) => {
+    const { projectId, jobId } = c.req.param();
+    return c.json(await deletionStatus(c.var.deps.stores, projectId, jobId));
+  })
+  .get('/deletions/:project/:jobId', access('owner'), async (c) => {
+    const { project, jobId } = c.req.param();
+    validateParams({ projectId: project });
+    return c.json(await deletionStatus(c.var.deps.stores, project, jobId));
+  });

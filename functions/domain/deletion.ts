@@ -1,0 +1,572 @@
+// Deleting with everything derived: a set of images, one labeler's work in a project, or a whole project.
+// Each deletion is a job whose record lives in the bucket (`deletions/<project>/<jobId>.json`): it says what is to
+// be deleted and how far the job got, so that running it again (after a crash, or `resumeDeletions` at start-up)
+// finishes it. Every step is idempotent (deleting what is gone already does nothing).
+//
+// What users see goes first: an image's samples (queue, training, exports, progress) and record (gallery) are
+// removed, then its original, and only then the rest is swept (annotations, thumbnail and display copy, embedding
+// rows, its place in the ranking). A project's record goes first (every route answers 404 at once, labelers' saves
+// included), then every table item and every object under its prefixes, and last the job record itself: nothing of
+// the project remains. Sweeps repeat until a pass finds nothing, so that a write that was in flight when the
+// deletion started (an ingest that had already read the original, a label save that had already read the project)
+// is swept too.
+
+import { randomUUID } from 'node:crypto';
+import { stateAfter } from './annotate.js';
+import { mapBounded } from './concurrency.js';
+import { badRequest, ConditionFailed, notFound, WinnowError } from './errors.js';
+import { imageIdFor } from './ingest.js';
+import { topClass } from './labels.js';
+import { BUCKET_LAYOUT, parseUploadKey } from './layout.js';
+import type { Annotation, ImageRecord, ImageStatus, Project, Sample, SampleLabelState } from './model.js';
+import type { BlobStore, Stores } from './ports.js';
+import { progressTally } from './progress-tally.js';
+import { decodeShard, encodeShard, SHARD_CONTENT_TYPE } from '../vision/embeddings.js';
+
+export const DELETIONS_PREFIX = 'deletions/';
+const jobKey = (projectId: string, jobId: string) => `${DELETIONS_PREFIX}${projectId}/${jobId}.json`;
+
+/** Writes in flight at once while deleting (the emulators and on-demand tables take this easily). */
+const CONCURRENCY = 16;
+/** Records read per page while resolving and sweeping. */
+const PAGE = 1000;
+/** Most images one request may name (a filter has no limit). */
+export const MAX_IMAGE_IDS = 10_000;
+/** Sweeps of a project after the first, while they still find something (writes that were in flight). */
+const MAX_EXTRA_PASSES = 5;
+
+export type DeletionKind = 'images' | 'project' | 'labeler';
+export type DeletionStatus = 'running' | 'done' | 'failed';
+
+/** Which images: every listed field must match. */
+export interface ImageFilter {
+  status?: ImageStatus;
+  /** Images with a sample whose current label's top class is this one (a class name of the project). */
+  labeledClass?: string;
+}
+
+export interface ResolvedImage {
+  imageId: string;
+  /** The original's key (absent when the record was already gone when resolved). */
+  key?: string;
+  sampleIds: string[];
+}
+
+export interface DeletionJob {
+  jobId: string;
+  projectId: string;
+  kind: DeletionKind;
+  status: DeletionStatus;
+  /** resolve -> hide (what users see) -> sweep (everything derived) -> done. */
+  phase: 'resolve' | 'hide' | 'sweep' | 'done';
+  target: { imageIds?: string[]; filter?: ImageFilter; labelerId?: string };
+  /** Images to delete with their samples, fixed once resolved (image deletions). */
+  images?: ResolvedImage[];
+  /** Samples the labeler annotated, fixed once resolved (labeler deletions). */
+  sampleIds?: string[];
+  /** Items handled so far of `total` (images, samples, or table items and objects for a project). */
+  progress: { done: number; total?: number };
+  /** What was deleted, by kind (filled in as the job goes). */
+  deleted: Record<string, number>;
+  error?: string;
+  by: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RunOptions {
+  /** Wait before the final check for writes that were in flight (a late ingest); default 0. */
+  settleMs?: number;
+}
+
+// ---- starting jobs ------------------------------------------------------------------------------------------------
+
+/** Deletes the named images, or those matching the filter, with everything derived from them. */
+export async function startImageDeletion(
+  stores: Stores,
+  projectId: string,
+  target: { imageIds?: string[]; filter?: ImageFilter },
+  by: string,
+): Promise<DeletionJob> {
+  const project = await requireProject(stores, projectId);
+  const { imageIds, filter } = target;
+  if ((imageIds === undefined) === (filter === undefined)) throw badRequest('give either imageIds or filter', { field: 'imageIds' });
+  if (imageIds) {
+    if (imageIds.length === 0) throw badRequest('imageIds: name at least one image', { field: 'imageIds' });
+    if (imageIds.length > MAX_IMAGE_IDS) throw badRequest(`imageIds: at most ${MAX_IMAGE_IDS} per request (use a filter for more)`, { field: 'imageIds' });
+    const found = await mapBounded(imageIds, CONCURRENCY, (id) => stores.samples.getImage(projectId, id));
+    const missing = imageIds.filter((_, i) => !found[i]);
+    if (missing.length > 0) {
+      const shown = missing.slice(0, 5).map((id) => `"${id}"`).join(', ');
+      throw new WinnowError('not_found', `image${missing.length > 1 ? 's' : ''} ${shown}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} not found in project "${projectId}"`, { missing: missing.slice(0, 100) });
+    }
+  }
+  if (filter) {
+    if (filter.status === undefined && filter.labeledClass === undefined) throw badRequest('filter: give status or labeledClass', { field: 'filter' });
+    if (filter.labeledClass !== undefined) classIndex(project, filter.labeledClass);
+  }
+  return createJob(stores, projectId, 'images', { ...(imageIds ? { imageIds: [...new Set(imageIds)] } : {}), ...(filter ? { filter } : {}) }, by);
+}
+
+/**
+ * Deletes the project with everything in it. `confirm` must be the project's name, typed by the owner. When the
+ * project is already gone but a deletion of it did not finish, that job is returned (run it again to finish it).
+ */
+export async function startProjectDeletion(stores: Stores, projectId: string, confirm: string | undefined, by: string): Promise<DeletionJob> {
+  const project = await stores.projects.get(projectId);
+  if (!project) {
+    const unfinished = (await listJobs(stores.blobs, projectId)).find((j) => j.kind === 'project' && j.status !== 'done');
+    if (unfinished) return unfinished;
+    throw notFound(`project "${projectId}"`);
+  }
+  if (confirm === undefined || confirm.trim() !== project.name.trim()) {
+    throw badRequest(`confirm: type the project's name, "${project.name}", to delete it with everything in it`, { field: 'confirm' });
+  }
+  return createJob(stores, projectId, 'project', {}, by);
+}
+
+/** Removes one labeler's annotations in a project: each sample falls back to the previous label, or to unlabeled. */
+export async function startLabelerDeletion(stores: Stores, projectId: string, labelerId: string, by: string): Promise<DeletionJob> {
+  await requireProject(stores, projectId);
+  return createJob(stores, projectId, 'labeler', { labelerId }, by);
+}
+
+async function createJob(stores: Stores, projectId: string, kind: DeletionKind, target: DeletionJob['target'], by: string): Promise<DeletionJob> {
+  const at = new Date(stores.clock.now()).toISOString();
+  const job: DeletionJob = {
+    jobId: `del-${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`,
+    projectId,
+    kind,
+    status: 'running',
+    phase: 'resolve',
+    target,
+    progress: { done: 0 },
+    deleted: {},
+    by,
+    createdAt: at,
+    updatedAt: at,
+  };
+  await saveJob(stores, job);
+  return job;
+}
+
+// ---- reading jobs -------------------------------------------------------------------------------------------------
+
+/** Project deletions remove their own record when done; this process remembers how they ended. */
+const finishedProjectJobs = new WeakMap<object, Map<string, DeletionJob>>();
+
+export async function deletionStatus(stores: Stores, projectId: string, jobId: string): Promise<DeletionJob> {
+  const stored = await stores.blobs.get(jobKey(projectId, jobId));
+  if (stored) return JSON.parse(Buffer.from(stored.body).toString('utf8')) as DeletionJob;
+  const finished = finishedProjectJobs.get(stores.blobs)?.get(`${projectId}/${jobId}`);
+  if (finished) return finished;
+  throw notFound(`deletion job "${jobId}" of project "${projectId}" (a finished project deletion leaves no record)`);
+}
+
+async function listJobs(blobs: BlobStore, projectId?: string): Promise<DeletionJob[]> {
+  const jobs: DeletionJob[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await blobs.list(projectId ? `${DELETIONS_PREFIX}${projectId}/` : DELETIONS_PREFIX, { cursor, limit: PAGE });
+    for (const object of page.items) {
+      const got = await blobs.get(object.key);
+      if (got) jobs.push(JSON.parse(Buffer.from(got.body).toString('utf8')) as DeletionJob);
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return jobs;
+}
+
+/** Deletion jobs that have not finished (crashed or still running), oldest first. */
+export async function unfinishedDeletions(stores: Stores): Promise<DeletionJob[]> {
+  const jobs = await listJobs(stores.blobs);
+  return jobs.filter((j) => j.status !== 'done').sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+/** Runs every unfinished job to its end (start-up, `winnow delete resume`); returns them as they ended. */
+export async function resumeDeletions(stores: Stores, opts: RunOptions = {}): Promise<DeletionJob[]> {
+  const ended: DeletionJob[] = [];
+  for (const job of await unfinishedDeletions(stores)) ended.push(await runDeletion(stores, job.projectId, job.jobId, opts));
+  return ended;
+}
+
+// ---- running jobs -------------------------------------------------------------------------------------------------
+
+/** Runs the job to its end from wherever it got to; safe to call again, also while another run is going. */
+export async function runDeletion(stores: Stores, projectId: string, jobId: string, opts: RunOptions = {}): Promise<DeletionJob> {
+  const job = await deletionStatus(stores, projectId, jobId);
+  if (job.status === 'done') return job;
+  try {
+    job.status = 'running';
+    delete job.error;
+    if (job.kind === 'images') await runImages(stores, job, opts);
+    else if (job.kind === 'labeler') await runLabeler(stores, job);
+    else await runProject(stores, job, opts);
+    return job;
+  } catch (err) {
+    job.status = 'failed';
+    job.error = err instanceof Error ? err.message : String(err);
+    await saveJob(stores, job).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function saveJob(stores: Stores, job: DeletionJob): Promise<void> {
+  job.updatedAt = new Date(stores.clock.now()).toISOString();
+  await stores.blobs.put(jobKey(job.projectId, job.jobId), Buffer.from(JSON.stringify(job)), 'application/json');
+}
+
+const count = (job: DeletionJob, what: string, n = 1) => {
+  if (n > 0) job.deleted[what] = (job.deleted[what] ?? 0) + n;
+};
+
+/** Saves progress now and then (every `every` items), not after every item. */
+function progressSaver(stores: Stores, job: DeletionJob, every = 200) {
+  let last = job.progress.done;
+  return async (step = 1) => {
+    job.progress.done += step;
+    if (job.progress.done - last >= every) {
+      last = job.progress.done;
+      await saveJob(stores, job);
+    }
+  };
+}
+
+// -- images
+
+async function runImages(stores: Stores, job: DeletionJob, opts: RunOptions): Promise<void> {
+  const { projectId } = job;
+  if (job.phase === 'resolve') {
+    job.images = await resolveImages(stores, job);
+    job.phase = 'hide';
+    job.progress = { done: 0, total: job.images.length };
+    await saveJob(stores, job);
+  }
+  const images = job.images ?? [];
+  if (job.phase === 'hide') {
+    const step = progressSaver(stores, job);
+    await mapBounded(images, CONCURRENCY, async (image) => {
+      await hideImage(stores, job, image);
+      await step();
+    });
+    job.phase = 'sweep';
+    job.progress = { done: 0, total: images.length };
+    await saveJob(stores, job);
+  }
+  if (job.phase === 'sweep') {
+    const step = progressSaver(stores, job);
+    await mapBounded(images, CONCURRENCY, async (image) => {
+      await sweepImage(stores, job, image);
+      await step();
+    });
+    const sampleIds = new Set(images.flatMap((i) => i.sampleIds));
+    count(job, 'embeddingRows', await removeEmbeddingRows(stores.blobs, projectId, sampleIds));
+    count(job, 'rankedSamples', await removeFromRanking(stores, projectId, sampleIds));
+    // An ingest that had read an original before it was deleted may have written its records since.
+    if (opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
+    await mapBounded(images, CONCURRENCY, async (image) => {
+      const back = (await stores.samples.getImage(projectId, image.imageId)) ?? (await stores.samples.getSample(projectId, image.sampleIds[0] ?? image.imageId));
+      if (back) {
+        await hideImage(stores, job, image);
+        await sweepImage(stores, job, image);
+      }
+    });
+    job.phase = 'done';
+    job.status = 'done';
+    job.progress = { done: images.length, total: images.length };
+    await saveJob(stores, job);
+  }
+}
+
+async function resolveImages(stores: Stores, job: DeletionJob): Promise<ResolvedImage[]> {
+  const { projectId, target } = job;
+  const project = await stores.projects.get(projectId);
+  const byImage = new Map<string, Sample[]>();
+  for await (const sample of allSamples(stores, projectId)) {
+    const list = byImage.get(sample.imageId);
+    if (list) list.push(sample);
+    else byImage.set(sample.imageId, [sample]);
+  }
+  const chosen: ImageRecord[] = [];
+  if (target.imageIds) {
+    const found = await mapBounded(target.imageIds, CONCURRENCY, (id) => stores.samples.getImage(projectId, id));
+    target.imageIds.forEach((id, i) => chosen.push(found[i] ?? ({ imageId: id } as ImageRecord)));
+  } else {
+    const filter = target.filter ?? {};
+    const wanted = filter.labeledClass !== undefined && project ? classIndex(project, filter.labeledClass) : undefined;
+    for await (const image of allImages(stores, projectId)) {
+      if (filter.status !== undefined && image.status !== filter.status) continue;
+      if (wanted !== undefined && !(byImage.get(image.imageId) ?? []).some((s) => s.label && topClass(s.label.confidences) === wanted)) continue;
+      chosen.push(image);
+    }
+  }
+  return chosen.map((image) => ({
+    imageId: image.imageId,
+    ...(image.key ? { key: image.key } : {}),
+    sampleIds: (byImage.get(image.imageId) ?? []).map((s) => s.sampleId),
+  }));
+}
+
+/** What users see: samples (queue, training, exports, progress), the record (gallery), then the original. */
+async function hideImage(stores: Stores, job: DeletionJob, image: ResolvedImage): Promise<void> {
+  for (const sampleId of image.sampleIds) await stores.samples.deleteSample(job.projectId, sampleId);
+  count(job, 'samples', image.sampleIds.length);
+  await stores.samples.deleteImage(job.projectId, image.imageId);
+  count(job, 'images');
+  // After the record: an ObjectRemoved event for the original then finds nothing left to do.
+  if (image.key) await stores.blobs.delete(image.key);
+}
+
+async function sweepImage(stores: Stores, job: DeletionJob, image: ResolvedImage): Promise<void> {
+  for (const sampleId of image.sampleIds) {
+    const history = await stores.annotations.listForSample(job.projectId, sampleId);
+    for (const a of history) await stores.annotations.delete(job.projectId, sampleId, a.version);
+    count(job, 'annotations', history.length);
+  }
+  await stores.blobs.delete(BUCKET_LAYOUT.derivedKey(job.projectId, image.imageId, 'thumb'));
+  await stores.blobs.delete(BUCKET_LAYOUT.derivedKey(job.projectId, image.imageId, 'display'));
+}
+
+/** Rewrites every embedding shard of the project that holds a row of these samples (all models). */
+async function removeEmbeddingRows(blobs: BlobStore, projectId: string, sampleIds: Set<string>): Promise<number> {
+  if (sampleIds.size === 0) return 0;
+  let removed = 0;
+  let cursor: string | undefined;
+  const keys: string[] = [];
+  do {
+    const page = await blobs.list(BUCKET_LAYOUT.embeddingsPrefix(projectId), { cursor, limit: PAGE });
+    keys.push(...page.items.map((o) => o.key));
+    cursor = page.cursor;
+  } while (cursor);
+  await mapBounded(keys, 4, async (key) => {
+    const got = await blobs.get(key);
+    if (!got) return;
+    let shard;
+    try {
+      shard = decodeShard(got.body, key);
+    } catch {
+      return; // not a shard (or a damaged one, which readers refuse anyway)
+    }
+    const keep = shard.sampleIds.map((id, i) => (sampleIds.has(id) ? -1 : i)).filter((i) => i >= 0);
+    if (keep.length === shard.sampleIds.length) return;
+    removed += shard.sampleIds.length - keep.length;
+    const vectors = new Uint16Array(keep.length * shard.dims);
+    keep.forEach((row, i) => vectors.set(shard.vectors.subarray(row * shard.dims, (row + 1) * shard.dims), i * shard.dims));
+    await blobs.put(key, encodeShard({ ...shard, sampleIds: keep.map((i) => shard.sampleIds[i]), vectors }), SHARD_CONTENT_TYPE);
+  });
+  return removed;
+}
+
+/** Takes the samples out of the project's ranking (the next retrain would too; serving must not wait for it). */
+async function removeFromRanking(stores: Stores, projectId: string, sampleIds: Set<string>): Promise<number> {
+  const ranking = await stores.rankings.get(projectId);
+  if (!ranking || !ranking.sampleIds.some((id) => sampleIds.has(id))) return 0;
+  const keep = ranking.sampleIds.map((id, i) => (sampleIds.has(id) ? -1 : i)).filter((i) => i >= 0);
+  const probs = ranking.probs && new Float32Array(keep.length * ranking.classes);
+  if (probs && ranking.probs) keep.forEach((row, i) => probs.set(ranking.probs!.subarray(row * ranking.classes, (row + 1) * ranking.classes), i * ranking.classes));
+  const suspects = ranking.suspects?.filter((s) => !sampleIds.has(s.sampleId));
+  await stores.rankings.put({
+    ...ranking,
+    generation: ranking.generation + 1,
+    sampleIds: keep.map((i) => ranking.sampleIds[i]),
+    ...(probs ? { probs } : {}),
+    ...(suspects ? { suspects } : {}),
+  });
+  return ranking.sampleIds.length - keep.length;
+}
+
+// -- one labeler's work
+
+async function runLabeler(stores: Stores, job: DeletionJob): Promise<void> {
+  const { projectId } = job;
+  const labelerId = job.target.labelerId as string;
+  if (job.phase === 'resolve') {
+    const sampleIds = new Set<string>();
+    for await (const a of allAnnotations(stores, projectId)) if (a.labelerId === labelerId) sampleIds.add(a.sampleId);
+    job.sampleIds = [...sampleIds];
+    job.phase = 'sweep';
+    job.progress = { done: 0, total: sampleIds.size };
+    await saveJob(stores, job);
+  }
+  if (job.phase === 'sweep') {
+    const project = await requireProject(stores, projectId);
+    const step = progressSaver(stores, job);
+    await mapBounded(job.sampleIds ?? [], CONCURRENCY, async (sampleId) => {
+      await withoutLabeler(stores, job, project, sampleId, labelerId);
+      await step();
+    });
+    await stores.labelers.delete(projectId, labelerId);
+    job.phase = 'done';
+    job.status = 'done';
+    await saveJob(stores, job);
+  }
+}
+
+/** The sample's state had the labeler never labeled it: their labels (and undos of them) taken out of the history. */
+export function stateWithout(project: Project, history: Annotation[], labelerId: string): SampleLabelState {
+  const live: Annotation[] = [];
+  for (const a of [...history].sort((x, y) => x.version - y.version)) {
+    if (a.kind === 'label') live.push(a);
+    else if (a.undoes !== undefined) {
+      const i = live.findIndex((l) => l.version === a.undoes);
+      if (i >= 0) live.splice(i, 1);
+    }
+  }
+  let state: SampleLabelState = { labeledBy: [] };
+  for (const a of live) if (a.labelerId !== labelerId) state = stateAfter(project, state, a);
+  return state;
+}
+
+async function withoutLabeler(stores: Stores, job: DeletionJob, project: Project, sampleId: string, labelerId: string): Promise<void> {
+  const history = await stores.annotations.listForSample(project.id, sampleId);
+  const theirs = history.filter((a) => a.labelerId === labelerId);
+  if (theirs.length === 0) return;
+  for (let attempt = 0; ; attempt++) {
+    const sample = await stores.samples.getSample(project.id, sampleId);
+    const affected = sample && (sample.label?.labelerId === labelerId || sample.labeledBy.includes(labelerId));
+    if (!sample || !affected) break;
+    const state = stateWithout(project, history, labelerId);
+    try {
+      const next = await stores.samples.advance(project.id, sampleId, sample.version, {
+        ...(state.label ? { label: state.label } : {}),
+        labeledBy: state.labeledBy,
+        ...(state.labeledBy.length < project.overlap ? { queueKey: sample.order } : {}),
+      });
+      progressTally(stores.samples).labelChanged(project, sample, next);
+      count(job, 'samplesReverted');
+      break;
+    } catch (err) {
+      // Someone labeled the sample meanwhile: read it again (their label stays, the labeler's goes).
+      if (!(err instanceof ConditionFailed) || attempt >= 5) throw err;
+    }
+  }
+  for (const a of theirs) await stores.annotations.delete(project.id, sampleId, a.version);
+  count(job, 'annotations', theirs.length);
+}
+
+// -- a whole project
+
+async function runProject(stores: Stores, job: DeletionJob, opts: RunOptions): Promise<void> {
+  const { projectId } = job;
+  if (job.phase === 'resolve' || job.phase === 'hide') {
+    // Gone at once: every route (labelers' saves included) now answers 404, ingest leaves new uploads pending.
+    await stores.projects.delete(projectId);
+    job.phase = 'sweep';
+    await saveJob(stores, job);
+  }
+  for (let pass = 0; pass <= MAX_EXTRA_PASSES; pass++) {
+    if (pass > 0 && opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
+    const found = await sweepProject(stores, job);
+    if (found === 0) break;
+  }
+  job.phase = 'done';
+  job.status = 'done';
+  job.progress.total = job.progress.done;
+  let finished = finishedProjectJobs.get(stores.blobs);
+  if (!finished) finishedProjectJobs.set(stores.blobs, (finished = new Map()));
+  finished.set(`${projectId}/${job.jobId}`, structuredClone(job));
+  // Last: the job's own record (a crash before this line re-runs a sweep that finds nothing).
+  await stores.blobs.delete(jobKey(projectId, job.jobId));
+}
+
+/** One pass over everything stored for the project; returns how many items it deleted. */
+async function sweepProject(stores: Stores, job: DeletionJob): Promise<number> {
+  const { projectId } = job;
+  const step = progressSaver(stores, job, 1000);
+  let found = 0;
+  const drain = async <T>(what: string, page: () => Promise<T[]>, remove: (item: T) => Promise<void>) => {
+    for (;;) {
+      const items = await page();
+      if (items.length === 0) return;
+      await mapBounded(items, CONCURRENCY, remove);
+      found += items.length;
+      count(job, what, items.length);
+      await step(items.length);
+    }
+  };
+  // Table items before objects: an ObjectRemoved event for an original then finds no image to delete.
+  await drain('samples', async () => (await stores.samples.listSamples(projectId, { limit: PAGE })).items, (s) => stores.samples.deleteSample(projectId, s.sampleId));
+  await drain('images', async () => (await stores.samples.listImages(projectId, { limit: PAGE })).items, (i) => stores.samples.deleteImage(projectId, i.imageId));
+  await drain('annotations', async () => (await stores.annotations.listForProject(projectId, { limit: PAGE })).items, (a) => stores.annotations.delete(projectId, a.sampleId, a.version));
+  await drain('labelers', async () => await stores.labelers.list(projectId), (l) => stores.labelers.delete(projectId, l.labelerId));
+  if (await stores.rankings.get(projectId)) {
+    await stores.rankings.delete(projectId);
+    found++;
+    count(job, 'rankings');
+  }
+  for (const prefix of projectPrefixes(projectId)) {
+    await drain('objects', async () => (await stores.blobs.list(prefix, { limit: PAGE })).items, (o) => stores.blobs.delete(o.key));
+  }
+  // A project created again under the same id while this ran is not swept away: only the record goes first.
+  return found;
+}
+
+/** Every bucket prefix that holds objects of a project (the deletion job's own record aside). */
+export function projectPrefixes(projectId: string): string[] {
+  return [
+    BUCKET_LAYOUT.uploadKey(projectId, ''),
+    `derived/${projectId}/`,
+    BUCKET_LAYOUT.embeddingsPrefix(projectId),
+    BUCKET_LAYOUT.exportsPrefix(projectId),
+  ];
+}
+
+// ---- an original removed from the bucket directly (`aws s3 rm`) ------------------------------------------------------
+
+/**
+ * The original of an image was removed from the bucket (an ObjectRemoved event): delete the image with everything
+ * derived. Nothing happens when the record is gone already (Winnow's own deletions remove it first), when the key
+ * holds an object again (removed and uploaded anew), or when the project is gone (its deletion sweeps).
+ */
+export async function originalRemoved(stores: Stores, key: string, opts: RunOptions = {}): Promise<DeletionJob | undefined> {
+  const parsed = parseUploadKey(key);
+  if (!parsed) return undefined;
+  const imageId = imageIdFor(key);
+  const image = await stores.samples.getImage(parsed.projectId, imageId);
+  if (!image || image.key !== key) return undefined;
+  if (!(await stores.projects.get(parsed.projectId))) return undefined;
+  if (await stores.blobs.head(key)) return undefined;
+  const job = await createJob(stores, parsed.projectId, 'images', { imageIds: [imageId] }, 'bucket:ObjectRemoved');
+  return runDeletion(stores, parsed.projectId, job.jobId, opts);
+}
+
+// ---- helpers ------------------------------------------------------------------------------------------------------
+
+async function requireProject(stores: Stores, projectId: string): Promise<Project> {
+  const project = await stores.projects.get(projectId);
+  if (!project) throw notFound(`project "${projectId}"`);
+  return project;
+}
+
+function classIndex(project: Project, name: string): number {
+  const i = project.classes.indexOf(name);
+  if (i < 0) throw badRequest(`filter.labeledClass: "${name}" is not a class of this project (${project.classes.join(', ')})`, { field: 'filter.labeledClass' });
+  return i;
+}
+
+async function* allSamples(stores: Stores, projectId: string): AsyncGenerator<Sample> {
+  let cursor: string | undefined;
+  do {
+    const page = await stores.samples.listSamples(projectId, { cursor, limit: PAGE });
+    yield* page.items;
+    cursor = page.cursor;
+  } while (cursor);
+}
+
+async function* allImages(stores: Stores, projectId: string): AsyncGenerator<ImageRecord> {
+  let cursor: string | undefined;
+  do {
+    const page = await stores.samples.listImages(projectId, { cursor, limit: PAGE });
+    yield* page.items;
+    cursor = page.cursor;
+  } while (cursor);
+}
+
+async function* allAnnotations(stores: Stores, projectId: string): AsyncGenerator<Annotation> {
+  let cursor: string | undefined;
+  do {
+    const page = await stores.annotations.listForProject(projectId, { cursor, limit: PAGE });
+    yield* page.items;
+    cursor = page.cursor;
+  } while (cursor);
+}
