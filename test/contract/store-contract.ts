@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { StoreTarget } from './fixtures.js';
 import { annotationStoreContract } from './ports/annotations.js';
 import { blobStoreContract } from './ports/blobs.js';
+import { deletionContract } from './ports/deletions.js';
 import { labelerStoreContract } from './ports/labelers.js';
 import { projectStoreContract } from './ports/projects.js';
 import { rankingStoreContract } from './ports/rankings.js';
@@ -34,5 +35,6 @@ export function storeContract(name: string, start: () => Promise<RunningTarget>)
     labelerStoreContract(target);
     rankingStoreContract(target);
     blobStoreContract(target);
+    deletionContract(target);
   });
 }

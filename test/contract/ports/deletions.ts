@@ -1,0 +1,101 @@
+// Deletion on every store: a deleted record is gone from reads, listings and the queue at once, deleting it again
+// (or something that never existed) is a no-op, and its neighbours stay. Deletion jobs (functions/domain/deletion.ts)
+// rely on exactly this: every step can be repeated after a crash.
+
+import { describe, expect, it } from 'vitest';
+import { aLabel, anAnnotation, anImage, aProject, aSample, uniqueId, type StoreTarget } from '../fixtures.js';
+
+export function deletionContract(target: () => StoreTarget): void {
+  describe('deleting records (idempotent)', () => {
+    it('removes a project record; a second delete and an unknown id are no-ops', async () => {
+      const { projects } = target().stores;
+      const gone = aProject(uniqueId('p'));
+      const kept = aProject(uniqueId('p'));
+      await projects.create(gone);
+      await projects.create(kept);
+      await projects.delete(gone.id);
+      await projects.delete(gone.id);
+      await projects.delete(uniqueId('never'));
+      expect(await projects.get(gone.id)).toBeUndefined();
+      expect(await projects.get(kept.id)).toEqual(kept);
+      const ids = (await projects.list()).map((p) => p.id);
+      expect(ids).toContain(kept.id);
+      expect(ids).not.toContain(gone.id);
+      // The id can be taken again.
+      await projects.create(gone);
+      expect(await projects.get(gone.id)).toEqual(gone);
+    });
+
+    it('removes an image record and a sample (from reads, listings and the queue), leaving the others', async () => {
+      const { samples } = target().stores;
+      const projectId = uniqueId('p');
+      await samples.putImageIfAbsent(anImage(projectId, 'img-a'));
+      await samples.putImageIfAbsent(anImage(projectId, 'img-b'));
+      await samples.putSamplesIfAbsent([aSample(projectId, 'img-a', '0001'), aSample(projectId, 'img-a-b1', '0002'), aSample(projectId, 'img-b', '0003')]);
+      await samples.lease(projectId, 'img-a', { labelerId: 'ana', until: Date.now() + 60_000 }, Date.now());
+
+      await samples.deleteSample(projectId, 'img-a');
+      await samples.deleteSample(projectId, 'img-a-b1');
+      await samples.deleteSample(projectId, 'img-a-b1');
+      await samples.deleteImage(projectId, 'img-a');
+      await samples.deleteImage(projectId, 'img-a');
+      await samples.deleteImage(projectId, 'never');
+
+      expect(await samples.getImage(projectId, 'img-a')).toBeUndefined();
+      expect(await samples.getSample(projectId, 'img-a')).toBeUndefined();
+      expect((await samples.listImages(projectId)).items.map((i) => i.imageId)).toEqual(['img-b']);
+      expect((await samples.listSamples(projectId)).items.map((s) => s.sampleId)).toEqual(['img-b']);
+      expect((await samples.queue(projectId)).map((s) => s.sampleId)).toEqual(['img-b']);
+      expect(await samples.getSamples(projectId, ['img-a', 'img-b'])).toHaveLength(1);
+      // A deleted sample cannot be leased or labeled (a save racing the deletion fails instead of recreating it).
+      expect(await samples.lease(projectId, 'img-a', { labelerId: 'ben', until: Date.now() + 60_000 }, Date.now())).toBeUndefined();
+      await expect(samples.advance(projectId, 'img-a', 0, { label: aLabel('ben'), labeledBy: ['ben'] })).rejects.toThrow();
+      expect(await samples.getSample(projectId, 'img-a')).toBeUndefined();
+      expect(await samples.setProposals(projectId, 'img-a', [])).toBeUndefined();
+      expect(await samples.getSample(projectId, 'img-a')).toBeUndefined();
+    });
+
+    it('removes one annotation version: gone from the sample history and the project listing', async () => {
+      const { annotations } = target().stores;
+      const projectId = uniqueId('p');
+      await annotations.append(anAnnotation(projectId, 's1', 0));
+      await annotations.append(anAnnotation(projectId, 's1', 1, { labelerId: 'ben' }));
+      await annotations.append(anAnnotation(projectId, 's2', 0));
+      await annotations.delete(projectId, 's1', 1);
+      await annotations.delete(projectId, 's1', 1);
+      await annotations.delete(projectId, 's9', 0);
+      expect(await annotations.get(projectId, 's1', 1)).toBeUndefined();
+      expect((await annotations.listForSample(projectId, 's1')).map((a) => a.version)).toEqual([0]);
+      // The byProject index may lag a write on DynamoDB; the fakes and emulators answer at once.
+      expect((await annotations.listForProject(projectId)).items.map((a) => `${a.sampleId}@${a.version}`)).toEqual(['s1@0', 's2@0']);
+      // The version can be claimed again.
+      expect((await annotations.append(anAnnotation(projectId, 's1', 1, { labelerId: 'cy' }))).created).toBe(true);
+    });
+
+    it("removes a labeler's tally; their next label starts a new one", async () => {
+      const { labelers } = target().stores;
+      const projectId = uniqueId('p');
+      await labelers.recordLabel(projectId, 'ana', { sampleId: 's1', version: 0, requestId: 'r1' }, '2025-03-01T10:00:00.000Z');
+      await labelers.recordLabel(projectId, 'ben', { sampleId: 's2', version: 0, requestId: 'r2' }, '2025-03-01T10:00:00.000Z');
+      await labelers.delete(projectId, 'ana');
+      await labelers.delete(projectId, 'ana');
+      expect(await labelers.get(projectId, 'ana')).toBeUndefined();
+      expect((await labelers.list(projectId)).map((l) => l.labelerId)).toEqual(['ben']);
+      const again = await labelers.recordLabel(projectId, 'ana', { sampleId: 's3', version: 0, requestId: 'r3' }, '2025-03-02T10:00:00.000Z');
+      expect(again.total).toBe(1);
+    });
+
+    it("removes a project's ranking; a new one of any generation can be stored after", async () => {
+      const { rankings, samples } = target().stores;
+      const projectId = uniqueId('p');
+      await samples.putSamplesIfAbsent([aSample(projectId, 's1', '0001')]);
+      await rankings.put({ projectId, generation: 5, createdAt: 'x', strategy: 'random', coldStart: true, labels: 0, classes: 2, sampleIds: ['s1'] });
+      await rankings.delete(projectId);
+      await rankings.delete(projectId);
+      expect(await rankings.get(projectId)).toBeUndefined();
+      expect((await samples.listSamples(projectId)).items).toHaveLength(1);
+      await rankings.put({ projectId, generation: 1, createdAt: 'y', strategy: 'random', coldStart: true, labels: 0, classes: 2, sampleIds: [] });
+      expect(await rankings.get(projectId)).toMatchObject({ generation: 1 });
+    });
+  });
+}
