@@ -29,6 +29,15 @@ export interface ExportOptions {
   /** Where progress lines go (stderr). */
   log?: (line: string) => void;
   pollMs?: number;
+  /** Retries of a status poll that met a network error or a 5xx, with doubling waits from `retryMs` (default 500). */
+  pollRetries?: number;
+  retryMs?: number;
+}
+
+/** A failed answer in words, with the request id the server's log knows it by. */
+function describeFailure(status: number, body: { message?: string; requestId?: string } | undefined): string {
+  const reason = body?.message ?? 'no reason given';
+  return `(${status}): ${reason}${body?.requestId ? ` (request id ${body.requestId})` : ''}`;
 }
 
 type StatusResponse = ExportStatus & { downloadUrl?: string; statusUrl?: string; code?: string; message?: string };
@@ -78,16 +87,14 @@ export async function runExportCommand(target: Target, opts: ExportOptions): Pro
     ...(opts.labelerId ? { labelerId: opts.labelerId } : {}),
   };
   const started = await api<StatusResponse>(target, 'POST', `/api/projects/${encodeURIComponent(opts.project)}/exports`, body);
-  if (started.status !== 202) throw new Error(`export refused (${started.status}): ${started.body?.message ?? 'no reason given'}`);
+  if (started.status !== 202) throw new Error(`export refused ${describeFailure(started.status, started.body)}`);
   const statusUrl = started.body.statusUrl!;
   log(`export ${started.body.exportId} started (${opts.format})`);
   let status = started.body;
   let last = '';
   while (status.state === 'queued' || status.state === 'running') {
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 500));
-    const polled = await api<StatusResponse>(target, 'GET', statusUrl);
-    if (polled.status !== 200) throw new Error(`export status unavailable (${polled.status}): ${polled.body?.message ?? ''}`);
-    status = polled.body;
+    status = await pollStatus(target, statusUrl, log, opts.pollRetries ?? 6, opts.retryMs ?? 500);
     const line = progressLine(status);
     if (line !== last) log(line);
     last = line;
@@ -102,6 +109,30 @@ export async function runExportCommand(target: Target, opts: ExportOptions): Pro
   await rename(partial, destination);
   log(`downloaded ${formatBytes(status.bytes)}: ${progressLine(status)}`);
   return destination;
+}
+
+/**
+ * One status poll. The job runs on whatever happens to the poll, so a network error or a 5xx (a restarting server,
+ * a proxy hiccup) is retried with doubling waits; a 4xx, or the retries running out, ends the command with the
+ * server's reason and request id.
+ */
+async function pollStatus(target: Target, statusUrl: string, log: (line: string) => void, retries: number, retryMs: number): Promise<StatusResponse> {
+  for (let attempt = 0; ; attempt++) {
+    let failure: string;
+    try {
+      const polled = await api<StatusResponse>(target, 'GET', statusUrl);
+      if (polled.status === 200) return polled.body;
+      failure = describeFailure(polled.status, polled.body);
+      if (polled.status < 500) throw new Error(`export status unavailable ${failure}`);
+    } catch (err) {
+      if ((err as Error).message.startsWith('export status unavailable')) throw err;
+      failure = `(network): ${(err as Error).message}`;
+    }
+    if (attempt >= retries) throw new Error(`export status unavailable after ${attempt + 1} tries ${failure}`);
+    const wait = retryMs * 2 ** attempt;
+    log(`export status: ${failure}; trying again in ${(wait / 1000).toFixed(1)} s`);
+    await new Promise((r) => setTimeout(r, wait));
+  }
 }
 
 function progressLine(s: ExportStatus): string {

@@ -34,7 +34,8 @@ describe('export jobs in the export Lambda', () => {
     closers.unshift(async () => destroyAwsClients(stores.clients));
     await ensureTables(stores, DEFAULT_TABLE_NAMES);
     await ensureBucket(stores, BUCKET);
-    await createProject(stores, { id: 'garden', classes: ['tulip', 'other'] }, 'owner');
+    // Detection on: its boxes are samples, so the VOC export below has objects to write (a plain classification project is refused VOC).
+    await createProject(stores, { id: 'garden', classes: ['tulip', 'other'], detection: { enabled: true } }, 'owner');
     const imageId = 'a'.repeat(24);
     const at = '2025-03-01T10:00:00.000Z';
     await stores.samples.putImage({

@@ -99,6 +99,32 @@ describe('export API', () => {
     expect((await call('POST', '/api/projects/proj/exports', '{not json')).status).toBe(400);
   });
 
+  it('refuses YOLO and VOC for a classification project (400 naming the formats that carry image-level labels)', async () => {
+    const flowers = await exportFixture('single-label', ['daisy', 'tulip']);
+    await flowers.add({ n: 1, file: 'one.jpg', width: 200, height: 100, label: { confidences: [0, 1] } });
+    const classification = createApp({ stores: flowers.stores, authenticate, exports: { ...deps, stores: flowers.stores } });
+    for (const format of ['yolo', 'voc']) {
+      const res = await classification.request('/api/projects/proj/exports', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ format, images: false }),
+      });
+      expect(res.status).toBe(400);
+      const body = await res.json();
+      expect(body).toMatchObject({ code: 'bad_request', field: 'format', formats: ['coco', 'csv', 'jsonl', 'folders', 'embeddings'] });
+      expect(body.message).toContain(`${format} carries boxes only`);
+      expect(body.message).toContain('coco, csv, jsonl, folders, embeddings');
+      expect(body.requestId).toBeTruthy();
+    }
+    // Nothing was started: the formats that carry the labels still export.
+    const ok = await classification.request('/api/projects/proj/exports', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ format: 'csv', images: false }),
+    });
+    expect(ok.status).toBe(202);
+  });
+
   it('is for owners only: a labeler of the project gets 403', async () => {
     const lars = { 'x-user': 'lars', 'x-group': 'labeler' };
     expect((await call('POST', '/api/projects/proj/exports', { format: 'coco' }, lars)).status).toBe(403);

@@ -23,7 +23,7 @@ const annotationBody = z.object({
     .optional(),
 });
 const undoBody = z.object({ requestId, sampleId: z.string().min(1).max(128).optional() });
-const nextQuery = z.object({ count: z.coerce.number().int().min(1).max(20).default(1) });
+const nextQuery = z.object({ count: z.coerce.number().int().min(1).max(50).default(1) });
 const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
 export const labelingRoutes = new Hono<AppEnv>()

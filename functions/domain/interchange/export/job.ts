@@ -12,7 +12,7 @@ import type { Stores } from '../../ports.js';
 import { getProject } from '../../projects.js';
 import type { ExportFilter } from '../model.js';
 import { emptyCounts, type ExportContext, type ExportCounts } from './context.js';
-import { FORMATS, ZIP_CONTENT_TYPE, type ExportFormat } from './formats.js';
+import { FORMATS, formatRefusal, IMAGE_LABEL_FORMATS, ZIP_CONTENT_TYPE, type ExportFormat } from './formats.js';
 import type { ArchiveWriter, EmbeddingSource, ExportObjects, ExportRunner, ImageFiles, ObjectSink } from './ports.js';
 import { singleFileOutput } from './single-file.js';
 
@@ -86,6 +86,8 @@ export async function startExport(deps: ExportDeps, projectId: string, request: 
   const runner = deps.runner;
   if (!runner) throw new WinnowError('unavailable', 'this process runs exports but cannot start them');
   const spec = FORMATS[request.format];
+  const refusal = formatRefusal(project, request.format);
+  if (refusal) throw badRequest(refusal, { field: 'format', formats: IMAGE_LABEL_FORMATS });
   if (spec.needsImages && !request.images) {
     throw badRequest(`the ${request.format} export is made of the images themselves: it cannot leave them out`, { field: 'images' });
   }
