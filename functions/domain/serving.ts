@@ -182,6 +182,9 @@ export class Serving {
   /** One conditional lease write; true = leased, false = refused, undefined = another request here is on it. */
   private async take(sampleId: string, probs?: Float32Array, audit = false): Promise<boolean | undefined> {
     const { memory, project, request } = this;
+    // Once per answer: an audit draw may already have leased a sample the ranked walk reaches later (held by this
+    // labeler by then, so its lease write would succeed again).
+    if (this.tried.has(sampleId)) return undefined;
     if (!memory.claim(project.id, sampleId)) {
       this.sawCandidate = true;
       return undefined;

@@ -122,6 +122,19 @@ describe('audit stream', () => {
     expect('estimatedAccuracy' in quality).toBe(false);
   });
 
+  it('never hands out the same sample twice in one answer when an audit draw lands on a later ranked sample', async () => {
+    // Seen through the CLI: an audit draw leased an audit-set sample, then the ranked walk reached it and, as the
+    // labeler now held it, leased it again: one image twice in the same /next answer.
+    for (let trial = 0; trial < 40; trial++) {
+      const { stores } = await projectWithSamples(12);
+      const project = await stores.projects.get('flowers');
+      await editProject(stores, 'flowers', { version: project!.version, auditRate: 0.5 });
+      await stores.rankings.put(rankingOver(12));
+      const ids = (await nextSamples(stores, { projectId: 'flowers', labelerId: 'ann', count: 20, leaseMs: LEASE })).samples.map((s) => s.sampleId);
+      expect(new Set(ids).size, ids.join(' ')).toBe(ids.length);
+    }
+  });
+
   it('refuses an audit rate outside 0..1 with the field named', async () => {
     const { stores } = await projectWithSamples(1);
     await expect(editProject(stores, 'flowers', { version: 1, auditRate: 1.5 })).rejects.toMatchObject({ code: 'bad_request', details: { field: 'auditRate' } });
