@@ -26,8 +26,8 @@ describe('winnow export: status polls', () => {
   let server: Server;
   let base: string;
   let dir: string;
-  let faults: Fault[];
-  let polls: number;
+  let faults: Fault[] = [];
+  let polls = 0;
 
   async function serve(taskType: TaskType) {
     const f = await exportFixture(taskType, ['daisy', 'tulip']);
