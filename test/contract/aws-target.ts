@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables, type AwsStores } from '../../functions/adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { startS3rver, type RunningEmulator, type S3rverInstance } from '../../functions/local/emulators.js';
+import { ShiftedClock } from './fixtures.js';
 import type { RunningTarget } from './store-contract.js';
 
 export const TEST_BUCKET = 'winnow-contract';
@@ -24,7 +25,9 @@ export async function startAwsTarget(startDynamo: () => Promise<RunningEmulator>
   try {
     const [dynamo, s3] = await Promise.all([startDynamo(), startS3rver({ dir, bucket: TEST_BUCKET })]);
     closers.unshift(dynamo.close, s3.close);
+    const clock = new ShiftedClock();
     const stores = createAwsStores({
+      clock,
       region: 'us-east-1',
       endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
@@ -34,7 +37,7 @@ export async function startAwsTarget(startDynamo: () => Promise<RunningEmulator>
     closers.unshift(async () => destroyAwsClients(stores.clients));
     await ensureTables(stores.clients.dynamodb, DEFAULT_TABLE_NAMES);
     await ensureBucket(stores.clients.s3, TEST_BUCKET);
-    return { stores, s3rver: s3.server, fetchPresigned: (url, init) => fetch(url, { ...init, body: init?.body?.slice() }), close };
+    return { stores, clock, s3rver: s3.server, fetchPresigned: (url, init) => fetch(url, { ...init, body: init?.body?.slice() }), close };
   } catch (err) {
     await close();
     throw err;

@@ -4,12 +4,25 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Annotation, ImageRecord, LabelHead, Project, Sample } from '../../functions/domain/model.js';
-import type { Stores } from '../../functions/domain/ports.js';
+import type { Clock, Stores } from '../../functions/domain/ports.js';
 import { repoRoot } from '../../functions/repo-root.js';
+
+/**
+ * The stores' clock in a contract run: real time (S3 emulators check presigned URLs against their own), or as far off
+ * as `offsetMs` says, e.g. to sign a URL in the past instead of waiting for it to expire.
+ */
+export class ShiftedClock implements Clock {
+  offsetMs = 0;
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+}
 
 /** What a contract run needs from one storage variant. */
 export interface StoreTarget {
+  /** Built with `clock`. */
   stores: Stores;
+  clock: ShiftedClock;
   /** Follows a presigned URL: plain HTTP for S3, the fake's own resolver for `memory://` URLs. */
   fetchPresigned(url: string, init?: { method?: string; body?: Uint8Array; headers?: Record<string, string> }): Promise<Response>;
 }

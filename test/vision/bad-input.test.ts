@@ -56,10 +56,9 @@ describe('refused uploads say why', () => {
   });
 
   it('a PNG whose header claims 60000x60000 is refused without decoding', async () => {
-    const started = performance.now();
+    // The refusal names the size read from the header: the decoder (which would need minutes and ~10 GB for 3.6
+    // gigapixels, and words its own refusals differently) never saw the file.
     expect((await refusal('bomb.png')).message).toBe('image is 60000x60000 = 3600 MP, above the 40 MP limit');
-    // Decoding 3.6 gigapixels would take minutes and ~10 GB; reading the header takes milliseconds.
-    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it('the pixel limit is configurable', async () => {

@@ -70,7 +70,8 @@ describe('sign-in with the local issuer', () => {
   });
 
   it('does not send one labeler’s waiting labels under another’s sign-in', async () => {
-    const server = createFakeServer({ signIn: { users: { ann: 'Tulips-in-April-2026', bob: 'Roses-in-June-2026' } } });
+    // Enough samples that Ann's prefetched leases leave some for Bob.
+    const server = createFakeServer({ samples: 100, signIn: { users: { ann: 'Tulips-in-April-2026', bob: 'Roses-in-June-2026' } } });
     location.hash = '#/projects/flowers/label';
     render(() => <App fetch={server.fetch} />);
     await signInThroughForm('ann', 'Tulips-in-April-2026');
@@ -79,12 +80,21 @@ describe('sign-in with the local issuer', () => {
     fireEvent.keyDown(document.body, { key: '1', code: 'Digit1' });
     await screen.findByTestId('sign-in');
 
+    const annotations = () => server.writes().filter((w) => w.path.endsWith('/annotations'));
+    const annsLabel = annotations()[0].body.requestId;
+
     await signInThroughForm('bob', 'Roses-in-June-2026');
     await waitFor(() => expect(screen.getByTestId('sample-image')).toBeTruthy());
-    await new Promise((r) => setTimeout(r, 50));
-    const annotations = server.writes().filter((w) => w.path.endsWith('/annotations'));
-    expect(annotations).toHaveLength(1);
-    expect(localStorage.getItem('winnow.unsaved.flowers.ann')).toContain(annotations[0].body.requestId);
+    // Bob labels what he is shown; once his label is saved, whatever the sign-in would have sent has been sent.
+    fireEvent.keyDown(document.body, { key: '2', code: 'Digit2' });
+    await waitFor(() => expect(annotations()).toHaveLength(2));
+    await waitFor(() => expect(screen.getByTestId('save-status').textContent).toContain('All labels saved'));
+    const [refused, bobs] = annotations();
+    expect(annotations()).toHaveLength(2);
+    expect(refused.body.requestId).toBe(annsLabel);
+    expect(bobs.body.requestId).not.toBe(annsLabel);
+    expect(decodeJwtPayload(bearerOf(bobs)!)['cognito:username']).toBe('bob');
+    expect(localStorage.getItem('winnow.unsaved.flowers.ann')).toContain(annsLabel);
   });
 });
 

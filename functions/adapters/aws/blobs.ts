@@ -9,7 +9,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { BlobStore, Page, StoredObject } from '../../domain/ports.js';
+import { systemClock, type BlobStore, type Clock, type Page, type StoredObject } from '../../domain/ports.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
 import { S3ObjectUrls } from './object-urls.js';
 
@@ -28,8 +28,10 @@ export class S3BlobStore implements BlobStore {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
+    /** When presigned URLs are signed (the stores' clock). */
+    clock: Clock = systemClock,
   ) {
-    this.urls = new S3ObjectUrls(s3, bucket);
+    this.urls = new S3ObjectUrls(s3, bucket, clock);
   }
 
   async put(key: string, body: Uint8Array, contentType: string): Promise<{ etag: string }> {

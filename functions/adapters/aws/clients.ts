@@ -87,14 +87,15 @@ export function createAwsClients(config: Pick<AwsConfig, 'region' | 'endpoints' 
 export function createAwsStores(config: AwsConfig): AwsStores {
   const clients = createAwsClients(config);
   const { doc, s3 } = clients;
+  const clock = config.clock ?? systemClock;
   return {
     projects: new DynamoProjectStore(doc, config.tables.projects),
     samples: new DynamoSampleStore(doc, config.tables.samples),
     annotations: new DynamoAnnotationStore(doc, config.tables.annotations),
     labelers: new DynamoLabelerStore(doc, config.tables.labelers),
     rankings: new DynamoRankingStore(doc, config.tables.samples),
-    blobs: new S3BlobStore(s3, config.bucket),
-    clock: config.clock ?? systemClock,
+    blobs: new S3BlobStore(s3, config.bucket, clock),
+    clock,
     clients,
   };
 }

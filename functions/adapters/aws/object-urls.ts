@@ -4,7 +4,7 @@
 
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { ObjectUrls } from '../../domain/ports.js';
+import { systemClock, type Clock, type ObjectUrls } from '../../domain/ports.js';
 import { GetUrlPresigner } from './presigner.js';
 
 export class S3ObjectUrls implements ObjectUrls {
@@ -13,8 +13,10 @@ export class S3ObjectUrls implements ObjectUrls {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
+    /** The signing time: a URL lives `ttlSeconds` from this clock's now. */
+    private readonly clock: Clock = systemClock,
   ) {
-    this.gets = new GetUrlPresigner(s3, bucket);
+    this.gets = new GetUrlPresigner(s3, bucket, clock);
   }
 
   getUrl(key: string, ttlSeconds: number, opts: { contentType?: string; downloadName?: string } = {}): Promise<string> {
@@ -25,7 +27,7 @@ export class S3ObjectUrls implements ObjectUrls {
       ResponseContentDisposition: attachment(opts.downloadName),
       ...(opts.contentType === undefined ? {} : { ResponseContentType: opts.contentType }),
     });
-    return getSignedUrl(this.s3, command, { expiresIn: ttlSeconds });
+    return getSignedUrl(this.s3, command, { expiresIn: ttlSeconds, signingDate: new Date(this.clock.now()) });
   }
 
   /**
@@ -35,6 +37,7 @@ export class S3ObjectUrls implements ObjectUrls {
   putUrl(key: string, contentType: string, ttlSeconds: number): Promise<string> {
     return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }), {
       expiresIn: ttlSeconds,
+      signingDate: new Date(this.clock.now()),
       signableHeaders: new Set(['content-type']),
     });
   }

@@ -6,6 +6,7 @@
 
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
+import { systemClock, type Clock } from '../../domain/ports.js';
 
 const PROBE_KEY = 'winnow-presign-probe';
 /** Keys whose URL path is the key itself: no character that S3 clients escape differently. */
@@ -27,6 +28,8 @@ export class GetUrlPresigner {
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
+    /** The signing time: a URL lives `ttlSeconds` from this clock's now. */
+    private readonly clock: Clock = systemClock,
   ) {
     this.presigner = new S3RequestPresigner({ ...s3.config });
   }
@@ -39,7 +42,7 @@ export class GetUrlPresigner {
     const overrides: Record<string, string> = contentType === undefined ? {} : { 'response-content-type': contentType };
     const signed = await this.presigner.presign(
       { method: 'GET', protocol: at.protocol, hostname: at.hostname, port: at.port, path: `${at.prefix}/${key}`, query: overrides, headers: { host: `${at.hostname}${port}` } },
-      { expiresIn: ttlSeconds, signingRegion: at.region },
+      { expiresIn: ttlSeconds, signingRegion: at.region, signingDate: new Date(this.clock.now()) },
     );
     const query = Object.entries(signed.query ?? {})
       .map(([name, value]) => `${escape(name)}=${escape(String(value))}`)
@@ -49,7 +52,7 @@ export class GetUrlPresigner {
 
   private sdkUrl(key: string, ttlSeconds: number, contentType?: string): Promise<string> {
     const command = new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(contentType === undefined ? {} : { ResponseContentType: contentType }) });
-    return getSignedUrl(this.s3, command, { expiresIn: ttlSeconds });
+    return getSignedUrl(this.s3, command, { expiresIn: ttlSeconds, signingDate: new Date(this.clock.now()) });
   }
 
   private async probe(): Promise<BucketUrl> {
