@@ -5,6 +5,7 @@
 // `handleSqs` reads S3 notifications (URL-encoded keys), the local pipeline reads s3rver's events (raw keys).
 
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { originalRemoved } from '../domain/deletion.js';
 import { imageIdFor, ingestObject, type IngestDeps, type IngestOutcome } from '../domain/ingest.js';
 import { parseUploadKey } from '../domain/layout.js';
 import { uploadEvents, type UploadEvent } from './event-keys.js';
@@ -41,6 +42,12 @@ export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOption
 
   async function handleRecord(event: UploadEvent): Promise<RecordResult> {
     const { key } = event;
+    if (event.eventName.startsWith('ObjectRemoved')) {
+      // An original removed from the bucket directly (`aws s3 rm`): its image goes with everything derived.
+      const job = await originalRemoved(deps.stores, key);
+      if (job) log(`ingest: ${JSON.stringify(key)} removed: image deleted with everything derived (${job.jobId})`);
+      return { key, outcome: { status: 'skipped', reason: job ? `removed: image deleted (${job.jobId})` : `${event.eventName}: no image to delete` } };
+    }
     if (!event.eventName.startsWith('ObjectCreated')) return { key, outcome: { status: 'skipped', reason: event.eventName } };
     const outcome = await ingestObject(deps, { key, size: event.size, etag: event.etag, eventTime: event.eventTime });
     if (outcome.status === 'ready') log(`ingest: ${JSON.stringify(key)} ready (${outcome.samples} sample${outcome.samples === 1 ? '' : 's'})`);

@@ -96,6 +96,10 @@ export class Ingest extends Construct {
     props.bucket.addEventNotification(EventType.OBJECT_CREATED, new SqsDestination(this.work.queue), {
       prefix: PREFIXES.uploads,
     });
+    // An original removed directly (`aws s3 rm`): the handler deletes its image with everything derived.
+    props.bucket.addEventNotification(EventType.OBJECT_REMOVED, new SqsDestination(this.work.queue), {
+      prefix: PREFIXES.uploads,
+    });
     acknowledgeBucketNotificationsHandler(Stack.of(this));
     this.fn.addEventSource(
       new SqsEventSource(this.work.queue, {

@@ -20,17 +20,17 @@ const eventSourceOf = (fn: { node: { defaultChild?: unknown } }) =>
   );
 
 describe('upload events', () => {
-  it('send ObjectCreated events under uploads/ to the ingest queue', () => {
+  it('send ObjectCreated and ObjectRemoved events under uploads/ to the ingest queue', () => {
+    const toIngest = (event: string) => ({
+      Events: [event],
+      Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'uploads/' }] } },
+      QueueArn: { 'Fn::GetAtt': [logicalId(s.stack, s.stack.ingest.work.queue), 'Arn'] },
+    });
     s.template.hasResourceProperties('Custom::S3BucketNotifications', {
       BucketName: { Ref: logicalId(s.stack, s.stack.data.bucket) },
       NotificationConfiguration: {
-        QueueConfigurations: [
-          {
-            Events: ['s3:ObjectCreated:*'],
-            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'uploads/' }] } },
-            QueueArn: { 'Fn::GetAtt': [logicalId(s.stack, s.stack.ingest.work.queue), 'Arn'] },
-          },
-        ],
+        // Removed: an original deleted directly (`aws s3 rm`) takes its image with everything derived.
+        QueueConfigurations: [toIngest('s3:ObjectCreated:*'), toIngest('s3:ObjectRemoved:*')],
       },
     });
   });
