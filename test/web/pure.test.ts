@@ -2,6 +2,7 @@
 // Small pure pieces of the web app: the confidence draft, label wording, routes, the virtual window, the
 // project form.
 import { describe, expect, it } from 'vitest';
+import type { projectQuality } from '../../functions/domain/quality.js';
 import { normalizeQuality } from '../../web/src/api.js';
 import { cycleLevel, describeLabel, emptyDraft, toggleClass } from '../../web/src/labels.js';
 import { hrefFor, parseRoute } from '../../web/src/router.js';
@@ -107,17 +108,37 @@ describe('create-project form', () => {
   });
 });
 
+/** What GET /api/projects/:id/quality answers (the compiler holds these replies to it). */
+type QualityReply = Awaited<ReturnType<typeof projectQuality>>;
+
+const noEstimate: QualityReply['accuracy'] = {
+  accuracy: null, low: null, high: null, n: 0, correct: 0, method: 'audit', rate: 0.1, perClass: [],
+};
+
+function reply(over: Partial<QualityReply> = {}): QualityReply {
+  return {
+    model: { state: 'trained', message: 'trained on 120 labels (margin)', generation: 3, labels: 120, strategy: 'margin' },
+    accuracy: noEstimate,
+    count: 120,
+    window: 50,
+    mse: 0.3,
+    errorRate: 0.5,
+    windowErrorRate: 0.5,
+    points: [],
+    ...over,
+  };
+}
+
 describe('live error data', () => {
-  it('reads the per-point series of the active-learning API', () => {
-    const q = normalizeQuality({
-      count: 120,
-      estimatedAccuracy: null,
-      errorRate: 0.25,
-      points: [
-        { squaredError: 0.5, correct: false, runningMse: 0.5, runningErrorRate: 1 },
-        { squaredError: 0.1, correct: true, runningMse: 0.3, runningErrorRate: 0.5 },
-      ],
-    });
+  it('reads the per-point series the server sends', () => {
+    const q = normalizeQuality(
+      reply({
+        points: [
+          { index: 0, at: '2026-12-01T10:00:00.000Z', squaredError: 0.5, correct: false, runningMse: 0.5, runningErrorRate: 1, windowErrorRate: 1 },
+          { index: 1, at: '2026-12-01T10:00:05.000Z', squaredError: 0.1, correct: true, runningMse: 0.3, runningErrorRate: 0.5, windowErrorRate: 0.5 },
+        ],
+      }),
+    );
     expect(q).toMatchObject({
       points: [
         { mse: 0.5, correct: false },
@@ -126,21 +147,17 @@ describe('live error data', () => {
       runningMse: [0.5, 0.3],
       runningError: [1, 0.5],
       count: 120,
+      windowErrorRate: 0.5,
+      window: 50,
     });
     // The error on served (hard) samples is never turned into an accuracy.
     expect(q.estimate).toBeUndefined();
   });
 
   it("reads the audit stream's accuracy estimate, and none without audited labels", () => {
-    const perClass = [{ name: 'daisy', n: 3, accuracy: 1, low: 0.44, high: 1 }];
-    const q = normalizeQuality({ points: [], accuracy: { accuracy: 0.8, low: 0.6, high: 0.9, n: 10, perClass } });
-    expect(q.estimate).toEqual({ accuracy: 0.8, low: 0.6, high: 0.9, n: 10, perClass });
-    expect(normalizeQuality({ points: [], accuracy: { accuracy: null, low: null, high: null, n: 0 } }).estimate).toBeUndefined();
-  });
-
-  it('accepts parallel arrays as well', () => {
-    const q = normalizeQuality({ points: [{ mse: 0.2, correct: true }], runningMse: [0.2], runningError: [0], accuracy: 1 });
-    expect(q).toMatchObject({ points: [{ mse: 0.2, correct: true }], runningMse: [0.2], runningError: [0], count: 1 });
-    expect(q.estimate).toBeUndefined(); // a bare number is not an estimate with an interval
+    const perClass = [{ classIndex: 0, name: 'daisy', n: 3, correct: 3, accuracy: 1, low: 0.44, high: 1 }];
+    const q = normalizeQuality(reply({ accuracy: { accuracy: 0.8, low: 0.6, high: 0.9, n: 10, correct: 8, method: 'audit', rate: 0.1, perClass } }));
+    expect(q.estimate).toMatchObject({ accuracy: 0.8, low: 0.6, high: 0.9, n: 10, perClass: [{ name: 'daisy', n: 3, accuracy: 1, low: 0.44, high: 1 }] });
+    expect(normalizeQuality(reply()).estimate).toBeUndefined();
   });
 });

@@ -123,12 +123,12 @@ export function createApi(options: ApiOptions) {
     }
   }
 
-  /** Endpoints from later issues: a 404 means "not deployed yet", so the caller hides the feature. */
+  /** Optional endpoints: undefined when the server has no such route (the caller hides the feature). */
   async function optional<T>(promise: Promise<T>): Promise<T | undefined> {
     try {
       return await promise;
     } catch (err) {
-      // A 404, or a page where JSON was expected (a static host's fallback), both mean "not here yet".
+      // A 404, or a page where JSON was expected (a static host's fallback), both mean "no such route".
       // A 404 that names a missing thing (the project) is an answer, not a missing endpoint.
       if (isMissingThing(err)) throw err;
       if (err instanceof ApiError && (err.status === 404 || err.status === 501 || err.code === 'not_json')) return undefined;
@@ -230,12 +230,15 @@ export interface AutolabelBatch {
   undoneAt?: string;
 }
 
-/** The quality endpoint's answer: per-point series (active-learning API) or parallel arrays (first contract). */
-type RawQuality = Partial<Omit<Quality, 'points' | 'estimate'>> & {
+/**
+ * The quality endpoint's answer (functions/domain/quality.ts sends per-point series); the parallel `runningMse` /
+ * `runningError` arrays and a bare number as `accuracy` are read too.
+ */
+type RawQuality = Partial<Omit<Quality, 'points' | 'estimate' | 'windowErrorRate'>> & {
   points?: { mse?: number; squaredError?: number; correct: boolean; runningMse?: number; runningErrorRate?: number }[];
-  /** The audit stream's estimate (servers before it sent a number here, or `estimatedAccuracy`: 1 - error on served samples, not shown). */
+  /** The audit stream's estimate; a bare number (no interval) is not shown. */
   accuracy?: (Partial<Omit<AccuracyEstimate, 'accuracy' | 'low' | 'high'>> & { accuracy?: number | null; low?: number | null; high?: number | null }) | number | null;
-  /** Older servers: 1 - error on served samples. Ignored: those samples are the hardest by design. */
+  /** 1 - error on served samples: ignored, those samples are the hardest by design. */
   estimatedAccuracy?: number | null;
   errorRate?: number | null;
   windowErrorRate?: number | null;
