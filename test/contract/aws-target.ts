@@ -16,7 +16,11 @@ export interface AwsTarget extends RunningTarget {
   s3rver: S3rverInstance;
 }
 
-export async function startAwsTarget(startDynamo: () => Promise<RunningEmulator>): Promise<AwsTarget> {
+/** `createTables`: how the tables come to be (default: as the local stack makes them, from TABLE_SCHEMAS). */
+export async function startAwsTarget(
+  startDynamo: () => Promise<RunningEmulator>,
+  createTables: (stores: AwsStores) => Promise<void> = (stores) => ensureTables(stores.clients.dynamodb, DEFAULT_TABLE_NAMES),
+): Promise<AwsTarget> {
   const dir = await mkdtemp(join(tmpdir(), 'winnow-s3-'));
   const closers: (() => Promise<void>)[] = [() => rm(dir, { recursive: true, force: true })];
   const close = async () => {
@@ -35,7 +39,7 @@ export async function startAwsTarget(startDynamo: () => Promise<RunningEmulator>
       bucket: TEST_BUCKET,
     });
     closers.unshift(async () => destroyAwsClients(stores.clients));
-    await ensureTables(stores.clients.dynamodb, DEFAULT_TABLE_NAMES);
+    await createTables(stores);
     await ensureBucket(stores.clients.s3, TEST_BUCKET);
     return { stores, clock, s3rver: s3.server, fetchPresigned: (url, init) => fetch(url, { ...init, body: init?.body?.slice() }), close };
   } catch (err) {
