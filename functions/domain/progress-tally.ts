@@ -5,7 +5,7 @@
 // every REFRESH_MS (longer for large projects) to take in what other processes did (ingest, other API instances).
 
 import { topClass } from './labels.js';
-import type { Project, Sample } from './model.js';
+import type { Labeler, Project, Sample } from './model.js';
 import type { Stores } from './ports.js';
 
 /** How often the counts are rebuilt from the store at the least; at most ~1/10 of the time goes to counting. */
@@ -123,7 +123,7 @@ async function countAll(stores: Stores, project: Project): Promise<{ counts: Cou
     for (const image of page.items) counts.images[image.status]++;
     cursor = page.cursor;
   } while (cursor);
-  counts.labelers = (await stores.labelers.list(project.id)).map((l) => ({ labelerId: l.labelerId, total: l.total, perDay: l.perDay }));
+  counts.labelers = (await stores.labelers.list(project.id)).map((l) => ({ labelerId: l.labelerId, total: distinctTotal(l), perDay: l.perDay }));
   return { counts, versions };
 }
 
@@ -134,4 +134,14 @@ export function progressTally(samples: object): ProgressTally {
   let tally = tallies.get(samples);
   if (!tally) tallies.set(samples, (tally = new ProgressTally()));
   return tally;
+}
+
+/**
+ * How many samples a labeler labeled, a re-label counted once (as the project's "labeled" counts samples): the
+ * label writes minus the repeats among their recent writes (the bounded list undo works on), so it is exact while
+ * a labeler re-labels within their last RECENT_LIMIT labels, which walking back through history always is.
+ */
+export function distinctTotal(labeler: Pick<Labeler, 'total' | 'recent'>): number {
+  const repeats = labeler.recent.length - new Set(labeler.recent.map((e) => e.sampleId)).size;
+  return Math.max(0, labeler.total - repeats);
 }

@@ -5,7 +5,7 @@
 import type { Sample } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
-import { progressTally } from './progress-tally.js';
+import { distinctTotal, progressTally } from './progress-tally.js';
 
 export interface Progress {
   total: number;
@@ -24,7 +24,7 @@ export async function projectProgress(stores: Stores, projectId: string, labeler
   const today = new Date(stores.clock.now()).toISOString().slice(0, 10);
   const labelers = counts.labelers
     .filter((l) => l.labelerId !== labelerId)
-    .concat(mine ? [mine] : [])
+    .concat(mine ? [{ ...mine, total: distinctTotal(mine) }] : [])
     .map((l) => ({ labelerId: l.labelerId, total: l.total, today: l.perDay[today] ?? 0 }))
     .sort((x, y) => (x.labelerId < y.labelerId ? -1 : x.labelerId > y.labelerId ? 1 : 0));
   const me = labelers.find((l) => l.labelerId === labelerId);

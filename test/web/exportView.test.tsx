@@ -8,7 +8,7 @@ import { AppContext } from '../../web/src/context.js';
 import type { ExportJob } from '../../web/src/types.js';
 import { ExportView } from '../../web/src/views/ExportView.js';
 
-function jobServer(finish: Partial<ExportJob>) {
+function jobServer(finish: Partial<ExportJob>, project: Record<string, unknown> | null = { taskType: 'box-review' }) {
   const requests: { method: string; path: string; body?: unknown }[] = [];
   let polls = 0;
   const base: ExportJob = {
@@ -26,6 +26,11 @@ function jobServer(finish: Partial<ExportJob>) {
     const body = init?.body ? JSON.parse(init.body as string) : undefined;
     requests.push({ method: init?.method ?? 'GET', path: url.pathname, body });
     if (url.pathname.endsWith('/progress')) return json({ labelers: [{ labelerId: 'ann', total: 3, today: 1 }] });
+    if (url.pathname === '/api/projects/flowers') {
+      return project
+        ? json({ project: { id: 'flowers', name: 'Flowers', classes: ['daisy', 'tulip'], ...project } })
+        : json({ code: 'not_found', message: 'project "flowers" not found', requestId: 'r1' }, 404);
+    }
     if (init?.method === 'POST') return json({ ...base, request: body }, 202);
     polls++;
     if (polls === 1) return json({ ...base, state: 'running', counts: { ...base.counts, images: 120, boxes: 340 }, bytes: 2048 });
@@ -75,5 +80,29 @@ describe('export panel', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Start export' }));
     await waitFor(() => expect(screen.getByRole('alert').textContent).toContain('no longer in the bucket'));
     expect(server.requests.find((r) => r.method === 'POST')?.body).toMatchObject({ format: 'folders', images: true });
+  });
+
+  it('disables YOLO and VOC for a classification project and says which formats carry its labels', async () => {
+    const server = jobServer({ state: 'done' }, { taskType: 'single-label' });
+    setup(server);
+    await waitFor(() => expect((screen.getByRole('radio', { name: /YOLO/ }) as HTMLInputElement).disabled).toBe(true));
+    expect((screen.getByRole('radio', { name: /Pascal VOC/ }) as HTMLInputElement).disabled).toBe(true);
+    expect(screen.getByTestId('unfit-yolo').textContent).toMatch(/Boxes only.*image-level.*COCO JSON, CSV, JSON Lines, Class folders, Embeddings/);
+    expect(screen.getByRole('radio', { name: /YOLO/ }).getAttribute('aria-describedby')).toBe('unfit-yolo');
+    for (const name of [/^COCO JSON/, /^CSV/, /^Class folders/]) expect((screen.getByRole('radio', { name }) as HTMLInputElement).disabled).toBe(false);
+  });
+
+  it('keeps YOLO and VOC for a classification project that detects boxes at ingest', async () => {
+    setup(jobServer({ state: 'done' }, { taskType: 'single-label', detection: { enabled: true } }));
+    await screen.findByText(/Export labels/);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((screen.getByRole('radio', { name: /YOLO/ }) as HTMLInputElement).disabled).toBe(false);
+  });
+
+  it('shows "project not found" with a way back for an unknown project', async () => {
+    setup(jobServer({ state: 'done' }, null));
+    expect((await screen.findByTestId('project-not-found')).textContent).toContain('There is no project “flowers”');
+    expect(screen.getByRole('link', { name: /Back to your projects/ }).getAttribute('href')).toBe('#/');
+    expect(screen.queryByTestId('export-view')).toBeNull();
   });
 });

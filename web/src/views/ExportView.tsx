@@ -3,8 +3,10 @@
 
 import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
 import { ProjectNav } from '../components/ProjectNav.js';
+import { ProjectNotFound } from '../components/ProjectNotFound.js';
+import { isMissingThing } from '../api.js';
 import { useApp } from '../context.js';
-import type { ExportFormat, ExportJob, ExportRequest } from '../types.js';
+import type { ExportFormat, ExportJob, ExportRequest, Project } from '../types.js';
 
 export const EXPORT_FORMATS: { value: ExportFormat; title: string; hint: string }[] = [
   { value: 'coco', title: 'COCO JSON', hint: 'Boxes as [x, y, w, h] pixels; image-level labels in labels.json.' },
@@ -18,6 +20,17 @@ export const EXPORT_FORMATS: { value: ExportFormat; title: string; hint: string 
 
 const POLL_MS = 1000;
 
+/** Formats that carry boxes only (the server refuses them for classification projects, as here). */
+const BOXES_ONLY: readonly ExportFormat[] = ['voc', 'yolo'];
+
+/** Why a format does not fit this project, or undefined (also while the project is not known yet). */
+export function formatUnfit(project: Pick<Project, 'taskType' | 'detection'> | undefined, format: ExportFormat): string | undefined {
+  if (!project?.taskType || !BOXES_ONLY.includes(format)) return undefined;
+  if (project.taskType === 'box-review' || project.detection?.enabled) return undefined;
+  const carriers = EXPORT_FORMATS.filter((f) => !BOXES_ONLY.includes(f.value)).map((f) => f.title);
+  return `Boxes only: this project's labels are image-level, and every image would read as background. Use ${carriers.join(', ')}.`;
+}
+
 export function ExportView(props: { projectId: string }) {
   const app = useApp();
   const [format, setFormat] = createSignal<ExportFormat>('coco');
@@ -28,6 +41,13 @@ export function ExportView(props: { projectId: string }) {
   const [job, setJob] = createSignal<ExportJob>();
   const [error, setError] = createSignal<string>();
   const [progress] = createResource(() => app.api.progress(props.projectId).catch(() => undefined));
+  const [notFound, setNotFound] = createSignal(false);
+  const [project] = createResource(() =>
+    app.api.getProject(props.projectId).catch((err) => {
+      if (isMissingThing(err)) setNotFound(true);
+      return undefined;
+    }),
+  );
   const needsImages = () => format() === 'folders';
   const running = () => job()?.state === 'queued' || job()?.state === 'running';
 
@@ -66,6 +86,7 @@ export function ExportView(props: { projectId: string }) {
   }
 
   return (
+    <Show when={!notFound()} fallback={<ProjectNotFound projectId={props.projectId} />}>
     <main class="page" data-testid="export-view">
       <ProjectNav projectId={props.projectId} current="export" />
       <h1>Export labels</h1>
@@ -73,12 +94,28 @@ export function ExportView(props: { projectId: string }) {
         <fieldset>
           <legend>Format</legend>
           <For each={EXPORT_FORMATS}>
-            {(f) => (
-              <label class="choice">
-                <input type="radio" name="format" value={f.value} checked={format() === f.value} onChange={() => setFormat(f.value)} />
-                <strong>{f.title}</strong> <span class="muted">{f.hint}</span>
-              </label>
-            )}
+            {(f) => {
+              const unfit = () => formatUnfit(project(), f.value);
+              return (
+                <label class="choice" classList={{ unfit: !!unfit() }} data-testid={`format-${f.value}`}>
+                  <input
+                    type="radio"
+                    name="format"
+                    value={f.value}
+                    checked={format() === f.value}
+                    disabled={!!unfit()}
+                    aria-describedby={unfit() ? `unfit-${f.value}` : undefined}
+                    onChange={() => setFormat(f.value)}
+                  />
+                  <strong>{f.title}</strong> <span class="muted">{f.hint}</span>
+                  <Show when={unfit()}>
+                    <span class="unfit-note" id={`unfit-${f.value}`} data-testid={`unfit-${f.value}`}>
+                      {unfit()}
+                    </span>
+                  </Show>
+                </label>
+              );
+            }}
           </For>
         </fieldset>
         <label>
@@ -118,6 +155,7 @@ export function ExportView(props: { projectId: string }) {
       </Show>
       <Show when={job()}>{(j) => <ExportProgress job={j()} />}</Show>
     </main>
+    </Show>
   );
 }
 

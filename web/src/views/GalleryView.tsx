@@ -4,6 +4,8 @@
 
 import { createResource, createSignal, onCleanup, onMount, Show } from 'solid-js';
 import { ProjectNav } from '../components/ProjectNav.js';
+import { ProjectNotFound } from '../components/ProjectNotFound.js';
+import { isMissingThing } from '../api.js';
 import { RelabelDialog } from '../components/RelabelDialog.js';
 import { SaveIndicator } from '../components/SaveIndicator.js';
 import { VirtualGrid } from '../components/VirtualGrid.js';
@@ -28,7 +30,14 @@ interface Tile {
 
 export function GalleryView(props: { projectId: string }) {
   const app = useApp();
-  const [project] = createResource(() => app.api.getProject(props.projectId));
+  const [notFound, setNotFound] = createSignal(false);
+  const [project] = createResource(() =>
+    app.api.getProject(props.projectId).catch((err) => {
+      if (!isMissingThing(err)) throw err;
+      setNotFound(true);
+      return undefined;
+    }),
+  );
   const saving = sharedSaveRunner(app.api, props.projectId, app.labeler());
   const [queue, setQueue] = createSignal(saving.runner.state());
   onCleanup(saving.onChange(setQueue));
@@ -98,7 +107,8 @@ export function GalleryView(props: { projectId: string }) {
       // that an empty grid can never produce.
       if (page.cursor && tiles().length < 100) setTimeout(() => void loadMore(), 0);
     } catch (err) {
-      if (mine === generation) setError((err as Error).message);
+      if (isMissingThing(err)) setNotFound(true);
+      else if (mine === generation) setError((err as Error).message);
     } finally {
       if (mine === generation) loading = false;
     }
@@ -126,6 +136,7 @@ export function GalleryView(props: { projectId: string }) {
   ];
 
   return (
+    <Show when={!notFound()} fallback={<ProjectNotFound projectId={props.projectId} />}>
     <main class="page gallery" data-testid="gallery-view">
       <ProjectNav projectId={props.projectId} current="gallery" />
       <div class="section-head">
@@ -190,5 +201,6 @@ export function GalleryView(props: { projectId: string }) {
         )}
       </Show>
     </main>
+    </Show>
   );
 }
