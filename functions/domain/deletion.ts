@@ -21,6 +21,7 @@ import { BUCKET_LAYOUT, parseUploadKey } from './layout.js';
 import type { Annotation, ImageRecord, ImageStatus, Project, Sample, SampleLabelState } from './model.js';
 import type { BlobStore, Stores } from './ports.js';
 import { progressTally } from './progress-tally.js';
+import { servingMemory } from './serving-memory.js';
 import { decodeShard, encodeShard, SHARD_CONTENT_TYPE } from '../vision/embeddings.js';
 
 export const DELETIONS_PREFIX = 'deletions/';
@@ -122,7 +123,10 @@ export async function startProjectDeletion(stores: Stores, projectId: string, co
   if (confirm === undefined || confirm.trim() !== project.name.trim()) {
     throw badRequest(`confirm: type the project's name, "${project.name}", to delete it with everything in it`, { field: 'confirm' });
   }
-  return createJob(stores, projectId, 'project', {}, by);
+  const job = await createJob(stores, projectId, 'project', {}, by);
+  // Gone at once, before the job is even answered: every route (labelers' saves included) now answers 404.
+  await stores.projects.delete(projectId);
+  return job;
 }
 
 /** Removes one labeler's annotations in a project: each sample falls back to the previous label, or to unlabeled. */
@@ -309,7 +313,10 @@ async function resolveImages(stores: Stores, job: DeletionJob): Promise<Resolved
 
 /** What users see: samples (queue, training, exports, progress), the record (gallery), then the original. */
 async function hideImage(stores: Stores, job: DeletionJob, image: ResolvedImage): Promise<void> {
-  for (const sampleId of image.sampleIds) await stores.samples.deleteSample(job.projectId, sampleId);
+  for (const sampleId of image.sampleIds) {
+    await stores.samples.deleteSample(job.projectId, sampleId);
+    servingMemory(stores.samples).missing(job.projectId, sampleId, stores.clock.now());
+  }
   count(job, 'samples', image.sampleIds.length);
   await stores.samples.deleteImage(job.projectId, image.imageId);
   count(job, 'images');
@@ -432,6 +439,8 @@ async function withoutLabeler(stores: Stores, job: DeletionJob, project: Project
         labeledBy: state.labeledBy,
         ...(state.labeledBy.length < project.overlap ? { queueKey: sample.order } : {}),
       });
+      // This process serves it again at once (other processes learn within their memory's trust time).
+      servingMemory(stores.samples).learn(next, stores.clock.now());
       progressTally(stores.samples).labelChanged(project, sample, next);
       count(job, 'samplesReverted');
       break;
@@ -497,7 +506,9 @@ async function sweepProject(stores: Stores, job: DeletionJob): Promise<number> {
   for (const prefix of projectPrefixes(projectId)) {
     await drain('objects', async () => (await stores.blobs.list(prefix, { limit: PAGE })).items, (o) => stores.blobs.delete(o.key));
   }
-  // A project created again under the same id while this ran is not swept away: only the record goes first.
+  // Earlier deletion jobs of the project (images, labelers): their records name images and labelers.
+  const own = jobKey(projectId, job.jobId);
+  await drain('objects', async () => (await stores.blobs.list(`${DELETIONS_PREFIX}${projectId}/`, { limit: PAGE })).items.filter((o) => o.key !== own), (o) => stores.blobs.delete(o.key));
   return found;
 }
 
@@ -508,6 +519,8 @@ export function projectPrefixes(projectId: string): string[] {
     `derived/${projectId}/`,
     BUCKET_LAYOUT.embeddingsPrefix(projectId),
     BUCKET_LAYOUT.exportsPrefix(projectId),
+    // The auto-labeler's calibration basis (functions/domain/autolabel.ts).
+    `autolabel/${projectId}/`,
   ];
 }
 
