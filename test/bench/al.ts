@@ -1,13 +1,16 @@
 // Active-learning benchmark: accuracy per label budget and labels-to-target for every strategy, on any
 // folder-per-class image dataset (embedded through the real pipeline, cached) or a features .npy + labels .csv.
 //   npm run bench:al -- --dataset DIR [--seeds 5] [--strategies a,b] [--batch 10] [--out test-output/bench]
+//                       [--truth-budgets 100,200,400] [--precisions 0.9,0.95,0.98]
 //   npm run bench:al -- --features X.npy --labels y.csv
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createRng } from '../../functions/domain/learning/random.js';
+import type { TrainOptions } from '../../functions/domain/learning/train.js';
 import { DEFAULT_STRATEGY, isStrategy, STRATEGIES, type StrategyName } from '../../functions/domain/learning/strategies.js';
-import { fullPoolAccuracy, makeTask, schedule, simulate, type Curve } from './lib/al-simulation.js';
+import { type AuditCheck, fullPoolAccuracy, makeTask, schedule, simulate, simulateAudit, type Curve } from './lib/al-simulation.js';
+import { type AutolabelTrial, autolabelTrial, type MislabelTrial, mislabelTrial } from './lib/al-truth.js';
 import { numberArg, numberListArg, parseArgs, stringArg } from './lib/args.js';
 import { type BenchDataset, loadFeatureDataset, loadImageDataset } from './lib/dataset.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
@@ -18,6 +21,20 @@ const args = parseArgs();
 const budgets = numberListArg(args, 'budgets', [10, 20, 50, 100, 200, 400]);
 const seeds = numberArg(args, 'seeds', 5);
 const batch = numberArg(args, 'batch', 10);
+/** Label counts at which the mislabel finder and auto-labeling are simulated on the session's labels. */
+const truthBudgets = numberListArg(args, 'truth-budgets', [100, 200, 400]);
+/** Precisions auto-labeling is asked for. */
+const precisions = numberListArg(args, 'precisions', [0.9, 0.95, 0.98]);
+/** The live accuracy estimate: the audit stream simulated as the app serves it, at these label counts. */
+const auditRate = numberArg(args, 'audit-rate', 0.1);
+const auditBudgets = numberListArg(args, 'audit-budgets', [50, 100, 150, 200]);
+const auditSeeds = numberArg(args, 'audit-seeds', 10);
+/** Measuring the trainer's choices: penalty grid (multiples of 1 / labels) and centring of the calibrated fit. */
+const gridArg = stringArg(args, 'calibration-grid');
+const train: Partial<TrainOptions> | undefined =
+  gridArg || args.uncentred
+    ? { calibration: { ...(gridArg ? { grid: gridArg.split(',').map(Number) } : {}), ...(args.uncentred ? { centered: false } : {}) } }
+    : undefined;
 const outDir = resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const strategies = (stringArg(args, 'strategies')?.split(',') ?? [...STRATEGIES]).map((s) => {
   if (!isStrategy(s)) throw new Error(`unknown strategy "${s}" (known: ${STRATEGIES.join(', ')})`);
@@ -53,7 +70,7 @@ const dataset = await load();
 const task = makeTask(dataset.vectors, dataset.labels, dataset.classes.length, testMask(dataset));
 const poolSize = task.pool.rows;
 const usedBudgets = budgets.filter((b) => b <= poolSize);
-const checkpoints = schedule(poolSize, usedBudgets, batch);
+const checkpoints = schedule(poolSize, [...usedBudgets, ...truthBudgets.filter((b) => b <= poolSize)], batch);
 const full = fullPoolAccuracy(task);
 const target = full - 0.02;
 console.log(
@@ -63,10 +80,26 @@ console.log(
 );
 
 const results = new Map<StrategyName, { mean: number[]; curves: Curve[] }>();
+/** Per strategy, per truth budget: one trial per seed. */
+const mislabel = new Map<StrategyName, MislabelTrial[][]>();
+const autolabel = new Map<StrategyName, AutolabelTrial[][][]>();
 const meanOf = (curves: Curve[], key: 'ece' | 'meanTop' | 'accuracy', k: number) => mean(curves.map((c) => c[key][k]));
 for (const strategy of strategies) {
   const curves: Curve[] = [];
-  for (let seed = 0; seed < seeds; seed++) curves.push(simulate(task, strategy, seed, checkpoints));
+  const mis: MislabelTrial[][] = truthBudgets.map(() => []);
+  const auto: AutolabelTrial[][][] = truthBudgets.map(() => []);
+  for (let seed = 0; seed < seeds; seed++) {
+    const sets = new Map<number, number[]>();
+    curves.push(simulate(task, strategy, seed, checkpoints, { train, onRetrain: (labeled) => truthBudgets.includes(labeled.length) && sets.set(labeled.length, [...labeled]) }));
+    truthBudgets.forEach((b, k) => {
+      const rows = sets.get(b);
+      if (!rows) return;
+      mis[k].push(mislabelTrial(task, rows, seed));
+      auto[k].push(autolabelTrial(task, rows, precisions));
+    });
+  }
+  mislabel.set(strategy, mis);
+  autolabel.set(strategy, auto);
   const meanCurve = checkpoints.map((_, k) => mean(curves.map((c) => c.accuracy[k])));
   results.set(strategy, { mean: meanCurve, curves });
   process.stderr.write(`${strategy}: ${(mean(curves.map((c) => c.ms)) / 1000).toFixed(1)} s per run\n`);
@@ -118,6 +151,88 @@ printTable(
     ];
   }),
 );
+const usedTruth = truthBudgets.filter((b) => b <= poolSize && checkpoints.includes(b));
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+console.log(
+  '\nMislabel finder (labels of the session at that count, 10% flipped to another class at random; then the same labels clean): ' +
+    'recall = flipped labels flagged; false = correct labels flagged; clean = labels flagged when none is flipped (sums over seeds).',
+);
+printTable(
+  ['strategy', ...usedTruth.flatMap((b) => [`recall@${b}`, `false@${b}`, `clean@${b}`])],
+  strategies.map((s) => [
+    s,
+    ...usedTruth.flatMap((b) => {
+      const t = mislabel.get(s)![truthBudgets.indexOf(b)];
+      const share = (a: number, n: number) => `${((a / Math.max(1, n)) * 100).toFixed(1)}%`;
+      return [
+        share(sum(t.map((x) => x.found)), sum(t.map((x) => x.flipped))),
+        share(sum(t.map((x) => x.falseFlags)), sum(t.map((x) => x.correct))),
+        share(sum(t.map((x) => x.cleanFlags)), sum(t.map((x) => x.clean))),
+      ];
+    }),
+  ]),
+);
+console.log(
+  '\nAuto-labeling the unlabeled pool at a promised precision P (threshold from held-out predictions, fixed-sequence ' +
+    'Clopper-Pearson at delta 0.05): coverage = mean share of the unlabeled pool labeled; true = precision of those labels ' +
+    'against the dataset (pooled over seeds, - when nothing was labeled); kept = seeds whose true precision >= P / seeds that labeled anything.',
+);
+printTable(
+  ['strategy', 'P', ...usedTruth.flatMap((b) => [`coverage@${b}`, `true@${b}`, `kept@${b}`])],
+  strategies.flatMap((s) =>
+    precisions.map((P, j) => [
+      s,
+      P,
+      ...usedTruth.flatMap((b) => {
+        const t = autolabel.get(s)![truthBudgets.indexOf(b)].map((seedTrials) => seedTrials[j]);
+        const labeled = t.filter((x) => x.autoLabeled > 0);
+        const right = sum(labeled.map((x) => x.truePrecision * x.autoLabeled));
+        const n = sum(labeled.map((x) => x.autoLabeled));
+        return [
+          `${(mean(t.map((x) => x.coverage)) * 100).toFixed(1)}%`,
+          n > 0 ? `${((right / n) * 100).toFixed(1)}%` : '-',
+          `${labeled.filter((x) => x.truePrecision >= P).length}/${labeled.length}`,
+        ];
+      }),
+    ]),
+  ),
+);
+if (auditRate > 0 && auditSeeds > 0) {
+  const maxAudit = Math.max(...auditBudgets);
+  const auditPoints = schedule(poolSize, auditBudgets, batch).filter((n) => n <= maxAudit);
+  const checks = new Map<StrategyName, AuditCheck[][]>();
+  for (const s of strategies) {
+    const runs: AuditCheck[][] = [];
+    for (let seed = 0; seed < auditSeeds; seed++) runs.push(simulateAudit(task, s, seed, auditPoints, auditRate));
+    checks.set(s, runs);
+  }
+  console.log(
+    `\nLive accuracy estimate (audit stream: 1 in ${Math.round(1 / auditRate)} served images drawn uniformly from the audit set, ` +
+      `functions/domain/learning/audit.ts; ${auditSeeds} seeds): error = estimate - true test accuracy of the model at that ` +
+      `point, mean over seeds (mean |error| in brackets), points; covered = seeds whose 95% interval holds the truth; n = audited labels (mean). ` +
+      `The estimate is the audited share the quality view shows; the last two columns: audit.ts's difference estimator (current model's mean confidence on the audit set, corrected by the audits).`,
+  );
+  const used = auditBudgets.filter((b) => auditPoints.includes(b));
+  printTable(
+    ['strategy', ...used.flatMap((b) => [`error@${b}`, `covered@${b}`, `n@${b}`]), 'mean error 50-200', 'covered 50-200', 'difference estimator: error', 'covered'],
+    strategies.map((s) => {
+      const runs = checks.get(s)!;
+      const at = (b: number) => runs.map((r) => r[auditPoints.indexOf(b)]).filter((c) => c && c.estimate !== null);
+      const all = used.flatMap(at);
+      const err = (cs: AuditCheck[]) => mean(cs.map((c) => (c.estimate! - c.truth) * 100));
+      const abs = (cs: AuditCheck[]) => mean(cs.map((c) => Math.abs(c.estimate! - c.truth) * 100));
+      const cov = (cs: AuditCheck[]) => `${cs.filter((c) => c.low! <= c.truth && c.truth <= c.high!).length}/${cs.length}`;
+      return [
+        s,
+        ...used.flatMap((b) => [`${err(at(b)).toFixed(1)} (${abs(at(b)).toFixed(1)})`, cov(at(b)), mean(at(b).map((c) => c.audits)).toFixed(1)]),
+        `${err(all).toFixed(1)} (${abs(all).toFixed(1)})`,
+        `${((all.filter((c) => c.low! <= c.truth && c.truth <= c.high!).length / Math.max(1, all.length)) * 100).toFixed(0)}%`,
+        `${mean(all.map((c) => (c.difference.estimate! - c.truth) * 100)).toFixed(1)} (${mean(all.map((c) => Math.abs(c.difference.estimate! - c.truth) * 100)).toFixed(1)})`,
+        `${((all.filter((c) => c.difference.low! <= c.truth && c.truth <= c.difference.high!).length / Math.max(1, all.length)) * 100).toFixed(0)}%`,
+      ];
+    }),
+  );
+}
 console.log(
   `\nto target: labels until the mean curve over seeds first reaches ${(target * 100).toFixed(1)}% (full pool - 2 points); ` +
     `seeds: mean of each seed's own count (a seed that never reaches it counts as the pool size).`,
@@ -139,6 +254,20 @@ const series = strategies.map((s) => ({ name: s, x: checkpoints, y: results.get(
 await writeFile(svgPath, learningCurveSvg(`${dataset.name}: mean test accuracy over ${seeds} seeds`, series, { target }));
 await writeFile(
   resolve(outDir, `al-${dataset.name}.json`),
-  JSON.stringify({ dataset: dataset.name, full, target, checkpoints, strategies: Object.fromEntries([...results].map(([s, r]) => [s, r])) }, null, 1),
+  JSON.stringify(
+    {
+      dataset: dataset.name,
+      full,
+      target,
+      checkpoints,
+      strategies: Object.fromEntries([...results].map(([s, r]) => [s, r])),
+      truthBudgets,
+      precisions,
+      mislabel: Object.fromEntries(mislabel),
+      autolabel: Object.fromEntries(autolabel),
+    },
+    null,
+    1,
+  ),
 );
 console.log(`\nlearning curves: ${svgPath}`);

@@ -83,11 +83,13 @@ export function fitCalibrated(
     center?: Float32Array;
     maxIterations?: number;
     gradientTolerance?: number;
+    /** Fit on centred rows (default true; false only to measure what centring does). */
+    centered?: boolean;
   },
 ): CalibratedFit {
   const n = set.rows.length;
   const C = set.classes;
-  const center = opts.center ?? embeddingCenter(embeddings);
+  const center = opts.centered === false ? undefined : (opts.center ?? embeddingCenter(embeddings));
   const grid = (opts.grid ?? CALIBRATION_LAMBDA_GRID).map((m) => Math.min(MAX_LAMBDA, Math.max(MIN_LAMBDA, m / Math.max(1, n))));
   const folds = Math.max(2, Math.min(opts.folds ?? (n > FEWER_FOLDS_ABOVE ? 3 : CALIBRATION_FOLDS), n));
   const fold = stratifiedFolds(set, folds, opts.seed ?? 0);

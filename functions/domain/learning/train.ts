@@ -22,7 +22,7 @@ export interface TrainOptions extends TargetOptions {
   maxIterations?: number;
   gradientTolerance?: number;
   /** Tuning of the 'calibrated' mode (tests and benchmarks): penalty grid (multiples of 1 / labels), folds. */
-  calibration?: { grid?: readonly number[]; folds?: number };
+  calibration?: { grid?: readonly number[]; folds?: number; centered?: boolean };
   /** Seed of the cross-validation folds. */
   seed?: number;
 }

@@ -1,7 +1,9 @@
 // Simulated labeling session for the active-learning bench: a labeler who always answers with the true class,
 // retraining every `batch` labels (as the trainer worker does) and measuring test accuracy at each retrain.
 
+import { auditIndex, type AuditPoint, estimateAccuracy, inAuditSet, isAuditDraw } from '../../../functions/domain/learning/audit.js';
 import { expectedCalibrationError } from '../../../functions/domain/learning/calibration.js';
+import { createRng } from '../../../functions/domain/learning/random.js';
 import { embeddingsFromVectors, type F32Embeddings } from '../../../functions/domain/learning/embeddings.js';
 import type { Clustering } from '../../../functions/domain/learning/kmeans.js';
 import { scoreAll } from '../../../functions/domain/learning/scoring.js';
@@ -133,4 +135,102 @@ export function simulate(
   }
   curve.ms += performance.now() - started;
   return curve;
+}
+
+export interface AuditCheck {
+  labels: number;
+  /** Test-split accuracy of the model at that point (the truth the live figure estimates). */
+  truth: number;
+  /** The live estimate from the audited labels so far (functions/domain/learning/audit.ts), null without any. */
+  estimate: number | null;
+  low: number | null;
+  high: number | null;
+  audits: number;
+  /** The difference estimator of audit.ts: the current model's mean top probability on the audit set's unlabeled samples, corrected by the audits. */
+  difference: { estimate: number | null; low: number | null; high: number | null; method: string };
+}
+
+/**
+ * The labeling session as the app serves it with the audit stream (functions/domain/serving.ts): the audit set is
+ * a fixed share of the pool chosen by a hash of the sample id, never served by active learning; each served slot is
+ * an audit draw with probability `rate`, taking a uniform unlabeled sample of the audit set, scored against the
+ * current model's prediction when served. At each checkpoint: the estimate the quality view shows vs the truth.
+ */
+export function simulateAudit(task: Task, strategy: StrategyName, seed: number, checkpoints: number[], rate: number): AuditCheck[] {
+  const C = task.classes;
+  const id = (row: number) => `s${seed}-${row}`;
+  const auditSet = [...Array(task.pool.rows).keys()].filter((r) => inAuditSet(id(r), rate));
+  const isAudit = new Uint8Array(task.pool.rows);
+  for (const r of auditSet) isAudit[r] = 1;
+  const labeled: number[] = [];
+  const isLabeled = new Uint8Array(task.pool.rows);
+  const counts = new Float64Array(C);
+  const points: AuditPoint[] = [];
+  const rng = createRng(seed * 104729 + 17);
+  let model: SoftmaxModel | undefined;
+  let probs: Float32Array | undefined;
+  let clustering: Clustering | undefined;
+  let queue: Int32Array = new Int32Array(0);
+  let cursor = 0;
+  const out: AuditCheck[] = [];
+  const take = (row: number) => {
+    labeled.push(row);
+    isLabeled[row] = 1;
+    counts[task.poolLabels[row]]++;
+  };
+  for (const target of checkpoints) {
+    while (labeled.length < target) {
+      const open = auditSet.filter((r) => !isLabeled[r]);
+      if (model && probs && open.length > 0 && isAuditDraw(rng.next(), rate)) {
+        const row = open[auditIndex(rng.next(), open.length)];
+        let top = 0;
+        for (let c = 1; c < C; c++) if (probs[row * C + c] > probs[row * C + top]) top = c;
+        points.push({ predicted: top, confidence: probs[row * C + top], labelClass: task.poolLabels[row] });
+        take(row);
+        continue;
+      }
+      while (cursor < queue.length && (isAudit[queue[cursor]] || isLabeled[queue[cursor]])) cursor++;
+      if (cursor >= queue.length) {
+        const ranking = rank(strategy, {
+          embeddings: task.pool,
+          labeled: [...labeled, ...auditSet.filter((r) => !isLabeled[r])],
+          model,
+          annotationsPerClass: counts,
+          seed,
+          clustering,
+          limit: Math.max(1, target - labeled.length),
+          batchSize: target - labeled.length,
+        });
+        clustering = ranking.clustering ?? clustering;
+        queue = ranking.rows;
+        cursor = 0;
+        if (queue.length === 0) break;
+        continue;
+      }
+      take(queue[cursor++]);
+    }
+    queue = new Int32Array(0);
+    const labels = labeled.map((row) => ({ row, confidences: oneHot(task.poolLabels[row], C) }));
+    model = trainSoftmax(task.pool, labels, { classes: C, warmStart: model }) ?? model;
+    probs = model ? scoreAll(model, task.pool) : undefined;
+    const est = estimateAccuracy(points, C);
+    const open = auditSet.filter((r) => !isLabeled[r]);
+    let meanConfidence: number | undefined;
+    if (probs && open.length > 0) {
+      let sum = 0;
+      for (const r of open) sum += Math.max(...probs.subarray(r * C, (r + 1) * C));
+      meanConfidence = sum / open.length;
+    }
+    const diff = estimateAccuracy(points, C, { meanConfidence });
+    out.push({
+      labels: labeled.length,
+      truth: evaluate(task, model, 0).accuracy,
+      estimate: est.accuracy,
+      low: est.low,
+      high: est.high,
+      audits: est.n,
+      difference: { estimate: diff.accuracy, low: diff.low, high: diff.high, method: diff.method },
+    });
+  }
+  return out;
 }

@@ -54,34 +54,36 @@ export interface AutolabelTrial {
   lowerBound?: number;
 }
 
-/** Auto-labels the unlabeled pool at `precision` from a calibrated fit on `rows` (true classes). */
-export function autolabelTrial(task: Task, rows: readonly number[], precision: number): AutolabelTrial {
+/** Auto-labels the unlabeled pool at each promised precision from one calibrated fit on `rows` (true classes). */
+export function autolabelTrial(task: Task, rows: readonly number[], precisions: readonly number[]): AutolabelTrial[] {
   const C = task.classes;
   const labels = rows.map((row) => ({ row, confidences: oneHot(task.poolLabels[row], C) }));
   const fit = trainCalibrated(task.pool, labels, { classes: C });
   const unlabeled = task.pool.rows - rows.length;
-  if (!fit) return { coverage: 0, autoLabeled: 0, truePrecision: NaN };
+  if (!fit) return precisions.map(() => ({ coverage: 0, autoLabeled: 0, truePrecision: NaN }));
   const heldOut = Array.from(fit.labelIndex, (_, k) => {
     const p = fit.outOfFold.probs.subarray(k * C, (k + 1) * C);
     const top = argmax(p);
     return { confidence: p[top], correct: top === task.poolLabels[rows[fit.labelIndex[k]]] };
   });
-  const choice = pickThreshold(heldOut, precision);
-  if (!choice) return { coverage: 0, autoLabeled: 0, truePrecision: NaN };
   const isLabeled = new Uint8Array(task.pool.rows);
   for (const r of rows) isLabeled[r] = 1;
   const probs = scoreAll(fit.model, task.pool);
-  let n = 0;
-  let right = 0;
-  for (let r = 0; r < task.pool.rows; r++) {
-    if (isLabeled[r]) continue;
-    const p = probs.subarray(r * C, (r + 1) * C);
-    const top = argmax(p);
-    if (p[top] < choice.threshold) continue;
-    n++;
-    if (top === task.poolLabels[r]) right++;
-  }
-  return { coverage: n / unlabeled, autoLabeled: n, truePrecision: n > 0 ? right / n : NaN, threshold: choice.threshold, estimate: choice.estimate, lowerBound: choice.lowerBound };
+  return precisions.map((precision) => {
+    const choice = pickThreshold(heldOut, precision);
+    if (!choice) return { coverage: 0, autoLabeled: 0, truePrecision: NaN };
+    let n = 0;
+    let right = 0;
+    for (let r = 0; r < task.pool.rows; r++) {
+      if (isLabeled[r]) continue;
+      const p = probs.subarray(r * C, (r + 1) * C);
+      const top = argmax(p);
+      if (p[top] < choice.threshold) continue;
+      n++;
+      if (top === task.poolLabels[r]) right++;
+    }
+    return { coverage: n / unlabeled, autoLabeled: n, truePrecision: n > 0 ? right / n : NaN, threshold: choice.threshold, estimate: choice.estimate, lowerBound: choice.lowerBound };
+  });
 }
 
 function argmax(p: ArrayLike<number>): number {
