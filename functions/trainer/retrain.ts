@@ -194,7 +194,7 @@ async function refreshLabels(stores: Stores, project: Project, state: ProjectTra
 
 /**
  * Labels confident learning flags on the calibrated out-of-fold probabilities of this retrain's fit (review.ts):
- * another class passes its own threshold and the given class gets < 15%. Most suspicious first, at most 200.
+ * another class passes its own threshold and the given class gets < 10%. Most suspicious first, at most 200.
  */
 function mislabeledIds(fit: CalibratedTraining, training: TrainingLabel[], classes: number, sampleIds: string[]) {
   return suspectsFromOutOfFold(fit, training, classes)

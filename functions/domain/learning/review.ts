@@ -21,7 +21,7 @@ export interface SuspectLabel {
 }
 
 /** A label is flagged only when the model gives its class less than this, whatever the class thresholds say. */
-export const MAX_SUSPECT_PROBABILITY = 0.15;
+export const MAX_SUSPECT_PROBABILITY = 0.1;
 
 export interface MislabelOptions {
   /** Flag only labels whose class gets less than this (default MAX_SUSPECT_PROBABILITY). */
