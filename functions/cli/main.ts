@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_FEATURE_MODEL, planFeatureImport, runFeatureImport } from './import-features.js';
 import { AUTOLABEL_USAGE, autolabelCommand } from './autolabel.js';
+import { DELETE_USAGE, deleteCommand } from './delete.js';
 import { EXPORT_USAGE, exportCommand } from './export.js';
 import { importFolder } from './import.js';
 import { importLabelsCommand } from './import-labels-command.js';
@@ -34,6 +35,7 @@ commands:
       projects). Existing labels are kept unless --overwrite (the history keeps them). Safe to run again.
 ${EXPORT_USAGE}
 ${AUTOLABEL_USAGE}
+${DELETE_USAGE}
   users add NAME [--admin] [--data DIR]      add a user for sign-in (npm start -- --auth); prints a one-time password
   users list [--data DIR]
 ${MODELS_FETCH_USAGE}`;
@@ -98,6 +100,7 @@ async function main(argv: string[]) {
   if (command === 'import-labels') return importLabelsCommand(rest);
   if (command === 'export') return exportCommand(rest);
   if (command === 'autolabel') return autolabelCommand(rest);
+  if (command === 'delete') return deleteCommand(rest);
   if (command === 'users') return usersCommand(rest);
   if (command === 'models:fetch') return modelsFetchCommand(rest);
   console.log(USAGE);

@@ -116,7 +116,7 @@ export async function startImageDeletion(
 export async function startProjectDeletion(stores: Stores, projectId: string, confirm: string | undefined, by: string): Promise<DeletionJob> {
   const project = await stores.projects.get(projectId);
   if (!project) {
-    const unfinished = (await listJobs(stores.blobs, projectId)).find((j) => j.kind === 'project' && j.status !== 'done');
+    const unfinished = (await listJobs(stores, projectId)).find((j) => j.kind === 'project' && j.status !== 'done');
     if (unfinished) return unfinished;
     throw notFound(`project "${projectId}"`);
   }
@@ -160,21 +160,32 @@ async function createJob(stores: Stores, projectId: string, kind: DeletionKind, 
 const finishedProjectJobs = new WeakMap<object, Map<string, DeletionJob>>();
 
 export async function deletionStatus(stores: Stores, projectId: string, jobId: string): Promise<DeletionJob> {
-  const stored = await stores.blobs.get(jobKey(projectId, jobId));
-  if (stored) return JSON.parse(Buffer.from(stored.body).toString('utf8')) as DeletionJob;
+  // S3 replaces an object at once; the local emulator writes it in place, so a read may meet half a record: read again.
+  for (let attempt = 0; ; attempt++) {
+    const stored = await stores.blobs.get(jobKey(projectId, jobId));
+    if (!stored) break;
+    try {
+      return JSON.parse(Buffer.from(stored.body).toString('utf8')) as DeletionJob;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+    }
+  }
   const finished = finishedProjectJobs.get(stores.blobs)?.get(`${projectId}/${jobId}`);
   if (finished) return finished;
   throw notFound(`deletion job "${jobId}" of project "${projectId}" (a finished project deletion leaves no record)`);
 }
 
-async function listJobs(blobs: BlobStore, projectId?: string): Promise<DeletionJob[]> {
+async function listJobs(stores: Stores, projectId?: string): Promise<DeletionJob[]> {
   const jobs: DeletionJob[] = [];
   let cursor: string | undefined;
   do {
-    const page = await blobs.list(projectId ? `${DELETIONS_PREFIX}${projectId}/` : DELETIONS_PREFIX, { cursor, limit: PAGE });
+    const page = await stores.blobs.list(projectId ? `${DELETIONS_PREFIX}${projectId}/` : DELETIONS_PREFIX, { cursor, limit: PAGE });
     for (const object of page.items) {
-      const got = await blobs.get(object.key);
-      if (got) jobs.push(JSON.parse(Buffer.from(got.body).toString('utf8')) as DeletionJob);
+      const m = /^deletions\/([^/]+)\/([^/]+)\.json$/.exec(object.key);
+      if (!m) continue;
+      const job = await deletionStatus(stores, m[1], m[2]).catch(() => undefined); // finished meanwhile
+      if (job) jobs.push(job);
     }
     cursor = page.cursor;
   } while (cursor);
@@ -183,7 +194,7 @@ async function listJobs(blobs: BlobStore, projectId?: string): Promise<DeletionJ
 
 /** Deletion jobs that have not finished (crashed or still running), oldest first. */
 export async function unfinishedDeletions(stores: Stores): Promise<DeletionJob[]> {
-  const jobs = await listJobs(stores.blobs);
+  const jobs = await listJobs(stores);
   return jobs.filter((j) => j.status !== 'done').sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 

@@ -12,6 +12,8 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsStores, destroyAwsClients, type AwsStores } from '../../functions/adapters/aws/clients.js';
 import { afterAnalysis } from '../../functions/adapters/aws/services.js';
+import { runDeleteCommand } from '../../functions/cli/delete.js';
+import { localTarget } from '../../functions/cli/stack-client.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
@@ -290,10 +292,12 @@ deletionScenario('local stack (dynalite + s3rver)', async () => {
   };
 });
 
-describe('an original removed from the bucket directly (aws s3 rm) on the local stack', () => {
+describe('an original removed from the bucket directly (aws s3 rm), and the CLI, on the local stack', () => {
   let stack: LocalStack;
+  let dataDir: string;
   beforeAll(async () => {
-    stack = await startTestStack(await tempDir('deletion-s3rm'));
+    dataDir = await tempDir('deletion-s3rm');
+    stack = await startTestStack(dataDir);
   }, 60_000);
   afterAll(async () => {
     await stack?.close();
@@ -323,6 +327,20 @@ describe('an original removed from the bucket directly (aws s3 rm) on the local 
       await waitFor(async () => !(await raw.blobs.head(`derived/rm-test/${a.imageId}/thumb.webp`)), 'the thumbnail to go', 10_000);
       expect(await embeddedSampleIds(raw, 'rm-test')).not.toContain(a.imageId);
       expect((await raw.blobs.list('uploads/rm-test/')).items.map((o) => o.key)).toEqual(['uploads/rm-test/b.jpg']);
+
+      // `npm run winnow -- delete --project rm-test --failed`: an upload that is no image fails ingest, then goes.
+      await raw.blobs.put('uploads/rm-test/broken.jpg', new TextEncoder().encode('not a photo'), 'image/jpeg');
+      await waitFor(async () => (await api('GET', '/api/projects/rm-test/images')).json.images.some((i: { status: string }) => i.status === 'failed'), 'the failed upload');
+      const lines: string[] = [];
+      const target = await localTarget(dataDir);
+      await expect(runDeleteCommand(target, { project: 'rm-test', all: true, log: () => undefined })).rejects.toThrow('--confirm');
+      const job = await runDeleteCommand(target, { project: 'rm-test', failed: true, log: (l) => lines.push(l), pollMs: 100 });
+      expect(job).toMatchObject({ status: 'done', deleted: { images: 1 } });
+      expect(lines.at(-1)).toBe('done done: 1/1');
+      expect((await api('GET', '/api/projects/rm-test/images')).json.images.map((i: { key: string }) => i.key)).toEqual(['uploads/rm-test/b.jpg']);
+      await expect(runDeleteCommand(target, { project: 'rm-test', all: true, confirm: 'nope', log: () => undefined })).rejects.toThrow(
+        `deletion refused (400): confirm: type the project's name, "rm-test", to delete it with everything in it`,
+      );
     } finally {
       destroyAwsClients(raw.clients);
     }
