@@ -25,7 +25,8 @@ export async function projectProgress(stores: Stores, projectId: string, labeler
   const labelers = counts.labelers
     .filter((l) => l.labelerId !== labelerId)
     .concat(mine ? [{ ...mine, total: distinctTotal(mine) }] : [])
-    .map((l) => ({ labelerId: l.labelerId, total: l.total, today: l.perDay[today] ?? 0 }))
+    // Today counts label writes (the record keeps no dates per sample): never more than the samples labeled.
+    .map((l) => ({ labelerId: l.labelerId, total: l.total, today: Math.min(l.perDay[today] ?? 0, l.total) }))
     .sort((x, y) => (x.labelerId < y.labelerId ? -1 : x.labelerId > y.labelerId ? 1 : 0));
   const me = labelers.find((l) => l.labelerId === labelerId);
   return {

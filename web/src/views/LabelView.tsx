@@ -80,7 +80,7 @@ export function LabelView(props: { projectId: string }) {
 
   return (
     <Show when={!session.notFound()} fallback={<ProjectNotFound projectId={props.projectId} />}>
-    <div class="label-view" data-testid="label-view">
+    <div class="label-view" data-testid="label-view" data-ahead={session.buffer().length} data-offline={session.offline() ? 'true' : undefined}>
       <header class="topbar">
         <a href={hrefFor({ name: 'home' })} class="back-link">
           ← Projects
