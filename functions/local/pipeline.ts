@@ -9,12 +9,14 @@ import { createIngestHandler } from '../ingest/handler.js';
 import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
 import type { S3EventSource } from './emulators.js';
 import { IngestQueue } from './ingest-queue.js';
-import { trainerProcessRunner } from './trainer-process.js';
+import { trainerProcessRunner, type TrainerPriority } from './trainer-process.js';
 
 export interface PipelineOptions {
   analyzer: ImageAnalyzer;
   ingestConcurrency: number;
   trainer?: Pick<TrainerWorkerOptions, 'everyLabels' | 'afterMs'>;
+  /** Default 'background' (trainer-process.ts). */
+  trainerPriority?: TrainerPriority;
   log: (line: string) => void;
 }
 
@@ -29,7 +31,7 @@ export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventS
   const trainer = new TrainerWorker(
     apiStores,
     { embedder, log: opts.log, onRetrained: (projectId) => rankings.refresh(projectId), ...opts.trainer },
-    trainerProcessRunner(awsConfig),
+    trainerProcessRunner(awsConfig, opts.trainerPriority),
   );
   const onAnalyzed = afterAnalysis(stores, embedder, (projectId) => trainer.ingested(projectId));
   const handler = createIngestHandler({ stores, analyzer: opts.analyzer, onAnalyzed }, { log: opts.log });

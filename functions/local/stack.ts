@@ -26,6 +26,7 @@ import type { IngestQueue } from './ingest-queue.js';
 import { localExports } from './exports.js';
 import { createLocalServer } from './server.js';
 import { startPipeline } from './pipeline.js';
+import type { TrainerPriority } from './trainer-process.js';
 import { reconcileUploads } from './reconcile.js';
 import { startS3rverProcess } from './s3rver-process.js';
 import { localSignIn } from './sign-in.js';
@@ -46,6 +47,8 @@ export interface LocalStackOptions {
   authenticate?: Authenticate;
   /** Retraining cadence of the in-process trainer (defaults: every 4 labels or 3 s). */
   trainer?: Pick<TrainerWorkerOptions, 'everyLabels' | 'afterMs'>;
+  /** The trainer process's priority (default 'background': only CPU time the API and the emulators do not want). */
+  trainerPriority?: TrainerPriority;
   /** Sign-in through the local issuer (key and users under `<dataDir>/auth`), verified like Cognito tokens. */
   auth?: boolean;
   /**
@@ -142,6 +145,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       analyzer: opts.analyzer,
       ingestConcurrency: opts.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY,
       trainer: opts.trainer,
+      trainerPriority: opts.trainerPriority,
       log,
     });
     closers.unshift(stopPipeline);

@@ -6,7 +6,7 @@ import { inProcessRunner, type TrainerRunner } from '../trainer/runner.js';
 import { lowerOwnThreads } from './thread-priority.js';
 
 type Message =
-  | { kind: 'start'; config: AwsConfig; nice: number }
+  | { kind: 'start'; config: AwsConfig; nice?: number }
   | { id: number; kind: 'retrain'; args: Parameters<TrainerRunner['retrain']> }
   | { id: number; kind: 'similar'; args: Parameters<TrainerRunner['similar']> };
 
@@ -14,7 +14,8 @@ let runner: TrainerRunner | undefined;
 
 process.on('message', async (message: Message) => {
   if (message.kind === 'start') {
-    lowerOwnThreads(message.nice); // threads started later inherit the value from the thread that starts them
+    // Threads started later inherit the value from the thread that starts them. No value: the parent's priority.
+    if (message.nice !== undefined) lowerOwnThreads(message.nice);
     runner = inProcessRunner(createAwsStores(message.config));
     return;
   }

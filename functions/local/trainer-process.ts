@@ -20,7 +20,15 @@ interface Reply {
   error?: string;
 }
 
-export function trainerProcessRunner(config: Omit<AwsConfig, 'clock'>, nice = BACKGROUND_NICE): TrainerRunner {
+/**
+ * 'background' (the default): every thread of the process at nice 19, under SCHED_IDLE where chrt exists, so the
+ * trainer takes only CPU time nothing else wants. 'normal': the parent's priority, for callers that wait for a
+ * retrain on a machine busy with other work (under SCHED_IDLE it would wait for an idle core).
+ */
+export type TrainerPriority = 'background' | 'normal';
+
+export function trainerProcessRunner(config: Omit<AwsConfig, 'clock'>, priority: TrainerPriority = 'background'): TrainerRunner {
+  const background = priority === 'background';
   let child: ChildProcess | undefined;
   let nextId = 0;
   let closing = false;
@@ -34,7 +42,7 @@ export function trainerProcessRunner(config: Omit<AwsConfig, 'clock'>, nice = BA
   const start = (): ChildProcess => {
     // execArgv is cleared: the entry registers the TypeScript loader itself (the parent may run under vitest).
     const options: { serialization: 'advanced'; stdio: StdioOptions } = { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] };
-    const proc = idleScheduling()
+    const proc = background && idleScheduling()
       ? spawn('chrt', ['--idle', '0', process.execPath, fileURLToPath(ENTRY)], options)
       : fork(ENTRY, [], { ...options, execArgv: [] });
     proc.on('message', (m: Reply) => {
@@ -49,7 +57,7 @@ export function trainerProcessRunner(config: Omit<AwsConfig, 'clock'>, nice = BA
       if (!closing) failAll(new ProcessStopped(`the trainer process stopped (${signal ?? `exit code ${code}`})`));
     });
     proc.on('error', (err) => failAll(err));
-    proc.send({ kind: 'start', config, nice });
+    proc.send({ kind: 'start', config, ...(background ? { nice: BACKGROUND_NICE } : {}) });
     idle(proc);
     return proc;
   };

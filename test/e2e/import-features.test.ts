@@ -56,7 +56,9 @@ describe('import-features on the local stack', () => {
     const dataDir = await tempDir('features');
     const work = await tempDir('features-in');
     const { files, box } = await featureFiles(work);
-    stack = await startTestStack(dataDir);
+    // The test waits for two retrains: at background priority (SCHED_IDLE) they would wait for an idle core, which a
+    // machine busy with other work may not have for minutes.
+    stack = await startTestStack(dataDir, { trainerPriority: 'normal' });
     // The photos were imported earlier and the trainer already ranked them with the built-in embedder.
     const target = await localTarget(dataDir);
     await importFolder(target, { dir: FLOWERS, files, project: 'flowers', classes: ['daisy', 'roses'], concurrency: 4, wait: true, out: devNull() });
