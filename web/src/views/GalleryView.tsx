@@ -149,7 +149,10 @@ export function GalleryView(props: { projectId: string }) {
           onDismiss={(id) => saving.runner.dismiss(id)}
         />
       </div>
-      <AutolabelPanel api={app.api} projectId={props.projectId} />
+      {/* Once the project is known: for an unknown one the page is "project not found", nothing else. */}
+      <Show when={project()}>
+        <AutolabelPanel api={app.api} projectId={props.projectId} />
+      </Show>
       <div class="segmented" role="radiogroup" aria-label="Show">
         {filters.map((f) => (
           <button type="button" role="radio" aria-checked={filter() === f.value} onClick={() => choose(f.value)}>
