@@ -26,6 +26,8 @@ import { decodeShard, encodeShard, SHARD_CONTENT_TYPE } from '../vision/embeddin
 
 export const DELETIONS_PREFIX = 'deletions/';
 const jobKey = (projectId: string, jobId: string) => `${DELETIONS_PREFIX}${projectId}/${jobId}.json`;
+/** Finished jobs move here, so that looking for unfinished ones reads only those. */
+const doneKey = (projectId: string, jobId: string) => `${DELETIONS_PREFIX}${projectId}/done/${jobId}.json`;
 
 /** Writes in flight at once while deleting (the emulators and on-demand tables take this easily). */
 const CONCURRENCY = 16;
@@ -97,6 +99,9 @@ export async function startImageDeletion(
     if (imageIds.length > MAX_IMAGE_IDS) throw badRequest(`imageIds: at most ${MAX_IMAGE_IDS} per request (use a filter for more)`, { field: 'imageIds' });
     const found = await mapBounded(imageIds, CONCURRENCY, (id) => stores.samples.getImage(projectId, id));
     const missing = imageIds.filter((_, i) => !found[i]);
+    // The same request again after an interruption: the images it already hid are part of that unfinished job.
+    const resumable = (await unfinished(stores, projectId, 'images')).find((j) => imageIds.every((id) => j.target.imageIds?.includes(id)));
+    if (resumable) return resumable;
     if (missing.length > 0) {
       const shown = missing.slice(0, 5).map((id) => `"${id}"`).join(', ');
       throw new WinnowError('not_found', `image${missing.length > 1 ? 's' : ''} ${shown}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} not found in project "${projectId}"`, { missing: missing.slice(0, 100) });
@@ -105,6 +110,8 @@ export async function startImageDeletion(
   if (filter) {
     if (filter.status === undefined && filter.labeledClass === undefined) throw badRequest('filter: give status or labeledClass', { field: 'filter' });
     if (filter.labeledClass !== undefined) classIndex(project, filter.labeledClass);
+    const same = (await unfinished(stores, projectId, 'images')).find((j) => j.target.filter?.status === filter.status && j.target.filter?.labeledClass === filter.labeledClass);
+    if (same) return same;
   }
   return createJob(stores, projectId, 'images', { ...(imageIds ? { imageIds: [...new Set(imageIds)] } : {}), ...(filter ? { filter } : {}) }, by);
 }
@@ -116,8 +123,8 @@ export async function startImageDeletion(
 export async function startProjectDeletion(stores: Stores, projectId: string, confirm: string | undefined, by: string): Promise<DeletionJob> {
   const project = await stores.projects.get(projectId);
   if (!project) {
-    const unfinished = (await listJobs(stores, projectId)).find((j) => j.kind === 'project' && j.status !== 'done');
-    if (unfinished) return unfinished;
+    const [resumable] = await unfinished(stores, projectId, 'project');
+    if (resumable) return resumable;
     throw notFound(`project "${projectId}"`);
   }
   if (confirm === undefined || confirm.trim() !== project.name.trim()) {
@@ -132,7 +139,8 @@ export async function startProjectDeletion(stores: Stores, projectId: string, co
 /** Removes one labeler's annotations in a project: each sample falls back to the previous label, or to unlabeled. */
 export async function startLabelerDeletion(stores: Stores, projectId: string, labelerId: string, by: string): Promise<DeletionJob> {
   await requireProject(stores, projectId);
-  return createJob(stores, projectId, 'labeler', { labelerId }, by);
+  const same = (await unfinished(stores, projectId, 'labeler')).find((j) => j.target.labelerId === labelerId);
+  return same ?? createJob(stores, projectId, 'labeler', { labelerId }, by);
 }
 
 async function createJob(stores: Stores, projectId: string, kind: DeletionKind, target: DeletionJob['target'], by: string): Promise<DeletionJob> {
@@ -161,10 +169,11 @@ const finishedProjectJobs = new WeakMap<object, Map<string, DeletionJob>>();
 
 export async function deletionStatus(stores: Stores, projectId: string, jobId: string): Promise<DeletionJob> {
   // S3 replaces an object at once; the local emulator writes it in place, so a read may meet half a record: read again.
+  // (A record being moved or deleted meanwhile can fail the read too.)
   for (let attempt = 0; ; attempt++) {
-    const stored = await stores.blobs.get(jobKey(projectId, jobId));
-    if (!stored) break;
     try {
+      const stored = (await stores.blobs.get(jobKey(projectId, jobId))) ?? (await stores.blobs.get(doneKey(projectId, jobId)));
+      if (!stored) break;
       return JSON.parse(Buffer.from(stored.body).toString('utf8')) as DeletionJob;
     } catch (err) {
       if (attempt >= 5) throw err;
@@ -190,6 +199,11 @@ async function listJobs(stores: Stores, projectId?: string): Promise<DeletionJob
     cursor = page.cursor;
   } while (cursor);
   return jobs;
+}
+
+/** The project's unfinished jobs of one kind: asking for the same deletion again continues one of these. */
+async function unfinished(stores: Stores, projectId: string, kind: DeletionKind): Promise<DeletionJob[]> {
+  return (await listJobs(stores, projectId)).filter((j) => j.kind === kind && j.status !== 'done');
 }
 
 /** Deletion jobs that have not finished (crashed or still running), oldest first. */
@@ -228,7 +242,13 @@ export async function runDeletion(stores: Stores, projectId: string, jobId: stri
 
 async function saveJob(stores: Stores, job: DeletionJob): Promise<void> {
   job.updatedAt = new Date(stores.clock.now()).toISOString();
-  await stores.blobs.put(jobKey(job.projectId, job.jobId), Buffer.from(JSON.stringify(job)), 'application/json');
+  const body = Buffer.from(JSON.stringify(job));
+  if (job.status !== 'done' || job.kind === 'project') {
+    await stores.blobs.put(jobKey(job.projectId, job.jobId), body, 'application/json');
+    return;
+  }
+  await stores.blobs.put(doneKey(job.projectId, job.jobId), body, 'application/json');
+  await stores.blobs.delete(jobKey(job.projectId, job.jobId));
 }
 
 const count = (job: DeletionJob, what: string, n = 1) => {

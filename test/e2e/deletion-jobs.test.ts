@@ -68,6 +68,8 @@ describe('deletion jobs', () => {
     expect(failed).toMatchObject({ status: 'failed', phase: 'hide', error: 'process killed', progress: { total: 2 } });
     expect((await unfinishedDeletions(stores)).map((j) => j.jobId)).toEqual([job.jobId]);
 
+    // The same request again (the CLI command re-run) continues that job, though its images are hidden already.
+    expect((await startImageDeletion(stores, P, { imageIds: ['i1', 'i2'] }, 'owner')).jobId).toBe(job.jobId);
     const done = await runDeletion(stores, P, job.jobId);
     expect(done).toMatchObject({ status: 'done', phase: 'done', progress: { done: 2, total: 2 } });
     expect((await stores.samples.listSamples(P)).items.map((s) => s.sampleId)).toEqual(['i3']);
