@@ -1,0 +1,110 @@
+// Deletion benchmark: a synthetic project (default 10k images, each with an image sample and one box sample,
+// labels, one annotation per sample, an original and a thumbnail per image, 1280-d embedding shards) in dynalite
+// and the S3 emulator (the local stack's emulators), then the deletion jobs of functions/domain/deletion.ts run
+// against the AWS adapters: a selection of images, one labeler's work, and the whole project. Prints a table.
+//   npm run bench -- delete [--images 10000] [--selection 200] [--dims 1280]
+
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../../functions/adapters/aws/clients.js';
+import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
+import { mapBounded } from '../../functions/domain/concurrency.js';
+import { runDeletion, startImageDeletion, startLabelerDeletion, startProjectDeletion } from '../../functions/domain/deletion.js';
+import type { Annotation, Sample } from '../../functions/domain/model.js';
+import { startDynaliteProcess, startS3rver } from '../../functions/local/emulators.js';
+import { tempDir } from '../support/stack.js';
+import { numberArg, parseArgs } from './lib/args.js';
+import { seedExportProject } from './lib/export-seed.js';
+import { printTable } from './lib/table.js';
+
+const args = parseArgs();
+const images = numberArg(args, 'images', 10_000);
+const selection = numberArg(args, 'selection', 200);
+const dims = numberArg(args, 'dims', 1280);
+const BUCKET = 'winnow-bench';
+const PROJECT = 'bench';
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const dataDir = await tempDir('bench-delete');
+const dynamo = await startDynaliteProcess({ dir: path.join(dataDir, 'dynamodb') });
+const s3 = await startS3rver({ dir: path.join(dataDir, 's3'), bucket: BUCKET });
+const stores = createAwsStores({
+  region: 'us-east-1',
+  endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
+  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  tables: DEFAULT_TABLE_NAMES,
+  bucket: BUCKET,
+});
+
+async function all<T>(list: (cursor?: string) => Promise<{ items: T[]; cursor?: string }>): Promise<T[]> {
+  const out: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await list(cursor);
+    out.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return out;
+}
+
+const rows: (string | number)[][] = [];
+async function timed(what: string, items: () => Promise<number>, run: () => Promise<unknown>) {
+  const t0 = performance.now();
+  await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const n = await items();
+  rows.push([what, n, seconds.toFixed(1), (n / seconds).toFixed(0)]);
+  log(`${what}: ${n} items in ${seconds.toFixed(1)} s`);
+}
+
+try {
+  await ensureTables(stores, DEFAULT_TABLE_NAMES);
+  await ensureBucket(stores, BUCKET);
+  const t0 = performance.now();
+  log(`seeding ${images} images into ${dataDir}`);
+  await seedExportProject(stores, {
+    projectId: PROJECT, samples: images * 2, boxesPerImage: 1, classes: ['daisy', 'dandelion', 'roses'],
+    dims, model: 'bench-embedder', shardRows: 4096, samplesTable: DEFAULT_TABLE_NAMES.samples, log,
+  });
+  const samples: Sample[] = await all((cursor) => stores.samples.listSamples(PROJECT, { cursor, limit: 1000 }));
+  const records = await all((cursor) => stores.samples.listImages(PROJECT, { cursor, limit: 1000 }));
+  const tiny = new Uint8Array(2048);
+  await mapBounded(records, 32, async (image) => {
+    await stores.blobs.put(image.key, tiny, 'image/jpeg');
+    await stores.blobs.put(`derived/${PROJECT}/${image.imageId}/thumb.webp`, tiny, 'image/webp');
+  });
+  await mapBounded(samples, 32, async (s) => {
+    const a: Annotation = {
+      projectId: PROJECT, sampleId: s.sampleId, version: 0, kind: 'label', labelerId: s.label!.labelerId,
+      confidences: s.label!.confidences, ambiguous: false, before: { labeledBy: [] }, requestId: `seed-${s.sampleId}`, at: s.label!.at,
+    };
+    await stores.annotations.append(a);
+  });
+  log(`seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s: ${records.length} images, ${samples.length} samples`);
+
+  const chosen = records.slice(0, selection).map((i) => i.imageId);
+  await timed(`images: a selection of ${selection} (job: resolve, hide, sweep, embedding rows)`, async () => selection, async () => {
+    const job = await startImageDeletion(stores, PROJECT, { imageIds: chosen }, 'bench');
+    await runDeletion(stores, PROJECT, job.jobId);
+  });
+  const bobs = samples.filter((s) => s.label?.labelerId === 'bob' && !chosen.includes(s.imageId)).length;
+  await timed(`one labeler's work (${bobs} labeled samples)`, async () => bobs, async () => {
+    const job = await startLabelerDeletion(stores, PROJECT, 'bob', 'bench');
+    await runDeletion(stores, PROJECT, job.jobId);
+  });
+  const before = (await all((cursor) => stores.blobs.list('', { cursor }))).length;
+  let swept = 0;
+  await timed(`whole project (${records.length - selection} images: table items + objects)`, async () => swept, async () => {
+    const job = await startProjectDeletion(stores, PROJECT, 'Export benchmark', 'bench');
+    const done = await runDeletion(stores, PROJECT, job.jobId);
+    swept = done.progress.done;
+  });
+  const left = (await all((cursor) => stores.blobs.list('', { cursor }))).length;
+  log(`objects before the project deletion: ${before}, after: ${left}`);
+  printTable(['deletion (dynalite + s3rver, one process)', 'items', 'seconds', 'items/s'], rows);
+} finally {
+  destroyAwsClients(stores.clients);
+  await s3.close();
+  await dynamo.close();
+  await rm(dataDir, { recursive: true, force: true });
+}
