@@ -142,8 +142,17 @@ describe('server unreachable', () => {
     expect(screen.queryByText(/Loading the next image/)).toBeNull();
   });
 
-  it('prefetches enough for minutes of work by default', () => {
+  it('prefetches enough for minutes of work by default, and as deep as the labeler set in this browser', async () => {
     expect(DEFAULT_PREFETCH).toBeGreaterThanOrEqual(20);
+    localStorage.setItem('winnow.prefetch', '4');
+    try {
+      const server = setup({ samples: 30 });
+      await waitFor(() => expect(shownSample()).toBe('s1'));
+      await waitFor(() => expect(screen.getByTestId('label-view').dataset.ahead).toBe('4'));
+      expect(server.requests.find((r) => r.path.includes('/next'))?.path).toMatch(/count=5$/);
+    } finally {
+      localStorage.removeItem('winnow.prefetch');
+    }
   });
 });
 

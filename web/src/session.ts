@@ -168,7 +168,8 @@ export function createLabelSession(options: SessionOptions) {
         setSkippedCount(skipped.size);
       }
       const leased = buffer().length + skippedHeld.size + unsaved() + (current() ? 1 : 0);
-      const response = await api.next(projectId, Math.min(MAX_COUNT, leased + target));
+      // `target` ahead of the one in view, so one more while nothing is in view yet.
+      const response = await api.next(projectId, Math.min(MAX_COUNT, leased + target + (current() ? 0 : 1)));
       if (disposed) return;
       if (offline()) {
         // Back: send the labels kept in the browser now rather than after their backoff.

@@ -22,7 +22,7 @@ import { createLabelSession, type LabelSession } from '../session.js';
 
 export function LabelView(props: { projectId: string }) {
   const app = useApp();
-  const session = createLabelSession({ api: app.api, projectId: props.projectId, labeler: app.labeler() });
+  const session = createLabelSession({ api: app.api, projectId: props.projectId, labeler: app.labeler(), prefetch: prefetchSetting() });
   const [helpOpen, setHelpOpen] = createSignal(false);
   const boxes = createBoxMode(session);
   const zoom = createImageZoom();
@@ -233,4 +233,12 @@ function ImageTools(props: { zoom: ImageZoom }) {
       </button>
     </div>
   );
+}
+
+/** How many images to keep loaded ahead: `localStorage["winnow.prefetch"]` if set, fewer on small-memory devices. */
+function prefetchSetting(): number | undefined {
+  const set = Number(globalThis.localStorage?.getItem('winnow.prefetch'));
+  if (Number.isFinite(set) && set > 0) return set;
+  const memory = (globalThis.navigator as { deviceMemory?: number } | undefined)?.deviceMemory;
+  return memory !== undefined && memory < 4 ? 12 : undefined;
 }
