@@ -4,7 +4,12 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { createLogger, type Logger } from '../adapters/log.js';
 import { WinnowError, type ErrorCode } from '../domain/errors.js';
+import type { ApiDeps } from './types.js';
+
+/** Without a logger in the dependencies: readable lines on the console. */
+const consoleLogger = createLogger({ format: 'text' });
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
@@ -31,6 +36,7 @@ export function errorResponse(c: Context, err: unknown) {
   if (err instanceof SyntaxError) {
     return c.json({ code: 'bad_request', message: `malformed JSON body: ${err.message}`, requestId }, 400);
   }
-  console.error(`[${requestId}]`, err);
+  const log: Logger = (c.get('deps') as ApiDeps | undefined)?.log ?? consoleLogger;
+  log.error('unhandled error', { requestId, method: c.req.method, path: c.req.path, error: err });
   return c.json({ code: 'internal', message: 'internal error; see the server log for this requestId', requestId }, 500);
 }

@@ -12,11 +12,13 @@ import { S3ObjectUrls } from '../adapters/aws/object-urls.js';
 import { servingStores } from '../adapters/aws/services.js';
 import { sqsTrainerTriggers } from '../adapters/aws/trainer-queue.js';
 import { sqsExportRunner } from '../adapters/export/runners.js';
+import { createLogger } from '../adapters/log.js';
 import { awsExportDeps } from '../adapters/export/service.js';
 import { createHttpFetcher } from '../auth/http-fetcher.js';
 import { createJwtAuthenticate } from '../auth/verify.js';
 import { createApp } from './app.js';
 
+const logger = createLogger({ format: 'json' });
 const config = apiConfig();
 const aws = createAwsStores(config);
 const sqs = new SQSClient({ region: config.region });
@@ -32,6 +34,7 @@ export const app = createApp({
   }),
   presignTtlSeconds: config.presignTtlSeconds,
   auditRate: config.auditRate,
+  log: logger,
   // Browsers get presigned S3 URLs (CloudFront serves the app; the bucket stays private).
   objectUrls: new S3ObjectUrls(aws.clients.s3, config.bucket),
   // Noted during the request, sent (one message per project) before the invocation returns: see `handler`.
@@ -59,6 +62,6 @@ export async function handler(event: LambdaEvent, context: LambdaContext) {
   } finally {
     // Lambda freezes the container once this returns: the triggers go out now. A label is already saved when a
     // trigger fails, so the failure is logged and the next label sends another.
-    await triggers.flush().catch((err) => console.error(`trainer trigger failed: ${(err as Error).message}`));
+    await triggers.flush().catch((err) => logger.error(`trainer trigger failed: ${(err as Error).message}`, { requestId: context.awsRequestId, error: err }));
   }
 }

@@ -1,3 +1,4 @@
+import type { Logger } from '../adapters/log.js';
 import type { ExportDeps } from '../domain/interchange/export/job.js';
 import type { ObjectUrls, Stores } from '../domain/ports.js';
 import type { ServeAhead } from '../domain/serve-ahead.js';
@@ -29,6 +30,8 @@ export interface ApiDeps {
   similar?: (projectId: string, sampleId: string, k: number) => Promise<{ sampleId: string; similarity: number }[]>;
   /** Called after labels change (label or undo), to trigger retraining. */
   onLabeled?: (projectId: string, sampleIds: string[]) => void;
+  /** Where unexpected failures are logged with their request id (default: readable lines on the console). */
+  log?: Logger;
   /** Export jobs (storage, runner); absent, the export routes answer 503. */
   exports?: ExportDeps;
 }

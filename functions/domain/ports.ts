@@ -141,6 +141,15 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** Facts that go with a log message (ids, counts, an error). */
+export type LogFields = Record<string, unknown>;
+
+/**
+ * Where a component reports what it did: one message, optional fields. Composition roots pass the one logger
+ * (functions/adapters/log.ts); tests may pass any function.
+ */
+export type Log = (message: string, fields?: LogFields) => void;
+
 /** Everything the use cases need, built once per entry point (composition root). */
 export interface Stores {
   projects: ProjectStore;

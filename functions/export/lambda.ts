@@ -3,13 +3,15 @@
 // own outcome (functions/domain/interchange/export/job.ts); this function has the time, the memory and sharp
 // (to write EXIF-rotated images upright) that the API does not.
 
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAwsStores } from '../adapters/aws/clients.js';
 import { exportConfig } from '../adapters/aws/env.js';
 import { isExportMessage } from '../adapters/export/runners.js';
 import { awsExportDeps } from '../adapters/export/service.js';
+import { createLogger } from '../adapters/log.js';
 import { runExport, type ExportDeps } from '../domain/interchange/export/job.js';
 
+const logger = createLogger({ format: 'json' });
 let deps: ExportDeps | undefined;
 
 function init(): ExportDeps {
@@ -17,11 +19,12 @@ function init(): ExportDeps {
   const config = exportConfig();
   const stores = createAwsStores(config);
   // Jobs are started by the API; this function only runs them (no runner to dispatch new ones).
-  return (deps = awsExportDeps(stores, { bucket: config.bucket, defaultEmbeddingModel: config.embedder, log: (line) => console.error(line) }));
+  return (deps = awsExportDeps(stores, { bucket: config.bucket, defaultEmbeddingModel: config.embedder, log: logger.error }));
 }
 
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent, context?: Pick<Context, 'awsRequestId'>): Promise<SQSBatchResponse> {
   const exportDeps = init();
+  const log = context ? logger.with({ requestId: context.awsRequestId }) : logger;
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   for (const message of event.Records) {
     let job: unknown;
@@ -31,15 +34,15 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
       job = undefined;
     }
     if (!isExportMessage(job)) {
-      console.error(`export: message ${message.messageId} dropped: not an export job`);
+      log.error(`export: message ${message.messageId} dropped: not an export job`, { messageId: message.messageId });
       continue; // a retry cannot fix it
     }
     try {
       const status = await runExport(exportDeps, job);
-      console.log(JSON.stringify({ msg: 'export', ...job, state: status?.state, bytes: status?.bytes, reason: status?.reason }));
+      log('export', { ...job, state: status?.state, bytes: status?.bytes, reason: status?.reason });
     } catch (err) {
       // Only when its status could not be recorded: let the queue try again.
-      console.error(`export: ${job.exportId} failed: ${(err as Error).stack}`);
+      log.error(`export: ${job.exportId} failed`, { exportId: job.exportId, error: err });
       failures.push({ itemIdentifier: message.messageId });
     }
   }

@@ -8,6 +8,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { originalRemoved } from '../domain/deletion.js';
 import { imageIdFor, ingestObject, type IngestDeps, type IngestOutcome } from '../domain/ingest.js';
 import { parseUploadKey } from '../domain/layout.js';
+import type { Log } from '../domain/ports.js';
 import { uploadEvents, type UploadEvent } from './event-keys.js';
 import { recentProjects } from './recent-projects.js';
 
@@ -28,7 +29,7 @@ export const DEFAULT_INGEST_CONCURRENCY = 8;
 
 export interface IngestHandlerOptions {
   concurrency?: number;
-  log?: (line: string) => void;
+  log?: Log;
   /**
    * Receives of an SQS message before it goes to the dead-letter queue (the queue's maxReceiveCount; default 3, as
    * infra/constructs/work-queue.ts): on the last one, an image whose ingest errors again ends failed with the error.
@@ -37,7 +38,7 @@ export interface IngestHandlerOptions {
 }
 
 export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOptions = {}) {
-  const log = opts.log ?? ((line: string) => console.log(line));
+  const log: Log = opts.log ?? ((line) => console.log(line));
   const deps: IngestDeps = { ...given, stores: { ...given.stores, projects: recentProjects(given.stores.projects, given.stores.clock) } };
 
   async function handleRecord(event: UploadEvent): Promise<RecordResult> {

@@ -1,15 +1,17 @@
 // Composition root of the ingest container Lambda: SQS (S3 notifications) -> the shared ingest handler.
 // Configuration from functions/adapters/aws/env.ts; models are baked into the image under /opt/models.
 
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsStores } from '../adapters/aws/clients.js';
 import { ingestConfig } from '../adapters/aws/env.js';
 import { afterAnalysis } from '../adapters/aws/services.js';
 import { sqsTrainerTriggers, type TrainerTriggers } from '../adapters/aws/trainer-queue.js';
+import { createLogger } from '../adapters/log.js';
 import { createImageAnalyzer } from '../vision/analyzer.js';
 import { createIngestHandler } from './handler.js';
 
+const logger = createLogger({ format: 'json' });
 let ready: Promise<{ ingest: ReturnType<typeof createIngestHandler>; triggers: TrainerTriggers }> | undefined;
 
 /** Built once per container (cold start), reused by every invocation: ONNX sessions are expensive. */
@@ -17,20 +19,21 @@ async function init() {
   const config = ingestConfig();
   const stores = createAwsStores(config);
   const analyzer = await createImageAnalyzer({ modelDir: config.modelDir, embedder: config.embedder });
-  for (const line of analyzer.status().missing) console.warn(`model missing: ${line}`);
+  for (const line of analyzer.status().missing) logger.warn(`model missing: ${line}`);
   const triggers = sqsTrainerTriggers(new SQSClient({ region: config.region }), config.trainerQueueUrl);
   // New embeddings change the ranking: one trigger per project per invocation, sent before it returns.
   const onAnalyzed = afterAnalysis(stores, analyzer.status().embedder, (projectId) => triggers.add(projectId));
-  return { ingest: createIngestHandler({ stores, analyzer, onAnalyzed }, { concurrency: config.ingestConcurrency }), triggers };
+  return { ingest: createIngestHandler({ stores, analyzer, onAnalyzed }, { concurrency: config.ingestConcurrency, log: logger }), triggers };
 }
 
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent, context?: Pick<Context, 'awsRequestId'>): Promise<SQSBatchResponse> {
   ready ??= init();
   const { ingest, triggers } = await ready;
+  const log = context ? logger.with({ requestId: context.awsRequestId }) : logger;
   try {
     return await ingest.handleSqs(event);
   } finally {
     // The images are ingested either way; a lost trigger only delays the ranking until the next upload or label.
-    await triggers.flush().catch((err) => console.error(`trainer trigger failed: ${(err as Error).message}`));
+    await triggers.flush().catch((err) => log.error(`trainer trigger failed: ${(err as Error).message}`, { error: err }));
   }
 }

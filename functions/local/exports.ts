@@ -5,12 +5,12 @@ import type { AwsStores } from '../adapters/aws/clients.js';
 import { inProcessExportRunner } from '../adapters/export/runners.js';
 import { awsExportDeps } from '../adapters/export/service.js';
 import { runExport, type ExportDeps } from '../domain/interchange/export/job.js';
-import type { ObjectUrls } from '../domain/ports.js';
+import type { Log, ObjectUrls } from '../domain/ports.js';
 
 /** The embedder the cloud and the bench default to when the analyzer has none loaded. */
 const FALLBACK_EMBEDDER = 'mobilenetv2-features';
 
-export function localExports(stores: AwsStores, bucket: string, embedder: string | undefined, log: (line: string) => void, urls?: ObjectUrls) {
+export function localExports(stores: AwsStores, bucket: string, embedder: string | undefined, log: Log, urls?: ObjectUrls) {
   let deps: ExportDeps | undefined;
   const runner = inProcessExportRunner((job) => runExport(deps!, job), log);
   const base = awsExportDeps(stores, { bucket, runner, defaultEmbeddingModel: embedder ?? FALLBACK_EMBEDDER, log });

@@ -7,11 +7,14 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { FILES_PATH, isServable, keyFromPath, type SignedFileUrls } from './file-urls.js';
+import { createLogger, type Logger } from '../adapters/log.js';
 
 export interface FileRoutesOptions {
   urls: SignedFileUrls;
   s3: S3Client;
   bucket: string;
+  /** Default: readable lines on the console. */
+  log?: Logger;
 }
 
 function refuse(c: Context, status: ContentfulStatusCode, code: string, message: string) {
@@ -32,10 +35,11 @@ function attachment(name: string): string {
 
 export function createFileRoutes(opts: FileRoutesOptions) {
   const app = new Hono();
+  const log = opts.log ?? createLogger({ format: 'text' });
   // A failure on the emulator's side is still a JSON answer (the request id ties it to the server log).
   app.onError((err, c) => {
     const requestId = crypto.randomUUID();
-    console.error(`[${requestId}] ${c.req.method} ${FILES_PATH}: ${(err as Error).message}`);
+    log.error(`${c.req.method} ${FILES_PATH}: ${(err as Error).message}`, { requestId });
     return c.json({ code: 'unavailable', message: 'the file store did not answer; try again (see the server log for this requestId)', requestId }, 503);
   });
 

@@ -1,16 +1,19 @@
 // Composition root of `npm start`: the whole product on this machine, on embedded emulators.
 
 import path from 'node:path';
+import { createLogger } from '../adapters/log.js';
 import { parseLocalConfig } from './config.js';
 import { prepareLocalModels } from './models.js';
 import { startLocalStack } from './stack.js';
 import { buildWeb, WEB_DIST, webBuildIsStale } from './web-build.js';
 
+const logger = createLogger({ format: 'text' });
+
 async function main() {
   const started = performance.now();
   // Refuses to expose the server without sign-in, and a wildcard bind without --public-url.
   const config = parseLocalConfig(process.argv.slice(2), process.env);
-  if (webBuildIsStale()) await buildWeb(console.log);
+  if (webBuildIsStale()) await buildWeb(logger);
 
   // Missing default models are fetched in the background once the stack runs (see models.ts).
   const models = await prepareLocalModels({
@@ -18,8 +21,8 @@ async function main() {
     dataDir: config.dataDir,
     mirror: config.modelsMirror,
     fetch: config.modelsFetch,
-    log: console.log,
-    warn: console.warn,
+    log: logger,
+    warn: logger.warn,
   });
   const analyzer = models.analyzer;
 
@@ -35,8 +38,9 @@ async function main() {
     auth: config.auth,
     publicUrl: config.publicUrl,
     auditRate: config.auditRate,
+    log: logger,
   });
-  console.log(
+  logger(
     [
       `Winnow is running at ${stack.url}  (ready in ${Math.round(performance.now() - started)} ms)`,
       `  data:    ${config.dataDir}`,
@@ -54,7 +58,7 @@ async function main() {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    console.log('stopping...');
+    logger('stopping...');
     await stack.close();
     process.exit(0);
   };
@@ -63,6 +67,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(`winnow: ${(err as Error).message}`);
+  logger.error(`winnow: ${(err as Error).message}`);
   process.exit(1);
 });

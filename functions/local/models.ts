@@ -7,7 +7,7 @@
 
 import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ImageAnalyzer, Stores } from '../domain/ports.js';
+import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
 import { createImageAnalyzer, DEFAULT_DETECTOR, DEFAULT_TAGGER } from '../vision/analyzer.js';
 import { EmbeddingReader } from '../vision/embeddingReader.js';
 import { DEFAULT_EMBEDDER } from '../vision/embedder.js';
@@ -24,8 +24,8 @@ export interface LocalModelsOptions {
   mirror?: string;
   /** Fetch what is missing in the background (default true; WINNOW_MODELS_FETCH=0 turns it off). */
   fetch?: boolean;
-  log: (line: string) => void;
-  warn: (line: string) => void;
+  log: Log;
+  warn: Log;
 }
 
 export interface LocalModels {
@@ -142,7 +142,7 @@ export async function prepareLocalModels(opts: LocalModelsOptions): Promise<Loca
  * Marks every ready image whose whole-image embedding is not among the project's embedding shards as pending and
  * queues it: ingest then analyses it again (samples and labels are kept; new box samples are added).
  */
-async function reingestUnembedded(stack: { stores: Stores; ingest: IngestQueue }, embedder: string, log: (line: string) => void): Promise<number> {
+async function reingestUnembedded(stack: { stores: Stores; ingest: IngestQueue }, embedder: string, log: Log): Promise<number> {
   const { stores } = stack;
   let queued = 0;
   for (const project of await stores.projects.list()) {

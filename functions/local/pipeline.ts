@@ -3,7 +3,7 @@
 
 import type { AwsConfig } from '../adapters/aws/clients.js';
 import { afterAnalysis, servingStores } from '../adapters/aws/services.js';
-import type { ImageAnalyzer, Stores } from '../domain/ports.js';
+import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
 import { uploadEvents } from '../ingest/event-keys.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
@@ -17,7 +17,7 @@ export interface PipelineOptions {
   trainer?: Pick<TrainerWorkerOptions, 'everyLabels' | 'afterMs'>;
   /** Default 'background' (trainer-process.ts). */
   trainerPriority?: TrainerPriority;
-  log: (line: string) => void;
+  log: Log;
 }
 
 export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventSource, opts: PipelineOptions) {

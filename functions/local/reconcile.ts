@@ -4,13 +4,13 @@
 
 import { imageIdFor } from '../domain/ingest.js';
 import { parseUploadKey } from '../domain/layout.js';
-import type { Stores } from '../domain/ports.js';
+import type { Log, Stores } from '../domain/ports.js';
 import type { IngestQueue } from './ingest-queue.js';
 
 export async function reconcileUploads(
   stores: Stores,
   queue: IngestQueue,
-  log: (line: string) => void,
+  log: Log,
   prefix = 'uploads/',
 ): Promise<number> {
   let cursor: string | undefined;

@@ -15,7 +15,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Authenticate } from '../api/types.js';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
-import type { ImageAnalyzer, Stores } from '../domain/ports.js';
+import { createLogger } from '../adapters/log.js';
+import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
 import { ServeAhead } from '../domain/serve-ahead.js';
 import { DEFAULT_INGEST_CONCURRENCY } from '../ingest/handler.js';
 import type { TrainerWorker, TrainerWorkerOptions } from '../trainer/worker.js';
@@ -60,7 +61,7 @@ export interface LocalStackOptions {
   webDir?: string;
   /** Share of served samples that are audit draws for projects without their own (default 1 in 10). */
   auditRate?: number;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 export interface LocalStack {
@@ -100,7 +101,7 @@ export interface StackInfo {
 }
 
 export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
-  const log = opts.log ?? ((line: string) => console.log(line));
+  const log: Log = opts.log ?? createLogger({ format: 'text' });
   await mkdir(opts.dataDir, { recursive: true });
   const credentials: EmulatorCredentials = opts.auth
     ? { accessKeyId: `WINNOW${randomBytes(10).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url') }

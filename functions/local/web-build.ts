@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './config.js';
+import type { Log } from '../domain/ports.js';
 
 export const WEB_DIST = path.join(REPO_ROOT, 'web/dist');
 
@@ -22,7 +23,7 @@ export function webBuildIsStale(): boolean {
   return sources > statSync(index).mtimeMs;
 }
 
-export async function buildWeb(log: (line: string) => void): Promise<void> {
+export async function buildWeb(log: Log): Promise<void> {
   const started = performance.now();
   const { build } = await import('vite');
   await build({ configFile: path.join(REPO_ROOT, 'web/vite.config.ts'), logLevel: 'warn' });

@@ -10,11 +10,14 @@ import { createAwsStores, type AwsStores } from '../adapters/aws/clients.js';
 import { trainerConfig, type TrainerConfig } from '../adapters/aws/env.js';
 import { DynamoTrainerLease } from '../adapters/aws/trainer-lease.js';
 import type { TrainRequest } from '../adapters/aws/trainer-queue.js';
+import { createLogger } from '../adapters/log.js';
+import type { Log } from '../domain/ports.js';
 import { retrainProject, type ProjectTrainingState } from './retrain.js';
 
 /** Time kept back from the function's timeout when deciding whether another run fits. */
 const SAFETY_MS = 30_000;
 
+const logger = createLogger({ format: 'json' });
 let container: { config: TrainerConfig; stores: AwsStores; lease: DynamoTrainerLease } | undefined;
 const states = new Map<string, ProjectTrainingState>();
 
@@ -27,7 +30,7 @@ function init() {
 }
 
 /** The projects of a batch (malformed messages are dropped: a retry cannot fix them), with their message ids. */
-export function projectsOf(event: SQSEvent, log: (line: string) => void = console.error): Map<string, string[]> {
+export function projectsOf(event: SQSEvent, log: Log = logger.error): Map<string, string[]> {
   const byProject = new Map<string, string[]>();
   for (const message of event.Records) {
     try {
@@ -36,7 +39,7 @@ export function projectsOf(event: SQSEvent, log: (line: string) => void = consol
       if (typeof request?.projectId !== 'string' || !request.projectId) throw new Error('no projectId');
       byProject.set(request.projectId, [...(byProject.get(request.projectId) ?? []), message.messageId]);
     } catch (err) {
-      log(`trainer: message ${message.messageId} dropped: ${(err as Error).message}`);
+      log(`trainer: message ${message.messageId} dropped: ${(err as Error).message}`, { messageId: message.messageId });
     }
   }
   return byProject;
@@ -46,13 +49,14 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'awsReque
   const { config, stores, lease } = init();
   const remaining = () => context?.getRemainingTimeInMillis() ?? 900_000;
   const holder = `${context?.awsRequestId ?? randomUUID()}`;
+  const log = logger.with({ requestId: holder });
   const failures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const [projectId, messageIds] of projectsOf(event)) {
+  for (const [projectId, messageIds] of projectsOf(event, log.error)) {
     try {
       const project = await stores.projects.get(projectId);
       if (!project) continue; // deleted: nothing to rank
       if ((await lease.acquireOrQueue(projectId, holder, remaining())) === 'queued') {
-        console.log(JSON.stringify({ msg: 'retrain queued behind the running trainer', projectId }));
+        log('retrain queued behind the running trainer', { projectId });
         continue;
       }
       try {
@@ -66,7 +70,7 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'awsReque
           // No `changed` list: every label is read from the store (another container may have trained meanwhile).
           const result = await retrainProject(stores, current, state, { embedder: current.embedding?.model ?? config.embedder });
           runs++;
-          if (result) console.log(JSON.stringify({ msg: 'retrained', projectId, run: runs, ...result }));
+          if (result) log('retrained', { projectId, run: runs, ...result });
           const took = Date.now() - started;
           if (remaining() < 2 * took + SAFETY_MS) {
             // No time for another run: let go; the next trigger trains on whatever was labeled meanwhile.
@@ -80,7 +84,7 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'awsReque
         throw err;
       }
     } catch (err) {
-      console.error(`trainer: ${projectId} failed: ${(err as Error).stack}`);
+      log.error(`trainer: ${projectId} failed`, { projectId, error: err });
       for (const id of messageIds) failures.push({ itemIdentifier: id });
     }
   }

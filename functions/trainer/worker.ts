@@ -1,7 +1,7 @@
 // The local stand-in for the trainer queue + Lambda: an in-process worker that retrains a project after every
 // K new labels or T ms after the first unprocessed change (debounced), one run at a time per project.
 
-import type { Stores } from '../domain/ports.js';
+import type { Log, Stores } from '../domain/ports.js';
 import type { RetrainResult } from './retrain.js';
 import { inProcessRunner, type TrainerRunner } from './runner.js';
 
@@ -11,7 +11,7 @@ export interface TrainerWorkerOptions {
   everyLabels?: number;
   /** ...or this long after the first change that is not trained on yet (default 3 s). */
   afterMs?: number;
-  log?: (line: string) => void;
+  log?: Log;
   /** Called after a retrain replaced the project's ranking; the run counts as finished once it resolves. */
   onRetrained?: (projectId: string) => void | Promise<void>;
 }

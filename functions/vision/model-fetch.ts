@@ -12,6 +12,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DERIVATIONS } from './derive.js';
 import { checkModels, DEFAULT_MODELS, loadManifests, type ModelManifest, type ModelSource } from './manifest.js';
+import type { Log } from '../domain/ports.js';
 
 export { DEFAULT_MODELS };
 
@@ -25,7 +26,7 @@ export interface FetchOptions {
    * the public URLs; derived files are still built here, so the mirror needs only the downloadable files.
    */
   mirror?: string;
-  log?: (line: string) => void;
+  log?: Log;
   /** sha256 cache for the files already present (see fileHash.ts); default: memory only. */
   hashCacheFile?: string | false;
   /** A download that receives nothing for this long is abandoned (default 60 s). */
@@ -118,7 +119,7 @@ export async function fetchModels(opts: FetchOptions): Promise<FetchReport> {
   return report;
 }
 
-async function derive(item: Item, name: string, modelDir: string, present: Set<string>, log: (line: string) => void): Promise<void> {
+async function derive(item: Item, name: string, modelDir: string, present: Set<string>, log: Log): Promise<void> {
   const recipe = DERIVATIONS[name];
   if (!recipe) throw new Error(`its manifest names the derivation "${name}", which this version of Winnow does not have`);
   let base: Uint8Array | undefined;
@@ -138,7 +139,7 @@ async function derive(item: Item, name: string, modelDir: string, present: Set<s
   log(`derived ${item.file} (${bytes.byteLength} bytes, sha256 verified)`);
 }
 
-async function download(item: Item, opts: FetchOptions, log: (line: string) => void): Promise<FetchReport['fetched'][number]> {
+async function download(item: Item, opts: FetchOptions, log: Log): Promise<FetchReport['fetched'][number]> {
   const urls = opts.mirror ? [`${opts.mirror.replace(/\/+$/, '')}/${encodeURIComponent(item.file)}`] : sourceUrls(item.source);
   if (urls.length === 0) throw new Error('its manifest records no download URL; put the file in the model folder by hand or use --mirror');
   const tried: string[] = [];
@@ -155,7 +156,7 @@ async function download(item: Item, opts: FetchOptions, log: (line: string) => v
   throw new Error(tried.length === 1 ? tried[0] : `every source failed: ${tried.join('; ')}`);
 }
 
-async function downloadOne(url: string, item: Item, target: string, stallMs: number, log: (line: string) => void): Promise<number> {
+async function downloadOne(url: string, item: Item, target: string, stallMs: number, log: Log): Promise<number> {
   const abort = new AbortController();
   let stall = setTimeout(() => abort.abort(), stallMs);
   const alive = () => {

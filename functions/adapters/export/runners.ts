@@ -4,6 +4,7 @@
 
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ExportRunner } from '../../domain/interchange/export/ports.js';
+import type { Log } from '../../domain/ports.js';
 
 export interface ExportMessage {
   kind: 'export';
@@ -33,7 +34,7 @@ export interface LocalExportRunner extends ExportRunner {
 /** Runs jobs in this process, in order. `run` records its own failures (runExport); anything else is logged. */
 export function inProcessExportRunner(
   run: (job: { projectId: string; exportId: string }) => Promise<unknown>,
-  log: (line: string) => void,
+  log: Log,
 ): LocalExportRunner {
   let chain: Promise<void> = Promise.resolve();
   return {

@@ -4,6 +4,7 @@
 import type { AwsStores } from '../aws/clients.js';
 import type { ExportDeps } from '../../domain/interchange/export/job.js';
 import type { ExportRunner } from '../../domain/interchange/export/ports.js';
+import type { Log } from '../../domain/ports.js';
 import { shardSource } from './embedding-shards.js';
 import { sharpImageFiles } from './images.js';
 import { S3ExportObjects } from './s3-objects.js';
@@ -16,7 +17,7 @@ export interface ExportServiceOptions {
   /** The analyzer's embedder: the model whose vectors a project without its own `embedding.model` has. */
   defaultEmbeddingModel: string;
   downloadTtlSeconds?: number;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 export function awsExportDeps(stores: AwsStores, opts: ExportServiceOptions): ExportDeps {

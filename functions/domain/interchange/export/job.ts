@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { badRequest, notFound, WinnowError } from '../../errors.js';
 import { BUCKET_LAYOUT } from '../../layout.js';
 import type { Project } from '../../model.js';
-import type { Stores } from '../../ports.js';
+import type { Log, Stores } from '../../ports.js';
 import { getProject } from '../../projects.js';
 import type { ExportFilter } from '../model.js';
 import { emptyCounts, type ExportContext, type ExportCounts } from './context.js';
@@ -63,7 +63,7 @@ export interface ExportDeps {
   heartbeatMs?: number;
   /** A running job whose status has not moved for this long has died (default 2 min). */
   staleMs?: number;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 const EXPORT_ID = /^\d{8}-\d{6}-[0-9a-f]{6}$/;
