@@ -50,7 +50,7 @@ export interface ImageRecord {
   contentType?: string;
   /**
    * The object labelers are shown once ready: the derived WebP display copy, or the original itself when ingest
-   * found it fit to be shown as it is. Absent on records written before: the display copy. See display-image.ts.
+   * found it fit to be shown as it is. Absent: the display copy. See display-image.ts.
    */
   display?: { key: string; contentType: string };
   status: ImageStatus;
@@ -116,7 +116,7 @@ export interface Sample {
 export interface Lease {
   labelerId: string;
   until: number; // epoch ms
-  /** Class probabilities the model showed with the sample (live error, active-learning issue). */
+  /** Class probabilities the model showed with the sample (for the live error, learning/live-error.ts). */
   probs?: number[];
   /** Drawn uniformly at random for the accuracy audit (learning/audit.ts); never shown to the labeler. */
   audit?: boolean;

@@ -84,8 +84,8 @@ process.on('message', async (msg) => {
     cacheSubresources(server.store);
     quiet(server);
     // s3rver stores each key as a file path: a '.'/'..' segment would climb out of the bucket's folder, and a segment
-    // longer than a file name may be (255 bytes, less s3rver's suffixes) threw ENAMETOOLONG out of its write stream
-    // and took this process down (issue 12). Such keys are refused with an S3-style error instead.
+    // longer than a file name may be (255 bytes, less s3rver's suffixes) throws ENAMETOOLONG out of its write stream
+    // and would take this process down. Such keys are refused with an S3-style error instead.
     server.middleware.unshift(async (ctx, next) => {
       let decoded;
       try { decoded = decodeURIComponent(ctx.path); } catch { decoded = undefined; }
@@ -153,7 +153,7 @@ type ChildMessage =
 export async function startS3rverProcess(opts: S3rverProcessOptions): Promise<RunningEmulator & { events: S3EventSource }> {
   const host = opts.host ?? LOOPBACK;
   const buckets = opts.buckets ?? [opts.bucket ?? DEFAULT_BUCKET];
-  // Paginated ListObjectsV2 fails with a 500 under OpenSSL 3 without the legacy provider (see STACK.md).
+  // Paginated ListObjectsV2 fails with a 500 under OpenSSL 3 without the legacy provider.
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD_SOURCE], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, WINNOW_S3RVER_PATH: require.resolve('s3rver'), WINNOW_GUARD_PATH: GUARD_PATH },

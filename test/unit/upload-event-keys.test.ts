@@ -1,7 +1,7 @@
 // Upload event keys as each source spells them: the cloud's S3 notifications URL-encode keys ('+' for a space),
 // the local emulator's events and reconcile-on-start carry them as they are. Names with `%`, `+`, `#?&;`,
 // unicode and encoded slashes are each ingested under their real key, and no key can throw out of the local
-// event listener (issue 12, points 2 and 3).
+// event listener.
 
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -20,7 +20,7 @@ import { reconcileUploads } from '../../functions/local/reconcile.js';
 import { FLOWERS } from '../support/paths.js';
 import { sharedAnalyzer } from '../support/stack.js';
 
-/** Names that broke or were silently lost before (issue 12), as stored in the bucket. */
+/** Names that a decoding mistake would break or lose (escapes, '+', reserved characters, unicode), as stored in the bucket. */
 const NAMES = ['c+d.png', '50% off.png', '100%.png', '..%2f..%2fetc%2fpasswd.png', 'straße 日本語 🌼.png', 'a#b?c&d;e.png', 'x%zz%.png'];
 
 /** How S3 spells a key in a notification: URL-encoded, a space as '+'. */

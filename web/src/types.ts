@@ -118,8 +118,8 @@ export interface UploadGrant {
   key: string;
 }
 
-/** One row of the owner's image list (gallery, ingest status). Fields beyond imageId are optional: the list
- * endpoint lands with a later issue and the app shows whatever it provides. */
+/** One row of the owner's image list (gallery, ingest status). Fields beyond imageId are optional: the app shows
+ * whatever the list provides. */
 export interface ImageSummary {
   imageId: string;
   key: string;

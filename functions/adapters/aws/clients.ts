@@ -60,7 +60,7 @@ export function createS3Client(config: Pick<AwsConfig, 'region' | 'credentials'>
     credentials: config.credentials,
     // s3rver serves buckets by path, not by virtual host.
     forcePathStyle: config.endpoint !== undefined,
-    // Default checksums stream aws-chunked bodies that s3rver stores verbatim (corrupt objects): see STACK.md.
+    // Default checksums stream aws-chunked bodies, which s3rver stores verbatim, framing included (corrupt objects).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   }));

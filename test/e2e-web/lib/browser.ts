@@ -1,4 +1,4 @@
-// Debian's Chromium driven by playwright-core, launched the one way that works on these machines (STACK.md):
+// Debian's Chromium (apt package `chromium`) driven by playwright-core, launched the one way that works here:
 // the system binary (playwright never downloads a browser here), headless, no sandbox (root in a container),
 // nothing that reaches the network on its own. `launch()` gives each browser a fresh temporary profile.
 
