@@ -28,6 +28,17 @@ export type Identity = { kind: 'user'; name: string } | { kind: 'bearer'; token:
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** A deletion job as the API reports it (functions/domain/deletion.ts). */
+export interface DeletionJob {
+  jobId: string;
+  status: 'running' | 'done' | 'failed';
+  phase: string;
+  progress: { done: number; total?: number };
+  deleted: Record<string, number>;
+  error?: string;
+  statusUrl?: string;
+}
+
 export interface ApiOptions {
   /** Defaults to the browser's fetch; tests pass a plain function. */
   fetch?: FetchLike;
@@ -145,6 +156,13 @@ export function createApi(options: ApiOptions) {
     createProject: (body: NewProject) =>
       request<{ project: Project }>('POST', '/api/projects', { body }).then((r) => r.project),
     getProject: (projectId: string) => request<{ project: Project }>('GET', p(projectId)).then((r) => r.project),
+    /** Owners: delete images (by id, or every one matching a filter) with everything derived; answers the job. */
+    deleteImages: (projectId: string, target: { imageIds: string[] } | { filter: { status?: string; labeledClass?: string } }) =>
+      request<DeletionJob>('POST', `${p(projectId)}/deletions`, { body: target }),
+    /** Owners: delete the whole project; `confirm` is its name, typed. */
+    deleteProject: (projectId: string, confirm: string) => request<DeletionJob>('DELETE', p(projectId), { body: { confirm } }),
+    /** A deletion job's progress (the `statusUrl` the start answered). */
+    deletion: (statusUrl: string) => request<DeletionJob>('GET', statusUrl),
     /** Edits are conditional on the version the owner saw (409 stale_version otherwise). */
     updateProject: (projectId: string, body: Partial<Omit<NewProject, 'id'>> & { version: number }) =>
       request<{ project: Project }>('PATCH', p(projectId), { body }).then((r) => r.project),

@@ -2,6 +2,7 @@
 
 import { createResource, createSignal, Show } from 'solid-js';
 import { ApiError } from '../api.js';
+import { DeleteProject } from '../components/Deletion.js';
 import { ProjectNav } from '../components/ProjectNav.js';
 import { useApp } from '../context.js';
 import { hrefFor } from '../router.js';
@@ -149,6 +150,7 @@ export function EditProject(props: { projectId: string }) {
           </form>
         )}
       </Show>
+      <Show when={project()}>{(p) => <DeleteProject projectId={props.projectId} name={p().name} />}</Show>
     </main>
   );
 }

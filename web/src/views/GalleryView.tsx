@@ -11,6 +11,7 @@ import { SaveIndicator } from '../components/SaveIndicator.js';
 import { VirtualGrid } from '../components/VirtualGrid.js';
 import { useApp } from '../context.js';
 import { AutolabelPanel } from '../components/AutolabelPanel.js';
+import { followDeletion, progressText } from '../components/Deletion.js';
 import { percent } from '../labels.js';
 import { sharedSaveRunner } from '../saving.js';
 import type { ImageStatus } from '../types.js';
@@ -49,6 +50,30 @@ export function GalleryView(props: { projectId: string }) {
   const [unavailable, setUnavailable] = createSignal<string>();
   const [error, setError] = createSignal<string>();
   const [open, setOpen] = createSignal<string>();
+  // Owners delete a selection of images, or every failed one (functions/api/routes/deletions.ts).
+  const [selecting, setSelecting] = createSignal(false);
+  const [selected, setSelected] = createSignal<ReadonlySet<string>>(new Set());
+  const [deleting, setDeleting] = createSignal<string>();
+  const toggle = (id: string) =>
+    setSelected((s) => {
+      const next = new Set(s);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
+  async function deleteImages(target: { imageIds: string[] } | { filter: { status: string } }, what: string) {
+    if (!confirm(`Delete ${what} with their labels, copies and embeddings? This cannot be undone.`)) return;
+    try {
+      const started = await app.api.deleteImages(props.projectId, target);
+      await followDeletion(app.api.deletion, started, (job) => setDeleting(progressText(job)));
+      setSelected(new Set<string>());
+      setSelecting(false);
+      choose(filter());
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setDeleting(undefined);
+    }
+  }
   let loading = false;
   let generation = 0;
 
@@ -160,6 +185,28 @@ export function GalleryView(props: { projectId: string }) {
           </button>
         ))}
       </div>
+      <div class="row">
+        <Show when={filter() !== 'mislabeled'}>
+          <button type="button" aria-pressed={selecting()} data-testid="select-to-delete" onClick={() => { setSelecting(!selecting()); setSelected(new Set<string>()); }}>
+            {selecting() ? 'Cancel selection' : 'Select to delete'}
+          </button>
+        </Show>
+        <Show when={selecting() && selected().size > 0}>
+          <button type="button" class="danger" disabled={!!deleting()} data-testid="delete-selected"
+            onClick={() => void deleteImages({ imageIds: [...selected()] }, `${selected().size} image${selected().size === 1 ? '' : 's'}`)}>
+            Delete {selected().size} selected
+          </button>
+        </Show>
+        <Show when={filter() === 'failed' && tiles().length > 0 && !selecting()}>
+          <button type="button" class="danger" disabled={!!deleting()} data-testid="delete-failed"
+            onClick={() => void deleteImages({ filter: { status: 'failed' } }, 'every failed image')}>
+            Delete all failed images
+          </button>
+        </Show>
+        <Show when={deleting()}>
+          <span role="status">{deleting()}</span>
+        </Show>
+      </div>
       <Show when={error()}>
         <p class="error" role="alert">
           {error()}{' '}
@@ -177,11 +224,12 @@ export function GalleryView(props: { projectId: string }) {
           {(tile) => (
             <button
               type="button"
-              class={`thumb ${tile.status}`}
+              class={`thumb ${tile.status}${selecting() && selected().has(tile.id) ? ' selected' : ''}`}
               title={tile.note ?? tile.name}
-              disabled={!tile.sampleId || !project()}
+              disabled={selecting() ? filter() === 'mislabeled' : !tile.sampleId || !project()}
+              aria-pressed={selecting() ? selected().has(tile.id) : undefined}
               data-testid={`tile-${tile.id}`}
-              onClick={() => setOpen(tile.sampleId)}
+              onClick={() => (selecting() ? toggle(tile.id) : setOpen(tile.sampleId))}
             >
               <Show when={tile.thumbUrl && tile.status === 'ready'} fallback={<span class="thumb-missing">{tile.status}</span>}>
                 <img src={tile.thumbUrl} alt={tile.name} loading="lazy" decoding="async" />
