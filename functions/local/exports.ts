@@ -6,14 +6,13 @@ import { inProcessExportRunner } from '../adapters/export/runners.js';
 import { awsExportDeps } from '../adapters/export/service.js';
 import { runExport, type ExportDeps } from '../domain/interchange/export/job.js';
 import type { Log, ObjectUrls } from '../domain/ports.js';
-
-/** The embedder the cloud and the bench default to when the analyzer has none loaded. */
-const FALLBACK_EMBEDDER = 'mobilenetv2-features';
+import { DEFAULT_EMBEDDER } from '../vision/default-embedder.js';
 
 export function localExports(stores: AwsStores, bucket: string, embedder: string | undefined, log: Log, urls?: ObjectUrls) {
   let deps: ExportDeps | undefined;
   const runner = inProcessExportRunner((job) => runExport(deps!, job), log);
-  const base = awsExportDeps(stores, { bucket, runner, defaultEmbeddingModel: embedder ?? FALLBACK_EMBEDDER, log });
+  // Without an embedder loaded: the one the cloud defaults to.
+  const base = awsExportDeps(stores, { bucket, runner, defaultEmbeddingModel: embedder ?? DEFAULT_EMBEDDER, log });
   const objects = base.objects;
   deps = urls
     ? {
