@@ -11,6 +11,9 @@ import type { ApiDeps } from './types.js';
 /** Without a logger in the dependencies: readable lines on the console. */
 const consoleLogger = createLogger({ format: 'text' });
 
+/** The API's logger: the one in its dependencies, else the console. */
+export const apiLog = (deps: ApiDeps | undefined): Logger => deps?.log ?? consoleLogger;
+
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   bad_request: 400,
   unauthorized: 401,
@@ -36,7 +39,6 @@ export function errorResponse(c: Context, err: unknown) {
   if (err instanceof SyntaxError) {
     return c.json({ code: 'bad_request', message: `malformed JSON body: ${err.message}`, requestId }, 400);
   }
-  const log: Logger = (c.get('deps') as ApiDeps | undefined)?.log ?? consoleLogger;
-  log.error('unhandled error', { requestId, method: c.req.method, path: c.req.path, error: err });
+  apiLog(c.get('deps') as ApiDeps | undefined).error('unhandled error', { requestId, method: c.req.method, path: c.req.path, error: err });
   return c.json({ code: 'internal', message: 'internal error; see the server log for this requestId', requestId }, 500);
 }

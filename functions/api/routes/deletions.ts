@@ -16,6 +16,7 @@ import {
   type DeletionJob,
 } from '../../domain/deletion.js';
 import { access, BODY_LIMITS, validateParams } from '../access.js';
+import { apiLog } from '../errors.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
 
@@ -46,7 +47,7 @@ function launch(c: Context<AppEnv>, job: DeletionJob) {
     (done) => {
       if (done.kind === 'labeler' && done.sampleIds?.length) onLabeled?.(done.projectId, done.sampleIds);
     },
-    (err: unknown) => console.error(`deletion ${job.jobId} of project ${job.projectId} failed:`, err),
+    (err: unknown) => apiLog(c.var.deps).error(`deletion ${job.jobId} of project ${job.projectId} failed`, { error: err }),
   );
   const url = statusUrl(job);
   c.header('location', url);
