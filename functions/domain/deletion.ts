@@ -299,12 +299,13 @@ async function runImages(stores: Stores, job: DeletionJob, opts: RunOptions): Pr
     count(job, 'rankedSamples', await removeFromRanking(stores, projectId, sampleIds));
     // An ingest that had read an original before it was deleted may have written its records since.
     if (opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
+    // A save by a labeler who held a lease in another process may have logged an annotation just before its sample
+    // went (its head write then fails with 404): those records go too.
     await mapBounded(images, CONCURRENCY, async (image) => {
       const back = (await stores.samples.getImage(projectId, image.imageId)) ?? (await stores.samples.getSample(projectId, image.sampleIds[0] ?? image.imageId));
-      if (back) {
-        await hideImage(stores, job, image);
-        await sweepImage(stores, job, image);
-      }
+      if (back) await hideImage(stores, job, image);
+      const late = await mapBounded(image.sampleIds, 4, (id) => stores.annotations.listForSample(projectId, id));
+      if (back || late.some((records) => records.length > 0)) await sweepImage(stores, job, image);
     });
     job.phase = 'done';
     job.status = 'done';

@@ -16,6 +16,7 @@ import {
 } from '../../functions/domain/deletion.js';
 import type { ImageRecord, ImageStatus } from '../../functions/domain/model.js';
 import { createProject } from '../../functions/domain/projects.js';
+import { nextSamples } from '../../functions/domain/serve.js';
 import { ManualClock, rid, sampleFixture } from '../support/fixtures.js';
 
 const P = 'flowers';
@@ -80,6 +81,20 @@ describe('deletion jobs', () => {
     expect(await unfinishedDeletions(stores)).toEqual([]);
     // Running a finished job again changes nothing.
     expect(await runDeletion(stores, P, job.jobId)).toMatchObject({ status: 'done' });
+  });
+
+  it('a leased sample is deleted with its image; the labeler\'s save then gets a 404 and leaves no record', async () => {
+    const stores = await seeded([{ n: 1, boxes: 1 }, { n: 2 }]);
+    const served = await nextSamples(stores, { projectId: P, labelerId: 'ann', count: 3, leaseMs: 600_000 });
+    const leased = served.samples.find((s) => s.imageId === 'i1')!;
+    expect(leased.lease?.labelerId).toBe('ann');
+    const job = await startImageDeletion(stores, P, { imageIds: ['i1'] }, 'owner');
+    await runDeletion(stores, P, job.jobId);
+    await expect(
+      annotate(stores, { projectId: P, sampleId: leased.sampleId, version: leased.version, labelerId: 'ann', requestId: rid(), confidences: [1, 0, 0], ambiguous: false }),
+    ).rejects.toMatchObject({ code: 'not_found' });
+    expect(await stores.annotations.listForSample(P, leased.sampleId)).toEqual([]);
+    expect((await nextSamples(stores, { projectId: P, labelerId: 'ann', count: 3, leaseMs: 600_000 })).samples.map((s) => s.imageId)).toEqual(['i2']);
   });
 
   it('a project deletion that crashed is finished by resumeDeletions (start-up), leaving nothing', async () => {
