@@ -69,5 +69,6 @@ export function cachedImages(store: SampleStore, clock: Clock, ttlMs = 10_000): 
       cache.forget(key(projectId, imageId));
     },
     deleteSample: (projectId, sampleId) => store.deleteSample(projectId, sampleId),
+    listSamplesOfImage: (projectId, imageId) => store.listSamplesOfImage(projectId, imageId),
   };
 }

@@ -318,16 +318,20 @@ async function resolveImages(stores: Stores, job: DeletionJob): Promise<Resolved
   const { projectId, target } = job;
   const project = await stores.projects.get(projectId);
   const byImage = new Map<string, Sample[]>();
-  for await (const sample of allSamples(stores, projectId)) {
-    const list = byImage.get(sample.imageId);
-    if (list) list.push(sample);
-    else byImage.set(sample.imageId, [sample]);
-  }
   const chosen: ImageRecord[] = [];
   if (target.imageIds) {
-    const found = await mapBounded(target.imageIds, CONCURRENCY, (id) => stores.samples.getImage(projectId, id));
+    // Named images: their own samples only (a prefix read each), not a listing of the project.
+    const found = await mapBounded(target.imageIds, CONCURRENCY, async (id) => {
+      byImage.set(id, await stores.samples.listSamplesOfImage(projectId, id));
+      return stores.samples.getImage(projectId, id);
+    });
     target.imageIds.forEach((id, i) => chosen.push(found[i] ?? ({ imageId: id } as ImageRecord)));
   } else {
+    for await (const sample of allSamples(stores, projectId)) {
+      const list = byImage.get(sample.imageId);
+      if (list) list.push(sample);
+      else byImage.set(sample.imageId, [sample]);
+    }
     const filter = target.filter ?? {};
     const wanted = filter.labeledClass !== undefined && project ? classIndex(project, filter.labeledClass) : undefined;
     for await (const image of allImages(stores, projectId)) {

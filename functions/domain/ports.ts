@@ -62,6 +62,11 @@ export interface SampleStore {
    */
   setProposals(projectId: string, sampleId: string, proposals: BoxLabel[]): Promise<Sample | undefined>;
 
+  /**
+   * The samples of one image (deletion): every sample id starts with its image's id (ingest and feature imports name
+   * them so), so this reads only those.
+   */
+  listSamplesOfImage(projectId: string, imageId: string): Promise<Sample[]>;
   /** Removes the image record (deletion); nothing if it is gone already. */
   deleteImage(projectId: string, imageId: string): Promise<void>;
   /** Removes the sample with its lease and queue place (deletion); nothing if it is gone already. */

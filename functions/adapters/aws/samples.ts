@@ -9,7 +9,7 @@ import { mapBounded } from '../../domain/concurrency.js';
 import { IMAGE_SK_PREFIX, SAMPLE_SK_PREFIX, imageSk, sampleSk } from '../keys.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
 import { plainCopy } from '../plain.js';
-import { isConditionFailed, queryPage, withoutAttrs, type Item } from './dynamo.js';
+import { isConditionFailed, queryAll, queryPage, withoutAttrs, type Item } from './dynamo.js';
 
 /** Conditional puts in flight at once while creating an image's samples. */
 const PUT_CONCURRENCY = 16;
@@ -207,6 +207,16 @@ export class DynamoSampleStore implements SampleStore {
       if (isConditionFailed(err)) return undefined;
       throw err;
     }
+  }
+
+  async listSamplesOfImage(projectId: string, imageId: string): Promise<Sample[]> {
+    const items = await queryAll(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: 'projectId = :p AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':p': projectId, ':prefix': sampleSk(imageId) },
+      ConsistentRead: true,
+    });
+    return items.map(toSample).filter((s) => s.imageId === imageId);
   }
 
   async deleteImage(projectId: string, imageId: string): Promise<void> {

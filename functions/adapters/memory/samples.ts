@@ -125,6 +125,11 @@ export class MemorySampleStore implements SampleStore {
     return plainCopy(sample);
   }
 
+  async listSamplesOfImage(projectId: string, imageId: string): Promise<Sample[]> {
+    const found = [...(this.shelves.get(projectId)?.samples.values() ?? [])].filter((s) => s.imageId === imageId && s.sampleId.startsWith(imageId));
+    return sortByKey(found, (s) => s.sampleId).map(plainCopy);
+  }
+
   async deleteImage(projectId: string, imageId: string): Promise<void> {
     this.shelves.get(projectId)?.images.delete(imageId);
     this.dropEmpty(projectId);

@@ -55,6 +55,22 @@ export function deletionContract(target: () => StoreTarget): void {
       expect(await samples.getSample(projectId, 'img-a')).toBeUndefined();
     });
 
+    it("lists one image's samples (its own, box samples included) without reading the others", async () => {
+      const { samples } = target().stores;
+      const projectId = uniqueId('p');
+      const a = 'a'.repeat(24);
+      const b = `${'a'.repeat(23)}b`;
+      await samples.putSamplesIfAbsent([
+        aSample(projectId, a, '0001', { imageId: a }),
+        aSample(projectId, `${a}-b1`, '0002', { imageId: a, kind: 'box' }),
+        aSample(projectId, `${a}-x1_2_3_4`, '0003', { imageId: a, kind: 'box' }),
+        aSample(projectId, b, '0004', { imageId: b }),
+      ]);
+      expect((await samples.listSamplesOfImage(projectId, a)).map((s) => s.sampleId)).toEqual([a, `${a}-b1`, `${a}-x1_2_3_4`]);
+      expect((await samples.listSamplesOfImage(projectId, b)).map((s) => s.sampleId)).toEqual([b]);
+      expect(await samples.listSamplesOfImage(projectId, 'c'.repeat(24))).toEqual([]);
+    });
+
     it('removes one annotation version: gone from the sample history and the project listing', async () => {
       const { annotations } = target().stores;
       const projectId = uniqueId('p');
