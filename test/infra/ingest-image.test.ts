@@ -47,25 +47,74 @@ function shellWords(line: string): string[] {
   return words;
 }
 
+interface Instruction {
+  keyword: string;
+  /** Everything after the keyword, continuation lines joined. */
+  args: string;
+}
+
+/** The Dockerfile's instructions in order: comments and blank lines dropped, backslash continuations joined. */
+function instructions(): Instruction[] {
+  const out: Instruction[] = [];
+  let pending = '';
+  for (const line of dockerfile.split('\n')) {
+    if (!pending && (/^\s*#/.test(line) || !line.trim())) continue;
+    pending += line.endsWith('\\') ? `${line.slice(0, -1)} ` : line;
+    if (line.endsWith('\\')) continue;
+    const [, keyword, args] = /^\s*(\w+)\s+([\s\S]*)$/.exec(pending)!;
+    out.push({ keyword: keyword.toUpperCase(), args: args.trim() });
+    pending = '';
+  }
+  return out;
+}
+
+/** Instructions per build stage (each FROM starts one; the ARGs before the first FROM are stage 0's). */
+function stages(): Instruction[][] {
+  const out: Instruction[][] = [[]];
+  for (const i of instructions()) {
+    if (i.keyword === 'FROM') out.push([]);
+    out[out.length - 1].push(i);
+  }
+  return out;
+}
+
+/** The shell commands of a stage's RUN instructions, as words (`a && b` is two commands; a quoted && is not). */
+function runCommands(stage: Instruction[]): string[][] {
+  const commands: string[][] = [];
+  for (const run of stage.filter((i) => i.keyword === 'RUN')) {
+    commands.push([]);
+    for (const word of shellWords(run.args)) {
+      if (word === '&&') commands.push([]);
+      else commands[commands.length - 1].push(word);
+    }
+  }
+  return commands;
+}
+
+const buildStage = () => stages().find((s) => / AS build$/i.test(s[0]?.args ?? ''))!;
+const finalStage = () => stages()[stages().length - 1];
+
 /** The esbuild arguments of the Dockerfile's build stage. */
 function dockerEsbuildArgs(): string[] {
-  const run = /RUN \/opt\/esbuild\/node_modules\/\.bin\/esbuild ((?:[^\n]*\\\n)*[^\n]*)/.exec(dockerfile);
+  const run = runCommands(buildStage()).find((words) => words[0] === '/opt/esbuild/node_modules/.bin/esbuild');
   if (!run) throw new Error('no esbuild step in the Dockerfile');
-  return shellWords(run[1]);
+  return run.slice(1);
 }
 
 /** CMD ["functions/ingest/lambda.handler"] -> module path and export name. */
 function dockerHandler(): { module: string; exportName: string } {
-  const cmd = /^CMD \["([^"]+)"\]/m.exec(dockerfile)![1];
+  const [cmd] = JSON.parse(finalStage().find((i) => i.keyword === 'CMD')!.args) as string[];
   const dot = cmd.lastIndexOf('.');
   return { module: `${cmd.slice(0, dot)}.js`, exportName: cmd.slice(dot + 1) };
 }
 
-/** The image's final stage: every COPY line after the last FROM. */
+/** The image's final stage: its COPY instructions. */
 function finalStageCopies(): string[] {
-  const stages = dockerfile.split(/^FROM /m);
-  return stages[stages.length - 1].split('\n').filter((l) => l.startsWith('COPY '));
+  return finalStage().filter((i) => i.keyword === 'COPY').map((i) => `COPY ${i.args}`);
 }
+
+/** A global ARG's default value (declared before the first FROM). */
+const globalArg = (name: string) => stages()[0].find((i) => i.keyword === 'ARG' && i.args.startsWith(`${name}=`))?.args.slice(name.length + 1);
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
@@ -90,11 +139,19 @@ afterAll(() => rmSync(taskRoot, { recursive: true, force: true }));
 describe('ingest image', () => {
   it('uses the Lambda Node.js base image of the same version as the other functions', () => {
     const major = /^nodejs(\d+)\.x$/.exec(LAMBDA_NODE_RUNTIME.name)![1];
-    expect(dockerfile).toContain(`ARG NODE_IMAGE=public.ecr.aws/lambda/nodejs:${major}`);
+    expect(globalArg('NODE_IMAGE')).toBe(`public.ecr.aws/lambda/nodejs:${major}`);
+    expect(buildStage()[0].args).toBe('${NODE_IMAGE} AS build');
+    expect(finalStage()[0].args).toBe('${NODE_IMAGE}');
   });
 
-  it('installs without install scripts (onnxruntime-node would download CUDA libraries)', () => {
-    expect(dockerfile).toMatch(/RUN npm ci --omit=dev --ignore-scripts/);
+  it('installs the locked production dependencies without install scripts (onnxruntime-node would download CUDA libraries)', () => {
+    const install = runCommands(buildStage()).find((words) => words[0] === 'npm' && words[1] === 'ci');
+    expect(install).toEqual(expect.arrayContaining(['--omit=dev', '--ignore-scripts']));
+  });
+
+  it('bundles with the esbuild version these tests bundle with', () => {
+    const local = JSON.parse(readFileSync(join(PATHS.repoRoot, 'node_modules/esbuild/package.json'), 'utf8')).version;
+    expect(globalArg('ESBUILD_VERSION')).toBe(local);
   });
 
   it('bundles every package except the two native ones, which the image stages', () => {
@@ -117,7 +174,9 @@ describe('ingest image', () => {
       'COPY --from=build /out/functions ./functions',
       'COPY --from=model-weights / /opt/models/',
     ]);
-    expect(dockerfile).toMatch(/RUN node functions\/ingest\/stage-runtime\.mjs node_modules \/out\/node_modules /);
+    const stage = runCommands(buildStage()).find((words) => words[1] === 'functions/ingest/stage-runtime.mjs');
+    expect(stage?.slice(0, 4)).toEqual(['node', 'functions/ingest/stage-runtime.mjs', 'node_modules', '/out/node_modules']);
+    expect(stage).toHaveLength(5); // and the architecture
   });
 
   it('stages only sharp, onnxruntime and what they load, with Linux binaries of one architecture', () => {
