@@ -255,13 +255,16 @@ const count = (job: DeletionJob, what: string, n = 1) => {
   if (n > 0) job.deleted[what] = (job.deleted[what] ?? 0) + n;
 };
 
-/** Saves progress now and then (every `every` items), not after every item. */
-function progressSaver(stores: Stores, job: DeletionJob, every = 200) {
-  let last = job.progress.done;
+/** How often a running job rewrites its record with its progress (a record can hold 10k images). */
+const PROGRESS_EVERY_MS = 2000;
+
+/** Counts items done; saves the record now and then (every PROGRESS_EVERY_MS), not after every item. */
+function progressSaver(stores: Stores, job: DeletionJob) {
+  let last = performance.now();
   return async (step = 1) => {
     job.progress.done += step;
-    if (job.progress.done - last >= every) {
-      last = job.progress.done;
+    if (performance.now() - last >= PROGRESS_EVERY_MS) {
+      last = performance.now();
       await saveJob(stores, job);
     }
   };
@@ -517,7 +520,7 @@ async function runProject(stores: Stores, job: DeletionJob, opts: RunOptions): P
 /** One pass over everything stored for the project; returns how many items it deleted. */
 async function sweepProject(stores: Stores, job: DeletionJob): Promise<number> {
   const { projectId } = job;
-  const step = progressSaver(stores, job, 1000);
+  const step = progressSaver(stores, job);
   let found = 0;
   const drain = async <T>(what: string, page: () => Promise<T[]>, remove: (item: T) => Promise<void>) => {
     for (;;) {
