@@ -44,14 +44,14 @@ describe('read caches', () => {
     const raw = createMemoryStores(clock);
     let reads = 0;
     let release: (() => void) | undefined;
-    const slow = {
-      ...raw.rankings,
+    // The store with a slow `get` (its other methods from the memory store: a prototype, as a spread drops class methods).
+    const slow: typeof raw.rankings = Object.assign(Object.create(raw.rankings), {
       get: async (projectId: string) => {
         reads++;
         await new Promise<void>((r) => (release = r));
         return raw.rankings.get(projectId);
       },
-    };
+    });
     const rankings = cachedRankings(slow, clock, 1000, 60_000);
     const queue = { projectId: 'p', generation: 1, createdAt: 'x', strategy: 'margin', coldStart: true, labels: 0, classes: 2, sampleIds: ['a'] };
     await raw.rankings.put(queue);
@@ -92,7 +92,9 @@ describe('read caches', () => {
     const clock = new ManualClock();
     const raw = createMemoryStores(clock);
     let fail = false;
-    const flaky = { ...raw.projects, get: async (id: string) => (fail ? Promise.reject(new Error('throttled')) : raw.projects.get(id)) };
+    const flaky: typeof raw.projects = Object.assign(Object.create(raw.projects), {
+      get: async (id: string) => (fail ? Promise.reject(new Error('throttled')) : raw.projects.get(id)),
+    });
     const projects = cachedProjects(flaky, clock, 2000);
     await createProject({ ...raw, projects: raw.projects }, { id: 'p', classes: ['a', 'b'] }, 'o');
     expect((await projects.get('p'))?.classes).toEqual(['a', 'b']);
