@@ -70,5 +70,9 @@ export function cachedImages(store: SampleStore, clock: Clock, ttlMs = 10_000): 
     },
     deleteSample: (projectId, sampleId) => store.deleteSample(projectId, sampleId),
     listSamplesOfImage: (projectId, imageId) => store.listSamplesOfImage(projectId, imageId),
+    deleteMany: async (projectId, items) => {
+      await store.deleteMany(projectId, items);
+      for (const id of items.imageIds ?? []) cache.forget(key(projectId, id));
+    },
   };
 }

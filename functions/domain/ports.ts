@@ -71,6 +71,8 @@ export interface SampleStore {
   deleteImage(projectId: string, imageId: string): Promise<void>;
   /** Removes the sample with its lease and queue place (deletion); nothing if it is gone already. */
   deleteSample(projectId: string, sampleId: string): Promise<void>;
+  /** Removes many image records and samples in few requests (a project's deletion); missing ones are fine. */
+  deleteMany(projectId: string, items: { imageIds?: string[]; sampleIds?: string[] }): Promise<void>;
 }
 
 /** The trainer's latest ranking per project (one record per project, replaced by each retrain). */
@@ -91,6 +93,8 @@ export interface AnnotationStore {
   listForProject(projectId: string, opts?: { cursor?: string; limit?: number }): Promise<Page<Annotation>>;
   /** Removes one record (deletion of an image, a project or a labeler's work); nothing if it is gone already. */
   delete(projectId: string, sampleId: string, version: number): Promise<void>;
+  /** Removes many records in few requests (a project's deletion); missing ones are fine. */
+  deleteMany(projectId: string, records: { sampleId: string; version: number }[]): Promise<void>;
 }
 
 export interface LabelerStore {
@@ -118,6 +122,8 @@ export interface BlobStore {
   get(key: string): Promise<{ body: Uint8Array; contentType?: string; etag: string } | undefined>;
   head(key: string): Promise<StoredObject | undefined>;
   delete(key: string): Promise<void>;
+  /** Removes many objects in few requests (S3 DeleteObjects, up to 1000 each); missing ones are fine. */
+  deleteMany(keys: string[]): Promise<void>;
   list(prefix: string, opts?: { cursor?: string; limit?: number }): Promise<Page<StoredObject>>;
   /**
    * Short-lived URL to read the object (never public). With `contentType`, the response carries that Content-Type

@@ -48,13 +48,17 @@ async function label(stores: MemoryStores, sampleId: string, labelerId: string, 
   return annotate(stores, { projectId: P, sampleId, version: sample!.version, labelerId, requestId: rid(), confidences, ambiguous: false });
 }
 
-/** The stores with `deleteSample` failing after `after` calls, like a process killed mid-job. */
+/** The stores with sample deletes failing after `after` calls, like a process killed mid-job. */
 function crashingAfter(stores: MemoryStores, after: number): MemoryStores {
   let calls = 0;
   const samples = Object.create(stores.samples) as MemoryStores['samples'];
   samples.deleteSample = async (projectId, sampleId) => {
     if (++calls > after) throw new Error('process killed');
     return stores.samples.deleteSample(projectId, sampleId);
+  };
+  samples.deleteMany = async (projectId, items) => {
+    if (++calls > after) throw new Error('process killed');
+    return stores.samples.deleteMany(projectId, items);
   };
   return { ...stores, samples };
 }

@@ -9,7 +9,7 @@ import type { AnnotationStore, Page } from '../../domain/ports.js';
 import { annotationSampleKey, annotationSortKey } from '../keys.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
 import { plainCopy } from '../plain.js';
-import { isConditionFailed, queryAll, queryPage, withoutAttrs, type Item } from './dynamo.js';
+import { batchDelete, isConditionFailed, queryAll, queryPage, withoutAttrs, type Item } from './dynamo.js';
 
 const STORAGE_ATTRS = ['sampleKey', 'sortKey'] as const;
 const toAnnotation = (item: Item) => withoutAttrs<Annotation>(item, STORAGE_ATTRS);
@@ -79,6 +79,10 @@ export class DynamoAnnotationStore implements AnnotationStore {
       opts.cursor,
     );
     return { ...page, items: page.items.map(toAnnotation) };
+  }
+
+  async deleteMany(projectId: string, records: { sampleId: string; version: number }[]): Promise<void> {
+    await batchDelete(this.doc, this.table, records.map((r) => ({ sampleKey: annotationSampleKey(projectId, r.sampleId), version: r.version })));
   }
 
   async delete(projectId: string, sampleId: string, version: number): Promise<void> {

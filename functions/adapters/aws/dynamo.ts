@@ -1,6 +1,6 @@
 // DynamoDB helpers shared by the table adapters: condition failures, exact pages, full reads.
 
-import { QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient, type QueryCommandInput, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Page } from '../../domain/ports.js';
 import { decodeCursor, encodeCursor, invalidCursor } from '../paging.js';
 
@@ -49,6 +49,26 @@ export async function queryPage(
   if (items.length <= limit) return { items };
   const page = items.slice(0, limit);
   return { items: page, cursor: encodeCursor(pick(page[limit - 1], keyNames)) };
+}
+
+/** DynamoDB's BatchWriteItem limit. */
+const BATCH_WRITE_LIMIT = 25;
+
+/** Deletes items by key, 25 a request, several requests at once, retrying what DynamoDB leaves unprocessed. */
+export async function batchDelete(doc: DynamoDBDocumentClient, table: string, keys: Item[], concurrency = 8): Promise<void> {
+  const chunks = Array.from({ length: Math.ceil(keys.length / BATCH_WRITE_LIMIT) }, (_, i) => keys.slice(i * BATCH_WRITE_LIMIT, (i + 1) * BATCH_WRITE_LIMIT));
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      let requests = chunks[next++].map((Key) => ({ DeleteRequest: { Key } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+        requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
 }
 
 export async function queryAll(doc: DynamoDBDocumentClient, params: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<Item[]> {

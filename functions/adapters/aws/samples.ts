@@ -9,7 +9,7 @@ import { mapBounded } from '../../domain/concurrency.js';
 import { IMAGE_SK_PREFIX, SAMPLE_SK_PREFIX, imageSk, sampleSk } from '../keys.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
 import { plainCopy } from '../plain.js';
-import { isConditionFailed, queryAll, queryPage, withoutAttrs, type Item } from './dynamo.js';
+import { batchDelete, isConditionFailed, queryAll, queryPage, withoutAttrs, type Item } from './dynamo.js';
 
 /** Conditional puts in flight at once while creating an image's samples. */
 const PUT_CONCURRENCY = 16;
@@ -207,6 +207,11 @@ export class DynamoSampleStore implements SampleStore {
       if (isConditionFailed(err)) return undefined;
       throw err;
     }
+  }
+
+  async deleteMany(projectId: string, items: { imageIds?: string[]; sampleIds?: string[] }): Promise<void> {
+    const keys = [...(items.sampleIds ?? []).map((id) => ({ projectId, sk: sampleSk(id) })), ...(items.imageIds ?? []).map((id) => ({ projectId, sk: imageSk(id) }))];
+    await batchDelete(this.doc, this.table, keys);
   }
 
   async listSamplesOfImage(projectId: string, imageId: string): Promise<Sample[]> {

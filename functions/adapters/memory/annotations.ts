@@ -53,6 +53,10 @@ export class MemoryAnnotationStore implements AnnotationStore {
     if (history?.size === 0) this.histories.delete(key);
   }
 
+  async deleteMany(projectId: string, records: { sampleId: string; version: number }[]): Promise<void> {
+    for (const r of records) await this.delete(projectId, r.sampleId, r.version);
+  }
+
   /** Every record of every project (a scan), for tests that check a deletion left nothing. */
   all(): Annotation[] {
     return [...this.histories.values()].flatMap((h) => [...h.values()].map(plainCopy));

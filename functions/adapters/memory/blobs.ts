@@ -44,6 +44,10 @@ export class MemoryBlobStore implements BlobStore {
     this.objects.delete(key);
   }
 
+  async deleteMany(keys: string[]): Promise<void> {
+    for (const key of keys) this.objects.delete(key);
+  }
+
   async list(prefix: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<StoredObject>> {
     const limit = pageLimit(opts.limit, PAGE_LIMITS.blobs);
     const keys = sortByKey([...this.objects.keys()].filter((k) => k.startsWith(prefix)), (k) => k);

@@ -125,6 +125,12 @@ export class MemorySampleStore implements SampleStore {
     return plainCopy(sample);
   }
 
+  async deleteMany(projectId: string, items: { imageIds?: string[]; sampleIds?: string[] }): Promise<void> {
+    for (const id of items.sampleIds ?? []) this.shelves.get(projectId)?.samples.delete(id);
+    for (const id of items.imageIds ?? []) this.shelves.get(projectId)?.images.delete(id);
+    this.dropEmpty(projectId);
+  }
+
   async listSamplesOfImage(projectId: string, imageId: string): Promise<Sample[]> {
     const found = [...(this.shelves.get(projectId)?.samples.values() ?? [])].filter((s) => s.imageId === imageId && s.sampleId.startsWith(imageId));
     return sortByKey(found, (s) => s.sampleId).map(plainCopy);

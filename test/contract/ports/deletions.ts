@@ -88,6 +88,27 @@ export function deletionContract(target: () => StoreTarget): void {
       expect((await annotations.append(anAnnotation(projectId, 's1', 1, { labelerId: 'cy' }))).created).toBe(true);
     });
 
+    it('removes many records and objects at once (batches past the request limits), missing ones included', async () => {
+      const { samples, annotations, blobs } = target().stores;
+      const projectId = uniqueId('p');
+      const ids = Array.from({ length: 60 }, (_, i) => `s${String(i).padStart(3, '0')}`);
+      await samples.putSamplesIfAbsent(ids.map((id, i) => aSample(projectId, id, String(i).padStart(4, '0'))));
+      for (const id of ids.slice(0, 30)) await samples.putImageIfAbsent(anImage(projectId, id));
+      for (const id of ids.slice(0, 30)) await annotations.append(anAnnotation(projectId, id, 0));
+      await samples.deleteMany(projectId, { sampleIds: [...ids.slice(0, 59), 'never'], imageIds: [...ids.slice(0, 29), 'never'] });
+      expect((await samples.listSamples(projectId)).items.map((s) => s.sampleId)).toEqual(['s059']);
+      expect((await samples.listImages(projectId)).items.map((i) => i.imageId)).toEqual(['s029']);
+      await annotations.deleteMany(projectId, [...ids.slice(1, 30).map((sampleId) => ({ sampleId, version: 0 })), { sampleId: 'never', version: 3 }]);
+      expect((await annotations.listForProject(projectId)).items.map((a) => a.sampleId)).toEqual(['s000']);
+
+      const prefix = `${uniqueId('many')}/`;
+      const keys = Array.from({ length: 1005 }, (_, i) => `${prefix}${String(i).padStart(4, '0')}.bin`);
+      for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => blobs.put(k, new Uint8Array([1]), 'application/octet-stream')));
+      await blobs.deleteMany([...keys.slice(0, 1004), `${prefix}never`]);
+      expect((await blobs.list(prefix)).items.map((o) => o.key)).toEqual([keys[1004]]);
+      await blobs.deleteMany([]);
+    });
+
     it("removes a labeler's tally; their next label starts a new one", async () => {
       const { labelers } = target().stores;
       const projectId = uniqueId('p');
