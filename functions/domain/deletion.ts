@@ -283,20 +283,20 @@ async function runImages(stores: Stores, job: DeletionJob, opts: RunOptions): Pr
   const images = job.images ?? [];
   if (job.phase === 'hide') {
     const step = progressSaver(stores, job);
-    await mapBounded(images, CONCURRENCY, async (image) => {
-      await hideImage(stores, job, image);
-      await step();
-    });
+    for (const chunk of chunksOf(images)) {
+      await hideImages(stores, job, chunk);
+      await step(chunk.length);
+    }
     job.phase = 'sweep';
     job.progress = { done: 0, total: images.length };
     await saveJob(stores, job);
   }
   if (job.phase === 'sweep') {
     const step = progressSaver(stores, job);
-    await mapBounded(images, CONCURRENCY, async (image) => {
-      await sweepImage(stores, job, image);
-      await step();
-    });
+    for (const chunk of chunksOf(images)) {
+      await sweepImages(stores, job, chunk);
+      await step(chunk.length);
+    }
     const sampleIds = new Set(images.flatMap((i) => i.sampleIds));
     count(job, 'embeddingRows', await removeEmbeddingRows(stores.blobs, projectId, sampleIds));
     count(job, 'rankedSamples', await removeFromRanking(stores, projectId, sampleIds));
@@ -306,9 +306,9 @@ async function runImages(stores: Stores, job: DeletionJob, opts: RunOptions): Pr
     // went (its head write then fails with 404): those records go too.
     await mapBounded(images, CONCURRENCY, async (image) => {
       const back = (await stores.samples.getImage(projectId, image.imageId)) ?? (await stores.samples.getSample(projectId, image.sampleIds[0] ?? image.imageId));
-      if (back) await hideImage(stores, job, image);
+      if (back) await hideImages(stores, job, [image]);
       const late = await mapBounded(image.sampleIds, 4, (id) => stores.annotations.listForSample(projectId, id));
-      if (back || late.some((records) => records.length > 0)) await sweepImage(stores, job, image);
+      if (back || late.some((records) => records.length > 0)) await sweepImages(stores, job, [image]);
     });
     job.phase = 'done';
     job.status = 'done';
@@ -350,28 +350,29 @@ async function resolveImages(stores: Stores, job: DeletionJob): Promise<Resolved
   }));
 }
 
-/** What users see: samples (queue, training, exports, progress), the record (gallery), then the original. */
-async function hideImage(stores: Stores, job: DeletionJob, image: ResolvedImage): Promise<void> {
-  for (const sampleId of image.sampleIds) {
-    await stores.samples.deleteSample(job.projectId, sampleId);
-    servingMemory(stores.samples).missing(job.projectId, sampleId, stores.clock.now());
-  }
-  count(job, 'samples', image.sampleIds.length);
-  await stores.samples.deleteImage(job.projectId, image.imageId);
-  count(job, 'images');
-  // After the record: an ObjectRemoved event for the original then finds nothing left to do.
-  if (image.key) await stores.blobs.delete(image.key);
+/** What users see: samples (queue, training, exports, progress), the records (gallery), then the originals. */
+async function hideImages(stores: Stores, job: DeletionJob, images: ResolvedImage[]): Promise<void> {
+  const sampleIds = images.flatMap((i) => i.sampleIds);
+  await stores.samples.deleteMany(job.projectId, { sampleIds, imageIds: images.map((i) => i.imageId) });
+  for (const sampleId of sampleIds) servingMemory(stores.samples).missing(job.projectId, sampleId, stores.clock.now());
+  count(job, 'samples', sampleIds.length);
+  count(job, 'images', images.length);
+  // After the records: an ObjectRemoved event for an original then finds nothing left to do.
+  await stores.blobs.deleteMany(images.flatMap((i) => (i.key ? [i.key] : [])));
 }
 
-async function sweepImage(stores: Stores, job: DeletionJob, image: ResolvedImage): Promise<void> {
-  for (const sampleId of image.sampleIds) {
-    const history = await stores.annotations.listForSample(job.projectId, sampleId);
-    for (const a of history) await stores.annotations.delete(job.projectId, sampleId, a.version);
-    count(job, 'annotations', history.length);
-  }
-  await stores.blobs.delete(BUCKET_LAYOUT.derivedKey(job.projectId, image.imageId, 'thumb'));
-  await stores.blobs.delete(BUCKET_LAYOUT.derivedKey(job.projectId, image.imageId, 'display'));
+/** Everything else derived: annotations, thumbnails and display copies. */
+async function sweepImages(stores: Stores, job: DeletionJob, images: ResolvedImage[]): Promise<void> {
+  const histories = await mapBounded(images.flatMap((i) => i.sampleIds), CONCURRENCY, (id) => stores.annotations.listForSample(job.projectId, id));
+  const records = histories.flat();
+  await stores.annotations.deleteMany(job.projectId, records);
+  count(job, 'annotations', records.length);
+  const derived = images.flatMap((i) => (['thumb', 'display'] as const).map((v) => BUCKET_LAYOUT.derivedKey(job.projectId, i.imageId, v)));
+  await stores.blobs.deleteMany(derived);
 }
+
+/** The images in chunks: each chunk's writes go in a few batched requests. */
+const chunksOf = <T>(items: T[], size = 100): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 /** Rewrites every embedding shard of the project that holds a row of these samples (all models). */
 async function removeEmbeddingRows(blobs: BlobStore, projectId: string, sampleIds: Set<string>): Promise<number> {

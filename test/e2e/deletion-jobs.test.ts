@@ -48,7 +48,7 @@ async function label(stores: MemoryStores, sampleId: string, labelerId: string, 
   return annotate(stores, { projectId: P, sampleId, version: sample!.version, labelerId, requestId: rid(), confidences, ambiguous: false });
 }
 
-/** The stores with sample deletes failing after `after` calls, like a process killed mid-job. */
+/** The stores with deletes (samples, objects) failing after `after` calls, like a process killed mid-job. */
 function crashingAfter(stores: MemoryStores, after: number): MemoryStores {
   let calls = 0;
   const samples = Object.create(stores.samples) as MemoryStores['samples'];
@@ -60,7 +60,12 @@ function crashingAfter(stores: MemoryStores, after: number): MemoryStores {
     if (++calls > after) throw new Error('process killed');
     return stores.samples.deleteMany(projectId, items);
   };
-  return { ...stores, samples };
+  const blobs = Object.create(stores.blobs) as MemoryStores['blobs'];
+  blobs.deleteMany = async (keys) => {
+    if (++calls > after) throw new Error('process killed');
+    return stores.blobs.deleteMany(keys);
+  };
+  return { ...stores, samples, blobs };
 }
 
 describe('deletion jobs', () => {
@@ -68,7 +73,10 @@ describe('deletion jobs', () => {
     const stores = await seeded([{ n: 1, boxes: 3 }, { n: 2, boxes: 3 }, { n: 3 }]);
     await label(stores, 'i1-b2', 'ann', 0);
     const job = await startImageDeletion(stores, P, { imageIds: ['i1', 'i2'] }, 'owner');
-    await expect(runDeletion(crashingAfter(stores, 5), P, job.jobId)).rejects.toThrow('process killed');
+    // Killed after the records went, before the originals did.
+    await expect(runDeletion(crashingAfter(stores, 1), P, job.jobId)).rejects.toThrow('process killed');
+    expect(await stores.samples.getImage(P, 'i1')).toBeUndefined();
+    expect(await stores.blobs.head(`uploads/${P}/img1.jpg`)).toBeDefined();
     const failed = await deletionStatus(stores, P, job.jobId);
     expect(failed).toMatchObject({ status: 'failed', phase: 'hide', error: 'process killed', progress: { total: 2 } });
     expect((await unfinishedDeletions(stores)).map((j) => j.jobId)).toEqual([job.jobId]);
