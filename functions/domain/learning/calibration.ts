@@ -96,6 +96,9 @@ export function fitCalibrated(
   // Out-of-fold log-probabilities per penalty (grid x n x C).
   const logp = grid.map(() => new Float64Array(n * C));
   const covered = new Uint8Array(n);
+  // Rows whose class the fold's model had no label of: it cannot but give them ~0, which says nothing about how
+  // sure the final model (which has that class) should be; they are left out of the temperature fit.
+  const judgeable = new Uint8Array(n);
   for (let f = 0; f < folds; f++) {
     const trainIdx: number[] = [];
     const testIdx: number[] = [];
@@ -111,10 +114,15 @@ export function fitCalibrated(
         for (let c = 0; c < C; c++) logp[g][i * C + c] = Math.log(Math.max(1e-30, probs[k * C + c]));
       });
     });
-    for (const i of testIdx) covered[i] = 1;
+    for (const i of testIdx) {
+      covered[i] = 1;
+      let top = 0;
+      for (let c = 1; c < C; c++) if (set.targets[i * C + c] > set.targets[i * C + top]) top = c;
+      judgeable[i] = train.classCounts[top] > 0 ? 1 : 0;
+    }
   }
   const scores = grid.map((lambda, g) => {
-    const { temperature, logLoss } = fitTemperature(logp[g], set.targets, C, covered);
+    const { temperature, logLoss } = fitTemperature(logp[g], set.targets, C, judgeable);
     return { lambda, temperature, logLoss };
   });
   let best = 0;
