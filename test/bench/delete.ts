@@ -47,6 +47,38 @@ async function all<T>(list: (cursor?: string) => Promise<{ items: T[]; cursor?: 
   return out;
 }
 
+/** Time spent in each store method (summed over concurrent calls), to see where a deletion's time goes. */
+const spent = new Map<string, { calls: number; ms: number }>();
+function timedStore<T extends object>(name: string, store: T): T {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...callArgs: unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return await value.apply(target, callArgs);
+        } finally {
+          const key = `${name}.${String(prop)}`;
+          const entry = spent.get(key) ?? { calls: 0, ms: 0 };
+          entry.calls++;
+          entry.ms += performance.now() - t0;
+          spent.set(key, entry);
+        }
+      };
+    },
+  });
+}
+const measured = {
+  ...stores,
+  projects: timedStore('projects', stores.projects),
+  samples: timedStore('samples', stores.samples),
+  annotations: timedStore('annotations', stores.annotations),
+  labelers: timedStore('labelers', stores.labelers),
+  rankings: timedStore('rankings', stores.rankings),
+  blobs: timedStore('blobs', stores.blobs),
+};
+
 const rows: (string | number)[][] = [];
 async function timed(what: string, items: () => Promise<number>, run: () => Promise<unknown>) {
   const t0 = performance.now();
@@ -83,25 +115,29 @@ try {
   log(`seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s: ${records.length} images, ${samples.length} samples`);
 
   const chosen = records.slice(0, selection).map((i) => i.imageId);
+  const jobStores = measured;
   await timed(`images: a selection of ${selection} (job: resolve, hide, sweep, embedding rows)`, async () => selection, async () => {
-    const job = await startImageDeletion(stores, PROJECT, { imageIds: chosen }, 'bench');
-    await runDeletion(stores, PROJECT, job.jobId);
+    const job = await startImageDeletion(jobStores, PROJECT, { imageIds: chosen }, 'bench');
+    await runDeletion(jobStores, PROJECT, job.jobId);
   });
   const bobs = samples.filter((s) => s.label?.labelerId === 'bob' && !chosen.includes(s.imageId)).length;
   await timed(`one labeler's work (${bobs} labeled samples)`, async () => bobs, async () => {
-    const job = await startLabelerDeletion(stores, PROJECT, 'bob', 'bench');
-    await runDeletion(stores, PROJECT, job.jobId);
+    const job = await startLabelerDeletion(jobStores, PROJECT, 'bob', 'bench');
+    await runDeletion(jobStores, PROJECT, job.jobId);
   });
   const before = (await all((cursor) => stores.blobs.list('', { cursor }))).length;
   let swept = 0;
   await timed(`whole project (${records.length - selection} images: table items + objects)`, async () => swept, async () => {
-    const job = await startProjectDeletion(stores, PROJECT, 'Export benchmark', 'bench');
-    const done = await runDeletion(stores, PROJECT, job.jobId);
+    const job = await startProjectDeletion(jobStores, PROJECT, 'Export benchmark', 'bench');
+    const done = await runDeletion(jobStores, PROJECT, job.jobId);
     swept = done.progress.done;
   });
   const left = (await all((cursor) => stores.blobs.list('', { cursor }))).length;
   log(`objects before the project deletion: ${before}, after: ${left}`);
   printTable(['deletion (dynalite + s3rver, one process)', 'items', 'seconds', 'items/s'], rows);
+  console.log('');
+  const calls = [...spent].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
+  printTable(['store call (all three jobs)', 'calls', 'seconds in calls (summed)', 'ms/call'], calls.map(([k, v]) => [k, v.calls, (v.ms / 1000).toFixed(1), (v.ms / v.calls).toFixed(1)]));
 } finally {
   destroyAwsClients(stores.clients);
   await s3.close();
