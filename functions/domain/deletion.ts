@@ -100,7 +100,10 @@ export async function startImageDeletion(
     const found = await mapBounded(imageIds, CONCURRENCY, (id) => stores.samples.getImage(projectId, id));
     const missing = imageIds.filter((_, i) => !found[i]);
     // The same request again after an interruption: the images it already hid are part of that unfinished job.
-    const resumable = (await unfinished(stores, projectId, 'images')).find((j) => imageIds.every((id) => j.target.imageIds?.includes(id)));
+    const resumable = (await unfinished(stores, projectId, 'images')).find((j) => {
+      const theirs = new Set(j.target.imageIds ?? []);
+      return imageIds.every((id) => theirs.has(id));
+    });
     if (resumable) return resumable;
     if (missing.length > 0) {
       const shown = missing.slice(0, 5).map((id) => `"${id}"`).join(', ');
