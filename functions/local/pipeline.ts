@@ -3,6 +3,7 @@
 
 import type { AwsConfig } from '../adapters/aws/clients.js';
 import { afterAnalysis, servingStores } from '../adapters/aws/services.js';
+import { resumeDeletions } from '../domain/deletion.js';
 import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
 import { uploadEvents } from '../ingest/event-keys.js';
 import { createIngestHandler } from '../ingest/handler.js';
@@ -50,11 +51,17 @@ export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventS
       opts.log(`ingest: upload event not handled: ${(err as Error)?.message ?? String(err)}`);
     }
   });
+  // Deletion jobs that a stop or crash interrupted run to their end now (functions/domain/deletion.ts).
+  const resuming = resumeDeletions(apiStores, { settleMs: 2000 }).then(
+    (jobs) => jobs.forEach((j) => opts.log('deletion finished after a restart', { jobId: j.jobId, projectId: j.projectId })),
+    (err: unknown) => opts.log('deletion: unfinished jobs not resumed', { error: (err as Error)?.message ?? String(err) }),
+  );
   return {
     apiStores,
     trainer,
     ingest,
     async close() {
+      await resuming;
       await ingest.drain();
       await trainer.close();
     },

@@ -18,7 +18,8 @@ import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
-import { ingestObject } from '../../functions/domain/ingest.js';
+import { startProjectDeletion } from '../../functions/domain/deletion.js';
+import { imageIdFor, ingestObject } from '../../functions/domain/ingest.js';
 import type { Stores } from '../../functions/domain/ports.js';
 import { decodeShard } from '../../functions/vision/embeddings.js';
 import type { LocalStack } from '../../functions/local/stack.js';
@@ -346,3 +347,28 @@ describe('an original removed from the bucket directly (aws s3 rm), and the CLI,
     }
   });
 });
+
+describe('a deletion interrupted by a stop of the local stack', () => {
+  it('is finished by the next start', async () => {
+    const dataDir = await tempDir('deletion-restart');
+    let stack = await startTestStack(dataDir);
+    try {
+      const api = apiClient(stack.url, 'olga');
+      expect((await api('POST', '/api/projects', { id: 'halfway', name: 'Halfway', classes: ['daisy', 'other'] })).status).toBe(201);
+      await stack.stores.blobs.put('uploads/halfway/a.jpg', await photo(PHOTOS[0]), 'image/jpeg');
+      await waitFor(async () => (await api('GET', '/api/projects/halfway/images')).json.images?.[0]?.status === 'ready', 'ingest', 120_000);
+      // The job is recorded and the project record removed, then the server stops before the sweep runs.
+      const job = await startProjectDeletion(stack.stores, 'halfway', 'Halfway', 'olga');
+      await stack.close();
+      stack = await startTestStack(dataDir);
+      const left = () => allOf((cursor) => stack.stores.blobs.list('', { cursor })).then((all) => all.filter((o) => o.key.includes('halfway')));
+      await waitFor(async () => (await left()).length === 0, 'the interrupted deletion to finish', 30_000);
+      expect(await stack.stores.samples.getImage('halfway', images0(job.projectId))).toBeUndefined();
+      expect((await stack.stores.samples.listSamples('halfway')).items).toEqual([]);
+    } finally {
+      await stack.close();
+    }
+  }, 180_000);
+});
+
+const images0 = (projectId: string) => imageIdFor(`uploads/${projectId}/a.jpg`);
