@@ -17,7 +17,10 @@ import {
 import type { ImageRecord, ImageStatus } from '../../functions/domain/model.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { nextSamples } from '../../functions/domain/serve.js';
+import { imageIdFor } from '../../functions/domain/ingest.js';
+import { createIngestHandler } from '../../functions/ingest/handler.js';
 import { ManualClock, rid, sampleFixture } from '../support/fixtures.js';
+import { sharedAnalyzer } from '../support/stack.js';
 
 const P = 'flowers';
 
@@ -107,6 +110,24 @@ describe('deletion jobs', () => {
     ).rejects.toMatchObject({ code: 'not_found' });
     expect(await stores.annotations.listForSample(P, leased.sampleId)).toEqual([]);
     expect((await nextSamples(stores, { projectId: P, labelerId: 'ann', count: 3, leaseMs: 600_000 })).samples.map((s) => s.imageId)).toEqual(['i2']);
+  });
+
+  it('an ObjectRemoved notification from the cloud (SQS, URL-encoded key) deletes the image with everything derived', async () => {
+    const stores = await seeded([{ n: 1, boxes: 1 }, { n: 2 }]);
+    // A name that S3 notifications encode: a space and a plus.
+    const key = `uploads/${P}/my photo+1.jpg`;
+    const imageId = imageIdFor(key);
+    await stores.samples.putImage({ ...(await stores.samples.getImage(P, 'i2'))!, imageId, key });
+    await stores.samples.putSamplesIfAbsent([sampleFixture(P, 9, { sampleId: imageId, imageId })]);
+    await label(stores, imageId, 'ann', 0);
+    const handler = createIngestHandler({ stores, analyzer: await sharedAnalyzer() }, { log: () => undefined });
+    const notification = { Records: [{ eventName: 'ObjectRemoved:Delete', eventTime: '2026-11-22T10:00:00.000Z', s3: { object: { key: encodeURIComponent(key).replace(/%20/g, '+') } } }] };
+    const out = await handler.handleSqs({ Records: [{ messageId: 'm1', body: JSON.stringify(notification) }] } as never);
+    expect(out.batchItemFailures).toEqual([]);
+    expect(await stores.samples.getImage(P, imageId)).toBeUndefined();
+    expect(await stores.samples.getSample(P, imageId)).toBeUndefined();
+    expect(await stores.annotations.listForSample(P, imageId)).toEqual([]);
+    expect((await stores.samples.listImages(P)).items.map((i) => i.imageId)).toEqual(['i1', 'i2']);
   });
 
   it('a project deletion that crashed is finished by resumeDeletions (start-up), leaving nothing', async () => {
