@@ -63,10 +63,10 @@ export async function runDeleteCommand(target: Target, opts: DeleteOptions): Pro
   const project = encodeURIComponent(opts.project);
   const started = opts.all
     ? await api<JobResponse>(target, 'DELETE', `/api/projects/${project}`, { confirm: opts.confirm })
-    : opts.labeler
-      ? await api<JobResponse>(target, 'DELETE', `/api/projects/${project}/labelers/${encodeURIComponent(opts.labeler)}/annotations`)
-      : await api<JobResponse>(target, 'POST', `/api/projects/${project}/deletions`,
-          opts.imageIds?.length
+    : await api<JobResponse>(target, 'POST', `/api/projects/${project}/deletions`,
+          opts.labeler
+            ? { labelerId: opts.labeler } // in the body: any name, e.g. an email address
+            : opts.imageIds?.length
             ? { imageIds: opts.imageIds }
             : { filter: { ...(opts.failed ? { status: 'failed' } : {}), ...(opts.labeledClass ? { labeledClass: opts.labeledClass } : {}) } });
   if (started.status !== 202 || !started.body.statusUrl) {

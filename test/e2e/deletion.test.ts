@@ -170,6 +170,10 @@ function deletionScenario(name: string, start: () => Promise<Harness & { close()
     });
 
     it("removes one labeler's work: each sample falls back to the other's label and waits for a second one", async () => {
+      // Unknown fields and empty names are refused with the field named.
+      const bad = await olga()('POST', `/api/projects/${DOOMED}/deletions`, { labelerId: ' ' });
+      expect(bad.status).toBe(400);
+      expect(bad.json.message).toMatch(/^labelerId:/);
       const res = await olga()('DELETE', `/api/projects/${DOOMED}/labelers/bob/annotations`);
       expect(res.status).toBe(202);
       await waitDone(h, res.json.statusUrl);
@@ -339,6 +343,14 @@ describe('an original removed from the bucket directly (aws s3 rm), and the CLI,
       expect(job).toMatchObject({ status: 'done', deleted: { images: 1 } });
       expect(lines.at(-1)).toBe('done done: 1/1');
       expect((await api('GET', '/api/projects/rm-test/images')).json.images.map((i: { key: string }) => i.key)).toEqual(['uploads/rm-test/b.jpg']);
+      // A labeler whose name a path cannot carry (an email address): the CLI sends it in the body.
+      const ann = apiClient(stack.url, 'ann@example.com');
+      const next = (await ann('GET', '/api/projects/rm-test/next?count=1')).json.samples[0].sample;
+      const saved = await ann('POST', `/api/projects/rm-test/samples/${next.sampleId}/annotations`, { version: next.version, requestId: 'ann-email-1', confidences: [1, 0] });
+      expect(saved.json).toMatchObject({ sample: { labeledBy: ['ann@example.com'] } });
+      expect(await runDeleteCommand(target, { project: 'rm-test', labeler: 'ann@example.com', log: () => undefined, pollMs: 100 })).toMatchObject({ status: 'done', deleted: { annotations: 1, samplesReverted: 1 } });
+      expect((await api('GET', `/api/projects/rm-test/samples/${next.sampleId}`)).json.sample.label).toBeUndefined();
+
       await expect(runDeleteCommand(target, { project: 'rm-test', all: true, confirm: 'nope', log: () => undefined })).rejects.toThrow(
         `deletion refused (400): confirm: type the project's name, "rm-test", to delete it with everything in it`,
       );

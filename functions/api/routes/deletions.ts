@@ -32,6 +32,8 @@ const bulkBody = z.union([
       labeledClass: z.string().min(1).max(200).optional(),
     }),
   }),
+  // One labeler's annotations, for names a path cannot carry (e.g. an email address or a space).
+  z.strictObject({ labelerId: z.string().trim().min(1).max(128) }),
 ]);
 const confirmBody = z.strictObject({ confirm: z.string().max(500) }).partial();
 
@@ -75,7 +77,10 @@ export const deletionRoutes = new Hono<AppEnv>()
   })
   .post('/projects/:projectId/deletions', access('owner', { maxBodyBytes: BODY_LIMITS.MiB }), valid('json', bulkBody), async (c) => {
     const projectId = c.req.param('projectId');
-    return launch(c, await startImageDeletion(c.var.deps.stores, projectId, c.req.valid('json'), c.var.identity.userId));
+    const body = c.req.valid('json');
+    const { stores } = c.var.deps;
+    const by = c.var.identity.userId;
+    return launch(c, 'labelerId' in body ? await startLabelerDeletion(stores, projectId, body.labelerId, by) : await startImageDeletion(stores, projectId, body, by));
   })
   .delete('/projects/:projectId/labelers/:labelerId/annotations', access('owner'), async (c) => {
     const { projectId, labelerId } = c.req.param();
