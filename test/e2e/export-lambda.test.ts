@@ -6,12 +6,13 @@ import type { SQSEvent } from 'aws-lambda';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables, type AwsStores } from '../../functions/adapters/aws/clients.js';
-import { DEFAULT_TABLE_NAMES, ENV } from '../../functions/adapters/aws/schema.js';
+import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { awsExportDeps } from '../../functions/adapters/export/service.js';
 import { exportStatus, startExport } from '../../functions/domain/interchange/export/job.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { startDynalite, startS3rver } from '../../functions/local/emulators.js';
 import { tempDir } from '../support/stack.js';
+import { lambdaEnvOnEmulators } from '../support/lambda-env.js';
 
 const BUCKET = 'winnow-export-test';
 
@@ -48,18 +49,7 @@ describe('export jobs in the export Lambda', () => {
         label: { confidences: [1, 0], ambiguous: false, labelerId: 'ann', at },
       },
     ]);
-    Object.assign(process.env, {
-      [ENV.projectsTable]: DEFAULT_TABLE_NAMES.projects,
-      [ENV.samplesTable]: DEFAULT_TABLE_NAMES.samples,
-      [ENV.annotationsTable]: DEFAULT_TABLE_NAMES.annotations,
-      [ENV.labelersTable]: DEFAULT_TABLE_NAMES.labelers,
-      [ENV.bucket]: BUCKET,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      WINNOW_S3_ENDPOINT: s3.endpoint,
-      WINNOW_DYNAMODB_ENDPOINT: dynamo.endpoint,
-    });
+    lambdaEnvOnEmulators({ bucket: BUCKET, s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint });
   });
   afterAll(async () => {
     for (const close of closers) await close();

@@ -7,13 +7,14 @@ import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables, type AwsStores } from '../../functions/adapters/aws/clients.js';
-import { DEFAULT_TABLE_NAMES, ENV } from '../../functions/adapters/aws/schema.js';
+import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { imageIdFor } from '../../functions/domain/ingest.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { startDynalite, startS3rver } from '../../functions/local/emulators.js';
 import { FLOWERS, MODELS, REPO } from '../support/paths.js';
 import { startSqsEmulator, type SqsEmulator } from '../support/sqs-emulator.js';
 import { tempDir } from '../support/stack.js';
+import { lambdaEnvOnEmulators } from '../support/lambda-env.js';
 
 const BUCKET = 'winnow-ingest-test';
 const KEY_1 = 'uploads/garden/my tulip+1.jpg';
@@ -53,17 +54,7 @@ describe('ingest Lambda handler', () => {
       .replace('{{KEY_2}}', encode(KEY_2)).replace('{{SIZE_2}}', String(photo.length)).replace('{{ETAG_2}}', put2.etag);
     event = JSON.parse(fixture) as SQSEvent;
 
-    Object.assign(process.env, {
-      [ENV.projectsTable]: DEFAULT_TABLE_NAMES.projects,
-      [ENV.samplesTable]: DEFAULT_TABLE_NAMES.samples,
-      [ENV.annotationsTable]: DEFAULT_TABLE_NAMES.annotations,
-      [ENV.labelersTable]: DEFAULT_TABLE_NAMES.labelers,
-      [ENV.bucket]: BUCKET,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      WINNOW_S3_ENDPOINT: s3.endpoint,
-      WINNOW_DYNAMODB_ENDPOINT: dynamo.endpoint,
+    lambdaEnvOnEmulators({ bucket: BUCKET, s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint }, {
       WINNOW_MODELS: MODELS,
       WINNOW_TRAINER_QUEUE_URL: sqsEmulator.queueUrl('trainer'),
     });

@@ -6,7 +6,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables, type AwsStores } from '../../functions/adapters/aws/clients.js';
 import { DynamoTrainerLease } from '../../functions/adapters/aws/trainer-lease.js';
-import { DEFAULT_TABLE_NAMES, ENV } from '../../functions/adapters/aws/schema.js';
+import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { annotate } from '../../functions/domain/annotate.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { startDynalite, startS3rver } from '../../functions/local/emulators.js';
@@ -14,6 +14,7 @@ import { DEFAULT_EMBEDDER } from '../../functions/vision/default-embedder.js';
 import { appendEmbeddings } from '../../functions/vision/embeddings.js';
 import { aSample } from '../contract/fixtures.js';
 import { tempDir } from '../support/stack.js';
+import { lambdaEnvOnEmulators } from '../support/lambda-env.js';
 
 const BUCKET = 'winnow-two-trainers';
 const PROJECT = 'pair';
@@ -65,18 +66,7 @@ describe('two trainers at once', () => {
       vector[classOf(i)] += 1;
       return { sampleId, vector };
     }));
-    Object.assign(process.env, {
-      [ENV.projectsTable]: DEFAULT_TABLE_NAMES.projects,
-      [ENV.samplesTable]: DEFAULT_TABLE_NAMES.samples,
-      [ENV.annotationsTable]: DEFAULT_TABLE_NAMES.annotations,
-      [ENV.labelersTable]: DEFAULT_TABLE_NAMES.labelers,
-      [ENV.bucket]: BUCKET,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      WINNOW_S3_ENDPOINT: s3.endpoint,
-      WINNOW_DYNAMODB_ENDPOINT: dynamo.endpoint,
-    });
+    lambdaEnvOnEmulators({ bucket: BUCKET, s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint });
   });
   afterAll(async () => {
     for (const close of closers) await close();
