@@ -44,6 +44,7 @@ type Spelling = (typeof SPELLINGS)[number];
 type Expected = { allow: true } | { allow: false; status: 401 | 403 | 404 };
 
 const SIGNED_OUT: Principal[] = ['no token', 'forged', 'expired'];
+const LABELERS = ['labeler of the project', 'labeler of another project'] as const;
 
 export function expectedFor(level: AccessLevel, principal: Principal, hasProject: boolean): Expected {
   if (level === 'public') return { allow: true };
@@ -104,6 +105,33 @@ function spellings(route: Route, world: World): Record<Spelling, Variant[]> {
 }
 
 const isProjectNotFound = (a: Answer) => a.status === 404 && typeof a.json?.message === 'string' && /^project ".*" not found$/.test(a.json.message);
+
+/**
+ * Each GET route's spellings as the given principals, answered in process and through another way of serving the
+ * app; the differences, one line each (`where` names the other way).
+ */
+async function differences(
+  world: World,
+  routes: Route[],
+  principals: readonly Principal[],
+  where: string,
+  other: (path: string, token: string | undefined) => Promise<{ status: number; detail?: string }>,
+): Promise<string[]> {
+  const mismatches: string[] = [];
+  for (const route of routes) {
+    for (const variants of Object.values(spellings(route, world))) {
+      for (const { path } of variants) {
+        for (const principal of principals) {
+          const token = world.tokens[principal];
+          const inProcess = (await send(world, route, 'GET', path, token)).status;
+          const there = await other(path, token);
+          if (there.status !== inProcess) mismatches.push(`${path} as ${principal}: in process ${inProcess}, ${where} ${there.status}${there.detail ? ` ${there.detail}` : ''}`);
+        }
+      }
+    }
+  }
+  return mismatches;
+}
 
 describe('authorization matrix (generated from the route table)', () => {
   let world: World;
@@ -208,19 +236,8 @@ describe('authorization matrix (generated from the route table)', () => {
         req.end();
       });
     try {
-      const mismatches: string[] = [];
-      for (const route of world.routes.filter((r) => r.app === 'api' && r.method === 'GET' && r.path.includes(':projectId'))) {
-        for (const variants of Object.values(spellings(route, world))) {
-          for (const { path } of variants) {
-            for (const principal of ['labeler of the project', 'labeler of another project'] as const) {
-              const token = world.tokens[principal];
-              const inProcess = (await send(world, route, 'GET', path, token)).status;
-              const overHttp = await raw(path, token);
-              if (inProcess !== overHttp) mismatches.push(`${path} as ${principal}: in process ${inProcess}, over HTTP ${overHttp}`);
-            }
-          }
-        }
-      }
+      const routes = world.routes.filter((r) => r.app === 'api' && r.method === 'GET' && r.path.includes(':projectId'));
+      const mismatches = await differences(world, routes, LABELERS, 'over HTTP', async (path, token) => ({ status: await raw(path, token) }));
       expect(mismatches).toEqual([]);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -244,40 +261,18 @@ describe('authorization matrix (generated from the route table)', () => {
       const result = (await lambda(event as never, {} as never)) as { statusCode: number };
       return result.statusCode;
     };
-    const mismatches: string[] = [];
-    for (const route of world.routes.filter((r) => r.app === 'api' && r.method === 'GET' && r.path.includes(':projectId'))) {
-      for (const variants of Object.values(spellings(route, world))) {
-        for (const { path } of variants) {
-          for (const principal of ['labeler of the project', 'labeler of another project'] as const) {
-            const token = world.tokens[principal];
-            const inProcess = (await send(world, route, 'GET', path, token)).status;
-            const lambdaStatus = await viaLambda(path, token);
-            if (inProcess !== lambdaStatus) mismatches.push(`${path} as ${principal}: in process ${inProcess}, via Lambda ${lambdaStatus}`);
-          }
-        }
-      }
-    }
+    const routes = world.routes.filter((r) => r.app === 'api' && r.method === 'GET' && r.path.includes(':projectId'));
+    const mismatches = await differences(world, routes, LABELERS, 'via Lambda', async (path, token) => ({ status: await viaLambda(path, token) }));
     expect(mismatches).toEqual([]);
   });
 
   it('gives the same answers through the local server that `npm start` runs around the app', async () => {
     // There the app is mounted into the server's own Hono (headers, /auth, files, web app), which wraps its handlers.
     const local = createLocalServer({ ...world.deps, authRoutes: () => world.auth });
-    const mismatches: string[] = [];
-    for (const route of world.routes.filter((r) => r.method === 'GET')) {
-      for (const variants of Object.values(spellings(route, world))) {
-        for (const { path } of variants) {
-          for (const principal of PRINCIPALS) {
-            const token = world.tokens[principal];
-            const inProcess = (await send(world, route, 'GET', path, token)).status;
-            const res = await local.request(path, { headers: { host: '127.0.0.1:8787', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
-            if (res.status !== inProcess) {
-              mismatches.push(`${path} as ${principal}: in process ${inProcess}, local server ${res.status} ${(await res.text()).slice(0, 100)}`);
-            }
-          }
-        }
-      }
-    }
+    const mismatches = await differences(world, world.routes.filter((r) => r.method === 'GET'), PRINCIPALS, 'local server', async (path, token) => {
+      const res = await local.request(path, { headers: { host: '127.0.0.1:8787', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+      return { status: res.status, detail: (await res.text()).slice(0, 100) };
+    });
     expect(mismatches).toEqual([]);
   });
 
