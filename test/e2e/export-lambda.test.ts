@@ -5,14 +5,11 @@
 import type { SQSEvent } from 'aws-lambda';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables, type AwsStores } from '../../functions/adapters/aws/clients.js';
-import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
+import type { AwsStores } from '../../functions/adapters/aws/clients.js';
 import { awsExportDeps } from '../../functions/adapters/export/service.js';
 import { exportStatus, startExport } from '../../functions/domain/interchange/export/job.js';
 import { createProject } from '../../functions/domain/projects.js';
-import { startDynalite, startS3rver } from '../../functions/local/emulators.js';
-import { tempDir } from '../support/stack.js';
-import { lambdaEnvOnEmulators } from '../support/lambda-env.js';
+import { lambdaEnvOnEmulators, startLambdaEmulators } from '../support/lambda-env.js';
 
 const BUCKET = 'winnow-export-test';
 
@@ -22,19 +19,9 @@ describe('export jobs in the export Lambda', () => {
   const dispatched: { projectId: string; exportId: string }[] = [];
 
   beforeAll(async () => {
-    const dynamo = await startDynalite();
-    const s3 = await startS3rver({ dir: await tempDir('export-lambda-s3'), bucket: BUCKET });
-    closers.push(dynamo.close, s3.close);
-    stores = createAwsStores({
-      region: 'us-east-1',
-      endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      tables: DEFAULT_TABLE_NAMES,
-      bucket: BUCKET,
-    });
-    closers.unshift(async () => destroyAwsClients(stores.clients));
-    await ensureTables(stores, DEFAULT_TABLE_NAMES);
-    await ensureBucket(stores, BUCKET);
+    const emulators = await startLambdaEmulators('export-lambda', BUCKET);
+    ({ stores } = emulators);
+    closers.push(emulators.close);
     // Detection on: its boxes are samples, so the VOC export below has objects to write (a plain classification project is refused VOC).
     await createProject(stores, { id: 'garden', classes: ['tulip', 'other'], detection: { enabled: true } }, 'owner');
     const imageId = 'a'.repeat(24);
@@ -49,7 +36,7 @@ describe('export jobs in the export Lambda', () => {
         label: { confidences: [1, 0], ambiguous: false, labelerId: 'ann', at },
       },
     ]);
-    lambdaEnvOnEmulators({ bucket: BUCKET, s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint });
+    lambdaEnvOnEmulators(emulators, BUCKET);
   });
   afterAll(async () => {
     for (const close of closers) await close();

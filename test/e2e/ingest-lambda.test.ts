@@ -6,15 +6,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables, type AwsStores } from '../../functions/adapters/aws/clients.js';
-import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
+import type { AwsStores } from '../../functions/adapters/aws/clients.js';
 import { imageIdFor } from '../../functions/domain/ingest.js';
 import { createProject } from '../../functions/domain/projects.js';
-import { startDynalite, startS3rver } from '../../functions/local/emulators.js';
 import { FLOWERS, MODELS, REPO } from '../support/paths.js';
 import { startSqsEmulator, type SqsEmulator } from '../support/sqs-emulator.js';
-import { tempDir } from '../support/stack.js';
-import { lambdaEnvOnEmulators } from '../support/lambda-env.js';
+import { lambdaEnvOnEmulators, startLambdaEmulators } from '../support/lambda-env.js';
 
 const BUCKET = 'winnow-ingest-test';
 const KEY_1 = 'uploads/garden/my tulip+1.jpg';
@@ -27,20 +24,10 @@ describe('ingest Lambda handler', () => {
   let sqsEmulator: SqsEmulator;
 
   beforeAll(async () => {
-    const dynamo = await startDynalite();
-    const s3 = await startS3rver({ dir: await tempDir('lambda-s3'), bucket: BUCKET });
+    const emulators = await startLambdaEmulators('lambda', BUCKET);
+    ({ stores } = emulators);
     sqsEmulator = await startSqsEmulator();
-    closers.push(dynamo.close, s3.close, sqsEmulator.close);
-    stores = createAwsStores({
-      region: 'us-east-1',
-      endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      tables: DEFAULT_TABLE_NAMES,
-      bucket: BUCKET,
-    });
-    closers.unshift(async () => destroyAwsClients(stores.clients));
-    await ensureTables(stores, DEFAULT_TABLE_NAMES);
-    await ensureBucket(stores, BUCKET);
+    closers.push(emulators.close, sqsEmulator.close);
     await createProject(stores, { id: 'garden', classes: ['tulip', 'other'] }, 'owner');
 
     const photo = await readFile(path.join(FLOWERS, 'tulips', readdirSync(path.join(FLOWERS, 'tulips'))[0]));
@@ -54,7 +41,7 @@ describe('ingest Lambda handler', () => {
       .replace('{{KEY_2}}', encode(KEY_2)).replace('{{SIZE_2}}', String(photo.length)).replace('{{ETAG_2}}', put2.etag);
     event = JSON.parse(fixture) as SQSEvent;
 
-    lambdaEnvOnEmulators({ bucket: BUCKET, s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint }, {
+    lambdaEnvOnEmulators(emulators, BUCKET, {
       WINNOW_MODELS: MODELS,
       WINNOW_TRAINER_QUEUE_URL: sqsEmulator.queueUrl('trainer'),
     });

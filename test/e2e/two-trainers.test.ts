@@ -4,17 +4,15 @@
 
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables, type AwsStores } from '../../functions/adapters/aws/clients.js';
+import type { AwsStores } from '../../functions/adapters/aws/clients.js';
 import { DynamoTrainerLease } from '../../functions/adapters/aws/trainer-lease.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { annotate } from '../../functions/domain/annotate.js';
 import { createProject } from '../../functions/domain/projects.js';
-import { startDynalite, startS3rver } from '../../functions/local/emulators.js';
 import { DEFAULT_EMBEDDER } from '../../functions/vision/default-embedder.js';
 import { appendEmbeddings } from '../../functions/vision/embeddings.js';
 import { aSample } from '../contract/fixtures.js';
-import { tempDir } from '../support/stack.js';
-import { lambdaEnvOnEmulators } from '../support/lambda-env.js';
+import { lambdaEnvOnEmulators, startLambdaEmulators } from '../support/lambda-env.js';
 
 const BUCKET = 'winnow-two-trainers';
 const PROJECT = 'pair';
@@ -46,19 +44,9 @@ describe('two trainers at once', () => {
   };
 
   beforeAll(async () => {
-    const dynamo = await startDynalite();
-    const s3 = await startS3rver({ dir: await tempDir('two-trainers-s3'), bucket: BUCKET });
-    closers.push(dynamo.close, s3.close);
-    stores = createAwsStores({
-      region: 'us-east-1',
-      endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      tables: DEFAULT_TABLE_NAMES,
-      bucket: BUCKET,
-    });
-    closers.unshift(async () => destroyAwsClients(stores.clients));
-    await ensureTables(stores, DEFAULT_TABLE_NAMES);
-    await ensureBucket(stores, BUCKET);
+    const emulators = await startLambdaEmulators('two-trainers', BUCKET);
+    ({ stores } = emulators);
+    closers.push(emulators.close);
     await createProject(stores, { id: PROJECT, classes: ['left', 'right'] }, 'owner');
     await stores.samples.putSamplesIfAbsent(ids.map((id, i) => aSample(PROJECT, id, String(i).padStart(4, '0'), { suggestions: [] })));
     await appendEmbeddings(stores.blobs, PROJECT, DEFAULT_EMBEDDER, ids.map((sampleId, i) => {
@@ -66,7 +54,7 @@ describe('two trainers at once', () => {
       vector[classOf(i)] += 1;
       return { sampleId, vector };
     }));
-    lambdaEnvOnEmulators({ bucket: BUCKET, s3Endpoint: s3.endpoint, dynamoEndpoint: dynamo.endpoint });
+    lambdaEnvOnEmulators(emulators, BUCKET);
   });
   afterAll(async () => {
     for (const close of closers) await close();
