@@ -207,12 +207,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     void reconcileUploads(stores, ingest, log).catch((err) => log(`reconcile failed: ${(err as Error).message}`));
 
     return {
-      url,
-      localUrl,
-      credentials,
-      s3Endpoint: s3.endpoint,
-      dynamoEndpoint: dynamo.endpoint,
-      bucket: LOCAL_BUCKET,
+      url: info.url,
+      localUrl: info.localUrl,
+      credentials: info.credentials,
+      s3Endpoint: info.s3Endpoint,
+      dynamoEndpoint: info.dynamoEndpoint,
+      bucket: info.bucket,
       stores,
       ingest,
       trainer,
