@@ -3,6 +3,7 @@
 // with the project's strategy, and replace the ranked queue. Serving reads the queue and never waits for this.
 
 import { topClass } from '../domain/labels.js';
+import { auditRate, withUniformAuditRows } from '../domain/learning/audit.js';
 import {
   DEFAULT_STRATEGY,
   float16ToFloat32,
@@ -55,7 +56,12 @@ export interface RetrainOptions {
   changed?: string[];
   /** Labels expected before the next retrain (sizes the diverse head of the ranking). */
   batchSize?: number;
+  /** The deployment's audit rate for projects without their own (default DEFAULT_AUDIT_RATE, as serving's). */
+  auditRate?: number;
 }
+
+/** Unlabeled audit-set samples kept in a stored ranking at most (a uniform sample of them when there are more). */
+const AUDIT_ROWS = 400;
 
 export async function retrainProject(
   stores: Stores,
@@ -119,6 +125,15 @@ export async function retrainProject(
     seed: 0,
   });
   state.clustering = ranking.clustering ?? state.clustering;
+  // The audit set's rows in the stored ranking: a uniform sample of its unlabeled samples, whatever the pool's size.
+  const rate = auditRate(project.auditRate, opts.auditRate);
+  const stored =
+    probs && !ranking.coldStart && rate > 0
+      ? withUniformAuditRows({
+          rows: ranking.rows, probs, classes, sampleIds: matrix.sampleIds, labeled: new Set(labeledRows), rate, limit,
+          auditRows: Math.min(AUDIT_ROWS, Math.floor(limit / 4)), seed: matrix.rows,
+        })
+      : { rows: ranking.rows, probs: ranking.probs };
   const suspects = fit ? mislabeledIds(fit, training, classes, matrix.sampleIds) : undefined;
   // Numbered from the stored ranking, not from this process's memory: another trainer may have written since.
   const generation = ((await stores.rankings.get(project.id))?.generation ?? 0) + 1;
@@ -130,8 +145,8 @@ export async function retrainProject(
     coldStart: ranking.coldStart,
     labels: training.filter((l) => !l.ambiguous).length,
     classes,
-    sampleIds: Array.from(ranking.rows, (r) => matrix.sampleIds[r]),
-    ...(ranking.probs ? { probs: ranking.probs } : {}),
+    sampleIds: Array.from(stored.rows, (r) => matrix.sampleIds[r]),
+    ...(stored.probs ? { probs: stored.probs } : {}),
     model: opts.embedder,
     ...(suspects ? { suspects } : {}),
   };

@@ -1,7 +1,7 @@
 // The audit stream's estimator: what the accuracy figure on screen rests on.
 
 import { describe, expect, it } from 'vitest';
-import { auditIndex, auditRate, estimateAccuracy, inAuditSet, isAuditDraw, meanTopProbability, parseAuditRate, wilsonInterval, type AuditPoint } from '../../functions/domain/learning/audit.js';
+import { auditIndex, auditRate, estimateAccuracy, inAuditSet, isAuditDraw, meanTopProbability, parseAuditRate, wilsonInterval, withUniformAuditRows, type AuditPoint } from '../../functions/domain/learning/audit.js';
 import { createRng } from '../../functions/domain/learning/random.js';
 
 describe('audit stream', () => {
@@ -113,5 +113,47 @@ describe('audit stream', () => {
   it('averages the top probability per row', () => {
     expect(meanTopProbability(new Float32Array([0.2, 0.8, 0.6, 0.4]), 2)).toBeCloseTo(0.7, 6);
     expect(meanTopProbability([], 2)).toBeNaN();
+  });
+});
+
+describe('the audit set in a stored ranking', () => {
+  it('keeps a uniform sample of the unlabeled audit set after the ranked head, however large the pool', () => {
+    // 20,000 samples, a ranking of 2,000: the strategy's head is the first rows (here: the "most uncertain" are the
+    // lowest row numbers). Audit draws must not come from that head only, or the accuracy figure reads low.
+    const n = 20_000;
+    const classes = 2;
+    const sampleIds = Array.from({ length: n }, (_, i) => `img-${i}`);
+    const probs = new Float32Array(n * classes).map((_, i) => (i % 2 === 0 ? Math.floor(i / 2) / n : 1 - Math.floor(i / 2) / n));
+    const rows = Int32Array.from({ length: 2000 }, (_, i) => i);
+    const labeled = new Set(Array.from({ length: 500 }, (_, i) => n - 1 - i * 7));
+    const out = withUniformAuditRows({ rows, probs, classes, sampleIds, labeled, rate: 0.1, limit: 2000, auditRows: 400, seed: 3 });
+    expect(out.rows.length).toBe(2000);
+    const isAudit = (r: number) => inAuditSet(sampleIds[r], 0.1);
+    const head = Array.from(out.rows.slice(0, 1600));
+    const tail = Array.from(out.rows.slice(1600));
+    expect(head.some(isAudit)).toBe(false); // ranked serving skips them anyway: the head keeps the others
+    expect(tail.every(isAudit)).toBe(true);
+    expect(tail.some((r) => labeled.has(r))).toBe(false);
+    expect(new Set(tail).size).toBe(400);
+    // Uniform over the pool: the mean row position is near the middle, not near the head (before: ~0.05).
+    const before = Array.from(rows).filter(isAudit);
+    expect(before.reduce((s, r) => s + r, 0) / before.length / n).toBeLessThan(0.06);
+    const mean = tail.reduce((s, r) => s + r, 0) / tail.length / n;
+    expect(mean).toBeGreaterThan(0.45);
+    expect(mean).toBeLessThan(0.55);
+    // Each row keeps its own probabilities.
+    for (const i of [0, 1599, 1600, 1999]) expect(out.probs[i * classes]).toBeCloseTo(probs[out.rows[i] * classes], 6);
+  });
+
+  it('keeps every unlabeled audit-set sample when there are fewer than asked, and nothing when the rate is 0', () => {
+    const sampleIds = Array.from({ length: 300 }, (_, i) => `s${i}`);
+    const probs = new Float32Array(600).fill(0.5);
+    const rows = Int32Array.from({ length: 300 }, (_, i) => i);
+    const all = withUniformAuditRows({ rows, probs, classes: 2, sampleIds, labeled: new Set(), rate: 0.1, limit: 2000, auditRows: 400, seed: 1 });
+    const audit = sampleIds.filter((id) => inAuditSet(id, 0.1)).length;
+    expect(all.rows.length).toBe(300);
+    expect(Array.from(all.rows.slice(300 - audit)).every((r) => inAuditSet(sampleIds[r], 0.1))).toBe(true);
+    const none = withUniformAuditRows({ rows, probs, classes: 2, sampleIds, labeled: new Set(), rate: 0, limit: 2000, auditRows: 400, seed: 1 });
+    expect(Array.from(none.rows)).toEqual(Array.from(rows));
   });
 });

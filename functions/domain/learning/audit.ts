@@ -13,6 +13,8 @@
 // Pure functions: serving uses the selection rule, the quality view the estimator, and bench:al both (it simulates
 // the stream on a dataset with a test split).
 
+import { createRng } from './random.js';
+
 /** Share of served samples drawn at random for the audit stream unless the project or the deployment says. */
 export const DEFAULT_AUDIT_RATE = 0.1;
 
@@ -208,3 +210,55 @@ export function meanTopProbability(probs: ArrayLike<number>, classes: number, ro
 }
 
 const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
+
+export interface AuditRowsInput {
+  /** The ranked rows, best first, as the strategy returned them. */
+  rows: Int32Array;
+  /** The current model's calibrated probabilities for every row of the pool (`classes` per row). */
+  probs: Float32Array;
+  classes: number;
+  /** Sample id of each pool row. */
+  sampleIds: readonly string[];
+  /** Rows that have their labels (never ranked). */
+  labeled: ReadonlySet<number>;
+  rate: number;
+  /** Length of the stored ranking. */
+  limit: number;
+  /** How many unlabeled audit-set rows to keep at most. */
+  auditRows: number;
+  seed: number;
+}
+
+/**
+ * The ranking the trainer stores, with the audit set's share of it made uniform. Ranked serving never hands out an
+ * audit-set sample (domain/serving.ts), so the ranked head keeps only the others; after it come up to `auditRows`
+ * unlabeled audit-set samples drawn uniformly (seeded), with their probabilities. Audit draws and the estimate's
+ * model-confidence term read exactly those rows, so they speak for the whole unlabeled audit set even when the
+ * collection is far larger than the ranking. (Without this, a project with more unlabeled images than the ranking
+ * holds would draw its audits only among the most uncertain ones, and the accuracy figure would read low.)
+ */
+export function withUniformAuditRows(input: AuditRowsInput): { rows: Int32Array; probs: Float32Array } {
+  const { rows, probs, classes, sampleIds, labeled, rate, limit } = input;
+  const inSet = new Uint8Array(sampleIds.length);
+  const candidates: number[] = [];
+  if (rate > 0) {
+    for (let r = 0; r < sampleIds.length; r++) {
+      if (!inAuditSet(sampleIds[r], rate)) continue;
+      inSet[r] = 1;
+      if (!labeled.has(r)) candidates.push(r);
+    }
+  }
+  // A uniform sample without replacement: the first k places of a partial Fisher-Yates shuffle.
+  const k = Math.min(candidates.length, Math.max(0, input.auditRows), limit);
+  const rng = createRng(input.seed);
+  for (let i = 0; i < k; i++) {
+    const j = i + rng.int(candidates.length - i);
+    [candidates[i], candidates[j]] = [candidates[j], candidates[i]];
+  }
+  const head: number[] = [];
+  for (let i = 0; i < rows.length && head.length < limit - k; i++) if (!inSet[rows[i]]) head.push(rows[i]);
+  const out = Int32Array.from([...head, ...candidates.slice(0, k)]);
+  const outProbs = new Float32Array(out.length * classes);
+  for (let i = 0; i < out.length; i++) outProbs.set(probs.subarray(out[i] * classes, (out[i] + 1) * classes), i * classes);
+  return { rows: out, probs: outProbs };
+}
