@@ -158,14 +158,15 @@ export function canonicalPathProblem(url: string): string | undefined {
 export const accessGate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const problem = canonicalPathProblem(c.req.url);
   if (problem) throw badRequest(`path: ${problem}`, { field: 'path' });
-  const groups = new Map<string, unknown[]>();
+  // Each matched route's first handler is the one that must declare (access(...) comes first).
+  const firstHandlers = new Map<string, unknown>();
   for (const route of matchedRoutes(c)) {
     if (route.method === 'ALL') continue; // middleware (app.use) and catch-alls
     const key = `${route.method} ${route.path}`;
-    groups.set(key, [...(groups.get(key) ?? []), route.handler]);
+    if (!firstHandlers.has(key)) firstHandlers.set(key, route.handler);
   }
-  for (const [route, handlers] of groups) {
-    if (!declaredAccess(handlers[0])) {
+  for (const [route, handler] of firstHandlers) {
+    if (!declaredAccess(handler)) {
       throw new WinnowError('forbidden', `${route} declares no access level, so it is not served`);
     }
   }
