@@ -4,6 +4,8 @@
 
 import type {
   Annotation,
+  AutolabelPreview,
+  AutolabelReport,
   ExportJob,
   ExportRequest,
   HistoryItem,
@@ -201,8 +203,8 @@ export function createApi(options: ApiOptions) {
       optional(request<{ items: SuspectItem[] }>('GET', `${p(projectId)}/review/mislabeled`).then((r) => r.items)),
     /** Owners: what auto-labeling at `precision` would do now, and the batches so far (functions/domain/autolabel.ts). */
     autolabelPreview: (projectId: string, precision: number) =>
-      optional(request<{ preview: AutolabelPreview; batches: AutolabelBatch[] }>('GET', `${p(projectId)}/autolabel`, { query: { precision } })),
-    autolabel: (projectId: string, precision: number) => request<AutolabelBatch>('POST', `${p(projectId)}/autolabel`, { body: { precision } }),
+      optional(request<{ preview: AutolabelPreview; batches: AutolabelReport[] }>('GET', `${p(projectId)}/autolabel`, { query: { precision } })),
+    autolabel: (projectId: string, precision: number) => request<AutolabelReport>('POST', `${p(projectId)}/autolabel`, { body: { precision } }),
     undoAutolabel: (projectId: string, batchId: string) =>
       request<{ batchId: string; restored: number; kept: number }>('POST', `${p(projectId)}/autolabel/${encodeURIComponent(batchId)}/undo`),
     /** Samples whose embeddings are nearest to this one's, for bulk labeling. */
@@ -222,31 +224,6 @@ export function createApi(options: ApiOptions) {
 }
 
 export type Api = ReturnType<typeof createApi>;
-
-export interface AutolabelPreview {
-  precision: number;
-  possible: boolean;
-  threshold?: number;
-  heldOut?: number;
-  correct?: number;
-  estimatedPrecision?: number;
-  interval?: { low: number; high: number };
-  wouldLabel?: number;
-  reason?: string;
-}
-
-export interface AutolabelBatch {
-  batchId: string;
-  createdAt: string;
-  precision: number;
-  threshold: number;
-  labeled: number;
-  heldOut: number;
-  correct: number;
-  estimatedPrecision: number;
-  interval: { low: number; high: number };
-  undoneAt?: string;
-}
 
 /**
  * The quality endpoint's answer (functions/domain/quality.ts sends per-point series); the parallel `runningMse` /

@@ -12,7 +12,9 @@ import type {
   Suggestion,
   TaskType,
 } from '../../functions/domain/model.js';
+import type { AutolabelPreview, AutolabelReport } from '../../functions/domain/autolabel.js';
 
+export type { AutolabelPreview, AutolabelReport };
 export type { Annotation, Box, BoxLabel, ImageStatus, LabelHead, Project, Sample, Suggestion, TaskType };
 
 /** The display image of a sample; `url` and `thumbUrl` are presigned and short-lived. */
