@@ -43,9 +43,9 @@ export class S3ObjectUrls implements ObjectUrls {
   }
 }
 
-/** `attachment; filename="ascii"; filename*=UTF-8''utf8` (as the export adapter writes it; kept here so the blob store
- * does not load the export adapters). */
-function attachment(fileName: string): string {
+/** `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987); the export adapter's downloads
+ * use it too (here, so that the blob store does not load the export adapters). */
+export function attachment(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }

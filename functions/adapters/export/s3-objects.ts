@@ -8,6 +8,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ExportObjects, ObjectSink } from '../../domain/interchange/export/ports.js';
+import { attachment } from '../aws/object-urls.js';
 
 // S3 allows 10,000 parts, so the part size caps the object: 5 MiB parts (2 in flight + 1 filling = ~15 MiB held)
 // allow 48 GiB, far beyond any annotation or embedding file; exports with images get 32 MiB parts, one in flight
@@ -76,10 +77,4 @@ export class S3ExportObjects implements ExportObjects {
       throw err;
     }
   }
-}
-
-/** `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987). */
-export function attachment(fileName: string): string {
-  const ascii = fileName.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }
