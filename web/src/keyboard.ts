@@ -117,12 +117,6 @@ function boxKey(event: KeyLike): Action | null {
       return { type: 'selectBox', step: 1 };
     case 'ArrowUp':
       return { type: 'selectBox', step: -1 };
-    case '+':
-    case '=':
-      return { type: 'zoom', step: 1 };
-    case '-':
-    case '_':
-      return { type: 'zoom', step: -1 };
   }
   if (event.repeat) return null;
   switch (event.key) {
