@@ -166,20 +166,9 @@ type S3rverCtor = new (options: {
   configureBuckets: { name: string; configs: string[] }[];
 }) => S3rverInstance;
 
-/** The same CORS rule the CDK bucket has: only the web app's origin, only GET/PUT/HEAD. */
-function corsXml(origins: string[]): string {
-  const allowed = origins.map((o) => `<AllowedOrigin>${o}</AllowedOrigin>`).join('');
-  return (
-    '<CORSConfiguration><CORSRule>' + allowed +
-    '<AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>' +
-    '<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3000</MaxAgeSeconds>' +
-    '</CORSRule></CORSConfiguration>'
-  );
-}
-
-/** s3rver's `configureBuckets` option: the buckets, each with the web app's CORS rule when origins are given. */
-export function s3rverBucketConfigs(buckets: string[], corsOrigins?: string[]): { name: string; configs: string[] }[] {
-  return buckets.map((name) => ({ name, configs: corsOrigins?.length ? [corsXml(corsOrigins)] : [] }));
+/** s3rver's `configureBuckets` option: the buckets, with no configuration (no browser talks to the emulator). */
+export function s3rverBucketConfigs(buckets: string[]): { name: string; configs: string[] }[] {
+  return buckets.map((name) => ({ name, configs: [] }));
 }
 
 /** S3 in this process, objects stored as files under `dir`; the buckets exist once this resolves. */
@@ -190,8 +179,6 @@ export async function startS3rver(opts: {
   /** The bucket to create (default DEFAULT_BUCKET); `buckets` creates several. */
   bucket?: string;
   buckets?: string[];
-  /** Browser origins allowed to PUT/GET with presigned URLs (the web app's own origin). */
-  corsOrigins?: string[];
 }): Promise<RunningEmulator & { server: S3rverInstance }> {
   const S3rver = require('s3rver') as S3rverCtor;
   const host = opts.host ?? LOOPBACK;
@@ -201,7 +188,7 @@ export async function startS3rver(opts: {
     port: opts.port ?? 0,
     directory: opts.dir,
     silent: true,
-    configureBuckets: s3rverBucketConfigs(buckets, opts.corsOrigins),
+    configureBuckets: s3rverBucketConfigs(buckets),
   });
   const address = await server.run();
   return {

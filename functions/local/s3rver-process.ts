@@ -137,7 +137,6 @@ export interface S3rverProcessOptions {
   host?: string;
   bucket?: string;
   buckets?: string[];
-  corsOrigins?: string[];
   /** Forward only events for keys under these prefixes (default: all). */
   eventPrefixes?: string[];
   /** Every request must be signed with these (SigV4 header or presigned query); default the documented S3RVER pair. */
@@ -191,7 +190,7 @@ export async function startS3rverProcess(opts: S3rverProcessOptions): Promise<Ru
       port: opts.port ?? 0,
       directory: opts.dir,
       silent: true,
-      configureBuckets: s3rverBucketConfigs(buckets, opts.corsOrigins),
+      configureBuckets: s3rverBucketConfigs(buckets),
       eventPrefixes: opts.eventPrefixes,
       // Over IPC, not argv or the environment, so other users of the machine cannot read them.
       credentials: opts.credentials ?? DEFAULT_EMULATOR_CREDENTIALS,

@@ -33,7 +33,7 @@ describe('S3 emulator in a child process', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'winnow-s3rver-process-'));
-    s3 = await startS3rverProcess({ dir, bucket: BUCKET, corsOrigins: [ORIGIN], eventPrefixes: ['uploads/'] });
+    s3 = await startS3rverProcess({ dir, bucket: BUCKET, eventPrefixes: ['uploads/'] });
     s3.events.on('event', (event: Announced) => events.push(event));
     stores = storesFor(s3.endpoint);
   });
@@ -128,7 +128,7 @@ describe('S3 emulator in a child process', () => {
     await stores.blobs.put('uploads/garden/kept.jpg', new Uint8Array([1, 2, 3]), 'image/jpeg');
     destroyAwsClients(stores.clients);
     await s3.close();
-    s3 = await startS3rverProcess({ dir, bucket: BUCKET, corsOrigins: [ORIGIN] });
+    s3 = await startS3rverProcess({ dir, bucket: BUCKET });
     stores = storesFor(s3.endpoint);
     expect((await stores.blobs.get('uploads/garden/kept.jpg'))?.body).toEqual(new Uint8Array([1, 2, 3]));
   });
