@@ -77,14 +77,14 @@ function validBox(project: Project, b: BoxLabel): BoxLabel {
 }
 
 /** The index of the class with the highest confidence, or -1 if none. */
-export function topClass(confidences: number[]): number {
+export function topClass(confidences: ArrayLike<number>): number {
   let best = -1;
   let bestValue = 0;
-  confidences.forEach((c, i) => {
-    if (c > bestValue) {
+  for (let i = 0; i < confidences.length; i++) {
+    if (confidences[i] > bestValue) {
       best = i;
-      bestValue = c;
+      bestValue = confidences[i];
     }
-  });
+  }
   return best;
 }

@@ -240,9 +240,9 @@ function autolabelBasis(
   const correct: (0 | 1)[] = [];
   fit.labelIndex.forEach((labelPos, k) => {
     const p = fit.outOfFold.probs.subarray(k * C, (k + 1) * C);
-    const predicted = argmax(p);
+    const predicted = topClass(p);
     confidence.push(round(p[predicted]));
-    correct.push(predicted === argmax(training[labelPos].confidences) ? 1 : 0);
+    correct.push(predicted === topClass(training[labelPos].confidences) ? 1 : 0);
   });
   const labeled = new Uint8Array(sampleIds.length);
   for (const r of labeledRows) labeled[r] = 1;
@@ -266,9 +266,3 @@ function autolabelBasis(
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
-
-function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
-  return best;
-}
