@@ -322,7 +322,7 @@ export function topClasses(project: Project, probs: ArrayLike<number>, k = SUGGE
 export function rankedProbs(ranking: RankedQueue | undefined, sampleId: string): Float32Array | undefined {
   if (!ranking?.probs) return undefined;
   const at = ranking.sampleIds.indexOf(sampleId);
-  return at < 0 ? undefined : ranking.probs.subarray(at * ranking.classes, (at + 1) * ranking.classes);
+  return at < 0 ? undefined : probsOf(ranking, at);
 }
 
 /** A sample served earlier (with the model suggestion of its ranking, if any), told the current model's view instead. */
