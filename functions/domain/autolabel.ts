@@ -114,6 +114,18 @@ function choose(basis: AutolabelBasis, precision: number): ThresholdChoice | und
   return pickThreshold(heldOut, precision, { delta: DEFAULT_DELTA });
 }
 
+/** The chosen threshold with its held-out support, as previews and batches report it. */
+function support(choice: ThresholdChoice) {
+  return {
+    threshold: choice.threshold,
+    heldOut: choice.heldOut,
+    correct: choice.correct,
+    estimatedPrecision: choice.estimate,
+    lowerBound: choice.lowerBound,
+    interval: choice.interval,
+  };
+}
+
 async function requireBasis(stores: Stores, projectId: string): Promise<AutolabelBasis> {
   const basis = await loadAutolabelBasis(stores.blobs, projectId);
   if (!basis) {
@@ -143,12 +155,7 @@ export async function previewAutolabel(stores: Stores, projectId: string, precis
   return {
     ...base,
     possible: true,
-    threshold: choice.threshold,
-    heldOut: choice.heldOut,
-    correct: choice.correct,
-    estimatedPrecision: choice.estimate,
-    lowerBound: choice.lowerBound,
-    interval: choice.interval,
+    ...support(choice),
     wouldLabel: basis.candidates.confidences.filter((c) => c >= choice.threshold).length,
   };
 }
@@ -189,12 +196,7 @@ export async function runAutolabel(
     createdAt,
     createdBy: opts.by,
     precision,
-    threshold: choice.threshold,
-    heldOut: choice.heldOut,
-    correct: choice.correct,
-    estimatedPrecision: choice.estimate,
-    lowerBound: choice.lowerBound,
-    interval: choice.interval,
+    ...support(choice),
     delta: choice.delta,
     generation: basis.generation,
     samples: [],
