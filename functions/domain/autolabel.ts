@@ -134,6 +134,15 @@ async function requireBasis(stores: Stores, projectId: string): Promise<Autolabe
   return basis;
 }
 
+/** Why no threshold can promise precision `p` (choose found none). */
+function noThresholdReason(p: number): string {
+  const needed = Math.ceil(Math.log(DEFAULT_DELTA) / Math.log(p));
+  return (
+    `the held-out predictions cannot show ${pct(p)} precision at any threshold yet (it takes at least ${needed} ` +
+    `held-out predictions above the threshold, nearly all right): label more images or ask for a lower precision`
+  );
+}
+
 /** What auto-labeling at `precision` would do now, without writing anything. */
 export async function previewAutolabel(stores: Stores, projectId: string, precision = DEFAULT_AUTOLABEL_PRECISION): Promise<AutolabelPreview> {
   const p = checkPrecision(precision);
@@ -141,17 +150,7 @@ export async function previewAutolabel(stores: Stores, projectId: string, precis
   const basis = await requireBasis(stores, projectId);
   const choice = choose(basis, p);
   const base = { precision: p, delta: DEFAULT_DELTA, humanLabels: basis.humanLabels, generation: basis.generation };
-  if (!choice) {
-    const needed = Math.ceil(Math.log(DEFAULT_DELTA) / Math.log(p));
-    return {
-      ...base,
-      possible: false,
-      wouldLabel: 0,
-      reason:
-        `the held-out predictions cannot show ${pct(p)} precision at any threshold yet (it takes at least ${needed} ` +
-        `held-out predictions above the threshold, nearly all right): label more images or ask for a lower precision`,
-    };
-  }
+  if (!choice) return { ...base, possible: false, wouldLabel: 0, reason: noThresholdReason(p) };
   return {
     ...base,
     possible: true,
@@ -178,8 +177,7 @@ export async function runAutolabel(
   }
   const choice = choose(basis, precision);
   if (!choice) {
-    const preview = await previewAutolabel(stores, projectId, precision);
-    throw new WinnowError('conflict', `cannot auto-label at ${pct(precision)}: ${preview.reason}`, { humanLabels: basis.humanLabels });
+    throw new WinnowError('conflict', `cannot auto-label at ${pct(precision)}: ${noThresholdReason(precision)}`, { humanLabels: basis.humanLabels });
   }
   const nowMs = stores.clock.now();
   const createdAt = new Date(nowMs).toISOString();
