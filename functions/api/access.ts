@@ -46,7 +46,9 @@ export function declaredAccess(handler: unknown): RouteAccess | undefined {
 const PARAM_RULES: Record<string, { pattern: RegExp; rule: string }> = {
   projectId: { pattern: ID_PATTERN, rule: "lower-case letters, digits, '-' or '_' (at most 63)" },
 };
-const ID_RULE = { pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, rule: "letters, digits, '.', '-' or '_' (at most 128)" };
+/** Any id other than a project's, in a path or a body: short and plain. */
+export const PLAIN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const ID_RULE = { pattern: PLAIN_ID, rule: "letters, digits, '.', '-' or '_' (at most 128)" };
 
 export function validateParams(params: Record<string, string>): void {
   for (const [name, value] of Object.entries(params)) {

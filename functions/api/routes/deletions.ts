@@ -15,7 +15,7 @@ import {
   startProjectDeletion,
   type DeletionJob,
 } from '../../domain/deletion.js';
-import { access, BODY_LIMITS, validateParams } from '../access.js';
+import { access, BODY_LIMITS, PLAIN_ID, validateParams } from '../access.js';
 import { apiLog } from '../errors.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
@@ -23,7 +23,7 @@ import { valid } from '../validate.js';
 /** Wait before a deletion's last check for writes that were in flight when it started (an ingest, a save). */
 const SETTLE_MS = 2000;
 
-const imageId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'not an image id');
+const imageId = z.string().regex(PLAIN_ID, 'not an image id');
 const bulkBody = z.union([
   z.strictObject({ imageIds: z.array(imageId).min(1).max(MAX_IMAGE_IDS) }),
   z.strictObject({
@@ -62,7 +62,7 @@ async function confirmOf(c: Context<AppEnv>): Promise<string | undefined> {
   const text = await c.req.text();
   if (!text.trim()) return undefined;
   const parsed = confirmBody.safeParse(JSON.parse(text));
-  if (!parsed.success) throw Object.assign(new SyntaxError('expected {"confirm": "<project name>"}'));
+  if (!parsed.success) throw new SyntaxError('expected {"confirm": "<project name>"}');
   return parsed.data.confirm;
 }
 
