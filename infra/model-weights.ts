@@ -16,8 +16,6 @@ export interface ModelWeights {
   dir: string;
   /** sha256 over every file's relative path and bytes, in sorted order. */
   contentHash: string;
-  /** The manifests whose files were verified (the stage's embedder, the tagger, the detector). */
-  models?: string[];
 }
 
 /**
@@ -55,11 +53,11 @@ export function readModelWeights(dir: string, opts: { models: string[]; manifest
     hash.update(readFileSync(file));
     hash.update('\0');
   }
-  return { dir, contentHash: hash.digest('hex'), models: opts.models };
+  return { dir, contentHash: hash.digest('hex') };
 }
 
 /** One line per missing, damaged or unverifiable file (empty when all is well). */
-export function checkModelWeights(dir: string, models: string[], manifestDir: string): string[] {
+function checkModelWeights(dir: string, models: string[], manifestDir: string): string[] {
   const manifests = loadManifestsSync(manifestDir);
   const problems: string[] = [];
   if (!existsSync(dir) || !statSync(dir).isDirectory()) return [`the model folder ${dir} does not exist`];
