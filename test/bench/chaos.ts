@@ -20,6 +20,7 @@ import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import type { Annotation, Sample } from '../../functions/domain/model.js';
 import type { LocalStack } from '../../functions/local/stack.js';
 import { createImageAnalyzer } from '../../functions/vision/analyzer.js';
+import { allPages } from '../support/pages.js';
 import { tempDir } from '../support/stack.js';
 import type { LeaseRecord } from './lib/api-labelers.js';
 import { seedProject } from './lib/api-seed.js';
@@ -261,8 +262,8 @@ async function importFolder(): Promise<Record<string, number | string>> {
   const code = await new Promise<number | null>((r) => second.once('exit', (c) => r(c)));
   const rerunMs = performance.now() - t0;
   const summary = /uploaded (\d+), unchanged (\d+), skipped (\d+), failed (\d+)/.exec(out);
-  const images = await all((cursor) => stores.samples.listImages(IMPORT_PROJECT, { cursor, limit: 1000 }));
-  const samples = await all((cursor) => stores.samples.listSamples(IMPORT_PROJECT, { cursor, limit: 1000 }));
+  const images = await allPages((cursor) => stores.samples.listImages(IMPORT_PROJECT, { cursor, limit: 1000 }));
+  const samples = await allPages((cursor) => stores.samples.listSamples(IMPORT_PROJECT, { cursor, limit: 1000 }));
   const keys = new Set(images.map((i) => i.key));
   const perImage = new Map<string, number>();
   for (const s of samples) if (s.kind === 'image') perImage.set(s.imageId, (perImage.get(s.imageId) ?? 0) + 1);
@@ -281,17 +282,6 @@ async function importFolder(): Promise<Record<string, number | string>> {
     duplicateImages: images.length - keys.size + [...perImage.values()].filter((n) => n > 1).length,
     missingImages: files - keys.size,
   };
-}
-
-async function all<T>(page: (cursor?: string) => Promise<{ items: T[]; cursor?: string }>): Promise<T[]> {
-  const items: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const p = await page(cursor);
-    items.push(...p.items);
-    cursor = p.cursor;
-  } while (cursor);
-  return items;
 }
 
 // ---------------------------------------------------------------- labelers through the HTTP API
@@ -412,7 +402,7 @@ const labelSeconds = (performance.now() - t0) / 1000;
 
 // Verify against what is stored, read from the emulators directly.
 const stores = await storesOfRunningStack();
-const annotations = await all<Annotation>((cursor) => stores.annotations.listForProject(PROJECT, { cursor, limit: 1000 }));
+const annotations = await allPages<Annotation>((cursor) => stores.annotations.listForProject(PROJECT, { cursor, limit: 1000 }));
 destroyAwsClients(stores.clients);
 const labels = annotations.filter((a) => a.kind === 'label');
 const stored = new Set(labels.map((a) => `${a.sampleId}|${a.labelerId}`));

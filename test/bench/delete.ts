@@ -12,6 +12,7 @@ import { mapBounded } from '../../functions/domain/concurrency.js';
 import { runDeletion, startImageDeletion, startLabelerDeletion, startProjectDeletion } from '../../functions/domain/deletion.js';
 import type { Annotation, Sample } from '../../functions/domain/model.js';
 import { startDynaliteProcess, startS3rver } from '../../functions/local/emulators.js';
+import { allPages } from '../support/pages.js';
 import { tempDir } from '../support/stack.js';
 import { numberArg, parseArgs } from './lib/args.js';
 import { seedExportProject } from './lib/export-seed.js';
@@ -35,17 +36,6 @@ const stores = createAwsStores({
   tables: DEFAULT_TABLE_NAMES,
   bucket: BUCKET,
 });
-
-async function all<T>(list: (cursor?: string) => Promise<{ items: T[]; cursor?: string }>): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await list(cursor);
-    out.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return out;
-}
 
 /** Time spent in each store method (summed over concurrent calls), to see where a deletion's time goes. */
 const spent = new Map<string, { calls: number; ms: number }>();
@@ -98,8 +88,8 @@ try {
     projectId: PROJECT, samples: images * 2, boxesPerImage: 1, classes: ['daisy', 'dandelion', 'roses'],
     dims, model: 'bench-embedder', shardRows: 4096, samplesTable: DEFAULT_TABLE_NAMES.samples, log,
   });
-  const samples: Sample[] = await all((cursor) => stores.samples.listSamples(PROJECT, { cursor, limit: 1000 }));
-  const records = await all((cursor) => stores.samples.listImages(PROJECT, { cursor, limit: 1000 }));
+  const samples: Sample[] = await allPages((cursor) => stores.samples.listSamples(PROJECT, { cursor, limit: 1000 }));
+  const records = await allPages((cursor) => stores.samples.listImages(PROJECT, { cursor, limit: 1000 }));
   const tiny = new Uint8Array(2048);
   await mapBounded(records, 32, async (image) => {
     await stores.blobs.put(image.key, tiny, 'image/jpeg');
@@ -125,14 +115,14 @@ try {
     const job = await startLabelerDeletion(jobStores, PROJECT, 'bob', 'bench');
     await runDeletion(jobStores, PROJECT, job.jobId);
   });
-  const before = (await all((cursor) => stores.blobs.list('', { cursor }))).length;
+  const before = (await allPages((cursor) => stores.blobs.list('', { cursor }))).length;
   let swept = 0;
   await timed(`whole project (${records.length - selection} images: table items + objects)`, async () => swept, async () => {
     const job = await startProjectDeletion(jobStores, PROJECT, 'Export benchmark', 'bench');
     const done = await runDeletion(jobStores, PROJECT, job.jobId);
     swept = done.progress.done;
   });
-  const left = (await all((cursor) => stores.blobs.list('', { cursor }))).length;
+  const left = (await allPages((cursor) => stores.blobs.list('', { cursor }))).length;
   log(`objects before the project deletion: ${before}, after: ${left}`);
   printTable(['deletion (dynalite + s3rver, one process)', 'items', 'seconds', 'items/s'], rows);
   console.log('');

@@ -23,6 +23,7 @@ import { imageIdFor, ingestObject } from '../../functions/domain/ingest.js';
 import type { Stores } from '../../functions/domain/ports.js';
 import { decodeShard } from '../../functions/vision/embeddings.js';
 import type { LocalStack } from '../../functions/local/stack.js';
+import { allPages } from '../support/pages.js';
 import { FLOWERS } from '../support/paths.js';
 import { apiClient, sharedAnalyzer, startTestStack, tempDir, waitFor } from '../support/stack.js';
 
@@ -74,20 +75,9 @@ async function labelAll(h: Harness, projectId: string, labeler: string, classInd
   }
 }
 
-async function allOf<T>(list: (cursor?: string) => Promise<{ items: T[]; cursor?: string }>): Promise<T[]> {
-  const out: T[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await list(cursor);
-    out.push(...page.items);
-    cursor = page.cursor;
-  } while (cursor);
-  return out;
-}
-
 async function embeddedSampleIds(stores: Stores, projectId: string): Promise<string[]> {
   const ids: string[] = [];
-  for (const o of await allOf((cursor) => stores.blobs.list(`embeddings/${projectId}/`, { cursor }))) {
+  for (const o of await allPages((cursor) => stores.blobs.list(`embeddings/${projectId}/`, { cursor }))) {
     const got = await stores.blobs.get(o.key);
     ids.push(...decodeShard(got!.body, o.key).sampleIds);
   }
@@ -115,7 +105,7 @@ function deletionScenario(name: string, start: () => Promise<Harness & { close()
         const { json } = await olga()('GET', `/api/projects/${DOOMED}/images`);
         return json.images?.length === PHOTOS.length && json.images.every((i: { status: string }) => i.status === 'ready');
       }, 'ingest', 120_000);
-      images = (await allOf((cursor) => h.stores.samples.listImages(DOOMED, { cursor }))).map((i) => ({ imageId: i.imageId, key: i.key }));
+      images = (await allPages((cursor) => h.stores.samples.listImages(DOOMED, { cursor }))).map((i) => ({ imageId: i.imageId, key: i.key }));
       await labelAll(h, DOOMED, 'ann', 0);
       await labelAll(h, DOOMED, 'bob', 1);
       await labelAll(h, KEPT, 'ann', 0);
@@ -131,7 +121,7 @@ function deletionScenario(name: string, start: () => Promise<Harness & { close()
     });
 
     it('starts from a project with box samples, two labelers, embeddings and an export', async () => {
-      const samples = await allOf((cursor) => h.stores.samples.listSamples(DOOMED, { cursor }));
+      const samples = await allPages((cursor) => h.stores.samples.listSamples(DOOMED, { cursor }));
       expect(samples.some((s) => s.kind === 'box')).toBe(true);
       expect(samples.every((s) => s.labeledBy.length === 2 && s.label?.labelerId === 'bob')).toBe(true);
       expect(new Set(await embeddedSampleIds(h.stores, DOOMED))).toEqual(new Set(samples.map((s) => s.sampleId)));
@@ -142,7 +132,7 @@ function deletionScenario(name: string, start: () => Promise<Harness & { close()
 
     it('deletes one image with its original, copies, samples, annotations and embedding rows', async () => {
       const victim = images[0];
-      const samplesBefore = await allOf((cursor) => h.stores.samples.listSamples(DOOMED, { cursor }));
+      const samplesBefore = await allPages((cursor) => h.stores.samples.listSamples(DOOMED, { cursor }));
       const itsSamples = samplesBefore.filter((s) => s.imageId === victim.imageId).map((s) => s.sampleId);
       expect(itsSamples.length).toBeGreaterThan(0);
 
@@ -177,14 +167,14 @@ function deletionScenario(name: string, start: () => Promise<Harness & { close()
       const res = await olga()('DELETE', `/api/projects/${DOOMED}/labelers/bob/annotations`);
       expect(res.status).toBe(202);
       await waitDone(h, res.json.statusUrl);
-      const samples = await allOf((cursor) => h.stores.samples.listSamples(DOOMED, { cursor }));
+      const samples = await allPages((cursor) => h.stores.samples.listSamples(DOOMED, { cursor }));
       expect(samples.length).toBeGreaterThan(0);
       for (const s of samples) {
         expect(s.labeledBy).toEqual(['ann']);
         expect(s.label).toMatchObject({ labelerId: 'ann', confidences: [1, 0, 0] });
         expect(s.queueKey).toBe(s.order); // overlap 2: back in the queue
       }
-      const annotations = await allOf((cursor) => h.stores.annotations.listForProject(DOOMED, { cursor }));
+      const annotations = await allPages((cursor) => h.stores.annotations.listForProject(DOOMED, { cursor }));
       expect(annotations.filter((a) => a.labelerId === 'bob')).toEqual([]);
       expect(annotations.filter((a) => a.labelerId === 'ann')).toHaveLength(samples.length);
       expect((await h.stores.labelers.list(DOOMED)).map((l) => l.labelerId)).toEqual(['ann']);
@@ -243,7 +233,7 @@ deletionScenario('in-memory fakes', async () => {
       await ingestObject({ stores, analyzer, onAnalyzed }, { key });
     },
     async everything() {
-      const keys = (await allOf((cursor) => stores.blobs.list('', { cursor }))).map((o) => o.key);
+      const keys = (await allPages((cursor) => stores.blobs.list('', { cursor }))).map((o) => o.key);
       const items = [
         ...stores.projects.projectIds().map((id) => `project ${id}`),
         ...stores.samples.projectIds().map((id) => `samples of ${id}`),
@@ -253,7 +243,7 @@ deletionScenario('in-memory fakes', async () => {
       ];
       // The fakes keep records per project; list the other project's records too so the "untouched" check counts.
       for (const id of stores.samples.projectIds()) {
-        items.push(...(await allOf((cursor) => stores.samples.listSamples(id, { cursor }))).map((s) => JSON.stringify(s)));
+        items.push(...(await allPages((cursor) => stores.samples.listSamples(id, { cursor }))).map((s) => JSON.stringify(s)));
       }
       return { keys, items };
     },
@@ -278,7 +268,7 @@ deletionScenario('local stack (dynalite + s3rver)', async () => {
       await raw.blobs.put(`uploads/${projectId}/${name}`, bytes, 'image/jpeg');
     },
     async everything() {
-      const keys = (await allOf((cursor) => raw.blobs.list('', { cursor }))).map((o) => o.key);
+      const keys = (await allPages((cursor) => raw.blobs.list('', { cursor }))).map((o) => o.key);
       const items: string[] = [];
       for (const table of Object.values(DEFAULT_TABLE_NAMES)) {
         let start: Record<string, any> | undefined;
@@ -373,7 +363,7 @@ describe('a deletion interrupted by a stop of the local stack', () => {
       const job = await startProjectDeletion(stack.stores, 'halfway', 'Halfway', 'olga');
       await stack.close();
       stack = await startTestStack(dataDir);
-      const left = () => allOf((cursor) => stack.stores.blobs.list('', { cursor })).then((all) => all.filter((o) => o.key.includes('halfway')));
+      const left = () => allPages((cursor) => stack.stores.blobs.list('', { cursor })).then((all) => all.filter((o) => o.key.includes('halfway')));
       await waitFor(async () => (await left()).length === 0, 'the interrupted deletion to finish', 30_000);
       expect(await stack.stores.samples.getImage('halfway', images0(job.projectId))).toBeUndefined();
       expect((await stack.stores.samples.listSamples('halfway')).items).toEqual([]);
