@@ -2,7 +2,7 @@
 // `{ kind: 'export', projectId, exportId }`; the job streams its archive into `exports/` and records its outcome.
 // x86_64, with sharp (to write EXIF-rotated originals upright) copied from this checkout's node_modules.
 
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -42,7 +42,7 @@ export class ExportJobs extends Construct {
 
   constructor(scope: Construct, id: string, props: ExportJobsProps) {
     super(scope, id);
-    this.work = new WorkQueue(this, 'Work', { visibilityTimeout: Duration.seconds(6 * props.timeout.toSeconds()) });
+    this.work = new WorkQueue(this, 'Work', { consumerTimeout: props.timeout });
     const fn = new NodeFunction(this, 'Exporter', {
       entry: props.entry,
       projectRoot: props.projectRoot,

@@ -58,7 +58,7 @@ export class Ingest extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
-    this.work = new WorkQueue(this, 'Work', { visibilityTimeout: Duration.seconds(6 * props.timeout.toSeconds()) });
+    this.work = new WorkQueue(this, 'Work', { consumerTimeout: props.timeout });
     const identity = new FunctionIdentity(this, 'Identity', {
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,

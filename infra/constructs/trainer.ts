@@ -44,7 +44,7 @@ export class Trainer extends Construct {
 
   constructor(scope: Construct, id: string, props: TrainerProps) {
     super(scope, id);
-    this.work = new WorkQueue(this, 'Work', { visibilityTimeout: Duration.seconds(6 * props.timeout.toSeconds()) });
+    this.work = new WorkQueue(this, 'Work', { consumerTimeout: props.timeout });
     const trainer = new NodeFunction(this, 'Trainer', {
       entry: props.entry,
       projectRoot: props.projectRoot,

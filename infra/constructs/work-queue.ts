@@ -6,8 +6,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface WorkQueueProps {
-  /** Must be at least 6x the consuming function's timeout (AWS guidance for SQS event sources). */
-  readonly visibilityTimeout: Duration;
+  /** The consuming function's timeout: messages stay invisible 6x as long (AWS guidance for SQS event sources). */
+  readonly consumerTimeout: Duration;
   /** Deliveries before a message moves to the DLQ. @default 3 */
   readonly maxReceiveCount?: number;
 }
@@ -30,7 +30,7 @@ export class WorkQueue extends Construct {
     });
     this.queue = new Queue(this, 'Queue', {
       ...common,
-      visibilityTimeout: props.visibilityTimeout,
+      visibilityTimeout: Duration.seconds(6 * props.consumerTimeout.toSeconds()),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 3 },
     });
