@@ -1,6 +1,6 @@
 // What the API sends for a sample: the sample head plus short-lived URLs for its image.
 
-import { displayObject } from '../domain/display-image.js';
+import { displayObject, type DisplayObject } from '../domain/display-image.js';
 import { BUCKET_LAYOUT } from '../domain/layout.js';
 import type { Annotation, ImageRecord, Sample } from '../domain/model.js';
 import type { ObjectUrls } from '../domain/ports.js';
@@ -27,16 +27,20 @@ export interface PresentedImage {
   thumbUrl: string;
 }
 
-/** Thumbnails are WebP (ingest writes them so). */
-const THUMB_CONTENT_TYPE = 'image/webp';
+/** An image's thumbnail object: WebP (ingest writes it so). */
+export const thumbObject = (image: Pick<ImageRecord, 'projectId' | 'imageId'>): DisplayObject => ({
+  key: BUCKET_LAYOUT.derivedKey(image.projectId, image.imageId, 'thumb'),
+  contentType: 'image/webp',
+});
 
 export async function presentImage(deps: ApiDeps, image: ImageRecord): Promise<PresentedImage> {
   const ttl = deps.presignTtlSeconds ?? 900;
   const urls = objectUrls(deps);
   const display = displayObject(image);
+  const thumb = thumbObject(image);
   const [url, thumbUrl] = await Promise.all([
     urls.getUrl(display.key, ttl, { contentType: display.contentType }),
-    urls.getUrl(BUCKET_LAYOUT.derivedKey(image.projectId, image.imageId, 'thumb'), ttl, { contentType: THUMB_CONTENT_TYPE }),
+    urls.getUrl(thumb.key, ttl, { contentType: thumb.contentType }),
   ]);
   return {
     imageId: image.imageId,

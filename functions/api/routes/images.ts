@@ -2,9 +2,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { notFound } from '../../domain/errors.js';
 import { displayObject } from '../../domain/display-image.js';
-import { BUCKET_LAYOUT } from '../../domain/layout.js';
 import { getProject } from '../../domain/projects.js';
-import { objectUrls, presentImage } from '../present.js';
+import { objectUrls, presentImage, thumbObject } from '../present.js';
 import { access } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
@@ -30,9 +29,6 @@ export const imageRoutes = new Hono<AppEnv>()
     const deps = c.var.deps;
     const image = await deps.stores.samples.getImage(c.req.param('projectId'), c.req.param('imageId'));
     if (!image || image.status !== 'ready') throw notFound(`image "${c.req.param('imageId')}"`);
-    const file =
-      c.req.valid('query').variant === 'display'
-        ? displayObject(image)
-        : { key: BUCKET_LAYOUT.derivedKey(image.projectId, image.imageId, 'thumb'), contentType: 'image/webp' };
+    const file = c.req.valid('query').variant === 'display' ? displayObject(image) : thumbObject(image);
     return c.redirect(await objectUrls(deps).getUrl(file.key, deps.presignTtlSeconds ?? 900, { contentType: file.contentType }), 302);
   });
