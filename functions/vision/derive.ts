@@ -41,9 +41,7 @@ export function deriveMobilenetFeatures(base: Uint8Array): Uint8Array {
   const outputs = graph.output;
   const produced = new Set(nodes.flatMap((n) => n.output ?? []));
   const initializers = new Set((graph.initializer ?? []).map((t) => t.name));
-  for (const name of [POOLED.tensor]) {
-    if (!produced.has(name)) throw new WinnowError('bad_request', `the base model has no tensor "${name}" to take features from`);
-  }
+  if (!produced.has(POOLED.tensor)) throw new WinnowError('bad_request', `the base model has no tensor "${POOLED.tensor}" to take features from`);
   for (const name of [POOLED.scale, POOLED.zeroPoint]) {
     if (!initializers.has(name)) throw new WinnowError('bad_request', `the base model has no initializer "${name}"`);
   }
