@@ -2,37 +2,19 @@
 // The labeling view's dead ends (issue 15), against the in-memory HTTP fake: walking back never overwrites or loses
 // a saved label, Backspace undoes the label on screen, an unreachable server is said plainly (and labeling goes on
 // over the prefetch), an unknown project is one clear state, and the image is never fitted above 2x.
-import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
+import { fireEvent, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it } from 'vitest';
-import { createApi } from '../../web/src/api.js';
-import { AppContext } from '../../web/src/context.js';
 import { fitScale, stepZoom } from '../../web/src/imageZoom.js';
 import { keyToAction } from '../../web/src/keyboard.js';
 import { DEFAULT_PREFETCH } from '../../web/src/session.js';
-import { LabelView } from '../../web/src/views/LabelView.js';
-import { createFakeServer, type FakeServerOptions } from './fakeServer.js';
+import { annotations, press, setup, shownSample } from './labelViewSetup.js';
 
-function setup(options: FakeServerOptions = {}, projectId = 'flowers') {
-  const server = createFakeServer(options);
-  const api = createApi({ fetch: server.fetch, identity: () => ({ kind: 'user', name: 'ann' }), sleep: async () => {} });
-  render(() => (
-    <AppContext.Provider value={{ api, labeler: () => 'ann', setLabeler: () => {} }}>
-      <LabelView projectId={projectId} />
-    </AppContext.Provider>
-  ));
-  return server;
-}
-
-const press = (key: string, init: KeyboardEventInit = {}) =>
-  fireEvent.keyDown(document.body, { key, code: /^[0-9]$/.test(key) ? `Digit${key}` : undefined, ...init });
 const shift = (digit: string) => press('!', { code: `Digit${digit}`, shiftKey: true });
-const shownSample = () => screen.getByTestId('sample-image').getAttribute('data-sample-id');
 const allSaved = () => waitFor(() => expect(screen.getByTestId('save-status').textContent).toContain('All labels saved'));
-const annotations = (server: ReturnType<typeof createFakeServer>) => server.writes().filter((r) => r.path.endsWith('/annotations'));
 
 describe('walking back through history', () => {
   it('Enter keeps the saved label instead of taking the model suggestion (no write)', async () => {
-    const server = setup();
+    const { server } = setup();
     await waitFor(() => expect(shownSample()).toBe('s1'));
     press('1');
     press('3'); // s2: the model is 95% sure it is a rose; the labeler says tulip
@@ -52,7 +34,7 @@ describe('walking back through history', () => {
   });
 
   it('a re-label keeps the ambiguous flag, and Shift+digit starts from the saved level', async () => {
-    const server = setup();
+    const { server } = setup();
     await waitFor(() => expect(shownSample()).toBe('s1'));
     press('a');
     press('1'); // s1: daisy, ambiguous
@@ -90,7 +72,7 @@ describe('walking back through history', () => {
   });
 
   it('Backspace undoes the label on screen, not the newest one', async () => {
-    const server = setup();
+    const { server } = setup();
     await waitFor(() => expect(shownSample()).toBe('s1'));
     press('1');
     press('2');
@@ -117,7 +99,7 @@ describe('walking back through history', () => {
 
 describe('server unreachable', () => {
   it('says so, says the labels are safe here, keeps labeling over the prefetch, and never shows a load error', async () => {
-    const server = setup({ samples: 30 });
+    const { server } = setup({ samples: 30 });
     await waitFor(() => expect(shownSample()).toBe('s1'));
     await waitFor(() => expect(Number(screen.getByTestId('label-view').dataset.ahead)).toBeGreaterThanOrEqual(20));
     server.failWhen(() => true);
@@ -132,7 +114,7 @@ describe('server unreachable', () => {
   });
 
   it('says what is happening once everything loaded ahead is labeled, instead of "Loading…"', async () => {
-    const server = setup({ samples: 2 });
+    const { server } = setup({ samples: 2 });
     await waitFor(() => expect(shownSample()).toBe('s1'));
     server.failWhen(() => true);
     press('1');
@@ -146,7 +128,7 @@ describe('server unreachable', () => {
     expect(DEFAULT_PREFETCH).toBeGreaterThanOrEqual(20);
     localStorage.setItem('winnow.prefetch', '4');
     try {
-      const server = setup({ samples: 30 });
+      const { server } = setup({ samples: 30 });
       await waitFor(() => expect(shownSample()).toBe('s1'));
       await waitFor(() => expect(screen.getByTestId('label-view').dataset.ahead).toBe('4'));
       expect(server.requests.find((r) => r.path.includes('/next'))?.path).toMatch(/count=5$/);

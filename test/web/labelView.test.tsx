@@ -1,29 +1,9 @@
 // @vitest-environment jsdom
-import { fireEvent, render, screen, waitFor, within } from '@solidjs/testing-library';
+import { fireEvent, screen, waitFor, within } from '@solidjs/testing-library';
 import { describe, expect, it } from 'vitest';
-import { createApi } from '../../web/src/api.js';
-import { AppContext } from '../../web/src/context.js';
-import { LabelView } from '../../web/src/views/LabelView.js';
-import { createFakeServer, type FakeServerOptions } from './fakeServer.js';
+import { annotations, press, setup, shownSample } from './labelViewSetup.js';
 
-function setup(options: FakeServerOptions = {}) {
-  const server = createFakeServer(options);
-  const api = createApi({ fetch: server.fetch, identity: () => ({ kind: 'user', name: 'ann' }), sleep: async () => {} });
-  const view = render(() => (
-    <AppContext.Provider value={{ api, labeler: () => 'ann', setLabeler: () => {} }}>
-      <LabelView projectId="flowers" />
-    </AppContext.Provider>
-  ));
-  return { server, view };
-}
-
-const press = (key: string, init: KeyboardEventInit = {}) =>
-  fireEvent.keyDown(document.body, { key, code: /^[0-9]$/.test(key) ? `Digit${key}` : undefined, ...init });
-
-const shownSample = () => screen.getByTestId('sample-image').getAttribute('data-sample-id');
 const saveStatus = () => screen.getByTestId('save-status');
-const annotations = (server: ReturnType<typeof createFakeServer>) =>
-  server.writes().filter((r) => r.path.endsWith('/annotations'));
 
 describe('labeling view', () => {
   it('shows the image, a key per class and the progress', async () => {
