@@ -20,7 +20,9 @@ import { topClass } from './labels.js';
 import { BUCKET_LAYOUT, parseUploadKey } from './layout.js';
 import type { Annotation, ImageRecord, ImageStatus, Project, Sample, SampleLabelState } from './model.js';
 import type { BlobStore, Stores } from './ports.js';
+import { allSamples } from './progress.js';
 import { progressTally } from './progress-tally.js';
+import { getProject } from './projects.js';
 import { servingMemory } from './serving-memory.js';
 import { decodeShard, encodeShard, SHARD_CONTENT_TYPE } from '../vision/embeddings.js';
 
@@ -91,7 +93,7 @@ export async function startImageDeletion(
   target: { imageIds?: string[]; filter?: ImageFilter },
   by: string,
 ): Promise<DeletionJob> {
-  const project = await requireProject(stores, projectId);
+  const project = await getProject(stores, projectId);
   const { imageIds, filter } = target;
   if ((imageIds === undefined) === (filter === undefined)) throw badRequest('give either imageIds or filter', { field: 'imageIds' });
   if (imageIds) {
@@ -141,7 +143,7 @@ export async function startProjectDeletion(stores: Stores, projectId: string, co
 
 /** Removes one labeler's annotations in a project: each sample falls back to the previous label, or to unlabeled. */
 export async function startLabelerDeletion(stores: Stores, projectId: string, labelerId: string, by: string): Promise<DeletionJob> {
-  await requireProject(stores, projectId);
+  await getProject(stores, projectId);
   const same = (await unfinished(stores, projectId, 'labeler')).find((j) => j.target.labelerId === labelerId);
   return same ?? createJob(stores, projectId, 'labeler', { labelerId }, by);
 }
@@ -439,7 +441,7 @@ async function runLabeler(stores: Stores, job: DeletionJob): Promise<void> {
     await saveJob(stores, job);
   }
   if (job.phase === 'sweep') {
-    const project = await requireProject(stores, projectId);
+    const project = await getProject(stores, projectId);
     const step = progressSaver(stores, job);
     await mapBounded(job.sampleIds ?? [], CONCURRENCY, async (sampleId) => {
       await withoutLabeler(stores, job, project, sampleId, labelerId);
@@ -589,25 +591,10 @@ export async function originalRemoved(stores: Stores, key: string, opts: RunOpti
 
 // ---- helpers ------------------------------------------------------------------------------------------------------
 
-async function requireProject(stores: Stores, projectId: string): Promise<Project> {
-  const project = await stores.projects.get(projectId);
-  if (!project) throw notFound(`project "${projectId}"`);
-  return project;
-}
-
 function classIndex(project: Project, name: string): number {
   const i = project.classes.indexOf(name);
   if (i < 0) throw badRequest(`filter.labeledClass: "${name}" is not a class of this project (${project.classes.join(', ')})`, { field: 'filter.labeledClass' });
   return i;
-}
-
-async function* allSamples(stores: Stores, projectId: string): AsyncGenerator<Sample> {
-  let cursor: string | undefined;
-  do {
-    const page = await stores.samples.listSamples(projectId, { cursor, limit: PAGE });
-    yield* page.items;
-    cursor = page.cursor;
-  } while (cursor);
 }
 
 async function* allImages(stores: Stores, projectId: string): AsyncGenerator<ImageRecord> {
