@@ -3,35 +3,25 @@
 // Real HTTP on loopback; the clients connect from different loopback addresses (127.0.0.2, 127.0.0.3, ...).
 
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocalIssuer } from '../../functions/auth/local-issuer.js';
-import { createAuthRoutes } from '../../functions/auth/routes.js';
 import { addUser } from '../../functions/auth/users.js';
-import { removeTempDataDirs, tempDataDir } from './support.js';
+import { removeTempDataDirs, serveIssuer, tempDataDir, type ServedIssuer } from './support.js';
 
 const PASSWORD = 'Correct-Horse-42!';
 
 describe('sign-in throttle per client and account', () => {
-  let server: ServerType;
+  let served: ServedIssuer;
   let port: number;
 
   beforeAll(async () => {
     const dataDir = await tempDataDir();
     await addUser(dataDir, { username: 'olga', password: PASSWORD, groups: ['admin'] });
     await addUser(dataDir, { username: 'lars', password: PASSWORD, groups: ['labeler'] });
-    let routes: ReturnType<typeof createAuthRoutes> | undefined;
-    server = await new Promise<ServerType>((resolve) => {
-      // The local server passes the Node bindings on, as this does (functions/local/server.ts).
-      const s = serve({ fetch: (req, env) => routes!.fetch(req, env), port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-    });
-    port = (server.address() as AddressInfo).port;
-    const issuer = await openLocalIssuer({ dataDir, origin: `http://127.0.0.1:${port}`, throttle: { maxFailures: 5, maxClientFailures: 12 } });
-    routes = createAuthRoutes(issuer);
+    served = await serveIssuer(dataDir, { throttle: { maxFailures: 5, maxClientFailures: 12 } });
+    port = Number(new URL(served.origin).port);
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await served.close();
     await removeTempDataDirs();
   });
 
