@@ -242,11 +242,12 @@ type RawQuality = Partial<Omit<Quality, 'points' | 'estimate' | 'windowErrorRate
 export function normalizeQuality(raw: RawQuality): Quality {
   const points = raw.points ?? [];
   const orUndefined = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+  const accuracy = estimate(raw.accuracy);
   return {
     points: points.map((p) => ({ mse: p.mse ?? p.squaredError ?? 0, correct: p.correct })),
     runningMse: raw.runningMse ?? points.map((p) => p.runningMse ?? 0),
     runningError: raw.runningError ?? points.map((p) => p.runningErrorRate ?? 0),
-    ...(estimate(raw.accuracy) ? { estimate: estimate(raw.accuracy) } : {}),
+    ...(accuracy ? { estimate: accuracy } : {}),
     count: raw.count ?? points.length,
     windowErrorRate: orUndefined(raw.windowErrorRate),
     window: raw.window,
