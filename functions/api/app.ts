@@ -4,6 +4,7 @@
 
 import { Hono } from 'hono';
 import { access, accessGate } from './access.js';
+import { auditTrail } from './audit-trail.js';
 import { errorResponse } from './errors.js';
 import { autolabelRoutes } from './routes/autolabel.js';
 import { deletionRoutes } from './routes/deletions.js';
@@ -14,6 +15,7 @@ import { importRoutes } from './routes/imports.js';
 import { labelingRoutes } from './routes/labeling.js';
 import { projectRoutes } from './routes/projects.js';
 import { reviewRoutes } from './routes/review.js';
+import { projectTeamRoutes, teamRoutes } from './routes/team.js';
 import { uploadRoutes } from './routes/uploads.js';
 import type { ApiDeps, AppEnv } from './types.js';
 
@@ -27,6 +29,8 @@ export function createApp(deps: ApiDeps) {
   });
   // One spelling per path, and no route without a declared access level (access.ts).
   app.use('/api/*', accessGate);
+  // Who did what to a project, after the route succeeded (audit-trail.ts).
+  app.use('/api/*', auditTrail);
   app.get('/api/health', access('public'), (c) => c.json({ ok: true }));
   const routes = app
     .route('/api/projects', projectRoutes)
@@ -38,6 +42,8 @@ export function createApp(deps: ApiDeps) {
     .route('/api/projects', importRoutes)
     .route('/api/projects', exportRoutes)
     .route('/api/projects', autolabelRoutes)
+    .route('/api/projects', projectTeamRoutes)
+    .route('/api/team', teamRoutes)
     .route('/api', deletionRoutes);
   app.notFound((c) =>
     c.json({ code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get('requestId') }, 404),

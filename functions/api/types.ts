@@ -2,6 +2,7 @@ import type { Logger } from '../adapters/log.js';
 import type { ExportDeps } from '../domain/interchange/export/job.js';
 import type { ObjectUrls, Stores } from '../domain/ports.js';
 import type { ServeAhead } from '../domain/serve-ahead.js';
+import type { UserDirectory } from '../domain/team.js';
 
 export interface Identity {
   userId: string;
@@ -34,6 +35,8 @@ export interface ApiDeps {
   log?: Logger;
   /** Export jobs (storage, runner); absent, the export routes answer 503. */
   exports?: ExportDeps;
+  /** User accounts owners manage from the app (local users file or Cognito); absent, the account routes answer 409. */
+  team?: UserDirectory;
 }
 
 export interface AppEnv {

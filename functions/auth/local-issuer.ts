@@ -118,6 +118,8 @@ export async function openLocalIssuer(options: LocalIssuerOptions): Promise<Loca
       // Unknown names cost one scrypt too, so timing does not tell which names exist.
       const matches = await verifyPassword(password, user?.password ?? (await decoyHash()));
       if (!user || !matches) throw new WinnowError('unauthorized', WRONG);
+      // Only the right password learns that the account is disabled (a guesser learns nothing new).
+      if (user.disabled) throw new WinnowError('unauthorized', 'this account is disabled; ask an owner of this Winnow');
       throttle.recordSuccess(attempt);
       return { idToken: await issueIdToken(user), expiresIn: ttl };
     },

@@ -15,6 +15,10 @@ export interface LocalUser {
   /** Stable random id, the token's `sub`. */
   sub: string;
   groups: Group[];
+  /** Set by an owner (team page): refused at sign-in, and every token it holds is refused on every request. */
+  disabled?: boolean;
+  /** Where an invitation could be sent (kept for the team page; the local issuer sends no mail). */
+  email?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -33,6 +37,7 @@ export interface NewUser {
   password: string;
   /** Default: ['labeler']. */
   groups?: Group[];
+  email?: string;
 }
 
 const USERNAME = /^[\p{L}\p{N}_.@-]{1,64}$/u;
@@ -130,6 +135,7 @@ export async function addUser(dataDir: string, input: NewUser): Promise<LocalUse
       username,
       sub: randomUUID(),
       groups,
+      ...(input.email ? { email: input.email } : {}),
       createdAt: now,
       updatedAt: now,
       password: await hashPassword(input.password),
@@ -153,6 +159,16 @@ export async function setGroups(dataDir: string, username: string, groups: Group
   return update(dataDir, async (file) => {
     const user = existing(file, username);
     user.groups = valid;
+    user.updatedAt = new Date().toISOString();
+    return publicView(user);
+  });
+}
+
+export async function setDisabled(dataDir: string, username: string, disabled: boolean): Promise<LocalUser> {
+  return update(dataDir, async (file) => {
+    const user = existing(file, username);
+    if (disabled) user.disabled = true;
+    else delete user.disabled;
     user.updatedAt = new Date().toISOString();
     return publicView(user);
   });

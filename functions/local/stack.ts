@@ -165,6 +165,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       auditRate: opts.auditRate,
       authenticate: signIn.authenticate,
       authRoutes: signIn.routes,
+      team: signIn.team,
       webDir: opts.webDir,
       objectUrls: fileUrls,
       publicOrigin: () => publicOrigin,

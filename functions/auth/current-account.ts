@@ -1,0 +1,20 @@
+// A token says who someone was when it was issued; the directory says who they are now. Every request is checked
+// against the directory, so disabling an account, removing it or demoting an owner takes effect on the next
+// request, not when the token expires (up to an hour later).
+
+import type { Authenticate } from '../api/types.js';
+import { WinnowError } from '../domain/errors.js';
+import type { UserDirectory } from '../domain/team.js';
+import { GROUPS } from './groups.js';
+
+export function withCurrentAccount(authenticate: Authenticate, directory: UserDirectory): Authenticate {
+  return async (request) => {
+    const identity = await authenticate(request);
+    const account = await directory.get(identity.userId);
+    if (!account) throw new WinnowError('unauthorized', `the account "${identity.userId}" no longer exists; ask an owner`);
+    if (!account.enabled) throw new WinnowError('unauthorized', `the account "${identity.userId}" is disabled; ask an owner`);
+    // The role is the directory's, whatever the token still claims.
+    const others = identity.groups.filter((g) => g !== GROUPS.admin && g !== GROUPS.labeler);
+    return { ...identity, groups: [...others, account.role === 'owner' ? GROUPS.admin : GROUPS.labeler] };
+  };
+}
