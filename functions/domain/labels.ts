@@ -88,3 +88,14 @@ export function topClass(confidences: ArrayLike<number>): number {
   }
   return best;
 }
+
+/**
+ * The classes a label counts toward in per-class progress: one per box of a box label (a box project's progress
+ * counts boxes), else the top class of an image label (none when it has no confidence).
+ */
+export function countedClasses(label: { confidences: ArrayLike<number>; boxes?: { classIndex: number }[] } | undefined): number[] {
+  if (!label) return [];
+  if (label.boxes) return label.boxes.map((b) => b.classIndex);
+  const top = topClass(label.confidences);
+  return top >= 0 ? [top] : [];
+}
