@@ -10,6 +10,7 @@ import { autolabelRoutes } from './routes/autolabel.js';
 import { deletionRoutes } from './routes/deletions.js';
 import { exportRoutes } from './routes/exports.js';
 import { featureRoutes } from './routes/features.js';
+import { galleryRoutes } from './routes/gallery.js';
 import { imageRoutes } from './routes/images.js';
 import { importRoutes } from './routes/imports.js';
 import { labelingRoutes } from './routes/labeling.js';
@@ -42,6 +43,7 @@ export function createApp(deps: ApiDeps) {
     .route('/api/projects', importRoutes)
     .route('/api/projects', exportRoutes)
     .route('/api/projects', autolabelRoutes)
+    .route('/api/projects', galleryRoutes)
     .route('/api/projects', projectTeamRoutes)
     .route('/api/team', teamRoutes)
     .route('/api', deletionRoutes);

@@ -6,6 +6,7 @@
 // Account changes that belong to no project (invitations, roles, disabling) go to the team log, `audit/_team/`.
 
 import { randomBytes } from 'node:crypto';
+import { badRequest } from './errors.js';
 import type { BlobStore, Page } from './ports.js';
 
 export const AUDIT_ACTIONS = [
@@ -62,12 +63,27 @@ export async function recordAudit(blobs: BlobStore, entry: AuditEntry): Promise<
 
 /** One page of a project's log, newest first. */
 export async function readAudit(blobs: BlobStore, projectId: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<AuditEntry>> {
-  const page = await blobs.list(auditPrefix(projectId), { cursor: opts.cursor, limit: opts.limit ?? 100 });
+  const storeCursor = opts.cursor === undefined ? undefined : unwrapCursor(opts.cursor);
+  const page = await blobs.list(auditPrefix(projectId), { cursor: storeCursor, limit: opts.limit ?? 100 }).catch((err: unknown) => {
+    // The store refuses a token it did not issue (a cursor edited by hand): that is the caller's mistake.
+    if (storeCursor !== undefined) throw badCursor();
+    throw err;
+  });
   const entries = await mapLimited(page.items, 16, async (o) => {
     const got = await blobs.get(o.key);
     return got ? (JSON.parse(new TextDecoder().decode(got.body)) as AuditEntry) : undefined;
   });
-  return { items: entries.filter((e): e is AuditEntry => !!e), ...(page.cursor ? { cursor: page.cursor } : {}) };
+  return { items: entries.filter((e): e is AuditEntry => !!e), ...(page.cursor ? { cursor: wrapCursor(page.cursor) } : {}) };
+}
+
+// The store's own continuation token, wrapped so that anything else is told apart before the store sees it.
+const CURSOR_TAG = 'audit:';
+const wrapCursor = (storeCursor: string) => Buffer.from(CURSOR_TAG + storeCursor, 'utf8').toString('base64url');
+const badCursor = () => badRequest('cursor: not a cursor this log gave out; start again without one', { field: 'cursor' });
+function unwrapCursor(cursor: string): string {
+  const text = /^[A-Za-z0-9_-]+$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
+  if (!text.startsWith(CURSOR_TAG) || text.length === CURSOR_TAG.length) throw badCursor();
+  return text.slice(CURSOR_TAG.length);
 }
 
 /** Every entry of a log, newest first, page by page (exports of the log). */

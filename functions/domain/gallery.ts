@@ -1,0 +1,265 @@
+// The owner's gallery as a data manager: every sample with its label (class, who gave it: a labeler or the model,
+// the labeler, the confidence, ambiguous), filtered by any of those, by "the model disagrees" and by unlabeled,
+// sorted, with counts per filter value. Filtering pages through the project by key (the sample store's own order),
+// reading a bounded number of records per request, so a rare filter costs several short pages, never one huge read;
+// the cursor says where to go on. Sorting by confidence or recency needs every match first: it reads the whole
+// project (bounded by SORT_LIMIT) and pages through the sorted list.
+
+import { badRequest } from './errors.js';
+import type { Project, RankedQueue, Sample } from './model.js';
+import type { Stores } from './ports.js';
+import { projectProgress } from './progress.js';
+import { getProject } from './projects.js';
+import { topClass } from './labels.js';
+
+export interface GalleryFilter {
+  /** Labeled with this class (index into project.classes) as its top class. */
+  classIndex?: number;
+  /** Labeled by this person (any of the labels in effect, with overlap). */
+  labelerId?: string;
+  /** Whose label is in effect: a person's or the model's (auto-label). */
+  source?: 'labeler' | 'model';
+  /** Confidence of the label's top class (a model label: its calibrated probability), inclusive bounds in [0, 1]. */
+  minConfidence?: number;
+  maxConfidence?: number;
+  ambiguous?: boolean;
+  /** Labeled samples whose label the model contradicts (out-of-fold, the trainer's suspects). */
+  disagrees?: boolean;
+  /** true: no label yet; false: labeled. */
+  unlabeled?: boolean;
+  kind?: 'image' | 'box';
+}
+
+export const GALLERY_SORTS = ['upload', 'confidence-asc', 'confidence-desc', 'recent'] as const;
+export type GallerySort = (typeof GALLERY_SORTS)[number];
+
+export interface GalleryItem {
+  sampleId: string;
+  imageId: string;
+  kind: Sample['kind'];
+  box?: Sample['box'];
+  label?: {
+    classIndex: number;
+    class: string;
+    source: 'labeler' | 'model';
+    labelerId: string;
+    /** The top class's confidence (labeler's level, or the model's probability for an auto-label). */
+    confidence: number;
+    ambiguous: boolean;
+    at: string;
+    /** More than one labeler's label in effect (overlap). */
+    labeledBy: string[];
+  };
+  /** What the current model says about it, when it has a view: the top class and its probability. */
+  model?: { classIndex: number; class: string; probability: number };
+  disagrees: boolean;
+}
+
+export interface GalleryPage {
+  items: GalleryItem[];
+  /** Absent on the last page. */
+  cursor?: string;
+  /** Records read for this page (a rare filter reads many for few matches). */
+  scanned: number;
+}
+
+/** Records one key-paged request reads at most before it answers with what it has and a cursor. */
+export const SCAN_PER_REQUEST = 5000;
+/** Most samples a sorted listing reads (sorting needs every match). */
+export const SORT_LIMIT = 200_000;
+const STORE_PAGE = 1000;
+
+interface View {
+  project: Project;
+  ranking?: RankedQueue;
+  rankIndex: Map<string, number>;
+  suspects: Map<string, { givenClass: number; predictedClass: number; predictedProbability: number }>;
+}
+
+async function viewOf(stores: Stores, projectId: string): Promise<View> {
+  const [project, ranking] = await Promise.all([getProject(stores, projectId), stores.rankings.get(projectId)]);
+  return {
+    project,
+    ranking,
+    rankIndex: new Map((ranking?.probs ? ranking.sampleIds : []).map((id, i) => [id, i])),
+    suspects: new Map((ranking?.suspects ?? []).map((s) => [s.sampleId, s])),
+  };
+}
+
+export function describe(view: View, s: Sample): GalleryItem {
+  const { project, ranking } = view;
+  // A suspect of the last retrain whose label has changed since is not a disagreement any more.
+  const found = view.suspects.get(s.sampleId);
+  const suspect = found && s.label && topClass(s.label.confidences) === found.givenClass ? found : undefined;
+  const item: GalleryItem = { sampleId: s.sampleId, imageId: s.imageId, kind: s.kind, ...(s.box ? { box: s.box } : {}), disagrees: !!suspect };
+  if (s.label) {
+    const c = topClass(s.label.confidences);
+    const source = s.label.source === 'model' ? 'model' : 'labeler';
+    item.label = {
+      classIndex: c,
+      class: project.classes[c] ?? '',
+      source,
+      labelerId: s.label.labelerId,
+      confidence: source === 'model' ? (s.label.modelConfidence ?? s.label.confidences[c] ?? 0) : (s.label.confidences[c] ?? 0),
+      ambiguous: s.label.ambiguous,
+      at: s.label.at,
+      labeledBy: s.labeledBy,
+    };
+  }
+  if (suspect) {
+    item.model = { classIndex: suspect.predictedClass, class: project.classes[suspect.predictedClass] ?? '', probability: suspect.predictedProbability };
+  } else {
+    const at = view.rankIndex.get(s.sampleId);
+    if (at !== undefined && ranking?.probs) {
+      const k = ranking.classes;
+      const probs = ranking.probs.subarray(at * k, at * k + k);
+      const c = topClass(probs);
+      if (c >= 0) item.model = { classIndex: c, class: project.classes[c] ?? '', probability: Math.round(probs[c] * 1e4) / 1e4 };
+    }
+  }
+  return item;
+}
+
+/** The confidence a filter or sort reads: the label's, else the model's view of an unlabeled sample. */
+const confidenceOf = (item: GalleryItem) => item.label?.confidence ?? item.model?.probability;
+
+export function matches(item: GalleryItem, f: GalleryFilter): boolean {
+  const label = item.label;
+  if (f.unlabeled !== undefined && f.unlabeled === !!label) return false;
+  if (f.kind && item.kind !== f.kind) return false;
+  if (f.classIndex !== undefined && label?.classIndex !== f.classIndex) return false;
+  if (f.labelerId !== undefined && !(label && (label.labelerId === f.labelerId || label.labeledBy.includes(f.labelerId)))) return false;
+  if (f.source && label?.source !== f.source) return false;
+  if (f.ambiguous !== undefined && (!label || label.ambiguous !== f.ambiguous)) return false;
+  if (f.disagrees !== undefined && item.disagrees !== f.disagrees) return false;
+  if (f.minConfidence !== undefined || f.maxConfidence !== undefined) {
+    const c = confidenceOf(item);
+    if (c === undefined || c < (f.minConfidence ?? 0) || c > (f.maxConfidence ?? 1)) return false;
+  }
+  return true;
+}
+
+export function validateFilter(project: Project, f: GalleryFilter): void {
+  if (f.classIndex !== undefined && !(f.classIndex >= 0 && f.classIndex < project.classes.length)) {
+    throw badRequest(`class: no class ${f.classIndex} in this project (it has ${project.classes.length})`, { field: 'class' });
+  }
+  if (f.minConfidence !== undefined && f.maxConfidence !== undefined && f.minConfidence > f.maxConfidence) {
+    throw badRequest(`minConfidence (${f.minConfidence}) is above maxConfidence (${f.maxConfidence})`, { field: 'minConfidence' });
+  }
+}
+
+/** The index of a class by name, with a clear error naming the classes there are. */
+export function classIndexOf(project: Project, name: string): number {
+  const i = project.classes.indexOf(name);
+  if (i < 0) throw badRequest(`class: "${name}" is not a class of this project (${project.classes.slice(0, 20).join(', ')}${project.classes.length > 20 ? ', ...' : ''})`, { field: 'class' });
+  return i;
+}
+
+interface KeyCursor {
+  /** The store cursor the page being read was fetched with (absent: the first page). */
+  c?: string;
+  /** Records of that store page already looked at. */
+  s: number;
+}
+interface SortCursor {
+  o: number;
+}
+
+const encode = (c: KeyCursor | SortCursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+function decode(cursor: string): Partial<KeyCursor & SortCursor> {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (v && typeof v === 'object') return v;
+  } catch {
+    // below
+  }
+  throw badRequest('cursor: not a cursor this gallery gave out; start again without one', { field: 'cursor' });
+}
+
+export async function galleryPage(
+  stores: Stores,
+  projectId: string,
+  opts: { filter?: GalleryFilter; sort?: GallerySort; cursor?: string; limit?: number } = {},
+): Promise<GalleryPage> {
+  const view = await viewOf(stores, projectId);
+  const filter = opts.filter ?? {};
+  validateFilter(view.project, filter);
+  const limit = Math.max(1, Math.min(opts.limit ?? 100, 500));
+  const sort = opts.sort ?? 'upload';
+  return sort === 'upload' ? keyPaged(stores, view, filter, limit, opts.cursor) : sorted(stores, view, filter, sort, limit, opts.cursor);
+}
+
+async function keyPaged(stores: Stores, view: View, filter: GalleryFilter, limit: number, cursor?: string): Promise<GalleryPage> {
+  const at = cursor ? decode(cursor) : { s: 0 };
+  let storeCursor = at.c;
+  let skip = Number.isInteger(at.s) && (at.s as number) >= 0 ? (at.s as number) : 0;
+  const items: GalleryItem[] = [];
+  let scanned = 0;
+  for (;;) {
+    const page = await stores.samples.listSamples(view.project.id, { cursor: storeCursor, limit: STORE_PAGE });
+    for (let i = skip; i < page.items.length; i++) {
+      scanned++;
+      const item = describe(view, page.items[i]);
+      if (matches(item, filter)) items.push(item);
+      if (items.length >= limit || scanned >= SCAN_PER_REQUEST) {
+        const more = i + 1 < page.items.length || !!page.cursor;
+        const next = i + 1 < page.items.length ? { c: storeCursor, s: i + 1 } : { c: page.cursor, s: 0 };
+        return { items, scanned, ...(more ? { cursor: encode(next as KeyCursor) } : {}) };
+      }
+    }
+    if (!page.cursor) return { items, scanned };
+    storeCursor = page.cursor;
+    skip = 0;
+  }
+}
+
+async function sorted(stores: Stores, view: View, filter: GalleryFilter, sort: GallerySort, limit: number, cursor?: string): Promise<GalleryPage> {
+  const offset = cursor ? decode(cursor).o ?? 0 : 0;
+  const all: GalleryItem[] = [];
+  let scanned = 0;
+  let storeCursor: string | undefined;
+  do {
+    const page = await stores.samples.listSamples(view.project.id, { cursor: storeCursor, limit: STORE_PAGE });
+    scanned += page.items.length;
+    if (scanned > SORT_LIMIT) {
+      throw badRequest(`sort: sorting by ${sort} reads every sample and this project has more than ${SORT_LIMIT}; use the upload order`, { field: 'sort' });
+    }
+    for (const s of page.items) {
+      const item = describe(view, s);
+      if (matches(item, filter)) all.push(item);
+    }
+    storeCursor = page.cursor;
+  } while (storeCursor);
+  const conf = (i: GalleryItem) => confidenceOf(i) ?? -1;
+  const compare: Record<Exclude<GallerySort, 'upload'>, (a: GalleryItem, b: GalleryItem) => number> = {
+    'confidence-asc': (a, b) => conf(a) - conf(b),
+    'confidence-desc': (a, b) => conf(b) - conf(a),
+    recent: (a, b) => (b.label?.at ?? '').localeCompare(a.label?.at ?? ''),
+  };
+  all.sort((a, b) => compare[sort as Exclude<GallerySort, 'upload'>](a, b) || (a.sampleId < b.sampleId ? -1 : 1));
+  const items = all.slice(offset, offset + limit);
+  return { items, scanned, ...(offset + limit < all.length ? { cursor: encode({ o: offset + limit }) } : {}) };
+}
+
+export interface GalleryCounts {
+  total: number;
+  unlabeled: number;
+  ambiguous: number;
+  /** Labeled samples the model contradicts (the trainer's suspects; absent before there is a model). */
+  disagrees: number;
+  byClass: { class: string; classIndex: number; count: number }[];
+  byLabeler: { labelerId: string; count: number }[];
+}
+
+/** Counts for every filter value, from the project's kept counts (no scan of the project). */
+export async function galleryCounts(stores: Stores, projectId: string, asker: string): Promise<GalleryCounts> {
+  const [progress, ranking] = await Promise.all([projectProgress(stores, projectId, asker), stores.rankings.get(projectId)]);
+  return {
+    total: progress.total,
+    unlabeled: progress.total - progress.labeled,
+    ambiguous: progress.ambiguous,
+    disagrees: ranking?.suspects?.length ?? 0,
+    byClass: progress.byClass.map((c, classIndex) => ({ class: c.name, classIndex, count: c.count })),
+    byLabeler: progress.labelers.filter((l) => l.total > 0).map((l) => ({ labelerId: l.labelerId, count: l.total })),
+  };
+}
