@@ -3,15 +3,19 @@ import { describe, expect, it } from 'vitest';
 import {
   acceptSelected,
   addBox,
+  addBoxAt,
   classifySelected,
   moveBox,
   normalizeBox,
   rejectSelected,
   resizeBox,
+  resizeSelected,
   select,
   startReview,
   toBoxLabels,
   toImagePoint,
+  toggleHidden,
+  toggleLocked,
   unclassified,
 } from '../../web/src/boxReview.js';
 import type { BoxLabel } from '../../web/src/types.js';
@@ -97,5 +101,33 @@ describe('box review', () => {
     expect(toImagePoint(10, 120, rect, 200, 100)).toEqual([0, 0]);
     expect(toImagePoint(410, 320, rect, 200, 100)).toEqual([200, 100]);
     expect(toImagePoint(210, 220, rect, 200, 100)).toEqual([100, 50]);
+  });
+});
+
+describe('box tools', () => {
+  it('draws a box by key in the middle of the view, kept inside the image', () => {
+    const r = addBoxAt({ ...startReview([]), drawClass: 2 }, [100, 50], 200, 100);
+    expect(r.boxes[0]).toMatchObject({ box: [88, 38, 113, 63], classIndex: 2, source: 'labeler', status: 'accepted' });
+    expect(r.selected).toBe(0);
+    expect(addBoxAt(startReview([]), [0, 0], 200, 100).boxes[0].box).toEqual([0, 0, 25, 25]);
+  });
+
+  it('resizes the selected box by its right/bottom edge, never below the smallest side or past the image', () => {
+    const r = startReview(proposals);
+    expect(resizeSelected(r, 5, -3, 100, 100).boxes[0]).toMatchObject({ box: [10, 10, 55, 47], source: 'labeler' });
+    expect(resizeSelected(r, -100, 0, 100, 100).boxes[0].box).toEqual([10, 10, 14, 50]);
+    expect(resizeSelected(r, 500, 500, 100, 100).boxes[0].box).toEqual([10, 10, 100, 100]);
+  });
+
+  it('a locked box refuses moves, resizes, classes and rejection; hidden boxes are still saved', () => {
+    const locked = toggleLocked(startReview(proposals));
+    expect(moveBox(locked, 0, 5, 5, 100, 100)).toBe(locked);
+    expect(resizeSelected(locked, 5, 5, 100, 100)).toBe(locked);
+    expect(classifySelected(locked, 1)).toBe(locked);
+    expect(rejectSelected(locked)).toBe(locked);
+    expect(toggleLocked(locked).boxes[0].locked).toBe(false);
+    const hidden = toggleHidden(startReview(proposals), 2);
+    expect(hidden.boxes[2].hidden).toBe(true);
+    expect(toBoxLabels(hidden).map((b) => b.box)).toContainEqual([5, 60, 30, 90]);
   });
 });

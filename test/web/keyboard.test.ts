@@ -115,6 +115,32 @@ describe('keyToAction in box review', () => {
   });
 });
 
+describe('keyToAction with a box selected', () => {
+  const selected = { ...ctx, boxes: true, boxSelected: true };
+  it('nudges with arrows (Alt: ten pixels), resizes with Shift+arrows, and repeats while held', () => {
+    expect(keyToAction(key('ArrowLeft'), selected)).toEqual({ type: 'nudgeBox', dx: -1, dy: 0 });
+    expect(keyToAction(key('ArrowDown', { repeat: true }), selected)).toEqual({ type: 'nudgeBox', dx: 0, dy: 1 });
+    expect(keyToAction(key('ArrowUp', { altKey: true }), selected)).toEqual({ type: 'nudgeBox', dx: 0, dy: -10 });
+    expect(keyToAction(key('ArrowRight', { shiftKey: true }), selected)).toEqual({ type: 'resizeBox', dw: 1, dh: 0 });
+    expect(keyToAction(key('ArrowUp', { shiftKey: true }), selected)).toEqual({ type: 'resizeBox', dw: 0, dh: -1 });
+  });
+
+  it('draws, hides, locks, zooms to the box, selects with brackets and undoes with Ctrl+Z only in box review', () => {
+    expect(keyToAction(key('n'), selected)).toEqual({ type: 'newBox' });
+    expect(keyToAction(key('v'), selected)).toEqual({ type: 'toggleHideBox' });
+    expect(keyToAction(key('l'), selected)).toEqual({ type: 'toggleLockBox' });
+    expect(keyToAction(key('f'), selected)).toEqual({ type: 'zoomToBox' });
+    expect(keyToAction(key(']'), selected)).toEqual({ type: 'selectBox', step: 1 });
+    expect(keyToAction(key('['), selected)).toEqual({ type: 'selectBox', step: -1 });
+    expect(keyToAction(key('z', { ctrlKey: true }), selected)).toEqual({ type: 'undoBox' });
+    expect(keyToAction(key('z', { metaKey: true }), selected)).toEqual({ type: 'undoBox' });
+    expect(keyToAction(key('z', { ctrlKey: true }), ctx)).toBeNull();
+    expect(keyToAction(key('r', { ctrlKey: true }), selected)).toBeNull();
+    // Nothing selected: arrows walk history and pick boxes as before.
+    expect(keyToAction(key('ArrowLeft'), { ...selected, boxSelected: false })).toEqual({ type: 'back' });
+  });
+});
+
 describe('shortcutFor', () => {
   it('names the key on each class button', () => {
     expect([0, 8, 9, 10, 19, 20].map(shortcutFor)).toEqual(['1', '9', '0', 'Alt+1', 'Alt+0', undefined]);

@@ -13,6 +13,10 @@ export interface ReviewBox {
   source: 'model' | 'labeler';
   score?: number;
   status: BoxStatus;
+  /** Not drawn on the image (still listed, still saved): to see what lies under it. */
+  hidden?: boolean;
+  /** Protected from moves, resizes, re-classing and rejection until unlocked. */
+  locked?: boolean;
 }
 
 export interface BoxReview {
@@ -61,7 +65,7 @@ function nextPending(boxes: ReviewBox[], from: number): number {
 /** Keeps the selected box as the model proposed it (only possible when it names a project class). */
 export function acceptSelected(r: BoxReview): BoxReview {
   const b = r.boxes[r.selected];
-  if (!b || b.classIndex < 0) return r;
+  if (!b || b.classIndex < 0 || b.locked) return r;
   const boxes = update(r, r.selected, { status: 'accepted' });
   return { ...r, boxes, selected: nextPending(boxes, r.selected) };
 }
@@ -69,6 +73,7 @@ export function acceptSelected(r: BoxReview): BoxReview {
 /** Gives the selected box a class (and keeps it). */
 export function classifySelected(r: BoxReview, classIndex: number): BoxReview {
   if (!r.boxes[r.selected]) return { ...r, drawClass: classIndex };
+  if (r.boxes[r.selected].locked) return r;
   const boxes = update(r, r.selected, { classIndex, status: 'accepted' });
   return { ...r, boxes, selected: nextPending(boxes, r.selected), drawClass: classIndex };
 }
@@ -76,7 +81,7 @@ export function classifySelected(r: BoxReview, classIndex: number): BoxReview {
 /** Rejects a model proposal (kept in the list, greyed) or deletes a box the labeler drew. */
 export function rejectSelected(r: BoxReview): BoxReview {
   const b = r.boxes[r.selected];
-  if (!b) return r;
+  if (!b || b.locked) return r;
   if (b.source === 'labeler') {
     const boxes = r.boxes.filter((_, k) => k !== r.selected);
     return { ...r, boxes, selected: Math.min(r.selected, boxes.length - 1) };
@@ -101,7 +106,7 @@ export function addBox(r: BoxReview, box: Box): BoxReview {
 /** Moves box `i` by (dx, dy) image pixels, keeping it inside the image. */
 export function moveBox(r: BoxReview, i: number, dx: number, dy: number, width: number, height: number): BoxReview {
   const b = r.boxes[i];
-  if (!b) return r;
+  if (!b || b.locked) return r;
   const [x1, y1, x2, y2] = b.box;
   const mx = Math.min(Math.max(dx, -x1), width - x2);
   const my = Math.min(Math.max(dy, -y1), height - y2);
@@ -115,12 +120,43 @@ export type Handle = 'nw' | 'ne' | 'sw' | 'se';
 /** Drags one corner of box `i` to `point`; the opposite corner stays. */
 export function resizeBox(r: BoxReview, i: number, handle: Handle, point: [number, number], width: number, height: number): BoxReview {
   const b = r.boxes[i];
-  if (!b) return r;
+  if (!b || b.locked) return r;
   const [x1, y1, x2, y2] = b.box;
   const fixed: [number, number] = [handle.includes('w') ? x2 : x1, handle.includes('n') ? y2 : y1];
   const box = normalizeBox(fixed, point, width, height);
   if (!box) return r;
   return { ...r, boxes: update(r, i, { box, source: 'labeler', status: 'accepted' }), selected: i };
+}
+
+/** Grows (positive) or shrinks the selected box's right and bottom edges by (dw, dh), as Shift+arrows do. */
+export function resizeSelected(r: BoxReview, dw: number, dh: number, width: number, height: number): BoxReview {
+  const b = r.boxes[r.selected];
+  if (!b || b.locked) return r;
+  const [x1, y1, x2, y2] = b.box;
+  const nx2 = Math.round(Math.min(Math.max(x2 + dw, x1 + MIN_SIDE), width));
+  const ny2 = Math.round(Math.min(Math.max(y2 + dh, y1 + MIN_SIDE), height));
+  if (nx2 === x2 && ny2 === y2) return r;
+  return { ...r, boxes: update(r, r.selected, { box: [x1, y1, nx2, ny2], source: 'labeler', status: 'accepted' }) };
+}
+
+/** A new box of the draw class, a quarter of the image's shorter side, centred on `center` (the draw key). */
+export function addBoxAt(r: BoxReview, center: [number, number], width: number, height: number): BoxReview {
+  const side = Math.max(MIN_SIDE, Math.round(Math.min(width, height) / 4));
+  const x1 = Math.round(Math.min(Math.max(center[0] - side / 2, 0), Math.max(0, width - side)));
+  const y1 = Math.round(Math.min(Math.max(center[1] - side / 2, 0), Math.max(0, height - side)));
+  return addBox(r, [x1, y1, Math.min(width, x1 + side), Math.min(height, y1 + side)]);
+}
+
+/** Shows or hides the selected box on the image. */
+export function toggleHidden(r: BoxReview, i = r.selected): BoxReview {
+  const b = r.boxes[i];
+  return b ? { ...r, boxes: update(r, i, { hidden: !b.hidden }) } : r;
+}
+
+/** Locks or unlocks the selected box against edits. */
+export function toggleLocked(r: BoxReview, i = r.selected): BoxReview {
+  const b = r.boxes[i];
+  return b ? { ...r, boxes: update(r, i, { locked: !b.locked }) } : r;
 }
 
 /** Boxes still needing a class before the review can be saved (pending proposals the model could not name). */

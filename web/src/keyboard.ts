@@ -18,6 +18,13 @@ export type Action =
   | { type: 'acceptBox' }
   | { type: 'rejectBox' }
   | { type: 'zoom'; step: 1 | -1 }
+  | { type: 'nudgeBox'; dx: number; dy: number }
+  | { type: 'resizeBox'; dw: number; dh: number }
+  | { type: 'newBox' }
+  | { type: 'toggleHideBox' }
+  | { type: 'toggleLockBox' }
+  | { type: 'undoBox' }
+  | { type: 'zoomToBox' }
   // The image: fit to the stage (never above 2x) or actual pixels
   | { type: 'actualSize' };
 
@@ -29,6 +36,8 @@ export interface KeyContext {
   helpOpen: boolean;
   /** Box review: digits class the selected box, ↑/↓ pick a box, Y keeps it, X/Delete rejects it. */
   boxes?: boolean;
+  /** Box review with a box selected: arrows nudge it and Shift+arrows resize it (Esc deselects). */
+  boxSelected?: boolean;
 }
 
 /** The parts of a KeyboardEvent the map reads (so tests can pass plain objects). */
@@ -47,9 +56,12 @@ export interface KeyLike {
 export const MAX_KEYED_CLASSES = 20;
 
 export function keyToAction(event: KeyLike, context: KeyContext): Action | null {
-  // Browser and OS shortcuts (Ctrl+R, Cmd+C...) are never ours.
-  if (event.ctrlKey || event.metaKey) return null;
   if (isTextEntry(event.target)) return null;
+  // Ctrl/Cmd+Z undoes the last box edit, as in every editor; other browser and OS shortcuts are never ours.
+  if (event.ctrlKey || event.metaKey) {
+    const undo = context.boxes && !context.helpOpen && !event.shiftKey && !event.altKey && (event.key === 'z' || event.key === 'Z');
+    return undo ? { type: 'undoBox' } : null;
+  }
 
   if (context.helpOpen) {
     if (event.key === 'Escape' || event.key === '?' || event.key === 'h' || event.key === 'H') return { type: 'help' };
@@ -64,6 +76,10 @@ export function keyToAction(event: KeyLike, context: KeyContext): Action | null 
     if (classIndex >= context.classCount) return null;
     if (context.boxes) return event.shiftKey ? null : { type: 'boxClass', classIndex };
     return event.shiftKey ? { type: 'cycleConfidence', classIndex } : { type: 'label', classIndex };
+  }
+  if (context.boxes && context.boxSelected) {
+    const edit = boxEditKey(event);
+    if (edit) return edit;
   }
   if (event.altKey) return null;
   if (context.boxes) {
@@ -111,15 +127,40 @@ export function keyToAction(event: KeyLike, context: KeyContext): Action | null 
   return null;
 }
 
+const ARROWS: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+
+/** With a box selected: arrows nudge it by a pixel (Alt: 10), Shift+arrows move its right/bottom edge. */
+function boxEditKey(event: KeyLike): Action | null {
+  const arrow = ARROWS[event.key];
+  if (!arrow) return null;
+  const step = event.altKey ? 10 : 1;
+  const [x, y] = [arrow[0] * step, arrow[1] * step];
+  return event.shiftKey ? { type: 'resizeBox', dw: x, dh: y } : { type: 'nudgeBox', dx: x, dy: y };
+}
+
 function boxKey(event: KeyLike): Action | null {
   switch (event.key) {
     case 'ArrowDown':
+    case ']':
       return { type: 'selectBox', step: 1 };
     case 'ArrowUp':
+    case '[':
       return { type: 'selectBox', step: -1 };
   }
   if (event.repeat) return null;
   switch (event.key) {
+    case 'n':
+    case 'N':
+      return { type: 'newBox' };
+    case 'v':
+    case 'V':
+      return { type: 'toggleHideBox' };
+    case 'l':
+    case 'L':
+      return { type: 'toggleLockBox' };
+    case 'f':
+    case 'F':
+      return { type: 'zoomToBox' };
     case 'y':
     case 'Y':
       return { type: 'acceptBox' };
@@ -184,7 +225,15 @@ export const SHORTCUTS: readonly { keys: string; does: string }[] = [
 
 /** Extra shortcuts of box-review projects. */
 export const BOX_SHORTCUTS: readonly { keys: string; does: string }[] = [
-  { keys: '↑ / ↓', does: 'Select the previous / next box' },
+  { keys: '[ / ]', does: 'Select the previous / next box (↑ / ↓ when no box is selected)' },
+  { keys: 'N', does: 'New box of the last class used, in the middle of the view (then shape it with the arrows)' },
+  { keys: '← ↑ → ↓', does: 'Nudge the selected box by a pixel (Alt: 10 pixels)' },
+  { keys: 'Shift + arrows', does: 'Resize the selected box (moves its right / bottom edge)' },
+  { keys: 'Ctrl + Z', does: 'Undo the last box edit' },
+  { keys: 'V', does: 'Hide / show the selected box on the image' },
+  { keys: 'L', does: 'Lock / unlock the selected box against edits' },
+  { keys: 'F', does: 'Zoom to the selected box; the view follows the selection while zoomed' },
+  { keys: 'Esc', does: 'Deselect the box (then ← / → walk through your labels)' },
   { keys: '1 … 9, 0', does: 'Give the selected box that class (keeps it); new boxes get the last class used' },
   { keys: 'Y', does: 'Keep the selected box as the model proposed it' },
   { keys: 'X or Delete', does: 'Reject the selected proposal / delete a box you drew' },
@@ -196,7 +245,7 @@ export const BOX_SHORTCUTS: readonly { keys: string; does: string }[] = [
 /** The shortcut sheet for a project: box review replaces the class and confidence keys. */
 export function shortcutsFor(boxReview: boolean): readonly { keys: string; does: string }[] {
   if (!boxReview) return SHORTCUTS;
-  const replaced = new Set(['1 … 9, 0', 'Shift + digit', 'Enter / Space']);
+  const replaced = new Set(['1 … 9, 0', 'Shift + digit', 'Enter / Space', 'Esc']);
   return [...BOX_SHORTCUTS, ...SHORTCUTS.filter((s) => !replaced.has(s.keys))];
 }
 

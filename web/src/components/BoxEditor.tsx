@@ -1,8 +1,9 @@
-// Box review on the image: proposals and drawn boxes over the picture. Drag on empty space draws a box, drag a
-// box to move it, drag a corner of the selected box to resize it; zoom makes the image larger inside a
-// scrolling frame. All changes go through the pure transitions of boxReview.ts.
+// Box review on the image: proposals and drawn boxes over the picture, each in its class's colour. Drag on empty
+// space draws a box, drag a box to move it, drag a corner of the selected box to resize it; zoom makes the image
+// larger inside a scrolling frame that keeps the selected box in view. All changes go through the pure
+// transitions of boxReview.ts.
 
-import { createSignal, For, Show } from 'solid-js';
+import { createEffect, createSignal, For, onMount, Show } from 'solid-js';
 import {
   addBox,
   moveBox,
@@ -13,6 +14,7 @@ import {
   type BoxReview,
   type Handle,
 } from '../boxReview.js';
+import { classColour } from '../classColors.js';
 import type { Box, Served } from '../types.js';
 
 type Drag =
@@ -25,10 +27,15 @@ export function BoxEditor(props: {
   review: BoxReview;
   classes: string[];
   zoom: number;
-  onChange: (review: BoxReview) => void;
+  /** `step` names a run of changes that undo as one (a drag). */
+  onChange: (review: BoxReview, step?: string) => void;
+  /** Receives how to find the middle of the visible part of the image, in image pixels. */
+  onCentre?: (centre: () => [number, number]) => void;
   onImageError?: () => void;
 }) {
   let svg: SVGSVGElement | undefined;
+  let frame: HTMLDivElement | undefined;
+  let drags = 0;
   const [drag, setDrag] = createSignal<Drag>();
   const [natural, setNatural] = createSignal({ width: 0, height: 0 });
   const width = () => props.served.image.width || natural().width || 1;
@@ -44,6 +51,7 @@ export function BoxEditor(props: {
     e.preventDefault();
     e.stopPropagation();
     svg?.setPointerCapture?.(e.pointerId);
+    drags++;
     setDrag(next);
   }
 
@@ -52,9 +60,42 @@ export function BoxEditor(props: {
     if (!d) return;
     const p = point(e);
     if (d.kind === 'draw') setDrag({ ...d, to: p });
-    else if (d.kind === 'move') props.onChange(moveBox(d.start, d.index, p[0] - d.from[0], p[1] - d.from[1], width(), height()));
-    else props.onChange(resizeBox(d.start, d.index, d.handle, p, width(), height()));
+    else if (d.kind === 'move') props.onChange(moveBox(d.start, d.index, p[0] - d.from[0], p[1] - d.from[1], width(), height()), `drag:${drags}`);
+    else props.onChange(resizeBox(d.start, d.index, d.handle, p, width(), height()), `drag:${drags}`);
   }
+
+  /** Where box `b` is on screen, in client pixels. */
+  function onScreen(b: Box) {
+    const rect = svg!.getBoundingClientRect();
+    const scale = Math.min(rect.width / width(), rect.height / height()) || 1;
+    const left = rect.left + (rect.width - width() * scale) / 2;
+    const top = rect.top + (rect.height - height() * scale) / 2;
+    return { left: left + b[0] * scale, top: top + b[1] * scale, right: left + b[2] * scale, bottom: top + b[3] * scale };
+  }
+
+  // Zoom follows the selection: after a zoom change, or when the selected box is not fully on screen, scroll the
+  // frame so the box is in the middle.
+  let lastZoom = props.zoom;
+  createEffect(() => {
+    const b = props.review.boxes[props.review.selected];
+    const zoom = props.zoom;
+    if (!b || !frame || !svg) return;
+    const view = frame.getBoundingClientRect();
+    const r = onScreen(b.box);
+    const inside = r.left >= view.left && r.right <= view.right && r.top >= view.top && r.bottom <= view.bottom;
+    if (inside && zoom === lastZoom) return;
+    lastZoom = zoom;
+    frame.scrollLeft += (r.left + r.right) / 2 - (view.left + view.width / 2);
+    frame.scrollTop += (r.top + r.bottom) / 2 - (view.top + view.height / 2);
+  });
+
+  onMount(() =>
+    props.onCentre?.(() => {
+      const view = frame!.getBoundingClientRect();
+      const rect = svg!.getBoundingClientRect();
+      return toImagePoint(view.left + view.width / 2, view.top + view.height / 2, rect, width(), height());
+    }),
+  );
 
   function onUp(e: PointerEvent) {
     const d = drag();
@@ -72,7 +113,7 @@ export function BoxEditor(props: {
   const name = (classIndex: number) => (classIndex >= 0 ? props.classes[classIndex] : 'needs a class');
 
   return (
-    <div class="box-editor" data-testid="box-editor">
+    <div class="box-editor" data-testid="box-editor" ref={frame} data-zoom={props.zoom}>
       <div class="zoom-frame" style={{ width: `${props.zoom * 100}%`, height: `${props.zoom * 100}%` }}>
         {/* Keyed on the URL, like SampleImage: never the previous sample's pixels under new boxes. */}
         <Show when={props.served.image.url} keyed>
@@ -103,12 +144,13 @@ export function BoxEditor(props: {
             {(b, i) => (
               <g
                 class={`review-box ${b.status} ${b.source}`}
-                classList={{ selected: props.review.selected === i(), unnamed: b.classIndex < 0 }}
+                classList={{ selected: props.review.selected === i(), unnamed: b.classIndex < 0, hidden: !!b.hidden, locked: !!b.locked }}
+                style={{ '--box-colour': classColour(b.classIndex) }}
                 data-testid={`box-${i()}`}
                 data-status={b.status}
                 data-class={b.classIndex}
                 role="img"
-                aria-label={`Box ${i() + 1}: ${name(b.classIndex)}, ${b.status}${props.review.selected === i() ? ', selected' : ''}`}
+                aria-label={`Box ${i() + 1}: ${name(b.classIndex)}, ${b.status}${b.hidden ? ', hidden' : ''}${b.locked ? ', locked' : ''}${props.review.selected === i() ? ', selected' : ''}`}
               >
                 <rect
                   x={b.box[0]}
@@ -118,14 +160,16 @@ export function BoxEditor(props: {
                   vector-effect="non-scaling-stroke"
                   onPointerDown={(e) => {
                     props.onChange(selectIndex(props.review, i()));
-                    begin(e, { kind: 'move', index: i(), from: point(e), start: selectIndex(props.review, i()) });
+                    if (b.locked) e.stopPropagation();
+                    else begin(e, { kind: 'move', index: i(), from: point(e), start: selectIndex(props.review, i()) });
                   }}
                 />
                 <text x={b.box[0] + unit() * 0.6} y={b.box[1] + unit() * 2.4} style={{ 'font-size': `${unit() * 2}px` }}>
                   {i() + 1}. {name(b.classIndex)}
                   {b.score !== undefined && b.source === 'model' ? ` ${Math.round(b.score * 100)}%` : ''}
+                  {b.locked ? ' · locked' : ''}
                 </text>
-                <Show when={props.review.selected === i()}>
+                <Show when={props.review.selected === i() && !b.locked}>
                   <For each={['nw', 'ne', 'sw', 'se'] as Handle[]}>
                     {(h) => (
                       <circle

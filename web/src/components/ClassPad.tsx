@@ -2,6 +2,7 @@
 // (multi-label); the small level button next to it cycles that class's confidence, like Shift + its digit.
 
 import { For, Show } from 'solid-js';
+import { classColour } from '../classColors.js';
 import { shortcutFor } from '../keyboard.js';
 import { percent } from '../labels.js';
 
@@ -44,6 +45,7 @@ export function ClassPad(props: ClassPadProps) {
                 <Show when={key()}>
                   <kbd>{key()}</kbd>
                 </Show>
+                <span class="swatch" style={{ background: classColour(i()) }} aria-hidden="true" />
                 <span class="class-name">{name}</span>
                 <Show when={shown() > 0}>
                   <span class="saved-mark" title="Current label">

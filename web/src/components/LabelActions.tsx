@@ -1,7 +1,7 @@
 // The labeling view's buttons: everything the keys do, for mouse and touch.
 
 import { Show } from 'solid-js';
-import type { createBoxMode } from '../boxMode.js';
+import type { BoxMode } from '../boxMode.js';
 import { acceptSelected, rejectSelected } from '../boxReview.js';
 import { acceptableSuggestion, isDraftEmpty } from '../labels.js';
 import type { LabelSession } from '../session.js';
@@ -9,8 +9,8 @@ import type { LabelSession } from '../session.js';
 // Keep focus where it was on mouse/touch presses, so Enter/Space keep meaning "accept" afterwards.
 const keepFocus = (e: MouseEvent) => e.preventDefault();
 
-/** Box review by mouse and touch: keep, reject, zoom. */
-export function BoxActions(props: { boxes: ReturnType<typeof createBoxMode> }) {
+/** Box review by mouse and touch: keep, reject, new box, undo an edit, zoom. */
+export function BoxActions(props: { boxes: BoxMode }) {
   const b = props.boxes;
   const selected = () => b.review().boxes[b.review().selected];
   return (
@@ -20,6 +20,15 @@ export function BoxActions(props: { boxes: ReturnType<typeof createBoxMode> }) {
       </button>
       <button type="button" data-testid="reject-box" aria-keyshortcuts="X Delete" onMouseDown={keepFocus} disabled={!selected()} onClick={() => b.setReview(rejectSelected)}>
         {selected()?.source === 'labeler' ? 'Delete box' : 'Reject box'} <kbd>X</kbd>
+      </button>
+      <button type="button" data-testid="new-box" aria-keyshortcuts="N" onMouseDown={keepFocus} onClick={() => b.perform({ type: 'newBox' })}>
+        New box <kbd>N</kbd>
+      </button>
+      <button type="button" data-testid="undo-box" aria-keyshortcuts="Control+Z" onMouseDown={keepFocus} disabled={!b.canUndo()} onClick={() => b.undo()}>
+        Undo edit
+      </button>
+      <button type="button" data-testid="zoom-to-box" aria-keyshortcuts="F" onMouseDown={keepFocus} disabled={!selected()} onClick={() => b.perform({ type: 'zoomToBox' })}>
+        Zoom to box <kbd>F</kbd>
       </button>
       <button type="button" aria-label="Zoom out" aria-keyshortcuts="-" onMouseDown={keepFocus} onClick={() => b.perform({ type: 'zoom', step: -1 })}>
         −

@@ -5,7 +5,7 @@ import { ACCEPT_THRESHOLD, describeLabel, describeSuggestions, percent, topSugge
 import type { LabelSession } from '../session.js';
 
 /** Under the image: where the labeler is, what is saved, what the model thinks. */
-export function Caption(props: { session: LabelSession }) {
+export function Caption(props: { session: LabelSession; boxes?: boolean }) {
   const s = props.session;
   const served = () => s.viewed()!;
   const classes = () => s.project()?.classes ?? [];
@@ -18,7 +18,7 @@ export function Caption(props: { session: LabelSession }) {
       <Show
         when={s.inHistory()}
         fallback={
-          <>
+          <Show when={!props.boxes} fallback={<BoxHint count={served().sample.proposals?.length ?? 0} />}>
             <Show when={top()} fallback={<span class="muted">{s.model()?.message ?? 'No model suggestion yet'}</span>}>
               {(t) => (
                 <span class="suggestion" data-testid="suggestion" title="Your project's model, trained on your labels: its probability for each class">
@@ -35,7 +35,7 @@ export function Caption(props: { session: LabelSession }) {
                 · ImageNet tags (not your classes): {tags().map((t) => `${t.name} ${percent(t.probability)}`).join(', ')}
               </span>
             </Show>
-          </>
+          </Show>
         }
       >
         <span data-testid="history-position">
@@ -47,7 +47,9 @@ export function Caption(props: { session: LabelSession }) {
           </Show>{' '}
           <span class="badge">{status() === undefined ? 'saved' : status() === 'failed' ? 'not saved' : 'unsaved'}</span>
         </span>
-        <span class="muted"> · press a class to re-label, Enter keeps it, ⌫ undoes it</span>
+        <span class="muted" data-testid="history-hint">
+          {props.boxes ? ' · edit the boxes, Enter saves them, ⌫ undoes this label' : ' · press a class to re-label, Enter keeps it, ⌫ undoes it'}
+        </span>
       </Show>
       <Show when={s.draft().ambiguous}>
         <span class="badge warn" data-testid="ambiguous-on">
@@ -55,6 +57,16 @@ export function Caption(props: { session: LabelSession }) {
         </span>
       </Show>
     </div>
+  );
+}
+
+/** Box mode: what the model proposed and what the keys do, instead of the classifier's suggestion. */
+function BoxHint(props: { count: number }) {
+  return (
+    <span class="muted" data-testid="box-hint">
+      {props.count > 0 ? `The detector proposed ${props.count} box${props.count === 1 ? '' : 'es'}` : 'No boxes proposed'}: Y keeps, X rejects,
+      a digit sets the class, N draws a new box, Enter saves.
+    </span>
   );
 }
 

@@ -3,7 +3,8 @@
 import { For, Show } from 'solid-js';
 import type { Progress } from '../types.js';
 
-export function ProgressPanel(props: { progress?: Progress }) {
+/** `boxes`: a box project, where the per-class counts are boxes, not images. */
+export function ProgressPanel(props: { progress?: Progress; boxes?: boolean }) {
   const fraction = (p: Progress) => (p.total > 0 ? p.labeled / p.total : 0);
   const maxClass = (p: Progress) => Math.max(1, ...p.byClass.map((c) => c.count));
   return (
@@ -30,10 +31,13 @@ export function ProgressPanel(props: { progress?: Progress }) {
             >
               <span style={{ width: `${(fraction(p()) * 100).toFixed(1)}%` }} />
             </div>
-            <ul class="by-class" aria-label="Labels per class">
+            <Show when={props.boxes}>
+              <p class="panel-subtitle muted">Boxes per class</p>
+            </Show>
+            <ul class="by-class" aria-label={props.boxes ? 'Boxes per class' : 'Labels per class'} data-testid="by-class">
               <For each={p().byClass}>
                 {(c) => (
-                  <li>
+                  <li data-testid={`by-class-${c.name}`}>
                     <span class="name">{c.name}</span>
                     <span class="mini-bar" aria-hidden="true">
                       <span style={{ width: `${((c.count / maxClass(p())) * 100).toFixed(1)}%` }} />

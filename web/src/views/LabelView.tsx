@@ -3,8 +3,8 @@
 
 import { createSignal, onCleanup, onMount, Show } from 'solid-js';
 import { createBoxMode } from '../boxMode.js';
-import { classifySelected } from '../boxReview.js';
 import { BoxEditor } from '../components/BoxEditor.js';
+import { BoxList } from '../components/BoxList.js';
 import { ClassPad } from '../components/ClassPad.js';
 import { Actions, BoxActions } from '../components/LabelActions.js';
 import { Caption, EmptyState } from '../components/LabelCaption.js';
@@ -68,6 +68,7 @@ export function LabelView(props: { projectId: string }) {
         allowAmbiguous: p?.allowAmbiguous ?? false,
         helpOpen: helpOpen(),
         boxes: boxes.active(),
+        boxSelected: boxes.selected(),
       });
       if (!action) return false;
       perform(action);
@@ -142,10 +143,11 @@ export function LabelView(props: { projectId: string }) {
                     classes={session.project()?.classes ?? []}
                     zoom={boxes.zoom()}
                     onChange={boxes.setReview}
+                    onCentre={boxes.registerCentre}
                     onImageError={() => void session.refreshImage(served().sample.sampleId)}
                   />
                 </Show>
-                <Caption session={session} />
+                <Caption session={session} boxes={boxes.active()} />
               </>
             )}
           </Show>
@@ -161,17 +163,18 @@ export function LabelView(props: { projectId: string }) {
                   shown={session.inHistory() && !boxes.active() ? shownConfidences(session) : undefined}
                   multi={p().taskType === 'multi-label'}
                   levels={!boxes.active()}
-                  onLabel={(i) => (boxes.active() ? boxes.setReview((r) => classifySelected(r, i)) : session.label(i))}
+                  onLabel={(i) => (boxes.active() ? boxes.perform({ type: 'boxClass', classIndex: i }) : session.label(i))}
                   onCycle={session.cycleConfidence}
                 />
                 <Show when={boxes.active()}>
                   <BoxActions boxes={boxes} />
+                  <BoxList boxes={boxes} classes={p().classes} />
                 </Show>
                 <Actions session={session} onSave={boxes.active() ? boxes.save : undefined} />
               </>
             )}
           </Show>
-          <ProgressPanel progress={session.progress()} />
+          <ProgressPanel progress={session.progress()} boxes={session.project()?.taskType === 'box-review'} />
           <Show when={session.quality()}>{(q) => <ErrorChart quality={q()} />}</Show>
         </aside>
       </main>
