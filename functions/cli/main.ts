@@ -5,6 +5,7 @@ import { DEFAULT_FEATURE_MODEL, planFeatureImport, runFeatureImport } from './im
 import { AUTOLABEL_USAGE, autolabelCommand } from './autolabel.js';
 import { DELETE_USAGE, deleteCommand } from './delete.js';
 import { EXPORT_USAGE, exportCommand } from './export.js';
+import { EXPORT_MODEL_USAGE, exportModelCommand } from './export-model.js';
 import { importFolder } from './import.js';
 import { importLabelsCommand } from './import-labels-command.js';
 import { MODELS_FETCH_USAGE, modelsFetchCommand } from './models-fetch.js';
@@ -34,6 +35,7 @@ commands:
       printed; nothing is written unless all rows are clean. --as proposals: boxes to review (box-review
       projects). Existing labels are kept unless --overwrite (the history keeps them). Safe to run again.
 ${EXPORT_USAGE}
+${EXPORT_MODEL_USAGE}
 ${AUTOLABEL_USAGE}
 ${DELETE_USAGE}
   users add NAME [--admin] [--data DIR]      add a user for sign-in (npm start -- --auth); prints a one-time password
@@ -99,6 +101,7 @@ async function main(argv: string[]) {
   }
   if (command === 'import-labels') return importLabelsCommand(rest);
   if (command === 'export') return exportCommand(rest);
+  if (command === 'export-model') return exportModelCommand(rest);
   if (command === 'autolabel') return autolabelCommand(rest);
   if (command === 'delete') return deleteCommand(rest);
   if (command === 'users') return usersCommand(rest);

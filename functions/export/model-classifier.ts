@@ -1,0 +1,73 @@
+// The project's classifier for export: fitted by the trainer's own code (retrainProject, the run the trainer does after
+// every few labels) on the project's current embeddings and human labels, from a fresh state, on a view of the stores
+// that keeps every write to itself. So whatever the trainer does to the embeddings before its head (centring folded
+// into the bias, temperature folded into the weights, ...) is in the exported model, and nothing the app stores is
+// touched (no ranking, no auto-label basis, no shard compaction).
+//
+// The trainer keeps its live model in memory only (warm-started from run to run), never in a store: this refit is
+// what a retrain from scratch on the same labels gives, the model the app's next cold retrain would hold.
+
+import { WinnowError } from '../domain/errors.js';
+import type { RankedQueue } from '../domain/model.js';
+import type { BlobStore, RankingStore, Stores } from '../domain/ports.js';
+import type { SoftmaxModel } from '../domain/learning/index.js';
+import { retrainProject, type ProjectTrainingState } from '../trainer/retrain.js';
+import { getProject } from '../domain/projects.js';
+import type { Project } from '../domain/model.js';
+
+export interface ProjectClassifier {
+  project: Project;
+  /** Embedding model the classifier reads (the project's, as its ranking records it). */
+  embedder: string;
+  model: SoftmaxModel;
+  /** Human labels it was trained on (ambiguous ones excluded). */
+  labels: number;
+  /** Rows of the embedding matrix (samples with an embedding). */
+  samples: number;
+}
+
+/** Blob reads go through; writes and deletes are dropped (nothing of the dry run reaches the bucket). */
+function readOnlyBlobs(blobs: BlobStore): BlobStore {
+  return {
+    put: async () => ({ etag: 'dry-run' }),
+    get: (key) => blobs.get(key),
+    head: (key) => blobs.head(key),
+    delete: async () => undefined,
+    deleteMany: async () => undefined,
+    list: (prefix, opts) => blobs.list(prefix, opts),
+    presignGet: () => Promise.reject(new Error('dry run: no URLs')),
+    presignPut: () => Promise.reject(new Error('dry run: no URLs')),
+  };
+}
+
+/** The ranking the dry run would have written is kept here instead. */
+function capturingRankings(rankings: RankingStore, captured: { queue?: RankedQueue }): RankingStore {
+  return {
+    get: (projectId) => rankings.get(projectId),
+    put: async (queue) => {
+      captured.queue = queue;
+    },
+    delete: async () => undefined,
+  };
+}
+
+/**
+ * Fits the project's classifier as the trainer does. Throws WinnowError('conflict') naming what is missing when
+ * there is no model to export yet (no embeddings, fewer than two classes with labels).
+ */
+export async function projectClassifier(stores: Stores, projectId: string, defaultEmbedder?: string): Promise<ProjectClassifier> {
+  const project = await getProject(stores, projectId);
+  const ranking = await stores.rankings.get(projectId);
+  const embedder = ranking?.model ?? project.embedding?.model ?? defaultEmbedder;
+  const noModel = (why: string) =>
+    new WinnowError('conflict', `project "${projectId}" has no trained model to export yet: ${why}`, { field: 'model' });
+  if (!ranking || ranking.coldStart || !embedder) {
+    throw noModel('label images of at least two classes and let the trainer run (the labeling view then shows suggestions)');
+  }
+  const captured: { queue?: RankedQueue } = {};
+  const view: Stores = { ...stores, blobs: readOnlyBlobs(stores.blobs), rankings: capturingRankings(stores.rankings, captured) };
+  const state: ProjectTrainingState = {};
+  const result = await retrainProject(view, project, state, { embedder });
+  if (!result || !state.model) throw noModel('fewer than two classes have labels on images with embeddings');
+  return { project, embedder, model: state.model, labels: result.labels, samples: result.samples };
+}

@@ -1,0 +1,145 @@
+// `winnow export-model` and GET /api/projects/:id/model: the project's trained classifier, as one ONNX file (embedder
+// graph + head + softmax, model-onnx.ts) or as a plain head (model-head.ts), with its model card: classes, labels,
+// the figures the labeling view shows (held-out accuracy estimate, error on served samples), the embedder,
+// its pre-processing and the date.
+
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { WinnowError } from '../domain/errors.js';
+import type { Stores } from '../domain/ports.js';
+import { projectQuality } from '../domain/quality.js';
+import { defaultManifestDir, defaultModelDir, loadManifests, type EmbeddingOutput, type ModelManifest } from '../vision/manifest.js';
+import { projectClassifier, type ProjectClassifier } from './model-classifier.js';
+import { headZip } from './model-head.js';
+import { classifierOnnx, EMBEDDING_OUTPUT, PROBABILITIES_OUTPUT } from './model-onnx.js';
+
+export const MODEL_FORMATS = ['onnx', 'head'] as const;
+export type ModelFormat = (typeof MODEL_FORMATS)[number];
+
+export interface ModelExportOptions {
+  format: ModelFormat;
+  /** Where the embedder's ONNX file is (default: defaultModelDir()). */
+  modelDir?: string;
+  manifestDir?: string;
+  /** The deployment's audit rate, for the accuracy estimate (as the labeling view reads it). */
+  auditRate?: number;
+  /** Embedder of projects whose ranking names none (the deployment's default). */
+  defaultEmbedder?: string;
+  now?: Date;
+}
+
+export interface ModelExport {
+  fileName: string;
+  contentType: string;
+  bytes: Uint8Array;
+  card: ModelCard;
+}
+
+export interface ModelCard {
+  format: 'winnow-classifier/1';
+  project: { id: string; name: string };
+  classes: string[];
+  /** Classes with human labels in the fit; the others are predicted with probability ~0. */
+  trainedClasses: string[];
+  labels: { trainedOn: number; perClass: Record<string, number>; ambiguousExcluded: number };
+  /** The held-out accuracy estimate the labeling view shows (audit stream, learning/audit.ts). */
+  accuracyEstimate: { accuracy: number | null; low: number | null; high: number | null; auditedLabels: number; method: string };
+  /** The error on served samples the labeling view shows (not an accuracy: served samples are the hardest). */
+  liveError: { servedLabels: number; errorRate: number | null; windowErrorRate: number | null; window: number; brier: number | null };
+  embedder: { name: string; file?: string; sha256?: string | null; dims: number; output: string; token?: number };
+  input?: { name: string; shape: (number | string)[]; layout: string; dtype: string };
+  preprocessing?: ModelManifest['preprocess'] & { description: string };
+  outputs: Record<string, string>;
+  head: { lambda: number; temperature: number; centered: boolean; foldedIntoWeights: string };
+  createdAt: string;
+  note: string;
+}
+
+/** Builds the export; WinnowError('conflict') when there is no model yet or no ONNX file for the project's embedder. */
+export async function exportProjectModel(stores: Stores, projectId: string, opts: ModelExportOptions): Promise<ModelExport> {
+  const classifier = await projectClassifier(stores, projectId, opts.defaultEmbedder);
+  const manifest = (await loadManifests(opts.manifestDir ?? defaultManifestDir())).get(classifier.embedder);
+  const output = manifest?.outputs.find((o): o is EmbeddingOutput => o.decode === 'embedding');
+  if (opts.format === 'onnx' && (!manifest || !output)) {
+    throw new WinnowError(
+      'conflict',
+      `project "${projectId}" is trained on embeddings of "${classifier.embedder}", which Winnow has no ONNX model of ` +
+        '(features brought from elsewhere): export the plain head instead (format "head")',
+      { field: 'format' },
+    );
+  }
+  const card = await modelCard(stores, classifier, manifest, output, opts);
+  const base = `${projectId}-classifier`;
+  if (opts.format === 'head') {
+    return { fileName: `${base}-head.zip`, contentType: 'application/zip', bytes: headZip(classifier.model, classifier.project.classes, card), card };
+  }
+  const modelDir = opts.modelDir ?? defaultModelDir();
+  const file = path.join(modelDir, manifest!.file);
+  const embedder = await readFile(file).catch(() => {
+    throw new WinnowError('unavailable', `the embedder "${manifest!.name}" (${manifest!.file}) is not in ${modelDir} on this server: npm run models:fetch`);
+  });
+  const bytes = classifierOnnx({ embedder, output: output!, model: classifier.model, classes: classifier.project.classes, card });
+  return { fileName: `${base}.onnx`, contentType: 'application/octet-stream', bytes, card };
+}
+
+function describePreprocess(p: ModelManifest['preprocess'], input: ModelManifest['input']): string {
+  const resize =
+    p.resize === 'shorter-side-then-center-crop'
+      ? `resize the shorter side to ${p.resizeTo} px (${p.kernel}), centre-crop ${p.crop}x${p.crop}`
+      : `resize the longer side to ${p.size} px (${p.kernel}) at the top-left of a ${p.size}x${p.size} canvas of ${p.padValue}`;
+  return (
+    `Upright image (EXIF orientation applied), ${p.channels}; ${resize}; pixel values x ${p.scale}, minus mean ` +
+    `[${p.mean.join(', ')}], divided by std [${p.std.join(', ')}], per channel; float32 ${input.layout} [${input.shape.join(', ')}] as input "${input.name}".`
+  );
+}
+
+async function modelCard(
+  stores: Stores,
+  c: ProjectClassifier,
+  manifest: ModelManifest | undefined,
+  output: EmbeddingOutput | undefined,
+  opts: ModelExportOptions,
+): Promise<ModelCard> {
+  const { project, model } = c;
+  const quality = await projectQuality(stores, project.id, opts.auditRate);
+  const perClass = Object.fromEntries(project.classes.map((name, i) => [name, model.fit.classCounts[i] ?? 0]));
+  return {
+    format: 'winnow-classifier/1',
+    project: { id: project.id, name: project.name },
+    classes: project.classes,
+    trainedClasses: project.classes.filter((_, i) => model.present[i]),
+    labels: { trainedOn: c.labels, perClass, ambiguousExcluded: model.fit.ambiguousExcluded },
+    accuracyEstimate: {
+      accuracy: finite(quality.accuracy.accuracy),
+      low: finite(quality.accuracy.low),
+      high: finite(quality.accuracy.high),
+      auditedLabels: quality.accuracy.n,
+      method: quality.accuracy.method,
+    },
+    liveError: { servedLabels: quality.count, errorRate: quality.errorRate, windowErrorRate: quality.windowErrorRate, window: quality.window, brier: quality.mse },
+    embedder: {
+      name: c.embedder,
+      ...(manifest ? { file: manifest.file, sha256: manifest.sha256 } : {}),
+      dims: model.dim,
+      output: output?.name ?? 'features brought from elsewhere',
+      ...(output?.token !== undefined ? { token: output.token } : {}),
+    },
+    ...(manifest ? { input: manifest.input, preprocessing: { ...manifest.preprocess, description: describePreprocess(manifest.preprocess, manifest.input) } } : {}),
+    outputs: {
+      [PROBABILITIES_OUTPUT]: `[batch, ${project.classes.length}] class probabilities in the order of "classes"`,
+      [EMBEDDING_OUTPUT]: `[batch, ${model.dim}] the L2-normalised embedding the head reads (rounded to float16 and normalised again, as the app stores it)`,
+    },
+    head: {
+      lambda: model.lambda,
+      temperature: model.temperature ?? 1,
+      centered: !!model.fit.centered,
+      foldedIntoWeights: 'probabilities = softmax(weights @ x + bias), x the L2-normalised embedding: the centring and the temperature are folded into weights and bias',
+    },
+    createdAt: (opts.now ?? new Date()).toISOString(),
+    note:
+      'Fitted by the trainer\'s own code on the project\'s human labels at export time (auto-labels are never trained on); ' +
+      'the labeling view\'s model is the same fit, warm-started from its previous runs.',
+  };
+}
+
+const finite = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
