@@ -14,6 +14,7 @@ import { galleryRoutes } from './routes/gallery.js';
 import { imageRoutes } from './routes/images.js';
 import { importRoutes } from './routes/imports.js';
 import { labelingRoutes } from './routes/labeling.js';
+import { modelExportRoutes } from './routes/model-export.js';
 import { projectRoutes } from './routes/projects.js';
 import { reviewRoutes } from './routes/review.js';
 import { projectTeamRoutes, teamRoutes } from './routes/team.js';
@@ -42,6 +43,7 @@ export function createApp(deps: ApiDeps) {
     .route('/api/projects', featureRoutes)
     .route('/api/projects', importRoutes)
     .route('/api/projects', exportRoutes)
+    .route('/api/projects', modelExportRoutes)
     .route('/api/projects', autolabelRoutes)
     .route('/api/projects', galleryRoutes)
     .route('/api/projects', projectTeamRoutes)
