@@ -96,6 +96,11 @@ const stageSchema = z.strictObject({
    * executions"): 10 on a new account. Checked: the queue-fed functions together must leave the API 2.
    */
   lambdaConcurrencyQuota: z.number().int().min(10).default(10),
+  /**
+   * Share of served samples drawn uniformly for the audit stream behind the live accuracy estimate, for projects
+   * without their own (WINNOW_AUDIT_RATE of the API and the trainer); omit for 1 in 10.
+   */
+  auditRate: z.number().min(0).max(1).optional(),
   /** Alarms (dead letters, function errors and throttles, API 5xx) are emailed here through SNS; omit for none. */
   alarmEmail: z.email().optional(),
   /**

@@ -78,6 +78,8 @@ export class WinnowStack extends Stack {
     // Each function's environment is built from the names its entry point reads (functions/adapters/aws/env.ts).
     const storage = { ...tables.names(), bucket: data.bucket.bucketName };
     const embedder = config.embedder;
+    // The audit rate serving draws by and the trainer keeps audit rows for must be the same number.
+    const audit = config.auditRate !== undefined ? { WINNOW_AUDIT_RATE: String(config.auditRate) } : {};
 
     const trainer = (this.trainer = new Trainer(this, 'Training', {
       entry: sources.trainerEntry,
@@ -87,7 +89,7 @@ export class WinnowStack extends Stack {
       projects: tables.projects,
       samples: tables.samples,
       annotations: tables.annotations,
-      environment: functionEnvironment('trainer', { ...storage, embedder }),
+      environment: { ...functionEnvironment('trainer', { ...storage, embedder }), ...audit },
       memoryMb: config.trainer.memoryMb,
       timeout: Duration.seconds(config.trainer.timeoutSeconds),
       reservedConcurrency: config.trainer.reservedConcurrency,
@@ -145,15 +147,18 @@ export class WinnowStack extends Stack {
       tables: tables.all(),
       trainerQueue: trainer.work.queue,
       exportQueue: exportJobs.work.queue,
-      environment: functionEnvironment('api', {
-        ...storage,
-        trainerQueueUrl: trainer.work.queue.queueUrl,
-        exportQueueUrl: exportJobs.work.queue.queueUrl,
-        userPoolId: auth.userPool.userPoolId,
-        userPoolClientId: auth.webClient.userPoolClientId,
-        embedder,
-        presignTtlSeconds: '900',
-      }),
+      environment: {
+        ...functionEnvironment('api', {
+          ...storage,
+          trainerQueueUrl: trainer.work.queue.queueUrl,
+          exportQueueUrl: exportJobs.work.queue.queueUrl,
+          userPoolId: auth.userPool.userPoolId,
+          userPoolClientId: auth.webClient.userPoolClientId,
+          embedder,
+          presignTtlSeconds: '900',
+        }),
+        ...audit,
+      },
       corsOrigins: config.extraWebOrigins,
       memoryMb: config.api.memoryMb,
       timeout: Duration.seconds(config.api.timeoutSeconds),

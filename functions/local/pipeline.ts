@@ -8,6 +8,8 @@ import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
 import { uploadEvents } from '../ingest/event-keys.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
+import type { VisionAnalyzer } from '../vision/analyzer.js';
+import { registryAnalyzer, type ModelRegistry } from '../vision/registry.js';
 import type { S3EventSource } from './emulators.js';
 import { IngestQueue } from './ingest-queue.js';
 import { trainerProcessRunner, type TrainerPriority } from './trainer-process.js';
@@ -15,10 +17,12 @@ import { trainerProcessRunner, type TrainerPriority } from './trainer-process.js
 export interface PipelineOptions {
   analyzer: ImageAnalyzer;
   ingestConcurrency: number;
-  trainer?: Pick<TrainerWorkerOptions, 'everyLabels' | 'afterMs'>;
+  trainer?: Pick<TrainerWorkerOptions, 'everyLabels' | 'afterMs' | 'auditRate'>;
   /** Default 'background' (trainer-process.ts). */
   trainerPriority?: TrainerPriority;
   log: Log;
+  /** Registered models (bucket + local file cache): projects naming one are analysed with it. */
+  registry?: ModelRegistry;
 }
 
 export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventSource, opts: PipelineOptions) {
@@ -35,7 +39,8 @@ export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventS
     trainerProcessRunner(awsConfig, opts.trainerPriority),
   );
   const onAnalyzed = afterAnalysis(stores, embedder, (projectId) => trainer.ingested(projectId));
-  const handler = createIngestHandler({ stores, analyzer: opts.analyzer, onAnalyzed }, { log: opts.log });
+  const analyzer = opts.registry && 'analyzeWith' in opts.analyzer ? registryAnalyzer(opts.analyzer as VisionAnalyzer, opts.registry) : opts.analyzer;
+  const handler = createIngestHandler({ stores, analyzer, onAnalyzed }, { log: opts.log });
   const ingest = new IngestQueue(handler, opts.ingestConcurrency);
   s3.on('event', (event: unknown) => {
     // Runs inside the emulator's event dispatch: nothing thrown here may escape (it would take the server down).

@@ -31,6 +31,8 @@ import type { TrainerPriority } from './trainer-process.js';
 import { reconcileUploads } from './reconcile.js';
 import { startS3rverProcess } from './s3rver-process.js';
 import { localSignIn } from './sign-in.js';
+import { createModelLab, modelLimitsFromEnv } from '../vision/model-lab.js';
+import { ModelRegistry } from '../vision/registry.js';
 
 export const LOCAL_BUCKET = 'winnow-local';
 export const LOCAL_REGION = 'us-east-1';
@@ -61,6 +63,8 @@ export interface LocalStackOptions {
   webDir?: string;
   /** Share of served samples that are audit draws for projects without their own (default 1 in 10). */
   auditRate?: number;
+  /** Custom model limits (default: env WINNOW_MODEL_MAX_BYTES, WINNOW_MODEL_TIMEOUT_MS, else 500 MB and 10 s per image). */
+  modelLimits?: { maxBytes?: number; timeoutMs?: number };
   log?: Log;
 }
 
@@ -142,10 +146,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await ensureTables(stores, DEFAULT_TABLE_NAMES);
     await ensureBucket(stores, LOCAL_BUCKET);
 
+    // Registered models: files cached by sha256 under the data folder (the cloud's ingest uses /tmp).
+    const registry = new ModelRegistry(stores.blobs, path.join(opts.dataDir, 'models'));
     const { apiStores, trainer, ingest, close: stopPipeline } = startPipeline(stores, awsConfig, s3.events, {
+      registry,
       analyzer: opts.analyzer,
       ingestConcurrency: opts.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY,
-      trainer: opts.trainer,
+      trainer: { ...opts.trainer, ...(opts.auditRate !== undefined ? { auditRate: opts.auditRate } : {}) },
       trainerPriority: opts.trainerPriority,
       log,
     });
@@ -176,6 +183,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       },
       similar: (projectId, sampleId, k) => trainer.similar(projectId, sampleId, k),
       exports: exportJobs.deps,
+      models: createModelLab({ stores, registry, ...modelLimitsFromEnv(), ...opts.modelLimits, onEmbedderSwitched: (projectId) => trainer.ingested(projectId), log }),
       // Files synced before their project existed wait as pending; ingest them now.
       onProjectCreated: (projectId) => {
         void reconcileUploads(stores, ingest, log, `uploads/${projectId}/`).catch((err) => log(`reconcile failed: ${(err as Error).message}`));

@@ -68,7 +68,7 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'awsReque
           const state = states.get(projectId) ?? {};
           states.set(projectId, state);
           // No `changed` list: every label is read from the store (another container may have trained meanwhile).
-          const result = await retrainProject(stores, current, state, { embedder: current.embedding?.model ?? config.embedder });
+          const result = await retrainProject(stores, current, state, { embedder: current.embedding?.model ?? config.embedder, auditRate: config.auditRate });
           runs++;
           if (result) log('retrained', { projectId, run: runs, ...result });
           const took = Date.now() - started;

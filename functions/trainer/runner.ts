@@ -12,6 +12,8 @@ export interface RetrainRequest {
   /** Samples whose labels changed since the last run. */
   changed: string[];
   batchSize: number;
+  /** The deployment's audit rate for projects without their own (retrain.ts). */
+  auditRate?: number;
 }
 
 export interface TrainerRunner {
@@ -28,7 +30,7 @@ export function inProcessRunner(stores: Stores): TrainerRunner {
     return s;
   };
   return {
-    retrain: (r) => retrainProject(stores, r.project, state(r.project.id), { embedder: r.embedder, changed: r.changed, batchSize: r.batchSize }),
+    retrain: (r) => retrainProject(stores, r.project, state(r.project.id), { embedder: r.embedder, changed: r.changed, batchSize: r.batchSize, auditRate: r.auditRate }),
     similar: (projectId, embedder, sampleId, k) => similarSamples(stores, projectId, state(projectId), embedder, sampleId, k),
     close: async () => undefined,
   };

@@ -11,6 +11,8 @@ export interface TrainerWorkerOptions {
   everyLabels?: number;
   /** ...or this long after the first change that is not trained on yet (default 3 s). */
   afterMs?: number;
+  /** The deployment's audit rate (WINNOW_AUDIT_RATE) for projects without their own; default 1 in 10. */
+  auditRate?: number;
   log?: Log;
   /** Called after a retrain replaced the project's ranking; the run counts as finished once it resolves. */
   onRetrained?: (projectId: string) => void | Promise<void>;
@@ -126,7 +128,13 @@ export class TrainerWorker {
       const project = await this.stores.projects.get(projectId);
       const embedder = project?.embedding?.model ?? this.opts.embedder;
       if (project && embedder) {
-        const result = await this.runner.retrain({ project, embedder, changed, batchSize: this.opts.everyLabels ?? 4 });
+        const result = await this.runner.retrain({
+          project,
+          embedder,
+          changed,
+          batchSize: this.opts.everyLabels ?? 4,
+          ...(this.opts.auditRate !== undefined ? { auditRate: this.opts.auditRate } : {}),
+        });
         if (result) {
           slot.last = { ...result, at: Date.now() };
           await this.opts.onRetrained?.(projectId);

@@ -62,6 +62,19 @@ describe('function environments', () => {
     expect(apiConfig(env).auditRate).toBeUndefined();
     expect(apiConfig({ ...env, [CLOUD_ENV.auditRate]: '0.25' }).auditRate).toBe(0.25);
   });
+
+  it("a stage's audit rate reaches both the API that serves audit draws and the trainer that keeps their rows", () => {
+    const staged = synthWinnow({ stage: 'prod', configure: (c) => ({ ...c, auditRate: 0.2 }) });
+    try {
+      const vars = staged.template.toJSON().Resources;
+      const env = (fn: { node: { defaultChild?: unknown } }) => vars[logicalId(staged.stack, fn)].Properties.Environment.Variables;
+      expect(apiConfig(concreteEnv(env(staged.stack.api.fn))).auditRate).toBe(0.2);
+      expect(trainerConfig(concreteEnv(env(staged.stack.trainer.fn))).auditRate).toBe(0.2);
+      expect(() => trainerConfig({ ...concreteEnv(env(staged.stack.trainer.fn)), [CLOUD_ENV.auditRate]: '2' })).toThrow(/WINNOW_AUDIT_RATE/);
+    } finally {
+      staged.cleanup();
+    }
+  });
 });
 
 describe('prod concurrency on a new account (quota 10)', () => {

@@ -193,11 +193,13 @@ export function ingestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig
 
 export interface TrainerConfig extends CloudConfig {
   embedder: string;
+  /** WINNOW_AUDIT_RATE: the stage's audit rate for projects without their own (the API serves by the same). */
+  auditRate?: number;
 }
 
 export function trainerConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig {
-  const e = parse('trainer', FUNCTION_ENV.trainer, env);
-  return { ...storage(e), embedder: e.embedder as string };
+  const e = parse('trainer', [...FUNCTION_ENV.trainer, 'auditRate'], env);
+  return { ...storage(e), embedder: e.embedder as string, ...(e.auditRate !== undefined ? { auditRate: e.auditRate as number } : {}) };
 }
 
 export function exportConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig {
