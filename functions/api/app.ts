@@ -14,6 +14,7 @@ import { galleryRoutes } from './routes/gallery.js';
 import { imageRoutes } from './routes/images.js';
 import { importRoutes } from './routes/imports.js';
 import { labelingRoutes } from './routes/labeling.js';
+import { modelRoutes } from './routes/models.js';
 import { modelExportRoutes } from './routes/model-export.js';
 import { projectRoutes } from './routes/projects.js';
 import { reviewRoutes } from './routes/review.js';
@@ -48,7 +49,8 @@ export function createApp(deps: ApiDeps) {
     .route('/api/projects', galleryRoutes)
     .route('/api/projects', projectTeamRoutes)
     .route('/api/team', teamRoutes)
-    .route('/api', deletionRoutes);
+    .route('/api', deletionRoutes)
+    .route('/api', modelRoutes);
   app.notFound((c) =>
     c.json({ code: 'not_found', message: `no route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get('requestId') }, 404),
   );

@@ -1,5 +1,6 @@
 import type { Logger } from '../adapters/log.js';
 import type { ExportDeps } from '../domain/interchange/export/job.js';
+import type { ModelLab } from '../domain/models.js';
 import type { ObjectUrls, Stores } from '../domain/ports.js';
 import type { ServeAhead } from '../domain/serve-ahead.js';
 import type { UserDirectory } from '../domain/team.js';
@@ -33,6 +34,8 @@ export interface ApiDeps {
   onLabeled?: (projectId: string, sampleIds: string[]) => void;
   /** Where unexpected failures are logged with their request id (default: readable lines on the console). */
   log?: Logger;
+  /** Custom models (inspect, trial, re-embed: functions/vision/model-lab.ts); absent, the model routes answer 503. */
+  models?: ModelLab;
   /** Export jobs (storage, runner); absent, the export routes answer 503. */
   exports?: ExportDeps;
   /** User accounts owners manage from the app (local users file or Cognito); absent, the account routes answer 409. */

@@ -3,8 +3,9 @@
 // Idempotent: the image id is derived from the key and the record remembers the object's etag, so a repeated
 // event for the same object version finds the finished record and does nothing.
 // Storage calls per image (the cost that matters once inference is fast): one GET of the original, one conditional
-// put of the pending record, the thumbnail (and the display copy, unless the original is shown as it is), the
-// samples, and the ready record (see onAnalyzed for the embeddings).
+// put of the pending record, the thumbnail (and the display copy, unless the original is shown as it is), and for a
+// new image its samples with the ready record in one write that the store batches with other images' (see
+// onAnalyzed for the embeddings, also batched).
 
 import { createHash } from 'node:crypto';
 import { WinnowError } from './errors.js';
@@ -104,12 +105,7 @@ export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promis
   // The original is shown as it is when the analyzer found it fit and made no display copy.
   const display = analysis.display ? derivedDisplay(image) : originalDisplay(image, analysis.format);
   if (!display) throw new WinnowError('internal', `no display copy of a ${analysis.format} image, which cannot be shown as it is`);
-  await Promise.all([
-    stores.blobs.put(BUCKET_LAYOUT.derivedKey(project.id, imageId, 'thumb'), analysis.thumbnail, 'image/webp'),
-    analysis.display && stores.blobs.put(display.key, analysis.display, display.contentType),
-  ]);
   const samples = samplesFor(project, image, analysis, now);
-  await stores.samples.putSamplesIfAbsent(samples);
   const ready: ImageRecord = {
     ...image,
     status: 'ready',
@@ -119,8 +115,22 @@ export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promis
     display,
     updatedAt: new Date(stores.clock.now()).toISOString(),
   };
-  await deps.onAnalyzed?.(project, ready, samples, analysis);
-  await stores.samples.putImage(ready);
+  const derived = () => [
+    stores.blobs.put(BUCKET_LAYOUT.derivedKey(project.id, imageId, 'thumb'), analysis.thumbnail, 'image/webp'),
+    analysis.display && stores.blobs.put(display.key, analysis.display, display.contentType),
+  ];
+  if (created && stores.samples.putIngested) {
+    // A new image: its samples cannot exist yet, so they go out with the ready record in one (batched) write, after
+    // the derived files and the embeddings (written side by side) are stored.
+    await Promise.all([...derived(), deps.onAnalyzed?.(project, ready, samples, analysis)]);
+    await stores.samples.putIngested(stored, ready, samples);
+  } else {
+    // A known image (a new version, or a retry): its samples may exist, maybe labeled, so only missing ones are made.
+    await Promise.all(derived());
+    await stores.samples.putSamplesIfAbsent(samples);
+    await deps.onAnalyzed?.(project, ready, samples, analysis);
+    await stores.samples.putImage(ready);
+  }
   return { status: 'ready', image: ready, samples: samples.length };
 }
 
@@ -130,6 +140,8 @@ function analyzeOptions(project: Project): Parameters<ImageAnalyzer['analyze']>[
     detect: detection.enabled ?? project.taskType === 'box-review',
     ...(detection.scoreThreshold !== undefined ? { scoreThreshold: detection.scoreThreshold } : {}),
     ...(detection.iouThreshold !== undefined ? { iouThreshold: detection.iouThreshold } : {}),
+    ...(detection.model ? { detector: detection.model } : {}),
+    ...(project.embedding?.model ? { embedder: project.embedding.model } : {}),
   };
 }
 

@@ -27,7 +27,7 @@ export interface Project {
   /** Embedding model whose vectors the trainer uses (default: the analyzer's embedder). */
   embedding?: { model: string };
   /** Object detection at ingest (default: on for box-review projects only). Each box becomes a sample. */
-  detection?: { enabled?: boolean; scoreThreshold?: number; iouThreshold?: number };
+  detection?: { enabled?: boolean; scoreThreshold?: number; iouThreshold?: number; /** A registered detector (default: the stack's). */ model?: string };
   createdAt: string;
   createdBy: string;
   /** Incremented on every edit; edits are conditional on it. */

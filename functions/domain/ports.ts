@@ -21,16 +21,42 @@ export interface ProjectStore {
   delete(projectId: string): Promise<void>;
 }
 
+/**
+ * A project's counts, kept by the sample store as it writes (one read, whatever the project's size): exact, and
+ * `repairNeeded` when a writer died between a write and its count (then `recount` rebuilds them from every record).
+ */
+export interface SampleCounts {
+  samples: number;
+  /** Samples by how many labelers' labels are in effect (index = labeledBy.length). */
+  byDepth: number[];
+  ambiguous: number;
+  /** Labeled samples by the top class of their label (index = class). */
+  byClass: number[];
+  images: { pending: number; ready: number; failed: number };
+  repairNeeded?: boolean;
+}
+
 export interface SampleStore {
   /** Creates the image record unless one exists for the same id; returns the stored record and whether it is new. */
   putImageIfAbsent(image: ImageRecord): Promise<{ image: ImageRecord; created: boolean }>;
   /** Overwrites an image record (status changes during ingest). */
   putImage(image: ImageRecord): Promise<void>;
   getImage(projectId: string, imageId: string): Promise<ImageRecord | undefined>;
-  listImages(projectId: string, opts?: { cursor?: string; limit?: number }): Promise<Page<ImageRecord>>;
+  /**
+   * Images in id order. With `status`, only those: a page then holds up to `limit` matches and stops early (with a
+   * cursor) once it has looked at a bounded number of records, so a rare status costs many small pages, never one huge one.
+   */
+  listImages(projectId: string, opts?: { cursor?: string; limit?: number; status?: ImageRecord['status'] }): Promise<Page<ImageRecord>>;
 
   /** Creates samples that do not exist yet; existing ones (maybe labeled) are left untouched. */
   putSamplesIfAbsent(samples: Sample[]): Promise<number>;
+  /**
+   * Ingest's last write for an image whose record it created (`putImageIfAbsent` said `created`): the record as it
+   * now is (`ready`, replacing `previous`) together with the image's samples, which cannot exist yet (their ids
+   * derive from the new image's), so no condition is checked on them. A store may write the calls that arrive
+   * together in few requests; a store without it gets `putSamplesIfAbsent` then `putImage`.
+   */
+  putIngested?(previous: ImageRecord, ready: ImageRecord, samples: Sample[]): Promise<void>;
   getSample(projectId: string, sampleId: string): Promise<Sample | undefined>;
   /** Several samples at once (missing ones are left out); order follows `sampleIds`. */
   getSamples(projectId: string, sampleIds: string[]): Promise<Sample[]>;
@@ -73,6 +99,11 @@ export interface SampleStore {
   deleteSample(projectId: string, sampleId: string): Promise<void>;
   /** Removes many image records and samples in few requests (a project's deletion); missing ones are fine. */
   deleteMany(projectId: string, items: { imageIds?: string[]; sampleIds?: string[] }): Promise<void>;
+
+  /** The project's counts as kept by this store's writes (see SampleCounts). */
+  counts(projectId: string): Promise<SampleCounts>;
+  /** Rebuilds the counts from every image and sample record (a full read; the repair after a writer died). */
+  recount(projectId: string): Promise<SampleCounts>;
 }
 
 /** The trainer's latest ranking per project (one record per project, replaced by each retrain). */
@@ -187,6 +218,8 @@ export interface ImageAnalysis {
   display?: Uint8Array;
   /** Whole-image embedding, L2-normalised; absent when no embedder model is available. */
   embedding?: Float32Array;
+  /** The embedder model that made `embedding` (and the crop embeddings); absent: the analyzer's default. */
+  embeddingModel?: string;
   /** Model tags for the whole image (e.g. ImageNet top-5), best first. */
   tags?: { name: string; probability: number }[];
   /** Detector proposals, in original-image pixels, each with its own crop embedding when available. */
@@ -195,7 +228,17 @@ export interface ImageAnalysis {
 
 export interface ImageAnalyzer {
   /** Throws WinnowError('bad_request', reason) when the bytes are not a usable image. */
-  analyze(bytes: Uint8Array, opts?: { detect?: boolean; scoreThreshold?: number; iouThreshold?: number }): Promise<ImageAnalysis>;
+  analyze(
+    bytes: Uint8Array,
+    opts?: {
+      detect?: boolean;
+      scoreThreshold?: number;
+      iouThreshold?: number;
+      /** A registered model to use instead of the default (the project's `embedding.model`, `detection.model`). */
+      embedder?: string;
+      detector?: string;
+    },
+  ): Promise<ImageAnalysis>;
   /** Which models are loaded, and which are missing (with where to get them). */
   status(): { embedder?: string; tagger?: string; detector?: string; missing: string[] };
 }

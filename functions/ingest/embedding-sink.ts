@@ -23,8 +23,11 @@ export function embeddingSink(blobs: BlobStore, model: string | undefined): Inge
       if (vector) rows.push({ sampleId: sample.sampleId, vector });
     }
     if (rows.length === 0) return;
-    let writer = writers.get(image.projectId);
-    if (!writer) writers.set(image.projectId, (writer = new ShardWriter(blobs, image.projectId, model)));
+    // A project on a registered embedder gets its rows under that model's name (the trainer reads the project's).
+    const by = analysis.embeddingModel ?? model;
+    const writerKey = `${image.projectId}/${by}`;
+    let writer = writers.get(writerKey);
+    if (!writer) writers.set(writerKey, (writer = new ShardWriter(blobs, image.projectId, by)));
     await writer.append(rows);
   };
 }

@@ -15,13 +15,14 @@ import {
   loadManifests,
   type ModelCheck,
   type ModelManifest,
+  isDetectorOutput,
+  type DetectorOutput,
   type SoftmaxOutput,
-  type YoloxOutput,
 } from './manifest.js';
 import { ModelRunner } from './onnx.js';
 import { topClasses } from './outputs.js';
 import { imageTensor, originalIsDisplayable, webpCopies } from './preprocess.js';
-import { decodeYolox, type Detection } from './yolox.js';
+import { decodeDetections, type ClassMap, type Detection } from './detect.js';
 
 export { createEmbedder, type Embedder, type EmbedderOptions } from './embedder.js';
 
@@ -68,6 +69,11 @@ export interface VisionAnalyzer extends ImageAnalyzer {
   readonly embedder?: Embedder;
   /** Result of the model-file check made at start-up. */
   readonly models: ModelCheck;
+  /**
+   * The same analysis with another embedder and/or detector in place of the defaults (a project's registered
+   * models, see registry.ts); the analysis names the embedder its embedding came from.
+   */
+  analyzeWith(bytes: Uint8Array, opts: AnalyzeOptions, models: { embedder?: Embedder; detector?: Detector }): Promise<ImageAnalysis>;
 }
 
 interface Tagger {
@@ -75,10 +81,12 @@ interface Tagger {
   output: SoftmaxOutput;
   labels: string[];
 }
-interface Detector {
+export interface Detector {
   runner: ModelRunner;
-  output: YoloxOutput;
+  output: DetectorOutput;
   labels: string[];
+  /** Model class -> project class; classes left out are dropped (set when a model is registered). */
+  classMap?: ClassMap;
 }
 
 export async function createImageAnalyzer(opts: ImageAnalyzerOptions = {}): Promise<VisionAnalyzer> {
@@ -115,6 +123,8 @@ export async function createImageAnalyzer(opts: ImageAnalyzerOptions = {}): Prom
     embedder,
     models,
     analyze: (bytes, analyzeOpts = {}) => analyzeImage(pipeline, bytes, analyzeOpts),
+    analyzeWith: (bytes, analyzeOpts, models) =>
+      analyzeImage({ ...pipeline, embedder: models.embedder ?? embedder, detector: models.detector ?? detector }, bytes, analyzeOpts ?? {}),
     status: () => ({ embedder: embedder?.name, tagger: tagger?.runner.manifest.name, detector: detector?.runner.manifest.name, missing }),
   };
 }
@@ -127,15 +137,15 @@ async function openTagger(manifest: ModelManifest | undefined, modelDir: string)
   return { runner, output, labels: await loadLabels(modelDir, output.labels.file, output.classes) };
 }
 
-async function openDetector(manifest: ModelManifest | undefined, modelDir: string): Promise<Detector | undefined> {
+export async function openDetector(manifest: ModelManifest | undefined, modelDir: string, classMap?: ClassMap): Promise<Detector | undefined> {
   if (!manifest) return undefined;
-  const output = manifest.outputs.find((o): o is YoloxOutput => o.decode === 'yolox');
-  if (!output) throw new WinnowError('bad_request', `model "${manifest.name}" has no YOLOX output to detect with`);
+  const output = manifest.outputs.find(isDetectorOutput);
+  if (!output) throw new WinnowError('bad_request', `model "${manifest.name}" has no detector output (yolox, yolov5 or yolov8) to detect with`);
   const runner = await ModelRunner.open(manifest, path.join(modelDir, manifest.file));
-  return { runner, output, labels: await loadLabels(modelDir, output.labels.file, output.classes) };
+  return { runner, output, labels: await loadLabels(modelDir, output.labels.file, output.classes), ...(classMap ? { classMap } : {}) };
 }
 
-type AnalyzeOptions = Parameters<ImageAnalyzer['analyze']>[1] & {};
+export type AnalyzeOptions = Parameters<ImageAnalyzer['analyze']>[1] & {};
 
 async function analyzeImage(
   p: { embedder?: Embedder; tagger?: Tagger; detector?: Detector; opts: ImageAnalyzerOptions },
@@ -159,6 +169,7 @@ async function analyzeImage(
     thumbnail: copies.thumbnail,
     ...(copies.display ? { display: copies.display } : {}),
     ...whole,
+    ...(whole.embedding && p.embedder ? { embeddingModel: p.embedder.name } : {}),
     ...(detections ? { detections } : {}),
   };
 }
@@ -198,10 +209,11 @@ async function detectWithEmbeddings(
   const tensor = await timed(t, 'tensor', () => imageTensor(image, detector.runner.manifest.preprocess));
   const found: Detection[] = await timed(t, 'detect', async () => {
     const outputs = await detector.runner.run(tensor.data, { transfer: true });
-    return decodeYolox(outputs[detector.output.name].data, detector.output, detector.labels, tensor, image, {
+    return decodeDetections(outputs[detector.output.name], detector.output, detector.labels, tensor, image, {
       scoreThreshold: opts.scoreThreshold ?? detector.output.scoreThreshold,
       iouThreshold: opts.iouThreshold ?? detector.output.iouThreshold,
       maxDetections: detector.output.maxDetections,
+      ...(detector.classMap ? { classMap: detector.classMap } : {}),
     });
   });
   if (!embedder || found.length === 0) return found;

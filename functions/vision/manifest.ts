@@ -62,11 +62,35 @@ const yoloxOutput = z.object({
   labels: labelsSchema,
 });
 
-const outputSchema = z.discriminatedUnion('decode', [embeddingOutput, softmaxOutput, yoloxOutput]);
+/**
+ * Ultralytics-style detector heads, decoded by the same family as YOLOX (detect.ts): `yolov5` is [1, N, 5 + classes]
+ * rows of (cx, cy, w, h in input pixels, objectness, class scores); `yolov8` is [1, 4 + classes, N] columns of
+ * (cx, cy, w, h, class scores), no objectness.
+ */
+const yoloOutput = (decode: 'yolov5' | 'yolov8') =>
+  z.object({
+    name: z.string(),
+    decode: z.literal(decode),
+    classes: z.number().int().positive(),
+    scoreThreshold: z.number().min(0).max(1),
+    iouThreshold: z.number().min(0).max(1),
+    maxDetections: z.number().int().positive(),
+    labels: labelsSchema,
+  });
+const yolov5Output = yoloOutput('yolov5');
+const yolov8Output = yoloOutput('yolov8');
+
+const outputSchema = z.discriminatedUnion('decode', [embeddingOutput, softmaxOutput, yoloxOutput, yolov5Output, yolov8Output]);
 export type ModelOutput = z.infer<typeof outputSchema>;
 export type EmbeddingOutput = z.infer<typeof embeddingOutput>;
 export type SoftmaxOutput = z.infer<typeof softmaxOutput>;
 export type YoloxOutput = z.infer<typeof yoloxOutput>;
+export type Yolov5Output = z.infer<typeof yolov5Output>;
+export type Yolov8Output = z.infer<typeof yolov8Output>;
+/** Any output the detector family decodes into boxes. */
+export type DetectorOutput = YoloxOutput | Yolov5Output | Yolov8Output;
+export const DETECTOR_DECODES = ['yolox', 'yolov5', 'yolov8'] as const;
+export const isDetectorOutput = (o: ModelOutput): o is DetectorOutput => (DETECTOR_DECODES as readonly string[]).includes(o.decode);
 
 const channelStats = z.tuple([z.number(), z.number(), z.number()]);
 const pixelCommon = {
@@ -131,9 +155,9 @@ export const manifestSchema = z
     if (typeof fixedBatch === 'number' && m.maxBatch > fixedBatch) {
       ctx.addIssue({ code: 'custom', path: ['maxBatch'], message: `the input batch is fixed at ${fixedBatch}` });
     }
-    const needs = { embedder: 'embedding', classifier: 'logits-softmax', detector: 'yolox' } as const;
-    if (!m.outputs.some((o) => o.decode === needs[m.role])) {
-      ctx.addIssue({ code: 'custom', path: ['outputs'], message: `a ${m.role} needs an output with decode "${needs[m.role]}"` });
+    const needs = { embedder: ['embedding'], classifier: ['logits-softmax'], detector: DETECTOR_DECODES } as const;
+    if (!m.outputs.some((o) => (needs[m.role] as readonly string[]).includes(o.decode))) {
+      ctx.addIssue({ code: 'custom', path: ['outputs'], message: `a ${m.role} needs an output with decode ${needs[m.role].map((d) => `"${d}"`).join(' or ')}` });
     }
   });
 
