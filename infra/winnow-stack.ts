@@ -79,7 +79,7 @@ export class WinnowStack extends Stack {
     const storage = { ...tables.names(), bucket: data.bucket.bucketName };
     const embedder = config.embedder;
     // The audit rate serving draws by and the trainer keeps audit rows for must be the same number.
-    const audit = config.auditRate !== undefined ? { WINNOW_AUDIT_RATE: String(config.auditRate) } : {};
+    const audit: Record<string, string> = config.auditRate !== undefined ? { WINNOW_AUDIT_RATE: String(config.auditRate) } : {};
 
     const trainer = (this.trainer = new Trainer(this, 'Training', {
       entry: sources.trainerEntry,
