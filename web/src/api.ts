@@ -190,6 +190,12 @@ export function createApi(options: ApiOptions) {
     startExport: (projectId: string, body: ExportRequest) => request<ExportJob>('POST', `${p(projectId)}/exports`, { body }),
     exportStatus: (projectId: string, exportId: string) =>
       request<ExportJob>('GET', `${p(projectId)}/exports/${encodeURIComponent(exportId)}`),
+    /** Owners: the trained classifier as one ONNX file or a plain head (zip), with the name the server gives it. */
+    classifier: async (projectId: string, format: 'onnx' | 'head') => {
+      const res = await request<Response>('GET', `${p(projectId)}/classifier`, { query: { format }, raw: true, retries: 0 });
+      const fileName = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `${projectId}-classifier`;
+      return { blob: await res.blob(), fileName };
+    },
     quality: (projectId: string) =>
       optional(request<RawQuality>('GET', `${p(projectId)}/quality`)).then((raw) => (raw ? normalizeQuality(raw) : undefined)),
     requestUploads: (projectId: string, files: { name: string; contentType: string; bytes: number }[]) =>

@@ -154,8 +154,63 @@ export function ExportView(props: { projectId: string }) {
         <p class="error" role="alert">{error()}</p>
       </Show>
       <Show when={job()}>{(j) => <ExportProgress job={j()} />}</Show>
+      <ClassifierExport projectId={props.projectId} />
     </main>
     </Show>
+  );
+}
+
+/**
+ * The classifier trained while labeling, to take away: one ONNX file (the embedder + the head + softmax) or the plain
+ * head for features computed elsewhere. The server fits and builds it on request; a 409 says why there is none yet.
+ */
+function ClassifierExport(props: { projectId: string }) {
+  const app = useApp();
+  const [busy, setBusy] = createSignal<'onnx' | 'head'>();
+  const [error, setError] = createSignal<string>();
+  const [saved, setSaved] = createSignal<string>();
+  async function download(format: 'onnx' | 'head') {
+    setBusy(format);
+    setError(undefined);
+    setSaved(undefined);
+    try {
+      const { blob, fileName } = await app.api.classifier(props.projectId, format);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = fileName;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      setSaved(fileName);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(undefined);
+    }
+  }
+  return (
+    <section class="card" aria-label="Trained classifier" data-testid="classifier-export">
+      <h2>Trained classifier</h2>
+      <p class="muted">
+        The model that learned from your labels, to run anywhere: one ONNX file that takes the image tensor the embedder
+        takes and outputs the class probabilities (class names and a model card with the accuracy estimate inside), or the
+        plain head (weights.npy, bias.npy, classes.json) for features computed elsewhere.
+      </p>
+      <p>
+        <button type="button" class="primary" disabled={!!busy()} onClick={() => download('onnx')}>
+          {busy() === 'onnx' ? 'Preparing…' : 'Download ONNX model'}
+        </button>{' '}
+        <button type="button" disabled={!!busy()} onClick={() => download('head')}>
+          {busy() === 'head' ? 'Preparing…' : 'Download head (.zip)'}
+        </button>
+      </p>
+      <Show when={saved()}>
+        <p role="status">Saved {saved()}.</p>
+      </Show>
+      <Show when={error()}>
+        <p class="error" role="alert">{error()}</p>
+      </Show>
+    </section>
   );
 }
 
