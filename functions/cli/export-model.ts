@@ -42,7 +42,7 @@ export interface ExportModelOptions {
 
 /** Downloads the export; returns the file and its card's path. Throws with the server's reason on failure. */
 export async function runExportModel(target: Target, opts: ExportModelOptions): Promise<{ file: string; card: string }> {
-  const route = `/api/projects/${encodeURIComponent(opts.project)}/model?format=${opts.format}`;
+  const route = `/api/projects/${encodeURIComponent(opts.project)}/classifier?format=${opts.format}`;
   const res = await fetch(`${target.apiUrl}${route}`, { headers: target.headers });
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (!res.ok) {

@@ -8,12 +8,11 @@
 // what a retrain from scratch on the same labels gives, the model the app's next cold retrain would hold.
 
 import { WinnowError } from '../domain/errors.js';
-import type { RankedQueue } from '../domain/model.js';
+import type { Project, RankedQueue } from '../domain/model.js';
 import type { BlobStore, RankingStore, Stores } from '../domain/ports.js';
 import type { SoftmaxModel } from '../domain/learning/index.js';
 import { retrainProject, type ProjectTrainingState } from '../trainer/retrain.js';
 import { getProject } from '../domain/projects.js';
-import type { Project } from '../domain/model.js';
 
 export interface ProjectClassifier {
   project: Project;

@@ -1,4 +1,4 @@
-// `winnow export-model` and GET /api/projects/:id/model: the project's trained classifier, as one ONNX file (embedder
+// `winnow export-model` and GET /api/projects/:id/classifier: the project's trained classifier, as one ONNX file (embedder
 // graph + head + softmax, model-onnx.ts) or as a plain head (model-head.ts), with its model card: classes, labels,
 // the figures the labeling view shows (held-out accuracy estimate, error on served samples), the embedder,
 // its pre-processing and the date.

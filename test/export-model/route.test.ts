@@ -1,4 +1,4 @@
-// GET /api/projects/:id/model on the in-memory stores with the trainer's real code: who may download the classifier,
+// GET /api/projects/:id/classifier on the in-memory stores with the trainer's real code: who may download the classifier,
 // and the clear refusals (no model yet, an embedder Winnow has no ONNX file of, an unknown format). A project trained
 // on features brought from elsewhere still exports its plain head, which reproduces the trainer's probabilities.
 
@@ -26,7 +26,7 @@ const USERS: Record<string, Identity> = {
   lars: { userId: 'lars', groups: ['labeler'] },
 };
 
-describe('GET /api/projects/:id/model', () => {
+describe('GET /api/projects/:id/classifier', () => {
   let stores: MemoryStores;
   let app: ReturnType<typeof createApp>;
   let appProbs: Float32Array;
@@ -63,33 +63,33 @@ describe('GET /api/projects/:id/model', () => {
   };
 
   it('refuses a labeler of the project with 403', async () => {
-    const { res, json } = await get('/api/projects/parts/model?format=head', 'lars');
+    const { res, json } = await get('/api/projects/parts/classifier?format=head', 'lars');
     expect(res.status).toBe(403);
     expect(json?.message).toContain('only admins');
   });
 
   it('answers 409 naming the problem while the project has no trained model', async () => {
-    const { res, json } = await get('/api/projects/fresh/model');
+    const { res, json } = await get('/api/projects/fresh/classifier');
     expect(res.status).toBe(409);
     expect(json?.message).toMatch(/project "fresh" has no trained model to export yet: label images of at least two classes/);
   });
 
   it('answers 409 for an ONNX file when the embeddings came from elsewhere, and points to the head', async () => {
-    const { res, json } = await get('/api/projects/parts/model');
+    const { res, json } = await get('/api/projects/parts/classifier');
     expect(res.status).toBe(409);
     expect(json?.message).toContain(`trained on embeddings of "${MODEL}", which Winnow has no ONNX model of`);
     expect(json?.message).toContain('format "head"');
   });
 
   it('refuses an unknown format and an unknown project', async () => {
-    const bad = await get('/api/projects/parts/model?format=pickle');
+    const bad = await get('/api/projects/parts/classifier?format=pickle');
     expect(bad.res.status).toBe(400);
     expect(bad.json?.message).toMatch(/^format: /);
-    expect((await get('/api/projects/nope/model')).res.status).toBe(404);
+    expect((await get('/api/projects/nope/classifier')).res.status).toBe(404);
   });
 
   it("exports the plain head, whose softmax(W x + b) is the trainer's probabilities", async () => {
-    const { res } = await get('/api/projects/parts/model?format=head');
+    const { res } = await get('/api/projects/parts/classifier?format=head');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/zip');
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="parts-classifier-head.zip"');

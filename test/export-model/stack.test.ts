@@ -152,7 +152,7 @@ describe('export-model on the local stack', () => {
   }, 180_000);
 
   it('exports the plain head, which gives the app\'s probabilities from the stored embeddings', async () => {
-    const res = await fetch(`${stack!.url}/api/projects/${PROJECT}/model?format=head`, { headers: { 'x-winnow-user': 'olga' } });
+    const res = await fetch(`${stack!.url}/api/projects/${PROJECT}/classifier?format=head`, { headers: { 'x-winnow-user': 'olga' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toContain(`${PROJECT}-classifier-head.zip`);
     const zip = unzipSync(new Uint8Array(await res.arrayBuffer()));
@@ -182,7 +182,7 @@ describe('export-model on the local stack', () => {
   it('answers 409 naming the problem for a project without a trained model', async () => {
     const api = apiClient(stack!.url, 'olga');
     expect((await api('POST', '/api/projects', { id: 'empty', classes: ['a', 'b'] })).status).toBe(201);
-    const res = await api('GET', '/api/projects/empty/model');
+    const res = await api('GET', '/api/projects/empty/classifier');
     expect(res.status).toBe(409);
     expect(res.json.message).toContain('no trained model');
     const run = await winnow(['export-model', '--project', 'empty', '-o', path.join(work, 'none.onnx'), '--data', dataDir]);

@@ -11,7 +11,7 @@ import { valid } from '../validate.js';
 
 const modelQuery = z.strictObject({ format: z.enum(MODEL_FORMATS).default('onnx') });
 
-export const modelExportRoutes = new Hono<AppEnv>().get('/:projectId/model', access('owner'), valid('query', modelQuery), async (c) => {
+export const modelExportRoutes = new Hono<AppEnv>().get('/:projectId/classifier', access('owner'), valid('query', modelQuery), async (c) => {
   const deps = c.var.deps;
   const exported = await exportProjectModel(deps.stores, c.req.param('projectId'), { format: c.req.valid('query').format, auditRate: deps.auditRate });
   return c.body(exported.bytes.slice().buffer, 200, {
