@@ -41,6 +41,20 @@ export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOption
   const log: Log = opts.log ?? ((line) => console.log(line));
   const deps: IngestDeps = { ...given, stores: { ...given.stores, projects: recentProjects(given.stores.projects, given.stores.clock) } };
 
+  // Events for a key that is being ingested here (S3 sends some twice; a batch may hold both) wait for that ingest
+  // and then find it done, instead of analysing and writing the image a second time alongside it.
+  const ingesting = new Map<string, Promise<unknown>>();
+  async function oneAtATime<T>(key: string, work: () => Promise<T>): Promise<T> {
+    while (ingesting.has(key)) await ingesting.get(key)!.catch(() => undefined);
+    const running = work();
+    ingesting.set(key, running);
+    try {
+      return await running;
+    } finally {
+      ingesting.delete(key);
+    }
+  }
+
   async function handleRecord(event: UploadEvent): Promise<RecordResult> {
     const { key } = event;
     if (event.eventName.startsWith('ObjectRemoved')) {
@@ -50,7 +64,7 @@ export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOption
       return { key, outcome: { status: 'skipped', reason: job ? `removed: image deleted (${job.jobId})` : `${event.eventName}: no image to delete` } };
     }
     if (!event.eventName.startsWith('ObjectCreated')) return { key, outcome: { status: 'skipped', reason: event.eventName } };
-    const outcome = await ingestObject(deps, { key, size: event.size, etag: event.etag, eventTime: event.eventTime });
+    const outcome = await oneAtATime(key, () => ingestObject(deps, { key, size: event.size, etag: event.etag, eventTime: event.eventTime }));
     if (outcome.status === 'ready') log(`ingest: ${JSON.stringify(key)} ready (${outcome.samples} sample${outcome.samples === 1 ? '' : 's'})`);
     else if (outcome.status === 'failed') log(`ingest: ${JSON.stringify(key)} failed: ${outcome.image.reason}`);
     else log(`ingest: ${JSON.stringify(key)} skipped: ${outcome.reason}`);
