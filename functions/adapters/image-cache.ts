@@ -74,5 +74,7 @@ export function cachedImages(store: SampleStore, clock: Clock, ttlMs = 10_000): 
       await store.deleteMany(projectId, items);
       for (const id of items.imageIds ?? []) cache.forget(key(projectId, id));
     },
+    counts: (projectId) => store.counts(projectId),
+    recount: (projectId) => store.recount(projectId),
   };
 }

@@ -14,7 +14,6 @@ import { normalizeLabel, type LabelInput } from './labels.js';
 import { liveErrorPoint } from './learning/live-error.js';
 import type { Annotation, LabelHead, Project, Sample, SampleLabelState } from './model.js';
 import type { Stores } from './ports.js';
-import { progressTally } from './progress-tally.js';
 import { getProject } from './projects.js';
 import { servingMemory } from './serving-memory.js';
 
@@ -137,7 +136,6 @@ export async function applyToHead(stores: Stores, project: Project, sample: Samp
       ...(needsLabels ? { queueKey: sample.order } : {}),
     });
     servingMemory(stores.samples).learn(next, at);
-    progressTally(stores.samples).labelChanged(project, sample, next);
     return next;
   } catch (err) {
     if (!(err instanceof ConditionFailed)) throw err;

@@ -10,7 +10,6 @@ import { badRequest, ConditionFailed, notFound, WinnowError } from './errors.js'
 import { DEFAULT_DELTA, pickThreshold, type ThresholdChoice } from './learning/precision-bound.js';
 import type { Annotation, LabelHead, Project, Sample } from './model.js';
 import type { BlobStore, Stores } from './ports.js';
-import { progressTally } from './progress-tally.js';
 import { getProject } from './projects.js';
 import { servingMemory } from './serving-memory.js';
 
@@ -251,7 +250,6 @@ async function writeModelLabel(
   try {
     const next = await stores.samples.advance(projectId, sample.sampleId, sample.version, { label, labeledBy: [labelerId] });
     servingMemory(stores.samples).learn(next, stores.clock.now());
-    progressTally(stores.samples).labelChanged(project, sample, next);
     return next;
   } catch (err) {
     if (err instanceof ConditionFailed) return undefined;
@@ -307,7 +305,6 @@ export async function undoAutolabel(
       try {
         const next = await stores.samples.advance(projectId, sample.sampleId, sample.version, { labeledBy: [], queueKey: sample.order });
         servingMemory(stores.samples).learn(next, stores.clock.now());
-        progressTally(stores.samples).labelChanged(project, sample, next);
         sampleIds.push(sample.sampleId);
         restored++;
       } catch (err) {

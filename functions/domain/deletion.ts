@@ -21,7 +21,6 @@ import { BUCKET_LAYOUT, parseUploadKey } from './layout.js';
 import type { Annotation, ImageRecord, ImageStatus, Project, Sample, SampleLabelState } from './model.js';
 import type { BlobStore, Stores } from './ports.js';
 import { allSamples } from './progress.js';
-import { progressTally } from './progress-tally.js';
 import { getProject } from './projects.js';
 import { servingMemory } from './serving-memory.js';
 import { decodeShard, encodeShard, SHARD_CONTENT_TYPE } from '../vision/embeddings.js';
@@ -486,7 +485,6 @@ async function withoutLabeler(stores: Stores, job: DeletionJob, project: Project
       });
       // This process serves it again at once (other processes learn within their memory's trust time).
       servingMemory(stores.samples).learn(next, stores.clock.now());
-      progressTally(stores.samples).labelChanged(project, sample, next);
       count(job, 'samplesReverted');
       break;
     } catch (err) {

@@ -1,16 +1,11 @@
-// Project counts for the progress view, kept per process. Every labeler's web app asks for progress after its saves
-// (about once a second while labeling), and counting means reading every sample head, image record and labeler:
-// 50 labelers would mean 50 full reads per second. So each process counts once, moves its counts with every label
-// change it makes itself (applyToHead reports them, so they are exact at once), and counts again in the background
-// every REFRESH_MS (longer for large projects) to take in what other processes did (ingest, other API instances).
+// Project counts for the progress view and the quality estimate. Every labeler's web app asks for progress after its
+// saves (about once a second while labeling), so the counts must not cost a read of the project: the sample store
+// keeps them as it writes (SampleStore.counts, one read at any size) and they are exact at once, whichever process
+// wrote. When the store finds that a writer died between a write and its count, the counts are rebuilt from every
+// record (SampleStore.recount) in the background, once per process at a time, and the answer says so meanwhile.
 
-import { topClass } from './labels.js';
-import type { Labeler, Project, Sample } from './model.js';
-import type { Stores } from './ports.js';
-
-/** How often the counts are rebuilt from the store at the least; at most ~1/10 of the time goes to counting. */
-const REFRESH_MS = 2000;
-const REFRESH_SHARE = 10;
+import type { Labeler, Project } from './model.js';
+import type { SampleCounts, Stores } from './ports.js';
 
 export interface Counts {
   total: number;
@@ -20,120 +15,48 @@ export interface Counts {
   byClass: number[];
   images: { pending: number; ready: number; failed: number };
   labelers: { labelerId: string; total: number; perDay: Record<string, number> }[];
+  /** The store found a count left unfinished by a writer that died; a recount is under way. */
+  repairing: boolean;
 }
 
-interface Tally {
-  counts: Counts;
-  projectVersion: number;
-  builtAt: number;
-  buildMs: number;
+/** The project's counts: the store's counters plus the labelers' own tallies. */
+export async function projectCounts(stores: Stores, project: Project, opts: { labelers?: boolean } = {}): Promise<Counts> {
+  const [kept, labelers] = await Promise.all([
+    stores.samples.counts(project.id),
+    opts.labelers === false ? Promise.resolve([] as Labeler[]) : stores.labelers.list(project.id),
+  ]);
+  if (kept.repairNeeded) void repairCounts(stores, project.id).catch(() => undefined);
+  return {
+    ...fromSampleCounts(project, kept),
+    labelers: labelers.map((l) => ({ labelerId: l.labelerId, total: distinctTotal(l), perDay: l.perDay })),
+  };
 }
 
-interface Change {
-  before: Sample;
-  after: Sample;
+/** Labeled = samples with at least `overlap` labelers' labels in effect. */
+export function fromSampleCounts(project: Project, kept: SampleCounts): Omit<Counts, 'labelers'> {
+  const labeled = kept.byDepth.reduce((sum, n, depth) => (depth >= project.overlap ? sum + n : sum), 0);
+  return {
+    total: kept.samples,
+    labeled,
+    ambiguous: kept.ambiguous,
+    byClass: project.classes.map((_, i) => kept.byClass[i] ?? 0),
+    images: { ...kept.images },
+    repairing: kept.repairNeeded === true,
+  };
 }
 
-interface ProjectSlot {
-  tally?: Tally;
-  building?: Promise<Tally>;
-  /** Label changes made while a build is reading (it may or may not have seen them). */
-  duringBuild?: Change[];
-}
+const repairs = new WeakMap<object, Map<string, Promise<SampleCounts>>>();
 
-export class ProgressTally {
-  private readonly slots = new Map<string, ProjectSlot>();
-
-  /** The project's counts: current up to this process's own writes, others' within the refresh interval. */
-  async counts(stores: Stores, project: Project): Promise<Counts> {
-    const slot = this.slot(project.id);
-    const tally = slot.tally;
-    if (!tally || tally.projectVersion !== project.version) return (await this.build(stores, project, slot)).counts;
-    const age = stores.clock.now() - tally.builtAt;
-    if (age > Math.max(REFRESH_MS, REFRESH_SHARE * tally.buildMs)) {
-      // Answer now, refresh behind: a progress view can show counts a moment old.
-      void this.build(stores, project, slot).catch(() => undefined);
-    }
-    return tally.counts;
+/** Rebuilds the project's counts from every record; one rebuild per project and store at a time. */
+export function repairCounts(stores: Stores, projectId: string): Promise<SampleCounts> {
+  let running = repairs.get(stores.samples);
+  if (!running) repairs.set(stores.samples, (running = new Map()));
+  let repair = running.get(projectId);
+  if (!repair) {
+    repair = stores.samples.recount(projectId).finally(() => running.delete(projectId));
+    running.set(projectId, repair);
   }
-
-  /** A label write of this process moved a sample head from `before` to `after`. */
-  labelChanged(project: Project, before: Sample, after: Sample): void {
-    const slot = this.slots.get(project.id);
-    if (!slot) return;
-    slot.duringBuild?.push({ before, after });
-    if (slot.tally && slot.tally.projectVersion === project.version) apply(slot.tally.counts, project, { before, after });
-  }
-
-  private build(stores: Stores, project: Project, slot: ProjectSlot): Promise<Tally> {
-    slot.building ??= (async () => {
-      slot.duringBuild = [];
-      try {
-        const started = performance.now();
-        const builtAt = stores.clock.now();
-        const { counts, versions } = await countAll(stores, project);
-        // Changes made while counting: apply those the reads did not see yet (the sample's version tells).
-        for (const change of slot.duringBuild) {
-          if ((versions.get(change.after.sampleId) ?? -1) < change.after.version) apply(counts, project, change);
-        }
-        const tally = { counts, projectVersion: project.version, builtAt, buildMs: performance.now() - started };
-        slot.tally = tally;
-        return tally;
-      } finally {
-        slot.building = undefined;
-        slot.duringBuild = undefined;
-      }
-    })();
-    return slot.building;
-  }
-
-  private slot(projectId: string): ProjectSlot {
-    let slot = this.slots.get(projectId);
-    if (!slot) this.slots.set(projectId, (slot = {}));
-    return slot;
-  }
-}
-
-function apply(counts: Counts, project: Project, { before, after }: Change): void {
-  const done = (s: Sample) => (s.labeledBy.length >= project.overlap ? 1 : 0);
-  counts.labeled += done(after) - done(before);
-  counts.ambiguous += (after.label?.ambiguous ? 1 : 0) - (before.label?.ambiguous ? 1 : 0);
-  const classOf = (s: Sample) => (s.label ? topClass(s.label.confidences) : -1);
-  if (classOf(before) >= 0) counts.byClass[classOf(before)]--;
-  if (classOf(after) >= 0) counts.byClass[classOf(after)]++;
-}
-
-/** One full read of the project: every sample head, image record and labeler. */
-async function countAll(stores: Stores, project: Project): Promise<{ counts: Counts; versions: Map<string, number> }> {
-  const counts: Counts = { total: 0, labeled: 0, ambiguous: 0, byClass: project.classes.map(() => 0), images: { pending: 0, ready: 0, failed: 0 }, labelers: [] };
-  const versions = new Map<string, number>();
-  let cursor: string | undefined;
-  do {
-    const page = await stores.samples.listSamples(project.id, { cursor, limit: 1000 });
-    for (const sample of page.items) {
-      versions.set(sample.sampleId, sample.version);
-      counts.total++;
-      apply(counts, project, { before: { ...sample, labeledBy: [], label: undefined }, after: sample });
-    }
-    cursor = page.cursor;
-  } while (cursor);
-  cursor = undefined;
-  do {
-    const page = await stores.samples.listImages(project.id, { cursor, limit: 1000 });
-    for (const image of page.items) counts.images[image.status]++;
-    cursor = page.cursor;
-  } while (cursor);
-  counts.labelers = (await stores.labelers.list(project.id)).map((l) => ({ labelerId: l.labelerId, total: distinctTotal(l), perDay: l.perDay }));
-  return { counts, versions };
-}
-
-const tallies = new WeakMap<object, ProgressTally>();
-
-/** The counts of the process that owns this sample store (see servingMemory for why per store). */
-export function progressTally(samples: object): ProgressTally {
-  let tally = tallies.get(samples);
-  if (!tally) tallies.set(samples, (tally = new ProgressTally()));
-  return tally;
+  return repair;
 }
 
 /**

@@ -1,11 +1,11 @@
-// Project progress: how much is labeled, by class, by labeler. The project-wide counts come from this process's
-// tally (progress-tally.ts: counted once, moved by its own label writes, recounted in the background); the asking
-// labeler's own numbers are read fresh.
+// Project progress: how much is labeled, by class, by labeler. The project-wide counts are the sample store's
+// counters (progress-tally.ts: one read at any project size, exact after every write); labelers' own tallies are
+// read with them.
 
 import type { Sample } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
-import { distinctTotal, progressTally } from './progress-tally.js';
+import { distinctTotal, projectCounts } from './progress-tally.js';
 
 export interface Progress {
   total: number;
@@ -16,11 +16,13 @@ export interface Progress {
   labelers: { labelerId: string; total: number; today: number }[];
   me: { total: number; today: number };
   images: { pending: number; ready: number; failed: number };
+  /** The counts are being rebuilt after a writer died mid-count (they may be off until it finishes). */
+  repairing?: boolean;
 }
 
 export async function projectProgress(stores: Stores, projectId: string, labelerId: string): Promise<Progress> {
   const project = await getProject(stores, projectId);
-  const [counts, mine] = await Promise.all([progressTally(stores.samples).counts(stores, project), stores.labelers.get(projectId, labelerId)]);
+  const [counts, mine] = await Promise.all([projectCounts(stores, project), stores.labelers.get(projectId, labelerId)]);
   const today = new Date(stores.clock.now()).toISOString().slice(0, 10);
   const labelers = counts.labelers
     .filter((l) => l.labelerId !== labelerId)
@@ -38,6 +40,7 @@ export async function projectProgress(stores: Stores, projectId: string, labeler
     labelers,
     me: { total: me?.total ?? 0, today: me?.today ?? 0 },
     images: { ...counts.images },
+    ...(counts.repairing ? { repairing: true } : {}),
   };
 }
 

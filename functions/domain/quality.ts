@@ -11,7 +11,7 @@ import { topClass } from './labels.js';
 import type { Annotation, Project, RankedQueue } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
-import { progressTally } from './progress-tally.js';
+import { projectCounts } from './progress-tally.js';
 import { modelState } from './serve.js';
 import { auditPositions } from './serving.js';
 
@@ -74,7 +74,7 @@ export async function projectQuality(stores: Stores, projectId: string, defaultA
  */
 async function auditSetConfidence(stores: Stores, project: Project, ranking: RankedQueue | undefined, rate: number): Promise<number | undefined> {
   if (!ranking?.probs || ranking.coldStart || ranking.sampleIds.length === 0) return undefined;
-  const counts = await progressTally(stores.samples).counts(stores, project);
+  const counts = await projectCounts(stores, project, { labelers: false });
   // Samples labeled since the ranking was made are still in it: more rows than unlabeled samples is expected.
   if (ranking.sampleIds.length < counts.total - counts.labeled) return undefined;
   const rows = auditPositions(ranking, rate);

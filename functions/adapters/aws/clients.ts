@@ -90,7 +90,7 @@ export function createAwsStores(config: AwsConfig): AwsStores {
   const clock = config.clock ?? systemClock;
   return {
     projects: new DynamoProjectStore(doc, config.tables.projects),
-    samples: new DynamoSampleStore(doc, config.tables.samples),
+    samples: new DynamoSampleStore(doc, config.tables.samples, clock),
     annotations: new DynamoAnnotationStore(doc, config.tables.annotations),
     labelers: new DynamoLabelerStore(doc, config.tables.labelers),
     rankings: new DynamoRankingStore(doc, config.tables.samples),

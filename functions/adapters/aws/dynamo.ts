@@ -52,7 +52,7 @@ export async function queryPage(
 }
 
 /** DynamoDB's BatchWriteItem limit. */
-const BATCH_WRITE_LIMIT = 25;
+export const BATCH_WRITE_LIMIT = 25;
 
 /** Deletes items by key, 25 a request, several requests at once, retrying what DynamoDB leaves unprocessed. */
 export async function batchDelete(doc: DynamoDBDocumentClient, table: string, keys: Item[], concurrency = 8): Promise<void> {
@@ -69,6 +69,37 @@ export async function batchDelete(doc: DynamoDBDocumentClient, table: string, ke
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, chunks.length) }, worker));
+}
+
+/**
+ * Puts items unconditionally, 25 a request, all requests at once, retrying what DynamoDB leaves unprocessed. `groups`
+ * are kept whole in one request where they fit (an image with its samples); a larger group is split.
+ */
+export async function batchPut(doc: DynamoDBDocumentClient, table: string, groups: Item[][]): Promise<void> {
+  const chunks: Item[][] = [];
+  let chunk: Item[] = [];
+  const close = () => {
+    if (chunk.length > 0) chunks.push(chunk);
+    chunk = [];
+  };
+  for (const group of groups) {
+    if (chunk.length + group.length > BATCH_WRITE_LIMIT) close();
+    for (const item of group) {
+      if (chunk.length === BATCH_WRITE_LIMIT) close();
+      chunk.push(item);
+    }
+  }
+  close();
+  await Promise.all(
+    chunks.map(async (items) => {
+      let requests = items.map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
+        requests = (out.UnprocessedItems?.[table] ?? []) as typeof requests;
+      }
+    }),
+  );
 }
 
 export async function queryAll(doc: DynamoDBDocumentClient, params: Omit<QueryCommandInput, 'ExclusiveStartKey'>): Promise<Item[]> {

@@ -1,18 +1,24 @@
 // SampleStore on DynamoDB. One table per deployment holds both images (sk `i#<imageId>`) and samples
 // (sk `s#<sampleId>`) of a project; the sparse GSI `queue` on `queueKey` lists samples that still need labels.
+// A counter item per project (sk `c#counts`, project-counter.ts) is moved by every write here that changes a count.
 
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailed } from '../../domain/errors.js';
-import type { BoxLabel, ImageRecord, LabelHead, Lease, Sample } from '../../domain/model.js';
-import type { Page, SampleStore } from '../../domain/ports.js';
+import type { BoxLabel, ImageRecord, ImageStatus, LabelHead, Lease, Sample } from '../../domain/model.js';
+import { systemClock, type Clock, type Page, type SampleCounts, type SampleStore } from '../../domain/ports.js';
 import { mapBounded } from '../../domain/concurrency.js';
 import { IMAGE_SK_PREFIX, SAMPLE_SK_PREFIX, imageSk, sampleSk } from '../keys.js';
-import { PAGE_LIMITS, pageLimit } from '../paging.js';
+import { decodeCursor, encodeCursor, invalidCursor, PAGE_LIMITS, pageLimit } from '../paging.js';
 import { plainCopy } from '../plain.js';
-import { batchDelete, isConditionFailed, queryAll, queryPage, withoutAttrs, type Item } from './dynamo.js';
+import { imageDelta, sampleDelta, type CountDelta } from '../sample-counts.js';
+import { GroupCommit } from '../group-commit.js';
+import { BATCH_WRITE_LIMIT, batchPut, isConditionFailed, queryAll, queryPage, withoutAttrs, type Item } from './dynamo.js';
+import { ProjectCounter } from './project-counter.js';
 
 /** Conditional puts in flight at once while creating an image's samples. */
 const PUT_CONCURRENCY = 16;
+/** Records a filtered image page looks at before it returns what it has (with a cursor). */
+const FILTER_EXAMINE_LIMIT = 5000;
 /** DynamoDB's BatchGetItem limit. */
 const BATCH_GET_LIMIT = 100;
 const TABLE_KEYS = ['projectId', 'sk'] as const;
@@ -21,20 +27,37 @@ const toImage = (item: Item) => withoutAttrs<ImageRecord>(item, ['sk']);
 const toSample = (item: Item) => withoutAttrs<Sample>(item, ['sk']);
 
 export class DynamoSampleStore implements SampleStore {
+  private readonly counter: ProjectCounter;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
+    /** Tells how old a count's mark is (project-counter.ts). */
+    clock: Clock = systemClock,
+  ) {
+    this.counter = new ProjectCounter(doc, table, (projectId) => this.countAll(projectId), () => clock.now());
+  }
+
+  counts(projectId: string): Promise<SampleCounts> {
+    return this.counter.read(projectId);
+  }
+
+  recount(projectId: string): Promise<SampleCounts> {
+    return this.counter.recount(projectId);
+  }
 
   async putImageIfAbsent(image: ImageRecord): Promise<{ image: ImageRecord; created: boolean }> {
     try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...image, sk: imageSk(image.imageId) },
-          ConditionExpression: 'attribute_not_exists(sk)',
-        }),
-      );
+      await this.counter.counted(image.projectId, async () => {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...image, sk: imageSk(image.imageId) },
+            ConditionExpression: 'attribute_not_exists(sk)',
+          }),
+        );
+        return { delta: imageDelta(undefined, image) };
+      });
       return { image: plainCopy(image), created: true };
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
@@ -46,7 +69,10 @@ export class DynamoSampleStore implements SampleStore {
   }
 
   async putImage(image: ImageRecord): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...image, sk: imageSk(image.imageId) } }));
+    await this.counter.counted(image.projectId, async () => {
+      const out = await this.doc.send(new PutCommand({ TableName: this.table, Item: { ...image, sk: imageSk(image.imageId) }, ReturnValues: 'ALL_OLD' }));
+      return { delta: imageDelta(out.Attributes as ImageRecord | undefined, image) };
+    });
   }
 
   async getImage(projectId: string, imageId: string): Promise<ImageRecord | undefined> {
@@ -56,29 +82,111 @@ export class DynamoSampleStore implements SampleStore {
     return out.Item && toImage(out.Item);
   }
 
-  async listImages(projectId: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<ImageRecord>> {
-    const page = await this.listPrefix(projectId, IMAGE_SK_PREFIX, pageLimit(opts.limit, PAGE_LIMITS.images), opts.cursor);
+  async listImages(projectId: string, opts: { cursor?: string; limit?: number; status?: ImageStatus } = {}): Promise<Page<ImageRecord>> {
+    const limit = pageLimit(opts.limit, PAGE_LIMITS.images);
+    if (opts.status) return this.listImagesWithStatus(projectId, opts.status, limit, opts.cursor);
+    const page = await this.listPrefix(projectId, IMAGE_SK_PREFIX, limit, opts.cursor);
     return { ...page, items: page.items.map(toImage) };
   }
 
-  async putSamplesIfAbsent(samples: Sample[]): Promise<number> {
-    // BatchWriteItem cannot be conditional, and a labeled sample must never be clobbered: one conditional put each.
-    const created = await mapBounded(samples, PUT_CONCURRENCY, async (sample) => {
+  /** Key-paged with a filter: reads on from the cursor until `limit` matches or FILTER_EXAMINE_LIMIT records looked at. */
+  private async listImagesWithStatus(projectId: string, status: ImageStatus, limit: number, cursor?: string): Promise<Page<ImageRecord>> {
+    const items: ImageRecord[] = [];
+    let start: Item | undefined = cursor === undefined ? undefined : decodeCursor(cursor);
+    let examined = 0;
+    for (;;) {
+      let out;
       try {
-        await this.doc.send(
-          new PutCommand({
+        out = await this.doc.send(
+          new QueryCommand({
             TableName: this.table,
-            Item: { ...sample, sk: sampleSk(sample.sampleId) },
-            ConditionExpression: 'attribute_not_exists(sk)',
+            KeyConditionExpression: 'projectId = :p AND begins_with(sk, :prefix)',
+            FilterExpression: '#status = :status',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':p': projectId, ':prefix': IMAGE_SK_PREFIX, ':status': status },
+            ConsistentRead: true,
+            Limit: Math.min(1000, FILTER_EXAMINE_LIMIT - examined),
+            ExclusiveStartKey: start,
           }),
         );
-        return 1;
       } catch (err) {
-        if (isConditionFailed(err)) return 0;
+        if (cursor !== undefined && err instanceof Error && err.name === 'ValidationException') throw invalidCursor();
         throw err;
       }
+      examined += out.ScannedCount ?? 0;
+      const found = out.Items ?? [];
+      for (let i = 0; i < found.length; i++) {
+        items.push(toImage(found[i]));
+        const last = i === found.length - 1 && !out.LastEvaluatedKey;
+        if (items.length === limit) return last ? { items } : { items, cursor: encodeCursor({ projectId, sk: found[i].sk as string }) };
+      }
+      start = out.LastEvaluatedKey;
+      if (!start) return { items };
+      if (examined >= FILTER_EXAMINE_LIMIT) return { items, cursor: encodeCursor(start as Record<string, string>) };
+    }
+  }
+
+  async putSamplesIfAbsent(samples: Sample[]): Promise<number> {
+    const projectId = samples[0]?.projectId;
+    if (projectId === undefined) return 0;
+    if (samples.some((s) => s.projectId !== projectId)) {
+      // One counter per project: count each project's samples under its own.
+      let created = 0;
+      for (const id of new Set(samples.map((s) => s.projectId))) created += await this.putSamplesIfAbsent(samples.filter((s) => s.projectId === id));
+      return created;
+    }
+    return this.counter.counted(projectId, async () => {
+      // BatchWriteItem cannot be conditional, and a labeled sample must never be clobbered: one conditional put each.
+      const created = await mapBounded(samples, PUT_CONCURRENCY, async (sample) => {
+        try {
+          await this.doc.send(
+            new PutCommand({
+              TableName: this.table,
+              Item: { ...sample, sk: sampleSk(sample.sampleId) },
+              ConditionExpression: 'attribute_not_exists(sk)',
+            }),
+          );
+          return sample;
+        } catch (err) {
+          if (isConditionFailed(err)) return undefined;
+          throw err;
+        }
+      });
+      const delta: CountDelta = new Map();
+      for (const sample of created) if (sample) sampleDelta(undefined, sample, delta);
+      return { delta, result: created.filter(Boolean).length };
     });
-    return created.reduce<number>((a, b) => a + b, 0);
+  }
+
+  /** Group commit of ingest's last writes (see putIngested), counted once per project per write. */
+  private readonly ingested = new GroupCommit<{ previous: ImageRecord; ready: ImageRecord; samples: Sample[] }>(async (entries) => {
+    const byProject = new Map<string, typeof entries>();
+    for (const e of entries) byProject.set(e.ready.projectId, [...(byProject.get(e.ready.projectId) ?? []), e]);
+    await Promise.all(
+      [...byProject].map(([projectId, group]) =>
+        this.counter.counted(projectId, async () => {
+          const delta: CountDelta = new Map();
+          const whole: Item[][] = [];
+          const split: Item[][] = [];
+          for (const { previous, ready, samples } of group) {
+            imageDelta(previous, ready, delta);
+            for (const sample of samples) sampleDelta(undefined, sample, delta);
+            const items = [...samples.map((sample) => ({ ...sample, sk: sampleSk(sample.sampleId) })), { ...ready, sk: imageSk(ready.imageId) }];
+            (items.length <= BATCH_WRITE_LIMIT ? whole : split).push(items);
+          }
+          // An image too large for one request: its samples first, so that a ready image never lacks one.
+          await Promise.all([batchPut(this.doc, this.table, whole), ...split.map(async (items) => {
+            await batchPut(this.doc, this.table, [items.slice(0, -1)]);
+            await batchPut(this.doc, this.table, [items.slice(-1)]);
+          })]);
+          return { delta };
+        }),
+      ),
+    );
+  });
+
+  putIngested(previous: ImageRecord, ready: ImageRecord, samples: Sample[]): Promise<void> {
+    return this.ingested.add({ previous, ready, samples });
   }
 
   async getSample(projectId: string, sampleId: string): Promise<Sample | undefined> {
@@ -171,18 +279,30 @@ export class DynamoSampleStore implements SampleStore {
       values[':queueKey'] = next.queueKey;
     } else remove.push('queueKey');
     try {
-      const out = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { projectId, sk: sampleSk(sampleId) },
-          UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
-          ConditionExpression: '#version = :expected',
-          ExpressionAttributeNames: { '#version': 'version', '#lease': 'lease', '#label': 'label' },
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toSample(out.Attributes as Item);
+      return await this.counter.counted(projectId, async () => {
+        const out = await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { projectId, sk: sampleSk(sampleId) },
+            UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version', '#lease': 'lease', '#label': 'label' },
+            ExpressionAttributeValues: values,
+            // The old head for the counts; the new one is known from what was set.
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        const before = toSample(out.Attributes as Item);
+        const { lease: _ended, label: _old, queueKey: _oldKey, ...rest } = before;
+        const after: Sample = {
+          ...rest,
+          version: expectedVersion + 1,
+          labeledBy: next.labeledBy,
+          ...(next.label ? { label: next.label } : {}),
+          ...(next.queueKey !== undefined ? { queueKey: next.queueKey } : {}),
+        };
+        return { delta: sampleDelta(before, after), result: plainCopy(after) };
+      });
     } catch (err) {
       if (isConditionFailed(err)) throw new ConditionFailed(`sample ${sampleId} is not at version ${expectedVersion}`);
       throw err;
@@ -210,8 +330,17 @@ export class DynamoSampleStore implements SampleStore {
   }
 
   async deleteMany(projectId: string, items: { imageIds?: string[]; sampleIds?: string[] }): Promise<void> {
-    const keys = [...(items.sampleIds ?? []).map((id) => ({ projectId, sk: sampleSk(id) })), ...(items.imageIds ?? []).map((id) => ({ projectId, sk: imageSk(id) }))];
-    await batchDelete(this.doc, this.table, keys);
+    const keys = [...(items.sampleIds ?? []).map(sampleSk), ...(items.imageIds ?? []).map(imageSk)];
+    if (keys.length === 0) return;
+    // One delete each (not BatchWriteItem): each returns the record it removed, which the counts need.
+    await this.counter.counted(projectId, async () => {
+      const delta: CountDelta = new Map();
+      await mapBounded(keys, PUT_CONCURRENCY, async (sk) => {
+        const old = await this.deleteReturning(projectId, sk);
+        if (old) removedDelta(old, delta);
+      });
+      return { delta };
+    });
   }
 
   async listSamplesOfImage(projectId: string, imageId: string): Promise<Sample[]> {
@@ -225,11 +354,45 @@ export class DynamoSampleStore implements SampleStore {
   }
 
   async deleteImage(projectId: string, imageId: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { projectId, sk: imageSk(imageId) } }));
+    await this.deleteCounted(projectId, imageSk(imageId));
   }
 
   async deleteSample(projectId: string, sampleId: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { projectId, sk: sampleSk(sampleId) } }));
+    await this.deleteCounted(projectId, sampleSk(sampleId));
+  }
+
+  private async deleteCounted(projectId: string, sk: string): Promise<void> {
+    await this.counter.counted(projectId, async () => {
+      const old = await this.deleteReturning(projectId, sk);
+      return { delta: old ? removedDelta(old) : new Map() };
+    });
+  }
+
+  private async deleteReturning(projectId: string, sk: string): Promise<Item | undefined> {
+    const out = await this.doc.send(new DeleteCommand({ TableName: this.table, Key: { projectId, sk }, ReturnValues: 'ALL_OLD' }));
+    return out.Attributes;
+  }
+
+  /** Every image and sample record's counted attributes, read from scratch (the counter's repair). */
+  private async *countAll(projectId: string): AsyncGenerator<Item[]> {
+    for (const prefix of [SAMPLE_SK_PREFIX, IMAGE_SK_PREFIX]) {
+      let start: Item | undefined;
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'projectId = :p AND begins_with(sk, :prefix)',
+            ProjectionExpression: 'sk, labeledBy, #label.confidences, #label.ambiguous, #status',
+            ExpressionAttributeNames: { '#label': 'label', '#status': 'status' },
+            ExpressionAttributeValues: { ':p': projectId, ':prefix': prefix },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        yield out.Items ?? [];
+        start = out.LastEvaluatedKey;
+      } while (start);
+    }
   }
 
   private listPrefix(projectId: string, prefix: string, limit: number, cursor?: string): Promise<Page<Item>> {
@@ -246,4 +409,12 @@ export class DynamoSampleStore implements SampleStore {
       cursor,
     );
   }
+}
+
+/** What removing a stored record (image or sample) does to the counts. */
+export function removedDelta(item: Item, into: CountDelta = new Map()): CountDelta {
+  const sk = item.sk as string;
+  if (sk.startsWith(SAMPLE_SK_PREFIX)) return sampleDelta(item as unknown as Sample, undefined, into);
+  if (sk.startsWith(IMAGE_SK_PREFIX)) return imageDelta(item as unknown as ImageRecord, undefined, into);
+  return into;
 }

@@ -1,11 +1,12 @@
 // In-memory SampleStore: images and samples per project, with the same lease and version rules as DynamoDB.
 
 import { ConditionFailed } from '../../domain/errors.js';
-import type { BoxLabel, ImageRecord, LabelHead, Lease, Sample } from '../../domain/model.js';
-import type { Page, SampleStore } from '../../domain/ports.js';
+import type { BoxLabel, ImageRecord, ImageStatus, LabelHead, Lease, Sample } from '../../domain/model.js';
+import type { Page, SampleCounts, SampleStore } from '../../domain/ports.js';
 import { compareKeys } from '../keys.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
 import { plainCopy } from '../plain.js';
+import { countFrom, toSampleCounts } from '../sample-counts.js';
 import { pageAfter, sortByKey } from './page.js';
 
 interface ProjectShelf {
@@ -42,9 +43,10 @@ export class MemorySampleStore implements SampleStore {
     return image && plainCopy(image);
   }
 
-  async listImages(projectId: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<ImageRecord>> {
+  async listImages(projectId: string, opts: { cursor?: string; limit?: number; status?: ImageStatus } = {}): Promise<Page<ImageRecord>> {
     const limit = pageLimit(opts.limit, PAGE_LIMITS.images);
-    const sorted = sortByKey(this.shelves.get(projectId)?.images.values() ?? [], (i) => i.imageId);
+    const images = [...(this.shelves.get(projectId)?.images.values() ?? [])].filter((i) => !opts.status || i.status === opts.status);
+    const sorted = sortByKey(images, (i) => i.imageId);
     const page = pageAfter(sorted, (i) => i.imageId, limit, opts.cursor);
     return { ...page, items: page.items.map(plainCopy) };
   }
@@ -58,6 +60,12 @@ export class MemorySampleStore implements SampleStore {
       created++;
     }
     return created;
+  }
+
+  async putIngested(_previous: ImageRecord, ready: ImageRecord, samples: Sample[]): Promise<void> {
+    const shelf = this.shelf(ready.projectId);
+    for (const sample of samples) shelf.samples.set(sample.sampleId, plainCopy(sample));
+    shelf.images.set(ready.imageId, plainCopy(ready));
   }
 
   async getSample(projectId: string, sampleId: string): Promise<Sample | undefined> {
@@ -144,6 +152,16 @@ export class MemorySampleStore implements SampleStore {
   async deleteSample(projectId: string, sampleId: string): Promise<void> {
     this.shelves.get(projectId)?.samples.delete(sampleId);
     this.dropEmpty(projectId);
+  }
+
+  /** Counted from the records at each call: the fake has no writer that could die between a write and its count. */
+  async counts(projectId: string): Promise<SampleCounts> {
+    const shelf = this.shelves.get(projectId);
+    return toSampleCounts(countFrom(shelf?.samples.values() ?? [], shelf?.images.values() ?? []));
+  }
+
+  recount(projectId: string): Promise<SampleCounts> {
+    return this.counts(projectId);
   }
 
   /** Projects with records, for tests that check a deletion left nothing (a scan of the table). */

@@ -21,9 +21,9 @@ export const imageRoutes = new Hono<AppEnv>()
     const projectId = c.req.param('projectId');
     await getProject(deps.stores, projectId);
     const q = c.req.valid('query');
-    const page = await deps.stores.samples.listImages(projectId, { cursor: q.cursor, limit: q.limit });
-    const items = q.status ? page.items.filter((i) => i.status === q.status) : page.items;
-    return c.json({ images: await Promise.all(items.map((i) => presentImage(deps, i))), cursor: page.cursor });
+    // Key-paged with the filter applied by the store: a page may hold fewer than `limit` (then follow the cursor).
+    const page = await deps.stores.samples.listImages(projectId, { cursor: q.cursor, limit: q.limit, status: q.status });
+    return c.json({ images: await Promise.all(page.items.map((i) => presentImage(deps, i))), cursor: page.cursor });
   })
   .get('/:projectId/images/:imageId/file', access('owner'), valid('query', fileQuery), async (c) => {
     const deps = c.var.deps;

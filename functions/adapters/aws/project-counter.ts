@@ -1,0 +1,174 @@
+// A project's counts in one DynamoDB item (samples table, sk `c#counts`), so progress reads one item at any size.
+// DynamoDB Local has transactions but dynalite (the local stack) has not, so a counted write is three calls:
+//   1. mark:  SET m_<token> = now         (this writer is between its write and its count)
+//   2. the write itself (conditional as before; it returns the old record, which gives the delta)
+//   3. apply: ADD <delta> REMOVE m_<token>, on the condition that the mark is still there
+// A writer that dies between 1 and 3 leaves its mark behind; a mark older than STALE_MS can only be such a one, so a
+// read that sees one reports `repairNeeded`, and `recount` rebuilds the item from every record. A recount writes
+// only if no counted write started or finished while it read (the item's `seq` moves on every mark and apply), so
+// its counts are exact at the moment they replace the old ones.
+
+import { randomBytes } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { WinnowError } from '../../domain/errors.js';
+import type { ImageRecord, Sample } from '../../domain/model.js';
+import type { SampleCounts } from '../../domain/ports.js';
+import { IMAGE_SK_PREFIX, SAMPLE_SK_PREFIX } from '../keys.js';
+import { imageDelta, sampleDelta, toSampleCounts, type CountDelta } from '../sample-counts.js';
+import { isConditionFailed, type Item } from './dynamo.js';
+
+export const COUNTER_SK = 'c#counts';
+/** A counted write takes milliseconds; a mark this old belongs to a writer that died. */
+export const STALE_MS = 60_000;
+const MARK_PREFIX = 'm_';
+const NOT_COUNTERS = new Set(['projectId', 'sk', 'seq', 'repairedAt']);
+/** Recount attempts while counted writes keep coming; each waits a little longer. */
+const RECOUNT_ATTEMPTS = 20;
+
+export class ProjectCounter {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+    /** Every image and sample record of the project, a page at a time (sk, labeledBy, label, status). */
+    private readonly records: (projectId: string) => AsyncIterable<Item[]>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Runs one write whose effect on the counts it returns, with the mark and apply around it (see the top). */
+  async counted<T = void>(projectId: string, write: () => Promise<{ delta: CountDelta; result?: T }>): Promise<T> {
+    const mark = MARK_PREFIX + randomBytes(8).toString('hex');
+    await this.update(projectId, 'SET #m = :now ADD #seq :one', { '#m': mark }, { ':now': this.now() });
+    let out: { delta: CountDelta; result?: T };
+    try {
+      out = await write();
+    } catch (err) {
+      if (isConditionFailed(err)) {
+        // Refused: nothing was written, nothing to count.
+        await this.update(projectId, 'REMOVE #m ADD #seq :one', { '#m': mark }, {});
+      } else {
+        // It may have written part of its records: the mark is aged at once, which asks for a recount.
+        await this.update(projectId, 'SET #m = :zero', { '#m': mark }, { ':zero': 0 }).catch(() => undefined);
+      }
+      throw err;
+    }
+    await this.apply(projectId, mark, out.delta);
+    return out.result as T;
+  }
+
+  /** The counts (one consistent read); `repairNeeded` when a mark is stale. */
+  async read(projectId: string): Promise<SampleCounts> {
+    const { counters, marks } = parse(await this.get(projectId));
+    const now = this.now();
+    return toSampleCounts(counters, marks.some((at) => now - at > STALE_MS));
+  }
+
+  /** Rebuilds the counts from every record; waits for a moment with no counted write in flight. */
+  async recount(projectId: string): Promise<SampleCounts> {
+    for (let attempt = 0; attempt < RECOUNT_ATTEMPTS; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 50 * attempt)));
+      const item = await this.get(projectId);
+      const { marks } = parse(item);
+      const now = this.now();
+      if (marks.some((at) => now - at <= STALE_MS)) continue; // a live writer: its count may or may not be read
+      const counts: CountDelta = new Map();
+      for await (const page of this.records(projectId)) {
+        for (const record of page) {
+          const sk = record.sk as string;
+          if (sk.startsWith(SAMPLE_SK_PREFIX)) sampleDelta(undefined, { labeledBy: [], ...(record as Partial<Sample>) } as Sample, counts);
+          else if (sk.startsWith(IMAGE_SK_PREFIX)) imageDelta(undefined, record as unknown as ImageRecord, counts);
+        }
+      }
+      const seq = item?.seq as number | undefined;
+      try {
+        // A put replaces the item: the stale marks go with the old counts.
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { projectId, sk: COUNTER_SK, ...Object.fromEntries(counts), seq: (seq ?? 0) + 1, repairedAt: now },
+            ConditionExpression: seq === undefined ? 'attribute_not_exists(sk)' : '#seq = :seq',
+            ...(seq === undefined ? {} : { ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':seq': seq } }),
+          }),
+        );
+        return toSampleCounts(counts);
+      } catch (err) {
+        if (!isConditionFailed(err)) throw err;
+      }
+    }
+    throw new WinnowError('unavailable', `the counts of project "${projectId}" are changing too fast to recount; retry`);
+  }
+
+  private async apply(projectId: string, mark: string, delta: CountDelta): Promise<void> {
+    const names: Record<string, string> = { '#m': mark };
+    const values: Item = {};
+    const adds = ['#seq :one'];
+    let i = 0;
+    for (const [name, by] of delta) {
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = by;
+      adds.push(`#a${i} :a${i}`);
+      i++;
+    }
+    try {
+      const after = await this.update(projectId, `ADD ${adds.join(', ')} REMOVE #m`, names, values, 'attribute_exists(#m)');
+      const { counters, marks } = parse(after);
+      // Nothing left to count (the project's records are all deleted): the item goes too, unless a write came in.
+      if (marks.length === 0 && [...counters.values()].every((v) => v === 0)) await this.dropIfUnchanged(projectId, after?.seq as number);
+    } catch (err) {
+      if (!isConditionFailed(err)) {
+        // The write landed; its count did not. The mark stays and goes stale, and the recount takes the write in.
+        return;
+      }
+      // A recount replaced the item while this write was in flight (its mark taken for a dead writer's): whether the
+      // recount read this write is unknown, so a stale mark asks for another.
+      await this.update(projectId, 'SET #m = :zero', { '#m': mark }, { ':zero': 0 }).catch(() => undefined);
+    }
+  }
+
+  private async dropIfUnchanged(projectId: string, seq: number): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { projectId, sk: COUNTER_SK },
+          ConditionExpression: '#seq = :seq',
+          ExpressionAttributeNames: { '#seq': 'seq' },
+          ExpressionAttributeValues: { ':seq': seq },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+    }
+  }
+
+  private async update(projectId: string, expression: string, names: Record<string, string>, values: Item, condition?: string): Promise<Item | undefined> {
+    const usesSeq = expression.includes('#seq');
+    const out = await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { projectId, sk: COUNTER_SK },
+        UpdateExpression: expression,
+        ExpressionAttributeNames: { ...names, ...(usesSeq ? { '#seq': 'seq' } : {}) },
+        ...(usesSeq || Object.keys(values).length > 0 ? { ExpressionAttributeValues: { ...values, ...(usesSeq ? { ':one': 1 } : {}) } } : {}),
+        ...(condition ? { ConditionExpression: condition } : {}),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes;
+  }
+
+  private async get(projectId: string): Promise<Item | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { projectId, sk: COUNTER_SK }, ConsistentRead: true }));
+    return out.Item;
+  }
+}
+
+function parse(item: Item | undefined): { counters: Map<string, number>; marks: number[] } {
+  const counters = new Map<string, number>();
+  const marks: number[] = [];
+  for (const [name, value] of Object.entries(item ?? {})) {
+    if (typeof value !== 'number' || NOT_COUNTERS.has(name)) continue;
+    if (name.startsWith(MARK_PREFIX)) marks.push(value);
+    else counters.set(name, value);
+  }
+  return { counters, marks };
+}

@@ -1,0 +1,212 @@
+// The project counts progress and quality answer from (kept by the sample store as it writes, not read from every
+// sample) stay equal to a full read of the project: after labelers racing, undo, re-labels, image deletion and
+// ingest status changes, and after a writer died between its write and its count (then the counts say so and a
+// recount repairs them). Run against the in-memory fake and against the DynamoDB adapters on dynalite.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoSampleStore } from '../../functions/adapters/aws/samples.js';
+import { STALE_MS } from '../../functions/adapters/aws/project-counter.js';
+import { createMemoryStores } from '../../functions/adapters/memory/index.js';
+import { annotate } from '../../functions/domain/annotate.js';
+import { runDeletion, startImageDeletion } from '../../functions/domain/deletion.js';
+import { topClass } from '../../functions/domain/labels.js';
+import type { ImageRecord, ImageStatus } from '../../functions/domain/model.js';
+import type { Clock, Stores } from '../../functions/domain/ports.js';
+import { allSamples, projectProgress } from '../../functions/domain/progress.js';
+import { repairCounts } from '../../functions/domain/progress-tally.js';
+import { createProject } from '../../functions/domain/projects.js';
+import { nextSamples } from '../../functions/domain/serve.js';
+import { undoLast } from '../../functions/domain/undo.js';
+import { startDynalite } from '../../functions/local/emulators.js';
+import { startAwsTarget, type AwsTarget } from '../contract/aws-target.js';
+import { ShiftedClock } from '../contract/fixtures.js';
+import { sampleFixture } from '../support/fixtures.js';
+
+const CLASSES = ['daisy', 'rose', 'tulip'];
+let seq = 0;
+const rid = () => `r${++seq}-${Math.random().toString(36).slice(2, 8)}`;
+const projectName = (what: string) => `${what}-${Date.now().toString(36)}-${++seq}`;
+
+/** What progress should say, from a full read of every sample and image record. */
+async function fullScan(stores: Stores, projectId: string, overlap: number) {
+  const byClass = CLASSES.map(() => 0);
+  let total = 0;
+  let labeled = 0;
+  let ambiguous = 0;
+  for await (const s of allSamples(stores, projectId)) {
+    total++;
+    if (s.labeledBy.length >= overlap) labeled++;
+    if (s.label?.ambiguous) ambiguous++;
+    const c = s.label ? topClass(s.label.confidences) : -1;
+    if (c >= 0) byClass[c]++;
+  }
+  const images = { pending: 0, ready: 0, failed: 0 };
+  let cursor: string | undefined;
+  do {
+    const page = await stores.samples.listImages(projectId, { cursor, limit: 1000 });
+    for (const i of page.items) images[i.status]++;
+    cursor = page.cursor;
+  } while (cursor);
+  return { total, labeled, remaining: total - labeled, ambiguous, byClass, images };
+}
+
+async function counted(stores: Stores, projectId: string) {
+  const p = await projectProgress(stores, projectId, 'owner');
+  return { total: p.total, labeled: p.labeled, remaining: p.remaining, ambiguous: p.ambiguous, byClass: p.byClass.map((c) => c.count), images: p.images };
+}
+
+/** A project of `n` images with one sample each, ingested as ingest does it: pending, then ready (every 7th failed). */
+async function seed(stores: Stores, n: number, overlap: number): Promise<string> {
+  const id = projectName('counts');
+  await createProject(stores, { id, classes: CLASSES, overlap, auditRate: 0 }, 'owner');
+  const at = '2026-11-22T09:00:00.000Z';
+  const image = (i: number, status: ImageStatus): ImageRecord => ({ projectId: id, imageId: `i${i}`, key: `uploads/${id}/i${i}.jpg`, etag: 'e', bytes: 1, status, order: `${at}|${i}`, createdAt: at, updatedAt: at });
+  await Promise.all(
+    Array.from({ length: n }, async (_, k) => {
+      const i = k + 1;
+      await stores.samples.putImageIfAbsent(image(i, 'pending'));
+      if (i % 7 === 0) return stores.samples.putImage(image(i, 'failed'));
+      await stores.samples.putSamplesIfAbsent([sampleFixture(id, i, { sampleId: `i${i}` })]); // a whole-image sample is named as its image
+      await stores.samples.putImage(image(i, 'ready'));
+    }),
+  );
+  return id;
+}
+
+/** A labeler who labels what they are served until nothing is left; every 5th label ambiguous. */
+async function labelAll(stores: Stores, projectId: string, labelerId: string, classOf: (n: number) => number): Promise<number> {
+  let written = 0;
+  for (;;) {
+    const { samples } = await nextSamples(stores, { projectId, labelerId, count: 2, leaseMs: 60_000 });
+    if (samples.length === 0) return written;
+    for (const s of samples) {
+      const n = Number(s.sampleId.slice(1));
+      await annotate(stores, { projectId, sampleId: s.sampleId, version: s.version, labelerId, classIndex: classOf(n), ambiguous: n % 5 === 0, requestId: rid() });
+      written++;
+    }
+  }
+}
+
+function suite(name: string, start: () => Promise<{ stores: Stores; clock: Clock; close: () => Promise<void> }>) {
+  describe(name, () => {
+    let stores: Stores;
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      ({ stores, close } = await start());
+    }, 60_000);
+    afterAll(async () => close?.());
+
+    it('counts ingest as it goes: samples, and images pending, ready and failed', async () => {
+      const id = await seed(stores, 21, 1);
+      expect(await counted(stores, id)).toEqual(await fullScan(stores, id, 1));
+      expect((await counted(stores, id)).images).toEqual({ pending: 0, ready: 18, failed: 3 });
+    });
+
+    it('stays exact while four labelers race for the same samples with overlap 2, then through undo and re-labels', async () => {
+      const id = await seed(stores, 24, 2);
+      const written = await Promise.all(['ann', 'bob', 'cid', 'dee'].map((l, k) => labelAll(stores, id, l, (n) => (n + k) % 3)));
+      // Every sample got its two labels, spread over the four.
+      expect(written.reduce((a, b) => a + b, 0)).toBe(2 * 21);
+      expect(await counted(stores, id)).toEqual(await fullScan(stores, id, 2));
+
+      // Undo takes a label back: the sample needs a label again, and its class may change back.
+      await undoLast(stores, { projectId: id, labelerId: 'ann', requestId: rid() });
+      await undoLast(stores, { projectId: id, labelerId: 'bob', requestId: rid() });
+      const afterUndo = await counted(stores, id);
+      expect(afterUndo.labeled).toBe(19);
+      expect(afterUndo).toEqual(await fullScan(stores, id, 2));
+
+      // Re-labels: the same labeler changes their mind on a labeled sample (counted once, class moves).
+      for await (const s of allSamples(stores, id)) {
+        if (s.labeledBy.length === 0 || Number(s.sampleId.slice(1)) % 3 !== 0) continue;
+        const labeler = s.label!.labelerId;
+        await annotate(stores, { projectId: id, sampleId: s.sampleId, version: s.version, labelerId: labeler, classIndex: (topClass(s.label!.confidences) + 1) % 3, requestId: rid() });
+      }
+      expect(await counted(stores, id)).toEqual(await fullScan(stores, id, 2));
+    });
+
+    it('stays exact when images are deleted with their labeled samples', async () => {
+      const id = await seed(stores, 14, 1);
+      await Promise.all(['ann', 'bob'].map((l) => labelAll(stores, id, l, (n) => n % 3)));
+      const job = await startImageDeletion(stores, id, { imageIds: ['i1', 'i2', 'i7'] }, 'owner');
+      await runDeletion(stores, id, job.jobId);
+      const after = await counted(stores, id);
+      expect(after.total).toBe(10);
+      expect(after).toEqual(await fullScan(stores, id, 1));
+    });
+  });
+}
+
+suite('project counts on the in-memory stores', async () => {
+  const clock = new ShiftedClock();
+  return { stores: createMemoryStores(clock), clock, close: async () => undefined };
+});
+
+suite('project counts on DynamoDB (dynalite)', async () => {
+  const target = await startAwsTarget(() => startDynalite());
+  return { stores: target.stores, clock: target.clock, close: target.close };
+});
+
+describe('a writer that dies between its write and its count (dynalite)', () => {
+  let target: AwsTarget;
+  beforeAll(async () => {
+    target = await startAwsTarget(() => startDynalite());
+  }, 60_000);
+  afterAll(async () => target?.close());
+
+  /**
+   * The same stores, but whose sample store's client is cut off after each write's own request, before its count:
+   * what a process killed at that moment leaves behind.
+   */
+  function dyingAfterWrites(stores: AwsTarget['stores']): Stores {
+    const doc = stores.clients.doc;
+    const cut = {
+      send: (command: { input: { UpdateExpression?: string } }) => {
+        if (command.input.UpdateExpression?.startsWith('ADD ')) return Promise.reject(new Error('process killed'));
+        return doc.send(command as never);
+      },
+    } as unknown as typeof doc;
+    return { ...stores, samples: new DynamoSampleStore(cut, 'winnow-samples', stores.clock) };
+  }
+
+  it('is found once its mark is stale, and a recount makes progress equal a full read again', async () => {
+    const { stores } = target;
+    const clock = target.clock as ShiftedClock;
+    const id = await seed(stores, 10, 1);
+    await labelAll(stores, id, 'ann', (n) => n % 3);
+    const { samples } = await nextSamples(stores, { projectId: id, labelerId: 'bob', count: 1, leaseMs: 60_000 });
+    expect(samples).toEqual([]); // all labeled; bob re-labels one through a process that dies mid-count
+    const s = (await stores.samples.getSample(id, 'i1'))!;
+    const dying = dyingAfterWrites(stores);
+    await annotate(dying, { projectId: id, sampleId: 'i1', version: s.version, labelerId: 'ann', classIndex: (topClass(s.label!.confidences) + 1) % 3, ambiguous: true, requestId: rid() });
+    // The label landed; its count did not.
+    const truth = await fullScan(stores, id, 1);
+    expect(await counted(stores, id)).not.toEqual(truth);
+    expect((await projectProgress(stores, id, 'owner')).repairing).toBeUndefined(); // a live writer may still count
+
+    clock.offsetMs += STALE_MS + 1;
+    expect((await projectProgress(stores, id, 'owner')).repairing).toBe(true);
+    await repairCounts(stores, id);
+    const repaired = await projectProgress(stores, id, 'owner');
+    expect(repaired.repairing).toBeUndefined();
+    expect(await counted(stores, id)).toEqual(truth);
+  });
+
+  it('recounts exactly while labelers keep labeling', async () => {
+    const { stores } = target;
+    const clock = target.clock as ShiftedClock;
+    const id = await seed(stores, 40, 1);
+    // A dead writer's mark, from an ingest write this time.
+    await dyingAfterWrites(stores).samples.putSamplesIfAbsent([sampleFixture(id, 100, { sampleId: 'i100' })]).catch(() => undefined);
+    clock.offsetMs += STALE_MS + 1;
+    expect((await projectProgress(stores, id, 'owner')).repairing).toBe(true);
+    const [repaired] = await Promise.all([
+      repairCounts(stores, id),
+      ...['ann', 'bob', 'cid'].map((l, k) => labelAll(stores, id, l, (n) => (n + k) % 3)),
+    ]);
+    expect(repaired.samples).toBeGreaterThan(0);
+    const final = await projectProgress(stores, id, 'owner');
+    expect(final.repairing).toBeUndefined();
+    expect(await counted(stores, id)).toEqual(await fullScan(stores, id, 1));
+  });
+});
