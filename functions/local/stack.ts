@@ -183,7 +183,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       },
       similar: (projectId, sampleId, k) => trainer.similar(projectId, sampleId, k),
       exports: exportJobs.deps,
-      models: createModelLab({ stores, registry, ...modelLimitsFromEnv(), ...opts.modelLimits, onEmbedderSwitched: (projectId) => trainer.ingested(projectId), log }),
+      models: createModelLab({ stores: apiStores, registry, ...modelLimitsFromEnv(), ...opts.modelLimits, onEmbedderSwitched: (projectId) => trainer.ingested(projectId), log }),
       // Files synced before their project existed wait as pending; ingest them now.
       onProjectCreated: (projectId) => {
         void reconcileUploads(stores, ingest, log, `uploads/${projectId}/`).catch((err) => log(`reconcile failed: ${(err as Error).message}`));

@@ -12,7 +12,7 @@ export type Api = (method: string, route: string, body?: unknown) => Promise<{ s
 export async function uploadAndInspect(api: Api, bytes: Uint8Array, body: { name: string; role?: string }) {
   const up = await api('POST', '/api/models/uploads', { bytes: bytes.byteLength });
   if (up.status !== 201) return up;
-  const put = await fetch(up.json.url, { method: 'PUT', headers: up.json.headers, body: bytes });
+  const put = await fetch(up.json.url, { method: 'PUT', headers: up.json.headers, body: new Uint8Array(bytes) });
   if (put.status !== 200) throw new Error(`model upload PUT answered ${put.status}: ${await put.text()}`);
   return api('POST', '/api/models/inspect', { upload: up.json.upload, ...body });
 }
