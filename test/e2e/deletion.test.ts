@@ -199,7 +199,11 @@ function deletionScenario(name: string, start: () => Promise<Harness & { close()
       await waitDone(h, res.json.statusUrl);
 
       const { keys, items } = await h.everything();
-      expect(keys.filter((k) => k.includes(DOOMED))).toEqual([]);
+      // Only the audit log remains (issue 16): who did what when, by ids, without file names or labels.
+      const audit = keys.filter((k) => k.startsWith(`audit/${DOOMED}/`));
+      expect(audit.length).toBeGreaterThan(0);
+      for (const k of audit) expect(new TextDecoder().decode((await h.stores.blobs.get(k))!.body)).not.toMatch(/\.jpe?g|uploads\//);
+      expect(keys.filter((k) => k.includes(DOOMED) && !k.startsWith('audit/'))).toEqual([]);
       expect(items.filter((i) => i.includes(DOOMED))).toEqual([]);
       // The other project is untouched.
       expect(keys.some((k) => k.startsWith(`uploads/${KEPT}/`))).toBe(true);
@@ -363,7 +367,7 @@ describe('a deletion interrupted by a stop of the local stack', () => {
       const job = await startProjectDeletion(stack.stores, 'halfway', 'Halfway', 'olga');
       await stack.close();
       stack = await startTestStack(dataDir);
-      const left = () => allPages((cursor) => stack.stores.blobs.list('', { cursor })).then((all) => all.filter((o) => o.key.includes('halfway')));
+      const left = () => allPages((cursor) => stack.stores.blobs.list('', { cursor })).then((all) => all.filter((o) => o.key.includes('halfway') && !o.key.startsWith('audit/')));
       await waitFor(async () => (await left()).length === 0, 'the interrupted deletion to finish', 30_000);
       expect(await stack.stores.samples.getImage('halfway', images0(job.projectId))).toBeUndefined();
       expect((await stack.stores.samples.listSamples('halfway')).items).toEqual([]);

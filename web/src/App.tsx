@@ -15,6 +15,8 @@ const CreateProject = lazy(() => import('./views/CreateProject.js').then((m) => 
 const EditProject = lazy(() => import('./views/CreateProject.js').then((m) => ({ default: m.EditProject })));
 const UploadView = lazy(() => import('./views/UploadView.js').then((m) => ({ default: m.UploadView })));
 const GalleryView = lazy(() => import('./views/GalleryView.js').then((m) => ({ default: m.GalleryView })));
+const TeamView = lazy(() => import('./views/TeamView.js').then((m) => ({ default: m.TeamView })));
+const AuditView = lazy(() => import('./views/AuditView.js').then((m) => ({ default: m.AuditView })));
 const ExportView = lazy(() => import('./views/ExportView.js').then((m) => ({ default: m.ExportView })));
 
 export interface AppProps {
@@ -135,6 +137,20 @@ function Routes(props: { route: Route; labeler: string }) {
             {(id) => (
               <Lazy>
                 <ExportView projectId={id} />
+              </Lazy>
+            )}
+          </Match>
+          <Match when={projectRoute(route(), 'team')} keyed>
+            {(id) => (
+              <Lazy>
+                <TeamView projectId={id} />
+              </Lazy>
+            )}
+          </Match>
+          <Match when={projectRoute(route(), 'audit')} keyed>
+            {(id) => (
+              <Lazy>
+                <AuditView projectId={id} />
               </Lazy>
             )}
           </Match>

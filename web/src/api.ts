@@ -222,6 +222,27 @@ export function createApi(options: ApiOptions) {
           { query: { k } },
         ),
       ),
+    /** Owners: samples with their labels, filtered and sorted (functions/domain/gallery.ts); undefined on servers without it. */
+    gallery: (projectId: string, query: GalleryQuery & { cursor?: string; limit?: number }) =>
+      optional(request<{ items: GalleryTile[]; cursor?: string }>('GET', `${p(projectId)}/gallery`, { query: galleryParams(query) })),
+    galleryCounts: (projectId: string) => optional(request<GalleryCounts>('GET', `${p(projectId)}/gallery/counts`)),
+    /** Owners: the project's people (members, owners, whoever labeled) and whether accounts can be managed here. */
+    team: (projectId: string) => request<{ directory: boolean; team: TeamRow[] }>('GET', `${p(projectId)}/team`),
+    addMember: (projectId: string, userId: string) => request<{ members: string[] }>('POST', `${p(projectId)}/members`, { body: { userId } }),
+    removeMember: (projectId: string, userId: string) =>
+      request<{ members: string[]; leasesEnded: number }>('DELETE', `${p(projectId)}/members`, { body: { userId } }),
+    invite: (body: { userId: string; email?: string; role: 'owner' | 'labeler'; projectId?: string }) =>
+      request<{ account: Account; temporaryPassword?: string; delivery: 'shown-once' | 'email' }>('POST', '/api/team/users', { body }),
+    changeUser: (body: { userId: string; role?: 'owner' | 'labeler'; enabled?: boolean }) =>
+      request<{ account: Account }>('PATCH', '/api/team/users', { body }),
+    resetPassword: (userId: string) =>
+      request<{ temporaryPassword?: string; delivery: 'shown-once' | 'email' }>('POST', '/api/team/password-resets', { body: { userId } }),
+    /** A page of the project's audit log, newest first. */
+    audit: (projectId: string, cursor?: string) =>
+      request<{ items: AuditEntry[]; cursor?: string }>('GET', `${p(projectId)}/audit`, { query: { cursor, limit: 100 } }),
+    /** The whole log as a file (CSV or JSON Lines), for a download. */
+    auditFile: (projectId: string, format: 'csv' | 'jsonl') =>
+      request<Response>('GET', `${p(projectId)}/audit`, { query: { format }, raw: true }).then((r) => r.blob()),
     images: (projectId: string, query: { status?: ImageStatus; cursor?: string; limit?: number } = {}) =>
       optional(
         request<{ images: ImageSummary[]; cursor?: string }>('GET', `${p(projectId)}/images`, { query }),
@@ -230,6 +251,75 @@ export function createApi(options: ApiOptions) {
 }
 
 export type Api = ReturnType<typeof createApi>;
+
+/** The gallery's filters (functions/api/routes/gallery.ts); confidences in [0, 1]. */
+export interface GalleryQuery {
+  class?: string;
+  labeler?: string;
+  source?: 'labeler' | 'model';
+  minConfidence?: number;
+  maxConfidence?: number;
+  ambiguous?: boolean;
+  disagrees?: boolean;
+  unlabeled?: boolean;
+  sort?: 'upload' | 'confidence-asc' | 'confidence-desc' | 'recent';
+}
+
+function galleryParams(q: GalleryQuery & { cursor?: string; limit?: number }): Record<string, string | number | undefined> {
+  const flag = (b?: boolean) => (b === undefined ? undefined : String(b));
+  return { ...q, ambiguous: flag(q.ambiguous), disagrees: flag(q.disagrees), unlabeled: flag(q.unlabeled) };
+}
+
+/** One gallery tile (functions/domain/gallery.ts GalleryItem plus its thumbnail). */
+export interface GalleryTile {
+  sampleId: string;
+  imageId: string;
+  kind: 'image' | 'box';
+  label?: { classIndex: number; class: string; source: 'labeler' | 'model'; labelerId: string; confidence: number; ambiguous: boolean; at: string; labeledBy: string[] };
+  model?: { classIndex: number; class: string; probability: number };
+  disagrees: boolean;
+  thumbUrl: string;
+}
+
+export interface GalleryCounts {
+  total: number;
+  unlabeled: number;
+  ambiguous: number;
+  disagrees: number;
+  byClass: { class: string; classIndex: number; count: number }[];
+  byLabeler: { labelerId: string; count: number }[];
+}
+
+export interface Account {
+  userId: string;
+  email?: string;
+  role: 'owner' | 'labeler';
+  enabled: boolean;
+  status?: string;
+}
+
+/** functions/domain/team.ts TeamRow */
+export interface TeamRow {
+  userId: string;
+  role: 'owner' | 'labeler';
+  member: boolean;
+  enabled: boolean;
+  hasAccount: boolean;
+  email?: string;
+  status?: string;
+  labels: number;
+  lastLabelAt?: string;
+}
+
+/** functions/domain/audit-log.ts AuditEntry */
+export interface AuditEntry {
+  projectId: string;
+  at: string;
+  actor: string;
+  action: string;
+  target?: Record<string, string | number | boolean>;
+  requestId?: string;
+}
 
 /**
  * The quality endpoint's answer (functions/domain/quality.ts sends per-point series); the parallel `runningMse` /

@@ -9,15 +9,17 @@ export type Route =
   | { name: 'gallery'; projectId: string }
   | { name: 'settings'; projectId: string }
   | { name: 'export'; projectId: string }
+  | { name: 'team'; projectId: string }
+  | { name: 'audit'; projectId: string }
   | { name: 'not-found'; path: string };
 
-export type ProjectView = 'label' | 'upload' | 'gallery' | 'settings' | 'export';
+export type ProjectView = 'label' | 'upload' | 'gallery' | 'settings' | 'export' | 'team' | 'audit';
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
   if (path === '/' || path === '') return { name: 'home' };
   if (path === '/projects/new') return { name: 'new-project' };
-  const m = /^\/projects\/([^/]+)(?:\/(label|upload|gallery|settings|export))?\/?$/.exec(path);
+  const m = /^\/projects\/([^/]+)(?:\/(label|upload|gallery|settings|export|team|audit))?\/?$/.exec(path);
   if (m) {
     const projectId = decodeURIComponent(m[1]);
     const view = (m[2] ?? 'label') as ProjectView;
@@ -37,6 +39,8 @@ export function hrefFor(route: Route): string {
     case 'gallery':
     case 'settings':
     case 'export':
+    case 'team':
+    case 'audit':
       return `#/projects/${encodeURIComponent(route.projectId)}/${route.name}`;
     case 'not-found':
       return '#/';

@@ -17,6 +17,8 @@ export function ProjectNav(props: { projectId: string; current: ProjectView }) {
       {link('gallery', 'Gallery')}
       {link('settings', 'Settings')}
       {link('export', 'Export')}
+      {link('team', 'Team')}
+      {link('audit', 'Audit log')}
     </nav>
   );
 }

@@ -1,11 +1,15 @@
-// Owner: every image of the project as thumbnails, filtered by ingest status or "likely mislabeled", loaded page
-// by page as the owner scrolls and rendered through the virtual grid so very large projects scroll smoothly.
-// Clicking an image opens it for relabeling, alone or with its most similar images.
+// Owner: the project's samples as thumbnails that say what each is labeled (class, by a labeler or the model, who,
+// how sure, ambiguous, what the model says), filtered by class, labeler, source, confidence, ambiguous, "model
+// disagrees" or unlabeled, sorted, with counts beside each filter value (like a data manager); or the image files by
+// ingest status, or "likely mislabeled". Loaded page by page as the owner scrolls and rendered through the virtual
+// grid so very large projects scroll smoothly. Clicking a tile opens it for relabeling, alone or with its most
+// similar images.
 
-import { createResource, createSignal, onCleanup, onMount, Show } from 'solid-js';
+import { createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { ProjectNav } from '../components/ProjectNav.js';
 import { ProjectNotFound } from '../components/ProjectNotFound.js';
-import { isMissingThing } from '../api.js';
+import { isMissingThing, type GalleryQuery, type GalleryTile } from '../api.js';
+import './owner.css';
 import { RelabelDialog } from '../components/RelabelDialog.js';
 import { SaveIndicator } from '../components/SaveIndicator.js';
 import { VirtualGrid } from '../components/VirtualGrid.js';
@@ -16,18 +20,36 @@ import { percent } from '../labels.js';
 import { sharedSaveRunner } from '../saving.js';
 import type { ImageStatus } from '../types.js';
 
-type Filter = 'all' | ImageStatus | 'mislabeled';
+type Filter = 'labels' | 'all' | ImageStatus | 'mislabeled';
 
 /** What a tile shows, whichever list it came from. */
 interface Tile {
   id: string;
+  /** The image it shows (what a deletion removes). */
+  imageId: string;
   name: string;
   thumbUrl?: string;
   status: ImageStatus;
   note?: string;
   /** The sample to relabel when the tile is clicked (ready images only). */
   sampleId?: string;
+  /** Samples from the data manager: their label and the model's view. */
+  sample?: GalleryTile;
 }
+
+/** A gallery tile's caption: the label first, then who gave it and how sure. */
+function labelText(t: GalleryTile): string {
+  if (!t.label) return t.model ? `unlabeled · model: ${t.model.class} ${percent(t.model.probability)}` : 'unlabeled';
+  const by = t.label.source === 'model' ? 'model' : t.label.labelerId;
+  return `${t.label.class} · ${by} · ${percent(t.label.confidence)}`;
+}
+
+const SORTS: { value: NonNullable<GalleryQuery['sort']>; text: string }[] = [
+  { value: 'upload', text: 'Upload order' },
+  { value: 'confidence-asc', text: 'Least confident first' },
+  { value: 'confidence-desc', text: 'Most confident first' },
+  { value: 'recent', text: 'Recently labeled' },
+];
 
 export function GalleryView(props: { projectId: string }) {
   const app = useApp();
@@ -43,7 +65,20 @@ export function GalleryView(props: { projectId: string }) {
   const [queue, setQueue] = createSignal(saving.runner.state());
   onCleanup(saving.onChange(setQueue));
 
-  const [filter, setFilter] = createSignal<Filter>('all');
+  const [filter, setFilter] = createSignal<Filter>('labels');
+  // The data manager's filters (labels mode); every change reloads from the first page.
+  const [query, setQuery] = createSignal<GalleryQuery>({});
+  const [counts, { refetch: refetchCounts }] = createResource(() => app.api.galleryCounts(props.projectId).catch(() => undefined));
+  const setQueryField = <K extends keyof GalleryQuery>(key: K, value: GalleryQuery[K] | undefined) => {
+    setQuery((q) => {
+      const next = { ...q };
+      if (value === undefined || value === '') delete next[key];
+      else next[key] = value;
+      return next;
+    });
+    choose('labels');
+  };
+  const toggleFlag = (key: 'ambiguous' | 'disagrees' | 'unlabeled') => setQueryField(key, query()[key] ? undefined : true);
   const [tiles, setTiles] = createSignal<Tile[]>([]);
   const [cursor, setCursor] = createSignal<string>();
   const [finished, setFinished] = createSignal(false);
@@ -67,6 +102,7 @@ export function GalleryView(props: { projectId: string }) {
       await followDeletion(app.api.deletion, started, (job) => setDeleting(progressText(job)));
       setSelected(new Set<string>());
       setSelecting(false);
+      void refetchCounts();
       choose(filter());
     } catch (err) {
       setError((err as Error).message);
@@ -78,12 +114,30 @@ export function GalleryView(props: { projectId: string }) {
   let generation = 0;
 
   async function fetchPage(f: Filter): Promise<{ tiles: Tile[]; cursor?: string } | undefined> {
+    if (f === 'labels') {
+      const page = await app.api.gallery(props.projectId, { ...query(), cursor: cursor(), limit: 200 });
+      // A server without the data manager: the image list, as before.
+      if (!page) return fetchPage('all');
+      return {
+        cursor: page.cursor,
+        tiles: page.items.map((t) => ({
+          id: t.sampleId,
+          imageId: t.imageId,
+          name: labelText(t),
+          thumbUrl: t.thumbUrl,
+          status: 'ready' as const,
+          sampleId: t.sampleId,
+          sample: t,
+        })),
+      };
+    }
     if (f === 'mislabeled') {
       const items = await app.api.mislabeled(props.projectId);
       return (
         items && {
           tiles: items.map((i) => ({
             id: i.sample.sampleId,
+            imageId: i.sample.imageId,
             name: i.image.key.split('/').pop() ?? i.image.key,
             thumbUrl: i.image.thumbUrl,
             status: 'ready' as const,
@@ -101,6 +155,7 @@ export function GalleryView(props: { projectId: string }) {
         cursor: page.cursor,
         tiles: page.images.map((img) => ({
           id: img.imageId,
+          imageId: img.imageId,
           name: img.key.split('/').pop() ?? img.key,
           thumbUrl: img.thumbUrl,
           status: img.status,
@@ -153,8 +208,8 @@ export function GalleryView(props: { projectId: string }) {
   onMount(() => void loadMore());
 
   const filters: { value: Filter; text: string }[] = [
-    { value: 'all', text: 'All' },
-    { value: 'ready', text: 'Ready' },
+    { value: 'labels', text: 'Labels' },
+    { value: 'all', text: 'All files' },
     { value: 'pending', text: 'Processing' },
     { value: 'failed', text: 'Failed' },
     { value: 'mislabeled', text: 'Likely mislabeled' },
@@ -185,6 +240,19 @@ export function GalleryView(props: { projectId: string }) {
           </button>
         ))}
       </div>
+      <Show when={filter() === 'labels'}>
+        <FilterBar
+          query={query()}
+          counts={counts()}
+          classes={project()?.classes ?? []}
+          set={setQueryField}
+          toggle={toggleFlag}
+          clear={() => {
+            setQuery({});
+            choose('labels');
+          }}
+        />
+      </Show>
       <div class="row">
         <Show when={filter() !== 'mislabeled'}>
           <button type="button" aria-pressed={selecting()} data-testid="select-to-delete" onClick={() => { setSelecting(!selecting()); setSelected(new Set<string>()); }}>
@@ -217,25 +285,27 @@ export function GalleryView(props: { projectId: string }) {
       </Show>
       <Show when={!unavailable()} fallback={<p class="muted">{unavailable()}</p>}>
         <p class="muted" aria-live="polite">
-          {tiles().length} image{tiles().length === 1 ? '' : 's'}
+          {tiles().length} {filter() === 'labels' ? 'sample' : 'image'}{tiles().length === 1 ? '' : 's'}
           {finished() ? '' : ' (more load as you scroll)'} · click an image to relabel it
         </p>
         <VirtualGrid items={tiles()} rowHeight={176} minColumnWidth={150} label="Images" onNearEnd={() => void loadMore()}>
           {(tile) => (
             <button
               type="button"
-              class={`thumb ${tile.status}${selecting() && selected().has(tile.id) ? ' selected' : ''}`}
-              title={tile.note ?? tile.name}
+              class={`thumb ${tile.status}${selecting() && selected().has(tile.imageId) ? ' selected' : ''}${tile.sample?.disagrees ? ' disagrees' : ''}`}
+              title={tile.sample ? labelText(tile.sample) : (tile.note ?? tile.name)}
               disabled={selecting() ? filter() === 'mislabeled' : !tile.sampleId || !project()}
-              aria-pressed={selecting() ? selected().has(tile.id) : undefined}
+              aria-pressed={selecting() ? selected().has(tile.imageId) : undefined}
               data-testid={`tile-${tile.id}`}
-              onClick={() => (selecting() ? toggle(tile.id) : setOpen(tile.sampleId))}
+              onClick={() => (selecting() ? toggle(tile.imageId) : setOpen(tile.sampleId))}
             >
               <Show when={tile.thumbUrl && tile.status === 'ready'} fallback={<span class="thumb-missing">{tile.status}</span>}>
                 <img src={tile.thumbUrl} alt={tile.name} loading="lazy" decoding="async" />
               </Show>
-              <span class="thumb-caption">
-                <span class="file-name">{tile.note ?? tile.name}</span>
+              <span class="thumb-caption" data-testid={`tile-label-${tile.id}`}>
+                <Show when={tile.sample} fallback={<span class="file-name">{tile.note ?? tile.name}</span>}>
+                  {(t) => <TileLabel tile={t()} />}
+                </Show>
                 <Show when={tile.status !== 'ready'}>
                   <span class={`badge ${tile.status === 'failed' ? 'bad' : ''}`}>{tile.status}</span>
                 </Show>
@@ -253,5 +323,104 @@ export function GalleryView(props: { projectId: string }) {
       </Show>
     </main>
     </Show>
+  );
+}
+
+function TileLabel(props: { tile: GalleryTile }) {
+  const t = () => props.tile;
+  return (
+    <span class="tile-label">
+      <Show when={t().label} fallback={<span class="muted">unlabeled</span>}>
+        {(l) => (
+          <>
+            <strong class="tile-class">{l().class}</strong>
+            <span class={`badge ${l().source === 'model' ? 'model' : ''}`}>{l().source === 'model' ? 'model' : l().labelerId}</span>
+            <span class="tile-confidence">{percent(l().confidence)}</span>
+            <Show when={l().ambiguous}>
+              <span class="badge warn">ambiguous</span>
+            </Show>
+          </>
+        )}
+      </Show>
+      <Show when={t().model && (t().disagrees || !t().label)}>
+        <span class={t().disagrees ? 'tile-model disagrees' : 'tile-model'}>
+          {t().disagrees ? 'model says ' : 'model: '}
+          {t().model!.class} {percent(t().model!.probability)}
+        </span>
+      </Show>
+    </span>
+  );
+}
+
+type Counts = NonNullable<Awaited<ReturnType<ReturnType<typeof useApp>['api']['galleryCounts']>>>;
+
+/** The data manager's filters, each value with its count. */
+function FilterBar(props: {
+  query: GalleryQuery;
+  counts: Counts | undefined;
+  classes: string[];
+  set: <K extends keyof GalleryQuery>(key: K, value: GalleryQuery[K] | undefined) => void;
+  toggle: (key: 'ambiguous' | 'disagrees' | 'unlabeled') => void;
+  clear: () => void;
+}) {
+  const n = (x: number | undefined) => (x === undefined ? '' : ` (${x})`);
+  const classCount = (name: string) => props.counts?.byClass.find((c) => c.class === name)?.count;
+  const pct = (v: number | undefined) => (v === undefined ? '' : String(Math.round(v * 100)));
+  const fromPct = (raw: string) => (raw.trim() === '' ? undefined : Math.min(100, Math.max(0, Number(raw))) / 100);
+  const chip = (key: 'ambiguous' | 'disagrees' | 'unlabeled', text: string, count: number | undefined) => (
+    <button type="button" class="chip" aria-pressed={!!props.query[key]} data-testid={`filter-${key}`} onClick={() => props.toggle(key)}>
+      {text}
+      {n(count)}
+    </button>
+  );
+  return (
+    <div class="filter-bar" role="group" aria-label="Filter samples">
+      <label>
+        Class
+        <select data-testid="filter-class" value={props.query.class ?? ''} onChange={(e) => props.set('class', e.currentTarget.value || undefined)}>
+          <option value="">Any class{n(props.counts?.total)}</option>
+          <For each={props.classes}>{(c) => <option value={c}>{c}{n(classCount(c))}</option>}</For>
+        </select>
+      </label>
+      <label>
+        Labeler
+        <select data-testid="filter-labeler" value={props.query.labeler ?? ''} onChange={(e) => props.set('labeler', e.currentTarget.value || undefined)}>
+          <option value="">Anyone</option>
+          <For each={props.counts?.byLabeler ?? []}>{(l) => <option value={l.labelerId}>{l.labelerId}{n(l.count)}</option>}</For>
+        </select>
+      </label>
+      <label>
+        Source
+        <select data-testid="filter-source" value={props.query.source ?? ''} onChange={(e) => props.set('source', (e.currentTarget.value || undefined) as GalleryQuery['source'])}>
+          <option value="">Labelers and model</option>
+          <option value="labeler">Labelers</option>
+          <option value="model">Model (auto-label)</option>
+        </select>
+      </label>
+      <fieldset class="confidence-range">
+        <legend>Confidence %</legend>
+        <input type="number" min="0" max="100" step="5" aria-label="Lowest confidence %" data-testid="filter-min-confidence" value={pct(props.query.minConfidence)}
+          onChange={(e) => props.set('minConfidence', fromPct(e.currentTarget.value))} />
+        <span aria-hidden="true">–</span>
+        <input type="number" min="0" max="100" step="5" aria-label="Highest confidence %" data-testid="filter-max-confidence" value={pct(props.query.maxConfidence)}
+          onChange={(e) => props.set('maxConfidence', fromPct(e.currentTarget.value))} />
+      </fieldset>
+      <div class="chips">
+        {chip('ambiguous', 'Ambiguous', props.counts?.ambiguous)}
+        {chip('disagrees', 'Model disagrees', props.counts?.disagrees)}
+        {chip('unlabeled', 'Unlabeled', props.counts?.unlabeled)}
+      </div>
+      <label>
+        Sort
+        <select data-testid="gallery-sort" value={props.query.sort ?? 'upload'} onChange={(e) => props.set('sort', e.currentTarget.value as GalleryQuery['sort'])}>
+          <For each={SORTS}>{(o) => <option value={o.value}>{o.text}</option>}</For>
+        </select>
+      </label>
+      <Show when={Object.keys(props.query).length > 0}>
+        <button type="button" class="link" onClick={() => props.clear()}>
+          Clear filters
+        </button>
+      </Show>
+    </div>
   );
 }

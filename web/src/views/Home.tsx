@@ -1,8 +1,11 @@
-// Start here: say who is labeling (remembered in this browser) and pick a project.
+// Start here: say who is labeling (remembered in this browser) and pick a project: each card shows its counts and
+// progress and leads straight back to labeling.
 
 import { createResource, createSignal, For, Show } from 'solid-js';
 import { useApp } from '../context.js';
+import './owner.css';
 import { hrefFor } from '../router.js';
+import { percent } from '../labels.js';
 import type { Project } from '../types.js';
 
 // The names the local server accepts in X-Winnow-User.
@@ -90,20 +93,72 @@ export function Home() {
   );
 }
 
+/** A project card: what is there (images ready or failed, classes), how far labeling is, who is at it today, how
+ * good the model is, and the one action most people want next: continue labeling. */
 function ProjectRow(props: { project: Project }) {
+  const app = useApp();
+  const id = () => props.project.id;
+  const [progress] = createResource(() => app.api.progress(id()).catch(() => undefined));
+  const [quality] = createResource(() => app.api.quality(id()).catch(() => undefined));
+  const done = () => {
+    const p = progress();
+    return p && p.total > 0 ? p.labeled / p.total : 0;
+  };
+  const activeToday = () => progress()?.labelers.filter((l) => l.today > 0).length ?? 0;
+  const action = () => {
+    const p = progress();
+    if (!p || p.total === 0) return 'Open';
+    if (p.remaining === 0) return 'Review labels';
+    return p.labeled === 0 ? 'Start labeling' : 'Continue labeling';
+  };
   return (
-    <li class="project-row">
+    <li class="project-row project-card" data-testid={`project-card-${props.project.id}`}>
       <a class="project-open" href={hrefFor({ name: 'label', projectId: props.project.id })} data-testid={`project-${props.project.id}`}>
         <strong>{props.project.name}</strong>
         <span class="muted">
           {props.project.classes.length} classes · {props.project.taskType}
         </span>
       </a>
+      <Show when={progress()} fallback={<p class="muted project-stats">Loading counts…</p>}>
+        {(p) => (
+          <div class="project-stats" data-testid={`project-stats-${props.project.id}`}>
+            <p>
+              <span data-testid="images-ready">{p().images?.ready ?? p().total} images ready</span>
+              <Show when={(p().images?.failed ?? 0) > 0}>
+                <span class="bad"> · {p().images!.failed} failed</span>
+              </Show>
+              <Show when={(p().images?.pending ?? 0) > 0}>
+                <span> · {p().images!.pending} processing</span>
+              </Show>
+            </p>
+            <div class="progress-line">
+              <progress max={1} value={done()} aria-label={`${props.project.name}: labeled`} />
+              <span data-testid="labeled">
+                {p().labeled} of {p().total} labeled ({Math.round(done() * 100)}%)
+              </span>
+            </div>
+            <p class="muted">
+              {activeToday()} labeler{activeToday() === 1 ? '' : 's'} active today
+              <Show when={quality()?.estimate}>
+                {(e) => (
+                  <span data-testid="accuracy">
+                    {' '}· model accuracy ≈ {percent(e().accuracy)} ({percent(e().low)}–{percent(e().high)})
+                  </span>
+                )}
+              </Show>
+            </p>
+          </div>
+        )}
+      </Show>
+      <a class="button primary continue" href={hrefFor({ name: 'label', projectId: props.project.id })} data-testid={`continue-${props.project.id}`}>
+        {action()}
+      </a>
       <nav class="project-links" aria-label={`${props.project.name} tools`}>
         <a href={hrefFor({ name: 'upload', projectId: props.project.id })}>Upload</a>
         <a href={hrefFor({ name: 'gallery', projectId: props.project.id })}>Gallery</a>
         <a href={hrefFor({ name: 'settings', projectId: props.project.id })}>Settings</a>
         <a href={hrefFor({ name: 'export', projectId: props.project.id })}>Export</a>
+        <a href={hrefFor({ name: 'team', projectId: props.project.id })}>Team</a>
       </nav>
     </li>
   );
