@@ -59,8 +59,8 @@ export async function ensureWebBuilt(log: (line: string) => void = () => undefin
 
 /** Saves a PNG of what the page shows to test-output/screenshots/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  await mkdir(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
+  await mkdir(path.dirname(file), { recursive: true });
   // Wait until the images on screen are decoded, so the picture shows what a person would see.
   await page.evaluate(() => Promise.all(Array.from(document.images, (img) => img.decode().catch(() => undefined))));
   await page.screenshot({ path: file });

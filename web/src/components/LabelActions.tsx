@@ -87,7 +87,8 @@ export function Actions(props: { session: LabelSession; onSave?: () => void }) {
       <button
         type="button"
         data-testid="back"
-        aria-label="Previous label"
+        aria-label="Back"
+        title="Previous label (←)"
         aria-keyshortcuts="ArrowLeft"
         onMouseDown={keepFocus}
         onClick={() => s.back()}
@@ -98,7 +99,8 @@ export function Actions(props: { session: LabelSession; onSave?: () => void }) {
       <button
         type="button"
         data-testid="forward"
-        aria-label="Next"
+        aria-label="Forward"
+        title="Next (→)"
         aria-keyshortcuts="ArrowRight"
         onMouseDown={keepFocus}
         onClick={() => s.forward()}

@@ -9,6 +9,7 @@ import { describeLabel, describeSuggestions, percent } from '../labels.js';
 import { newRequestId } from '../saveQueue.js';
 import type { SharedRunner } from '../saving.js';
 import type { HistoryItem, Project } from '../types.js';
+import { Modal } from './Modal.js';
 
 export function RelabelDialog(props: {
   api: Api;
@@ -65,7 +66,6 @@ export function RelabelDialog(props: {
   }
 
   onMount(() => {
-    closeButton?.focus();
     const off = onKey((event) => {
       const action = keyToAction(event, { classCount: props.project.classes.length, allowAmbiguous: false, helpOpen: false });
       if (action?.type === 'label') labelAll(action.classIndex);
@@ -79,90 +79,88 @@ export function RelabelDialog(props: {
   const count = () => 1 + (similar() ?? []).filter((i) => chosen().has(i.sample.sampleId)).length;
 
   return (
-    <div class="overlay" onClick={(e) => e.target === e.currentTarget && props.onClose()}>
-      <div class="dialog wide" role="dialog" aria-modal="true" aria-labelledby="relabel-title" data-testid="relabel">
-        <div class="section-head">
-          <h2 id="relabel-title">Relabel</h2>
-          <button type="button" ref={closeButton} onClick={() => props.onClose()}>
-            Close <kbd>Esc</kbd>
-          </button>
-        </div>
-        <Show when={target()} fallback={<p class="muted">{target.error ? String(target.error.message) : 'Loading…'}</p>}>
-          {(t) => (
-            <>
-              <figure class="relabel-target">
-                <img src={t().image.url} alt={`Image ${t().image.key}`} />
-                <figcaption data-testid="relabel-current">
-                  Now: {t().sample.label ? describeLabel(t().sample.label!, props.project.classes) : 'not labeled'}
-                  <Show when={describeSuggestions(t().sample.suggestions)}>
-                    {(m) => <span class="muted" data-testid="relabel-model"> · Model: {m()}</span>}
-                  </Show>
-                </figcaption>
-              </figure>
-              <div class="class-pad inline" role="group" aria-label={`Label ${count()} image${count() === 1 ? '' : 's'} as`}>
-                <For each={props.project.classes}>
-                  {(name, i) => (
-                    <button type="button" class="class-button" data-testid={`relabel-class-${i()}`} onClick={() => labelAll(i())}>
-                      <Show when={shortcutFor(i())}>
-                        <kbd>{shortcutFor(i())}</kbd>
-                      </Show>
-                      {name}
-                    </button>
+    <Modal labelledBy="relabel-title" class="wide" testId="relabel" onClose={props.onClose} initialFocus={() => closeButton}>
+      <div class="section-head">
+        <h2 id="relabel-title">Relabel</h2>
+        <button type="button" ref={closeButton} onClick={() => props.onClose()}>
+          Close <kbd>Esc</kbd>
+        </button>
+      </div>
+      <Show when={target()} fallback={<p class="muted">{target.error ? String(target.error.message) : 'Loading…'}</p>}>
+        {(t) => (
+          <>
+            <figure class="relabel-target">
+              <img src={t().image.url} alt={`Image ${t().image.key}`} />
+              <figcaption data-testid="relabel-current">
+                Now: {t().sample.label ? describeLabel(t().sample.label!, props.project.classes) : 'not labeled'}
+                <Show when={describeSuggestions(t().sample.suggestions)}>
+                  {(m) => <span class="muted" data-testid="relabel-model"> · Model: {m()}</span>}
+                </Show>
+              </figcaption>
+            </figure>
+            <div class="class-pad inline" role="group" aria-label={`Label ${count()} image${count() === 1 ? '' : 's'} as`}>
+              <For each={props.project.classes}>
+                {(name, i) => (
+                  <button type="button" class="class-button" data-testid={`relabel-class-${i()}`} onClick={() => labelAll(i())}>
+                    <Show when={shortcutFor(i())}>
+                      <kbd>{shortcutFor(i())}</kbd>
+                    </Show>
+                    {name}
+                  </button>
+                )}
+              </For>
+            </div>
+            <Show when={done()}>
+              <p role="status" class="ok-text">
+                {done()}
+              </p>
+            </Show>
+            <Show when={!similar()}>
+              <button type="button" data-testid="find-similar" onClick={() => void findSimilar()}>
+                Similar images…
+              </button>
+            </Show>
+            <Show when={similarMessage()}>
+              <p class="muted">{similarMessage()}</p>
+            </Show>
+            <Show when={(similar() ?? []).length > 0}>
+              <div class="section-head">
+                <p>
+                  Class keys label this image and the {count() - 1} checked similar image{count() === 2 ? '' : 's'}.
+                </p>
+                <span>
+                  <button type="button" class="link" data-testid="select-all" onClick={() => setChosen(new Set((similar() ?? []).map((i) => i.sample.sampleId)))}>
+                    Check all
+                  </button>
+                  <button type="button" class="link" onClick={() => setChosen(new Set<string>())}>
+                    Check none
+                  </button>
+                </span>
+              </div>
+              <ul class="similar-grid" aria-label="Similar images">
+                <For each={similar()}>
+                  {(item) => (
+                    <li>
+                      <label class="similar-tile">
+                        <input
+                          type="checkbox"
+                          checked={chosen().has(item.sample.sampleId)}
+                          onChange={() => toggle(item.sample.sampleId)}
+                        />
+                        <img src={item.image.thumbUrl ?? item.image.url} alt={`Image ${item.image.key}`} loading="lazy" />
+                        <span class="muted">
+                          {item.similarity !== undefined ? percent(item.similarity) : ''}
+                          {item.sample.label ? ` · ${describeLabel(item.sample.label, props.project.classes)}` : ''}
+                        </span>
+                      </label>
+                    </li>
                   )}
                 </For>
-              </div>
-              <Show when={done()}>
-                <p role="status" class="ok-text">
-                  {done()}
-                </p>
-              </Show>
-              <Show when={!similar()}>
-                <button type="button" data-testid="find-similar" onClick={() => void findSimilar()}>
-                  Similar images…
-                </button>
-              </Show>
-              <Show when={similarMessage()}>
-                <p class="muted">{similarMessage()}</p>
-              </Show>
-              <Show when={(similar() ?? []).length > 0}>
-                <div class="section-head">
-                  <p>
-                    Class keys label this image and the {count() - 1} checked similar image{count() === 2 ? '' : 's'}.
-                  </p>
-                  <span>
-                    <button type="button" class="link" data-testid="select-all" onClick={() => setChosen(new Set((similar() ?? []).map((i) => i.sample.sampleId)))}>
-                      Check all
-                    </button>
-                    <button type="button" class="link" onClick={() => setChosen(new Set<string>())}>
-                      Check none
-                    </button>
-                  </span>
-                </div>
-                <ul class="similar-grid" aria-label="Similar images">
-                  <For each={similar()}>
-                    {(item) => (
-                      <li>
-                        <label class="similar-tile">
-                          <input
-                            type="checkbox"
-                            checked={chosen().has(item.sample.sampleId)}
-                            onChange={() => toggle(item.sample.sampleId)}
-                          />
-                          <img src={item.image.thumbUrl ?? item.image.url} alt={`Image ${item.image.key}`} loading="lazy" />
-                          <span class="muted">
-                            {item.similarity !== undefined ? percent(item.similarity) : ''}
-                            {item.sample.label ? ` · ${describeLabel(item.sample.label, props.project.classes)}` : ''}
-                          </span>
-                        </label>
-                      </li>
-                    )}
-                  </For>
-                </ul>
-              </Show>
-            </>
-          )}
-        </Show>
-      </div>
-    </div>
+              </ul>
+            </Show>
+          </>
+        )}
+      </Show>
+    </Modal>
   );
 }

@@ -118,7 +118,6 @@ export function UploadView(props: { projectId: string }) {
         classList={{ dragging: dragging() }}
         role="button"
         tabIndex={0}
-        aria-label="Drop images or folders here, or press Enter to choose files"
         data-testid="drop-zone"
         onClick={() => fileInput?.click()}
         onKeyDown={(e) => (e.key === 'Enter' || e.key === ' ') && (e.preventDefault(), fileInput?.click())}
