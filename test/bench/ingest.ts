@@ -3,7 +3,9 @@
 // embed-only and embed+detect projects; peak RSS, the Lambda memory it implies, and cold start.
 //   npm run bench:ingest -- [--dataset DIR] [--limit N] [--models DIR] [--modes embed,detect]
 //                           [--concurrency 8] [--upload-concurrency 8] [--warm-images 100] [--out test-output/bench]
-//                           [--sharp-threads N] [--with-trainer] [--no-cold-start] [--profile]
+//                           [--sharp-threads N] [--with-trainer] [--no-cold-start] [--profile] [--plain-images 300]
+// After each end-to-end run, the analyzer alone runs on the same images (no storage), and once a plain script a user
+// might write (decode, resize, embed in a loop): the headline is end to end / analyzer alone (target >= 0.7x).
 // --profile writes a CPU profile of the stack's main thread per mode (<out>/ingest-<mode>.cpuprofile) and prints
 // where that thread's time went.
 
@@ -19,6 +21,7 @@ import { numberArg, parseArgs, stringArg } from './lib/args.js';
 import { bundleColdStartChild, measureColdStart, type ColdStart } from './lib/cold-start.js';
 import { evenSubset, listDatasetImages, stageImages } from './lib/dataset-images.js';
 import { measureFloor, premadeTensors, sharedRunner } from './lib/inference-floor.js';
+import { analyzerAlone, plainScript } from './lib/ingest-baselines.js';
 import { runIngest } from './lib/ingest-run.js';
 import { formatIngestReport, stageFigures, type ModeReport } from './lib/ingest-report.js';
 import { lambdaMemoryForCpus, lambdaMemoryMb } from './lib/lambda-memory.js';
@@ -40,6 +43,7 @@ const warmImages = numberArg(args, 'warm-images', 100);
 const withTrainer = args['with-trainer'] === true;
 const coldStart = args['no-cold-start'] !== true;
 const profile = args.profile === true;
+const plainImages = numberArg(args, 'plain-images', 300);
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const modes = (stringArg(args, 'modes') ?? 'embed,detect').split(',').map((m) => {
   if (!(m in MODES)) throw new Error(`unknown mode "${m}" (known: ${Object.keys(MODES).join(', ')})`);
@@ -47,6 +51,7 @@ const modes = (stringArg(args, 'modes') ?? 'embed,detect').split(',').map((m) =>
 });
 if (args['sharp-threads'] !== undefined) sharp.concurrency(numberArg(args, 'sharp-threads', 0));
 
+const loadAtStart = os.loadavg();
 const rels = evenSubset(await listDatasetImages(datasetDir), limit);
 if (rels.length === 0) throw new Error(`no images in ${datasetDir}`);
 const classes = [...new Set(rels.map((r) => (r.includes('/') ? r.slice(0, r.indexOf('/')) : 'image')))].sort();
@@ -121,8 +126,13 @@ for (const mode of modes) {
     { embeddings: embedRuns.items, detections: detectRuns.items },
     modelDir,
   );
-  reports.push({ mode, detect: MODES[mode], images: rels.length, run, stages, embedRuns, detectRuns, floor, peakRssMiB: peakRssMiB() });
+  log(`analyzer alone (${mode}): the same ${rels.length} images, ${ingestConcurrency} at once, no storage`);
+  const alone = await analyzerAlone(analyzer, rels.map((r) => path.join(datasetDir, r)), { detect: MODES[mode], concurrency: ingestConcurrency });
+  reports.push({ mode, detect: MODES[mode], images: rels.length, run, stages, embedRuns, detectRuns, floor, analyzerAlone: alone, peakRssMiB: peakRssMiB() });
 }
+const plainRels = evenSubset(rels, plainImages);
+log(`plain script: decode, resize, embed ${plainRels.length} images in a loop`);
+const plain = await plainScript(analyzer.embedder.manifest, modelDir, plainRels.map((r) => path.join(datasetDir, r)));
 await rm(uploadDir, { recursive: true, force: true });
 
 for (const report of reports) report.summary = stageFigures(report, coldStarts[report.mode as Mode]);
@@ -142,6 +152,8 @@ const result = {
   machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, sharpThreads: sharp.concurrency() },
   settings: { ingestConcurrency, uploadConcurrency, warmImages, withTrainer, models: status },
   modes: reports,
+  plainScript: plain,
+  load: { start: loadAtStart, end: os.loadavg() },
   coldStarts,
   memory,
   finishedAt: new Date().toISOString(),

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { AwsStores } from '../../../functions/adapters/aws/clients.js';
 import { api, localTarget, type Target } from '../../../functions/cli/stack-client.js';
 import type { ImageAnalyzer } from '../../../functions/domain/ports.js';
 import { startLocalStack, type LocalStack } from '../../../functions/local/stack.js';
@@ -15,6 +16,7 @@ import { REPO_ROOT } from './paths.js';
 import { childrenCpuMs } from './child-cpu.js';
 import { startCpuProfile } from './cpu-profile.js';
 import { ingestProfileSummary } from './ingest-profile.js';
+import { countRequests } from './ingest-requests.js';
 import { timeMethods, type StageTimes } from './stage-times.js';
 
 const USER = 'bench';
@@ -59,6 +61,8 @@ export interface IngestRunResult {
   childCpuCores?: number;
   /** Share of the run the main JS thread was busy (emulators, API, SDK clients and ingest's JS all share it). */
   eventLoopUtilization: number;
+  /** Storage requests the stack's SDK clients sent over the run, by service and operation. */
+  requests: Record<string, number>;
   /** Main-thread CPU by component, when profiled. */
   mainThread?: { component: string; ms: number; share: number }[];
   failures: string[];
@@ -89,6 +93,9 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
     const project = `bench-${opts.detect ? 'detect' : 'embed'}`;
     await createProject(target, project, opts.classes, opts.detect);
 
+    // Counted while the stage times record: ingest's requests, not the bench's progress reads.
+    const { clients } = stack.stores as AwsStores; // the local stack's stores are the AWS adapters
+    const requests = countRequests({ s3: clients.s3, dynamodb: clients.dynamodb }, () => !opts.times.paused);
     timeMethods(stack.stores.blobs, 'store.s3', opts.times.record);
     timeMethods(stack.stores.samples, 'store.dynamodb', opts.times.record);
     timeMethods(stack.stores.projects, 'store.dynamodb', opts.times.record);
@@ -124,6 +131,7 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
       cpuCores,
       ...(childCpuCores === undefined ? {} : { childCpuCores }),
       eventLoopUtilization: elu.utilization,
+      requests: requests.snapshot(),
       ...(profiled ? { mainThread: ingestProfileSummary(profiled) } : {}),
       failures,
     };
