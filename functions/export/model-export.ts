@@ -3,12 +3,15 @@
 // the figures the labeling view shows (held-out accuracy estimate, error on served samples), the embedder,
 // its pre-processing and the date.
 
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WinnowError } from '../domain/errors.js';
+import { MODEL_LAYOUT } from '../domain/models.js';
 import type { Stores } from '../domain/ports.js';
 import { projectQuality } from '../domain/quality.js';
-import { defaultManifestDir, defaultModelDir, loadManifests, type EmbeddingOutput, type ModelManifest } from '../vision/manifest.js';
+import { defaultManifestDir, defaultModelDir, loadManifests, parseManifest, type EmbeddingOutput, type ModelManifest } from '../vision/manifest.js';
+import { readRecord } from '../vision/registry.js';
 import { projectClassifier, type ProjectClassifier } from './model-classifier.js';
 import { headZip } from './model-head.js';
 import { classifierOnnx, EMBEDDING_OUTPUT, PROBABILITIES_OUTPUT } from './model-onnx.js';
@@ -46,7 +49,7 @@ export interface ModelCard {
   accuracyEstimate: { accuracy: number | null; low: number | null; high: number | null; auditedLabels: number; method: string };
   /** The error on served samples the labeling view shows (not an accuracy: served samples are the hardest). */
   liveError: { servedLabels: number; errorRate: number | null; windowErrorRate: number | null; window: number; brier: number | null };
-  embedder: { name: string; file?: string; sha256?: string | null; dims: number; output: string; token?: number };
+  embedder: { name: string; sha256?: string | null; dims: number; output: string; token?: number };
   input?: { name: string; shape: (number | string)[]; layout: string; dtype: string };
   preprocessing?: ModelManifest['preprocess'] & { description: string };
   outputs: Record<string, string>;
@@ -55,12 +58,55 @@ export interface ModelCard {
   note: string;
 }
 
+/** Where the embedder's graph comes from: a shipped model (manifest in models/, file in the model folder) or one registered in the bucket. */
+interface EmbedderSource {
+  manifest: ModelManifest;
+  output: EmbeddingOutput;
+  /** sha256 of the file: pinned in the manifest (shipped) or the registration's (registered). */
+  sha256: string | null;
+  file(): Promise<Uint8Array>;
+}
+
+async function embedderSource(stores: Stores, name: string, opts: ModelExportOptions): Promise<EmbedderSource | undefined> {
+  const embeddingOutput = (m: ModelManifest) => m.outputs.find((o): o is EmbeddingOutput => o.decode === 'embedding');
+  const shipped = (await loadManifests(opts.manifestDir ?? defaultManifestDir())).get(name);
+  const shippedOutput = shipped && embeddingOutput(shipped);
+  if (shipped && shippedOutput) {
+    const modelDir = opts.modelDir ?? defaultModelDir();
+    return {
+      manifest: shipped,
+      output: shippedOutput,
+      sha256: shipped.sha256,
+      file: () =>
+        readFile(path.join(modelDir, shipped.file)).catch(() => {
+          throw new WinnowError('unavailable', `the embedder "${name}" (${shipped.file}) is not in ${modelDir} on this server: npm run models:fetch`);
+        }),
+    };
+  }
+  const record = await readRecord(stores.blobs, name);
+  if (record?.role !== 'embedder') return undefined;
+  const manifest = parseManifest(record.manifest, `registered model "${name}"`);
+  const output = embeddingOutput(manifest);
+  if (!output) return undefined;
+  return {
+    manifest,
+    output,
+    sha256: record.sha256,
+    file: async () => {
+      const object = await stores.blobs.get(MODEL_LAYOUT.file(record.sha256));
+      if (!object) throw new WinnowError('unavailable', `the file of the registered embedder "${name}" is missing from the bucket`);
+      const actual = createHash('sha256').update(object.body).digest('hex');
+      if (actual !== record.sha256) throw new WinnowError('unavailable', `the file of the registered embedder "${name}" in the bucket is corrupt (sha256 ${actual})`);
+      return object.body;
+    },
+  };
+}
+
 /** Builds the export; WinnowError('conflict') when there is no model yet or no ONNX file for the project's embedder. */
 export async function exportProjectModel(stores: Stores, projectId: string, opts: ModelExportOptions): Promise<ModelExport> {
   const classifier = await projectClassifier(stores, projectId, opts.defaultEmbedder);
-  const manifest = (await loadManifests(opts.manifestDir ?? defaultManifestDir())).get(classifier.embedder);
-  const output = manifest?.outputs.find((o): o is EmbeddingOutput => o.decode === 'embedding');
-  if (opts.format === 'onnx' && (!manifest || !output)) {
+  const source = await embedderSource(stores, classifier.embedder, opts);
+  if (opts.format === 'onnx' && !source) {
     throw new WinnowError(
       'conflict',
       `project "${projectId}" is trained on embeddings of "${classifier.embedder}", which Winnow has no ONNX model of ` +
@@ -68,17 +114,12 @@ export async function exportProjectModel(stores: Stores, projectId: string, opts
       { field: 'format' },
     );
   }
-  const card = await modelCard(stores, classifier, manifest, output, opts);
+  const card = await modelCard(stores, classifier, source, opts);
   const base = `${projectId}-classifier`;
   if (opts.format === 'head') {
     return { fileName: `${base}-head.zip`, contentType: 'application/zip', bytes: headZip(classifier.model, classifier.project.classes, card), card };
   }
-  const modelDir = opts.modelDir ?? defaultModelDir();
-  const file = path.join(modelDir, manifest!.file);
-  const embedder = await readFile(file).catch(() => {
-    throw new WinnowError('unavailable', `the embedder "${manifest!.name}" (${manifest!.file}) is not in ${modelDir} on this server: npm run models:fetch`);
-  });
-  const bytes = classifierOnnx({ embedder, output: output!, model: classifier.model, classes: classifier.project.classes, card });
+  const bytes = classifierOnnx({ embedder: await source!.file(), output: source!.output, model: classifier.model, classes: classifier.project.classes, card });
   return { fileName: `${base}.onnx`, contentType: 'application/octet-stream', bytes, card };
 }
 
@@ -93,14 +134,10 @@ function describePreprocess(p: ModelManifest['preprocess'], input: ModelManifest
   );
 }
 
-async function modelCard(
-  stores: Stores,
-  c: ProjectClassifier,
-  manifest: ModelManifest | undefined,
-  output: EmbeddingOutput | undefined,
-  opts: ModelExportOptions,
-): Promise<ModelCard> {
+async function modelCard(stores: Stores, c: ProjectClassifier, source: EmbedderSource | undefined, opts: ModelExportOptions): Promise<ModelCard> {
   const { project, model } = c;
+  const manifest = source?.manifest;
+  const output = source?.output;
   const quality = await projectQuality(stores, project.id, opts.auditRate);
   const perClass = Object.fromEntries(project.classes.map((name, i) => [name, model.fit.classCounts[i] ?? 0]));
   return {
@@ -119,7 +156,7 @@ async function modelCard(
     liveError: { servedLabels: quality.count, errorRate: quality.errorRate, windowErrorRate: quality.windowErrorRate, window: quality.window, brier: quality.mse },
     embedder: {
       name: c.embedder,
-      ...(manifest ? { file: manifest.file, sha256: manifest.sha256 } : {}),
+      ...(source ? { sha256: source.sha256 } : {}),
       dims: model.dim,
       output: output?.name ?? 'features brought from elsewhere',
       ...(output?.token !== undefined ? { token: output.token } : {}),

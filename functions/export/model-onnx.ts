@@ -62,10 +62,15 @@ export function classifierOnnx(spec: ClassifierGraph): Uint8Array {
     throw new WinnowError('unavailable', `the embedder file has no output "${spec.output.name}"`);
   }
   const batch = graph.input?.[0]?.type?.tensorType?.shape?.dim?.[0]?.dimParam || 'batch';
+  for (const taken of [PROBABILITIES_OUTPUT, EMBEDDING_OUTPUT]) {
+    if (graph.input?.some((i) => i.name === taken)) throw new WinnowError('conflict', `the embedder's input is named "${taken}", a name the classifier's outputs need`);
+    renameTensor(graph, taken, `${PREFIX}/embedder/${taken}`);
+  }
+  const embedderOutput = graph.output!.some((o) => o.name === spec.output.name) ? spec.output.name : `${PREFIX}/embedder/${spec.output.name}`;
   const n = (s: string) => `${PREFIX}/${s}`;
   const nodes: OnnxNamespace.INodeProto[] = [];
   const initializers: OnnxNamespace.ITensorProto[] = [];
-  let x = spec.output.name;
+  let x = embedderOutput;
   if (spec.output.token !== undefined) {
     // [batch, tokens, dims] -> [batch, dims]: a scalar index drops the axis.
     initializers.push(onnx.TensorProto.create({ name: n('token'), dims: [], dataType: onnx.TensorProto.DataType.INT64, int64Data: [spec.output.token] }));
@@ -97,7 +102,17 @@ export function classifierOnnx(spec: ClassifierGraph): Uint8Array {
     onnx.StringStringEntryProto.create({ key: 'classes', value: JSON.stringify(spec.classes) }),
     onnx.StringStringEntryProto.create({ key: 'model_card', value: JSON.stringify(spec.card) }),
   ];
-  return onnx.ModelProto.encode(proto).finish();
+  // A copy: protobufjs may hand back a Node Buffer from its shared pool, whose .buffer is larger than the model.
+  return new Uint8Array(onnx.ModelProto.encode(proto).finish());
+}
+
+/** Renames a tensor wherever the graph names it (a user's embedder may already have an output called "embedding"). */
+function renameTensor(graph: OnnxNamespace.IGraphProto, from: string, to: string): void {
+  for (const n of graph.node ?? []) {
+    n.input = n.input?.map((name) => (name === from ? to : name));
+    n.output = n.output?.map((name) => (name === from ? to : name));
+  }
+  for (const v of [...(graph.output ?? []), ...(graph.valueInfo ?? []), ...(graph.initializer ?? [])]) if (v.name === from) v.name = to;
 }
 
 /** metadata_props of an ONNX file, as a plain object (for the CLI's card beside the file, and tests). */
