@@ -99,7 +99,7 @@ export interface ModelLab {
   /** Largest model file accepted, in bytes. */
   readonly maxBytes: number;
   /** Parses the graph, loads it once and proposes a manifest; throws bad_request with the reason. */
-  inspect(bytes: Uint8Array, opts: { name: string; sha256: string; role?: ModelRole }): Promise<InspectResult>;
+  inspect(bytes: Uint8Array, opts: { name: string; sha256: string; role?: ModelRole; inputShape?: (number | string)[] }): Promise<InspectResult>;
   /**
    * Validates the manifest against the stored file and runs the model on the images (or a synthetic one), each
    * within the per-image timeout; throws bad_request for a model that does not load, outputs NaN, is too slow...

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { badRequest, WinnowError } from '../domain/errors.js';
 import {
   checkClassMap,
@@ -33,15 +33,17 @@ import { startReembed } from './reembed.js';
 import { ensureLocalFile, labelsFile, type ModelRegistry } from './registry.js';
 import sharp from 'sharp';
 
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.ortPath);
+// The child's program (plain JavaScript, so it runs the same under tsx, vitest and a bundled Lambda). A child
+// process, not a worker thread: onnxruntime aborts the whole process when a thread is terminated in the middle of a
+// run, while a child process can be killed at any moment.
+const CHILD_SOURCE = `
+const ort = require(process.env.WINNOW_ORT_PATH);
 let session;
-parentPort.on('message', async (msg) => {
+process.on('message', async (msg) => {
   try {
     if (msg.type === 'open') {
       session = await ort.InferenceSession.create(msg.modelPath, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
-      parentPort.postMessage({ id: msg.id, inputs: session.inputNames, outputs: session.outputNames });
+      process.send({ id: msg.id, inputs: session.inputNames });
     } else {
       const started = performance.now();
       const results = await session.run({ [msg.inputName]: new ort.Tensor('float32', msg.data, msg.dims) });
@@ -50,27 +52,34 @@ parentPort.on('message', async (msg) => {
       for (const [name, t] of Object.entries(results)) {
         outputs[name] = { data: t.type === 'float32' ? new Float32Array(t.data) : Float32Array.from(t.data, Number), dims: t.dims.map(Number), type: t.type };
       }
-      parentPort.postMessage({ id: msg.id, outputs, ms });
+      process.send({ id: msg.id, outputs, ms });
     }
   } catch (err) {
-    parentPort.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+    process.send({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
   }
 });
+process.on('disconnect', () => process.exit(0));
 `;
 
-type Reply = { id: number; error?: string; inputs?: string[]; outputs?: Record<string, { data: Float32Array; dims: number[]; type: string }> | string[]; ms?: number };
+type Reply = { id: number; error?: string; inputs?: string[]; outputs?: Record<string, { data: Float32Array; dims: number[]; type: string }>; ms?: number };
 
-/** One model in a throw-away worker; every call has a deadline, after which the worker is terminated. */
+/** One model in a throw-away child process; every call has a deadline, after which the process is killed. */
 class LabSession {
   private nextId = 1;
-  private readonly worker: Worker;
+  private readonly child: ChildProcess;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
   private dead?: Error;
 
   constructor() {
     const ortPath = createRequire(import.meta.url).resolve('onnxruntime-node');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath } });
-    this.worker.on('message', (r: Reply) => {
+    this.child = spawn(process.execPath, ['-e', CHILD_SOURCE], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      env: { ...process.env, WINNOW_ORT_PATH: ortPath },
+    });
+    let stderr = '';
+    this.child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    this.child.on('message', (r: Reply) => {
       const call = this.pending.get(r.id);
       this.pending.delete(r.id);
       call?.resolve(r);
@@ -80,8 +89,8 @@ class LabSession {
       for (const call of this.pending.values()) call.reject(err);
       this.pending.clear();
     };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`the model's worker exited (code ${code})`)));
+    this.child.on('error', fail);
+    this.child.on('exit', (code, signal) => fail(new Error(`the model's process ended (${signal ?? `code ${code}`})${stderr ? `: ${stderr.trim().split('\n').pop()}` : ''}`)));
   }
 
   call(message: Record<string, unknown>, timeoutMs: number, onTimeout: () => Error): Promise<Reply> {
@@ -90,7 +99,7 @@ class LabSession {
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        void this.worker.terminate();
+        this.child.kill('SIGKILL');
         reject(onTimeout());
       }, timeoutMs);
       this.pending.set(id, {
@@ -103,12 +112,12 @@ class LabSession {
           reject(e);
         },
       });
-      this.worker.postMessage({ ...message, id });
+      this.child.send({ ...message, id });
     });
   }
 
-  close(): Promise<number> {
-    return this.worker.terminate();
+  close(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 }
 
@@ -141,11 +150,11 @@ export function createModelLab(opts: ModelLabOptions): ModelLab {
     const reply = await session
       .call({ type: 'open', modelPath }, Math.max(timeoutMs * 6, 30_000), () => badRequest(`the model took longer than ${Math.max(timeoutMs * 6, 30_000)} ms to load`, { field: 'file' }))
       .catch((err: unknown) => {
-        void session.close();
+        session.close();
         throw err instanceof WinnowError ? err : badRequest(`the ONNX model does not load in onnxruntime: ${(err as Error).message}`, { field: 'file' });
       });
     if (reply.error) {
-      void session.close();
+      session.close();
       throw badRequest(`the ONNX model does not load in onnxruntime: ${reply.error.split('\n')[0]}`, { field: 'file' });
     }
     return session;
@@ -154,18 +163,18 @@ export function createModelLab(opts: ModelLabOptions): ModelLab {
   return {
     maxBytes: opts.maxBytes ?? DEFAULT_MODEL_MAX_BYTES,
 
-    async inspect(bytes, { name, sha256, role }) {
+    async inspect(bytes, { name, sha256, role, inputShape }) {
       const graph = inspectOnnx(bytes);
       // Loaded once from a scratch copy, so that a file onnxruntime refuses is refused here with its message.
       await mkdir(cacheDir, { recursive: true });
       const scratch = path.join(cacheDir, `inspect-${randomBytes(6).toString('hex')}.onnx`);
       await writeFile(scratch, bytes);
       try {
-        await (await load(scratch)).close();
+        (await load(scratch)).close();
       } finally {
         await rm(scratch, { force: true });
       }
-      const proposal = proposeManifest(graph, { name, sha256, bytes: bytes.byteLength, role });
+      const proposal = proposeManifest(graph, { name, sha256, bytes: bytes.byteLength, role, inputShape });
       return {
         sha256,
         bytes: bytes.byteLength,
@@ -186,7 +195,7 @@ export function createModelLab(opts: ModelLabOptions): ModelLab {
         const trial = await runTrial(session, manifest, candidate, images, source, timeoutMs);
         return { manifest: manifest as unknown as Record<string, unknown>, trial };
       } finally {
-        await session.close();
+        session.close();
       }
     },
 

@@ -96,13 +96,14 @@ const show = (t: TensorInfo) => `${t.name} [${t.shape.join(', ')}]`;
  */
 export function proposeManifest(
   g: OnnxInspection,
-  file: { name: string; sha256: string; bytes: number; role?: ModelRole; description?: string },
+  file: { name: string; sha256: string; bytes: number; role?: ModelRole; description?: string; inputShape?: Dim[] },
 ): Proposal {
   const notes: string[] = [];
   if (g.inputs.length !== 1) {
     throw badRequest(`the model has ${g.inputs.length} inputs (${g.inputs.map(show).join('; ')}); Winnow feeds one image tensor [batch, 3, height, width]`, { field: 'file' });
   }
-  const input = g.inputs[0];
+  const input = file.inputShape ? fixInput(g.inputs[0], file.inputShape) : g.inputs[0];
+  if (file.inputShape) notes.push(`input shape fixed by the owner: [${input.shape.join(', ')}]`);
   if (input.shape.length !== 4) {
     throw badRequest(`wrong input rank: input ${show(input)} has ${input.shape.length} dimensions; Winnow feeds an image tensor [batch, 3, height, width] (NCHW, rank 4)`, { field: 'file' });
   }
@@ -212,6 +213,18 @@ export function proposeManifest(
     };
   }
   return { manifest, ...(labels ? { labels } : {}), notes };
+}
+
+/** The graph's input with its dynamic dimensions fixed by the owner; fixed ones must stay as they are. */
+function fixInput(input: TensorInfo, shape: Dim[]): TensorInfo {
+  if (shape.length !== input.shape.length) {
+    throw badRequest(`wrong input rank: input ${show(input)} has ${input.shape.length} dimensions, the given shape [${shape.join(', ')}] has ${shape.length}`, { field: 'input.shape' });
+  }
+  shape.forEach((d, i) => {
+    const g = input.shape[i];
+    if (typeof g === 'number' && d !== g) throw badRequest(`input.shape[${i}]: the model fixes it at ${g}, not ${d}`, { field: 'input.shape' });
+  });
+  return { ...input, shape, dynamic: shape.flatMap((d, i) => (typeof d === 'string' ? [i] : [])) };
 }
 
 /** Filled in at registration with the content-addressed labels file (registry.ts). */

@@ -9,7 +9,7 @@ import { waitFor } from '../support/stack.js';
 export type Api = (method: string, route: string, body?: unknown) => Promise<{ status: number; json: any }>;
 
 /** Uploads a model file as a client does (presigned PUT) and asks Winnow to inspect it; returns the API's answer. */
-export async function uploadAndInspect(api: Api, bytes: Uint8Array, body: { name: string; role?: string }) {
+export async function uploadAndInspect(api: Api, bytes: Uint8Array, body: { name: string; role?: string; inputShape?: (number | string)[] }) {
   const up = await api('POST', '/api/models/uploads', { bytes: bytes.byteLength });
   if (up.status !== 201) return up;
   const put = await fetch(up.json.url, { method: 'PUT', headers: up.json.headers, body: new Uint8Array(bytes) });

@@ -29,6 +29,8 @@ const inspectBody = z.strictObject({
   upload: z.string().regex(/^[0-9a-f-]{36}$/, 'the upload id returned by POST /api/models/uploads'),
   name: z.string().regex(MODEL_NAME, 'lowercase letters, digits, ".", "_" and "-" (at most 63)'),
   role: z.enum(MODEL_ROLES).optional(),
+  /** Fixes the input's dynamic dimensions (e.g. [1, 3, 320, 320]) for a model exported with open sizes. */
+  inputShape: z.array(z.union([z.number().int().positive().max(8192), z.string().min(1).max(64)])).max(8).optional(),
 });
 const candidateBody = z.strictObject({
   manifest: z.record(z.string(), z.unknown()),
@@ -121,7 +123,7 @@ export const modelRoutes = new Hono<AppEnv>()
   .post('/models/inspect', access('owner'), valid('json', inspectBody), async (c) => {
     const deps = c.var.deps;
     const models = lab(deps);
-    const { upload, name, role } = c.req.valid('json');
+    const { upload, name, role, inputShape } = c.req.valid('json');
     const key = MODEL_LAYOUT.upload(upload);
     const head = await deps.stores.blobs.head(key);
     if (!head) throw notFound(`upload "${upload}" (PUT the file to the URL from POST /api/models/uploads first)`);
@@ -132,7 +134,7 @@ export const modelRoutes = new Hono<AppEnv>()
       const object = await deps.stores.blobs.get(key);
       if (!object) throw notFound(`upload "${upload}"`);
       const sha256 = createHash('sha256').update(object.body).digest('hex');
-      const result = await models.inspect(object.body, { name, sha256, role });
+      const result = await models.inspect(object.body, { name, sha256, role, inputShape });
       if (!(await deps.stores.blobs.head(MODEL_LAYOUT.file(sha256)))) await deps.stores.blobs.put(MODEL_LAYOUT.file(sha256), object.body, UPLOAD_TYPE);
       return c.json(result);
     } finally {
