@@ -36,6 +36,8 @@ export interface ApiDeps {
   log?: Logger;
   /** Custom models (inspect, trial, re-embed: functions/vision/model-lab.ts); absent, the model routes answer 503. */
   models?: ModelLab;
+  /** Folder of the shipped models' ONNX files, read by the classifier export (default: defaultModelDir()). */
+  modelDir?: string;
   /** Export jobs (storage, runner); absent, the export routes answer 503. */
   exports?: ExportDeps;
   /** User accounts owners manage from the app (local users file or Cognito); absent, the account routes answer 409. */

@@ -34,6 +34,7 @@ async function main() {
     dynamoPort: config.dynamoPort,
     ingestConcurrency: config.ingestConcurrency,
     analyzer,
+    modelDir: config.modelDir,
     webDir: WEB_DIST,
     auth: config.auth,
     publicUrl: config.publicUrl,

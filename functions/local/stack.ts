@@ -47,6 +47,8 @@ export interface LocalStackOptions {
   dynamoPort: number;
   ingestConcurrency?: number;
   analyzer: ImageAnalyzer;
+  /** Folder of the shipped models' files (the classifier export reads the embedder from it; default: defaultModelDir()). */
+  modelDir?: string;
   authenticate?: Authenticate;
   /** Retraining cadence of the in-process trainer (defaults: every 4 labels or 3 s). */
   trainer?: Pick<TrainerWorkerOptions, 'everyLabels' | 'afterMs'>;
@@ -183,6 +185,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       },
       similar: (projectId, sampleId, k) => trainer.similar(projectId, sampleId, k),
       exports: exportJobs.deps,
+      modelDir: opts.modelDir,
       models: createModelLab({ stores: apiStores, registry, ...modelLimitsFromEnv(), ...opts.modelLimits, onEmbedderSwitched: (projectId) => trainer.ingested(projectId), log }),
       // Files synced before their project existed wait as pending; ingest them now.
       onProjectCreated: (projectId) => {

@@ -27,7 +27,7 @@ import { retrainProject, type ProjectTrainingState } from '../../functions/train
 import { decodeImage } from '../../functions/vision/decode.js';
 import { loadManifest } from '../../functions/vision/manifest.js';
 import { imageTensor } from '../../functions/vision/preprocess.js';
-import { FLOWERS, REPO } from '../support/paths.js';
+import { FLOWERS, MODELS, REPO } from '../support/paths.js';
 import { devNull } from '../support/streams.js';
 import { apiClient, startTestStack, tempDir } from '../support/stack.js';
 
@@ -79,7 +79,7 @@ describe('export-model on the local stack', () => {
     files = [];
     for (const c of CLASSES) files.push(...(await readdir(path.join(FLOWERS, c))).filter((f) => f.endsWith('.jpg')).sort().slice(0, PER_CLASS).map((f) => `${c}/${f}`));
     // No retrain until the test asks for one: the app's model is then one fit on all the labels.
-    stack = await startTestStack(dataDir, { trainerPriority: 'normal', trainer: { everyLabels: 1_000_000, afterMs: 3_600_000 } });
+    stack = await startTestStack(dataDir, { trainerPriority: 'normal', trainer: { everyLabels: 1_000_000, afterMs: 3_600_000 }, modelDir: MODELS });
     const target = await localTarget(dataDir);
     await importFolder(target, { dir: FLOWERS, files, project: PROJECT, classes: CLASSES, concurrency: 4, wait: true, out: devNull() });
     const api = apiClient(stack.url, 'olga');

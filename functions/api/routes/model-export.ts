@@ -13,7 +13,11 @@ const modelQuery = z.strictObject({ format: z.enum(MODEL_FORMATS).default('onnx'
 
 export const modelExportRoutes = new Hono<AppEnv>().get('/:projectId/classifier', access('owner'), valid('query', modelQuery), async (c) => {
   const deps = c.var.deps;
-  const exported = await exportProjectModel(deps.stores, c.req.param('projectId'), { format: c.req.valid('query').format, auditRate: deps.auditRate });
+  const exported = await exportProjectModel(deps.stores, c.req.param('projectId'), {
+    format: c.req.valid('query').format,
+    auditRate: deps.auditRate,
+    modelDir: deps.modelDir,
+  });
   return c.body(new Uint8Array(exported.bytes).buffer, 200, {
     'content-type': exported.contentType,
     'content-disposition': `attachment; filename="${exported.fileName}"`,
