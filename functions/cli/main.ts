@@ -9,6 +9,7 @@ import { EXPORT_MODEL_USAGE, exportModelCommand } from './export-model.js';
 import { importFolder } from './import.js';
 import { importLabelsCommand } from './import-labels-command.js';
 import { MODELS_FETCH_USAGE, modelsFetchCommand } from './models-fetch.js';
+import { MODELS_USAGE, modelsCommand } from './models.js';
 import { localTarget } from './stack-client.js';
 import { usersCommand } from './users.js';
 
@@ -40,6 +41,7 @@ ${AUTOLABEL_USAGE}
 ${DELETE_USAGE}
   users add NAME [--admin] [--data DIR]      add a user for sign-in (npm start -- --auth); prints a one-time password
   users list [--data DIR]
+${MODELS_USAGE}
 ${MODELS_FETCH_USAGE}`;
 
 async function main(argv: string[]) {
@@ -106,6 +108,7 @@ async function main(argv: string[]) {
   if (command === 'delete') return deleteCommand(rest);
   if (command === 'users') return usersCommand(rest);
   if (command === 'models:fetch') return modelsFetchCommand(rest);
+  if (command === 'models') return modelsCommand(rest);
   console.log(USAGE);
   return command && command !== 'help' && command !== '--help' ? 2 : 0;
 }
