@@ -1,0 +1,171 @@
+// Scale benchmark: every labeler and owner route of the real local stack (`npm start`'s startLocalStack: dynalite and
+// s3rver in child processes, the API, the trainer process) on projects of 10k, 100k and 1M samples, to see which
+// routes grow with the project. Each size: the stack starts once (tables, bucket, project through the API, fp16
+// embedding shards through the blob store), stops, the records are written straight into dynalite's folder
+// (scale-seed.ts), and the stack starts again (the restart time reported). Then, one request at a time, each route
+// is timed from the client and its store calls counted (store-calls.ts); the trainer's retrain is timed by the
+// trainer itself. Prints a table per size and the growth 10k -> 1M per route.
+//   npm run bench:scale -- [--samples 10000,100000,1000000] [--labels 2000] [--dims 128] [--requests 100]
+//                          [--models DIR] [--out test-output/bench]
+// --dims: embedding width of the seeded shards (1280 is MobileNetV2's; 1M x 1280 is 5 GB as float32 in each of the
+// API and trainer processes, too much beside other work on this machine, so 128 by default: the retrain's cost per
+// dimension is bench:rank's subject). Labels are a fixed number whatever the size (a team labels thousands, not 1M).
+
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startLocalStack, type LocalStack } from '../../functions/local/stack.js';
+import { createImageAnalyzer } from '../../functions/vision/analyzer.js';
+import { appendEmbeddings } from '../../functions/vision/embeddings.js';
+import { tempDir } from '../support/stack.js';
+import { numberArg, numberListArg, parseArgs, stringArg } from './lib/args.js';
+import { markdownTable } from './lib/markdown-table.js';
+import { REPO_ROOT, sharedPath } from './lib/paths.js';
+import { imageIdOf, seedDynalite } from './lib/scale-seed.js';
+import { measureRoutes, type RouteResult } from './lib/scale-routes.js';
+
+const PROJECT = 'bench-scale';
+const CLASSES = 5;
+const args = parseArgs();
+const sizes = numberListArg(args, 'samples', [10_000, 100_000, 1_000_000]);
+const labels = numberArg(args, 'labels', 2000);
+const dims = numberArg(args, 'dims', 128);
+const requests = numberArg(args, 'requests', 100);
+const modelDir = path.resolve(stringArg(args, 'models') ?? sharedPath('models'));
+const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
+const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+
+const analyzer = await createImageAnalyzer({ modelDir });
+const embedder = analyzer.embedder;
+if (!embedder) throw new Error(`the embedder is missing: ${analyzer.status().missing.join('; ')}`);
+
+interface SizeResult {
+  samples: number;
+  seed: { dynamoItems: number; dynamoMs: number; embeddingsMs: number };
+  restartMs: number;
+  firstProgressMs: number;
+  retrain: { firstMs: number; againMs: number };
+  routes: RouteResult[];
+}
+
+const start = (dataDir: string) =>
+  startLocalStack({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    s3Port: 0,
+    dynamoPort: 0,
+    analyzer,
+    // Retrains only when the bench asks (flush), so that route timings are not a retrain's noise.
+    trainer: { everyLabels: Number.MAX_SAFE_INTEGER, afterMs: 2 ** 31 - 1 },
+    log: () => undefined,
+  });
+
+const results: SizeResult[] = [];
+const began = performance.now();
+for (const samples of sizes) {
+  const dataDir = await tempDir(`bench-scale-${samples}`);
+  let stack: LocalStack | undefined;
+  try {
+    log(`${samples} samples: creating the project and ${dims}-d fp16 embedding shards`);
+    stack = await start(dataDir);
+    const created = await fetch(`${stack.url}/api/projects`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-winnow-user': 'owner' },
+      body: JSON.stringify({ id: PROJECT, classes: Array.from({ length: CLASSES }, (_, i) => `class-${i}`), auditRate: 0.1 }),
+    });
+    if (created.status !== 201) throw new Error(`creating the project failed: ${created.status} ${await created.text()}`);
+    const failedEvery = 200;
+    const t0 = performance.now();
+    const shardRows = 20_000;
+    for (let from = 0; from < samples; from += shardRows) {
+      const rows = [];
+      for (let i = from; i < Math.min(samples, from + shardRows); i++) if (i % failedEvery !== failedEvery - 1) rows.push({ sampleId: imageIdOf(i), vector: unitVector(dims, i) });
+      await appendEmbeddings(stack.stores.blobs, PROJECT, embedder.name, rows);
+    }
+    const embeddingsMs = performance.now() - t0;
+    await stack.close();
+    stack = undefined;
+
+    log(`${samples} samples: writing records into dynalite's folder`);
+    let shown = 0;
+    const seeded = await seedDynalite(path.join(dataDir, 'dynamodb'), { projectId: PROJECT, classes: CLASSES, samples, labels, labelers: 5, failedEvery }, (done) => {
+      if (done - shown >= 250_000) log(`  ${(shown = done)} items`);
+    });
+    log(`${samples} samples: ${seeded.items} items in ${(seeded.ms / 1000).toFixed(1)} s; restarting the stack`);
+
+    const t1 = performance.now();
+    stack = await start(dataDir);
+    const restartMs = performance.now() - t1;
+    const t2 = performance.now();
+    const progress = await fetch(`${stack.url}/api/projects/${PROJECT}/progress`, { headers: { 'x-winnow-user': 'labeler-0' } });
+    if (progress.status !== 200) throw new Error(`progress after the restart: ${progress.status} ${await progress.text()}`);
+    const counted = (await progress.json()) as { total: number; labeled: number };
+    const firstProgressMs = performance.now() - t2;
+    log(`${samples} samples: restart ${Math.round(restartMs)} ms, progress says ${counted.total} samples, ${counted.labeled} labeled; first retrain`);
+
+    const first = await stack.trainer.flush(PROJECT);
+    if (!first) throw new Error('the first retrain produced no ranking');
+    log(`${samples} samples: retrain ${Math.round(first.ms.total)} ms; routes`);
+    const routes = await measureRoutes(stack, { projectId: PROJECT, requests, classes: CLASSES, labelers: seeded.labelerIds, sampleId: seeded.labeledSampleId, log });
+    const again = await stack.trainer.flush(PROJECT);
+    results.push({
+      samples,
+      seed: { dynamoItems: seeded.items, dynamoMs: Math.round(seeded.ms), embeddingsMs: Math.round(embeddingsMs) },
+      restartMs: Math.round(restartMs),
+      firstProgressMs: Math.round(firstProgressMs),
+      retrain: { firstMs: Math.round(first.ms.total), againMs: Math.round(again?.ms.total ?? NaN) },
+      routes,
+    });
+    console.log(`\n### ${samples.toLocaleString('en-US')} samples\n`);
+    console.log(sizeTable(results[results.length - 1]));
+  } finally {
+    await stack?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (results.length > 1) {
+  const [small, large] = [results[0], results[results.length - 1]];
+  console.log(`\n### growth ${small.samples.toLocaleString('en-US')} -> ${large.samples.toLocaleString('en-US')} samples\n`);
+  console.log(growthTable(small, large));
+}
+console.log(`\nwhole run: ${((performance.now() - began) / 60_000).toFixed(1)} min`);
+await mkdir(outDir, { recursive: true });
+await writeFile(path.join(outDir, 'scale.json'), `${JSON.stringify({ labels, dims, requests, results }, null, 2)}\n`);
+log(`wrote ${path.relative(REPO_ROOT, path.join(outDir, 'scale.json'))}`);
+
+function sizeTable(r: SizeResult): string {
+  const rows: (string | number)[][] = r.routes.map((x) => [x.route, x.who, x.count, x.p50, x.p99, x.storeCalls, x.calls, x.note ?? '']);
+  rows.push(['retrain (trainer, first / again)', 'trainer', 2, r.retrain.firstMs, r.retrain.againMs, '-', 'every sample head + shards', '']);
+  rows.push(['npm start restart', 'owner', 1, r.restartMs, r.restartMs, '-', '-', `first progress ${r.firstProgressMs} ms`]);
+  rows.push(['seed (dynalite folder)', 'bench', 1, r.seed.dynamoMs, r.seed.dynamoMs, '-', `${r.seed.dynamoItems} items`, `shards ${r.seed.embeddingsMs} ms`]);
+  return markdownTable(['route', 'who', 'n', 'p50 ms', 'p99 ms', 'store calls/req', 'calls (per request)', 'note'], rows);
+}
+
+function growthTable(small: SizeResult, large: SizeResult): string {
+  const rows = small.routes.map((s) => {
+    const l = large.routes.find((x) => x.route === s.route)!;
+    const growth = l.p99 / Math.max(s.p99, 0.1);
+    const target = s.who === 'labeler' ? (growth <= 2 ? 'ok (<= 2x)' : 'OVER 2x') : '';
+    return [s.route, s.who, s.p99, l.p99, `${growth.toFixed(2)}x`, s.storeCalls, l.storeCalls, target];
+  });
+  rows.push(['retrain (first)', 'trainer', small.retrain.firstMs, large.retrain.firstMs, `${(large.retrain.firstMs / small.retrain.firstMs).toFixed(2)}x`, '-', '-', '']);
+  rows.push(['npm start restart', 'owner', small.restartMs, large.restartMs, `${(large.restartMs / small.restartMs).toFixed(2)}x`, '-', '-', '']);
+  return markdownTable(['route', 'who', `p99 ms ${small.samples}`, `p99 ms ${large.samples}`, 'growth', 'calls/req small', 'calls/req large', 'target'], rows);
+}
+
+/** A deterministic unit vector per sample (cheap: no RNG state to carry between shards). */
+function unitVector(d: number, seed: number): Float32Array {
+  const v = new Float32Array(d);
+  let x = (seed * 2654435761) >>> 0;
+  let norm = 0;
+  for (let i = 0; i < d; i++) {
+    x = (x * 1664525 + 1013904223) >>> 0;
+    v[i] = x / 2 ** 32 - 0.5;
+    norm += v[i] * v[i];
+  }
+  norm = Math.sqrt(norm);
+  for (let i = 0; i < d; i++) v[i] /= norm;
+  return v;
+}
+
