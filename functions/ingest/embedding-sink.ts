@@ -6,13 +6,14 @@
 // calls for ingest, fewer small shards for the compactor). Each image is marked ready only after the shard holding
 // its rows is stored, as before.
 
+import { GroupCommit } from '../adapters/group-commit.js';
 import type { IngestDeps } from '../domain/ingest.js';
 import type { BlobStore } from '../domain/ports.js';
 import { appendEmbeddings, type EmbeddingRow } from '../vision/embeddings.js';
 
 export function embeddingSink(blobs: BlobStore, model: string | undefined): IngestDeps['onAnalyzed'] {
   if (!model) return undefined; // no embedder: samples are served in upload order
-  const writers = new Map<string, ShardWriter>();
+  const writers = new Map<string, GroupCommit<EmbeddingRow[]>>();
   return async (_project, image, samples, analysis) => {
     const rows: EmbeddingRow[] = [];
     if (analysis.embedding) rows.push({ sampleId: image.imageId, vector: analysis.embedding });
@@ -27,46 +28,10 @@ export function embeddingSink(blobs: BlobStore, model: string | undefined): Inge
     const by = analysis.embeddingModel ?? model;
     const writerKey = `${image.projectId}/${by}`;
     let writer = writers.get(writerKey);
-    if (!writer) writers.set(writerKey, (writer = new ShardWriter(blobs, image.projectId, by)));
-    await writer.append(rows);
-  };
-}
-
-interface Waiting {
-  rows: EmbeddingRow[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
-class ShardWriter {
-  private waiting: Waiting[] = [];
-  private writing = false;
-
-  constructor(
-    private readonly blobs: BlobStore,
-    private readonly projectId: string,
-    private readonly model: string,
-  ) {}
-
-  /** Resolves once a shard holding these rows is stored; rejects if that write failed. */
-  append(rows: EmbeddingRow[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ rows, resolve, reject });
-      if (!this.writing) void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    this.writing = true;
-    while (this.waiting.length > 0) {
-      const batch = this.waiting.splice(0);
-      try {
-        await appendEmbeddings(this.blobs, this.projectId, this.model, batch.flatMap((w) => w.rows));
-        for (const w of batch) w.resolve();
-      } catch (err) {
-        for (const w of batch) w.reject(err);
-      }
+    if (!writer) {
+      writer = new GroupCommit((groups) => appendEmbeddings(blobs, image.projectId, by, groups.flat()).then(() => undefined));
+      writers.set(writerKey, writer);
     }
-    this.writing = false;
-  }
+    await writer.add(rows);
+  };
 }

@@ -103,8 +103,10 @@ describe('upload event keys', () => {
   it('an image whose ingest keeps failing ends failed with the error as its reason, and the next start tries it again', async () => {
     const { stores, analyzer } = await setup();
     const put = stores.samples.putSamplesIfAbsent.bind(stores.samples);
+    const putIngested = stores.samples.putIngested.bind(stores.samples);
     let calls = 0;
-    stores.samples.putSamplesIfAbsent = async () => {
+    // The samples' write fails, whether made with the new image's record (first try) or on their own (retries).
+    stores.samples.putSamplesIfAbsent = stores.samples.putIngested = async () => {
       calls++;
       throw new Error('ValidationException: key too large');
     };
@@ -113,6 +115,7 @@ describe('upload event keys', () => {
     await queue.idle();
     expect(calls).toBe(3);
     stores.samples.putSamplesIfAbsent = put;
+    stores.samples.putIngested = putIngested;
     const image = await stores.samples.getImage('p', imageIdFor('uploads/p/c+d.png'));
     expect(image).toMatchObject({ status: 'failed', reason: 'ingest failed: ValidationException: key too large' });
     // Not a fault of the file: reconcile-on-start queues it again (with the other uploads, never ingested here).
@@ -124,7 +127,8 @@ describe('upload event keys', () => {
   it('in the cloud, the last receive of a message whose ingest keeps failing ends the image failed, and still goes to the DLQ', async () => {
     const { stores, analyzer } = await setup();
     const put = stores.samples.putSamplesIfAbsent.bind(stores.samples);
-    stores.samples.putSamplesIfAbsent = async () => {
+    const putIngested = stores.samples.putIngested.bind(stores.samples);
+    stores.samples.putSamplesIfAbsent = stores.samples.putIngested = async () => {
       throw new Error('ValidationException: Size limit exceeded');
     };
     const handler = createIngestHandler({ stores, analyzer }, { log: () => undefined, maxReceives: 3 });
@@ -137,6 +141,7 @@ describe('upload event keys', () => {
     expect(await statusOf(stores, '50% off.png')).toBe('pending'); // a later receive may still succeed
     expect((await handler.handleSqs({ Records: [message(3)] } as unknown as SQSEvent)).batchItemFailures).toEqual([{ itemIdentifier: 'm' }]);
     stores.samples.putSamplesIfAbsent = put;
+    stores.samples.putIngested = putIngested;
     const image = await stores.samples.getImage('p', imageIdFor('uploads/p/50% off.png'));
     expect(image).toMatchObject({ status: 'failed', reason: 'ingest failed: ValidationException: Size limit exceeded' });
   });
