@@ -61,14 +61,14 @@ export interface TeamRow {
 
 const byUser = (a: { userId: string }, b: { userId: string }) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0);
 
-/** Everyone who matters to a project: its members, every owner, and whoever labeled in it. */
+/** Everyone who matters to a project: its members, whoever labeled in it, and every account (to add them). */
 export async function projectTeam(stores: Stores, directory: UserDirectory | undefined, projectId: string): Promise<TeamRow[]> {
   const project = await getProject(stores, projectId);
   const [accounts, labelers] = await Promise.all([directory?.list() ?? Promise.resolve([]), stores.labelers.list(projectId)]);
   const account = new Map(accounts.map((a) => [a.userId, a]));
   const work = new Map(labelers.map((l) => [l.labelerId, l]));
   const members = new Set(project.members ?? []);
-  const ids = new Set([...members, ...work.keys(), ...accounts.filter((a) => a.role === 'owner').map((a) => a.userId)]);
+  const ids = new Set([...members, ...work.keys(), ...accounts.map((a) => a.userId)]);
   return [...ids]
     .map((userId): TeamRow => {
       const a = account.get(userId);

@@ -284,7 +284,7 @@ export function GalleryView(props: { projectId: string }) {
         </p>
       </Show>
       <Show when={!unavailable()} fallback={<p class="muted">{unavailable()}</p>}>
-        <p class="muted" aria-live="polite">
+        <p class="muted" aria-live="polite" data-testid="gallery-count">
           {tiles().length} {filter() === 'labels' ? 'sample' : 'image'}{tiles().length === 1 ? '' : 's'}
           {finished() ? '' : ' (more load as you scroll)'} · click an image to relabel it
         </p>

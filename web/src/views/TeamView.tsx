@@ -108,7 +108,7 @@ export function TeamView(props: { projectId: string }) {
         </form>
         <Show when={secret()}>
           {(s) => (
-            <div class="card notice" role="status" data-testid="temporary-password">
+            <div class="card temp-secret" role="status" data-testid="temporary-password">
               <p>
                 Temporary password for <strong>{s().userId}</strong>, shown only now: <code>{s().password}</code>
               </p>
@@ -156,7 +156,8 @@ export function TeamView(props: { projectId: string }) {
                         <td>{row.role === 'owner' ? 'Owner' : row.member ? 'Labeler' : 'Not a member'}</td>
                         <td>{row.labels}</td>
                         <td>{when(row.lastLabelAt)}</td>
-                        <td class="actions">
+                        <td>
+                          <div class="actions">
                           <Show when={row.role !== 'owner'}>
                             <Show
                               when={row.member}
@@ -188,6 +189,7 @@ export function TeamView(props: { projectId: string }) {
                               Reset password
                             </button>
                           </Show>
+                          </div>
                         </td>
                       </tr>
                     )}
