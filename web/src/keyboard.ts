@@ -25,6 +25,8 @@ export type Action =
   | { type: 'toggleLockBox' }
   | { type: 'undoBox' }
   | { type: 'zoomToBox' }
+  // Projects with many classes: focus the class search
+  | { type: 'findClass' }
   // The image: fit to the stage (never above 2x) or actual pixels
   | { type: 'actualSize' };
 
@@ -38,6 +40,8 @@ export interface KeyContext {
   boxes?: boolean;
   /** Box review with a box selected: arrows nudge it and Shift+arrows resize it (Esc deselects). */
   boxSelected?: boolean;
+  /** The class pad has a search field (more than 9 classes): / focuses it. */
+  classSearch?: boolean;
 }
 
 /** The parts of a KeyboardEvent the map reads (so tests can pass plain objects). */
@@ -123,6 +127,8 @@ export function keyToAction(event: KeyLike, context: KeyContext): Action | null 
     case 'H':
     case '?':
       return { type: 'help' };
+    case '/':
+      return context.classSearch ? { type: 'findClass' } : null;
   }
   return null;
 }
@@ -219,6 +225,7 @@ export const SHORTCUTS: readonly { keys: string; does: string }[] = [
   { keys: 'S', does: 'Skip this image for now' },
   { keys: 'Z', does: 'Image at actual size (1:1) / fit to the screen (never enlarged above 2×)' },
   { keys: '+ / −', does: 'Zoom the image in / out (scroll to pan)' },
+  { keys: '/', does: 'Find a class by name (projects with more than 9 classes): type, ↑ / ↓, Enter' },
   { keys: 'H or ?', does: 'Show or hide these shortcuts' },
   { keys: 'Esc', does: 'Clear the confidences you set / close this sheet' },
 ];

@@ -54,6 +54,8 @@ export function createLabelSession(options: SessionOptions) {
   /** The server could not be reached (network error or 5xx) on the last load or save; cleared by the next answer. */
   const [offline, setOffline] = createSignal(false);
   const [notFound, setNotFound] = createSignal(false);
+  /** When each label of this session was given (for the session summary). */
+  const [labeledAt, setLabeledAt] = createSignal<number[]>([]);
   /** The labeler's starting point for the entry in view: its saved label in history, nothing at the front. */
   const [draftStart, setDraftStart] = createSignal<Draft>(emptyDraft(0));
 
@@ -257,6 +259,7 @@ export function createLabelSession(options: SessionOptions) {
       label,
     });
     handled.add(idOf(served));
+    setLabeledAt((t) => [...t, Date.now()]);
     if (cursor() === null) {
       batch(() => {
         setHistory((h) => [...h.filter((x) => idOf(x) !== idOf(served)), served]);
@@ -366,6 +369,16 @@ export function createLabelSession(options: SessionOptions) {
     batch(() => {
       setCursor(to);
       startDraft(history()[to]);
+    });
+  }
+
+  /** Jumps to history entry `index` (the history strip). */
+  function visit(index: number): void {
+    const entry = history()[index];
+    if (!entry) return;
+    batch(() => {
+      setCursor(index);
+      startDraft(entry);
     });
   }
 
@@ -518,6 +531,7 @@ export function createLabelSession(options: SessionOptions) {
     notFound,
     draftChanged,
     prefetchTarget: target,
+    labeledAt,
     // actions
     start,
     submit,
@@ -530,6 +544,7 @@ export function createLabelSession(options: SessionOptions) {
     skip,
     back,
     forward,
+    visit,
     clearDraft,
     checkAgain,
     refreshImage,

@@ -1,7 +1,7 @@
 // One button per class, with its key. Tapping a class labels the image (single-label) or toggles the class
 // (multi-label); the small level button next to it cycles that class's confidence, like Shift + its digit.
 
-import { For, Show } from 'solid-js';
+import { createSignal, For, Show } from 'solid-js';
 import { classColour } from '../classColors.js';
 import { shortcutFor } from '../keyboard.js';
 import { percent } from '../labels.js';
@@ -17,6 +17,17 @@ export interface ClassPadProps {
   levels?: boolean;
   onLabel: (classIndex: number) => void;
   onCycle: (classIndex: number) => void;
+  /** Receives the class search field (shown when there are more than SEARCH_FROM classes), so / can focus it. */
+  searchRef?: (el: HTMLInputElement) => void;
+}
+
+/** A search field above the classes from this many classes on (digits reach only the first ten without Alt). */
+export const SEARCH_FROM = 10;
+
+/** The indexes of the classes whose name contains `query` (any case), in order. */
+export function matchClasses(classes: string[], query: string): number[] {
+  const q = query.trim().toLowerCase();
+  return classes.flatMap((name, i) => (!q || name.toLowerCase().includes(q) ? [i] : []));
 }
 
 // Keep focus where it was on mouse/touch presses, so the next key press still goes to the labeling keys
@@ -24,15 +35,73 @@ export interface ClassPadProps {
 const keepFocus = (e: MouseEvent) => e.preventDefault();
 
 export function ClassPad(props: ClassPadProps) {
+  const [query, setQuery] = createSignal('');
+  const [hit, setHit] = createSignal(0);
+  const searchable = () => props.classes.length >= SEARCH_FROM;
+  const matches = () => matchClasses(props.classes, query());
+  const highlighted = () => (query() ? matches()[Math.min(hit(), matches().length - 1)] : undefined);
+
+  function onSearchKey(e: KeyboardEvent & { currentTarget: HTMLInputElement }) {
+    const n = matches().length;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      if (n > 0) setHit((h) => (Math.min(h, n - 1) + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+    } else if (e.key === 'Enter') {
+      e.preventDefault();
+      const chosen = highlighted() ?? (n === 1 ? matches()[0] : undefined);
+      if (chosen === undefined) return;
+      finish(e.currentTarget);
+      props.onLabel(chosen);
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      finish(e.currentTarget);
+    }
+  }
+  /** Clears the search and hands the keys back to the labeling shortcuts. */
+  function finish(input: HTMLInputElement) {
+    setQuery('');
+    setHit(0);
+    input.blur();
+  }
+
   return (
     <div class="class-pad" role="group" aria-label="Classes" data-testid="class-pad">
+      <Show when={searchable()}>
+        <div class="class-search">
+          <input
+            type="search"
+            ref={(el) => props.searchRef?.(el)}
+            data-testid="class-search"
+            aria-label="Find a class"
+            aria-keyshortcuts="/"
+            placeholder="Find a class  /"
+            autocomplete="off"
+            value={query()}
+            onInput={(e) => {
+              setQuery(e.currentTarget.value);
+              setHit(0);
+            }}
+            onKeyDown={onSearchKey}
+          />
+          <Show when={query()}>
+            <span class="muted class-search-count" role="status">
+              {matches().length} of {props.classes.length}
+              {matches().length > 0 ? ' · Enter labels the highlighted one' : ''}
+            </span>
+          </Show>
+        </div>
+      </Show>
       <For each={props.classes}>
         {(name, i) => {
           const key = () => shortcutFor(i());
           const level = () => props.draft[i()] ?? 0;
           const shown = () => props.shown?.[i()] ?? 0;
           return (
-            <div class="class-row" classList={{ drafted: level() > 0, shown: shown() > 0 }}>
+            <div
+              class="class-row"
+              classList={{ drafted: level() > 0, shown: shown() > 0, 'search-hit': highlighted() === i() }}
+              hidden={searchable() && !!query() && !matches().includes(i())}
+            >
               <button
                 type="button"
                 class="class-button"

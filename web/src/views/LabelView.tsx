@@ -9,6 +9,8 @@ import { ClassPad } from '../components/ClassPad.js';
 import { Actions, BoxActions } from '../components/LabelActions.js';
 import { Caption, EmptyState } from '../components/LabelCaption.js';
 import { ErrorChart } from '../components/ErrorChart.js';
+import { HistoryStrip } from '../components/HistoryStrip.js';
+import { SessionSummary } from '../components/SessionSummary.js';
 import { ProgressPanel } from '../components/ProgressPanel.js';
 import { ProjectNotFound } from '../components/ProjectNotFound.js';
 import { SampleImage } from '../components/SampleImage.js';
@@ -26,6 +28,7 @@ export function LabelView(props: { projectId: string }) {
   const [helpOpen, setHelpOpen] = createSignal(false);
   const boxes = createBoxMode(session);
   const zoom = createImageZoom();
+  let classSearch: HTMLInputElement | undefined;
 
   function perform(action: Action): void {
     if (boxes.perform(action)) return;
@@ -53,6 +56,9 @@ export function LabelView(props: { projectId: string }) {
       case 'help':
         setHelpOpen((o) => !o);
         return;
+      case 'findClass':
+        classSearch?.focus();
+        return;
       case 'escape':
         if (helpOpen()) setHelpOpen(false);
         else session.clearDraft();
@@ -69,6 +75,7 @@ export function LabelView(props: { projectId: string }) {
         helpOpen: helpOpen(),
         boxes: boxes.active(),
         boxSelected: boxes.selected(),
+        classSearch: !!classSearch?.isConnected,
       });
       if (!action) return false;
       perform(action);
@@ -148,6 +155,7 @@ export function LabelView(props: { projectId: string }) {
                   />
                 </Show>
                 <Caption session={session} boxes={boxes.active()} />
+                <HistoryStrip session={session} />
               </>
             )}
           </Show>
@@ -165,6 +173,7 @@ export function LabelView(props: { projectId: string }) {
                   levels={!boxes.active()}
                   onLabel={(i) => (boxes.active() ? boxes.perform({ type: 'boxClass', classIndex: i }) : session.label(i))}
                   onCycle={session.cycleConfidence}
+                  searchRef={(el) => (classSearch = el)}
                 />
                 <Show when={boxes.active()}>
                   <BoxActions boxes={boxes} />
@@ -175,6 +184,7 @@ export function LabelView(props: { projectId: string }) {
             )}
           </Show>
           <ProgressPanel progress={session.progress()} boxes={session.project()?.taskType === 'box-review'} />
+          <SessionSummary labeledAt={session.labeledAt()} />
           <Show when={session.quality()}>{(q) => <ErrorChart quality={q()} />}</Show>
         </aside>
       </main>
