@@ -1,6 +1,9 @@
 // Composition root of the ingest container Lambda: SQS (S3 notifications) -> the shared ingest handler.
-// Configuration from functions/adapters/aws/env.ts; models are baked into the image under /opt/models.
+// Configuration from functions/adapters/aws/env.ts; the default models are baked into the image under /opt/models,
+// models registered by users are downloaded from the bucket to /tmp on first use (cached by sha256).
 
+import os from 'node:os';
+import path from 'node:path';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createAwsStores } from '../adapters/aws/clients.js';
@@ -9,6 +12,7 @@ import { afterAnalysis } from '../adapters/aws/services.js';
 import { sqsTrainerTriggers, type TrainerTriggers } from '../adapters/aws/trainer-queue.js';
 import { createLogger } from '../adapters/log.js';
 import { createImageAnalyzer } from '../vision/analyzer.js';
+import { ModelRegistry, registryAnalyzer } from '../vision/registry.js';
 import { createIngestHandler } from './handler.js';
 
 const logger = createLogger({ format: 'json' });
@@ -18,7 +22,9 @@ let ready: Promise<{ ingest: ReturnType<typeof createIngestHandler>; triggers: T
 async function init() {
   const config = ingestConfig();
   const stores = createAwsStores(config);
-  const analyzer = await createImageAnalyzer({ modelDir: config.modelDir, embedder: config.embedder });
+  const base = await createImageAnalyzer({ modelDir: config.modelDir, embedder: config.embedder });
+  // Projects' registered models (functions/vision/registry.ts): fetched from the bucket into /tmp, by sha256.
+  const analyzer = registryAnalyzer(base, new ModelRegistry(stores.blobs, path.join(os.tmpdir(), 'winnow-models')));
   for (const line of analyzer.status().missing) logger.warn(`model missing: ${line}`);
   const triggers = sqsTrainerTriggers(new SQSClient({ region: config.region }), config.trainerQueueUrl);
   // New embeddings change the ranking: one trigger per project per invocation, sent before it returns.
