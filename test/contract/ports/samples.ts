@@ -44,6 +44,30 @@ export function sampleStoreContract(target: () => StoreTarget): void {
       expect(await samples.getImage(projectId, 'img-404')).toBeUndefined();
     });
 
+    it("stores ingest's last write for many new images at once: each image ready with its samples, counted", async () => {
+      const { samples } = target().stores;
+      if (!samples.putIngested) return; // a store without it gets putSamplesIfAbsent + putImage from ingest
+      const projectId = uniqueId('p');
+      // 30 images arriving together (one with 30 boxes: more records than one batch request holds).
+      const work = Array.from({ length: 30 }, (_, i) => {
+        const imageId = `img-${String(i).padStart(2, '0')}`;
+        const boxes = i === 7 ? 30 : i % 3;
+        return {
+          pending: anImage(projectId, imageId),
+          ready: anImage(projectId, imageId, { status: 'ready' }),
+          samples: [aSample(projectId, imageId, `${i}`), ...Array.from({ length: boxes }, (_, b) => aSample(projectId, `${imageId}-b${b + 1}`, `${i}-${b}`))],
+        };
+      });
+      for (const w of work) await samples.putImageIfAbsent(w.pending);
+      await Promise.all(work.map((w) => samples.putIngested!(w.pending, w.ready, w.samples)));
+      for (const w of work) expect(await samples.getImage(projectId, w.ready.imageId)).toEqual(w.ready);
+      const stored = await readAll((cursor) => samples.listSamples(projectId, { cursor, limit: 100 }));
+      expect(stored.all.map((s) => s.sampleId).sort()).toEqual(work.flatMap((w) => w.samples.map((s) => s.sampleId)).sort());
+      const counts = await samples.counts(projectId);
+      expect(counts.images).toEqual({ pending: 0, ready: 30, failed: 0 });
+      expect(counts.samples).toBe(stored.all.length);
+    });
+
     it('lists images page by page, without the samples stored beside them', async () => {
       const { samples } = target().stores;
       const projectId = uniqueId('p');
