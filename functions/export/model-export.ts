@@ -7,14 +7,16 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WinnowError } from '../domain/errors.js';
-import { MODEL_LAYOUT } from '../domain/models.js';
+import { MODEL_LAYOUT, type RegisteredModel } from '../domain/models.js';
 import type { Stores } from '../domain/ports.js';
 import { projectQuality } from '../domain/quality.js';
 import { defaultManifestDir, defaultModelDir, loadManifests, parseManifest, type EmbeddingOutput, type ModelManifest } from '../vision/manifest.js';
-import { readRecord } from '../vision/registry.js';
 import { projectClassifier, type ProjectClassifier } from './model-classifier.js';
 import { headZip } from './model-head.js';
 import { classifierOnnx, EMBEDDING_OUTPUT, PROBABILITIES_OUTPUT } from './model-onnx.js';
+
+/** vision/decode.ts's DEFAULT_WORKING_SIDE (not imported: that module loads sharp, which the API does not ship; a test keeps them equal). */
+export const WORKING_SIDE = 1600;
 
 export const MODEL_FORMATS = ['onnx', 'head'] as const;
 export type ModelFormat = (typeof MODEL_FORMATS)[number];
@@ -83,7 +85,10 @@ async function embedderSource(stores: Stores, name: string, opts: ModelExportOpt
         }),
     };
   }
-  const record = await readRecord(stores.blobs, name);
+  // The registration as vision/registry.ts stores it (read here directly: that module loads sharp and onnxruntime,
+  // which the API does not ship).
+  const stored = await stores.blobs.get(MODEL_LAYOUT.record(name));
+  const record = stored && (JSON.parse(new TextDecoder().decode(stored.body)) as RegisteredModel);
   if (record?.role !== 'embedder') return undefined;
   const manifest = parseManifest(record.manifest, `registered model "${name}"`);
   const output = embeddingOutput(manifest);
@@ -129,7 +134,8 @@ function describePreprocess(p: ModelManifest['preprocess'], input: ModelManifest
       ? `resize the shorter side to ${p.resizeTo} px (${p.kernel}), centre-crop ${p.crop}x${p.crop}`
       : `resize the longer side to ${p.size} px (${p.kernel}) at the top-left of a ${p.size}x${p.size} canvas of ${p.padValue}`;
   return (
-    `Upright image (EXIF orientation applied), ${p.channels}; ${resize}; pixel values x ${p.scale}, minus mean ` +
+    `The image upright (EXIF orientation applied), 8-bit sRGB, alpha flattened onto white, its longest side shrunk to ` +
+    `${WORKING_SIDE} px when larger (a box sample: the box cut from that), ${p.channels}; ${resize}; pixel values x ${p.scale}, minus mean ` +
     `[${p.mean.join(', ')}], divided by std [${p.std.join(', ')}], per channel; float32 ${input.layout} [${input.shape.join(', ')}] as input "${input.name}".`
   );
 }
@@ -175,7 +181,8 @@ async function modelCard(stores: Stores, c: ProjectClassifier, source: EmbedderS
     createdAt: (opts.now ?? new Date()).toISOString(),
     note:
       'Fitted by the trainer\'s own code on the project\'s human labels at export time (auto-labels are never trained on); ' +
-      'the labeling view\'s model is the same fit, warm-started from its previous runs.',
+      "the labeling view's model is the same recipe warm-started from its previous retrains, so its probabilities can differ " +
+      'slightly (tf_flowers_dev, 100 labels: same top class, at most 0.025 apart).',
   };
 }
 

@@ -2,6 +2,7 @@
 // and the clear refusals (no model yet, an embedder Winnow has no ONNX file of, an unknown format). A project trained
 // on features brought from elsewhere still exports its plain head, which reproduces the trainer's probabilities.
 
+import { build } from 'esbuild';
 import { unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
@@ -114,5 +115,17 @@ describe('GET /api/projects/:id/classifier', () => {
     }
     // The route wrote nothing: the ranking is the trainer's.
     expect((await stores.rankings.get('parts'))?.generation).toBe(1);
+  });
+
+  it('keeps sharp and onnxruntime out of the API: the route reaches no module that loads them', async () => {
+    const bundled = await build({
+      entryPoints: ['functions/api/routes/model-export.ts'], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true,
+      packages: 'external', logLevel: 'silent',
+    });
+    const inputs = Object.keys(bundled.metafile.inputs);
+    expect(inputs).toContain('functions/export/model-onnx.ts');
+    expect(inputs.filter((f) => /vision\/(decode|analyzer|onnx|embedder|registry|inference-thread)\.ts$/.test(f))).toEqual([]);
+    const external = Object.values(bundled.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
+    expect(external.filter((p) => /^(sharp|onnxruntime)/.test(p))).toEqual([]);
   });
 });

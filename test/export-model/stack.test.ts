@@ -19,12 +19,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNpy } from '../../functions/cli/npy.js';
 import { importFolder } from '../../functions/cli/import.js';
 import { localTarget } from '../../functions/cli/stack-client.js';
+import { WORKING_SIDE } from '../../functions/export/model-export.js';
 import { onnxMetadata } from '../../functions/export/model-onnx.js';
 import { imageIdFor } from '../../functions/domain/ingest.js';
 import { scoreAll, type F32Embeddings, type SoftmaxModel } from '../../functions/domain/learning/index.js';
 import type { LocalStack } from '../../functions/local/stack.js';
 import { retrainProject, type ProjectTrainingState } from '../../functions/trainer/retrain.js';
-import { decodeImage } from '../../functions/vision/decode.js';
+import { decodeImage, DEFAULT_WORKING_SIDE } from '../../functions/vision/decode.js';
 import { loadManifest } from '../../functions/vision/manifest.js';
 import { imageTensor } from '../../functions/vision/preprocess.js';
 import { FLOWERS, MODELS, REPO } from '../support/paths.js';
@@ -146,6 +147,9 @@ describe('export-model on the local stack', () => {
       preprocessing: { resize: 'shorter-side-then-center-crop', resizeTo: 256, crop: 224 },
       head: { temperature: appModel.temperature ?? 1 },
     });
+    // The pre-processing in words names the decoder's working size (kept beside it: the API does not load the decoder).
+    expect(WORKING_SIDE).toBe(DEFAULT_WORKING_SIDE);
+    expect(card.preprocessing.description).toContain(`shrunk to ${DEFAULT_WORKING_SIDE} px`);
     expect(card.accuracyEstimate).toHaveProperty('accuracy');
     expect(card.liveError).toHaveProperty('errorRate');
     expect(Date.now() - Date.parse(card.createdAt)).toBeLessThan(10 * 60_000);
