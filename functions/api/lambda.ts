@@ -14,6 +14,8 @@ import { sqsTrainerTriggers } from '../adapters/aws/trainer-queue.js';
 import { sqsExportRunner } from '../adapters/export/runners.js';
 import { createLogger } from '../adapters/log.js';
 import { awsExportDeps } from '../adapters/export/service.js';
+import { cognitoDirectory, signedCognito } from '../adapters/aws/cognito-directory.js';
+import { withCurrentAccount } from '../auth/current-account.js';
 import { createHttpFetcher } from '../auth/http-fetcher.js';
 import { createJwtAuthenticate } from '../auth/verify.js';
 import { createApp } from './app.js';
@@ -24,14 +26,26 @@ const aws = createAwsStores(config);
 const sqs = new SQSClient({ region: config.region });
 const triggers = sqsTrainerTriggers(sqs, config.trainerQueueUrl);
 
+// Owners manage the pool's users from the app; every request is checked against the user as they are now (a
+// disabled user or a demoted owner is refused at once, not when the token expires).
+const team = cognitoDirectory({
+  userPoolId: config.userPoolId,
+  call: signedCognito(config.region, aws.clients.s3.config.credentials, config.cognitoEndpoint && `${config.cognitoEndpoint.replace(/\/$/, '')}/`),
+});
+
 export const app = createApp({
   stores: servingStores(aws),
-  authenticate: createJwtAuthenticate({
-    userPoolId: config.userPoolId,
-    clientId: config.userPoolClientId,
-    // Tests only: the pool's keys from a stand-in endpoint (tokens must still name the Cognito issuer).
-    ...(config.cognitoEndpoint ? { fetcher: redirectedFetcher(config.cognitoEndpoint) } : {}),
-  }),
+  authenticate: withCurrentAccount(
+    createJwtAuthenticate({
+      userPoolId: config.userPoolId,
+      clientId: config.userPoolClientId,
+      // Tests only: the pool's keys from a stand-in endpoint (tokens must still name the Cognito issuer).
+      ...(config.cognitoEndpoint ? { fetcher: redirectedFetcher(config.cognitoEndpoint) } : {}),
+    }),
+    team,
+    { roles: 'narrow' },
+  ),
+  team,
   presignTtlSeconds: config.presignTtlSeconds,
   auditRate: config.auditRate,
   log: logger,

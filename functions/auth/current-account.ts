@@ -7,14 +7,23 @@ import { WinnowError } from '../domain/errors.js';
 import type { UserDirectory } from '../domain/team.js';
 import { GROUPS } from './groups.js';
 
-export function withCurrentAccount(authenticate: Authenticate, directory: UserDirectory): Authenticate {
+export interface CurrentAccountOptions {
+  /**
+   * 'directory' (default): the role is the directory's, so a promotion counts at once too. 'narrow': the token's
+   * groups narrowed by the directory: a demotion counts at once, a promotion with the next token (Cognito: the role
+   * comes from the signed token, the directory only takes away).
+   */
+  roles?: 'directory' | 'narrow';
+}
+
+export function withCurrentAccount(authenticate: Authenticate, directory: UserDirectory, options: CurrentAccountOptions = {}): Authenticate {
   return async (request) => {
     const identity = await authenticate(request);
     const account = await directory.get(identity.userId);
     if (!account) throw new WinnowError('unauthorized', `the account "${identity.userId}" no longer exists; ask an owner`);
     if (!account.enabled) throw new WinnowError('unauthorized', `the account "${identity.userId}" is disabled; ask an owner`);
-    // The role is the directory's, whatever the token still claims.
     const others = identity.groups.filter((g) => g !== GROUPS.admin && g !== GROUPS.labeler);
-    return { ...identity, groups: [...others, account.role === 'owner' ? GROUPS.admin : GROUPS.labeler] };
+    const owner = account.role === 'owner' && (options.roles !== 'narrow' || identity.groups.includes(GROUPS.admin));
+    return { ...identity, groups: [...others, owner ? GROUPS.admin : GROUPS.labeler] };
   };
 }

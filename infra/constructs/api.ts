@@ -117,7 +117,7 @@ export class Api extends Construct {
     this.grantData(props);
     acknowledgeDataGrants(handler.identity.role, {
       bucket: props.bucket,
-      objectPatterns: [under(PREFIXES.uploads), under(PREFIXES.derived), under(PREFIXES.exports)],
+      objectPatterns: [under(PREFIXES.uploads), under(PREFIXES.derived), under(PREFIXES.exports), under(PREFIXES.audit)],
       s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
       indexedTables: [props.tables.samples, props.tables.annotations],
     });
@@ -143,8 +143,27 @@ export class Api extends Construct {
     bucket.grantReadWrite(this.fn, under(PREFIXES.exports));
     props.trainerQueue.grantSendMessages(this.fn);
     props.exportQueue.grantSendMessages(this.fn);
+    // The audit log: written after owners' actions, read and exported by owners.
+    bucket.grantReadWrite(this.fn, under(PREFIXES.audit));
+    // Team management from the app (functions/adapters/aws/cognito-directory.ts), on this pool only.
+    props.userPool.grant(this.fn, ...TEAM_ACTIONS);
   }
 }
+
+/** What owners do to the pool's users from the Team page, and the per-request check of a user's current state. */
+export const TEAM_ACTIONS = [
+  'cognito-idp:AdminGetUser',
+  'cognito-idp:AdminListGroupsForUser',
+  'cognito-idp:ListUsers',
+  'cognito-idp:ListUsersInGroup',
+  'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminAddUserToGroup',
+  'cognito-idp:AdminRemoveUserFromGroup',
+  'cognito-idp:AdminDisableUser',
+  'cognito-idp:AdminEnableUser',
+  'cognito-idp:AdminUserGlobalSignOut',
+  'cognito-idp:AdminResetUserPassword',
+];
 
 /** HTTP API context variables: who called what, how it went, and why the authorizer said no. */
 const ACCESS_LOG_FIELDS = {

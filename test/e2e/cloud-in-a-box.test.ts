@@ -237,9 +237,15 @@ beforeAll(async () => {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'box-key', alg: 'RS256', use: 'sig' };
   cognito = createServer((req, res) => {
+    const target = String(req.headers['x-amz-target'] ?? '').split('.').pop();
     if (req.url === `/${POOL_ID}/.well-known/jwks.json`) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ keys: [jwk] }));
+    } else if (req.method === 'POST' && req.url === '/' && (target === 'AdminGetUser' || target === 'AdminListGroupsForUser')) {
+      // The API checks the caller's user in the pool on every request (functions/auth/current-account.ts): the one
+      // user of this test is an enabled owner.
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify(target === 'AdminGetUser' ? { Username: 'owner@example.com', Enabled: true, UserStatus: 'CONFIRMED', UserAttributes: [] } : { Groups: [{ GroupName: 'admin' }] }));
     } else {
       res.writeHead(404).end();
     }
