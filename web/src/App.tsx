@@ -18,6 +18,7 @@ const GalleryView = lazy(() => import('./views/GalleryView.js').then((m) => ({ d
 const TeamView = lazy(() => import('./views/TeamView.js').then((m) => ({ default: m.TeamView })));
 const AuditView = lazy(() => import('./views/AuditView.js').then((m) => ({ default: m.AuditView })));
 const ExportView = lazy(() => import('./views/ExportView.js').then((m) => ({ default: m.ExportView })));
+const ModelsView = lazy(() => import('./views/ModelsView.js').then((m) => ({ default: m.ModelsView })));
 
 export interface AppProps {
   /** Tests pass a fake; the browser uses its own fetch. */
@@ -144,6 +145,13 @@ function Routes(props: { route: Route; labeler: string }) {
             {(id) => (
               <Lazy>
                 <TeamView projectId={id} />
+              </Lazy>
+            )}
+          </Match>
+          <Match when={projectRoute(route(), 'models')} keyed>
+            {(id) => (
+              <Lazy>
+                <ModelsView projectId={id} />
               </Lazy>
             )}
           </Match>

@@ -186,6 +186,16 @@ export function createApi(options: ApiOptions) {
       request<{ items: HistoryItem[] }>('GET', `${p(projectId)}/history`, { query: { limit } }).then((r) => r.items),
     sample: (projectId: string, sampleId: string) =>
       request<{ sample: Sample; image: ServedImage }>('GET', `${p(projectId)}/samples/${encodeURIComponent(sampleId)}`),
+    /** Owners: models brought by users (functions/api/routes/models.ts; shapes in web/src/views/ModelsView.tsx). */
+    models: {
+      list: <T>() => request<{ models: T[] }>('GET', '/api/models').then((r) => r.models),
+      upload: <T>(bytes: number) => request<T>('POST', '/api/models/uploads', { body: { bytes } }),
+      inspect: <T>(body: { upload: string; name: string; role?: string }) => request<T>('POST', '/api/models/inspect', { body }),
+      trial: <T>(body: unknown) => request<T>('POST', '/api/models/trial', { body }),
+      register: <T>(body: unknown) => request<T>('POST', '/api/models', { body }),
+      ofProject: <T>(projectId: string, embedder?: string) => request<T>('GET', `${p(projectId)}/models`, { query: embedder ? { embedder } : {} }),
+      use: <T>(projectId: string, body: { detector?: string | null; embedder?: string }) => request<T>('PUT', `${p(projectId)}/models`, { body }),
+    },
     /** Starts an export job (owners); poll `exportStatus` until it is done or failed. */
     startExport: (projectId: string, body: ExportRequest) => request<ExportJob>('POST', `${p(projectId)}/exports`, { body }),
     exportStatus: (projectId: string, exportId: string) =>

@@ -11,15 +11,16 @@ export type Route =
   | { name: 'export'; projectId: string }
   | { name: 'team'; projectId: string }
   | { name: 'audit'; projectId: string }
+  | { name: 'models'; projectId: string }
   | { name: 'not-found'; path: string };
 
-export type ProjectView = 'label' | 'upload' | 'gallery' | 'settings' | 'export' | 'team' | 'audit';
+export type ProjectView = 'label' | 'upload' | 'gallery' | 'settings' | 'export' | 'team' | 'audit' | 'models';
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
   if (path === '/' || path === '') return { name: 'home' };
   if (path === '/projects/new') return { name: 'new-project' };
-  const m = /^\/projects\/([^/]+)(?:\/(label|upload|gallery|settings|export|team|audit))?\/?$/.exec(path);
+  const m = /^\/projects\/([^/]+)(?:\/(label|upload|gallery|settings|export|team|audit|models))?\/?$/.exec(path);
   if (m) {
     const projectId = decodeURIComponent(m[1]);
     const view = (m[2] ?? 'label') as ProjectView;
@@ -41,6 +42,7 @@ export function hrefFor(route: Route): string {
     case 'export':
     case 'team':
     case 'audit':
+    case 'models':
       return `#/projects/${encodeURIComponent(route.projectId)}/${route.name}`;
     case 'not-found':
       return '#/';

@@ -19,6 +19,7 @@ export function ProjectNav(props: { projectId: string; current: ProjectView }) {
       {link('export', 'Export')}
       {link('team', 'Team')}
       {link('audit', 'Audit log')}
+      {link('models', 'Models')}
     </nav>
   );
 }
