@@ -1,7 +1,9 @@
-// A project's counts (samples by how many labelers labeled them, ambiguous, per class, images per status), as pure
+// A project's counts (samples by how many labelers labeled them, ambiguous, per class, images per status, agreement
+// between labelers), as pure
 // deltas of one record's change. The DynamoDB adapter keeps them in one counter item moved by every write it makes
 // (progress then reads one item instead of every sample head); the fake and the repair count the same way from scratch.
 
+import { classesInEffect } from '../domain/agreement.js';
 import { countedClasses } from '../domain/labels.js';
 import type { ImageRecord, ImageStatus, Sample } from '../domain/model.js';
 import type { SampleCounts } from '../domain/ports.js';
@@ -14,8 +16,12 @@ export const AMBIGUOUS = 'amb';
 export const depthName = (labelers: number) => `d${labelers}`;
 export const classNameOf = (classIndex: number) => `c${classIndex}`;
 export const imageName = (status: ImageStatus) => `i_${status}`;
+/** Agreement: samples with two or more labelers' classes, the unanimous ones, and per pair (shared, same class). */
+export const AGREED_SAMPLES = 'g_n';
+export const AGREED_UNANIMOUS = 'g_u';
+const pairName = (kind: 'p' | 'q', a: string, b: string) => `${kind}:${JSON.stringify([a, b])}`;
 
-type CountedSample = Pick<Sample, 'labeledBy' | 'label'>;
+type CountedSample = Pick<Sample, 'labeledBy' | 'label' | 'inEffect'>;
 
 function add(delta: CountDelta, name: string, by: number): void {
   const next = (delta.get(name) ?? 0) + by;
@@ -29,6 +35,17 @@ function addSample(delta: CountDelta, sample: CountedSample, sign: 1 | -1): void
   if (sample.label?.ambiguous) add(delta, AMBIGUOUS, sign);
   // A box label counts each of its boxes (a box project's progress is in boxes per class).
   for (const c of countedClasses(sample.label)) add(delta, classNameOf(c), sign);
+  // Agreement: every pair of labelers whose classes are in effect on the sample.
+  const labelers = Object.entries(classesInEffect(sample)).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  if (labelers.length < 2) return;
+  add(delta, AGREED_SAMPLES, sign);
+  if (labelers.every(([, k]) => k === labelers[0][1])) add(delta, AGREED_UNANIMOUS, sign);
+  for (let i = 0; i < labelers.length; i++) {
+    for (let j = i + 1; j < labelers.length; j++) {
+      add(delta, pairName('p', labelers[i][0], labelers[j][0]), sign);
+      if (labelers[i][1] === labelers[j][1]) add(delta, pairName('q', labelers[i][0], labelers[j][0]), sign);
+    }
+  }
 }
 
 /** What a sample's change (undefined = absent) does to the counts; empty when nothing counted changed. */
@@ -49,7 +66,17 @@ export function imageDelta(before: Pick<ImageRecord, 'status'> | undefined, afte
 export function toSampleCounts(counters: Map<string, number>, repairNeeded = false): SampleCounts {
   const byDepth: number[] = [];
   const byClass: number[] = [];
+  const pairs = new Map<string, { a: string; b: string; shared: number; same: number }>();
   for (const [name, value] of counters) {
+    if (name.startsWith('p:') || name.startsWith('q:')) {
+      const [a, b] = JSON.parse(name.slice(2)) as [string, string];
+      const key = name.slice(2);
+      const pair = pairs.get(key) ?? { a, b, shared: 0, same: 0 };
+      if (name.startsWith('p:')) pair.shared = value;
+      else pair.same = value;
+      pairs.set(key, pair);
+      continue;
+    }
     const depth = /^d(\d+)$/.exec(name);
     if (depth) byDepth[Number(depth[1])] = value;
     const cls = /^c(\d+)$/.exec(name);
@@ -66,6 +93,7 @@ export function toSampleCounts(counters: Map<string, number>, repairNeeded = fal
       ready: counters.get(imageName('ready')) ?? 0,
       failed: counters.get(imageName('failed')) ?? 0,
     },
+    agreement: { samples: counters.get(AGREED_SAMPLES) ?? 0, unanimous: counters.get(AGREED_UNANIMOUS) ?? 0, pairs: [...pairs.values()] },
     ...(repairNeeded ? { repairNeeded } : {}),
   };
 }

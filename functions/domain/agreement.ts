@@ -1,8 +1,11 @@
 // Agreement between labelers on samples labeled by more than one of them (projects with overlap > 1, or
 // re-labels by a second person): per pair of labelers, how often their top classes match, and overall.
+// Each sample head keeps its labelers' classes in effect (SampleLabelState.inEffect, moved by every label, undo and
+// deletion exactly as replaying the sample's history would), and the sample store counts agreement from the heads
+// with its other counts: the answer is one read, whatever the project's size.
 
 import { topClass } from './labels.js';
-import type { Annotation } from './model.js';
+import type { Annotation, SampleLabelState } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
 
@@ -26,6 +29,26 @@ export function labelsInEffect(history: Annotation[]): Map<string, number[]> {
   return out;
 }
 
+/** Each labeler's top class in effect on a sample in this state (ambiguous labels and labels without a class left out). */
+export function classesInEffect(state: SampleLabelState): Record<string, number> {
+  if (state.inEffect) return state.inEffect;
+  const label = state.label;
+  // One labeler: their label is the head.
+  if (state.labeledBy.length !== 1 || !label || label.ambiguous || label.labelerId !== state.labeledBy[0]) return {};
+  const c = topClass(label.confidences);
+  return c >= 0 ? { [label.labelerId]: c } : {};
+}
+
+/** The classes in effect after label `a` (the labeler's class replaced), kept once two or more labelers labeled. */
+export function inEffectAfter(before: SampleLabelState, a: Annotation, labeledBy: string[]): Pick<SampleLabelState, 'inEffect'> {
+  if (labeledBy.length < 2) return {};
+  const classes = { ...classesInEffect(before) };
+  const c = topClass(a.confidences);
+  if (a.ambiguous || c < 0) delete classes[a.labelerId];
+  else classes[a.labelerId] = c;
+  return { inEffect: classes };
+}
+
 export interface Agreement {
   /** Samples with labels from at least two labelers. */
   samples: number;
@@ -34,37 +57,13 @@ export interface Agreement {
   pairs: { a: string; b: string; shared: number; agreement: number }[];
 }
 
+/** From the sample store's counts (one read). */
 export async function projectAgreement(stores: Stores, projectId: string): Promise<Agreement> {
   await getProject(stores, projectId);
-  const bySample = new Map<string, Annotation[]>();
-  let cursor: string | undefined;
-  do {
-    const page = await stores.annotations.listForProject(projectId, { cursor, limit: 1000 });
-    for (const a of page.items) bySample.set(a.sampleId, [...(bySample.get(a.sampleId) ?? []), a]);
-    cursor = page.cursor;
-  } while (cursor);
-
-  const pairCounts = new Map<string, { shared: number; same: number }>();
-  let samples = 0;
-  let unanimous = 0;
-  for (const history of bySample.values()) {
-    const labels = [...labelsInEffect(history)].map(([labeler, c]) => [labeler, topClass(c)] as const).sort();
-    if (labels.length < 2) continue;
-    samples++;
-    if (labels.every(([, c]) => c === labels[0][1])) unanimous++;
-    for (let i = 0; i < labels.length; i++) {
-      for (let j = i + 1; j < labels.length; j++) {
-        const key = `${labels[i][0]}\u0000${labels[j][0]}`;
-        const count = pairCounts.get(key) ?? { shared: 0, same: 0 };
-        count.shared++;
-        if (labels[i][1] === labels[j][1]) count.same++;
-        pairCounts.set(key, count);
-      }
-    }
-  }
-  const pairs = [...pairCounts].map(([key, c]) => {
-    const [a, b] = key.split('\u0000');
-    return { a, b, shared: c.shared, agreement: c.same / c.shared };
-  });
-  return { samples, unanimous: samples ? unanimous / samples : null, pairs };
+  const { agreement } = await stores.samples.counts(projectId);
+  return {
+    samples: agreement.samples,
+    unanimous: agreement.samples ? agreement.unanimous / agreement.samples : null,
+    pairs: agreement.pairs.filter((p) => p.shared > 0).map((p) => ({ a: p.a, b: p.b, shared: p.shared, agreement: p.same / p.shared })),
+  };
 }

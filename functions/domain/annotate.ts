@@ -10,6 +10,7 @@
 // the claim in step 1 still catches every case that read would have).
 
 import { ConditionFailed, notFound, WinnowError } from './errors.js';
+import { inEffectAfter } from './agreement.js';
 import { normalizeLabel, type LabelInput } from './labels.js';
 import { liveErrorPoint } from './learning/live-error.js';
 import type { Annotation, LabelHead, Project, Sample, SampleLabelState } from './model.js';
@@ -57,7 +58,7 @@ export async function annotate(stores: Stores, input: AnnotateInput): Promise<An
     confidences: label.confidences,
     ambiguous: label.ambiguous,
     ...(label.boxes ? { boxes: label.boxes } : {}),
-    before: { ...(sample.label ? { label: sample.label } : {}), labeledBy: sample.labeledBy },
+    before: { ...(sample.label ? { label: sample.label } : {}), labeledBy: sample.labeledBy, ...(sample.inEffect ? { inEffect: sample.inEffect } : {}) },
     requestId: input.requestId,
     at,
   };
@@ -121,18 +122,19 @@ export function stateAfter(project: Project, before: SampleLabelState, a: Annota
     labelerId: a.labelerId,
     at: a.at,
   };
-  return { label, labeledBy };
+  return { label, labeledBy, ...inEffectAfter(before, a, labeledBy) };
 }
 
 /** Moves the head from annotation.version to +1; tolerates someone else having done exactly that already. */
 export async function applyToHead(stores: Stores, project: Project, sample: Sample, a: Annotation): Promise<Sample> {
-  const state = stateAfter(project, { label: sample.label, labeledBy: sample.labeledBy }, a);
+  const state = stateAfter(project, { label: sample.label, labeledBy: sample.labeledBy, ...(sample.inEffect ? { inEffect: sample.inEffect } : {}) }, a);
   const needsLabels = state.labeledBy.length < project.overlap;
   const at = stores.clock.now();
   try {
     const next = await stores.samples.advance(project.id, sample.sampleId, a.version, {
       ...(state.label ? { label: state.label } : {}),
       labeledBy: state.labeledBy,
+      ...(state.inEffect ? { inEffect: state.inEffect } : {}),
       ...(needsLabels ? { queueKey: sample.order } : {}),
     });
     servingMemory(stores.samples).learn(next, at);

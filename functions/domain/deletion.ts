@@ -481,6 +481,7 @@ async function withoutLabeler(stores: Stores, job: DeletionJob, project: Project
       const next = await stores.samples.advance(project.id, sampleId, sample.version, {
         ...(state.label ? { label: state.label } : {}),
         labeledBy: state.labeledBy,
+        ...(state.inEffect ? { inEffect: state.inEffect } : {}),
         ...(state.labeledBy.length < project.overlap ? { queueKey: sample.order } : {}),
       });
       // This process serves it again at once (other processes learn within their memory's trust time).

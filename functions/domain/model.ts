@@ -96,6 +96,8 @@ export interface Sample {
   label?: LabelHead;
   /** Distinct labelers whose label is in effect (more than one only with overlap). */
   labeledBy: string[];
+  /** Each labeler's top class in effect, with two or more labelers (SampleLabelState.inEffect). */
+  inEffect?: Record<string, number>;
   /** Permanent upload-order key (image order plus position of the box). */
   order: string;
   /** Sort key while the sample still needs labels (= order); absent once it has `overlap` labels. */
@@ -140,6 +142,11 @@ export interface LabelHead {
 export interface SampleLabelState {
   label?: LabelHead;
   labeledBy: string[];
+  /**
+   * Each labeler's top class in effect (ambiguous labels left out), kept once two or more labelers labeled the
+   * sample: what agreement counts (agreement.ts). With one labeler it follows from `label`.
+   */
+  inEffect?: Record<string, number>;
 }
 
 export type AnnotationKind = 'label' | 'undo';

@@ -33,6 +33,8 @@ export interface SampleCounts {
   /** Labeled samples by the top class of their label (index = class). */
   byClass: number[];
   images: { pending: number; ready: number; failed: number };
+  /** Samples with two or more labelers' classes in effect: how many, how many unanimous, and per pair of labelers. */
+  agreement: { samples: number; unanimous: number; pairs: { a: string; b: string; shared: number; same: number }[] };
   repairNeeded?: boolean;
 }
 
@@ -78,7 +80,7 @@ export interface SampleStore {
     projectId: string,
     sampleId: string,
     expectedVersion: number,
-    next: { label?: LabelHead; labeledBy: string[]; queueKey?: string },
+    next: { label?: LabelHead; labeledBy: string[]; inEffect?: Record<string, number>; queueKey?: string },
   ): Promise<Sample>;
 
   /**

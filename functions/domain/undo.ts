@@ -59,7 +59,7 @@ export async function undoLast(stores: Stores, input: UndoInput): Promise<UndoRe
     ambiguous: false,
     undoes: entry.version,
     restores: undone.before,
-    before: { ...(sample.label ? { label: sample.label } : {}), labeledBy: sample.labeledBy },
+    before: { ...(sample.label ? { label: sample.label } : {}), labeledBy: sample.labeledBy, ...(sample.inEffect ? { inEffect: sample.inEffect } : {}) },
     requestId: input.requestId,
     at,
   };

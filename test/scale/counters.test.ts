@@ -1,16 +1,18 @@
-// The project counts progress and quality answer from (kept by the sample store as it writes, not read from every
-// sample) stay equal to a full read of the project: after labelers racing, undo, re-labels, image deletion and
-// ingest status changes, and after a writer died between its write and its count (then the counts say so and a
-// recount repairs them). Run against the in-memory fake and against the DynamoDB adapters on dynalite.
+// The project counts progress, quality and agreement answer from (kept by the sample store as it writes, not read
+// from every sample) stay equal to a full read of the project (agreement: to a replay of every sample's history):
+// after labelers racing, undo, re-labels, image deletion and ingest status changes, and after a writer died between
+// its write and its count (then the counts say so and a recount repairs them). Run against the in-memory fake and
+// against the DynamoDB adapters on dynalite.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSampleStore } from '../../functions/adapters/aws/samples.js';
 import { STALE_MS } from '../../functions/adapters/aws/project-counter.js';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
+import { labelsInEffect, projectAgreement } from '../../functions/domain/agreement.js';
 import { annotate } from '../../functions/domain/annotate.js';
 import { runDeletion, startImageDeletion } from '../../functions/domain/deletion.js';
 import { topClass } from '../../functions/domain/labels.js';
-import type { ImageRecord, ImageStatus } from '../../functions/domain/model.js';
+import type { Annotation, ImageRecord, ImageStatus } from '../../functions/domain/model.js';
 import type { Clock, Stores } from '../../functions/domain/ports.js';
 import { allSamples, projectProgress } from '../../functions/domain/progress.js';
 import { repairCounts } from '../../functions/domain/progress-tally.js';
@@ -48,6 +50,46 @@ async function fullScan(stores: Stores, projectId: string, overlap: number) {
     cursor = page.cursor;
   } while (cursor);
   return { total, labeled, remaining: total - labeled, ambiguous, byClass, images };
+}
+
+/** Agreement as a replay of every sample's history gives it (what the kept counts must equal). */
+async function agreementFromLog(stores: Stores, projectId: string) {
+  const bySample = new Map<string, Annotation[]>();
+  let cursor: string | undefined;
+  do {
+    const page = await stores.annotations.listForProject(projectId, { cursor, limit: 1000 });
+    for (const a of page.items) bySample.set(a.sampleId, [...(bySample.get(a.sampleId) ?? []), a]);
+    cursor = page.cursor;
+  } while (cursor);
+  const pairs = new Map<string, { a: string; b: string; shared: number; same: number }>();
+  let samples = 0;
+  let unanimous = 0;
+  for (const history of bySample.values()) {
+    const labels = [...labelsInEffect(history)].map(([labeler, c]) => [labeler, topClass(c)] as const).sort();
+    if (labels.length < 2) continue;
+    samples++;
+    if (labels.every(([, c]) => c === labels[0][1])) unanimous++;
+    for (let i = 0; i < labels.length; i++) {
+      for (let j = i + 1; j < labels.length; j++) {
+        const key = `${labels[i][0]} ${labels[j][0]}`;
+        const pair = pairs.get(key) ?? { a: labels[i][0], b: labels[j][0], shared: 0, same: 0 };
+        pair.shared++;
+        if (labels[i][1] === labels[j][1]) pair.same++;
+        pairs.set(key, pair);
+      }
+    }
+  }
+  const byPair = (x: { a: string; b: string }, y: { a: string; b: string }) => (`${x.a} ${x.b}` < `${y.a} ${y.b}` ? -1 : 1);
+  return {
+    samples,
+    unanimous: samples ? unanimous / samples : null,
+    pairs: [...pairs.values()].map((p) => ({ a: p.a, b: p.b, shared: p.shared, agreement: p.same / p.shared })).sort(byPair),
+  };
+}
+
+async function agreementCounted(stores: Stores, projectId: string) {
+  const a = await projectAgreement(stores, projectId);
+  return { ...a, pairs: [...a.pairs].sort((x, y) => (`${x.a} ${x.b}` < `${y.a} ${y.b}` ? -1 : 1)) };
 }
 
 async function counted(stores: Stores, projectId: string) {
@@ -108,6 +150,9 @@ function suite(name: string, start: () => Promise<{ stores: Stores; clock: Clock
       // Every sample got its two labels, spread over the four.
       expect(written.reduce((a, b) => a + b, 0)).toBe(2 * 21);
       expect(await counted(stores, id)).toEqual(await fullScan(stores, id, 2));
+      const agreed = await agreementCounted(stores, id);
+      expect(agreed.samples).toBe(21 - 4); // every 5th sample's labels are ambiguous: no class to agree on
+      expect(agreed).toEqual(await agreementFromLog(stores, id));
 
       // Undo takes a label back: the sample needs a label again, and its class may change back.
       await undoLast(stores, { projectId: id, labelerId: 'ann', requestId: rid() });
@@ -115,14 +160,16 @@ function suite(name: string, start: () => Promise<{ stores: Stores; clock: Clock
       const afterUndo = await counted(stores, id);
       expect(afterUndo.labeled).toBe(19);
       expect(afterUndo).toEqual(await fullScan(stores, id, 2));
+      expect(await agreementCounted(stores, id)).toEqual(await agreementFromLog(stores, id));
 
       // Re-labels: the same labeler changes their mind on a labeled sample (counted once, class moves).
       for await (const s of allSamples(stores, id)) {
         if (s.labeledBy.length === 0 || Number(s.sampleId.slice(1)) % 3 !== 0) continue;
         const labeler = s.label!.labelerId;
-        await annotate(stores, { projectId: id, sampleId: s.sampleId, version: s.version, labelerId: labeler, classIndex: (topClass(s.label!.confidences) + 1) % 3, requestId: rid() });
+        await annotate(stores, { projectId: id, sampleId: s.sampleId, version: s.version, labelerId: labeler, classIndex: (topClass(s.label!.confidences) + 1) % 3, ambiguous: Number(s.sampleId.slice(1)) % 2 === 0, requestId: rid() });
       }
       expect(await counted(stores, id)).toEqual(await fullScan(stores, id, 2));
+      expect(await agreementCounted(stores, id)).toEqual(await agreementFromLog(stores, id));
     });
 
     it('stays exact when images are deleted with their labeled samples', async () => {
@@ -133,6 +180,7 @@ function suite(name: string, start: () => Promise<{ stores: Stores; clock: Clock
       const after = await counted(stores, id);
       expect(after.total).toBe(10);
       expect(after).toEqual(await fullScan(stores, id, 1));
+      expect(await agreementCounted(stores, id)).toEqual(await agreementFromLog(stores, id));
     });
   });
 }
@@ -190,6 +238,7 @@ describe('a writer that dies between its write and its count (dynalite)', () => 
     const repaired = await projectProgress(stores, id, 'owner');
     expect(repaired.repairing).toBeUndefined();
     expect(await counted(stores, id)).toEqual(truth);
+    expect(await agreementCounted(stores, id)).toEqual(await agreementFromLog(stores, id));
   });
 
   it('recounts exactly while labelers keep labeling', async () => {

@@ -264,7 +264,7 @@ export class DynamoSampleStore implements SampleStore {
     projectId: string,
     sampleId: string,
     expectedVersion: number,
-    next: { label?: LabelHead; labeledBy: string[]; queueKey?: string },
+    next: { label?: LabelHead; labeledBy: string[]; inEffect?: Record<string, number>; queueKey?: string },
   ): Promise<Sample> {
     const set = ['#version = :next', 'labeledBy = :labeledBy'];
     // A label write ends the lease, whoever held it.
@@ -274,6 +274,10 @@ export class DynamoSampleStore implements SampleStore {
       set.push('#label = :label');
       values[':label'] = next.label;
     } else remove.push('#label');
+    if (next.inEffect) {
+      set.push('inEffect = :inEffect');
+      values[':inEffect'] = next.inEffect;
+    } else remove.push('inEffect');
     if (next.queueKey !== undefined) {
       set.push('queueKey = :queueKey');
       values[':queueKey'] = next.queueKey;
@@ -293,12 +297,13 @@ export class DynamoSampleStore implements SampleStore {
           }),
         );
         const before = toSample(out.Attributes as Item);
-        const { lease: _ended, label: _old, queueKey: _oldKey, ...rest } = before;
+        const { lease: _ended, label: _old, queueKey: _oldKey, inEffect: _oldInEffect, ...rest } = before;
         const after: Sample = {
           ...rest,
           version: expectedVersion + 1,
           labeledBy: next.labeledBy,
           ...(next.label ? { label: next.label } : {}),
+          ...(next.inEffect ? { inEffect: next.inEffect } : {}),
           ...(next.queueKey !== undefined ? { queueKey: next.queueKey } : {}),
         };
         return { delta: sampleDelta(before, after), result: plainCopy(after) };
@@ -382,7 +387,7 @@ export class DynamoSampleStore implements SampleStore {
           new QueryCommand({
             TableName: this.table,
             KeyConditionExpression: 'projectId = :p AND begins_with(sk, :prefix)',
-            ProjectionExpression: 'sk, labeledBy, #label.confidences, #label.ambiguous, #status',
+            ProjectionExpression: 'sk, labeledBy, inEffect, #label.confidences, #label.ambiguous, #label.labelerId, #status',
             ExpressionAttributeNames: { '#label': 'label', '#status': 'status' },
             ExpressionAttributeValues: { ':p': projectId, ':prefix': prefix },
             ConsistentRead: true,

@@ -112,7 +112,7 @@ export class MemorySampleStore implements SampleStore {
     projectId: string,
     sampleId: string,
     expectedVersion: number,
-    next: { label?: LabelHead; labeledBy: string[]; queueKey?: string },
+    next: { label?: LabelHead; labeledBy: string[]; inEffect?: Record<string, number>; queueKey?: string },
   ): Promise<Sample> {
     const stored = this.shelves.get(projectId)?.samples;
     const sample = stored?.get(sampleId);
@@ -120,8 +120,8 @@ export class MemorySampleStore implements SampleStore {
       throw new ConditionFailed(`sample ${sampleId} is not at version ${expectedVersion}`);
     }
     // A label write ends the lease, whoever held it.
-    const { lease: _ended, label: _old, queueKey: _oldKey, ...rest } = sample;
-    const advanced = plainCopy({ ...rest, version: expectedVersion + 1, labeledBy: next.labeledBy, label: next.label, queueKey: next.queueKey });
+    const { lease: _ended, label: _old, queueKey: _oldKey, inEffect: _oldInEffect, ...rest } = sample;
+    const advanced = plainCopy({ ...rest, version: expectedVersion + 1, labeledBy: next.labeledBy, label: next.label, inEffect: next.inEffect, queueKey: next.queueKey });
     stored.set(sampleId, advanced);
     return plainCopy(advanced);
   }
