@@ -106,6 +106,8 @@ export async function editProject(stores: Stores, projectId: string, edit: Proje
     ...Object.fromEntries(Object.entries(edit).filter(([k, v]) => v !== undefined && k !== 'version')),
     version: current.version,
   };
+  // The registered detector is chosen on the Models page (api/routes/models.ts): a settings edit keeps it.
+  if (edit.detection && current.detection?.model && edit.detection.model === undefined) next.detection = { ...edit.detection, model: current.detection.model };
   validateProjectRules(next);
   try {
     return await stores.projects.update(next, current.version);

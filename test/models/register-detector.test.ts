@@ -81,6 +81,10 @@ describe('registering a detector from its ONNX file alone', () => {
     expect(proposalsOf(APPLES).every((p) => p.classIndex === 1)).toBe(true);
     // The photo ingested before the switch kept the stack's detector's box (a COCO "person", no project class).
     expect(proposalsOf(PERSON).map((p) => p.classIndex)).toEqual([-1]);
+    // Editing the detection thresholds in the project's settings keeps the registered detector.
+    const project = (await api('GET', '/api/projects/shop')).json.project;
+    expect((await api('PATCH', '/api/projects/shop', { version: project.version, detection: { scoreThreshold: 0.4 } })).status).toBe(200);
+    expect((await api('GET', '/api/projects/shop/models')).json.detector).toBe('shop-detector');
     // The registered file was fetched from the bucket into the stack's model cache, by sha256.
     expect((await readFile(path.join(dataDir, 'models', `${inspected.json.sha256}.onnx`))).byteLength).toBe(file.byteLength);
   });
