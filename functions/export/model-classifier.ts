@@ -39,6 +39,24 @@ function readOnlyBlobs(blobs: BlobStore): BlobStore {
   };
 }
 
+/** Methods of the table stores that only read. */
+const READS = /^(get|list|head|queue|counts)/;
+
+/**
+ * The table stores for the dry run: reads go through, and any write fails the export instead of reaching the
+ * tables (today's trainer writes only its ranking and blobs; a write added to it later is refused loudly here).
+ */
+function readOnly<T extends object>(store: T, name: string): T {
+  return new Proxy(store, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop);
+      if (typeof value !== 'function') return value;
+      if (typeof prop === 'string' && READS.test(prop)) return value.bind(target);
+      return () => Promise.reject(new Error(`classifier export: the trainer's dry run tried to write (${name}.${String(prop)})`));
+    },
+  });
+}
+
 /** The ranking the dry run would have written is kept here instead. */
 function capturingRankings(rankings: RankingStore, captured: { queue?: RankedQueue }): RankingStore {
   return {
@@ -64,7 +82,15 @@ export async function projectClassifier(stores: Stores, projectId: string, defau
     throw noModel('label images of at least two classes and let the trainer run (the labeling view then shows suggestions)');
   }
   const captured: { queue?: RankedQueue } = {};
-  const view: Stores = { ...stores, blobs: readOnlyBlobs(stores.blobs), rankings: capturingRankings(stores.rankings, captured) };
+  const view: Stores = {
+    projects: readOnly(stores.projects, 'projects'),
+    samples: readOnly(stores.samples, 'samples'),
+    annotations: readOnly(stores.annotations, 'annotations'),
+    labelers: readOnly(stores.labelers, 'labelers'),
+    blobs: readOnlyBlobs(stores.blobs),
+    rankings: capturingRankings(stores.rankings, captured),
+    clock: stores.clock,
+  };
   const state: ProjectTrainingState = {};
   const result = await retrainProject(view, project, state, { embedder });
   if (!result || !state.model) throw noModel('fewer than two classes have labels on images with embeddings');
