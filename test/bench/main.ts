@@ -12,6 +12,7 @@ const BENCHES: Record<string, string> = {
   web: 'web app: time to first sample and key-press to next image in a real browser',
   export: 'exports of 100k synthetic samples in every format: rows/s, seconds, peak RSS of the exporting process',
   delete: 'deletion jobs on a 10k-image synthetic project in dynalite + s3rver: a selection, a labeler, the whole project',
+  gallery: 'gallery filters on a 50k-sample synthetic project in dynalite: first page, rare filters walked to the end, no match, sorted, counts',
   chaos: 'labelers labeling while the server is SIGKILLed and restarted, an import killed and re-run: lost labels, double leases, duplicates, orphans',
 };
 

@@ -114,6 +114,22 @@ describe.skipIf(!chromiumAvailable())('owner views in the browser', () => {
     await waitTiles(page, 1);
     await screenshot(page, 'gallery-filtered');
 
+    // Relabeling a tile shows its new label when the dialog closes (here: an unlabeled one, which leaves the filter).
+    await page.getByTestId('filter-ambiguous').click();
+    await page.getByTestId('filter-unlabeled').click();
+    await waitTiles(page, IMAGES - labeled.size);
+    const id = (await page.locator('[data-testid^="tile-label-"]').first().getAttribute('data-testid'))!.replace('tile-label-', '');
+    await page.getByTestId(`tile-${id}`).click();
+    await page.getByRole('dialog', { name: 'Relabel' }).waitFor();
+    await page.keyboard.press('5');
+    await page.getByTestId('save-status').filter({ hasText: 'All labels saved' }).waitFor();
+    await page.keyboard.press('Escape');
+    labeled.set(id, [4, 'olga']);
+    await waitTiles(page, IMAGES - labeled.size);
+    await page.getByTestId('filter-unlabeled').click();
+    await waitTiles(page, IMAGES);
+    await expect.poll(() => page.getByTestId(`tile-label-${id}`).textContent()).toMatch(/^tulips\s*olga/);
+
     const phone = await signedIn({ width: 390, height: 844 }, 'dark', `#/projects/${PROJECT}/gallery`);
     await waitTiles(phone, IMAGES);
     // Nothing runs off the side of a phone.
@@ -124,7 +140,7 @@ describe.skipIf(!chromiumAvailable())('owner views in the browser', () => {
   it('the project card shows counts and progress, and continues labeling', async () => {
     const page = await signedIn();
     const card = page.getByTestId(`project-card-${PROJECT}`);
-    await card.getByTestId('labeled').filter({ hasText: `${labeled.size} of ${IMAGES} labeled (50%)` }).waitFor();
+    await card.getByTestId('labeled').filter({ hasText: `${labeled.size} of ${IMAGES} labeled (${Math.round((100 * labeled.size) / IMAGES)}%)` }).waitFor();
     expect(await card.getByTestId('images-ready').textContent()).toBe(`${IMAGES} images ready`);
     expect(await card.textContent()).toContain('2 labelers active today');
     await screenshot(page, 'home-cards');

@@ -207,6 +207,22 @@ export function GalleryView(props: { projectId: string }) {
 
   onMount(() => void loadMore());
 
+  /** After relabeling, the labels view shows the new labels and counts once the saves are through. */
+  function closeDialog() {
+    setOpen(undefined);
+    if (filter() !== 'labels') return;
+    const refresh = () => {
+      void refetchCounts();
+      choose('labels');
+    };
+    if (saving.runner.state().items.length === 0) return refresh();
+    const off = saving.onChange((state) => {
+      if (state.items.length > 0) return;
+      off();
+      refresh();
+    });
+  }
+
   const filters: { value: Filter; text: string }[] = [
     { value: 'labels', text: 'Labels' },
     { value: 'all', text: 'All files' },
@@ -317,7 +333,7 @@ export function GalleryView(props: { projectId: string }) {
       <Show when={open()} keyed>
         {(sampleId) => (
           <Show when={project()}>
-            {(p) => <RelabelDialog api={app.api} project={p()} sampleId={sampleId} saving={saving} onClose={() => setOpen(undefined)} />}
+            {(p) => <RelabelDialog api={app.api} project={p()} sampleId={sampleId} saving={saving} onClose={closeDialog} />}
           </Show>
         )}
       </Show>
