@@ -71,9 +71,11 @@ export function classifierOnnx(spec: ClassifierGraph): Uint8Array {
   const nodes: OnnxNamespace.INodeProto[] = [];
   const initializers: OnnxNamespace.ITensorProto[] = [];
   let x = embedderOutput;
-  if (spec.output.token !== undefined) {
-    // [batch, tokens, dims] -> [batch, dims]: a scalar index drops the axis.
-    initializers.push(onnx.TensorProto.create({ name: n('token'), dims: [], dataType: onnx.TensorProto.DataType.INT64, int64Data: [spec.output.token] }));
+  const rank = graph.output!.find((o) => o.name === embedderOutput)?.type?.tensorType?.shape?.dim?.length;
+  if (spec.output.token !== undefined || rank === 3) {
+    // [batch, tokens, dims] -> [batch, dims], the token ingest takes (vision/outputs.ts: `token`, else 0); a scalar
+    // index drops the axis.
+    initializers.push(onnx.TensorProto.create({ name: n('token'), dims: [], dataType: onnx.TensorProto.DataType.INT64, int64Data: [spec.output.token ?? 0] }));
     nodes.push(node('Gather', [x, n('token')], [n('token_vector')], [attr.int('axis', 1)]));
     x = n('token_vector');
   }
