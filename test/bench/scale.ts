@@ -44,6 +44,7 @@ interface SizeResult {
   restartMs: number;
   firstProgressMs: number;
   retrain: { firstMs: number; againMs: number };
+  recountMs: number;
   routes: RouteResult[];
 }
 
@@ -108,12 +109,22 @@ for (const samples of sizes) {
     log(`${samples} samples: retrain ${Math.round(first.ms.total)} ms; routes`);
     const routes = await measureRoutes(stack, { projectId: PROJECT, requests, classes: CLASSES, labelers: seeded.labelerIds, sampleId: seeded.labeledSampleId, log });
     const again = await stack.trainer.flush(PROJECT);
+    // The repair after a writer died mid-count: a recount from every image and sample record.
+    // It must find what the kept counts say after all the routes' writes (labels, undos, the deletion).
+    const kept = await stack.stores.samples.counts(PROJECT);
+    const t3 = performance.now();
+    const recounted = await stack.stores.samples.recount(PROJECT);
+    const recountMs = performance.now() - t3;
+    const same = JSON.stringify(recounted) === JSON.stringify(kept);
+    log(`${samples} samples: recount ${Math.round(recountMs)} ms; kept counts ${same ? 'equal' : 'DIFFER FROM'} the recount`);
+    if (!same) log(`  kept ${JSON.stringify(kept)}\n  recount ${JSON.stringify(recounted)}`);
     results.push({
       samples,
       seed: { dynamoItems: seeded.items, dynamoMs: Math.round(seeded.ms), embeddingsMs: Math.round(embeddingsMs) },
       restartMs: Math.round(restartMs),
       firstProgressMs: Math.round(firstProgressMs),
       retrain: { firstMs: Math.round(first.ms.total), againMs: Math.round(again?.ms.total ?? NaN) },
+      recountMs: Math.round(recountMs),
       routes,
     });
     console.log(`\n### ${samples.toLocaleString('en-US')} samples\n`);
@@ -138,6 +149,7 @@ function sizeTable(r: SizeResult): string {
   const rows: (string | number)[][] = r.routes.map((x) => [x.route, x.who, x.count, x.p50, x.p99, x.storeCalls, x.calls, x.note ?? '']);
   rows.push(['retrain (trainer, first / again)', 'trainer', 2, r.retrain.firstMs, r.retrain.againMs, '-', 'every sample head + shards', '']);
   rows.push(['npm start restart', 'owner', 1, r.restartMs, r.restartMs, '-', '-', `first progress ${r.firstProgressMs} ms`]);
+  rows.push(['counts repair (recount)', 'store', 1, r.recountMs, r.recountMs, '-', 'every image and sample record', 'only after a writer died']);
   rows.push(['seed (dynalite folder)', 'bench', 1, r.seed.dynamoMs, r.seed.dynamoMs, '-', `${r.seed.dynamoItems} items`, `shards ${r.seed.embeddingsMs} ms`]);
   return markdownTable(['route', 'who', 'n', 'p50 ms', 'p99 ms', 'store calls/req', 'calls (per request)', 'note'], rows);
 }
@@ -151,6 +163,7 @@ function growthTable(small: SizeResult, large: SizeResult): string {
   });
   rows.push(['retrain (first)', 'trainer', small.retrain.firstMs, large.retrain.firstMs, `${(large.retrain.firstMs / small.retrain.firstMs).toFixed(2)}x`, '-', '-', '']);
   rows.push(['npm start restart', 'owner', small.restartMs, large.restartMs, `${(large.restartMs / small.restartMs).toFixed(2)}x`, '-', '-', '']);
+  rows.push(['counts repair (recount)', 'store', small.recountMs, large.recountMs, `${(large.recountMs / small.recountMs).toFixed(2)}x`, '-', '-', '']);
   return markdownTable(['route', 'who', `p99 ms ${small.samples}`, `p99 ms ${large.samples}`, 'growth', 'calls/req small', 'calls/req large', 'target'], rows);
 }
 
