@@ -104,7 +104,11 @@ export interface ModelLab {
    * Validates the manifest against the stored file and runs the model on the images (or a synthetic one), each
    * within the per-image timeout; throws bad_request for a model that does not load, outputs NaN, is too slow...
    */
-  trial(candidate: ModelCandidate, images: TrialImage[], source: TrialResult['source']): Promise<{ manifest: Record<string, unknown>; trial: TrialResult }>;
+  trial(
+    candidate: ModelCandidate,
+    images: TrialImage[],
+    source: TrialResult['source'],
+  ): Promise<{ manifest: Record<string, unknown>; /** The class names used (given, or generic ones). */ labels?: string[]; trial: TrialResult }>;
   /** Names of the models Winnow ships (not available to registrations). */
   reservedNames(): Promise<string[]>;
   /** Re-embeds a project with a registered embedder in the background; progress in the job record. */

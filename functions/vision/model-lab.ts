@@ -5,7 +5,7 @@
 // affected.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -184,16 +184,15 @@ export function createModelLab(opts: ModelLabOptions): ModelLab {
     },
 
     async trial(candidate, images, source) {
-      const manifest = completeManifest(candidate);
+      const { manifest, labels } = completeManifest(candidate);
       const modelPath = await ensureLocalFile(blobs, cacheDir, manifest.sha256!, '.onnx').catch(() => {
         throw badRequest(`no uploaded model file with sha256 ${manifest.sha256}: upload and inspect it first`, { field: 'manifest.sha256' });
       });
-      const { readFile } = await import('node:fs/promises');
       checkAgainstGraph(manifest, inspectOnnx(await readFile(modelPath)));
       const session = await load(modelPath);
       try {
-        const trial = await runTrial(session, manifest, candidate, images, source, timeoutMs);
-        return { manifest: manifest as unknown as Record<string, unknown>, trial };
+        const trial = await runTrial(session, manifest, { ...candidate, ...(labels ? { labels } : {}) }, images, source, timeoutMs);
+        return { manifest: manifest as unknown as Record<string, unknown>, ...(labels ? { labels } : {}), trial };
       } finally {
         session.close();
       }
@@ -206,13 +205,17 @@ export function createModelLab(opts: ModelLabOptions): ModelLab {
   };
 }
 
-/** The candidate's manifest, validated, with its class names turned into the content-addressed labels entry. */
-function completeManifest(candidate: ModelCandidate): ModelManifest {
+/**
+ * The candidate's manifest, validated, with its class names (given, or "class i" when none are) turned into the
+ * content-addressed labels entry; returns the class names too (the registration stores them in the bucket).
+ */
+function completeManifest(candidate: ModelCandidate): { manifest: ModelManifest; labels?: string[] } {
   const raw = structuredClone(candidate.manifest) as { outputs?: { decode?: string; labels?: unknown; classes?: number }[] };
   const needsLabels = (raw.outputs ?? []).filter((o) => o && o.decode && o.decode !== 'embedding');
+  let labels: string[] | undefined;
   if (needsLabels.length) {
     const classes = needsLabels[0].classes;
-    const labels = candidate.labels ?? (typeof classes === 'number' ? Array.from({ length: classes }, (_, i) => `class ${i}`) : []);
+    labels = candidate.labels ?? (typeof classes === 'number' ? Array.from({ length: classes }, (_, i) => `class ${i}`) : []);
     if (typeof classes === 'number' && labels.length !== classes) {
       throw badRequest(`labels: ${labels.length} class names given, the model's output has ${classes} classes`, { field: 'labels' });
     }
@@ -229,9 +232,9 @@ function completeManifest(candidate: ModelCandidate): ModelManifest {
   if (candidate.classMap) {
     const output = manifest.outputs.find(isDetectorOutput);
     if (!output) throw badRequest('classMap is for detectors: this model has no detector output', { field: 'classMap' });
-    checkClassMap(candidate.classMap, candidate.labels ?? []);
+    checkClassMap(candidate.classMap, labels ?? []);
   }
-  return manifest;
+  return { manifest, ...(labels ? { labels } : {}) };
 }
 
 /** The manifest must describe the graph: its input (rank 4, fixed sizes equal, dynamic ones fixed) and outputs. */

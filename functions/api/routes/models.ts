@@ -165,12 +165,12 @@ export const modelRoutes = new Hono<AppEnv>()
       projectClasses = project.classes;
       images = await trialImages(deps.stores, project.id);
     }
-    if (body.classMap) checkClassMap(body.classMap, body.labels ?? [], projectClasses);
-    const { manifest, trial } = await models.trial(body, images, body.projectId ? { projectId: body.projectId } : { synthetic: true });
+    const { manifest, labels, trial } = await models.trial(body, images, body.projectId ? { projectId: body.projectId } : { synthetic: true });
+    if (body.classMap) checkClassMap(body.classMap, labels ?? [], projectClasses);
     const m = manifest as { role: RegisteredModel['role']; sha256: string; bytes: number; outputs: { labels?: { sha256: string } }[] };
     const labelled = m.outputs.find((o) => o.labels);
-    if (labelled?.labels && body.labels) {
-      const bytes = new TextEncoder().encode(`${JSON.stringify(body.labels)}\n`);
+    if (labelled?.labels && labels) {
+      const bytes = new TextEncoder().encode(`${JSON.stringify(labels)}\n`);
       await deps.stores.blobs.put(MODEL_LAYOUT.labels(labelled.labels.sha256), bytes, 'application/json');
     }
     const record: RegisteredModel = {
@@ -179,7 +179,7 @@ export const modelRoutes = new Hono<AppEnv>()
       sha256: m.sha256,
       bytes: m.bytes,
       manifest,
-      ...(body.labels ? { labels: body.labels } : {}),
+      ...(labels ? { labels } : {}),
       ...(body.classMap ? { classMap: body.classMap } : {}),
       trial,
       registeredAt: new Date(deps.stores.clock.now()).toISOString(),
