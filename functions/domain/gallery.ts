@@ -158,6 +158,8 @@ export function classIndexOf(project: Project, name: string): number {
 interface KeyCursor {
   /** The store cursor the page being read was fetched with (absent: the first page). */
   c?: string;
+  /** The page size it was fetched with (a store page depends on both). */
+  n: number;
   /** Records of that store page already looked at. */
   s: number;
 }
@@ -167,14 +169,17 @@ interface SortCursor {
 
 const encode = (c: KeyCursor | SortCursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
 function decode(cursor: string): Partial<KeyCursor & SortCursor> {
+  // Cursors are short; anything else is refused before it is parsed.
+  if (cursor.length > 3000 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw badCursor();
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (v && typeof v === 'object') return v;
   } catch {
     // below
   }
-  throw badRequest('cursor: not a cursor this gallery gave out; start again without one', { field: 'cursor' });
+  throw badCursor();
 }
+const badCursor = () => badRequest('cursor: not a cursor this gallery gave out; start again without one', { field: 'cursor' });
 
 export async function galleryPage(
   stores: Stores,
@@ -189,27 +194,42 @@ export async function galleryPage(
   return sort === 'upload' ? keyPaged(stores, view, filter, limit, opts.cursor) : sorted(stores, view, filter, sort, limit, opts.cursor);
 }
 
+/**
+ * Store pages are sized to what is still needed, by the share of records the filter has matched so far: an
+ * unfiltered page reads about `limit` records, a rare filter reads up to STORE_PAGE at a time. A request that stops
+ * in the middle of a store page resumes there (the cursor names the page, its size and the position in it).
+ */
 async function keyPaged(stores: Stores, view: View, filter: GalleryFilter, limit: number, cursor?: string): Promise<GalleryPage> {
-  const at = cursor ? decode(cursor) : { s: 0 };
+  const at = cursor ? decode(cursor) : {};
   let storeCursor = at.c;
   let skip = Number.isInteger(at.s) && (at.s as number) >= 0 ? (at.s as number) : 0;
+  let size = Number.isInteger(at.n) && (at.n as number) > 0 ? Math.min(at.n as number, STORE_PAGE) : undefined;
+  const filtered = Object.keys(filter).length > 0;
   const items: GalleryItem[] = [];
   let scanned = 0;
   for (;;) {
-    const page = await stores.samples.listSamples(view.project.id, { cursor: storeCursor, limit: STORE_PAGE });
+    if (size === undefined) {
+      const needed = limit - items.length;
+      // Matches per record read so far (a filter is assumed to match one in four until it has been seen at work).
+      const share = scanned >= 200 ? Math.max(items.length / scanned, 1 / STORE_PAGE) : filtered ? 0.25 : 1;
+      size = Math.max(20, Math.min(STORE_PAGE, Math.ceil(needed / share)));
+    }
+    const page = await stores.samples.listSamples(view.project.id, { cursor: storeCursor, limit: size });
     for (let i = skip; i < page.items.length; i++) {
       scanned++;
       const item = describe(view, page.items[i]);
       if (matches(item, filter)) items.push(item);
       if (items.length >= limit || scanned >= SCAN_PER_REQUEST) {
-        const more = i + 1 < page.items.length || !!page.cursor;
-        const next = i + 1 < page.items.length ? { c: storeCursor, s: i + 1 } : { c: page.cursor, s: 0 };
-        return { items, scanned, ...(more ? { cursor: encode(next as KeyCursor) } : {}) };
+        const rest = i + 1 < page.items.length;
+        if (!rest && !page.cursor) return { items, scanned };
+        const next: KeyCursor = rest ? { c: storeCursor, n: size, s: i + 1 } : { c: page.cursor, n: 0, s: 0 };
+        return { items, scanned, cursor: encode(next) };
       }
     }
     if (!page.cursor) return { items, scanned };
     storeCursor = page.cursor;
     skip = 0;
+    size = undefined;
   }
 }
 
