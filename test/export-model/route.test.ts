@@ -128,4 +128,31 @@ describe('GET /api/projects/:id/classifier', () => {
     const external = Object.values(bundled.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
     expect(external.filter((p) => /^(sharp|onnxruntime)/.test(p))).toEqual([]);
   });
+
+  // Last: it labels more samples (served through the API, so the labels carry the model's view at lease time).
+  it('puts the figures the labeling view shows in the model card', async () => {
+    const served = await app.request('/api/projects/parts/next?count=8', { headers: { 'x-test-user': 'lars' } });
+    const { samples } = (await served.json()) as { samples: { sample: { sampleId: string; version: number } }[] };
+    expect(samples.length).toBe(8);
+    for (const { sample } of samples) {
+      const i = Number(sample.sampleId.slice(1)); // sampleFixture's ids: s<n>
+      const res = await app.request(`/api/projects/parts/samples/${sample.sampleId}/annotations`, {
+        method: 'POST',
+        headers: { 'x-test-user': 'lars', 'content-type': 'application/json' },
+        body: JSON.stringify({ version: sample.version, requestId: `served-${i}-xxxx`, classIndex: i % CLASSES.length }),
+      });
+      expect(res.status).toBe(201);
+    }
+    const quality = (await (await app.request('/api/projects/parts/quality', { headers: { 'x-test-user': 'olga' } })).json()) as {
+      count: number; errorRate: number | null; windowErrorRate: number | null; accuracy: { accuracy: number | null; low: number | null; high: number | null; n: number; method: string };
+    };
+    expect(quality.count).toBeGreaterThan(0);
+    const { res } = await get('/api/projects/parts/classifier?format=head');
+    const card = JSON.parse(new TextDecoder().decode(unzipSync(new Uint8Array(await res.arrayBuffer()))['model-card.json']));
+    expect(card.liveError).toMatchObject({ servedLabels: quality.count, errorRate: quality.errorRate, windowErrorRate: quality.windowErrorRate });
+    expect(card.accuracyEstimate).toEqual({
+      accuracy: quality.accuracy.accuracy, low: quality.accuracy.low, high: quality.accuracy.high, auditedLabels: quality.accuracy.n, method: quality.accuracy.method,
+    });
+    expect(card.labels.trainedOn).toBe(15 + 8);
+  });
 });
