@@ -61,12 +61,12 @@ describe.skipIf(!chromiumAvailable())('box tools in the browser', () => {
 
   /** A box's rectangle in image pixels, as drawn. */
   const rectOf = async (page: Page, i: number): Promise<Rect> => {
-    const r = page.getByTestId(`box-${i}`).locator('rect');
+    const r = page.getByTestId(`box-${i}`).locator('rect.frame');
     const [x, y, w, h] = await Promise.all(['x', 'y', 'width', 'height'].map(async (a) => Number(await r.getAttribute(a))));
     return [x, y, x + w, y + h];
   };
   const strokeOf = (page: Page, i: number) =>
-    page.getByTestId(`box-${i}`).locator('rect').evaluate((el) => getComputedStyle(el).stroke);
+    page.getByTestId(`box-${i}`).locator('rect.frame').evaluate((el) => getComputedStyle(el).stroke);
   const press = async (page: Page, key: string, times = 1) => {
     for (let k = 0; k < times; k++) await page.keyboard.press(key);
   };
@@ -187,7 +187,7 @@ describe.skipIf(!chromiumAvailable())('box tools in the browser', () => {
     await expect.poll(() => page.getByTestId('box-editor').getAttribute('data-zoom')).toBe('3');
     const onScreen = async (i: number) => {
       const frame = (await page.getByTestId('box-editor').boundingBox())!;
-      const r = (await page.getByTestId(`box-${i}`).locator('rect').boundingBox())!;
+      const r = (await page.getByTestId(`box-${i}`).locator('rect.frame').boundingBox())!;
       return r.x >= frame.x - 1 && r.y >= frame.y - 1 && r.x + r.width <= frame.x + frame.width + 1 && r.y + r.height <= frame.y + frame.height + 1;
     };
     // At 3x the two corners cannot both be on screen: whichever is selected is.

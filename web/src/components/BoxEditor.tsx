@@ -153,6 +153,7 @@ export function BoxEditor(props: {
                 aria-label={`Box ${i() + 1}: ${name(b.classIndex)}, ${b.status}${b.hidden ? ', hidden' : ''}${b.locked ? ', locked' : ''}${props.review.selected === i() ? ', selected' : ''}`}
               >
                 <rect
+                  class="frame"
                   x={b.box[0]}
                   y={b.box[1]}
                   width={b.box[2] - b.box[0]}
@@ -164,11 +165,21 @@ export function BoxEditor(props: {
                     else begin(e, { kind: 'move', index: i(), from: point(e), start: selectIndex(props.review, i()) });
                   }}
                 />
-                <text x={b.box[0] + unit() * 0.6} y={b.box[1] + unit() * 2.4} style={{ 'font-size': `${unit() * 2}px` }}>
-                  {i() + 1}. {name(b.classIndex)}
-                  {b.score !== undefined && b.source === 'model' ? ` ${Math.round(b.score * 100)}%` : ''}
-                  {b.locked ? ' · locked' : ''}
-                </text>
+                {(() => {
+                  // A tag in the class colour above the box (inside it when the box touches the top edge).
+                  const text = () =>
+                    `${i() + 1}. ${name(b.classIndex)}${b.score !== undefined && b.source === 'model' ? ` ${Math.round(b.score * 100)}%` : ''}${b.locked ? ' · locked' : ''}`;
+                  const h = () => unit() * 2.6;
+                  const y = () => (b.box[1] >= h() ? b.box[1] - h() : b.box[1]);
+                  return (
+                    <>
+                      <rect class="tag" x={b.box[0]} y={y()} width={unit() * (1 + text().length * 1.15)} height={h()} />
+                      <text x={b.box[0] + unit() * 0.5} y={y() + h() * 0.75} style={{ 'font-size': `${unit() * 2}px` }}>
+                        {text()}
+                      </text>
+                    </>
+                  );
+                })()}
                 <Show when={props.review.selected === i() && !b.locked}>
                   <For each={['nw', 'ne', 'sw', 'se'] as Handle[]}>
                     {(h) => (

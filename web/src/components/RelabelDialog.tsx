@@ -4,6 +4,7 @@
 
 import { createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import type { Api } from '../api.js';
+import { classColour } from '../classColors.js';
 import { keyToAction, onKey, shortcutFor } from '../keyboard.js';
 import { describeLabel, describeSuggestions, percent } from '../labels.js';
 import { newRequestId } from '../saveQueue.js';
@@ -105,6 +106,7 @@ export function RelabelDialog(props: {
                     <Show when={shortcutFor(i())}>
                       <kbd>{shortcutFor(i())}</kbd>
                     </Show>
+                    <span class="swatch" style={{ background: classColour(i()) }} aria-hidden="true" />
                     {name}
                   </button>
                 )}
