@@ -27,7 +27,7 @@ const UNDO_DEPTH = 100;
 
 /** The largest zoom at which a box covering (fw, fh) of the image still fills at most ~60% of the view. */
 export function zoomToFit(fw: number, fh: number): number {
-  const fits = BOX_ZOOMS.filter((z) => fw * z <= 0.6 && fh * z <= 0.6);
+  const fits = BOX_ZOOMS.filter((z) => fw * z <= 0.6 + 1e-9 && fh * z <= 0.6 + 1e-9);
   return fits.length > 0 ? fits[fits.length - 1] : 1;
 }
 
