@@ -97,6 +97,7 @@ export function classifierOnnx(spec: ClassifierGraph): Uint8Array {
     });
   // Only the classifier's outputs: the embedder's own (e.g. ImageNet logits) are pruned by any runtime.
   graph.output = [output(PROBABILITIES_OUTPUT, model.classes), output(EMBEDDING_OUTPUT, model.dim)];
+  prune(graph);
   graph.name = 'winnow_classifier';
   proto.producerName = 'winnow';
   proto.docString = `Winnow image classifier (${spec.classes.join(', ')}): embedder graph + L2-normalised embedding + linear head + softmax.`;
@@ -106,6 +107,29 @@ export function classifierOnnx(spec: ClassifierGraph): Uint8Array {
   ];
   // A copy: protobufjs may hand back a Node Buffer from its shared pool, whose .buffer is larger than the model.
   return new Uint8Array(onnx.ModelProto.encode(proto).finish());
+}
+
+/**
+ * Drops the nodes and initializers no output needs (e.g. the embedder's own ImageNet head): a smaller file, and nothing
+ * in it but the classifier. Graphs with subgraphs (If, Loop, Scan) are left whole, since those may read outer names.
+ */
+function prune(graph: OnnxNamespace.IGraphProto): void {
+  const nodes = graph.node ?? [];
+  if (nodes.some((n) => n.attribute?.some((a) => a.g || a.graphs?.length))) return;
+  const needed = new Set((graph.output ?? []).map((o) => o.name ?? ''));
+  const kept: OnnxNamespace.INodeProto[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const n = nodes[i];
+    if (!n.output?.some((o) => needed.has(o))) continue;
+    kept.push(n);
+    for (const input of n.input ?? []) needed.add(input);
+  }
+  graph.node = kept.reverse();
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name ?? ''));
+  graph.initializer = (graph.initializer ?? []).filter((t) => needed.has(t.name ?? ''));
+  // Older files list initializers among the inputs too: those go with their initializer.
+  graph.input = (graph.input ?? []).filter((i) => needed.has(i.name ?? '') || !initializers.has(i.name ?? ''));
+  graph.valueInfo = (graph.valueInfo ?? []).filter((v) => needed.has(v.name ?? ''));
 }
 
 /** Renames a tensor wherever the graph names it (a user's embedder may already have an output called "embedding"). */
