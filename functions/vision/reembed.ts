@@ -108,6 +108,8 @@ async function run(deps: ReembedDeps, job: ReembedJob, model: RegisteredModel, i
       return true;
     };
     // Two images at a time: the embedder batches what is queued together.
+    // Progress is written at least every half second while images complete (the API reports a job silent for minutes
+    // as interrupted).
     const pass = async (ids: string[], count: boolean) => {
       let next = 0;
       await Promise.all(

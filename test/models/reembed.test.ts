@@ -56,6 +56,11 @@ describe('re-embedding a project with a registered embedder of another dimension
       expect(item.embedding.neighbours[0].similarity).toBeLessThanOrEqual(1.0001);
     }
 
+    // A job record left running by a server that stopped mid-way reads as interrupted, with what to do.
+    const stale = { projectId: 'flowers', model: 'tiny64', from: 'default', status: 'running', total: 6, done: 2, skipped: 0, startedAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:05.000Z', startedBy: 'owner' };
+    await stack.stores.blobs.put('models/jobs/reembed/flowers.json', new TextEncoder().encode(JSON.stringify(stale)), 'application/json');
+    expect((await api('GET', '/api/projects/flowers/models')).json.reembed).toMatchObject({ status: 'failed', reason: expect.stringMatching(/^interrupted: no progress since 2026-01-01T00:00:05.000Z/) });
+
     // The cost first, then the switch.
     const cost = await api('GET', '/api/projects/flowers/models?embedder=tiny64');
     expect(cost.json.cost).toMatchObject({ model: 'tiny64', images: PHOTOS.length });

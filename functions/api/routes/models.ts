@@ -18,6 +18,8 @@ import { valid } from '../validate.js';
 
 const UPLOAD_TYPE = 'application/octet-stream';
 const TRIAL_IMAGES = 4;
+/** A re-embedding job with no progress for this long is reported as interrupted. */
+const STALLED_MS = 5 * 60_000;
 
 function lab(deps: ApiDeps): ModelLab {
   if (!deps.models) throw new WinnowError('unavailable', 'custom models are not set up on this server (it runs no ONNX runtime)');
@@ -204,7 +206,11 @@ export const modelRoutes = new Hono<AppEnv>()
       cost = { model: record.name, images, estimatedSeconds: Math.ceil((images * Math.max(record.trial.msPerImage, 1) * 1.5) / 1000) };
     }
     const jobObject = await deps.stores.blobs.get(MODEL_LAYOUT.reembedJob(project.id));
-    const job = jobObject ? (JSON.parse(new TextDecoder().decode(jobObject.body)) as ReembedJob) : undefined;
+    let job = jobObject ? (JSON.parse(new TextDecoder().decode(jobObject.body)) as ReembedJob) : undefined;
+    // A running job writes its progress at least every few seconds; one silent for long died with its process.
+    if (job?.status === 'running' && deps.stores.clock.now() - Date.parse(job.updatedAt) > STALLED_MS) {
+      job = { ...job, status: 'failed', reason: `interrupted: no progress since ${job.updatedAt} (the server stopped during the job); switch the embedder again to restart it` };
+    }
     return c.json({
       embedder: project.embedding?.model ?? null,
       detector: project.detection?.model ?? null,
