@@ -87,5 +87,15 @@ describe('registering a detector from its ONNX file alone', () => {
     expect((await api('GET', '/api/projects/shop/models')).json.detector).toBe('shop-detector');
     // The registered file was fetched from the bucket into the stack's model cache, by sha256.
     expect((await readFile(path.join(dataDir, 'models', `${inspected.json.sha256}.onnx`))).byteLength).toBe(file.byteLength);
+
+    // Unregistering is refused while the project uses it; once it uses the default again, the file goes too.
+    const inUse = await api('DELETE', '/api/models/shop-detector');
+    expect(inUse.status).toBe(409);
+    expect(inUse.json).toMatchObject({ projects: ['shop'] });
+    expect(inUse.json.message).toMatch(/in use by project shop/);
+    expect((await api('PUT', '/api/projects/shop/models', { detector: null })).json.detector).toBeNull();
+    expect((await api('DELETE', '/api/models/shop-detector')).json).toEqual({ deleted: 'shop-detector', fileDeleted: true });
+    expect(await stack.stores.blobs.head(`models/${inspected.json.sha256}`)).toBeUndefined();
+    expect((await api('GET', '/api/models')).json.models).toEqual([]);
   });
 });

@@ -194,6 +194,17 @@ export const modelRoutes = new Hono<AppEnv>()
     const record = await mustBeRegistered(c.var.deps.stores, c.req.param('modelName'));
     return c.json({ model: { ...summary(record), manifest: record.manifest, labels: record.labels, trial: record.trial } });
   })
+  // Unregister: refused while a project uses the model; the file goes when no other registration shares it.
+  .delete('/models/:modelName', access('owner'), async (c) => {
+    const deps = c.var.deps;
+    const record = await mustBeRegistered(deps.stores, c.req.param('modelName'));
+    const users = (await deps.stores.projects.list()).filter((p) => p.detection?.model === record.name || p.embedding?.model === record.name).map((p) => p.id);
+    if (users.length) throw conflict(`model "${record.name}" is in use by project${users.length > 1 ? 's' : ''} ${users.join(', ')}: switch ${users.length > 1 ? 'them' : 'it'} to another model first`, { projects: users });
+    await deps.stores.blobs.delete(MODEL_LAYOUT.record(record.name));
+    const shared = (await allRegistered(deps.stores)).some((m) => m.sha256 === record.sha256);
+    if (!shared) await deps.stores.blobs.delete(MODEL_LAYOUT.file(record.sha256));
+    return c.json({ deleted: record.name, fileDeleted: !shared });
+  })
   // A project's models, its re-embedding job, and (with ?embedder=) what switching to that embedder would cost.
   .get('/projects/:projectId/models', access('owner'), async (c) => {
     const deps = c.var.deps;
