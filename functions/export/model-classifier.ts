@@ -8,7 +8,7 @@
 // what a retrain from scratch on the same labels gives, the model the app's next cold retrain would hold.
 
 import { WinnowError } from '../domain/errors.js';
-import type { Project, RankedQueue } from '../domain/model.js';
+import type { Project } from '../domain/model.js';
 import type { BlobStore, RankingStore, Stores } from '../domain/ports.js';
 import type { SoftmaxModel } from '../domain/learning/index.js';
 import { retrainProject, type ProjectTrainingState } from '../trainer/retrain.js';
@@ -57,38 +57,31 @@ function readOnly<T extends object>(store: T, name: string): T {
   });
 }
 
-/** The ranking the dry run would have written is kept here instead. */
-function capturingRankings(rankings: RankingStore, captured: { queue?: RankedQueue }): RankingStore {
-  return {
-    get: (projectId) => rankings.get(projectId),
-    put: async (queue) => {
-      captured.queue = queue;
-    },
-    delete: async () => undefined,
-  };
+/** Rankings are read; the one the dry run would write is dropped (the app's stays the trainer's). */
+function readOnlyRankings(rankings: RankingStore): RankingStore {
+  return { get: (projectId) => rankings.get(projectId), put: async () => undefined, delete: async () => undefined };
 }
 
 /**
  * Fits the project's classifier as the trainer does. Throws WinnowError('conflict') naming what is missing when
  * there is no model to export yet (no embeddings, fewer than two classes with labels).
  */
-export async function projectClassifier(stores: Stores, projectId: string, defaultEmbedder?: string): Promise<ProjectClassifier> {
+export async function projectClassifier(stores: Stores, projectId: string): Promise<ProjectClassifier> {
   const project = await getProject(stores, projectId);
   const ranking = await stores.rankings.get(projectId);
-  const embedder = ranking?.model ?? project.embedding?.model ?? defaultEmbedder;
+  const embedder = ranking?.model ?? project.embedding?.model;
   const noModel = (why: string) =>
     new WinnowError('conflict', `project "${projectId}" has no trained model to export yet: ${why}`, { field: 'model' });
   if (!ranking || ranking.coldStart || !embedder) {
     throw noModel('label images of at least two classes and let the trainer run (the labeling view then shows suggestions)');
   }
-  const captured: { queue?: RankedQueue } = {};
   const view: Stores = {
     projects: readOnly(stores.projects, 'projects'),
     samples: readOnly(stores.samples, 'samples'),
     annotations: readOnly(stores.annotations, 'annotations'),
     labelers: readOnly(stores.labelers, 'labelers'),
     blobs: readOnlyBlobs(stores.blobs),
-    rankings: capturingRankings(stores.rankings, captured),
+    rankings: readOnlyRankings(stores.rankings),
     clock: stores.clock,
   };
   const state: ProjectTrainingState = {};

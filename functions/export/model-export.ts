@@ -28,8 +28,6 @@ export interface ModelExportOptions {
   manifestDir?: string;
   /** The deployment's audit rate, for the accuracy estimate (as the labeling view reads it). */
   auditRate?: number;
-  /** Embedder of projects whose ranking names none (the deployment's default). */
-  defaultEmbedder?: string;
   now?: Date;
 }
 
@@ -109,7 +107,7 @@ async function embedderSource(stores: Stores, name: string, opts: ModelExportOpt
 
 /** Builds the export; WinnowError('conflict') when there is no model yet or no ONNX file for the project's embedder. */
 export async function exportProjectModel(stores: Stores, projectId: string, opts: ModelExportOptions): Promise<ModelExport> {
-  const classifier = await projectClassifier(stores, projectId, opts.defaultEmbedder);
+  const classifier = await projectClassifier(stores, projectId);
   const source = await embedderSource(stores, classifier.embedder, opts);
   if (opts.format === 'onnx' && !source) {
     throw new WinnowError(
