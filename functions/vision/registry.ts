@@ -58,20 +58,6 @@ export async function readRecord(blobs: BlobStore, name: string): Promise<Regist
   return object ? (JSON.parse(new TextDecoder().decode(object.body)) as RegisteredModel) : undefined;
 }
 
-export async function listRecords(blobs: BlobStore): Promise<RegisteredModel[]> {
-  const records: RegisteredModel[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await blobs.list(MODEL_LAYOUT.recordPrefix, { cursor });
-    for (const o of page.items) {
-      const object = await blobs.get(o.key);
-      if (object) records.push(JSON.parse(new TextDecoder().decode(object.body)) as RegisteredModel);
-    }
-    cursor = page.cursor;
-  } while (cursor);
-  return records.sort((a, b) => a.name.localeCompare(b.name));
-}
-
 /** Registered models opened for inference, each once per process (files cached locally by sha256). */
 export class ModelRegistry {
   private readonly records = new Map<string, { at: number; record: Promise<RegisteredModel | undefined> }>();
