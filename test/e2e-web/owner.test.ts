@@ -114,7 +114,7 @@ describe.skipIf(!chromiumAvailable())('owner views in the browser', () => {
     await waitTiles(page, 1);
     await screenshot(page, 'gallery-filtered');
 
-    // Relabeling a tile shows its new label when the dialog closes (here: an unlabeled one, which leaves the filter).
+    // Relabeling a tile shows its new label on it when the dialog closes, and the counts follow.
     await page.getByTestId('filter-ambiguous').click();
     await page.getByTestId('filter-unlabeled').click();
     await waitTiles(page, IMAGES - labeled.size);
@@ -125,10 +125,10 @@ describe.skipIf(!chromiumAvailable())('owner views in the browser', () => {
     await page.getByTestId('save-status').filter({ hasText: 'All labels saved' }).waitFor();
     await page.keyboard.press('Escape');
     labeled.set(id, [4, 'olga']);
-    await waitTiles(page, IMAGES - labeled.size);
+    await expect.poll(() => page.getByTestId(`tile-label-${id}`).textContent()).toMatch(/^tulips\s*olga/);
+    await expect.poll(() => page.getByTestId('filter-unlabeled').textContent()).toBe(`Unlabeled (${IMAGES - labeled.size})`);
     await page.getByTestId('filter-unlabeled').click();
     await waitTiles(page, IMAGES);
-    await expect.poll(() => page.getByTestId(`tile-label-${id}`).textContent()).toMatch(/^tulips\s*olga/);
 
     const phone = await signedIn({ width: 390, height: 844 }, 'dark', `#/projects/${PROJECT}/gallery`);
     await waitTiles(phone, IMAGES);
@@ -171,6 +171,8 @@ describe.skipIf(!chromiumAvailable())('owner views in the browser', () => {
     expect((await ann('GET', '/api/projects')).status).toBe(200);
     await page.getByTestId('enable-ann').filter({ hasText: 'Disable' }).click();
     await page.getByTestId('member-ann').filter({ hasText: 'disabled' }).waitFor();
+    // The page updates in place: the button keeps the keyboard focus.
+    expect(await page.getByTestId('enable-ann').evaluate((el) => el === document.activeElement && el.textContent === 'Enable')).toBe(true);
     const refused = await ann('GET', `/api/projects/${PROJECT}/progress`);
     expect(refused.status).toBe(401);
     expect(refused.json.message).toMatch(/disabled/);

@@ -68,7 +68,9 @@ export function GalleryView(props: { projectId: string }) {
   const [filter, setFilter] = createSignal<Filter>('labels');
   // The data manager's filters (labels mode); every change reloads from the first page.
   const [query, setQuery] = createSignal<GalleryQuery>({});
-  const [counts, { refetch: refetchCounts }] = createResource(() => app.api.galleryCounts(props.projectId).catch(() => undefined));
+  // A plain signal, not a resource: a refetch must not suspend the view (the tiles and their focus stay).
+  const [counts, setCounts] = createSignal<Awaited<ReturnType<typeof app.api.galleryCounts>>>();
+  const refetchCounts = () => app.api.galleryCounts(props.projectId).then(setCounts, () => undefined);
   const setQueryField = <K extends keyof GalleryQuery>(key: K, value: GalleryQuery[K] | undefined) => {
     setQuery((q) => {
       const next = { ...q };
@@ -196,6 +198,7 @@ export function GalleryView(props: { projectId: string }) {
 
   function choose(f: Filter) {
     generation++;
+    setRelabeled(new Map());
     loading = false;
     setFilter(f);
     setTiles([]);
@@ -205,15 +208,41 @@ export function GalleryView(props: { projectId: string }) {
     void loadMore();
   }
 
-  onMount(() => void loadMore());
+  onMount(() => {
+    void loadMore();
+    void refetchCounts();
+  });
 
-  /** After relabeling, the labels view shows the new labels and counts once the saves are through. */
+  // Labels given in the relabel dialog, shown on their tiles in place (the tile keeps its place and its focus; the
+  // list itself follows the filters at the next reload).
+  const [relabeled, setRelabeled] = createSignal<ReadonlyMap<string, GalleryTile>>(new Map());
+  async function showNewLabel(tile: GalleryTile) {
+    const { sample } = await app.api.sample(props.projectId, tile.sampleId);
+    const classes = project()?.classes ?? [];
+    const l = sample.label;
+    const top = l ? l.confidences.reduce((best, c, i, all) => (c > all[best] ? i : best), 0) : -1;
+    const label: GalleryTile['label'] = l && {
+      classIndex: top,
+      class: classes[top] ?? '',
+      source: l.source === 'model' ? 'model' : 'labeler',
+      labelerId: l.labelerId,
+      confidence: l.source === 'model' ? (l.modelConfidence ?? l.confidences[top]) : l.confidences[top],
+      ambiguous: l.ambiguous,
+      at: l.at,
+      labeledBy: sample.labeledBy,
+    };
+    setRelabeled((m) => new Map(m).set(tile.sampleId, { ...tile, label, disagrees: false }));
+  }
+
+  /** After relabeling, the tile shows its new label and the counts follow, once the saves are through. */
   function closeDialog() {
+    const sampleId = open();
     setOpen(undefined);
-    if (filter() !== 'labels') return;
+    const tile = tiles().find((t) => t.sampleId === sampleId)?.sample;
+    if (!tile) return;
     const refresh = () => {
       void refetchCounts();
-      choose('labels');
+      void showNewLabel(relabeled().get(tile.sampleId) ?? tile).catch(() => undefined);
     };
     if (saving.runner.state().items.length === 0) return refresh();
     const off = saving.onChange((state) => {
@@ -309,7 +338,7 @@ export function GalleryView(props: { projectId: string }) {
             <button
               type="button"
               class={`thumb ${tile.status}${selecting() && selected().has(tile.imageId) ? ' selected' : ''}${tile.sample?.disagrees ? ' disagrees' : ''}`}
-              title={tile.sample ? labelText(tile.sample) : (tile.note ?? tile.name)}
+              title={tile.sample ? labelText(relabeled().get(tile.id) ?? tile.sample) : (tile.note ?? tile.name)}
               disabled={selecting() ? filter() === 'mislabeled' : !tile.sampleId || !project()}
               aria-pressed={selecting() ? selected().has(tile.imageId) : undefined}
               data-testid={`tile-${tile.id}`}
@@ -320,7 +349,7 @@ export function GalleryView(props: { projectId: string }) {
               </Show>
               <span class="thumb-caption" data-testid={`tile-label-${tile.id}`}>
                 <Show when={tile.sample} fallback={<span class="file-name">{tile.note ?? tile.name}</span>}>
-                  {(t) => <TileLabel tile={t()} />}
+                  {(t) => <TileLabel tile={relabeled().get(t().sampleId) ?? t()} />}
                 </Show>
                 <Show when={tile.status !== 'ready'}>
                   <span class={`badge ${tile.status === 'failed' ? 'bad' : ''}`}>{tile.status}</span>

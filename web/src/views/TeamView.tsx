@@ -3,7 +3,8 @@
 // A temporary password the server shows once (local sign-in: no mail) is shown here once, to pass on. On a server
 // without accounts (the local stack without sign-in) only the member list can be changed, and the page says so.
 
-import { createResource, createSignal, For, Show } from 'solid-js';
+import { createSignal, For, onMount, Show } from 'solid-js';
+import { createStore, reconcile } from 'solid-js/store';
 import { ApiError, isMissingThing, type TeamRow } from '../api.js';
 import { ProjectNav } from '../components/ProjectNav.js';
 import { ProjectNotFound } from '../components/ProjectNotFound.js';
@@ -15,13 +16,22 @@ const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');
 export function TeamView(props: { projectId: string }) {
   const app = useApp();
   const [notFound, setNotFound] = createSignal(false);
-  const [team, { refetch }] = createResource(() =>
-    app.api.team(props.projectId).catch((err) => {
+  // A plain signal, not a resource: reloading after an action must not suspend the page (focus stays on the button).
+  // Rows are reconciled by user id, so a row's buttons survive a reload.
+  const [state, setState] = createStore<{ data?: Awaited<ReturnType<typeof app.api.team>> }>({});
+  const team = () => state.data;
+  const [loadError, setLoadError] = createSignal<string>();
+  async function refetch() {
+    try {
+      const data = await app.api.team(props.projectId);
+      setState('data', reconcile(data, { key: 'userId' }));
+      setLoadError(undefined);
+    } catch (err) {
       if (isMissingThing(err)) setNotFound(true);
-      else throw err;
-      return undefined;
-    }),
-  );
+      else setLoadError((err as Error).message);
+    }
+  }
+  onMount(() => void refetch());
   const [error, setError] = createSignal<string>();
   const [notice, setNotice] = createSignal<string>();
   const [secret, setSecret] = createSignal<{ userId: string; password: string }>();
@@ -31,6 +41,8 @@ export function TeamView(props: { projectId: string }) {
   const [role, setRole] = createSignal<'labeler' | 'owner'>('labeler');
 
   async function act(what: () => Promise<string | void>) {
+    // Buttons are aria-disabled while an action runs (a disabled button would drop the keyboard focus).
+    if (busy()) return;
     setBusy(true);
     setError(undefined);
     setNotice(undefined);
@@ -75,8 +87,8 @@ export function TeamView(props: { projectId: string }) {
       <main class="page team" data-testid="team-view">
         <ProjectNav projectId={props.projectId} current="team" />
         <h1>Team</h1>
-        <Show when={team.error}>
-          <p class="error" role="alert">{(team.error as Error).message}</p>
+        <Show when={loadError()}>
+          <p class="error" role="alert">{loadError()}</p>
         </Show>
         <form class="card invite-form" onSubmit={invite} aria-labelledby="invite-title">
           <h2 id="invite-title">{team()?.directory === false ? 'Add a member' : 'Invite someone'}</h2>
@@ -98,7 +110,7 @@ export function TeamView(props: { projectId: string }) {
                 </select>
               </label>
             </Show>
-            <button type="submit" disabled={busy()} data-testid="invite">
+            <button type="submit" aria-aria-disabled={busy()} data-testid="invite">
               {team()?.directory === false ? 'Add' : 'Invite'}
             </button>
           </div>
@@ -124,7 +136,7 @@ export function TeamView(props: { projectId: string }) {
         <Show when={notice()}>
           <p class="muted" role="status">{notice()}</p>
         </Show>
-        <Show when={team()} fallback={<Show when={!team.error}><p class="muted">Loading the team…</p></Show>}>
+        <Show when={team()} fallback={<Show when={!loadError()}><p class="muted">Loading the team…</p></Show>}>
           {(t) => (
             <div class="table-scroll">
               <table class="team-table" data-testid="team-table">
@@ -162,12 +174,12 @@ export function TeamView(props: { projectId: string }) {
                             <Show
                               when={row.member}
                               fallback={
-                                <button type="button" disabled={busy()} onClick={() => void act(async () => void (await app.api.addMember(props.projectId, row.userId)))}>
+                                <button type="button" aria-disabled={busy()} onClick={() => void act(async () => void (await app.api.addMember(props.projectId, row.userId)))}>
                                   Add to project
                                 </button>
                               }
                             >
-                              <button type="button" class="danger" disabled={busy()} data-testid={`remove-${row.userId}`}
+                              <button type="button" class="danger" aria-disabled={busy()} data-testid={`remove-${row.userId}`}
                                 onClick={() => void act(async () => {
                                   const r = await app.api.removeMember(props.projectId, row.userId);
                                   return `Removed ${row.userId}${r.leasesEnded ? `; ${r.leasesEnded} image${r.leasesEnded === 1 ? '' : 's'} they held went back to the others` : ''}.`;
@@ -177,15 +189,15 @@ export function TeamView(props: { projectId: string }) {
                             </Show>
                           </Show>
                           <Show when={t().directory && row.hasAccount && row.userId !== app.labeler()}>
-                            <button type="button" disabled={busy()} data-testid={`role-${row.userId}`}
+                            <button type="button" aria-disabled={busy()} data-testid={`role-${row.userId}`}
                               onClick={() => void act(async () => void (await app.api.changeUser({ userId: row.userId, role: row.role === 'owner' ? 'labeler' : 'owner' })))}>
                               {row.role === 'owner' ? 'Make labeler' : 'Make owner'}
                             </button>
-                            <button type="button" disabled={busy()} data-testid={`enable-${row.userId}`}
+                            <button type="button" aria-disabled={busy()} data-testid={`enable-${row.userId}`}
                               onClick={() => void act(async () => void (await app.api.changeUser({ userId: row.userId, enabled: !row.enabled })))}>
                               {row.enabled ? 'Disable' : 'Enable'}
                             </button>
-                            <button type="button" disabled={busy()} data-testid={`reset-${row.userId}`} onClick={() => void resetPassword(row)}>
+                            <button type="button" aria-disabled={busy()} data-testid={`reset-${row.userId}`} onClick={() => void resetPassword(row)}>
                               Reset password
                             </button>
                           </Show>
