@@ -22,10 +22,13 @@ export interface RecordResult {
 
 /**
  * Images ingested at once per process. Each image spends most of its time waiting on storage round trips and on
- * the shared inference threads, so more images in flight keep both cores busy: measured with `npm run bench:ingest`
- * (300 images, 2 vCPUs), 8 instead of 4 gave 25 % (embed only) and 37 % (embed + detect) more images/s.
+ * the shared inference threads, so more images in flight keep both cores busy; and the writes that images finishing
+ * together share (embedding shards, the samples with the ready record, the counter's marks) carry more of them.
+ * Measured with `npm run bench:ingest -- --modes embed --limit 600 --concurrency N` (2 vCPUs shared with other work,
+ * load average 16-23): 16 gave 22.0 and 24.2 images/s and 4.6 storage requests per image, 8 between them 11.2
+ * images/s and 5.6 requests. (Earlier, 4 -> 8 gave 25 % (embed only) and 37 % (embed + detect) more images/s.)
  */
-export const DEFAULT_INGEST_CONCURRENCY = 8;
+export const DEFAULT_INGEST_CONCURRENCY = 16;
 
 export interface IngestHandlerOptions {
   concurrency?: number;
