@@ -19,7 +19,13 @@ interface Audited {
 }
 
 const count = (key: string, list: unknown): Picked => (Array.isArray(list) ? { [key]: list.length } : {});
-const job = (body: any): Picked => (typeof body?.jobId === 'string' ? { jobId: body.jobId } : {});
+/** A deletion job's id, and what it targets by id or count (a filter's class name is a label: left out). */
+const job = (body: any): Picked => ({
+  ...(typeof body?.jobId === 'string' ? { jobId: body.jobId } : {}),
+  ...(typeof body?.target?.labelerId === 'string' ? { labelerId: body.target.labelerId } : {}),
+  ...(Array.isArray(body?.target?.imageIds) ? { images: body.target.imageIds.length } : {}),
+  ...(typeof body?.target?.filter?.status === 'string' ? { status: body.target.filter.status } : {}),
+});
 
 /** `METHOD /full/route/pattern` -> what it does. */
 export const AUDITED: Record<string, Audited> = {
@@ -27,10 +33,7 @@ export const AUDITED: Record<string, Audited> = {
   'PATCH /api/projects/:projectId': { action: 'project.edit', from: (b) => ({ version: b?.project?.version }) },
   'DELETE /api/projects/:projectId': { action: 'project.delete', from: job },
   'DELETE /api/projects/:projectId/images/:imageId': { action: 'images.delete', from: job },
-  'POST /api/projects/:projectId/deletions': {
-    action: (b) => (b?.kind === 'labeler' ? 'labels.delete' : 'images.delete'),
-    from: (b) => ({ ...job(b), ...(typeof b?.labelerId === 'string' ? { labelerId: b.labelerId } : {}) }),
-  },
+  'POST /api/projects/:projectId/deletions': { action: (b) => (b?.kind === 'labeler' ? 'labels.delete' : 'images.delete'), from: job },
   'DELETE /api/projects/:projectId/labelers/:labelerId/annotations': { action: 'labels.delete', from: job },
   'POST /api/projects/:projectId/uploads': { action: 'images.upload', from: (b) => count('files', b?.uploads) },
   'POST /api/projects/:projectId/imports': { action: 'labels.import', from: (b) => numbers(b) },

@@ -5,6 +5,7 @@
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { auditCsvLine, AUDIT_CSV_HEADER, readAudit, recordAudit, TEAM_LOG, wholeAudit, type AuditAction } from '../../domain/audit-log.js';
+import { ID_PATTERN } from '../../domain/model.js';
 import { getProject } from '../../domain/projects.js';
 import { addMember, projectTeam, refuseSelf, removeMember, requireDirectory, ROLES, type Role } from '../../domain/team.js';
 import { access } from '../access.js';
@@ -84,7 +85,11 @@ export const teamRoutes = new Hono<AppEnv>()
     await audit(c, TEAM_LOG, 'user.password-reset', { userId: id });
     return c.json(credentials);
   })
-  .get('/audit', access('owner'), valid('query', auditQuery), async (c) => answerLog(c, TEAM_LOG, c.req.valid('query')));
+  // The team's log, or with `project`, that project's log even after the project was deleted (its entries remain).
+  .get('/audit', access('owner'), valid('query', auditQuery.extend({ project: z.string().regex(ID_PATTERN, 'a project id').optional() })), async (c) => {
+    const q = c.req.valid('query');
+    return answerLog(c, q.project ?? TEAM_LOG, q);
+  });
 
 export const projectTeamRoutes = new Hono<AppEnv>()
   .get('/:projectId/team', access('owner'), async (c) => {
