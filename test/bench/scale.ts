@@ -2,10 +2,11 @@
 // s3rver in child processes, the API, the trainer process) on projects of 10k, 100k and 1M samples, to see which
 // routes grow with the project. Each size: the stack starts once (tables, bucket, project through the API, fp16
 // embedding shards through the blob store), stops, the records are written straight into dynalite's folder
-// (scale-seed.ts), and the stack starts again (the restart time reported). Then, one request at a time, each route
-// is timed from the client and its store calls counted (store-calls.ts); the trainer's retrain is timed by the
-// trainer itself. Prints a table per size and the growth 10k -> 1M per route.
-//   npm run bench:scale -- [--samples 10000,100000,1000000] [--labels 2000] [--dims 128] [--requests 100]
+// (scale-seed.ts), and the stack starts again (the restart time reported). With every size's stack up, one request
+// at a time, each route is timed from the client and its store calls counted (store-calls.ts), the sizes taking
+// turns in rounds (--rounds) so that the machine's other load falls on each alike; the trainer's retrain is timed by
+// the trainer itself. Prints a table per size and the growth smallest -> largest per route.
+//   npm run bench:scale -- [--samples 10000,100000,1000000] [--labels 2000] [--dims 128] [--requests 100] [--rounds 4]
 //                          [--models DIR] [--out test-output/bench]
 // --dims: embedding width of the seeded shards (1280 is MobileNetV2's; 1M x 1280 is 5 GB as float32 in each of the
 // API and trainer processes, too much beside other work on this machine, so 128 by default: the retrain's cost per
@@ -21,7 +22,7 @@ import { numberArg, numberListArg, parseArgs, stringArg } from './lib/args.js';
 import { markdownTable } from './lib/markdown-table.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
 import { imageIdOf, seedDynalite } from './lib/scale-seed.js';
-import { measureRoutes, type RouteResult } from './lib/scale-routes.js';
+import { measureRoutes, mergeRounds, type RouteResult } from './lib/scale-routes.js';
 
 const PROJECT = 'bench-scale';
 const CLASSES = 5;
@@ -30,6 +31,7 @@ const sizes = numberListArg(args, 'samples', [10_000, 100_000, 1_000_000]);
 const labels = numberArg(args, 'labels', 2000);
 const dims = numberArg(args, 'dims', 128);
 const requests = numberArg(args, 'requests', 100);
+const roundCount = numberArg(args, 'rounds', 4);
 const modelDir = path.resolve(stringArg(args, 'models') ?? sharedPath('models'));
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -61,14 +63,20 @@ const start = (dataDir: string) =>
     log: () => undefined,
   });
 
-const results: SizeResult[] = [];
-const began = performance.now();
-for (const samples of sizes) {
-  const dataDir = await tempDir(`bench-scale-${samples}`);
-  let stack: LocalStack | undefined;
+interface Prepared {
+  samples: number;
+  dataDir: string;
+  stack: LocalStack;
+  labelerIds: string[];
+  sampleId: string;
+  partial: Omit<SizeResult, 'routes' | 'recountMs' | 'retrain'> & { firstRetrainMs: number };
+}
+
+/** Creates the project, writes its shards and records, restarts the stack on them and makes the first ranking. */
+async function prepare(samples: number, dataDir: string): Promise<Prepared> {
+  log(`${samples} samples: creating the project and ${dims}-d fp16 embedding shards`);
+  let stack: LocalStack | undefined = await start(dataDir);
   try {
-    log(`${samples} samples: creating the project and ${dims}-d fp16 embedding shards`);
-    stack = await start(dataDir);
     const created = await fetch(`${stack.url}/api/projects`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-winnow-user': 'owner' },
@@ -81,7 +89,7 @@ for (const samples of sizes) {
     for (let from = 0; from < samples; from += shardRows) {
       const rows = [];
       for (let i = from; i < Math.min(samples, from + shardRows); i++) if (i % failedEvery !== failedEvery - 1) rows.push({ sampleId: imageIdOf(i), vector: unitVector(dims, i) });
-      await appendEmbeddings(stack.stores.blobs, PROJECT, embedder.name, rows);
+      await appendEmbeddings(stack.stores.blobs, PROJECT, embedder!.name, rows);
     }
     const embeddingsMs = performance.now() - t0;
     await stack.close();
@@ -103,35 +111,67 @@ for (const samples of sizes) {
     const counted = (await progress.json()) as { total: number; labeled: number };
     const firstProgressMs = performance.now() - t2;
     log(`${samples} samples: restart ${Math.round(restartMs)} ms, progress says ${counted.total} samples, ${counted.labeled} labeled; first retrain`);
-
     const first = await stack.trainer.flush(PROJECT);
     if (!first) throw new Error('the first retrain produced no ranking');
-    log(`${samples} samples: retrain ${Math.round(first.ms.total)} ms; routes`);
-    const routes = await measureRoutes(stack, { projectId: PROJECT, requests, classes: CLASSES, labelers: seeded.labelerIds, sampleId: seeded.labeledSampleId, log });
-    const again = await stack.trainer.flush(PROJECT);
-    // The repair after a writer died mid-count: a recount from every image and sample record.
-    // It must find what the kept counts say after all the routes' writes (labels, undos, the deletion).
-    const kept = await stack.stores.samples.counts(PROJECT);
-    const t3 = performance.now();
-    const recounted = await stack.stores.samples.recount(PROJECT);
-    const recountMs = performance.now() - t3;
-    const same = JSON.stringify(recounted) === JSON.stringify(kept);
-    log(`${samples} samples: recount ${Math.round(recountMs)} ms; kept counts ${same ? 'equal' : 'DIFFER FROM'} the recount`);
-    if (!same) log(`  kept ${JSON.stringify(kept)}\n  recount ${JSON.stringify(recounted)}`);
-    results.push({
+    log(`${samples} samples: retrain ${Math.round(first.ms.total)} ms`);
+    return {
       samples,
-      seed: { dynamoItems: seeded.items, dynamoMs: Math.round(seeded.ms), embeddingsMs: Math.round(embeddingsMs) },
-      restartMs: Math.round(restartMs),
-      firstProgressMs: Math.round(firstProgressMs),
-      retrain: { firstMs: Math.round(first.ms.total), againMs: Math.round(again?.ms.total ?? NaN) },
-      recountMs: Math.round(recountMs),
-      routes,
-    });
-    console.log(`\n### ${samples.toLocaleString('en-US')} samples\n`);
-    console.log(sizeTable(results[results.length - 1]));
-  } finally {
+      dataDir,
+      stack,
+      labelerIds: seeded.labelerIds,
+      sampleId: seeded.labeledSampleId,
+      partial: {
+        samples,
+        seed: { dynamoItems: seeded.items, dynamoMs: Math.round(seeded.ms), embeddingsMs: Math.round(embeddingsMs) },
+        restartMs: Math.round(restartMs),
+        firstProgressMs: Math.round(firstProgressMs),
+        firstRetrainMs: Math.round(first.ms.total),
+      },
+    };
+  } catch (err) {
     await stack?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The second retrain, and the repair after a writer died mid-count (a recount), checked against the kept counts. */
+async function finish(p: Prepared, routes: RouteResult[]): Promise<SizeResult> {
+  const again = await p.stack.trainer.flush(PROJECT);
+  // The recount must find what the kept counts say after all the routes' writes (labels, undos, the deletion).
+  const kept = await p.stack.stores.samples.counts(PROJECT);
+  const t3 = performance.now();
+  const recounted = await p.stack.stores.samples.recount(PROJECT);
+  const recountMs = performance.now() - t3;
+  const same = JSON.stringify(recounted) === JSON.stringify(kept);
+  log(`${p.samples} samples: recount ${Math.round(recountMs)} ms; kept counts ${same ? 'equal' : 'DIFFER FROM'} the recount`);
+  if (!same) log(`  kept ${JSON.stringify(kept)}\n  recount ${JSON.stringify(recounted)}`);
+  const { firstRetrainMs, ...rest } = p.partial;
+  return { ...rest, retrain: { firstMs: firstRetrainMs, againMs: Math.round(again?.ms.total ?? NaN) }, recountMs: Math.round(recountMs), routes };
+}
+
+const results: SizeResult[] = [];
+const began = performance.now();
+const prepared: Prepared[] = [];
+try {
+  for (const samples of sizes) prepared.push(await prepare(samples, await tempDir(`bench-scale-${samples}`)));
+  // The sizes take turns, a round of every route each, so that load from elsewhere on the machine falls on all alike.
+  const rounds: RouteResult[][][] = prepared.map(() => []);
+  for (let round = 0; round < roundCount; round++) {
+    for (const [k, p] of prepared.entries()) {
+      log(`${p.samples} samples: routes, round ${round + 1} of ${roundCount}`);
+      const last = round === roundCount - 1;
+      rounds[k].push(await measureRoutes(p.stack, { projectId: PROJECT, requests: Math.ceil(requests / roundCount), classes: CLASSES, labelers: p.labelerIds, sampleId: p.sampleId, owner: last, log }));
+    }
+  }
+  for (const [k, p] of prepared.entries()) {
+    results.push(await finish(p, mergeRounds(rounds[k])));
+    console.log(`\n### ${p.samples.toLocaleString('en-US')} samples\n`);
+    console.log(sizeTable(results[results.length - 1]));
+  }
+} finally {
+  for (const p of prepared) {
+    await p.stack.close();
+    await rm(p.dataDir, { recursive: true, force: true });
   }
 }
 

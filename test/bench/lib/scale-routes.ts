@@ -18,6 +18,8 @@ export interface RouteResult {
   /** The calls, most frequent first, per request. */
   calls: string;
   note?: string;
+  /** Every request's time (rounds of the same route are merged from these). */
+  ms: number[];
 }
 
 export interface RouteOptions {
@@ -27,6 +29,8 @@ export interface RouteOptions {
   labelers: string[];
   /** A labeled sample (similar). */
   sampleId: string;
+  /** The owner's routes and jobs too (once per project: the deletion removes images); else the labelers' only. */
+  owner: boolean;
   log: (line: string) => void;
 }
 
@@ -78,7 +82,7 @@ export async function measureRoutes(stack: LocalStack, opts: RouteOptions): Prom
       .slice(0, 4)
       .map((c) => `${c.call} ${round(c.calls / n)}`)
       .join(', ');
-    results.push({ route, who, count: n, p50: s.p50, p99: s.p99, storeCalls: round(total / n), calls, ...(note ? { note } : {}) });
+    results.push({ route, who, count: n, p50: s.p50, p99: s.p99, storeCalls: round(total / n), calls, ...(note ? { note } : {}), ms });
     opts.log(`  ${route}: p50 ${s.p50} ms, p99 ${s.p99} ms, ${round(total / n)} store calls/request`);
   };
 
@@ -112,6 +116,7 @@ export async function measureRoutes(stack: LocalStack, opts: RouteOptions): Prom
   await measure('agreement', 'labeler', Math.ceil(n / 4), () => call('GET', `${base}/agreement`, member));
   await measure('similar (24)', 'labeler', Math.ceil(n / 4), () => call('GET', `${base}/samples/${opts.sampleId}/similar?k=24`, member));
 
+  if (!opts.owner) return results;
   // Owners: the gallery, first page and the page after, with each filter and sort.
   const galleryPages = async (query: string) => {
     const first = (await call('GET', `${base}/gallery?limit=100${query}`, 'owner')) as { cursor?: string };
@@ -189,3 +194,17 @@ async function poll(read: () => Promise<Record<string, unknown>>, done: (s: Reco
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
+
+/** One result per route from several rounds of the same routes (their requests together; calls per request averaged). */
+export function mergeRounds(rounds: RouteResult[][]): RouteResult[] {
+  const merged: RouteResult[] = [];
+  for (const first of rounds[0]) {
+    const same = rounds.map((r) => r.find((x) => x.route === first.route)).filter((x): x is RouteResult => x !== undefined);
+    const ms = same.flatMap((x) => x.ms);
+    const s = summarize(ms);
+    const storeCalls = round(same.reduce((a, x) => a + x.storeCalls * x.count, 0) / ms.length);
+    merged.push({ ...first, count: ms.length, p50: s.p50, p99: s.p99, storeCalls, note: same.map((x) => x.note).find(Boolean), ms });
+  }
+  for (const r of rounds.slice(1)) for (const x of r) if (!merged.some((m) => m.route === x.route)) merged.push(x);
+  return merged;
+}
