@@ -13,11 +13,13 @@
 
 import { randomUUID } from 'node:crypto';
 import { stateAfter } from './annotate.js';
+import { classifierPrefix } from './classifier-store.js';
 import { mapBounded } from './concurrency.js';
 import { badRequest, ConditionFailed, notFound, WinnowError } from './errors.js';
 import { imageIdFor } from './ingest.js';
 import { topClass } from './labels.js';
 import { BUCKET_LAYOUT, parseUploadKey } from './layout.js';
+import { MODEL_LAYOUT } from './models.js';
 import type { Annotation, ImageRecord, ImageStatus, Project, Sample, SampleLabelState } from './model.js';
 import type { BlobStore, Stores } from './ports.js';
 import { allSamples } from './progress.js';
@@ -566,6 +568,10 @@ export function projectPrefixes(projectId: string): string[] {
     BUCKET_LAYOUT.exportsPrefix(projectId),
     // The auto-labeler's calibration basis (functions/domain/autolabel.ts).
     `autolabel/${projectId}/`,
+    // The model the trainer ranked with, kept for the classifier export (classifier-store.ts).
+    classifierPrefix(projectId),
+    // The record of the project's re-embed job (one key; as a prefix it matches only itself).
+    MODEL_LAYOUT.reembedJob(projectId),
   ];
 }
 

@@ -1,11 +1,12 @@
-// The project's classifier for export: fitted by the trainer's own code (retrainProject, the run the trainer does after
-// every few labels) on the project's current embeddings and human labels, from a fresh state, on a view of the stores
-// that keeps every write to itself. So whatever the trainer does to the embeddings before its head (centring folded
-// into the bias, temperature folded into the weights, ...) is in the exported model, and nothing the app stores is
-// touched (no ranking, no auto-label basis, no shard compaction).
+// The project's classifier for export: the model the trainer ranked with, as it saved it beside the ranking
+// (domain/classifier-store.ts), when that save is of the current ranking's generation. So the exported file gives the
+// probabilities the labeling view shows (the trainer warm-starts each fit from the last one; a fit from scratch lands
+// up to ~0.025 apart).
 //
-// The trainer keeps its live model in memory only (warm-started from run to run), never in a store: this refit is
-// what a retrain from scratch on the same labels gives, the model the app's next cold retrain would hold.
+// Otherwise (nothing saved yet, a retrain between storing its ranking and its model, classes added since) it falls back
+// to a re-fit by the trainer's own code (retrainProject) on the project's current embeddings and human labels, from a
+// fresh state, on a view of the stores that keeps every write to itself: what a retrain from scratch on the same labels
+// gives. Nothing the app stores is touched either way (no ranking, no auto-label basis, no shard compaction).
 
 import { WinnowError } from '../domain/errors.js';
 import type { Project } from '../domain/model.js';
@@ -13,6 +14,7 @@ import type { BlobStore, RankingStore, Stores } from '../domain/ports.js';
 import type { SoftmaxModel } from '../domain/learning/index.js';
 import { retrainProject, type ProjectTrainingState } from '../trainer/retrain.js';
 import { getProject } from '../domain/projects.js';
+import { loadLiveClassifier, type LiveClassifier } from '../domain/classifier-store.js';
 
 export interface ProjectClassifier {
   project: Project;
@@ -23,6 +25,8 @@ export interface ProjectClassifier {
   labels: number;
   /** Rows of the embedding matrix (samples with an embedding). */
   samples: number;
+  /** The trainer's saved model of the current ranking, or a re-fit and why. */
+  origin: { source: 'trainer'; generation: number } | { source: 'refit'; reason: string };
 }
 
 /** Blob reads go through; writes and deletes are dropped (nothing of the dry run reaches the bucket). */
@@ -75,6 +79,12 @@ export async function projectClassifier(stores: Stores, projectId: string): Prom
   if (!ranking || ranking.coldStart || !embedder) {
     throw noModel('label images of at least two classes and let the trainer run (the labeling view then shows suggestions)');
   }
+  const loaded = await loadLiveClassifier(stores.blobs, projectId);
+  const unusable = loaded.found ? whyNotCurrent(loaded.classifier, ranking.generation, embedder, project.classes.length) : loaded.reason;
+  if (loaded.found && unusable === undefined) {
+    const live = loaded.classifier;
+    return { project, embedder, model: live.model, labels: live.labels, samples: live.samples, origin: { source: 'trainer', generation: live.generation } };
+  }
   const view: Stores = {
     projects: readOnly(stores.projects, 'projects'),
     samples: readOnly(stores.samples, 'samples'),
@@ -87,5 +97,13 @@ export async function projectClassifier(stores: Stores, projectId: string): Prom
   const state: ProjectTrainingState = {};
   const result = await retrainProject(view, project, state, { embedder });
   if (!result || !state.model) throw noModel('fewer than two classes have labels on images with embeddings');
-  return { project, embedder, model: state.model, labels: result.labels, samples: result.samples };
+  return { project, embedder, model: state.model, labels: result.labels, samples: result.samples, origin: { source: 'refit', reason: unusable ?? 'unknown' } };
+}
+
+/** Why the saved model is not the one behind the current ranking; undefined when it is. */
+function whyNotCurrent(live: LiveClassifier, generation: number, embedder: string, classes: number): string | undefined {
+  if (live.generation !== generation) return `the saved model is of ranking generation ${live.generation}, the current ranking is generation ${generation}`;
+  if (live.embedder !== embedder) return `the saved model reads "${live.embedder}" embeddings, the ranking "${embedder}"`;
+  if (live.model.classes !== classes) return `the saved model has ${live.model.classes} classes, the project ${classes}`;
+  return undefined;
 }

@@ -54,6 +54,8 @@ export interface ModelCard {
   preprocessing?: ModelManifest['preprocess'] & { description: string };
   outputs: Record<string, string>;
   head: { lambda: number; temperature: number; centered: boolean; foldedIntoWeights: string };
+  /** Which model this is: the trainer's own of ranking `generation` (what the labeling view shows), or a re-fit and why. */
+  model: { source: 'trainer'; generation: number } | { source: 'refit'; reason: string };
   createdAt: string;
   note: string;
 }
@@ -176,11 +178,15 @@ async function modelCard(stores: Stores, c: ProjectClassifier, source: EmbedderS
       centered: !!model.fit.centered,
       foldedIntoWeights: 'probabilities = softmax(weights @ x + bias), x the L2-normalised embedding: the centring and the temperature are folded into weights and bias',
     },
+    model: c.origin,
     createdAt: (opts.now ?? new Date()).toISOString(),
     note:
-      'Fitted by the trainer\'s own code on the project\'s human labels at export time (auto-labels are never trained on); ' +
-      "the labeling view's model is the same recipe warm-started from its previous retrains, so its probabilities can differ " +
-      'slightly (tf_flowers_dev, 100 labels: same top class, at most 0.025 apart).',
+      c.origin.source === 'trainer'
+        ? `The model the trainer ranked with for ranking generation ${c.origin.generation}, as it saved it: the probabilities the ` +
+          'labeling view shows (fitted on human labels only; auto-labels are never trained on).'
+        : `Not the trainer's saved model (${c.origin.reason}): re-fitted by the trainer's own code on the project's human labels at ` +
+          "export time. The labeling view's model is the same recipe warm-started from its previous retrains, so its " +
+          'probabilities can differ slightly (tf_flowers_dev, 100 labels: same top class, at most 0.025 apart).',
   };
 }
 

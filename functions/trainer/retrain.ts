@@ -21,6 +21,7 @@ import {
   type SoftmaxModel,
   type TrainingLabel,
 } from '../domain/learning/index.js';
+import { saveLiveClassifier } from '../domain/classifier-store.js';
 import { type AutolabelBasis, isModelLabel, MIN_CANDIDATE_CONFIDENCE, saveAutolabelBasis } from '../domain/autolabel.js';
 import type { LabelHead, Project, RankedQueue } from '../domain/model.js';
 import type { Stores } from '../domain/ports.js';
@@ -151,6 +152,8 @@ export async function retrainProject(
     ...(suspects ? { suspects } : {}),
   };
   await stores.rankings.put(queue);
+  // The model this ranking was scored with, for the classifier export (domain/classifier-store.ts).
+  if (model) await saveLiveClassifier(stores.blobs, { projectId: project.id, generation, embedder: opts.embedder, createdAt: queue.createdAt, labels: queue.labels, samples: matrix.rows, model });
   if (fit && probs) {
     await saveAutolabelBasis(stores.blobs, autolabelBasis(project.id, generation, queue.createdAt, fit, training, probs, labeledRows, matrix.sampleIds, classes));
   }
