@@ -201,7 +201,7 @@ export async function galleryPage(
  */
 async function keyPaged(stores: Stores, view: View, filter: GalleryFilter, limit: number, cursor?: string): Promise<GalleryPage> {
   const at = cursor ? decode(cursor) : {};
-  let storeCursor = at.c;
+  let storeCursor = typeof at.c === 'string' ? at.c : undefined;
   let skip = Number.isInteger(at.s) && (at.s as number) >= 0 ? (at.s as number) : 0;
   let size = Number.isInteger(at.n) && (at.n as number) > 0 ? Math.min(at.n as number, STORE_PAGE) : undefined;
   const filtered = Object.keys(filter).length > 0;
@@ -234,7 +234,8 @@ async function keyPaged(stores: Stores, view: View, filter: GalleryFilter, limit
 }
 
 async function sorted(stores: Stores, view: View, filter: GalleryFilter, sort: GallerySort, limit: number, cursor?: string): Promise<GalleryPage> {
-  const offset = cursor ? decode(cursor).o ?? 0 : 0;
+  const o = cursor ? decode(cursor).o : 0;
+  const offset = Number.isInteger(o) && (o as number) >= 0 ? (o as number) : 0;
   const all: GalleryItem[] = [];
   let scanned = 0;
   let storeCursor: string | undefined;

@@ -145,6 +145,12 @@ describe('gallery filters, paging and counts', () => {
     const cursor = await call('GET', `/api/projects/${PROJECT}/gallery?cursor=nonsense`);
     expect(cursor.status).toBe(400);
     expect(cursor.json.field).toBe('cursor');
+    // A cursor edited by hand (well-formed, wrong inside) is still the caller's mistake, not a server error.
+    const edited = Buffer.from(JSON.stringify({ c: 12, n: 'x', s: -1 })).toString('base64url');
+    expect((await call('GET', `/api/projects/${PROJECT}/gallery?cursor=${edited}`)).status).toBeLessThan(500);
+    const forged = Buffer.from(JSON.stringify({ c: 'not-a-store-cursor', n: 5, s: 0 })).toString('base64url');
+    const forgedRes = await call('GET', `/api/projects/${PROJECT}/gallery?cursor=${forged}`);
+    expect(forgedRes.status).toBe(400);
     const sort = await call('GET', `/api/projects/${PROJECT}/gallery?sort=size`);
     expect(sort.status).toBe(400);
     expect(sort.json.field).toBe('sort');
