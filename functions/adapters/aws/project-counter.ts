@@ -3,7 +3,8 @@
 //   1. mark:  SET m_<token> = now         (this writer is between its write and its count)
 //   2. the write itself (conditional as before; it returns the old record, which gives the delta)
 //   3. apply: ADD <delta> REMOVE m_<token>, on the condition that the mark is still there
-// Writes to one project that start while a mark is on its way share it, and one apply adds their deltas together.
+// Bulk writes (ingest) to one project that start while a shared mark is on its way use it, and one apply adds their
+// deltas together.
 // A writer that dies between 1 and 3 leaves its mark behind; a mark older than STALE_MS can only be such a one, so a
 // read that sees one reports `repairNeeded`, and `recount` rebuilds the item from every record. A recount writes
 // only if no counted write started or finished while it read (the item's `seq` moves on every mark and apply), so
@@ -39,13 +40,14 @@ export class ProjectCounter {
   ) {}
 
   /**
-   * Runs one write whose effect on the counts it returns, with the mark and apply around it (see the top). Writes
-   * to one project that start while a mark is on its way share that mark and one apply with the sum of their
-   * deltas: under load (many labelers, ingest's images in flight) a counted write then costs one request plus a
-   * share of two, instead of three.
+   * Runs one write whose effect on the counts it returns, with the mark and apply around it (see the top). With
+   * `shared`, writes to one project that start while a shared mark is on its way use that mark and one apply with the
+   * sum of their deltas: a write then costs one request plus a share of two instead of three, but returns only when
+   * the slowest of its group is counted. For bulk work (ingest's images in flight), not for a labeler waiting.
    */
-  async counted<T = void>(projectId: string, write: () => Promise<{ delta: CountDelta; result?: T }>): Promise<T> {
-    const group = this.join(projectId);
+  async counted<T = void>(projectId: string, write: () => Promise<{ delta: CountDelta; result?: T }>, opts: { shared?: boolean } = {}): Promise<T> {
+    const group = opts.shared ? this.join(projectId) : this.newGroup(projectId);
+    group.members++;
     await group.marked;
     let out: { delta: CountDelta; result?: T };
     try {
@@ -54,6 +56,7 @@ export class ProjectCounter {
       // Refused (condition failed): nothing was written, nothing to count. Anything else may have written part of
       // its records: the shared mark is then aged at once, which asks for a recount.
       group.leave(isConditionFailed(err) ? 'refused' : 'broken');
+      await group.applied;
       throw err;
     }
     group.leave('wrote', out.delta);
@@ -61,22 +64,23 @@ export class ProjectCounter {
     return out.result as T;
   }
 
-  /** The group whose mark is on its way for this project, or a new one (its mark sent now). */
+  /** A group with a mark of its own (sent now). */
+  private newGroup(projectId: string): MarkGroup {
+    const mark = MARK_PREFIX + randomBytes(8).toString('hex');
+    const marked = this.update(projectId, 'SET #m = :now ADD #seq :one', { '#m': mark }, { ':now': this.now() }).then(() => undefined);
+    return new MarkGroup(marked, (delta, broken) => this.apply(projectId, mark, delta, broken));
+  }
+
+  /** The shared group whose mark is on its way for this project, or a new one (its mark sent now). */
   private join(projectId: string): MarkGroup {
     let group = this.forming.get(projectId);
     if (!group) {
-      const mark = MARK_PREFIX + randomBytes(8).toString('hex');
-      const marked = this.update(projectId, 'SET #m = :now ADD #seq :one', { '#m': mark }, { ':now': this.now() }).then(() => undefined);
-      group = new MarkGroup(marked, (delta, broken) => this.apply(projectId, mark, delta, broken));
-      this.forming.set(projectId, group);
-      const formed = group;
+      const formed = (group = this.newGroup(projectId));
+      this.forming.set(projectId, formed);
       // Closed to new writes once marked: a write joining later would hold the others' apply back.
-      void marked.then(
-        () => this.forming.get(projectId) === formed && this.forming.delete(projectId),
-        () => this.forming.get(projectId) === formed && this.forming.delete(projectId),
-      );
+      const close = () => this.forming.get(projectId) === formed && this.forming.delete(projectId);
+      void formed.marked.then(close, close);
     }
-    group.members++;
     return group;
   }
 

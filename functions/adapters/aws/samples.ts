@@ -57,7 +57,7 @@ export class DynamoSampleStore implements SampleStore {
           }),
         );
         return { delta: imageDelta(undefined, image) };
-      });
+      }, { shared: true }); // ingest's images in flight share the counter's mark
       return { image: plainCopy(image), created: true };
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
@@ -180,7 +180,7 @@ export class DynamoSampleStore implements SampleStore {
             await batchPut(this.doc, this.table, [items.slice(-1)]);
           })]);
           return { delta };
-        }),
+        }, { shared: true }),
       ),
     );
   });
