@@ -3,13 +3,14 @@
 // and accepts. Everything a file can get wrong that the graph alone shows is refused here with a reason: not
 // ONNX, no graph, wrong input rank or channels, a non-float input, dynamic image sizes.
 
-import { createRequire } from 'node:module';
-import type { onnx as OnnxNamespace } from 'onnx-proto';
+import onnxProto, { type onnx as OnnxNamespace } from 'onnx-proto';
 import { badRequest } from '../domain/errors.js';
 import { COCO80 } from './derive.js';
 import { DETECTOR_DECODES, type ModelManifest } from './manifest.js';
 
-const { onnx } = createRequire(import.meta.url)('onnx-proto') as { onnx: typeof OnnxNamespace };
+// onnx-proto is a CommonJS bundle (protobufjs) whose default export holds the namespace. Imported statically so that
+// esbuild puts it in the Lambda bundles (a require made at run time is not bundled: the API function failed to start).
+const { onnx } = onnxProto as unknown as { onnx: typeof OnnxNamespace };
 
 export type ModelRole = ModelManifest['role'];
 /** A dimension: a fixed size, or the name of a dynamic one (e.g. "batch"), or "?" when unnamed. */
