@@ -183,10 +183,19 @@ export async function measureRoutes(stack: LocalStack, opts: RouteOptions): Prom
   return results;
 }
 
+/** Polls a job's status until `done`; a status read that fails (a 5xx under the job's own load) is read again. */
 async function poll(read: () => Promise<Record<string, unknown>>, done: (s: Record<string, unknown>) => boolean, timeoutMs = 30 * 60_000): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await read();
+  for (let failures = 0; ; ) {
+    let s: Record<string, unknown>;
+    try {
+      s = await read();
+    } catch (err) {
+      if (!/: 5\d\d /.test((err as Error).message) || ++failures > 20) throw err;
+      process.stderr.write(`  status read failed (${failures}), reading again: ${(err as Error).message.slice(0, 160)}\n`);
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
     if (done(s)) return s;
     if (Date.now() > deadline) throw new Error('timed out waiting for a job');
     await new Promise((r) => setTimeout(r, 100));
