@@ -117,7 +117,7 @@ export class Api extends Construct {
     this.grantData(props);
     acknowledgeDataGrants(handler.identity.role, {
       bucket: props.bucket,
-      objectPatterns: [under(PREFIXES.uploads), under(PREFIXES.derived), under(PREFIXES.exports), under(PREFIXES.audit)],
+      objectPatterns: [under(PREFIXES.uploads), under(PREFIXES.derived), under(PREFIXES.exports), under(PREFIXES.audit), under(PREFIXES.models), under(PREFIXES.classifiers)],
       s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
       indexedTables: [props.tables.samples, props.tables.annotations],
     });
@@ -143,6 +143,12 @@ export class Api extends Construct {
     bucket.grantReadWrite(this.fn, under(PREFIXES.exports));
     props.trainerQueue.grantSendMessages(this.fn);
     props.exportQueue.grantSendMessages(this.fn);
+    // Bring your own model: uploads to inspect (presigned PUT), files by sha256, registrations, re-embed job records
+    // (read; deleted with their project).
+    bucket.grantReadWrite(this.fn, under(PREFIXES.models));
+    // The trainer's saved classifiers: read by the classifier export, deleted with their project.
+    bucket.grantRead(this.fn, under(PREFIXES.classifiers));
+    bucket.grantDelete(this.fn, under(PREFIXES.classifiers));
     // The audit log: written after owners' actions, read and exported by owners.
     bucket.grantReadWrite(this.fn, under(PREFIXES.audit));
     // Team management from the app (functions/adapters/aws/cognito-directory.ts), on this pool only.

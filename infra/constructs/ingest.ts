@@ -114,12 +114,14 @@ export class Ingest extends Construct {
     props.bucket.grantRead(this.fn, under(PREFIXES.uploads));
     props.bucket.grantPut(this.fn, under(PREFIXES.derived));
     props.bucket.grantReadWrite(this.fn, under(PREFIXES.embeddings));
+    // Projects' registered detectors and embedders (functions/vision/registry.ts), fetched into /tmp by sha256.
+    props.bucket.grantRead(this.fn, under(PREFIXES.models));
     props.projects.grantReadData(this.fn);
     props.samples.grantReadWriteData(this.fn);
     props.trainerQueue.grantSendMessages(this.fn);
     acknowledgeDataGrants(identity.role, {
       bucket: props.bucket,
-      objectPatterns: [under(PREFIXES.uploads), under(PREFIXES.derived), under(PREFIXES.embeddings)],
+      objectPatterns: [under(PREFIXES.uploads), under(PREFIXES.derived), under(PREFIXES.embeddings), under(PREFIXES.models)],
       s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
       indexedTables: [props.samples],
     });

@@ -71,13 +71,15 @@ export class Trainer extends Construct {
 
     // Reads embeddings (compacts their shards), reads projects and labels, writes the ranking and the lease.
     props.bucket.grantReadWrite(this.fn, under(PREFIXES.embeddings));
+    // The model each ranking was made with, for the classifier export (functions/domain/classifier-store.ts).
+    props.bucket.grantPut(this.fn, under(PREFIXES.classifiers));
     props.projects.grantReadData(this.fn);
     props.samples.grantReadWriteData(this.fn);
     // Label history, for reviews of likely mislabeled samples.
     props.annotations.grantReadData(this.fn);
     acknowledgeDataGrants(trainer.identity.role, {
       bucket: props.bucket,
-      objectPatterns: [under(PREFIXES.embeddings)],
+      objectPatterns: [under(PREFIXES.embeddings), under(PREFIXES.classifiers)],
       s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
       indexedTables: [props.samples, props.annotations],
     });
