@@ -26,6 +26,7 @@ import type { Stores } from '../domain/ports.js';
 import { decodeImage } from './decode.js';
 import { decodeDetections } from './detect.js';
 import { isDetectorOutput, loadManifests, manifestSchema, type ModelManifest } from './manifest.js';
+import { inspectionResult } from './graph-lab.js';
 import { inspectOnnx, proposeManifest, type OnnxInspection } from './onnx-inspect.js';
 import { embeddingOf, topClasses } from './outputs.js';
 import { imageTensor } from './preprocess.js';
@@ -134,11 +135,8 @@ export interface ModelLabOptions {
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
-/** Limits from the environment, for composition roots. */
-export function modelLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): { maxBytes: number; timeoutMs: number } {
-  const num = (v: string | undefined, fallback: number) => (v && /^\d+$/.test(v) ? Number(v) : fallback);
-  return { maxBytes: num(env.WINNOW_MODEL_MAX_BYTES, DEFAULT_MODEL_MAX_BYTES), timeoutMs: num(env.WINNOW_MODEL_TIMEOUT_MS, DEFAULT_MODEL_TIMEOUT_MS) };
-}
+/** Limits from the environment, for composition roots (kept beside the lab the cloud API uses). */
+export { modelLimitsFromEnv } from './graph-lab.js';
 
 export function createModelLab(opts: ModelLabOptions): ModelLab {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS;
@@ -175,12 +173,7 @@ export function createModelLab(opts: ModelLabOptions): ModelLab {
         await rm(scratch, { force: true });
       }
       const proposal = proposeManifest(graph, { name, sha256, bytes: bytes.byteLength, role, inputShape });
-      return {
-        sha256,
-        bytes: bytes.byteLength,
-        graph: { irVersion: graph.irVersion, opsets: graph.opsets, producer: graph.producer, inputs: graph.inputs, outputs: graph.outputs, nodes: graph.nodes },
-        proposal: { manifest: proposal.manifest as unknown as Record<string, unknown>, ...(proposal.labels ? { labels: proposal.labels } : {}), notes: proposal.notes },
-      };
+      return inspectionResult(graph, proposal, { sha256, bytes: bytes.byteLength });
     },
 
     async trial(candidate, images, source) {
