@@ -3,7 +3,7 @@
 // tests' fake server: a gallery selection is deleted with everything derived, and a project is deleted from its
 // settings only once its name is typed.
 import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
@@ -37,7 +37,6 @@ async function seeded() {
 describe('deleting from the web app', () => {
   it('deletes the images selected in the gallery', async () => {
     const { stores, api } = await seeded();
-    vi.spyOn(window, 'confirm').mockReturnValue(true);
     render(() => (
       <AppContext.Provider value={{ api, labeler: () => 'owner', setLabeler: () => {} }}>
         <GalleryView projectId="flowers" />
@@ -51,6 +50,8 @@ describe('deleting from the web app', () => {
     fireEvent.click(screen.getByTestId('tile-i3'));
     expect(screen.getByTestId('tile-i1').getAttribute('aria-pressed')).toBe('true');
     fireEvent.click(screen.getByTestId('delete-selected'));
+    // The app's own dialog names the action; nothing is deleted before the owner says yes.
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete 2 images' }));
     await waitFor(() => expect(screen.queryByTestId('delete-selected')).toBeNull(), { timeout: 10_000 });
     // The gallery reloads without them.
     await screen.findByTestId('tile-i2');

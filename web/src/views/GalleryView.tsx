@@ -16,6 +16,7 @@ import { VirtualGrid } from '../components/VirtualGrid.js';
 import { useApp } from '../context.js';
 import { AutolabelPanel } from '../components/AutolabelPanel.js';
 import { followDeletion, progressText } from '../components/Deletion.js';
+import { askToConfirm } from '../components/ConfirmDialog.js';
 import { percent } from '../labels.js';
 import { sharedSaveRunner } from '../saving.js';
 import type { ImageStatus } from '../types.js';
@@ -98,7 +99,13 @@ export function GalleryView(props: { projectId: string }) {
       return next;
     });
   async function deleteImages(target: { imageIds: string[] } | { filter: { status: string } }, what: string) {
-    if (!confirm(`Delete ${what} with their labels, copies and embeddings? This cannot be undone.`)) return;
+    const ok = await askToConfirm({
+      title: 'Delete images',
+      message: `Delete ${what} with their labels, copies and embeddings? This cannot be undone.`,
+      confirm: `Delete ${what}`,
+      danger: true,
+    });
+    if (!ok) return;
     try {
       const started = await app.api.deleteImages(props.projectId, target);
       await followDeletion(app.api.deletion, started, (job) => setDeleting(progressText(job)));
