@@ -21,6 +21,15 @@ const TRIAL_IMAGES = 4;
 /** A re-embedding job with no progress for this long is reported as interrupted. */
 const STALLED_MS = 5 * 60_000;
 
+/**
+ * Classifiers are inspected and tried (their top classes shown) but not registered: a project's suggestions come from
+ * the classifier it trains on its own labels, and nothing would use another model's classes.
+ */
+export const CLASSIFIER_REFUSED =
+  'a classifier cannot be registered: a project\'s suggestions come from the classifier Winnow trains on its own labels, ' +
+  'and no project would use this model\'s classes. Register the layer before its class head with role "embedder" ' +
+  '(the project then trains on its features), or a detector; the trial still shows its top classes';
+
 function lab(deps: ApiDeps): ModelLab {
   if (!deps.models) throw new WinnowError('unavailable', 'custom models are not set up on this server (it runs no ONNX runtime)');
   return deps.models;
@@ -160,6 +169,7 @@ export const modelRoutes = new Hono<AppEnv>()
     if (typeof name !== 'string' || !MODEL_NAME.test(name)) throw badRequest('manifest.name: lowercase letters, digits, ".", "_" and "-" (at most 63)', { field: 'manifest.name' });
     if ((await models.reservedNames()).includes(name)) throw conflict(`"${name}" is the name of a model Winnow ships; choose another name`, { field: 'manifest.name' });
     if (await registered(deps.stores, name)) throw conflict(`a model named "${name}" is already registered`, { field: 'manifest.name' });
+    if (body.manifest.role === 'classifier') throw badRequest(CLASSIFIER_REFUSED, { field: 'manifest.role' });
     let projectClasses: string[] | undefined;
     let images: TrialImage[] = [];
     if (body.projectId) {
