@@ -2,7 +2,7 @@
 // with vision/graph-lab.ts): on the in-memory stores, an uploaded ONNX file is inspected from its graph alone (inputs,
 // outputs, proposed manifest, a note that it was not loaded), a bad file is refused with its reason as on the local
 // stack, and trying, registering or re-embedding answers 503 naming where they run. Registrations stored by the local
-// stack are listed and read.
+// stack are listed, and a project can use a registered detector.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
@@ -76,5 +76,13 @@ describe('model routes without an ONNX runtime (the cloud API)', () => {
     const use = await call('PUT', '/api/projects/shop/models', { embedder: 'dino' });
     expect(use.status).toBe(503);
     expect(use.json.message).toContain('re-embedding');
+  });
+
+  it('lets a project use a registered detector (ingest loads it; nothing to run here)', async () => {
+    const record = { name: 'shop-detector', role: 'detector', sha256: 'a'.repeat(64), bytes: 1, manifest: {}, trial: { msPerImage: 3 }, registeredAt: '2026-12-06T00:00:00Z', registeredBy: 'olga' };
+    await stores.blobs.put(MODEL_LAYOUT.record('shop-detector'), new TextEncoder().encode(JSON.stringify(record)), 'application/json');
+    const use = await call('PUT', '/api/projects/shop/models', { detector: 'shop-detector' });
+    expect(use.status, JSON.stringify(use.json)).toBe(200);
+    expect(use.json.detector).toBe('shop-detector');
   });
 });
