@@ -33,8 +33,8 @@ export const NOT_LOADED_NOTE =
 const needsRuntime = (what: string) =>
   new WinnowError(
     'unavailable',
-    `${what} needs the ONNX runtime, which this server (the cloud API function) does not carry: run it on the local stack ` +
-      '(npm start, or npm run winnow -- models ...) against the same bucket and tables',
+    `${what} needs the ONNX runtime, which this server (the cloud API function) does not carry: it runs on the local stack ` +
+      'only for now (npm start, or npm run winnow -- models ...)',
   );
 
 export function graphOnlyModelLab(opts: { maxBytes?: number } = {}): ModelLab {
