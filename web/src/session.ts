@@ -1,13 +1,22 @@
-// A labeler's session on one project: the sample in view, the prefetched ones behind it, the labeler's history
-// (for Left/Right and undo), the draft label, and the link to the save queue. The view only renders this state
+// A labeler's session on one project, composed from small stores: the samples in front of the labeler
+// (prefetch.ts), the history and the cursor in it (historyCursor.ts), the draft label (draft.ts), progress and
+// quality read again after saves (refresh.ts), and the link to the save queue (saving.ts). This file holds the
+// labeling actions that span them (label, accept, undo, skip) and the first load. The view only renders this state
 // and turns keys and clicks into the actions below.
 
 import { batch, createSignal } from 'solid-js';
 import { ApiError, type Api } from './api.js';
-import { ACCEPT_THRESHOLD, acceptableSuggestion, cycleLevel, emptyDraft, isDraftEmpty, percent, toggleClass, topSuggestion, type Draft } from './labels.js';
+import { createDraft } from './draft.js';
+import { createHistoryCursor } from './historyCursor.js';
+import { ACCEPT_THRESHOLD, acceptableSuggestion, isDraftEmpty, percent, topSuggestion } from './labels.js';
+import { createLifetime, createNotice } from './lifetime.js';
+import { createPrefetchQueue, idOf } from './prefetch.js';
+import { createRefresh } from './refresh.js';
 import { newRequestId, sampleStatus, type QueueState, type SaveOp } from './saveQueue.js';
 import { sharedSaveRunner } from './saving.js';
-import type { LabelHead, ModelStatus, Progress, Project, Quality, Sample, Served } from './types.js';
+import type { LabelHead, Project, Sample, Served } from './types.js';
+
+export { DEFAULT_PREFETCH } from './prefetch.js';
 
 export interface SessionOptions {
   api: Api;
@@ -20,58 +29,45 @@ export interface SessionOptions {
   refreshDelay?: number;
 }
 
-/** Prefetched samples by default: at a few seconds per label, minutes of work if the server goes away. Each holds a
- * decoded display-size image (~1600 px, a few MB of memory), so not hundreds. */
-export const DEFAULT_PREFETCH = 25;
-/** The API's largest `count` for next (it returns the caller's still-leased samples among the first). */
-const MAX_COUNT = 50;
-
 export type LabelSession = ReturnType<typeof createLabelSession>;
 type LabelPart = Extract<SaveOp, { kind: 'label' }>['label'];
 
 export function createLabelSession(options: SessionOptions) {
   const { api, projectId, labeler } = options;
-  const target = Math.max(1, Math.min(MAX_COUNT - 10, Math.round(options.prefetch ?? DEFAULT_PREFETCH)));
-  /** Below this many prefetched samples, fetch more (in batches, not one request per label). */
-  const lowWater = Math.max(1, Math.floor(target / 2));
-  const refreshDelay = options.refreshDelay ?? 1000;
 
   const [project, setProject] = createSignal<Project>();
-  const [current, setCurrent] = createSignal<Served>();
-  const [buffer, setBuffer] = createSignal<Served[]>([]);
-  const [history, setHistory] = createSignal<Served[]>([]);
-  /** null: the front of the queue (current); a number: an entry of history. */
-  const [cursor, setCursor] = createSignal<number | null>(null);
-  const [draft, setDraft] = createSignal<Draft>(emptyDraft(0));
-  const [progress, setProgress] = createSignal<Progress>();
-  const [quality, setQuality] = createSignal<Quality>();
-  const [model, setModel] = createSignal<ModelStatus>();
-  const [serverDone, setServerDone] = createSignal(false);
   const [loading, setLoading] = createSignal(true);
   const [loadError, setLoadError] = createSignal<string>();
-  const [notice, setNotice] = createSignal<string>();
-  const [skippedCount, setSkippedCount] = createSignal(0);
   /** The server could not be reached (network error or 5xx) on the last load or save; cleared by the next answer. */
   const [offline, setOffline] = createSignal(false);
   const [notFound, setNotFound] = createSignal(false);
   /** When each label of this session was given (for the session summary). */
   const [labeledAt, setLabeledAt] = createSignal<number[]>([]);
-  /** The labeler's starting point for the entry in view: its saved label in history, nothing at the front. */
-  const [draftStart, setDraftStart] = createSignal<Draft>(emptyDraft(0));
 
+  const lifetime = createLifetime();
+  const { later } = lifetime;
+  const notice = createNotice();
+  const say = notice.say;
   const shared = sharedSaveRunner(api, projectId, labeler);
   const [queue, setQueue] = createSignal<QueueState>(shared.runner.state());
-  /** Samples skipped in this session: not shown again while anything else is there to label. */
-  const skipped = new Set<string>();
-  /** Skipped samples the server could not be told about (still leased to me, so /next keeps returning them). */
-  const skippedHeld = new Set<string>();
-  /** Samples labeled in this session or before it (history): never shown again as new. */
-  const handled = new Set<string>();
-  const preloaded = new Map<string, HTMLImageElement>();
-  const timers = new Set<ReturnType<typeof setTimeout>>();
-  let fetching = false;
-  let disposed = false;
-  let emptyPolls = 0;
+  const draft = createDraft();
+  const hist = createHistoryCursor((entry) => startDraft(entry));
+  const { history, cursor } = hist;
+  const refresh = createRefresh(api, projectId, options.refreshDelay ?? 1000, later);
+  const ahead = createPrefetchQueue({
+    api,
+    projectId,
+    prefetch: options.prefetch,
+    later,
+    disposed: lifetime.disposed,
+    unsaved: () => unsaved(),
+    offline,
+    setOffline,
+    setLoadError,
+    retrySaves: () => shared.runner.retryNow(),
+    onAdvance: () => startDraft(undefined),
+  });
+  const { current, handled } = ahead;
 
   const unsubscribe = [
     shared.onChange((s) => {
@@ -83,7 +79,7 @@ export function createLabelSession(options: SessionOptions) {
     shared.onSaved((_op, sample) => {
       setOffline(false);
       applyServerSample(sample);
-      refreshSoon();
+      refresh.refreshSoon();
     }),
   ];
   // Labels restored from an earlier visit are still on their way: their samples are not new.
@@ -116,29 +112,29 @@ export function createLabelSession(options: SessionOptions) {
     return { label: served.sample.label, pending: false };
   }
 
+  /** Sets the draft's starting point: a history entry's label (queued or saved), or nothing at the front. */
+  function startDraft(served: Served | undefined): void {
+    draft.startFrom(served ? shownLabel(served).label : undefined, classes().length);
+  }
+
   // ---- loading ----
 
   async function start(): Promise<void> {
     // Everything the view needs is requested at once: no waterfall.
     const projectP = api.getProject(projectId);
     const historyP = api.history(projectId, 50).catch(() => []);
-    const nextP = fillBuffer();
-    refreshProgress();
-    refreshQuality();
+    const nextP = ahead.fill();
+    refresh.refreshProgress();
+    refresh.refreshQuality();
     try {
       const p = await projectP;
       batch(() => {
         setProject(p);
-        setDraftStart(emptyDraft(p.classes.length));
-        setDraft(emptyDraft(p.classes.length));
+        draft.startFrom(undefined, p.classes.length);
       });
       const earlier = oldestFirstUnique(await historyP, history());
       earlier.forEach((s) => handled.add(idOf(s)));
-      batch(() => {
-        setHistory((h) => [...earlier, ...h]);
-        // Keep the labeler on the entry they may already be viewing.
-        setCursor((c) => (c === null ? c : c + earlier.length));
-      });
+      hist.prepend(earlier);
       await nextP;
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) {
@@ -153,96 +149,6 @@ export function createLabelSession(options: SessionOptions) {
     } finally {
       setLoading(false);
     }
-  }
-
-  async function fillBuffer(): Promise<void> {
-    if (fetching || disposed || serverDone()) return;
-    if (current() && buffer().length >= lowWater) return;
-    fetching = true;
-    try {
-      // The server first returns samples still leased to me (in view, prefetched, or labeled and not yet
-      // acknowledged); ask for enough to get `target` new ones after those. A skip hands the sample back to the
-      // server (free for others, served to me again once nothing else is left), so skips do not crowd /next; only
-      // skips the server could not be told about still hold leases.
-      if (skippedHeld.size > MAX_COUNT - target - lowWater) {
-        for (const id of skippedHeld) skipped.delete(id);
-        skippedHeld.clear();
-        setSkippedCount(skipped.size);
-      }
-      const leased = buffer().length + skippedHeld.size + unsaved() + (current() ? 1 : 0);
-      // `target` ahead of the one in view, so one more while nothing is in view yet.
-      const response = await api.next(projectId, Math.min(MAX_COUNT, leased + target + (current() ? 0 : 1)));
-      if (disposed) return;
-      if (offline()) {
-        // Back: send the labels kept in the browser now rather than after their backoff.
-        setOffline(false);
-        shared.runner.retryNow();
-      }
-      const known = new Set([...handled, ...buffer().map(idOf), ...(current() ? [idOf(current()!)] : [])]);
-      // A sample whose image record is missing cannot be shown; the server reports it on the image.
-      const offered = response.samples.filter((s) => s.image && !known.has(idOf(s)));
-      let fresh = offered.filter((s) => !skipped.has(idOf(s)));
-      if (fresh.length === 0 && offered.length > 0 && !current() && buffer().length === 0) {
-        // Only samples I skipped are left for me: skipping was "later", and later is now.
-        fresh = offered;
-        for (const s of offered) {
-          skipped.delete(idOf(s));
-          skippedHeld.delete(idOf(s));
-        }
-        setSkippedCount(skipped.size);
-      }
-      fresh.forEach((s) => preload(s.image.url));
-      batch(() => {
-        if (response.model) setModel(response.model);
-        setServerDone(response.done);
-        setBuffer((b) => [...b, ...fresh]);
-        if (!current()) advance(false);
-      });
-      // Nothing new, but not done: labels still being saved, or other labelers hold the rest. Look again, less
-      // and less often.
-      emptyPolls = fresh.length === 0 && !response.done ? emptyPolls + 1 : 0;
-      if (emptyPolls > 0) later(() => fillBuffer(), Math.min(15_000, 500 * 2 ** (emptyPolls - 1)));
-      // Nothing left for now: other labelers' leases expire and uploads arrive, so look again now and then.
-      if (response.done && !current()) later(() => current() || checkAgain(), 15_000);
-    } catch (err) {
-      const away = err instanceof ApiError && err.retryable;
-      if (away) {
-        // The server is unreachable: the offline banner says so (and that labels are kept); keep trying by itself.
-        setOffline(true);
-        later(() => fillBuffer(), 3000);
-      } else if (err instanceof ApiError && err.status === 404) {
-        // Project gone or never there: no retry loop, the view shows "not found".
-        setLoadError(`Could not load the next image: ${err.message}`);
-      } else {
-        // Prefetch failures are retried; say so only if there is nothing to show.
-        if (!current()) setLoadError(`Could not load the next image: ${(err as Error).message}`);
-        later(() => fillBuffer(), 3000);
-      }
-    } finally {
-      fetching = false;
-    }
-  }
-
-  function preload(url: string): void {
-    if (typeof Image === 'undefined' || preloaded.has(url)) return;
-    const img = new Image();
-    img.decoding = 'async';
-    img.src = url;
-    // Decoding ahead means the next image paints in the frame after the key press.
-    img.decode?.().catch(() => undefined);
-    preloaded.set(url, img);
-    if (preloaded.size > 2 * MAX_COUNT) preloaded.delete(preloaded.keys().next().value!);
-  }
-
-  function advance(fetchMore = true): void {
-    const [head, ...rest] = buffer();
-    batch(() => {
-      setCurrent(head);
-      setBuffer(rest);
-      startDraft(undefined);
-      if (head) setLoadError(undefined);
-    });
-    if (fetchMore) void fillBuffer();
   }
 
   // ---- labeling ----
@@ -262,11 +168,11 @@ export function createLabelSession(options: SessionOptions) {
     setLabeledAt((t) => [...t, Date.now()]);
     if (cursor() === null) {
       batch(() => {
-        setHistory((h) => [...h.filter((x) => idOf(x) !== idOf(served)), served]);
-        advance();
+        hist.setHistory((h) => [...h.filter((x) => idOf(x) !== idOf(served)), served]);
+        ahead.advance();
       });
     } else {
-      forward();
+      hist.forward();
     }
   }
 
@@ -274,24 +180,21 @@ export function createLabelSession(options: SessionOptions) {
     const p = project();
     if (!p || !viewed() || classIndex >= p.classes.length) return;
     if (p.taskType === 'multi-label') {
-      setDraft((d) => toggleClass(p, d, classIndex));
+      draft.toggleClass(p, classIndex);
       return;
     }
-    const ambiguous = draft().ambiguous;
+    const ambiguous = draft.draft().ambiguous;
     submit(ambiguous ? { classIndex, ambiguous } : { classIndex });
   }
 
   function cycleConfidence(classIndex: number): void {
     const p = project();
-    if (p && classIndex < p.classes.length) setDraft((d) => cycleLevel(p, d, classIndex));
+    if (p && classIndex < p.classes.length) draft.cycleLevel(p, classIndex);
   }
 
   function toggleAmbiguous(): void {
-    if (project()?.allowAmbiguous) setDraft((d) => ({ ...d, ambiguous: !d.ambiguous }));
+    if (project()?.allowAmbiguous) draft.toggleAmbiguous();
   }
-
-  /** The draft differs from its starting point (the saved label in history, nothing at the front). */
-  const draftChanged = (): boolean => !sameDraft(draft(), draftStart());
 
   /** Enter/Space: save what the labeler set, or else take the model's suggestion. In history the saved label is
    * the starting point: Enter with nothing changed keeps it (and moves on); it never takes the model's suggestion
@@ -299,10 +202,10 @@ export function createLabelSession(options: SessionOptions) {
   function accept(): void {
     const served = viewed();
     if (!served) return;
-    const d = draft();
+    const d = draft.draft();
     if (inHistory() && shownLabel(served).label) {
-      if (!draftChanged()) {
-        forward();
+      if (!draft.changed()) {
+        hist.forward();
         return;
       }
       if (isDraftEmpty(d)) {
@@ -336,86 +239,17 @@ export function createLabelSession(options: SessionOptions) {
     shared.runner.enqueue({ kind: 'undo', requestId: newRequestId(), projectId, sampleId: idOf(target) });
     handled.delete(idOf(target));
     batch(() => {
-      setHistory(h.filter((_, k) => k !== index));
-      setCursor(null);
-      const c = current();
-      if (c) setBuffer((b) => [c, ...b]);
-      setCurrent(target);
+      hist.setHistory(h.filter((_, k) => k !== index));
+      hist.setCursor(null);
+      ahead.putBack(target);
       startDraft(undefined);
     });
     say('Undone: label this image again.');
   }
 
   function skip(): void {
-    if (inHistory()) return forward();
-    const c = current();
-    if (!c) return;
-    const id = idOf(c);
-    skipped.add(id);
-    skippedHeld.add(id);
-    setSkippedCount(skipped.size);
-    advance();
-    api.skip(projectId, id).then(
-      () => skippedHeld.delete(id),
-      () => undefined, // an older server without skip: the sample stays leased to me until it expires
-    );
-  }
-
-  function back(): void {
-    const n = history().length;
-    if (n === 0) return;
-    const c = cursor();
-    const to = c === null ? n - 1 : Math.max(0, c - 1);
-    batch(() => {
-      setCursor(to);
-      startDraft(history()[to]);
-    });
-  }
-
-  /** Jumps to history entry `index` (the history strip). */
-  function visit(index: number): void {
-    const entry = history()[index];
-    if (!entry) return;
-    batch(() => {
-      setCursor(index);
-      startDraft(entry);
-    });
-  }
-
-  function forward(): void {
-    const c = cursor();
-    if (c === null) return;
-    const to = c + 1 >= history().length ? null : c + 1;
-    batch(() => {
-      setCursor(to);
-      startDraft(to === null ? undefined : history()[to]);
-    });
-  }
-
-  /** Esc: back to the starting point (the saved label in history); the view closes overlays first. */
-  function clearDraft(): void {
-    setDraft(draftStart());
-  }
-
-  /** Sets the draft's starting point: a history entry's label (queued or saved), or nothing at the front. */
-  function startDraft(served: Served | undefined): void {
-    const n = classes().length;
-    const l = served ? shownLabel(served).label : undefined;
-    const start: Draft =
-      l && !l.boxes && l.confidences.length === n ? { confidences: [...l.confidences], ambiguous: !!l.ambiguous } : emptyDraft(n);
-    batch(() => {
-      setDraftStart(start);
-      setDraft(start);
-    });
-  }
-
-  /** "Check again" once the queue looked empty (other labelers' leases expire, uploads arrive). */
-  function checkAgain(): void {
-    setServerDone(false);
-    skipped.clear();
-    skippedHeld.clear();
-    setSkippedCount(0);
-    void fillBuffer();
+    if (inHistory()) return hist.forward();
+    ahead.skip();
   }
 
   /** Presigned image URLs expire: fetch a fresh one for a sample whose image failed to load. */
@@ -426,12 +260,7 @@ export function createLabelSession(options: SessionOptions) {
     refreshedAt.set(sampleId, Date.now());
     try {
       const { sample, image } = await api.sample(projectId, sampleId);
-      const update = (s: Served) => (idOf(s) === sampleId ? { ...s, image, sample: newer(s.sample, sample) } : s);
-      batch(() => {
-        setCurrent((c) => (c ? update(c) : c));
-        setBuffer((b) => b.map(update));
-        setHistory((h) => h.map(update));
-      });
+      updateEverywhere((s) => (idOf(s) === sampleId ? { ...s, image, sample: newer(s.sample, sample) } : s));
     } catch (err) {
       say(`Could not load the image: ${(err as Error).message}`);
     }
@@ -440,67 +269,19 @@ export function createLabelSession(options: SessionOptions) {
   // ---- server answers ----
 
   function applyServerSample(sample: Sample): void {
-    const update = (s: Served) => (idOf(s) === sample.sampleId ? { ...s, sample: newer(s.sample, sample) } : s);
+    updateEverywhere((s) => (idOf(s) === sample.sampleId ? { ...s, sample: newer(s.sample, sample) } : s));
+  }
+
+  function updateEverywhere(update: (s: Served) => Served): void {
     batch(() => {
-      setCurrent((c) => (c ? update(c) : c));
-      setBuffer((b) => b.map(update));
-      setHistory((h) => h.map(update));
+      ahead.update(update);
+      hist.setHistory((h) => h.map(update));
     });
   }
 
-  async function refreshProgress(): Promise<void> {
-    try {
-      setProgress(await api.progress(projectId));
-    } catch {
-      // Progress is informative; the next save refreshes it again.
-    }
-  }
-
-  async function refreshQuality(): Promise<void> {
-    try {
-      setQuality(await api.quality(projectId));
-    } catch {
-      // The live error chart is optional.
-    }
-  }
-
-  // Throttled with a leading edge: the first save refreshes at once, a burst of saves refreshes once more after.
-  let refreshPending = false;
-  let lastRefresh = 0;
-  function refreshSoon(): void {
-    if (refreshPending) return;
-    const wait = lastRefresh + refreshDelay - Date.now();
-    const run = () => {
-      refreshPending = false;
-      lastRefresh = Date.now();
-      void refreshProgress();
-      void refreshQuality();
-    };
-    if (wait <= 0) return run();
-    refreshPending = true;
-    later(run, wait);
-  }
-
-  function later(fn: () => void, ms: number): void {
-    if (disposed) return;
-    const t = setTimeout(() => {
-      timers.delete(t);
-      if (!disposed) fn();
-    }, ms);
-    timers.add(t);
-  }
-
-  let noticeTimer: ReturnType<typeof setTimeout> | undefined;
-  function say(message: string): void {
-    setNotice(message);
-    if (noticeTimer) clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(() => setNotice(undefined), 4000);
-  }
-
   function dispose(): void {
-    disposed = true;
-    timers.forEach(clearTimeout);
-    if (noticeTimer) clearTimeout(noticeTimer);
+    lifetime.dispose();
+    notice.dispose();
     unsubscribe.forEach((u) => u());
   }
 
@@ -508,29 +289,29 @@ export function createLabelSession(options: SessionOptions) {
     // state
     project,
     current,
-    buffer,
+    buffer: ahead.buffer,
     history,
     cursor,
     viewed,
     inHistory,
-    draft,
-    progress,
-    quality,
-    model,
+    draft: draft.draft,
+    progress: refresh.progress,
+    quality: refresh.quality,
+    model: ahead.model,
     queue,
     unsaved,
     failed,
     statusOf,
     shownLabel,
-    serverDone,
+    serverDone: ahead.serverDone,
     loading,
     loadError,
-    notice,
-    skippedCount,
+    notice: notice.notice,
+    skippedCount: ahead.skippedCount,
     offline,
     notFound,
-    draftChanged,
-    prefetchTarget: target,
+    draftChanged: draft.changed,
+    prefetchTarget: ahead.target,
     labeledAt,
     // actions
     start,
@@ -542,22 +323,17 @@ export function createLabelSession(options: SessionOptions) {
     accept,
     undo,
     skip,
-    back,
-    forward,
-    visit,
-    clearDraft,
-    checkAgain,
+    back: hist.back,
+    forward: hist.forward,
+    visit: hist.visit,
+    clearDraft: draft.clear,
+    checkAgain: ahead.checkAgain,
     refreshImage,
     retryNow: () => shared.runner.retryNow(),
     dismissFailed: (requestId: string) => shared.runner.dismiss(requestId),
     dispose,
   };
 }
-
-const idOf = (s: Served) => s.sample.sampleId;
-
-const sameDraft = (a: Draft, b: Draft): boolean =>
-  a.ambiguous === b.ambiguous && a.confidences.length === b.confidences.length && a.confidences.every((c, i) => Math.abs(c - (b.confidences[i] ?? 0)) < 1e-9);
 
 /** The server's history (newest last), one entry per sample, minus samples already in this session's history. */
 function oldestFirstUnique(items: Served[], session: Served[]): Served[] {
