@@ -13,12 +13,16 @@ function jobServer(finish: Partial<ExportJob>, project: Record<string, unknown> 
   let polls = 0;
   const base: ExportJob = {
     exportId: '20250301-100000-abcdef',
+    projectId: 'flowers',
+    requestedBy: 'owner',
     state: 'queued',
     request: { format: 'coco', include: 'labeled', excludeAmbiguous: false, images: true },
     counts: { images: 0, boxes: 0, labels: 0, files: 0, rotated: 0, rows: 0 },
     bytes: 0,
     fileName: 'flowers-yolo-20250301-100000.zip',
+    contentType: 'application/zip',
     createdAt: '2025-03-01T10:00:00Z',
+    updatedAt: '2025-03-01T10:00:00Z',
   };
   const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   const fetch: FetchLike = async (input, init) => {

@@ -1,10 +1,12 @@
 // Typed client for the Winnow HTTP API. The one place that knows URLs, identity headers, the error shape and
 // which calls are safe to retry. Writes are NOT retried here: the save queue owns their idempotency keys and
-// shows their state to the labeler.
+// shows their state to the labeler. Each call names its route in the server's AppType (types only, through Hono's
+// client types): a route that is renamed or removed, or that answers another shape than the app reads, is a type
+// error here.
 
+import type { Body, Client, Ok, ProjectRoutes, SampleRoutes, TeamRoutes } from './serverTypes.js';
 import type {
   Annotation,
-  AutolabelPreview,
   AutolabelReport,
   ExportJob,
   ExportRequest,
@@ -19,7 +21,6 @@ import type {
   AccuracyEstimate,
   Quality,
   Sample,
-  ServedImage,
   SuspectItem,
   UploadGrant,
 } from './types.js';
@@ -154,38 +155,38 @@ export function createApi(options: ApiOptions) {
   return {
     /** The name the API will know the caller by, or undefined while nobody is signed in. */
     caller: () => options.identity()?.name,
-    listProjects: () => request<{ projects: Project[] }>('GET', '/api/projects').then((r) => r.projects),
-    createProject: (body: NewProject) =>
-      request<{ project: Project }>('POST', '/api/projects', { body }).then((r) => r.project),
-    getProject: (projectId: string) => request<{ project: Project }>('GET', p(projectId)).then((r) => r.project),
+    listProjects: (): Promise<Project[]> => request<Ok<Client['api']['projects']['$get']>>('GET', '/api/projects').then((r) => r.projects),
+    createProject: (body: NewProject & Body<Client['api']['projects']['$post']>): Promise<Project> =>
+      request<Ok<Client['api']['projects']['$post']>>('POST', '/api/projects', { body }).then((r) => r.project),
+    getProject: (projectId: string): Promise<Project> => request<Ok<ProjectRoutes['$get']>>('GET', p(projectId)).then((r) => r.project),
     /** Owners: delete images (by id, or every one matching a filter) with everything derived; answers the job. */
     deleteImages: (projectId: string, target: { imageIds: string[] } | { filter: { status?: string; labeledClass?: string } }) =>
-      request<DeletionJob>('POST', `${p(projectId)}/deletions`, { body: target }),
+      request<DeletionJob & Ok<ProjectRoutes['deletions']['$post']>>('POST', `${p(projectId)}/deletions`, { body: target }),
     /** Owners: delete the whole project; `confirm` is its name, typed. */
-    deleteProject: (projectId: string, confirm: string) => request<DeletionJob>('DELETE', p(projectId), { body: { confirm } }),
+    deleteProject: (projectId: string, confirm: string) => request<DeletionJob & Ok<ProjectRoutes['$delete']>>('DELETE', p(projectId), { body: { confirm } }),
     /** A deletion job's progress (the `statusUrl` the start answered). */
     deletion: (statusUrl: string) => request<DeletionJob>('GET', statusUrl),
     /** Edits are conditional on the version the owner saw (409 stale_version otherwise). */
-    updateProject: (projectId: string, body: Partial<Omit<NewProject, 'id'>> & { version: number }) =>
-      request<{ project: Project }>('PATCH', p(projectId), { body }).then((r) => r.project),
-    next: (projectId: string, count: number) =>
-      request<NextResponse>('GET', `${p(projectId)}/next`, { query: { count } }),
+    updateProject: (projectId: string, body: Partial<Omit<NewProject, 'id'>> & { version: number } & Body<ProjectRoutes['$patch']>): Promise<Project> =>
+      request<Ok<ProjectRoutes['$patch']>>('PATCH', p(projectId), { body }).then((r) => r.project),
+    next: (projectId: string, count: number): Promise<NextResponse> =>
+      request<Ok<ProjectRoutes['next']['$get']>>('GET', `${p(projectId)}/next`, { query: { count } }),
     /** Hands a served sample back: free for others now, served to me again once nothing else is left. */
-    skip: (projectId: string, sampleId: string) =>
-      request<{ sample: Sample }>('POST', `${p(projectId)}/samples/${encodeURIComponent(sampleId)}/skip`),
-    annotate: (projectId: string, sampleId: string, body: LabelBody) =>
-      request<{ sample: Sample; annotation: Annotation }>(
+    skip: (projectId: string, sampleId: string): Promise<{ sample: Sample }> =>
+      request<Ok<SampleRoutes['skip']['$post']>>('POST', `${p(projectId)}/samples/${encodeURIComponent(sampleId)}/skip`),
+    annotate: (projectId: string, sampleId: string, body: LabelBody & Body<SampleRoutes['annotations']['$post']>): Promise<{ sample: Sample; annotation: Annotation }> =>
+      request<Ok<SampleRoutes['annotations']['$post']>>(
         'POST',
         `${p(projectId)}/samples/${encodeURIComponent(sampleId)}/annotations`,
         { body },
       ),
-    undo: (projectId: string, body: { requestId: string; sampleId?: string }) =>
-      request<{ sample: Sample; undone: Annotation }>('POST', `${p(projectId)}/undo`, { body }),
-    progress: (projectId: string) => request<Progress>('GET', `${p(projectId)}/progress`),
-    history: (projectId: string, limit = 50) =>
-      request<{ items: HistoryItem[] }>('GET', `${p(projectId)}/history`, { query: { limit } }).then((r) => r.items),
+    undo: (projectId: string, body: Body<ProjectRoutes['undo']['$post']>): Promise<{ sample: Sample; undone: Annotation }> =>
+      request<Ok<ProjectRoutes['undo']['$post']>>('POST', `${p(projectId)}/undo`, { body }),
+    progress: (projectId: string): Promise<Progress> => request<Ok<ProjectRoutes['progress']['$get']>>('GET', `${p(projectId)}/progress`),
+    history: (projectId: string, limit = 50): Promise<HistoryItem[]> =>
+      request<Ok<ProjectRoutes['history']['$get']>>('GET', `${p(projectId)}/history`, { query: { limit } }).then((r) => r.items),
     sample: (projectId: string, sampleId: string) =>
-      request<{ sample: Sample; image: ServedImage }>('GET', `${p(projectId)}/samples/${encodeURIComponent(sampleId)}`),
+      request<Ok<SampleRoutes['$get']>>('GET', `${p(projectId)}/samples/${encodeURIComponent(sampleId)}`),
     /** Owners: models brought by users (functions/api/routes/models.ts; shapes in web/src/views/ModelsView.tsx). */
     models: {
       list: <T>() => request<{ models: T[] }>('GET', '/api/models').then((r) => r.models),
@@ -197,9 +198,9 @@ export function createApi(options: ApiOptions) {
       use: <T>(projectId: string, body: { detector?: string | null; embedder?: string }) => request<T>('PUT', `${p(projectId)}/models`, { body }),
     },
     /** Starts an export job (owners); poll `exportStatus` until it is done or failed. */
-    startExport: (projectId: string, body: ExportRequest) => request<ExportJob>('POST', `${p(projectId)}/exports`, { body }),
-    exportStatus: (projectId: string, exportId: string) =>
-      request<ExportJob>('GET', `${p(projectId)}/exports/${encodeURIComponent(exportId)}`),
+    startExport: (projectId: string, body: ExportRequest & Body<ProjectRoutes['exports']['$post']>): Promise<ExportJob> => request<Ok<ProjectRoutes['exports']['$post']>>('POST', `${p(projectId)}/exports`, { body }),
+    exportStatus: (projectId: string, exportId: string): Promise<ExportJob> =>
+      request<Ok<ProjectRoutes['exports'][':exportId']['$get']>>('GET', `${p(projectId)}/exports/${encodeURIComponent(exportId)}`),
     /** Owners: the trained classifier as one ONNX file or a plain head (zip), with the name the server gives it. */
     classifier: async (projectId: string, format: 'onnx' | 'head') => {
       const res = await request<Response>('GET', `${p(projectId)}/classifier`, { query: { format }, raw: true, retries: 0 });
@@ -207,26 +208,26 @@ export function createApi(options: ApiOptions) {
       return { blob: await res.blob(), fileName };
     },
     quality: (projectId: string) =>
-      optional(request<RawQuality>('GET', `${p(projectId)}/quality`)).then((raw) => (raw ? normalizeQuality(raw) : undefined)),
-    requestUploads: (projectId: string, files: { name: string; contentType: string; bytes: number }[]) =>
+      optional(request<QualityReply>('GET', `${p(projectId)}/quality`)).then((raw) => (raw ? normalizeQuality(raw) : undefined)),
+    requestUploads: (projectId: string, files: { name: string; contentType: string; bytes: number }[]): Promise<UploadGrant[] | undefined> =>
       optional(
-        request<{ uploads: UploadGrant[] }>('POST', `${p(projectId)}/uploads`, { body: { files } }).then(
+        request<Ok<ProjectRoutes['uploads']['$post']>>('POST', `${p(projectId)}/uploads`, { body: { files } }).then(
           (r) => r.uploads,
         ),
       ),
     /** Labeled samples the model disagrees with most (active-learning API). */
-    mislabeled: (projectId: string) =>
-      optional(request<{ items: SuspectItem[] }>('GET', `${p(projectId)}/review/mislabeled`).then((r) => r.items)),
+    mislabeled: (projectId: string): Promise<SuspectItem[] | undefined> =>
+      optional(request<Ok<ProjectRoutes['review']['mislabeled']['$get']>>('GET', `${p(projectId)}/review/mislabeled`).then((r) => r.items)),
     /** Owners: what auto-labeling at `precision` would do now, and the batches so far (functions/domain/autolabel.ts). */
     autolabelPreview: (projectId: string, precision: number) =>
-      optional(request<{ preview: AutolabelPreview; batches: AutolabelReport[] }>('GET', `${p(projectId)}/autolabel`, { query: { precision } })),
-    autolabel: (projectId: string, precision: number) => request<AutolabelReport>('POST', `${p(projectId)}/autolabel`, { body: { precision } }),
+      optional(request<Ok<ProjectRoutes['autolabel']['$get']>>('GET', `${p(projectId)}/autolabel`, { query: { precision } })),
+    autolabel: (projectId: string, precision: number): Promise<AutolabelReport> => request<Ok<ProjectRoutes['autolabel']['$post']>>('POST', `${p(projectId)}/autolabel`, { body: { precision } }),
     undoAutolabel: (projectId: string, batchId: string) =>
-      request<{ batchId: string; restored: number; kept: number }>('POST', `${p(projectId)}/autolabel/${encodeURIComponent(batchId)}/undo`),
+      request<Ok<ProjectRoutes['autolabel'][':batchId']['undo']['$post']>>('POST', `${p(projectId)}/autolabel/${encodeURIComponent(batchId)}/undo`),
     /** Samples whose embeddings are nearest to this one's, for bulk labeling. */
-    similar: (projectId: string, sampleId: string, k = 24) =>
+    similar: (projectId: string, sampleId: string, k = 24): Promise<{ items: (HistoryItem & { similarity?: number })[]; message?: string } | undefined> =>
       optional(
-        request<{ items: (HistoryItem & { similarity?: number })[]; message?: string }>(
+        request<Ok<SampleRoutes['similar']['$get']>>(
           'GET',
           `${p(projectId)}/samples/${encodeURIComponent(sampleId)}/similar`,
           { query: { k } },
@@ -234,28 +235,28 @@ export function createApi(options: ApiOptions) {
       ),
     /** Owners: samples with their labels, filtered and sorted (functions/domain/gallery.ts); undefined on servers without it. */
     gallery: (projectId: string, query: GalleryQuery & { cursor?: string; limit?: number }) =>
-      optional(request<{ items: GalleryTile[]; cursor?: string }>('GET', `${p(projectId)}/gallery`, { query: galleryParams(query) })),
-    galleryCounts: (projectId: string) => optional(request<GalleryCounts>('GET', `${p(projectId)}/gallery/counts`)),
+      optional<{ items: GalleryTile[]; cursor?: string }>(request<Ok<ProjectRoutes['gallery']['$get']>>('GET', `${p(projectId)}/gallery`, { query: galleryParams(query) })),
+    galleryCounts: (projectId: string) => optional<GalleryCounts>(request<Ok<ProjectRoutes['gallery']['counts']['$get']>>('GET', `${p(projectId)}/gallery/counts`)),
     /** Owners: the project's people (members, owners, whoever labeled) and whether accounts can be managed here. */
-    team: (projectId: string) => request<{ directory: boolean; team: TeamRow[] }>('GET', `${p(projectId)}/team`),
-    addMember: (projectId: string, userId: string) => request<{ members: string[] }>('POST', `${p(projectId)}/members`, { body: { userId } }),
+    team: (projectId: string): Promise<{ directory: boolean; team: TeamRow[] }> => request<Ok<ProjectRoutes['team']['$get']>>('GET', `${p(projectId)}/team`),
+    addMember: (projectId: string, userId: string) => request<Ok<ProjectRoutes['members']['$post']>>('POST', `${p(projectId)}/members`, { body: { userId } }),
     removeMember: (projectId: string, userId: string) =>
-      request<{ members: string[]; leasesEnded: number }>('DELETE', `${p(projectId)}/members`, { body: { userId } }),
-    invite: (body: { userId: string; email?: string; role: 'owner' | 'labeler'; projectId?: string }) =>
-      request<{ account: Account; temporaryPassword?: string; delivery: 'shown-once' | 'email' }>('POST', '/api/team/users', { body }),
-    changeUser: (body: { userId: string; role?: 'owner' | 'labeler'; enabled?: boolean }) =>
-      request<{ account: Account }>('PATCH', '/api/team/users', { body }),
+      request<Ok<ProjectRoutes['members']['$delete']>>('DELETE', `${p(projectId)}/members`, { body: { userId } }),
+    invite: (body: Body<TeamRoutes['users']['$post']>): Promise<{ account: Account; temporaryPassword?: string; delivery: 'shown-once' | 'email' }> =>
+      request<Ok<TeamRoutes['users']['$post']>>('POST', '/api/team/users', { body }),
+    changeUser: (body: Body<TeamRoutes['users']['$patch']>) =>
+      request<Ok<TeamRoutes['users']['$patch']>>('PATCH', '/api/team/users', { body }),
     resetPassword: (userId: string) =>
-      request<{ temporaryPassword?: string; delivery: 'shown-once' | 'email' }>('POST', '/api/team/password-resets', { body: { userId } }),
+      request<Ok<TeamRoutes['password-resets']['$post']>>('POST', '/api/team/password-resets', { body: { userId } }),
     /** A page of the project's audit log, newest first. */
-    audit: (projectId: string, cursor?: string) =>
-      request<{ items: AuditEntry[]; cursor?: string }>('GET', `${p(projectId)}/audit`, { query: { cursor, limit: 100 } }),
+    audit: (projectId: string, cursor?: string): Promise<{ items: AuditEntry[]; cursor?: string }> =>
+      request<Extract<Ok<ProjectRoutes['audit']['$get']>, { items: unknown }>>('GET', `${p(projectId)}/audit`, { query: { cursor, limit: 100 } }),
     /** The whole log as a file (CSV or JSON Lines), for a download. */
     auditFile: (projectId: string, format: 'csv' | 'jsonl') =>
       request<Response>('GET', `${p(projectId)}/audit`, { query: { format }, raw: true }).then((r) => r.blob()),
-    images: (projectId: string, query: { status?: ImageStatus; cursor?: string; limit?: number } = {}) =>
+    images: (projectId: string, query: { status?: ImageStatus; cursor?: string; limit?: number } = {}): Promise<{ images: ImageSummary[]; cursor?: string } | undefined> =>
       optional(
-        request<{ images: ImageSummary[]; cursor?: string }>('GET', `${p(projectId)}/images`, { query }),
+        request<Ok<ProjectRoutes['images']['$get']>>('GET', `${p(projectId)}/images`, { query }),
       ),
   };
 }
@@ -331,30 +332,19 @@ export interface AuditEntry {
   requestId?: string;
 }
 
-/**
- * The quality endpoint's answer (functions/domain/quality.ts sends per-point series); the parallel `runningMse` /
- * `runningError` arrays and a bare number as `accuracy` are read too.
- */
-type RawQuality = Partial<Omit<Quality, 'points' | 'estimate' | 'windowErrorRate'>> & {
-  points?: { mse?: number; squaredError?: number; correct: boolean; runningMse?: number; runningErrorRate?: number }[];
-  /** The audit stream's estimate; a bare number (no interval) is not shown. */
-  accuracy?: (Partial<Omit<AccuracyEstimate, 'accuracy' | 'low' | 'high'>> & { accuracy?: number | null; low?: number | null; high?: number | null }) | number | null;
-  /** 1 - error on served samples: ignored, those samples are the hardest by design. */
-  estimatedAccuracy?: number | null;
-  errorRate?: number | null;
-  windowErrorRate?: number | null;
-};
+/** What GET /api/projects/:id/quality answers (functions/domain/quality.ts projectQuality). */
+export type QualityReply = Ok<ProjectRoutes['quality']['$get']>;
 
-export function normalizeQuality(raw: RawQuality): Quality {
-  const points = raw.points ?? [];
+/** The quality reply as the labeling view draws it: per-point series split into the chart's lines. */
+export function normalizeQuality(raw: QualityReply): Quality {
   const orUndefined = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
   const accuracy = estimate(raw.accuracy);
   return {
-    points: points.map((p) => ({ mse: p.mse ?? p.squaredError ?? 0, correct: p.correct })),
-    runningMse: raw.runningMse ?? points.map((p) => p.runningMse ?? 0),
-    runningError: raw.runningError ?? points.map((p) => p.runningErrorRate ?? 0),
+    points: raw.points.map((p) => ({ mse: p.squaredError, correct: p.correct })),
+    runningMse: raw.points.map((p) => p.runningMse),
+    runningError: raw.points.map((p) => p.runningErrorRate),
     ...(accuracy ? { estimate: accuracy } : {}),
-    count: raw.count ?? points.length,
+    count: raw.count,
     windowErrorRate: orUndefined(raw.windowErrorRate),
     window: raw.window,
     model: raw.model,
@@ -365,11 +355,10 @@ export function normalizeQuality(raw: RawQuality): Quality {
  * The audit stream's accuracy estimate, when there is one. The error on the served samples is never turned into an
  * "accuracy": those samples are the model's hardest by design.
  */
-function estimate(raw: RawQuality['accuracy']): AccuracyEstimate | undefined {
-  if (!raw || typeof raw !== 'object') return undefined;
+function estimate(raw: QualityReply['accuracy']): AccuracyEstimate | undefined {
   const { accuracy, low, high, n } = raw;
   if (typeof accuracy !== 'number' || typeof low !== 'number' || typeof high !== 'number' || typeof n !== 'number' || n <= 0) return undefined;
-  return { accuracy, low, high, n, perClass: raw.perClass ?? [] };
+  return { accuracy, low, high, n, perClass: raw.perClass };
 }
 
 function queryString(query: RequestOptions['query']): string {

@@ -5,7 +5,7 @@
 import { batch, createSignal } from 'solid-js';
 import { ApiError, type Api } from './api.js';
 import type { Later } from './lifetime.js';
-import type { ModelStatus, Served } from './types.js';
+import { hasImage, type ModelStatus, type Served } from './types.js';
 
 /** Prefetched samples by default: at a few seconds per label, minutes of work if the server goes away. Each holds a
  * decoded display-size image (~1600 px, a few MB of memory), so not hundreds. */
@@ -79,7 +79,7 @@ export function createPrefetchQueue(options: PrefetchOptions) {
       }
       const known = new Set([...handled, ...buffer().map(idOf), ...(current() ? [idOf(current()!)] : [])]);
       // A sample whose image record is missing cannot be shown; the server reports it on the image.
-      const offered = response.samples.filter((s) => s.image && !known.has(idOf(s)));
+      const offered = response.samples.filter(hasImage).filter((s) => !known.has(idOf(s)));
       let fresh = offered.filter((s) => !skipped.has(idOf(s)));
       if (fresh.length === 0 && offered.length > 0 && !current() && buffer().length === 0) {
         // Only samples I skipped are left for me: skipping was "later", and later is now.

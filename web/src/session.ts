@@ -14,7 +14,7 @@ import { createPrefetchQueue, idOf } from './prefetch.js';
 import { createRefresh } from './refresh.js';
 import { newRequestId, sampleStatus, type QueueState, type SaveOp } from './saveQueue.js';
 import { sharedSaveRunner } from './saving.js';
-import type { LabelHead, Project, Sample, Served } from './types.js';
+import { hasImage, type HistoryItem, type LabelHead, type Project, type Sample, type Served } from './types.js';
 
 export { DEFAULT_PREFETCH } from './prefetch.js';
 
@@ -122,7 +122,7 @@ export function createLabelSession(options: SessionOptions) {
   async function start(): Promise<void> {
     // Everything the view needs is requested at once: no waterfall.
     const projectP = api.getProject(projectId);
-    const historyP = api.history(projectId, 50).catch(() => []);
+    const historyP = api.history(projectId, 50).catch((): HistoryItem[] => []);
     const nextP = ahead.fill();
     refresh.refreshProgress();
     refresh.refreshQuality();
@@ -132,7 +132,7 @@ export function createLabelSession(options: SessionOptions) {
         setProject(p);
         draft.startFrom(undefined, p.classes.length);
       });
-      const earlier = oldestFirstUnique(await historyP, history());
+      const earlier = oldestFirstUnique((await historyP).filter(hasImage), history());
       earlier.forEach((s) => handled.add(idOf(s)));
       hist.prepend(earlier);
       await nextP;
@@ -260,7 +260,7 @@ export function createLabelSession(options: SessionOptions) {
     refreshedAt.set(sampleId, Date.now());
     try {
       const { sample, image } = await api.sample(projectId, sampleId);
-      updateEverywhere((s) => (idOf(s) === sampleId ? { ...s, image, sample: newer(s.sample, sample) } : s));
+      updateEverywhere((s) => (idOf(s) === sampleId ? { ...s, ...(image ? { image } : {}), sample: newer(s.sample, sample) } : s));
     } catch (err) {
       say(`Could not load the image: ${(err as Error).message}`);
     }

@@ -13,26 +13,27 @@ import type {
   TaskType,
 } from '../../functions/domain/model.js';
 import type { AutolabelPreview, AutolabelReport } from '../../functions/domain/autolabel.js';
+import type { Ok, ProjectRoutes } from './serverTypes.js';
 
 export type { AutolabelPreview, AutolabelReport };
+
+/** What /next answers: samples handed to the labeler with their images and leases, and the model's state. */
+export type NextResponse = Ok<ProjectRoutes['next']['$get']>;
+type ServerSample = NextResponse['samples'][number];
+/** The display image of a sample; `url` and `thumbUrl` are presigned and short-lived. */
+export type ServedImage = NonNullable<ServerSample['image']>;
+/** A sample handed to a labeler, with its image and the lease that reserves it. A sample whose image record is
+ * missing comes without one (the server reports it on the image); the app cannot show it and leaves it out. */
+export type Served = ServerSample & { image: ServedImage };
+/** A sample the labeler labeled, as history and similarity searches list it (its image may be missing). */
+export type HistoryItem = Ok<ProjectRoutes['history']['$get']>['items'][number];
+export const hasImage = <T extends { image?: ServedImage }>(item: T): item is T & { image: ServedImage } => !!item.image;
+/** An export job as the API reports it; `downloadUrl` is a short-lived link, present once it is done. */
+export type ExportJob = Ok<ProjectRoutes['exports'][':exportId']['$get']>;
+export type Progress = Ok<ProjectRoutes['progress']['$get']>;
 export type { Annotation, Box, BoxLabel, ImageStatus, LabelHead, Project, Sample, Suggestion, TaskType };
 
-/** The display image of a sample; `url` and `thumbUrl` are presigned and short-lived. */
-export interface ServedImage {
-  imageId: string;
-  key: string;
-  width: number;
-  height: number;
-  url: string;
-  thumbUrl?: string;
-}
 
-/** A sample handed to a labeler, with its image and the lease that reserves it. */
-export interface Served {
-  sample: Sample;
-  image: ServedImage;
-  lease?: { until: number };
-}
 
 export interface ModelStatus {
   /** 'untrained' | 'cold-start' | 'trained' (kept open: the active-learning API may add states). */
@@ -40,28 +41,8 @@ export interface ModelStatus {
   message?: string;
 }
 
-export interface NextResponse {
-  samples: Served[];
-  done: boolean;
-  model?: ModelStatus;
-}
 
-export interface Progress {
-  total: number;
-  labeled: number;
-  remaining: number;
-  ambiguous: number;
-  byClass: { name: string; count: number }[];
-  labelers: { labelerId: string; total: number; today: number }[];
-  me: { total: number; today: number };
-  /** Ingest status counts, when the server reports them. */
-  images?: { pending: number; ready: number; failed: number };
-}
 
-export interface HistoryItem {
-  sample: Sample;
-  image: ServedImage;
-}
 
 /** The model's estimated accuracy from the audit stream (functions/domain/learning/audit.ts). */
 export interface AccuracyEstimate {
@@ -150,16 +131,3 @@ export interface ExportRequest {
   images: boolean;
 }
 
-/** An export job as the API reports it; `downloadUrl` is a short-lived link, present once it is done. */
-export interface ExportJob {
-  exportId: string;
-  state: 'queued' | 'running' | 'done' | 'failed';
-  reason?: string;
-  request: ExportRequest;
-  counts: { images: number; boxes: number; labels: number; files: number; rotated: number; rows: number };
-  bytes: number;
-  fileName: string;
-  createdAt: string;
-  downloadUrl?: string;
-  expiresAt?: string;
-}

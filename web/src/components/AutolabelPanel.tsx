@@ -8,6 +8,10 @@ import { percent } from '../labels.js';
 
 const PRECISIONS = [0.9, 0.95, 0.98, 0.99];
 
+type Preview = NonNullable<Awaited<ReturnType<Api['autolabelPreview']>>>['preview'];
+/** The preview when auto-labeling is possible (otherwise the server sends only the reason). */
+const preview = (p: Preview) => (p.possible && 'wouldLabel' in p ? p : undefined);
+
 export function AutolabelPanel(props: { api: Api; projectId: string }) {
   const [precision, setPrecision] = createSignal(0.98);
   const [busy, setBusy] = createSignal(false);
@@ -38,21 +42,25 @@ export function AutolabelPanel(props: { api: Api; projectId: string }) {
             </select>
           </label>
           <Show
-            when={s().preview.possible}
+            when={preview(s().preview)}
             fallback={<p class="muted" data-testid="autolabel-reason">{s().preview.reason}</p>}
           >
-            <p data-testid="autolabel-preview">
-              {s().preview.wouldLabel} unlabeled images at confidence ≥ {s().preview.threshold}: estimated precision{' '}
-              {percent(s().preview.estimatedPrecision!)} (95% interval {percent(s().preview.interval!.low)}–{percent(s().preview.interval!.high)}, from{' '}
-              {s().preview.heldOut} of your labels the model had not seen). Stored as model labels: not trained on, not exported unless asked.
-            </p>
-            <button
-              type="button"
-              disabled={busy() || !s().preview.wouldLabel}
-              onClick={() => act(async () => `Labeled ${(await props.api.autolabel(props.projectId, precision())).labeled} images.`)}
-            >
-              Auto-label {s().preview.wouldLabel} images
-            </button>
+            {(p) => (
+              <>
+                <p data-testid="autolabel-preview">
+                  {p().wouldLabel} unlabeled images at confidence ≥ {p().threshold}: estimated precision{' '}
+                  {percent(p().estimatedPrecision!)} (95% interval {percent(p().interval!.low)}–{percent(p().interval!.high)}, from{' '}
+                  {p().heldOut} of your labels the model had not seen). Stored as model labels: not trained on, not exported unless asked.
+                </p>
+                <button
+                  type="button"
+                  disabled={busy() || !p().wouldLabel}
+                  onClick={() => act(async () => `Labeled ${(await props.api.autolabel(props.projectId, precision())).labeled} images.`)}
+                >
+                  Auto-label {p().wouldLabel} images
+                </button>
+              </>
+            )}
           </Show>
           <Show when={s().batches.length > 0}>
             <ul class="autolabel-batches">

@@ -9,7 +9,7 @@ import { keyToAction, onKey, shortcutFor } from '../keyboard.js';
 import { describeLabel, describeSuggestions, percent } from '../labels.js';
 import { newRequestId } from '../saveQueue.js';
 import type { SharedRunner } from '../saving.js';
-import type { HistoryItem, Project } from '../types.js';
+import { hasImage, type Project, type Served } from '../types.js';
 import { Modal } from './Modal.js';
 
 export function RelabelDialog(props: {
@@ -20,7 +20,11 @@ export function RelabelDialog(props: {
   onClose: () => void;
 }) {
   const [target] = createResource(() => props.api.sample(props.project.id, props.sampleId));
-  const [similar, setSimilar] = createSignal<(HistoryItem & { similarity?: number })[]>();
+  const shown = () => {
+    const t = target();
+    return t && hasImage(t) ? t : undefined;
+  };
+  const [similar, setSimilar] = createSignal<(Served & { similarity?: number })[]>();
   const [similarMessage, setSimilarMessage] = createSignal<string>();
   const [chosen, setChosen] = createSignal(new Set<string>());
   const [done, setDone] = createSignal<string>();
@@ -30,7 +34,7 @@ export function RelabelDialog(props: {
     setSimilarMessage('Looking for similar images…');
     try {
       const found = await props.api.similar(props.project.id, props.sampleId, 24);
-      const items = (found?.items ?? []).filter((i) => i.sample.sampleId !== props.sampleId && i.image);
+      const items = (found?.items ?? []).filter(hasImage).filter((i) => i.sample.sampleId !== props.sampleId);
       setSimilar(items);
       // Nothing is checked until the owner looks: a bulk label should be a decision, not a default.
       setChosen(new Set<string>());
@@ -87,7 +91,7 @@ export function RelabelDialog(props: {
           Close <kbd>Esc</kbd>
         </button>
       </div>
-      <Show when={target()} fallback={<p class="muted">{target.error ? String(target.error.message) : 'Loading…'}</p>}>
+      <Show when={shown()} fallback={<p class="muted">{target.error ? String(target.error.message) : target() ? 'The image file is missing.' : 'Loading…'}</p>}>
         {(t) => (
           <>
             <figure class="relabel-target">

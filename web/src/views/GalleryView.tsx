@@ -19,7 +19,7 @@ import { followDeletion, progressText } from '../components/Deletion.js';
 import { askToConfirm } from '../components/ConfirmDialog.js';
 import { percent } from '../labels.js';
 import { sharedSaveRunner } from '../saving.js';
-import type { ImageStatus } from '../types.js';
+import { hasImage, type ImageStatus } from '../types.js';
 
 type Filter = 'labels' | 'all' | ImageStatus | 'mislabeled';
 
@@ -144,7 +144,7 @@ export function GalleryView(props: { projectId: string }) {
       const items = await app.api.mislabeled(props.projectId);
       return (
         items && {
-          tiles: items.map((i) => ({
+          tiles: items.filter(hasImage).map((i) => ({
             id: i.sample.sampleId,
             imageId: i.sample.imageId,
             name: i.image.key.split('/').pop() ?? i.image.key,
