@@ -1,95 +1,24 @@
 // Owner: upload images (files or whole folders) straight to the bucket, with per-file and total progress, then
 // see which images failed ingest and why.
 
-import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
+import { createSignal, For, Show } from 'solid-js';
 import { ProjectNav } from '../components/ProjectNav.js';
 import { VirtualGrid } from '../components/VirtualGrid.js';
 import { useApp } from '../context.js';
-import { runUploads, toUploadItems, totals, xhrPut, filesFromDrop, type UploadItem } from '../upload.js';
+import { filesFromDrop } from '../upload.js';
+import { createUploadSession } from '../uploadSession.js';
 
 const formatBytes = (n: number) =>
   n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.round(n / 1e3)} kB`;
 
 export function UploadView(props: { projectId: string }) {
   const app = useApp();
-  const [items, setItems] = createSignal<UploadItem[]>([]);
-  const [skipped, setSkipped] = createSignal<string[]>([]);
-  const [running, setRunning] = createSignal(false);
+  const upload = createUploadSession(app.api, props.projectId);
+  const { items, skipped, running, failedImages, progress, unseen, refetchFailed, add, start, failed } = upload;
+  const t = upload.totals;
   const [dragging, setDragging] = createSignal(false);
-  const [failedImages, { refetch: refetchFailedList }] = createResource(() =>
-    app.api.images(props.projectId, { status: 'failed', limit: 200 }),
-  );
-  const [progress, { refetch: refetchProgress }] = createResource(() => app.api.progress(props.projectId));
-  const refetchFailed = () => {
-    void refetchFailedList();
-    void refetchProgress();
-  };
-  // Images the server knows (any status), and how many it should know once ingest has seen this page's uploads:
-  // an uploaded file is listed only when ingest picks it up, so "0 processing" right after an upload may just
-  // mean "not seen yet".
-  const known = () => {
-    const i = progress()?.images;
-    return i ? i.ready + i.pending + i.failed : 0;
-  };
-  const [expected, setExpected] = createSignal(0);
-  const unseen = () => Math.max(0, expected() - known());
-  let lastKnown = -1;
-  let lastChange = Date.now();
-  // While images are uploading or being processed, keep their status current.
-  const poll = setInterval(() => {
-    if (known() !== lastKnown) {
-      lastKnown = known();
-      lastChange = Date.now();
-    }
-    // A re-upload under an existing name adds no image: stop waiting for it after a quiet minute.
-    if (unseen() > 0 && Date.now() - lastChange > 60_000) setExpected(known());
-    if (running() || (progress()?.images?.pending ?? 0) > 0 || unseen() > 0) refetchFailed();
-  }, 4000);
-  onCleanup(() => clearInterval(poll));
   let fileInput: HTMLInputElement | undefined;
   let folderInput: HTMLInputElement | undefined;
-  let frame = 0;
-
-  // Progress events arrive many times per frame; render at most once per frame.
-  function publish(list: UploadItem[]) {
-    if (frame) return;
-    const flush = () => {
-      frame = 0;
-      setItems([...list]);
-    };
-    frame = typeof requestAnimationFrame === 'function' ? requestAnimationFrame(flush) : (setTimeout(flush, 16) as unknown as number);
-  }
-
-  async function add(files: { name: string; file: Blob }[]) {
-    const { items: fresh, skipped: notImages } = toUploadItems(files);
-    setSkipped((s) => [...s, ...notImages]);
-    const all = [...items(), ...fresh];
-    setItems(all);
-    await start(all);
-  }
-
-  async function start(all: UploadItem[]) {
-    if (running()) return;
-    setRunning(true);
-    const before = all.filter((i) => i.state === 'done').length;
-    const knownBefore = await app.api
-      .progress(props.projectId)
-      .then((p) => (p.images ? p.images.ready + p.images.pending + p.images.failed : known()))
-      .catch(() => known());
-    try {
-      await runUploads(all, {
-        grant: (files) => app.api.requestUploads(props.projectId, files),
-        put: xhrPut,
-        onUpdate: publish,
-      });
-    } finally {
-      setItems([...all]);
-      const uploaded = all.filter((i) => i.state === 'done').length - before;
-      setExpected((e) => Math.max(e, knownBefore + uploaded));
-      setRunning(false);
-      void refetchFailed();
-    }
-  }
 
   async function onDrop(e: DragEvent) {
     e.preventDefault();
@@ -105,9 +34,6 @@ export function UploadView(props: { projectId: string }) {
     e.currentTarget.value = '';
     void add(files);
   }
-
-  const t = () => totals(items());
-  const failed = () => items().filter((i) => i.state === 'failed');
 
   return (
     <main class="page" data-testid="upload-view">
