@@ -42,8 +42,10 @@ export class ProjectCounter {
   /**
    * Runs one write whose effect on the counts it returns, with the mark and apply around it (see the top). With
    * `shared`, writes to one project that start while a shared mark is on its way use that mark and one apply with the
-   * sum of their deltas: a write then costs one request plus a share of two instead of three, but returns only when
-   * the slowest of its group is counted. For bulk work (ingest's images in flight), not for a labeler waiting.
+   * sum of their deltas: a write then costs one request plus a share of two instead of three, and returns when the
+   * slowest of its group is counted. Used by the frequent writes (ingest's images in flight, labels): the counter
+   * item's updates are applied one at a time (dynalite locks the item; DynamoDB serialises writes to one item), so
+   * fewer of them is what keeps a burst of labels from queueing behind each other's marks and applies.
    */
   async counted<T = void>(projectId: string, write: () => Promise<{ delta: CountDelta; result?: T }>, opts: { shared?: boolean } = {}): Promise<T> {
     const group = opts.shared ? this.join(projectId) : this.newGroup(projectId);

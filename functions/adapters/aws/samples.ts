@@ -307,7 +307,8 @@ export class DynamoSampleStore implements SampleStore {
           ...(next.queueKey !== undefined ? { queueKey: next.queueKey } : {}),
         };
         return { delta: sampleDelta(before, after), result: plainCopy(after) };
-      });
+        // Shared: every label moves the project's one counter item, whose updates the store applies one at a time.
+      }, { shared: true });
     } catch (err) {
       if (isConditionFailed(err)) throw new ConditionFailed(`sample ${sampleId} is not at version ${expectedVersion}`);
       throw err;
