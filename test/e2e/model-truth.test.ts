@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { importFolder } from '../../functions/cli/import.js';
 import { localTarget } from '../../functions/cli/stack-client.js';
 import type { LocalStack } from '../../functions/local/stack.js';
-import { ACCEPT_THRESHOLD } from '../../web/src/labels.js';
+import { ACCEPT_THRESHOLD } from '../../web/src/labeling/labels.js';
 import { FLOWERS } from '../support/paths.js';
 import { devNull } from '../support/streams.js';
 import { apiClient, startTestStack, tempDir } from '../support/stack.js';

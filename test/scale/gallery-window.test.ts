@@ -4,7 +4,7 @@
 // (web/src/views/GalleryView.tsx: 176 px rows, columns of at least 150 px) stands against that cap.
 
 import { describe, expect, it } from 'vitest';
-import { visibleRange } from '../../web/src/virtual.js';
+import { visibleRange } from '../../web/src/shared/virtual.js';
 
 const TILES = 1_000_000;
 const ROW = 176;

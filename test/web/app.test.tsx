@@ -2,7 +2,7 @@
 import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../web/src/App.js';
-import { resetSaveRunners } from '../../web/src/saving.js';
+import { resetSaveRunners } from '../../web/src/saving/saving.js';
 import { createFakeServer } from './fakeServer.js';
 
 describe('app shell', () => {

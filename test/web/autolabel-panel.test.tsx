@@ -3,7 +3,7 @@
 // real stores in test/learning/autolabel.test.ts).
 import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it } from 'vitest';
-import { createApi } from '../../web/src/api.js';
+import { createApi } from '../../web/src/api/api.js';
 import { AutolabelPanel } from '../../web/src/components/AutolabelPanel.js';
 
 function server() {

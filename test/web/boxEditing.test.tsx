@@ -1,8 +1,8 @@
 // @vitest-environment jsdom
 import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it } from 'vitest';
-import { createApi } from '../../web/src/api.js';
-import { AppContext } from '../../web/src/context.js';
+import { createApi } from '../../web/src/api/api.js';
+import { AppContext } from '../../web/src/shared/context.js';
 import { LabelView } from '../../web/src/views/LabelView.js';
 import { createFakeServer } from './fakeServer.js';
 

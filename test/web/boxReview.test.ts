@@ -17,8 +17,8 @@ import {
   toggleHidden,
   toggleLocked,
   unclassified,
-} from '../../web/src/boxReview.js';
-import type { BoxLabel } from '../../web/src/types.js';
+} from '../../web/src/boxes/boxReview.js';
+import type { BoxLabel } from '../../web/src/api/types.js';
 
 const proposals: BoxLabel[] = [
   { box: [10, 10, 50, 50], classIndex: 0, source: 'model', score: 0.9 },

@@ -3,8 +3,8 @@
 // comes back under the server's file name, and show the server's reason when there is no model yet.
 import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApi, type FetchLike } from '../../web/src/api.js';
-import { AppContext } from '../../web/src/context.js';
+import { createApi, type FetchLike } from '../../web/src/api/api.js';
+import { AppContext } from '../../web/src/shared/context.js';
 import { ExportView } from '../../web/src/views/ExportView.js';
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });

@@ -4,9 +4,9 @@
 // over the prefetch), an unknown project is one clear state, and the image is never fitted above 2x.
 import { fireEvent, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it } from 'vitest';
-import { fitScale, stepZoom } from '../../web/src/imageZoom.js';
-import { keyToAction } from '../../web/src/keyboard.js';
-import { DEFAULT_PREFETCH } from '../../web/src/session.js';
+import { fitScale, stepZoom } from '../../web/src/labeling/imageZoom.js';
+import { keyToAction } from '../../web/src/labeling/keyboard.js';
+import { DEFAULT_PREFETCH } from '../../web/src/labeling/session.js';
 import { annotations, press, setup, shownSample } from './labelViewSetup.js';
 
 const shift = (digit: string) => press('!', { code: `Digit${digit}`, shiftKey: true });

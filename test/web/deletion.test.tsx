@@ -9,8 +9,8 @@ import { createApp } from '../../functions/api/app.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
 import type { ImageRecord } from '../../functions/domain/model.js';
 import { createProject } from '../../functions/domain/projects.js';
-import { createApi } from '../../web/src/api.js';
-import { AppContext } from '../../web/src/context.js';
+import { createApi } from '../../web/src/api/api.js';
+import { AppContext } from '../../web/src/shared/context.js';
 import { GalleryView } from '../../web/src/views/GalleryView.js';
 import { EditProject } from '../../web/src/views/CreateProject.js';
 

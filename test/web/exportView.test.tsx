@@ -3,9 +3,9 @@
 // download link appears when it is done, and a failure shows the server's reason.
 import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it } from 'vitest';
-import { createApi, type FetchLike } from '../../web/src/api.js';
-import { AppContext } from '../../web/src/context.js';
-import type { ExportJob } from '../../web/src/types.js';
+import { createApi, type FetchLike } from '../../web/src/api/api.js';
+import { AppContext } from '../../web/src/shared/context.js';
+import type { ExportJob } from '../../web/src/api/types.js';
 import { ExportView } from '../../web/src/views/ExportView.js';
 
 function jobServer(finish: Partial<ExportJob>, project: Record<string, unknown> | null = { taskType: 'box-review' }) {

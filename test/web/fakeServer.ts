@@ -2,7 +2,7 @@
 // versions, leases handed out in order, idempotent annotate/undo by requestId, progress and history.
 // It is deliberately small; the real API has its own tests.
 
-import type { Project, Sample } from '../../web/src/types.js';
+import type { Project, Sample } from '../../web/src/api/types.js';
 
 export interface FakeRequest {
   method: string;

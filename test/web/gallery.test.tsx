@@ -1,8 +1,8 @@
 // @vitest-environment jsdom
 import { fireEvent, render, screen, waitFor, within } from '@solidjs/testing-library';
 import { describe, expect, it } from 'vitest';
-import { createApi } from '../../web/src/api.js';
-import { AppContext } from '../../web/src/context.js';
+import { createApi } from '../../web/src/api/api.js';
+import { AppContext } from '../../web/src/shared/context.js';
 import { GalleryView } from '../../web/src/views/GalleryView.js';
 import { createFakeServer } from './fakeServer.js';
 

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it } from 'vitest';
-import { keyToAction, onKey, shortcutFor, type KeyContext, type KeyLike } from '../../web/src/keyboard.js';
+import { keyToAction, onKey, shortcutFor, type KeyContext, type KeyLike } from '../../web/src/labeling/keyboard.js';
 
 const ctx: KeyContext = { classCount: 5, allowAmbiguous: true, helpOpen: false };
 const key = (k: string, extra: Partial<KeyLike> = {}): KeyLike => ({

@@ -1,8 +1,8 @@
 // What the labeling view's tests share: the view rendered against the in-memory HTTP fake as labeler "ann", and the
 // keys, the image in view and the annotation writes they look at.
 import { fireEvent, render, screen } from '@solidjs/testing-library';
-import { createApi } from '../../web/src/api.js';
-import { AppContext } from '../../web/src/context.js';
+import { createApi } from '../../web/src/api/api.js';
+import { AppContext } from '../../web/src/shared/context.js';
 import { LabelView } from '../../web/src/views/LabelView.js';
 import { createFakeServer, type FakeServerOptions } from './fakeServer.js';
 

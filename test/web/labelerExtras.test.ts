@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { zoomToFit } from '../../web/src/boxMode.js';
-import { classColour } from '../../web/src/classColors.js';
+import { zoomToFit } from '../../web/src/boxes/boxMode.js';
+import { classColour } from '../../web/src/boxes/classColors.js';
 import { matchClasses } from '../../web/src/components/ClassPad.js';
 import { formatSpent, labelsPerHour } from '../../web/src/components/SessionSummary.js';
 

@@ -5,8 +5,8 @@
 // re-embedding's progress followed to the end.
 import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApi, type FetchLike } from '../../web/src/api.js';
-import { AppContext } from '../../web/src/context.js';
+import { createApi, type FetchLike } from '../../web/src/api/api.js';
+import { AppContext } from '../../web/src/shared/context.js';
 import { ModelsView, parseClassMap } from '../../web/src/views/ModelsView.js';
 
 function modelServer() {

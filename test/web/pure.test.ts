@@ -3,11 +3,11 @@
 // project form.
 import { describe, expect, it } from 'vitest';
 import type { projectQuality } from '../../functions/domain/quality.js';
-import { normalizeQuality } from '../../web/src/api.js';
-import { cycleLevel, describeLabel, emptyDraft, toggleClass } from '../../web/src/labels.js';
-import { hrefFor, parseRoute } from '../../web/src/router.js';
+import { normalizeQuality } from '../../web/src/api/api.js';
+import { cycleLevel, describeLabel, emptyDraft, toggleClass } from '../../web/src/labeling/labels.js';
+import { hrefFor, parseRoute } from '../../web/src/shared/router.js';
 import { projectFromForm } from '../../web/src/views/CreateProject.js';
-import { visibleRange } from '../../web/src/virtual.js';
+import { visibleRange } from '../../web/src/shared/virtual.js';
 
 const single = { confidenceLevels: [0, 0.25, 0.5, 0.75, 1], taskType: 'single-label' as const };
 

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../web/src/api.js';
+import { ApiError } from '../../web/src/api/api.js';
 import {
   acknowledge,
   backoffDelay,
@@ -12,8 +12,8 @@ import {
   sampleStatus,
   type SaveOp,
   type SaveTransport,
-} from '../../web/src/saveQueue.js';
-import type { LabelBody, Sample } from '../../web/src/types.js';
+} from '../../web/src/saving/saveQueue.js';
+import type { LabelBody, Sample } from '../../web/src/api/types.js';
 
 const label = (requestId: string, sampleId: string, version: number | undefined, classIndex = 0): SaveOp => ({
   kind: 'label',

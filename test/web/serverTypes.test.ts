@@ -1,10 +1,10 @@
-// The web client's types come from the server's routes (web/src/serverTypes.ts over AppType). These assertions are
+// The web client's types come from the server's routes (web/src/api/serverTypes.ts over AppType). These assertions are
 // checked by the compiler (npm run typecheck): if the route types fell back to `any`, or a route the app calls
 // disappeared, the @ts-expect-error lines or the expectations below stop compiling.
 import { describe, expectTypeOf, it } from 'vitest';
-import type { Api, QualityReply } from '../../web/src/api.js';
-import type { Ok, ProjectRoutes } from '../../web/src/serverTypes.js';
-import type { Served } from '../../web/src/types.js';
+import type { Api, QualityReply } from '../../web/src/api/api.js';
+import type { Ok, ProjectRoutes } from '../../web/src/api/serverTypes.js';
+import type { Served } from '../../web/src/api/types.js';
 
 describe('web client typed from the server', () => {
   it('names only routes the server has', () => {

@@ -2,7 +2,7 @@
 // browser storage, no hash route and no save runner left over from the previous one.
 import { cleanup, configure } from '@solidjs/testing-library';
 import { afterEach, beforeEach } from 'vitest';
-import { resetSaveRunners } from '../../web/src/saving.js';
+import { resetSaveRunners } from '../../web/src/saving/saving.js';
 
 // Waits end as soon as the screen matches; the longer limit only matters on a loaded CI machine.
 configure({ asyncUtilTimeout: 5000 });

@@ -4,7 +4,7 @@
 import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it } from 'vitest';
 import { App } from '../../web/src/App.js';
-import { decodeJwtPayload } from '../../web/src/auth.js';
+import { decodeJwtPayload } from '../../web/src/account/auth.js';
 import { createFakeServer } from './fakeServer.js';
 
 async function signInThroughForm(username: string, password: string) {

@@ -7,8 +7,8 @@ import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
 import { createProject } from '../../functions/domain/projects.js';
-import { createApi } from '../../web/src/api.js';
-import { AppContext } from '../../web/src/context.js';
+import { createApi } from '../../web/src/api/api.js';
+import { AppContext } from '../../web/src/shared/context.js';
 import { AuditView } from '../../web/src/views/AuditView.js';
 import { TeamView } from '../../web/src/views/TeamView.js';
 

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { runUploads, toUploadItems, totals, UploadHttpError, type UploadItem } from '../../web/src/upload.js';
-import type { UploadGrant } from '../../web/src/types.js';
+import { runUploads, toUploadItems, totals, UploadHttpError, type UploadItem } from '../../web/src/upload/upload.js';
+import type { UploadGrant } from '../../web/src/api/types.js';
 
 const file = (name: string, size = 1000, type = '') => ({ name, file: new Blob([new Uint8Array(size)], { type }) });
 

@@ -2,11 +2,11 @@
 // lazy chunks so the labeling path stays small.
 
 import { createSignal, lazy, Match, onCleanup, onMount, Show, Suspense, Switch, type JSX } from 'solid-js';
-import { createAccount } from './account.js';
-import { createApi, type Api, type FetchLike } from './api.js';
-import { AppContext, type AppServices } from './context.js';
-import { parseRoute, type ProjectView, type Route } from './router.js';
-import { retryAllRunners, unsavedCount } from './saving.js';
+import { createAccount } from './account/account.js';
+import { createApi, type Api, type FetchLike } from './api/api.js';
+import { AppContext, type AppServices } from './shared/context.js';
+import { parseRoute, type ProjectView, type Route } from './shared/router.js';
+import { retryAllRunners, unsavedCount } from './saving/saving.js';
 import { Home } from './views/Home.js';
 import { LabelView } from './views/LabelView.js';
 import { SignIn } from './views/SignIn.js';

@@ -3,8 +3,8 @@
 // and undoes a batch. The guarantee and its limits: functions/domain/autolabel.ts.
 
 import { createResource, createSignal, For, Show } from 'solid-js';
-import type { Api } from '../api.js';
-import { percent } from '../labels.js';
+import type { Api } from '../api/api.js';
+import { percent } from '../labeling/labels.js';
 
 const PRECISIONS = [0.9, 0.95, 0.98, 0.99];
 

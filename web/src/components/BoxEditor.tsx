@@ -13,9 +13,9 @@ import {
   toImagePoint,
   type BoxReview,
   type Handle,
-} from '../boxReview.js';
-import { classColour } from '../classColors.js';
-import type { Box, Served } from '../types.js';
+} from '../boxes/boxReview.js';
+import { classColour } from '../boxes/classColors.js';
+import type { Box, Served } from '../api/types.js';
 
 type Drag =
   | { kind: 'draw'; from: [number, number]; to: [number, number] }

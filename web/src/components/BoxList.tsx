@@ -2,9 +2,9 @@
 // name, status, and buttons to select, hide or lock it.
 
 import { For, Show } from 'solid-js';
-import type { BoxMode } from '../boxMode.js';
-import { selectIndex, toggleHidden, toggleLocked } from '../boxReview.js';
-import { classColour } from '../classColors.js';
+import type { BoxMode } from '../boxes/boxMode.js';
+import { selectIndex, toggleHidden, toggleLocked } from '../boxes/boxReview.js';
+import { classColour } from '../boxes/classColors.js';
 
 const keepFocus = (e: MouseEvent) => e.preventDefault();
 

@@ -2,9 +2,9 @@
 // (multi-label); the small level button next to it cycles that class's confidence, like Shift + its digit.
 
 import { createSignal, For, Show } from 'solid-js';
-import { classColour } from '../classColors.js';
-import { shortcutFor } from '../keyboard.js';
-import { percent } from '../labels.js';
+import { classColour } from '../boxes/classColors.js';
+import { shortcutFor } from '../labeling/keyboard.js';
+import { percent } from '../labeling/labels.js';
 
 export interface ClassPadProps {
   classes: string[];

@@ -2,9 +2,9 @@
 // confirmation of a project deletion (functions/api/routes/deletions.ts).
 
 import { createSignal, Show } from 'solid-js';
-import type { DeletionJob } from '../api.js';
-import { useApp } from '../context.js';
-import { hrefFor } from '../router.js';
+import type { DeletionJob } from '../api/api.js';
+import { useApp } from '../shared/context.js';
+import { hrefFor } from '../shared/router.js';
 
 /** Polls the job until it is done (resolves) or failed (throws with its reason). */
 export async function followDeletion(deletion: (url: string) => Promise<DeletionJob>, started: DeletionJob, onProgress?: (job: DeletionJob) => void): Promise<DeletionJob> {

@@ -7,7 +7,7 @@
 // Hand-drawn SVG: no chart library in the bundle.
 
 import { For, Show, createMemo } from 'solid-js';
-import type { Quality } from '../types.js';
+import type { Quality } from '../api/types.js';
 
 const W = 320;
 const H = 140;

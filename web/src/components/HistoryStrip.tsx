@@ -3,9 +3,9 @@
 // (and fetching it) in the same frame as the next image made key -> next image slower (bench:web p95).
 
 import { createEffect, createSignal, For, on, onCleanup, Show } from 'solid-js';
-import { describeLabel } from '../labels.js';
-import type { LabelSession } from '../session.js';
-import type { Served } from '../types.js';
+import { describeLabel } from '../labeling/labels.js';
+import type { LabelSession } from '../labeling/session.js';
+import type { Served } from '../api/types.js';
 
 export const STRIP_LENGTH = 20;
 

@@ -1,10 +1,10 @@
 // The labeling view's buttons: everything the keys do, for mouse and touch.
 
 import { Show } from 'solid-js';
-import type { BoxMode } from '../boxMode.js';
-import { acceptSelected, rejectSelected } from '../boxReview.js';
-import { acceptableSuggestion, isDraftEmpty } from '../labels.js';
-import type { LabelSession } from '../session.js';
+import type { BoxMode } from '../boxes/boxMode.js';
+import { acceptSelected, rejectSelected } from '../boxes/boxReview.js';
+import { acceptableSuggestion, isDraftEmpty } from '../labeling/labels.js';
+import type { LabelSession } from '../labeling/session.js';
 
 // Keep focus where it was on mouse/touch presses, so Enter/Space keep meaning "accept" afterwards.
 const keepFocus = (e: MouseEvent) => e.preventDefault();

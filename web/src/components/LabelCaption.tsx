@@ -1,8 +1,8 @@
 // What the labeling view says under the image, and what it shows when there is no image to label.
 
 import { Show } from 'solid-js';
-import { ACCEPT_THRESHOLD, describeLabel, describeSuggestions, percent, topSuggestion } from '../labels.js';
-import type { LabelSession } from '../session.js';
+import { ACCEPT_THRESHOLD, describeLabel, describeSuggestions, percent, topSuggestion } from '../labeling/labels.js';
+import type { LabelSession } from '../labeling/session.js';
 
 /** Under the image: where the labeler is, what is saved, what the model thinks. */
 export function Caption(props: { session: LabelSession; boxes?: boolean }) {

@@ -2,7 +2,7 @@
 // Escape and a click on the backdrop close it, and focus goes back to what had it before the dialog opened.
 
 import { onCleanup, onMount, type JSX } from 'solid-js';
-import { onKey } from '../keyboard.js';
+import { onKey } from '../labeling/keyboard.js';
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]):not([type="hidden"]), select, textarea, [tabindex]:not([tabindex="-1"])';
 

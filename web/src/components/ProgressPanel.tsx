@@ -1,7 +1,7 @@
 // Project progress (labeled / total), progress by class, and the labeler's own counts.
 
 import { For, Show } from 'solid-js';
-import type { Progress } from '../types.js';
+import type { Progress } from '../api/types.js';
 
 /** `boxes`: a box project, where the per-class counts are boxes, not images. */
 export function ProgressPanel(props: { progress?: Progress; boxes?: boolean }) {

@@ -1,6 +1,6 @@
 // Navigation between one project's views.
 
-import { hrefFor, type ProjectView } from '../router.js';
+import { hrefFor, type ProjectView } from '../shared/router.js';
 
 export function ProjectNav(props: { projectId: string; current: ProjectView }) {
   const link = (name: ProjectView, text: string) => (

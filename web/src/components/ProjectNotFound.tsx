@@ -1,7 +1,7 @@
 // The one state for a project id the server does not know (or does not show this user): says so, once, with a way
 // back. Views show it instead of their loading placeholders, which would otherwise wait forever.
 
-import { hrefFor } from '../router.js';
+import { hrefFor } from '../shared/router.js';
 
 export function ProjectNotFound(props: { projectId: string }) {
   return (

@@ -3,13 +3,13 @@
 // answered); the keys 1..N work here too.
 
 import { createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
-import type { Api } from '../api.js';
-import { classColour } from '../classColors.js';
-import { keyToAction, onKey, shortcutFor } from '../keyboard.js';
-import { describeLabel, describeSuggestions, percent } from '../labels.js';
-import { newRequestId } from '../saveQueue.js';
-import type { SharedRunner } from '../saving.js';
-import { hasImage, type Project, type Served } from '../types.js';
+import type { Api } from '../api/api.js';
+import { classColour } from '../boxes/classColors.js';
+import { keyToAction, onKey, shortcutFor } from '../labeling/keyboard.js';
+import { describeLabel, describeSuggestions, percent } from '../labeling/labels.js';
+import { newRequestId } from '../saving/saveQueue.js';
+import type { SharedRunner } from '../saving/saving.js';
+import { hasImage, type Project, type Served } from '../api/types.js';
 import { Modal } from './Modal.js';
 
 export function RelabelDialog(props: {

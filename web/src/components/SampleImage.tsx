@@ -3,8 +3,8 @@
 // the context around it.
 
 import { createSignal, onMount, Show } from 'solid-js';
-import { fitScale, MAX_FIT_SCALE } from '../imageZoom.js';
-import type { Served } from '../types.js';
+import { fitScale, MAX_FIT_SCALE } from '../labeling/imageZoom.js';
+import type { Served } from '../api/types.js';
 
 export function SampleImage(props: {
   served: Served;

@@ -1,7 +1,7 @@
 // Whether every label is on the server. Nothing reads "saved" until the server acknowledged it.
 
 import { For, Show } from 'solid-js';
-import type { FailedItem } from '../saveQueue.js';
+import type { FailedItem } from '../saving/saveQueue.js';
 
 export function SaveIndicator(props: {
   unsaved: number;

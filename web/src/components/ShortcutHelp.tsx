@@ -1,7 +1,7 @@
 // The shortcut sheet (H or ?). A modal dialog: focus moves into it, stays there, and returns on close.
 
 import { For } from 'solid-js';
-import { shortcutsFor } from '../keyboard.js';
+import { shortcutsFor } from '../labeling/keyboard.js';
 import { Modal } from './Modal.js';
 
 export function ShortcutHelp(props: { onClose: () => void; boxes?: boolean }) {

@@ -2,7 +2,7 @@
 // columns follows the container width.
 
 import { createSignal, For, onCleanup, onMount, type JSX } from 'solid-js';
-import { visibleRange } from '../virtual.js';
+import { visibleRange } from '../shared/virtual.js';
 
 export function VirtualGrid<T>(props: {
   items: T[];

@@ -2,10 +2,10 @@
 // settings or membership, and when. Loads page by page; the whole log downloads as CSV or JSON Lines.
 
 import { createSignal, For, onMount, Show } from 'solid-js';
-import { ApiError, isMissingThing, type AuditEntry } from '../api.js';
+import { ApiError, isMissingThing, type AuditEntry } from '../api/api.js';
 import { ProjectNav } from '../components/ProjectNav.js';
 import { ProjectNotFound } from '../components/ProjectNotFound.js';
-import { useApp } from '../context.js';
+import { useApp } from '../shared/context.js';
 import './owner.css';
 
 /** What an action is called on screen. */

@@ -1,12 +1,12 @@
 // Owner: create or edit a project (classes, task type, confidence levels, ambiguous, strategy, overlap).
 
 import { createResource, createSignal, Show } from 'solid-js';
-import { ApiError } from '../api.js';
+import { ApiError } from '../api/api.js';
 import { DeleteProject } from '../components/Deletion.js';
 import { ProjectNav } from '../components/ProjectNav.js';
-import { useApp } from '../context.js';
-import { hrefFor } from '../router.js';
-import type { NewProject, Project, TaskType } from '../types.js';
+import { useApp } from '../shared/context.js';
+import { hrefFor } from '../shared/router.js';
+import type { NewProject, Project, TaskType } from '../api/types.js';
 
 const ID_PATTERN = '[a-z0-9][a-z0-9_\\-]{0,62}';
 

@@ -4,9 +4,9 @@
 import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
 import { ProjectNav } from '../components/ProjectNav.js';
 import { ProjectNotFound } from '../components/ProjectNotFound.js';
-import { isMissingThing } from '../api.js';
-import { useApp } from '../context.js';
-import type { ExportFormat, ExportJob, ExportRequest, Project } from '../types.js';
+import { isMissingThing } from '../api/api.js';
+import { useApp } from '../shared/context.js';
+import type { ExportFormat, ExportJob, ExportRequest, Project } from '../api/types.js';
 
 export const EXPORT_FORMATS: { value: ExportFormat; title: string; hint: string }[] = [
   { value: 'coco', title: 'COCO JSON', hint: 'Boxes as [x, y, w, h] pixels; image-level labels in labels.json.' },

@@ -8,18 +8,18 @@
 import { createResource, createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { ProjectNav } from '../components/ProjectNav.js';
 import { ProjectNotFound } from '../components/ProjectNotFound.js';
-import { isMissingThing, type GalleryQuery, type GalleryTile } from '../api.js';
+import { isMissingThing, type GalleryQuery, type GalleryTile } from '../api/api.js';
 import './owner.css';
 import { RelabelDialog } from '../components/RelabelDialog.js';
 import { SaveIndicator } from '../components/SaveIndicator.js';
 import { VirtualGrid } from '../components/VirtualGrid.js';
-import { useApp } from '../context.js';
+import { useApp } from '../shared/context.js';
 import { AutolabelPanel } from '../components/AutolabelPanel.js';
 import { followDeletion, progressText } from '../components/Deletion.js';
 import { askToConfirm } from '../components/ConfirmDialog.js';
-import { percent } from '../labels.js';
-import { sharedSaveRunner } from '../saving.js';
-import { hasImage, type ImageStatus } from '../types.js';
+import { percent } from '../labeling/labels.js';
+import { sharedSaveRunner } from '../saving/saving.js';
+import { hasImage, type ImageStatus } from '../api/types.js';
 
 type Filter = 'labels' | 'all' | ImageStatus | 'mislabeled';
 

@@ -2,11 +2,11 @@
 // progress and leads straight back to labeling.
 
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { useApp } from '../context.js';
+import { useApp } from '../shared/context.js';
 import './owner.css';
-import { hrefFor } from '../router.js';
-import { percent } from '../labels.js';
-import type { Project } from '../types.js';
+import { hrefFor } from '../shared/router.js';
+import { percent } from '../labeling/labels.js';
+import type { Project } from '../api/types.js';
 
 // The names the local server accepts in X-Winnow-User.
 const NAME = /^[\p{L}\p{N}_.@ -]{1,64}$/u;

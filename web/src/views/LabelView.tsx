@@ -2,7 +2,7 @@
 // Keys arrive through the one shared listener and the pure key map; clicks call the same session actions.
 
 import { createSignal, onCleanup, onMount, Show } from 'solid-js';
-import { createBoxMode } from '../boxMode.js';
+import { createBoxMode } from '../boxes/boxMode.js';
 import { BoxEditor } from '../components/BoxEditor.js';
 import { BoxList } from '../components/BoxList.js';
 import { ClassPad } from '../components/ClassPad.js';
@@ -16,11 +16,11 @@ import { ProjectNotFound } from '../components/ProjectNotFound.js';
 import { SampleImage } from '../components/SampleImage.js';
 import { SaveIndicator } from '../components/SaveIndicator.js';
 import { ShortcutHelp } from '../components/ShortcutHelp.js';
-import { useApp } from '../context.js';
-import { keyToAction, onKey, type Action } from '../keyboard.js';
-import { createImageZoom, type ImageZoom } from '../imageZoom.js';
-import { hrefFor } from '../router.js';
-import { createLabelSession, type LabelSession } from '../session.js';
+import { useApp } from '../shared/context.js';
+import { keyToAction, onKey, type Action } from '../labeling/keyboard.js';
+import { createImageZoom, type ImageZoom } from '../labeling/imageZoom.js';
+import { hrefFor } from '../shared/router.js';
+import { createLabelSession, type LabelSession } from '../labeling/session.js';
 
 export function LabelView(props: { projectId: string }) {
   const app = useApp();

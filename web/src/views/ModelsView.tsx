@@ -5,7 +5,7 @@
 
 import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
 import { ProjectNav } from '../components/ProjectNav.js';
-import { useApp } from '../context.js';
+import { useApp } from '../shared/context.js';
 
 export interface ModelSummary {
   name: string;

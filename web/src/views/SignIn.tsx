@@ -2,8 +2,8 @@
 // created by an administrator choose their own password on first sign-in.
 
 import { createSignal, onMount, Show } from 'solid-js';
-import type { FetchLike } from '../api.js';
-import { completeNewPassword, signIn, type SignedIn, type SignInMethod } from '../auth.js';
+import type { FetchLike } from '../api/api.js';
+import { completeNewPassword, signIn, type SignedIn, type SignInMethod } from '../account/auth.js';
 
 export function SignIn(props: { method: SignInMethod; fetch: FetchLike; reason?: string; onSignedIn: (session: SignedIn) => void }) {
   const [username, setUsername] = createSignal('');

@@ -5,10 +5,10 @@
 
 import { createSignal, For, onMount, Show } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
-import { ApiError, isMissingThing, type TeamRow } from '../api.js';
+import { ApiError, isMissingThing, type TeamRow } from '../api/api.js';
 import { ProjectNav } from '../components/ProjectNav.js';
 import { ProjectNotFound } from '../components/ProjectNotFound.js';
-import { useApp } from '../context.js';
+import { useApp } from '../shared/context.js';
 import './owner.css';
 
 const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');

@@ -4,9 +4,9 @@
 import { createSignal, For, Show } from 'solid-js';
 import { ProjectNav } from '../components/ProjectNav.js';
 import { VirtualGrid } from '../components/VirtualGrid.js';
-import { useApp } from '../context.js';
-import { filesFromDrop } from '../upload.js';
-import { createUploadSession } from '../uploadSession.js';
+import { useApp } from '../shared/context.js';
+import { filesFromDrop } from '../upload/upload.js';
+import { createUploadSession } from '../upload/uploadSession.js';
 
 const formatBytes = (n: number) =>
   n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.round(n / 1e3)} kB`;

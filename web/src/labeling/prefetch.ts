@@ -3,9 +3,9 @@
 // to keep labeling for a few minutes while the server is unreachable.
 
 import { batch, createSignal } from 'solid-js';
-import { ApiError, type Api } from './api.js';
+import { ApiError, type Api } from '../api/api.js';
 import type { Later } from './lifetime.js';
-import { hasImage, type ModelStatus, type Served } from './types.js';
+import { hasImage, type ModelStatus, type Served } from '../api/types.js';
 
 /** Prefetched samples by default: at a few seconds per label, minutes of work if the server goes away. Each holds a
  * decoded display-size image (~1600 px, a few MB of memory), so not hundreds. */

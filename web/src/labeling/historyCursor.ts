@@ -2,7 +2,7 @@
 // it: `cursor` null is the front of the queue, a number an entry of history (Left/Right, the history strip).
 
 import { batch, createSignal } from 'solid-js';
-import type { Served } from './types.js';
+import type { Served } from '../api/types.js';
 
 export function createHistoryCursor(onMove: (entry: Served | undefined) => void) {
   const [history, setHistory] = createSignal<Served[]>([]);

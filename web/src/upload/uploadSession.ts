@@ -3,7 +3,7 @@
 // polling while anything is uploading or being processed. UploadView renders it and turns drops and picks into add().
 
 import { createResource, createSignal, onCleanup } from 'solid-js';
-import type { Api } from './api.js';
+import type { Api } from '../api/api.js';
 import { runUploads, toUploadItems, totals, xhrPut, type UploadItem } from './upload.js';
 
 export function createUploadSession(api: Api, projectId: string) {

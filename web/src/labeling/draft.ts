@@ -3,7 +3,7 @@
 
 import { batch, createSignal } from 'solid-js';
 import { cycleLevel, emptyDraft, toggleClass, type Draft } from './labels.js';
-import type { LabelHead, Project } from './types.js';
+import type { LabelHead, Project } from '../api/types.js';
 
 type ShownLabel = Pick<LabelHead, 'confidences' | 'ambiguous' | 'boxes'>;
 

@@ -2,7 +2,7 @@
 // render a view with a fake fetch behind the same client.
 
 import { createContext, useContext, type Accessor } from 'solid-js';
-import type { Api } from './api.js';
+import type { Api } from '../api/api.js';
 
 export interface AppServices {
   api: Api;

@@ -18,8 +18,8 @@ import {
   unclassified,
   type BoxReview,
 } from './boxReview.js';
-import type { Action } from './keyboard.js';
-import type { LabelSession } from './session.js';
+import type { Action } from '../labeling/keyboard.js';
+import type { LabelSession } from '../labeling/session.js';
 
 export const BOX_ZOOMS = [1, 1.5, 2, 3, 4, 6, 8];
 /** Undo steps kept per image. */

@@ -11,8 +11,8 @@ import type {
   Sample,
   Suggestion,
   TaskType,
-} from '../../functions/domain/model.js';
-import type { AutolabelPreview, AutolabelReport } from '../../functions/domain/autolabel.js';
+} from '../../../functions/domain/model.js';
+import type { AutolabelPreview, AutolabelReport } from '../../../functions/domain/autolabel.js';
 import type { Ok, ProjectRoutes } from './serverTypes.js';
 
 export type { AutolabelPreview, AutolabelReport };

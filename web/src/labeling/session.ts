@@ -1,20 +1,20 @@
 // A labeler's session on one project, composed from small stores: the samples in front of the labeler
 // (prefetch.ts), the history and the cursor in it (historyCursor.ts), the draft label (draft.ts), progress and
-// quality read again after saves (refresh.ts), and the link to the save queue (saving.ts). This file holds the
-// labeling actions that span them (label, accept, undo, skip) and the first load. The view only renders this state
-// and turns keys and clicks into the actions below.
+// quality read again after saves (refresh.ts), and the link to the save queue (../saving/saving.ts). This file
+// holds the labeling actions that span them (label, accept, undo, skip) and the first load. The view only renders
+// this state and turns keys and clicks into the actions below.
 
 import { batch, createSignal } from 'solid-js';
-import { ApiError, type Api } from './api.js';
+import { ApiError, type Api } from '../api/api.js';
 import { createDraft } from './draft.js';
 import { createHistoryCursor } from './historyCursor.js';
 import { ACCEPT_THRESHOLD, acceptableSuggestion, isDraftEmpty, percent, topSuggestion } from './labels.js';
 import { createLifetime, createNotice } from './lifetime.js';
 import { createPrefetchQueue, idOf } from './prefetch.js';
 import { createRefresh } from './refresh.js';
-import { newRequestId, sampleStatus, type QueueState, type SaveOp } from './saveQueue.js';
-import { sharedSaveRunner } from './saving.js';
-import { hasImage, type HistoryItem, type LabelHead, type Project, type Sample, type Served } from './types.js';
+import { newRequestId, sampleStatus, type QueueState, type SaveOp } from '../saving/saveQueue.js';
+import { sharedSaveRunner } from '../saving/saving.js';
+import { hasImage, type HistoryItem, type LabelHead, type Project, type Sample, type Served } from '../api/types.js';
 
 export { DEFAULT_PREFETCH } from './prefetch.js';
 

@@ -2,7 +2,7 @@
 // so the labeling bundle stays small. The app needs only the ID token (the API verifies it); refresh tokens are
 // not kept, so a tab never holds more than an hour of access.
 
-import type { FetchLike } from './api.js';
+import type { FetchLike } from '../api/api.js';
 
 export interface CognitoClient {
   region: string;

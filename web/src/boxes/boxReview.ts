@@ -2,7 +2,7 @@
 // re-classed, then turned into the `boxes` of one annotation. The editor component only renders this state and
 // turns pointer drags and keys into these transitions.
 
-import type { Box, BoxLabel } from './types.js';
+import type { Box, BoxLabel } from '../api/types.js';
 
 export type BoxStatus = 'pending' | 'accepted' | 'rejected';
 

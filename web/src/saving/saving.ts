@@ -1,10 +1,10 @@
 // One save queue per (project, labeler) for the life of the page, so leaving the labeling view does not stop
 // unsaved labels from being saved, and reopening it does not start a second sender for the same labels.
 
-import type { Api } from './api.js';
+import type { Api } from '../api/api.js';
 import { createSaveRunner, type QueueState, type SaveOp, type SaveRunner } from './saveQueue.js';
 import { loadUnsaved, saveUnsaved } from './storage.js';
-import type { Sample } from './types.js';
+import type { Sample } from '../api/types.js';
 
 export interface SharedRunner {
   runner: SaveRunner;

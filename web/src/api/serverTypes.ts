@@ -3,7 +3,7 @@
 // the app reads (types.ts) are taken from what those routes answer.
 
 import type { hc, InferRequestType, InferResponseType } from 'hono/client';
-import type { AppType } from '../../functions/api/app.js';
+import type { AppType } from '../../../functions/api/app.js';
 
 export type Client = ReturnType<typeof hc<AppType>>;
 export type ProjectRoutes = Client['api']['projects'][':projectId'];

@@ -2,7 +2,7 @@
 // used, since they expire), files go up in parallel with per-file progress, failures are retried with backoff
 // (a fresh URL if the old one was refused) and what still fails is listed, never dropped silently.
 
-import type { UploadGrant } from './types.js';
+import type { UploadGrant } from '../api/types.js';
 
 export interface UploadItem {
   /** Path relative to the dropped folder (or the file name), kept so class folders survive. */

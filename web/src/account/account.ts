@@ -3,10 +3,10 @@
 // unsaved labels wait (unsent) in memory and localStorage until the same labeler signs in again.
 
 import { createSignal, onCleanup } from 'solid-js';
-import type { ApiError, FetchLike, Identity } from './api.js';
+import type { ApiError, FetchLike, Identity } from '../api/api.js';
 import { discoverAuth, loadStoredAuth, saveStoredAuth, type AuthSetup, type SignedIn, type SignInMethod } from './auth.js';
-import { retryAllRunners } from './saving.js';
-import { loadLabelerName, saveLabelerName } from './storage.js';
+import { retryAllRunners } from '../saving/saving.js';
+import { loadLabelerName, saveLabelerName } from '../saving/storage.js';
 
 export type AccountState =
   | { status: 'starting' }

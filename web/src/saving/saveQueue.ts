@@ -11,8 +11,8 @@
 // - a write to a sample that already has a write in the queue takes its version from that write's answer.
 // The pure part is a set of state transitions; `createSaveRunner` drives them with a real API and timers.
 
-import { ApiError } from './api.js';
-import type { LabelBody, Sample } from './types.js';
+import { ApiError } from '../api/api.js';
+import type { LabelBody, Sample } from '../api/types.js';
 
 export type SaveOp =
   | {

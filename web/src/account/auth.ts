@@ -5,7 +5,7 @@
 // - the local server on loopback without sign-in: `{ mode: 'none' }`, the labeler just picks a name.
 // The ID token lives in sessionStorage: it survives a reload but not the tab, and is never written to disk.
 
-import type { FetchLike } from './api.js';
+import type { FetchLike } from '../api/api.js';
 import { initiateAuth, respondNewPassword, SignInError, type CognitoResult } from './cognito.js';
 
 export { SignInError };

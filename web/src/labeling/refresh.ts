@@ -2,9 +2,9 @@
 // first save refreshes at once and a burst of saves refreshes once more after.
 
 import { createSignal } from 'solid-js';
-import type { Api } from './api.js';
+import type { Api } from '../api/api.js';
 import type { Later } from './lifetime.js';
-import type { Progress, Quality } from './types.js';
+import type { Progress, Quality } from '../api/types.js';
 
 export function createRefresh(api: Api, projectId: string, delay: number, later: Later) {
   const [progress, setProgress] = createSignal<Progress>();

@@ -1,7 +1,7 @@
 // Pure helpers about labels as the labeler builds them: the draft of per-class confidences, the level cycle,
 // and how a saved label reads in words.
 
-import type { LabelHead, Project, Suggestion } from './types.js';
+import type { LabelHead, Project, Suggestion } from '../api/types.js';
 
 /** What the labeler has set on the sample in view but not yet saved. */
 export interface Draft {
