@@ -113,6 +113,7 @@ export class WinnowStack extends Stack {
       bucket: data.bucket,
       projects: tables.projects,
       samples: tables.samples,
+      annotations: tables.annotations,
       trainerQueue: trainer.work.queue,
       environment: functionEnvironment('ingest', {
         ...storage,

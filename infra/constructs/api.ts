@@ -21,7 +21,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeDataGrants } from '../nag.js';
 import { removalPolicyOf, type StageRemovalPolicy } from './bucket-defaults.js';
-import { PREFIXES, under } from './bucket-prefixes.js';
+import { grantBucketAccess } from './bucket-prefixes.js';
 import { NodeFunction } from './node-function.js';
 
 /** All API routes live under this path (the Hono app mounts its routes there). */
@@ -114,11 +114,10 @@ export class Api extends Construct {
       authorizer,
     });
 
-    this.grantData(props);
+    const objects = this.grantData(props);
     acknowledgeDataGrants(handler.identity.role, {
       bucket: props.bucket,
-      objectPatterns: [under(PREFIXES.uploads), under(PREFIXES.derived), under(PREFIXES.exports), under(PREFIXES.audit), under(PREFIXES.models), under(PREFIXES.classifiers)],
-      s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
+      ...objects,
       indexedTables: [props.tables.samples, props.tables.annotations],
     });
   }
@@ -132,27 +131,16 @@ export class Api extends Construct {
     return this.stage.url;
   }
 
-  private grantData(props: ApiProps): void {
+  private grantData(props: ApiProps): ReturnType<typeof grantBucketAccess> {
     const { bucket, tables } = props;
     for (const table of Object.values(tables)) table.grantReadWriteData(this.fn);
-    // Presigned URLs act with the API's permissions: upload originals, read originals and derived images,
-    // read and write exports.
-    bucket.grantPut(this.fn, under(PREFIXES.uploads));
-    bucket.grantRead(this.fn, under(PREFIXES.uploads));
-    bucket.grantRead(this.fn, under(PREFIXES.derived));
-    bucket.grantReadWrite(this.fn, under(PREFIXES.exports));
     props.trainerQueue.grantSendMessages(this.fn);
     props.exportQueue.grantSendMessages(this.fn);
-    // Bring your own model: uploads to inspect (presigned PUT), files by sha256, registrations, re-embed job records
-    // (read; deleted with their project).
-    bucket.grantReadWrite(this.fn, under(PREFIXES.models));
-    // The trainer's saved classifiers: read by the classifier export, deleted with their project.
-    bucket.grantRead(this.fn, under(PREFIXES.classifiers));
-    bucket.grantDelete(this.fn, under(PREFIXES.classifiers));
-    // The audit log: written after owners' actions, read and exported by owners.
-    bucket.grantReadWrite(this.fn, under(PREFIXES.audit));
+    // Presigned URLs act with the API's permissions; deletion jobs run here too. Each folder and why: FUNCTION_ACCESS.api.
+    const objects = grantBucketAccess(bucket, this.fn, 'api');
     // Team management from the app (functions/adapters/aws/cognito-directory.ts), on this pool only.
     props.userPool.grant(this.fn, ...TEAM_ACTIONS);
+    return objects;
   }
 }
 

@@ -11,7 +11,7 @@ import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeDataGrants } from '../nag.js';
 import type { StageRemovalPolicy } from './bucket-defaults.js';
-import { PREFIXES, under } from './bucket-prefixes.js';
+import { grantBucketAccess } from './bucket-prefixes.js';
 import { NodeFunction } from './node-function.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -65,17 +65,14 @@ export class ExportJobs extends Construct {
         maxConcurrency: props.maxConcurrency,
       }),
     );
-    // Reads labels, originals and embeddings; writes the archive (multipart) and its status under exports/.
+    // Reads labels; originals, embeddings and the archive with its status: FUNCTION_ACCESS.export says why.
     props.tables.projects.grantReadData(this.fn);
     props.tables.samples.grantReadData(this.fn);
     props.tables.annotations.grantReadData(this.fn);
-    props.bucket.grantRead(this.fn, under(PREFIXES.uploads));
-    props.bucket.grantRead(this.fn, under(PREFIXES.embeddings));
-    props.bucket.grantReadWrite(this.fn, under(PREFIXES.exports));
+    const objects = grantBucketAccess(props.bucket, this.fn, 'export');
     acknowledgeDataGrants(fn.identity.role, {
       bucket: props.bucket,
-      objectPatterns: [under(PREFIXES.uploads), under(PREFIXES.embeddings), under(PREFIXES.exports)],
-      s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
+      ...objects,
       indexedTables: [props.tables.samples, props.tables.annotations],
     });
   }

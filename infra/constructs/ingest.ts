@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import type { ModelWeights } from '../model-weights.js';
 import { acknowledgeBucketNotificationsHandler, acknowledgeDataGrants } from '../nag.js';
 import type { StageRemovalPolicy } from './bucket-defaults.js';
-import { PREFIXES, under } from './bucket-prefixes.js';
+import { grantBucketAccess, PREFIXES } from './bucket-prefixes.js';
 import { FunctionIdentity } from './function-identity.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -32,6 +32,8 @@ export interface IngestProps {
   readonly bucket: Bucket;
   readonly projects: Table;
   readonly samples: Table;
+  /** Label history: an image deleted because its original was removed takes its annotations with it. */
+  readonly annotations: Table;
   readonly trainerQueue: IQueue;
   /** The function's whole environment (functions/adapters/aws/env.ts `functionEnvironment('ingest', ...)`). */
   readonly environment: Record<string, string>;
@@ -110,20 +112,19 @@ export class Ingest extends Construct {
       }),
     );
 
-    // Least privilege: read originals, write derived files and embedding shards, record images and samples.
-    props.bucket.grantRead(this.fn, under(PREFIXES.uploads));
-    props.bucket.grantPut(this.fn, under(PREFIXES.derived));
-    props.bucket.grantReadWrite(this.fn, under(PREFIXES.embeddings));
-    // Projects' registered detectors and embedders (functions/vision/registry.ts), fetched into /tmp by sha256.
-    props.bucket.grantRead(this.fn, under(PREFIXES.models));
+    // Least privilege: originals, derived files, embedding shards, registered models and the deletion job records of
+    // removed originals, as FUNCTION_ACCESS.ingest says and why; images and samples in the tables.
+    const objects = grantBucketAccess(props.bucket, this.fn, 'ingest');
     props.projects.grantReadData(this.fn);
     props.samples.grantReadWriteData(this.fn);
+    // An original removed from the bucket: its image's deletion job reads and deletes the samples' annotations
+    // (deletion.ts sweepImages). Ingest itself never writes a label.
+    props.annotations.grantReadWriteData(this.fn);
     props.trainerQueue.grantSendMessages(this.fn);
     acknowledgeDataGrants(identity.role, {
       bucket: props.bucket,
-      objectPatterns: [under(PREFIXES.uploads), under(PREFIXES.derived), under(PREFIXES.embeddings), under(PREFIXES.models)],
-      s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
-      indexedTables: [props.samples],
+      ...objects,
+      indexedTables: [props.samples, props.annotations],
     });
   }
 }

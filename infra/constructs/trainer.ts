@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { TRAINER_POLLERS } from '../config.js';
 import { acknowledgeDataGrants } from '../nag.js';
 import type { StageRemovalPolicy } from './bucket-defaults.js';
-import { PREFIXES, under } from './bucket-prefixes.js';
+import { grantBucketAccess } from './bucket-prefixes.js';
 import { NodeFunction } from './node-function.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -69,18 +69,16 @@ export class Trainer extends Construct {
       }),
     );
 
-    // Reads embeddings (compacts their shards), reads projects and labels, writes the ranking and the lease.
-    props.bucket.grantReadWrite(this.fn, under(PREFIXES.embeddings));
-    // The model each ranking was made with, for the classifier export (functions/domain/classifier-store.ts).
-    props.bucket.grantPut(this.fn, under(PREFIXES.classifiers));
+    // Embeddings (read, compacted), the saved classifier and the auto-label basis: FUNCTION_ACCESS.trainer says why.
+    const objects = grantBucketAccess(props.bucket, this.fn, 'trainer');
+    // Reads projects and labels, writes the ranking and the lease.
     props.projects.grantReadData(this.fn);
     props.samples.grantReadWriteData(this.fn);
     // Label history, for reviews of likely mislabeled samples.
     props.annotations.grantReadData(this.fn);
     acknowledgeDataGrants(trainer.identity.role, {
       bucket: props.bucket,
-      objectPatterns: [under(PREFIXES.embeddings), under(PREFIXES.classifiers)],
-      s3Actions: ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'],
+      ...objects,
       indexedTables: [props.samples, props.annotations],
     });
   }

@@ -57,6 +57,7 @@ function ingestImage(
     bucket: new Bucket(stack, 'Bucket'),
     projects: new Table(stack, 'Projects', { partitionKey: { name: 'projectId', type: AttributeType.STRING } }),
     samples: new Table(stack, 'Samples', { partitionKey: { name: 'projectId', type: AttributeType.STRING } }),
+    annotations: new Table(stack, 'Annotations', { partitionKey: { name: 'sampleKey', type: AttributeType.STRING } }),
     trainerQueue: new Queue(stack, 'Trainer'),
     environment: {},
     buildContext,

@@ -64,7 +64,8 @@ describe('ingest permissions', () => {
 
   it('may read originals', () => expect(may('s3:GetObject', [bucket(), '/uploads/*'])).toBe(true));
   it('may not overwrite originals', () => expect(may('s3:PutObject', [bucket(), '/uploads/*'])).toBe(false));
-  it('may not delete originals', () => expect(may('s3:DeleteObject', [bucket(), '/uploads/*'])).toBe(false));
+  // An original removed from the bucket (ObjectRemoved) starts its image's deletion job, which deletes the key.
+  it('may delete originals (image deletion)', () => expect(may('s3:DeleteObject', [bucket(), '/uploads/*'])).toBe(true));
   it('may write derived images', () => expect(may('s3:PutObject', [bucket(), '/derived/*'])).toBe(true));
   it('may append embedding shards', () => expect(may('s3:PutObject', [bucket(), '/embeddings/*'])).toBe(true));
   it('may record images and samples', () => expect(may('dynamodb:PutItem', [table('samples')])).toBe(true));
@@ -72,7 +73,11 @@ describe('ingest permissions', () => {
     expect(may('dynamodb:GetItem', [table('projects')])).toBe(true);
     expect(may('dynamodb:PutItem', [table('projects')])).toBe(false);
   });
-  it('may not touch labels', () => expect(may('dynamodb:GetItem', [table('annotations')])).toBe(false));
+  // The deletion job of an image whose original was removed from the bucket (deletion.ts) sweeps its annotations.
+  it('may read and delete the annotations of an image it deletes', () => {
+    expect(may('dynamodb:Query', [table('annotations')])).toBe(true);
+    expect(may('dynamodb:BatchWriteItem', [table('annotations')])).toBe(true);
+  });
   it('may request training', () =>
     expect(may('sqs:SendMessage', [logicalId(s.stack, s.stack.trainer.work.queue)])).toBe(true));
 });
@@ -119,10 +124,13 @@ describe('API permissions', () => {
   const may = (action: string, parts: string[]) => allows(resources, roleOf(s.stack.api.fn), action, parts);
 
   it('may presign uploads of originals', () => expect(may('s3:PutObject', [bucket(), '/uploads/*'])).toBe(true));
-  it('may not delete originals', () => expect(may('s3:DeleteObject', [bucket(), '/uploads/*'])).toBe(false));
+  it('may delete originals (image and project deletions)', () => expect(may('s3:DeleteObject', [bucket(), '/uploads/*'])).toBe(true));
   it('may presign reads of derived images', () => expect(may('s3:GetObject', [bucket(), '/derived/*'])).toBe(true));
   it('may not write derived images', () => expect(may('s3:PutObject', [bucket(), '/derived/*'])).toBe(false));
-  it('may not touch embedding shards', () => expect(may('s3:GetObject', [bucket(), '/embeddings/*'])).toBe(false));
+  it('may read and rewrite embedding shards (feature imports, classifier export, deletions)', () => {
+    expect(may('s3:GetObject', [bucket(), '/embeddings/*'])).toBe(true);
+    expect(may('s3:PutObject', [bucket(), '/embeddings/*'])).toBe(true);
+  });
   it('may record export jobs and sign their downloads', () => {
     expect(may('s3:PutObject', [bucket(), '/exports/*'])).toBe(true);
     expect(may('s3:GetObject', [bucket(), '/exports/*'])).toBe(true);
