@@ -1,7 +1,7 @@
 // The trainer's entry point: labels in, fitted model out (soft targets, ambiguous kept out, classes balanced,
 // regularisation cross-validated while labels are few, warm-started from the previous model).
 
-import { type CalibratedFit, embeddingCenter, fitCalibrated } from './calibration.js';
+import { type CalibratedFit, embeddingCenter, fitCalibrated, type ShiftOptions } from './calibration.js';
 import type { Embeddings } from './embeddings.js';
 import { crossValidateLambda, LAMBDA_PER_LABEL_GRID } from './regularization.js';
 import { canTrain, fitSoftmax, type SoftmaxModel } from './softmax.js';
@@ -22,7 +22,7 @@ export interface TrainOptions extends TargetOptions {
   maxIterations?: number;
   gradientTolerance?: number;
   /** Tuning of the 'calibrated' mode (tests and benchmarks): penalty grid (multiples of 1 / labels), folds. */
-  calibration?: { grid?: readonly number[]; folds?: number; centered?: boolean };
+  calibration?: { grid?: readonly number[]; folds?: number; centered?: boolean; shiftCorrection?: boolean | ShiftOptions };
   /** Seed of the cross-validation folds. */
   seed?: number;
 }

@@ -41,13 +41,18 @@ export interface Evaluation {
   accuracy: number;
   /** Expected calibration error on the test split (10 equal-width bins); NaN without a model. */
   ece: number;
+  /**
+   * The ECE a perfectly calibrated model with the same confidences would show on a test split of this size (each
+   * prediction right with probability its confidence; mean of 50 draws): the part of the ECE that is sampling noise.
+   */
+  eceFloor: number;
   /** Mean probability of the predicted class on the test split; NaN without a model. */
   meanTop: number;
 }
 
 export function evaluate(task: Task, model: SoftmaxModel | undefined, fallbackClass: number): Evaluation {
   const { testLabels, classes: C } = task;
-  if (!model) return { accuracy: testLabels.filter((l) => l === fallbackClass).length / testLabels.length, ece: NaN, meanTop: NaN };
+  if (!model) return { accuracy: testLabels.filter((l) => l === fallbackClass).length / testLabels.length, ece: NaN, eceFloor: NaN, meanTop: NaN };
   const p = scoreAll(model, task.test);
   let ok = 0;
   let top = 0;
@@ -57,7 +62,28 @@ export function evaluate(task: Task, model: SoftmaxModel | undefined, fallbackCl
     if (best === testLabels[i]) ok++;
     top += p[i * C + best];
   }
-  return { accuracy: ok / testLabels.length, ece: expectedCalibrationError(p, testLabels, C), meanTop: top / testLabels.length };
+  return { accuracy: ok / testLabels.length, ece: expectedCalibrationError(p, testLabels, C), eceFloor: eceSamplingFloor(p, C), meanTop: top / testLabels.length };
+}
+
+/** Mean ECE of `draws` outcome sets drawn from the confidences themselves (seeded): the ECE of a calibrated model. */
+export function eceSamplingFloor(probs: Float32Array, C: number, draws = 50): number {
+  const n = probs.length / C;
+  const rng = createRng(n * 31 + C);
+  const two = new Float32Array(n * 2);
+  const outcome = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let top = 0;
+    for (let c = 1; c < C; c++) if (probs[i * C + c] > probs[i * C + top]) top = c;
+    two[i * 2] = probs[i * C + top];
+    two[i * 2 + 1] = 1 - probs[i * C + top];
+  }
+  let sum = 0;
+  for (let d = 0; d < draws; d++) {
+    // Row i predicts class 0 with its confidence; the truth is class 0 with that probability.
+    for (let i = 0; i < n; i++) outcome[i] = rng.next() < two[i * 2] ? 0 : 1;
+    sum += expectedCalibrationError(two, outcome, 2);
+  }
+  return sum / draws;
 }
 
 export function fullPoolAccuracy(task: Task): number {
@@ -77,6 +103,7 @@ export interface Curve {
   labels: number[];
   accuracy: number[];
   ece: number[];
+  eceFloor: number[];
   meanTop: number[];
   /** Total fit + rank time, ms. */
   ms: number;
@@ -94,7 +121,7 @@ export function simulate(
   const counts = new Float64Array(C);
   let model: SoftmaxModel | undefined;
   let clustering: Clustering | undefined;
-  const curve: Curve = { labels: [], accuracy: [], ece: [], meanTop: [], ms: 0 };
+  const curve: Curve = { labels: [], accuracy: [], ece: [], eceFloor: [], meanTop: [], ms: 0 };
   let queue: Int32Array = new Int32Array(0);
   let cursor = 0;
   const started = performance.now();
@@ -130,6 +157,7 @@ export function simulate(
     const ev = evaluate(task, model, majority);
     curve.accuracy.push(ev.accuracy);
     curve.ece.push(ev.ece);
+    curve.eceFloor.push(ev.eceFloor);
     curve.meanTop.push(ev.meanTop);
     curve.ms -= performance.now() - t;
   }
