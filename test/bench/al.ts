@@ -10,7 +10,7 @@ import { createRng } from '../../functions/domain/learning/random.js';
 import type { TrainOptions } from '../../functions/domain/learning/train.js';
 import { DEFAULT_STRATEGY, isStrategy, STRATEGIES, type StrategyName } from '../../functions/domain/learning/strategies.js';
 import { type AuditCheck, fullPoolAccuracy, makeTask, schedule, simulate, simulateAudit, type Curve } from './lib/al-simulation.js';
-import { type AutolabelTrial, autolabelTrial, type MislabelTrial, mislabelTrial } from './lib/al-truth.js';
+import { type AutolabelTrial, autolabelTrial, type MislabelTrial, mislabelTrial, recallAtFalseRate } from './lib/al-truth.js';
 import { numberArg, numberListArg, parseArgs, stringArg } from './lib/args.js';
 import { type BenchDataset, loadFeatureDataset, loadImageDataset } from './lib/dataset.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
@@ -159,10 +159,11 @@ const usedTruth = truthBudgets.filter((b) => b <= poolSize && checkpoints.includ
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 console.log(
   '\nMislabel finder (labels of the session at that count, 10% flipped to another class at random; then the same labels clean): ' +
-    'recall = flipped labels flagged; false = correct labels flagged; clean = labels flagged when none is flipped (sums over seeds).',
+    'recall = flipped labels flagged; false = correct labels flagged; clean = labels flagged when none is flipped (sums over seeds); ' +
+    'ceiling = recall of the best threshold on the same signal (out-of-fold probability of the given class) chosen knowing the truth so that 5% of the correct labels are flagged.',
 );
 printTable(
-  ['strategy', ...usedTruth.flatMap((b) => [`recall@${b}`, `false@${b}`, `clean@${b}`])],
+  ['strategy', ...usedTruth.flatMap((b) => [`recall@${b}`, `false@${b}`, `clean@${b}`, `ceiling@${b}`])],
   strategies.map((s) => [
     s,
     ...usedTruth.flatMap((b) => {
@@ -172,6 +173,7 @@ printTable(
         share(sum(t.map((x) => x.found)), sum(t.map((x) => x.flipped))),
         share(sum(t.map((x) => x.falseFlags)), sum(t.map((x) => x.correct))),
         share(sum(t.map((x) => x.cleanFlags)), sum(t.map((x) => x.clean))),
+        `${(recallAtFalseRate(t, 0.05) * 100).toFixed(1)}%`,
       ];
     }),
   ]),

@@ -21,6 +21,8 @@ export interface MislabelTrial {
   /** Same labels, none flipped: how many it flags. */
   clean: number;
   cleanFlags: number;
+  /** Out-of-fold probability of the given class, of each flipped and of each correct label (the finder's signal). */
+  givenProbability: { flipped: number[]; correct: number[] };
 }
 
 /** Flips a seeded 10% of the labels to another class at random and runs the finder; then again on the clean labels. */
@@ -30,16 +32,34 @@ export function mislabelTrial(task: Task, rows: readonly number[], seed: number,
   const order = rows.map((_, i) => ({ i, k: rng.next() })).sort((a, b) => a.k - b.k);
   const flip = new Set(order.slice(0, Math.round(rows.length * rate)).map((o) => o.i));
   const given = rows.map((row, i) => (flip.has(i) ? (task.poolLabels[row] + 1 + rng.int(C - 1)) % C : task.poolLabels[row]));
-  const flagged = suspectsOf(task, rows, given);
-  const found = flagged.filter((i) => flip.has(i)).length;
-  const cleanFlagged = suspectsOf(task, rows, rows.map((r) => task.poolLabels[r]));
-  return { flipped: flip.size, found, correct: rows.length - flip.size, falseFlags: flagged.length - found, clean: rows.length, cleanFlags: cleanFlagged.length };
+  const noisy = suspectsOf(task, rows, given);
+  const found = noisy.flagged.filter((i) => flip.has(i)).length;
+  const cleanFlagged = suspectsOf(task, rows, rows.map((r) => task.poolLabels[r])).flagged;
+  const givenProbability = { flipped: [] as number[], correct: [] as number[] };
+  noisy.given.forEach((p, i) => (flip.has(i) ? givenProbability.flipped : givenProbability.correct).push(p));
+  return { flipped: flip.size, found, correct: rows.length - flip.size, falseFlags: noisy.flagged.length - found, clean: rows.length, cleanFlags: cleanFlagged.length, givenProbability };
 }
 
-function suspectsOf(task: Task, rows: readonly number[], given: number[]): number[] {
-  const labels = rows.map((row, i) => ({ row, confidences: oneHot(given[i], task.classes) }));
-  const fit = trainCalibrated(task.pool, labels, { classes: task.classes });
-  return fit ? suspectsFromOutOfFold(fit, labels, task.classes).map((s) => s.label) : [];
+function suspectsOf(task: Task, rows: readonly number[], given: number[]): { flagged: number[]; given: number[] } {
+  const C = task.classes;
+  const labels = rows.map((row, i) => ({ row, confidences: oneHot(given[i], C) }));
+  const fit = trainCalibrated(task.pool, labels, { classes: C });
+  if (!fit) return { flagged: [], given: [] };
+  const p = new Array<number>(rows.length).fill(NaN);
+  fit.labelIndex.forEach((label, k) => (p[label] = fit.outOfFold.probs[k * C + given[label]]));
+  return { flagged: suspectsFromOutOfFold(fit, labels, C).map((s) => s.label), given: p };
+}
+
+/**
+ * The best the finder's signal allows: recall when the threshold on the out-of-fold probability of the given class is
+ * chosen knowing the truth, so that exactly `falseRate` of the correct labels fall under it (pooled trials).
+ */
+export function recallAtFalseRate(trials: readonly MislabelTrial[], falseRate: number): number {
+  const correct = trials.flatMap((t) => t.givenProbability.correct).filter((p) => !Number.isNaN(p)).sort((a, b) => a - b);
+  const flipped = trials.flatMap((t) => t.givenProbability.flipped).filter((p) => !Number.isNaN(p));
+  if (correct.length === 0 || flipped.length === 0) return NaN;
+  const threshold = correct[Math.min(correct.length - 1, Math.floor(falseRate * correct.length))];
+  return flipped.filter((p) => p < threshold).length / flipped.length;
 }
 
 export interface AutolabelTrial {
