@@ -131,6 +131,8 @@ export async function seedDynalite(dir: string, seed: ScaleSeed, onProgress?: (d
       sample.version = history.length;
       sample.labeledBy = [...new Set(history.map((a) => a.labelerId))];
       sample.label = { confidences: last.confidences, ambiguous: last.ambiguous, labelerId: last.labelerId, at };
+      // Two labelers: the head keeps both classes in effect, as the app's label writes do (agreement counts them).
+      if (sample.labeledBy.length >= 2) sample.inEffect = Object.fromEntries(history.map((h) => [h.labelerId, h.confidences.indexOf(1)]));
       delete sample.queueKey;
     }
     await samples.put({ ...sample, sk: sampleSk(sample.sampleId) });
