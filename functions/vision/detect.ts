@@ -7,10 +7,9 @@
 // suppression and mapping back to original-image pixels. A class map (set when a model is registered) renames
 // classes to the project's and drops the ones it leaves out.
 
-import type { Box } from '../domain/model.js';
 import type { DetectorOutput } from './manifest.js';
 import type { ImageTensor } from './preprocess.js';
-import { decodeYolox, nonMaxSuppression, type DetectOptions, type Detection } from './yolox.js';
+import { decodeYolox, nonMaxSuppression, toImageBox, type DetectOptions, type Detection } from './yolox.js';
 
 export type { Detection, DetectOptions } from './yolox.js';
 
@@ -60,9 +59,6 @@ function decodeUltralytics(
     throw new Error(`${spec.decode} output "${spec.name}" has shape [${dims.join(', ')}]; expected ${expected} for ${spec.classes} classes`);
   }
   const at = spec.decode === 'yolov5' ? (box: number, k: number) => data[box * values + k] : (box: number, k: number) => data[k * n + box];
-  const { scaleX, scaleY, offsetX, offsetY } = tensor.toOriginal;
-  const clipX = (v: number) => Math.min(image.width, Math.max(0, v));
-  const clipY = (v: number) => Math.min(image.height, Math.max(0, v));
   const candidates: Detection[] = [];
   for (let b = 0; b < n; b++) {
     const objectness = spec.decode === 'yolov5' ? at(b, 4) : 1;
@@ -79,13 +75,8 @@ function decodeUltralytics(
     const cy = at(b, 1);
     const w = at(b, 2);
     const h = at(b, 3);
-    const box: Box = [
-      Math.round(clipX(offsetX + (cx - w / 2) * scaleX)),
-      Math.round(clipY(offsetY + (cy - h / 2) * scaleY)),
-      Math.round(clipX(offsetX + (cx + w / 2) * scaleX)),
-      Math.round(clipY(offsetY + (cy + h / 2) * scaleY)),
-    ];
-    if (box[2] <= box[0] || box[3] <= box[1]) continue;
+    const box = toImageBox(cx, cy, w, h, tensor.toOriginal, image);
+    if (!box) continue;
     candidates.push({ box, classIndex: best, name: labels[best] ?? `class ${best}`, score });
   }
   return nonMaxSuppression(candidates, opts.iouThreshold);

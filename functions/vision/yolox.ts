@@ -32,9 +32,6 @@ export function decodeYolox(
   const rows = output.length / cols;
   const expected = spec.strides.reduce((n, s) => n + (tensor.side / s) ** 2, 0);
   if (rows !== expected) throw new Error(`YOLOX output has ${rows} rows, expected ${expected} for strides ${spec.strides.join('/')}`);
-  const { scaleX, scaleY, offsetX, offsetY } = tensor.toOriginal;
-  const clipX = (v: number) => Math.min(image.width, Math.max(0, v));
-  const clipY = (v: number) => Math.min(image.height, Math.max(0, v));
 
   const candidates: Detection[] = [];
   let row = 0;
@@ -54,18 +51,37 @@ export function decodeYolox(
         const cy = (output[at + 1] + gy) * stride;
         const w = Math.exp(output[at + 2]) * stride;
         const h = Math.exp(output[at + 3]) * stride;
-        const box: Box = [
-          Math.round(clipX(offsetX + (cx - w / 2) * scaleX)),
-          Math.round(clipY(offsetY + (cy - h / 2) * scaleY)),
-          Math.round(clipX(offsetX + (cx + w / 2) * scaleX)),
-          Math.round(clipY(offsetY + (cy + h / 2) * scaleY)),
-        ];
-        if (box[2] <= box[0] || box[3] <= box[1]) continue;
+        const box = toImageBox(cx, cy, w, h, tensor.toOriginal, image);
+        if (!box) continue;
         candidates.push({ box, classIndex: best, name: labels[best] ?? `class ${best}`, score });
       }
     }
   }
   return nonMaxSuppression(candidates, opts.iouThreshold).slice(0, opts.maxDetections);
+}
+
+/**
+ * A box the model gives by centre and size in its input (cx, cy, w, h) as corners in the original image: the
+ * letterbox undone, clipped to the image, rounded to pixels; undefined when nothing of it is left.
+ */
+export function toImageBox(
+  cx: number,
+  cy: number,
+  w: number,
+  h: number,
+  toOriginal: ImageTensor['toOriginal'],
+  image: { width: number; height: number },
+): Box | undefined {
+  const { scaleX, scaleY, offsetX, offsetY } = toOriginal;
+  const clipX = (v: number) => Math.min(image.width, Math.max(0, v));
+  const clipY = (v: number) => Math.min(image.height, Math.max(0, v));
+  const box: Box = [
+    Math.round(clipX(offsetX + (cx - w / 2) * scaleX)),
+    Math.round(clipY(offsetY + (cy - h / 2) * scaleY)),
+    Math.round(clipX(offsetX + (cx + w / 2) * scaleX)),
+    Math.round(clipY(offsetY + (cy + h / 2) * scaleY)),
+  ];
+  return box[2] <= box[0] || box[3] <= box[1] ? undefined : box;
 }
 
 export function iou(a: Box, b: Box): number {
