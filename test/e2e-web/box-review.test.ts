@@ -1,13 +1,10 @@
 // Box review in a real browser: YOLOX (the real model) proposes boxes at ingest; the labeler keeps the person,
 // re-classes or rejects any other proposal, draws a new box by dragging and re-classes it from the keyboard, saves.
 
-import { rm } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../functions/local/stack.js';
-import { startTestStack, tempDir } from '../support/stack.js';
-import { chromiumAvailable, ensureWebBuilt, launchChromium, screenshot } from './lib/browser.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, screenshot } from './lib/browser.js';
 import { caller, uploadThroughApi, waitForIngest, type Call } from './lib/project.js';
+import { webStack } from './lib/stack.js';
 
 const PROJECT = 'meadow-boxes';
 /** A daisy photo in which YOLOX finds a person. */
@@ -16,17 +13,11 @@ const PHOTO = 'daisy/9158041313_7a6a102f7a_n.jpg';
 type Box = [number, number, number, number];
 
 describe.skipIf(!chromiumAvailable())('box review in the browser', () => {
-  let stack: LocalStack;
-  let dataDir: string | undefined;
-  let browser: Browser;
+  const web = webStack('e2e-boxes');
   let api: Call;
 
   beforeAll(async () => {
-    const webDir = await ensureWebBuilt();
-    dataDir = await tempDir('e2e-boxes');
-    stack = await startTestStack(dataDir, { webDir });
-    browser = await launchChromium();
-    api = caller(stack.url, { user: 'ann' });
+    api = caller(web.url, { user: 'ann' });
     const created = await api('POST', '/api/projects', {
       id: PROJECT,
       name: 'Meadow boxes',
@@ -38,11 +29,6 @@ describe.skipIf(!chromiumAvailable())('box review in the browser', () => {
     await uploadThroughApi(api, PROJECT, [PHOTO]);
     await waitForIngest(api, PROJECT, 1);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
 
   it('keeps, re-classes and rejects proposals by keyboard, draws a box, and saves the boxes', async () => {
     const { images } = (await api('GET', `/api/projects/${PROJECT}/images`)).json;
@@ -53,10 +39,10 @@ describe.skipIf(!chromiumAvailable())('box review in the browser', () => {
     expect(proposals.some((p) => p.classIndex === 0)).toBe(true);
     const first = proposals[0];
 
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const page = await (await web.browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
     await page.addInitScript(() => localStorage.setItem('winnow.labeler', 'ann'));
-    await page.goto(`${stack.url}/#/projects/${PROJECT}/label`);
+    await page.goto(`${web.url}/#/projects/${PROJECT}/label`);
     await page.getByTestId('box-editor').waitFor();
     await page.getByTestId('box-0').waitFor();
     expect(await page.getByTestId('box-0').getAttribute('aria-label')).toContain('selected');

@@ -3,13 +3,11 @@
 // Ctrl+Z undoes each run of edits; a box can be hidden and locked; the boxes are listed in a side panel; zoom
 // follows the selected box; per-class progress counts the saved boxes; the caption speaks of boxes, not classes.
 
-import { rm } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../functions/local/stack.js';
-import { startTestStack, tempDir } from '../support/stack.js';
-import { chromiumAvailable, ensureWebBuilt, launchChromium, screenshot } from './lib/browser.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, screenshot } from './lib/browser.js';
 import { caller, uploadThroughApi, waitForIngest, type Call } from './lib/project.js';
+import { webStack } from './lib/stack.js';
 
 const PROJECT = 'garden-boxes';
 const CLASSES = ['person', 'flower', 'bee'];
@@ -20,17 +18,11 @@ const LIGHT_COLOURS = ['rgb(0, 114, 178)', 'rgb(230, 159, 0)', 'rgb(0, 158, 115)
 type Rect = [number, number, number, number];
 
 describe.skipIf(!chromiumAvailable())('box tools in the browser', () => {
-  let stack: LocalStack;
-  let dataDir: string | undefined;
-  let browser: Browser;
+  const web = webStack('e2e-box-tools');
   let api: Call;
 
   beforeAll(async () => {
-    const webDir = await ensureWebBuilt();
-    dataDir = await tempDir('e2e-box-tools');
-    stack = await startTestStack(dataDir, { webDir });
-    browser = await launchChromium();
-    api = caller(stack.url, { user: 'ann' });
+    api = caller(web.url, { user: 'ann' });
     const created = await api('POST', '/api/projects', {
       id: PROJECT,
       name: 'Garden boxes',
@@ -43,18 +35,13 @@ describe.skipIf(!chromiumAvailable())('box tools in the browser', () => {
     await uploadThroughApi(api, PROJECT, PHOTOS);
     await waitForIngest(api, PROJECT, PHOTOS.length);
   }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
 
   async function labelPage(): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+    const context = await web.browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
     await page.addInitScript(() => localStorage.setItem('winnow.labeler', 'ann'));
-    await page.goto(`${stack.url}/#/projects/${PROJECT}/label`);
+    await page.goto(`${web.url}/#/projects/${PROJECT}/label`);
     await page.getByTestId('box-editor').waitFor();
     return page;
   }

@@ -5,48 +5,35 @@
 // never blown up beyond 2x (with 1:1 and zoom); "You: N total" counts samples; an unknown project says so once,
 // with a way back; the export page explains why YOLO/VOC do not fit a classification project.
 
-import { rm } from 'node:fs/promises';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../functions/local/stack.js';
-import { startTestStack, tempDir } from '../support/stack.js';
-import { chromiumAvailable, ensureWebBuilt, launchChromium, screenshot, waitForNextSample } from './lib/browser.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, screenshot, waitForNextSample } from './lib/browser.js';
 import { caller, flowerFiles, labeledClass, uploadThroughApi, waitForIngest, type Call } from './lib/project.js';
+import { webStack } from './lib/stack.js';
 
 const CLASSES = ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips'];
 const PROJECT = 'meadow';
 const IMAGES = 40;
 
 describe.skipIf(!chromiumAvailable())('labeling without dead ends', () => {
-  let stack: LocalStack;
-  let dataDir: string | undefined;
-  let browser: Browser;
+  const web = webStack('e2e-web-dead-ends');
   let api: Call;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    const webDir = await ensureWebBuilt();
-    dataDir = await tempDir('e2e-web-dead-ends');
-    stack = await startTestStack(dataDir, { webDir });
-    browser = await launchChromium();
-    api = caller(stack.url, { user: 'ann' });
+    api = caller(web.url, { user: 'ann' });
     expect((await api('POST', '/api/projects', { id: PROJECT, name: 'Meadow', classes: CLASSES })).status).toBe(201);
     await uploadThroughApi(api, PROJECT, await flowerFiles(IMAGES / CLASSES.length));
     await waitForIngest(api, PROJECT, IMAGES, 180_000);
   }, 240_000);
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
 
   async function labelPage(viewport = { width: 1280, height: 800 }, hash = `#/projects/${PROJECT}/label`): Promise<Page> {
-    const context = await browser.newContext({ viewport });
+    const context = await web.browser.newContext({ viewport });
     contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
     await page.addInitScript(() => localStorage.setItem('winnow.labeler', 'ann'));
-    await page.goto(`${stack.url}/${hash}`);
+    await page.goto(`${web.url}/${hash}`);
     return page;
   }
 
@@ -210,7 +197,7 @@ describe.skipIf(!chromiumAvailable())('labeling without dead ends', () => {
     await page.getByRole('link', { name: /Back to your projects/ }).click();
     await page.getByTestId(`project-${PROJECT}`).waitFor();
 
-    await page.goto(`${stack.url}/#/projects/no-such-project/gallery`);
+    await page.goto(`${web.url}/#/projects/no-such-project/gallery`);
     await page
       .getByTestId('project-not-found')
       .waitFor({ timeout: 15_000 })

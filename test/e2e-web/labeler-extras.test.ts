@@ -2,44 +2,31 @@
 // filters as one types and labels with Enter; a strip of the last labeled thumbnails revisits one with a click;
 // "this session" says how many labels, for how long, at what rate. Real browser, real local stack.
 
-import { rm } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../functions/local/stack.js';
-import { startTestStack, tempDir } from '../support/stack.js';
-import { chromiumAvailable, ensureWebBuilt, launchChromium, screenshot, waitForNextSample } from './lib/browser.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, screenshot, waitForNextSample } from './lib/browser.js';
 import { caller, flowerFiles, labeledClass, uploadThroughApi, waitForIngest, type Call } from './lib/project.js';
+import { webStack } from './lib/stack.js';
 
 const PROJECT = 'many-classes';
 const CLASSES = ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips', 'lily', 'orchid', 'iris', 'lotus', 'poppy', 'aster', 'violet'];
 
 describe.skipIf(!chromiumAvailable())('class search, history strip and session summary', () => {
-  let stack: LocalStack;
-  let dataDir: string | undefined;
-  let browser: Browser;
+  const web = webStack('e2e-web-extras');
   let api: Call;
   let page: Page;
 
   beforeAll(async () => {
-    const webDir = await ensureWebBuilt();
-    dataDir = await tempDir('e2e-web-extras');
-    stack = await startTestStack(dataDir, { webDir });
-    browser = await launchChromium();
-    api = caller(stack.url, { user: 'ann' });
+    api = caller(web.url, { user: 'ann' });
     expect((await api('POST', '/api/projects', { id: PROJECT, name: 'Many classes', classes: CLASSES })).status).toBe(201);
     const files = await flowerFiles(2);
     await uploadThroughApi(api, PROJECT, files);
     await waitForIngest(api, PROJECT, files.length);
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    page = await (await web.browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
     await page.addInitScript(() => localStorage.setItem('winnow.labeler', 'ann'));
-    await page.goto(`${stack.url}/#/projects/${PROJECT}/label`);
+    await page.goto(`${web.url}/#/projects/${PROJECT}/label`);
   }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
 
   const sample = async (sampleId: string) => (await api('GET', `/api/projects/${PROJECT}/samples/${sampleId}`)).json.sample;
   const visibleClasses = () =>

@@ -3,42 +3,29 @@
 // label on the server. Screenshots of each view go to test-output/screenshots/.
 
 import path from 'node:path';
-import { rm } from 'node:fs/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../functions/local/stack.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FLOWERS } from '../support/paths.js';
-import { startTestStack, tempDir } from '../support/stack.js';
-import { chromiumAvailable, ensureWebBuilt, launchChromium, screenshot, waitForNextSample } from './lib/browser.js';
+import { chromiumAvailable, screenshot, waitForNextSample } from './lib/browser.js';
 import { caller, flowerFiles, labeledClass, type Call } from './lib/project.js';
+import { webStack } from './lib/stack.js';
 
 const CLASSES = ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips'];
 const PROJECT = 'garden';
 
 describe.skipIf(!chromiumAvailable())('labeling in the browser', () => {
-  let stack: LocalStack;
-  let dataDir: string | undefined;
-  let browser: Browser;
+  const web = webStack('e2e-web');
   let api: Call;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    const webDir = await ensureWebBuilt();
-    dataDir = await tempDir('e2e-web');
-    stack = await startTestStack(dataDir, { webDir });
-    browser = await launchChromium();
-    api = caller(stack.url, { user: 'ann' });
+    api = caller(web.url, { user: 'ann' });
     const created = await api('POST', '/api/projects', { id: PROJECT, name: 'Garden flowers', classes: CLASSES });
     expect(created.status).toBe(201);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
 
   async function newPage(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
+    const context = await web.browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
     contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
@@ -47,7 +34,7 @@ describe.skipIf(!chromiumAvailable())('labeling in the browser', () => {
 
   it('uploads, labels by keyboard, undoes, re-labels, survives an outage and a reload', async () => {
     const page = await newPage();
-    await page.goto(stack.url);
+    await page.goto(web.url);
 
     // Say who is labeling (no sign-in on loopback).
     await page.getByLabel('Your name').fill('ann');
@@ -157,7 +144,7 @@ describe.skipIf(!chromiumAvailable())('labeling in the browser', () => {
   it('labels with touch on a phone in portrait, and in dark mode', async () => {
     const phone = await newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     await phone.addInitScript(() => localStorage.setItem('winnow.labeler', 'ann'));
-    await phone.goto(`${stack.url}/#/projects/${PROJECT}/label`);
+    await phone.goto(`${web.url}/#/projects/${PROJECT}/label`);
     const first = await waitForNextSample(phone, undefined, 30_000);
     await screenshot(phone, 'labeling-phone');
     // Everything the keys do has a button: a tap labels too.
@@ -169,7 +156,7 @@ describe.skipIf(!chromiumAvailable())('labeling in the browser', () => {
 
     const dark = await newPage({ colorScheme: 'dark' });
     await dark.addInitScript(() => localStorage.setItem('winnow.labeler', 'ann'));
-    await dark.goto(`${stack.url}/#/projects/${PROJECT}/label`);
+    await dark.goto(`${web.url}/#/projects/${PROJECT}/label`);
     await waitForNextSample(dark, undefined, 30_000);
     expect(await dark.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(21, 23, 28)');
     await screenshot(dark, 'labeling-dark');

@@ -4,14 +4,11 @@
 // invites, removes and disables people, each in force on the very next request of the token they already hold, and
 // the Audit log page lists who did it (issue 16). Screenshots at 1440x900 and 390x844, light and dark.
 
-import { rm } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addUser } from '../../functions/auth/users.js';
-import type { LocalStack } from '../../functions/local/stack.js';
-import { startTestStack, tempDir } from '../support/stack.js';
-import { chromiumAvailable, ensureWebBuilt, launchChromium, screenshot, waitForNextSample } from './lib/browser.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, screenshot, waitForNextSample } from './lib/browser.js';
 import { caller, flowerFiles, uploadThroughApi, waitForIngest, type Call } from './lib/project.js';
+import { webStack } from './lib/stack.js';
 
 const PROJECT = 'meadow';
 const CLASSES = ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips'];
@@ -19,32 +16,23 @@ const PASSWORD = 'Tulips-in-April-2026';
 const IMAGES = 20;
 
 describe.skipIf(!chromiumAvailable())('owner views in the browser', () => {
-  let stack: LocalStack;
-  let dataDir: string | undefined;
-  let browser: Browser;
+  const web = webStack('e2e-web-owner', {
+    auth: true,
+    users: [
+      { username: 'olga', password: PASSWORD, groups: ['admin'] },
+      { username: 'ann', password: PASSWORD, groups: ['labeler'] },
+    ],
+  });
   let olga: Call;
   let ann: Call;
   /** sampleId -> [class index, labeler] of what was labeled. */
   const labeled = new Map<string, [number, string]>();
 
-  const token = async (username: string, password = PASSWORD) => {
-    const res = await fetch(`${stack.url}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
-    });
-    return ((await res.json()) as { idToken: string }).idToken;
-  };
+  const token = (username: string, password = PASSWORD) => web.idToken(username, password);
 
   beforeAll(async () => {
-    const webDir = await ensureWebBuilt();
-    dataDir = await tempDir('e2e-web-owner');
-    await addUser(dataDir, { username: 'olga', password: PASSWORD, groups: ['admin'] });
-    await addUser(dataDir, { username: 'ann', password: PASSWORD, groups: ['labeler'] });
-    stack = await startTestStack(dataDir, { auth: true, webDir });
-    browser = await launchChromium();
-    olga = caller(stack.url, { token: await token('olga') });
-    ann = caller(stack.url, { token: await token('ann') });
+    olga = caller(web.url, { token: await token('olga') });
+    ann = caller(web.url, { token: await token('ann') });
     expect((await olga('POST', '/api/projects', { id: PROJECT, name: 'Meadow', classes: CLASSES, members: ['ann'], allowAmbiguous: true })).status).toBe(201);
     await uploadThroughApi(olga, PROJECT, await flowerFiles(IMAGES / CLASSES.length));
     await waitForIngest(olga, PROJECT, IMAGES, 180_000);
@@ -60,16 +48,11 @@ describe.skipIf(!chromiumAvailable())('owner views in the browser', () => {
       labeled.set(image.imageId, [cls, i < 6 ? 'olga' : 'ann']);
     }
   }, 240_000);
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
 
   async function signedIn(viewport = { width: 1440, height: 900 }, colorScheme: 'light' | 'dark' = 'light', hash = '#/'): Promise<Page> {
-    const page = await (await browser.newContext({ viewport, colorScheme })).newPage();
+    const page = await (await web.browser.newContext({ viewport, colorScheme })).newPage();
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
-    await page.goto(`${stack.url}/${hash}`);
+    await page.goto(`${web.url}/${hash}`);
     await page.getByLabel('User name').fill('olga');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -160,7 +143,7 @@ describe.skipIf(!chromiumAvailable())('owner views in the browser', () => {
     await page.getByTestId('member-bob').waitFor();
     await screenshot(page, 'team');
 
-    const bob = caller(stack.url, { token: await token('bob', password) });
+    const bob = caller(web.url, { token: await token('bob', password) });
     expect((await bob('GET', `/api/projects/${PROJECT}/next?count=1`)).status).toBe(200);
     await page.getByTestId('remove-bob').click();
     await page.getByTestId('member-bob').filter({ hasText: 'Not a member' }).waitFor();

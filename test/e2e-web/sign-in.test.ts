@@ -1,48 +1,27 @@
 // Sign-in in a real browser against the local stack with the local issuer on (`npm start -- --auth`): the form,
 // a refused password, then labeling with the ID token, a reload that stays signed in, and signing out.
 
-import { rm } from 'node:fs/promises';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addUser } from '../../functions/auth/users.js';
-import type { LocalStack } from '../../functions/local/stack.js';
-import { startTestStack, tempDir } from '../support/stack.js';
-import { chromiumAvailable, ensureWebBuilt, launchChromium, screenshot, waitForNextSample } from './lib/browser.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, screenshot, waitForNextSample } from './lib/browser.js';
 import { caller, flowerFiles, labeledClass, uploadThroughApi, waitForIngest, type Call } from './lib/project.js';
+import { webStack } from './lib/stack.js';
 
 const PROJECT = 'private-garden';
 const PASSWORD = 'Tulips-in-April-2026';
 
 describe.skipIf(!chromiumAvailable())('sign-in in the browser', () => {
-  let stack: LocalStack;
-  let dataDir: string | undefined;
-  let browser: Browser;
+  const web = webStack('e2e-signin', { auth: true, users: [{ username: 'owner', password: PASSWORD, groups: ['admin'] }] });
   let api: Call;
 
   beforeAll(async () => {
-    const webDir = await ensureWebBuilt();
-    dataDir = await tempDir('e2e-signin');
-    await addUser(dataDir, { username: 'owner', password: PASSWORD, groups: ['admin'] });
-    stack = await startTestStack(dataDir, { auth: true, webDir });
-    browser = await launchChromium();
-    const login = await fetch(`${stack.url}/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'owner', password: PASSWORD }),
-    });
-    api = caller(stack.url, { token: ((await login.json()) as { idToken: string }).idToken });
+    api = caller(web.url, { token: await web.idToken('owner', PASSWORD) });
     expect((await api('POST', '/api/projects', { id: PROJECT, name: 'Private garden', classes: ['daisy', 'tulips'] })).status).toBe(201);
     await uploadThroughApi(api, PROJECT, (await flowerFiles(1)).slice(0, 2));
     await waitForIngest(api, PROJECT, 2);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
 
   it('signs in through the form and labels with the token', async () => {
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const page = await (await web.browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
     const apiRequests: { url: string; authorization?: string; user?: string }[] = [];
     page.on('request', (r) => {
@@ -50,7 +29,7 @@ describe.skipIf(!chromiumAvailable())('sign-in in the browser', () => {
         apiRequests.push({ url: r.url(), authorization: r.headers()['authorization'], user: r.headers()['x-winnow-user'] });
       }
     });
-    await page.goto(`${stack.url}/#/projects/${PROJECT}/label`);
+    await page.goto(`${web.url}/#/projects/${PROJECT}/label`);
     await page.getByTestId('sign-in').waitFor();
     await page.getByLabel('User name').fill('owner');
     await screenshot(page, 'sign-in');

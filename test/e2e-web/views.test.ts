@@ -4,13 +4,11 @@
 // name that contains its visible text. It also saves screenshots of the main views at 1440x900 and 390x844, light and dark,
 // to test-output/screenshots/views/ (gitignored) for people to look at.
 
-import { rm } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalStack } from '../../functions/local/stack.js';
-import { startTestStack, tempDir } from '../support/stack.js';
-import { chromiumAvailable, ensureWebBuilt, launchChromium, screenshot } from './lib/browser.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, screenshot } from './lib/browser.js';
 import { caller, flowerFiles, uploadThroughApi, waitForIngest, type Call } from './lib/project.js';
+import { webStack } from './lib/stack.js';
 
 const PROJECT = 'meadow-views';
 const BOXES = 'meadow-views-boxes';
@@ -20,17 +18,11 @@ const PHONE = { width: 390, height: 844 };
 const SCHEMES = ['light', 'dark'] as const;
 
 describe.skipIf(!chromiumAvailable())('views: export radios, phone widths, dialogs, accessible names', () => {
-  let stack: LocalStack;
-  let dataDir: string | undefined;
-  let browser: Browser;
+  const web = webStack('e2e-web-views');
   let api: Call;
 
   beforeAll(async () => {
-    const webDir = await ensureWebBuilt();
-    dataDir = await tempDir('e2e-web-views');
-    stack = await startTestStack(dataDir, { webDir });
-    browser = await launchChromium();
-    api = caller(stack.url, { user: 'ann' });
+    api = caller(web.url, { user: 'ann' });
     expect((await api('POST', '/api/projects', { id: PROJECT, name: 'Meadow views', classes: CLASSES })).status).toBe(201);
     expect(
       (await api('POST', '/api/projects', { id: BOXES, name: 'Meadow boxes', classes: ['person', 'flower'], taskType: 'box-review' })).status,
@@ -41,18 +33,13 @@ describe.skipIf(!chromiumAvailable())('views: export radios, phone widths, dialo
     await waitForIngest(api, PROJECT, files.length);
     await waitForIngest(api, BOXES, 1);
   }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
 
   async function open(hash: string, viewport = DESKTOP, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> {
-    const context = await browser.newContext({ viewport, colorScheme });
+    const context = await web.browser.newContext({ viewport, colorScheme });
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
     await page.addInitScript(() => localStorage.setItem('winnow.labeler', 'ann'));
-    await page.goto(`${stack.url}/#${hash}`);
+    await page.goto(`${web.url}/#${hash}`);
     return page;
   }
   const ready = {
