@@ -5,15 +5,13 @@
 //   npm run bench -- delete [--images 10000] [--selection 200] [--dims 1280]
 
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
-import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../../functions/adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { mapBounded } from '../../functions/domain/concurrency.js';
 import { runDeletion, startImageDeletion, startLabelerDeletion, startProjectDeletion } from '../../functions/domain/deletion.js';
 import type { Annotation, Sample } from '../../functions/domain/model.js';
-import { startDynaliteProcess, startS3rver } from '../../functions/local/emulators.js';
 import { allPages } from '../support/pages.js';
 import { tempDir } from '../support/stack.js';
+import { startEmulatedStores } from './lib/emulated-stores.js';
 import { numberArg, parseArgs } from './lib/args.js';
 import { seedExportProject } from './lib/export-seed.js';
 import { printTable } from './lib/table.js';
@@ -22,20 +20,12 @@ const args = parseArgs();
 const images = numberArg(args, 'images', 10_000);
 const selection = numberArg(args, 'selection', 200);
 const dims = numberArg(args, 'dims', 1280);
-const BUCKET = 'winnow-bench';
 const PROJECT = 'bench';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const dataDir = await tempDir('bench-delete');
-const dynamo = await startDynaliteProcess({ dir: path.join(dataDir, 'dynamodb') });
-const s3 = await startS3rver({ dir: path.join(dataDir, 's3'), bucket: BUCKET });
-const stores = createAwsStores({
-  region: 'us-east-1',
-  endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
-  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  tables: DEFAULT_TABLE_NAMES,
-  bucket: BUCKET,
-});
+const emulated = await startEmulatedStores(dataDir);
+const { stores } = emulated;
 
 /** Time spent in each store method (summed over concurrent calls), to see where a deletion's time goes. */
 const spent = new Map<string, { calls: number; ms: number }>();
@@ -80,8 +70,6 @@ async function timed(what: string, items: () => Promise<number>, run: () => Prom
 }
 
 try {
-  await ensureTables(stores, DEFAULT_TABLE_NAMES);
-  await ensureBucket(stores, BUCKET);
   const t0 = performance.now();
   log(`seeding ${images} images into ${dataDir}`);
   await seedExportProject(stores, {
@@ -129,8 +117,6 @@ try {
   const calls = [...spent].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
   printTable(['store call (all three jobs)', 'calls', 'seconds in calls (summed)', 'ms/call'], calls.map(([k, v]) => [k, v.calls, (v.ms / 1000).toFixed(1), (v.ms / v.calls).toFixed(1)]));
 } finally {
-  destroyAwsClients(stores.clients);
-  await s3.close();
-  await dynamo.close();
+  await emulated.close();
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -8,10 +8,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../../functions/adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
-import { startDynaliteProcess, startS3rver } from '../../functions/local/emulators.js';
 import { tempDir } from '../support/stack.js';
+import { BENCH_BUCKET, startEmulatedStores } from './lib/emulated-stores.js';
 import { numberArg, parseArgs, stringArg } from './lib/args.js';
 import { seedExportProject } from './lib/export-seed.js';
 import { REPO_ROOT } from './lib/paths.js';
@@ -23,24 +22,14 @@ const dims = numberArg(args, 'dims', 1280);
 const formats = (stringArg(args, 'formats') ?? 'coco,voc,yolo,csv,jsonl,embeddings').split(',');
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const dataDir = path.resolve(stringArg(args, 'data') ?? (await tempDir('bench-export')));
-const BUCKET = 'winnow-bench';
 const PROJECT = 'bench';
 const MODEL = 'bench-embedder';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const dynamo = await startDynaliteProcess({ dir: path.join(dataDir, 'dynamodb') });
-const s3 = await startS3rver({ dir: path.join(dataDir, 's3'), bucket: BUCKET });
-const stores = createAwsStores({
-  region: 'us-east-1',
-  endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
-  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  tables: DEFAULT_TABLE_NAMES,
-  bucket: BUCKET,
-});
+const emulated = await startEmulatedStores(dataDir);
+const { stores } = emulated;
 const marker = path.join(dataDir, `seeded-${samples}-${dims}`);
 try {
-  await ensureTables(stores, DEFAULT_TABLE_NAMES);
-  await ensureBucket(stores, BUCKET);
   if (!existsSync(marker)) {
     log(`seeding ${samples} samples (${dims}-d embeddings) into ${dataDir}`);
     const t0 = performance.now();
@@ -57,7 +46,7 @@ try {
   for (const format of formats) {
     log(`exporting ${format}...`);
     const result = await runChild({
-      dynamo: dynamo.endpoint, s3: s3.endpoint, bucket: BUCKET, projectId: PROJECT, model: MODEL,
+      dynamo: emulated.endpoints.dynamodb, s3: emulated.endpoints.s3, bucket: BENCH_BUCKET, projectId: PROJECT, model: MODEL,
       request: { format, include: 'labeled', images: false },
     });
     results[format] = result;
@@ -82,9 +71,7 @@ try {
   await mkdir(outDir, { recursive: true });
   await writeFile(path.join(outDir, 'export.json'), JSON.stringify({ samples, dims, results }, null, 2));
 } finally {
-  destroyAwsClients(stores.clients);
-  await s3.close();
-  await dynamo.close();
+  await emulated.close();
 }
 
 interface ChildResult {

@@ -5,12 +5,10 @@
 //   npm run bench -- gallery [--samples 50000] [--classes 100]
 
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
-import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../../functions/adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { galleryCounts, galleryPage, type GalleryFilter, type GallerySort } from '../../functions/domain/gallery.js';
-import { startDynaliteProcess, startS3rver } from '../../functions/local/emulators.js';
 import { tempDir } from '../support/stack.js';
+import { startEmulatedStores } from './lib/emulated-stores.js';
 import { numberArg, parseArgs } from './lib/args.js';
 import { seedExportProject } from './lib/export-seed.js';
 import { printTable } from './lib/table.js';
@@ -18,24 +16,14 @@ import { printTable } from './lib/table.js';
 const args = parseArgs();
 const samples = numberArg(args, 'samples', 50_000);
 const classCount = numberArg(args, 'classes', 100);
-const BUCKET = 'winnow-bench';
 const PROJECT = 'bench';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const dataDir = await tempDir('bench-gallery');
-const dynamo = await startDynaliteProcess({ dir: path.join(dataDir, 'dynamodb') });
-const s3 = await startS3rver({ dir: path.join(dataDir, 's3'), bucket: BUCKET });
-const stores = createAwsStores({
-  region: 'us-east-1',
-  endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint },
-  credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  tables: DEFAULT_TABLE_NAMES,
-  bucket: BUCKET,
-});
+const emulated = await startEmulatedStores(dataDir);
+const { stores } = emulated;
 
 try {
-  await ensureTables(stores, DEFAULT_TABLE_NAMES);
-  await ensureBucket(stores, BUCKET);
   const classes = Array.from({ length: classCount }, (_, i) => `class-${i}`);
   const t0 = performance.now();
   await seedExportProject(stores, {
@@ -81,8 +69,6 @@ try {
   printTable(['query', 'requests', 'matches', 'records read', 'first request ms', 'seconds in all', 'records/s'], rows);
   console.log(`\ncounts per filter value (GET .../gallery/counts): ${countsMs.toFixed(0)} ms`);
 } finally {
-  destroyAwsClients(stores.clients);
-  await s3.close();
-  await dynamo.close();
+  await emulated.close();
   await rm(dataDir, { recursive: true, force: true });
 }
