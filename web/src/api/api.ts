@@ -4,6 +4,9 @@
 // client types): a route that is renamed or removed, or that answers another shape than the app reads, is a type
 // error here.
 
+import type { AuditEntry } from '../../../functions/domain/audit-log.js';
+import type { GalleryCounts, GalleryFilter, GalleryItem, GallerySort } from '../../../functions/domain/gallery.js';
+import type { TeamRow } from '../../../functions/domain/team.js';
 import type { Body, Client, Ok, ProjectRoutes, SampleRoutes, TeamRoutes } from './serverTypes.js';
 import type {
   Annotation,
@@ -263,17 +266,12 @@ export function createApi(options: ApiOptions) {
 
 export type Api = ReturnType<typeof createApi>;
 
-/** The gallery's filters (functions/api/routes/gallery.ts); confidences in [0, 1]. */
-export interface GalleryQuery {
+/** The gallery's filters (functions/api/routes/gallery.ts): the domain's, with the class and labeler by name; confidences in [0, 1]. */
+export interface GalleryQuery
+  extends Pick<GalleryFilter, 'source' | 'minConfidence' | 'maxConfidence' | 'ambiguous' | 'disagrees' | 'unlabeled'> {
   class?: string;
   labeler?: string;
-  source?: 'labeler' | 'model';
-  minConfidence?: number;
-  maxConfidence?: number;
-  ambiguous?: boolean;
-  disagrees?: boolean;
-  unlabeled?: boolean;
-  sort?: 'upload' | 'confidence-asc' | 'confidence-desc' | 'recent';
+  sort?: GallerySort;
 }
 
 function galleryParams(q: GalleryQuery & { cursor?: string; limit?: number }): Record<string, string | number | undefined> {
@@ -282,24 +280,11 @@ function galleryParams(q: GalleryQuery & { cursor?: string; limit?: number }): R
 }
 
 /** One gallery tile (functions/domain/gallery.ts GalleryItem plus its thumbnail). */
-export interface GalleryTile {
-  sampleId: string;
-  imageId: string;
-  kind: 'image' | 'box';
-  label?: { classIndex: number; class: string; source: 'labeler' | 'model'; labelerId: string; confidence: number; ambiguous: boolean; at: string; labeledBy: string[] };
-  model?: { classIndex: number; class: string; probability: number };
-  disagrees: boolean;
+export interface GalleryTile extends GalleryItem {
   thumbUrl: string;
 }
 
-export interface GalleryCounts {
-  total: number;
-  unlabeled: number;
-  ambiguous: number;
-  disagrees: number;
-  byClass: { class: string; classIndex: number; count: number }[];
-  byLabeler: { labelerId: string; count: number }[];
-}
+export type { GalleryCounts };
 
 export interface Account {
   userId: string;
@@ -309,28 +294,7 @@ export interface Account {
   status?: string;
 }
 
-/** functions/domain/team.ts TeamRow */
-export interface TeamRow {
-  userId: string;
-  role: 'owner' | 'labeler';
-  member: boolean;
-  enabled: boolean;
-  hasAccount: boolean;
-  email?: string;
-  status?: string;
-  labels: number;
-  lastLabelAt?: string;
-}
-
-/** functions/domain/audit-log.ts AuditEntry */
-export interface AuditEntry {
-  projectId: string;
-  at: string;
-  actor: string;
-  action: string;
-  target?: Record<string, string | number | boolean>;
-  requestId?: string;
-}
+export type { AuditEntry, TeamRow };
 
 /** What GET /api/projects/:id/quality answers (functions/domain/quality.ts projectQuality). */
 export type QualityReply = Ok<ProjectRoutes['quality']['$get']>;

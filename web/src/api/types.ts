@@ -13,6 +13,7 @@ import type {
   TaskType,
 } from '../../../functions/domain/model.js';
 import type { AutolabelPreview, AutolabelReport } from '../../../functions/domain/autolabel.js';
+import type { NewProject as DomainNewProject } from '../../../functions/domain/projects.js';
 import type { Ok, ProjectRoutes } from './serverTypes.js';
 
 export type { AutolabelPreview, AutolabelReport };
@@ -74,16 +75,9 @@ export interface Quality {
   model?: ModelStatus;
 }
 
-export interface NewProject {
-  id: string;
+/** What the create form sends: the domain's NewProject (functions/domain/projects.ts) with a name, without members or detection. */
+export interface NewProject extends Omit<DomainNewProject, 'name' | 'members' | 'detection'> {
   name: string;
-  classes: string[];
-  taskType?: TaskType;
-  confidenceLevels?: number[];
-  allowAmbiguous?: boolean;
-  strategy?: string;
-  overlap?: number;
-  auditRate?: number;
 }
 
 export interface LabelBody {
