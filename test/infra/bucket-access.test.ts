@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import type { IConstruct } from 'constructs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BUCKET_LAYOUT } from '../../functions/adapters/aws/schema.js';
 import type { CloudFunction } from '../../functions/adapters/aws/env.js';
 import { auditPrefix } from '../../functions/domain/audit-log.js';
@@ -27,16 +27,9 @@ import {
   type ObjectAccess,
 } from '../../infra/constructs/bucket-prefixes.js';
 import { policyStatements } from './support/iam.js';
-import { logicalId, synthWinnow, type Synthesized } from './support/synth.js';
+import { logicalId, synthOnce } from './support/synth.js';
 
-let s: Synthesized;
-let resources: Record<string, any>;
-
-beforeAll(() => {
-  s = synthWinnow({ stage: 'dev', nag: true });
-  resources = s.template.toJSON().Resources;
-});
-afterAll(() => s?.cleanup());
+const s = synthOnce({ stage: 'dev', nag: true });
 
 const FUNCTIONS = ['api', 'ingest', 'trainer', 'export'] as const satisfies readonly CloudFunction[];
 const ACCESSES: ObjectAccess[] = ['read', 'write', 'delete'];
@@ -61,7 +54,7 @@ const glob = (pattern: string) =>
 
 /** Whether the function's role may do `action` on `arn` (Allow statements only; the stack writes no Deny). */
 function may(fn: CloudFunction, action: string, arn: string): boolean {
-  return policyStatements(resources).some(
+  return policyStatements(s.resources).some(
     ({ roles, statement }) =>
       roles.includes(roleOf(fn)) &&
       statement.Effect === 'Allow' &&

@@ -4,31 +4,22 @@
 // - the trainer saves the model each ranking was made with (`classifiers/*`), which the API reads for the classifier
 //   export and deletes with its project; the API also handles model uploads, registrations and re-embed job records.
 
-import type { IConstruct } from 'constructs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { classifierKey } from '../../functions/domain/classifier-store.js';
 import { MODEL_LAYOUT } from '../../functions/domain/models.js';
 import { allows } from './support/iam.js';
-import { logicalId, synthWinnow, type Synthesized } from './support/synth.js';
+import { synthOnce } from './support/synth.js';
 
-let s: Synthesized;
-let resources: Record<string, any>;
+const s = synthOnce({ stage: 'dev', nag: true });
+const { roleOf, bucket } = s;
 
-beforeAll(() => {
-  s = synthWinnow({ stage: 'dev', nag: true });
-  resources = s.template.toJSON().Resources;
-});
-afterAll(() => s?.cleanup());
-
-const roleOf = (fn: { role?: IConstruct }) => logicalId(s.stack, fn.role as never);
-const bucket = () => logicalId(s.stack, s.stack.data.bucket);
 /** The top folder of a key as the grant's resource ends: `/models/*`. */
 const folderOf = (key: string) => `/${key.split('/')[0]}/*`;
 const MODELS = folderOf(MODEL_LAYOUT.file('0'.repeat(64)));
 const CLASSIFIERS = folderOf(classifierKey('p'));
 
 describe('ingest and registered models', () => {
-  const may = (action: string, parts: string[]) => allows(resources, roleOf(s.stack.ingest.fn), action, parts);
+  const may = (action: string, parts: string[]) => allows(s.resources, roleOf(s.stack.ingest.fn), action, parts);
   it('may read registered model files and registrations', () => expect(may('s3:GetObject', [bucket(), MODELS])).toBe(true));
   it('may not write or delete them', () => {
     expect(may('s3:PutObject', [bucket(), MODELS])).toBe(false);
@@ -37,8 +28,8 @@ describe('ingest and registered models', () => {
 });
 
 describe("the trainer's saved classifiers", () => {
-  const trainer = (action: string) => allows(resources, roleOf(s.stack.trainer.fn), action, [bucket(), CLASSIFIERS]);
-  const api = (action: string) => allows(resources, roleOf(s.stack.api.fn), action, [bucket(), CLASSIFIERS]);
+  const trainer = (action: string) => allows(s.resources, roleOf(s.stack.trainer.fn), action, [bucket(), CLASSIFIERS]);
+  const api = (action: string) => allows(s.resources, roleOf(s.stack.api.fn), action, [bucket(), CLASSIFIERS]);
   it('the trainer may save them', () => expect(trainer('s3:PutObject')).toBe(true));
   it('the API may read them (classifier export) and delete them (project deletion), not write them', () => {
     expect(api('s3:GetObject')).toBe(true);
@@ -48,7 +39,7 @@ describe("the trainer's saved classifiers", () => {
 });
 
 describe('the API and registered models', () => {
-  const may = (action: string) => allows(resources, roleOf(s.stack.api.fn), action, [bucket(), MODELS]);
+  const may = (action: string) => allows(s.resources, roleOf(s.stack.api.fn), action, [bucket(), MODELS]);
   it('may presign uploads, store files and registrations, read re-embed jobs and delete them', () => {
     for (const action of ['s3:PutObject', 's3:GetObject', 's3:DeleteObject']) expect(may(action), action).toBe(true);
   });

@@ -5,27 +5,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { allows, policyStatements } from './support/iam.js';
-import { logicalId, synthWinnow, type Synthesized } from './support/synth.js';
+import { logicalId, synthOnce } from './support/synth.js';
 
-let s: Synthesized;
-let resources: Record<string, any>;
+const s = synthOnce({ stage: 'dev', nag: true });
+const { roleOf, bucket } = s;
 
-beforeAll(() => {
-  s = synthWinnow({ stage: 'dev', nag: true });
-  resources = s.template.toJSON().Resources;
-});
-afterAll(() => s?.cleanup());
-
-const roleOf = (fn: { role?: IConstruct }) => logicalId(s.stack, fn.role as never);
-const bucket = () => logicalId(s.stack, s.stack.data.bucket);
 const table = (key: 'projects' | 'samples' | 'annotations' | 'labelers') =>
   logicalId(s.stack, s.stack.tables.all()[key]);
 
 describe('IAM', () => {
   it('grants `Resource: *` only for CloudFront invalidations of the web deployment (acknowledged)', () => {
-    const starred = policyStatements(resources).filter(({ statement }) =>
+    const starred = policyStatements(s.resources).filter(({ statement }) =>
       (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).includes('*'),
     );
     expect(starred.map(({ statement }) => statement.Action)).toEqual([
@@ -35,32 +27,32 @@ describe('IAM', () => {
   });
 
   it('never grants every action of a service', () => {
-    for (const { statement } of policyStatements(resources)) {
+    for (const { statement } of policyStatements(s.resources)) {
       for (const action of [statement.Action].flat()) expect(action).not.toMatch(/^(\*|[a-z0-9-]+:\*)$/);
     }
   });
 
   it('gives Winnow functions no AWS managed policies', () => {
     for (const fn of [s.stack.api.fn, s.stack.ingest.fn, s.stack.trainer.fn]) {
-      expect(resources[roleOf(fn)].Properties.ManagedPolicyArns).toBeUndefined();
+      expect(s.resources[roleOf(fn)].Properties.ManagedPolicyArns).toBeUndefined();
     }
   });
 
   it('lets each function write logs only to its own log group', () => {
     for (const fn of [s.stack.api.fn, s.stack.ingest.fn, s.stack.trainer.fn]) {
-      const logStatements = policyStatements(resources).filter(
+      const logStatements = policyStatements(s.resources).filter(
         ({ roles, statement }) =>
           roles.includes(roleOf(fn)) && [statement.Action].flat().some((a) => a.startsWith('logs:')),
       );
       expect(logStatements).toHaveLength(1);
-      const logGroup = resources[logicalId(s.stack, fn)].Properties.LoggingConfig.LogGroup.Ref;
+      const logGroup = s.resources[logicalId(s.stack, fn)].Properties.LoggingConfig.LogGroup.Ref;
       expect(logStatements[0].statement.Resource).toEqual({ 'Fn::GetAtt': [logGroup, 'Arn'] });
     }
   });
 });
 
 describe('ingest permissions', () => {
-  const may = (action: string, parts: string[]) => allows(resources, roleOf(s.stack.ingest.fn), action, parts);
+  const may = (action: string, parts: string[]) => allows(s.resources, roleOf(s.stack.ingest.fn), action, parts);
 
   it('may read originals', () => expect(may('s3:GetObject', [bucket(), '/uploads/*'])).toBe(true));
   it('may not overwrite originals', () => expect(may('s3:PutObject', [bucket(), '/uploads/*'])).toBe(false));
@@ -83,7 +75,7 @@ describe('ingest permissions', () => {
 });
 
 describe('trainer permissions', () => {
-  const may = (action: string, parts: string[]) => allows(resources, roleOf(s.stack.trainer.fn), action, parts);
+  const may = (action: string, parts: string[]) => allows(s.resources, roleOf(s.stack.trainer.fn), action, parts);
 
   it('may read and compact embedding shards', () => {
     expect(may('s3:GetObject', [bucket(), '/embeddings/*'])).toBe(true);
@@ -102,7 +94,7 @@ describe('trainer permissions', () => {
 });
 
 describe('export function permissions', () => {
-  const may = (action: string, parts: string[]) => allows(resources, roleOf(s.stack.exports.fn), action, parts);
+  const may = (action: string, parts: string[]) => allows(s.resources, roleOf(s.stack.exports.fn), action, parts);
 
   it('may read originals (exports copy them) but not overwrite or delete them', () => {
     expect(may('s3:GetObject', [bucket(), '/uploads/*'])).toBe(true);
@@ -121,7 +113,7 @@ describe('export function permissions', () => {
 });
 
 describe('API permissions', () => {
-  const may = (action: string, parts: string[]) => allows(resources, roleOf(s.stack.api.fn), action, parts);
+  const may = (action: string, parts: string[]) => allows(s.resources, roleOf(s.stack.api.fn), action, parts);
 
   it('may presign uploads of originals', () => expect(may('s3:PutObject', [bucket(), '/uploads/*'])).toBe(true));
   it('may delete originals (image and project deletions)', () => expect(may('s3:DeleteObject', [bucket(), '/uploads/*'])).toBe(true));

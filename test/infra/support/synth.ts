@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll } from 'vitest';
 import { parseStageConfig, type StageConfig } from '../../../infra/config.js';
 import { addNagChecks } from '../../../infra/nag.js';
 import { PATHS } from '../../../infra/paths.js';
@@ -77,4 +79,58 @@ export function synthWinnow(options: SynthOptions = {}): Synthesized {
 /** The CloudFormation logical id of a construct's main resource, to find it in the template. */
 export function logicalId(stack: WinnowStack, construct: { node: { defaultChild?: unknown } }): string {
   return stack.getLogicalId(construct.node.defaultChild as never);
+}
+
+export interface SynthesizedOnce extends Synthesized {
+  /** The template's Resources. */
+  readonly resources: Record<string, any>;
+  /** The logical id of a function's role. */
+  roleOf(fn: { role?: IConstruct }): string;
+  /** The logical id of the data bucket. */
+  bucket(): string;
+}
+
+/**
+ * Synthesizes once for the test file (in beforeAll) and removes the assembly after (afterAll); call at the top level
+ * of the file. What it returns reads the synthesized stack once the hook has run.
+ */
+export function synthOnce(options: SynthOptions = {}): SynthesizedOnce {
+  let synthesized: Synthesized | undefined;
+  let resources: Record<string, any> | undefined;
+  beforeAll(() => {
+    synthesized = synthWinnow(options);
+    resources = synthesized.template.toJSON().Resources;
+  });
+  afterAll(() => synthesized?.cleanup());
+  const get = (): Synthesized => {
+    if (!synthesized) throw new Error('synthOnce: the stack is synthesized in beforeAll; read it in hooks and tests');
+    return synthesized;
+  };
+  return {
+    get app() {
+      return get().app;
+    },
+    get stack() {
+      return get().stack;
+    },
+    get template() {
+      return get().template;
+    },
+    get assembly() {
+      return get().assembly;
+    },
+    get outdir() {
+      return get().outdir;
+    },
+    get config() {
+      return get().config;
+    },
+    get resources() {
+      get();
+      return resources!;
+    },
+    cleanup: () => get().cleanup(),
+    roleOf: (fn) => logicalId(get().stack, fn.role as never),
+    bucket: () => logicalId(get().stack, get().stack.data.bucket),
+  };
 }
