@@ -6,6 +6,7 @@ import { mapBounded } from '../../../functions/domain/concurrency.js';
 import type { ImageRecord, Sample } from '../../../functions/domain/model.js';
 import type { LocalStack } from '../../../functions/local/stack.js';
 import { appendEmbeddings } from '../../../functions/vision/embeddings.js';
+import { syntheticImage } from './synthetic-image.js';
 
 export interface SeedOptions {
   projectId: string;
@@ -35,7 +36,7 @@ export async function seedProject(stack: LocalStack, opts: SeedOptions): Promise
   if (res.status !== 201) throw new Error(`creating the project failed: ${res.status} ${await res.text()}`);
   const t1 = performance.now();
 
-  const images = Array.from({ length: opts.samples }, (_, i) => imageRecord(opts.projectId, i));
+  const images = Array.from({ length: opts.samples }, (_, i) => syntheticImage(opts.projectId, i, { imageId: `bench${String(i).padStart(19, '0')}`, nameDigits: 6 }));
   await mapBounded(images, WRITE_CONCURRENCY, (image) => stack.stores.samples.putImageIfAbsent(image));
   const samples = images.map(wholeImageSample);
   for (let i = 0; i < samples.length; i += 500) await stack.stores.samples.putSamplesIfAbsent(samples.slice(i, i + 500));
@@ -48,25 +49,6 @@ export async function seedProject(stack: LocalStack, opts: SeedOptions): Promise
   }
   const t3 = performance.now();
   return { ms: { project: t1 - t0, records: t2 - t1, embeddings: t3 - t2 } };
-}
-
-function imageRecord(projectId: string, i: number): ImageRecord {
-  const name = `img-${String(i).padStart(6, '0')}.jpg`;
-  const at = new Date(Date.UTC(2025, 0, 1, 0, 0, 0, i)).toISOString();
-  return {
-    projectId,
-    imageId: `bench${String(i).padStart(19, '0')}`,
-    key: `uploads/${projectId}/${name}`,
-    etag: `"${i.toString(16).padStart(32, '0')}"`,
-    bytes: 120_000,
-    width: 640,
-    height: 480,
-    contentType: 'image/jpeg',
-    status: 'ready',
-    order: `${at}|${name}`,
-    createdAt: at,
-    updatedAt: at,
-  };
 }
 
 /** The whole-image sample ingest makes for a plain single-label project (ImageNet tags as suggestions). */

@@ -11,6 +11,7 @@ import { COUNTER_SK } from '../../../functions/adapters/aws/project-counter.js';
 import { DEFAULT_TABLE_NAMES } from '../../../functions/adapters/aws/schema.js';
 import { annotationSampleKey, annotationSortKey, imageSk, sampleSk } from '../../../functions/adapters/keys.js';
 import { RECENT_LIMIT, type Annotation, type ImageRecord, type Sample } from '../../../functions/domain/model.js';
+import { syntheticImage } from './synthetic-image.js';
 
 const require = createRequire(import.meta.url);
 
@@ -110,7 +111,11 @@ export async function seedDynalite(dir: string, seed: ScaleSeed, onProgress?: (d
   const at = '2026-12-01T10:00:00.000Z';
   const day = at.slice(0, 10);
   for (let i = 0; i < seed.samples; i++) {
-    const image = imageRecord(projectId, i, i % seed.failedEvery === seed.failedEvery - 1 ? 'failed' : 'ready');
+    const image = syntheticImage(projectId, i, {
+      imageId: imageIdOf(i),
+      nameDigits: 7,
+      status: i % seed.failedEvery === seed.failedEvery - 1 ? 'failed' : 'ready',
+    });
     await samples.put({ ...image, sk: imageSk(image.imageId) });
     countFrom([], [image], counts);
     if (image.status === 'failed') continue;
@@ -146,26 +151,6 @@ export async function seedDynalite(dir: string, seed: ScaleSeed, onProgress?: (d
   await store.db.close();
   onProgress?.(items);
   return { items, ms: performance.now() - t0, labelerIds, labeledSampleId: imageIdOf(0), imageIds: imageIdOf };
-}
-
-function imageRecord(projectId: string, i: number, status: ImageRecord['status']): ImageRecord {
-  const name = `img-${String(i).padStart(7, '0')}.jpg`;
-  const at = new Date(Date.UTC(2025, 0, 1, 0, 0, 0, 0) + i).toISOString();
-  return {
-    projectId,
-    imageId: imageIdOf(i),
-    key: `uploads/${projectId}/${name}`,
-    etag: `"${i.toString(16).padStart(32, '0')}"`,
-    bytes: 120_000,
-    width: 640,
-    height: 480,
-    contentType: 'image/jpeg',
-    status,
-    ...(status === 'failed' ? { reason: 'not an image: the file could not be decoded' } : {}),
-    order: `${at}|${name}`,
-    createdAt: at,
-    updatedAt: at,
-  };
 }
 
 function wholeImageSample(image: ImageRecord): Sample {
