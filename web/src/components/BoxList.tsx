@@ -31,11 +31,12 @@ export function BoxList(props: { boxes: BoxMode; classes: string[] }) {
                   class="box-pick"
                   onMouseDown={keepFocus}
                   onClick={() => props.boxes.setReview((r) => selectIndex(r, i()))}
-                  aria-label={`Select box ${i() + 1}: ${name(b.classIndex)}, ${b.status}`}
                 >
+                  {/* The name is the visible text ("1 person kept"), with "Select box" for screen readers in front. */}
+                  <span class="sr-only">Select box </span>
                   <span class="swatch" style={{ background: classColour(b.classIndex) }} aria-hidden="true" />
-                  <span class="box-num">{i() + 1}</span>
-                  <span class="class-name">{name(b.classIndex)}</span>
+                  <span class="box-num">{i() + 1}</span>{' '}
+                  <span class="class-name">{name(b.classIndex)}</span>{' '}
                   <span class="muted box-status">{b.status === 'accepted' ? (b.source === 'model' ? 'kept' : 'yours') : b.status}</span>
                 </button>
                 <button

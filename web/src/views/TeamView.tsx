@@ -110,7 +110,7 @@ export function TeamView(props: { projectId: string }) {
                 </select>
               </label>
             </Show>
-            <button type="submit" aria-aria-disabled={busy()} data-testid="invite">
+            <button type="submit" aria-disabled={busy()} data-testid="invite">
               {team()?.directory === false ? 'Add' : 'Invite'}
             </button>
           </div>
