@@ -19,6 +19,8 @@ export const imageName = (status: ImageStatus) => `i_${status}`;
 /** Agreement: samples with two or more labelers' classes, the unanimous ones, and per pair (shared, same class). */
 export const AGREED_SAMPLES = 'g_n';
 export const AGREED_UNANIMOUS = 'g_u';
+/** Agreement per class: samples (two or more labelers) where some labeler chose the class, and where all did. */
+export const agreedClassName = (kind: 'any' | 'all', classIndex: number) => `${kind === 'any' ? 'ga' : 'gu'}${classIndex}`;
 const pairName = (kind: 'p' | 'q', a: string, b: string) => `${kind}:${JSON.stringify([a, b])}`;
 
 type CountedSample = Pick<Sample, 'labeledBy' | 'label' | 'inEffect'>;
@@ -39,7 +41,10 @@ function addSample(delta: CountDelta, sample: CountedSample, sign: 1 | -1): void
   const labelers = Object.entries(classesInEffect(sample)).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
   if (labelers.length < 2) return;
   add(delta, AGREED_SAMPLES, sign);
-  if (labelers.every(([, k]) => k === labelers[0][1])) add(delta, AGREED_UNANIMOUS, sign);
+  const unanimous = labelers.every(([, k]) => k === labelers[0][1]);
+  if (unanimous) add(delta, AGREED_UNANIMOUS, sign);
+  for (const k of new Set(labelers.map(([, c]) => c))) add(delta, agreedClassName('any', k), sign);
+  if (unanimous) add(delta, agreedClassName('all', labelers[0][1]), sign);
   for (let i = 0; i < labelers.length; i++) {
     for (let j = i + 1; j < labelers.length; j++) {
       add(delta, pairName('p', labelers[i][0], labelers[j][0]), sign);
@@ -67,6 +72,7 @@ export function toSampleCounts(counters: Map<string, number>, repairNeeded = fal
   const byDepth: number[] = [];
   const byClass: number[] = [];
   const pairs = new Map<string, { a: string; b: string; shared: number; same: number }>();
+  const agreedByClass: { samples: number; unanimous: number }[] = [];
   for (const [name, value] of counters) {
     if (name.startsWith('p:') || name.startsWith('q:')) {
       const [a, b] = JSON.parse(name.slice(2)) as [string, string];
@@ -75,6 +81,14 @@ export function toSampleCounts(counters: Map<string, number>, repairNeeded = fal
       if (name.startsWith('p:')) pair.shared = value;
       else pair.same = value;
       pairs.set(key, pair);
+      continue;
+    }
+    const agreed = /^g([au])(\d+)$/.exec(name);
+    if (agreed) {
+      const k = Number(agreed[2]);
+      const entry = (agreedByClass[k] ??= { samples: 0, unanimous: 0 });
+      if (agreed[1] === 'a') entry.samples = value;
+      else entry.unanimous = value;
       continue;
     }
     const depth = /^d(\d+)$/.exec(name);
@@ -93,7 +107,12 @@ export function toSampleCounts(counters: Map<string, number>, repairNeeded = fal
       ready: counters.get(imageName('ready')) ?? 0,
       failed: counters.get(imageName('failed')) ?? 0,
     },
-    agreement: { samples: counters.get(AGREED_SAMPLES) ?? 0, unanimous: counters.get(AGREED_UNANIMOUS) ?? 0, pairs: [...pairs.values()] },
+    agreement: {
+      samples: counters.get(AGREED_SAMPLES) ?? 0,
+      unanimous: counters.get(AGREED_UNANIMOUS) ?? 0,
+      pairs: [...pairs.values()],
+      byClass: Array.from(agreedByClass, (x) => x ?? { samples: 0, unanimous: 0 }),
+    },
     ...(repairNeeded ? { repairNeeded } : {}),
   };
 }

@@ -29,6 +29,16 @@ export function labelsInEffect(history: Annotation[]): Map<string, number[]> {
   return out;
 }
 
+/**
+ * True when two or more labelers' classes are in effect and they differ; with `between`, those two labelers' classes
+ * (both in effect); with `classIndex`, a split where one of them chose that class (what the per-class figure counts).
+ */
+export function labelersSplit(inEffect: Record<string, number>, between?: [string, string], classIndex?: number): boolean {
+  const classes = between ? between.map((id) => inEffect[id]) : Object.values(inEffect);
+  if (classes.some((c) => c === undefined) || new Set(classes).size < 2) return false;
+  return classIndex === undefined || classes.includes(classIndex);
+}
+
 /** Each labeler's top class in effect on a sample in this state (ambiguous labels and labels without a class left out). */
 export function classesInEffect(state: SampleLabelState): Record<string, number> {
   if (state.inEffect) return state.inEffect;
@@ -54,16 +64,25 @@ export interface Agreement {
   samples: number;
   /** Share of those where every labeler chose the same top class. */
   unanimous: number | null;
-  pairs: { a: string; b: string; shared: number; agreement: number }[];
+  /** Per pair of labelers: samples both labeled, the share where they chose the same class, and how many they did not. */
+  pairs: { a: string; b: string; shared: number; agreement: number; disagree: number }[];
+  /** Per class: samples (of those) where some labeler chose it, the share where every labeler did, how many split. */
+  classes: { classIndex: number; class: string; samples: number; agreement: number | null; disagree: number }[];
 }
 
 /** From the sample store's counts (one read). */
 export async function projectAgreement(stores: Stores, projectId: string): Promise<Agreement> {
-  await getProject(stores, projectId);
+  const project = await getProject(stores, projectId);
   const { agreement } = await stores.samples.counts(projectId);
   return {
     samples: agreement.samples,
     unanimous: agreement.samples ? agreement.unanimous / agreement.samples : null,
-    pairs: agreement.pairs.filter((p) => p.shared > 0).map((p) => ({ a: p.a, b: p.b, shared: p.shared, agreement: p.same / p.shared })),
+    pairs: agreement.pairs
+      .filter((p) => p.shared > 0)
+      .map((p) => ({ a: p.a, b: p.b, shared: p.shared, agreement: p.same / p.shared, disagree: p.shared - p.same })),
+    classes: project.classes.map((name, classIndex) => {
+      const c = agreement.byClass?.[classIndex] ?? { samples: 0, unanimous: 0 };
+      return { classIndex, class: name, samples: c.samples, agreement: c.samples ? c.unanimous / c.samples : null, disagree: c.samples - c.unanimous };
+    }),
   };
 }

@@ -5,6 +5,7 @@
 // the cursor says where to go on. Sorting by confidence or recency needs every match first: it reads the whole
 // project (bounded by SORT_LIMIT) and pages through the sorted list.
 
+import { classesInEffect, labelersSplit } from './agreement.js';
 import { badRequest } from './errors.js';
 import type { Project, RankedQueue, Sample } from './model.js';
 import type { Stores } from './ports.js';
@@ -27,6 +28,11 @@ export interface GalleryFilter {
   disagrees?: boolean;
   /** true: no label yet; false: labeled. */
   unlabeled?: boolean;
+  /** Labelers disagree: two or more labelers' classes in effect differ (agreement.ts); with `splitBetween`, those two. */
+  split?: boolean;
+  splitBetween?: [string, string];
+  /** With `split`: where one of the labelers chose this class. */
+  splitClass?: number;
   kind?: 'image' | 'box';
 }
 
@@ -53,6 +59,8 @@ export interface GalleryItem {
   /** What the current model says about it, when it has a view: the top class and its probability. */
   model?: { classIndex: number; class: string; probability: number };
   disagrees: boolean;
+  /** Each labeler's class in effect, when two or more labelers labeled it (what agreement compares). */
+  labelers?: Record<string, number>;
 }
 
 export interface GalleryPage {
@@ -92,6 +100,8 @@ export function describe(view: View, s: Sample): GalleryItem {
   const found = view.suspects.get(s.sampleId);
   const suspect = found && s.label && topClass(s.label.confidences) === found.givenClass ? found : undefined;
   const item: GalleryItem = { sampleId: s.sampleId, imageId: s.imageId, kind: s.kind, ...(s.box ? { box: s.box } : {}), disagrees: !!suspect };
+  const inEffect = classesInEffect(s);
+  if (Object.keys(inEffect).length >= 2) item.labelers = inEffect;
   if (s.label) {
     const c = topClass(s.label.confidences);
     const source = s.label.source === 'model' ? 'model' : 'labeler';
@@ -132,6 +142,7 @@ export function matches(item: GalleryItem, f: GalleryFilter): boolean {
   if (f.source && label?.source !== f.source) return false;
   if (f.ambiguous !== undefined && (!label || label.ambiguous !== f.ambiguous)) return false;
   if (f.disagrees !== undefined && item.disagrees !== f.disagrees) return false;
+  if (f.split !== undefined && labelersSplit(item.labelers ?? {}, f.splitBetween, f.splitClass) !== f.split) return false;
   if (f.minConfidence !== undefined || f.maxConfidence !== undefined) {
     const c = confidenceOf(item);
     if (c === undefined || c < (f.minConfidence ?? 0) || c > (f.maxConfidence ?? 1)) return false;
@@ -142,6 +153,18 @@ export function matches(item: GalleryItem, f: GalleryFilter): boolean {
 export function validateFilter(project: Project, f: GalleryFilter): void {
   if (f.classIndex !== undefined && !(f.classIndex >= 0 && f.classIndex < project.classes.length)) {
     throw badRequest(`class: no class ${f.classIndex} in this project (it has ${project.classes.length})`, { field: 'class' });
+  }
+  if (f.splitBetween && f.split === undefined) {
+    throw badRequest('splitA/splitB: name the pair together with split=true (samples the two labelers disagree on)', { field: 'split' });
+  }
+  if (f.splitClass !== undefined && f.split === undefined) {
+    throw badRequest('splitClass: name the class together with split=true (samples where labelers disagree and one chose it)', { field: 'split' });
+  }
+  if (f.splitClass !== undefined && !(f.splitClass >= 0 && f.splitClass < project.classes.length)) {
+    throw badRequest(`splitClass: no class ${f.splitClass} in this project (it has ${project.classes.length})`, { field: 'splitClass' });
+  }
+  if (f.splitBetween && f.splitBetween[0] === f.splitBetween[1]) {
+    throw badRequest(`splitA/splitB: a pair is two different labelers (both are "${f.splitBetween[0]}")`, { field: 'splitB' });
   }
   if (f.minConfidence !== undefined && f.maxConfidence !== undefined && f.minConfidence > f.maxConfidence) {
     throw badRequest(`minConfidence (${f.minConfidence}) is above maxConfidence (${f.maxConfidence})`, { field: 'minConfidence' });

@@ -34,7 +34,13 @@ export interface SampleCounts {
   byClass: number[];
   images: { pending: number; ready: number; failed: number };
   /** Samples with two or more labelers' classes in effect: how many, how many unanimous, and per pair of labelers. */
-  agreement: { samples: number; unanimous: number; pairs: { a: string; b: string; shared: number; same: number }[] };
+  agreement: {
+    samples: number;
+    unanimous: number;
+    pairs: { a: string; b: string; shared: number; same: number }[];
+    /** Per class (index = class): those samples where some labeler chose it, and where every labeler did. */
+    byClass?: { samples: number; unanimous: number }[];
+  };
   repairNeeded?: boolean;
 }
 

@@ -1,13 +1,12 @@
 // axe-core on every main view of the web app (issue 15, "Done when"): label classification, label boxes, gallery,
-// export, upload, home (projects), team, audit, models, agreement and sign-in, at 1440x900 and 390x844, light and
+// export, upload, home (projects), team, audit, models and sign-in (the agreement panel, filled, in agreement.test.ts), at 1440x900 and 390x844, light and
 // dark, on the real local stack with sign-in on. No violation of impact serious or critical may remain; each one
 // found is printed with its rule id, impact and the elements it names. One stack, one page per screen size: the
 // page signs in once and walks the views by their hash routes.
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { axeViolations, describeViolations } from './axe-check.js';
 import { chromiumAvailable } from './lib/browser.js';
 import { caller, flowerFiles, uploadThroughApi, waitForIngest, type Call } from './lib/project.js';
 import { webStack } from './lib/stack.js';
@@ -17,30 +16,6 @@ const BOXES = 'meadow-axe-boxes';
 const PASSWORD = 'Axe-on-every-view-2026';
 const SCREENS = { desktop: { width: 1440, height: 900 }, phone: { width: 390, height: 844 } } as const;
 const SCHEMES = ['light', 'dark'] as const;
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Found {
-  id: string;
-  impact: string | null;
-  help: string;
-  targets: string[];
-}
-
-/** Runs axe in the page (injected once per document) and returns the serious and critical violations. */
-async function axeViolations(page: Page): Promise<Found[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE });
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<any> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return (result.violations as any[])
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n: any) => `${n.target.join(' ')}${n.failureSummary ? ` (${n.failureSummary.replace(/\s+/g, ' ').slice(0, 160)})` : ''}`) }));
-  });
-}
-
-const describeViolations = (found: Found[]) =>
-  found.map((v) => `${v.id} [${v.impact}] ${v.help}\n    ${v.targets.slice(0, 6).join('\n    ')}`).join('\n');
-
 describe.skipIf(!chromiumAvailable())('axe-core: no serious or critical violation on any view, desktop and phone, light and dark', () => {
   const web = webStack('e2e-web-axe', { auth: true, users: [{ username: 'olive', password: PASSWORD, groups: ['admin'] }] });
   let api: Call;

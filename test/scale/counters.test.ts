@@ -16,7 +16,7 @@ import type { Annotation, ImageRecord, ImageStatus } from '../../functions/domai
 import type { Clock, Stores } from '../../functions/domain/ports.js';
 import { allSamples, projectProgress } from '../../functions/domain/progress.js';
 import { repairCounts } from '../../functions/domain/progress-tally.js';
-import { createProject } from '../../functions/domain/projects.js';
+import { createProject, getProject } from '../../functions/domain/projects.js';
 import { nextSamples } from '../../functions/domain/serve.js';
 import { undoLast } from '../../functions/domain/undo.js';
 import { startDynalite } from '../../functions/local/emulators.js';
@@ -62,13 +62,18 @@ async function agreementFromLog(stores: Stores, projectId: string) {
     cursor = page.cursor;
   } while (cursor);
   const pairs = new Map<string, { a: string; b: string; shared: number; same: number }>();
+  const { classes } = await getProject(stores, projectId);
+  const byClass = classes.map(() => ({ samples: 0, unanimous: 0 }));
   let samples = 0;
   let unanimous = 0;
   for (const history of bySample.values()) {
     const labels = [...labelsInEffect(history)].map(([labeler, c]) => [labeler, topClass(c)] as const).sort();
     if (labels.length < 2) continue;
     samples++;
-    if (labels.every(([, c]) => c === labels[0][1])) unanimous++;
+    const all = labels.every(([, c]) => c === labels[0][1]);
+    if (all) unanimous++;
+    for (const c of new Set(labels.map(([, k]) => k))) byClass[c].samples++;
+    if (all) byClass[labels[0][1]].unanimous++;
     for (let i = 0; i < labels.length; i++) {
       for (let j = i + 1; j < labels.length; j++) {
         const key = `${labels[i][0]} ${labels[j][0]}`;
@@ -83,7 +88,14 @@ async function agreementFromLog(stores: Stores, projectId: string) {
   return {
     samples,
     unanimous: samples ? unanimous / samples : null,
-    pairs: [...pairs.values()].map((p) => ({ a: p.a, b: p.b, shared: p.shared, agreement: p.same / p.shared })).sort(byPair),
+    pairs: [...pairs.values()].map((p) => ({ a: p.a, b: p.b, shared: p.shared, agreement: p.same / p.shared, disagree: p.shared - p.same })).sort(byPair),
+    classes: byClass.map((c, classIndex) => ({
+      classIndex,
+      class: classes[classIndex],
+      samples: c.samples,
+      agreement: c.samples ? c.unanimous / c.samples : null,
+      disagree: c.samples - c.unanimous,
+    })),
   };
 }
 

@@ -202,7 +202,13 @@ describe('agreement', () => {
     expect(await projectAgreement(stores, 'flowers')).toEqual({
       samples: 2,
       unanimous: 0.5,
-      pairs: [{ a: 'ann', b: 'bob', shared: 2, agreement: 0.5 }],
+      pairs: [{ a: 'ann', b: 'bob', shared: 2, agreement: 0.5, disagree: 1 }],
+      // Per class: s1 (both class 0), s2 (1 against 2); s3 has one labeler.
+      classes: [
+        { classIndex: 0, class: expect.any(String), samples: 1, agreement: 1, disagree: 0 },
+        { classIndex: 1, class: expect.any(String), samples: 1, agreement: 0, disagree: 1 },
+        { classIndex: 2, class: expect.any(String), samples: 1, agreement: 0, disagree: 1 },
+      ],
     });
     // Bob takes back his disagreeing label: only s1 is shared now, and they agree.
     await undoLast(stores, { projectId: 'flowers', labelerId: 'bob', requestId: rid(), sampleId: 's2' });

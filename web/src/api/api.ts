@@ -239,6 +239,8 @@ export function createApi(options: ApiOptions) {
     /** Owners: samples with their labels, filtered and sorted (functions/domain/gallery.ts); undefined on servers without it. */
     gallery: (projectId: string, query: GalleryQuery & { cursor?: string; limit?: number }) =>
       optional<{ items: GalleryTile[]; cursor?: string }>(request<Ok<ProjectRoutes['gallery']['$get']>>('GET', `${p(projectId)}/gallery`, { query: galleryParams(query) })),
+    /** Agreement between labelers (overall, per pair, per class; functions/domain/agreement.ts). */
+    agreement: (projectId: string) => optional<AgreementReply>(request<Ok<ProjectRoutes['agreement']['$get']>>('GET', `${p(projectId)}/agreement`)),
     galleryCounts: (projectId: string) => optional<GalleryCounts>(request<Ok<ProjectRoutes['gallery']['counts']['$get']>>('GET', `${p(projectId)}/gallery/counts`)),
     /** Owners: the project's people (members, owners, whoever labeled) and whether accounts can be managed here. */
     team: (projectId: string): Promise<{ directory: boolean; team: TeamRow[] }> => request<Ok<ProjectRoutes['team']['$get']>>('GET', `${p(projectId)}/team`),
@@ -268,15 +270,19 @@ export type Api = ReturnType<typeof createApi>;
 
 /** The gallery's filters (functions/api/routes/gallery.ts): the domain's, with the class and labeler by name; confidences in [0, 1]. */
 export interface GalleryQuery
-  extends Pick<GalleryFilter, 'source' | 'minConfidence' | 'maxConfidence' | 'ambiguous' | 'disagrees' | 'unlabeled'> {
+  extends Pick<GalleryFilter, 'source' | 'minConfidence' | 'maxConfidence' | 'ambiguous' | 'disagrees' | 'unlabeled' | 'split'> {
   class?: string;
   labeler?: string;
+  /** With split: the pair of labelers who disagree, or the class one of them chose. */
+  splitA?: string;
+  splitB?: string;
+  splitClass?: string;
   sort?: GallerySort;
 }
 
 function galleryParams(q: GalleryQuery & { cursor?: string; limit?: number }): Record<string, string | number | undefined> {
   const flag = (b?: boolean) => (b === undefined ? undefined : String(b));
-  return { ...q, ambiguous: flag(q.ambiguous), disagrees: flag(q.disagrees), unlabeled: flag(q.unlabeled) };
+  return { ...q, ambiguous: flag(q.ambiguous), disagrees: flag(q.disagrees), unlabeled: flag(q.unlabeled), split: flag(q.split) };
 }
 
 /** One gallery tile (functions/domain/gallery.ts GalleryItem plus its thumbnail). */
@@ -285,6 +291,9 @@ export interface GalleryTile extends GalleryItem {
 }
 
 export type { GalleryCounts };
+
+/** What GET /api/projects/:id/agreement answers. */
+export type AgreementReply = Ok<ProjectRoutes['agreement']['$get']>;
 
 export interface Account {
   userId: string;

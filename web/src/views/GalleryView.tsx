@@ -15,6 +15,7 @@ import { SaveIndicator } from '../components/SaveIndicator.js';
 import { VirtualGrid } from '../components/VirtualGrid.js';
 import { useApp } from '../shared/context.js';
 import { AutolabelPanel } from '../components/AutolabelPanel.js';
+import { AgreementPanel, type SplitChoice } from '../components/AgreementPanel.js';
 import { followDeletion, progressText } from '../components/Deletion.js';
 import { askToConfirm } from '../components/ConfirmDialog.js';
 import { percent } from '../labeling/labels.js';
@@ -38,8 +39,10 @@ interface Tile {
   sample?: GalleryTile;
 }
 
-/** A gallery tile's caption: the label first, then who gave it and how sure. */
-function labelText(t: GalleryTile): string {
+/** A gallery tile's caption: the label first, then who gave it and how sure; labelers who disagree, each's class. */
+function labelText(t: GalleryTile, classes: readonly string[]): string {
+  const split = Object.entries(t.labelers ?? {});
+  if (new Set(split.map(([, c]) => c)).size > 1) return split.map(([who, c]) => `${who}: ${classes[c] ?? c}`).join(' · ');
   if (!t.label) return t.model ? `unlabeled · model: ${t.model.class} ${percent(t.model.probability)}` : 'unlabeled';
   const by = t.label.source === 'model' ? 'model' : t.label.labelerId;
   return `${t.label.class} · ${by} · ${percent(t.label.confidence)}`;
@@ -71,7 +74,23 @@ export function GalleryView(props: { projectId: string }) {
   const [query, setQuery] = createSignal<GalleryQuery>({});
   // A plain signal, not a resource: a refetch must not suspend the view (the tiles and their focus stay).
   const [counts, setCounts] = createSignal<Awaited<ReturnType<typeof app.api.galleryCounts>>>();
-  const refetchCounts = () => app.api.galleryCounts(props.projectId).then(setCounts, () => undefined);
+  const [agreement, setAgreement] = createSignal<Awaited<ReturnType<typeof app.api.agreement>>>();
+  const refetchCounts = () =>
+    Promise.all([
+      app.api.galleryCounts(props.projectId).then(setCounts, () => undefined),
+      app.api.agreement(props.projectId).then(setAgreement, () => undefined),
+    ]);
+  /** Shows exactly the samples the agreement panel's figure counts (other filters dropped). */
+  const showSplit = (choice: SplitChoice) => {
+    setQuery({ split: true, ...choice });
+    choose('labels');
+  };
+  const activeSplit = (): SplitChoice | undefined => {
+    const q = query();
+    if (!q.split) return undefined;
+    if (q.splitA !== undefined && q.splitB !== undefined) return { splitA: q.splitA, splitB: q.splitB };
+    return q.splitClass !== undefined ? { splitClass: q.splitClass } : undefined;
+  };
   const setQueryField = <K extends keyof GalleryQuery>(key: K, value: GalleryQuery[K] | undefined) => {
     setQuery((q) => {
       const next = { ...q };
@@ -81,7 +100,11 @@ export function GalleryView(props: { projectId: string }) {
     });
     choose('labels');
   };
-  const toggleFlag = (key: 'ambiguous' | 'disagrees' | 'unlabeled') => setQueryField(key, query()[key] ? undefined : true);
+  const toggleFlag = (key: 'ambiguous' | 'disagrees' | 'unlabeled' | 'split') => {
+    // Labelers disagree, off: the pair or class it was narrowed to goes too.
+    if (key === 'split' && query().split) setQuery(({ splitA: _a, splitB: _b, splitClass: _c, ...q }) => q);
+    setQueryField(key, query()[key] ? undefined : true);
+  };
   const [tiles, setTiles] = createSignal<Tile[]>([]);
   const [cursor, setCursor] = createSignal<string>();
   const [finished, setFinished] = createSignal(false);
@@ -132,7 +155,7 @@ export function GalleryView(props: { projectId: string }) {
         tiles: page.items.map((t) => ({
           id: t.sampleId,
           imageId: t.imageId,
-          name: labelText(t),
+          name: labelText(t, project()?.classes ?? []),
           thumbUrl: t.thumbUrl,
           status: 'ready' as const,
           sampleId: t.sampleId,
@@ -285,6 +308,9 @@ export function GalleryView(props: { projectId: string }) {
       <Show when={project()}>
         <AutolabelPanel api={app.api} projectId={props.projectId} />
       </Show>
+      <Show when={project() && agreement()}>
+        {(a) => <AgreementPanel agreement={a()} show={showSplit} active={activeSplit()} />}
+      </Show>
       <div class="segmented" role="radiogroup" aria-label="Show">
         {filters.map((f) => (
           <button type="button" role="radio" aria-checked={filter() === f.value} onClick={() => choose(f.value)}>
@@ -299,6 +325,7 @@ export function GalleryView(props: { projectId: string }) {
           classes={project()?.classes ?? []}
           set={setQueryField}
           toggle={toggleFlag}
+          splitCount={agreement() ? Math.round(agreement()!.samples * (1 - (agreement()!.unanimous ?? 1))) : undefined}
           clear={() => {
             setQuery({});
             choose('labels');
@@ -345,7 +372,7 @@ export function GalleryView(props: { projectId: string }) {
             <button
               type="button"
               class={`thumb ${tile.status}${selecting() && selected().has(tile.imageId) ? ' selected' : ''}${tile.sample?.disagrees ? ' disagrees' : ''}`}
-              title={tile.sample ? labelText(relabeled().get(tile.id) ?? tile.sample) : (tile.note ?? tile.name)}
+              title={tile.sample ? labelText(relabeled().get(tile.id) ?? tile.sample, project()?.classes ?? []) : (tile.note ?? tile.name)}
               disabled={selecting() ? filter() === 'mislabeled' : !tile.sampleId || !project()}
               aria-pressed={selecting() ? selected().has(tile.imageId) : undefined}
               data-testid={`tile-${tile.id}`}
@@ -356,7 +383,7 @@ export function GalleryView(props: { projectId: string }) {
               </Show>
               <span class="thumb-caption" data-testid={`tile-label-${tile.id}`}>
                 <Show when={tile.sample} fallback={<span class="file-name">{tile.note ?? tile.name}</span>}>
-                  {(t) => <TileLabel tile={relabeled().get(t().sampleId) ?? t()} />}
+                  {(t) => <TileLabel tile={relabeled().get(t().sampleId) ?? t()} classes={project()?.classes ?? []} />}
                 </Show>
                 <Show when={tile.status !== 'ready'}>
                   <span class={`badge ${tile.status === 'failed' ? 'bad' : ''}`}>{tile.status}</span>
@@ -378,8 +405,13 @@ export function GalleryView(props: { projectId: string }) {
   );
 }
 
-function TileLabel(props: { tile: GalleryTile }) {
+function TileLabel(props: { tile: GalleryTile; classes: readonly string[] }) {
   const t = () => props.tile;
+  // Labelers who disagree on it: each one's class.
+  const split = () => {
+    const entries = Object.entries(t().labelers ?? {});
+    return new Set(entries.map(([, c]) => c)).size > 1 ? entries.map(([who, c]) => `${who}: ${props.classes[c] ?? c}`).join(' · ') : undefined;
+  };
   return (
     <span class="tile-label">
       <Show when={t().label} fallback={<span class="muted">unlabeled</span>}>
@@ -400,6 +432,9 @@ function TileLabel(props: { tile: GalleryTile }) {
           {t().model!.class} {percent(t().model!.probability)}
         </span>
       </Show>
+      <Show when={split()}>
+        <span class="tile-split" data-testid="tile-split">{split()}</span>
+      </Show>
     </span>
   );
 }
@@ -412,14 +447,16 @@ function FilterBar(props: {
   counts: Counts | undefined;
   classes: string[];
   set: <K extends keyof GalleryQuery>(key: K, value: GalleryQuery[K] | undefined) => void;
-  toggle: (key: 'ambiguous' | 'disagrees' | 'unlabeled') => void;
+  toggle: (key: 'ambiguous' | 'disagrees' | 'unlabeled' | 'split') => void;
   clear: () => void;
+  /** Samples labelers disagree on (from the agreement figures). */
+  splitCount?: number;
 }) {
   const n = (x: number | undefined) => (x === undefined ? '' : ` (${x})`);
   const classCount = (name: string) => props.counts?.byClass.find((c) => c.class === name)?.count;
   const pct = (v: number | undefined) => (v === undefined ? '' : String(Math.round(v * 100)));
   const fromPct = (raw: string) => (raw.trim() === '' ? undefined : Math.min(100, Math.max(0, Number(raw))) / 100);
-  const chip = (key: 'ambiguous' | 'disagrees' | 'unlabeled', text: string, count: number | undefined) => (
+  const chip = (key: 'ambiguous' | 'disagrees' | 'unlabeled' | 'split', text: string, count: number | undefined) => (
     <button type="button" class="chip" aria-pressed={!!props.query[key]} data-testid={`filter-${key}`} onClick={() => props.toggle(key)}>
       {text}
       {n(count)}
@@ -461,6 +498,7 @@ function FilterBar(props: {
         {chip('ambiguous', 'Ambiguous', props.counts?.ambiguous)}
         {chip('disagrees', 'Model disagrees', props.counts?.disagrees)}
         {chip('unlabeled', 'Unlabeled', props.counts?.unlabeled)}
+        {chip('split', 'Labelers disagree', props.splitCount)}
       </div>
       <label>
         Sort
