@@ -197,5 +197,5 @@ describe('what the labeler sees of the model is true', () => {
       }
     }
     expect(labeled).toBe(100);
-  }, 300_000);
+  }, 600_000);
 });

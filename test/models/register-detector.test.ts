@@ -66,6 +66,9 @@ describe('registering a detector from its ONNX file alone', () => {
     expect((await api('GET', '/api/models')).json.models.map((m: { name: string }) => m.name)).toEqual(['shop-detector']);
 
     expect((await api('PUT', '/api/projects/shop/models', { detector: 'shop-detector' })).json).toMatchObject({ detector: 'shop-detector' });
+    // Ingest reads a project's settings through a 2-second cache (functions/ingest/recent-projects.ts), still holding
+    // the project as the person photo's ingest read it: photos uploaded after that use the new detector.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
     await uploadPhotos(api, 'shop', [VASE, APPLES]);
 
     const samples = (await stack.stores.samples.listSamples('shop', { limit: 100 })).items;
