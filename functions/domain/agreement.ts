@@ -7,6 +7,7 @@
 import { topClass } from './labels.js';
 import type { Annotation, SampleLabelState } from './model.js';
 import type { Stores } from './ports.js';
+import { repairCounts } from './progress-tally.js';
 import { getProject } from './projects.js';
 
 /** Each labeler's label in effect on one sample, after replaying its history (undo restores earlier labels). */
@@ -68,13 +69,22 @@ export interface Agreement {
   pairs: { a: string; b: string; shared: number; agreement: number; disagree: number }[];
   /** Per class: samples (of those) where some labeler chose it, the share where every labeler did, how many split. */
   classes: { classIndex: number; class: string; samples: number; agreement: number | null; disagree: number }[];
+  /** The counts are being rebuilt (kept before the per-class counts existed, or left unfinished by a dead writer). */
+  repairing?: true;
 }
 
 /** From the sample store's counts (one read). */
 export async function projectAgreement(stores: Stores, projectId: string): Promise<Agreement> {
   const project = await getProject(stores, projectId);
-  const { agreement } = await stores.samples.counts(projectId);
+  const kept = await stores.samples.counts(projectId);
+  const { agreement } = kept;
+  // Every sample two labelers labeled counts for at least one class: fewer means counts kept before the per-class
+  // ones existed, which a recount from every record brings in (in the background; the figures say so meanwhile).
+  const perClass = (agreement.byClass ?? []).reduce((n, c) => n + c.samples, 0);
+  const repairing = kept.repairNeeded === true || perClass < agreement.samples;
+  if (repairing) void repairCounts(stores, projectId).catch(() => undefined);
   return {
+    ...(repairing ? { repairing: true as const } : {}),
     samples: agreement.samples,
     unanimous: agreement.samples ? agreement.unanimous / agreement.samples : null,
     pairs: agreement.pairs

@@ -6,7 +6,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSampleStore } from '../../functions/adapters/aws/samples.js';
-import { STALE_MS } from '../../functions/adapters/aws/project-counter.js';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { COUNTER_SK, STALE_MS } from '../../functions/adapters/aws/project-counter.js';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { labelsInEffect, projectAgreement } from '../../functions/domain/agreement.js';
 import { annotate } from '../../functions/domain/annotate.js';
@@ -261,6 +262,30 @@ describe('a writer that dies between its write and its count (dynalite)', () => 
     expect(repaired.repairing).toBeUndefined();
     expect(await counted(stores, id)).toEqual(truth);
     expect(await agreementCounted(stores, id)).toEqual(await agreementFromLog(stores, id));
+  });
+
+  it('rebuilds counts kept before the per-class agreement counts existed, once agreement is asked for', async () => {
+    const { stores } = target;
+    const id = await seed(stores, 12, 2);
+    await labelAll(stores, id, 'ann', (n) => n % 3);
+    await labelAll(stores, id, 'bob', (n) => (n % 4 === 0 ? (n + 1) % 3 : n % 3));
+    const truth = await agreementFromLog(stores, id);
+    expect(truth.samples).toBeGreaterThan(5);
+    // The counter item as an older version kept it: no per-class agreement counters (ga<k>, gu<k>).
+    const item = (await stores.clients.doc.send(new GetCommand({ TableName: 'winnow-samples', Key: { projectId: id, sk: COUNTER_SK } }))).Item!;
+    const perClass = Object.keys(item).filter((k) => /^g[au]\d+$/.test(k));
+    expect(perClass.length).toBeGreaterThan(0);
+    await stores.clients.doc.send(new UpdateCommand({
+      TableName: 'winnow-samples',
+      Key: { projectId: id, sk: COUNTER_SK },
+      UpdateExpression: `REMOVE ${perClass.map((_, i) => `#k${i}`).join(', ')}`,
+      ExpressionAttributeNames: Object.fromEntries(perClass.map((k, i) => [`#k${i}`, k])),
+    }));
+    const before = await projectAgreement(stores, id);
+    expect(before.repairing).toBe(true);
+    expect(before.classes.every((c) => c.samples === 0)).toBe(true);
+    await repairCounts(stores, id);
+    expect(await agreementCounted(stores, id)).toEqual(truth);
   });
 
   it('recounts exactly while labelers keep labeling', async () => {

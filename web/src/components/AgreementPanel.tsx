@@ -16,6 +16,9 @@ export function AgreementPanel(props: { agreement: AgreementReply; show: (choice
   return (
     <section class="card agreement" aria-labelledby="agreement-title" data-testid="agreement">
       <h2 id="agreement-title">Agreement between labelers</h2>
+      <Show when={a().repairing}>
+        <p class="muted" role="status">The counts are being rebuilt from every label; reload in a moment for exact figures.</p>
+      </Show>
       <Show
         when={a().samples > 0}
         fallback={<p class="muted">No image has labels from two people yet (set the project's overlap to 2 or more to measure agreement).</p>}
