@@ -76,6 +76,17 @@ describe.skipIf(!chromiumAvailable())('axe-core: no serious or critical violatio
         await page.waitForLoadState('networkidle').catch(() => undefined);
         await check(view.name);
       }
+      if (size === 'desktop') {
+        // The check itself sees what it must: grey on grey text is a serious colour-contrast violation.
+        await page.evaluate(() => {
+          const p = Object.assign(document.createElement('p'), { textContent: 'Faint text nobody can read' });
+          p.setAttribute('style', 'color:#888;background:#999');
+          p.setAttribute('data-testid', 'axe-probe');
+          document.querySelector('main')!.append(p);
+        });
+        const probe = await axeViolations(page);
+        expect(probe.find((v) => v.id === 'color-contrast')?.targets.join(' ')).toContain('axe-probe');
+      }
       await context.close();
     }
     if (problems.length) console.error(`axe-core found serious or critical violations:\n${problems.join('\n')}`);
