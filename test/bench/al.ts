@@ -216,11 +216,12 @@ if (auditRate > 0 && auditSeeds > 0) {
     `\nLive accuracy estimate (audit stream: 1 in ${Math.round(1 / auditRate)} served images drawn uniformly from the audit set, ` +
       `functions/domain/learning/audit.ts; ${auditSeeds} seeds): error = estimate - true test accuracy of the model at that ` +
       `point, mean over seeds (mean |error| in brackets), points; covered = seeds whose 95% interval holds the truth; n = audited labels (mean). ` +
-      `The estimate is the audited share the quality view shows; the last two columns: audit.ts's difference estimator (current model's mean confidence on the audit set, corrected by the audits).`,
+      `Per label count: the audited share alone; the last two columns: the figure the quality view shows (functions/domain/quality.ts), audit.ts's ` +
+      `difference estimator (the current model's mean confidence on the audit set's unlabeled images, corrected by the audits), over 50-200 labels.`,
   );
   const used = auditBudgets.filter((b) => auditPoints.includes(b));
   printTable(
-    ['strategy', ...used.flatMap((b) => [`error@${b}`, `covered@${b}`, `n@${b}`]), 'mean error 50-200', 'covered 50-200', 'difference estimator: error', 'covered'],
+    ['strategy', ...used.flatMap((b) => [`error@${b}`, `covered@${b}`, `n@${b}`]), 'share: mean error 50-200', 'share: covered 50-200', 'shown (difference estimator): error 50-200', 'covered'],
     strategies.map((s) => {
       const runs = checks.get(s)!;
       const at = (b: number) => runs.map((r) => r[auditPoints.indexOf(b)]).filter((c) => c && c.estimate !== null);
