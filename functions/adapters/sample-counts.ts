@@ -4,7 +4,7 @@
 // (progress then reads one item instead of every sample head); the fake and the repair count the same way from scratch.
 
 import { classesInEffect } from '../domain/agreement.js';
-import { countedClasses } from '../domain/labels.js';
+import { countedClasses } from '../domain/label-validation.js';
 import type { ImageRecord, ImageStatus, Sample } from '../domain/model.js';
 import type { SampleCounts } from '../domain/ports.js';
 

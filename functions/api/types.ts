@@ -2,7 +2,7 @@ import type { Logger } from '../adapters/log.js';
 import type { ExportDeps } from '../domain/interchange/export/job.js';
 import type { ModelLab } from '../domain/models.js';
 import type { ObjectUrls, Stores } from '../domain/ports.js';
-import type { ServeAhead } from '../domain/serve-ahead.js';
+import type { ServeAhead } from '../domain/serving/lease-ahead.js';
 import type { UserDirectory } from '../domain/team.js';
 
 export interface Identity {

@@ -4,7 +4,7 @@
 // deletion exactly as replaying the sample's history would), and the sample store counts agreement from the heads
 // with its other counts: the answer is one read, whatever the project's size.
 
-import { topClass } from './labels.js';
+import { topClass } from './label-validation.js';
 import type { Annotation, SampleLabelState } from './model.js';
 import type { Stores } from './ports.js';
 import { repairCounts } from './progress-tally.js';

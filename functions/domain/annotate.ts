@@ -6,17 +6,17 @@
 //     forward from the log before doing anything else ("repair"). Nothing is lost and nothing lands twice.
 //  3. The labeler's progress is recorded after the claim (alongside step 2), idempotently by requestId; a retry
 //     completes it.
-// A label from the labeler this process just served skips reading the sample first (serving-memory.ts explains why
+// A label from the labeler this process just served skips reading the sample first (serving/head-memory.ts explains why
 // the claim in step 1 still catches every case that read would have).
 
 import { ConditionFailed, notFound, WinnowError } from './errors.js';
 import { inEffectAfter } from './agreement.js';
-import { normalizeLabel, type LabelInput } from './labels.js';
+import { normalizeLabel, type LabelInput } from './label-validation.js';
 import { liveErrorPoint } from './learning/live-error.js';
 import type { Annotation, LabelHead, Project, Sample, SampleLabelState } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
-import { servingMemory } from './serving-memory.js';
+import { servingMemory } from './serving/head-memory.js';
 
 export interface AnnotateInput extends LabelInput {
   projectId: string;

@@ -11,7 +11,7 @@ import { DEFAULT_DELTA, pickThreshold, type ThresholdChoice } from './learning/p
 import type { Annotation, LabelHead, Project, Sample } from './model.js';
 import type { BlobStore, Stores } from './ports.js';
 import { getProject } from './projects.js';
-import { servingMemory } from './serving-memory.js';
+import { servingMemory } from './serving/head-memory.js';
 
 /** Unlabeled samples below this confidence are not kept as candidates (no useful promise goes that low). */
 export const MIN_CANDIDATE_CONFIDENCE = 0.5;

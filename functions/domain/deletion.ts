@@ -17,14 +17,14 @@ import { classifierPrefix } from './classifier-store.js';
 import { mapBounded } from './concurrency.js';
 import { badRequest, ConditionFailed, notFound, WinnowError } from './errors.js';
 import { imageIdFor } from './ingest.js';
-import { topClass } from './labels.js';
+import { topClass } from './label-validation.js';
 import { BUCKET_LAYOUT, parseUploadKey } from './layout.js';
 import { MODEL_LAYOUT } from './models.js';
 import type { Annotation, ImageRecord, ImageStatus, Project, Sample, SampleLabelState } from './model.js';
 import type { BlobStore, Stores } from './ports.js';
 import { allSamples } from './progress.js';
 import { getProject } from './projects.js';
-import { servingMemory } from './serving-memory.js';
+import { servingMemory } from './serving/head-memory.js';
 import { decodeShard, encodeShard, SHARD_CONTENT_TYPE } from '../vision/embeddings.js';
 
 export const DELETIONS_PREFIX = 'deletions/';

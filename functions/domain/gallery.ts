@@ -11,7 +11,7 @@ import type { Project, RankedQueue, Sample } from './model.js';
 import type { Stores } from './ports.js';
 import { projectProgress } from './progress.js';
 import { getProject } from './projects.js';
-import { topClass } from './labels.js';
+import { topClass } from './label-validation.js';
 
 export interface GalleryFilter {
   /** Labeled with this class (index into project.classes) as its top class. */

@@ -7,13 +7,13 @@
 
 import { estimateAccuracy, auditRate, type AuditPoint } from './learning/audit.js';
 import { liveErrorSeries, type LiveErrorPoint } from './learning/live-error.js';
-import { topClass } from './labels.js';
+import { topClass } from './label-validation.js';
 import type { Annotation, Project, RankedQueue } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
 import { projectCounts } from './progress-tally.js';
-import { modelState } from './serve.js';
-import { auditPositions } from './serving.js';
+import { modelState } from './serving/next-samples.js';
+import { auditPositions } from './serving/lease-walk.js';
 
 /** Points sent to the chart; aggregates always cover every point. */
 const MAX_POINTS = 2000;

@@ -17,7 +17,7 @@ import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
 import { createLogger } from '../adapters/log.js';
 import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
-import { ServeAhead } from '../domain/serve-ahead.js';
+import { ServeAhead } from '../domain/serving/lease-ahead.js';
 import { DEFAULT_INGEST_CONCURRENCY } from '../ingest/handler.js';
 import type { TrainerWorker, TrainerWorkerOptions } from '../trainer/worker.js';
 import { DEFAULT_EMULATOR_CREDENTIALS, startDynaliteProcess, type EmulatorCredentials } from './emulators.js';

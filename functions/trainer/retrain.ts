@@ -2,7 +2,7 @@
 // sample heads (read once, then only the samples that changed), fit warm-started from the last model, rank
 // with the project's strategy, and replace the ranked queue. Serving reads the queue and never waits for this.
 
-import { topClass } from '../domain/labels.js';
+import { topClass } from '../domain/label-validation.js';
 import { auditRate, withUniformAuditRows } from '../domain/learning/audit.js';
 import {
   DEFAULT_STRATEGY,
@@ -27,8 +27,8 @@ import type { LabelHead, Project, RankedQueue } from '../domain/model.js';
 import type { Stores } from '../domain/ports.js';
 import { allSamples } from '../domain/progress.js';
 import { MAX_PROB_BYTES } from '../adapters/ranking-codec.js';
-import { compactEmbeddings } from '../vision/embeddingCompactor.js';
-import { EmbeddingReader, type EmbeddingMatrix } from '../vision/embeddingReader.js';
+import { compactEmbeddings } from '../vision/embedding-compactor.js';
+import { EmbeddingReader, type EmbeddingMatrix } from '../vision/embedding-reader.js';
 
 /** What a trainer keeps between runs of one project (in the local worker's memory, or a warm Lambda's). */
 export interface ProjectTrainingState {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { WinnowError } from '../domain/errors.js';
 import { repoRoot } from '../repo-root.js';
-import { cachedSha256 } from './fileHash.js';
+import { cachedSha256 } from './file-hash.js';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 (64 characters)');
 

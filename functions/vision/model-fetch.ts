@@ -27,7 +27,7 @@ export interface FetchOptions {
    */
   mirror?: string;
   log?: Log;
-  /** sha256 cache for the files already present (see fileHash.ts); default: memory only. */
+  /** sha256 cache for the files already present (see file-hash.ts); default: memory only. */
   hashCacheFile?: string | false;
   /** A download that receives nothing for this long is abandoned (default 60 s). */
   stallMs?: number;

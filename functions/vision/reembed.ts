@@ -11,7 +11,7 @@ import type { Project } from '../domain/model.js';
 import type { Stores } from '../domain/ports.js';
 import { decodeImage } from './decode.js';
 import { appendEmbeddings, embeddingsPrefix, listShards, type EmbeddingRow } from './embeddings.js';
-import { EmbeddingReader } from './embeddingReader.js';
+import { EmbeddingReader } from './embedding-reader.js';
 import type { ModelRegistry } from './registry.js';
 
 export interface ReembedDeps {

@@ -124,7 +124,7 @@ export const FUNCTION_ACCESS: Record<CloudFunction, Partial<Record<BucketFolder,
   trainer: {
     embeddings: {
       actions: ['read', 'write', 'delete'],
-      why: 'lists and reads shards into the matrix (vision/embeddingReader.ts); compaction writes merged shards and deletes its inputs (vision/embeddingCompactor.ts)',
+      why: 'lists and reads shards into the matrix (vision/embedding-reader.ts); compaction writes merged shards and deletes its inputs (vision/embedding-compactor.ts)',
     },
     classifiers: {
       actions: ['write'],

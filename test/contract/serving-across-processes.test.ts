@@ -1,4 +1,4 @@
-// Serving and labeling remember what their own process saw (functions/domain/serving-memory.ts) to save store calls.
+// Serving and labeling remember what their own process saw (functions/domain/serving/head-memory.ts) to save store calls.
 // The cloud runs many API processes on one table: here two sets of AWS adapters on one dynalite play two processes,
 // each with its own memory, and nothing one of them remembers may ever hand out a sample that is leased or labeled.
 
@@ -9,7 +9,7 @@ import { annotate } from '../../functions/domain/annotate.js';
 import { WinnowError } from '../../functions/domain/errors.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { projectProgress } from '../../functions/domain/progress.js';
-import { nextSamples } from '../../functions/domain/serve.js';
+import { nextSamples } from '../../functions/domain/serving/next-samples.js';
 import { startDynalite, type RunningEmulator } from '../../functions/local/emulators.js';
 import { ManualClock, rid, sampleFixture } from '../support/fixtures.js';
 

@@ -16,7 +16,7 @@ import {
 } from '../../functions/domain/deletion.js';
 import type { ImageRecord, ImageStatus } from '../../functions/domain/model.js';
 import { createProject } from '../../functions/domain/projects.js';
-import { nextSamples } from '../../functions/domain/serve.js';
+import { nextSamples } from '../../functions/domain/serving/next-samples.js';
 import { imageIdFor } from '../../functions/domain/ingest.js';
 import { createIngestHandler } from '../../functions/ingest/handler.js';
 import { ManualClock, rid, sampleFixture } from '../support/fixtures.js';

@@ -181,8 +181,8 @@ describe('the modules each entry point bundles that touch the bucket', () => {
       'functions/domain/interchange/import/match.ts',
       'functions/export/model-classifier.ts',
       'functions/export/model-export.ts',
-      'functions/vision/embeddingCompactor.ts',
-      'functions/vision/embeddingReader.ts',
+      'functions/vision/embedding-compactor.ts',
+      'functions/vision/embedding-reader.ts',
       'functions/vision/embeddings.ts',
     ],
     ingest: [
@@ -195,8 +195,8 @@ describe('the modules each entry point bundles that touch the bucket', () => {
     trainer: [
       'functions/domain/autolabel.ts',
       'functions/domain/classifier-store.ts',
-      'functions/vision/embeddingCompactor.ts',
-      'functions/vision/embeddingReader.ts',
+      'functions/vision/embedding-compactor.ts',
+      'functions/vision/embedding-reader.ts',
       'functions/vision/embeddings.ts',
     ],
     export: [

@@ -8,7 +8,7 @@ import { parseNpy } from '../../functions/cli/npy.js';
 import { writeEmbeddings } from '../../functions/domain/interchange/export/embeddings.js';
 import { float32ToHalf, halfToFloat32 } from '../../functions/domain/half.js';
 import { appendEmbeddings } from '../../functions/vision/embeddings.js';
-import { compactEmbeddings } from '../../functions/vision/embeddingCompactor.js';
+import { compactEmbeddings } from '../../functions/vision/embedding-compactor.js';
 import { collect, exportFixture, imageId } from './export-support.js';
 
 const D = 6;

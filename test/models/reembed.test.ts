@@ -5,7 +5,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../functions/local/stack.js';
-import { EmbeddingReader } from '../../functions/vision/embeddingReader.js';
+import { EmbeddingReader } from '../../functions/vision/embedding-reader.js';
 import { listShards } from '../../functions/vision/embeddings.js';
 import { apiClient, startTestStack, tempDir, waitFor } from '../support/stack.js';
 import { tinyEmbedder } from './onnx-builder.js';

@@ -8,7 +8,7 @@ import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { galleryPage, type GalleryFilter } from '../../functions/domain/gallery.js';
 import type { Sample } from '../../functions/domain/model.js';
 import { createProject } from '../../functions/domain/projects.js';
-import { topClass } from '../../functions/domain/labels.js';
+import { topClass } from '../../functions/domain/label-validation.js';
 import { ManualClock, sampleFixture } from '../support/fixtures.js';
 
 const CLASSES = ['a', 'b', 'c', 'd'];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { annotate } from '../../functions/domain/annotate.js';
 import { WinnowError } from '../../functions/domain/errors.js';
-import { nextSamples } from '../../functions/domain/serve.js';
+import { nextSamples } from '../../functions/domain/serving/next-samples.js';
 import { undoLast } from '../../functions/domain/undo.js';
 import { projectWithSamples, rid } from '../support/fixtures.js';
 

@@ -10,7 +10,7 @@ import type { RankedQueue } from '../../functions/domain/model.js';
 import { editProject } from '../../functions/domain/projects.js';
 import { projectQuality } from '../../functions/domain/quality.js';
 import { inAuditSet } from '../../functions/domain/learning/audit.js';
-import { nextSamples } from '../../functions/domain/serve.js';
+import { nextSamples } from '../../functions/domain/serving/next-samples.js';
 import { projectWithSamples, rid, sampleFixture } from '../support/fixtures.js';
 
 const LEASE = 60_000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { annotate } from '../../functions/domain/annotate.js';
 import { projectQuality } from '../../functions/domain/quality.js';
-import { nextSamples } from '../../functions/domain/serve.js';
+import { nextSamples } from '../../functions/domain/serving/next-samples.js';
 import { projectWithSamples, rid } from '../support/fixtures.js';
 
 const LEASE = 60_000;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { annotate } from '../../functions/domain/annotate.js';
 import type { Stores } from '../../functions/domain/ports.js';
 import { getProject } from '../../functions/domain/projects.js';
-import { rankedProbs } from '../../functions/domain/serving.js';
+import { rankedProbs } from '../../functions/domain/serving/lease-walk.js';
 import { retrainProject, type ProjectTrainingState } from '../../functions/trainer/retrain.js';
 import { appendEmbeddings } from '../../functions/vision/embeddings.js';
 import { projectWithSamples, rid } from '../support/fixtures.js';

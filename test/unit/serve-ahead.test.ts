@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { annotate } from '../../functions/domain/annotate.js';
 import type { Stores } from '../../functions/domain/ports.js';
-import { ServeAhead } from '../../functions/domain/serve-ahead.js';
+import { ServeAhead } from '../../functions/domain/serving/lease-ahead.js';
 import { projectWithSamples, rid } from '../support/fixtures.js';
 
 const LEASE = 60_000;

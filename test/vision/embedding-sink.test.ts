@@ -7,7 +7,7 @@ import { MemoryBlobStore } from '../../functions/adapters/memory/blobs.js';
 import type { ImageRecord, Project, Sample } from '../../functions/domain/model.js';
 import { systemClock, type ImageAnalysis } from '../../functions/domain/ports.js';
 import { embeddingSink } from '../../functions/ingest/embedding-sink.js';
-import { EmbeddingReader } from '../../functions/vision/embeddingReader.js';
+import { EmbeddingReader } from '../../functions/vision/embedding-reader.js';
 import { embeddingsPrefix, listShards } from '../../functions/vision/embeddings.js';
 
 const MODEL = 'mobilenetv2-features';

@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBlobStore } from '../../functions/adapters/memory/blobs.js';
 import { systemClock } from '../../functions/domain/ports.js';
-import { compactEmbeddings } from '../../functions/vision/embeddingCompactor.js';
-import { EmbeddingReader } from '../../functions/vision/embeddingReader.js';
+import { compactEmbeddings } from '../../functions/vision/embedding-compactor.js';
+import { EmbeddingReader } from '../../functions/vision/embedding-reader.js';
 import { appendEmbeddings, decodeShard, embeddingsPrefix, encodeShard, listShards } from '../../functions/vision/embeddings.js';
 import { float32ToHalf, halfToFloat32, toHalf } from '../../functions/domain/half.js';
 import { l2normalize } from '../../functions/vision/outputs.js';

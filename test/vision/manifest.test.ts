@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEmbedder, createImageAnalyzer } from '../../functions/vision/analyzer.js';
-import { cachedSha256 } from '../../functions/vision/fileHash.js';
+import { cachedSha256 } from '../../functions/vision/file-hash.js';
 import { checkModels, loadManifests, parseManifest, type ModelManifest } from '../../functions/vision/manifest.js';
 import { decodeImage } from '../../functions/vision/decode.js';
 import { imageTensor } from '../../functions/vision/preprocess.js';

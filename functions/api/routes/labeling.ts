@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { annotate, requireSample } from '../../domain/annotate.js';
 import { projectProgress } from '../../domain/progress.js';
-import { labelerHistory, nextSamples, skipSample, withModelViews } from '../../domain/serve.js';
+import { labelerHistory, nextSamples, skipSample, withModelViews } from '../../domain/serving/next-samples.js';
 import { undoLast } from '../../domain/undo.js';
 import { presentSamples, publicAnnotation, publicSample } from '../present.js';
 import { access, BODY_LIMITS } from '../access.js';

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { TASK_TYPES } from '../../domain/model.js';
 import { createProject, editProject, getProject } from '../../domain/projects.js';
-import { modelState } from '../../domain/serve.js';
+import { modelState } from '../../domain/serving/next-samples.js';
 import { canAccessProject } from '../../auth/membership.js';
 import { access, BODY_LIMITS } from '../access.js';
 import type { AppEnv } from '../types.js';

@@ -231,7 +231,7 @@ export interface AuditRowsInput {
 
 /**
  * The ranking the trainer stores, with the audit set's share of it made uniform. Ranked serving never hands out an
- * audit-set sample (domain/serving.ts), so the ranked head keeps only the others; after it come up to `auditRows`
+ * audit-set sample (domain/serving/lease-walk.ts), so the ranked head keeps only the others; after it come up to `auditRows`
  * unlabeled audit-set samples drawn uniformly (seeded), with their probabilities. Audit draws and the estimate's
  * model-confidence term read exactly those rows, so they speak for the whole unlabeled audit set even when the
  * collection is far larger than the ranking. (Without this, a project with more unlabeled images than the ranking

@@ -179,7 +179,7 @@ export interface AuditCheck {
 }
 
 /**
- * The labeling session as the app serves it with the audit stream (functions/domain/serving.ts): the audit set is
+ * The labeling session as the app serves it with the audit stream (functions/domain/serving/lease-walk.ts): the audit set is
  * a fixed share of the pool chosen by a hash of the sample id, never served by active learning; each served slot is
  * an audit draw with probability `rate`, taking a uniform unlabeled sample of the audit set, scored against the
  * current model's prediction when served. At each checkpoint: the estimate the quality view shows vs the truth.

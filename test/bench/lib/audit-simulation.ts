@@ -1,7 +1,7 @@
 // A labeling session with the audit stream, simulated on a dataset with a test split (bench:audit; bench:al may use
 // it too): a labeler who answers with the true class, served in the project's default order, the model retrained
 // every `batch` labels as the local trainer does, and `rate` of the served samples drawn from the audit set as serving
-// does (functions/domain/serving.ts). At each checkpoint: the true test accuracy of the current model and what the
+// does (functions/domain/serving/lease-walk.ts). At each checkpoint: the true test accuracy of the current model and what the
 // estimators of functions/domain/learning/audit.ts say.
 
 import { estimateAccuracy, inAuditSet, isAuditDraw, auditIndex, type AuditPoint } from '../../../functions/domain/learning/audit.js';

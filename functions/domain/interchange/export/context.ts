@@ -1,7 +1,7 @@
 // What every format writer gets: the project, the filter, where originals and embeddings come from, and counters
 // that the job reports as progress.
 
-import { topClass } from '../../labels.js';
+import { topClass } from '../../label-validation.js';
 import type { Box, Project } from '../../model.js';
 import type { Stores } from '../../ports.js';
 import type { ExportFilter } from '../model.js';

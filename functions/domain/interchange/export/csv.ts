@@ -12,7 +12,7 @@
 // upload path (your own folder's layout). `feat_idx` is the row in features.npy (embeddings export), else empty.
 // Every text cell goes through csvCell (formula injection neutralised, RFC 4180 quoting).
 
-import { topClass } from '../../labels.js';
+import { topClass } from '../../label-validation.js';
 import type { Box, Project } from '../../model.js';
 import { boxToOrigin } from '../box-formats.js';
 import { csvCell } from '../names.js';

@@ -3,7 +3,7 @@
 // sample sk `s#<sampleId>`, every sample id starts with its 24-hex image id), so walking both listings side by side
 // (a merge join) meets each image together with its samples.
 
-import { topClass } from '../../labels.js';
+import { topClass } from '../../label-validation.js';
 import type { Annotation, ImageRecord, LabelHead, Project, Sample } from '../../model.js';
 import type { Stores } from '../../ports.js';
 import { getProject } from '../../projects.js';

@@ -13,7 +13,7 @@
 // in an archive with images, `winnow-file` is the copy's path inside the archive. With include "all", unlabeled
 // images are lines with `source-ref` only (an input manifest line).
 
-import { topClass } from '../../labels.js';
+import { topClass } from '../../label-validation.js';
 import type { ExportContext } from './context.js';
 import { assertedClasses, exportImages, px } from './context.js';
 import { copyImages } from './archive-images.js';

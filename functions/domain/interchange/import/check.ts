@@ -6,7 +6,7 @@
 // label an existing box sample (made by detection or import-features) at the same place.
 
 import { WinnowError } from '../../errors.js';
-import { normalizeLabel, type ValidLabel } from '../../labels.js';
+import { normalizeLabel, type ValidLabel } from '../../label-validation.js';
 import type { BoxLabel, Project, Sample } from '../../model.js';
 import type { ImportItem, ImportProblem, ImportReportRow } from '../model.js';
 import { checkBox, sameBox } from './boxes.js';

@@ -1,7 +1,7 @@
 // Whether a sample already carries what an import would write, so that running an import again (or after a
 // partial run) writes nothing twice. Boxes compare within the round-trip tolerance, in any order.
 
-import type { ValidLabel } from '../../labels.js';
+import type { ValidLabel } from '../../label-validation.js';
 import type { BoxLabel, LabelHead } from '../../model.js';
 import { sameBox } from './boxes.js';
 

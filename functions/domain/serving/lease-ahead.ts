@@ -11,11 +11,11 @@
 // only: where a labeler's requests spread over many processes (the cloud's API functions), held samples would sit
 // unused until their lease ends, so the cloud composition does not use it.
 
-import type { Project, RankedQueue, Sample } from './model.js';
-import type { Stores } from './ports.js';
-import { getProject } from './projects.js';
-import { modelState, nextSamples, type NextInput, type NextResult } from './serve.js';
-import { resuggest } from './serving.js';
+import type { Project, RankedQueue, Sample } from '../model.js';
+import type { Stores } from '../ports.js';
+import { getProject } from '../projects.js';
+import { modelState, nextSamples, type NextInput, type NextResult } from './next-samples.js';
+import { resuggest } from './lease-walk.js';
 
 interface LabelerState {
   projectId: string;

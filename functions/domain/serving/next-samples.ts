@@ -1,13 +1,13 @@
 // Serving samples to a labeler: read the trainer's precomputed ranking (or, before there is one, the upload-order
-// queue) and take a lease with one conditional write per sample (serving.ts). Serving never waits on training.
+// queue) and take a lease with one conditional write per sample (lease-walk.ts). Serving never waits on training.
 
-import { WinnowError } from './errors.js';
-import type { Project, RankedQueue, Sample } from './model.js';
-import type { Stores } from './ports.js';
-import { getProject } from './projects.js';
-import { requireSample } from './annotate.js';
-import { servingMemory } from './serving-memory.js';
-import { modelView, rankedProbs, Serving } from './serving.js';
+import { WinnowError } from '../errors.js';
+import type { Project, RankedQueue, Sample } from '../model.js';
+import type { Stores } from '../ports.js';
+import { getProject } from '../projects.js';
+import { requireSample } from '../annotate.js';
+import { servingMemory } from './head-memory.js';
+import { modelView, rankedProbs, Serving } from './lease-walk.js';
 
 export interface NextInput {
   projectId: string;

@@ -1,14 +1,14 @@
 // One next-sample request: walk the ranking (then the upload-order queue) and lease the first samples this labeler
-// may have. What this process already knows about sample heads (serving-memory.ts) decides what needs a read:
+// may have. What this process already knows about sample heads (head-memory.ts) decides what needs a read:
 // with overlap 1 the lease write's own condition (still queued, not leased by someone else) is the whole test, so a
 // sample not known to be taken is leased with that one conditional write, which returns the sample. Heads are read
 // in bulk only when the lease condition cannot tell (overlap: did this labeler already label it?) or after a refused
 // write (another process is taking samples here: learn the page rather than fail one write at a time).
 
-import { auditIndex, auditRate, inAuditSet, isAuditDraw } from './learning/audit.js';
-import type { Lease, Project, RankedQueue, Sample, Suggestion } from './model.js';
-import type { Stores } from './ports.js';
-import { servingMemory, type ServingMemory, type Verdict } from './serving-memory.js';
+import { auditIndex, auditRate, inAuditSet, isAuditDraw } from '../learning/audit.js';
+import type { Lease, Project, RankedQueue, Sample, Suggestion } from '../model.js';
+import type { Stores } from '../ports.js';
+import { servingMemory, type ServingMemory, type Verdict } from './head-memory.js';
 
 export interface ServingRequest {
   labelerId: string;

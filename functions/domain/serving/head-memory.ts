@@ -5,7 +5,7 @@
 // One memory per SampleStore instance, i.e. per process (each entry point builds its stores once); other
 // processes (the cloud runs many API Lambdas) keep their own and learn what they miss from refused writes.
 
-import type { Sample } from './model.js';
+import type { Sample } from '../model.js';
 
 /** How long "someone else has it" (a foreign lease, a refused lease write) is trusted before checking again. */
 export const TAKEN_TRUST_MS = 60_000;
