@@ -36,7 +36,10 @@ const stageSchema = z.strictObject({
    */
   extraWebOrigins: z.array(z.url().refine((u) => !u.endsWith('/'), 'no trailing slash')).default([]),
   storage: z.strictObject({
-    /** Expire originals under `uploads/` after N days; omit to keep them. */
+    /**
+     * Expire originals under `uploads/` after N days, stage-wide; omit to keep them. Labels keep pointing at expired
+     * originals, so synth warns when this is set (winnow-stack.ts); per-project retention is the safe way.
+     */
     uploadsExpirationDays: days.optional(),
     /** Expire derived files (thumbnails, display copies) under `derived/` after N days; omit to keep them. */
     derivedExpirationDays: days.optional(),

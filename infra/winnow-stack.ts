@@ -1,7 +1,7 @@
 // One Winnow deployment: storage, ingest, training, API, sign-in and the web app. The stack only composes
 // constructs; each construct holds its own wiring and permissions.
 
-import { AspectPriority, Aspects, Aws, CfnOutput, Duration, Fn, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Annotations, AspectPriority, Aspects, Aws, CfnOutput, Duration, Fn, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { functionEnvironment } from '../functions/adapters/aws/env.js';
@@ -74,6 +74,11 @@ export class WinnowStack extends Stack {
       noncurrentVersionExpirationDays: config.storage.noncurrentVersionExpirationDays,
       removalPolicy,
     }));
+    const expiry = config.storage.uploadsExpirationDays;
+    if (expiry !== undefined) {
+      // Stage-wide S3 expiry knows nothing of labels (and raises no ObjectRemoved event): say so at every synth.
+      Annotations.of(this).addWarning(uploadsExpiryWarning(expiry));
+    }
     const tables = (this.tables = new Tables(this, 'Tables'));
     // Each function's environment is built from the names its entry point reads (functions/adapters/aws/env.ts).
     const storage = { ...tables.names(), bucket: data.bucket.bucketName };
@@ -244,4 +249,14 @@ function contentSecurityPolicy(bucketName: string): string {
     "form-action 'self'",
     "frame-ancestors 'none'",
   ].join('; ');
+}
+
+/** The synth warning of a stage whose originals expire stage-wide (`storage.uploadsExpirationDays`). */
+export function uploadsExpiryWarning(days: number): string {
+  return (
+    `storage.uploadsExpirationDays is ${days}: S3 deletes every original under uploads/ ${days} days after its upload, in every project, ` +
+    'while labels still point at it: an expiry raises no ObjectRemoved event, so the image, its samples and labels stay in the gallery, ' +
+    'labeling and exports without their original. Per-project retention (project settings: originals N days after an export) deletes them ' +
+    'with everything derived instead; remove storage.uploadsExpirationDays from cdk.json to keep originals while labels point at them.'
+  );
 }

@@ -27,10 +27,19 @@ const job = (body: any): Picked => ({
   ...(typeof body?.target?.filter?.status === 'string' ? { status: body.target.filter.status } : {}),
 });
 
+/** The project's retention settings after the change (days; absent = kept forever). */
+const retention = (body: any): Picked => {
+  const r = body?.project?.retention;
+  return {
+    ...(typeof r?.exportsDays === 'number' ? { exportsDays: r.exportsDays } : {}),
+    ...(typeof r?.originalsDaysAfterExport === 'number' ? { originalsDaysAfterExport: r.originalsDaysAfterExport } : {}),
+  };
+};
+
 /** `METHOD /full/route/pattern` -> what it does. */
 export const AUDITED: Record<string, Audited> = {
-  'POST /api/projects': { action: 'project.create', from: (b) => ({ projectId: b?.project?.id }) },
-  'PATCH /api/projects/:projectId': { action: 'project.edit', from: (b) => ({ version: b?.project?.version }) },
+  'POST /api/projects': { action: 'project.create', from: (b) => ({ projectId: b?.project?.id, ...retention(b) }) },
+  'PATCH /api/projects/:projectId': { action: 'project.edit', from: (b) => ({ version: b?.project?.version, ...retention(b) }) },
   'DELETE /api/projects/:projectId': { action: 'project.delete', from: job },
   'DELETE /api/projects/:projectId/images/:imageId': { action: 'images.delete', from: job },
   'POST /api/projects/:projectId/deletions': { action: (b) => (b?.kind === 'labeler' ? 'labels.delete' : 'images.delete'), from: job },

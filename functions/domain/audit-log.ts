@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   'export.start',
   'autolabel.run',
   'autolabel.undo',
+  'retention.sweep',
   'member.add',
   'member.remove',
   'user.invite',

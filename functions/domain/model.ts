@@ -28,6 +28,12 @@ export interface Project {
   embedding?: { model: string };
   /** Object detection at ingest (default: on for box-review projects only). Each box becomes a sample. */
   detection?: { enabled?: boolean; scoreThreshold?: number; iouThreshold?: number; /** A registered detector (default: the stack's). */ model?: string };
+  /**
+   * How long exports and originals are kept (domain/retention.ts); absent (or a field absent): forever.
+   * exportsDays: an export is deleted that many days after it finished. originalsDaysAfterExport: an image's original
+   * goes, with everything derived, that many days after an export of all labelers' labels that held it finished.
+   */
+  retention?: { exportsDays?: number; originalsDaysAfterExport?: number };
   createdAt: string;
   createdBy: string;
   /** Incremented on every edit; edits are conditional on it. */

@@ -19,10 +19,35 @@ export interface NewProject {
   auditRate?: number;
   members?: string[];
   detection?: Project['detection'];
+  /** Keep exports / originals for N days (retention.ts); absent: forever. */
+  retention?: Project['retention'];
 }
 
+/**
+ * Checks a retention setting (enforced by retention.ts); the message names the field. Returns undefined when it is fine.
+ */
+export function retentionProblem(retention: Project['retention']): { message: string; field: string } | undefined {
+  if (retention === undefined) return undefined;
+  for (const field of ['exportsDays', 'originalsDaysAfterExport'] as const) {
+    const v = retention[field];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= 36_500)) {
+      return { message: `retention.${field} must be a whole number of days from 1 to 36500 (leave it out to keep forever)`, field: `retention.${field}` };
+    }
+  }
+  const { exportsDays, originalsDaysAfterExport } = retention;
+  if (originalsDaysAfterExport !== undefined && exportsDays !== undefined && exportsDays < originalsDaysAfterExport) {
+    // The export's record is what says when originals may go: expiring it first would keep them forever.
+    return {
+      message: `retention.exportsDays (${exportsDays}) must be at least retention.originalsDaysAfterExport (${originalsDaysAfterExport}): originals go that many days after an export, so the export must still exist then`,
+      field: 'retention.exportsDays',
+    };
+  }
+  return undefined;
+}
 
-export function validateProjectRules(p: Pick<Project, 'id' | 'classes' | 'confidenceLevels' | 'overlap' | 'strategy' | 'auditRate'>): void {
+export function validateProjectRules(p: Pick<Project, 'id' | 'classes' | 'confidenceLevels' | 'overlap' | 'strategy' | 'auditRate' | 'retention'>): void {
+  const retention = retentionProblem(p.retention);
+  if (retention) throw badRequest(retention.message, { field: retention.field });
   if (p.auditRate !== undefined && !(Number.isFinite(p.auditRate) && p.auditRate >= 0 && p.auditRate <= 1)) {
     throw badRequest('auditRate must be a number from 0 to 1 (e.g. 0.1 = 1 in 10 served samples is an audit)', { field: 'auditRate' });
   }
@@ -68,6 +93,7 @@ export async function createProject(stores: Stores, input: NewProject, createdBy
     ...(input.auditRate !== undefined ? { auditRate: input.auditRate } : {}),
     ...(input.members ? { members: [...new Set(input.members)] } : {}),
     ...(input.detection ? { detection: input.detection } : {}),
+    ...(input.retention ? { retention: input.retention } : {}),
     createdAt: new Date(stores.clock.now()).toISOString(),
     createdBy,
     version: 1,

@@ -17,6 +17,7 @@ import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
 import { createLogger } from '../adapters/log.js';
 import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
+import { scheduleRetention } from '../domain/retention.js';
 import { ServeAhead } from '../domain/serving/lease-ahead.js';
 import { DEFAULT_INGEST_CONCURRENCY } from '../ingest/handler.js';
 import type { TrainerWorker, TrainerWorkerOptions } from '../trainer/worker.js';
@@ -164,6 +165,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const fileUrls = new SignedFileUrls({ secret: fileSecret, origin: () => publicOrigin });
     const exportJobs = localExports(stores, LOCAL_BUCKET, opts.analyzer.status().embedder, log, fileUrls);
     closers.unshift(exportJobs.idle);
+    // Retention per project (exports and originals kept N days, domain/retention.ts): at start and every hour.
+    closers.unshift(scheduleRetention(apiStores, { log }).stop);
 
     const signIn = localSignIn(!!opts.auth, opts.authenticate);
     // One API process: each labeler's next sample can be leased while they look at the current one.

@@ -26,6 +26,14 @@ const projectFields = {
       iouThreshold: z.number().min(0).max(1).optional(),
     })
     .optional(),
+  // Days: exports deleted that long after they finished; originals that long after an export held them. Absent: forever.
+  retention: z
+    .object({
+      exportsDays: z.number().int().min(1).max(36_500).optional(),
+      originalsDaysAfterExport: z.number().int().min(1).max(36_500).optional(),
+    })
+    .strict()
+    .optional(),
 };
 const newProject = z.object({ id: z.string().min(1).max(63), ...projectFields });
 const projectEdit = z.object({ ...projectFields, classes: classes.optional(), version: z.number().int().min(1) });
