@@ -1,4 +1,4 @@
-// Owner: create or edit a project (classes, task type, confidence levels, ambiguous, strategy, overlap).
+// Owner: create or edit a project (classes, task type, confidence levels, ambiguous, strategy, overlap, retention).
 
 import { createResource, createSignal, Show } from 'solid-js';
 import { ApiError } from '../api/api.js';
@@ -22,6 +22,10 @@ export function projectFromForm(form: {
   overlap: string;
   /** Share of served images drawn at random to measure the model's accuracy (0..1); empty = the server's default. */
   auditRate?: string;
+  /** Days after which exports are deleted; empty = kept forever. */
+  exportsDays?: string;
+  /** Days after an export that originals (with everything derived) are deleted; empty = kept forever. */
+  originalsDaysAfterExport?: string;
 }): { project?: NewProject; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
   const id = form.id.trim();
@@ -42,6 +46,16 @@ export function projectFromForm(form: {
   if (overlap !== undefined && !(Number.isInteger(overlap) && overlap >= 1)) errors.overlap = 'Overlap is a whole number, 1 or more.';
   const auditRate = form.auditRate?.trim() ? Number(form.auditRate) : undefined;
   if (auditRate !== undefined && !(auditRate >= 0 && auditRate <= 1)) errors.auditRate = 'The audit share is a number from 0 to 1, e.g. 0.1.';
+  const days = (k: 'exportsDays' | 'originalsDaysAfterExport') => {
+    const v = form[k]?.trim() ? Number(form[k]) : undefined;
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) errors[k] = 'A whole number of days, 1 or more (empty: keep forever).';
+    return v;
+  };
+  const exportsDays = days('exportsDays');
+  const originalsDaysAfterExport = days('originalsDaysAfterExport');
+  if (exportsDays !== undefined && originalsDaysAfterExport !== undefined && exportsDays < originalsDaysAfterExport) {
+    errors.exportsDays = 'Keep exports at least as long as the originals wait after one (the export says when they may go).';
+  }
   if (Object.keys(errors).length > 0) return { errors };
   const project: NewProject = {
     id,
@@ -53,6 +67,9 @@ export function projectFromForm(form: {
     ...(form.strategy.trim() ? { strategy: form.strategy.trim() } : {}),
     ...(overlap !== undefined ? { overlap } : {}),
     ...(auditRate !== undefined ? { auditRate } : {}),
+    ...(exportsDays !== undefined || originalsDaysAfterExport !== undefined
+      ? { retention: { ...(exportsDays !== undefined ? { exportsDays } : {}), ...(originalsDaysAfterExport !== undefined ? { originalsDaysAfterExport } : {}) } }
+      : {}),
   };
   return { project, errors };
 }
@@ -72,6 +89,8 @@ function readForm(form: HTMLFormElement) {
     strategy: get('strategy'),
     overlap: get('overlap'),
     auditRate: get('auditRate'),
+    exportsDays: get('exportsDays'),
+    originalsDaysAfterExport: get('originalsDaysAfterExport'),
   });
 }
 
@@ -125,7 +144,8 @@ export function EditProject(props: { projectId: string }) {
   const saver = createSaver(
     (edit) => {
       const { id: _id, ...fields } = edit;
-      return app.api.updateProject(props.projectId, { ...fields, version: project()!.version });
+      // Both retention fields empty: back to keeping everything forever.
+      return app.api.updateProject(props.projectId, { ...fields, retention: fields.retention ?? {}, version: project()!.version });
     },
     (updated) => {
       mutate(updated);
@@ -269,6 +289,39 @@ function ProjectFields(props: { errors: FormErrors; initial?: Project }) {
           {fieldError('auditRate')}
         </label>
       </div>
+      <fieldset class="row" data-testid="retention">
+        <legend>
+          Retention <span class="muted">(empty: keep forever; labels stay in the exports already made)</span>
+        </legend>
+        <label>
+          Delete exports after <span class="muted">(days)</span>
+          <input
+            name="exportsDays"
+            type="number"
+            min="1"
+            step="1"
+            placeholder="keep"
+            value={init?.retention?.exportsDays ?? ''}
+            aria-invalid={!!props.errors.exportsDays}
+            aria-describedby="exportsDays-error"
+          />
+          {fieldError('exportsDays')}
+        </label>
+        <label title="Originals, with their thumbnails, samples and labels, are deleted this many days after an export of every labeler's labels that held them finished">
+          Delete originals after an export <span class="muted">(days)</span>
+          <input
+            name="originalsDaysAfterExport"
+            type="number"
+            min="1"
+            step="1"
+            placeholder="keep"
+            value={init?.retention?.originalsDaysAfterExport ?? ''}
+            aria-invalid={!!props.errors.originalsDaysAfterExport}
+            aria-describedby="originalsDaysAfterExport-error"
+          />
+          {fieldError('originalsDaysAfterExport')}
+        </label>
+      </fieldset>
     </>
   );
 }
