@@ -1,5 +1,6 @@
 import type { Logger } from '../adapters/log.js';
 import type { ExportDeps } from '../domain/interchange/export/job.js';
+import type { FeatureVectors } from '../domain/import-features.js';
 import type { ModelLab } from '../domain/models.js';
 import type { ObjectUrls, Stores } from '../domain/ports.js';
 import type { ServeAhead } from '../domain/serving/lease-ahead.js';
@@ -42,6 +43,8 @@ export interface ApiDeps {
   exports?: ExportDeps;
   /** User accounts owners manage from the app (local users file or Cognito); absent, the account routes answer 409. */
   team?: UserDirectory;
+  /** Where imported feature vectors are stored (default: the trainer's embedding shards in the blob store). */
+  featureVectors?: FeatureVectors;
 }
 
 export interface AppEnv {

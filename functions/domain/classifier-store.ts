@@ -1,5 +1,5 @@
 // The classifier a project's ranking was made with, kept in the bucket beside it: the trainer saves it right after it
-// stores the ranking (trainer/retrain.ts), and the classifier export (functions/export/model-classifier.ts) loads it
+// stores the ranking (domain/retrain.ts), and the classifier export (functions/export/model-classifier.ts) loads it
 // when its generation is the current ranking's, so the exported file is the model whose probabilities the labeling
 // view shows (the trainer warm-starts every fit from the last one, so a re-fit lands up to ~0.025 apart).
 //

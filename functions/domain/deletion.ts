@@ -25,7 +25,7 @@ import type { BlobStore, Stores } from './ports.js';
 import { allSamples } from './progress.js';
 import { getProject } from './projects.js';
 import { servingMemory } from './serving/head-memory.js';
-import { decodeShard, encodeShard, SHARD_CONTENT_TYPE } from '../vision/embeddings.js';
+import { decodeShard, encodeShard, SHARD_CONTENT_TYPE } from '../adapters/embeddings/shards.js';
 
 export const DELETIONS_PREFIX = 'deletions/';
 const jobKey = (projectId: string, jobId: string) => `${DELETIONS_PREFIX}${projectId}/${jobId}.json`;

@@ -185,6 +185,34 @@ export interface ObjectUrls {
   putUrl(key: string, contentType: string, ttlSeconds: number): Promise<string>;
 }
 
+/** A project's embeddings of one model as one matrix: the trainer's input. */
+export interface EmbeddingMatrix {
+  model: string;
+  dims: number;
+  rows: number;
+  /** Row i is the embedding of sampleIds[i]. */
+  sampleIds: string[];
+  /** rows x dims fp16 bits, row-major (half the memory of float32). */
+  fp16: Uint16Array;
+  /** The whole matrix as float32 (a new array each call). */
+  toFloat32(): Float32Array;
+  /** One row as float32. */
+  row(i: number): Float32Array;
+}
+
+/** One project's embeddings of one model; keep it between retrains: a later load() reads only what is new. */
+export interface EmbeddingSource {
+  readonly model: string;
+  load(): Promise<EmbeddingMatrix>;
+}
+
+/** Where the embeddings are kept (functions/adapters/embeddings: fp16 shard objects in the bucket). */
+export interface EmbeddingStore {
+  source(projectId: string, model: string): EmbeddingSource;
+  /** Merges many small writes into few large ones, so loads stay cheap. */
+  compact(projectId: string, model: string): Promise<unknown>;
+}
+
 export interface Clock {
   now(): number;
 }

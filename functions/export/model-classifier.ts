@@ -12,7 +12,8 @@ import { WinnowError } from '../domain/errors.js';
 import type { Project } from '../domain/model.js';
 import type { BlobStore, RankingStore, Stores } from '../domain/ports.js';
 import type { SoftmaxModel } from '../domain/learning/index.js';
-import { retrainProject, type ProjectTrainingState } from '../trainer/retrain.js';
+import { retrainProject, type ProjectTrainingState } from '../domain/retrain.js';
+import { shardRetrainPorts } from '../adapters/embeddings/store.js';
 import { getProject } from '../domain/projects.js';
 import { loadLiveClassifier, type LiveClassifier } from '../domain/classifier-store.js';
 
@@ -95,7 +96,7 @@ export async function projectClassifier(stores: Stores, projectId: string): Prom
     clock: stores.clock,
   };
   const state: ProjectTrainingState = {};
-  const result = await retrainProject(view, project, state, { embedder });
+  const result = await retrainProject(view, shardRetrainPorts(view.blobs), project, state, { embedder });
   if (!result || !state.model) throw noModel('fewer than two classes have labels on images with embeddings');
   return { project, embedder, model: state.model, labels: result.labels, samples: result.samples, origin: { source: 'refit', reason: unusable ?? 'unknown' } };
 }

@@ -4,7 +4,7 @@
 //
 //   embedder output (token `token` of it for [batch, tokens, dims] outputs)
 //   -> L2 normalisation             (ingest: vision/outputs.ts embeddingOf)
-//   -> float16 and back             (the trainer's embeddings are stored as fp16 shards, vision/embeddings.ts)
+//   -> float16 and back             (the trainer's embeddings are stored as fp16 shards, adapters/embeddings/shards.ts)
 //   -> L2 normalisation             (trainer: normalizeRows when it loads them)
 //   -> Gemm(W, b), softmax          (learning/scoring.ts scoreAll; centring and temperature are folded into W and b)
 //

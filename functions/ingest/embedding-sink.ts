@@ -9,7 +9,7 @@
 import { GroupCommit } from '../adapters/group-commit.js';
 import type { IngestDeps } from '../domain/ingest.js';
 import type { BlobStore } from '../domain/ports.js';
-import { appendEmbeddings, type EmbeddingRow } from '../vision/embeddings.js';
+import { appendEmbeddings, type EmbeddingRow } from '../adapters/embeddings/shards.js';
 
 export function embeddingSink(blobs: BlobStore, model: string | undefined): IngestDeps['onAnalyzed'] {
   if (!model) return undefined; // no embedder: samples are served in upload order

@@ -9,7 +9,7 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
 import { createImageAnalyzer, DEFAULT_DETECTOR, DEFAULT_TAGGER } from '../vision/analyzer.js';
-import { EmbeddingReader } from '../vision/embedding-reader.js';
+import { EmbeddingReader } from '../adapters/embeddings/reader.js';
 import { DEFAULT_EMBEDDER } from '../vision/embedder.js';
 import { checkModels, loadManifests } from '../vision/manifest.js';
 import { DEFAULT_MODELS, fetchModels } from '../vision/model-fetch.js';

@@ -4,7 +4,8 @@
 
 import type { Project } from '../domain/model.js';
 import type { Stores } from '../domain/ports.js';
-import { retrainProject, similarSamples, type ProjectTrainingState, type RetrainResult } from './retrain.js';
+import { retrainProject, similarSamples, type ProjectTrainingState, type RetrainResult } from '../domain/retrain.js';
+import { shardRetrainPorts } from '../adapters/embeddings/store.js';
 
 export interface RetrainRequest {
   project: Project;
@@ -12,7 +13,7 @@ export interface RetrainRequest {
   /** Samples whose labels changed since the last run. */
   changed: string[];
   batchSize: number;
-  /** The deployment's audit rate for projects without their own (retrain.ts). */
+  /** The deployment's audit rate for projects without their own (domain/retrain.ts). */
   auditRate?: number;
 }
 
@@ -24,14 +25,15 @@ export interface TrainerRunner {
 
 export function inProcessRunner(stores: Stores): TrainerRunner {
   const states = new Map<string, ProjectTrainingState>();
+  const ports = shardRetrainPorts(stores.blobs);
   const state = (projectId: string) => {
     let s = states.get(projectId);
     if (!s) states.set(projectId, (s = {}));
     return s;
   };
   return {
-    retrain: (r) => retrainProject(stores, r.project, state(r.project.id), { embedder: r.embedder, changed: r.changed, batchSize: r.batchSize, auditRate: r.auditRate }),
-    similar: (projectId, embedder, sampleId, k) => similarSamples(stores, projectId, state(projectId), embedder, sampleId, k),
+    retrain: (r) => retrainProject(stores, ports, r.project, state(r.project.id), { embedder: r.embedder, changed: r.changed, batchSize: r.batchSize, auditRate: r.auditRate }),
+    similar: (projectId, embedder, sampleId, k) => similarSamples(ports.embeddings, projectId, state(projectId), embedder, sampleId, k),
     close: async () => undefined,
   };
 }

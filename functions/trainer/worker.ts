@@ -2,7 +2,7 @@
 // K new labels or T ms after the first unprocessed change (debounced), one run at a time per project.
 
 import type { Log, Stores } from '../domain/ports.js';
-import type { RetrainResult } from './retrain.js';
+import type { RetrainResult } from '../domain/retrain.js';
 import { inProcessRunner, type TrainerRunner } from './runner.js';
 
 export interface TrainerWorkerOptions {

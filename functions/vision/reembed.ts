@@ -1,7 +1,7 @@
 // Switching a project's embedder: every ready image (and each of its box samples) is embedded again with the new
 // model in the background, into the new model's own shard folder; the job record in the bucket shows progress.
 // Once every image that existed when the job started has its new embedding, the project switches (the trainer then
-// reads the new shards, see trainer/retrain.ts) and images ingested meanwhile with the old model are caught up;
+// reads the new shards, see domain/retrain.ts) and images ingested meanwhile with the old model are caught up;
 // the old model's shards are deleted last. Until the switch the project keeps training and serving on the old
 // embeddings, so labelers never see a half-embedded project.
 
@@ -10,8 +10,8 @@ import { MODEL_LAYOUT, type RegisteredModel, type ReembedJob } from '../domain/m
 import type { Project } from '../domain/model.js';
 import type { Stores } from '../domain/ports.js';
 import { decodeImage } from './decode.js';
-import { appendEmbeddings, embeddingsPrefix, listShards, type EmbeddingRow } from './embeddings.js';
-import { EmbeddingReader } from './embedding-reader.js';
+import { appendEmbeddings, embeddingsPrefix, listShards, type EmbeddingRow } from '../adapters/embeddings/shards.js';
+import { EmbeddingReader } from '../adapters/embeddings/reader.js';
 import type { ModelRegistry } from './registry.js';
 
 export interface ReembedDeps {

@@ -120,11 +120,11 @@ export const FUNCTION_ACCESS: Record<CloudFunction, Partial<Record<BucketFolder,
       why: 'the job record of an image deletion started by an ObjectRemoved event: written, read back, moved to done/ (deletion.ts)',
     },
   },
-  // functions/trainer/lambda.ts: retrainProject (trainer/retrain.ts).
+  // functions/trainer/lambda.ts: retrainProject (domain/retrain.ts).
   trainer: {
     embeddings: {
       actions: ['read', 'write', 'delete'],
-      why: 'lists and reads shards into the matrix (vision/embedding-reader.ts); compaction writes merged shards and deletes its inputs (vision/embedding-compactor.ts)',
+      why: 'lists and reads shards into the matrix (adapters/embeddings/reader.ts); compaction writes merged shards and deletes its inputs (adapters/embeddings/compactor.ts)',
     },
     classifiers: {
       actions: ['write'],

@@ -16,7 +16,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startLocalStack, type LocalStack } from '../../functions/local/stack.js';
 import { createImageAnalyzer } from '../../functions/vision/analyzer.js';
-import { appendEmbeddings } from '../../functions/vision/embeddings.js';
+import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { tempDir } from '../support/stack.js';
 import { numberArg, numberListArg, parseArgs, stringArg } from './lib/args.js';
 import { markdownTable } from './lib/markdown-table.js';

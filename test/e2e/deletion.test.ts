@@ -21,7 +21,7 @@ import { localAuthenticate } from '../../functions/api/auth-local.js';
 import { startProjectDeletion } from '../../functions/domain/deletion.js';
 import { imageIdFor, ingestObject } from '../../functions/domain/ingest.js';
 import type { Stores } from '../../functions/domain/ports.js';
-import { decodeShard } from '../../functions/vision/embeddings.js';
+import { decodeShard } from '../../functions/adapters/embeddings/shards.js';
 import type { LocalStack } from '../../functions/local/stack.js';
 import { allPages } from '../support/pages.js';
 import { FLOWERS } from '../support/paths.js';

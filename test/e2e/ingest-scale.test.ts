@@ -13,7 +13,7 @@ import type { AwsStores } from '../../functions/adapters/aws/clients.js';
 import { imageIdFor } from '../../functions/domain/ingest.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { mapBounded } from '../../functions/domain/concurrency.js';
-import { embeddingsPrefix, listShards, decodeShard } from '../../functions/vision/embeddings.js';
+import { embeddingsPrefix, listShards, decodeShard } from '../../functions/adapters/embeddings/shards.js';
 import { DEFAULT_EMBEDDER } from '../../functions/vision/default-embedder.js';
 import { MODELS } from '../support/paths.js';
 import { allPages } from '../support/pages.js';

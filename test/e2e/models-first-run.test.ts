@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { imageIdFor } from '../../functions/domain/ingest.js';
 import type { LocalStack } from '../../functions/local/stack.js';
 import { prepareLocalModels, type LocalModels } from '../../functions/local/models.js';
-import { EmbeddingReader } from '../../functions/vision/embedding-reader.js';
+import { EmbeddingReader } from '../../functions/adapters/embeddings/reader.js';
 import { startModelMirror } from '../support/model-mirror.js';
 import { FLOWERS, MODELS, REPO } from '../support/paths.js';
 import { apiClient, startTestStack, tempDir, waitFor } from '../support/stack.js';

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ImageRecord, Sample } from '../../functions/domain/model.js';
 import type { LocalStack } from '../../functions/local/stack.js';
 import { BACKGROUND_NICE } from '../../functions/local/thread-priority.js';
-import { appendEmbeddings } from '../../functions/vision/embeddings.js';
+import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { apiClient, sharedAnalyzer, startTestStack, tempDir } from '../support/stack.js';
 
 const PROJECT = 'bg';

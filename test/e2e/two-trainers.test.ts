@@ -10,7 +10,7 @@ import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { annotate } from '../../functions/domain/annotate.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { DEFAULT_EMBEDDER } from '../../functions/vision/default-embedder.js';
-import { appendEmbeddings } from '../../functions/vision/embeddings.js';
+import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { aSample } from '../contract/fixtures.js';
 import { lambdaEnvOnEmulators, startLambdaEmulators } from '../support/lambda-env.js';
 

@@ -11,8 +11,9 @@ import { runDeletion, startProjectDeletion } from '../../functions/domain/deleti
 import { normalizeRows, scoreAll, type F32Embeddings } from '../../functions/domain/learning/index.js';
 import { MODEL_LAYOUT } from '../../functions/domain/models.js';
 import { createProject } from '../../functions/domain/projects.js';
-import { retrainProject, type ProjectTrainingState } from '../../functions/trainer/retrain.js';
-import { appendEmbeddings } from '../../functions/vision/embeddings.js';
+import { retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
+import { shardRetrainPorts } from '../../functions/adapters/embeddings/store.js';
+import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { ManualClock, sampleFixture } from '../support/fixtures.js';
 
 const DIM = 16;
@@ -34,7 +35,7 @@ async function trainedProject(projectId: string) {
     for (const i of batch) {
       await annotate(stores, { projectId, sampleId: samples[i].sampleId, labelerId: 'olga', version: 0, requestId: `r-${i}-xxxxx`, classIndex: i % 3 });
     }
-    await retrainProject(stores, project, state, { embedder: EMBEDDER, changed: batch.map((i) => samples[i].sampleId) });
+    await retrainProject(stores, shardRetrainPorts(stores.blobs), project, state, { embedder: EMBEDDER, changed: batch.map((i) => samples[i].sampleId) });
   }
   return { stores, state, samples };
 }

@@ -12,8 +12,9 @@ import { parseNpy } from '../../functions/cli/npy.js';
 import { annotate } from '../../functions/domain/annotate.js';
 import { scoreAll, type F32Embeddings } from '../../functions/domain/learning/index.js';
 import { createProject } from '../../functions/domain/projects.js';
-import { loadEmbeddings, retrainProject, type ProjectTrainingState } from '../../functions/trainer/retrain.js';
-import { appendEmbeddings } from '../../functions/vision/embeddings.js';
+import { loadEmbeddings, retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
+import { shardRetrainPorts, shardEmbeddings } from '../../functions/adapters/embeddings/store.js';
+import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { ManualClock, sampleFixture } from '../support/fixtures.js';
 
 const MODEL = 'byo-features';
@@ -48,7 +49,7 @@ describe('GET /api/projects/:id/classifier', () => {
       await annotate(stores, { projectId: 'parts', sampleId: s.sampleId, labelerId: 'lars', version: 0, requestId: `label-${i}-xxxx`, classIndex: truth(i) });
     }
     const state: ProjectTrainingState = {};
-    await retrainProject(stores, (await stores.projects.get('parts'))!, state, { embedder: MODEL });
+    await retrainProject(stores, shardRetrainPorts(stores.blobs), (await stores.projects.get('parts'))!, state, { embedder: MODEL });
     appProbs = scoreAll(state.model!, state.embeddings!);
     rowOf = state.rowOf!;
     app = createApp({
@@ -104,7 +105,7 @@ describe('GET /api/projects/:id/classifier', () => {
     const bias = new Float32Array(zip['bias.npy'].slice(10 + headerLength).buffer);
     // The stored embeddings (fp16) as the trainer reads them: L2-normalised.
     const state: ProjectTrainingState = {};
-    await loadEmbeddings(stores, 'parts', state, MODEL);
+    await loadEmbeddings(shardEmbeddings(stores.blobs), 'parts', state, MODEL);
     const stored = (state.embeddings as F32Embeddings).data;
     for (const [, row] of rowOf) {
       const x = stored.subarray(row * DIMS, (row + 1) * DIMS);

@@ -123,7 +123,7 @@ describe("FUNCTION_ACCESS covers what the code's key builders address", () => {
     for (const key of keys) expect(() => folderOf(key)).not.toThrow();
   });
 
-  it('the trainer may read and compact embeddings, save the classifier and the auto-label basis (trainer/retrain.ts)', () => {
+  it('the trainer may read and compact embeddings, save the classifier and the auto-label basis (domain/retrain.ts)', () => {
     for (const access of ACCESSES) expect(has('trainer', BUCKET_LAYOUT.embeddingsPrefix('p'), access), access).toBe(true);
     expect(has('trainer', classifierKey('p'), 'write')).toBe(true);
     expect(has('trainer', autolabelKeys.basis('p'), 'write')).toBe(true);
@@ -161,12 +161,15 @@ describe('the modules each entry point bundles that touch the bucket', () => {
   // Reviewed against FUNCTION_ACCESS: when this list changes, read the new module's blob calls and update the table.
   const REVIEWED: Record<CloudFunction, string[]> = {
     api: [
+      'functions/adapters/embeddings/compactor.ts',
+      'functions/adapters/embeddings/reader.ts',
+      'functions/adapters/embeddings/shards.ts',
+      'functions/adapters/embeddings/store.ts',
       'functions/adapters/export/embedding-shards.ts',
       'functions/adapters/export/images.ts',
       'functions/adapters/export/s3-objects.ts',
       'functions/adapters/export/service.ts',
       'functions/api/present.ts',
-      'functions/api/routes/features.ts',
       'functions/api/routes/gallery.ts',
       'functions/api/routes/images.ts',
       'functions/api/routes/models.ts',
@@ -181,31 +184,29 @@ describe('the modules each entry point bundles that touch the bucket', () => {
       'functions/domain/interchange/import/match.ts',
       'functions/export/model-classifier.ts',
       'functions/export/model-export.ts',
-      'functions/vision/embedding-compactor.ts',
-      'functions/vision/embedding-reader.ts',
-      'functions/vision/embeddings.ts',
     ],
     ingest: [
+      'functions/adapters/embeddings/shards.ts',
       'functions/domain/classifier-store.ts',
       'functions/domain/deletion.ts',
       'functions/domain/ingest.ts',
-      'functions/vision/embeddings.ts',
       'functions/vision/registry.ts',
     ],
     trainer: [
+      'functions/adapters/embeddings/compactor.ts',
+      'functions/adapters/embeddings/reader.ts',
+      'functions/adapters/embeddings/shards.ts',
+      'functions/adapters/embeddings/store.ts',
       'functions/domain/autolabel.ts',
       'functions/domain/classifier-store.ts',
-      'functions/vision/embedding-compactor.ts',
-      'functions/vision/embedding-reader.ts',
-      'functions/vision/embeddings.ts',
     ],
     export: [
+      'functions/adapters/embeddings/shards.ts',
       'functions/adapters/export/embedding-shards.ts',
       'functions/adapters/export/images.ts',
       'functions/adapters/export/s3-objects.ts',
       'functions/adapters/export/service.ts',
       'functions/domain/interchange/export/job.ts',
-      'functions/vision/embeddings.ts',
     ],
   };
   const ENTRIES: Record<CloudFunction, string> = {

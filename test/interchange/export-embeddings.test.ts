@@ -7,8 +7,8 @@ import { blobRangeReader, shardSource } from '../../functions/adapters/export/em
 import { parseNpy } from '../../functions/cli/npy.js';
 import { writeEmbeddings } from '../../functions/domain/interchange/export/embeddings.js';
 import { float32ToHalf, halfToFloat32 } from '../../functions/domain/half.js';
-import { appendEmbeddings } from '../../functions/vision/embeddings.js';
-import { compactEmbeddings } from '../../functions/vision/embedding-compactor.js';
+import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
+import { compactEmbeddings } from '../../functions/adapters/embeddings/compactor.js';
 import { collect, exportFixture, imageId } from './export-support.js';
 
 const D = 6;

@@ -5,8 +5,8 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../functions/local/stack.js';
-import { EmbeddingReader } from '../../functions/vision/embedding-reader.js';
-import { listShards } from '../../functions/vision/embeddings.js';
+import { EmbeddingReader } from '../../functions/adapters/embeddings/reader.js';
+import { listShards } from '../../functions/adapters/embeddings/shards.js';
 import { apiClient, startTestStack, tempDir, waitFor } from '../support/stack.js';
 import { tinyEmbedder } from './onnx-builder.js';
 import { uploadAndInspect, uploadPhotos } from './support.js';

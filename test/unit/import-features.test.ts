@@ -16,7 +16,7 @@ import { boxSampleId } from '../../functions/domain/import-features.js';
 import { imageIdFor } from '../../functions/domain/ingest.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { projectProgress } from '../../functions/domain/progress.js';
-import { EmbeddingReader } from '../../functions/vision/embedding-reader.js';
+import { EmbeddingReader } from '../../functions/adapters/embeddings/reader.js';
 import { ManualClock } from '../support/fixtures.js';
 
 const A = imageIdFor('uploads/flowers/daisy/a.jpg');

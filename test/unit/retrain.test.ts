@@ -1,4 +1,4 @@
-// One retrain of one project (functions/trainer/retrain.ts) on the in-memory stores: embeddings written as ingest
+// One retrain of one project (functions/domain/retrain.ts) on the in-memory stores: embeddings written as ingest
 // writes them, labels written as labelers write them, and the ranked queue that serving reads.
 
 import { describe, expect, it } from 'vitest';
@@ -6,8 +6,9 @@ import { annotate } from '../../functions/domain/annotate.js';
 import type { Stores } from '../../functions/domain/ports.js';
 import { getProject } from '../../functions/domain/projects.js';
 import { rankedProbs } from '../../functions/domain/serving/lease-walk.js';
-import { retrainProject, type ProjectTrainingState } from '../../functions/trainer/retrain.js';
-import { appendEmbeddings } from '../../functions/vision/embeddings.js';
+import { retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
+import { shardRetrainPorts } from '../../functions/adapters/embeddings/store.js';
+import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { projectWithSamples, rid } from '../support/fixtures.js';
 
 const EMBEDDER = 'test-embedder';
@@ -33,7 +34,7 @@ async function label(stores: Stores, n: number, classIndex = classOf(n)) {
 }
 
 const retrain = async (stores: Stores, state: ProjectTrainingState, changed?: string[]) =>
-  retrainProject(stores, await getProject(stores, 'flowers'), state, { embedder: EMBEDDER, changed });
+  retrainProject(stores, shardRetrainPorts(stores.blobs), await getProject(stores, 'flowers'), state, { embedder: EMBEDDER, changed });
 
 describe('retrainProject', () => {
   it('writes no ranking while the project has no embeddings', async () => {

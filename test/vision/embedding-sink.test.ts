@@ -7,8 +7,8 @@ import { MemoryBlobStore } from '../../functions/adapters/memory/blobs.js';
 import type { ImageRecord, Project, Sample } from '../../functions/domain/model.js';
 import { systemClock, type ImageAnalysis } from '../../functions/domain/ports.js';
 import { embeddingSink } from '../../functions/ingest/embedding-sink.js';
-import { EmbeddingReader } from '../../functions/vision/embedding-reader.js';
-import { embeddingsPrefix, listShards } from '../../functions/vision/embeddings.js';
+import { EmbeddingReader } from '../../functions/adapters/embeddings/reader.js';
+import { embeddingsPrefix, listShards } from '../../functions/adapters/embeddings/shards.js';
 
 const MODEL = 'mobilenetv2-features';
 const project = { id: 'garden' } as Project;

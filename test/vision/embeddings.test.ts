@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBlobStore } from '../../functions/adapters/memory/blobs.js';
 import { systemClock } from '../../functions/domain/ports.js';
-import { compactEmbeddings } from '../../functions/vision/embedding-compactor.js';
-import { EmbeddingReader } from '../../functions/vision/embedding-reader.js';
-import { appendEmbeddings, decodeShard, embeddingsPrefix, encodeShard, listShards } from '../../functions/vision/embeddings.js';
+import { compactEmbeddings } from '../../functions/adapters/embeddings/compactor.js';
+import { EmbeddingReader } from '../../functions/adapters/embeddings/reader.js';
+import { appendEmbeddings, decodeShard, embeddingsPrefix, encodeShard, listShards } from '../../functions/adapters/embeddings/shards.js';
 import { float32ToHalf, halfToFloat32, toHalf } from '../../functions/domain/half.js';
 import { l2normalize } from '../../functions/vision/outputs.js';
 

@@ -1,4 +1,4 @@
-// The project's embedding shards (format in functions/vision/embeddings.ts) read for export without loading any
+// The project's embedding shards (format in functions/adapters/embeddings/shards.ts) read for export without loading any
 // shard whole: the header (sample ids) first, vectors later in row ranges. A compacted shard of 65,536 rows at
 // 1,280 dims is 168 MB; a ranged read of 1,024 rows is 2.6 MB.
 
@@ -6,7 +6,7 @@ import { WinnowError } from '../../domain/errors.js';
 import { halfToFloat32 } from '../../domain/half.js';
 import type { EmbeddingShardRef, EmbeddingSource } from '../../domain/interchange/export/ports.js';
 import type { BlobStore } from '../../domain/ports.js';
-import { embeddingsPrefix, listShards } from '../../vision/embeddings.js';
+import { embeddingsPrefix, listShards } from '../embeddings/shards.js';
 
 /** Bytes [start, end) of an object, or undefined when the object is gone. */
 export type RangeReader = (key: string, start: number, end: number) => Promise<Uint8Array | undefined>;
@@ -32,7 +32,7 @@ export function shardSource(blobs: BlobStore, readRange: RangeReader): Embedding
         const header = await readHeader(readRange, object.key);
         if (header) headers.push(header); // deleted since the listing: a compaction replaced it
       }
-      // A compactor's output names its inputs; readers skip them (see embeddings.ts).
+      // A compactor's output names its inputs; readers skip them (see adapters/embeddings/shards.ts).
       const replaced = new Set(headers.flatMap((h) => h.replaces));
       for (const h of headers) if (!replaced.has(h.key)) yield shardRef(readRange, h);
     },

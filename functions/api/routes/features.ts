@@ -5,9 +5,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { badRequest } from '../../domain/errors.js';
 import { halfToFloat32 } from '../../domain/half.js';
-import { FEATURE_MODEL_PATTERN, importFeatures, type FeatureVectors } from '../../domain/import-features.js';
-import type { BlobStore, Clock } from '../../domain/ports.js';
-import { appendEmbeddings, decodeShard, embeddingsPrefix, listShards } from '../../vision/embeddings.js';
+import { FEATURE_MODEL_PATTERN, importFeatures } from '../../domain/import-features.js';
 import { access, BODY_LIMITS } from '../access.js';
 import type { AppEnv } from '../types.js';
 import { valid } from '../validate.js';
@@ -41,7 +39,7 @@ export const featureRoutes = new Hono<AppEnv>().post('/:projectId/features', acc
   const body = c.req.valid('json');
   const { stores } = c.var.deps;
   const rows = body.rows.map((row, i) => ({ ...row, vector: decodeVector(row.vector, body.dtype, row.line ? `line ${row.line}` : `row ${i + 1}`) }));
-  const result = await importFeatures(stores, shardVectors(stores.blobs, stores.clock), {
+  const result = await importFeatures(stores, c.var.deps.featureVectors!, {
     projectId: c.req.param('projectId'),
     model: body.model,
     rows,
@@ -61,21 +59,4 @@ function decodeVector(base64: string, dtype: 'f16' | 'f32', where: string): Floa
   }
   const owned = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length); // aligned copy
   return dtype === 'f16' ? halfToFloat32(new Uint16Array(owned)) : new Float32Array(owned);
-}
-
-/** The trainer's embedding shards in the bucket (see functions/vision/embeddings.ts). */
-function shardVectors(blobs: BlobStore, clock: Clock): FeatureVectors {
-  return {
-    async storedDims(projectId, model) {
-      const shards = await listShards(blobs, embeddingsPrefix(projectId, model));
-      if (shards.length === 0) return undefined;
-      // Any shard tells the dims; the smallest is the cheapest to read.
-      const smallest = shards.reduce((a, b) => (b.bytes < a.bytes ? b : a));
-      const object = await blobs.get(smallest.key);
-      return object ? decodeShard(object.body, smallest.key).dims : undefined;
-    },
-    async append(projectId, model, rows) {
-      await appendEmbeddings(blobs, projectId, model, rows, clock.now());
-    },
-  };
 }

@@ -5,7 +5,7 @@
 import { mapBounded } from '../../../functions/domain/concurrency.js';
 import type { ImageRecord, Sample } from '../../../functions/domain/model.js';
 import type { LocalStack } from '../../../functions/local/stack.js';
-import { appendEmbeddings } from '../../../functions/vision/embeddings.js';
+import { appendEmbeddings } from '../../../functions/adapters/embeddings/shards.js';
 import { syntheticImage } from './synthetic-image.js';
 
 export interface SeedOptions {

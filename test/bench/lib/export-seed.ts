@@ -8,7 +8,7 @@ import type { AwsStores } from '../../../functions/adapters/aws/clients.js';
 import { imageSk, sampleSk } from '../../../functions/adapters/keys.js';
 import { mapBounded } from '../../../functions/domain/concurrency.js';
 import type { ImageRecord, Project, Sample } from '../../../functions/domain/model.js';
-import { embeddingsPrefix, encodeShard, SHARD_CONTENT_TYPE } from '../../../functions/vision/embeddings.js';
+import { embeddingsPrefix, encodeShard, SHARD_CONTENT_TYPE } from '../../../functions/adapters/embeddings/shards.js';
 
 export interface SeedOptions {
   projectId: string;

@@ -19,7 +19,7 @@ const COMPONENTS: [string, RegExp][] = [
   ['s3rver (S3 emulator)', /s3rver|koa|graceful-fs/],
   ['autocannon (load generator)', /autocannon|hdr-histogram|hyperid|http-parser-js|retimer|reinterval/],
   ['hono + zod (API framework)', /hono|zod/],
-  ['training', /functions\/domain\/learning|functions\/trainer|embedding-reader|embedding-compactor|^wasm:/],
+  ['training', /functions\/domain\/learning|functions\/trainer|functions\/domain\/retrain|adapters\/embeddings|^wasm:/],
   ['Winnow API and domain code', /functions\//],
   ['bench bookkeeping', /test\/bench/],
 ];

@@ -1,7 +1,7 @@
 // Merges many small embedding shards (one per ingested image) into few large ones, so the trainer lists and
-// fetches hundreds of objects instead of a million. Safe against concurrent readers (see embeddings.ts).
+// fetches hundreds of objects instead of a million. Safe against concurrent readers (see shards.ts).
 
-import type { BlobStore } from '../domain/ports.js';
+import type { BlobStore } from '../../domain/ports.js';
 import {
   decodeShard,
   embeddingsPrefix,
@@ -11,7 +11,7 @@ import {
   mergeShards,
   SHARD_CONTENT_TYPE,
   type EmbeddingShard,
-} from './embeddings.js';
+} from './shards.js';
 
 export interface CompactOptions {
   /** Compact only when at least this many small shards exist (default 16). */

@@ -2,8 +2,8 @@
 // sample heads (read once, then only the samples that changed), fit warm-started from the last model, rank
 // with the project's strategy, and replace the ranked queue. Serving reads the queue and never waits for this.
 
-import { topClass } from '../domain/label-validation.js';
-import { auditRate, withUniformAuditRows } from '../domain/learning/audit.js';
+import { topClass } from './label-validation.js';
+import { auditRate, withUniformAuditRows } from './learning/audit.js';
 import {
   DEFAULT_STRATEGY,
   float16ToFloat32,
@@ -20,19 +20,16 @@ import {
   type Embeddings,
   type SoftmaxModel,
   type TrainingLabel,
-} from '../domain/learning/index.js';
-import { saveLiveClassifier } from '../domain/classifier-store.js';
-import { type AutolabelBasis, isModelLabel, MIN_CANDIDATE_CONFIDENCE, saveAutolabelBasis } from '../domain/autolabel.js';
-import type { LabelHead, Project, RankedQueue } from '../domain/model.js';
-import type { Stores } from '../domain/ports.js';
-import { allSamples } from '../domain/progress.js';
-import { MAX_PROB_BYTES } from '../adapters/ranking-codec.js';
-import { compactEmbeddings } from '../vision/embedding-compactor.js';
-import { EmbeddingReader, type EmbeddingMatrix } from '../vision/embedding-reader.js';
+} from './learning/index.js';
+import { saveLiveClassifier } from './classifier-store.js';
+import { type AutolabelBasis, isModelLabel, MIN_CANDIDATE_CONFIDENCE, saveAutolabelBasis } from './autolabel.js';
+import type { LabelHead, Project, RankedQueue } from './model.js';
+import type { EmbeddingMatrix, EmbeddingSource, EmbeddingStore, Stores } from './ports.js';
+import { allSamples } from './progress.js';
 
 /** What a trainer keeps between runs of one project (in the local worker's memory, or a warm Lambda's). */
 export interface ProjectTrainingState {
-  reader?: EmbeddingReader;
+  reader?: EmbeddingSource;
   matrix?: EmbeddingMatrix;
   embeddings?: Embeddings;
   rowOf?: Map<string, number>;
@@ -61,18 +58,26 @@ export interface RetrainOptions {
   auditRate?: number;
 }
 
+/** What a retrain reads and writes beyond the Stores: the embeddings, and the ranking store's room for probabilities. */
+export interface RetrainPorts {
+  embeddings: EmbeddingStore;
+  /** The most bytes of probabilities one stored ranking holds (its rows are capped to fit). */
+  maxProbBytes: number;
+}
+
 /** Unlabeled audit-set samples kept in a stored ranking at most (a uniform sample of them when there are more). */
 const AUDIT_ROWS = 400;
 
 export async function retrainProject(
   stores: Stores,
+  ports: RetrainPorts,
   project: Project,
   state: ProjectTrainingState,
   opts: RetrainOptions,
 ): Promise<RetrainResult | undefined> {
   const t0 = performance.now();
-  await compactEmbeddings(stores.blobs, project.id, opts.embedder).catch(() => undefined); // best effort
-  const matrix = await loadEmbeddings(stores, project.id, state, opts.embedder);
+  await ports.embeddings.compact(project.id, opts.embedder).catch(() => undefined); // best effort
+  const matrix = await loadEmbeddings(ports.embeddings, project.id, state, opts.embedder);
   if (matrix.rows === 0) return undefined;
   await refreshLabels(stores, project, state, opts.changed);
   const t1 = performance.now();
@@ -111,7 +116,7 @@ export async function retrainProject(
   const t2 = performance.now();
 
   const strategy = isStrategy(project.strategy) ? project.strategy : DEFAULT_STRATEGY;
-  const limit = Math.max(1, Math.min(2000, Math.floor(MAX_PROB_BYTES / (2 * Math.max(1, classes)))));
+  const limit = Math.max(1, Math.min(2000, Math.floor(ports.maxProbBytes / (2 * Math.max(1, classes)))));
   // Scored once: the ranking and the auto-label candidates read the same calibrated probabilities.
   const probs = model ? scoreAll(model, embeddings) : undefined;
   const ranking = rank(strategy, {
@@ -168,12 +173,12 @@ export async function retrainProject(
 }
 
 /** The project's embeddings, fetching only shards not seen before; the normalised matrix is rebuilt on change. */
-export async function loadEmbeddings(stores: Stores, projectId: string, state: ProjectTrainingState, embedder: string) {
+export async function loadEmbeddings(embeddingStore: EmbeddingStore, projectId: string, state: ProjectTrainingState, embedder: string) {
   if (state.reader && state.reader.model !== embedder) {
     // The project switched embedding models: vectors, clusters and weights of the old one no longer apply.
     state.reader = state.matrix = state.embeddings = state.rowOf = state.model = state.modelClasses = state.clustering = undefined;
   }
-  state.reader ??= new EmbeddingReader(stores.blobs, projectId, embedder);
+  state.reader ??= embeddingStore.source(projectId, embedder);
   const matrix = await state.reader.load();
   if (matrix !== state.matrix) {
     state.matrix = matrix;
@@ -185,8 +190,8 @@ export async function loadEmbeddings(stores: Stores, projectId: string, state: P
 }
 
 /** Look-alikes of a sample by cosine similarity of the embeddings. */
-export async function similarSamples(stores: Stores, projectId: string, state: ProjectTrainingState, embedder: string, sampleId: string, k: number) {
-  const matrix = await loadEmbeddings(stores, projectId, state, embedder);
+export async function similarSamples(embeddingStore: EmbeddingStore, projectId: string, state: ProjectTrainingState, embedder: string, sampleId: string, k: number) {
+  const matrix = await loadEmbeddings(embeddingStore, projectId, state, embedder);
   const row = state.rowOf!.get(sampleId);
   if (row === undefined) return [];
   return nearestNeighbours(state.embeddings!, row, k).map((n) => ({ sampleId: matrix.sampleIds[n.row], similarity: round(n.similarity) }));

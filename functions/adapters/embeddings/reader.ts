@@ -1,23 +1,11 @@
 // Loads a project's embeddings into one matrix for the trainer. Keep one reader per (project, model) between
 // training runs: a later load() fetches only the shards it has not seen (new ingests, compactor output).
 
-import type { BlobStore } from '../domain/ports.js';
-import { decodeShard, embeddingsPrefix, liveShards, listShards, mergeShards, type EmbeddingShard } from './embeddings.js';
-import { halfToFloat32 } from '../domain/half.js';
+import type { BlobStore, EmbeddingMatrix, EmbeddingSource } from '../../domain/ports.js';
+import { decodeShard, embeddingsPrefix, liveShards, listShards, mergeShards, type EmbeddingShard } from './shards.js';
+import { halfToFloat32 } from '../../domain/half.js';
 
-export interface EmbeddingMatrix {
-  model: string;
-  dims: number;
-  rows: number;
-  /** Row i is the embedding of sampleIds[i]. */
-  sampleIds: string[];
-  /** rows x dims fp16 bits, row-major (half the memory of float32). */
-  fp16: Uint16Array;
-  /** The whole matrix as float32 (a new array each call). */
-  toFloat32(): Float32Array;
-  /** One row as float32. */
-  row(i: number): Float32Array;
-}
+export type { EmbeddingMatrix };
 
 export interface LoadStats {
   shards: number;
@@ -27,7 +15,7 @@ export interface LoadStats {
 
 const MAX_ATTEMPTS = 5;
 
-export class EmbeddingReader {
+export class EmbeddingReader implements EmbeddingSource {
   private readonly cache = new Map<string, EmbeddingShard>();
   /** The last matrix and the shard keys it was built from: unchanged shards give the same matrix back. */
   private last?: { keys: string; matrix: EmbeddingMatrix };

@@ -17,10 +17,10 @@
 // between writing and deleting, never sees a row twice or loses one. When a sample id appears in several shards
 // the one in the later shard (by key order) wins. Run one compactor per project at a time (the trainer).
 
-import { BUCKET_LAYOUT } from '../domain/layout.js';
-import type { BlobStore, StoredObject } from '../domain/ports.js';
-import { WinnowError } from '../domain/errors.js';
-import { float32ToHalf, halfToFloat32 } from '../domain/half.js';
+import { BUCKET_LAYOUT } from '../../domain/layout.js';
+import type { BlobStore, StoredObject } from '../../domain/ports.js';
+import { WinnowError } from '../../domain/errors.js';
+import { float32ToHalf, halfToFloat32 } from '../../domain/half.js';
 
 const MAGIC = 'WNEMB001';
 export const SHARD_CONTENT_TYPE = 'application/vnd.winnow.embeddings';
