@@ -1,7 +1,9 @@
 // Composition root of the export Lambda, fed by the export queue (`{ kind: 'export', projectId, exportId }`,
 // posted by the API when an owner starts an export). Jobs stream their archive into the bucket and record their
 // own outcome (functions/domain/interchange/export/job.ts); this function has the time, the memory and sharp
-// (to write EXIF-rotated images upright) that the API does not.
+// (to write EXIF-rotated images upright) that the API does not. After each job it runs the retention sweep
+// (domain/retention.ts): in the cloud, exports and originals past their project's retention go on the next export
+// job of any project (no schedule of its own).
 
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAwsStores } from '../adapters/aws/clients.js';
@@ -10,6 +12,7 @@ import { isExportMessage } from '../adapters/export/runners.js';
 import { awsExportDeps } from '../adapters/export/service.js';
 import { createLogger } from '../adapters/log.js';
 import { runExport, type ExportDeps } from '../domain/interchange/export/job.js';
+import { sweepRetention } from '../domain/retention.js';
 
 const logger = createLogger({ format: 'json' });
 let deps: ExportDeps | undefined;
@@ -46,5 +49,11 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'awsReque
       failures.push({ itemIdentifier: message.messageId });
     }
   }
+  // Retention per project: a failed sweep is logged and tried again after the next export, never fails this one.
+  const swept = await sweepRetention(exportDeps.stores, { log: log.error }).catch((err: unknown) => {
+    log.error('retention: sweep failed', { error: err });
+    return [];
+  });
+  for (const r of swept) if (r.exportsDeleted || r.originalsDeleted) log('retention', { ...r });
   return { batchItemFailures: failures };
 }

@@ -135,19 +135,32 @@ export const FUNCTION_ACCESS: Record<CloudFunction, Partial<Record<BucketFolder,
       why: "saves the auto-labeler's calibration basis after storing the ranking (autolabel.ts saveAutolabelBasis)",
     },
   },
-  // functions/export/lambda.ts: runExport (interchange/export/job.ts).
+  // functions/export/lambda.ts: runExport (interchange/export/job.ts), then the retention sweep (domain/retention.ts),
+  // which deletes expired exports and runs image deletions (deletion.ts runImages) for originals past retention.
   export: {
     uploads: {
-      actions: ['read'],
-      why: 'copies originals into the archive (adapters/export/images.ts)',
+      actions: ['read', 'delete'],
+      why: 'copies originals into the archive (adapters/export/images.ts); the retention sweep deletes originals past their project\'s retention (retention.ts via deletion.ts hideImages)',
+    },
+    derived: {
+      actions: ['delete'],
+      why: "the retention sweep's image deletions remove thumbnails and display copies (deletion.ts sweepImages)",
     },
     embeddings: {
-      actions: ['read'],
-      why: 'lists shards and reads their rows by range for the embeddings export (adapters/export/embedding-shards.ts)',
+      actions: ['read', 'write'],
+      why: "lists shards and reads their rows by range for the embeddings export (adapters/export/embedding-shards.ts); the retention sweep's image deletions rewrite shards without the deleted rows (deletion.ts removeEmbeddingRows)",
     },
     exports: {
-      actions: ['read', 'write'],
-      why: 'streams the archive as a multipart upload (aborted on failure) and reads and rewrites the job status (adapters/export/s3-objects.ts, interchange/export/job.ts)',
+      actions: ['read', 'write', 'delete'],
+      why: 'streams the archive as a multipart upload (aborted on failure) and reads and rewrites the job status (adapters/export/s3-objects.ts, interchange/export/job.ts); the retention sweep lists exports and deletes expired ones (retention.ts)',
+    },
+    audit: {
+      actions: ['write'],
+      why: 'the retention sweep records what it deleted (retention.ts, audit-log.ts recordAudit); never deleted',
+    },
+    deletions: {
+      actions: ['read', 'write', 'delete'],
+      why: "the job records of the retention sweep's image deletions: written, read back, listed to resume, moved to done/ (deletion.ts)",
     },
   },
 };

@@ -65,10 +65,11 @@ export class ExportJobs extends Construct {
         maxConcurrency: props.maxConcurrency,
       }),
     );
-    // Reads labels; originals, embeddings and the archive with its status: FUNCTION_ACCESS.export says why.
+    // Reads labels; originals, embeddings and the archive with its status: FUNCTION_ACCESS.export says why. The
+    // retention sweep after each job deletes images with their samples and annotations (domain/retention.ts).
     props.tables.projects.grantReadData(this.fn);
-    props.tables.samples.grantReadData(this.fn);
-    props.tables.annotations.grantReadData(this.fn);
+    props.tables.samples.grantReadWriteData(this.fn);
+    props.tables.annotations.grantReadWriteData(this.fn);
     const objects = grantBucketAccess(props.bucket, this.fn, 'export');
     acknowledgeDataGrants(fn.identity.role, {
       bucket: props.bucket,

@@ -143,8 +143,8 @@ describe("FUNCTION_ACCESS covers what the code's key builders address", () => {
     for (const access of ['read', 'write'] as const) expect(has('api', BUCKET_LAYOUT.embeddingsPrefix('p'), access), access).toBe(true);
   });
 
-  it('the API and ingest (an original removed from the bucket) may run an image deletion (deletion.ts runImages)', () => {
-    for (const fn of ['api', 'ingest'] as const) {
+  it('the API, ingest (an original removed from the bucket) and export (the retention sweep) may run an image deletion (deletion.ts runImages)', () => {
+    for (const fn of ['api', 'ingest', 'export'] as const) {
       expect(has(fn, BUCKET_LAYOUT.uploadKey('p', 'a.jpg'), 'delete'), `${fn} original`).toBe(true);
       for (const v of ['thumb', 'display'] as const) expect(has(fn, BUCKET_LAYOUT.derivedKey('p', 'i', v), 'delete'), `${fn} ${v}`).toBe(true);
       for (const access of ['read', 'write'] as const) expect(has(fn, BUCKET_LAYOUT.embeddingsPrefix('p'), access), `${fn} shards ${access}`).toBe(true);
@@ -206,7 +206,14 @@ describe('the modules each entry point bundles that touch the bucket', () => {
       'functions/adapters/export/images.ts',
       'functions/adapters/export/s3-objects.ts',
       'functions/adapters/export/service.ts',
+      // The retention sweep after each job (retention.ts) and the image deletions it runs (deletion.ts, which takes
+      // only key and id builders from classifier-store.ts and ingest.ts).
+      'functions/domain/audit-log.ts',
+      'functions/domain/classifier-store.ts',
+      'functions/domain/deletion.ts',
+      'functions/domain/ingest.ts',
       'functions/domain/interchange/export/job.ts',
+      'functions/domain/retention.ts',
     ],
   };
   const ENTRIES: Record<CloudFunction, string> = {

@@ -96,19 +96,20 @@ describe('trainer permissions', () => {
 describe('export function permissions', () => {
   const may = (action: string, parts: string[]) => allows(s.resources, roleOf(s.stack.exports.fn), action, parts);
 
-  it('may read originals (exports copy them) but not overwrite or delete them', () => {
+  it('may read originals (exports copy them) and delete them (the retention sweep) but not overwrite them', () => {
     expect(may('s3:GetObject', [bucket(), '/uploads/*'])).toBe(true);
     expect(may('s3:PutObject', [bucket(), '/uploads/*'])).toBe(false);
-    expect(may('s3:DeleteObject', [bucket(), '/uploads/*'])).toBe(false);
+    expect(may('s3:DeleteObject', [bucket(), '/uploads/*'])).toBe(true);
   });
   it('may write export files, abort their multipart uploads and rewrite their status', () => {
     expect(may('s3:PutObject', [bucket(), '/exports/*'])).toBe(true);
     expect(may('s3:AbortMultipartUpload', [bucket(), '/exports/*'])).toBe(true);
     expect(may('s3:GetObject', [bucket(), '/exports/*'])).toBe(true);
   });
-  it('may read labels but write no table', () => {
+  it('may read labels, delete images with their samples and annotations (the retention sweep), and write no project or labeler', () => {
     expect(may('dynamodb:Query', [table('annotations')])).toBe(true);
-    for (const t of ['projects', 'samples', 'annotations', 'labelers'] as const) expect(may('dynamodb:PutItem', [table(t)])).toBe(false);
+    for (const t of ['samples', 'annotations'] as const) expect(may('dynamodb:BatchWriteItem', [table(t)])).toBe(true);
+    for (const t of ['projects', 'labelers'] as const) expect(may('dynamodb:PutItem', [table(t)])).toBe(false);
   });
 });
 
