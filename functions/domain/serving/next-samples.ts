@@ -7,20 +7,11 @@ import type { Stores } from '../ports.js';
 import { getProject } from '../projects.js';
 import { requireSample } from '../annotate.js';
 import { servingMemory } from './head-memory.js';
-import { modelView, rankedProbs, Serving } from './lease-walk.js';
+import { modelView, rankedProbs, Serving, type ServingRequest } from './lease-walk.js';
 
-export interface NextInput {
+/** A next-sample request: which project, and the lease walk's request (lease-walk.ts). */
+export interface NextInput extends ServingRequest {
   projectId: string;
-  labelerId: string;
-  /** How many samples to lease (prefetch). */
-  count: number;
-  leaseMs: number;
-  /** Samples not to serve this time (e.g. the ones the labeler was just given). */
-  exclude?: ReadonlySet<string>;
-  /** Uniform random numbers in [0, 1) for the audit draws (default Math.random). */
-  random?: () => number;
-  /** The deployment's audit rate, for projects without their own. */
-  defaultAuditRate?: number;
 }
 
 export interface ModelState {
