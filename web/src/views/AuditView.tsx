@@ -22,6 +22,7 @@ const ACTIONS: Record<string, string> = {
   'export.start': 'exported',
   'autolabel.run': 'auto-labeled',
   'autolabel.undo': 'undid an auto-label batch',
+  'retention.sweep': 'deleted exports and originals past the retention settings',
   'member.add': 'added a member',
   'member.remove': 'removed a member',
 };
