@@ -79,11 +79,19 @@ export async function sweepProject(stores: Stores, project: Project, opts: RunOp
       if (heldUntil === undefined || started > heldUntil) heldUntil = started;
     }
     if (heldUntil !== undefined) {
-      const imageIds: string[] = [];
+      // An image labeled (or relabeled) after that export started has a label no export holds: it stays until a
+      // later export holds it too.
+      const relabeled = new Set<string>();
       let cursor: string | undefined;
       do {
+        const page = await stores.samples.listSamples(project.id, { cursor, limit: PAGE });
+        for (const sample of page.items) if (sample.label && Date.parse(sample.label.at) > heldUntil) relabeled.add(sample.imageId);
+        cursor = page.cursor;
+      } while (cursor);
+      const imageIds: string[] = [];
+      do {
         const page = await stores.samples.listImages(project.id, { cursor, limit: PAGE });
-        for (const image of page.items) if (Date.parse(image.createdAt) <= heldUntil) imageIds.push(image.imageId);
+        for (const image of page.items) if (Date.parse(image.createdAt) <= heldUntil && !relabeled.has(image.imageId)) imageIds.push(image.imageId);
         cursor = page.cursor;
       } while (cursor);
       for (let i = 0; i < imageIds.length; i += MAX_IMAGE_IDS) {
