@@ -13,6 +13,16 @@ export function AgreementPanel(props: { agreement: AgreementReply; show: (choice
   const a = () => props.agreement;
   const isActive = (c: SplitChoice) => JSON.stringify(c) === JSON.stringify(props.active);
   const share = (x: number | null) => (x === null ? '—' : percent(x));
+  /** The number of disagreements, as a button that shows them in the gallery. */
+  const DisagreeCell = (cell: { count: number; choice: SplitChoice }) => (
+    <td>
+      <Show when={cell.count > 0} fallback={<span class="muted">0</span>}>
+        <button type="button" class="link" aria-pressed={isActive(cell.choice)} data-testid="show-disagreements" onClick={() => props.show(cell.choice)}>
+          {cell.count} disagree
+        </button>
+      </Show>
+    </td>
+  );
   return (
     <section class="card agreement" aria-labelledby="agreement-title" data-testid="agreement">
       <h2 id="agreement-title">Agreement between labelers</h2>
@@ -47,14 +57,7 @@ export function AgreementPanel(props: { agreement: AgreementReply; show: (choice
                       </th>
                       <td>{p.shared}</td>
                       <td data-testid="agreement-share">{share(p.agreement)}</td>
-                      <td>
-                        <Show when={p.disagree > 0} fallback={<span class="muted">0</span>}>
-                          <button type="button" class="link" aria-pressed={isActive({ splitA: p.a, splitB: p.b })} data-testid="show-disagreements"
-                            onClick={() => props.show({ splitA: p.a, splitB: p.b })}>
-                            {p.disagree} disagree
-                          </button>
-                        </Show>
-                      </td>
+                      <DisagreeCell count={p.disagree} choice={{ splitA: p.a, splitB: p.b }} />
                     </tr>
                   )}
                 </For>
@@ -79,14 +82,7 @@ export function AgreementPanel(props: { agreement: AgreementReply; show: (choice
                       <th scope="row">{c.class}</th>
                       <td>{c.samples}</td>
                       <td data-testid="agreement-share">{share(c.agreement)}</td>
-                      <td>
-                        <Show when={c.disagree > 0} fallback={<span class="muted">0</span>}>
-                          <button type="button" class="link" aria-pressed={isActive({ splitClass: c.class })} data-testid="show-disagreements"
-                            onClick={() => props.show({ splitClass: c.class })}>
-                            {c.disagree} disagree
-                          </button>
-                        </Show>
-                      </td>
+                      <DisagreeCell count={c.disagree} choice={{ splitClass: c.class }} />
                     </tr>
                   )}
                 </For>
