@@ -23,7 +23,7 @@ export interface SuspectLabel {
 /**
  * A label is flagged only when the model gives its class less than this, whatever the class thresholds say. 7%: of
  * 5/7/8/10% the highest at which bench:al lists at most 5% of a clean session's labels in the default order (8%: up to
- * 5.5%, 10%: 6.3-6.5%); it lists 41-45% of flipped labels where 10% listed 46-51%.
+ * 5.5%, 10%: 6.3-6.5%); it lists 41-45% of flipped labels where 10% listed 46-51% (bench:al, 10 seeds).
  */
 export const MAX_SUSPECT_PROBABILITY = 0.07;
 
