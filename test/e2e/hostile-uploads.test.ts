@@ -152,13 +152,15 @@ describe('hostile uploads on the local stack', { timeout: 90_000 }, () => {
     }
   }
 
-  function expectOutcomes(images: Map<string, { status: string; reason?: string }>, expected: Record<string, Expect>) {
+  async function expectOutcomes(images: Map<string, { status: string; reason?: string }>, expected: Record<string, Expect>) {
     for (const [key, want] of Object.entries(expected)) {
       const image = images.get(key);
       expect(image?.status, key).toBe(want.status);
       if (want.status === 'failed') expect(image?.reason, key).toMatch(want.reason);
-      // Each upload leaves a line in the server log naming it.
-      expect(lines.some((l) => l.includes(JSON.stringify(key))), `log line for ${key}`).toBe(true);
+      // Each upload leaves a line in the server log naming it (written just after the image's final record).
+      const logged = () => lines.some((l) => l.includes(JSON.stringify(key)));
+      for (let i = 0; i < 100 && !logged(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(logged(), `log line for ${key}`).toBe(true);
     }
   }
 
@@ -191,7 +193,7 @@ describe('hostile uploads on the local stack', { timeout: 90_000 }, () => {
       expect((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, name).toBe(400);
     }
     const images = await imagesOf('hostile', files.map(([name]) => p + name));
-    expectOutcomes(images, Object.fromEntries(files.map(([name, , , want]) => [p + name, want])));
+    await expectOutcomes(images, Object.fromEntries(files.map(([name, , , want]) => [p + name, want])));
     await serverIsUp();
     await neverMarkup('hostile', [...images.values()].filter((i) => i.key.startsWith(p)));
   });
@@ -240,7 +242,7 @@ describe('hostile uploads on the local stack', { timeout: 90_000 }, () => {
       expect(JSON.stringify(refused.json), file.name.slice(0, 40)).toMatch(problem);
     }
     const images = await imagesOf('hostile', files.map(([name]) => `uploads/hostile/${name}`));
-    expectOutcomes(images, Object.fromEntries(files.map(([name, , , want]) => [`uploads/hostile/${name}`, want])));
+    await expectOutcomes(images, Object.fromEntries(files.map(([name, , , want]) => [`uploads/hostile/${name}`, want])));
     expect(images.get('uploads/hostile/web/c+d.png')?.status).toBe('ready'); // the refused overwrite changed nothing
     await serverIsUp();
     await neverMarkup('hostile', [...images.values()].filter((i) => i.key.startsWith(p)));
@@ -278,7 +280,7 @@ describe('hostile uploads on the local stack', { timeout: 90_000 }, () => {
     const expected = Object.fromEntries(files.flatMap(([name, , want]) => ('skipped' in want ? [] : [[`uploads/cli-hostile/${name}`, want]])));
     const images = await imagesOf('cli-hostile', Object.keys(expected));
     expect(images.size).toBe(Object.keys(expected).length);
-    expectOutcomes(images, expected);
+    await expectOutcomes(images, expected);
     await serverIsUp();
     await neverMarkup('cli-hostile', images.values());
   });
