@@ -51,8 +51,6 @@ export interface ShiftOptions {
   /** Unlabeled rows the classifier compares the labels with at most (a strided sample of the pool). */
   poolSample?: number;
   center?: Float32Array;
-  /** Choose the penalty by the weighted out-of-fold log-loss too (default: only the temperature is weighted). */
-  selectPenalty?: boolean;
 }
 
 export const SHIFT_LAMBDA = 0.0001;
@@ -74,8 +72,11 @@ export function shiftWeights(
 ): { weights: Float64Array; effectiveSize: number; poolSample: number } | undefined {
   const n = labeledRows.length;
   const isLabeled = new Uint8Array(embeddings.rows);
-  for (let i = 0; i < n; i++) isLabeled[labeledRows[i]] = 1;
-  const unlabeled = embeddings.rows - new Set(Array.from(labeledRows)).size;
+  let unlabeled = embeddings.rows;
+  for (let i = 0; i < n; i++) {
+    if (!isLabeled[labeledRows[i]]) unlabeled--;
+    isLabeled[labeledRows[i]] = 1;
+  }
   if (n === 0 || unlabeled <= 0) return undefined;
   const want = opts.poolSample ?? SHIFT_POOL_SAMPLE;
   const step = Math.max(1, Math.floor(unlabeled / want));
@@ -193,7 +194,7 @@ export function fitCalibrated(
   const shiftOpts = typeof opts.shiftCorrection === 'object' ? opts.shiftCorrection : {};
   const weights = opts.shiftCorrection === false ? undefined : shiftWeights(embeddings, set.rows, { ...shiftOpts, center });
   const scores = grid.map((lambda, g) => {
-    const { temperature, logLoss } = fitTemperature(logp[g], set.targets, C, judgeable, shiftOpts.selectPenalty ? weights?.weights : undefined);
+    const { temperature, logLoss } = fitTemperature(logp[g], set.targets, C, judgeable);
     return { lambda, temperature, logLoss };
   });
   let best = 0;
@@ -202,8 +203,8 @@ export function fitCalibrated(
   let { temperature } = scores[best];
   let shift: Calibration['shift'];
   if (weights) {
-    const unweighted = shiftOpts.selectPenalty ? fitTemperature(logp[best], set.targets, C, judgeable).temperature : temperature;
-    if (!shiftOpts.selectPenalty) temperature = fitTemperature(logp[best], set.targets, C, judgeable, weights.weights).temperature;
+    const unweighted = temperature;
+    temperature = fitTemperature(logp[best], set.targets, C, judgeable, weights.weights).temperature;
     shift = { unweightedTemperature: unweighted, effectiveLabels: weights.effectiveSize, poolSample: weights.poolSample };
   }
   const model = fitSoftmax(embeddings, set, {
