@@ -21,11 +21,10 @@ import { topClass } from './label-validation.js';
 import { BUCKET_LAYOUT, parseUploadKey } from './layout.js';
 import { MODEL_LAYOUT } from './models.js';
 import type { Annotation, ImageRecord, ImageStatus, Project, Sample, SampleLabelState } from './model.js';
-import type { BlobStore, Stores } from './ports.js';
+import type { Stores } from './ports.js';
 import { allSamples } from './progress.js';
 import { getProject } from './projects.js';
 import { servingMemory } from './serving/head-memory.js';
-import { decodeShard, encodeShard, SHARD_CONTENT_TYPE } from '../adapters/embeddings/shards.js';
 
 export const DELETIONS_PREFIX = 'deletions/';
 const jobKey = (projectId: string, jobId: string) => `${DELETIONS_PREFIX}${projectId}/${jobId}.json`;
@@ -83,7 +82,26 @@ export interface DeletionJob {
 export interface RunOptions {
   /** Wait before the final check for writes that were in flight (a late ingest); default 0. */
   settleMs?: number;
+  /**
+   * Asked after each step (resolving, a chunk of images or samples, a page of a project's items): true ends this
+   * run there with the job's progress saved and its status still 'running'; run it again to continue. A run always
+   * makes a step first, so runs cut short still finish the job. Default: never (run to the end).
+   */
+  shouldPause?: () => boolean;
 }
+
+/** Where deletion jobs run once started: in this process (local stack), or a queue a worker drains (cloud). */
+export interface DeletionRunner {
+  start(job: DeletionJob): Promise<void>;
+}
+
+/** Ends a run cut short by `shouldPause`: its record says how far it got. */
+class Paused extends Error {}
+const pauseIfAsked = async (stores: Stores, job: DeletionJob, opts: RunOptions) => {
+  if (!opts.shouldPause?.()) return;
+  await saveJob(stores, job);
+  throw new Paused();
+};
 
 // ---- starting jobs ------------------------------------------------------------------------------------------------
 
@@ -235,10 +253,11 @@ export async function runDeletion(stores: Stores, projectId: string, jobId: stri
     job.status = 'running';
     delete job.error;
     if (job.kind === 'images') await runImages(stores, job, opts);
-    else if (job.kind === 'labeler') await runLabeler(stores, job);
+    else if (job.kind === 'labeler') await runLabeler(stores, job, opts);
     else await runProject(stores, job, opts);
     return job;
   } catch (err) {
+    if (err instanceof Paused) return job;
     job.status = 'failed';
     job.error = err instanceof Error ? err.message : String(err);
     await saveJob(stores, job).catch(() => undefined);
@@ -285,13 +304,16 @@ async function runImages(stores: Stores, job: DeletionJob, opts: RunOptions): Pr
     job.phase = 'hide';
     job.progress = { done: 0, total: job.images.length };
     await saveJob(stores, job);
+    await pauseIfAsked(stores, job, opts);
   }
   const images = job.images ?? [];
   if (job.phase === 'hide') {
     const step = progressSaver(stores, job);
-    for (const chunk of chunksOf(images)) {
+    // A run that was cut short (or crashed after saving its progress) goes on after the images it did.
+    for (const chunk of chunksOf(images.slice(job.progress.done))) {
       await hideImages(stores, job, chunk);
       await step(chunk.length);
+      await pauseIfAsked(stores, job, opts);
     }
     job.phase = 'sweep';
     job.progress = { done: 0, total: images.length };
@@ -299,12 +321,13 @@ async function runImages(stores: Stores, job: DeletionJob, opts: RunOptions): Pr
   }
   if (job.phase === 'sweep') {
     const step = progressSaver(stores, job);
-    for (const chunk of chunksOf(images)) {
+    for (const chunk of chunksOf(images.slice(job.progress.done))) {
       await sweepImages(stores, job, chunk);
       await step(chunk.length);
+      await pauseIfAsked(stores, job, opts);
     }
     const sampleIds = new Set(images.flatMap((i) => i.sampleIds));
-    count(job, 'embeddingRows', await removeEmbeddingRows(stores.blobs, projectId, sampleIds));
+    count(job, 'embeddingRows', await stores.embeddings.removeSamples(projectId, sampleIds));
     count(job, 'rankedSamples', await removeFromRanking(stores, projectId, sampleIds));
     // An ingest that had read an original before it was deleted may have written its records since.
     if (opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
@@ -380,36 +403,6 @@ async function sweepImages(stores: Stores, job: DeletionJob, images: ResolvedIma
 /** The images in chunks: each chunk's writes go in a few batched requests. */
 const chunksOf = <T>(items: T[], size = 100): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-/** Rewrites every embedding shard of the project that holds a row of these samples (all models). */
-async function removeEmbeddingRows(blobs: BlobStore, projectId: string, sampleIds: Set<string>): Promise<number> {
-  if (sampleIds.size === 0) return 0;
-  let removed = 0;
-  let cursor: string | undefined;
-  const keys: string[] = [];
-  do {
-    const page = await blobs.list(BUCKET_LAYOUT.embeddingsPrefix(projectId), { cursor, limit: PAGE });
-    keys.push(...page.items.map((o) => o.key));
-    cursor = page.cursor;
-  } while (cursor);
-  await mapBounded(keys, 4, async (key) => {
-    const got = await blobs.get(key);
-    if (!got) return;
-    let shard;
-    try {
-      shard = decodeShard(got.body, key);
-    } catch {
-      return; // not a shard (or a damaged one, which readers refuse anyway)
-    }
-    const keep = shard.sampleIds.map((id, i) => (sampleIds.has(id) ? -1 : i)).filter((i) => i >= 0);
-    if (keep.length === shard.sampleIds.length) return;
-    removed += shard.sampleIds.length - keep.length;
-    const vectors = new Uint16Array(keep.length * shard.dims);
-    keep.forEach((row, i) => vectors.set(shard.vectors.subarray(row * shard.dims, (row + 1) * shard.dims), i * shard.dims));
-    await blobs.put(key, encodeShard({ ...shard, sampleIds: keep.map((i) => shard.sampleIds[i]), vectors }), SHARD_CONTENT_TYPE);
-  });
-  return removed;
-}
-
 /** Takes the samples out of the project's ranking (the next retrain would too; serving must not wait for it). */
 async function removeFromRanking(stores: Stores, projectId: string, sampleIds: Set<string>): Promise<number> {
   const ranking = await stores.rankings.get(projectId);
@@ -430,7 +423,7 @@ async function removeFromRanking(stores: Stores, projectId: string, sampleIds: S
 
 // -- one labeler's work
 
-async function runLabeler(stores: Stores, job: DeletionJob): Promise<void> {
+async function runLabeler(stores: Stores, job: DeletionJob, opts: RunOptions): Promise<void> {
   const { projectId } = job;
   const labelerId = job.target.labelerId as string;
   if (job.phase === 'resolve') {
@@ -440,14 +433,16 @@ async function runLabeler(stores: Stores, job: DeletionJob): Promise<void> {
     job.phase = 'sweep';
     job.progress = { done: 0, total: sampleIds.size };
     await saveJob(stores, job);
+    await pauseIfAsked(stores, job, opts);
   }
   if (job.phase === 'sweep') {
     const project = await getProject(stores, projectId);
     const step = progressSaver(stores, job);
-    await mapBounded(job.sampleIds ?? [], CONCURRENCY, async (sampleId) => {
-      await withoutLabeler(stores, job, project, sampleId, labelerId);
-      await step();
-    });
+    for (const chunk of chunksOf((job.sampleIds ?? []).slice(job.progress.done))) {
+      await mapBounded(chunk, CONCURRENCY, (sampleId) => withoutLabeler(stores, job, project, sampleId, labelerId));
+      await step(chunk.length);
+      await pauseIfAsked(stores, job, opts);
+    }
     await stores.labelers.delete(projectId, labelerId);
     job.phase = 'done';
     job.status = 'done';
@@ -511,7 +506,7 @@ async function runProject(stores: Stores, job: DeletionJob, opts: RunOptions): P
   }
   for (let pass = 0; pass <= MAX_EXTRA_PASSES; pass++) {
     if (pass > 0 && opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
-    const found = await sweepProject(stores, job);
+    const found = await sweepProject(stores, job, opts);
     if (found === 0) break;
   }
   job.phase = 'done';
@@ -525,7 +520,7 @@ async function runProject(stores: Stores, job: DeletionJob, opts: RunOptions): P
 }
 
 /** One pass over everything stored for the project; returns how many items it deleted. */
-async function sweepProject(stores: Stores, job: DeletionJob): Promise<number> {
+async function sweepProject(stores: Stores, job: DeletionJob, opts: RunOptions): Promise<number> {
   const { projectId } = job;
   const step = progressSaver(stores, job);
   let found = 0;
@@ -537,6 +532,7 @@ async function sweepProject(stores: Stores, job: DeletionJob): Promise<number> {
       found += items.length;
       count(job, what, items.length);
       await step(items.length);
+      await pauseIfAsked(stores, job, opts);
     }
   };
   // Table items before objects: an ObjectRemoved event for an original then finds no image to delete. Batched:

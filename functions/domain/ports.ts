@@ -211,6 +211,8 @@ export interface EmbeddingStore {
   source(projectId: string, model: string): EmbeddingSource;
   /** Merges many small writes into few large ones, so loads stay cheap. */
   compact(projectId: string, model: string): Promise<unknown>;
+  /** Removes these samples' embeddings, of every model (deleted images); returns how many rows went. */
+  removeSamples(projectId: string, sampleIds: Iterable<string>): Promise<number>;
 }
 
 export interface Clock {
@@ -236,6 +238,8 @@ export interface Stores {
   labelers: LabelerStore;
   rankings: RankingStore;
   blobs: BlobStore;
+  /** The embeddings kept for the trainer (in the bucket, beside the other blobs). */
+  embeddings: EmbeddingStore;
   clock: Clock;
 }
 

@@ -13,7 +13,7 @@ import type { Project } from '../domain/model.js';
 import type { BlobStore, RankingStore, Stores } from '../domain/ports.js';
 import type { SoftmaxModel } from '../domain/learning/index.js';
 import { retrainProject, type ProjectTrainingState } from '../domain/retrain.js';
-import { shardRetrainPorts } from '../adapters/embeddings/store.js';
+import { shardEmbeddings, shardRetrainPorts } from '../adapters/embeddings/store.js';
 import { getProject } from '../domain/projects.js';
 import { loadLiveClassifier, type LiveClassifier } from '../domain/classifier-store.js';
 
@@ -93,6 +93,7 @@ export async function projectClassifier(stores: Stores, projectId: string): Prom
     labelers: readOnly(stores.labelers, 'labelers'),
     blobs: readOnlyBlobs(stores.blobs),
     rankings: readOnlyRankings(stores.rankings),
+    embeddings: shardEmbeddings(readOnlyBlobs(stores.blobs)),
     clock: stores.clock,
   };
   const state: ProjectTrainingState = {};

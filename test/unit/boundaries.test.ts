@@ -1,6 +1,7 @@
 // The layering rules of functions/, checked on the source text: the domain (functions/domain) reaches storage, the
-// network, images and models only through its ports, so it imports no AWS SDK, Hono, sharp, onnxruntime or file
-// system and reads no environment (composition roots read the configuration and pass values in); and no module of
+// network, images and models only through its ports, so it imports nothing of functions/ outside itself (adapters,
+// api, local, vision, ...), no AWS SDK, Hono, sharp, onnxruntime or file system, only a few pure packages, and reads
+// no environment (composition roots read the configuration and pass values in); and no module of
 // functions/ takes part in an import cycle. Imports are found by a small scanner (comments and strings skipped),
 // relative specifiers resolved as Node + TypeScript resolve them (`./x.js` -> `./x.ts`, `./dir` -> `./dir/index.ts`).
 
@@ -16,6 +17,9 @@ const SOURCE = /\.(ts|tsx|mts|cts|mjs|cjs|js)$/;
 
 /** Packages and Node modules the domain must not import (a specifier equal to one, or below it). */
 const FORBIDDEN_IN_DOMAIN = [/^@aws-sdk\//, /^aws-sdk$/, /^hono(\/|$)/, /^@hono\//, /^sharp$/, /^onnxruntime-node(\/|$)/, /^onnxruntime-/, /^(node:)?fs(\/|$)/];
+
+/** The only packages the domain may import: pure libraries with no I/O (anything else goes behind a port). */
+const DOMAIN_PACKAGES = ['node:crypto', 'yaml', 'fast-xml-parser'];
 
 interface Import {
   specifier: string;
@@ -197,6 +201,24 @@ describe('functions/ boundaries', () => {
       code.split('\n').forEach((line, i) => {
         if (/\bprocess\s*(\.\s*env\b|\[)/.test(line)) problems.push(`${rel(file)}:${i + 1} reads process.env (read configuration in a composition root and pass the value in)`);
       });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('the domain imports nothing from functions/ outside functions/domain (types included), and only pure packages', () => {
+    // The domain is the innermost layer: adapters, api, local, vision, ingest, trainer, ... depend on it, never the
+    // reverse (a port in functions/domain/ports.ts is how it reaches them). No module outside it holds types the
+    // domain shares, so no exception, type-only imports included. Packages: pure libraries only, named here.
+    const problems: string[] = [];
+    for (const file of files.filter(inDomain)) {
+      for (const imp of importsOf(fs.readFileSync(file, 'utf8'))) {
+        if (imp.specifier.startsWith('.')) {
+          const target = resolve(file, imp.specifier) ?? path.resolve(path.dirname(file), imp.specifier);
+          if (!inDomain(target)) problems.push(`${rel(file)}:${imp.line} imports ${rel(target)} (outside functions/domain: add a port to functions/domain/ports.ts)`);
+        } else if (!DOMAIN_PACKAGES.includes(imp.specifier)) {
+          problems.push(`${rel(file)}:${imp.line} imports the package '${imp.specifier}' (not one of the domain's pure libraries: ${DOMAIN_PACKAGES.join(', ')})`);
+        }
+      }
     }
     expect(problems).toEqual([]);
   });

@@ -5,6 +5,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock, type Stores } from '../../domain/ports.js';
+import { shardEmbeddings } from '../embeddings/store.js';
 import { DynamoAnnotationStore } from './annotations.js';
 import { S3BlobStore } from './blobs.js';
 import { DynamoLabelerStore } from './labelers.js';
@@ -88,13 +89,15 @@ export function createAwsStores(config: AwsConfig): AwsStores {
   const clients = createAwsClients(config);
   const { doc, s3 } = clients;
   const clock = config.clock ?? systemClock;
+  const blobs = new S3BlobStore(s3, config.bucket, clock);
   return {
     projects: new DynamoProjectStore(doc, config.tables.projects),
     samples: new DynamoSampleStore(doc, config.tables.samples, clock),
     annotations: new DynamoAnnotationStore(doc, config.tables.annotations),
     labelers: new DynamoLabelerStore(doc, config.tables.labelers),
     rankings: new DynamoRankingStore(doc, config.tables.samples),
-    blobs: new S3BlobStore(s3, config.bucket, clock),
+    blobs,
+    embeddings: shardEmbeddings(blobs),
     clock,
     clients,
   };

@@ -17,6 +17,7 @@
 // between writing and deleting, never sees a row twice or loses one. When a sample id appears in several shards
 // the one in the later shard (by key order) wins. Run one compactor per project at a time (the trainer).
 
+import { mapBounded } from '../../domain/concurrency.js';
 import { BUCKET_LAYOUT } from '../../domain/layout.js';
 import type { BlobStore, StoredObject } from '../../domain/ports.js';
 import { WinnowError } from '../../domain/errors.js';
@@ -179,4 +180,31 @@ export function liveShards(entries: { key: string; shard: EmbeddingShard }[]): {
     if (e.shard.dims !== dims) throw new WinnowError('internal', `embedding shard ${e.key} has ${e.shard.dims} dims, others ${dims}`);
   }
   return live;
+}
+
+/**
+ * Takes these samples' rows out of every shard of the project (every model): each shard holding one is rewritten
+ * in place without it (same key, so readers and the compactor see no new shard). Returns the rows removed.
+ */
+export async function removeSampleRows(blobs: BlobStore, projectId: string, sampleIds: ReadonlySet<string>): Promise<number> {
+  if (sampleIds.size === 0) return 0;
+  let removed = 0;
+  const shards = await listShards(blobs, BUCKET_LAYOUT.embeddingsPrefix(projectId));
+  await mapBounded(shards, 4, async ({ key }) => {
+    const got = await blobs.get(key);
+    if (!got) return;
+    let shard: EmbeddingShard;
+    try {
+      shard = decodeShard(got.body, key);
+    } catch {
+      return; // a damaged shard, which readers refuse anyway
+    }
+    const keep = shard.sampleIds.map((id, i) => (sampleIds.has(id) ? -1 : i)).filter((i) => i >= 0);
+    if (keep.length === shard.sampleIds.length) return;
+    removed += shard.sampleIds.length - keep.length;
+    const vectors = new Uint16Array(keep.length * shard.dims);
+    keep.forEach((row, i) => vectors.set(shard.vectors.subarray(row * shard.dims, (row + 1) * shard.dims), i * shard.dims));
+    await blobs.put(key, encodeShard({ ...shard, sampleIds: keep.map((i) => shard.sampleIds[i]), vectors }), SHARD_CONTENT_TYPE);
+  });
+  return removed;
 }

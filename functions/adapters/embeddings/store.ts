@@ -1,5 +1,5 @@
-// The domain's embedding ports on the shard objects of shards.ts: the trainer's EmbeddingStore (incremental reader,
-// compactor; with the ranking's size cap, the retrain's ports) and import-features' FeatureVectors (append vectors, tell the stored dims).
+// The domain's embedding ports on the shard objects of shards.ts: the EmbeddingStore (the trainer's incremental reader and
+// compactor, deletion's row removal; with the ranking's size cap, the retrain's ports) and import-features' FeatureVectors (append vectors, tell the stored dims).
 
 import type { FeatureVectors } from '../../domain/import-features.js';
 import type { RetrainPorts } from '../../domain/retrain.js';
@@ -7,12 +7,13 @@ import { MAX_PROB_BYTES } from '../ranking-codec.js';
 import type { BlobStore, Clock, EmbeddingStore } from '../../domain/ports.js';
 import { compactEmbeddings } from './compactor.js';
 import { EmbeddingReader } from './reader.js';
-import { appendEmbeddings, decodeShard, embeddingsPrefix, listShards } from './shards.js';
+import { appendEmbeddings, decodeShard, embeddingsPrefix, listShards, removeSampleRows } from './shards.js';
 
 export function shardEmbeddings(blobs: BlobStore): EmbeddingStore {
   return {
     source: (projectId, model) => new EmbeddingReader(blobs, projectId, model),
     compact: (projectId, model) => compactEmbeddings(blobs, projectId, model),
+    removeSamples: (projectId, sampleIds) => removeSampleRows(blobs, projectId, new Set(sampleIds)),
   };
 }
 

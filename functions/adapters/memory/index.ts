@@ -2,6 +2,7 @@
 // the contract suite in test/contract runs against both.
 
 import { systemClock, type Clock, type Stores } from '../../domain/ports.js';
+import { shardEmbeddings } from '../embeddings/store.js';
 import { MemoryAnnotationStore } from './annotations.js';
 import { MemoryBlobStore } from './blobs.js';
 import { MemoryLabelerStore } from './labelers.js';
@@ -23,13 +24,16 @@ export interface MemoryStores extends Stores {
 }
 
 export function createMemoryStores(clock: Clock = systemClock): MemoryStores {
+  const blobs = new MemoryBlobStore(clock);
   return {
     projects: new MemoryProjectStore(),
     samples: new MemorySampleStore(),
     annotations: new MemoryAnnotationStore(),
     labelers: new MemoryLabelerStore(),
     rankings: new MemoryRankingStore(),
-    blobs: new MemoryBlobStore(clock),
+    blobs,
+    // The embeddings are shard objects in the bucket in every stack: here in the fake bucket, as ingest writes them.
+    embeddings: shardEmbeddings(blobs),
     clock,
   };
 }
