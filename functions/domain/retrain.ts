@@ -1,5 +1,5 @@
 // One retrain of one project: embeddings from the shard files (only new shards are fetched), labels from the
-// sample heads (read once, then only the samples that changed), fit warm-started from the last model, rank
+// labeled sample heads (read once, then only the samples that changed), fit warm-started from the last model, rank
 // with the project's strategy, and replace the ranked queue. Serving reads the queue and never waits for this.
 
 import { topClass } from './label-validation.js';
@@ -25,7 +25,7 @@ import { saveLiveClassifier } from './classifier-store.js';
 import { type AutolabelBasis, isModelLabel, MIN_CANDIDATE_CONFIDENCE, saveAutolabelBasis } from './autolabel.js';
 import type { LabelHead, Project, RankedQueue } from './model.js';
 import type { EmbeddingMatrix, EmbeddingSource, EmbeddingStore, Stores } from './ports.js';
-import { allSamples } from './progress.js';
+import { labeledHeads } from './labeled-heads.js';
 
 /** What a trainer keeps between runs of one project (in the local worker's memory, or a warm Lambda's). */
 export interface ProjectTrainingState {
@@ -197,12 +197,10 @@ export async function similarSamples(embeddingStore: EmbeddingStore, projectId: 
   return nearestNeighbours(state.embeddings!, row, k).map((n) => ({ sampleId: matrix.sampleIds[n.row], similarity: round(n.similarity) }));
 }
 
-/** First run: every sample head of the project (one paged query). Later runs: only the samples that changed. */
+/** First run: every labeled sample's head (labeled-heads.ts). Later runs: only the samples that changed. */
 async function refreshLabels(stores: Stores, project: Project, state: ProjectTrainingState, changed?: string[]) {
   if (!state.labels || !changed) {
-    const labels = new Map<string, LabelHead>();
-    for await (const sample of allSamples(stores, project.id)) if (sample.label) labels.set(sample.sampleId, sample.label);
-    state.labels = labels;
+    state.labels = (await labeledHeads(stores, project.id)).labels;
     return;
   }
   const unique = [...new Set(changed)];

@@ -1,0 +1,60 @@
+// The trainer's first read of a project's labels: the label head of every labeled sample, in the order of the sample
+// keys (the order a read of every sample head gives, which the training set and so the ranking follow).
+// Every label a head carries was written after its annotation record (annotate, undo, auto-label, import), so the
+// samples with a label are among those the project's annotations name: reading the annotations (the byProject index)
+// and then only those heads costs the labels, not the project's size. A project where most samples are labeled is
+// read head by head as before (fewer items than annotations plus heads).
+
+import type { LabelHead } from './model.js';
+import type { Stores } from './ports.js';
+import { allSamples } from './progress.js';
+
+/** Heads fetched per request (the stores page batch reads themselves; this bounds the memory between them). */
+const HEADS_PER_READ = 1000;
+
+export interface LabeledHeads {
+  labels: Map<string, LabelHead>;
+  /** How they were found: through the annotations, or by reading every sample head. */
+  via: 'annotations' | 'every-head';
+}
+
+export async function labeledHeads(stores: Stores, projectId: string): Promise<LabeledHeads> {
+  const counts = await stores.samples.counts(projectId);
+  const labeled = counts.samples - (counts.byDepth[0] ?? 0);
+  // Unsure counts (a writer died) still choose well enough: either way reads every labeled head.
+  if (labeled * 4 > counts.samples) return { labels: await everyHead(stores, projectId), via: 'every-head' };
+  const ids = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const page = await stores.annotations.listForProject(projectId, { cursor, limit: 1000 });
+    for (const a of page.items) ids.add(a.sampleId);
+    cursor = page.cursor;
+  } while (cursor);
+  const sorted = [...ids].sort(compareCodePoints);
+  const labels = new Map<string, LabelHead>();
+  for (let i = 0; i < sorted.length; i += HEADS_PER_READ) {
+    for (const sample of await stores.samples.getSamples(projectId, sorted.slice(i, i + HEADS_PER_READ))) {
+      if (sample.label) labels.set(sample.sampleId, sample.label);
+    }
+  }
+  // getSamples answers in the order asked, but say it here rather than rely on it.
+  return { labels: new Map([...labels].sort(([a], [b]) => compareCodePoints(a, b))), via: 'annotations' };
+}
+
+async function everyHead(stores: Stores, projectId: string): Promise<Map<string, LabelHead>> {
+  const labels = new Map<string, LabelHead>();
+  for await (const sample of allSamples(stores, projectId)) if (sample.label) labels.set(sample.sampleId, sample.label);
+  return labels;
+}
+
+/** The tables' key order (UTF-8 bytes), which is Unicode code point order; JavaScript's `<` compares UTF-16 units. */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
