@@ -89,7 +89,7 @@ describe('API authentication and authorization', () => {
   it("answers a labeler the same 404 for another project's routes as for a project that does not exist", async () => {
     const routes = [
       ['GET', ''], ['GET', '/next'], ['GET', '/samples/s1'], ['GET', '/progress'], ['GET', '/images'], ['POST', '/exports'],
-      ['POST', '/samples/s1/annotations'], ['PATCH', ''], ['GET', '/review/mislabeled'], ['POST', '/imports'],
+      ['POST', '/samples/s1/annotations'], ['PATCH', ''], ['GET', '/review/mislabeled'], ['GET', '/agreement'], ['POST', '/imports'],
     ] as const;
     for (const [method, rest] of routes) {
       const body = method === 'GET' ? undefined : { version: 0, requestId: 'req-12345678', classIndex: 0 };
@@ -106,12 +106,14 @@ describe('API authentication and authorization', () => {
 
   it("refuses a labeler the owner routes of their own project with 403, and project creation", async () => {
     expect((await call('POST', '/api/projects', lab, { id: 'new', classes: ['x', 'y'] })).status).toBe(403);
-    for (const [method, path] of [['GET', '/api/projects/mine/images'], ['PATCH', '/api/projects/mine'], ['POST', '/api/projects/mine/uploads'], ['GET', '/api/projects/mine/review/mislabeled']] as const) {
+    for (const [method, path] of [['GET', '/api/projects/mine/images'], ['PATCH', '/api/projects/mine'], ['POST', '/api/projects/mine/uploads'], ['GET', '/api/projects/mine/review/mislabeled'], ['GET', '/api/projects/mine/agreement']] as const) {
       const res = await call(method, path, lab, method === 'GET' ? undefined : { version: 1, name: 'x' });
       expect(res.status, `${method} ${path}`).toBe(403);
       expect(res.json.code).toBe('forbidden');
     }
     expect((await call('GET', '/api/projects/mine/images', admin)).status).toBe(200);
+    // Agreement names which labelers disagree with whom: the owner's, like the gallery's split filter.
+    expect((await call('GET', '/api/projects/mine/agreement', admin)).status).toBe(200);
   });
 
   it('gives an owner route no other spelling: percent-encoded, double-encoded, trailing slash or case variants never reach it', async () => {

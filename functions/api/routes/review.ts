@@ -12,7 +12,8 @@ import { valid } from '../validate.js';
 const similarQuery = z.object({ k: z.coerce.number().int().min(1).max(200).default(24) });
 
 export const reviewRoutes = new Hono<AppEnv>()
-  .get('/:projectId/agreement', access('member'), async (c) => c.json(await projectAgreement(c.var.deps.stores, c.req.param('projectId'))))
+  // Owners only: it names which labelers disagree with whom (as the gallery's split filter, also owner-only).
+  .get('/:projectId/agreement', access('owner'), async (c) => c.json(await projectAgreement(c.var.deps.stores, c.req.param('projectId'))))
   .get('/:projectId/quality', access('member'), async (c) => c.json(await projectQuality(c.var.deps.stores, c.req.param('projectId'), c.var.deps.auditRate)))
   .get('/:projectId/review/mislabeled', access('owner'), async (c) => {
     const deps = c.var.deps;

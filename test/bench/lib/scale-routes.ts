@@ -113,7 +113,6 @@ export async function measureRoutes(stack: LocalStack, opts: RouteOptions): Prom
   await measure('progress', 'labeler', n, () => call('GET', `${base}/progress`, member));
   await measure('history (50)', 'labeler', n, () => call('GET', `${base}/history?limit=50`, member));
   await measure('quality', 'labeler', Math.ceil(n / 4), () => call('GET', `${base}/quality`, member), 'reads every live label point');
-  await measure('agreement', 'labeler', Math.ceil(n / 4), () => call('GET', `${base}/agreement`, member));
   await measure('similar (24)', 'labeler', Math.ceil(n / 4), () => call('GET', `${base}/samples/${opts.sampleId}/similar?k=24`, member));
 
   if (!opts.owner) return results;
@@ -155,6 +154,7 @@ export async function measureRoutes(stack: LocalStack, opts: RouteOptions): Prom
     if (first.cursor) await call('GET', `${base}/images?status=failed&limit=100&cursor=${encodeURIComponent(first.cursor)}`, 'owner');
   }, '2 pages; 1 in 200 images');
   await measure('mislabeled', 'owner', galleryN, () => call('GET', `${base}/review/mislabeled`, 'owner'));
+  await measure('agreement', 'owner', Math.ceil(n / 4), () => call('GET', `${base}/agreement`, 'owner'));
 
   // Jobs: an export of every sample (CSV, no image files) and a deletion of 100 images.
   let exportNote = '';
