@@ -4,7 +4,6 @@
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -12,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { systemClock, type BlobStore, type Clock, type Page, type StoredObject } from '../../domain/ports.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
+import { getObjectBytes } from './get-object.js';
 import { S3ObjectUrls } from './object-urls.js';
 
 /** S3 quotes ETags; S3 event notifications (which ingest compares against) do not. */
@@ -42,8 +42,7 @@ export class S3BlobStore implements BlobStore {
 
   async get(key: string): Promise<{ body: Uint8Array; contentType?: string; etag: string } | undefined> {
     try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array();
+      const { out, body } = await getObjectBytes(this.s3, { Bucket: this.bucket, Key: key });
       return { body, contentType: out.ContentType, etag: bareEtag(out.ETag) };
     } catch (err) {
       if (isMissing(err)) return undefined;

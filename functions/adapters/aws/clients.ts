@@ -64,6 +64,8 @@ export function createS3Client(config: Pick<AwsConfig, 'region' | 'credentials'>
     // Default checksums stream aws-chunked bodies, which s3rver stores verbatim, framing included (corrupt objects).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // The SDK's standard retries (3 attempts) cover a connection dropped before the answer; a GetObject body cut
+    // while it streams is read again by get-object.ts (test/unit/s3-dropped-socket.test.ts).
   }));
 }
 

@@ -8,6 +8,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ExportObjects, ObjectSink } from '../../domain/interchange/export/ports.js';
+import { getObjectBytes } from '../aws/get-object.js';
 import { attachment } from '../aws/object-urls.js';
 
 // S3 allows 10,000 parts, so the part size caps the object: 5 MiB parts (2 in flight + 1 filling = ~15 MiB held)
@@ -69,8 +70,7 @@ export class S3ExportObjects implements ExportObjects {
   async readRange(key: string, start: number, end: number): Promise<Uint8Array | undefined> {
     if (end <= start) return new Uint8Array(0);
     try {
-      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
-      return out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
+      return (await getObjectBytes(this.s3, { Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end - 1}` })).body;
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if ((err as Error).name === 'NoSuchKey' || status === 404) return undefined;
