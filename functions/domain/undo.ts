@@ -4,7 +4,7 @@
 
 import { applyToHead, repairHead, requireSample } from './annotate.js';
 import { WinnowError } from './errors.js';
-import type { Annotation, Sample } from './model.js';
+import type { Annotation, LabelerEntry, Sample } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
 
@@ -33,23 +33,51 @@ export async function undoLast(stores: Stores, input: UndoInput): Promise<UndoRe
     if (replay) return replay;
     throw new WinnowError('conflict', 'nothing to undo: you have no labels left in your recent history');
   }
-  const undone = await stores.annotations.get(input.projectId, entry.sampleId, entry.version);
+  // The undone record and the head are read together. The head is rolled forward over a record a crashed writer left
+  // unapplied only when it is not what the undo expects, or when the claim below finds such a record in the way: the
+  // claim is conditional on the version, so a pending record can never be overtaken.
+  const [undone, read] = await Promise.all([
+    stores.annotations.get(input.projectId, entry.sampleId, entry.version),
+    requireSample(stores, input.projectId, entry.sampleId),
+  ]);
   if (!undone) throw new WinnowError('internal', `history entry for ${entry.sampleId} v${entry.version} is missing`);
-
-  const sample = await repairHead(stores, project, await requireSample(stores, input.projectId, entry.sampleId));
-  // The head must still be exactly the label being undone (possibly restored by undoing a later re-label).
-  const headIsUndone = sample.label?.labelerId === undone.labelerId && sample.label?.at === undone.at;
-  if (!headIsUndone) {
-    const replay = await findUndoReplay(stores, input, entry.sampleId);
-    if (replay) return replay;
-    throw new WinnowError(
-      'conflict',
-      `cannot undo: sample "${entry.sampleId}" was labeled again after your label`,
-      { currentVersion: sample.version },
-    );
+  let sample = read;
+  for (let repaired = false; ; repaired = true) {
+    // The head must still be exactly the label being undone (possibly restored by undoing a later re-label).
+    const headIsUndone = sample.label?.labelerId === undone.labelerId && sample.label?.at === undone.at;
+    if (!headIsUndone && !repaired) {
+      sample = await repairHead(stores, project, sample);
+      continue;
+    }
+    if (!headIsUndone) {
+      const replay = await findUndoReplay(stores, input, entry.sampleId);
+      if (replay) return replay;
+      throw new WinnowError(
+        'conflict',
+        `cannot undo: sample "${entry.sampleId}" was labeled again after your label`,
+        { currentVersion: sample.version },
+      );
+    }
+    const at = new Date(stores.clock.now()).toISOString();
+    const { created, stored } = await stores.annotations.append(undoRecord(input, entry, undone, sample, at));
+    if (!created && stored.requestId !== input.requestId) {
+      if (!repaired) {
+        sample = await repairHead(stores, project, sample);
+        continue;
+      }
+      throw new WinnowError('conflict', `cannot undo: sample "${entry.sampleId}" changed while undoing; try again`);
+    }
+    // Both complete the logged undo and both are idempotent (a retry finishes either), so they run together.
+    const [next] = await Promise.all([
+      applyToHead(stores, project, sample, stored),
+      stores.labelers.recordUndo(input.projectId, input.labelerId, entry, stored.at),
+    ]);
+    return { sample: next, undone, replayed: !created };
   }
-  const at = new Date(stores.clock.now()).toISOString();
-  const record: Annotation = {
+}
+
+function undoRecord(input: UndoInput, entry: LabelerEntry, undone: Annotation, sample: Sample, at: string): Annotation {
+  return {
     projectId: input.projectId,
     sampleId: entry.sampleId,
     version: sample.version,
@@ -63,13 +91,6 @@ export async function undoLast(stores: Stores, input: UndoInput): Promise<UndoRe
     requestId: input.requestId,
     at,
   };
-  const { created, stored } = await stores.annotations.append(record);
-  if (!created && stored.requestId !== input.requestId) {
-    throw new WinnowError('conflict', `cannot undo: sample "${entry.sampleId}" changed while undoing; try again`);
-  }
-  const next = await applyToHead(stores, project, sample, stored);
-  await stores.labelers.recordUndo(input.projectId, input.labelerId, entry, at);
-  return { sample: next, undone, replayed: !created };
 }
 
 /** A retried undo whose first attempt got through: the sample's latest record is our undo. */
