@@ -5,7 +5,7 @@
 // Storage calls per image (the cost that matters once inference is fast): one GET of the original, one conditional
 // put of the pending record, the thumbnail (and the display copy, unless the original is shown as it is), and for a
 // new image its samples with the ready record in one write that the store batches with other images' (see
-// onAnalyzed for the embeddings, also batched).
+// onAnalyzed for the embeddings, also batched), then one read of the project past ingest's cache (an embedder switch).
 
 import { createHash } from 'node:crypto';
 import { WinnowError } from './errors.js';
@@ -34,6 +34,11 @@ export interface IngestDeps {
   onAnalyzed?: (project: Project, image: ImageRecord, samples: Sample[], analysis: ImageAnalysis) => Promise<void>;
   /** Largest accepted object in bytes (default 64 MiB). */
   maxBytes?: number;
+  /**
+   * The project as stored now, past the cache `stores.projects` may have (ingest's keeps a project a few seconds:
+   * functions/ingest/recent-projects.ts); read once per ready image that has embeddings. Default: stores.projects.
+   */
+  currentProject?: (projectId: string) => Promise<Project | undefined>;
 }
 
 export const imageIdFor = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 24);
@@ -131,7 +136,27 @@ export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promis
     await deps.onAnalyzed?.(project, ready, samples, analysis);
     await stores.samples.putImage(ready);
   }
+  await embedWithCurrentEmbedder(deps, project, ready, samples, analysis, body);
   return { status: 'ready', image: ready, samples: samples.length };
+}
+
+/**
+ * The project read for the analysis may be a few seconds old, so an image analysed just after its project switched
+ * embedders (a re-embed job, functions/vision/reembed.ts) got the old one, whose embeddings that job deletes once it
+ * has caught up the images it found ready: the image would be left without any the trainer reads. So, after the image
+ * is ready, the project is read as stored now: either the job's catch-up (after its switch) finds the image ready, or
+ * this read finds the switch, and then the image is analysed again with the new embedder and its rows go under it.
+ * The old rows it wrote stay in the old model's folder, which nothing reads any more.
+ */
+async function embedWithCurrentEmbedder(deps: IngestDeps, used: Project, image: ImageRecord, samples: Sample[], analysis: ImageAnalysis, body: Uint8Array | undefined): Promise<void> {
+  if (!deps.onAnalyzed || !analysis.embedding || !body) return;
+  const current = await (deps.currentProject ?? ((id: string) => deps.stores.projects.get(id)))(used.id);
+  const model = current?.embedding?.model;
+  if (!current || model === used.embedding?.model) return;
+  // The same detector options, so that the box samples get embeddings of the same boxes.
+  const { embedder: _old, ...same } = analyzeOptions(used) ?? {};
+  const again = await deps.analyzer.analyze(body, { ...same, ...(model ? { embedder: model } : {}) });
+  await deps.onAnalyzed(current, image, samples, again);
 }
 
 function analyzeOptions(project: Project): Parameters<ImageAnalyzer['analyze']>[1] {

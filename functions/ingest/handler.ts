@@ -42,7 +42,11 @@ export interface IngestHandlerOptions {
 
 export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOptions = {}) {
   const log: Log = opts.log ?? ((line) => console.log(line));
-  const deps: IngestDeps = { ...given, stores: { ...given.stores, projects: recentProjects(given.stores.projects, given.stores.clock) } };
+  const deps: IngestDeps = {
+    currentProject: (projectId) => given.stores.projects.get(projectId),
+    ...given,
+    stores: { ...given.stores, projects: recentProjects(given.stores.projects, given.stores.clock) },
+  };
 
   // Events for a key that is being ingested here (S3 sends some twice; a batch may hold both) wait for that ingest
   // and then find it done, instead of analysing and writing the image a second time alongside it.

@@ -1,6 +1,7 @@
 // Ingest reads the image's project for every object; a batch of uploads reads the same record hundreds of times.
 // Found projects are remembered for a couple of seconds (a settings change reaches ingest that much later, as it
-// reaches the API through its own read cache); a missing project is never remembered, so an upload that arrives
+// reaches the API through its own read cache; a switch of embedder is checked once more on the store after each image,
+// see embedWithCurrentEmbedder in domain/ingest.ts, so no image misses the new embedder); a missing project is never remembered, so an upload that arrives
 // just before its project is created waits no longer than it has to.
 
 import type { Project } from '../domain/model.js';
