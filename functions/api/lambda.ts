@@ -1,7 +1,8 @@
 // Composition root of the API Lambda: the same Hono app as `npm start`, with DynamoDB/S3 and everything else
 // from the configuration the stack sets (functions/adapters/aws/env.ts), Cognito ID tokens verified by
-// aws-jwt-verify (API Gateway's JWT authorizer checks them too), retrains triggered through the trainer queue and
-// export jobs through the export queue.
+// aws-jwt-verify (API Gateway's JWT authorizer checks them too), retrains triggered through the trainer queue,
+// export and deletion jobs through the export queue (the export function runs both: Lambda freezes this process
+// once it has answered, so a deletion left running here would stall).
 
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { LambdaContext, LambdaEvent } from 'hono/aws-lambda';
@@ -12,6 +13,7 @@ import { S3ObjectUrls } from '../adapters/aws/object-urls.js';
 import { servingStores } from '../adapters/aws/services.js';
 import { sqsTrainerTriggers } from '../adapters/aws/trainer-queue.js';
 import { sqsExportRunner } from '../adapters/export/runners.js';
+import { sqsDeletionRunner } from '../deletion/runners.js';
 import { createLogger } from '../adapters/log.js';
 import { awsExportDeps } from '../adapters/export/service.js';
 import { cognitoDirectory, signedCognito } from '../adapters/aws/cognito-directory.js';
@@ -57,6 +59,7 @@ export const app = createApp({
   // Noted during the request, sent (one message per project) before the invocation returns: see `handler`.
   onLabeled: (projectId, sampleIds) => triggers.add(projectId, sampleIds),
   // Jobs run in the export function (time, memory, sharp); the API starts them and signs download links.
+  deletions: sqsDeletionRunner(sqs, config.exportQueueUrl),
   exports: awsExportDeps(aws, {
     bucket: config.bucket,
     runner: sqsExportRunner(sqs, config.exportQueueUrl),

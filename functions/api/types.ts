@@ -1,4 +1,5 @@
 import type { Logger } from '../adapters/log.js';
+import type { DeletionRunner } from '../domain/deletion.js';
 import type { ExportDeps } from '../domain/interchange/export/job.js';
 import type { FeatureVectors } from '../domain/import-features.js';
 import type { ModelLab } from '../domain/models.js';
@@ -39,6 +40,8 @@ export interface ApiDeps {
   models?: ModelLab;
   /** Folder of the shipped models' ONNX files, read by the classifier export (default: defaultModelDir()). */
   modelDir?: string;
+  /** Where deletion jobs run (cloud: the export queue and function); default: in this process, behind the 202. */
+  deletions?: DeletionRunner;
   /** Export jobs (storage, runner); absent, the export routes answer 503. */
   exports?: ExportDeps;
   /** User accounts owners manage from the app (local users file or Cognito); absent, the account routes answer 409. */

@@ -36,6 +36,7 @@ export interface ApiProps {
   readonly bucket: Bucket;
   readonly tables: { projects: Table; samples: Table; annotations: Table; labelers: Table };
   readonly trainerQueue: IQueue;
+  /** Export and deletion jobs the API starts (the export function runs them). */
   readonly exportQueue: IQueue;
   /** The function's whole environment (functions/adapters/aws/env.ts `functionEnvironment('api', ...)`). */
   readonly environment: Record<string, string>;
@@ -136,7 +137,8 @@ export class Api extends Construct {
     for (const table of Object.values(tables)) table.grantReadWriteData(this.fn);
     props.trainerQueue.grantSendMessages(this.fn);
     props.exportQueue.grantSendMessages(this.fn);
-    // Presigned URLs act with the API's permissions; deletion jobs run here too. Each folder and why: FUNCTION_ACCESS.api.
+    // Presigned URLs act with the API's permissions; deletion jobs only start here (the export function runs them,
+    // from the export queue). Each folder and why: FUNCTION_ACCESS.api.
     const objects = grantBucketAccess(bucket, this.fn, 'api');
     // Team management from the app (functions/adapters/aws/cognito-directory.ts), on this pool only.
     props.userPool.grant(this.fn, ...TEAM_ACTIONS);

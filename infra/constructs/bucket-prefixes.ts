@@ -58,23 +58,24 @@ export interface FolderAccess {
  * presigned URLs, the export's S3 streams) in the modules each entry point bundles.
  */
 export const FUNCTION_ACCESS: Record<CloudFunction, Partial<Record<BucketFolder, FolderAccess>>> = {
-  // functions/api/lambda.ts: the Hono app, and the deletion jobs it starts (domain/deletion.ts runs in this Lambda).
+  // functions/api/lambda.ts: the Hono app. It starts deletion jobs (writes their records) but never runs them: the
+  // export function does (functions/deletion/worker.ts), so the API deletes no original, derived file or shard.
   api: {
     uploads: {
-      actions: ['read', 'write', 'delete'],
-      why: 'presigned PUTs of originals (routes/uploads.ts), presigned GETs of originals shown as such (present.ts, routes/images.ts), heads by label and feature imports (interchange/import/match.ts, import-features.ts); deletions remove originals (deletion.ts hideImages, sweepProject)',
+      actions: ['read', 'write'],
+      why: 'presigned PUTs of originals (routes/uploads.ts), presigned GETs of originals shown as such (present.ts, routes/images.ts), heads by label and feature imports (interchange/import/match.ts, import-features.ts)',
     },
     derived: {
-      actions: ['read', 'delete'],
-      why: 'presigned GETs of thumbnails and display copies (present.ts, routes/gallery.ts); deletions remove them (deletion.ts sweepImages, sweepProject)',
+      actions: ['read'],
+      why: 'presigned GETs of thumbnails and display copies (present.ts, routes/gallery.ts)',
     },
     embeddings: {
-      actions: ['read', 'write', 'delete'],
-      why: 'feature imports read a shard for its dims and append shards (routes/features.ts); the classifier export re-fits on them when no saved model fits (export/model-classifier.ts, read only); deletions rewrite shards without the deleted rows and remove a project\'s (deletion.ts removeEmbeddingRows, sweepProject)',
+      actions: ['read', 'write'],
+      why: 'feature imports read a shard for its dims and append shards (routes/features.ts); the classifier export re-fits on them when no saved model fits (export/model-classifier.ts, read only)',
     },
     exports: {
-      actions: ['read', 'write', 'delete'],
-      why: 'export job status written when a job starts and read back, presigned downloads (interchange/export/job.ts); removed with their project (deletion.ts)',
+      actions: ['read', 'write'],
+      why: 'export job status written when a job starts and read back, presigned downloads (interchange/export/job.ts)',
     },
     audit: {
       actions: ['read', 'write'],
@@ -82,19 +83,19 @@ export const FUNCTION_ACCESS: Record<CloudFunction, Partial<Record<BucketFolder,
     },
     models: {
       actions: ['read', 'write', 'delete'],
-      why: 'bring your own model: presigned PUT of an upload, inspection reads it, stores the file by sha256 and the registration, deletes the upload and unregistered files (routes/models.ts); re-embed job records read and deleted with their project; registered embedders read by the classifier export (export/model-export.ts)',
+      why: 'bring your own model: presigned PUT of an upload, inspection reads it, stores the file by sha256 and the registration, deletes the upload and unregistered files (routes/models.ts); re-embed job records read; registered embedders read by the classifier export (export/model-export.ts)',
     },
     classifiers: {
-      actions: ['read', 'delete'],
-      why: "the trainer's saved model is read by the classifier export (classifier-store.ts via export/model-classifier.ts) and removed with its project (deletion.ts)",
+      actions: ['read'],
+      why: "the trainer's saved model is read by the classifier export (classifier-store.ts via export/model-classifier.ts)",
     },
     autolabel: {
-      actions: ['read', 'write', 'delete'],
-      why: 'preview and run read the basis the trainer saved, run and undo write and list batches (autolabel.ts); removed with their project (deletion.ts)',
+      actions: ['read', 'write'],
+      why: 'preview and run read the basis the trainer saved, run and undo write and list batches (autolabel.ts)',
     },
     deletions: {
-      actions: ['read', 'write', 'delete'],
-      why: 'job records written as a deletion progresses, read for its status and to resume it, listed for unfinished ones, moved to done/ and removed (deletion.ts)',
+      actions: ['read', 'write'],
+      why: 'a deletion job record is written when an owner starts one, read for its status, listed for an unfinished one to continue (deletion.ts start*, deletionStatus); the export function runs it',
     },
   },
   // functions/ingest/lambda.ts: ObjectCreated -> ingest; ObjectRemoved -> the image's deletion job (deletion.ts originalRemoved).
@@ -136,31 +137,44 @@ export const FUNCTION_ACCESS: Record<CloudFunction, Partial<Record<BucketFolder,
     },
   },
   // functions/export/lambda.ts: runExport (interchange/export/job.ts), then the retention sweep (domain/retention.ts),
-  // which deletes expired exports and runs image deletions (deletion.ts runImages) for originals past retention.
+  // which deletes expired exports and runs image deletions (deletion.ts runImages) for originals past retention; and
+  // the deletion jobs owners start through the API (functions/deletion/worker.ts: images, a labeler's work, projects).
   export: {
     uploads: {
       actions: ['read', 'delete'],
-      why: 'copies originals into the archive (adapters/export/images.ts); the retention sweep deletes originals past their project\'s retention (retention.ts via deletion.ts hideImages)',
+      why: "copies originals into the archive (adapters/export/images.ts); deletion jobs and the retention sweep's delete originals (deletion.ts hideImages, sweepProject)",
     },
     derived: {
       actions: ['delete'],
-      why: "the retention sweep's image deletions remove thumbnails and display copies (deletion.ts sweepImages)",
+      why: 'deletion jobs remove thumbnails and display copies (deletion.ts sweepImages, sweepProject)',
     },
     embeddings: {
-      actions: ['read', 'write'],
-      why: "lists shards and reads their rows by range for the embeddings export (adapters/export/embedding-shards.ts); the retention sweep's image deletions rewrite shards without the deleted rows (deletion.ts removeEmbeddingRows)",
+      actions: ['read', 'write', 'delete'],
+      why: "lists shards and reads their rows by range for the embeddings export (adapters/export/embedding-shards.ts); deletion jobs rewrite shards without the deleted rows and remove a deleted project's (deletion.ts removeEmbeddingRows, sweepProject)",
     },
     exports: {
       actions: ['read', 'write', 'delete'],
-      why: 'streams the archive as a multipart upload (aborted on failure) and reads and rewrites the job status (adapters/export/s3-objects.ts, interchange/export/job.ts); the retention sweep lists exports and deletes expired ones (retention.ts)',
+      why: 'streams the archive as a multipart upload (aborted on failure) and reads and rewrites the job status (adapters/export/s3-objects.ts, interchange/export/job.ts); the retention sweep lists exports and deletes expired ones (retention.ts); removed with their project (deletion.ts sweepProject)',
     },
     audit: {
       actions: ['write'],
       why: 'the retention sweep records what it deleted (retention.ts, audit-log.ts recordAudit); never deleted',
     },
+    models: {
+      actions: ['delete'],
+      why: "a deleted project's re-embed job record (MODEL_LAYOUT.reembedJob) goes with it (deletion.ts sweepProject)",
+    },
+    classifiers: {
+      actions: ['delete'],
+      why: "a deleted project's saved classifier goes with it (deletion.ts sweepProject)",
+    },
+    autolabel: {
+      actions: ['delete'],
+      why: "a deleted project's auto-label basis and batches go with it (deletion.ts sweepProject)",
+    },
     deletions: {
       actions: ['read', 'write', 'delete'],
-      why: "the job records of the retention sweep's image deletions: written, read back, listed to resume, moved to done/ (deletion.ts)",
+      why: 'deletion job records: read to run a job from where it got to, progress written, listed to resume, moved to done/, a project job\'s and the earlier ones of a deleted project removed (deletion.ts)',
     },
   },
 };

@@ -36,7 +36,8 @@ describe('export jobs in the export Lambda', () => {
         label: { confidences: [1, 0], ambiguous: false, labelerId: 'ann', at },
       },
     ]);
-    lambdaEnvOnEmulators(emulators, BUCKET);
+    // Queues the function may send to (a deletion slice's own queue, retrain triggers); this test sends nothing.
+    lambdaEnvOnEmulators(emulators, BUCKET, { WINNOW_EXPORT_QUEUE_URL: 'http://127.0.0.1:9/000000000000/export', WINNOW_TRAINER_QUEUE_URL: 'http://127.0.0.1:9/000000000000/trainer' });
   });
   afterAll(async () => {
     for (const close of closers) await close();

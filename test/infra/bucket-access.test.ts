@@ -134,18 +134,27 @@ describe("FUNCTION_ACCESS covers what the code's key builders address", () => {
     for (const access of ['read', 'write'] as const) expect(has('api', autolabelKeys.batch('p', 'b'), access), access).toBe(true);
   });
 
-  it('the API may delete everything a project deletion sweeps, and keep its job records (deletion.ts)', () => {
+  it('the export function, which runs deletion jobs, may delete everything a project deletion sweeps and keep its job records (deletion.ts)', () => {
     for (const prefix of [...projectPrefixes('p'), `${DELETIONS_PREFIX}p/`]) {
-      expect(has('api', prefix, 'delete'), prefix).toBe(true);
+      expect(has('export', prefix, 'delete'), prefix).toBe(true);
     }
-    for (const access of ACCESSES) expect(has('api', `${DELETIONS_PREFIX}p/job.json`, access), access).toBe(true);
+    for (const access of ACCESSES) expect(has('export', `${DELETIONS_PREFIX}p/job.json`, access), access).toBe(true);
     // Shards keep other images' rows: they are rewritten without the deleted ones.
-    for (const access of ['read', 'write'] as const) expect(has('api', BUCKET_LAYOUT.embeddingsPrefix('p'), access), access).toBe(true);
+    for (const access of ['read', 'write'] as const) expect(has('export', BUCKET_LAYOUT.embeddingsPrefix('p'), access), access).toBe(true);
   });
 
-  it('the API, ingest (an original removed from the bucket) and export (the retention sweep) may run an image deletion (deletion.ts runImages)', () => {
-    for (const fn of ['api', 'ingest', 'export'] as const) {
-      expect(has(fn, BUCKET_LAYOUT.uploadKey('p', 'a.jpg'), 'delete'), `${fn} original`).toBe(true);
+  it('the API starts deletion jobs but deletes no original, derived file, shard, export or job record itself (functions/deletion/worker.ts runs them)', () => {
+    for (const access of ['read', 'write'] as const) expect(has('api', `${DELETIONS_PREFIX}p/job.json`, access), access).toBe(true);
+    for (const key of [BUCKET_LAYOUT.uploadKey('p', 'a.jpg'), BUCKET_LAYOUT.derivedKey('p', 'i', 'thumb'), BUCKET_LAYOUT.embeddingsPrefix('p'), exportKeys('p', 'e', 'f.zip').file, classifierKey('p'), autolabelKeys.basis('p'), `${DELETIONS_PREFIX}p/job.json`]) {
+      expect(has('api', key, 'delete'), key).toBe(false);
+    }
+  });
+
+  it('only ingest (an original removed from the bucket) and export (deletion jobs, the retention sweep) may run an image deletion (deletion.ts runImages)', () => {
+    for (const fn of FUNCTIONS) {
+      expect(has(fn, BUCKET_LAYOUT.uploadKey('p', 'a.jpg'), 'delete'), `${fn} original`).toBe(fn === 'ingest' || fn === 'export');
+    }
+    for (const fn of ['ingest', 'export'] as const) {
       for (const v of ['thumb', 'display'] as const) expect(has(fn, BUCKET_LAYOUT.derivedKey('p', 'i', v), 'delete'), `${fn} ${v}`).toBe(true);
       for (const access of ['read', 'write'] as const) expect(has(fn, BUCKET_LAYOUT.embeddingsPrefix('p'), access), `${fn} shards ${access}`).toBe(true);
       for (const access of ACCESSES) expect(has(fn, `${DELETIONS_PREFIX}p/job.json`, access), `${fn} job ${access}`).toBe(true);

@@ -30,12 +30,14 @@ describe('ingest and registered models', () => {
 describe("the trainer's saved classifiers", () => {
   const trainer = (action: string) => allows(s.resources, roleOf(s.stack.trainer.fn), action, [bucket(), CLASSIFIERS]);
   const api = (action: string) => allows(s.resources, roleOf(s.stack.api.fn), action, [bucket(), CLASSIFIERS]);
+  const exporter = (action: string) => allows(s.resources, roleOf(s.stack.exports.fn), action, [bucket(), CLASSIFIERS]);
   it('the trainer may save them', () => expect(trainer('s3:PutObject')).toBe(true));
-  it('the API may read them (classifier export) and delete them (project deletion), not write them', () => {
+  it('the API may read them (classifier export), not write or delete them', () => {
     expect(api('s3:GetObject')).toBe(true);
-    expect(api('s3:DeleteObject')).toBe(true);
+    expect(api('s3:DeleteObject')).toBe(false);
     expect(api('s3:PutObject')).toBe(false);
   });
+  it('the export function deletes them with their project (deletion jobs)', () => expect(exporter('s3:DeleteObject')).toBe(true));
 });
 
 describe('the API and registered models', () => {

@@ -174,6 +174,18 @@ describe('export function', () => {
   it('runs on x86_64 (the architecture of the sharp binaries it ships)', () => {
     expect(resource(s.stack.exports.fn).Properties.Architectures).toEqual(['x86_64']);
   });
+
+  // Deletion jobs (issue 16): the API queues them, a slice that runs out of time puts its job back on the same queue.
+  it('knows its own queue (unfinished deletion jobs go back on it) and the trainer queue from its environment', () => {
+    const env = resource(s.stack.exports.fn).Properties.Environment.Variables;
+    expect(env.WINNOW_EXPORT_QUEUE_URL).toEqual({ Ref: logicalId(s.stack, s.stack.exports.work.queue) });
+    expect(env.WINNOW_TRAINER_QUEUE_URL).toEqual({ Ref: logicalId(s.stack, s.stack.trainer.work.queue) });
+  });
+
+  it('is where the API sends deletion jobs', () => {
+    const env = resource(s.stack.api.fn).Properties.Environment.Variables;
+    expect(env.WINNOW_EXPORT_QUEUE_URL).toEqual({ Ref: logicalId(s.stack, s.stack.exports.work.queue) });
+  });
 });
 
 describe('trainer function', () => {

@@ -96,7 +96,7 @@ describe('trainer permissions', () => {
 describe('export function permissions', () => {
   const may = (action: string, parts: string[]) => allows(s.resources, roleOf(s.stack.exports.fn), action, parts);
 
-  it('may read originals (exports copy them) and delete them (the retention sweep) but not overwrite them', () => {
+  it('may read originals (exports copy them) and delete them (deletion jobs, the retention sweep) but not overwrite them', () => {
     expect(may('s3:GetObject', [bucket(), '/uploads/*'])).toBe(true);
     expect(may('s3:PutObject', [bucket(), '/uploads/*'])).toBe(false);
     expect(may('s3:DeleteObject', [bucket(), '/uploads/*'])).toBe(true);
@@ -106,10 +106,14 @@ describe('export function permissions', () => {
     expect(may('s3:AbortMultipartUpload', [bucket(), '/exports/*'])).toBe(true);
     expect(may('s3:GetObject', [bucket(), '/exports/*'])).toBe(true);
   });
-  it('may read labels, delete images with their samples and annotations (the retention sweep), and write no project or labeler', () => {
+  it('may read labels and delete images with their samples and annotations, a labeler\'s tally, a project\'s record (deletion jobs)', () => {
     expect(may('dynamodb:Query', [table('annotations')])).toBe(true);
-    for (const t of ['samples', 'annotations'] as const) expect(may('dynamodb:BatchWriteItem', [table(t)])).toBe(true);
-    for (const t of ['projects', 'labelers'] as const) expect(may('dynamodb:PutItem', [table(t)])).toBe(false);
+    for (const t of ['samples', 'annotations', 'labelers'] as const) expect(may('dynamodb:BatchWriteItem', [table(t)]), t).toBe(true);
+    for (const t of ['projects', 'labelers'] as const) expect(may('dynamodb:DeleteItem', [table(t)]), t).toBe(true);
+  });
+  it('may put an unfinished deletion job back on its own queue and ask the trainer to rank again', () => {
+    expect(may('sqs:SendMessage', [logicalId(s.stack, s.stack.exports.work.queue)])).toBe(true);
+    expect(may('sqs:SendMessage', [logicalId(s.stack, s.stack.trainer.work.queue)])).toBe(true);
   });
 });
 
@@ -117,10 +121,18 @@ describe('API permissions', () => {
   const may = (action: string, parts: string[]) => allows(s.resources, roleOf(s.stack.api.fn), action, parts);
 
   it('may presign uploads of originals', () => expect(may('s3:PutObject', [bucket(), '/uploads/*'])).toBe(true));
-  it('may delete originals (image and project deletions)', () => expect(may('s3:DeleteObject', [bucket(), '/uploads/*'])).toBe(true));
+  // Deletion jobs run in the export function: the API writes the job record and queues it.
+  it('may not delete originals, derived images, shards or exports', () => {
+    for (const folder of ['/uploads/*', '/derived/*', '/embeddings/*', '/exports/*']) expect(may('s3:DeleteObject', [bucket(), folder]), folder).toBe(false);
+  });
+  it('may queue deletion jobs (the export queue) but not take messages off it', () => {
+    expect(may('sqs:SendMessage', [logicalId(s.stack, s.stack.exports.work.queue)])).toBe(true);
+    expect(may('sqs:DeleteMessage', [logicalId(s.stack, s.stack.exports.work.queue)])).toBe(false);
+    expect(may('sqs:ReceiveMessage', [logicalId(s.stack, s.stack.exports.work.queue)])).toBe(false);
+  });
   it('may presign reads of derived images', () => expect(may('s3:GetObject', [bucket(), '/derived/*'])).toBe(true));
   it('may not write derived images', () => expect(may('s3:PutObject', [bucket(), '/derived/*'])).toBe(false));
-  it('may read and rewrite embedding shards (feature imports, classifier export, deletions)', () => {
+  it('may read and append embedding shards (feature imports, classifier export)', () => {
     expect(may('s3:GetObject', [bucket(), '/embeddings/*'])).toBe(true);
     expect(may('s3:PutObject', [bucket(), '/embeddings/*'])).toBe(true);
   });

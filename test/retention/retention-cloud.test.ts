@@ -53,7 +53,8 @@ describe('retention in the cloud: the sweep after each export job', () => {
     await oldExport('kept', '20260101-000000-aaaaaa', 10);
     await image('garden', 3, 20);
     await oldExport('garden', '20260101-000000-bbbbbb', 10);
-    lambdaEnvOnEmulators(emulators, BUCKET);
+    // Queues the function may send to (a deletion slice's own queue, retrain triggers); this test sends nothing.
+    lambdaEnvOnEmulators(emulators, BUCKET, { WINNOW_EXPORT_QUEUE_URL: 'http://127.0.0.1:9/000000000000/export', WINNOW_TRAINER_QUEUE_URL: 'http://127.0.0.1:9/000000000000/trainer' });
   });
   afterAll(async () => {
     for (const close of closers) await close();

@@ -15,7 +15,7 @@ export const CLOUD_ENV = {
   region: 'AWS_REGION',
   /** Queue that starts a training run: `{ "projectId": ..., "sampleIds"?: [...] }`. */
   trainerQueueUrl: 'WINNOW_TRAINER_QUEUE_URL',
-  /** Queue that runs export jobs: `{ "kind": "export", "projectId", "exportId" }`. */
+  /** Queue of the export function: `{ "kind": "export", "projectId", "exportId" }`, `{ "kind": "deletion", "projectId", "jobId" }`. */
   exportQueueUrl: 'WINNOW_EXPORT_QUEUE_URL',
   /** Cognito user pool and web client: the API checks tokens (again) with aws-jwt-verify and reads groups. */
   userPoolId: 'WINNOW_USER_POOL_ID',
@@ -49,7 +49,8 @@ export const FUNCTION_ENV = {
   api: [...TABLES_AND_BUCKET, 'trainerQueueUrl', 'exportQueueUrl', 'userPoolId', 'userPoolClientId', 'embedder', 'presignTtlSeconds'],
   ingest: [...TABLES_AND_BUCKET, 'trainerQueueUrl', 'ingestConcurrency', 'embedder'],
   trainer: [...TABLES_AND_BUCKET, 'embedder'],
-  export: [...TABLES_AND_BUCKET, 'embedder'],
+  // Its own queue: an unfinished deletion job goes back on it; the trainer's: a labeler's work deleted is retrained.
+  export: [...TABLES_AND_BUCKET, 'embedder', 'exportQueueUrl', 'trainerQueueUrl'],
 } as const satisfies Record<string, readonly CloudEnvKey[]>;
 
 export type CloudFunction = keyof typeof FUNCTION_ENV;
@@ -202,7 +203,13 @@ export function trainerConfig(env: NodeJS.ProcessEnv = process.env): TrainerConf
   return { ...storage(e), embedder: e.embedder as string, ...(e.auditRate !== undefined ? { auditRate: e.auditRate as number } : {}) };
 }
 
-export function exportConfig(env: NodeJS.ProcessEnv = process.env): TrainerConfig {
+export interface ExportConfig extends CloudConfig {
+  embedder: string;
+  exportQueueUrl: string;
+  trainerQueueUrl: string;
+}
+
+export function exportConfig(env: NodeJS.ProcessEnv = process.env): ExportConfig {
   const e = parse('export', FUNCTION_ENV.export, env);
-  return { ...storage(e), embedder: e.embedder as string };
+  return { ...storage(e), embedder: e.embedder as string, exportQueueUrl: e.exportQueueUrl as string, trainerQueueUrl: e.trainerQueueUrl as string };
 }

@@ -1,6 +1,7 @@
 // Deletions (owners only, see access.ts): an image, a selection or filter of images, one labeler's annotations, a
-// whole project (confirmed by typing its name). Each starts a job (functions/domain/deletion.ts) that runs in this
-// process and answers 202 with its status; GET the status URL for progress. A project's record goes first, so
+// whole project (confirmed by typing its name). Each starts a job (functions/domain/deletion.ts) and answers 202
+// with its status; GET the status URL for progress. Where the job runs is the app's DeletionRunner: in this process
+// by default (the local stack), the export queue and function in the cloud (functions/deletion/runners.ts). A project's record goes first, so
 // its status is read from `/api/deletions/<project>/<jobId>` (the project routes answer 404 at once).
 // Mounted at /api.
 
@@ -9,12 +10,13 @@ import { z } from 'zod';
 import {
   deletionStatus,
   MAX_IMAGE_IDS,
-  runDeletion,
   startImageDeletion,
   startLabelerDeletion,
   startProjectDeletion,
   type DeletionJob,
+  type DeletionRunner,
 } from '../../domain/deletion.js';
+import { inProcessDeletionRunner } from '../../deletion/runners.js';
 import { access, BODY_LIMITS, PLAIN_ID, validateParams } from '../access.js';
 import { apiLog } from '../errors.js';
 import type { AppEnv } from '../types.js';
@@ -42,15 +44,22 @@ const statusUrl = (job: DeletionJob) =>
     ? `/api/deletions/${job.projectId}/${job.jobId}`
     : `/api/projects/${job.projectId}/deletions/${job.jobId}`;
 
-/** Starts the job behind the response; a failure is kept in the job's status (and logged). */
-function launch(c: Context<AppEnv>, job: DeletionJob) {
-  const { stores, onLabeled } = c.var.deps;
-  void runDeletion(stores, job.projectId, job.jobId, { settleMs: SETTLE_MS }).then(
-    (done) => {
-      if (done.kind === 'labeler' && done.sampleIds?.length) onLabeled?.(done.projectId, done.sampleIds);
-    },
-    (err: unknown) => apiLog(c.var.deps).error(`deletion ${job.jobId} of project ${job.projectId} failed`, { error: err }),
+/** The app's runner, or this process: a failure is kept in the job's status (and logged). */
+function runnerOf(c: Context<AppEnv>): DeletionRunner {
+  const { deps } = c.var;
+  return (
+    deps.deletions ??
+    inProcessDeletionRunner(deps.stores, {
+      settleMs: SETTLE_MS,
+      onLabeled: deps.onLabeled,
+      onError: (job, err) => apiLog(deps).error(`deletion ${job.jobId} of project ${job.projectId} failed`, { error: err }),
+    })
   );
+}
+
+/** Starts the job behind the response (its record is written already: a runner that fails leaves it resumable). */
+async function launch(c: Context<AppEnv>, job: DeletionJob) {
+  await runnerOf(c).start(job);
   const url = statusUrl(job);
   c.header('location', url);
   return c.json({ ...job, statusUrl: url }, 202);
