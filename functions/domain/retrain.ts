@@ -8,7 +8,6 @@ import {
   DEFAULT_STRATEGY,
   float16ToFloat32,
   isStrategy,
-  nearestNeighbours,
   normalizeRows,
   rank,
   scoreAll,
@@ -26,6 +25,7 @@ import { type AutolabelBasis, isModelLabel, MIN_CANDIDATE_CONFIDENCE, saveAutola
 import type { LabelHead, Project, RankedQueue } from './model.js';
 import type { EmbeddingMatrix, EmbeddingSource, EmbeddingStore, Stores } from './ports.js';
 import { labeledHeads } from './labeled-heads.js';
+import type { SimilarIndexState } from './similar.js';
 
 /** What a trainer keeps between runs of one project (in the local worker's memory, or a warm Lambda's). */
 export interface ProjectTrainingState {
@@ -38,6 +38,8 @@ export interface ProjectTrainingState {
   model?: SoftmaxModel;
   modelClasses?: number;
   clustering?: Clustering;
+  /** The look-alike index of these embeddings (similar.ts), built after a retrain in a process that serves look-ups. */
+  similar?: SimilarIndexState;
 }
 
 export interface RetrainResult {
@@ -187,14 +189,6 @@ export async function loadEmbeddings(embeddingStore: EmbeddingStore, projectId: 
     state.clustering = undefined; // depends on the pool
   }
   return matrix;
-}
-
-/** Look-alikes of a sample by cosine similarity of the embeddings. */
-export async function similarSamples(embeddingStore: EmbeddingStore, projectId: string, state: ProjectTrainingState, embedder: string, sampleId: string, k: number) {
-  const matrix = await loadEmbeddings(embeddingStore, projectId, state, embedder);
-  const row = state.rowOf!.get(sampleId);
-  if (row === undefined) return [];
-  return nearestNeighbours(state.embeddings!, row, k).map((n) => ({ sampleId: matrix.sampleIds[n.row], similarity: round(n.similarity) }));
 }
 
 /** First run: every labeled sample's head (labeled-heads.ts). Later runs: only the samples that changed. */

@@ -82,7 +82,7 @@ export function trainerProcessRunner(config: Omit<AwsConfig, 'clock'>, priority:
 
   return {
     retrain: (request: RetrainRequest) => call('retrain', [request]),
-    similar: (projectId, embedder, sampleId, k) => call('similar', [projectId, embedder, sampleId, k]),
+    similar: (projectId, embedder, sampleId, k, opts) => call('similar', [projectId, embedder, sampleId, k, opts]),
     close: async () => {
       closing = true;
       const proc = child;

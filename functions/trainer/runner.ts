@@ -4,7 +4,8 @@
 
 import type { Project } from '../domain/model.js';
 import type { Stores } from '../domain/ports.js';
-import { retrainProject, similarSamples, type ProjectTrainingState, type RetrainResult } from '../domain/retrain.js';
+import { retrainProject, type ProjectTrainingState, type RetrainResult } from '../domain/retrain.js';
+import { similarIndexFor, similarSamples, type SimilarOptions } from '../domain/similar.js';
 import { shardRetrainPorts } from '../adapters/embeddings/store.js';
 
 export interface RetrainRequest {
@@ -19,7 +20,7 @@ export interface RetrainRequest {
 
 export interface TrainerRunner {
   retrain(request: RetrainRequest): Promise<RetrainResult | undefined>;
-  similar(projectId: string, embedder: string, sampleId: string, k: number): Promise<{ sampleId: string; similarity: number }[]>;
+  similar(projectId: string, embedder: string, sampleId: string, k: number, opts?: SimilarOptions): Promise<{ sampleId: string; similarity: number }[]>;
   close(): Promise<void>;
 }
 
@@ -32,8 +33,14 @@ export function inProcessRunner(stores: Stores): TrainerRunner {
     return s;
   };
   return {
-    retrain: (r) => retrainProject(stores, ports, r.project, state(r.project.id), { embedder: r.embedder, changed: r.changed, batchSize: r.batchSize, auditRate: r.auditRate }),
-    similar: (projectId, embedder, sampleId, k) => similarSamples(ports.embeddings, projectId, state(projectId), embedder, sampleId, k),
+    retrain: async (r) => {
+      const s = state(r.project.id);
+      const result = await retrainProject(stores, ports, r.project, s, { embedder: r.embedder, changed: r.changed, batchSize: r.batchSize, auditRate: r.auditRate });
+      // The look-alike index of these embeddings, built in the background (look-ups are exact until it is ready).
+      similarIndexFor(s)?.catch(() => undefined);
+      return result;
+    },
+    similar: (projectId, embedder, sampleId, k, opts) => similarSamples(ports.embeddings, projectId, state(projectId), embedder, sampleId, k, opts),
     close: async () => undefined,
   };
 }

@@ -3,6 +3,7 @@
 
 import type { Log, Stores } from '../domain/ports.js';
 import type { RetrainResult } from '../domain/retrain.js';
+import type { SimilarOptions } from '../domain/similar.js';
 import { inProcessRunner, type TrainerRunner } from './runner.js';
 
 export interface TrainerWorkerOptions {
@@ -55,11 +56,11 @@ export class TrainerWorker {
   }
 
   /** Look-alikes of a sample (shares the project's cached embeddings with training). */
-  async similar(projectId: string, sampleId: string, k: number) {
+  async similar(projectId: string, sampleId: string, k: number, opts?: SimilarOptions) {
     const project = await this.stores.projects.get(projectId);
     const embedder = project?.embedding?.model ?? this.opts.embedder;
     if (!embedder) return [];
-    return this.runner.similar(projectId, embedder, sampleId, k);
+    return this.runner.similar(projectId, embedder, sampleId, k, opts);
   }
 
   lastRun(projectId: string) {
