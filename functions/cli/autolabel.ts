@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_AUTOLABEL_PRECISION, MAX_PRECISION, MIN_PRECISION } from '../domain/autolabel.js';
 import { api, localTarget, type Target } from './stack-client.js';
+import type { Print } from './print.js';
 
 export const AUTOLABEL_USAGE = `  autolabel --project ID [--precision ${DEFAULT_AUTOLABEL_PRECISION}] [--dry-run] [--undo BATCH] [--data DIR]
       Label every unlabeled image the model is sure about so that at least --precision of those labels are right
@@ -17,7 +18,7 @@ interface Reply {
   [key: string]: unknown;
 }
 
-export async function autolabelCommand(args: string[], log: (line: string) => void = console.log): Promise<number> {
+export async function autolabelCommand(args: string[], log: Print = console.log): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -40,7 +41,7 @@ export async function autolabelCommand(args: string[], log: (line: string) => vo
 export async function runAutolabelCommand(
   target: Target,
   opts: { project: string; precision: number; dryRun?: boolean; undo?: string },
-  log: (line: string) => void,
+  log: Print,
 ): Promise<number> {
   const base = `/api/projects/${encodeURIComponent(opts.project)}/autolabel`;
   if (opts.undo) {

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import type { DeletionJob } from '../domain/deletion.js';
 import { api, localTarget, type Target } from './stack-client.js';
+import type { Print } from './print.js';
 
 export const DELETE_USAGE = `  delete --project ID [--image ID ...] [--failed] [--class NAME] [--labeler NAME] [--all --confirm NAME] [--data DIR]
       Delete with everything derived (originals, copies, samples, labels, embedding rows, ranking places):
@@ -22,7 +23,7 @@ export interface DeleteOptions {
   labeler?: string;
   all?: boolean;
   confirm?: string;
-  log?: (line: string) => void;
+  log?: Print;
   pollMs?: number;
 }
 

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { EXPORT_FORMATS, type ExportFormat } from '../domain/interchange/export/formats.js';
 import type { ExportStatus } from '../domain/interchange/export/job.js';
 import { api, localTarget, type Target } from './stack-client.js';
+import type { Print } from './print.js';
 
 export const EXPORT_USAGE = `  export --project ID --format ${EXPORT_FORMATS.join('|')}
          [--labeler NAME] [--exclude-ambiguous] [--include-model-labels] [--all] [--no-images] [-o FILE] [--data DIR]
@@ -27,7 +28,7 @@ export interface ExportOptions {
   images: boolean;
   output?: string;
   /** Where progress lines go (stderr). */
-  log?: (line: string) => void;
+  log?: Print;
   pollMs?: number;
   /** Retries of a status poll that met a network error or a 5xx, with doubling waits from `retryMs` (default 500). */
   pollRetries?: number;
@@ -116,7 +117,7 @@ export async function runExportCommand(target: Target, opts: ExportOptions): Pro
  * a proxy hiccup) is retried with doubling waits; a 4xx, or the retries running out, ends the command with the
  * server's reason and request id.
  */
-async function pollStatus(target: Target, statusUrl: string, log: (line: string) => void, retries: number, retryMs: number): Promise<StatusResponse> {
+async function pollStatus(target: Target, statusUrl: string, log: Print, retries: number, retryMs: number): Promise<StatusResponse> {
   for (let attempt = 0; ; attempt++) {
     let failure: string;
     try {

@@ -16,6 +16,7 @@ import { printReport, writeReportCsv } from './import-report.js';
 import { readLabelFiles, TreeImages, type LabelFormat } from './label-files.js';
 import { openSource } from './label-source.js';
 import { api, type Target } from './stack-client.js';
+import type { Print } from './print.js';
 
 export interface LabelImportOptions {
   path: string;
@@ -134,7 +135,7 @@ export async function runLabelImport(connect: () => Promise<Target>, opts: Label
 }
 
 /** Makes sure the project exists (creating it with --create-project); false in a dry run that would create it. */
-async function ensureProject(target: Target, opts: LabelImportOptions, items: ImportItem[], classes: string[], log: (l: string) => void): Promise<boolean> {
+async function ensureProject(target: Target, opts: LabelImportOptions, items: ImportItem[], classes: string[], log: Print): Promise<boolean> {
   const existing = await api<{ project?: { classes: string[] } }>(target, 'GET', `/api/projects/${encodeURIComponent(opts.project)}`);
   if (existing.status === 200) return true;
   if (existing.status !== 404) throw new Error(`could not read project "${opts.project}": HTTP ${existing.status} ${JSON.stringify(existing.body)}`);

@@ -4,10 +4,11 @@
 import { writeFile } from 'node:fs/promises';
 import type { ImportReportRow } from '../domain/interchange/model.js';
 import { csvCell } from '../domain/interchange/names.js';
+import type { Print } from './print.js';
 
 const SHOWN = 40;
 
-export function printReport(rows: ImportReportRow[], heading: string, log: (line: string) => void): void {
+export function printReport(rows: ImportReportRow[], heading: string, log: Print): void {
   const failed = rows.filter((r) => !r.ok);
   const notes = rows.filter((r) => r.ok && r.action && /clamped|kept|would upload/.test(r.action));
   log(heading);

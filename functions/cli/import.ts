@@ -10,6 +10,7 @@ import cliProgress from 'cli-progress';
 import { WinnowError } from '../domain/errors.js';
 import { sniffImageFormat } from '../domain/image-format.js';
 import { api, type Target } from './stack-client.js';
+import type { Print } from './print.js';
 
 export interface ImportOptions {
   dir: string;
@@ -75,7 +76,7 @@ export async function importFolder(target: Target, opts: ImportOptions): Promise
   return report;
 }
 
-async function ensureProject(target: Target, opts: ImportOptions, log: (line: string) => void) {
+async function ensureProject(target: Target, opts: ImportOptions, log: Print) {
   const existing = await api<{ project?: { classes: string[] } }>(target, 'GET', `/api/projects/${encodeURIComponent(opts.project)}`);
   if (existing.status === 200) {
     if (opts.classes && existing.body.project?.classes.join(',') !== opts.classes.join(',')) {
@@ -123,7 +124,7 @@ async function uploadOne(target: Target, project: string, file: string, rel: str
 }
 
 /** Waits until every image of the project is ingested; `expected` = images this import knows exist (events may lag). */
-async function waitForIngest(target: Target, project: string, expected: number, log: (line: string) => void, out?: NodeJS.WriteStream) {
+async function waitForIngest(target: Target, project: string, expected: number, log: Print, out?: NodeJS.WriteStream) {
   type P = { images: { pending: number; ready: number; failed: number } };
   const bar = new cliProgress.SingleBar(
     { format: 'ingest  {bar} {value}/{total} images  ({failed} failed)', noTTYOutput: true, notTTYSchedule: 2000, stream: out ?? process.stdout },

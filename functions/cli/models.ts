@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { InspectResult, ReembedJob, TrialResult } from '../domain/models.js';
 import { api, localTarget, type Target } from './stack-client.js';
+import type { Print } from './print.js';
 
 export const MODELS_USAGE = `  models register FILE.onnx [--name NAME] [--role embedder|classifier|detector] [--project ID]
          [--labels FILE.json] [--class-map from=to,...] [--input-shape 1,3,H,W] [--manifest FILE.json]
@@ -17,8 +18,6 @@ export const MODELS_USAGE = `  models register FILE.onnx [--name NAME] [--role e
   models list [--data DIR]
   models use --project ID (--detector NAME|none | --embedder NAME) [--no-wait] [--data DIR]
       Use a registered detector on new uploads, or re-embed the project with a registered embedder (progress shown).`;
-
-type Out = (line: string) => void;
 
 async function call<T>(target: Target, method: string, route: string, body?: unknown): Promise<T> {
   const res = await api<T & { message?: string }>(target, method, route, body);
@@ -47,7 +46,7 @@ export async function modelsRegister(
   target: Target,
   file: string,
   opts: { name?: string; role?: string; project?: string; labels?: string[]; classMap?: Record<string, string>; inputShape?: (number | string)[]; manifest?: Record<string, unknown>; saveManifest?: string; dryRun?: boolean },
-  out: Out = (l) => console.log(l),
+  out: Print = (l) => console.log(l),
 ): Promise<{ inspected: InspectResult; trial: TrialResult; registered: boolean }> {
   const bytes = await readFile(file);
   const name = opts.name ?? path.basename(file).replace(/\.onnx$/i, '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '');
@@ -85,7 +84,7 @@ export async function modelsRegister(
   return { inspected, trial, registered: true };
 }
 
-export async function modelsCommand(args: string[], out: Out = (l) => console.log(l)): Promise<number> {
+export async function modelsCommand(args: string[], out: Print = (l) => console.log(l)): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,

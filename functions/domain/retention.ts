@@ -16,7 +16,7 @@ import { mapBounded } from './concurrency.js';
 import { MAX_IMAGE_IDS, runDeletion, startImageDeletion, type RunOptions } from './deletion.js';
 import { BUCKET_LAYOUT } from './layout.js';
 import type { Project } from './model.js';
-import type { Stores } from './ports.js';
+import type { Log, Stores } from './ports.js';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** Who the audit log and the deletion jobs name for what the sweep deleted. */
@@ -47,7 +47,7 @@ export interface RetentionResult {
 }
 
 /** Runs the sweep over every project with retention settings; one project's failure does not stop the others. */
-export async function sweepRetention(stores: Stores, opts: RunOptions & { log?: (message: string, fields?: Record<string, unknown>) => void } = {}): Promise<RetentionResult[]> {
+export async function sweepRetention(stores: Stores, opts: RunOptions & { log?: Log } = {}): Promise<RetentionResult[]> {
   const results: RetentionResult[] = [];
   for (const project of await stores.projects.list()) {
     if (!project.retention || (project.retention.exportsDays === undefined && project.retention.originalsDaysAfterExport === undefined)) continue;
@@ -174,7 +174,7 @@ async function listExports(stores: Stores, projectId: string): Promise<ExportFol
  * Sweeps now and then every `intervalMs` (default an hour) until stopped; a sweep never overlaps the previous one.
  * `stop` clears the timer and waits for a sweep under way, so nothing runs after the stores are closed.
  */
-export function scheduleRetention(stores: Stores, opts: { intervalMs?: number; log: (message: string, fields?: Record<string, unknown>) => void }): { stop(): Promise<void> } {
+export function scheduleRetention(stores: Stores, opts: { intervalMs?: number; log: Log }): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   let stopped = false;
   const sweep = () => {

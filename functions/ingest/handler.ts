@@ -5,6 +5,7 @@
 // `handleSqs` reads S3 notifications (URL-encoded keys), the local pipeline reads s3rver's events (raw keys).
 
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createLogger } from '../adapters/log.js';
 import { originalRemoved } from '../domain/deletion.js';
 import { imageIdFor, ingestObject, type IngestDeps, type IngestOutcome } from '../domain/ingest.js';
 import { parseUploadKey } from '../domain/layout.js';
@@ -41,7 +42,7 @@ export interface IngestHandlerOptions {
 }
 
 export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOptions = {}) {
-  const log: Log = opts.log ?? ((line) => console.log(line));
+  const log: Log = opts.log ?? createLogger({ format: 'text' });
   const deps: IngestDeps = {
     currentProject: (projectId) => given.stores.projects.get(projectId),
     ...given,

@@ -22,7 +22,7 @@ import {
   type TrialItem,
   type TrialResult,
 } from '../domain/models.js';
-import type { Stores } from '../domain/ports.js';
+import type { Log, Stores } from '../domain/ports.js';
 import { decodeImage } from './decode.js';
 import { decodeDetections } from './detect.js';
 import { isDetectorOutput, loadManifests, manifestSchema, type ModelManifest } from './manifest.js';
@@ -132,7 +132,7 @@ export interface ModelLabOptions {
   timeoutMs?: number;
   /** Called once a project's embeddings from its new embedder are complete and the project switched (retrain). */
   onEmbedderSwitched?: (projectId: string) => void;
-  log?: (message: string, fields?: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 /** Limits from the environment, for composition roots (kept beside the lab the cloud API uses). */

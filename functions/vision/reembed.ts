@@ -8,7 +8,7 @@
 import { ConditionFailed } from '../domain/errors.js';
 import { MODEL_LAYOUT, type RegisteredModel, type ReembedJob } from '../domain/models.js';
 import type { Project } from '../domain/model.js';
-import type { Stores } from '../domain/ports.js';
+import type { Log, Stores } from '../domain/ports.js';
 import { decodeImage } from './decode.js';
 import { appendEmbeddings, embeddingsPrefix, listShards, type EmbeddingRow } from '../adapters/embeddings/shards.js';
 import { EmbeddingReader } from '../adapters/embeddings/reader.js';
@@ -18,7 +18,7 @@ export interface ReembedDeps {
   stores: Stores;
   registry: ModelRegistry;
   onSwitched?: (projectId: string) => void;
-  log?: (message: string, fields?: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 const running = new Map<string, Promise<ReembedJob>>();
