@@ -3,7 +3,7 @@
 // Every label a head carries was written after its annotation record (annotate, undo, auto-label, import), so the
 // samples with a label are among those the project's annotations name: reading the annotations (the byProject index)
 // and then only those heads costs the labels, not the project's size. A project where most samples are labeled is
-// read head by head as before (fewer items than annotations plus heads).
+// read by listing every head instead (fewer items than annotations plus heads).
 
 import type { LabelHead } from './model.js';
 import type { Stores } from './ports.js';

@@ -109,8 +109,8 @@ export class ModelRegistry {
 
 /**
  * The analyzer ingest uses: a project naming a registered embedder or detector (`embedding.model`,
- * `detection.model`) gets it; any other name (a shipped model, an imported feature set) keeps the defaults, as
- * before registered models existed.
+ * `detection.model`) gets it; any other name (a shipped model, an imported feature set) keeps the stack's
+ * default models.
  */
 export function registryAnalyzer(base: VisionAnalyzer, registry: ModelRegistry): ImageAnalyzer {
   const own = base.status();

@@ -148,7 +148,7 @@ export function GalleryView(props: { projectId: string }) {
   async function fetchPage(f: Filter): Promise<{ tiles: Tile[]; cursor?: string } | undefined> {
     if (f === 'labels') {
       const page = await app.api.gallery(props.projectId, { ...query(), cursor: cursor(), limit: 200 });
-      // A server without the data manager: the image list, as before.
+      // A server without the gallery route: the plain image list.
       if (!page) return fetchPage('all');
       return {
         cursor: page.cursor,
