@@ -6,6 +6,7 @@ import { MemoryBlobStore } from '../../functions/adapters/memory/blobs.js';
 import { systemClock } from '../../functions/domain/ports.js';
 import { compactEmbeddings } from '../../functions/adapters/embeddings/compactor.js';
 import { EmbeddingReader } from '../../functions/adapters/embeddings/reader.js';
+import { shardEmbeddings } from '../../functions/adapters/embeddings/store.js';
 import { appendEmbeddings, decodeShard, embeddingsPrefix, encodeShard, listShards } from '../../functions/adapters/embeddings/shards.js';
 import { float32ToHalf, halfToFloat32, toHalf } from '../../functions/domain/half.js';
 import { l2normalize } from '../../functions/vision/outputs.js';
@@ -143,5 +144,24 @@ describe('append, read, compact', () => {
     expect((await new EmbeddingReader(blobs, 'flowers', 'mobilenetv2-features').load()).rows).toBe(6);
     expect(await new EmbeddingReader(blobs, 'flowers', 'dinov2-vits14-reg').load()).toMatchObject({ rows: 1, dims: 384 });
     expect(await new EmbeddingReader(blobs, 'empty', 'mobilenetv2-features').load()).toMatchObject({ rows: 0 });
+  });
+
+  it("removing samples (deleted images) takes their rows out of every model's shards of the project, and only theirs", async () => {
+    const blobs = new MemoryBlobStore(systemClock);
+    const ids = await ingest(blobs, 4);
+    await compactEmbeddings(blobs, 'flowers', 'mobilenetv2-features');
+    await ingest(blobs, 2, 4);
+    await appendEmbeddings(blobs, 'flowers', 'dinov2-vits14-reg', [{ sampleId: 'img1', vector: vectorFor('img1', 384) }, { sampleId: 'img2', vector: vectorFor('img2', 384) }]);
+    await appendEmbeddings(blobs, 'cells', 'mobilenetv2-features', [{ sampleId: 'img1', vector: vectorFor('img1') }]);
+    const embeddings = shardEmbeddings(blobs);
+    const gone = ['img1', 'img1#1', 'img1#2', 'img5'];
+    expect(await embeddings.removeSamples('flowers', gone)).toBe(5); // 4 mobilenet rows (one in the compacted shard's) + 1 dinov2
+    const left = await new EmbeddingReader(blobs, 'flowers', 'mobilenetv2-features').load();
+    expectMatrix(left, [...ids, 'img4', 'img4#1', 'img4#2', 'img5#1', 'img5#2'].filter((id) => !gone.includes(id)));
+    expect(maxAbsDiff(left.row(left.sampleIds.indexOf('img2#1')), vectorFor('img2#1'))).toBeLessThan(1e-3);
+    expect((await new EmbeddingReader(blobs, 'flowers', 'dinov2-vits14-reg').load()).sampleIds).toEqual(['img2']);
+    // Another project's sample of the same id stays.
+    expect((await new EmbeddingReader(blobs, 'cells', 'mobilenetv2-features').load()).sampleIds).toEqual(['img1']);
+    expect(await embeddings.removeSamples('flowers', gone)).toBe(0);
   });
 });
