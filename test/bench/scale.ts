@@ -11,6 +11,10 @@
 // --dims: embedding width of the seeded shards (1280 is MobileNetV2's; 1M x 1280 is 5 GB as float32 in each of the
 // API and trainer processes, too much beside other work on this machine, so 128 by default: the retrain's cost per
 // dimension is bench:rank's subject). Labels are a fixed number whatever the size (a team labels thousands, not 1M).
+// The vectors have the structure of real embeddings rather than none (uniform random vectors have no neighbours worth
+// finding): 200 topics of 20 sub-topics each, a sample its sub-topic's point plus noise. Above 50k samples the similar
+// route answers from an index (functions/domain/similar.ts); its recall@24 against the exact answer is measured on 20
+// samples and printed beside the route, with the index's build time (in the trainer process, after the first retrain).
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -23,6 +27,7 @@ import { markdownTable } from './lib/markdown-table.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
 import { imageIdOf, seedDynalite } from './lib/scale-seed.js';
 import { measureRoutes, mergeRounds, type RouteResult } from './lib/scale-routes.js';
+import { EXACT_UP_TO } from '../../functions/domain/similar.js';
 
 const PROJECT = 'bench-scale';
 const CLASSES = 5;
@@ -34,6 +39,10 @@ const requests = numberArg(args, 'requests', 100);
 const roundCount = numberArg(args, 'rounds', 4);
 const modelDir = path.resolve(stringArg(args, 'models') ?? sharedPath('models'));
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
+const TOPICS = 200;
+const SUBTOPICS = 20;
+const topicPoints = new Map<number, Float32Array>();
+const pointOf = (seed: number) => topicPoints.get(seed) ?? (topicPoints.set(seed, unitVector(dims, seed)), topicPoints.get(seed)!);
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
 const analyzer = await createImageAnalyzer({ modelDir });
@@ -46,6 +55,8 @@ interface SizeResult {
   restartMs: number;
   firstProgressMs: number;
   retrain: { firstMs: number; againMs: number };
+  /** The similar route's index: ready this long after the first retrain; recall@24 against every row compared. */
+  similar: { indexReadyMs: number; recall: number | null; queries: number };
   recountMs: number;
   routes: RouteResult[];
 }
@@ -69,7 +80,7 @@ interface Prepared {
   stack: LocalStack;
   labelerIds: string[];
   sampleId: string;
-  partial: Omit<SizeResult, 'routes' | 'recountMs' | 'retrain'> & { firstRetrainMs: number };
+  partial: Omit<SizeResult, 'routes' | 'recountMs' | 'retrain' | 'similar'> & { firstRetrainMs: number; indexReadyMs: number };
 }
 
 /** Creates the project, writes its shards and records, restarts the stack on them and makes the first ranking. */
@@ -88,7 +99,7 @@ async function prepare(samples: number, dataDir: string): Promise<Prepared> {
     const shardRows = 20_000;
     for (let from = 0; from < samples; from += shardRows) {
       const rows = [];
-      for (let i = from; i < Math.min(samples, from + shardRows); i++) if (i % failedEvery !== failedEvery - 1) rows.push({ sampleId: imageIdOf(i), vector: unitVector(dims, i) });
+      for (let i = from; i < Math.min(samples, from + shardRows); i++) if (i % failedEvery !== failedEvery - 1) rows.push({ sampleId: imageIdOf(i), vector: topicVector(dims, i) });
       await appendEmbeddings(stack.stores.blobs, PROJECT, embedder!.name, rows);
     }
     const embeddingsMs = performance.now() - t0;
@@ -113,7 +124,11 @@ async function prepare(samples: number, dataDir: string): Promise<Prepared> {
     log(`${samples} samples: restart ${Math.round(restartMs)} ms, progress says ${counted.total} samples, ${counted.labeled} labeled; first retrain`);
     const first = await stack.trainer.flush(PROJECT);
     if (!first) throw new Error('the first retrain produced no ranking');
-    log(`${samples} samples: retrain ${Math.round(first.ms.total)} ms`);
+    log(`${samples} samples: retrain ${Math.round(first.ms.total)} ms (labels and embeddings read in ${Math.round(first.ms.load)} ms)`);
+    const t4 = performance.now();
+    await stack.trainer.similar(PROJECT, seeded.labeledSampleId, 24, { waitForIndex: true });
+    const indexReadyMs = performance.now() - t4;
+    log(`${samples} samples: similar index ready ${Math.round(indexReadyMs)} ms after the retrain`);
     return {
       samples,
       dataDir,
@@ -126,6 +141,7 @@ async function prepare(samples: number, dataDir: string): Promise<Prepared> {
         restartMs: Math.round(restartMs),
         firstProgressMs: Math.round(firstProgressMs),
         firstRetrainMs: Math.round(first.ms.total),
+        indexReadyMs: Math.round(indexReadyMs),
       },
     };
   } catch (err) {
@@ -145,8 +161,37 @@ async function finish(p: Prepared, routes: RouteResult[]): Promise<SizeResult> {
   const same = JSON.stringify(recounted) === JSON.stringify(kept);
   log(`${p.samples} samples: recount ${Math.round(recountMs)} ms; kept counts ${same ? 'equal' : 'DIFFER FROM'} the recount`);
   if (!same) log(`  kept ${JSON.stringify(kept)}\n  recount ${JSON.stringify(recounted)}`);
-  const { firstRetrainMs, ...rest } = p.partial;
-  return { ...rest, retrain: { firstMs: firstRetrainMs, againMs: Math.round(again?.ms.total ?? NaN) }, recountMs: Math.round(recountMs), routes };
+  const similar = await similarRecall(p.stack, p.samples, 20, 24);
+  log(`${p.samples} samples: similar recall@24 ${similar.recall ?? 'n/a (exact)'} on ${similar.queries} samples`);
+  const route = routes.find((r) => r.route === 'similar (24)');
+  if (route) route.note = similar.recall === null ? 'exact (every row)' : `index; recall@24 ${similar.recall.toFixed(3)} (${similar.queries} samples)`;
+  const { firstRetrainMs, indexReadyMs, ...rest } = p.partial;
+  return {
+    ...rest,
+    retrain: { firstMs: firstRetrainMs, againMs: Math.round(again?.ms.total ?? NaN) },
+    similar: { ...similar, indexReadyMs },
+    recountMs: Math.round(recountMs),
+    routes,
+  };
+}
+
+/** Recall@k of the similar route's answer against every row compared, over `queries` samples spread over the project. */
+async function similarRecall(stack: LocalStack, samples: number, queries: number, k: number) {
+  if (samples <= EXACT_UP_TO) return { recall: null, queries };
+  // A retrain may have compacted the shards (a new matrix): measure the index of the current one.
+  await stack.trainer.similar(PROJECT, imageIdOf(0), k, { waitForIndex: true });
+  let found = 0;
+  for (let q = 0; q < queries; q++) {
+    // Every 200th image failed at ingest (no embedding): step around them.
+    let i = Math.floor(((q + 0.5) * samples) / queries);
+    if (i % 200 === 199) i--;
+    const id = imageIdOf(i);
+    const [answer, exact] = await Promise.all([stack.trainer.similar(PROJECT, id, k), stack.trainer.similar(PROJECT, id, k, { exact: true })]);
+    if (exact.length !== k) throw new Error(`the exact look-up of ${id} found ${exact.length} neighbours, not ${k}`);
+    const truth = new Set(exact.map((n) => n.sampleId));
+    found += answer.filter((n) => truth.has(n.sampleId)).length;
+  }
+  return { recall: Math.round((found / (queries * k)) * 1000) / 1000, queries };
 }
 
 const results: SizeResult[] = [];
@@ -187,7 +232,8 @@ log(`wrote ${path.relative(REPO_ROOT, path.join(outDir, 'scale.json'))}`);
 
 function sizeTable(r: SizeResult): string {
   const rows: (string | number)[][] = r.routes.map((x) => [x.route, x.who, x.count, x.p50, x.p99, x.storeCalls, x.calls, x.note ?? '']);
-  rows.push(['retrain (trainer, first / again)', 'trainer', 2, r.retrain.firstMs, r.retrain.againMs, '-', 'every sample head + shards', '']);
+  rows.push(['retrain (trainer, first / again)', 'trainer', 2, r.retrain.firstMs, r.retrain.againMs, '-', 'labeled heads (annotations index) + shards', '']);
+  rows.push(['similar index (trainer, background)', 'trainer', 1, r.similar.indexReadyMs, r.similar.indexReadyMs, '-', '-', r.similar.recall === null ? 'none: exact up to 50k' : 'ready after the first retrain']);
   rows.push(['npm start restart', 'owner', 1, r.restartMs, r.restartMs, '-', '-', `first progress ${r.firstProgressMs} ms`]);
   rows.push(['counts repair (recount)', 'store', 1, r.recountMs, r.recountMs, '-', 'every image and sample record', 'only after a writer died']);
   rows.push(['seed (dynalite folder)', 'bench', 1, r.seed.dynamoMs, r.seed.dynamoMs, '-', `${r.seed.dynamoItems} items`, `shards ${r.seed.embeddingsMs} ms`]);
@@ -201,13 +247,27 @@ function growthTable(small: SizeResult, large: SizeResult): string {
     const target = s.who === 'labeler' ? (growth <= 2 ? 'ok (<= 2x)' : 'OVER 2x') : '';
     return [s.route, s.who, s.p99, l.p99, `${growth.toFixed(2)}x`, s.storeCalls, l.storeCalls, target];
   });
+  rows.push(['similar recall@24', 'trainer', small.similar.recall ?? 'exact', large.similar.recall ?? 'exact', '-', '-', '-', '']);
   rows.push(['retrain (first)', 'trainer', small.retrain.firstMs, large.retrain.firstMs, `${(large.retrain.firstMs / small.retrain.firstMs).toFixed(2)}x`, '-', '-', '']);
   rows.push(['npm start restart', 'owner', small.restartMs, large.restartMs, `${(large.restartMs / small.restartMs).toFixed(2)}x`, '-', '-', '']);
   rows.push(['counts repair (recount)', 'store', small.recountMs, large.recountMs, `${(large.recountMs / small.recountMs).toFixed(2)}x`, '-', '-', '']);
   return markdownTable(['route', 'who', `p99 ms ${small.samples}`, `p99 ms ${large.samples}`, 'growth', 'calls/req small', 'calls/req large', 'target'], rows);
 }
 
-/** A deterministic unit vector per sample (cheap: no RNG state to carry between shards). */
+/** A sample's vector: its topic's point, 0.7 of its sub-topic's, 0.5 of its own noise (deterministic per sample). */
+function topicVector(d: number, i: number): Float32Array {
+  const h = (i * 2246822519) >>> 0;
+  const topic = h % TOPICS;
+  const sub = Math.floor(h / TOPICS) % SUBTOPICS;
+  const a = pointOf(1_000_000_000 + topic);
+  const b = pointOf(2_000_000_000 + topic * SUBTOPICS + sub);
+  const noise = unitVector(d, i);
+  const v = new Float32Array(d);
+  for (let k = 0; k < d; k++) v[k] = a[k] + 0.7 * b[k] + 0.5 * noise[k];
+  return v;
+}
+
+/** A deterministic unit vector per seed (cheap: no RNG state to carry between shards). */
 function unitVector(d: number, seed: number): Float32Array {
   const v = new Float32Array(d);
   let x = (seed * 2654435761) >>> 0;

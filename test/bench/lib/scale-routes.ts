@@ -80,7 +80,7 @@ export async function measureRoutes(stack: LocalStack, opts: RouteOptions): Prom
     const s = summarize(ms);
     const calls = store.calls
       .slice(0, 4)
-      .map((c) => `${c.call} ${round(c.calls / n)}`)
+      .map((c) => `${c.call} ${round(c.calls / n)} (${c.meanMs} ms)`)
       .join(', ');
     results.push({ route, who, count: n, p50: s.p50, p99: s.p99, storeCalls: round(total / n), calls, ...(note ? { note } : {}), ms });
     opts.log(`  ${route}: p50 ${s.p50} ms, p99 ${s.p99} ms, ${round(total / n)} store calls/request`);
