@@ -17,6 +17,7 @@ import { sqsDeletionRunner } from '../deletion/runners.js';
 import { createLogger } from '../adapters/log.js';
 import { awsExportDeps } from '../adapters/export/service.js';
 import { cognitoDirectory, signedCognito } from '../adapters/aws/cognito-directory.js';
+import { blobAccountStates, withStoredAccounts } from '../auth/account-states.js';
 import { withCurrentAccount } from '../auth/current-account.js';
 import { createHttpFetcher } from '../auth/http-fetcher.js';
 import { createJwtAuthenticate } from '../auth/verify.js';
@@ -30,11 +31,16 @@ const sqs = new SQSClient({ region: config.region });
 const triggers = sqsTrainerTriggers(sqs, config.trainerQueueUrl);
 
 // Owners manage the pool's users from the app; every request is checked against the user as they are now (a
-// disabled user or a demoted owner is refused at once, not when the token expires).
-const team = cognitoDirectory({
-  userPoolId: config.userPoolId,
-  call: signedCognito(config.region, aws.clients.s3.config.credentials, config.cognitoEndpoint && `${config.cognitoEndpoint.replace(/\/$/, '')}/`),
-});
+// disabled user or a demoted owner is refused at once, not when the token expires). That check reads the account
+// state the team routes keep in the bucket, not Cognito (auth/account-states.ts): no Cognito call per request.
+const team = withStoredAccounts(
+  cognitoDirectory({
+    userPoolId: config.userPoolId,
+    call: signedCognito(config.region, aws.clients.s3.config.credentials, config.cognitoEndpoint && `${config.cognitoEndpoint.replace(/\/$/, '')}/`),
+  }),
+  blobAccountStates(aws.blobs),
+  { clock: aws.clock },
+);
 
 export const app = createApp({
   stores: servingStores(aws),

@@ -7,6 +7,7 @@ import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { BUCKET_LAYOUT } from '../../functions/adapters/aws/schema.js';
 import type { CloudFunction } from '../../functions/adapters/aws/env.js';
+import { ACCOUNTS_PREFIX } from '../../functions/auth/account-states.js';
 import { auditPrefix } from '../../functions/domain/audit-log.js';
 import { autolabelKeys } from '../../functions/domain/autolabel.js';
 import { CLASSIFIERS_PREFIX } from '../../functions/domain/classifier-store.js';
@@ -31,6 +32,8 @@ export const PREFIXES = {
   autolabel: topFolder(autolabelKeys.basis('p')),
   /** Deletion job records, resumable after a crash (domain/deletion.ts). */
   deletions: DELETIONS_PREFIX,
+  /** Each user's account state as the API checks it on every request (functions/auth/account-states.ts). */
+  accounts: ACCOUNTS_PREFIX,
 } as const;
 
 export type BucketFolder = keyof typeof PREFIXES;
@@ -96,6 +99,10 @@ export const FUNCTION_ACCESS: Record<CloudFunction, Partial<Record<BucketFolder,
     deletions: {
       actions: ['read', 'write'],
       why: 'a deletion job record is written when an owner starts one, read for its status, listed for an unfinished one to continue (deletion.ts start*, deletionStatus); the export function runs it',
+    },
+    accounts: {
+      actions: ['read', 'write'],
+      why: "each request's account check reads the user's stored state; team routes write it after changing Cognito (auth/account-states.ts); never deleted (a removed user's state says so)",
     },
   },
   // functions/ingest/lambda.ts: ObjectCreated -> ingest; ObjectRemoved -> the image's deletion job (deletion.ts originalRemoved).

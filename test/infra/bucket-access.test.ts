@@ -16,6 +16,7 @@ import { auditPrefix } from '../../functions/domain/audit-log.js';
 import { autolabelKeys } from '../../functions/domain/autolabel.js';
 import { classifierKey } from '../../functions/domain/classifier-store.js';
 import { DELETIONS_PREFIX, projectPrefixes } from '../../functions/domain/deletion.js';
+import { ACCOUNTS_PREFIX } from '../../functions/auth/account-states.js';
 import { exportKeys } from '../../functions/domain/interchange/export/job.js';
 import { MODEL_LAYOUT } from '../../functions/domain/models.js';
 import { PATHS } from '../../infra/paths.js';
@@ -118,6 +119,7 @@ describe("FUNCTION_ACCESS covers what the code's key builders address", () => {
       autolabelKeys.basis('p'),
       autolabelKeys.batch('p', 'b'),
       `${DELETIONS_PREFIX}p/job.json`,
+      `${ACCOUNTS_PREFIX}olga.json`,
       ...projectPrefixes('p'),
     ];
     for (const key of keys) expect(() => folderOf(key)).not.toThrow();
@@ -183,6 +185,7 @@ describe('the modules each entry point bundles that touch the bucket', () => {
       'functions/api/routes/images.ts',
       'functions/api/routes/models.ts',
       'functions/api/routes/uploads.ts',
+      'functions/auth/account-states.ts',
       'functions/domain/audit-log.ts',
       'functions/domain/autolabel.ts',
       'functions/domain/classifier-store.ts',
@@ -195,7 +198,11 @@ describe('the modules each entry point bundles that touch the bucket', () => {
       'functions/export/model-export.ts',
     ],
     ingest: [
+      // The stores' embeddings port (deletion.ts removes a deleted image's rows through it; compaction is unused here).
+      'functions/adapters/embeddings/compactor.ts',
+      'functions/adapters/embeddings/reader.ts',
       'functions/adapters/embeddings/shards.ts',
+      'functions/adapters/embeddings/store.ts',
       'functions/domain/classifier-store.ts',
       'functions/domain/deletion.ts',
       'functions/domain/ingest.ts',
@@ -210,7 +217,11 @@ describe('the modules each entry point bundles that touch the bucket', () => {
       'functions/domain/classifier-store.ts',
     ],
     export: [
+      // The stores' embeddings port (deletion.ts removes deleted images' rows through it; compaction is unused here).
+      'functions/adapters/embeddings/compactor.ts',
+      'functions/adapters/embeddings/reader.ts',
       'functions/adapters/embeddings/shards.ts',
+      'functions/adapters/embeddings/store.ts',
       'functions/adapters/export/embedding-shards.ts',
       'functions/adapters/export/images.ts',
       'functions/adapters/export/s3-objects.ts',
@@ -232,7 +243,7 @@ describe('the modules each entry point bundles that touch the bucket', () => {
     export: 'functions/export/lambda.ts',
   };
   /** The bucket adapters themselves: they carry out calls, the modules above choose the keys. */
-  const ADAPTERS = new Set(['functions/domain/ports.ts', 'functions/adapters/aws/blobs.ts', 'functions/adapters/aws/object-urls.ts', 'functions/adapters/aws/presigner.ts']);
+  const ADAPTERS = new Set(['functions/domain/ports.ts', 'functions/adapters/aws/blobs.ts', 'functions/adapters/aws/get-object.ts', 'functions/adapters/aws/object-urls.ts', 'functions/adapters/aws/presigner.ts']);
   const BUCKET_CALL =
     /\b(blobs|this\.blobs)\.(put|get|head|delete|deleteMany|list|presignGet|presignPut)\(|\b(getUrl|putUrl|presignDownload|readRange)\(|new (GetObject|PutObject|DeleteObjects?|ListObjectsV2|HeadObject|CopyObject|CreateMultipartUpload|UploadPart|CompleteMultipartUpload|AbortMultipartUpload)Command\b|new Upload\(/;
 
