@@ -11,7 +11,7 @@ import { imageIdFor, ingestObject, type IngestDeps, type IngestOutcome } from '.
 import { parseUploadKey } from '../domain/layout.js';
 import type { Log } from '../domain/ports.js';
 import { uploadEvents, type UploadEvent } from './event-keys.js';
-import { recentProjects } from './recent-projects.js';
+import { currentProjects, recentProjects } from './recent-projects.js';
 
 export type { UploadEvent } from './event-keys.js';
 
@@ -44,7 +44,7 @@ export interface IngestHandlerOptions {
 export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOptions = {}) {
   const log: Log = opts.log ?? createLogger({ format: 'text' });
   const deps: IngestDeps = {
-    currentProject: (projectId) => given.stores.projects.get(projectId),
+    currentProject: currentProjects(given.stores.projects),
     ...given,
     stores: { ...given.stores, projects: recentProjects(given.stores.projects, given.stores.clock) },
   };

@@ -4,6 +4,7 @@
 // see embedWithCurrentEmbedder in domain/ingest.ts, so no image misses the new embedder); a missing project is never remembered, so an upload that arrives
 // just before its project is created waits no longer than it has to.
 
+import { GroupCommit } from '../adapters/group-commit.js';
 import type { Project } from '../domain/model.js';
 import type { Clock, ProjectStore } from '../domain/ports.js';
 
@@ -28,5 +29,27 @@ export function recentProjects(store: ProjectStore, clock: Clock, ttlMs = 2000):
       else found.delete(projectId);
       return project;
     },
+  };
+}
+
+/**
+ * The project as stored now, for a caller that must see every write made before it asked (ingest's check for an
+ * embedder switch, IngestDeps.currentProject): each answer comes from a read that started after the call. Calls made
+ * while a read is in flight share the next one, so a burst of images costs a read or two, not one each.
+ */
+export function currentProjects(store: ProjectStore): (projectId: string) => Promise<Project | undefined> {
+  const reads = new Map<string, { next: GroupCommit<void>; latest?: Project }>();
+  return async (projectId) => {
+    let entry = reads.get(projectId);
+    if (!entry) {
+      const made: { next?: GroupCommit<void>; latest?: Project } = {};
+      made.next = new GroupCommit(async () => {
+        made.latest = await store.get(projectId);
+      });
+      entry = made as { next: GroupCommit<void>; latest?: Project };
+      reads.set(projectId, entry);
+    }
+    await entry.next.add(undefined);
+    return entry.latest && structuredClone(entry.latest);
   };
 }
