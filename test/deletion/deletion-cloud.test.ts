@@ -137,6 +137,10 @@ describe('deletion jobs in the cloud: started by the API, run by the export func
     expect((await stores.annotations.listForProject(P, { limit: 10 })).items).toEqual([]);
     expect(await stores.labelers.list(P)).toEqual([]);
     expect(await stores.rankings.get(P)).toBeUndefined();
+    // The API (another process than the worker) still answers the status the web app and CLI poll for: done.
+    const status = await call('GET', started.json.statusUrl);
+    expect(status.status).toBe(200);
+    expect(status.json).toMatchObject({ jobId: started.json.jobId, projectId: P, kind: 'project', status: 'done' });
 
     // The same message delivered again (SQS delivers at least once): nothing left to do, no failure, not re-queued.
     sqs.send('export', JSON.stringify({ kind: 'deletion', projectId: P, jobId: started.json.jobId }));

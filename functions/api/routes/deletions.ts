@@ -17,6 +17,8 @@ import {
   type DeletionRunner,
 } from '../../domain/deletion.js';
 import { inProcessDeletionRunner } from '../../deletion/runners.js';
+import { wholeAudit } from '../../domain/audit-log.js';
+import { WinnowError } from '../../domain/errors.js';
 import { access, BODY_LIMITS, PLAIN_ID, validateParams } from '../access.js';
 import { apiLog } from '../errors.js';
 import type { AppEnv } from '../types.js';
@@ -65,6 +67,25 @@ async function launch(c: Context<AppEnv>, job: DeletionJob) {
   return c.json({ ...job, statusUrl: url }, 202);
 }
 
+/**
+ * A project deletion removes its own record last (nothing of the project remains), and a worker in another process
+ * (the cloud's export function) cannot tell this one how it ended: the project being gone and its audit log naming
+ * the job as its deletion say it is done.
+ */
+async function projectDeletionStatus(c: Context<AppEnv>, projectId: string, jobId: string): Promise<DeletionJob> {
+  const { stores } = c.var.deps;
+  try {
+    return await deletionStatus(stores, projectId, jobId);
+  } catch (err) {
+    if (!(err instanceof WinnowError && err.code === 'not_found') || (await stores.projects.get(projectId))) throw err;
+    for await (const entry of wholeAudit(stores.blobs, projectId)) {
+      if (entry.action !== 'project.delete' || entry.target?.jobId !== jobId) continue;
+      return { jobId, projectId, kind: 'project', status: 'done', phase: 'done', target: {}, progress: { done: 0 }, deleted: {}, by: entry.actor, createdAt: entry.at, updatedAt: entry.at };
+    }
+    throw err;
+  }
+}
+
 async function confirmOf(c: Context<AppEnv>): Promise<string | undefined> {
   const query = c.req.query('confirm');
   if (query !== undefined) return query;
@@ -102,5 +123,5 @@ export const deletionRoutes = new Hono<AppEnv>()
   .get('/deletions/:project/:jobId', access('owner'), async (c) => {
     const { project, jobId } = c.req.param();
     validateParams({ projectId: project });
-    return c.json(await deletionStatus(c.var.deps.stores, project, jobId));
+    return c.json(await projectDeletionStatus(c, project, jobId));
   });
