@@ -21,7 +21,7 @@ import { blobAccountStates, withStoredAccounts } from '../auth/account-states.js
 import { withCurrentAccount } from '../auth/current-account.js';
 import { createHttpFetcher } from '../auth/http-fetcher.js';
 import { createJwtAuthenticate } from '../auth/verify.js';
-import { graphOnlyModelLab, modelLimitsFromEnv } from '../vision/graph-lab.js';
+import { graphOnlyModelLab } from '../vision/graph-lab.js';
 import { createApp } from './app.js';
 
 const logger = createLogger({ format: 'json' });
@@ -59,7 +59,7 @@ export const app = createApp({
   auditRate: config.auditRate,
   log: logger,
   // Bring your own model: no ONNX runtime here, so uploads are inspected from the graph; trials and re-embeds answer 503.
-  models: graphOnlyModelLab(modelLimitsFromEnv()),
+  models: graphOnlyModelLab(config.modelLimits),
   // Browsers get presigned S3 URLs (CloudFront serves the app; the bucket stays private).
   objectUrls: new S3ObjectUrls(aws.clients.s3, config.bucket),
   // Noted during the request, sent (one message per project) before the invocation returns: see `handler`.

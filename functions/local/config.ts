@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseAuditRate } from '../domain/learning/audit.js';
+import { DEFAULT_MODEL_MAX_BYTES, DEFAULT_MODEL_TIMEOUT_MS } from '../domain/models.js';
 import { DEFAULT_INGEST_CONCURRENCY } from '../ingest/handler.js';
 import { repoRoot } from '../repo-root.js';
 import { defaultModelDir } from '../vision/manifest.js';
@@ -28,6 +29,9 @@ const schema = z.object({
   ingestConcurrency: z.coerce.number().int().min(1).max(16),
   /** WINNOW_AUDIT_RATE: share of served samples that are audit draws for projects without their own (default 1 in 10). */
   auditRate: z.number().min(0).max(1).optional(),
+  /** WINNOW_MODEL_MAX_BYTES, WINNOW_MODEL_TIMEOUT_MS: largest model file accepted, longest a trial may take per image. */
+  modelMaxBytes: z.coerce.number().int().positive().default(DEFAULT_MODEL_MAX_BYTES),
+  modelTimeoutMs: z.coerce.number().int().positive().default(DEFAULT_MODEL_TIMEOUT_MS),
   /** Sign-in through the local token issuer (required to bind beyond loopback). */
   auth: z.boolean(),
   /**
@@ -83,6 +87,8 @@ export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv): LocalC
     dynamoPort: values['dynamodb-port'] ?? env.WINNOW_DYNAMODB_PORT ?? (port === 0 ? 0 : port + 2),
     ingestConcurrency: env.WINNOW_INGEST_CONCURRENCY ?? DEFAULT_INGEST_CONCURRENCY,
     auditRate: parseAuditRate(env.WINNOW_AUDIT_RATE),
+    modelMaxBytes: env.WINNOW_MODEL_MAX_BYTES || undefined,
+    modelTimeoutMs: env.WINNOW_MODEL_TIMEOUT_MS || undefined,
     auth: values.auth ?? ['1', 'true', 'on'].includes((env.WINNOW_AUTH ?? '').toLowerCase()),
     publicUrl: values['public-url'] ?? (env.WINNOW_PUBLIC_URL || undefined),
   });

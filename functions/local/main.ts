@@ -39,6 +39,7 @@ async function main() {
     auth: config.auth,
     publicUrl: config.publicUrl,
     auditRate: config.auditRate,
+    modelLimits: { maxBytes: config.modelMaxBytes, timeoutMs: config.modelTimeoutMs },
     log: logger,
   });
   logger(

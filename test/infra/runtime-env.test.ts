@@ -63,6 +63,13 @@ describe('function environments', () => {
     expect(apiConfig({ ...env, [CLOUD_ENV.auditRate]: '0.25' }).auditRate).toBe(0.25);
   });
 
+  it("the API's model lab limits come from its configuration: defaults, or validated values", () => {
+    const env = concreteEnv(envOf(s.stack.api.fn));
+    expect(apiConfig(env).modelLimits).toEqual({ maxBytes: 500 * 1024 * 1024, timeoutMs: 10_000 });
+    expect(apiConfig({ ...env, [CLOUD_ENV.modelMaxBytes]: '1048576' }).modelLimits.maxBytes).toBe(1_048_576);
+    expect(() => apiConfig({ ...env, [CLOUD_ENV.modelMaxBytes]: 'huge' })).toThrow(/WINNOW_MODEL_MAX_BYTES/);
+  });
+
   it("a stage's audit rate reaches both the API that serves audit draws and the trainer that keeps their rows", () => {
     const staged = synthWinnow({ stage: 'prod', configure: (c) => ({ ...c, auditRate: 0.2 }) });
     try {

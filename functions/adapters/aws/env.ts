@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 import { parseAuditRate } from '../../domain/learning/audit.js';
+import { DEFAULT_MODEL_MAX_BYTES, DEFAULT_MODEL_TIMEOUT_MS } from '../../domain/models.js';
 import { DEFAULT_EMBEDDER } from '../../vision/default-embedder.js';
 import { ENV, type TableNames } from './schema.js';
 
@@ -30,6 +31,10 @@ export const CLOUD_ENV = {
   modelDir: 'WINNOW_MODELS',
   /** Share of served samples that are audit draws, for projects without their own (optional; default 1 in 10). */
   auditRate: 'WINNOW_AUDIT_RATE',
+  /** Largest model file the API inspects, bytes (optional; default 500 MB). */
+  modelMaxBytes: 'WINNOW_MODEL_MAX_BYTES',
+  /** Longest one image may take in a model's trial run, ms (optional; default 10 s; trials run where onnxruntime is). */
+  modelTimeoutMs: 'WINNOW_MODEL_TIMEOUT_MS',
   /** Only for S3/DynamoDB-compatible endpoints other than AWS (tests against the emulators, self-hosting). */
   s3Endpoint: 'WINNOW_S3_ENDPOINT',
   dynamodbEndpoint: 'WINNOW_DYNAMODB_ENDPOINT',
@@ -99,6 +104,8 @@ const FIELD: Record<CloudEnvKey, z.ZodType> = {
       }
     }),
   modelDir: name.default('/opt/models'),
+  modelMaxBytes: positiveInt(DEFAULT_MODEL_MAX_BYTES),
+  modelTimeoutMs: positiveInt(DEFAULT_MODEL_TIMEOUT_MS),
   s3Endpoint: url.optional(),
   dynamodbEndpoint: url.optional(),
   cognitoEndpoint: url.optional(),
@@ -156,10 +163,12 @@ export interface ApiConfig extends CloudConfig {
   presignTtlSeconds: number;
   auditRate?: number;
   cognitoEndpoint?: string;
+  /** The model lab's limits (WINNOW_MODEL_MAX_BYTES, WINNOW_MODEL_TIMEOUT_MS). */
+  modelLimits: { maxBytes: number; timeoutMs: number };
 }
 
 export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const e = parse('api', [...FUNCTION_ENV.api, 'cognitoEndpoint', 'auditRate'], env);
+  const e = parse('api', [...FUNCTION_ENV.api, 'cognitoEndpoint', 'auditRate', 'modelMaxBytes', 'modelTimeoutMs'], env);
   return {
     ...storage(e),
     trainerQueueUrl: e.trainerQueueUrl as string,
@@ -168,6 +177,7 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     userPoolClientId: e.userPoolClientId as string,
     embedder: e.embedder as string,
     presignTtlSeconds: e.presignTtlSeconds as number,
+    modelLimits: { maxBytes: e.modelMaxBytes as number, timeoutMs: e.modelTimeoutMs as number },
     ...(e.auditRate !== undefined ? { auditRate: e.auditRate as number } : {}),
     ...(e.cognitoEndpoint ? { cognitoEndpoint: e.cognitoEndpoint as string } : {}),
   };
