@@ -145,5 +145,8 @@ describe('deletion jobs in the cloud: started by the API, run by the export func
     // The same message delivered again (SQS delivers at least once): nothing left to do, no failure, not re-queued.
     sqs.send('export', JSON.stringify({ kind: 'deletion', projectId: P, jobId: started.json.jobId }));
     expect(await drainExportQueue()).toMatchObject({ invocations: 1 });
+    // A job with no record at all (a fresh container meeting a finished project deletion): the same.
+    sqs.send('export', JSON.stringify({ kind: 'deletion', projectId: 'nowhere', jobId: 'del-unknown-00000000' }));
+    expect(await drainExportQueue()).toMatchObject({ invocations: 1 });
   });
 });
