@@ -347,4 +347,26 @@ describe('cloud in a box', () => {
     const csv = await (await fetch(done.body.url ?? done.body.downloadUrl)).text();
     expect(csv.trim().split('\n')).toHaveLength(1 + 4); // header + the 4 labeled images
   });
+
+  // Goes on from the project the test above built.
+  it('deletions: the API only queues them on the export queue; the export function deletes (an image, then the project)', async () => {
+    const [image] = (await stores.samples.listImages('garden', { limit: 1 })).items;
+    const started = await api('DELETE', `/api/projects/garden/images/${image.imageId}`);
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    expect(await stores.blobs.head(image.key)).toBeDefined(); // the API's process is frozen after it answers: nothing ran there
+    expect(await deliver('export')).toBe(1);
+    expect((await api('GET', started.body.statusUrl)).body).toMatchObject({ status: 'done', deleted: { images: 1 } });
+    expect(await stores.samples.getImage('garden', image.imageId)).toBeUndefined();
+    expect(await stores.blobs.head(image.key)).toBeUndefined();
+
+    const project = await api('DELETE', '/api/projects/garden', { body: { confirm: 'garden' } });
+    expect(project.status, JSON.stringify(project.body)).toBe(202);
+    expect((await api('GET', '/api/projects/garden')).status).toBe(404);
+    expect(await deliver('export')).toBe(1);
+    expect((await api('GET', project.body.statusUrl)).body).toMatchObject({ status: 'done' });
+    for (const prefix of ['uploads/garden/', 'derived/garden/', 'embeddings/garden/', 'exports/garden/', 'deletions/garden/']) {
+      expect((await stores.blobs.list(prefix)).items, prefix).toEqual([]);
+    }
+    expect((await stores.samples.listSamples('garden')).items).toEqual([]);
+  });
 });
