@@ -15,8 +15,9 @@ import { loadEmbeddings, type ProjectTrainingState } from './retrain.js';
 
 /** Projects up to this many samples are searched exactly (one pass over 50k x 1280 is ~60 ms here). */
 export const EXACT_UP_TO = 50_000;
-/** Rows compared per query at least (the lists closest to the query until this many). */
-export const CANDIDATES = 16_384;
+/** Rows compared per query at least (the lists closest to the query until this many): fewer than an exact pass over a
+ * 10k project compares, so a look-up at any size costs about what it costs there. */
+export const CANDIDATES = 8192;
 /** Rows assigned to lists between yields to the event loop while building. */
 const BLOCK = 4096;
 
@@ -138,22 +139,37 @@ export async function buildSimilarIndex(e: Embeddings, matrix: EmbeddingMatrix):
 export function searchIndex(e: Embeddings, index: SimilarIndex, row: number, k: number): { row: number; similarity: number }[] {
   if (e.kind !== 'f32') return nearestNeighbours(e, row, k);
   const { dim } = e;
-  const q = e.data.subarray(row * dim, (row + 1) * dim);
+  const q = e.data.slice(row * dim, (row + 1) * dim);
   const toCentroid = dotAll({ kind: 'f32', rows: index.lists, dim, data: index.centroids }, q, 1, new Float32Array(index.lists));
-  const order = Array.from(topK(toCentroid, index.lists));
-  const candidates: number[] = [];
-  for (const j of order) {
-    for (let m = index.start[j]; m < index.start[j + 1]; m++) if (index.members[m] !== row) candidates.push(index.members[m]);
-    if (candidates.length >= Math.max(CANDIDATES, k)) break;
+  const want = Math.max(CANDIDATES, k + 1);
+  const picked: Int32Array[] = [];
+  let count = 0;
+  for (const j of topK(toCentroid, index.lists)) {
+    picked.push(index.members.subarray(index.start[j], index.start[j + 1]));
+    count += index.start[j + 1] - index.start[j];
+    if (count >= want) break;
   }
-  const scores = new Float32Array(candidates.length);
-  for (let c = 0; c < candidates.length; c++) {
-    const o = candidates[c] * dim;
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += e.data[o + d] * q[d];
-    scores[c] = s;
+  const candidates = new Int32Array(count);
+  let at = 0;
+  for (const list of picked) {
+    candidates.set(list, at);
+    at += list.length;
   }
+  const scores = scoreRows(e.data, dim, q, candidates);
+  const self = candidates.indexOf(row);
+  if (self >= 0) scores[self] = NaN;
   return Array.from(topK(scores, k), (c) => ({ row: candidates[c], similarity: scores[c] }));
+}
+
+function scoreRows(data: Float32Array, dim: number, q: Float32Array, rows: Int32Array): Float32Array {
+  const out = new Float32Array(rows.length);
+  for (let c = 0; c < rows.length; c++) {
+    const o = rows[c] * dim;
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += data[o + d] * q[d];
+    out[c] = s;
+  }
+  return out;
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
