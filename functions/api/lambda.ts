@@ -13,7 +13,7 @@ import { S3ObjectUrls } from '../adapters/aws/object-urls.js';
 import { servingStores } from '../adapters/aws/services.js';
 import { sqsTrainerTriggers } from '../adapters/aws/trainer-queue.js';
 import { sqsExportRunner } from '../adapters/export/runners.js';
-import { sqsDeletionRunner } from '../deletion/runners.js';
+import { sqsDeletionRunner } from '../deletion/sqs-runner.js';
 import { createLogger } from '../adapters/log.js';
 import { awsExportDeps } from '../adapters/export/service.js';
 import { cognitoDirectory, signedCognito } from '../adapters/aws/cognito-directory.js';

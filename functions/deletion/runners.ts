@@ -1,9 +1,9 @@
 // Where deletion jobs run once the API has started them (the DeletionRunner port, domain/deletion.ts). Locally: in
 // the API's own process, behind the 202. In the cloud: a message on the export queue, run to its end by the export
 // function in slices bounded by its remaining time (worker.ts): Lambda freezes the API's process once it has
-// answered, so a job started there would stall.
+// answered, so a job started there would stall. The queue's side is sqs-runner.ts (kept apart: the app, which
+// imports this file, also runs in the browser tests, where the AWS SDK does not load).
 
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { runDeletion, type DeletionJob, type DeletionRunner } from '../domain/deletion.js';
 
 export interface DeletionMessage {
@@ -15,16 +15,6 @@ export interface DeletionMessage {
 export function isDeletionMessage(body: unknown): body is DeletionMessage {
   const m = body as Partial<DeletionMessage> | null;
   return !!m && m.kind === 'deletion' && typeof m.projectId === 'string' && typeof m.jobId === 'string';
-}
-
-/** Puts the job on the queue the worker drains; the job's record (already written) says what to delete. */
-export function sqsDeletionRunner(sqs: SQSClient, queueUrl: string): DeletionRunner {
-  return {
-    async start(job) {
-      const message: DeletionMessage = { kind: 'deletion', projectId: job.projectId, jobId: job.jobId };
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
-    },
-  };
 }
 
 export interface InProcessDeletionOptions {

@@ -21,7 +21,8 @@ import { awsExportDeps } from '../adapters/export/service.js';
 import { createLogger } from '../adapters/log.js';
 import { runExport, type ExportDeps } from '../domain/interchange/export/job.js';
 import { sweepRetention } from '../domain/retention.js';
-import { isDeletionMessage, sqsDeletionRunner } from '../deletion/runners.js';
+import { isDeletionMessage } from '../deletion/runners.js';
+import { sqsDeletionRunner } from '../deletion/sqs-runner.js';
 import { runDeletionSlice, type DeletionWorkerDeps } from '../deletion/worker.js';
 
 const logger = createLogger({ format: 'json' });

@@ -11,7 +11,7 @@ import type { AwsStores } from '../../functions/adapters/aws/clients.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { createApp } from '../../functions/api/app.js';
 import type { Authenticate } from '../../functions/api/types.js';
-import { sqsDeletionRunner } from '../../functions/deletion/runners.js';
+import { sqsDeletionRunner } from '../../functions/deletion/sqs-runner.js';
 import { annotate } from '../../functions/domain/annotate.js';
 import { projectPrefixes } from '../../functions/domain/deletion.js';
 import { createProject } from '../../functions/domain/projects.js';

@@ -1,8 +1,8 @@
 // Deletions (owners only, see access.ts): an image, a selection or filter of images, one labeler's annotations, a
 // whole project (confirmed by typing its name). Each starts a job (functions/domain/deletion.ts) and answers 202
 // with its status; GET the status URL for progress. Where the job runs is the app's DeletionRunner: in this process
-// by default (the local stack), the export queue and function in the cloud (functions/deletion/runners.ts). A project's record goes first, so
-// its status is read from `/api/deletions/<project>/<jobId>` (the project routes answer 404 at once).
+// by default (the local stack), the export queue and function in the cloud (functions/deletion/). A project's record
+// goes first, so its status is read from `/api/deletions/<project>/<jobId>` (the project routes answer 404 at once).
 // Mounted at /api.
 
 import { Hono, type Context } from 'hono';
