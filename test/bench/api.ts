@@ -21,6 +21,7 @@ import { tempDir } from '../support/stack.js';
 import { threadCpuMs } from './lib/api-cpu.js';
 import { runLabelersApart } from './lib/api-labelers.js';
 import { labelingRequestKind, serverTiming } from './lib/api-server-timing.js';
+import { emulatorRequests } from './lib/api-emulator-requests.js';
 import { apiReport } from './lib/api-report.js';
 import { seedProject } from './lib/api-seed.js';
 import { checkLabels, checkLeases } from './lib/api-verify.js';
@@ -93,6 +94,7 @@ try {
 
   const storeCalls = recordStoreCalls(stack.stores);
   const server = serverTiming(labelingRequestKind);
+  const emulatorCalls = emulatorRequests({ dynamodb: stack.dynamoEndpoint, s3: stack.s3Endpoint });
   const profile = profileFile ? await startCpuProfile() : undefined;
   const loop = eventLoopDelay();
   const cpu = process.cpuUsage();
@@ -101,6 +103,7 @@ try {
   const trainerCpu = childrenCpuMs(isTrainerProcess);
   storeCalls.start();
   server.start();
+  emulatorCalls.start();
   const runsBefore = trainerLog.runs;
   const retrains = forcedRetrainLoop(config.forcedRetrains);
   const run = await runLabelersApart({ ...base, seconds: config.seconds });
@@ -108,6 +111,7 @@ try {
   await storeCalls.settled(); // requests the load generator cut off at the end still finish on the server
   const store = storeCalls.stop();
   const serverSide = server.stop();
+  const emulatorRequestCounts = emulatorCalls.stop();
   const used = process.cpuUsage(cpu);
   const apiThreadUsed = apiThreadCpu === undefined ? undefined : threadCpuMs()! - apiThreadCpu;
   // The labelers' process has exited by now: the children left are the emulators and the trainer.
@@ -133,6 +137,7 @@ try {
     trainerCpuMs: trainerUsed,
     loadGeneratorCpuMs: run.cpuMs,
     store,
+    emulatorRequests: emulatorRequestCounts,
     serverSide,
     loadBefore,
     loadAfter,
