@@ -14,6 +14,8 @@ import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Authenticate } from '../api/types.js';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../adapters/aws/clients.js';
+import { LOCAL_COUNT_BEHIND } from '../adapters/aws/project-counter.js';
+import type { DynamoSampleStore } from '../adapters/aws/samples.js';
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
 import { createLogger } from '../adapters/log.js';
 import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
@@ -146,6 +148,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     };
     const stores = createAwsStores(awsConfig);
     closers.unshift(async () => destroyAwsClients(stores.clients));
+    // One long-lived process: a label is answered once written, its count applied just after (project-counter.ts).
+    const samples = stores.samples as DynamoSampleStore;
+    samples.countBehind(LOCAL_COUNT_BEHIND);
+    closers.unshift(() => samples.settleCounts());
     await ensureTables(stores, DEFAULT_TABLE_NAMES);
     await ensureBucket(stores, LOCAL_BUCKET);
 

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSampleStore } from '../../functions/adapters/aws/samples.js';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { COUNTER_SK, STALE_MS } from '../../functions/adapters/aws/project-counter.js';
+import { COUNTER_SK, LOCAL_COUNT_BEHIND, STALE_MS } from '../../functions/adapters/aws/project-counter.js';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { labelsInEffect, projectAgreement } from '../../functions/domain/agreement.js';
 import { annotate } from '../../functions/domain/annotate.js';
@@ -218,10 +218,19 @@ suite('project counts on DynamoDB (dynalite)', async () => {
   return { stores: target.stores, clock: target.clock, close: target.close };
 });
 
-describe('a writer that dies between its write and its count (dynalite)', () => {
+// The local stack's setting: labels answered once written, their counts applied just after (project-counter.ts).
+// Progress read by the same process right after a label must still include it.
+suite('project counts on DynamoDB (dynalite), applied behind the answer as the local stack does', async () => {
+  const target = await startAwsTarget(() => startDynalite());
+  (target.stores.samples as DynamoSampleStore).countBehind(LOCAL_COUNT_BEHIND);
+  return { stores: target.stores, clock: target.clock, close: target.close };
+});
+
+for (const behind of [false, true]) describe(`a writer that dies between its write and its count (dynalite${behind ? ', counts applied behind' : ''})`, () => {
   let target: AwsTarget;
   beforeAll(async () => {
     target = await startAwsTarget(() => startDynalite());
+    if (behind) (target.stores.samples as DynamoSampleStore).countBehind(LOCAL_COUNT_BEHIND);
   }, 60_000);
   afterAll(async () => target?.close());
 
@@ -237,7 +246,9 @@ describe('a writer that dies between its write and its count (dynalite)', () => 
         return doc.send(command as never);
       },
     } as unknown as typeof doc;
-    return { ...stores, samples: new DynamoSampleStore(cut, 'winnow-samples', stores.clock) };
+    const samples = new DynamoSampleStore(cut, 'winnow-samples', stores.clock);
+    if (behind) samples.countBehind(LOCAL_COUNT_BEHIND);
+    return { ...stores, samples };
   }
 
   it('is found once its mark is stale, and a recount makes progress equal a full read again', async () => {
@@ -271,6 +282,7 @@ describe('a writer that dies between its write and its count (dynalite)', () => 
     await labelAll(stores, id, 'bob', (n) => (n % 4 === 0 ? (n + 1) % 3 : n % 3));
     const truth = await agreementFromLog(stores, id);
     expect(truth.samples).toBeGreaterThan(5);
+    await stores.samples.counts(id); // every label's count applied (behind the answers, they may still be on their way)
     // The counter item as an older version kept it: no per-class agreement counters (ga<k>, gu<k>).
     const item = (await stores.clients.doc.send(new GetCommand({ TableName: 'winnow-samples', Key: { projectId: id, sk: COUNTER_SK } }))).Item!;
     const perClass = Object.keys(item).filter((k) => /^g[au]\d+$/.test(k));

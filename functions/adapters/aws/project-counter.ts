@@ -5,6 +5,10 @@
 //   3. apply: ADD <delta> REMOVE m_<token>, on the condition that the mark is still there
 // Bulk writes (ingest) to one project that start while a shared mark is on its way use it, and one apply adds their
 // deltas together.
+// In a long-lived process (the local stack: `behind`), labels and ingest's images share one mark for a few
+// milliseconds after it landed, and return once their own write is done: the apply follows in the background, and
+// this process's own reads of the counts wait for it. A label's path is then its write alone (no mark, no waiting
+// for the group), and the counter item moves once per group. Never in a Lambda, which may freeze after answering.
 // A writer that dies between 1 and 3 leaves its mark behind; a mark older than STALE_MS can only be such a one, so a
 // read that sees one reports `repairNeeded`, and `recount` rebuilds the item from every record. A recount writes
 // only if no counted write started or finished while it read (the item's `seq` moves on every mark and apply), so
@@ -27,9 +31,25 @@ const NOT_COUNTERS = new Set(['projectId', 'sk', 'seq', 'repairedAt']);
 /** Recount attempts while counted writes keep coming; each waits a little longer. */
 const RECOUNT_ATTEMPTS = 20;
 
+/** How shared counted writes wait for their count (see the top). */
+export interface CountBehind {
+  /** How long a landed shared mark stays open to further writes (ms). */
+  openMs: number;
+}
+
+/**
+ * The local stack's setting: a group stays open for 250 ms after its mark landed, so that most labels find a landed
+ * mark and their answer waits for their own two writes only (the annotation, then the sample head).
+ */
+export const LOCAL_COUNT_BEHIND: CountBehind = { openMs: 250 };
+
 export class ProjectCounter {
-  /** Per project, the group of counted writes whose shared mark is on its way (joinable until it lands). */
+  /** Per project, the group of counted writes whose shared mark is joinable (on its way, or open: see `behind`). */
   private readonly forming = new Map<string, MarkGroup>();
+  /** Per project, groups whose apply has not finished (their members may have returned already: `behind`). */
+  private readonly unapplied = new Map<string, Set<MarkGroup>>();
+  /** Projects this process is recounting: their groups close once marked (a recount waits for a moment without marks). */
+  private readonly recounting = new Map<string, number>();
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
@@ -37,6 +57,8 @@ export class ProjectCounter {
     /** Every image and sample record of the project, a page at a time (sk, labeledBy, label, status). */
     private readonly records: (projectId: string) => AsyncIterable<Item[]>,
     private readonly now: () => number = Date.now,
+    /** Shared writes return before their count is applied (only where this process outlives the answer). */
+    public behind?: CountBehind,
   ) {}
 
   /**
@@ -50,6 +72,9 @@ export class ProjectCounter {
   async counted<T = void>(projectId: string, write: () => Promise<{ delta: CountDelta; result?: T }>, opts: { shared?: boolean } = {}): Promise<T> {
     const group = opts.shared ? this.join(projectId) : this.newGroup(projectId);
     group.members++;
+    if (!opts.shared) group.close();
+    // Behind: the count is applied after this write returns (the mark, landed before the write, covers a crash).
+    const settled = (): Promise<void> => (opts.shared && this.behind ? Promise.resolve() : group.applied);
     await group.marked;
     let out: { delta: CountDelta; result?: T };
     try {
@@ -58,11 +83,11 @@ export class ProjectCounter {
       // Refused (condition failed): nothing was written, nothing to count. Anything else may have written part of
       // its records: the shared mark is then aged at once, which asks for a recount.
       group.leave(isConditionFailed(err) ? 'refused' : 'broken');
-      await group.applied;
+      await settled();
       throw err;
     }
     group.leave('wrote', out.delta);
-    await group.applied;
+    await settled();
     return out.result as T;
   }
 
@@ -70,24 +95,53 @@ export class ProjectCounter {
   private newGroup(projectId: string): MarkGroup {
     const mark = MARK_PREFIX + randomBytes(8).toString('hex');
     const marked = this.update(projectId, 'SET #m = :now ADD #seq :one', { '#m': mark }, { ':now': this.now() }).then(() => undefined);
-    return new MarkGroup(marked, (delta, broken) => this.apply(projectId, mark, delta, broken));
+    const group = new MarkGroup(marked, (delta, broken) => this.apply(projectId, mark, delta, broken));
+    let pending = this.unapplied.get(projectId);
+    if (!pending) this.unapplied.set(projectId, (pending = new Set()));
+    pending.add(group);
+    void group.applied.then(() => {
+      pending.delete(group);
+      if (pending.size === 0 && this.unapplied.get(projectId) === pending) this.unapplied.delete(projectId);
+    });
+    return group;
   }
 
-  /** The shared group whose mark is on its way for this project, or a new one (its mark sent now). */
+  /** The shared group whose mark is joinable for this project, or a new one (its mark sent now). */
   private join(projectId: string): MarkGroup {
     let group = this.forming.get(projectId);
     if (!group) {
       const formed = (group = this.newGroup(projectId));
       this.forming.set(projectId, formed);
-      // Closed to new writes once marked: a write joining later would hold the others' apply back.
-      const close = () => this.forming.get(projectId) === formed && this.forming.delete(projectId);
-      void formed.marked.then(close, close);
+      // Closed to new writes once marked (a write joining later would hold the others' apply back), or, behind, a
+      // few ms later (nobody waits for the apply, so more writes may share the mark).
+      const close = () => this.closeForming(projectId, formed);
+      const openMs = this.recounting.has(projectId) ? 0 : (this.behind?.openMs ?? 0);
+      void formed.marked.then(() => (openMs > 0 ? setTimeout(close, openMs) : close()), close);
     }
     return group;
   }
 
+  private closeForming(projectId: string, group: MarkGroup): void {
+    if (this.forming.get(projectId) === group) this.forming.delete(projectId);
+    group.close();
+  }
+
+  /** Waits until every count of this process's writes to the project so far is applied (behind: read your writes). */
+  async settle(projectId: string): Promise<void> {
+    const open = this.forming.get(projectId);
+    if (open) this.closeForming(projectId, open);
+    const pending = this.unapplied.get(projectId);
+    if (pending) await Promise.all([...pending].map((g) => g.applied));
+  }
+
+  /** settle() for every project (before the process lets go of its clients). */
+  async settleAll(): Promise<void> {
+    await Promise.all([...new Set([...this.forming.keys(), ...this.unapplied.keys()])].map((p) => this.settle(p)));
+  }
+
   /** The counts (one consistent read); `repairNeeded` when a mark is stale. */
   async read(projectId: string): Promise<SampleCounts> {
+    await this.settle(projectId);
     const { counters, marks } = parse(await this.get(projectId));
     const now = this.now();
     return toSampleCounts(counters, marks.some((at) => now - at > STALE_MS));
@@ -95,8 +149,20 @@ export class ProjectCounter {
 
   /** Rebuilds the counts from every record; waits for a moment with no counted write in flight. */
   async recount(projectId: string): Promise<SampleCounts> {
+    this.recounting.set(projectId, (this.recounting.get(projectId) ?? 0) + 1);
+    try {
+      return await this.recountOnce(projectId);
+    } finally {
+      const left = this.recounting.get(projectId)! - 1;
+      if (left === 0) this.recounting.delete(projectId);
+      else this.recounting.set(projectId, left);
+    }
+  }
+
+  private async recountOnce(projectId: string): Promise<SampleCounts> {
     for (let attempt = 0; attempt < RECOUNT_ATTEMPTS; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 50 * attempt)));
+      await this.settle(projectId);
       const item = await this.get(projectId);
       const { marks } = parse(item);
       const now = this.now();
@@ -210,10 +276,15 @@ function parse(item: Item | undefined): { counters: Map<string, number>; marks: 
   return { counters, marks };
 }
 
-/** Counted writes sharing one mark: each leaves with its delta; the last to leave sends the one apply for all. */
+/**
+ * Counted writes sharing one mark: each leaves with its delta; once the group is closed to new members, the last to
+ * leave (or the close, if all have left) sends the one apply for all.
+ */
 class MarkGroup {
   members = 0;
   private left = 0;
+  private closed = false;
+  private sent = false;
   private broken = false;
   private readonly delta: CountDelta = new Map();
   private settle!: () => void;
@@ -235,8 +306,23 @@ class MarkGroup {
       if (next === 0) this.delta.delete(name);
       else this.delta.set(name, next);
     }
-    // Members join only while the mark is on its way and leave only after it landed: once every member has left,
-    // none can come.
-    if (++this.left === this.members) void this.applyAll(this.delta, this.broken).finally(() => this.settle());
+    this.left++;
+    this.sendIfDone();
+  }
+
+  /** No member joins after this. */
+  close(): void {
+    this.closed = true;
+    this.sendIfDone();
+  }
+
+  private sendIfDone(): void {
+    if (!this.closed || this.sent || this.left !== this.members) return;
+    this.sent = true;
+    // A group closed before anyone joined it (a settle right after forming) still applies, to remove its mark.
+    void this.marked.then(
+      () => this.applyAll(this.delta, this.broken),
+      () => undefined,
+    ).finally(() => this.settle());
   }
 }

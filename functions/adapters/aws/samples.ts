@@ -13,7 +13,7 @@ import { plainCopy } from '../plain.js';
 import { imageDelta, sampleDelta, type CountDelta } from '../sample-counts.js';
 import { GroupCommit } from '../group-commit.js';
 import { BATCH_WRITE_LIMIT, batchPut, isConditionFailed, queryAll, queryPage, withoutAttrs, type Item } from './dynamo.js';
-import { ProjectCounter } from './project-counter.js';
+import { ProjectCounter, type CountBehind } from './project-counter.js';
 
 /** Conditional puts in flight at once while creating an image's samples. */
 const PUT_CONCURRENCY = 16;
@@ -36,6 +36,18 @@ export class DynamoSampleStore implements SampleStore {
     clock: Clock = systemClock,
   ) {
     this.counter = new ProjectCounter(doc, table, (projectId) => this.countAll(projectId), () => clock.now());
+  }
+
+  /**
+   * Labels and ingest's images return once written, their counts applied just after (project-counter.ts): only for a
+   * process that outlives its answers (the local stack), which calls settleCounts() before it closes its clients.
+   */
+  countBehind(behind: CountBehind | undefined): void {
+    this.counter.behind = behind;
+  }
+
+  settleCounts(): Promise<void> {
+    return this.counter.settleAll();
   }
 
   counts(projectId: string): Promise<SampleCounts> {
