@@ -52,7 +52,7 @@ export interface RetrainResult {
 
 export interface RetrainOptions {
   embedder: string;
-  /** Sample ids whose labels changed since the last run (every sample head is read on the first run anyway). */
+  /** Sample ids whose labels changed since the last run (every labeled sample is read on the first run anyway). */
   changed?: string[];
   /** Labels expected before the next retrain (sizes the diverse head of the ranking). */
   batchSize?: number;
@@ -208,8 +208,8 @@ async function refreshLabels(stores: Stores, project: Project, state: ProjectTra
 }
 
 /**
- * Labels confident learning flags on the calibrated out-of-fold probabilities of this retrain's fit (review.ts):
- * another class passes its own threshold and the given class gets < 10%. Most suspicious first, at most 200.
+ * Labels the mislabel finder flags on this retrain's fit (review.ts): the out-of-fold model gives the label's class
+ * under MAX_SUSPECT_PROBABILITY around the sample (its pool neighbours included). Most suspicious first, at most 200.
  */
 function mislabeledIds(fit: CalibratedTraining, training: TrainingLabel[], classes: number, sampleIds: string[]) {
   return suspectsFromOutOfFold(fit, training, classes)

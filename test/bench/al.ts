@@ -160,10 +160,10 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 console.log(
   '\nMislabel finder (labels of the session at that count, 10% flipped to another class at random; then the same labels clean): ' +
     'recall = flipped labels flagged; false = correct labels flagged; clean = labels flagged when none is flipped (sums over seeds); ' +
-    'ceiling = recall of the best threshold on the same signal (out-of-fold probability of the given class) chosen knowing the truth so that 5% of the correct labels are flagged.',
+    'ceiling = recall of the best threshold on the same signal (out-of-fold probability of the given class around the sample: over it and its pool neighbours) chosen knowing the truth so that 5% of the correct labels are flagged; point ceiling = the same on the probability at the sample alone (the signal before neighbour smoothing).',
 );
 printTable(
-  ['strategy', ...usedTruth.flatMap((b) => [`recall@${b}`, `false@${b}`, `clean@${b}`, `ceiling@${b}`])],
+  ['strategy', ...usedTruth.flatMap((b) => [`recall@${b}`, `false@${b}`, `clean@${b}`, `ceiling@${b}`, `point ceiling@${b}`])],
   strategies.map((s) => [
     s,
     ...usedTruth.flatMap((b) => {
@@ -174,6 +174,7 @@ printTable(
         share(sum(t.map((x) => x.falseFlags)), sum(t.map((x) => x.correct))),
         share(sum(t.map((x) => x.cleanFlags)), sum(t.map((x) => x.clean))),
         `${(recallAtFalseRate(t, 0.05) * 100).toFixed(1)}%`,
+        `${(recallAtFalseRate(t, 0.05, 'pointProbability') * 100).toFixed(1)}%`,
       ];
     }),
   ]),

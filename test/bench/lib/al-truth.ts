@@ -21,8 +21,13 @@ export interface MislabelTrial {
   /** Same labels, none flipped: how many it flags. */
   clean: number;
   cleanFlags: number;
-  /** Out-of-fold probability of the given class, of each flipped and of each correct label (the finder's signal). */
+  /**
+   * The finder's signal, of each flipped and of each correct label: the out-of-fold probability of the given class
+   * around the sample (smoothed over its pool neighbours, calibration.ts).
+   */
   givenProbability: { flipped: number[]; correct: number[] };
+  /** The same at the sample's own point only (the signal before the smoothing). */
+  pointProbability: { flipped: number[]; correct: number[] };
 }
 
 /** Flips a seeded 10% of the labels to another class at random and runs the finder; then again on the clean labels. */
@@ -37,26 +42,42 @@ export function mislabelTrial(task: Task, rows: readonly number[], seed: number,
   const cleanFlagged = suspectsOf(task, rows, rows.map((r) => task.poolLabels[r])).flagged;
   const givenProbability = { flipped: [] as number[], correct: [] as number[] };
   noisy.given.forEach((p, i) => (flip.has(i) ? givenProbability.flipped : givenProbability.correct).push(p));
-  return { flipped: flip.size, found, correct: rows.length - flip.size, falseFlags: noisy.flagged.length - found, clean: rows.length, cleanFlags: cleanFlagged.length, givenProbability };
+  const pointProbability = { flipped: [] as number[], correct: [] as number[] };
+  noisy.point.forEach((p, i) => (flip.has(i) ? pointProbability.flipped : pointProbability.correct).push(p));
+  return {
+    flipped: flip.size,
+    found,
+    correct: rows.length - flip.size,
+    falseFlags: noisy.flagged.length - found,
+    clean: rows.length,
+    cleanFlags: cleanFlagged.length,
+    givenProbability,
+    pointProbability,
+  };
 }
 
-function suspectsOf(task: Task, rows: readonly number[], given: number[]): { flagged: number[]; given: number[] } {
+function suspectsOf(task: Task, rows: readonly number[], given: number[]): { flagged: number[]; given: number[]; point: number[] } {
   const C = task.classes;
   const labels = rows.map((row, i) => ({ row, confidences: oneHot(given[i], C) }));
   const fit = trainCalibrated(task.pool, labels, { classes: C });
-  if (!fit) return { flagged: [], given: [] };
+  if (!fit) return { flagged: [], given: [], point: [] };
   const p = new Array<number>(rows.length).fill(NaN);
-  fit.labelIndex.forEach((label, k) => (p[label] = fit.outOfFold.probs[k * C + given[label]]));
-  return { flagged: suspectsFromOutOfFold(fit, labels, C).map((s) => s.label), given: p };
+  const point = new Array<number>(rows.length).fill(NaN);
+  const signal = fit.outOfFold.smoothed ?? fit.outOfFold.probs;
+  fit.labelIndex.forEach((label, k) => {
+    p[label] = signal[k * C + given[label]];
+    point[label] = fit.outOfFold.probs[k * C + given[label]];
+  });
+  return { flagged: suspectsFromOutOfFold(fit, labels, C).map((s) => s.label), given: p, point };
 }
 
 /**
- * The best the finder's signal allows: recall when the threshold on the out-of-fold probability of the given class is
- * chosen knowing the truth, so that exactly `falseRate` of the correct labels fall under it (pooled trials).
+ * The best the finder's signal allows: recall when the threshold on the signal (the out-of-fold probability of the
+ * given class, smoothed over neighbours, or at the point alone with 'pointProbability') is chosen knowing the truth, so that exactly `falseRate` of the correct labels fall under it (pooled trials).
  */
-export function recallAtFalseRate(trials: readonly MislabelTrial[], falseRate: number): number {
-  const correct = trials.flatMap((t) => t.givenProbability.correct).filter((p) => !Number.isNaN(p)).sort((a, b) => a - b);
-  const flipped = trials.flatMap((t) => t.givenProbability.flipped).filter((p) => !Number.isNaN(p));
+export function recallAtFalseRate(trials: readonly MislabelTrial[], falseRate: number, signal: 'givenProbability' | 'pointProbability' = 'givenProbability'): number {
+  const correct = trials.flatMap((t) => t[signal].correct).filter((p) => !Number.isNaN(p)).sort((a, b) => a - b);
+  const flipped = trials.flatMap((t) => t[signal].flipped).filter((p) => !Number.isNaN(p));
   if (correct.length === 0 || flipped.length === 0) return NaN;
   const threshold = correct[Math.min(correct.length - 1, Math.floor(falseRate * correct.length))];
   return flipped.filter((p) => p < threshold).length / flipped.length;
