@@ -34,7 +34,7 @@ import type { TrainerPriority } from './trainer-process.js';
 import { reconcileUploads } from './reconcile.js';
 import { startS3rverProcess } from './s3rver-process.js';
 import { localSignIn } from './sign-in.js';
-import { createModelLab, modelLimitsFromEnv } from '../vision/model-lab.js';
+import { createModelLab } from '../vision/model-lab.js';
 import { ModelRegistry } from '../vision/registry.js';
 
 export const LOCAL_BUCKET = 'winnow-local';
@@ -195,7 +195,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       similar: (projectId, sampleId, k) => trainer.similar(projectId, sampleId, k),
       exports: exportJobs.deps,
       modelDir: opts.modelDir,
-      models: createModelLab({ stores: apiStores, registry, ...modelLimitsFromEnv(), ...opts.modelLimits, onEmbedderSwitched: (projectId) => trainer.ingested(projectId), log }),
+      models: createModelLab({ stores: apiStores, registry, ...opts.modelLimits, onEmbedderSwitched: (projectId) => trainer.ingested(projectId), log }),
       // Files synced before their project existed wait as pending; ingest them now.
       onProjectCreated: (projectId) => {
         void reconcileUploads(stores, ingest, log, `uploads/${projectId}/`).catch((err) => log(`reconcile failed: ${(err as Error).message}`));

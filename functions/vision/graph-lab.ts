@@ -3,15 +3,9 @@
 // as the local stack does, except that the file is not loaded (said in the proposal's notes). Trial runs, registration
 // (which runs the trial again) and re-embedding need onnxruntime: they answer 503 naming where they run.
 
-import { DEFAULT_MODEL_MAX_BYTES, DEFAULT_MODEL_TIMEOUT_MS, type InspectResult, type ModelLab } from '../domain/models.js';
+import { DEFAULT_MODEL_MAX_BYTES, type InspectResult, type ModelLab } from '../domain/models.js';
 import { WinnowError } from '../domain/errors.js';
 import { inspectOnnx, proposeManifest, type OnnxInspection, type Proposal } from './onnx-inspect.js';
-
-/** Limits from the environment, for composition roots (WINNOW_MODEL_MAX_BYTES, WINNOW_MODEL_TIMEOUT_MS). */
-export function modelLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): { maxBytes: number; timeoutMs: number } {
-  const num = (v: string | undefined, fallback: number) => (v && /^\d+$/.test(v) ? Number(v) : fallback);
-  return { maxBytes: num(env.WINNOW_MODEL_MAX_BYTES, DEFAULT_MODEL_MAX_BYTES), timeoutMs: num(env.WINNOW_MODEL_TIMEOUT_MS, DEFAULT_MODEL_TIMEOUT_MS) };
-}
 
 /** The answer of POST /api/models/inspect, from the graph and the proposal (both labs). */
 export function inspectionResult(graph: OnnxInspection, proposal: Proposal, file: { sha256: string; bytes: number }, extraNotes: string[] = []): InspectResult {

@@ -126,17 +126,14 @@ export interface ModelLabOptions {
   stores: Stores;
   /** Where model files are cached by sha256 (shared with the registry that ingest uses). */
   registry: ModelRegistry;
-  /** Largest model file, bytes (default 500 MB, env WINNOW_MODEL_MAX_BYTES). */
+  /** Largest model file, bytes (default 500 MB; npm start: WINNOW_MODEL_MAX_BYTES, read by local/config.ts). */
   maxBytes?: number;
-  /** Longest one image may take in a trial run (default 10 s, env WINNOW_MODEL_TIMEOUT_MS); loading gets 6x. */
+  /** Longest one image may take in a trial run (default 10 s; WINNOW_MODEL_TIMEOUT_MS, local/config.ts); loading gets 6x. */
   timeoutMs?: number;
   /** Called once a project's embeddings from its new embedder are complete and the project switched (retrain). */
   onEmbedderSwitched?: (projectId: string) => void;
   log?: Log;
 }
-
-/** Limits from the environment, for composition roots (kept beside the lab the cloud API uses). */
-export { modelLimitsFromEnv } from './graph-lab.js';
 
 export function createModelLab(opts: ModelLabOptions): ModelLab {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_MODEL_TIMEOUT_MS;
