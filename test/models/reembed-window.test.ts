@@ -12,9 +12,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { afterAnalysis } from '../../functions/adapters/aws/services.js';
 import { EmbeddingReader } from '../../functions/adapters/embeddings/reader.js';
+import { shardRetrainPorts } from '../../functions/adapters/embeddings/store.js';
 import { imageIdFor } from '../../functions/domain/ingest.js';
 import { MODEL_LAYOUT, type RegisteredModel } from '../../functions/domain/models.js';
 import { createProject } from '../../functions/domain/projects.js';
+import { retrainProject } from '../../functions/domain/retrain.js';
 import { createIngestHandler } from '../../functions/ingest/handler.js';
 import { createImageAnalyzer } from '../../functions/vision/analyzer.js';
 import { reembedIdle, startReembed } from '../../functions/vision/reembed.js';
@@ -59,7 +61,7 @@ describe('an upload inside ingest project cache window after an embedder switch'
   const stores = createMemoryStores(clock);
   afterAll(() => reembedIdle('flowers'));
 
-  it('is embedded by the new embedder, so the trainer reads it with the others', async () => {
+  it('is embedded by the new embedder, and the trainer ranks it with the others', async () => {
     const registry = new ModelRegistry(stores.blobs, await tempDir('reembed-window'));
     const base = await createImageAnalyzer({ modelDir: MODELS, tagger: null, detector: null });
     const analyzer = registryAnalyzer(base, registry);
@@ -88,5 +90,11 @@ describe('an upload inside ingest project cache window after an embedder switch'
     const matrix = await new EmbeddingReader(stores.blobs, 'flowers', 'tiny64').load();
     expect(matrix.dims).toBe(DIMS);
     expect([...matrix.sampleIds].sort()).toEqual([...before, late].sort());
+    // And the trainer ranks it with the others, on the new embeddings.
+    const project = (await stores.projects.get('flowers'))!;
+    await retrainProject(stores, shardRetrainPorts(stores.blobs), project, {}, { embedder: project.embedding?.model ?? defaultEmbedder });
+    const ranking = await stores.rankings.get('flowers');
+    expect(ranking?.model).toBe('tiny64');
+    expect([...(ranking?.sampleIds ?? [])].sort()).toEqual([...before, late].sort());
   });
 });
