@@ -108,7 +108,7 @@ export async function retrainProject(
     // The configuration bench:al measures: centred rows, penalty by 5-fold cross-validation, temperature fitted on
     // the out-of-fold predictions (calibration.ts); below 8 labels a plain centred fit.
     const warmStart = state.modelClasses === classes ? state.model : undefined;
-    fit = trainCalibrated(embeddings, training, { classes, warmStart });
+    fit = trainCalibrated(embeddings, training, { classes, warmStart, calibration: { smoothOutOfFold: true } });
     model = fit?.model ?? trainSoftmax(embeddings, training, { classes, warmStart });
   }
   if (model) {

@@ -90,7 +90,7 @@ describe('mislabel signal smoothed over pool neighbours', () => {
     let smoothed = 0;
     for (const seed of [1, 2, 3, 4]) {
       const s = boundarySession(seed);
-      const fit = trainCalibrated(s.e, s.labels, { classes: 3 })!;
+      const fit = trainCalibrated(s.e, s.labels, { classes: 3, calibration: { smoothOutOfFold: true } })!;
       expect(fit.outOfFold.smoothed).toBeDefined();
       point += caught(fit.outOfFold.probs, s.flip, s.given);
       smoothed += caught(fit.outOfFold.smoothed!, s.flip, s.given);

@@ -162,7 +162,7 @@ export function fitCalibrated(
     centered?: boolean;
     /** Weigh the temperature fit towards the unlabeled pool (default true; see `shiftWeights`). */
     shiftCorrection?: boolean | ShiftOptions;
-    /** Also give `outOfFold.smoothed` (default true; false or k = 0 to skip the neighbour search). */
+    /** Also give `outOfFold.smoothed` (default off: it costs a neighbour search per new labeled row, neighbours.ts). */
     smoothOutOfFold?: boolean | { k?: number; sample?: number };
   },
 ): CalibratedFit {
@@ -239,7 +239,7 @@ export function fitCalibrated(
   const calibration: Calibration = { lambda, temperature, folds, scores, ...(shift ? { shift } : {}) };
   model.fit.calibration = calibration;
   const smoothOpts = typeof opts.smoothOutOfFold === 'object' ? opts.smoothOutOfFold : {};
-  const k = opts.smoothOutOfFold === false ? 0 : (smoothOpts.k ?? NEIGHBOURS);
+  const k = !opts.smoothOutOfFold ? 0 : (smoothOpts.k ?? NEIGHBOURS);
   const smoothed = k > 0 ? smoothOutOfFold(embeddings, set, fold, covered, probs, foldModels[best], temperature, { ...smoothOpts, k }) : undefined;
   return { model, outOfFold: { probs, fold, ...(smoothed ? { smoothed } : {}) }, calibration };
 }

@@ -9,7 +9,7 @@ import { dotAll, type Embeddings, gatherRows } from './embeddings.js';
 /** Neighbours per labeled row. */
 export const NEIGHBOURS = 10;
 /** Rows searched at most per labeled row (the whole pool below this). */
-export const NEIGHBOUR_SAMPLE = 16384;
+export const NEIGHBOUR_SAMPLE = 8192;
 const BLOCKS = 16;
 /** Labeled rows searched per pass over the sample. */
 const QUERY_CHUNK = 32;

@@ -94,7 +94,7 @@ export function likelyMislabeled(
   labels: readonly TrainingLabel[],
   opts: { classes: number; seed?: number; limit?: number } & MislabelOptions,
 ): SuspectLabel[] {
-  const fit = trainCalibrated(e, labels, { classes: opts.classes, seed: opts.seed });
+  const fit = trainCalibrated(e, labels, { classes: opts.classes, seed: opts.seed, calibration: { smoothOutOfFold: true } });
   if (!fit) return [];
   const out = suspectsFromOutOfFold(fit, labels, opts.classes, opts);
   return opts.limit === undefined ? out : out.slice(0, opts.limit);

@@ -22,7 +22,14 @@ export interface TrainOptions extends TargetOptions {
   maxIterations?: number;
   gradientTolerance?: number;
   /** Tuning of the 'calibrated' mode (tests and benchmarks): penalty grid (multiples of 1 / labels), folds. */
-  calibration?: { grid?: readonly number[]; folds?: number; centered?: boolean; shiftCorrection?: boolean | ShiftOptions };
+  calibration?: {
+    grid?: readonly number[];
+    folds?: number;
+    centered?: boolean;
+    shiftCorrection?: boolean | ShiftOptions;
+    /** Give `outOfFold.smoothed`, the mislabel finder's signal (calibration.ts; off unless asked). */
+    smoothOutOfFold?: boolean | { k?: number; sample?: number };
+  };
   /** Seed of the cross-validation folds. */
   seed?: number;
 }

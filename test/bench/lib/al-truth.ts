@@ -59,7 +59,7 @@ export function mislabelTrial(task: Task, rows: readonly number[], seed: number,
 function suspectsOf(task: Task, rows: readonly number[], given: number[]): { flagged: number[]; given: number[]; point: number[] } {
   const C = task.classes;
   const labels = rows.map((row, i) => ({ row, confidences: oneHot(given[i], C) }));
-  const fit = trainCalibrated(task.pool, labels, { classes: C });
+  const fit = trainCalibrated(task.pool, labels, { classes: C, calibration: { smoothOutOfFold: true } });
   if (!fit) return { flagged: [], given: [], point: [] };
   const p = new Array<number>(rows.length).fill(NaN);
   const point = new Array<number>(rows.length).fill(NaN);
