@@ -117,7 +117,7 @@ export const FUNCTION_ACCESS: Record<CloudFunction, Partial<Record<BucketFolder,
     },
     embeddings: {
       actions: ['read', 'write'],
-      why: "appends a shard per batch (ingest/embedding-sink.ts); a removed original's rows are taken out by rewriting the shards that hold them (deletion.ts removeEmbeddingRows)",
+      why: "appends a shard per batch (ingest/embedding-sink.ts); a removed original's rows are taken out by rewriting the shards that hold them (deletion.ts through stores.embeddings.removeSamples: adapters/embeddings/shards.ts removeSampleRows)",
     },
     models: {
       actions: ['read'],
@@ -157,7 +157,7 @@ export const FUNCTION_ACCESS: Record<CloudFunction, Partial<Record<BucketFolder,
     },
     embeddings: {
       actions: ['read', 'write', 'delete'],
-      why: "lists shards and reads their rows by range for the embeddings export (adapters/export/embedding-shards.ts); deletion jobs rewrite shards without the deleted rows and remove a deleted project's (deletion.ts removeEmbeddingRows, sweepProject)",
+      why: "lists shards and reads their rows by range for the embeddings export (adapters/export/embedding-shards.ts); deletion jobs rewrite shards without the deleted rows and remove a deleted project's (adapters/embeddings/shards.ts removeSampleRows through stores.embeddings, deletion.ts sweepProject)",
     },
     exports: {
       actions: ['read', 'write', 'delete'],
