@@ -155,6 +155,8 @@ export function searchIndex(e: Embeddings, index: SimilarIndex, row: number, k: 
     candidates.set(list, at);
     at += list.length;
   }
+  // In row order: the reads then go one way through the matrix (about twice as fast as in list order here).
+  candidates.sort();
   const scores = scoreRows(e.data, dim, q, candidates);
   const self = candidates.indexOf(row);
   if (self >= 0) scores[self] = NaN;
@@ -165,9 +167,19 @@ function scoreRows(data: Float32Array, dim: number, q: Float32Array, rows: Int32
   const out = new Float32Array(rows.length);
   for (let c = 0; c < rows.length; c++) {
     const o = rows[c] * dim;
-    let s = 0;
-    for (let d = 0; d < dim; d++) s += data[o + d] * q[d];
-    out[c] = s;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let d = 0;
+    for (; d + 3 < dim; d += 4) {
+      s0 += data[o + d] * q[d];
+      s1 += data[o + d + 1] * q[d + 1];
+      s2 += data[o + d + 2] * q[d + 2];
+      s3 += data[o + d + 3] * q[d + 3];
+    }
+    for (; d < dim; d++) s0 += data[o + d] * q[d];
+    out[c] = s0 + s1 + s2 + s3;
   }
   return out;
 }
