@@ -11,6 +11,7 @@ import { imageIdFor, ingestObject, type IngestDeps, type IngestOutcome } from '.
 import { parseUploadKey } from '../domain/layout.js';
 import type { Log } from '../domain/ports.js';
 import { uploadEvents, type UploadEvent } from './event-keys.js';
+import { finishTogether, type FinishTogetherOptions } from './finish-together.js';
 import { currentProjects, recentProjects } from './recent-projects.js';
 
 export type { UploadEvent } from './event-keys.js';
@@ -39,6 +40,8 @@ export interface IngestHandlerOptions {
    * infra/constructs/work-queue.ts): on the last one, an image whose ingest errors again ends failed with the error.
    */
   maxReceives?: number;
+  /** Analyses that finish close together are handed back together (./finish-together.ts); false: each at once. */
+  finishTogether?: FinishTogetherOptions | false;
 }
 
 export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOptions = {}) {
@@ -46,6 +49,7 @@ export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOption
   const deps: IngestDeps = {
     currentProject: currentProjects(given.stores.projects),
     ...given,
+    analyzer: opts.finishTogether === false ? given.analyzer : finishTogether(given.analyzer, opts.finishTogether),
     stores: { ...given.stores, projects: recentProjects(given.stores.projects, given.stores.clock) },
   };
 
