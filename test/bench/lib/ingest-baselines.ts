@@ -16,15 +16,29 @@ export interface Rate {
   images: number;
   ms: number;
   perSecond: number;
+  /** CPU time of this process (every thread) per image while it ran: what the work costs whatever the load. */
+  cpuMsPerImage?: number;
 }
 
-const rate = (images: number, ms: number): Rate => ({ images, ms, perSecond: (1000 * images) / ms });
+const rate = (images: number, ms: number, cpu?: NodeJS.CpuUsage): Rate => ({
+  images,
+  ms,
+  perSecond: (1000 * images) / ms,
+  ...(cpu ? { cpuMsPerImage: (cpu.user + cpu.system) / 1000 / images } : {}),
+});
 
 export async function analyzerAlone(analyzer: ImageAnalyzer, files: string[], opts: { detect: boolean; concurrency: number }): Promise<Rate> {
   const bytes = await Promise.all(files.map(async (f) => new Uint8Array(await readFile(f))));
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await mapBounded(bytes, opts.concurrency, (b) => analyzer.analyze(b, { detect: opts.detect }));
-  return rate(files.length, performance.now() - started);
+  return rate(files.length, performance.now() - started, process.cpuUsage(cpuBefore));
+}
+
+/** Two runs of the same work as one rate (total images over total time), CPU per image weighted alike. */
+export function bothRuns(a: Rate, b: Rate): Rate {
+  const cpu = a.cpuMsPerImage !== undefined && b.cpuMsPerImage !== undefined ? { cpuMsPerImage: (a.cpuMsPerImage * a.images + b.cpuMsPerImage * b.images) / (a.images + b.images) } : {};
+  return { images: a.images + b.images, ms: a.ms + b.ms, perSecond: (1000 * (a.images + b.images)) / (a.ms + b.ms), ...cpu };
 }
 
 /** The loop a user would write with the same embedder file (onnxruntime's default session options). */
@@ -48,9 +62,11 @@ export async function plainScript(manifest: ModelManifest, modelDir: string, fil
   };
   await embed(files[0]); // warm-up, as the analyzer was warmed
   const vectors: Float32Array[] = [];
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   for (const file of files) vectors.push(await embed(file));
   const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
   await session.release();
-  return rate(files.length, ms);
+  return rate(files.length, ms, cpu);
 }

@@ -24,7 +24,9 @@ export interface ModeReport {
   /** The faster of the measured layouts (see inference-floor.ts), with each layout's own figures. */
   floor: FloorResult & { layouts?: FloorLayout[] };
   /** Winnow's analyzer on the same images with no storage, right after the end-to-end run. */
-  analyzerAlone: Rate;
+  analyzerAlone: Rate & { mainThread?: IngestRunResult['mainThread'] };
+  /** Its two runs: right before and right after the end-to-end run. */
+  analyzerAloneRuns?: Rate[];
   /** This process's peak RSS after this mode (it never decreases). */
   peakRssMiB: number;
 }
@@ -102,6 +104,7 @@ export function formatIngestReport(r: IngestBenchResult): string {
       row('box samples (detections, crop-embedded)', (m) => m.embedRuns.items - m.run.ready - m.run.failed),
       row('END TO END images/s', (m) => fixed(stageFigures(m).endToEndPerSecond)),
       row('ANALYZER ALONE images/s (same images, no storage)', (m) => fixed(m.analyzerAlone.perSecond)),
+      row('  its runs right before / right after end to end', (m) => (m.analyzerAloneRuns ?? []).map((r) => fixed(r.perSecond)).join(' / ') || '-'),
       row('END TO END / ANALYZER ALONE (target >= 0.7x)', (m) => `${fixed(stageFigures(m).endToEndOverAnalyzerAlone, 2)}x`),
       row(`PLAIN SCRIPT images/s (sharp + onnxruntime loop, ${r.plainScript.images} images, embed only)`, () => fixed(r.plainScript.perSecond)),
       row('  end to end / plain script', (m) => `${fixed(stageFigures(m).endToEndPerSecond / r.plainScript.perSecond, 2)}x`),
@@ -110,9 +113,13 @@ export function formatIngestReport(r: IngestBenchResult): string {
         return `${fixed(sum('s3.') / m.images, 2)} / ${fixed(sum('dynamodb.') / m.images, 2)}`;
       }),
       row('  by operation, per image', (m) => Object.entries(m.run.requests).map(([k, v]) => `${k.replace(/^\w+\./, '')} ${fixed(v / m.images, 2)}`).join(', ')),
+      row('  S3 writes by object, batch-written items, per image', (m) =>
+        Object.entries(m.run.requestDetail ?? {}).map(([k, v]) => `${k.replace(/^PutObject /, '')} ${fixed(v / m.images, 2)}`).join(', '),
+      ),
       row('  wall time, s (uploads done at)', (m) => `${fixed(m.run.endToEndMs / 1000)} (${fixed(m.run.uploadMs / 1000)})`),
       row('  CPU cores busy: stack process + emulator children', (m) => `${fixed(m.run.cpuCores, 2)} + ${fixed(m.run.childCpuCores ?? NaN, 2)}`),
       row('  CPU ms per image (stack process + emulators)', (m) => fixed(((m.run.cpuCores + (m.run.childCpuCores ?? 0)) * m.run.endToEndMs) / m.images)),
+      row('  CPU ms per image, analyzer alone', (m) => fixed(m.analyzerAlone.cpuMsPerImage ?? NaN)),
       row('  JS main thread busy', (m) => `${fixed(100 * m.run.eventLoopUtilization, 0)}%`),
       row('decode+resize, per image', (m) => perImage(stageFigures(m).msPerImage.decodeResize * m.images, m.images)),
       row('  decode to working pixels', (m) => perImage(s(m, 'analyze.decode'), m.images)),
@@ -177,19 +184,23 @@ export function formatIngestReport(r: IngestBenchResult): string {
   return [head, main, ...mainThreadTable(modes), ...(colds.length ? [cold, memory] : [])].join('\n\n');
 }
 
-/** Where the main thread's time went, per mode, when the run was profiled. */
+/** Where the main thread's time went, per mode, end to end and in the analyzer alone, when the run was profiled. */
 function mainThreadTable(modes: ModeReport[]): string[] {
-  const profiled = modes.filter((m) => m.run.mainThread);
-  if (profiled.length === 0) return [];
-  const components = [...new Set(profiled.flatMap((m) => m.run.mainThread!.map((c) => c.component)))];
-  const cell = (m: ModeReport, component: string) => {
-    const c = m.run.mainThread!.find((x) => x.component === component);
-    return c ? `${fixed(c.ms / m.images, 2)} (${fixed(c.share, 0)}%)` : '-';
+  const columns = modes.flatMap((m) => [
+    ...(m.run.mainThread ? [{ label: `${title(m)}: end to end`, m, shares: m.run.mainThread }] : []),
+    ...(m.analyzerAlone.mainThread ? [{ label: `${title(m)}: analyzer alone`, m, shares: m.analyzerAlone.mainThread }] : []),
+  ]);
+  if (columns.length === 0) return [];
+  const components = [...new Set(columns.flatMap((c) => c.shares.map((s) => s.component)))];
+  const cell = (col: (typeof columns)[number], component: string) => {
+    const c = col.shares.find((x) => x.component === component);
+    return c ? `${fixed(c.ms / col.m.images, 2)} (${fixed(c.share, 0)}%)` : '-';
   };
+  const total = (col: (typeof columns)[number]) => fixed(col.shares.reduce((ms, s) => ms + s.ms, 0) / col.m.images, 2);
   return [
     markdownTable(
-      ['main thread CPU, ms per image (share)', ...profiled.map(title)],
-      components.map((component) => [component, ...profiled.map((m) => cell(m, component))]),
+      ['main thread, ms per image (share)', ...columns.map((c) => c.label)],
+      [['all (wall time sampled: includes waits for the CPU)', ...columns.map(total)], ...components.map((component) => [component, ...columns.map((c) => cell(c, component))])],
     ),
   ];
 }

@@ -1,24 +1,44 @@
 // Storage requests the stack's own SDK clients send, by service and operation (GetObject, BatchWriteItem, ...),
 // counted by a middleware while `counting()` says so: what ingest costs in S3 and DynamoDB requests per image.
+// S3 writes are also counted by what they write (thumbnail, display copy, embedding shard), and DynamoDB batch
+// writes by the items they carry, to see how well the grouped writes group.
 
 type Counted = { middlewareStack: { add(mw: unknown, opts: { step: 'initialize'; name: string }): void } };
+type Input = { Key?: string; RequestItems?: Record<string, unknown[]> };
+
+/** What an S3 key holds, by the bucket layout (functions/domain/layout.ts). */
+function objectKind(key: string): string {
+  if (key.startsWith('embeddings/')) return 'shard';
+  if (key.startsWith('derived/')) return key.endsWith('/thumb.webp') ? 'thumbnail' : 'display';
+  return key.slice(0, key.indexOf('/') + 1) || key;
+}
 
 export function countRequests(clients: Record<string, Counted>, counting: () => boolean) {
   const counts = new Map<string, number>();
+  const detail = new Map<string, number>();
+  const add = (map: Map<string, number>, name: string, n = 1) => map.set(name, (map.get(name) ?? 0) + n);
   for (const [service, client] of Object.entries(clients)) {
     client.middlewareStack.add(
       (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
         if (counting()) {
-          const name = `${service}.${(context.commandName ?? 'unknown').replace(/Command$/, '')}`;
-          counts.set(name, (counts.get(name) ?? 0) + 1);
+          const op = (context.commandName ?? 'unknown').replace(/Command$/, '');
+          add(counts, `${service}.${op}`);
+          const input = (args as { input?: Input }).input;
+          if (op === 'PutObject' && input?.Key) add(detail, `PutObject ${objectKind(input.Key)}`);
+          if (op === 'BatchWriteItem' && input?.RequestItems) {
+            add(detail, 'BatchWriteItem items', Object.values(input.RequestItems).reduce((n, items) => n + items.length, 0));
+          }
         }
         return next(args);
       },
       { step: 'initialize', name: 'winnowBenchRequestCount' },
     );
   }
+  const sorted = (map: Map<string, number>) => Object.fromEntries([...map].sort(([a], [b]) => (a < b ? -1 : 1)));
   return {
     /** Requests per operation so far, sorted by name. */
-    snapshot: () => Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : 1))),
+    snapshot: () => sorted(counts),
+    /** PutObject by what it wrote, and the items BatchWriteItem carried. */
+    detail: () => sorted(detail),
   };
 }

@@ -63,6 +63,8 @@ export interface IngestRunResult {
   eventLoopUtilization: number;
   /** Storage requests the stack's SDK clients sent over the run, by service and operation. */
   requests: Record<string, number>;
+  /** S3 writes by what they wrote, and the items DynamoDB batch writes carried. */
+  requestDetail?: Record<string, number>;
   /** Main-thread CPU by component, when profiled. */
   mainThread?: { component: string; ms: number; share: number }[];
   failures: string[];
@@ -132,6 +134,7 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
       ...(childCpuCores === undefined ? {} : { childCpuCores }),
       eventLoopUtilization: elu.utilization,
       requests: requests.snapshot(),
+      requestDetail: requests.detail(),
       ...(profiled ? { mainThread: ingestProfileSummary(profiled) } : {}),
       failures,
     };
