@@ -2,10 +2,14 @@
 // DynamoDB item. Probabilities need no more precision than that for suggestions and the live error.
 
 import { float32ToHalf, halfToFloat32 } from '../domain/half.js';
+import type { RetrainPorts } from '../domain/retrain.js';
 
 export const RANKING_SK = 'q#ranked';
 /** Keep the stored item under ~350 KB whatever the class count. */
 export const MAX_PROB_BYTES = 350_000;
+
+/** The retrain use case's ports: the stored ranking's size cap. */
+export const rankingRetrainPorts: RetrainPorts = { maxProbBytes: MAX_PROB_BYTES };
 
 export function encodeProbs(probs: Float32Array): Uint8Array {
   const half = float32ToHalf(probs);

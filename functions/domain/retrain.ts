@@ -60,9 +60,8 @@ export interface RetrainOptions {
   auditRate?: number;
 }
 
-/** What a retrain reads and writes beyond the Stores: the embeddings, and the ranking store's room for probabilities. */
+/** What a retrain needs to know beyond the Stores (whose `embeddings` it reads): the ranking store's room for probabilities. */
 export interface RetrainPorts {
-  embeddings: EmbeddingStore;
   /** The most bytes of probabilities one stored ranking holds (its rows are capped to fit). */
   maxProbBytes: number;
 }
@@ -78,8 +77,8 @@ export async function retrainProject(
   opts: RetrainOptions,
 ): Promise<RetrainResult | undefined> {
   const t0 = performance.now();
-  await ports.embeddings.compact(project.id, opts.embedder).catch(() => undefined); // best effort
-  const matrix = await loadEmbeddings(ports.embeddings, project.id, state, opts.embedder);
+  await stores.embeddings.compact(project.id, opts.embedder).catch(() => undefined); // best effort
+  const matrix = await loadEmbeddings(stores.embeddings, project.id, state, opts.embedder);
   if (matrix.rows === 0) return undefined;
   await refreshLabels(stores, project, state, opts.changed);
   const t1 = performance.now();

@@ -13,7 +13,8 @@ import type { Project } from '../domain/model.js';
 import type { BlobStore, RankingStore, Stores } from '../domain/ports.js';
 import type { SoftmaxModel } from '../domain/learning/index.js';
 import { retrainProject, type ProjectTrainingState } from '../domain/retrain.js';
-import { shardEmbeddings, shardRetrainPorts } from '../adapters/embeddings/store.js';
+import { shardEmbeddings } from '../adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../adapters/ranking-codec.js';
 import { getProject } from '../domain/projects.js';
 import { loadLiveClassifier, type LiveClassifier } from '../domain/classifier-store.js';
 
@@ -97,7 +98,7 @@ export async function projectClassifier(stores: Stores, projectId: string): Prom
     clock: stores.clock,
   };
   const state: ProjectTrainingState = {};
-  const result = await retrainProject(view, shardRetrainPorts(view.blobs), project, state, { embedder });
+  const result = await retrainProject(view, rankingRetrainPorts, project, state, { embedder });
   if (!result || !state.model) throw noModel('fewer than two classes have labels on images with embeddings');
   return { project, embedder, model: state.model, labels: result.labels, samples: result.samples, origin: { source: 'refit', reason: unusable ?? 'unknown' } };
 }

@@ -13,7 +13,7 @@ import type { TrainRequest } from '../adapters/aws/trainer-queue.js';
 import { createLogger } from '../adapters/log.js';
 import type { Log } from '../domain/ports.js';
 import { retrainProject, type ProjectTrainingState } from '../domain/retrain.js';
-import { shardRetrainPorts } from '../adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../adapters/ranking-codec.js';
 
 /** Time kept back from the function's timeout when deciding whether another run fits. */
 const SAFETY_MS = 30_000;
@@ -69,7 +69,7 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'awsReque
           const state = states.get(projectId) ?? {};
           states.set(projectId, state);
           // No `changed` list: every label is read from the store (another container may have trained meanwhile).
-          const result = await retrainProject(stores, shardRetrainPorts(stores.blobs), current, state, { embedder: current.embedding?.model ?? config.embedder, auditRate: config.auditRate });
+          const result = await retrainProject(stores, rankingRetrainPorts, current, state, { embedder: current.embedding?.model ?? config.embedder, auditRate: config.auditRate });
           runs++;
           if (result) log('retrained', { projectId, run: runs, ...result });
           const took = Date.now() - started;

@@ -6,7 +6,7 @@ import type { Project } from '../domain/model.js';
 import type { Stores } from '../domain/ports.js';
 import { retrainProject, type ProjectTrainingState, type RetrainResult } from '../domain/retrain.js';
 import { similarIndexFor, similarSamples, type SimilarOptions } from '../domain/similar.js';
-import { shardRetrainPorts } from '../adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../adapters/ranking-codec.js';
 
 export interface RetrainRequest {
   project: Project;
@@ -26,7 +26,7 @@ export interface TrainerRunner {
 
 export function inProcessRunner(stores: Stores): TrainerRunner {
   const states = new Map<string, ProjectTrainingState>();
-  const ports = shardRetrainPorts(stores.blobs);
+  const ports = rankingRetrainPorts;
   const state = (projectId: string) => {
     let s = states.get(projectId);
     if (!s) states.set(projectId, (s = {}));
@@ -40,7 +40,7 @@ export function inProcessRunner(stores: Stores): TrainerRunner {
       similarIndexFor(s)?.catch(() => undefined);
       return result;
     },
-    similar: (projectId, embedder, sampleId, k, opts) => similarSamples(ports.embeddings, projectId, state(projectId), embedder, sampleId, k, opts),
+    similar: (projectId, embedder, sampleId, k, opts) => similarSamples(stores.embeddings, projectId, state(projectId), embedder, sampleId, k, opts),
     close: async () => undefined,
   };
 }

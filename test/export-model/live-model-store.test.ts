@@ -12,7 +12,7 @@ import { normalizeRows, scoreAll, type F32Embeddings } from '../../functions/dom
 import { MODEL_LAYOUT } from '../../functions/domain/models.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
-import { shardRetrainPorts } from '../../functions/adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { ManualClock, sampleFixture } from '../support/fixtures.js';
 
@@ -35,7 +35,7 @@ async function trainedProject(projectId: string) {
     for (const i of batch) {
       await annotate(stores, { projectId, sampleId: samples[i].sampleId, labelerId: 'olga', version: 0, requestId: `r-${i}-xxxxx`, classIndex: i % 3 });
     }
-    await retrainProject(stores, shardRetrainPorts(stores.blobs), project, state, { embedder: EMBEDDER, changed: batch.map((i) => samples[i].sampleId) });
+    await retrainProject(stores, rankingRetrainPorts, project, state, { embedder: EMBEDDER, changed: batch.map((i) => samples[i].sampleId) });
   }
   return { stores, state, samples };
 }

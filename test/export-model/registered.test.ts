@@ -16,7 +16,7 @@ import { MODEL_LAYOUT, type RegisteredModel } from '../../functions/domain/model
 import { createProject } from '../../functions/domain/projects.js';
 import { onnxMetadata } from '../../functions/export/model-onnx.js';
 import { retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
-import { shardRetrainPorts } from '../../functions/adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import type { EmbeddingOutput } from '../../functions/vision/manifest.js';
 import { embeddingOf } from '../../functions/vision/outputs.js';
@@ -132,7 +132,7 @@ async function trainedOn(projectId: string, name: string, file: Uint8Array, outp
     await annotate(stores, { projectId, sampleId: sampleIds[i], labelerId: 'olga', version: 0, requestId: `label-${i}-xxxx`, classIndex: i % CLASSES.length });
   }
   const state: ProjectTrainingState = {};
-  await retrainProject(stores, shardRetrainPorts(stores.blobs), (await stores.projects.get(projectId))!, state, { embedder: name });
+  await retrainProject(stores, rankingRetrainPorts, (await stores.projects.get(projectId))!, state, { embedder: name });
   const probs = scoreAll(state.model!, state.embeddings!);
   const C = CLASSES.length;
   return { tensors, appProbs: sampleIds.map((id) => probs.subarray(state.rowOf!.get(id)! * C, (state.rowOf!.get(id)! + 1) * C)) };

@@ -13,7 +13,8 @@ import { annotate } from '../../functions/domain/annotate.js';
 import { scoreAll, type F32Embeddings } from '../../functions/domain/learning/index.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { loadEmbeddings, retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
-import { shardRetrainPorts, shardEmbeddings } from '../../functions/adapters/embeddings/store.js';
+import { shardEmbeddings } from '../../functions/adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { ManualClock, sampleFixture } from '../support/fixtures.js';
 
@@ -49,7 +50,7 @@ describe('GET /api/projects/:id/classifier', () => {
       await annotate(stores, { projectId: 'parts', sampleId: s.sampleId, labelerId: 'lars', version: 0, requestId: `label-${i}-xxxx`, classIndex: truth(i) });
     }
     const state: ProjectTrainingState = {};
-    await retrainProject(stores, shardRetrainPorts(stores.blobs), (await stores.projects.get('parts'))!, state, { embedder: MODEL });
+    await retrainProject(stores, rankingRetrainPorts, (await stores.projects.get('parts'))!, state, { embedder: MODEL });
     appProbs = scoreAll(state.model!, state.embeddings!);
     rowOf = state.rowOf!;
     app = createApp({

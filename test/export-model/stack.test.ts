@@ -25,7 +25,7 @@ import { imageIdFor } from '../../functions/domain/ingest.js';
 import { scoreAll, type F32Embeddings, type SoftmaxModel } from '../../functions/domain/learning/index.js';
 import type { LocalStack } from '../../functions/local/stack.js';
 import { retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
-import { shardRetrainPorts } from '../../functions/adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
 import { decodeImage, DEFAULT_WORKING_SIDE } from '../../functions/vision/decode.js';
 import { loadManifest } from '../../functions/vision/manifest.js';
 import { imageTensor } from '../../functions/vision/preprocess.js';
@@ -99,7 +99,7 @@ describe('export-model on the local stack', () => {
 
     // The trainer's code again, from the same labels: it must rank exactly as the running app's trainer did.
     const state: ProjectTrainingState = {};
-    await retrainProject(stack.stores, shardRetrainPorts(stack.stores.blobs), (await stack.stores.projects.get(PROJECT))!, state, { embedder: EMBEDDER });
+    await retrainProject(stack.stores, rankingRetrainPorts, (await stack.stores.projects.get(PROJECT))!, state, { embedder: EMBEDDER });
     const again = (await stack.stores.rankings.get(PROJECT))!;
     expect(again.sampleIds).toEqual(shown.sampleIds);
     expect(Array.from(again.probs!)).toEqual(Array.from(shown.probs!));

@@ -13,7 +13,7 @@ import { annotate } from '../../functions/domain/annotate.js';
 import { normalizeRows, scoreAll } from '../../functions/domain/learning/index.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
-import { shardRetrainPorts } from '../../functions/adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { createEmbedder } from '../../functions/vision/embedder.js';
 import { ManualClock, sampleFixture } from '../support/fixtures.js';
@@ -50,10 +50,10 @@ async function main() {
     for (const i of batch) {
       await annotate(stores, { projectId: 'p', sampleId: samples[i].sampleId, labelerId: 'o', version: 0, requestId: `r-${i}-xxxxx`, classIndex: files[i].c });
     }
-    await retrainProject(stores, shardRetrainPorts(stores.blobs), project, warm, { embedder: EMBEDDER, changed: batch.map((i) => samples[i].sampleId) });
+    await retrainProject(stores, rankingRetrainPorts, project, warm, { embedder: EMBEDDER, changed: batch.map((i) => samples[i].sampleId) });
   }
   const cold: ProjectTrainingState = {};
-  await retrainProject(stores, shardRetrainPorts(stores.blobs), project, cold, { embedder: EMBEDDER });
+  await retrainProject(stores, rankingRetrainPorts, project, cold, { embedder: EMBEDDER });
   const C = CLASSES.length;
   const a = scoreAll(warm.model!, warm.embeddings!);
   const b = scoreAll(cold.model!, cold.embeddings!);

@@ -14,7 +14,7 @@ import { labeledImages } from '../../functions/domain/interchange/export/images.
 import type { Sample } from '../../functions/domain/model.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
-import { shardRetrainPorts } from '../../functions/adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { ManualClock } from '../support/fixtures.js';
 import { blobs } from './synthetic.js';
@@ -42,7 +42,7 @@ async function setup(labeled: number, noise = 0.35) {
     await annotate(stores, { projectId: 'p', sampleId: ids[i], version: 0, labelerId: 'ann', classIndex: b.labels[i], requestId: `r${i}` });
   }
   const state: ProjectTrainingState = {};
-  const retrain = async () => retrainProject(stores, shardRetrainPorts(stores.blobs), (await stores.projects.get('p'))!, state, { embedder: MODEL });
+  const retrain = async () => retrainProject(stores, rankingRetrainPorts, (await stores.projects.get('p'))!, state, { embedder: MODEL });
   return { stores, project, truth: new Map(ids.map((id, i) => [id, b.labels[i]])), ids, retrain, clock };
 }
 

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { afterAnalysis } from '../../functions/adapters/aws/services.js';
 import { EmbeddingReader } from '../../functions/adapters/embeddings/reader.js';
-import { shardRetrainPorts } from '../../functions/adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
 import { imageIdFor } from '../../functions/domain/ingest.js';
 import { MODEL_LAYOUT, type RegisteredModel } from '../../functions/domain/models.js';
 import { createProject } from '../../functions/domain/projects.js';
@@ -92,7 +92,7 @@ describe('an upload inside ingest project cache window after an embedder switch'
     expect([...matrix.sampleIds].sort()).toEqual([...before, late].sort());
     // And the trainer ranks it with the others, on the new embeddings.
     const project = (await stores.projects.get('flowers'))!;
-    await retrainProject(stores, shardRetrainPorts(stores.blobs), project, {}, { embedder: project.embedding?.model ?? defaultEmbedder });
+    await retrainProject(stores, rankingRetrainPorts, project, {}, { embedder: project.embedding?.model ?? defaultEmbedder });
     const ranking = await stores.rankings.get('flowers');
     expect(ranking?.model).toBe('tiny64');
     expect([...(ranking?.sampleIds ?? [])].sort()).toEqual([...before, late].sort());

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
-import { shardRetrainPorts } from '../../functions/adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
 import { annotate } from '../../functions/domain/annotate.js';
 import { labeledHeads } from '../../functions/domain/labeled-heads.js';
 import type { LabelHead } from '../../functions/domain/model.js';
@@ -87,7 +87,7 @@ function checks(name: string, open: () => Promise<{ stores: Stores; close: () =>
 
     it('ranks exactly as a retrain that read every sample head', async () => {
       const project = await getProject(stores, projectId);
-      const ports = shardRetrainPorts(stores.blobs);
+      const ports = rankingRetrainPorts;
       await retrainProject(stores, ports, project, {}, { embedder: EMBEDDER });
       const fromAnnotations = (await stores.rankings.get(projectId))!;
       // The labels as the earlier first read found them, and no change since: the retrain reads nothing more.

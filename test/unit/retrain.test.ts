@@ -7,7 +7,7 @@ import type { Stores } from '../../functions/domain/ports.js';
 import { getProject } from '../../functions/domain/projects.js';
 import { rankedProbs } from '../../functions/domain/serving/lease-walk.js';
 import { retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
-import { shardRetrainPorts } from '../../functions/adapters/embeddings/store.js';
+import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { projectWithSamples, rid } from '../support/fixtures.js';
 
@@ -34,7 +34,7 @@ async function label(stores: Stores, n: number, classIndex = classOf(n)) {
 }
 
 const retrain = async (stores: Stores, state: ProjectTrainingState, changed?: string[]) =>
-  retrainProject(stores, shardRetrainPorts(stores.blobs), await getProject(stores, 'flowers'), state, { embedder: EMBEDDER, changed });
+  retrainProject(stores, rankingRetrainPorts, await getProject(stores, 'flowers'), state, { embedder: EMBEDDER, changed });
 
 describe('retrainProject', () => {
   it('writes no ranking while the project has no embeddings', async () => {

@@ -1,9 +1,7 @@
 // The domain's embedding ports on the shard objects of shards.ts: the EmbeddingStore (the trainer's incremental reader and
-// compactor, deletion's row removal; with the ranking's size cap, the retrain's ports) and import-features' FeatureVectors (append vectors, tell the stored dims).
+// compactor, deletion's row removal) and import-features' FeatureVectors (append vectors, tell the stored dims).
 
 import type { FeatureVectors } from '../../domain/import-features.js';
-import type { RetrainPorts } from '../../domain/retrain.js';
-import { MAX_PROB_BYTES } from '../ranking-codec.js';
 import type { BlobStore, Clock, EmbeddingStore } from '../../domain/ports.js';
 import { compactEmbeddings } from './compactor.js';
 import { EmbeddingReader } from './reader.js';
@@ -15,11 +13,6 @@ export function shardEmbeddings(blobs: BlobStore): EmbeddingStore {
     compact: (projectId, model) => compactEmbeddings(blobs, projectId, model),
     removeSamples: (projectId, sampleIds) => removeSampleRows(blobs, projectId, new Set(sampleIds)),
   };
-}
-
-/** The retrain use case's ports: shard embeddings, and the stored ranking's size cap (ranking-codec.ts). */
-export function shardRetrainPorts(blobs: BlobStore): RetrainPorts {
-  return { embeddings: shardEmbeddings(blobs), maxProbBytes: MAX_PROB_BYTES };
 }
 
 export function shardFeatureVectors(blobs: BlobStore, clock: Clock): FeatureVectors {
