@@ -3,7 +3,6 @@
 // (`access(level)` as its first handler, see access.ts); the gate refuses a route that declares nothing.
 
 import { Hono } from 'hono';
-import { shardFeatureVectors } from '../adapters/embeddings/store.js';
 import { access, accessGate } from './access.js';
 import { auditTrail } from './audit-trail.js';
 import { errorResponse } from './errors.js';
@@ -23,8 +22,7 @@ import { projectTeamRoutes, teamRoutes } from './routes/team.js';
 import { uploadRoutes } from './routes/uploads.js';
 import type { ApiDeps, AppEnv } from './types.js';
 
-export function createApp(given: ApiDeps) {
-  const deps: ApiDeps = { ...given, featureVectors: given.featureVectors ?? shardFeatureVectors(given.stores.blobs, given.stores.clock) };
+export function createApp(deps: ApiDeps) {
   const app = new Hono<AppEnv>();
   app.use('*', async (c, next) => {
     c.set('requestId', c.req.header('x-request-id')?.slice(0, 64) || crypto.randomUUID());

@@ -12,6 +12,7 @@ import { apiConfig } from '../adapters/aws/env.js';
 import { S3ObjectUrls } from '../adapters/aws/object-urls.js';
 import { servingStores } from '../adapters/aws/services.js';
 import { sqsTrainerTriggers } from '../adapters/aws/trainer-queue.js';
+import { shardFeatureVectors } from '../adapters/embeddings/store.js';
 import { sqsExportRunner } from '../adapters/export/runners.js';
 import { sqsDeletionRunner } from '../deletion/sqs-runner.js';
 import { createLogger } from '../adapters/log.js';
@@ -42,8 +43,11 @@ const team = withStoredAccounts(
   { clock: aws.clock },
 );
 
+const stores = servingStores(aws);
+
 export const app = createApp({
-  stores: servingStores(aws),
+  stores,
+  featureVectors: shardFeatureVectors(stores.blobs, stores.clock),
   authenticate: withCurrentAccount(
     createJwtAuthenticate({
       userPoolId: config.userPoolId,

@@ -46,8 +46,8 @@ export interface ApiDeps {
   exports?: ExportDeps;
   /** User accounts owners manage from the app (local users file or Cognito); absent, the account routes answer 409. */
   team?: UserDirectory;
-  /** Where imported feature vectors are stored (default: the trainer's embedding shards in the blob store). */
-  featureVectors?: FeatureVectors;
+  /** Where imported feature vectors are stored (the trainer's embedding shards: adapters/embeddings/store.ts). */
+  featureVectors: FeatureVectors;
 }
 
 export interface AppEnv {

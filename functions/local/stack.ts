@@ -17,6 +17,7 @@ import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '
 import { LOCAL_COUNT_BEHIND } from '../adapters/aws/project-counter.js';
 import type { DynamoSampleStore } from '../adapters/aws/samples.js';
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
+import { shardFeatureVectors } from '../adapters/embeddings/store.js';
 import { createLogger } from '../adapters/log.js';
 import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
 import { scheduleRetention } from '../domain/retention.js';
@@ -179,6 +180,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const serveAhead = new ServeAhead(apiStores);
     const app = createLocalServer({
       stores: apiStores,
+      featureVectors: shardFeatureVectors(apiStores.blobs, apiStores.clock),
       serveAhead,
       auditRate: opts.auditRate,
       authenticate: signIn.authenticate,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
 import { projectWithSamples, rid } from '../support/fixtures.js';
 
@@ -9,7 +10,7 @@ async function setup(samples = 3) {
     projectId: 'flowers', imageId: 'i1', key: 'uploads/flowers/daisy/a, "quoted".jpg', etag: 'e', bytes: 10, status: 'ready',
     order: 'o', createdAt: 'c', updatedAt: 'u', width: 4, height: 3,
   });
-  const app = createApp({ stores, authenticate: localAuthenticate });
+  const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate });
   const call = async (method: string, path: string, body?: unknown, user = 'ann') => {
     const res = await app.request(path, {
       method,
@@ -42,11 +43,11 @@ describe('API', () => {
   it("applies the deployment's audit rate (WINNOW_AUDIT_RATE) to projects without their own", async () => {
     const { stores } = await projectWithSamples(1);
     const quality = async (auditRate: number | undefined, projectId: string) => {
-      const app = createApp({ stores, authenticate: localAuthenticate, auditRate });
+      const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate, auditRate });
       const res = await app.request(`/api/projects/${projectId}/quality`, { headers: { 'x-winnow-user': 'ann' } });
       return ((await res.json()) as { accuracy: { rate: number } }).accuracy.rate;
     };
-    const app = createApp({ stores, authenticate: localAuthenticate });
+    const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate });
     await app.request('/api/projects', { method: 'POST', headers: { 'x-winnow-user': 'ann', 'content-type': 'application/json' }, body: JSON.stringify({ id: 'birds', classes: ['finch', 'robin'] }) });
     expect(await quality(undefined, 'birds')).toBe(0.1);
     expect(await quality(0.25, 'birds')).toBe(0.25);

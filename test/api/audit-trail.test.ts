@@ -7,13 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { runDeletion } from '../../functions/domain/deletion.js';
 import type { ImageRecord } from '../../functions/domain/model.js';
 
 describe('audit trail', () => {
   it('records what owners did, in order, and outlives the project', async () => {
     const stores = createMemoryStores();
-    const app = createApp({ stores, authenticate: localAuthenticate });
+    const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate });
     const call = async (method: string, path: string, body?: unknown, user = 'olga') => {
       const res = await app.request(path, {
         method,

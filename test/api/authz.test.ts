@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { openLocalIssuer, type LocalIssuer } from '../../functions/auth/local-issuer.js';
 import { addUser } from '../../functions/auth/users.js';
 import { createJwtAuthenticate } from '../../functions/auth/verify.js';
@@ -36,6 +37,7 @@ describe('API authentication and authorization', () => {
     await stores.samples.putSamplesIfAbsent([sampleFixture('mine', 1), sampleFixture('theirs', 1)]);
     app = createApp({
       stores,
+      featureVectors: shardFeatureVectors(stores.blobs, stores.clock),
       authenticate: createJwtAuthenticate({ issuer: issuer.issuer, clientId: issuer.clientId, jwks: issuer.jwks() }),
       presignTtlSeconds: 60,
     });
@@ -69,6 +71,7 @@ describe('API authentication and authorization', () => {
     const expired = (await expiredIssuer.login('olga', PASSWORD)).idToken;
     const res = await createApp({
       stores,
+      featureVectors: shardFeatureVectors(stores.blobs, stores.clock),
       authenticate: createJwtAuthenticate({ issuer: expiredIssuer.issuer, clientId: expiredIssuer.clientId, jwks: expiredIssuer.jwks() }),
     }).request('/api/projects', { headers: { authorization: `Bearer ${expired}` } });
     expect(res.status).toBe(401);
@@ -142,7 +145,7 @@ describe('API authentication and authorization', () => {
   });
 
   it('refuses a route that declares no access level, whoever asks', async () => {
-    const bare = createApp({ stores, authenticate: createJwtAuthenticate({ issuer: issuer.issuer, clientId: issuer.clientId, jwks: issuer.jwks() }) });
+    const bare = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: createJwtAuthenticate({ issuer: issuer.issuer, clientId: issuer.clientId, jwks: issuer.jwks() }) });
     bare.get('/api/projects/:projectId/secret', (c) => c.json({ secret: c.req.param('projectId') }));
     bare.get('/api/open', (c) => c.json({ secret: true }));
     for (const path of ['/api/projects/mine/secret', '/api/open']) {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import type { Authenticate } from '../../functions/api/types.js';
 import { createAuthRoutes, LOGIN_MAX_BODY_BYTES } from '../../functions/auth/routes.js';
 import { openLocalIssuer } from '../../functions/auth/local-issuer.js';
@@ -50,7 +51,7 @@ describe('request body limits', () => {
     const stores = createMemoryStores(new ManualClock(Date.now()));
     await createProject(stores, { id: 'mine', classes: ['a', 'b'], members: ['lars'] }, 'olga');
     await stores.samples.putSamplesIfAbsent([sampleFixture('mine', 1)]);
-    app = createApp({ stores, authenticate });
+    app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate });
     auth = createAuthRoutes(await openLocalIssuer({ dataDir: await tempDir('edge-auth'), origin: 'http://127.0.0.1:8787' }));
   });
 
@@ -122,7 +123,7 @@ describe('ids in paths, on dynalite', () => {
   beforeAll(async () => {
     target = await startAwsTarget(() => startDynalite());
     await createProject(target.stores, { id: 'mine', classes: ['a', 'b'], members: ['lars'] }, 'olga');
-    app = createApp({ stores: target.stores, authenticate });
+    app = createApp({ stores: target.stores, featureVectors: shardFeatureVectors(target.stores.blobs, target.stores.clock), authenticate });
   });
   afterAll(async () => {
     await target?.close();

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import type { Stores } from '../../functions/domain/ports.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { ManualClock, sampleFixture } from '../support/fixtures.js';
@@ -34,7 +35,7 @@ describe('gallery filters, paging and counts', () => {
 
   beforeAll(async () => {
     stores = createMemoryStores(new ManualClock(Date.now()));
-    app = createApp({ stores, authenticate: localAuthenticate });
+    app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate });
     await createProject(stores, { id: PROJECT, classes: CLASSES, confidenceLevels: [0, 0.5, 1], allowAmbiguous: true }, 'olga');
     // 1..3: auto-labeled by the model (as an auto-label batch writes them).
     const modelLabel = (n: number) => ({

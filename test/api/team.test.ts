@@ -8,6 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import type { ApiDeps } from '../../functions/api/types.js';
 import { withCurrentAccount } from '../../functions/auth/current-account.js';
 import { localDirectory } from '../../functions/auth/local-directory.js';
@@ -40,6 +41,7 @@ describe('team management over HTTP', () => {
     const directory = localDirectory(dataDir);
     const deps: ApiDeps = {
       stores,
+      featureVectors: shardFeatureVectors(stores.blobs, stores.clock),
       team: directory,
       authenticate: withCurrentAccount(createJwtAuthenticate({ issuer: issuer.issuer, clientId: issuer.clientId, jwks: issuer.jwks() }), directory),
     };

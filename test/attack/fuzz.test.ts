@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { localAuthenticate, USER_HEADER } from '../../functions/api/auth-local.js';
 import { startDynalite } from '../../functions/local/emulators.js';
 import { startAwsTarget, type AwsTarget } from '../contract/aws-target.js';
@@ -121,7 +122,8 @@ describe('fuzzing every route (fast-check)', () => {
       fc.tuple(fc.nat({ max: real.length - 1 }), fc.constantFrom('A', '.', '-', '_', '=')).map(([i, ch]) => `Bearer ${real.slice(0, i)}${ch}${real.slice(i + 1)}`),
       fc.constantFrom('Bearer', 'Bearer ', 'bearer  x.y.z', `Bearer ${real} ${real}`, `Basic ${Buffer.from('olga:x').toString('base64')}`),
     );
-    const local = createApp({ stores: createMemoryStores(), authenticate: localAuthenticate });
+    const stores = createMemoryStores();
+    const local = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate });
     const paths = ['/api/projects', '/api/projects/pa/next', '/api/projects/pa/progress'];
     const problems: string[] = [];
     const check = async (app: { request: typeof local.request }, path: string, headers: Record<string, string>) => {

@@ -10,6 +10,7 @@ import { createMemoryStores, type MemoryStores } from '../../functions/adapters/
 import type { Stores } from '../../functions/domain/ports.js';
 import { declaredAccess, type RouteAccess } from '../../functions/api/access.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import type { ApiDeps } from '../../functions/api/types.js';
 import { openLocalIssuer } from '../../functions/auth/local-issuer.js';
 import { createAuthRoutes } from '../../functions/auth/routes.js';
@@ -120,6 +121,7 @@ export async function createWorld(options: { stores?: Stores } = {}): Promise<Wo
   };
   const apiDeps: ApiDeps = {
     stores,
+    featureVectors: shardFeatureVectors(stores.blobs, stores.clock),
     authenticate: createJwtAuthenticate({ issuer: issuer.issuer, clientId: issuer.clientId, jwks: issuer.jwks() }),
     presignTtlSeconds: 60,
     exports: deps,

@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { cognitoDirectory, type CognitoCall } from '../../functions/adapters/aws/cognito-directory.js';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import type { Authenticate } from '../../functions/api/types.js';
 import { blobAccountStates, withStoredAccounts } from '../../functions/auth/account-states.js';
 import { withCurrentAccount } from '../../functions/auth/current-account.js';
@@ -63,7 +64,7 @@ describe('the per-request account check', () => {
   let clock: ManualClock;
   let cognito: ReturnType<typeof countingPool>;
 
-  const appWith = (team: UserDirectory) => createApp({ stores, team, authenticate: withCurrentAccount(token, team, { roles: 'narrow' }) });
+  const appWith = (team: UserDirectory) => createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), team, authenticate: withCurrentAccount(token, team, { roles: 'narrow' }) });
   const stored = () => withStoredAccounts(cognitoDirectory({ userPoolId: POOL, call: cognito.call }), blobAccountStates(stores.blobs), { clock });
   const as = (user: string, group = 'labeler') => ({ 'x-user': user, 'x-group': group });
   async function status(app: ReturnType<typeof appWith>, path: string, headers: Record<string, string>, method = 'GET', body?: unknown) {

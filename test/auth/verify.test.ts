@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, base64url, decodeJwt, exportJWK } from 'jose';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { openLocalIssuer } from '../../functions/auth/local-issuer.js';
 import { addUser, findUser } from '../../functions/auth/users.js';
@@ -127,7 +128,8 @@ describe('refused requests', () => {
 
 describe('the API behind the verifier', () => {
   it('answers 401 without a token and serves the signed-in user with one', async () => {
-    const app = createApp({ stores: createMemoryStores(), authenticate });
+    const stores = createMemoryStores();
+    const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate });
     const anonymous = await app.request('/api/projects');
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ code: 'unauthorized' });

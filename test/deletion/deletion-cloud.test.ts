@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsStores } from '../../functions/adapters/aws/clients.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import type { Authenticate } from '../../functions/api/types.js';
 import { sqsDeletionRunner } from '../../functions/deletion/sqs-runner.js';
 import { annotate } from '../../functions/domain/annotate.js';
@@ -65,7 +66,7 @@ describe('deletion jobs in the cloud: started by the API, run by the export func
     ({ handler } = (await import('../../functions/export/lambda.js')) as never);
     const client = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     closers.push(async () => client.destroy());
-    app = createApp({ stores, authenticate, deletions: sqsDeletionRunner(client, sqs.queueUrl('export')) });
+    app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate, deletions: sqsDeletionRunner(client, sqs.queueUrl('export')) });
 
     await createProject(stores, { id: P, name: 'Meadow', classes: ['daisy', 'rose'], auditRate: 0 }, 'olga');
     const at = '2026-11-22T09:00:00.000Z';

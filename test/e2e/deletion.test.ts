@@ -17,6 +17,7 @@ import { localTarget } from '../../functions/cli/stack-client.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
 import { startProjectDeletion } from '../../functions/domain/deletion.js';
 import { imageIdFor, ingestObject } from '../../functions/domain/ingest.js';
@@ -216,7 +217,7 @@ function deletionScenario(name: string, start: () => Promise<Harness & { close()
 deletionScenario('in-memory fakes', async () => {
   const stores: MemoryStores = createMemoryStores();
   const analyzer = await sharedAnalyzer();
-  const app = createApp({ stores, authenticate: localAuthenticate });
+  const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate });
   const onAnalyzed = afterAnalysis(stores, analyzer.status().embedder, () => undefined);
   const api: Api = (user) => async (method, route, body) => {
     const res = await app.request(route, {

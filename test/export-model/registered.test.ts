@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { annotate } from '../../functions/domain/annotate.js';
 import { scoreAll } from '../../functions/domain/learning/index.js';
 import { MODEL_LAYOUT, type RegisteredModel } from '../../functions/domain/models.js';
@@ -78,7 +79,7 @@ function tinyEmbedder(tokens?: number): Uint8Array {
 }
 
 const stores: MemoryStores = createMemoryStores(new ManualClock());
-const app = createApp({ stores, authenticate: async () => ({ userId: 'olga', groups: ['admin'] }) });
+const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: async () => ({ userId: 'olga', groups: ['admin'] }) });
 
 interface Trained {
   tensors: Float32Array[];

@@ -13,7 +13,7 @@ import { annotate } from '../../functions/domain/annotate.js';
 import { scoreAll, type F32Embeddings } from '../../functions/domain/learning/index.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { loadEmbeddings, retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
-import { shardEmbeddings } from '../../functions/adapters/embeddings/store.js';
+import { shardEmbeddings, shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
 import { ManualClock, sampleFixture } from '../support/fixtures.js';
@@ -55,6 +55,7 @@ describe('GET /api/projects/:id/classifier', () => {
     rowOf = state.rowOf!;
     app = createApp({
       stores,
+      featureVectors: shardFeatureVectors(stores.blobs, stores.clock),
       authenticate: async (request) => USERS[request.headers.get('x-test-user') ?? ''] ?? Promise.reject(new Error('no such test user')),
     });
   });

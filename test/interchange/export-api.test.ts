@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { inProcessExportRunner, type LocalExportRunner } from '../../functions/adapters/export/runners.js';
 import { zipArchive } from '../../functions/adapters/export/zip.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import type { Authenticate } from '../../functions/api/types.js';
 import { exportKeys, runExport, type ExportDeps } from '../../functions/domain/interchange/export/job.js';
 import { exportFixture, memoryExportObjects, plainImageFiles, type ExportFixture } from './export-support.js';
@@ -47,7 +48,7 @@ describe('export API', () => {
       defaultEmbeddingModel: 'm',
       runner,
     };
-    app = createApp({ stores: f.stores, authenticate, exports: deps });
+    app = createApp({ stores: f.stores, featureVectors: shardFeatureVectors(f.stores.blobs, f.stores.clock), authenticate, exports: deps });
   });
 
   it('starts a job (202), reports it done with counts, and the link downloads the archive', async () => {
@@ -102,7 +103,7 @@ describe('export API', () => {
   it('refuses YOLO and VOC for a classification project (400 naming the formats that carry image-level labels)', async () => {
     const flowers = await exportFixture('single-label', ['daisy', 'tulip']);
     await flowers.add({ n: 1, file: 'one.jpg', width: 200, height: 100, label: { confidences: [0, 1] } });
-    const classification = createApp({ stores: flowers.stores, authenticate, exports: { ...deps, stores: flowers.stores } });
+    const classification = createApp({ stores: flowers.stores, featureVectors: shardFeatureVectors(flowers.stores.blobs, flowers.stores.clock), authenticate, exports: { ...deps, stores: flowers.stores } });
     for (const format of ['yolo', 'voc']) {
       const res = await classification.request('/api/projects/proj/exports', {
         method: 'POST',

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inProcessExportRunner } from '../../functions/adapters/export/runners.js';
 import { zipArchive } from '../../functions/adapters/export/zip.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { runExportCommand } from '../../functions/cli/export.js';
 import type { Target } from '../../functions/cli/stack-client.js';
 import { runExport, type ExportDeps } from '../../functions/domain/interchange/export/job.js';
@@ -54,6 +55,7 @@ describe('winnow export: status polls', () => {
     };
     const app = createApp({
       stores: f.stores,
+      featureVectors: shardFeatureVectors(f.stores.blobs, f.stores.clock),
       authenticate: async () => ({ userId: 'olga', groups: ['admin'] }),
       exports: deps,
     });

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { fixture } from './support.js';
 
 async function setup() {
@@ -11,6 +12,7 @@ async function setup() {
   const retrains: string[][] = [];
   const app = createApp({
     stores: f.stores,
+    featureVectors: shardFeatureVectors(f.stores.blobs, f.stores.clock),
     authenticate: async (req) => {
       const user = req.headers.get('x-user') ?? 'olga';
       return { userId: user, groups: user === 'olga' ? ['admin'] : ['labeler'] };

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { runAutolabelCommand } from '../../functions/cli/autolabel.js';
 import type { Target } from '../../functions/cli/stack-client.js';
 import { serve, type ServerType } from '@hono/node-server';
@@ -125,6 +126,7 @@ describe('auto-labeling', () => {
     const retrains: string[][] = [];
     const app = createApp({
       stores,
+      featureVectors: shardFeatureVectors(stores.blobs, stores.clock),
       authenticate: async (req) => {
         const user = req.headers.get('x-user') ?? 'olga';
         return { userId: user, groups: user === 'olga' ? ['admin'] : ['labeler'] };
@@ -165,7 +167,7 @@ describe('auto-labeling', () => {
   it('CLI: says what it would do, labels a batch and undoes it, against a running API', async () => {
     const { stores, retrain } = await setup(300);
     await retrain();
-    const app = createApp({ stores, authenticate: async () => ({ userId: 'cli', groups: ['admin'] }) });
+    const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: async () => ({ userId: 'cli', groups: ['admin'] }) });
     const server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });

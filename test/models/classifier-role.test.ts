@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import type { Identity } from '../../functions/api/types.js';
 import { MODEL_LAYOUT } from '../../functions/domain/models.js';
 import { createModelLab } from '../../functions/vision/model-lab.js';
@@ -22,7 +23,7 @@ describe('a classifier brought as a file', () => {
   beforeAll(async () => {
     stores = createMemoryStores(new ManualClock());
     const lab = createModelLab({ stores, registry: new ModelRegistry(stores.blobs, await tempDir('byo-classifier-role')), timeoutMs: 5000 });
-    app = createApp({ stores, authenticate: async () => OWNER, models: lab });
+    app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: async () => OWNER, models: lab });
     // A [batch, 6] output, inspected as class logits.
     const file = tinyEmbedder(6, 32);
     const up = await call('POST', '/api/models/uploads', { bytes: file.byteLength });

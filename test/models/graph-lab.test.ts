@@ -7,6 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import type { Identity } from '../../functions/api/types.js';
 import { MODEL_LAYOUT, type RegisteredModel } from '../../functions/domain/models.js';
 import { createProject } from '../../functions/domain/projects.js';
@@ -22,7 +23,7 @@ describe('model routes without an ONNX runtime (the cloud API)', () => {
   beforeAll(async () => {
     stores = createMemoryStores(new ManualClock());
     await createProject(stores, { id: 'shop', classes: ['a', 'b'] }, 'olga');
-    app = createApp({ stores, authenticate: async () => OWNER, models: graphOnlyModelLab({ maxBytes: 1_000_000 }) });
+    app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: async () => OWNER, models: graphOnlyModelLab({ maxBytes: 1_000_000 }) });
   });
 
   const call = async (method: string, route: string, body?: unknown) => {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
 import type { AwsStores } from '../../functions/adapters/aws/clients.js';
 import { imageIdFor } from '../../functions/domain/ingest.js';
@@ -35,7 +36,7 @@ describe('ingest Lambda with a registered detector', () => {
     lambdaEnvOnEmulators(emulators, BUCKET, { WINNOW_MODELS: MODELS, WINNOW_TRAINER_QUEUE_URL: sqs.queueUrl('trainer') });
     // The API process's lab caches files in its own folder: the Lambda must fetch its copy from the bucket.
     const registry = new ModelRegistry(stores.blobs, await tempDir('byo-lambda-api-cache'));
-    const app = createApp({ stores, authenticate: localAuthenticate, models: createModelLab({ stores, registry }) });
+    const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate, models: createModelLab({ stores, registry }) });
     api = async (method, route, body) => {
       const res = await app.request(route, { method, headers: { 'x-winnow-user': 'owner', ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
       return { status: res.status, json: await res.json() };

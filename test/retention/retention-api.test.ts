@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import type { Authenticate } from '../../functions/api/types.js';
 import { readAudit } from '../../functions/domain/audit-log.js';
 
@@ -17,7 +18,7 @@ const LABELER = { 'x-user': 'lars', 'x-group': 'labeler' };
 
 describe('retention settings API', () => {
   const stores = createMemoryStores();
-  const app = createApp({ stores, authenticate });
+  const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await app.request(path, {
       method,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { boxFromCsv, parseCsvRecords, parseFeatureRefs } from '../../functions/cli/feature-refs.js';
 import { planFeatureImport } from '../../functions/cli/import-features.js';
 import { parseNpy } from '../../functions/cli/npy.js';
@@ -41,6 +42,7 @@ async function setup() {
   const retrains: string[][] = [];
   const app = createApp({
     stores,
+    featureVectors: shardFeatureVectors(stores.blobs, stores.clock),
     // Olga administers; Lars labels the garden project only.
     authenticate: async (req) => {
       const user = req.headers.get('x-user') ?? 'olga';

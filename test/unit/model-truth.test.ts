@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
 import { publicSample } from '../../functions/api/present.js';
 import { annotate } from '../../functions/domain/annotate.js';
@@ -52,7 +53,7 @@ describe('samples shown outside serving', () => {
   it("GET sample and history show the current model's suggestion (or none) and the tags apart", async () => {
     const { stores } = await projectWithSamples(0);
     await stores.samples.putSamplesIfAbsent([1, 2].map((n) => ({ ...sampleFixture('flowers', n), tags: [{ classIndex: -1, name: 'daisy', probability: 0.9 }] })));
-    const app = createApp({ stores, authenticate: localAuthenticate });
+    const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate });
     const get = async (path: string) => (await (await app.request(path, { headers: { 'x-winnow-user': 'ann' } })).json()) as any;
     expect((await get('/api/projects/flowers/samples/s1')).sample.suggestions).toBeUndefined(); // no model yet
     const ranking = rankingOver(2);
@@ -144,7 +145,7 @@ describe('audit stream', () => {
 describe('skipping through the API', () => {
   async function api(samples: number) {
     const ctx = await projectWithSamples(samples);
-    const app = createApp({ stores: ctx.stores, authenticate: localAuthenticate });
+    const app = createApp({ stores: ctx.stores, featureVectors: shardFeatureVectors(ctx.stores.blobs, ctx.stores.clock), authenticate: localAuthenticate });
     const call = async (method: string, path: string, user = 'ann') => {
       const res = await app.request(path, { method, headers: { 'x-winnow-user': user } });
       return { status: res.status, json: (await res.json()) as any };

@@ -6,6 +6,7 @@ import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
 import type { ImageRecord } from '../../functions/domain/model.js';
 import { createProject } from '../../functions/domain/projects.js';
@@ -26,7 +27,7 @@ async function seeded() {
     await stores.blobs.put(image.key, new Uint8Array([1]), 'image/jpeg');
     if (n !== 3) await stores.samples.putSamplesIfAbsent([{ projectId: 'flowers', sampleId: `i${n}`, imageId: `i${n}`, kind: 'image', version: 0, labeledBy: [], order: `o${n}`, queueKey: `o${n}`, createdAt: image.createdAt }]);
   }
-  const app = createApp({ stores, authenticate: localAuthenticate });
+  const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate });
   const api = createApi({
     fetch: async (input, init) => app.request(String(input), init as RequestInit),
     identity: () => ({ kind: 'user', name: 'owner' }),

@@ -6,6 +6,7 @@ import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { createApi } from '../../web/src/api/api.js';
@@ -18,7 +19,7 @@ describe('retention in the project settings', () => {
   it('shows the days, saves changed ones, and keeps forever when both are emptied', async () => {
     const stores = createMemoryStores();
     await createProject(stores, { id: 'flowers', name: 'My flowers', classes: ['daisy', 'rose'], retention: { exportsDays: 60 } }, 'owner');
-    const app = createApp({ stores, authenticate: localAuthenticate });
+    const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate });
     const api = createApi({ fetch: async (input, init) => app.request(String(input), init as RequestInit), identity: () => ({ kind: 'user', name: 'owner' }) });
     render(() => (
       <AppContext.Provider value={{ api, labeler: () => 'owner', setLabeler: () => {} }}>

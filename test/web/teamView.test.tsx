@@ -5,6 +5,7 @@ import { fireEvent, render, screen, waitFor, within } from '@solidjs/testing-lib
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
 import { createApp } from '../../functions/api/app.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { localAuthenticate } from '../../functions/api/auth-local.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { createApi } from '../../web/src/api/api.js';
@@ -15,7 +16,7 @@ import { TeamView } from '../../web/src/views/TeamView.js';
 async function seeded() {
   const stores = createMemoryStores();
   await createProject(stores, { id: 'flowers', name: 'Flowers', classes: ['daisy', 'rose'], members: ['ann'] }, 'owner');
-  const app = createApp({ stores, authenticate: localAuthenticate });
+  const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate });
   const api = createApi({ fetch: async (input, init) => app.request(String(input), init as RequestInit), identity: () => ({ kind: 'user', name: 'owner' }) });
   return { stores, api };
 }

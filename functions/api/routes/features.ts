@@ -39,7 +39,7 @@ export const featureRoutes = new Hono<AppEnv>().post('/:projectId/features', acc
   const body = c.req.valid('json');
   const { stores } = c.var.deps;
   const rows = body.rows.map((row, i) => ({ ...row, vector: decodeVector(row.vector, body.dtype, row.line ? `line ${row.line}` : `row ${i + 1}`) }));
-  const result = await importFeatures(stores, c.var.deps.featureVectors!, {
+  const result = await importFeatures(stores, c.var.deps.featureVectors, {
     projectId: c.req.param('projectId'),
     model: body.model,
     rows,
