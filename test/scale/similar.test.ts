@@ -96,7 +96,7 @@ describe('similar', () => {
       // Most similar first, and every similarity the true one of that sample.
       const truth = new Map(exact.map((x) => [x.sampleId, x.similarity]));
       for (let j = 1; j < got.length; j++) expect(got[j].similarity).toBeLessThanOrEqual(got[j - 1].similarity);
-      for (const x of got) if (truth.has(x.sampleId)) expect(x.similarity).toBeCloseTo(truth.get(x.sampleId)!, 4);
+      for (const x of got) if (truth.has(x.sampleId)) expect(x.similarity).toBe(truth.get(x.sampleId));
       found += got.filter((x) => truth.has(x.sampleId)).length;
     }
     expect(found / (queries.length * 10)).toBeGreaterThanOrEqual(0.95);
