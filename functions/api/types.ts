@@ -38,7 +38,7 @@ export interface ApiDeps {
   log?: Logger;
   /** Custom models (inspect, trial, re-embed: functions/vision/model-lab.ts); absent, the model routes answer 503. */
   models?: ModelLab;
-  /** Folder of the shipped models' ONNX files, read by the classifier export (default: defaultModelDir()). */
+  /** Folder of the shipped models' ONNX files, read by the classifier export (npm start's; absent, a shipped embedder is not exported). */
   modelDir?: string;
   /** Where deletion jobs run (cloud: the export queue and function); default: in this process, behind the 202. */
   deletions?: DeletionRunner;

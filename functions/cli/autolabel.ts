@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_AUTOLABEL_PRECISION, MAX_PRECISION, MIN_PRECISION } from '../domain/autolabel.js';
 import { api, localTarget, type Target } from './stack-client.js';
 import type { Print } from './print.js';
+import type { CliConfig } from '../local/config.js';
 
 export const AUTOLABEL_USAGE = `  autolabel --project ID [--precision ${DEFAULT_AUTOLABEL_PRECISION}] [--dry-run] [--undo BATCH] [--data DIR]
       Label every unlabeled image the model is sure about so that at least --precision of those labels are right
@@ -18,7 +19,7 @@ interface Reply {
   [key: string]: unknown;
 }
 
-export async function autolabelCommand(args: string[], log: Print = console.log): Promise<number> {
+export async function autolabelCommand(args: string[], cli: Pick<CliConfig, 'dataDir'>, log: Print = console.log): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -34,7 +35,7 @@ export async function autolabelCommand(args: string[], log: Print = console.log)
   if (!Number.isFinite(precision) || precision < MIN_PRECISION || precision > MAX_PRECISION) {
     throw new Error(`--precision must be a number from ${MIN_PRECISION} to ${MAX_PRECISION} (e.g. 0.98), got "${values.precision}"`);
   }
-  const target = await localTarget(values.data);
+  const target = await localTarget(values.data ?? cli.dataDir);
   return runAutolabelCommand(target, { project: values.project, precision, dryRun: values['dry-run'], undo: values.undo }, log);
 }
 

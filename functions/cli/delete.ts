@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { DeletionJob } from '../domain/deletion.js';
 import { api, localTarget, type Target } from './stack-client.js';
 import type { Print } from './print.js';
+import type { CliConfig } from '../local/config.js';
 
 export const DELETE_USAGE = `  delete --project ID [--image ID ...] [--failed] [--class NAME] [--labeler NAME] [--all --confirm NAME] [--data DIR]
       Delete with everything derived (originals, copies, samples, labels, embedding rows, ranking places):
@@ -27,7 +28,7 @@ export interface DeleteOptions {
   pollMs?: number;
 }
 
-export async function deleteCommand(args: string[]): Promise<number> {
+export async function deleteCommand(args: string[], cli: Pick<CliConfig, 'dataDir'>): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -42,7 +43,7 @@ export async function deleteCommand(args: string[]): Promise<number> {
     },
   });
   if (!values.project) throw new Error(`usage:\n${DELETE_USAGE}`);
-  const job = await runDeleteCommand(await localTarget(values.data), {
+  const job = await runDeleteCommand(await localTarget(values.data ?? cli.dataDir), {
     project: values.project,
     imageIds: values.image,
     failed: values.failed,

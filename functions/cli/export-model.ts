@@ -8,6 +8,7 @@ import { unzipSync } from 'fflate';
 import { MODEL_FORMATS, type ModelFormat } from '../export/model-export.js';
 import { onnxMetadata } from '../export/model-onnx.js';
 import { localTarget, type Target } from './stack-client.js';
+import type { CliConfig } from '../local/config.js';
 
 export const EXPORT_MODEL_USAGE = `  export-model --project ID [-o FILE] [--format ${MODEL_FORMATS.join('|')}] [--data DIR]
       Download the trained classifier: onnx (default) = one ONNX file, the embedder graph + the head + softmax, input
@@ -15,7 +16,7 @@ export const EXPORT_MODEL_USAGE = `  export-model --project ID [-o FILE] [--form
       of weights.npy, bias.npy, classes.json and model-card.json for features computed elsewhere. The model card
       (classes, labels, accuracy estimate, embedder, pre-processing, date) is also written to FILE.card.json.`;
 
-export async function exportModelCommand(args: string[]): Promise<number> {
+export async function exportModelCommand(args: string[], cli: Pick<CliConfig, 'dataDir'>): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -29,7 +30,7 @@ export async function exportModelCommand(args: string[]): Promise<number> {
   if (!(MODEL_FORMATS as readonly string[]).includes(values.format)) {
     throw new Error(`--format must be one of ${MODEL_FORMATS.join(', ')} (got "${values.format}")`);
   }
-  const written = await runExportModel(await localTarget(values.data), { project: values.project, format: values.format as ModelFormat, output: values.output });
+  const written = await runExportModel(await localTarget(values.data ?? cli.dataDir), { project: values.project, format: values.format as ModelFormat, output: values.output });
   console.log(written.file);
   return 0;
 }

@@ -11,6 +11,7 @@ import { EXPORT_FORMATS, type ExportFormat } from '../domain/interchange/export/
 import type { ExportStatus } from '../domain/interchange/export/job.js';
 import { api, localTarget, type Target } from './stack-client.js';
 import type { Print } from './print.js';
+import type { CliConfig } from '../local/config.js';
 
 export const EXPORT_USAGE = `  export --project ID --format ${EXPORT_FORMATS.join('|')}
          [--labeler NAME] [--exclude-ambiguous] [--include-model-labels] [--all] [--no-images] [-o FILE] [--data DIR]
@@ -43,7 +44,7 @@ function describeFailure(status: number, body: { message?: string; requestId?: s
 
 type StatusResponse = ExportStatus & { downloadUrl?: string; statusUrl?: string; code?: string; message?: string };
 
-export async function exportCommand(args: string[]): Promise<number> {
+export async function exportCommand(args: string[], cli: Pick<CliConfig, 'dataDir'>): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -62,7 +63,7 @@ export async function exportCommand(args: string[]): Promise<number> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(values.format)) {
     throw new Error(`--format must be one of ${EXPORT_FORMATS.join(', ')} (got "${values.format}")`);
   }
-  const file = await runExportCommand(await localTarget(values.data), {
+  const file = await runExportCommand(await localTarget(values.data ?? cli.dataDir), {
     project: values.project,
     format: values.format as ExportFormat,
     labelerId: values.labeler,

@@ -5,8 +5,9 @@ import { parseArgs } from 'node:util';
 import { runLabelImport } from './import-labels.js';
 import { FORMATS, type LabelFormat } from './label-files.js';
 import { localTarget } from './stack-client.js';
+import type { CliConfig } from '../local/config.js';
 
-export async function importLabelsCommand(args: string[]): Promise<number> {
+export async function importLabelsCommand(args: string[], cli: Pick<CliConfig, 'dataDir'>): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -27,7 +28,7 @@ export async function importLabelsCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1 || !values.project || !values.format) throw new Error(usage);
   if (!FORMATS.includes(values.format as LabelFormat)) throw new Error(`--format ${values.format}: use one of ${FORMATS.join(', ')}`);
   if (values.as !== 'labels' && values.as !== 'proposals') throw new Error(`--as ${values.as}: use labels or proposals`);
-  const result = await runLabelImport(() => localTarget(values.data), {
+  const result = await runLabelImport(() => localTarget(values.data ?? cli.dataDir), {
     path: positionals[0],
     format: values.format as LabelFormat,
     project: values.project,

@@ -11,6 +11,7 @@ import { importLabelsCommand } from './import-labels-command.js';
 import { MODELS_FETCH_USAGE, modelsFetchCommand } from './models-fetch.js';
 import { MODELS_USAGE, modelsCommand } from './models.js';
 import { localTarget } from './stack-client.js';
+import { parseCliConfig, type CliConfig } from '../local/config.js';
 import { usersCommand } from './users.js';
 
 const USAGE = `usage: npm run winnow -- <command>
@@ -44,7 +45,7 @@ ${DELETE_USAGE}
 ${MODELS_USAGE}
 ${MODELS_FETCH_USAGE}`;
 
-async function main(argv: string[]) {
+async function main(argv: string[], cli: CliConfig) {
   const [command, ...rest] = argv;
   if (command === 'import') {
     const { values, positionals } = parseArgs({
@@ -60,7 +61,7 @@ async function main(argv: string[]) {
       },
     });
     if (positionals.length !== 1 || !values.project) throw new Error(USAGE);
-    const target = await localTarget(values.data);
+    const target = await localTarget(values.data ?? cli.dataDir);
     const report = await importFolder(target, {
       dir: positionals[0],
       project: values.project,
@@ -98,22 +99,23 @@ async function main(argv: string[]) {
       concurrency: Number(values.concurrency),
     };
     const plan = await planFeatureImport(opts); // every local problem before touching the stack
-    await runFeatureImport(await localTarget(values.data), plan, opts);
+    await runFeatureImport(await localTarget(values.data ?? cli.dataDir), plan, opts);
     return 0;
   }
-  if (command === 'import-labels') return importLabelsCommand(rest);
-  if (command === 'export') return exportCommand(rest);
-  if (command === 'export-model') return exportModelCommand(rest);
-  if (command === 'autolabel') return autolabelCommand(rest);
-  if (command === 'delete') return deleteCommand(rest);
-  if (command === 'users') return usersCommand(rest);
-  if (command === 'models:fetch') return modelsFetchCommand(rest);
-  if (command === 'models') return modelsCommand(rest);
+  if (command === 'import-labels') return importLabelsCommand(rest, cli);
+  if (command === 'export') return exportCommand(rest, cli);
+  if (command === 'export-model') return exportModelCommand(rest, cli);
+  if (command === 'autolabel') return autolabelCommand(rest, cli);
+  if (command === 'delete') return deleteCommand(rest, cli);
+  if (command === 'users') return usersCommand(rest, cli);
+  if (command === 'models:fetch') return modelsFetchCommand(rest, cli);
+  if (command === 'models') return modelsCommand(rest, cli);
   console.log(USAGE);
   return command && command !== 'help' && command !== '--help' ? 2 : 0;
 }
 
-main(process.argv.slice(2))
+Promise.resolve()
+  .then(() => main(process.argv.slice(2), parseCliConfig(process.env)))
   .then((code) => process.exit(code))
   .catch((err) => {
     console.error(`winnow: ${(err as Error).message}`);

@@ -3,8 +3,9 @@
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultModelDir, loadManifests } from '../vision/manifest.js';
+import { loadManifests } from '../vision/manifest.js';
 import { DEFAULT_MODELS, fetchModels } from '../vision/model-fetch.js';
+import type { CliConfig } from '../local/config.js';
 
 export const MODELS_FETCH_USAGE = `  models:fetch [--dir DIR] [--mirror URL] [--model NAME ...] [--all]
       Download the files the default models (${DEFAULT_MODELS.join(', ')}) need and are missing or damaged in DIR
@@ -13,7 +14,7 @@ export const MODELS_FETCH_USAGE = `  models:fetch [--dir DIR] [--mirror URL] [--
       the files from URL/<file name> instead of their public sources (WINNOW_MODELS_MIRROR too). --model: only
       these manifests (repeatable); --all: every manifest in models/.`;
 
-export async function modelsFetchCommand(args: string[]): Promise<number> {
+export async function modelsFetchCommand(args: string[], cli: CliConfig): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -23,9 +24,9 @@ export async function modelsFetchCommand(args: string[]): Promise<number> {
       all: { type: 'boolean', default: false },
     },
   });
-  const modelDir = path.resolve(values.dir ?? defaultModelDir());
+  const modelDir = path.resolve(values.dir ?? cli.modelDir);
   const models = values.all ? [...(await loadManifests()).keys()] : values.model ?? [...DEFAULT_MODELS];
-  const mirror = values.mirror ?? (process.env.WINNOW_MODELS_MIRROR || undefined);
+  const mirror = values.mirror ?? cli.modelsMirror;
   console.log(`model folder: ${modelDir}${mirror ? ` (mirror ${mirror})` : ''}`);
   const report = await fetchModels({ modelDir, models, mirror, log: (line) => console.log(line) });
   console.log(

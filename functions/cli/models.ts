@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { InspectResult, ReembedJob, TrialResult } from '../domain/models.js';
 import { api, localTarget, type Target } from './stack-client.js';
 import type { Print } from './print.js';
+import type { CliConfig } from '../local/config.js';
 
 export const MODELS_USAGE = `  models register FILE.onnx [--name NAME] [--role embedder|classifier|detector] [--project ID]
          [--labels FILE.json] [--class-map from=to,...] [--input-shape 1,3,H,W] [--manifest FILE.json]
@@ -84,7 +85,7 @@ export async function modelsRegister(
   return { inspected, trial, registered: true };
 }
 
-export async function modelsCommand(args: string[], out: Print = (l) => console.log(l)): Promise<number> {
+export async function modelsCommand(args: string[], cli: Pick<CliConfig, 'dataDir'>, out: Print = (l) => console.log(l)): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
@@ -123,21 +124,21 @@ export async function modelsCommand(args: string[], out: Print = (l) => console.
       manifest = saved.manifest ?? (saved as Record<string, unknown>);
       labels ??= saved.labels;
     }
-    await modelsRegister(await localTarget(values.data), positionals[0], {
+    await modelsRegister(await localTarget(values.data ?? cli.dataDir), positionals[0], {
       name: values.name, role: values.role, project: values.project, labels, classMap, inputShape, manifest,
       saveManifest: values['save-manifest'], dryRun: values['dry-run'],
     }, out);
     return 0;
   }
   if (sub === 'list') {
-    const { models } = await call<{ models: { name: string; role: string; bytes: number; sha256: string; msPerImage: number }[] }>(await localTarget(values.data), 'GET', '/api/models');
+    const { models } = await call<{ models: { name: string; role: string; bytes: number; sha256: string; msPerImage: number }[] }>(await localTarget(values.data ?? cli.dataDir), 'GET', '/api/models');
     if (!models.length) out('no registered models');
     for (const m of models) out(`${m.name}\t${m.role}\t${m.bytes} bytes\t${m.msPerImage} ms/image\tsha256 ${m.sha256.slice(0, 12)}`);
     return 0;
   }
   if (sub === 'use') {
     if (!values.project || (!values.detector && !values.embedder)) throw new Error(usage);
-    const target = await localTarget(values.data);
+    const target = await localTarget(values.data ?? cli.dataDir);
     const route = `/api/projects/${values.project}/models`;
     if (values.embedder) {
       const { cost } = await call<{ cost: { images: number; estimatedSeconds: number } }>(target, 'GET', `${route}?embedder=${encodeURIComponent(values.embedder)}`);

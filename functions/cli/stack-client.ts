@@ -5,7 +5,6 @@ import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { openLocalIssuer } from '../auth/local-issuer.js';
 import { listUsers } from '../auth/users.js';
-import { REPO_ROOT } from '../local/config.js';
 import { LOCAL_CREDENTIALS, type StackInfo } from '../local/stack.js';
 
 export interface Target {
@@ -16,12 +15,9 @@ export interface Target {
   headers: Record<string, string>;
 }
 
-export function resolveDataDir(dataDir?: string): string {
-  return path.resolve(dataDir ?? process.env.WINNOW_DATA ?? path.join(REPO_ROOT, '.winnow'));
-}
-
-export async function localTarget(dataDir?: string, user = 'cli'): Promise<Target> {
-  const dir = resolveDataDir(dataDir);
+/** The running stack that keeps its data in `dataDir` (the CLI's --data, else its configuration's: local/config.ts). */
+export async function localTarget(dataDir: string, user = 'cli'): Promise<Target> {
+  const dir = path.resolve(dataDir);
   let info: StackInfo;
   try {
     info = JSON.parse(await readFile(path.join(dir, 'stack.json'), 'utf8')) as StackInfo;

@@ -10,7 +10,7 @@ import { WinnowError } from '../domain/errors.js';
 import { MODEL_LAYOUT, type RegisteredModel } from '../domain/models.js';
 import type { Stores } from '../domain/ports.js';
 import { projectQuality } from '../domain/quality.js';
-import { defaultManifestDir, defaultModelDir, loadManifests, parseManifest, type EmbeddingOutput, type ModelManifest } from '../vision/manifest.js';
+import { defaultManifestDir, loadManifests, parseManifest, type EmbeddingOutput, type ModelManifest } from '../vision/manifest.js';
 import { projectClassifier, type ProjectClassifier } from './model-classifier.js';
 import { headZip } from './model-head.js';
 import { classifierOnnx, EMBEDDING_OUTPUT, PROBABILITIES_OUTPUT } from './model-onnx.js';
@@ -23,7 +23,7 @@ export type ModelFormat = (typeof MODEL_FORMATS)[number];
 
 export interface ModelExportOptions {
   format: ModelFormat;
-  /** Where the embedder's ONNX file is (default: defaultModelDir()). */
+  /** Where the shipped embedders' ONNX files are (local/config.ts's model folder); absent, a shipped embedder is not exported here. */
   modelDir?: string;
   manifestDir?: string;
   /** The deployment's audit rate, for the accuracy estimate (as the labeling view reads it). */
@@ -74,15 +74,17 @@ async function embedderSource(stores: Stores, name: string, opts: ModelExportOpt
   const shipped = (await loadManifests(opts.manifestDir ?? defaultManifestDir())).get(name);
   const shippedOutput = shipped && embeddingOutput(shipped);
   if (shipped && shippedOutput) {
-    const modelDir = opts.modelDir ?? defaultModelDir();
+    const modelDir = opts.modelDir;
     return {
       manifest: shipped,
       output: shippedOutput,
       sha256: shipped.sha256,
       file: () =>
-        readFile(path.join(modelDir, shipped.file)).catch(() => {
-          throw new WinnowError('unavailable', `the embedder "${name}" (${shipped.file}) is not in ${modelDir} on this server: npm run models:fetch`);
-        }),
+        modelDir === undefined
+          ? Promise.reject(new WinnowError('unavailable', `the embedder "${name}" (${shipped.file}) has no model folder on this server`))
+          : readFile(path.join(modelDir, shipped.file)).catch(() => {
+              throw new WinnowError('unavailable', `the embedder "${name}" (${shipped.file}) is not in ${modelDir} on this server: npm run models:fetch`);
+            }),
     };
   }
   // The registration as vision/registry.ts stores it (read here directly: that module loads sharp and onnxruntime,

@@ -22,7 +22,7 @@ let ready: Promise<{ ingest: ReturnType<typeof createIngestHandler>; triggers: T
 async function init() {
   const config = ingestConfig();
   const stores = createAwsStores(config);
-  const base = await createImageAnalyzer({ modelDir: config.modelDir, embedder: config.embedder });
+  const base = await createImageAnalyzer({ modelDir: config.modelDir, manifestDir: config.manifestDir, embedder: config.embedder });
   // Projects' registered models (functions/vision/registry.ts): fetched from the bucket into /tmp, by sha256.
   const analyzer = registryAnalyzer(base, new ModelRegistry(stores.blobs, path.join(os.tmpdir(), 'winnow-models')));
   for (const line of analyzer.status().missing) logger.warn(`model missing: ${line}`);

@@ -79,7 +79,7 @@ export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv): LocalC
   const result = schema.safeParse({
     port,
     host: values.host ?? env.WINNOW_HOST ?? '127.0.0.1',
-    dataDir: path.resolve(values.data ?? env.WINNOW_DATA ?? path.join(REPO_ROOT, '.winnow')),
+    dataDir: path.resolve(values.data ?? defaultDataDir(env)),
     modelDir: path.resolve(values.models ?? defaultModelDir(env)),
     modelsMirror: env.WINNOW_MODELS_MIRROR || undefined,
     modelsFetch: !['0', 'false', 'off'].includes((env.WINNOW_MODELS_FETCH ?? '').toLowerCase()),
@@ -98,6 +98,39 @@ export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv): LocalC
   }
   checkExposure(result.data);
   return result.data;
+}
+
+/** The data folder when no --data is given: WINNOW_DATA, else `<repo>/.winnow`. */
+const defaultDataDir = (env: NodeJS.ProcessEnv) => env.WINNOW_DATA ?? path.join(REPO_ROOT, '.winnow');
+
+const cliSchema = z.object({
+  /** The running stack's data folder (its stack.json), and the users file: --data wins. */
+  WINNOW_DATA: z.string().min(1),
+  /** models:fetch's folder: --dir wins. */
+  WINNOW_MODELS: z.string().min(1),
+  /** models:fetch's mirror: --mirror wins. */
+  WINNOW_MODELS_MIRROR: z.url().optional(),
+});
+
+/** What the `winnow` command line reads from its environment; each command's flags win over it. */
+export interface CliConfig {
+  dataDir: string;
+  modelDir: string;
+  modelsMirror?: string;
+}
+
+/** The CLI's configuration, by the same rules as `npm start`'s (parseLocalConfig): a bad value names its variable. */
+export function parseCliConfig(env: NodeJS.ProcessEnv): CliConfig {
+  const result = cliSchema.safeParse({
+    WINNOW_DATA: path.resolve(defaultDataDir(env)),
+    WINNOW_MODELS: path.resolve(defaultModelDir(env)),
+    WINNOW_MODELS_MIRROR: env.WINNOW_MODELS_MIRROR || undefined,
+  });
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return { dataDir: result.data.WINNOW_DATA, modelDir: result.data.WINNOW_MODELS, modelsMirror: result.data.WINNOW_MODELS_MIRROR };
 }
 
 const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;

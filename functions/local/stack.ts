@@ -51,7 +51,7 @@ export interface LocalStackOptions {
   dynamoPort: number;
   ingestConcurrency?: number;
   analyzer: ImageAnalyzer;
-  /** Folder of the shipped models' files (the classifier export reads the embedder from it; default: defaultModelDir()). */
+  /** Folder of the shipped models' files (the classifier export reads the embedder from it; absent, it exports no shipped embedder). */
   modelDir?: string;
   authenticate?: Authenticate;
   /** Retraining cadence of the in-process trainer (defaults: every 4 labels or 3 s). */

@@ -11,7 +11,6 @@ import { loadLabels } from './labels.js';
 import {
   assertNoCorruptModels,
   checkModels,
-  defaultModelDir,
   loadManifests,
   type ModelCheck,
   type ModelManifest,
@@ -30,8 +29,8 @@ export const DEFAULT_TAGGER = 'mobilenetv2-features';
 export const DEFAULT_DETECTOR = 'yolox-nano';
 
 export interface ImageAnalyzerOptions {
-  /** Folder holding the model files; default defaultModelDir() (WINNOW_MODELS, ../shared/models, ~/.cache/winnow/models). */
-  modelDir?: string;
+  /** Folder holding the model files (the configuration's: local/config.ts, adapters/aws/env.ts). */
+  modelDir: string;
   /** Folder holding the manifests; default env WINNOW_MANIFESTS or <repo>/models. */
   manifestDir?: string;
   /** Manifest names; null turns that part off. Defaults: mobilenetv2-features, mobilenetv2-features, yolox-nano. */
@@ -89,8 +88,8 @@ export interface Detector {
   classMap?: ClassMap;
 }
 
-export async function createImageAnalyzer(opts: ImageAnalyzerOptions = {}): Promise<VisionAnalyzer> {
-  const modelDir = opts.modelDir ?? defaultModelDir();
+export async function createImageAnalyzer(opts: ImageAnalyzerOptions): Promise<VisionAnalyzer> {
+  const modelDir = opts.modelDir;
   const all = await loadManifests(opts.manifestDir);
   const pick = (name: string | null | undefined, fallback: string): ModelManifest | undefined => {
     const wanted = name === undefined ? fallback : name;

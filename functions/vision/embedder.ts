@@ -8,7 +8,6 @@ import { decodeImage, type DecodedImage } from './decode.js';
 import {
   assertNoCorruptModels,
   checkModels,
-  defaultModelDir,
   loadManifests,
   type EmbeddingOutput,
   type ModelManifest,
@@ -42,7 +41,7 @@ export interface Embedder {
 }
 
 export interface EmbedderOptions {
-  modelDir?: string;
+  modelDir: string;
   manifestDir?: string;
   /** Manifest name; default 'mobilenetv2-features'. */
   manifest?: string;
@@ -52,8 +51,8 @@ export interface EmbedderOptions {
 }
 
 /** Opens the embedder; throws WinnowError('unavailable') naming the file, its sha256 and source if it is missing or corrupt. */
-export async function createEmbedder(opts: EmbedderOptions = {}): Promise<Embedder> {
-  const modelDir = opts.modelDir ?? defaultModelDir();
+export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
+  const modelDir = opts.modelDir;
   const name = opts.manifest ?? DEFAULT_EMBEDDER;
   const manifest = (await loadManifests(opts.manifestDir)).get(name);
   if (!manifest) throw new WinnowError('bad_request', `no model manifest named "${name}"`);

@@ -12,8 +12,8 @@ type CacheEntries = Record<string, string>;
 const memory = new Map<string, CacheEntries>();
 
 /** Default on-disk cache: the temp dir is writable everywhere, Lambda included. */
-export function defaultHashCacheFile(env: NodeJS.ProcessEnv = process.env): string {
-  return env.WINNOW_HASH_CACHE ?? path.join(os.tmpdir(), 'winnow-model-hashes.json');
+export function defaultHashCacheFile(): string {
+  return path.join(os.tmpdir(), 'winnow-model-hashes.json');
 }
 
 export function sha256OfStream(file: string): Promise<string> {

@@ -163,24 +163,25 @@ export const manifestSchema = z
 
 export type ModelManifest = z.infer<typeof manifestSchema>;
 
-/** Where manifests live: env WINNOW_MANIFESTS, else `<repo>/models`. */
-export function defaultManifestDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.WINNOW_MANIFESTS ?? path.join(repoRoot(), 'models');
+/** Where the shipped manifests live: `<repo>/models` (the ingest image names its own folder: WINNOW_MANIFESTS in adapters/aws/env.ts). */
+export function defaultManifestDir(): string {
+  return path.join(repoRoot(), 'models');
 }
 
 /** The per-user cache folder models are fetched into when no other folder is given or found. */
-export function userModelCache(env: NodeJS.ProcessEnv = process.env): string {
+export function userModelCache(env: NodeJS.ProcessEnv): string {
   const cacheHome = env.XDG_CACHE_HOME || path.join(env.HOME || os.homedir(), '.cache');
   return path.resolve(cacheHome, 'winnow', 'models');
 }
 
 /**
- * Where model files live, the one default used by `npm start`, the CLI and `cdk synth`: env WINNOW_MODELS; else the
+ * Where model files live, the one default used by `npm start`, the CLI and `cdk synth` (their configuration passes
+ * the environment in: local/config.ts, infra/model-weights.ts): env WINNOW_MODELS; else the
  * team's `../shared/models` beside the checkout when that folder exists (as on CI); else the user cache folder
  * (`$XDG_CACHE_HOME/winnow/models`, by default `~/.cache/winnow/models`), which `npm run models:fetch` and the first
  * `npm start` fill.
  */
-export function defaultModelDir(env: NodeJS.ProcessEnv = process.env, shared = path.resolve(repoRoot(), '..', 'shared', 'models')): string {
+export function defaultModelDir(env: NodeJS.ProcessEnv, shared = path.resolve(repoRoot(), '..', 'shared', 'models')): string {
   if (env.WINNOW_MODELS) return path.resolve(env.WINNOW_MODELS);
   return existsSync(shared) ? shared : userModelCache(env);
 }
@@ -303,7 +304,7 @@ export interface CheckModelsOptions {
  * Checks that every file the manifests need is in `modelDir` with the expected size and sha256. Never throws for
  * missing or corrupt files: the caller decides (the analyzer runs without a missing model, refuses a corrupt one).
  */
-export async function checkModels(modelDir = defaultModelDir(), opts: CheckModelsOptions = {}): Promise<ModelCheck> {
+export async function checkModels(modelDir: string, opts: CheckModelsOptions = {}): Promise<ModelCheck> {
   const manifests = opts.manifests ?? [...(await loadManifests(opts.manifestDir)).values()];
   const check: ModelCheck = { modelDir, present: [], missing: [], corrupt: [], usable: [] };
   for (const m of manifests) {

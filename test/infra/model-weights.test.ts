@@ -35,7 +35,7 @@ describe('model weights for the ingest image', () => {
     for (const [name, stage] of Object.entries(cdkContext().stages as Record<string, Record<string, unknown>>)) {
       expect(stage.modelWeightsDir, name).toBeUndefined();
       expect(stageConfig(name).embedder).toBe('mobilenetv2-features');
-      expect(stageModelDir(stageConfig(name))).toBe(defaultModelDir());
+      expect(stageModelDir(stageConfig(name))).toBe(defaultModelDir(process.env));
     }
     expect(stageModelDir({ modelWeightsDir: 'weights' })).toBe(join(REPO, 'weights'));
   });

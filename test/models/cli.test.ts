@@ -27,7 +27,7 @@ describe('winnow models (CLI)', () => {
 
     const lines: string[] = [];
     const out = (line: string) => lines.push(line);
-    expect(await modelsCommand(['register', file, '--role', 'embedder', '--project', 'garden', '--data', dataDir], out)).toBe(0);
+    expect(await modelsCommand(['register', file, '--role', 'embedder', '--project', 'garden', '--data', dataDir], { dataDir }, out)).toBe(0);
     expect(lines.join('\n')).toMatch(/input {2}image float32 \[batch, 3, 32, 32\] \(dynamic: 0\)/);
     expect(lines.join('\n')).toMatch(/output embedding float32 \[batch, 48\]/);
     expect(lines.join('\n')).toMatch(/trial on project garden: [\d.]+ ms per image/);
@@ -35,12 +35,12 @@ describe('winnow models (CLI)', () => {
     expect(lines.at(-1)).toBe('registered "tiny-embedder" (embedder)');
 
     lines.length = 0;
-    expect(await modelsCommand(['list', '--data', dataDir], out)).toBe(0);
+    expect(await modelsCommand(['list', '--data', dataDir], { dataDir }, out)).toBe(0);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^tiny-embedder\tembedder\t\d+ bytes/);
 
     lines.length = 0;
-    expect(await modelsCommand(['use', '--project', 'garden', '--embedder', 'tiny-embedder', '--data', dataDir], out)).toBe(0);
+    expect(await modelsCommand(['use', '--project', 'garden', '--embedder', 'tiny-embedder', '--data', dataDir], { dataDir }, out)).toBe(0);
     expect(lines[0]).toMatch(/^re-embedding 2 images with tiny-embedder: about \d+ s$/);
     expect(lines.at(-1)).toBe('re-embed 2/2 done');
     expect((await api('GET', '/api/projects/garden/models')).json.embedder).toBe('tiny-embedder');

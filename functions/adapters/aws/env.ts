@@ -29,6 +29,8 @@ export const CLOUD_ENV = {
   ingestConcurrency: 'WINNOW_INGEST_CONCURRENCY',
   /** Model weights inside the ingest image (set by its Dockerfile, not by the stack). */
   modelDir: 'WINNOW_MODELS',
+  /** Model manifests inside the ingest image (set by its Dockerfile; optional: default the checkout's models/). */
+  manifestDir: 'WINNOW_MANIFESTS',
   /** Share of served samples that are audit draws, for projects without their own (optional; default 1 in 10). */
   auditRate: 'WINNOW_AUDIT_RATE',
   /** Largest model file the API inspects, bytes (optional; default 500 MB). */
@@ -104,6 +106,7 @@ const FIELD: Record<CloudEnvKey, z.ZodType> = {
       }
     }),
   modelDir: name.default('/opt/models'),
+  manifestDir: name.optional(),
   modelMaxBytes: positiveInt(DEFAULT_MODEL_MAX_BYTES),
   modelTimeoutMs: positiveInt(DEFAULT_MODEL_TIMEOUT_MS),
   s3Endpoint: url.optional(),
@@ -187,17 +190,20 @@ export interface IngestConfig extends CloudConfig {
   trainerQueueUrl: string;
   ingestConcurrency: number;
   modelDir: string;
+  /** Where the model manifests are (WINNOW_MANIFESTS); absent, the checkout's models/ (vision/manifest.ts). */
+  manifestDir?: string;
   /** The stage's embedder (cdk.json `embedder`): ingest writes its embeddings, the trainer reads them. */
   embedder: string;
 }
 
 export function ingestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
-  const e = parse('ingest', [...FUNCTION_ENV.ingest, 'modelDir'], env);
+  const e = parse('ingest', [...FUNCTION_ENV.ingest, 'modelDir', 'manifestDir'], env);
   return {
     ...storage(e),
     trainerQueueUrl: e.trainerQueueUrl as string,
     ingestConcurrency: e.ingestConcurrency as number,
     modelDir: e.modelDir as string,
+    manifestDir: e.manifestDir as string | undefined,
     embedder: e.embedder as string,
   };
 }
