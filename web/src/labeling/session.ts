@@ -1,6 +1,6 @@
 // A labeler's session on one project, composed from small stores: the samples in front of the labeler
 // (prefetch.ts), the history and the cursor in it (historyCursor.ts), the draft label (draft.ts), progress and
-// quality read again after saves (refresh.ts), and the link to the save queue (../saving/saving.ts). This file
+// quality read again after saves (refresh.ts), and the link to the save queue (saves.ts). This file
 // holds the labeling actions that span them (label, accept, undo, skip) and the first load. The view only renders
 // this state and turns keys and clicks into the actions below.
 
@@ -12,9 +12,9 @@ import { ACCEPT_THRESHOLD, acceptableSuggestion, isDraftEmpty, percent, topSugge
 import { createLifetime, createNotice } from './lifetime.js';
 import { createPrefetchQueue, idOf } from './prefetch.js';
 import { createRefresh } from './refresh.js';
-import { newRequestId, sampleStatus, type QueueState, type SaveOp } from '../saving/saveQueue.js';
-import { sharedSaveRunner } from '../saving/saving.js';
-import { hasImage, type HistoryItem, type LabelHead, type Project, type Sample, type Served } from '../api/types.js';
+import { createSaveLink } from './saves.js';
+import { newRequestId, type SaveOp } from '../saving/saveQueue.js';
+import { hasImage, type HistoryItem, type Project, type Sample, type Served } from '../api/types.js';
 
 export { DEFAULT_PREFETCH } from './prefetch.js';
 
@@ -48,8 +48,18 @@ export function createLabelSession(options: SessionOptions) {
   const { later } = lifetime;
   const notice = createNotice();
   const say = notice.say;
-  const shared = sharedSaveRunner(api, projectId, labeler);
-  const [queue, setQueue] = createSignal<QueueState>(shared.runner.state());
+  const saves = createSaveLink({
+    api,
+    projectId,
+    labeler,
+    classes: () => classes(),
+    setOffline,
+    onSaved: (sample) => {
+      applyServerSample(sample);
+      refresh.refreshSoon();
+    },
+  });
+  const { queue, unsaved, failed, statusOf, shownLabel } = saves;
   const draft = createDraft();
   const hist = createHistoryCursor((entry) => startDraft(entry));
   const { history, cursor } = hist;
@@ -60,30 +70,17 @@ export function createLabelSession(options: SessionOptions) {
     prefetch: options.prefetch,
     later,
     disposed: lifetime.disposed,
-    unsaved: () => unsaved(),
+    unsaved,
     offline,
     setOffline,
     setLoadError,
-    retrySaves: () => shared.runner.retryNow(),
+    retrySaves: saves.retryNow,
     onAdvance: () => startDraft(undefined),
   });
   const { current, handled } = ahead;
 
-  const unsubscribe = [
-    shared.onChange((s) => {
-      setQueue(s);
-      // A save waiting on a network error or a 5xx means the server is away; an acknowledged one, that it is back.
-      const head = s.items[0];
-      if (head && head.attempts > 0 && head.unreachable) setOffline(true);
-    }),
-    shared.onSaved((_op, sample) => {
-      setOffline(false);
-      applyServerSample(sample);
-      refresh.refreshSoon();
-    }),
-  ];
   // Labels restored from an earlier visit are still on their way: their samples are not new.
-  for (const item of shared.runner.state().items) if (item.op.kind === 'label') handled.add(item.op.sampleId);
+  for (const sampleId of saves.pendingLabels()) handled.add(sampleId);
 
   // ---- what the view shows ----
 
@@ -93,24 +90,6 @@ export function createLabelSession(options: SessionOptions) {
   };
   const inHistory = () => cursor() !== null;
   const classes = () => project()?.classes ?? [];
-  const unsaved = () => queue().items.length;
-  const failed = () => queue().failed;
-  const statusOf = (sampleId: string) => sampleStatus(queue(), sampleId);
-
-  /** The label to show for a history entry: the latest queued write (not yet saved) or the server's. */
-  function shownLabel(served: Served): { label?: Pick<LabelHead, 'confidences' | 'ambiguous' | 'boxes'>; pending: boolean } {
-    const ops = queue().items.filter((i) => i.op.sampleId === served.sample.sampleId).map((i) => i.op);
-    const last = ops[ops.length - 1];
-    if (last?.kind === 'label') {
-      const n = classes().length;
-      const confidences =
-        last.label.confidences ?? Array.from({ length: n }, (_, i) => (i === last.label.classIndex ? 1 : 0));
-      const boxes = last.label.boxes;
-      return { label: { confidences, ambiguous: last.label.ambiguous ?? false, ...(boxes ? { boxes } : {}) }, pending: true };
-    }
-    if (last?.kind === 'undo') return { pending: true };
-    return { label: served.sample.label, pending: false };
-  }
 
   /** Sets the draft's starting point: a history entry's label (queued or saved), or nothing at the front. */
   function startDraft(served: Served | undefined): void {
@@ -156,7 +135,7 @@ export function createLabelSession(options: SessionOptions) {
   function submit(label: LabelPart): void {
     const served = viewed();
     if (!served) return;
-    shared.runner.enqueue({
+    saves.enqueue({
       kind: 'label',
       requestId: newRequestId(),
       projectId,
@@ -236,7 +215,7 @@ export function createLabelSession(options: SessionOptions) {
       say('This image has no label of yours to undo.');
       return;
     }
-    shared.runner.enqueue({ kind: 'undo', requestId: newRequestId(), projectId, sampleId: idOf(target) });
+    saves.enqueue({ kind: 'undo', requestId: newRequestId(), projectId, sampleId: idOf(target) });
     handled.delete(idOf(target));
     batch(() => {
       hist.setHistory(h.filter((_, k) => k !== index));
@@ -282,7 +261,7 @@ export function createLabelSession(options: SessionOptions) {
   function dispose(): void {
     lifetime.dispose();
     notice.dispose();
-    unsubscribe.forEach((u) => u());
+    saves.dispose();
   }
 
   return {
@@ -329,8 +308,8 @@ export function createLabelSession(options: SessionOptions) {
     clearDraft: draft.clear,
     checkAgain: ahead.checkAgain,
     refreshImage,
-    retryNow: () => shared.runner.retryNow(),
-    dismissFailed: (requestId: string) => shared.runner.dismiss(requestId),
+    retryNow: saves.retryNow,
+    dismissFailed: saves.dismissFailed,
     dispose,
   };
 }
