@@ -2,9 +2,9 @@
 // shard files for the trainer, which reads them in bulk (see models/README.md, "Embedding storage").
 //
 // Group commit: while one shard write is in flight, the images that finish meanwhile wait and then go out together
-// in the next shard. No image waits for a timer, and under load each PUT carries several images (fewer storage
-// calls for ingest, fewer small shards for the compactor). Each image is marked ready only after the shard holding
-// its rows is stored.
+// in the next shard, and images whose analyses were handed back together (./finish-together.ts) share one shard
+// from the start. Under load each PUT carries several images (fewer storage calls for ingest, fewer small shards for
+// the compactor). Each image is marked ready only after the shard holding its rows is stored.
 
 import { GroupCommit } from '../adapters/group-commit.js';
 import type { IngestDeps } from '../domain/ingest.js';
