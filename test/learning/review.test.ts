@@ -88,15 +88,15 @@ describe('mislabel signal smoothed over pool neighbours', () => {
   it('tells flipped boundary labels from correct ones better than the out-of-fold probability at the point alone', () => {
     let point = 0;
     let smoothed = 0;
-    for (const seed of [1, 2, 3, 4]) {
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       const s = boundarySession(seed);
       const fit = trainCalibrated(s.e, s.labels, { classes: 3, calibration: { smoothOutOfFold: true } })!;
       expect(fit.outOfFold.smoothed).toBeDefined();
       point += caught(fit.outOfFold.probs, s.flip, s.given);
       smoothed += caught(fit.outOfFold.smoothed!, s.flip, s.given);
     }
-    // Measured: 17 of 36 at the point, 23 around it.
-    expect(smoothed).toBeGreaterThanOrEqual(point + 4);
+    // Measured: 35 of 72 at the point, 46 around it.
+    expect(smoothed).toBeGreaterThanOrEqual(point + 6);
   });
 
   it('finds each labeled row\'s most similar rows of the pool, itself excluded, also when searching a sample', () => {
