@@ -3,29 +3,83 @@
 // shows within the cache's lifetime. And the read is started while the sample's lease is still being written,
 // instead of after it: ingest gives a whole-image sample its image's id, so for the usual project the record is
 // on its way before the lease returns. Projects whose samples are mostly boxes (another id) soon stop guessing.
+// With the ranking at hand (the API's cached one), a lease does better than one guess: the records of the ranked
+// samples from the leased one on are read together (one BatchGetItem for the next AHEAD), so the leases that follow,
+// by this labeler or any other, find their image already here: one image read per AHEAD labels instead of one each.
+// The entries read ahead are kept exactly like single reads (ready ones only, for the same lifetime, dropped by
+// every write and deletion through this cache).
 
-import type { ImageRecord } from '../domain/model.js';
-import type { Clock, SampleStore } from '../domain/ports.js';
+import type { ImageRecord, RankedQueue } from '../domain/model.js';
+import type { Clock, RankingStore, SampleStore } from '../domain/ports.js';
 import { TtlCache } from './read-cache.js';
+
+/** Ranked samples whose image records one lease reads ahead (DynamoDB's BatchGetItem holds 100 keys). */
+const AHEAD = 100;
+/** How deep into a ranking a leased sample is looked for (the lease walk takes samples from the front). */
+const SEARCH_LIMIT = 20_000;
+/** Records read ahead before deciding whether reading ahead pays for a project (box samples have other ids). */
+const AHEAD_TO_JUDGE = 200;
 
 /** Guesses judged before deciding whether guessing pays for a project. */
 const GUESSES_TO_JUDGE = 20;
 /** Share of guesses that must turn out right to keep guessing. */
 const MIN_HIT_RATE = 0.5;
 
-export function cachedImages(store: SampleStore, clock: Clock, ttlMs = 10_000): SampleStore {
+export interface ImageCacheOptions {
+  /** The ranking each lease is looked up in, to read the next ranked samples' images ahead (none: one guess a lease). */
+  rankings?: Pick<RankingStore, 'get'>;
+}
+
+export function cachedImages(store: SampleStore, clock: Clock, ttlMs = 10_000, opts: ImageCacheOptions = {}): SampleStore {
   const cache = new TtlCache<ImageRecord | undefined>(ttlMs, clock);
   const key = (projectId: string, imageId: string) => `${projectId}\n${imageId}`;
   const guesses = new Map<string, { tries: number; hits: number; open: Set<string> }>();
+  const aheadStats = new Map<string, { asked: number; found: number }>();
 
+  /** Only ready records are kept: any other (or none) is read again by the next reader. */
+  const keepReady = (k: string) => (image: ImageRecord | undefined) => {
+    if (image?.status !== 'ready') queueMicrotask(() => cache.forget(k));
+    return image;
+  };
   const load = (projectId: string, imageId: string) => {
     const k = key(projectId, imageId);
-    return cache.get(k, () =>
-      store.getImage(projectId, imageId).then((image) => {
-        if (image?.status !== 'ready') queueMicrotask(() => cache.forget(k)); // read again next time
-        return image;
-      }),
-    );
+    return cache.get(k, () => store.getImage(projectId, imageId).then(keepReady(k)));
+  };
+  const readAheadPays = (projectId: string) => {
+    const s = aheadStats.get(projectId);
+    return !s || s.asked < AHEAD_TO_JUDGE || s.found * 2 >= s.asked;
+  };
+  /** One batch read of the images of `ids` (ranked sample ids: a whole-image sample has its image's id). */
+  const readBatch = (projectId: string, ids: string[]) => {
+    const batch = store.getImages(projectId, ids).then((images) => {
+      let s = aheadStats.get(projectId);
+      if (!s) aheadStats.set(projectId, (s = { asked: 0, found: 0 }));
+      s.asked += ids.length;
+      s.found += images.length;
+      return new Map(images.map((image) => [image.imageId, image]));
+    });
+    for (const id of ids) {
+      const k = key(projectId, id);
+      void cache.prime(k, batch.then((found) => found.get(id)).then(keepReady(k))).catch(() => undefined);
+    }
+  };
+  const readAhead = (rankings: Pick<RankingStore, 'get'>, projectId: string, sampleId: string) => {
+    if (cache.has(key(projectId, sampleId))) return; // read ahead by an earlier lease
+    if (!readAheadPays(projectId)) return guess(projectId, sampleId);
+    void rankings
+      .get(projectId)
+      .then((ranking) => {
+        if (cache.has(key(projectId, sampleId))) return; // another lease's batch meanwhile
+        const at = ranking ? positionOf(ranking, sampleId) : -1;
+        if (at < 0) return guess(projectId, sampleId); // served from the upload-order queue
+        const ids: string[] = [];
+        const ranked = ranking!.sampleIds;
+        for (let i = at; i < ranked.length && i < at + 4 * AHEAD && ids.length < AHEAD; i++) {
+          if (!cache.has(key(projectId, ranked[i]))) ids.push(ranked[i]);
+        }
+        readBatch(projectId, ids);
+      })
+      .catch(() => undefined); // the record is read when presented
   };
   const guess = (projectId: string, sampleId: string) => {
     let g = guesses.get(projectId);
@@ -52,14 +106,19 @@ export function cachedImages(store: SampleStore, clock: Clock, ttlMs = 10_000): 
       const image = await load(projectId, imageId);
       return image && structuredClone(image);
     },
-    listImages: (projectId, opts) => store.listImages(projectId, opts),
+    getImages: async (projectId, imageIds) => {
+      const images = await Promise.all(imageIds.map((id) => load(projectId, id)));
+      return images.flatMap((image) => (image ? [structuredClone(image)] : []));
+    },
+    listImages: (projectId, listOpts) => store.listImages(projectId, listOpts),
     putSamplesIfAbsent: (samples) => store.putSamplesIfAbsent(samples),
     getSample: (projectId, sampleId) => store.getSample(projectId, sampleId),
     getSamples: (projectId, sampleIds) => store.getSamples(projectId, sampleIds),
     listSamples: (projectId, opts) => store.listSamples(projectId, opts),
     queue: (projectId, opts) => store.queue(projectId, opts),
     lease: (projectId, sampleId, lease, now) => {
-      guess(projectId, sampleId);
+      if (opts.rankings) readAhead(opts.rankings, projectId, sampleId);
+      else guess(projectId, sampleId);
       return store.lease(projectId, sampleId, lease, now);
     },
     advance: (projectId, sampleId, expectedVersion, next) => store.advance(projectId, sampleId, expectedVersion, next),
@@ -77,4 +136,11 @@ export function cachedImages(store: SampleStore, clock: Clock, ttlMs = 10_000): 
     counts: (projectId) => store.counts(projectId),
     recount: (projectId) => store.recount(projectId),
   };
+}
+
+/** The leased sample's position in the ranking, looked for among its first SEARCH_LIMIT samples (-1: not there). */
+function positionOf(ranking: RankedQueue, sampleId: string): number {
+  const ids = ranking.sampleIds;
+  for (let i = 0, n = Math.min(ids.length, SEARCH_LIMIT); i < n; i++) if (ids[i] === sampleId) return i;
+  return -1;
 }

@@ -67,6 +67,17 @@ export class TtlCache<T> {
     this.entries.delete(key);
   }
 
+  /** Whether a reader would be answered without waiting for a new read (an entry within its lifetime, maybe in flight). */
+  has(key: string): boolean {
+    const hit = this.entries.get(key);
+    return !!hit && !hit.outdated && this.clock.now() - hit.at < this.ttlMs;
+  }
+
+  /** Enters a value read elsewhere (e.g. one of a batch read); readers of the key get it from now on. */
+  prime(key: string, value: Promise<T>): Promise<T> {
+    return this.load(key, () => value);
+  }
+
   private load(key: string, load: () => Promise<T>): Promise<T> {
     const entry: Entry<T> = { at: this.clock.now(), value: load(), settled: false };
     this.entries.set(key, entry);

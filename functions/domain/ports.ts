@@ -50,6 +50,8 @@ export interface SampleStore {
   /** Overwrites an image record (status changes during ingest). */
   putImage(image: ImageRecord): Promise<void>;
   getImage(projectId: string, imageId: string): Promise<ImageRecord | undefined>;
+  /** Several image records at once (missing ones are left out); order follows `imageIds`. */
+  getImages(projectId: string, imageIds: string[]): Promise<ImageRecord[]>;
   /**
    * Images in id order. With `status`, only those: a page then holds up to `limit` matches and stops early (with a
    * cursor) once it has looked at a bounded number of records, so a rare status costs many small pages, never one huge one.

@@ -208,24 +208,38 @@ export class DynamoSampleStore implements SampleStore {
     return out.Item && toSample(out.Item);
   }
 
+  async getImages(projectId: string, imageIds: string[]): Promise<ImageRecord[]> {
+    const found = await this.batchGet(projectId, imageIds.map(imageSk));
+    return imageIds.flatMap((id) => {
+      const item = found.get(imageSk(id));
+      return item ? [toImage(item)] : [];
+    });
+  }
+
   async getSamples(projectId: string, sampleIds: string[]): Promise<Sample[]> {
-    const found = new Map<string, Sample>();
-    const unique = [...new Set(sampleIds)];
+    const found = await this.batchGet(projectId, sampleIds.map(sampleSk));
+    return sampleIds.flatMap((id) => {
+      const item = found.get(sampleSk(id));
+      return item ? [toSample(item)] : [];
+    });
+  }
+
+  /** Consistent BatchGetItem of records by sort key (up to BATCH_GET_LIMIT a request, unprocessed keys retried). */
+  private async batchGet(projectId: string, sks: string[]): Promise<Map<string, Item>> {
+    const found = new Map<string, Item>();
+    const unique = [...new Set(sks)];
     for (let i = 0; i < unique.length; i += BATCH_GET_LIMIT) {
-      let keys: Item[] = unique.slice(i, i + BATCH_GET_LIMIT).map((id) => ({ projectId, sk: sampleSk(id) }));
+      let keys: Item[] = unique.slice(i, i + BATCH_GET_LIMIT).map((sk) => ({ projectId, sk }));
       for (let attempt = 0; keys.length > 0; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
         const out = await this.doc.send(
           new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
         );
-        for (const item of out.Responses?.[this.table] ?? []) {
-          const sample = toSample(item);
-          found.set(sample.sampleId, sample);
-        }
+        for (const item of out.Responses?.[this.table] ?? []) found.set(item.sk as string, item);
         keys = (out.UnprocessedKeys?.[this.table]?.Keys as Item[] | undefined) ?? [];
       }
     }
-    return sampleIds.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
+    return found;
   }
 
   async listSamples(projectId: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<Sample>> {

@@ -18,7 +18,7 @@ export function servingStores(stores: Stores) {
     ...stores,
     projects: cachedProjects(stores.projects, stores.clock),
     rankings,
-    samples: cachedImages(stores.samples, stores.clock),
+    samples: cachedImages(stores.samples, stores.clock, undefined, { rankings }),
   } satisfies Stores;
 }
 

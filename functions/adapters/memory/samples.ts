@@ -43,6 +43,14 @@ export class MemorySampleStore implements SampleStore {
     return image && plainCopy(image);
   }
 
+  async getImages(projectId: string, imageIds: string[]): Promise<ImageRecord[]> {
+    const images = this.shelves.get(projectId)?.images;
+    return imageIds.flatMap((id) => {
+      const image = images?.get(id);
+      return image ? [plainCopy(image)] : [];
+    });
+  }
+
   async listImages(projectId: string, opts: { cursor?: string; limit?: number; status?: ImageStatus } = {}): Promise<Page<ImageRecord>> {
     const limit = pageLimit(opts.limit, PAGE_LIMITS.images);
     const images = [...(this.shelves.get(projectId)?.images.values() ?? [])].filter((i) => !opts.status || i.status === opts.status);

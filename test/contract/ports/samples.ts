@@ -44,6 +44,19 @@ export function sampleStoreContract(target: () => StoreTarget): void {
       expect(await samples.getImage(projectId, 'img-404')).toBeUndefined();
     });
 
+    it('reads many image records at once, in the order asked, leaving out missing ones (more than one batch request holds)', async () => {
+      const { samples } = target().stores;
+      const projectId = uniqueId('p');
+      const ids = Array.from({ length: 130 }, (_, i) => `img-${String(i).padStart(3, '0')}`);
+      for (const id of ids) await samples.putImageIfAbsent(anImage(projectId, id, { status: id.endsWith('7') ? 'failed' : 'ready' }));
+      const asked = ['img-404', ...[...ids].reverse(), 'img-129', 'sample-of-no-image'];
+      const got = await samples.getImages(projectId, asked);
+      expect(got.map((i) => i.imageId)).toEqual([...ids].reverse().concat('img-129'));
+      expect(got.find((i) => i.imageId === 'img-017')).toEqual(await samples.getImage(projectId, 'img-017'));
+      expect(await samples.getImages(projectId, [])).toEqual([]);
+      expect(await samples.getImages(uniqueId('p'), ids.slice(0, 3))).toEqual([]);
+    });
+
     it("stores ingest's last write for many new images at once: each image ready with its samples, counted", async () => {
       const { samples } = target().stores;
       if (!samples.putIngested) return; // a store without it gets putSamplesIfAbsent + putImage from ingest
