@@ -104,7 +104,7 @@ export async function retrainProject(
   let model: SoftmaxModel | undefined;
   let fit: CalibratedTraining | undefined;
   if (classes >= 2) {
-    // The configuration bench:al measures: centred rows, penalty by cross-validation (10/5/3 folds), temperature
+    // The configuration bench:al measures: centred rows, penalty by 5-fold cross-validation, temperature
     // fitted on the out-of-fold predictions, which the mislabel finder reads smoothed over each sample's pool
     // neighbours (calibration.ts); below 8 labels a plain centred fit.
     const warmStart = state.modelClasses === classes ? state.model : undefined;

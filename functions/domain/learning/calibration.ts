@@ -18,16 +18,6 @@ import type { TrainingSet } from './targets.js';
 /** Penalties tried, as multiples of 1 / labels, strong to weak (a warm-started regularisation path per fold). */
 export const CALIBRATION_LAMBDA_GRID: readonly number[] = [0.3, 0.1, 0.03];
 export const CALIBRATION_FOLDS = 5;
-/**
- * Up to this many labels, 10 folds: each fold's model then sees 90% of the labels, so its held-out predictions are
- * closer to the final model's and the temperature fitted on them leaves it less unsure of itself. Measured on
- * tf_flowers_dev (bench:al's 10 default-order label sets, test split): mean top probability minus accuracy -2.4 / -3.7
- * points at 100 / 200 labels (5 folds: -3.3 / -5.3), ECE 0.051 / 0.058 (0.058 / 0.070); at 400 labels 10 folds
- * changed nothing that matters (+1.2 / 0.037 against +0.7 / 0.041). Costs 1.6-1.8x the cross-validation's fits,
- * which are cheap at these counts.
- */
-const MORE_FOLDS_UP_TO = 300;
-const MORE_FOLDS = 10;
 /** Above this many labels, 3 folds (the fits get slower, the estimates need fewer). */
 const FEWER_FOLDS_ABOVE = 1000;
 /** Bounds of the penalty (per unit of mean cross-entropy). */
@@ -180,7 +170,7 @@ export function fitCalibrated(
   const C = set.classes;
   const center = opts.centered === false ? undefined : (opts.center ?? embeddingCenter(embeddings));
   const grid = (opts.grid ?? CALIBRATION_LAMBDA_GRID).map((m) => Math.min(MAX_LAMBDA, Math.max(MIN_LAMBDA, m / Math.max(1, n))));
-  const folds = Math.max(2, Math.min(opts.folds ?? (n > FEWER_FOLDS_ABOVE ? 3 : n > MORE_FOLDS_UP_TO ? CALIBRATION_FOLDS : MORE_FOLDS), n));
+  const folds = Math.max(2, Math.min(opts.folds ?? (n > FEWER_FOLDS_ABOVE ? 3 : CALIBRATION_FOLDS), n));
   const fold = stratifiedFolds(set, folds, opts.seed ?? 0);
   // Out-of-fold log-probabilities per penalty (grid x n x C).
   const logp = grid.map(() => new Float64Array(n * C));

@@ -11,7 +11,7 @@ export interface TrainOptions extends TargetOptions {
   /** Number of project classes (>= 2). */
   classes: number;
   /**
-   * L2 strength. 'calibrated' (default): centred rows, the penalty chosen by cross-validated log-loss (10/5/3 folds) and a
+   * L2 strength. 'calibrated' (default): centred rows, the penalty chosen by 5-fold cross-validated log-loss and a
    * temperature fitted on the out-of-fold predictions (calibration.ts; falls back to 'auto' below 8 labels).
    * 'auto': LAMBDA_PER_LABEL / labels, i.e. a fixed inverse strength as in scikit-learn's C,
    * strong while labels are few (close to nearest-centroid), weak once there are many. 'cv': k-fold cross-validated
