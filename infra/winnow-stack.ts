@@ -119,11 +119,12 @@ export class WinnowStack extends Stack {
       bucket: data.bucket,
       projects: tables.projects,
       samples: tables.samples,
-      annotations: tables.annotations,
       trainerQueue: trainer.work.queue,
+      exportQueue: exportJobs.work.queue,
       environment: functionEnvironment('ingest', {
         ...storage,
         trainerQueueUrl: trainer.work.queue.queueUrl,
+        exportQueueUrl: exportJobs.work.queue.queueUrl,
         ingestConcurrency: String(config.ingest.recordConcurrency),
         embedder,
       }),

@@ -577,8 +577,10 @@ export function projectPrefixes(projectId: string): string[] {
  * The original of an image was removed from the bucket (an ObjectRemoved event): delete the image with everything
  * derived. Nothing happens when the record is gone already (Winnow's own deletions remove it first), when the key
  * holds an object again (removed and uploaded anew), or when the project is gone (its deletion sweeps).
+ * With `runner` the job is only written and handed to it (the cloud: the export queue, so that ingest needs no
+ * deletes); without, it runs here to its end (the local stack).
  */
-export async function originalRemoved(stores: Stores, key: string, opts: RunOptions = {}): Promise<DeletionJob | undefined> {
+export async function originalRemoved(stores: Stores, key: string, opts: RunOptions & { runner?: DeletionRunner } = {}): Promise<DeletionJob | undefined> {
   const parsed = parseUploadKey(key);
   if (!parsed) return undefined;
   const imageId = imageIdFor(key);
@@ -587,6 +589,10 @@ export async function originalRemoved(stores: Stores, key: string, opts: RunOpti
   if (!(await stores.projects.get(parsed.projectId))) return undefined;
   if (await stores.blobs.head(key)) return undefined;
   const job = await createJob(stores, parsed.projectId, 'images', { imageIds: [imageId] }, 'bucket:ObjectRemoved');
+  if (opts.runner) {
+    await opts.runner.start(job);
+    return job;
+  }
   return runDeletion(stores, parsed.projectId, job.jobId, opts);
 }
 

@@ -6,7 +6,7 @@
 
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createLogger } from '../adapters/log.js';
-import { originalRemoved } from '../domain/deletion.js';
+import { originalRemoved, type DeletionRunner } from '../domain/deletion.js';
 import { imageIdFor, ingestObject, type IngestDeps, type IngestOutcome } from '../domain/ingest.js';
 import { parseUploadKey } from '../domain/layout.js';
 import type { Log } from '../domain/ports.js';
@@ -42,6 +42,11 @@ export interface IngestHandlerOptions {
   maxReceives?: number;
   /** Analyses that finish close together are handed back together (./finish-together.ts); false: each at once. */
   finishTogether?: FinishTogetherOptions | false;
+  /**
+   * Where the deletion job of an original removed from the bucket runs: the cloud hands it to the export queue
+   * (deletion/sqs-runner.ts), so the ingest function holds no deletes. Default: here, before the record is done.
+   */
+  deletions?: DeletionRunner;
 }
 
 export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOptions = {}) {
@@ -71,9 +76,10 @@ export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOption
     const { key } = event;
     if (event.eventName.startsWith('ObjectRemoved')) {
       // An original removed from the bucket directly (`aws s3 rm`): its image goes with everything derived.
-      const job = await originalRemoved(deps.stores, key);
-      if (job) log(`ingest: ${JSON.stringify(key)} removed: image deleted with everything derived (${job.jobId})`);
-      return { key, outcome: { status: 'skipped', reason: job ? `removed: image deleted (${job.jobId})` : `${event.eventName}: no image to delete` } };
+      const job = await originalRemoved(deps.stores, key, { runner: opts.deletions });
+      const done = opts.deletions ? 'deletion queued' : 'image deleted';
+      if (job) log(`ingest: ${JSON.stringify(key)} removed: ${opts.deletions ? 'deletion of the image with everything derived queued' : 'image deleted with everything derived'} (${job.jobId})`);
+      return { key, outcome: { status: 'skipped', reason: job ? `removed: ${done} (${job.jobId})` : `${event.eventName}: no image to delete` } };
     }
     if (!event.eventName.startsWith('ObjectCreated')) return { key, outcome: { status: 'skipped', reason: event.eventName } };
     const outcome = await oneAtATime(key, () => ingestObject(deps, { key, size: event.size, etag: event.etag, eventTime: event.eventTime }));

@@ -11,6 +11,7 @@ import { ingestConfig } from '../adapters/aws/env.js';
 import { afterAnalysis } from '../adapters/aws/services.js';
 import { sqsTrainerTriggers, type TrainerTriggers } from '../adapters/aws/trainer-queue.js';
 import { createLogger } from '../adapters/log.js';
+import { sqsDeletionRunner } from '../deletion/sqs-runner.js';
 import { createImageAnalyzer } from '../vision/analyzer.js';
 import { ModelRegistry, registryAnalyzer } from '../vision/registry.js';
 import { createIngestHandler } from './handler.js';
@@ -26,10 +27,14 @@ async function init() {
   // Projects' registered models (functions/vision/registry.ts): fetched from the bucket into /tmp, by sha256.
   const analyzer = registryAnalyzer(base, new ModelRegistry(stores.blobs, path.join(os.tmpdir(), 'winnow-models')));
   for (const line of analyzer.status().missing) logger.warn(`model missing: ${line}`);
-  const triggers = sqsTrainerTriggers(new SQSClient({ region: config.region }), config.trainerQueueUrl);
+  const sqs = new SQSClient({ region: config.region });
+  const triggers = sqsTrainerTriggers(sqs, config.trainerQueueUrl);
+  // An original removed from the bucket: its deletion job goes on the export queue, which the export function runs
+  // in slices (deletion/worker.ts); this function only writes the job record and sends the message.
+  const deletions = sqsDeletionRunner(sqs, config.exportQueueUrl);
   // New embeddings change the ranking: one trigger per project per invocation, sent before it returns.
   const onAnalyzed = afterAnalysis(stores, analyzer.status().embedder, (projectId) => triggers.add(projectId));
-  return { ingest: createIngestHandler({ stores, analyzer, onAnalyzed }, { concurrency: config.ingestConcurrency, log: logger }), triggers };
+  return { ingest: createIngestHandler({ stores, analyzer, onAnalyzed }, { concurrency: config.ingestConcurrency, log: logger, deletions }), triggers };
 }
 
 export async function handler(event: SQSEvent, context?: Pick<Context, 'awsRequestId'>): Promise<SQSBatchResponse> {

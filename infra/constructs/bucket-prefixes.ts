@@ -105,27 +105,28 @@ export const FUNCTION_ACCESS: Record<CloudFunction, Partial<Record<BucketFolder,
       why: "each request's account check reads the user's stored state; team routes write it after changing Cognito (auth/account-states.ts); never deleted (a removed user's state says so)",
     },
   },
-  // functions/ingest/lambda.ts: ObjectCreated -> ingest; ObjectRemoved -> the image's deletion job (deletion.ts originalRemoved).
+  // functions/ingest/lambda.ts: ObjectCreated -> ingest; ObjectRemoved -> the image's deletion job, written here and
+  // sent on the export queue (deletion.ts originalRemoved, deletion/sqs-runner.ts): the export function deletes.
   ingest: {
     uploads: {
-      actions: ['read', 'delete'],
-      why: 'reads the original it ingests (domain/ingest.ts head, get); an ObjectRemoved event runs an image deletion job, which deletes the original key (already gone: DeleteObjects still needs the permission)',
+      actions: ['read'],
+      why: 'reads the original it ingests (domain/ingest.ts head, get); an ObjectRemoved event checks the key holds no object again (deletion.ts originalRemoved head); never deletes (the export function runs the deletion job)',
     },
     derived: {
-      actions: ['write', 'delete'],
-      why: 'writes the thumbnail and display copy (domain/ingest.ts); removes them when the original is removed (deletion.ts sweepImages)',
+      actions: ['write'],
+      why: 'writes the thumbnail and display copy (domain/ingest.ts); never deletes them (a removed original\'s are deleted by its deletion job, run by the export function)',
     },
     embeddings: {
       actions: ['read', 'write'],
-      why: "appends a shard per batch (ingest/embedding-sink.ts); a removed original's rows are taken out by rewriting the shards that hold them (deletion.ts through stores.embeddings.removeSamples: adapters/embeddings/shards.ts removeSampleRows)",
+      why: "appends a shard per batch (ingest/embedding-sink.ts); never deletes (a removed original's rows are taken out by its deletion job, run by the export function)",
     },
     models: {
       actions: ['read'],
       why: "projects' registered detectors and embedders and their class lists, fetched into /tmp by sha256 (vision/registry.ts)",
     },
     deletions: {
-      actions: ['read', 'write', 'delete'],
-      why: 'the job record of an image deletion started by an ObjectRemoved event: written, read back, moved to done/ (deletion.ts)',
+      actions: ['write'],
+      why: 'writes the job record of an image deletion started by an ObjectRemoved event (deletion.ts originalRemoved createJob); the export function runs it and moves it to done/',
     },
   },
   // functions/trainer/lambda.ts: retrainProject (domain/retrain.ts).

@@ -32,9 +32,9 @@ export interface IngestProps {
   readonly bucket: Bucket;
   readonly projects: Table;
   readonly samples: Table;
-  /** Label history: an image deleted because its original was removed takes its annotations with it. */
-  readonly annotations: Table;
   readonly trainerQueue: IQueue;
+  /** The export queue: the deletion job of an original removed from the bucket is sent there (send only). */
+  readonly exportQueue: IQueue;
   /** The function's whole environment (functions/adapters/aws/env.ts `functionEnvironment('ingest', ...)`). */
   readonly environment: Record<string, string>;
   /** Docker build context (the repository root) and the Dockerfile inside it. */
@@ -113,18 +113,17 @@ export class Ingest extends Construct {
     );
 
     // Least privilege: originals, derived files, embedding shards, registered models and the deletion job records of
-    // removed originals, as FUNCTION_ACCESS.ingest says and why; images and samples in the tables.
+    // removed originals, as FUNCTION_ACCESS.ingest says and why; images and samples in the tables. No label table:
+    // an original removed from the bucket has its deletion job run by the export function (sent on its queue).
     const objects = grantBucketAccess(props.bucket, this.fn, 'ingest');
     props.projects.grantReadData(this.fn);
     props.samples.grantReadWriteData(this.fn);
-    // An original removed from the bucket: its image's deletion job reads and deletes the samples' annotations
-    // (deletion.ts sweepImages). Ingest itself never writes a label.
-    props.annotations.grantReadWriteData(this.fn);
     props.trainerQueue.grantSendMessages(this.fn);
+    props.exportQueue.grantSendMessages(this.fn);
     acknowledgeDataGrants(identity.role, {
       bucket: props.bucket,
       ...objects,
-      indexedTables: [props.samples, props.annotations],
+      indexedTables: [props.samples],
     });
   }
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AwsStores } from '../../functions/adapters/aws/clients.js';
+import { decodeShard } from '../../functions/adapters/embeddings/shards.js';
 import { imageIdFor } from '../../functions/domain/ingest.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { FLOWERS, MODELS, REPO } from '../support/paths.js';
@@ -44,6 +45,7 @@ describe('ingest Lambda handler', () => {
     lambdaEnvOnEmulators(emulators, BUCKET, {
       WINNOW_MODELS: MODELS,
       WINNOW_TRAINER_QUEUE_URL: sqsEmulator.queueUrl('trainer'),
+      WINNOW_EXPORT_QUEUE_URL: sqsEmulator.queueUrl('export'),
     });
   });
   afterAll(async () => {
@@ -105,5 +107,43 @@ describe('ingest Lambda handler', () => {
     expect(trained).toMatchObject({ generation: 2, coldStart: false, labels: 4 });
     expect(trained!.probs).toHaveLength(trained!.sampleIds.length * 2);
     expect(trained!.sampleIds.some((id) => labeled.includes(id))).toBe(false);
+  });
+
+  it('an original removed from the bucket: ingest queues its deletion job on the export queue; the export function deletes the image with everything derived', async () => {
+    const { handler: ingest } = await import('../../functions/ingest/lambda.js');
+    const { handler: exportFn } = await import('../../functions/export/lambda.js');
+    const imageId = imageIdFor(KEY_1); // ingested by the first test: thumbnail, display copy, sample, embedding row
+    const derived = async () => (await stores.blobs.list(`derived/garden/${imageId}/`)).items.map((o) => o.key);
+    const embedded = async () => {
+      const ids: string[] = [];
+      for (const o of (await stores.blobs.list('embeddings/garden/', { limit: 1000 })).items) ids.push(...decodeShard((await stores.blobs.get(o.key))!.body, o.key).sampleIds);
+      return ids;
+    };
+    expect(await derived()).not.toEqual([]);
+    expect(await embedded()).toContain(imageId);
+    sqsEmulator.drain('export');
+    sqsEmulator.drain('trainer');
+
+    await stores.blobs.delete(KEY_1); // `aws s3 rm`
+    const encoded = encodeURIComponent(KEY_1).replace(/%2F/g, '/').replace(/%20/g, '+');
+    const removed = { Records: [{ eventName: 'ObjectRemoved:Delete', eventTime: new Date().toISOString(), s3: { bucket: { name: BUCKET }, object: { key: encoded } } }] };
+    expect(await ingest({ Records: [{ messageId: 'rm1', body: JSON.stringify(removed) }] } as SQSEvent)).toEqual({ batchItemFailures: [] });
+
+    // Ingest only wrote the job and queued it: nothing is deleted yet.
+    const queued = sqsEmulator.drain('export');
+    const bodies = queued.map((r) => JSON.parse(r.body));
+    expect(bodies).toEqual([{ kind: 'deletion', projectId: 'garden', jobId: expect.stringMatching(/^del-/) }]);
+    expect(await stores.samples.getImage('garden', imageId)).toBeDefined();
+    expect(await derived()).not.toEqual([]);
+
+    // The export function, invoked as its event source delivers the message, runs the job to its end.
+    expect(await exportFn({ Records: queued } as SQSEvent)).toEqual({ batchItemFailures: [] });
+    expect(sqsEmulator.drain('export')).toEqual([]);
+    expect(await stores.samples.getImage('garden', imageId)).toBeUndefined();
+    expect(await stores.samples.getSample('garden', imageId)).toBeUndefined();
+    expect(await derived()).toEqual([]);
+    expect(await embedded()).not.toContain(imageId);
+    // The other images are untouched.
+    expect((await stores.samples.listImages('garden')).items).toHaveLength(8);
   });
 });

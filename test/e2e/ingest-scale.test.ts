@@ -118,7 +118,7 @@ describe('ingest at scale: 2,000 S3 event notifications through SQS to the inges
     ({ stores } = emulators);
     sqs = await startSqsEmulator();
     closers.push(emulators.close, sqs.close);
-    lambdaEnvOnEmulators(emulators, BUCKET, { WINNOW_MODELS: MODELS, WINNOW_TRAINER_QUEUE_URL: sqs.queueUrl('trainer') });
+    lambdaEnvOnEmulators(emulators, BUCKET, { WINNOW_MODELS: MODELS, WINNOW_TRAINER_QUEUE_URL: sqs.queueUrl('trainer'), WINNOW_EXPORT_QUEUE_URL: sqs.queueUrl('export') });
     await createProject(stores, { id: PROJECT, classes: ['warm', 'cool'] }, 'owner');
     // The uploads (as `aws s3 sync` would make them), each with its S3 notification on the ingest queue.
     const uploads = await mapBounded(Array.from({ length: IMAGES }, (_, i) => i), 16, async (i) => {

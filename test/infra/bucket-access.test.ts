@@ -152,15 +152,20 @@ describe("FUNCTION_ACCESS covers what the code's key builders address", () => {
     }
   });
 
-  it('only ingest (an original removed from the bucket) and export (deletion jobs, the retention sweep) may run an image deletion (deletion.ts runImages)', () => {
+  it('only export (deletion jobs, the retention sweep) may run an image deletion (deletion.ts runImages)', () => {
     for (const fn of FUNCTIONS) {
-      expect(has(fn, BUCKET_LAYOUT.uploadKey('p', 'a.jpg'), 'delete'), `${fn} original`).toBe(fn === 'ingest' || fn === 'export');
+      expect(has(fn, BUCKET_LAYOUT.uploadKey('p', 'a.jpg'), 'delete'), `${fn} original`).toBe(fn === 'export');
     }
-    for (const fn of ['ingest', 'export'] as const) {
-      for (const v of ['thumb', 'display'] as const) expect(has(fn, BUCKET_LAYOUT.derivedKey('p', 'i', v), 'delete'), `${fn} ${v}`).toBe(true);
-      for (const access of ['read', 'write'] as const) expect(has(fn, BUCKET_LAYOUT.embeddingsPrefix('p'), access), `${fn} shards ${access}`).toBe(true);
-      for (const access of ACCESSES) expect(has(fn, `${DELETIONS_PREFIX}p/job.json`, access), `${fn} job ${access}`).toBe(true);
+    for (const v of ['thumb', 'display'] as const) expect(has('export', BUCKET_LAYOUT.derivedKey('p', 'i', v), 'delete'), `export ${v}`).toBe(true);
+    for (const access of ['read', 'write'] as const) expect(has('export', BUCKET_LAYOUT.embeddingsPrefix('p'), access), `export shards ${access}`).toBe(true);
+    for (const access of ACCESSES) expect(has('export', `${DELETIONS_PREFIX}p/job.json`, access), `export job ${access}`).toBe(true);
+  });
+
+  it('ingest deletes nothing: an original removed from the bucket has its job written and queued for export (deletion.ts originalRemoved)', () => {
+    for (const key of [BUCKET_LAYOUT.uploadKey('p', 'a.jpg'), BUCKET_LAYOUT.derivedKey('p', 'i', 'thumb'), BUCKET_LAYOUT.derivedKey('p', 'i', 'display'), BUCKET_LAYOUT.embeddingsPrefix('p'), `${DELETIONS_PREFIX}p/job.json`]) {
+      expect(has('ingest', key, 'delete'), key).toBe(false);
     }
+    expect(has('ingest', `${DELETIONS_PREFIX}p/job.json`, 'write')).toBe(true);
   });
 
   it('the audit log outlives its project: nothing may delete it', () => {

@@ -202,6 +202,7 @@ describe('ingest image', () => {
       WINNOW_LABELERS_TABLE: 'labelers',
       WINNOW_BUCKET: 'bucket',
       WINNOW_TRAINER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/trainer',
+      WINNOW_EXPORT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/exports',
       WINNOW_INGEST_CONCURRENCY: '4',
       AWS_REGION: 'eu-west-1',
       // What the image's ENV sets (the manifests beside the bundle, the baked-in weights).

@@ -57,7 +57,10 @@ describe('ingest permissions', () => {
   it('may read originals', () => expect(may('s3:GetObject', [bucket(), '/uploads/*'])).toBe(true));
   it('may not overwrite originals', () => expect(may('s3:PutObject', [bucket(), '/uploads/*'])).toBe(false));
   // An original removed from the bucket (ObjectRemoved) starts its image's deletion job, which deletes the key.
-  it('may delete originals (image deletion)', () => expect(may('s3:DeleteObject', [bucket(), '/uploads/*'])).toBe(true));
+  // An original removed from the bucket: the deletion job goes on the export queue; the export function deletes.
+  it('may delete nothing in the bucket', () => {
+    for (const prefix of ['/uploads/*', '/derived/*', '/embeddings/*', '/deletions/*']) expect(may('s3:DeleteObject', [bucket(), prefix]), prefix).toBe(false);
+  });
   it('may write derived images', () => expect(may('s3:PutObject', [bucket(), '/derived/*'])).toBe(true));
   it('may append embedding shards', () => expect(may('s3:PutObject', [bucket(), '/embeddings/*'])).toBe(true));
   it('may record images and samples', () => expect(may('dynamodb:PutItem', [table('samples')])).toBe(true));
@@ -65,13 +68,18 @@ describe('ingest permissions', () => {
     expect(may('dynamodb:GetItem', [table('projects')])).toBe(true);
     expect(may('dynamodb:PutItem', [table('projects')])).toBe(false);
   });
-  // The deletion job of an image whose original was removed from the bucket (deletion.ts) sweeps its annotations.
-  it('may read and delete the annotations of an image it deletes', () => {
-    expect(may('dynamodb:Query', [table('annotations')])).toBe(true);
-    expect(may('dynamodb:BatchWriteItem', [table('annotations')])).toBe(true);
+  it('has no access to the label history (deletion jobs run in the export function)', () => {
+    expect(may('dynamodb:Query', [table('annotations')])).toBe(false);
+    expect(may('dynamodb:BatchWriteItem', [table('annotations')])).toBe(false);
   });
   it('may request training', () =>
     expect(may('sqs:SendMessage', [logicalId(s.stack, s.stack.trainer.work.queue)])).toBe(true));
+  it('may send deletion jobs to the export queue, and only send', () => {
+    const queue = logicalId(s.stack, s.stack.exports.work.queue);
+    expect(may('sqs:SendMessage', [queue])).toBe(true);
+    expect(may('sqs:ReceiveMessage', [queue])).toBe(false);
+    expect(may('sqs:DeleteMessage', [queue])).toBe(false);
+  });
 });
 
 describe('trainer permissions', () => {

@@ -33,7 +33,7 @@ describe('ingest Lambda with a registered detector', () => {
     stores = emulators.stores;
     const sqs = await startSqsEmulator();
     closers.push(emulators.close, sqs.close);
-    lambdaEnvOnEmulators(emulators, BUCKET, { WINNOW_MODELS: MODELS, WINNOW_TRAINER_QUEUE_URL: sqs.queueUrl('trainer') });
+    lambdaEnvOnEmulators(emulators, BUCKET, { WINNOW_MODELS: MODELS, WINNOW_TRAINER_QUEUE_URL: sqs.queueUrl('trainer'), WINNOW_EXPORT_QUEUE_URL: sqs.queueUrl('export') });
     // The API process's lab caches files in its own folder: the Lambda must fetch its copy from the bucket.
     const registry = new ModelRegistry(stores.blobs, await tempDir('byo-lambda-api-cache'));
     const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate, models: createModelLab({ stores, registry }) });

@@ -54,7 +54,8 @@ const TABLES_AND_BUCKET = ['projectsTable', 'samplesTable', 'annotationsTable', 
  */
 export const FUNCTION_ENV = {
   api: [...TABLES_AND_BUCKET, 'trainerQueueUrl', 'exportQueueUrl', 'userPoolId', 'userPoolClientId', 'embedder', 'presignTtlSeconds'],
-  ingest: [...TABLES_AND_BUCKET, 'trainerQueueUrl', 'ingestConcurrency', 'embedder'],
+  // The export queue: an original removed from the bucket has its deletion job run there (deletion/sqs-runner.ts).
+  ingest: [...TABLES_AND_BUCKET, 'trainerQueueUrl', 'exportQueueUrl', 'ingestConcurrency', 'embedder'],
   trainer: [...TABLES_AND_BUCKET, 'embedder'],
   // Its own queue: an unfinished deletion job goes back on it; the trainer's: a labeler's work deleted is retrained.
   export: [...TABLES_AND_BUCKET, 'embedder', 'exportQueueUrl', 'trainerQueueUrl'],
@@ -188,6 +189,8 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
 
 export interface IngestConfig extends CloudConfig {
   trainerQueueUrl: string;
+  /** Deletion jobs of originals removed from the bucket go on it (the export function runs them). */
+  exportQueueUrl: string;
   ingestConcurrency: number;
   modelDir: string;
   /** Where the model manifests are (WINNOW_MANIFESTS); absent, the checkout's models/ (vision/manifest.ts). */
@@ -201,6 +204,7 @@ export function ingestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig
   return {
     ...storage(e),
     trainerQueueUrl: e.trainerQueueUrl as string,
+    exportQueueUrl: e.exportQueueUrl as string,
     ingestConcurrency: e.ingestConcurrency as number,
     modelDir: e.modelDir as string,
     manifestDir: e.manifestDir as string | undefined,
