@@ -25,10 +25,10 @@ export interface SuspectLabel {
 
 /**
  * A label is flagged when the out-of-fold model gives its class less than this around the sample (see SuspectLabel).
- * Of 0.10-0.14 (tf_flowers_dev, the 10 label sets bench:al's default order reaches at 100 / 200 / 400 labels, 10%
- * flipped): the highest at which at most 5% of a clean session's labels are listed (5.0 / 4.9 / 4.4%); it lists
- * 60 / 59 / 61% of the flipped labels and 4.4 / 4.6 / 4.1% of the correct ones. The point probability alone with the
- * same threshold listed 56 / 56 / 63% of the flipped labels but 9-10% of a clean session's.
+ * Of 0.10-0.14, the highest at which at most 5% of a clean session's labels are listed in bench:al's default order
+ * (tf_flowers_dev, 10 seeds, 100 / 200 / 400 labels, 10% flipped): it lists 60 / 59 / 61% of the flipped labels and
+ * 4.2 / 4.6 / 4.1% of the correct ones, 4.9 / 4.9 / 4.4% of a clean session's (0.13 went over 5%). The probability at
+ * the point alone with the same threshold listed 9-10% of a clean session's labels.
  */
 export const MAX_SUSPECT_PROBABILITY = 0.12;
 
