@@ -146,7 +146,8 @@ export async function ingestObject(deps: IngestDeps, event: ObjectEvent): Promis
  * has caught up the images it found ready: the image would be left without any the trainer reads. So, after the image
  * is ready, the project is read as stored now: either the job's catch-up (after its switch) finds the image ready, or
  * this read finds the switch, and then the image is analysed again with the new embedder and its rows go under it.
- * The old rows it wrote stay in the old model's folder, which nothing reads any more.
+ * The old rows it wrote (durable by now) are taken out first, so the old model's folder, which the job emptied, holds
+ * no rows of it (only ingest's writes: the shards are rewritten, none deleted).
  */
 async function embedWithCurrentEmbedder(deps: IngestDeps, used: Project, image: ImageRecord, samples: Sample[], analysis: ImageAnalysis, body: Uint8Array | undefined): Promise<void> {
   if (!deps.onAnalyzed || !analysis.embedding || !body) return;
@@ -156,6 +157,7 @@ async function embedWithCurrentEmbedder(deps: IngestDeps, used: Project, image: 
   // The same detector options, so that the box samples get embeddings of the same boxes.
   const { embedder: _old, ...same } = analyzeOptions(used) ?? {};
   const again = await deps.analyzer.analyze(body, { ...same, ...(model ? { embedder: model } : {}) });
+  await deps.stores.embeddings.removeSamples(used.id, samples.map((s) => s.sampleId));
   await deps.onAnalyzed(current, image, samples, again);
 }
 

@@ -90,6 +90,8 @@ describe('an upload inside ingest project cache window after an embedder switch'
     const matrix = await new EmbeddingReader(stores.blobs, 'flowers', 'tiny64').load();
     expect(matrix.dims).toBe(DIMS);
     expect([...matrix.sampleIds].sort()).toEqual([...before, late].sort());
+    // The old embedder's rows that ingest wrote first are taken out again: its folder holds none of the project.
+    expect((await new EmbeddingReader(stores.blobs, 'flowers', defaultEmbedder).load()).rows).toBe(0);
     // And the trainer ranks it with the others, on the new embeddings.
     const project = (await stores.projects.get('flowers'))!;
     await retrainProject(stores, rankingRetrainPorts, project, {}, { embedder: project.embedding?.model ?? defaultEmbedder });
