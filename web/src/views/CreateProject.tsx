@@ -199,6 +199,22 @@ function ProjectFields(props: { errors: FormErrors; initial?: Project }) {
     </Show>
   );
   const init = props.initial;
+  /** A retention period in whole days; empty keeps forever. Its error shows right after it. */
+  const daysInput = (k: 'exportsDays' | 'originalsDaysAfterExport') => (
+    <>
+      <input
+        name={k}
+        type="number"
+        min="1"
+        step="1"
+        placeholder="keep"
+        value={init?.retention?.[k] ?? ''}
+        aria-invalid={!!props.errors[k]}
+        aria-describedby={`${k}-error`}
+      />
+      {fieldError(k)}
+    </>
+  );
   return (
     <>
       <label>
@@ -295,31 +311,11 @@ function ProjectFields(props: { errors: FormErrors; initial?: Project }) {
         </legend>
         <label>
           Delete exports after <span class="muted">(days)</span>
-          <input
-            name="exportsDays"
-            type="number"
-            min="1"
-            step="1"
-            placeholder="keep"
-            value={init?.retention?.exportsDays ?? ''}
-            aria-invalid={!!props.errors.exportsDays}
-            aria-describedby="exportsDays-error"
-          />
-          {fieldError('exportsDays')}
+          {daysInput('exportsDays')}
         </label>
         <label title="Originals, with their thumbnails, samples and labels, are deleted this many days after an export of every labeler's labels that held them finished">
           Delete originals after an export <span class="muted">(days)</span>
-          <input
-            name="originalsDaysAfterExport"
-            type="number"
-            min="1"
-            step="1"
-            placeholder="keep"
-            value={init?.retention?.originalsDaysAfterExport ?? ''}
-            aria-invalid={!!props.errors.originalsDaysAfterExport}
-            aria-describedby="originalsDaysAfterExport-error"
-          />
-          {fieldError('originalsDaysAfterExport')}
+          {daysInput('originalsDaysAfterExport')}
         </label>
       </fieldset>
     </>
