@@ -5,6 +5,7 @@
 // searches for rows labeled since the last one.
 
 import { dotAll, type Embeddings, gatherRows } from './embeddings.js';
+import { topK } from './select.js';
 
 /** Neighbours per labeled row. */
 export const NEIGHBOURS = 10;
@@ -39,35 +40,22 @@ export function poolNeighbours(e: Embeddings, rows: ArrayLike<number>, opts: { k
   const known = entry.rows;
   const missing = [...new Set(Array.from(rows))].filter((r) => !known.has(r));
   const blocks = neighbourBlocks(e.rows, sample);
-  const longest = Math.max(...blocks.map(([s, t]) => t - s));
-  const out = new Float32Array(longest * QUERY_CHUNK);
+  // Position p of a query's scores is row rowAt[p] (ascending, so topK's ties go to the lower row).
+  const rowAt = Int32Array.from(blocks.flatMap(([s, t]) => Array.from({ length: t - s }, (_, i) => s + i)));
+  const out = new Float32Array(Math.max(...blocks.map(([s, t]) => t - s)) * QUERY_CHUNK);
   for (let q0 = 0; q0 < missing.length; q0 += QUERY_CHUNK) {
     const queries = missing.slice(q0, q0 + QUERY_CHUNK);
     const Q = queries.length;
     const w = gatherRows(e, queries);
-    // Per query: the best k so far, similarity descending.
-    const bestRow = Array.from({ length: Q }, () => new Int32Array(k).fill(-1));
-    const bestSim = Array.from({ length: Q }, () => new Float64Array(k).fill(-Infinity));
+    const scores = Array.from({ length: Q }, () => new Float32Array(rowAt.length));
+    let base = 0;
     for (const [start, end] of blocks) {
       dotAll(e, w, Q, out, start, end);
-      for (let i = start; i < end; i++) {
-        const o = (i - start) * Q;
-        for (let j = 0; j < Q; j++) {
-          const s = out[o + j];
-          const sims = bestSim[j];
-          if (!(s > sims[k - 1]) || i === queries[j]) continue;
-          let p = k - 1;
-          while (p > 0 && sims[p - 1] < s) {
-            sims[p] = sims[p - 1];
-            bestRow[j][p] = bestRow[j][p - 1];
-            p--;
-          }
-          sims[p] = s;
-          bestRow[j][p] = i;
-        }
-      }
+      for (let i = 0; i < end - start; i++) for (let j = 0; j < Q; j++) scores[j][base + i] = out[i * Q + j];
+      base += end - start;
     }
-    queries.forEach((r, j) => known.set(r, bestRow[j].filter((x) => x >= 0)));
+    // One more than k, then the row itself left out.
+    queries.forEach((r, j) => known.set(r, Int32Array.from(topK(scores[j], k + 1), (p) => rowAt[p]).filter((x) => x !== r).subarray(0, k)));
   }
   return Array.from(rows, (r) => known.get(r)!);
 }
