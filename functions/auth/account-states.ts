@@ -61,10 +61,9 @@ export function withStoredAccounts(directory: UserDirectory, states: AccountStat
     await states.put({ userId, ...(account ? { account } : {}), checkedAt: now() });
     return account;
   };
-  /** Marks the stored state stale, makes the change, stores its outcome. */
+  /** Marks the stored state stale (a stale state is never answered from, so it keeps no account), makes the change, stores its outcome. */
   const change = async (userId: string, make: () => Promise<Account>): Promise<Account> => {
-    const before = await states.get(userId);
-    await states.put({ userId, ...(before?.account ? { account: before.account } : {}), checkedAt: 0 });
+    await states.put({ userId, checkedAt: 0 });
     const account = await make();
     await remember(account.userId, account);
     return account;
