@@ -88,15 +88,18 @@ describe('what the labeler sees of the model is true', () => {
 
     // Which sample is which image (the whole-image sample has the image's id).
     const truthOf = new Map<string, Row>();
+    const notReady: string[] = [];
     let cursor: string | undefined;
     do {
       const page = await stack.stores.samples.listImages(PROJECT, { cursor, limit: 1000 });
       for (const image of page.items) {
         const row = byFile.get(image.key.split('/').slice(2).join('/'));
         if (row && image.status === 'ready') truthOf.set(image.imageId, row);
+        else notReady.push(`${image.key}: ${image.status}${image.reason ? ` (${image.reason})` : ''}`);
       }
       cursor = page.cursor;
     } while (cursor);
+    expect(notReady, 'every imported image is ready once the import has waited for ingest').toEqual([]);
     expect(truthOf.size).toBe(chosen.length);
     const testIds = [...truthOf].filter(([, r]) => r.split === 'test').map(([id]) => id);
 
