@@ -95,6 +95,49 @@ export interface DeletionRunner {
   start(job: DeletionJob): Promise<void>;
 }
 
+/**
+ * Hands a job whose record is written to the runner. A runner that cannot take it (the cloud's queue unreachable)
+ * would leave a job that looks queued while nothing runs it; instead a 503 `unavailable` error naming the problem is
+ * thrown, and nothing is left half-started: a project deletion this request started puts the project back and
+ * removes its job (nothing was deleted; asking again starts anew), any other job is marked failed with the reason
+ * (its status says so; asking for the same deletion again finds that job and hands it over again, a failed job
+ * marked running again first).
+ */
+export async function launchDeletion(stores: Stores, job: DeletionJob, runner: DeletionRunner): Promise<DeletionJob> {
+  if (job.status === 'failed') {
+    job.status = 'running';
+    delete job.error;
+    await saveJob(stores, job);
+  }
+  try {
+    await runner.start(job);
+    return job;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message || err.name : String(err);
+    // A send that reached the queue but answered an error: a worker may have taken the job meanwhile.
+    const current = await deletionStatus(stores, job.projectId, job.jobId).catch((e: unknown) => (e instanceof WinnowError && e.code === 'not_found' ? null : undefined));
+    if (current === null) return job; // run to its end meanwhile (a finished project deletion leaves no record)
+    if (current && current.updatedAt !== job.updatedAt) return current;
+    const project = projectsBefore.get(job);
+    const details = { jobId: job.jobId, projectId: job.projectId, kind: job.kind };
+    if (project) {
+      await stores.blobs.delete(jobKey(job.projectId, job.jobId));
+      await stores.projects.create(project).catch((e: unknown) => {
+        if (!(e instanceof ConditionFailed)) throw e;
+      });
+      throw new WinnowError('unavailable', `the deletion of project "${job.projectId}" could not be started: ${reason}. Nothing was deleted: the project is back as it was. Ask again to retry.`, details);
+    }
+    job.status = 'failed';
+    job.error = `not started: the deletion could not be queued (${reason}); ask for the same deletion again to retry`;
+    await saveJob(stores, job).catch(() => undefined);
+    const done = job.kind === 'project' ? ' The project is gone from the app already; its data is not deleted yet.' : ' Nothing was deleted.';
+    throw new WinnowError('unavailable', `deletion job ${job.jobId} of project "${job.projectId}" could not be started: ${reason}.${done} Ask for the same deletion again to retry it.`, details);
+  }
+}
+
+/** The record of a project as its deletion (started in this process, not yet handed over) found it. */
+const projectsBefore = new WeakMap<DeletionJob, Project>();
+
 /** Ends a run cut short by `shouldPause`: its record says how far it got. */
 class Paused extends Error {}
 const pauseIfAsked = async (stores: Stores, job: DeletionJob, opts: RunOptions) => {
@@ -157,6 +200,7 @@ export async function startProjectDeletion(stores: Stores, projectId: string, co
   const job = await createJob(stores, projectId, 'project', {}, by);
   // Gone at once, before the job is even answered: every route (labelers' saves included) now answers 404.
   await stores.projects.delete(projectId);
+  projectsBefore.set(job, project);
   return job;
 }
 
@@ -230,9 +274,9 @@ async function unfinished(stores: Stores, projectId: string, kind: DeletionKind)
   return (await listJobs(stores, projectId)).filter((j) => j.kind === kind && j.status !== 'done');
 }
 
-/** Deletion jobs that have not finished (crashed or still running), oldest first. */
-export async function unfinishedDeletions(stores: Stores): Promise<DeletionJob[]> {
-  const jobs = await listJobs(stores);
+/** Deletion jobs that have not finished (crashed or still running), oldest first; of one project if given. */
+export async function unfinishedDeletions(stores: Stores, projectId?: string): Promise<DeletionJob[]> {
+  const jobs = await listJobs(stores, projectId);
   return jobs.filter((j) => j.status !== 'done').sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
@@ -590,7 +634,13 @@ export async function originalRemoved(stores: Stores, key: string, opts: RunOpti
   if (await stores.blobs.head(key)) return undefined;
   const job = await createJob(stores, parsed.projectId, 'images', { imageIds: [imageId] }, 'bucket:ObjectRemoved');
   if (opts.runner) {
-    await opts.runner.start(job);
+    try {
+      await opts.runner.start(job);
+    } catch (err) {
+      // Nothing will run it: no record is left behind (the event is delivered again and writes a new job).
+      await stores.blobs.delete(jobKey(job.projectId, job.jobId)).catch(() => undefined);
+      throw err;
+    }
     return job;
   }
   return runDeletion(stores, parsed.projectId, job.jobId, opts);

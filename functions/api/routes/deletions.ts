@@ -9,6 +9,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import {
   deletionStatus,
+  launchDeletion,
   MAX_IMAGE_IDS,
   startImageDeletion,
   startLabelerDeletion,
@@ -59,9 +60,9 @@ function runnerOf(c: Context<AppEnv>): DeletionRunner {
   );
 }
 
-/** Starts the job behind the response (its record is written already: a runner that fails leaves it resumable). */
+/** Starts the job behind the response; a runner that cannot take it: 503, the job marked failed (ask again to retry). */
 async function launch(c: Context<AppEnv>, job: DeletionJob) {
-  await runnerOf(c).start(job);
+  await launchDeletion(c.var.deps.stores, job, runnerOf(c));
   const url = statusUrl(job);
   c.header('location', url);
   return c.json({ ...job, statusUrl: url }, 202);
