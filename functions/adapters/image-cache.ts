@@ -49,13 +49,18 @@ export function cachedImages(store: SampleStore, clock: Clock, ttlMs = 10_000, o
     const s = aheadStats.get(projectId);
     return !s || s.asked < AHEAD_TO_JUDGE || s.found * 2 >= s.asked;
   };
-  /** One batch read of the images of `ids` (ranked sample ids: a whole-image sample has its image's id). */
-  const readBatch = (projectId: string, ids: string[]) => {
+  /**
+   * One batch read of the images of `ids` (ranked sample ids: a whole-image sample has its image's id), each entered
+   * in the cache; `judged` counts it towards whether reading ahead pays for the project.
+   */
+  const readBatch = (projectId: string, ids: string[], judged = true) => {
     const batch = store.getImages(projectId, ids).then((images) => {
-      let s = aheadStats.get(projectId);
-      if (!s) aheadStats.set(projectId, (s = { asked: 0, found: 0 }));
-      s.asked += ids.length;
-      s.found += images.length;
+      if (judged) {
+        let s = aheadStats.get(projectId);
+        if (!s) aheadStats.set(projectId, (s = { asked: 0, found: 0 }));
+        s.asked += ids.length;
+        s.found += images.length;
+      }
       return new Map(images.map((image) => [image.imageId, image]));
     });
     for (const id of ids) {
@@ -107,6 +112,9 @@ export function cachedImages(store: SampleStore, clock: Clock, ttlMs = 10_000, o
       return image && structuredClone(image);
     },
     getImages: async (projectId, imageIds) => {
+      // The ones not held are read together (one BatchGetItem), not one by one.
+      const missing = [...new Set(imageIds)].filter((id) => !cache.has(key(projectId, id)));
+      if (missing.length > 0) readBatch(projectId, missing, false);
       const images = await Promise.all(imageIds.map((id) => load(projectId, id)));
       return images.flatMap((image) => (image ? [structuredClone(image)] : []));
     },

@@ -54,10 +54,11 @@ export async function presentImage(deps: ApiDeps, image: ImageRecord): Promise<P
   };
 }
 
-export async function presentSamples(deps: ApiDeps, samples: Sample[]) {
+/** Samples with their images' URLs; `read`: their image records read already (else each image is read here). */
+export async function presentSamples(deps: ApiDeps, samples: Sample[], read?: ReadonlyMap<string, ImageRecord>) {
   const images = new Map<string, Promise<ImageRecord | undefined>>();
   for (const s of samples) {
-    if (!images.has(s.imageId)) images.set(s.imageId, deps.stores.samples.getImage(s.projectId, s.imageId));
+    if (!images.has(s.imageId)) images.set(s.imageId, read ? Promise.resolve(read.get(s.imageId)) : deps.stores.samples.getImage(s.projectId, s.imageId));
   }
   return Promise.all(
     samples.map(async (sample) => {

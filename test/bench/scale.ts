@@ -7,7 +7,10 @@
 // turns in rounds (--rounds) so that the machine's other load falls on each alike; the trainer's retrain is timed by
 // the trainer itself. Prints a table per size and the growth smallest -> largest per route.
 //   npm run bench:scale -- [--samples 10000,100000,1000000] [--labels 2000] [--dims 128] [--requests 100] [--rounds 4]
-//                          [--models DIR] [--out test-output/bench]
+//                          [--models DIR] [--out test-output/bench] [--routes similar,next]
+// --routes: only the routes whose name contains one of these words (and the labeling routes they need), e.g. to
+// iterate on one route; the jobs and the owner routes run only if named. The similar route is also timed phase by
+// phase (route-phases.ts: the trainer's look-up, each store read, the rest), printed under each size's table.
 // --dims: embedding width of the seeded shards (1280 is MobileNetV2's; 1M x 1280 is 5 GB as float32 in each of the
 // API and trainer processes, too much beside other work on this machine, so 128 by default: the retrain's cost per
 // dimension is bench:rank's subject). Labels are a fixed number whatever the size (a team labels thousands, not 1M).
@@ -37,6 +40,7 @@ const labels = numberArg(args, 'labels', 2000);
 const dims = numberArg(args, 'dims', 128);
 const requests = numberArg(args, 'requests', 100);
 const roundCount = numberArg(args, 'rounds', 4);
+const routeFilter = stringArg(args, 'routes')?.split(',').map((r) => r.trim()).filter(Boolean);
 const modelDir = path.resolve(stringArg(args, 'models') ?? sharedPath('models'));
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const TOPICS = 200;
@@ -80,6 +84,7 @@ interface Prepared {
   stack: LocalStack;
   labelerIds: string[];
   sampleId: string;
+  similarSampleOf: () => string;
   partial: Omit<SizeResult, 'routes' | 'recountMs' | 'retrain' | 'similar'> & { firstRetrainMs: number; indexReadyMs: number };
 }
 
@@ -135,6 +140,7 @@ async function prepare(samples: number, dataDir: string): Promise<Prepared> {
       stack,
       labelerIds: seeded.labelerIds,
       sampleId: seeded.labeledSampleId,
+      similarSampleOf: spreadSamples(samples),
       partial: {
         samples,
         seed: { dynamoItems: seeded.items, dynamoMs: Math.round(seeded.ms), embeddingsMs: Math.round(embeddingsMs) },
@@ -175,6 +181,16 @@ async function finish(p: Prepared, routes: RouteResult[]): Promise<SizeResult> {
   };
 }
 
+/** Samples spread over the project, a different one at each call (every 200th image has no embedding: stepped around). */
+function spreadSamples(samples: number): () => string {
+  let q = 0;
+  return () => {
+    let i = (q++ * 104_729 + 12_345) % samples;
+    if (i % 200 === 199) i--;
+    return imageIdOf(i);
+  };
+}
+
 /** Recall@k of the similar route's answer against every row compared, over `queries` samples spread over the project. */
 async function similarRecall(stack: LocalStack, samples: number, queries: number, k: number) {
   if (samples <= EXACT_UP_TO) return { recall: null, queries };
@@ -205,13 +221,21 @@ try {
     for (const [k, p] of prepared.entries()) {
       log(`${p.samples} samples: routes, round ${round + 1} of ${roundCount}`);
       const last = round === roundCount - 1;
-      rounds[k].push(await measureRoutes(p.stack, { projectId: PROJECT, requests: Math.ceil(requests / roundCount), classes: CLASSES, labelers: p.labelerIds, sampleId: p.sampleId, owner: last, log }));
+      rounds[k].push(
+        await measureRoutes(p.stack, { projectId: PROJECT, requests: Math.ceil(requests / roundCount), classes: CLASSES, labelers: p.labelerIds, sampleId: p.sampleId, similarSampleOf: p.similarSampleOf, owner: last, routes: routeFilter, log }),
+      );
     }
   }
   for (const [k, p] of prepared.entries()) {
     results.push(await finish(p, mergeRounds(rounds[k])));
     console.log(`\n### ${p.samples.toLocaleString('en-US')} samples\n`);
     console.log(sizeTable(results[results.length - 1]));
+    const phased = results[results.length - 1].routes.find((r) => r.phases);
+    if (phased) {
+      console.log(`\n${phased.route}, by phase (ms per request; the tail: the requests at or above its p99 ${phased.p99} ms):\n`);
+      console.log(markdownTable(['phase', 'p50 ms', 'p99 ms', 'share of the tail'], phased.phases!.map((x) => [x.phase, x.p50, x.p99, `${Math.round(x.tailShare * 100)}%`])));
+      console.log(`\nslowest: ${phased.slowest!.join('; ')}`);
+    }
   }
 } finally {
   for (const p of prepared) {
@@ -227,7 +251,7 @@ if (results.length > 1) {
 }
 console.log(`\nwhole run: ${((performance.now() - began) / 60_000).toFixed(1)} min`);
 await mkdir(outDir, { recursive: true });
-await writeFile(path.join(outDir, 'scale.json'), `${JSON.stringify({ labels, dims, requests, results }, null, 2)}\n`);
+await writeFile(path.join(outDir, 'scale.json'), `${JSON.stringify({ labels, dims, requests, routes: routeFilter, results }, null, 2)}\n`);
 log(`wrote ${path.relative(REPO_ROOT, path.join(outDir, 'scale.json'))}`);
 
 function sizeTable(r: SizeResult): string {
@@ -242,7 +266,8 @@ function sizeTable(r: SizeResult): string {
 
 function growthTable(small: SizeResult, large: SizeResult): string {
   const rows = small.routes.map((s) => {
-    const l = large.routes.find((x) => x.route === s.route)!;
+    const l = large.routes.find((x) => x.route === s.route);
+    if (!l) return [s.route, s.who, s.p99, '-', '-', s.storeCalls, '-', ''];
     const growth = l.p99 / Math.max(s.p99, 0.1);
     const target = s.who === 'labeler' ? (growth <= 2 ? 'ok (<= 2x)' : 'OVER 2x') : '';
     return [s.route, s.who, s.p99, l.p99, `${growth.toFixed(2)}x`, s.storeCalls, l.storeCalls, target];

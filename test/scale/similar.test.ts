@@ -1,14 +1,23 @@
 // The similar route's look-alikes (functions/domain/similar.ts) through the trainer's runner, on embeddings stored as
 // ingest stores them: a small project gets the true nearest neighbours (every row compared); a project above
 // EXACT_UP_TO is answered exactly until its index is built, then from the index with recall@10 >= 0.95 against the
-// exact answer on embeddings with topic structure (what bench:scale measures at 100k and 1M).
+// exact answer on embeddings with topic structure (what bench:scale measures at 100k and 1M). Through the API (with the
+// API's read caches), the answer's records are read as they are now, in batches: a relabeled look-alike shows its new
+// label, a deleted one never appears, and the images come in one batch read, not one read per look-alike.
 
 import { describe, expect, it } from 'vitest';
+import { servingStores } from '../../functions/adapters/aws/services.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
+import { createApp } from '../../functions/api/app.js';
+import { localAuthenticate } from '../../functions/api/auth-local.js';
+import { inProcessDeletionRunner } from '../../functions/deletion/runners.js';
+import { createProject } from '../../functions/domain/projects.js';
 import { EXACT_UP_TO } from '../../functions/domain/similar.js';
 import { inProcessRunner } from '../../functions/trainer/runner.js';
 import { ShiftedClock } from '../contract/fixtures.js';
+import { ManualClock, rid, sampleFixture } from '../support/fixtures.js';
 
 const EMBEDDER = 'test-embedder';
 
@@ -101,4 +110,91 @@ describe('similar', () => {
     }
     expect(found / (queries.length * 10)).toBeGreaterThanOrEqual(0.95);
   }, 60_000);
+});
+
+describe('the similar route', () => {
+  /** 30 images in 3 groups of look-alikes (whole-image samples with their image's id), and a box inside img1 near group 0. */
+  async function setup() {
+    const clock = new ManualClock();
+    const stores = createMemoryStores(clock);
+    await createProject(stores, { id: 'p', classes: ['a', 'b', 'c'], auditRate: 0 }, 'owner');
+    const ids = Array.from({ length: 30 }, (_, i) => `img${i}`);
+    for (const id of ids) {
+      await stores.samples.putImage({ projectId: 'p', imageId: id, key: `uploads/p/${id}.jpg`, etag: 'e', bytes: 10, status: 'ready', order: id, createdAt: 'c', updatedAt: 'u', width: 4, height: 3 });
+    }
+    const box = { ...sampleFixture('p', 99, { sampleId: 'img1-x0_0_2_2', imageId: 'img1', kind: 'box', box: [0, 0, 2, 2] }), order: 'img1#1', queueKey: 'img1#1' };
+    await stores.samples.putSamplesIfAbsent([...ids.map((id, i) => ({ ...sampleFixture('p', i, { sampleId: id, imageId: id }), order: id, queueKey: id })), box]);
+    const next = rng(3);
+    const groups = [0, 1, 2].map(() => Float32Array.from({ length: 16 }, () => next() - 0.5));
+    const near = (g: number) => groups[g].map((x) => x + (next() - 0.5) * 0.2);
+    await appendEmbeddings(stores.blobs, 'p', EMBEDDER, [...ids.map((sampleId, i) => ({ sampleId, vector: near(i % 3) })), { sampleId: box.sampleId, vector: near(0) }]);
+    const runner = inProcessRunner(stores);
+    // The API's stores as the local stack and the API Lambda build them (read caches included); reads counted below them.
+    const reads: Record<string, number> = { getSample: 0, getSamples: 0, getImage: 0, getImages: 0 };
+    for (const m of ['getSample', 'getSamples', 'getImage', 'getImages'] as const) {
+      const original = stores.samples[m].bind(stores.samples) as (...a: unknown[]) => Promise<unknown>;
+      (stores.samples as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => ((reads[m] = (reads[m] ?? 0) + 1), original(...a));
+    }
+    const apiStores = servingStores(stores);
+    const app = createApp({
+      stores: apiStores,
+      featureVectors: shardFeatureVectors(apiStores.blobs, clock),
+      authenticate: localAuthenticate,
+      similar: (projectId, sampleId, k) => runner.similar(projectId, EMBEDDER, sampleId, k),
+      deletions: inProcessDeletionRunner(apiStores, { settleMs: 0, onError: (_job, err) => console.error(err) }),
+    });
+    const call = async (method: string, path: string, body?: unknown, user = 'owner') => {
+      const res = await app.request(path, { method, headers: { 'x-winnow-user': user, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    const similar = async (sampleId: string, k: number) => {
+      for (const m of Object.keys(reads)) reads[m] = 0;
+      return call('GET', `/api/projects/p/samples/${sampleId}/similar?k=${k}`);
+    };
+    return { runner, call, similar, reads };
+  }
+
+  it('answers with the look-alikes as they are now, their records read in batches (not one read per image)', async () => {
+    const { runner, call, similar, reads } = await setup();
+    const want = await runner.similar('p', EMBEDDER, 'img0', 9);
+    // Group 0 (img3, img6, ... and the box in img1), most similar first.
+    expect(want.map((n) => n.sampleId)).toContain('img1-x0_0_2_2');
+    const first = await similar('img0', 9);
+    expect(first.status).toBe(200);
+    expect(first.json.items.map((x: any) => [x.sample.sampleId, x.similarity])).toEqual(want.map((n) => [n.sampleId, n.similarity]));
+    for (const x of first.json.items) {
+      expect(x.image).toMatchObject({ imageId: x.sample.imageId, key: `uploads/p/${x.sample.imageId}.jpg`, status: 'ready' });
+      expect(x.image.url).toBeTruthy();
+    }
+    // The sample itself, the look-alikes' heads in one batch, their images in one batch and the box's image in one
+    // more (its id is not its image's): no single image read.
+    expect(reads).toEqual({ getSample: 1, getSamples: 1, getImages: 2, getImage: 0 });
+
+    // A look-alike relabeled since shows its new label; one whose image was deleted is left out (the trainer's
+    // embeddings still hold it until the next retrain).
+    const [relabeled, deleted] = [want[0].sampleId, want[1].sampleId];
+    const labeled = await call('POST', `/api/projects/p/samples/${relabeled}/annotations`, { version: 0, requestId: rid(), classIndex: 2 });
+    expect(labeled.status).toBe(201);
+    const job = await call('POST', '/api/projects/p/deletions', { imageIds: [deleted] });
+    expect(job.status).toBe(202);
+    for (let i = 0; (await call('GET', `/api/projects/p/deletions/${job.json.jobId}`)).json.status !== 'done'; i++) {
+      expect(i).toBeLessThan(200);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await runner.similar('p', EMBEDDER, 'img0', 9)).map((n) => n.sampleId)).toContain(deleted);
+    const again = await similar('img0', 9);
+    expect(again.json.items.map((x: any) => x.sample.sampleId)).toEqual(want.map((n) => n.sampleId).filter((id) => id !== deleted));
+    expect(again.json.items.find((x: any) => x.sample.sampleId === relabeled).sample.label).toMatchObject({ confidences: [0, 0, 1], labelerId: 'owner' });
+    expect(again.json.items.some((x: any) => x.image.imageId === deleted)).toBe(false);
+    // Images read moments ago come from the API's cache: one batch asks for the ids it does not hold (the box's, which
+    // is no image's, and the deleted image's).
+    expect(reads).toEqual({ getSample: 1, getSamples: 1, getImages: 1, getImage: 0 });
+
+    // A sample that is not there is a 404 naming it, and so is the deleted one.
+    for (const id of ['nope', deleted]) {
+      const missing = await similar(id, 5);
+      expect(missing.status).toBe(404);
+      expect(missing.json.message).toContain(id);
+    }
+  });
 });

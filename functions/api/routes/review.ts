@@ -4,6 +4,7 @@ import { projectAgreement } from '../../domain/agreement.js';
 import { requireSample } from '../../domain/annotate.js';
 import { projectQuality } from '../../domain/quality.js';
 import { getProject } from '../../domain/projects.js';
+import { presentNeighbours } from '../neighbours.js';
 import { presentSamples } from '../present.js';
 import { access } from '../access.js';
 import type { AppEnv } from '../types.js';
@@ -29,11 +30,12 @@ export const reviewRoutes = new Hono<AppEnv>()
   })
   .get('/:projectId/samples/:sampleId/similar', access('member'), valid('query', similarQuery), async (c) => {
     const deps = c.var.deps;
-    const sample = await requireSample(deps.stores, c.req.param('projectId'), c.req.param('sampleId'));
-    if (!deps.similar) return c.json({ items: [], message: 'similarity search is not available here' });
-    const neighbours = await deps.similar(sample.projectId, sample.sampleId, c.req.valid('query').k);
-    const samples = await deps.stores.samples.getSamples(sample.projectId, neighbours.map((n) => n.sampleId));
-    const similarity = new Map(neighbours.map((n) => [n.sampleId, n.similarity]));
-    const items = (await presentSamples(deps, samples)).map((p) => ({ ...p, similarity: similarity.get(p.sample.sampleId) }));
-    return c.json({ items });
+    const [projectId, sampleId] = [c.req.param('projectId'), c.req.param('sampleId')];
+    if (!deps.similar) {
+      await requireSample(deps.stores, projectId, sampleId);
+      return c.json({ items: [], message: 'similarity search is not available here' });
+    }
+    // The sample's record (a missing one is a 404) and the look-up side by side: the look-up needs only the id.
+    const [, neighbours] = await Promise.all([requireSample(deps.stores, projectId, sampleId), deps.similar(projectId, sampleId, c.req.valid('query').k)]);
+    return c.json({ items: await presentNeighbours(deps, projectId, neighbours) });
   });

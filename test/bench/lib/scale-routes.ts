@@ -5,6 +5,7 @@
 
 import type { LocalStack } from '../../../functions/local/stack.js';
 import { summarize } from './latency.js';
+import { routePhases, slowestRequests, summarizePhases, type PhasedRequest, type PhaseRow } from './route-phases.js';
 import { recordStoreCalls } from './store-calls.js';
 
 export interface RouteResult {
@@ -20,6 +21,11 @@ export interface RouteResult {
   note?: string;
   /** Every request's time (rounds of the same route are merged from these). */
   ms: number[];
+  /** Where the time went, request by request and phase by phase (the similar route). */
+  phased?: PhasedRequest[];
+  phases?: PhaseRow[];
+  /** The slowest requests by phase. */
+  slowest?: string[];
 }
 
 export interface RouteOptions {
@@ -27,8 +33,13 @@ export interface RouteOptions {
   requests: number;
   classes: number;
   labelers: string[];
-  /** A labeled sample (similar). */
+  /** A labeled sample (similar's warm-up). */
   sampleId: string;
+  /** The sample the i-th similar request asks about: a different one each, as a labeler browsing look-alikes would
+   * (asking about one sample again and again finds its answer's image records in the API's cache). */
+  similarSampleOf: () => string;
+  /** Only the routes whose name contains one of these (and the labeling routes they need); all when absent. */
+  routes?: string[];
   /** The owner's routes and jobs too (once per project: the deletion removes images); else the labelers' only. */
   owner: boolean;
   log: (line: string) => void;
@@ -63,15 +74,21 @@ export async function measureRoutes(stack: LocalStack, opts: RouteOptions): Prom
   };
 
   /** Times `n` requests made by `once(i)` (after a few unmeasured ones), with their store calls. */
-  const measure = async (route: string, who: RouteResult['who'], n: number, once: (i: number) => Promise<unknown>, note?: string) => {
+  const wanted = (...routes: string[]) => !opts.routes || routes.some((r) => opts.routes!.some((w) => r.includes(w)));
+  // The labeling routes serve each other: annotate labels what next served, undo takes back what annotate labeled.
+  const needed = (route: string) => wanted(route) || (route === 'next sample' && wanted('annotate', 'undo')) || (route === 'annotate' && wanted('undo'));
+  const measure = async (route: string, who: RouteResult['who'], n: number, once: (i: number) => Promise<unknown>, note?: string, phases?: ReturnType<typeof routePhases>) => {
+    if (!needed(route)) return;
     for (let i = 0; i < Math.min(WARMUP, n - 1); i++) await once(-1 - i);
     await recorder.settled(50);
     recorder.start();
     const ms: number[] = [];
     for (let i = 0; i < n; i++) {
+      phases?.begin();
       const t0 = performance.now();
       await once(i);
       ms.push(performance.now() - t0);
+      phases?.end(ms[ms.length - 1]);
     }
     await recorder.settled(50);
     const store = recorder.stop();
@@ -82,8 +99,12 @@ export async function measureRoutes(stack: LocalStack, opts: RouteOptions): Prom
       .slice(0, 4)
       .map((c) => `${c.call} ${round(c.calls / n)} (${c.meanMs} ms)`)
       .join(', ');
-    results.push({ route, who, count: n, p50: s.p50, p99: s.p99, storeCalls: round(total / n), calls, ...(note ? { note } : {}), ms });
-    opts.log(`  ${route}: p50 ${s.p50} ms, p99 ${s.p99} ms, ${round(total / n)} store calls/request`);
+    const requests = phases?.requests();
+    const phased = requests ? { phased: requests, phases: summarizePhases(requests), slowest: slowestRequests(requests, 3) } : {};
+    results.push({ route, who, count: n, p50: s.p50, p99: s.p99, storeCalls: round(total / n), calls, ...(note ? { note } : {}), ms, ...phased });
+    opts.log(`  ${route}: p50 ${s.p50} ms, p99 ${s.p99} ms, ${round(total / n)} store calls/request (${calls})`);
+    if (phased.phases) opts.log(`    phases p50/p99 ms (share of the tail): ${phased.phases.map((p) => `${p.phase} ${p.p50}/${p.p99} (${p.tailShare})`).join(', ')}`);
+    for (const line of phased.slowest ?? []) opts.log(`    slow: ${line}`);
   };
 
   // Labeling: next -> annotate, every fourth label undone right after.
@@ -113,7 +134,20 @@ export async function measureRoutes(stack: LocalStack, opts: RouteOptions): Prom
   await measure('progress', 'labeler', n, () => call('GET', `${base}/progress`, member));
   await measure('history (50)', 'labeler', n, () => call('GET', `${base}/history?limit=50`, member));
   await measure('quality', 'labeler', Math.ceil(n / 4), () => call('GET', `${base}/quality`, member), 'reads every live label point');
-  await measure('similar (24)', 'labeler', Math.ceil(n / 4), () => call('GET', `${base}/samples/${opts.sampleId}/similar?k=24`, member));
+  // The similar route's phases: the trainer process's look-up (IPC included) and the store reads under the API's caches.
+  const samples = stack.stores.samples;
+  const phases = routePhases({
+    'sample read': [samples, 'getSample'],
+    search: [stack.trainer, 'similar'],
+    'sample records': [samples, 'getSamples'],
+    'image records': [samples, 'getImage'],
+    'image records (batch)': [samples, 'getImages'],
+  });
+  try {
+    await measure('similar (24)', 'labeler', Math.ceil(n / 4), async (i) => call('GET', `${base}/samples/${i < 0 ? opts.sampleId : opts.similarSampleOf()}/similar?k=24`, member), undefined, phases);
+  } finally {
+    phases.restore();
+  }
 
   if (!opts.owner) return results;
   // Owners: the gallery, first page and the page after, with each filter and sort.
@@ -212,7 +246,9 @@ export function mergeRounds(rounds: RouteResult[][]): RouteResult[] {
     const ms = same.flatMap((x) => x.ms);
     const s = summarize(ms);
     const storeCalls = round(same.reduce((a, x) => a + x.storeCalls * x.count, 0) / ms.length);
-    merged.push({ ...first, count: ms.length, p50: s.p50, p99: s.p99, storeCalls, note: same.map((x) => x.note).find(Boolean), ms });
+    const phased = same.some((x) => x.phased) ? same.flatMap((x) => x.phased ?? []) : undefined;
+    const phases = phased ? { phased, phases: summarizePhases(phased), slowest: slowestRequests(phased, 3) } : {};
+    merged.push({ ...first, count: ms.length, p50: s.p50, p99: s.p99, storeCalls, note: same.map((x) => x.note).find(Boolean), ms, ...phases });
   }
   for (const r of rounds.slice(1)) for (const x of r) if (!merged.some((m) => m.route === x.route)) merged.push(x);
   return merged;
