@@ -4,8 +4,11 @@
 // and the CLI can wait for ingest to finish.
 
 import type { createIngestHandler, UploadEvent } from '../ingest/handler.js';
+import type { IngestThread } from './ingest-thread.js';
 
-type Handler = ReturnType<typeof createIngestHandler>;
+/** The handler's queue-facing half: in this thread, or on the ingest thread (./ingest-thread.ts). */
+export type IngestHandler = Pick<ReturnType<typeof createIngestHandler>, 'handleRecords' | 'giveUp'>;
+type Handler = IngestHandler;
 type Record = UploadEvent;
 
 const MAX_ATTEMPTS = 3;
@@ -24,8 +27,13 @@ export class IngestQueue {
   constructor(
     private readonly handler: Handler,
     private readonly concurrency: number,
-    private readonly opts: { retryDelayMs?: number } = {},
+    private readonly opts: { retryDelayMs?: number; thread?: IngestThread } = {},
   ) {}
+
+  /** The thread the handler runs on, when it has one of its own (for the bench's probes). */
+  get thread(): IngestThread | undefined {
+    return this.opts.thread;
+  }
 
   push(records: Record[]): void {
     if (this.stopped) return;
@@ -37,10 +45,17 @@ export class IngestQueue {
     return this.pending.length + this.running + this.delayed.size;
   }
 
-  /** Resolves when nothing is queued or running. */
-  idle(): Promise<void> {
-    if (this.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+  /**
+   * Resolves when nothing is queued or running; with a thread, once its counted writes are applied too (the
+   * thread's writes return before their counts: ingest-thread-child.ts), so the counts read then include them.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.size > 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
+      if (!this.opts.thread) return;
+      await this.opts.thread.settle();
+      if (this.size === 0) return;
+    }
   }
 
   /** Stops taking new work and waits for what is running. */

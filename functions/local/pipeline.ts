@@ -11,7 +11,8 @@ import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
 import type { VisionAnalyzer } from '../vision/analyzer.js';
 import { registryAnalyzer, type ModelRegistry } from '../vision/registry.js';
 import type { S3EventSource } from './emulators.js';
-import { IngestQueue } from './ingest-queue.js';
+import { IngestQueue, type IngestHandler } from './ingest-queue.js';
+import { startIngestThread, type IngestThread } from './ingest-thread.js';
 import { trainerProcessRunner, type TrainerPriority } from './trainer-process.js';
 
 export interface PipelineOptions {
@@ -23,6 +24,11 @@ export interface PipelineOptions {
   log: Log;
   /** Registered models (bucket + local file cache): projects naming one are analysed with it. */
   registry?: ModelRegistry;
+  /**
+   * Where the ingest handler runs: by default on a thread of its own with its own storage clients
+   * (./ingest-thread.ts); false: on this thread, with `stores` (as before; the bench compares the two).
+   */
+  ingestThread?: false | { instrument?: string };
 }
 
 export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventSource, opts: PipelineOptions) {
@@ -38,10 +44,13 @@ export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventS
     { embedder, log: opts.log, onRetrained: (projectId) => rankings.refresh(projectId), ...opts.trainer },
     trainerProcessRunner(awsConfig, opts.trainerPriority),
   );
-  const onAnalyzed = afterAnalysis(stores, embedder, (projectId) => trainer.ingested(projectId));
   const analyzer = opts.registry && 'analyzeWith' in opts.analyzer ? registryAnalyzer(opts.analyzer as VisionAnalyzer, opts.registry) : opts.analyzer;
-  const handler = createIngestHandler({ stores, analyzer, onAnalyzed }, { log: opts.log });
-  const ingest = new IngestQueue(handler, opts.ingestConcurrency);
+  const onEmbedded = (projectId: string) => trainer.ingested(projectId);
+  const thread: IngestThread | undefined =
+    opts.ingestThread === false ? undefined : startIngestThread(awsConfig, { analyzer, embedder, log: opts.log, onEmbedded, ...opts.ingestThread });
+  const handler: IngestHandler =
+    thread ?? createIngestHandler({ stores, analyzer, onAnalyzed: afterAnalysis(stores, embedder, onEmbedded) }, { log: opts.log });
+  const ingest = new IngestQueue(handler, opts.ingestConcurrency, { thread });
   s3.on('event', (event: unknown) => {
     // Runs inside the emulator's event dispatch: nothing thrown here may escape (it would take the server down).
     try {
@@ -68,6 +77,7 @@ export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventS
     async close() {
       await resuming;
       await ingest.drain();
+      await thread?.close();
       await trainer.close();
     },
   };

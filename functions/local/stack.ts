@@ -30,7 +30,7 @@ import { loadOrCreateFileSecret, SignedFileUrls } from './file-urls.js';
 import type { IngestQueue } from './ingest-queue.js';
 import { localExports } from './exports.js';
 import { createLocalServer } from './server.js';
-import { startPipeline } from './pipeline.js';
+import { startPipeline, type PipelineOptions } from './pipeline.js';
 import type { TrainerPriority } from './trainer-process.js';
 import { reconcileUploads } from './reconcile.js';
 import { startS3rverProcess } from './s3rver-process.js';
@@ -72,6 +72,8 @@ export interface LocalStackOptions {
   /** Custom model limits (default: env WINNOW_MODEL_MAX_BYTES, WINNOW_MODEL_TIMEOUT_MS, else 500 MB and 10 s per image). */
   modelLimits?: { maxBytes?: number; timeoutMs?: number };
   log?: Log;
+  /** Ingest on a thread of its own (default) or on the main thread (false): pipeline.ts. */
+  ingestThread?: PipelineOptions['ingestThread'];
 }
 
 export interface LocalStack {
@@ -165,6 +167,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       trainer: { ...opts.trainer, ...(opts.auditRate !== undefined ? { auditRate: opts.auditRate } : {}) },
       trainerPriority: opts.trainerPriority,
       log,
+      ingestThread: opts.ingestThread,
     });
     closers.unshift(stopPipeline);
     // Browser URLs on the public origin, known once the server listens.

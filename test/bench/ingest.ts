@@ -4,9 +4,12 @@
 //   npm run bench:ingest -- [--dataset DIR] [--limit N] [--models DIR] [--modes embed,detect]
 //                           [--concurrency 8] [--upload-concurrency 8] [--warm-images 100] [--out test-output/bench]
 //                           [--sharp-threads N] [--with-trainer] [--no-cold-start] [--profile] [--plain-images 300]
+//                           [--ingest-in-process]
 // Right before and right after each end-to-end run, the analyzer alone runs on the same images (no storage), and once
 // a plain script a user might write (decode, resize, embed in a loop): the headline is end to end / analyzer alone
 // (both of its runs together; target >= 0.7x).
+// Ingest runs on the stack's ingest thread (functions/local/ingest-thread.ts); --ingest-in-process runs it on the
+// main thread instead, as before, to compare.
 // --profile writes a CPU profile of the stack's main thread per mode (<out>/ingest-<mode>.cpuprofile), and of the
 // analyzer alone (<out>/analyzer-alone-<mode>.cpuprofile), and prints where the main thread's time went in each.
 
@@ -46,6 +49,7 @@ const warmImages = numberArg(args, 'warm-images', 100);
 const withTrainer = args['with-trainer'] === true;
 const coldStart = args['no-cold-start'] !== true;
 const profile = args.profile === true;
+const ingestInProcess = args['ingest-in-process'] === true;
 const plainImages = numberArg(args, 'plain-images', 300);
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const modes = (stringArg(args, 'modes') ?? 'embed,detect').split(',').map((m) => {
@@ -113,6 +117,7 @@ for (const mode of modes) {
     uploadConcurrency,
     withTrainer,
     times,
+    ingestInProcess,
     ...(profile ? { profileFile: path.join(outDir, `ingest-${mode}.cpuprofile`) } : {}),
     beforeUpload: () => {
       Object.assign(before.embed, embedRunner.stats);
@@ -172,7 +177,7 @@ const result = {
   dataset: datasetDir,
   images: rels.length,
   machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, sharpThreads: sharp.concurrency() },
-  settings: { ingestConcurrency, uploadConcurrency, warmImages, withTrainer, models: status },
+  settings: { ingestConcurrency, uploadConcurrency, warmImages, withTrainer, ingestOnThread: !ingestInProcess, models: status },
   modes: reports,
   plainScript: plain,
   load: { start: loadAtStart, end: os.loadavg() },

@@ -120,7 +120,7 @@ export function formatIngestReport(r: IngestBenchResult): string {
       row('  CPU cores busy: stack process + emulator children', (m) => `${fixed(m.run.cpuCores, 2)} + ${fixed(m.run.childCpuCores ?? NaN, 2)}`),
       row('  CPU ms per image (stack process + emulators)', (m) => fixed(((m.run.cpuCores + (m.run.childCpuCores ?? 0)) * m.run.endToEndMs) / m.images)),
       row('  CPU ms per image, analyzer alone', (m) => fixed(m.analyzerAlone.cpuMsPerImage ?? NaN)),
-      row('  JS main thread busy', (m) => `${fixed(100 * m.run.eventLoopUtilization, 0)}%`),
+      row('  JS main thread busy / ingest thread busy', (m) => `${fixed(100 * m.run.eventLoopUtilization, 0)}% / ${m.run.ingestThreadUtilization === undefined ? 'in main' : `${fixed(100 * m.run.ingestThreadUtilization, 0)}%`}`),
       row('decode+resize, per image', (m) => perImage(stageFigures(m).msPerImage.decodeResize * m.images, m.images)),
       row('  decode to working pixels', (m) => perImage(s(m, 'analyze.decode'), m.images)),
       row('  model tensors (224, 416, crops)', (m) => perImage(s(m, 'analyze.tensor'), m.images)),

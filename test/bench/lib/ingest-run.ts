@@ -41,6 +41,8 @@ export interface IngestRunOptions {
   beforeUpload?: () => void;
   /** Write a CPU profile of the main thread over the measured phase to this file (.cpuprofile). */
   profileFile?: string;
+  /** Run the ingest handler on the stack's main thread, as before it had a thread of its own (for comparison). */
+  ingestInProcess?: boolean;
 }
 
 export interface IngestRunResult {
@@ -59,8 +61,10 @@ export interface IngestRunResult {
   cpuCores: number;
   /** CPU time of the stack's child processes (the emulators) over the run divided by wall time. */
   childCpuCores?: number;
-  /** Share of the run the main JS thread was busy (emulators, API, SDK clients and ingest's JS all share it). */
+  /** Share of the run the main JS thread was busy (the API, the emulators' events, the analyzer's JS; ingest's too when in process). */
   eventLoopUtilization: number;
+  /** Share of the run the ingest thread's event loop was busy (its SDK clients and the handler), when it has one. */
+  ingestThreadUtilization?: number;
   /** Storage requests the stack's SDK clients sent over the run, by service and operation. */
   requests: Record<string, number>;
   /** S3 writes by what they wrote, and the items DynamoDB batch writes carried. */
@@ -85,6 +89,8 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
       dynamoPort: 0,
       analyzer: opts.analyzer,
       ingestConcurrency: opts.ingestConcurrency,
+      // The ingest thread counts its own requests and times its store calls (ingest-thread-probe.ts).
+      ingestThread: opts.ingestInProcess ? false : { instrument: new URL('./ingest-thread-probe.ts', import.meta.url).href },
       // An hour: the run is over (and the stack closed, which cancels the timer) long before.
       ...(opts.withTrainer ? {} : { trainer: { afterMs: 3_600_000, everyLabels: Number.MAX_SAFE_INTEGER } }),
       log: (line) => {
@@ -102,6 +108,8 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
     timeMethods(stack.stores.samples, 'store.dynamodb', opts.times.record);
     timeMethods(stack.stores.projects, 'store.dynamodb', opts.times.record);
     opts.beforeUpload?.();
+    const thread = stack.ingest.thread;
+    await thread?.probe('start');
     opts.times.reset();
     opts.times.paused = false;
 
@@ -110,6 +118,7 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
     const cpuBefore = process.cpuUsage();
     const childCpuBefore = childrenCpuMs();
     const eluBefore = performance.eventLoopUtilization();
+    const threadEluBefore = thread?.utilization();
     const measuredFrom = performance.now();
     const upload = await uploadInChild(dataDir, opts.uploadDir, project, opts.uploadConcurrency);
     if (upload.uploaded !== opts.images) throw new Error(`uploaded ${upload.uploaded} of ${opts.images} images: ${JSON.stringify(upload)}`);
@@ -117,13 +126,17 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
     const cpu = process.cpuUsage(cpuBefore);
     const childCpuAfter = childrenCpuMs();
     const elu = performance.eventLoopUtilization(eluBefore);
+    const threadElu = threadEluBefore && thread?.utilization(threadEluBefore);
     const wallMs = performance.now() - measuredFrom;
     const cpuCores = (cpu.user + cpu.system) / 1000 / wallMs;
     const childCpuCores = childCpuBefore === undefined || childCpuAfter === undefined ? undefined : (childCpuAfter - childCpuBefore) / wallMs;
     const profiled = await profile?.stop(opts.profileFile!);
     clearInterval(progress);
     opts.times.paused = true; // from here on, store calls are the bench's own
-    const started = opts.times.firstStartedAt ?? measuredFrom;
+    const onThread = await thread?.probe<ThreadFigures>('stop');
+    for (const [stage, total] of Object.entries(onThread?.stages ?? {})) opts.times.add(stage, total);
+    const threadFirst = onThread?.firstStartedAtEpochMs === undefined ? undefined : onThread.firstStartedAtEpochMs - performance.timeOrigin;
+    const started = Math.min(opts.times.firstStartedAt ?? measuredFrom, threadFirst ?? Infinity);
     const { body } = await api<Progress>(target, 'GET', `/api/projects/${project}/progress`);
     return {
       project,
@@ -133,8 +146,9 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
       cpuCores,
       ...(childCpuCores === undefined ? {} : { childCpuCores }),
       eventLoopUtilization: elu.utilization,
-      requests: requests.snapshot(),
-      requestDetail: requests.detail(),
+      ...(threadElu ? { ingestThreadUtilization: threadElu.utilization } : {}),
+      requests: sumCounts(requests.snapshot(), onThread?.requests),
+      requestDetail: sumCounts(requests.detail(), onThread?.detail),
       ...(profiled ? { mainThread: ingestProfileSummary(profiled) } : {}),
       failures,
     };
@@ -142,6 +156,19 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
     await stack?.close();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+type ThreadFigures = {
+  requests: Record<string, number>;
+  detail: Record<string, number>;
+  stages: Record<string, { calls: number; ms: number }>;
+  firstStartedAtEpochMs?: number;
+};
+
+function sumCounts(a: Record<string, number>, b: Record<string, number> = {}): Record<string, number> {
+  const sum = { ...a };
+  for (const [k, v] of Object.entries(b)) sum[k] = (sum[k] ?? 0) + v;
+  return Object.fromEntries(Object.entries(sum).sort(([x], [y]) => (x < y ? -1 : 1)));
 }
 
 type ProjectBody = { project?: { version: number; detection?: { enabled?: boolean } }; message?: string };

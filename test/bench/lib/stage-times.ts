@@ -22,6 +22,14 @@ export class StageTimes {
     this.totals.set(stage, t);
   };
 
+  /** Adds totals recorded elsewhere (another thread's), whatever `paused` says. */
+  add(stage: string, total: StageTotal): void {
+    const t = this.totals.get(stage) ?? { calls: 0, ms: 0 };
+    t.calls += total.calls;
+    t.ms += total.ms;
+    this.totals.set(stage, t);
+  }
+
   get(stage: string): StageTotal {
     return this.totals.get(stage) ?? { calls: 0, ms: 0 };
   }
