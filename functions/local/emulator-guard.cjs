@@ -7,7 +7,7 @@
 
 'use strict';
 
-const { createHash, createHmac, timingSafeEqual } = require('node:crypto');
+const { createHash, createHmac, createSecretKey, timingSafeEqual } = require('node:crypto');
 
 /** How far a header-signed request's X-Amz-Date may be from this machine's clock (AWS allows 15 minutes). */
 const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -50,7 +50,10 @@ function headerValue(headers, name) {
   return (Array.isArray(v) ? v.join(',') : String(v)).trim().replace(/\s+/g, ' ');
 }
 
-/** The SigV4 signing key for a day, region and service (four HMACs), remembered: it changes once a day. */
+/**
+ * The SigV4 signing key for a day, region and service (four HMACs), remembered as a key object: it changes once a
+ * day, and Node makes a key object from raw bytes on every createHmac otherwise (most of the check's cost).
+ */
 const signingKeys = new Map();
 function signingKey(secret, day, region, service) {
   const id = `${secret}\n${day}\n${region}\n${service}`;
@@ -58,6 +61,7 @@ function signingKey(secret, day, region, service) {
   if (!key) {
     key = hmac(`AWS4${secret}`, day);
     for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
+    key = createSecretKey(key);
     if (signingKeys.size > 64) signingKeys.clear();
     signingKeys.set(id, key);
   }

@@ -6,7 +6,7 @@
 //
 // This is the local adapter of the ObjectUrls port; in the cloud the S3 presigner plays the same part.
 
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ObjectUrls } from '../domain/ports.js';
@@ -99,9 +99,12 @@ export interface FileUrlsOptions {
 export class SignedFileUrls implements ObjectUrls {
   private readonly now: () => number;
   private readonly maxUploadBytes: number;
+  /** The secret as a key object once: Node makes one from raw bytes on every createHmac otherwise (~8x the HMAC). */
+  private readonly key: KeyObject;
 
   constructor(private readonly opts: FileUrlsOptions) {
     if (opts.secret.byteLength < 32) throw new Error('the file URL secret must have at least 32 bytes');
+    this.key = createSecretKey(opts.secret);
     this.now = opts.now ?? Date.now;
     this.maxUploadBytes = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   }
@@ -161,7 +164,7 @@ export class SignedFileUrls implements ObjectUrls {
   private sign(g: FileGrant): Buffer {
     // Length-prefixed fields: no value can be shifted into its neighbour.
     const fields = ['winnow-file-v1', g.method, g.key, String(g.expires), g.contentType, g.downloadName ?? '\u0000', String(g.maxBytes ?? '')];
-    return createHmac('sha256', this.opts.secret)
+    return createHmac('sha256', this.key)
       .update(fields.map((f) => `${Buffer.byteLength(f)}:${f}`).join('\n'))
       .digest();
   }
