@@ -5,15 +5,29 @@
 //
 // An export is its folder `exports/<project>/<exportId>/` (status.json beside the file): an expired one loses the
 // whole folder. An original goes with everything derived from it (display copy, thumbnail, samples incl. box samples,
-// annotations, embedding rows, its place in the ranking) through an ordinary image deletion job (deletion.ts), so a
-// crash mid-way is finished by resumeDeletions like any other. Its labels then live on only in the exports already
+// annotations, embedding rows, its place in the ranking) through ordinary image deletion jobs (deletion.ts) of at most
+// MAX_IMAGE_IDS images each. In the cloud the sweep only writes them and hands them to the export queue (`runner`),
+// whose worker runs each in slices bounded by the function's remaining time (functions/deletion/worker.ts): a sweep
+// over thousands of images never holds the Lambda that ran it, and a slice that dies is delivered again and goes on
+// from the job's record. Locally (no runner) they run here to their end; a crash is finished by resumeDeletions at
+// start-up. Either way a later sweep leaves the images of an unfinished job of an earlier one to that job, and hands
+// over again a job that failed or has not moved for STALLED_MS (its message lost). Its labels then live on only in the exports already
 // downloaded: that is the point of the setting. Which exports count: finished ones of every labeler's labels (an
 // export of one labeler's labels does not), and only images uploaded before that export started (later ones were not
 // in it). Each sweep that deleted something leaves an audit entry (`retention.sweep`, actor `winnow:retention`).
 
 import { recordAudit } from './audit-log.js';
 import { mapBounded } from './concurrency.js';
-import { MAX_IMAGE_IDS, runDeletion, startImageDeletion, type RunOptions } from './deletion.js';
+import {
+  launchDeletion,
+  MAX_IMAGE_IDS,
+  runDeletion,
+  startImageDeletion,
+  unfinishedDeletions,
+  type DeletionJob,
+  type DeletionRunner,
+  type RunOptions,
+} from './deletion.js';
 import { BUCKET_LAYOUT } from './layout.js';
 import type { Project } from './model.js';
 import type { Log, Stores } from './ports.js';
@@ -22,6 +36,20 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 /** Who the audit log and the deletion jobs name for what the sweep deleted. */
 export const RETENTION_ACTOR = 'winnow:retention';
 const PAGE = 1000;
+/**
+ * A retention job not finished whose record has not changed this long is taken as lost (its queue message, or the
+ * process that ran it) and handed over again. A running job rewrites its record at every slice and every 2 s.
+ */
+export const STALLED_MS = 60 * 60 * 1000;
+
+export interface RetentionOptions extends RunOptions {
+  log?: Log;
+  /**
+   * Where the sweep's deletion jobs run: handed to this runner (the cloud: the export queue, run in slices by the
+   * worker) and not waited for; without one, run here to their end (the local stack).
+   */
+  runner?: DeletionRunner;
+}
 
 /** What an export's status.json says that the sweep needs (interchange/export/job.ts ExportStatus). */
 interface ExportRecord {
@@ -40,14 +68,18 @@ export interface RetentionResult {
   exportsDeleted: number;
   /** Objects deleted with them. */
   exportObjectsDeleted: number;
-  /** Images whose original was deleted with everything derived. */
+  /** Images whose original was deleted with everything derived (by jobs run to their end here). */
   originalsDeleted: number;
-  /** The image deletion jobs that did it. */
+  /** Images whose deletion was handed to the runner in new jobs (they go as its worker runs them). */
+  originalsQueued: number;
+  /** The new image deletion jobs. */
   jobIds: string[];
+  /** Unfinished jobs of earlier sweeps that had failed or stalled, handed over (or run) again. */
+  resumedJobIds: string[];
 }
 
 /** Runs the sweep over every project with retention settings; one project's failure does not stop the others. */
-export async function sweepRetention(stores: Stores, opts: RunOptions & { log?: Log } = {}): Promise<RetentionResult[]> {
+export async function sweepRetention(stores: Stores, opts: RetentionOptions = {}): Promise<RetentionResult[]> {
   const results: RetentionResult[] = [];
   for (const project of await stores.projects.list()) {
     if (!project.retention || (project.retention.exportsDays === undefined && project.retention.originalsDaysAfterExport === undefined)) continue;
@@ -61,9 +93,20 @@ export async function sweepRetention(stores: Stores, opts: RunOptions & { log?: 
 }
 
 /** The retention sweep of one project. */
-export async function sweepProject(stores: Stores, project: Project, opts: RunOptions = {}): Promise<RetentionResult> {
+export async function sweepProject(stores: Stores, project: Project, opts: RetentionOptions = {}): Promise<RetentionResult> {
   const now = stores.clock.now();
-  const result: RetentionResult = { projectId: project.id, exportsDeleted: 0, exportObjectsDeleted: 0, originalsDeleted: 0, jobIds: [] };
+  const result: RetentionResult = { projectId: project.id, exportsDeleted: 0, exportObjectsDeleted: 0, originalsDeleted: 0, originalsQueued: 0, jobIds: [], resumedJobIds: [] };
+  const { runner, log, ...runOpts } = opts;
+  /** Hands the job to the runner, or runs it here to its end; how many images it deleted here. */
+  const carry = async (job: DeletionJob): Promise<number> => {
+    if (runner) {
+      await launchDeletion(stores, job, runner);
+      return 0;
+    }
+    const ended = await runDeletion(stores, project.id, job.jobId, runOpts);
+    if (ended.status !== 'done') throw new Error(`deletion job ${job.jobId} ended ${ended.status}: ${ended.error ?? ''}`);
+    return ended.images?.length ?? 0;
+  };
   const { exportsDays, originalsDaysAfterExport } = project.retention ?? {};
   const exports = await listExports(stores, project.id);
 
@@ -78,6 +121,15 @@ export async function sweepProject(stores: Stores, project: Project, opts: RunOp
       const started = Date.parse(record.startedAt ?? record.createdAt);
       if (heldUntil === undefined || started > heldUntil) heldUntil = started;
     }
+    // Jobs of earlier sweeps not finished yet: their images are theirs; one that failed or stalled goes again.
+    const earlier = (await unfinishedDeletions(stores, project.id)).filter((j) => j.kind === 'images' && j.by === RETENTION_ACTOR);
+    const covered = new Set(earlier.flatMap((j) => j.target.imageIds ?? []));
+    for (const job of earlier) {
+      if (job.status !== 'failed' && now - Date.parse(job.updatedAt) < STALLED_MS) continue;
+      log?.(`retention: deletion job ${job.jobId} of project ${project.id} ${job.status === 'failed' ? `failed (${job.error ?? 'no reason'})` : 'stalled'}: handed over again`, { projectId: project.id, jobId: job.jobId });
+      result.originalsDeleted += await carry(job);
+      result.resumedJobIds.push(job.jobId);
+    }
     if (heldUntil !== undefined) {
       // An image labeled (or relabeled) after that export started has a label no export holds: it stays until a
       // later export holds it too.
@@ -91,15 +143,15 @@ export async function sweepProject(stores: Stores, project: Project, opts: RunOp
       const imageIds: string[] = [];
       do {
         const page = await stores.samples.listImages(project.id, { cursor, limit: PAGE });
-        for (const image of page.items) if (Date.parse(image.createdAt) <= heldUntil && !relabeled.has(image.imageId)) imageIds.push(image.imageId);
+        for (const image of page.items) if (Date.parse(image.createdAt) <= heldUntil && !relabeled.has(image.imageId) && !covered.has(image.imageId)) imageIds.push(image.imageId);
         cursor = page.cursor;
       } while (cursor);
       for (let i = 0; i < imageIds.length; i += MAX_IMAGE_IDS) {
-        const job = await startImageDeletion(stores, project.id, { imageIds: imageIds.slice(i, i + MAX_IMAGE_IDS) }, RETENTION_ACTOR);
-        const ended = await runDeletion(stores, project.id, job.jobId, opts);
-        if (ended.status !== 'done') throw new Error(`deletion job ${job.jobId} ended ${ended.status}: ${ended.error ?? ''}`);
+        const chunk = imageIds.slice(i, i + MAX_IMAGE_IDS);
+        const job = await startImageDeletion(stores, project.id, { imageIds: chunk }, RETENTION_ACTOR);
         result.jobIds.push(job.jobId);
-        result.originalsDeleted += ended.images?.length ?? 0;
+        if (runner) result.originalsQueued += chunk.length;
+        result.originalsDeleted += await carry(job);
       }
     }
   }
@@ -117,7 +169,7 @@ export async function sweepProject(stores: Stores, project: Project, opts: RunOp
     }
   }
 
-  if (result.exportsDeleted > 0 || result.originalsDeleted > 0) {
+  if (result.exportsDeleted > 0 || result.originalsDeleted > 0 || result.originalsQueued > 0) {
     await recordAudit(stores.blobs, {
       projectId: project.id,
       at: new Date(now).toISOString(),
@@ -125,7 +177,8 @@ export async function sweepProject(stores: Stores, project: Project, opts: RunOp
       action: 'retention.sweep',
       target: {
         exports: result.exportsDeleted,
-        originals: result.originalsDeleted,
+        originals: result.originalsDeleted + result.originalsQueued,
+        ...(result.originalsQueued > 0 ? { queued: result.originalsQueued } : {}),
         ...(result.jobIds.length === 1 ? { jobId: result.jobIds[0] } : {}),
         ...(exportsDays !== undefined ? { exportsDays } : {}),
         ...(originalsDaysAfterExport !== undefined ? { originalsDaysAfterExport } : {}),
@@ -181,7 +234,7 @@ export function scheduleRetention(stores: Stores, opts: { intervalMs?: number; l
     if (running || stopped) return;
     running = sweepRetention(stores, { log: opts.log })
       .then((results) => {
-        for (const r of results) if (r.exportsDeleted || r.originalsDeleted) opts.log('retention: deleted what the project keeps no longer', { ...r });
+        for (const r of results) if (r.exportsDeleted || r.originalsDeleted || r.originalsQueued) opts.log('retention: deleted what the project keeps no longer', { ...r });
       })
       .catch((err: unknown) => opts.log('retention: sweep failed', { error: (err as Error)?.message ?? String(err) }))
       .finally(() => (running = undefined));

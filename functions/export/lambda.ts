@@ -86,10 +86,11 @@ export async function handler(event: SQSEvent, context?: Pick<Context, 'awsReque
   await triggers.flush().catch((err: unknown) => log.error('deletion: trainer trigger failed', { error: err }));
   if (!exported) return { batchItemFailures: failures };
   // Retention per project: a failed sweep is logged and tried again after the next export, never fails this one.
-  const swept = await sweepRetention(exportDeps.stores, { log: log.error }).catch((err: unknown) => {
+  // Its deletion jobs go on this function's queue, run in slices like the owners' deletions.
+  const swept = await sweepRetention(exportDeps.stores, { log: log.error, runner: deletions.requeue }).catch((err: unknown) => {
     log.error('retention: sweep failed', { error: err });
     return [];
   });
-  for (const r of swept) if (r.exportsDeleted || r.originalsDeleted) log('retention', { ...r });
+  for (const r of swept) if (r.exportsDeleted || r.originalsDeleted || r.originalsQueued || r.resumedJobIds.length) log('retention', { ...r });
   return { batchItemFailures: failures };
 }
