@@ -4,12 +4,14 @@
 // plus forced retrains back to back). Reports latency per route, throughput, errors, and checks afterwards that no
 // sample was leased to two labelers at once and no sample got two labels.
 //   npm run bench:api -- [--samples 5000] [--seconds 20] [--labelers 50] [--label-rate 1] [--classes 5]
-//                        [--warmup 3] [--no-forced-retrains] [--no-training] [--profile FILE.cpuprofile] [--models DIR]
-//                        [--out test-output/bench]
+//                        [--warmup 3] [--no-forced-retrains] [--no-training] [--profile FILE.cpuprofile]
+//                        [--heap-profile FILE.heapprofile] [--models DIR] [--out test-output/bench]
 // --label-rate N paces each labeler to N labels/s (0.5, 1, 1.5, ...: a person looking at the image; the default 1 is
 // a fast keyboard labeler); 0 = no pause at all, which measures saturation throughput.
 // --no-training serves from the first ranking only (no retrains), to separate serving cost from training cost.
 // --profile writes a CPU profile of the API's thread while labeling and prints its time by component.
+// --heap-profile writes a sampled allocation profile of the API's thread while labeling (garbage included: what the
+// young-generation collections have to sweep) and prints its bytes per label by component and allocating function.
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,6 +30,7 @@ import { checkLabels, checkLeases } from './lib/api-verify.js';
 import { numberArg, parseArgs, stringArg } from './lib/args.js';
 import { childrenCpuMs, isTrainerProcess } from './lib/child-cpu.js';
 import { startCpuProfile } from './lib/cpu-profile.js';
+import { startHeapProfile, summarizeAllocations } from './lib/heap-profile.js';
 import { summarizeProfile } from './lib/profile-summary.js';
 import { summarize } from './lib/latency.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
@@ -56,6 +59,7 @@ if (config.labelRate < 0 || !Number.isInteger(config.labelRate * 2)) {
 const modelDir = path.resolve(stringArg(args, 'models') ?? sharedPath('models'));
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const profileFile = stringArg(args, 'profile');
+const heapProfileFile = stringArg(args, 'heap-profile');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const loadBefore = os.loadavg();
 
@@ -96,6 +100,7 @@ try {
   const server = serverTiming(labelingRequestKind);
   const emulatorCalls = emulatorRequests({ dynamodb: stack.dynamoEndpoint, s3: stack.s3Endpoint });
   const profile = profileFile ? await startCpuProfile() : undefined;
+  const heapProfile = heapProfileFile ? await startHeapProfile() : undefined;
   const loop = eventLoopDelay();
   const cpu = process.cpuUsage();
   const apiThreadCpu = threadCpuMs();
@@ -119,6 +124,7 @@ try {
   const trainerUsed = trainerCpu === undefined ? undefined : childrenCpuMs(isTrainerProcess)! - trainerCpu;
   const delay = loop.stop();
   const profiled = await profile?.stop(path.resolve(profileFile!));
+  const heapProfiled = await heapProfile?.stop(path.resolve(heapProfileFile!));
   await stack.trainer.idle();
   const loadAfter = os.loadavg();
 
@@ -148,9 +154,18 @@ try {
     console.log(`\nthe API's thread while labeling, by component (${profileFile}):`);
     console.log(formatTable(['component', 'ms', '%'], mainThread.map((c) => [c.component, c.ms, c.share])));
   }
+  const allocations = heapProfiled && summarizeAllocations(heapProfiled);
+  if (allocations) {
+    const labels = Math.max(1, run.leases.filter((l) => l.annotateStatus === 201).length);
+    const perLabel = (mib: number) => Math.round((mib * 1024) / labels);
+    console.log(`\nallocations on the API's thread while labeling: ${allocations.totalMiB} MiB, ${perLabel(allocations.totalMiB)} KiB per label (${heapProfileFile}):`);
+    console.log(formatTable(['component', 'KiB/label', '%'], allocations.byComponent.map((c) => [c.component, perLabel(c.mib), c.share])));
+    console.log(formatTable(['allocating function', 'component', 'KiB/label', '%'], allocations.topFunctions.map((f) => [f.fn, f.component, perLabel(f.mib), f.share])));
+  }
   await mkdir(outDir, { recursive: true });
-  await writeFile(path.join(outDir, 'api.json'), `${JSON.stringify({ ...report.json, ...(mainThread ? { mainThreadProfile: mainThread } : {}) }, null, 2)}\n`);
-  log(`wrote ${path.relative(REPO_ROOT, path.join(outDir, 'api.json'))}${profileFile ? ` and ${profileFile}` : ''}`);
+  const extra = { ...(mainThread ? { mainThreadProfile: mainThread } : {}), ...(allocations ? { allocations } : {}) };
+  await writeFile(path.join(outDir, 'api.json'), `${JSON.stringify({ ...report.json, ...extra }, null, 2)}\n`);
+  log(`wrote ${path.relative(REPO_ROOT, path.join(outDir, 'api.json'))}${[profileFile, heapProfileFile].filter(Boolean).map((f) => ` and ${f}`).join('')}`);
   process.exitCode = report.ok ? 0 : 1;
 } finally {
   await stack.close();

@@ -30,6 +30,11 @@ const SPECIAL = new Map([
   ['(program)', 'V8 (program)'],
 ]);
 
+/** The component a script URL belongs to, or undefined for Node internals and native code. */
+export function componentOfUrl(url: string): string | undefined {
+  return COMPONENTS.find(([, re]) => re.test(url))?.[0];
+}
+
 export function summarizeProfile(profile: CpuProfile): { component: string; ms: number; share: number }[] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -41,7 +46,7 @@ export function summarizeProfile(profile: CpuProfile): { component: string; ms: 
     const frame = byId.get(id)!.callFrame;
     const component =
       SPECIAL.get(frame.functionName) ??
-      COMPONENTS.find(([, re]) => re.test(frame.url))?.[0] ??
+      componentOfUrl(frame.url) ??
       (parent.has(id) ? componentOf(parent.get(id)!) : 'Node internals (sockets, timers)');
     memo.set(id, component);
     return component;
