@@ -4,6 +4,7 @@
 // makes one step: never more than 100 images. A slice killed mid-way is delivered again and goes on from the job's
 // record; a message lost altogether is noticed by a later sweep once the job has not moved for STALLED_MS, which
 // hands it over again. Sweeps meanwhile queue nothing twice. In the end every image is gone, each counted once.
+// Locally (no queue) the sweep runs the job itself; one killed mid-way is finished by the next sweep.
 
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
@@ -18,7 +19,7 @@ import { ManualClock, sampleFixture } from '../support/fixtures.js';
 const P = 'archive';
 const IMAGES = 5000;
 
-async function seeded(): Promise<{ stores: MemoryStores; clock: ManualClock }> {
+async function seeded(IMAGES: number): Promise<{ stores: MemoryStores; clock: ManualClock }> {
   const clock = new ManualClock();
   const stores = createMemoryStores(clock);
   await createProject(stores, { id: P, classes: ['cat', 'dog'], auditRate: 0, retention: { originalsDaysAfterExport: 7 } }, 'owner');
@@ -38,22 +39,25 @@ async function seeded(): Promise<{ stores: MemoryStores; clock: ManualClock }> {
   return { stores, clock };
 }
 
-/** The stores with deletes failing from the first call on: a process killed in the middle of a slice. */
-function killedMidSlice(stores: MemoryStores): MemoryStores {
+/** The stores with deletes failing after `after` calls: a process killed in the middle of a slice. */
+function killedMidSlice(stores: MemoryStores, after = 0): MemoryStores {
+  let calls = 0;
   const samples = Object.create(stores.samples) as MemoryStores['samples'];
-  samples.deleteMany = async () => {
-    throw new Error('process killed');
+  samples.deleteMany = async (projectId, items) => {
+    if (++calls > after) throw new Error('process killed');
+    return stores.samples.deleteMany(projectId, items);
   };
   const blobs = Object.create(stores.blobs) as MemoryStores['blobs'];
-  blobs.deleteMany = async () => {
-    throw new Error('process killed');
+  blobs.deleteMany = async (keys) => {
+    if (++calls > after) throw new Error('process killed');
+    return stores.blobs.deleteMany(keys);
   };
   return { ...stores, samples, blobs };
 }
 
 describe('retention over 5,000 images: a queued deletion job, run in slices', () => {
   it('the sweep queues one job; slices of at most 100 images finish it through a killed slice and a lost message', async () => {
-    const { stores, clock } = await seeded();
+    const { stores, clock } = await seeded(IMAGES);
     clock.advance(8 * DAY_MS);
     /** The export queue: messages in order, as the worker's event source delivers them. */
     const queue: DeletionMessage[] = [];
@@ -136,4 +140,23 @@ describe('retention over 5,000 images: a queued deletion job, run in slices', ()
     // The export that held them stays (exportsDays is not set).
     expect((await stores.blobs.list(`exports/${P}/`)).items).toHaveLength(2);
   }, 60_000);
+
+  it('locally (no runner) the sweep runs the job here; one killed mid-way is finished by the next sweep, each image once', async () => {
+    const { stores, clock } = await seeded(1000);
+    clock.advance(8 * DAY_MS);
+    const logged: string[] = [];
+    // Killed after 4 chunks of images went (2 deletes a chunk): the sweep logs it, the job's record says how far it got.
+    expect(await sweepRetention(killedMidSlice(stores, 8), { log: (m) => logged.push(m) })).toEqual([]);
+    expect(logged).toEqual([`retention: sweep of project ${P} failed`]);
+    const [job] = await unfinishedDeletions(stores, P);
+    expect(job).toMatchObject({ status: 'failed', by: RETENTION_ACTOR, progress: { done: 400, total: 1000 } });
+    expect((await stores.samples.listImages(P, { limit: 1000 })).items).toHaveLength(600);
+
+    const [swept] = await sweepRetention(stores);
+    expect(swept).toMatchObject({ originalsDeleted: 1000, originalsQueued: 0, jobIds: [], resumedJobIds: [job.jobId] });
+    expect((await stores.samples.listImages(P, { limit: 10 })).items).toEqual([]);
+    expect((await stores.blobs.list(`uploads/${P}/`, { limit: 10 })).items).toEqual([]);
+    expect(await deletionStatus(stores, P, job.jobId)).toMatchObject({ status: 'done', deleted: { images: 1000, samples: 1000 } });
+    expect(await unfinishedDeletions(stores, P)).toEqual([]);
+  });
 });
