@@ -16,7 +16,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startLocalStack } from '../../functions/local/stack.js';
 import { createImageAnalyzer } from '../../functions/vision/analyzer.js';
 import { tempDir } from '../support/stack.js';
@@ -102,6 +102,7 @@ try {
   const profile = profileFile ? await startCpuProfile() : undefined;
   const heapProfile = heapProfileFile ? await startHeapProfile() : undefined;
   const loop = eventLoopDelay();
+  const gc = gcPauses();
   const cpu = process.cpuUsage();
   const apiThreadCpu = threadCpuMs();
   const emulatorCpu = childrenCpuMs((c) => !isTrainerProcess(c));
@@ -123,6 +124,7 @@ try {
   const childUsed = emulatorCpu === undefined ? undefined : childrenCpuMs((c) => !isTrainerProcess(c))! - emulatorCpu;
   const trainerUsed = trainerCpu === undefined ? undefined : childrenCpuMs(isTrainerProcess)! - trainerCpu;
   const delay = loop.stop();
+  const gcSeen = gc.stop();
   const profiled = await profile?.stop(path.resolve(profileFile!));
   const heapProfiled = await heapProfile?.stop(path.resolve(heapProfileFile!));
   await stack.trainer.idle();
@@ -149,6 +151,7 @@ try {
     loadAfter,
   });
   console.log(report.text);
+  console.log(`GC pauses on the API's thread while labeling: ${gcSeen.map((g) => `${g.kind} ${g.count} (total ${g.totalMs} ms, p99 ${g.p99Ms} ms, max ${g.maxMs} ms)`).join('; ') || 'none'}`);
   const mainThread = profiled && summarizeProfile(profiled);
   if (mainThread) {
     console.log(`\nthe API's thread while labeling, by component (${profileFile}):`);
@@ -163,7 +166,7 @@ try {
     console.log(formatTable(['allocating function', 'component', 'KiB/label', '%'], allocations.topFunctions.map((f) => [f.fn, f.component, perLabel(f.mib), f.share])));
   }
   await mkdir(outDir, { recursive: true });
-  const extra = { ...(mainThread ? { mainThreadProfile: mainThread } : {}), ...(allocations ? { allocations } : {}) };
+  const extra = { gcPauses: gcSeen, ...(mainThread ? { mainThreadProfile: mainThread } : {}), ...(allocations ? { allocations } : {}) };
   await writeFile(path.join(outDir, 'api.json'), `${JSON.stringify({ ...report.json, ...extra }, null, 2)}\n`);
   log(`wrote ${path.relative(REPO_ROOT, path.join(outDir, 'api.json'))}${[profileFile, heapProfileFile].filter(Boolean).map((f) => ` and ${f}`).join('')}`);
   process.exitCode = report.ok ? 0 : 1;
@@ -188,6 +191,34 @@ function forcedRetrainLoop(enabled: boolean) {
       stopping = true;
       await done;
       return summarize(ms);
+    },
+  };
+}
+
+/** The process's garbage collections by kind (young: scavenge; old: mark-compact), as perf_hooks reports them. */
+function gcPauses() {
+  const kinds = new Map<number, string>([
+    [perfConstants.NODE_PERFORMANCE_GC_MINOR, 'scavenge'],
+    [perfConstants.NODE_PERFORMANCE_GC_MAJOR, 'mark-compact'],
+    [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental marking'],
+    [perfConstants.NODE_PERFORMANCE_GC_WEAKCB, 'weak callbacks'],
+  ]);
+  const ms = new Map<string, number[]>();
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = kinds.get((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1) ?? 'other';
+      ms.set(kind, [...(ms.get(kind) ?? []), entry.duration]);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    stop: () => {
+      observer.disconnect();
+      const round = (x: number) => Math.round(x * 10) / 10;
+      return [...ms].map(([kind, xs]) => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        return { kind, count: xs.length, totalMs: round(xs.reduce((a, b) => a + b, 0)), p99Ms: round(sorted[Math.floor(sorted.length * 0.99)] ?? 0), maxMs: round(sorted[sorted.length - 1]) };
+      });
     },
   };
 }

@@ -3,6 +3,7 @@
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock, type Stores } from '../../domain/ports.js';
 import { shardEmbeddings } from '../embeddings/store.js';
@@ -65,6 +66,14 @@ function fixedEndpoint(endpoint: string) {
   return () => resolved;
 }
 
+/**
+ * One signer for every request to the DynamoDB emulator, whose keys are fixed for the stack's life. Without it the
+ * SDK builds a new signer from a copy of the whole client configuration for each request.
+ */
+function fixedSigner(region: string, credentials: NonNullable<AwsConfig['credentials']>) {
+  return new SignatureV4({ service: 'dynamodb', region, credentials, sha256: KeyedSha256, uriEscapePath: true });
+}
+
 export function createS3Client(config: Pick<AwsConfig, 'region' | 'credentials'> & { endpoint?: string }): S3Client {
   return withoutLogging(new S3Client({
     region: config.region,
@@ -90,6 +99,7 @@ export function createAwsClients(config: Pick<AwsConfig, 'region' | 'endpoints' 
       credentials: config.credentials,
       sha256: KeyedSha256,
       ...(endpoint ? { requestHandler: { httpAgent: { keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS } }, endpointProvider: fixedEndpoint(endpoint) } : {}),
+      ...(endpoint && config.credentials ? { signer: fixedSigner(config.region, config.credentials) } : {}),
     }),
   );
   const doc = DynamoDBDocumentClient.from(dynamodb, {

@@ -130,13 +130,10 @@ export class Serving {
       return this.readHeads(ids.filter((id) => this.worthReading(id)));
     };
     if (!this.optimistic) await readPage();
-    await leaseSpread(pageIndexes(ids.length), this.request.count - this.leased.length, async (i) => {
-      const id = ids[i];
-      if (this.request.exclude?.has(id)) return undefined;
-      // The audit set is served only by audit draws: what active learning leaves of it stays a uniform sample.
-      if (set.length > 0 && inAuditSet(id, this.rate) && !this.heldByMe(id)) return undefined;
-      let verdict = this.verdict(id);
-      if (verdict === 'refused' || (verdict === 'unknown' && this.losses > 0 && !read)) {
+    // The rest of one candidate's walk, for those that may need a store call.
+    const considerCandidate = async (i: number, id: string, seen: Verdict, mustRead: boolean): Promise<boolean | undefined> => {
+      let verdict = seen;
+      if (mustRead) {
         await readPage();
         verdict = this.verdict(id);
       }
@@ -159,6 +156,21 @@ export class Serving {
       this.sawCandidate = true;
       const lease = this.memory.head(this.project.id, id)?.lease;
       return lease && lease.until - this.request.leaseMs > this.startedAt ? false : undefined;
+    };
+    // Most candidates near the top of a busy ranking are known taken or done: those are passed over without a
+    // promise (leaseSpread awaits only what is one), which is most of what a walk used to allocate.
+    await leaseSpread(pageIndexes(ids.length), this.request.count - this.leased.length, (i) => {
+      const id = ids[i];
+      if (this.request.exclude?.has(id)) return undefined;
+      // The audit set is served only by audit draws: what active learning leaves of it stays a uniform sample.
+      if (set.length > 0 && inAuditSet(id, this.rate) && !this.heldByMe(id)) return undefined;
+      const verdict = this.verdict(id);
+      const mustRead = verdict === 'refused' || (verdict === 'unknown' && this.losses > 0 && !read);
+      if (!mustRead && (verdict === 'taken' || verdict === 'done')) {
+        if (verdict === 'taken') this.sawCandidate = true;
+        return undefined;
+      }
+      return considerCandidate(i, id, verdict, mustRead);
     });
   }
 
@@ -269,12 +281,17 @@ const MAX_STRIDE = 32;
  * a labeler gets exactly the best free samples. `take` answers true (leased), false (lost a race) or undefined
  * (not a candidate after all).
  */
-export async function leaseSpread<T>(candidates: T[], want: number, take: (candidate: T) => Promise<boolean | undefined>): Promise<number> {
+export async function leaseSpread<T>(
+  candidates: T[],
+  want: number,
+  take: (candidate: T) => boolean | undefined | Promise<boolean | undefined>,
+): Promise<number> {
   let got = 0;
   let losses = 0;
   const skipped: T[] = [];
   for (let i = 0; i < candidates.length && got < want; ) {
-    const result = await take(candidates[i++]);
+    const answer = take(candidates[i++]);
+    const result = answer instanceof Promise ? await answer : answer;
     if (result) got++;
     if (result !== false) continue;
     losses++;
