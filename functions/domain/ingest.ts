@@ -2,7 +2,8 @@
 // ObjectCreated record (cloud: from SQS; local: straight from the emulator's event), and by `winnow rescan`.
 // Idempotent: the image id is derived from the key and the record remembers the object's etag, so a repeated
 // event for the same object version finds the finished record and does nothing.
-// Storage calls per image (the cost that matters once inference is fast): one GET of the original, one conditional
+// Storage calls per image (the cost that matters once inference is fast): one GET of the original (none when the
+// event brought its bytes, as the local emulator's do), one conditional
 // put of the pending record, the thumbnail (and the display copy, unless the original is shown as it is), and for a
 // new image its samples with the ready record in one write that the store batches with other images' (see
 // onAnalyzed for the embeddings, also batched), then one read of the project past ingest's cache (an embedder switch).
@@ -20,6 +21,8 @@ export interface ObjectEvent {
   size?: number;
   etag?: string;
   eventTime?: string;
+  /** The object's bytes as the event source handed them over (they match `size` and `etag`): no read then. */
+  body?: Uint8Array;
 }
 
 export type IngestOutcome =
@@ -200,6 +203,9 @@ async function readObject(
   record: (version: ObjectVersion) => ImageRecord,
 ): Promise<ReadResult> {
   const gone: ReadResult = { status: 'done', outcome: { status: 'skipped', reason: `object ${event.key} no longer exists` } };
+  if (event.body && event.etag && event.body.byteLength === event.size && event.size <= maxBytes) {
+    return { status: 'read', object: { etag: event.etag, bytes: event.size, body: event.body } };
+  }
   if (event.size === undefined || event.size > maxBytes) {
     const head = await stores.blobs.head(event.key);
     if (!head) return gone;

@@ -15,6 +15,11 @@ export interface UploadEvent {
   eventTime?: string;
   size?: number;
   etag?: string;
+  /**
+   * The object's bytes, when the event source had them at hand and they match `size` and `etag` (the local S3
+   * emulator: functions/local/s3rver-process.ts): ingest then does not read the object back. Never from S3.
+   */
+  body?: Uint8Array;
 }
 
 /** How the keys of an event source are spelled. */

@@ -82,7 +82,7 @@ export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOption
       return { key, outcome: { status: 'skipped', reason: job ? `removed: ${done} (${job.jobId})` : `${event.eventName}: no image to delete` } };
     }
     if (!event.eventName.startsWith('ObjectCreated')) return { key, outcome: { status: 'skipped', reason: event.eventName } };
-    const outcome = await oneAtATime(key, () => ingestObject(deps, { key, size: event.size, etag: event.etag, eventTime: event.eventTime }));
+    const outcome = await oneAtATime(key, () => ingestObject(deps, { key, size: event.size, etag: event.etag, eventTime: event.eventTime, body: event.body }));
     if (outcome.status === 'ready') log(`ingest: ${JSON.stringify(key)} ready (${outcome.samples} sample${outcome.samples === 1 ? '' : 's'})`);
     else if (outcome.status === 'failed') log(`ingest: ${JSON.stringify(key)} failed: ${outcome.image.reason}`);
     else log(`ingest: ${JSON.stringify(key)} skipped: ${outcome.reason}`);

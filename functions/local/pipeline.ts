@@ -15,6 +15,12 @@ import { IngestQueue, type IngestHandler } from './ingest-queue.js';
 import { startIngestThread, type IngestThread } from './ingest-thread.js';
 import { trainerProcessRunner, type TrainerPriority } from './trainer-process.js';
 
+/**
+ * Uploads up to this size come with their bytes in the emulator's event (s3rver-process.ts `inlineBodyMax`), so
+ * ingest reads them back through neither the SDK nor the emulator: one storage request less per image.
+ */
+export const INLINE_UPLOAD_MAX = 16 * 1024 * 1024;
+
 export interface PipelineOptions {
   analyzer: ImageAnalyzer;
   ingestConcurrency: number;
@@ -51,7 +57,7 @@ export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventS
   const handler: IngestHandler =
     thread ?? createIngestHandler({ stores, analyzer, onAnalyzed: afterAnalysis(stores, embedder, onEmbedded) }, { log: opts.log });
   const ingest = new IngestQueue(handler, opts.ingestConcurrency, { thread });
-  s3.on('event', (event: unknown) => {
+  s3.on('event', (event: unknown, body?: Uint8Array) => {
     // Runs inside the emulator's event dispatch: nothing thrown here may escape (it would take the server down).
     try {
       // s3rver's events carry the key as it is (unlike the cloud's URL-encoded notifications).
@@ -60,6 +66,8 @@ export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventS
       for (const r of rejected) opts.log(`ingest: upload event record dropped: ${r.reason}`);
       // Derived files land in the same bucket; only originals under uploads/ are ingested (as in the cloud).
       const uploads = events.filter((e) => e.key.startsWith('uploads/'));
+      // The emulator hands over a new upload's bytes (checked against its etag): ingest does not GET them again.
+      if (body && uploads.length === 1 && events.length === 1) uploads[0].body = body;
       if (uploads.length) ingest.push(uploads);
     } catch (err) {
       opts.log(`ingest: upload event not handled: ${(err as Error)?.message ?? String(err)}`);

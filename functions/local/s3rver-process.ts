@@ -73,7 +73,7 @@ process.on('message', async (msg) => {
   }
   if (msg.type !== 'start') return;
   try {
-    const { eventPrefixes, credentials, ...options } = msg.options;
+    const { eventPrefixes, credentials, inlineBodyMax, ...options } = msg.options;
     const server = new S3rver(options);
     // s3rver's own account registry must know the key too (it only knows S3RVER): the only key it will know.
     const AWSAccount = require(require('node:path').join(require('node:path').dirname(process.env.WINNOW_S3RVER_PATH), 'models/account.js'));
@@ -114,12 +114,26 @@ process.on('message', async (msg) => {
       ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>refused: ' + reason + '</Message></Error>';
     });
     server.on('event', (event) => {
-      const key = event.Records && event.Records[0] && event.Records[0].s3.object.key;
+      const record = event.Records && event.Records[0];
+      const key = record && record.s3.object.key;
       if (eventPrefixes && !eventPrefixes.some((p) => typeof key === 'string' && key.startsWith(p))) return;
       const id = nextId++;
       const waits = pendingAcks.getStore();
       if (waits) waits.push(new Promise((resolve) => acks.set(id, resolve)));
-      process.send({ type: 'event', id, event });
+      // A new object's bytes go with its event (read back from this process's disk, checked against the event's
+      // MD5 etag), so that ingest need not GET them through the S3 API; any doubt, and the event goes without.
+      const object = record && record.s3.object;
+      if (!inlineBodyMax || !object || !/^ObjectCreated/.test(record.eventName) || !(object.size <= inlineBodyMax)) {
+        process.send({ type: 'event', id, event });
+        return;
+      }
+      require('node:fs').promises.readFile(server.store.getResourcePath(record.s3.bucket.name, key, 'object')).then(
+        (body) => {
+          const md5 = require('node:crypto').createHash('md5').update(body).digest('hex');
+          process.send({ type: 'event', id, event, ...(md5 === object.eTag && body.length === object.size ? { body } : {}) });
+        },
+        () => process.send({ type: 'event', id, event }),
+      );
     });
     const address = await server.run();
     process.send({ type: 'ready', port: address.port });
@@ -141,12 +155,14 @@ export interface S3rverProcessOptions {
   eventPrefixes?: string[];
   /** Every request must be signed with these (SigV4 header or presigned query); default the documented S3RVER pair. */
   credentials?: EmulatorCredentials;
+  /** A new object up to this size comes with its bytes: `event` listeners get them as a second argument. Default 0: never. */
+  inlineBodyMax?: number;
 }
 
 type ChildMessage =
   | { type: 'ready'; port: number }
   | { type: 'failed'; message: string }
-  | { type: 'event'; id: number; event: unknown };
+  | { type: 'event'; id: number; event: unknown; body?: Uint8Array };
 
 /** S3 (s3rver) in a child process; `events` emits `event` with S3 notification payloads, like the s3rver instance. */
 export async function startS3rverProcess(opts: S3rverProcessOptions): Promise<RunningEmulator & { events: S3EventSource }> {
@@ -155,6 +171,7 @@ export async function startS3rverProcess(opts: S3rverProcessOptions): Promise<Ru
   // Paginated ListObjectsV2 fails with a 500 under OpenSSL 3 without the legacy provider.
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD_SOURCE], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'advanced', // bytes (inlineBodyMax) as bytes, not JSON
     env: { ...process.env, WINNOW_S3RVER_PATH: require.resolve('s3rver'), WINNOW_GUARD_PATH: GUARD_PATH },
   });
   const untrack = killOnExit(child);
@@ -173,7 +190,7 @@ export async function startS3rverProcess(opts: S3rverProcessOptions): Promise<Ru
       if (msg.type === 'event') {
         // Listeners run synchronously (the pipeline queues the upload), then the child may answer the PUT.
         try {
-          events.emit('event', msg.event);
+          events.emit('event', msg.event, msg.body);
         } finally {
           if (child.connected) child.send({ type: 'ack', id: msg.id });
         }
@@ -192,6 +209,7 @@ export async function startS3rverProcess(opts: S3rverProcessOptions): Promise<Ru
       silent: true,
       configureBuckets: s3rverBucketConfigs(buckets),
       eventPrefixes: opts.eventPrefixes,
+      inlineBodyMax: opts.inlineBodyMax ?? 0,
       // Over IPC, not argv or the environment, so other users of the machine cannot read them.
       credentials: opts.credentials ?? DEFAULT_EMULATOR_CREDENTIALS,
     },

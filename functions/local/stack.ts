@@ -30,7 +30,7 @@ import { loadOrCreateFileSecret, SignedFileUrls } from './file-urls.js';
 import type { IngestQueue } from './ingest-queue.js';
 import { localExports } from './exports.js';
 import { createLocalServer } from './server.js';
-import { startPipeline, type PipelineOptions } from './pipeline.js';
+import { INLINE_UPLOAD_MAX, startPipeline, type PipelineOptions } from './pipeline.js';
 import type { TrainerPriority } from './trainer-process.js';
 import { reconcileUploads } from './reconcile.js';
 import { startS3rverProcess } from './s3rver-process.js';
@@ -130,6 +130,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       host: '127.0.0.1',
       bucket: LOCAL_BUCKET,
       eventPrefixes: ['uploads/'],
+      // Ingest gets an upload's bytes with its event instead of reading them back (pipeline.ts).
+      inlineBodyMax: INLINE_UPLOAD_MAX,
       credentials,
     }),
   ]);

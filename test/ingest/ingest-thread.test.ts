@@ -1,7 +1,8 @@
 // The local stack's ingest runs on a thread of its own with its own storage clients (functions/local/ingest-thread.ts),
 // so the API's thread keeps only the analyzer's share of the work. What a user sees must not change: the images of
 // an upload end ready exactly once with their samples and embeddings, the counts the API answers with include them
-// as soon as ingest is idle, and a thread that dies mid-upload is replaced and its images finish anyway.
+// as soon as ingest is idle, and a thread that dies mid-upload is replaced and its images finish anyway. Uploads
+// come with their bytes from the emulator (no read back); what comes without them (reconcile) is read.
 
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -66,6 +67,28 @@ describe('ingest on its own thread', () => {
     const shards = await s.stores.blobs.list('embeddings/p/');
     expect(shards.items.length).toBeGreaterThan(0);
     expect(await s.ingest.thread!.probe<number>('threadId')).toBeGreaterThan(0); // not the main thread (0)
+    // The emulator handed each upload's bytes over with its event: nothing was read back through the S3 API.
+    const s3 = await s.ingest.thread!.probe<string[]>('s3Requests');
+    expect(s3.filter((c) => c === 'GetObjectCommand')).toEqual([]);
+    expect(s3.filter((c) => c === 'PutObjectCommand').length).toBeGreaterThanOrEqual(12); // the thumbnails
+  });
+
+  it('reads back what came without its bytes: uploads synced before the project existed', async () => {
+    stack = await startTestStack(await tempDir('ingest-thread'), { ingestThread: { instrument: PROBE }, ingestConcurrency: 8 });
+    const s = stack;
+    const owner = apiClient(s.url, 'owner');
+    await upload(s, await photos(3)); // no project yet: they wait, pending
+    await s.ingest.idle();
+    expect((await owner('POST', '/api/projects', { id: 'p', classes: ['daisy', 'other'] })).status).toBe(201);
+    // Reconcile finds them in the bucket and queues them (events without bytes): ingest GETs each.
+    const progress = await waitFor(async () => {
+      await s.ingest.idle();
+      const p = (await owner('GET', '/api/projects/p/progress')).json as Progress;
+      return p.images.ready === 3 && p;
+    }, 'three images ready after the project was created');
+    expect(progress).toMatchObject({ total: 3, images: { ready: 3, failed: 0, pending: 0 } });
+    const s3 = await s.ingest.thread!.probe<string[]>('s3Requests');
+    expect(s3.filter((c) => c === 'GetObjectCommand')).toHaveLength(3);
   });
 
   it('starts a new thread when the thread dies mid-upload, and every image still ends ready exactly once', async () => {
