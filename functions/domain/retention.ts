@@ -11,10 +11,11 @@
 // over thousands of images never holds the Lambda that ran it, and a slice that dies is delivered again and goes on
 // from the job's record. Locally (no runner) they run here to their end; a crash is finished by resumeDeletions at
 // start-up. Either way a later sweep leaves the images of an unfinished job of an earlier one to that job, and hands
-// over again a job that failed or has not moved for STALLED_MS (its message lost). Its labels then live on only in the exports already
-// downloaded: that is the point of the setting. Which exports count: finished ones of every labeler's labels (an
-// export of one labeler's labels does not), and only images uploaded before that export started (later ones were not
-// in it). Each sweep that deleted something leaves an audit entry (`retention.sweep`, actor `winnow:retention`).
+// over again a job that failed or has not moved for STALLED_MS (its message lost). The originals' labels then live
+// on only in the exports already downloaded: that is the point of the setting. Which exports count: finished ones of
+// every labeler's labels (an export of one labeler's labels does not), and only images uploaded before that export
+// started (later ones were not in it). Each sweep that deleted exports or started deletion jobs leaves an audit entry
+// (`retention.sweep`, actor `winnow:retention`), written once its jobs are, before they run.
 
 import { recordAudit } from './audit-log.js';
 import { mapBounded } from './concurrency.js';
@@ -109,6 +110,10 @@ export async function sweepProject(stores: Stores, project: Project, opts: Reten
   };
   const { exportsDays, originalsDaysAfterExport } = project.retention ?? {};
   const exports = await listExports(stores, project.id);
+  /** New jobs, written before anything is deleted and the audit entry, handed over (or run) after both. */
+  const started: { job: DeletionJob; images: number }[] = [];
+  /** Images deleted here by earlier sweeps' jobs run again (no runner). */
+  let resumedHere = 0;
 
   // Originals first, while every export's record is still there to say what it held.
   if (originalsDaysAfterExport !== undefined) {
@@ -127,7 +132,7 @@ export async function sweepProject(stores: Stores, project: Project, opts: Reten
     for (const job of earlier) {
       if (job.status !== 'failed' && now - Date.parse(job.updatedAt) < STALLED_MS) continue;
       log?.(`retention: deletion job ${job.jobId} of project ${project.id} ${job.status === 'failed' ? `failed (${job.error ?? 'no reason'})` : 'stalled'}: handed over again`, { projectId: project.id, jobId: job.jobId });
-      result.originalsDeleted += await carry(job);
+      resumedHere += await carry(job);
       result.resumedJobIds.push(job.jobId);
     }
     if (heldUntil !== undefined) {
@@ -150,8 +155,7 @@ export async function sweepProject(stores: Stores, project: Project, opts: Reten
         const chunk = imageIds.slice(i, i + MAX_IMAGE_IDS);
         const job = await startImageDeletion(stores, project.id, { imageIds: chunk }, RETENTION_ACTOR);
         result.jobIds.push(job.jobId);
-        if (runner) result.originalsQueued += chunk.length;
-        result.originalsDeleted += await carry(job);
+        started.push({ job, images: chunk.length });
       }
     }
   }
@@ -169,7 +173,10 @@ export async function sweepProject(stores: Stores, project: Project, opts: Reten
     }
   }
 
-  if (result.exportsDeleted > 0 || result.originalsDeleted > 0 || result.originalsQueued > 0) {
+  // Audited once the jobs are written, before they run: a job that does not get through now (the queue unreachable,
+  // a crash) is carried on by a later sweep, which audits nothing new for it.
+  const decided = started.reduce((n, s) => n + s.images, 0);
+  if (result.exportsDeleted > 0 || decided > 0) {
     await recordAudit(stores.blobs, {
       projectId: project.id,
       at: new Date(now).toISOString(),
@@ -177,13 +184,18 @@ export async function sweepProject(stores: Stores, project: Project, opts: Reten
       action: 'retention.sweep',
       target: {
         exports: result.exportsDeleted,
-        originals: result.originalsDeleted + result.originalsQueued,
-        ...(result.originalsQueued > 0 ? { queued: result.originalsQueued } : {}),
+        originals: decided,
+        ...(runner && decided > 0 ? { queued: decided } : {}),
         ...(result.jobIds.length === 1 ? { jobId: result.jobIds[0] } : {}),
         ...(exportsDays !== undefined ? { exportsDays } : {}),
         ...(originalsDaysAfterExport !== undefined ? { originalsDaysAfterExport } : {}),
       },
     });
+  }
+  result.originalsDeleted += resumedHere;
+  for (const { job, images } of started) {
+    result.originalsDeleted += await carry(job);
+    if (runner) result.originalsQueued += images;
   }
   return result;
 }

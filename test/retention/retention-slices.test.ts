@@ -1,6 +1,6 @@
 // The retention sweep over 5,000 images past retention, on the in-memory stores, as the cloud runs it: the sweep only
 // writes the deletion job and hands it to the queue (nothing deleted by the invocation that swept, so it never runs
-// long), and the worker runs it in slices (functions/deletion/worker.ts), here each with no time left so that each
+// long; a queue that does not take it leaves the job failed, sent by the next sweep), and the worker runs it in slices (functions/deletion/worker.ts), here each with no time left so that each
 // makes one step: never more than 100 images. A slice killed mid-way is delivered again and goes on from the job's
 // record; a message lost altogether is noticed by a later sweep once the job has not moved for STALLED_MS, which
 // hands it over again. Sweeps meanwhile queue nothing twice. In the end every image is gone, each counted once.
@@ -56,7 +56,7 @@ function killedMidSlice(stores: MemoryStores, after = 0): MemoryStores {
 }
 
 describe('retention over 5,000 images: a queued deletion job, run in slices', () => {
-  it('the sweep queues one job; slices of at most 100 images finish it through a killed slice and a lost message', async () => {
+  it('the sweep queues one job; slices of at most 100 images finish it through a refused send, a killed slice and a lost message', async () => {
     const { stores, clock } = await seeded(IMAGES);
     clock.advance(8 * DAY_MS);
     /** The export queue: messages in order, as the worker's event source delivers them. */
@@ -73,14 +73,26 @@ describe('retention over 5,000 images: a queued deletion job, run in slices', ()
       return n;
     };
 
+    // The queue unreachable at first: the sweep fails (logged), its job is marked failed, nothing is deleted.
+    const logged: string[] = [];
+    const unreachable: DeletionRunner = { start: async () => Promise.reject(new Error('export queue unreachable')) };
+    expect(await sweepRetention(stores, { runner: unreachable, log: (m) => logged.push(m) })).toEqual([]);
+    expect(logged).toEqual([`retention: sweep of project ${P} failed`]);
+    const [failed] = await unfinishedDeletions(stores, P);
+    expect(failed).toMatchObject({ status: 'failed', by: RETENTION_ACTOR, error: expect.stringContaining('export queue unreachable') });
+    const jobId = failed.jobId;
+    expect(await images()).toBe(IMAGES);
+
+    // The next sweep (the next export) hands that job over again: no second job.
     const [swept] = await sweepRetention(stores, { runner });
-    expect(swept).toMatchObject({ projectId: P, originalsQueued: IMAGES, originalsDeleted: 0, resumedJobIds: [] });
-    expect(swept.jobIds).toHaveLength(1);
-    const jobId = swept.jobIds[0];
+    expect(swept).toMatchObject({ projectId: P, originalsQueued: 0, originalsDeleted: 0, jobIds: [], resumedJobIds: [jobId] });
     // The sweep deleted nothing itself: the job waits on the queue.
     expect(await images()).toBe(IMAGES);
     expect(queue).toEqual([{ kind: 'deletion', projectId: P, jobId }]);
-    expect((await readAudit(stores.blobs, P)).items[0]).toMatchObject({ actor: RETENTION_ACTOR, action: 'retention.sweep', target: { originals: IMAGES, queued: IMAGES, jobId } });
+    // Audited once, when the job was written.
+    const audit = (await readAudit(stores.blobs, P)).items;
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ actor: RETENTION_ACTOR, action: 'retention.sweep', target: { originals: IMAGES, queued: IMAGES, jobId } });
 
     // Another sweep while the job is under way: its images are the job's, nothing queued twice.
     expect(await sweepRetention(stores, { runner })).toMatchObject([{ originalsQueued: 0, jobIds: [], resumedJobIds: [] }]);
