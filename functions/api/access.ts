@@ -109,7 +109,8 @@ const tooLarge = (limit: number) =>
  */
 export async function limitBody(c: Context, limit: number): Promise<void> {
   const raw = c.req.raw;
-  if (!raw.body) return;
+  // A GET or HEAD request has no body (Fetch), and asking for one makes the Node server build a full Request.
+  if (raw.method === 'GET' || raw.method === 'HEAD' || !raw.body) return;
   const declaredLength = raw.headers.get('content-length');
   if (declaredLength !== null && !(Number(declaredLength) <= limit)) throw tooLarge(limit);
   const reader = raw.body.getReader();
