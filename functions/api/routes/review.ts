@@ -35,7 +35,7 @@ export const reviewRoutes = new Hono<AppEnv>()
       await requireSample(deps.stores, projectId, sampleId);
       return c.json({ items: [], message: 'similarity search is not available here' });
     }
-    // The sample's record (a missing one is a 404) and the look-up side by side: the look-up needs only the id.
-    const [, neighbours] = await Promise.all([requireSample(deps.stores, projectId, sampleId), deps.similar(projectId, sampleId, c.req.valid('query').k)]);
-    return c.json({ items: await presentNeighbours(deps, projectId, neighbours) });
+    // The look-up needs only the id: the sample's own record (a missing one is a 404) is read with its look-alikes'.
+    const neighbours = await deps.similar(projectId, sampleId, c.req.valid('query').k);
+    return c.json({ items: await presentNeighbours(deps, projectId, sampleId, neighbours) });
   });

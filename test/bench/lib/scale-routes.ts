@@ -49,7 +49,7 @@ const WARMUP = 3;
 /** The ports' own methods: the adapters' private helpers are timed too (store-calls.ts wraps every method), not counted. */
 const PORT_METHODS = new Set([
   ...['create', 'get', 'list', 'update', 'delete'].map((m) => `projects.${m}`),
-  ...['putImageIfAbsent', 'putImage', 'getImage', 'listImages', 'putSamplesIfAbsent', 'putIngested', 'getSample', 'getSamples', 'listSamples', 'queue', 'lease', 'advance', 'setProposals', 'listSamplesOfImage', 'deleteImage', 'deleteSample', 'deleteMany', 'counts', 'recount'].map((m) => `samples.${m}`),
+  ...['putImageIfAbsent', 'putImage', 'getImage', 'getImages', 'listImages', 'putSamplesIfAbsent', 'putIngested', 'getSample', 'getSamples', 'listSamples', 'queue', 'lease', 'advance', 'setProposals', 'listSamplesOfImage', 'deleteImage', 'deleteSample', 'deleteMany', 'counts', 'recount'].map((m) => `samples.${m}`),
   ...['get', 'put', 'delete'].map((m) => `rankings.${m}`),
   ...['append', 'get', 'listForSample', 'listForProject', 'delete', 'deleteMany'].map((m) => `annotations.${m}`),
   ...['get', 'list', 'recordLabel', 'recordUndo', 'delete'].map((m) => `labelers.${m}`),
