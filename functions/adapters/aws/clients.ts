@@ -1,7 +1,7 @@
 // Composition of the AWS adapters: the same code talks to AWS in the cloud and to the emulators locally
 // (dynalite or DynamoDB Local, s3rver), which differ only by endpoint and dummy credentials.
 
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -12,6 +12,7 @@ import { S3BlobStore } from './blobs.js';
 import { DynamoLabelerStore } from './labelers.js';
 import { DynamoProjectStore } from './projects.js';
 import { DynamoRankingStore } from './rankings.js';
+import { CachedDocumentClient } from './document-client.js';
 import { KeyedSha256 } from './keyed-sha256.js';
 import { DynamoSampleStore } from './samples.js';
 import type { TableNames } from './schema.js';
@@ -92,20 +93,23 @@ export function createS3Client(config: Pick<AwsConfig, 'region' | 'credentials'>
 
 export function createAwsClients(config: Pick<AwsConfig, 'region' | 'endpoints' | 'credentials'>): AwsClients {
   const endpoint = config.endpoints?.dynamodb;
-  const dynamodb = withoutLogging(
-    new DynamoDBClient({
-      region: config.region,
-      endpoint,
-      credentials: config.credentials,
-      sha256: KeyedSha256,
-      ...(endpoint ? { requestHandler: { httpAgent: { keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS } }, endpointProvider: fixedEndpoint(endpoint) } : {}),
-      ...(endpoint && config.credentials ? { signer: fixedSigner(config.region, config.credentials) } : {}),
-    }),
-  );
-  const doc = DynamoDBDocumentClient.from(dynamodb, {
-    // Optional domain fields arrive as `undefined`; DynamoDB has no such value, so they are simply not stored.
-    marshallOptions: { removeUndefinedValues: true },
-  });
+  const dynamoConfig: DynamoDBClientConfig = {
+    region: config.region,
+    endpoint,
+    credentials: config.credentials,
+    sha256: KeyedSha256,
+    ...(endpoint ? { requestHandler: { httpAgent: { keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS } }, endpointProvider: fixedEndpoint(endpoint) } : {}),
+    ...(endpoint && config.credentials ? { signer: fixedSigner(config.region, config.credentials) } : {}),
+  };
+  const prepare = (client: DynamoDBClient) => {
+    withoutLogging(client);
+    // The emulator reads no user agent, and no Lambda trace id is ever there to pass on: both only cost per request.
+    if (endpoint) for (const name of ['getUserAgentMiddleware', 'recursionDetectionMiddleware']) client.middlewareStack.remove(name);
+  };
+  const dynamodb = new DynamoDBClient(dynamoConfig);
+  prepare(dynamodb);
+  // Optional domain fields arrive as `undefined`; DynamoDB has no such value, so they are simply not stored.
+  const doc = new CachedDocumentClient(dynamodb, dynamoConfig, { marshallOptions: { removeUndefinedValues: true } }, prepare);
   const s3 = createS3Client({ region: config.region, credentials: config.credentials, endpoint: config.endpoints?.s3 });
   return { dynamodb, doc, s3 };
 }
