@@ -99,7 +99,11 @@ describe('what the labeler sees of the model is true', () => {
       }
       cursor = page.cursor;
     } while (cursor);
-    expect(notReady, 'every imported image is ready once the import has waited for ingest').toEqual([]);
+    const listed = new Set([...truthOf.values()].map((r) => r.path));
+    const missing = chosen.filter((r) => !listed.has(r.path) && !notReady.some((n) => n.includes(`/${r.path}:`)));
+    const progress = (await apiClient(stack.url, 'ann')('GET', `/api/projects/${PROJECT}/progress`)).json.images;
+    expect({ notReady, missing: missing.map((r) => r.path) }, `every imported image is ready once the import waited for ingest (progress says ${JSON.stringify(progress)})`)
+      .toEqual({ notReady: [], missing: [] });
     expect(truthOf.size).toBe(chosen.length);
     const testIds = [...truthOf].filter(([, r]) => r.split === 'test').map(([id]) => id);
 
