@@ -1,7 +1,7 @@
 // Active-learning benchmark: accuracy per label budget and labels-to-target for every strategy, on any
 // folder-per-class image dataset (embedded through the real pipeline, cached) or a features .npy + labels .csv.
 //   npm run bench:al -- --dataset DIR [--seeds 5] [--strategies a,b] [--batch 10] [--out test-output/bench]
-//                       [--truth-budgets 100,200,400] [--precisions 0.9,0.95,0.98]
+//                       [--truth-budgets 100,200,400] [--precisions 0.9,0.95,0.98] [--shift nearest|classifier|off]
 //   npm run bench:al -- --features X.npy --labels y.csv
 
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -31,9 +31,18 @@ const auditBudgets = numberListArg(args, 'audit-budgets', [50, 100, 150, 200]);
 const auditSeeds = numberArg(args, 'audit-seeds', 10);
 /** Measuring the trainer's choices: penalty grid (multiples of 1 / labels) and centring of the calibrated fit. */
 const gridArg = stringArg(args, 'calibration-grid');
+/** --shift nearest|classifier|off: the covariate-shift weights of the temperature fit (calibration.ts), to measure them. */
+const shiftArg = stringArg(args, 'shift');
+if (shiftArg !== undefined && !['nearest', 'classifier', 'off'].includes(shiftArg)) throw new Error(`--shift must be nearest, classifier or off, not "${shiftArg}"`);
 const train: Partial<TrainOptions> | undefined =
-  gridArg || args.uncentred
-    ? { calibration: { ...(gridArg ? { grid: gridArg.split(',').map(Number) } : {}), ...(args.uncentred ? { centered: false } : {}) } }
+  gridArg || args.uncentred || shiftArg
+    ? {
+        calibration: {
+          ...(gridArg ? { grid: gridArg.split(',').map(Number) } : {}),
+          ...(args.uncentred ? { centered: false } : {}),
+          ...(shiftArg ? { shiftCorrection: shiftArg === 'off' ? false : { method: shiftArg as 'nearest' | 'classifier' } } : {}),
+        },
+      }
     : undefined;
 const outDir = resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const strategies = (stringArg(args, 'strategies')?.split(',') ?? [...STRATEGIES]).map((s) => {
