@@ -2,6 +2,7 @@
 // folder-per-class image dataset (embedded through the real pipeline, cached) or a features .npy + labels .csv.
 //   npm run bench:al -- --dataset DIR [--seeds 5] [--strategies a,b] [--batch 10] [--out test-output/bench]
 //                       [--truth-budgets 100,200,400] [--precisions 0.9,0.95,0.98] [--shift nearest|classifier|off]
+//                       [--max-labels 400]
 //   npm run bench:al -- --features X.npy --labels y.csv
 
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -78,8 +79,10 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const dataset = await load();
 const task = makeTask(dataset.vectors, dataset.labels, dataset.classes.length, testMask(dataset));
 const poolSize = task.pool.rows;
-const usedBudgets = budgets.filter((b) => b <= poolSize);
-const checkpoints = schedule(poolSize, [...usedBudgets, ...truthBudgets.filter((b) => b <= poolSize)], batch);
+/** --max-labels N: stop each session at N labels (a quicker run; "to target" then counts a seed that never reached it as N). */
+const maxLabels = numberArg(args, 'max-labels', poolSize);
+const usedBudgets = budgets.filter((b) => b <= Math.min(poolSize, maxLabels));
+const checkpoints = schedule(poolSize, [...usedBudgets, ...truthBudgets.filter((b) => b <= poolSize)], batch).filter((n) => n <= maxLabels);
 const full = fullPoolAccuracy(task);
 const target = full - 0.02;
 console.log(
@@ -117,7 +120,7 @@ for (const strategy of strategies) {
 /** First checkpoint at or above the target; the pool size when never reached (a censored, optimistic count). */
 const labelsToTarget = (curve: number[]) => {
   const k = curve.findIndex((a) => a >= target);
-  return k < 0 ? poolSize : checkpoints[k];
+  return k < 0 ? Math.min(poolSize, maxLabels) : checkpoints[k];
 };
 const need = new Map(
   strategies.map((s) => {
