@@ -15,6 +15,7 @@
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import v8 from 'node:v8';
 import path from 'node:path';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startLocalStack } from '../../functions/local/stack.js';
@@ -151,7 +152,11 @@ try {
     loadAfter,
   });
   console.log(report.text);
-  console.log(`GC pauses on the API's thread while labeling: ${gcSeen.map((g) => `${g.kind} ${g.count} (total ${g.totalMs} ms, p99 ${g.p99Ms} ms, max ${g.maxMs} ms)`).join('; ') || 'none'}`);
+  const newSpace = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  console.log(
+    `GC pauses on the API's thread while labeling: ${gcSeen.map((g) => `${g.kind} ${g.count} (total ${g.totalMs} ms, p99 ${g.p99Ms} ms, max ${g.maxMs} ms)`).join('; ') || 'none'}` +
+      `; young generation now ${Math.round((newSpace?.space_size ?? 0) / 2 ** 20)} MiB`,
+  );
   const mainThread = profiled && summarizeProfile(profiled);
   if (mainThread) {
     console.log(`\nthe API's thread while labeling, by component (${profileFile}):`);
