@@ -120,11 +120,11 @@ export async function launchDeletion(stores: Stores, job: DeletionJob, runner: D
     if (current && current.updatedAt !== job.updatedAt) return current;
     const project = projectsBefore.get(job);
     const details = { jobId: job.jobId, projectId: job.projectId, kind: job.kind };
-    if (project) {
-      await stores.blobs.delete(jobKey(job.projectId, job.jobId));
-      await stores.projects.create(project).catch((e: unknown) => {
-        if (!(e instanceof ConditionFailed)) throw e;
-      });
+    // The project back first (taken if its id is taken again meanwhile); only then its job goes. When it cannot come
+    // back, the job stays (failed) so that nothing of the project is left without a job to delete it.
+    const restored = project && (await stores.projects.create(project).then(() => true, (e: unknown) => e instanceof ConditionFailed));
+    if (restored) {
+      await stores.blobs.delete(jobKey(job.projectId, job.jobId)).catch(() => undefined);
       throw new WinnowError('unavailable', `the deletion of project "${job.projectId}" could not be started: ${reason}. Nothing was deleted: the project is back as it was. Ask again to retry.`, details);
     }
     job.status = 'failed';

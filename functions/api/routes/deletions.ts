@@ -60,7 +60,7 @@ function runnerOf(c: Context<AppEnv>): DeletionRunner {
   );
 }
 
-/** Starts the job behind the response; a runner that cannot take it: 503, the job marked failed (ask again to retry). */
+/** Starts the job behind the response; a runner that cannot take it: 503 naming the problem (launchDeletion). */
 async function launch(c: Context<AppEnv>, job: DeletionJob) {
   await launchDeletion(c.var.deps.stores, job, runnerOf(c));
   const url = statusUrl(job);
