@@ -13,11 +13,22 @@ function objectKind(key: string): string {
   return key.slice(0, key.indexOf('/') + 1) || key;
 }
 
-export function countRequests(clients: Record<string, Counted>, counting: () => boolean) {
+/**
+ * The DynamoDB clients that send a stores object's requests: the plain client, and the second client the stores'
+ * document client sends its commands through (adapters/aws/document-client.ts, `cached`), when it has one. Counting
+ * must be installed before that client's first request of an operation (it caches each operation's chain).
+ */
+export function dynamoClients(clients: { dynamodb: Counted; doc: unknown }): Counted[] {
+  const cached = (clients.doc as { cached?: Counted }).cached;
+  return cached ? [clients.dynamodb, cached] : [clients.dynamodb];
+}
+
+export function countRequests(byService: Record<string, Counted | Counted[]>, counting: () => boolean) {
+  const clients = Object.entries(byService).flatMap(([service, c]) => (Array.isArray(c) ? c : [c]).map((client) => [service, client] as const));
   const counts = new Map<string, number>();
   const detail = new Map<string, number>();
   const add = (map: Map<string, number>, name: string, n = 1) => map.set(name, (map.get(name) ?? 0) + n);
-  for (const [service, client] of Object.entries(clients)) {
+  for (const [service, client] of clients) {
     client.middlewareStack.add(
       (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: unknown) => {
         if (counting()) {

@@ -16,7 +16,7 @@ import { REPO_ROOT } from './paths.js';
 import { childrenCpuMs } from './child-cpu.js';
 import { startCpuProfile } from './cpu-profile.js';
 import { ingestProfileSummary } from './ingest-profile.js';
-import { countRequests } from './ingest-requests.js';
+import { countRequests, dynamoClients } from './ingest-requests.js';
 import { timeMethods, type StageTimes } from './stage-times.js';
 
 const USER = 'bench';
@@ -103,7 +103,7 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
 
     // Counted while the stage times record: ingest's requests, not the bench's progress reads.
     const { clients } = stack.stores as AwsStores; // the local stack's stores are the AWS adapters
-    const requests = countRequests({ s3: clients.s3, dynamodb: clients.dynamodb }, () => !opts.times.paused);
+    const requests = countRequests({ s3: clients.s3, dynamodb: dynamoClients(clients) }, () => !opts.times.paused);
     timeMethods(stack.stores.blobs, 'store.s3', opts.times.record);
     timeMethods(stack.stores.samples, 'store.dynamodb', opts.times.record);
     timeMethods(stack.stores.projects, 'store.dynamodb', opts.times.record);

@@ -3,13 +3,14 @@
 // stores when ingest runs there. Called from the bench through `stack.ingest.thread.probe(name)`.
 
 import type { AwsStores } from '../../../functions/adapters/aws/clients.js';
-import { countRequests } from './ingest-requests.js';
+import { countRequests, dynamoClients } from './ingest-requests.js';
 import { StageTimes, timeMethods } from './stage-times.js';
 
 export default function instrument(stores: AwsStores) {
   const times = new StageTimes();
   times.paused = true;
-  const requests = countRequests({ s3: stores.clients.s3, dynamodb: stores.clients.dynamodb }, () => !times.paused);
+  // Installed before the thread's first request (the document client's second client caches each operation's chain).
+  const requests = countRequests({ s3: stores.clients.s3, dynamodb: dynamoClients(stores.clients) }, () => !times.paused);
   timeMethods(stores.blobs, 'store.s3', times.record);
   timeMethods(stores.samples, 'store.dynamodb', times.record);
   timeMethods(stores.projects, 'store.dynamodb', times.record);
