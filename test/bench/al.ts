@@ -106,8 +106,8 @@ for (const strategy of strategies) {
     truthBudgets.forEach((b, k) => {
       const rows = sets.get(b);
       if (!rows) return;
-      mis[k].push(mislabelTrial(task, rows, seed));
-      auto[k].push(autolabelTrial(task, rows, precisions));
+      mis[k].push(mislabelTrial(task, rows, seed, 0.1, train?.calibration));
+      auto[k].push(autolabelTrial(task, rows, precisions, train?.calibration));
     });
   }
   mislabel.set(strategy, mis);

@@ -6,7 +6,7 @@ import { createRng } from '../../../functions/domain/learning/random.js';
 import { suspectsFromOutOfFold } from '../../../functions/domain/learning/review.js';
 import { scoreAll } from '../../../functions/domain/learning/scoring.js';
 import { pickThreshold } from '../../../functions/domain/learning/precision-bound.js';
-import { trainCalibrated } from '../../../functions/domain/learning/train.js';
+import { type TrainOptions, trainCalibrated } from '../../../functions/domain/learning/train.js';
 import type { Task } from './al-simulation.js';
 
 const oneHot = (c: number, C: number) => Array.from({ length: C }, (_, j) => (j === c ? 1 : 0));
@@ -30,16 +30,19 @@ export interface MislabelTrial {
   pointProbability: { flipped: number[]; correct: number[] };
 }
 
+/** The trainer's calibration options a bench run measures (bench:al --shift ...); the trainer's defaults when absent. */
+export type TrialCalibration = TrainOptions['calibration'];
+
 /** Flips a seeded 10% of the labels to another class at random and runs the finder; then again on the clean labels. */
-export function mislabelTrial(task: Task, rows: readonly number[], seed: number, rate = 0.1): MislabelTrial {
+export function mislabelTrial(task: Task, rows: readonly number[], seed: number, rate = 0.1, calibration?: TrialCalibration): MislabelTrial {
   const C = task.classes;
   const rng = createRng(seed * 7919 + rows.length);
   const order = rows.map((_, i) => ({ i, k: rng.next() })).sort((a, b) => a.k - b.k);
   const flip = new Set(order.slice(0, Math.round(rows.length * rate)).map((o) => o.i));
   const given = rows.map((row, i) => (flip.has(i) ? (task.poolLabels[row] + 1 + rng.int(C - 1)) % C : task.poolLabels[row]));
-  const noisy = suspectsOf(task, rows, given);
+  const noisy = suspectsOf(task, rows, given, calibration);
   const found = noisy.flagged.filter((i) => flip.has(i)).length;
-  const cleanFlagged = suspectsOf(task, rows, rows.map((r) => task.poolLabels[r])).flagged;
+  const cleanFlagged = suspectsOf(task, rows, rows.map((r) => task.poolLabels[r]), calibration).flagged;
   const givenProbability = { flipped: [] as number[], correct: [] as number[] };
   noisy.given.forEach((p, i) => (flip.has(i) ? givenProbability.flipped : givenProbability.correct).push(p));
   const pointProbability = { flipped: [] as number[], correct: [] as number[] };
@@ -56,10 +59,15 @@ export function mislabelTrial(task: Task, rows: readonly number[], seed: number,
   };
 }
 
-function suspectsOf(task: Task, rows: readonly number[], given: number[]): { flagged: number[]; given: number[]; point: number[] } {
+function suspectsOf(
+  task: Task,
+  rows: readonly number[],
+  given: number[],
+  calibration?: TrialCalibration,
+): { flagged: number[]; given: number[]; point: number[] } {
   const C = task.classes;
   const labels = rows.map((row, i) => ({ row, confidences: oneHot(given[i], C) }));
-  const fit = trainCalibrated(task.pool, labels, { classes: C, calibration: { smoothOutOfFold: true } });
+  const fit = trainCalibrated(task.pool, labels, { classes: C, calibration: { ...calibration, smoothOutOfFold: true } });
   if (!fit) return { flagged: [], given: [], point: [] };
   const p = new Array<number>(rows.length).fill(NaN);
   const point = new Array<number>(rows.length).fill(NaN);
@@ -96,10 +104,10 @@ export interface AutolabelTrial {
 }
 
 /** Auto-labels the unlabeled pool at each promised precision from one calibrated fit on `rows` (true classes). */
-export function autolabelTrial(task: Task, rows: readonly number[], precisions: readonly number[]): AutolabelTrial[] {
+export function autolabelTrial(task: Task, rows: readonly number[], precisions: readonly number[], calibration?: TrialCalibration): AutolabelTrial[] {
   const C = task.classes;
   const labels = rows.map((row) => ({ row, confidences: oneHot(task.poolLabels[row], C) }));
-  const fit = trainCalibrated(task.pool, labels, { classes: C });
+  const fit = trainCalibrated(task.pool, labels, { classes: C, ...(calibration ? { calibration } : {}) });
   const unlabeled = task.pool.rows - rows.length;
   if (!fit) return precisions.map(() => ({ coverage: 0, autoLabeled: 0, truePrecision: NaN }));
   const heldOut = Array.from(fit.labelIndex, (_, k) => {
