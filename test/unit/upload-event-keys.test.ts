@@ -76,7 +76,8 @@ describe('upload event keys', () => {
     const { stores, analyzer } = await setup();
     const s3 = new EventEmitter();
     const lines: string[] = [];
-    const pipeline = startPipeline(stores, {} as AwsConfig, s3, { analyzer, ingestConcurrency: 2, log: (l) => lines.push(l) });
+    // The stores are in memory, so ingest runs on this thread (a thread of its own would build AWS clients).
+    const pipeline = startPipeline(stores, {} as AwsConfig, s3, { analyzer, ingestConcurrency: 2, ingestThread: false, log: (l) => lines.push(l) });
     try {
       const record = (key: string) => ({ eventName: 'ObjectCreated:Put', eventTime: '2026-12-06T08:00:00Z', s3: { object: { key } } });
       // Before the fix, the first of these threw a URIError out of emit() (and took the local server down).
