@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
+import { crashingAfter } from '../support/crashing-stores.js';
 import { annotate } from '../../functions/domain/annotate.js';
 import {
   deletionStatus,
@@ -49,26 +50,6 @@ async function label(stores: MemoryStores, sampleId: string, labelerId: string, 
   const confidences = [0, 0, 0];
   confidences[cls] = 1;
   return annotate(stores, { projectId: P, sampleId, version: sample!.version, labelerId, requestId: rid(), confidences, ambiguous: false });
-}
-
-/** The stores with deletes (samples, objects) failing after `after` calls, like a process killed mid-job. */
-function crashingAfter(stores: MemoryStores, after: number): MemoryStores {
-  let calls = 0;
-  const samples = Object.create(stores.samples) as MemoryStores['samples'];
-  samples.deleteSample = async (projectId, sampleId) => {
-    if (++calls > after) throw new Error('process killed');
-    return stores.samples.deleteSample(projectId, sampleId);
-  };
-  samples.deleteMany = async (projectId, items) => {
-    if (++calls > after) throw new Error('process killed');
-    return stores.samples.deleteMany(projectId, items);
-  };
-  const blobs = Object.create(stores.blobs) as MemoryStores['blobs'];
-  blobs.deleteMany = async (keys) => {
-    if (++calls > after) throw new Error('process killed');
-    return stores.blobs.deleteMany(keys);
-  };
-  return { ...stores, samples, blobs };
 }
 
 describe('deletion jobs', () => {

@@ -8,6 +8,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { createMemoryStores, type MemoryStores } from '../../functions/adapters/memory/index.js';
+import { crashingAfter } from '../support/crashing-stores.js';
 import { runDeletionSlice } from '../../functions/deletion/worker.js';
 import type { DeletionMessage } from '../../functions/deletion/runners.js';
 import { readAudit } from '../../functions/domain/audit-log.js';
@@ -37,22 +38,6 @@ async function seeded(IMAGES: number): Promise<{ stores: MemoryStores; clock: Ma
   await stores.blobs.put(`exports/${P}/e1/status.json`, new TextEncoder().encode(JSON.stringify(status)), 'application/json');
   await stores.blobs.put(`exports/${P}/e1/labels.jsonl`, new TextEncoder().encode('{}'), 'application/x-ndjson');
   return { stores, clock };
-}
-
-/** The stores with deletes failing after `after` calls: a process killed in the middle of a slice. */
-function killedMidSlice(stores: MemoryStores, after = 0): MemoryStores {
-  let calls = 0;
-  const samples = Object.create(stores.samples) as MemoryStores['samples'];
-  samples.deleteMany = async (projectId, items) => {
-    if (++calls > after) throw new Error('process killed');
-    return stores.samples.deleteMany(projectId, items);
-  };
-  const blobs = Object.create(stores.blobs) as MemoryStores['blobs'];
-  blobs.deleteMany = async (keys) => {
-    if (++calls > after) throw new Error('process killed');
-    return stores.blobs.deleteMany(keys);
-  };
-  return { ...stores, samples, blobs };
 }
 
 describe('retention over 5,000 images: a queued deletion job, run in slices', () => {
@@ -118,7 +103,7 @@ describe('retention over 5,000 images: a queued deletion job, run in slices', ()
 
     // A slice killed mid-step: its message comes back (SQS, after the visibility timeout) and the job goes on.
     const message = queue[0];
-    await expect(runDeletionSlice({ ...deps, stores: killedMidSlice(stores) }, message, noTimeLeft)).rejects.toThrow('process killed');
+    await expect(runDeletionSlice({ ...deps, stores: crashingAfter(stores) }, message, noTimeLeft)).rejects.toThrow('process killed');
     expect(queue).toEqual([message]);
     for (let i = 0; i < 20; i++) await slice();
 
@@ -158,7 +143,7 @@ describe('retention over 5,000 images: a queued deletion job, run in slices', ()
     clock.advance(8 * DAY_MS);
     const logged: string[] = [];
     // Killed after 4 chunks of images went (2 deletes a chunk): the sweep logs it, the job's record says how far it got.
-    expect(await sweepRetention(killedMidSlice(stores, 8), { log: (m) => logged.push(m) })).toEqual([]);
+    expect(await sweepRetention(crashingAfter(stores, 8), { log: (m) => logged.push(m) })).toEqual([]);
     expect(logged).toEqual([`retention: sweep of project ${P} failed`]);
     const [job] = await unfinishedDeletions(stores, P);
     expect(job).toMatchObject({ status: 'failed', by: RETENTION_ACTOR, progress: { done: 400, total: 1000 } });
