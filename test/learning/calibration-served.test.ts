@@ -4,24 +4,20 @@
 // the default logistic labeled-vs-unlabeled weights correct that in part, weighing each label by what it stands for
 // (calibration.ts nearestLabelWeights, opt-in: see its comment for where it overshoots) closes the gap.
 
-import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectedCalibrationError, nearestLabelWeights } from '../../functions/domain/learning/calibration.js';
+import { nearestLabelWeights } from '../../functions/domain/learning/calibration.js';
 import { embeddingsFromVectors } from '../../functions/domain/learning/embeddings.js';
 import { createRng } from '../../functions/domain/learning/random.js';
 import { scoreAll } from '../../functions/domain/learning/scoring.js';
 import { trainSoftmax } from '../../functions/domain/learning/train.js';
-import { makeTask, type Task } from '../bench/lib/al-simulation.js';
-import { loadImageDataset } from '../bench/lib/dataset.js';
-import { FLOWERS, MODELS } from '../support/paths.js';
+import type { Task } from '../bench/lib/al-simulation.js';
+import { flowersTask, testSetStats } from './flowers-task.js';
 import { oneHot, unit } from './synthetic.js';
 
 let task: Task;
 
 beforeAll(async () => {
-  const d = await loadImageDataset(resolve(FLOWERS), resolve(MODELS));
-  if (!d.split) throw new Error('tf_flowers_dev has no train/test split in labels.csv');
-  task = makeTask(d.vectors, d.labels, d.classes.length, d.split.map((s) => s === 'test'));
+  task = await flowersTask();
 }, 120_000);
 
 /** 20 random labels, then rounds of 45 of the rows the current model is least sure of (smallest margin), to 200. */
@@ -45,19 +41,7 @@ function servedLabels(seed: number) {
   return labels();
 }
 
-function onTest(probs: Float32Array) {
-  const C = task.classes;
-  let right = 0;
-  let top = 0;
-  for (let i = 0; i < task.testLabels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (probs[i * C + c] > probs[i * C + best]) best = c;
-    if (best === task.testLabels[i]) right++;
-    top += probs[i * C + best];
-  }
-  const n = task.testLabels.length;
-  return { accuracy: right / n, gap: top / n - right / n, ece: expectedCalibrationError(probs, task.testLabels, C) };
-}
+const onTest = (probs: Float32Array) => testSetStats(task, probs);
 
 describe('the percentages after 200 labels served in active-learning order, nearest-label weights', () => {
   it('are as often right as they say on held-out photos, not lower than the accuracy', () => {

@@ -2,39 +2,23 @@
 // dataset's own test split held out. Today's fit (fixed penalty on uncentred rows) is far too unsure of itself;
 // the calibrated fit must say "80%" when it is right 80% of the time.
 
-import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectedCalibrationError, fitTemperature, shiftWeights } from '../../functions/domain/learning/calibration.js';
+import { fitTemperature, shiftWeights } from '../../functions/domain/learning/calibration.js';
 import { createRng } from '../../functions/domain/learning/random.js';
 import { scoreAll } from '../../functions/domain/learning/scoring.js';
 import { trainCalibrated, trainSoftmax } from '../../functions/domain/learning/train.js';
-import { eceSamplingFloor, makeTask, type Task } from '../bench/lib/al-simulation.js';
-import { loadImageDataset } from '../bench/lib/dataset.js';
-import { FLOWERS, MODELS } from '../support/paths.js';
+import type { Task } from '../bench/lib/al-simulation.js';
+import { flowersTask, testSetStats } from './flowers-task.js';
 import { oneHot, unit } from './synthetic.js';
 import { embeddingsFromVectors } from '../../functions/domain/learning/embeddings.js';
 
 let task: Task;
 
 beforeAll(async () => {
-  const d = await loadImageDataset(resolve(FLOWERS), resolve(MODELS));
-  if (!d.split) throw new Error('tf_flowers_dev has no train/test split in labels.csv');
-  task = makeTask(d.vectors, d.labels, d.classes.length, d.split.map((s) => s === 'test'));
+  task = await flowersTask();
 }, 120_000);
 
-function stats(probs: Float32Array) {
-  const C = task.classes;
-  let right = 0;
-  let top = 0;
-  for (let i = 0; i < task.testLabels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (probs[i * C + c] > probs[i * C + best]) best = c;
-    if (best === task.testLabels[i]) right++;
-    top += probs[i * C + best];
-  }
-  const n = task.testLabels.length;
-  return { accuracy: right / n, meanTop: top / n, ece: expectedCalibrationError(probs, task.testLabels, C), floor: eceSamplingFloor(probs, C) };
-}
+const stats = (probs: Float32Array) => testSetStats(task, probs);
 
 describe('calibrated training on tf_flowers_dev', () => {
   it('turns flat probabilities into calibrated ones at 50, 100 and 200 labels, without losing accuracy', () => {
