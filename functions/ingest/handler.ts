@@ -77,9 +77,10 @@ export function createIngestHandler(given: IngestDeps, opts: IngestHandlerOption
     if (event.eventName.startsWith('ObjectRemoved')) {
       // An original removed from the bucket directly (`aws s3 rm`): its image goes with everything derived.
       const job = await originalRemoved(deps.stores, key, { runner: opts.deletions });
+      if (!job) return { key, outcome: { status: 'skipped', reason: `${event.eventName}: no image to delete` } };
       const done = opts.deletions ? 'deletion queued' : 'image deleted';
-      if (job) log(`ingest: ${JSON.stringify(key)} removed: ${opts.deletions ? 'deletion of the image with everything derived queued' : 'image deleted with everything derived'} (${job.jobId})`);
-      return { key, outcome: { status: 'skipped', reason: job ? `removed: ${done} (${job.jobId})` : `${event.eventName}: no image to delete` } };
+      log(`ingest: ${JSON.stringify(key)} removed: ${done}, with everything derived (${job.jobId})`);
+      return { key, outcome: { status: 'skipped', reason: `removed: ${done} (${job.jobId})` } };
     }
     if (!event.eventName.startsWith('ObjectCreated')) return { key, outcome: { status: 'skipped', reason: event.eventName } };
     const outcome = await oneAtATime(key, () => ingestObject(deps, { key, size: event.size, etag: event.etag, eventTime: event.eventTime, body: event.body }));

@@ -8,7 +8,6 @@ import type { IngestThread } from './ingest-thread.js';
 
 /** The handler's queue-facing half: in this thread, or on the ingest thread (./ingest-thread.ts). */
 export type IngestHandler = Pick<ReturnType<typeof createIngestHandler>, 'handleRecords' | 'giveUp'>;
-type Handler = IngestHandler;
 type Record = UploadEvent;
 
 const MAX_ATTEMPTS = 3;
@@ -25,7 +24,7 @@ export class IngestQueue {
   readonly stats = { ready: 0, failed: 0, skipped: 0, errors: 0 };
 
   constructor(
-    private readonly handler: Handler,
+    private readonly handler: IngestHandler,
     private readonly concurrency: number,
     private readonly opts: { retryDelayMs?: number; thread?: IngestThread } = {},
   ) {}
