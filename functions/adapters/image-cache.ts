@@ -130,6 +130,7 @@ export function cachedImages(store: SampleStore, clock: Clock, ttlMs = 10_000, o
       return store.lease(projectId, sampleId, lease, now);
     },
     advance: (projectId, sampleId, expectedVersion, next) => store.advance(projectId, sampleId, expectedVersion, next),
+    ...(store.prepareAdvance ? { prepareAdvance: (projectId: string) => store.prepareAdvance!(projectId) } : {}),
     setProposals: (projectId, sampleId, proposals) => store.setProposals(projectId, sampleId, proposals),
     deleteImage: async (projectId, imageId) => {
       await store.deleteImage(projectId, imageId);

@@ -6,6 +6,8 @@
 //     forward from the log before doing anything else ("repair"). Nothing is lost and nothing lands twice.
 //  3. The labeler's progress is recorded after the claim (alongside step 2), idempotently by requestId; a retry
 //     completes it.
+// On the answer's path that is two round trips in sequence: the claim, then the head and the progress together (what
+// the head's write waits for in the store, such as the count's mark, is asked for alongside the claim).
 // A label from the labeler this process just served skips reading the sample first (serving/head-memory.ts explains why
 // the claim in step 1 still catches every case that read would have).
 
@@ -75,6 +77,8 @@ export async function annotate(stores: Stores, input: AnnotateInput): Promise<An
       ...(mine?.audit ? { audit: true } : {}),
     };
   }
+  // Whatever the head's advance waits for besides the claim (the count's mark) goes out with the claim.
+  stores.samples.prepareAdvance?.(input.projectId);
   const { created, stored } = await stores.annotations.append(annotation);
   if (!created) {
     if (stored.requestId === input.requestId) return (await findOwnWrite(stores, input))!;

@@ -90,6 +90,12 @@ export interface SampleStore {
     expectedVersion: number,
     next: { label?: LabelHead; labeledBy: string[]; inEffect?: Record<string, number>; queueKey?: string },
   ): Promise<Sample>;
+  /**
+   * An `advance` of a sample of this project is about to follow (a label is being claimed): a store whose advance
+   * first waits for something of its own (the project count's mark, adapters/aws/project-counter.ts) may send it now,
+   * alongside the claim, instead of after it. Nothing is written to any sample.
+   */
+  prepareAdvance?(projectId: string): void;
 
   /**
    * Replaces the box proposals a labeler reviews (e.g. imported from another detector). The label, version, queue

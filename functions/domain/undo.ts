@@ -59,6 +59,7 @@ export async function undoLast(stores: Stores, input: UndoInput): Promise<UndoRe
       );
     }
     const at = new Date(stores.clock.now()).toISOString();
+    stores.samples.prepareAdvance?.(input.projectId); // as annotate: the head's mark goes out with the claim
     const { created, stored } = await stores.annotations.append(undoRecord(input, entry, undone, sample, at));
     if (!created && stored.requestId !== input.requestId) {
       if (!repaired) {

@@ -91,6 +91,16 @@ export class ProjectCounter {
     return out.result as T;
   }
 
+  /**
+   * Behind only: a shared counted write to the project is about to start (a label's advance, once its claim landed).
+   * Its mark is sent now, alongside the caller's own request, so that the write finds it landed instead of waiting a
+   * round trip for it; nothing is sent when a group is forming. A group nobody joins applies nothing but its
+   * mark's removal once it closes. Not when answers wait for their count (a Lambda): that group closes once marked.
+   */
+  prepare(projectId: string): void {
+    if (this.behind) this.join(projectId);
+  }
+
   /** A group with a mark of its own (sent now). */
   private newGroup(projectId: string): MarkGroup {
     const mark = MARK_PREFIX + randomBytes(8).toString('hex');

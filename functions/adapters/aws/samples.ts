@@ -286,6 +286,11 @@ export class DynamoSampleStore implements SampleStore {
     }
   }
 
+  /** The count's shared mark for the advance that follows, sent now (project-counter.ts `prepare`). */
+  prepareAdvance(projectId: string): void {
+    this.counter.prepare(projectId);
+  }
+
   async advance(
     projectId: string,
     sampleId: string,
