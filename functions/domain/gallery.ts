@@ -2,13 +2,15 @@
 // the labeler, the confidence, ambiguous), filtered by any of those, by "the model disagrees" and by unlabeled,
 // sorted, with counts per filter value. Filtering pages through the project by key (the sample store's own order),
 // reading a bounded number of records per request, so a rare filter costs several short pages, never one huge read;
-// the cursor says where to go on. Sorting by confidence or recency needs every match first: it reads the whole
-// project (bounded by SORT_LIMIT) and pages through the sorted list.
+// the cursor says where to go on. Sorting by confidence or recency reads the labeled samples and takes the unlabeled
+// ones in the model's order from the ranking (see `sorted`), so it costs the labels and the page, not the project.
 
 import { classesInEffect, labelersSplit } from './agreement.js';
 import { badRequest } from './errors.js';
 import type { Project, RankedQueue, Sample } from './model.js';
-import type { Stores } from './ports.js';
+import type { SampleCounts, Stores } from './ports.js';
+import { rankedRows, type RankedRows } from './gallery-order.js';
+import { labeledSamples } from './labeled-heads.js';
 import { projectProgress } from './progress.js';
 import { getProject } from './projects.js';
 import { topClass } from './label-validation.js';
@@ -73,7 +75,7 @@ export interface GalleryPage {
 
 /** Records one key-paged request reads at most before it answers with what it has and a cursor. */
 export const SCAN_PER_REQUEST = 5000;
-/** Most samples a sorted listing reads (sorting needs every match). */
+/** Most labeled samples a sorted listing reads (it sorts every labeled match). */
 export const SORT_LIMIT = 200_000;
 const STORE_PAGE = 1000;
 
@@ -89,7 +91,7 @@ async function viewOf(stores: Stores, projectId: string): Promise<View> {
   return {
     project,
     ranking,
-    rankIndex: new Map((ranking?.probs ? ranking.sampleIds : []).map((id, i) => [id, i])),
+    rankIndex: rankedRows(ranking).rowOf,
     suspects: new Map((ranking?.suspects ?? []).map((s) => [s.sampleId, s])),
   };
 }
@@ -187,7 +189,12 @@ interface KeyCursor {
   s: number;
 }
 interface SortCursor {
-  o: number;
+  /** Position in the sorted labeled samples. */
+  i: number;
+  /** Position in the ranking's order. */
+  j: number;
+  /** The key cursor of the last part (unlabeled samples without a view); '' at its start. */
+  t?: string;
 }
 
 const encode = (c: KeyCursor | SortCursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -222,12 +229,12 @@ export async function galleryPage(
  * unfiltered page reads about `limit` records, a rare filter reads up to STORE_PAGE at a time. A request that stops
  * in the middle of a store page resumes there (the cursor names the page, its size and the position in it).
  */
-async function keyPaged(stores: Stores, view: View, filter: GalleryFilter, limit: number, cursor?: string): Promise<GalleryPage> {
+async function keyPaged(stores: Stores, view: View, filter: GalleryFilter, limit: number, cursor?: string, also?: (item: GalleryItem) => boolean): Promise<GalleryPage> {
   const at = cursor ? decode(cursor) : {};
   let storeCursor = typeof at.c === 'string' ? at.c : undefined;
   let skip = Number.isInteger(at.s) && (at.s as number) >= 0 ? (at.s as number) : 0;
   let size = Number.isInteger(at.n) && (at.n as number) > 0 ? Math.min(at.n as number, STORE_PAGE) : undefined;
-  const filtered = Object.keys(filter).length > 0;
+  const filtered = Object.keys(filter).length > 0 || also !== undefined;
   const items: GalleryItem[] = [];
   let scanned = 0;
   for (;;) {
@@ -241,7 +248,7 @@ async function keyPaged(stores: Stores, view: View, filter: GalleryFilter, limit
     for (let i = skip; i < page.items.length; i++) {
       scanned++;
       const item = describe(view, page.items[i]);
-      if (matches(item, filter)) items.push(item);
+      if (matches(item, filter) && (!also || also(item))) items.push(item);
       if (items.length >= limit || scanned >= SCAN_PER_REQUEST) {
         const rest = i + 1 < page.items.length;
         if (!rest && !page.cursor) return { items, scanned };
@@ -256,33 +263,98 @@ async function keyPaged(stores: Stores, view: View, filter: GalleryFilter, limit
   }
 }
 
-async function sorted(stores: Stores, view: View, filter: GalleryFilter, sort: GallerySort, limit: number, cursor?: string): Promise<GalleryPage> {
-  const o = cursor ? decode(cursor).o : 0;
-  const offset = Number.isInteger(o) && (o as number) >= 0 ? (o as number) : 0;
-  const all: GalleryItem[] = [];
-  let scanned = 0;
-  let storeCursor: string | undefined;
-  do {
-    const page = await stores.samples.listSamples(view.project.id, { cursor: storeCursor, limit: STORE_PAGE });
-    scanned += page.items.length;
-    if (scanned > SORT_LIMIT) {
-      throw badRequest(`sort: sorting by ${sort} reads every sample and this project has more than ${SORT_LIMIT}; use the upload order`, { field: 'sort' });
-    }
-    for (const s of page.items) {
-      const item = describe(view, s);
-      if (matches(item, filter)) all.push(item);
-    }
-    storeCursor = page.cursor;
-  } while (storeCursor);
-  const conf = (i: GalleryItem) => confidenceOf(i) ?? -1;
+/**
+ * A sorted listing reads the labeled samples (found through the annotations, so it costs the labels, not the project)
+ * and takes the unlabeled ones in the model's order from the ranking (ordered once per retrain, gallery-order.ts),
+ * reading only the heads of the page it answers. Samples the model has no view of yet (uploaded since the last
+ * retrain) come after every sample with a confidence, in upload order, whichever direction; so do unlabeled samples
+ * in "recent" (they have no label time). The cursor holds the positions in the labeled list and the ranked order, or
+ * the key cursor of that last part.
+ */
+async function sorted(stores: Stores, view: View, filter: GalleryFilter, sort: Exclude<GallerySort, 'upload'>, limit: number, cursor?: string): Promise<GalleryPage> {
+  const at = cursor ? decode(cursor) : {};
+  const position = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : 0);
+  let i = position(at.i);
+  let j = position(at.j);
+  const { samples: labeled, counts } = await labeledSamples(stores, view.project.id);
+  if (labeled.size > SORT_LIMIT) {
+    throw badRequest(`sort: sorting by ${sort} reads every labeled sample and this project has more than ${SORT_LIMIT}; use the upload order`, { field: 'sort' });
+  }
+  const conf = (item: GalleryItem) => confidenceOf(item) ?? -1;
+  const byId = (a: GalleryItem, b: GalleryItem) => (a.sampleId < b.sampleId ? -1 : a.sampleId > b.sampleId ? 1 : 0);
   const compare: Record<Exclude<GallerySort, 'upload'>, (a: GalleryItem, b: GalleryItem) => number> = {
-    'confidence-asc': (a, b) => conf(a) - conf(b),
-    'confidence-desc': (a, b) => conf(b) - conf(a),
-    recent: (a, b) => (b.label?.at ?? '').localeCompare(a.label?.at ?? ''),
+    'confidence-asc': (a, b) => conf(a) - conf(b) || byId(a, b),
+    'confidence-desc': (a, b) => conf(b) - conf(a) || byId(a, b),
+    recent: (a, b) => (b.label!.at < a.label!.at ? -1 : b.label!.at > a.label!.at ? 1 : 0) || byId(a, b),
   };
-  all.sort((a, b) => compare[sort as Exclude<GallerySort, 'upload'>](a, b) || (a.sampleId < b.sampleId ? -1 : 1));
-  const items = all.slice(offset, offset + limit);
-  return { items, scanned, ...(offset + limit < all.length ? { cursor: encode({ o: offset + limit }) } : {}) };
+  const labeledItems = [...labeled.values()].map((s) => describe(view, s)).filter((item) => matches(item, filter));
+  labeledItems.sort(compare[sort]);
+
+  // The unlabeled samples the model has a view of, in its order (none for "recent", nor when the filter needs a label).
+  const rows = rankedRows(view.ranking);
+  const unlabeled = admitsUnlabeled(filter);
+  const order = sort === 'recent' || !unlabeled ? new Uint32Array(0) : sort === 'confidence-asc' ? rows.ascending() : rows.descending();
+  const lo = Math.round((filter.minConfidence ?? 0) * 1e4);
+  const hi = Math.round((filter.maxConfidence ?? 1) * 1e4);
+  const skipRow = (r: number) => rows.key[r] < lo || rows.key[r] > hi || labeled.has(view.ranking!.sampleIds[r]);
+  const items: GalleryItem[] = [];
+  let scanned = labeled.size;
+  let read = 0;
+  const cursorHere = (next: SortCursor) => ({ items, scanned, cursor: encode(next) });
+  while (typeof at.t !== 'string' && items.length < limit && read < SCAN_PER_REQUEST) {
+    // The next candidates in the merged order, each with the positions after it.
+    const chunk: { item?: GalleryItem; row?: number; i: number; j: number }[] = [];
+    const size = Math.min(STORE_PAGE, Math.max(50, 2 * (limit - items.length)));
+    while (chunk.length < size) {
+      while (j < order.length && skipRow(order[j])) j++;
+      const row = j < order.length ? order[j] : undefined;
+      const next = i < labeledItems.length ? labeledItems[i] : undefined;
+      if (row === undefined && !next) break;
+      const rowFirst = row !== undefined && (!next || compare[sort](rowItem(view, row), next) < 0);
+      if (rowFirst) chunk.push({ row, i, j: ++j });
+      else chunk.push({ item: next, i: ++i, j });
+    }
+    if (chunk.length === 0) break;
+    const heads = new Map((await stores.samples.getSamples(view.project.id, chunk.flatMap((c) => (c.row === undefined ? [] : [view.ranking!.sampleIds[c.row]])))).map((s) => [s.sampleId, s]));
+    for (const c of chunk) {
+      let item = c.item;
+      if (c.row !== undefined) {
+        read++;
+        scanned++;
+        const head = heads.get(view.ranking!.sampleIds[c.row]);
+        item = head && describe(view, head);
+      }
+      if (item && matches(item, filter)) items.push(item);
+      if (items.length >= limit || read >= SCAN_PER_REQUEST) return cursorHere({ i: c.i, j: c.j });
+    }
+  }
+  // The rest: unlabeled samples without a view of the model (every unlabeled one for "recent"), in upload order.
+  if (!unlabeled) return { items, scanned };
+  if (typeof at.t !== 'string' && sort !== 'recent' && !unviewedExist(counts, rows, labeled)) return { items, scanned };
+  const also = sort === 'recent' ? (item: GalleryItem) => !item.label : (item: GalleryItem) => !item.label && !item.model;
+  const tail = await keyPaged(stores, view, filter, limit - items.length, at.t || undefined, also);
+  items.push(...tail.items);
+  scanned += tail.scanned;
+  return tail.cursor ? cursorHere({ i, j, t: tail.cursor }) : { items, scanned };
+}
+
+/** The gallery item of a ranked unlabeled sample as far as the sort needs it (its id and the model's view). */
+function rowItem(view: View, row: number): GalleryItem {
+  const rows = rankedRows(view.ranking);
+  return { sampleId: view.ranking!.sampleIds[row], imageId: '', kind: 'image', disagrees: false, model: { classIndex: 0, class: '', probability: rows.key[row] / 1e4 } };
+}
+
+/** Whether some unlabeled sample has no view of the model: more unlabeled samples than ranked rows still unlabeled. */
+function unviewedExist(counts: SampleCounts, rows: RankedRows, labeled: Map<string, Sample>): boolean {
+  const unlabeled = counts.byDepth[0] ?? 0;
+  let viewed = 0;
+  for (const r of rows.ascending()) if (!labeled.has(rows.sampleIds[r])) viewed++;
+  return unlabeled > viewed;
+}
+
+/** False when the filter needs a label (so no unlabeled sample can match); true does not mean every one matches. */
+function admitsUnlabeled(f: GalleryFilter): boolean {
+  return f.unlabeled !== false && f.classIndex === undefined && f.labelerId === undefined && f.source === undefined && f.ambiguous === undefined && f.disagrees !== true && f.split !== true;
 }
 
 export interface GalleryCounts {

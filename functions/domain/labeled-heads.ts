@@ -5,8 +5,8 @@
 // and then only those heads costs the labels, not the project's size. A project where most samples are labeled is
 // read by listing every head instead (fewer items than annotations plus heads).
 
-import type { LabelHead } from './model.js';
-import type { Stores } from './ports.js';
+import type { LabelHead, Sample } from './model.js';
+import type { SampleCounts, Stores } from './ports.js';
 import { allSamples } from './progress.js';
 
 /** Heads fetched per request (the stores page batch reads themselves; this bounds the memory between them). */
@@ -19,10 +19,16 @@ export interface LabeledHeads {
 }
 
 export async function labeledHeads(stores: Stores, projectId: string): Promise<LabeledHeads> {
+  const { samples, via } = await labeledSamples(stores, projectId);
+  return { labels: new Map([...samples].map(([id, s]) => [id, s.label!])), via };
+}
+
+/** The whole head of every labeled sample (what the gallery's sorted listings need), in the tables' key order. */
+export async function labeledSamples(stores: Stores, projectId: string): Promise<{ samples: Map<string, Sample>; via: LabeledHeads['via']; counts: SampleCounts }> {
   const counts = await stores.samples.counts(projectId);
   const labeled = counts.samples - (counts.byDepth[0] ?? 0);
   // Unsure counts (a writer died) still choose well enough: either way reads every labeled head.
-  if (labeled * 4 > counts.samples) return { labels: await everyHead(stores, projectId), via: 'every-head' };
+  if (labeled * 4 > counts.samples) return { samples: await everyHead(stores, projectId), via: 'every-head', counts };
   const ids = new Set<string>();
   let cursor: string | undefined;
   do {
@@ -31,20 +37,20 @@ export async function labeledHeads(stores: Stores, projectId: string): Promise<L
     cursor = page.cursor;
   } while (cursor);
   const sorted = [...ids].sort(compareCodePoints);
-  const labels = new Map<string, LabelHead>();
+  const samples = new Map<string, Sample>();
   for (let i = 0; i < sorted.length; i += HEADS_PER_READ) {
     for (const sample of await stores.samples.getSamples(projectId, sorted.slice(i, i + HEADS_PER_READ))) {
-      if (sample.label) labels.set(sample.sampleId, sample.label);
+      if (sample.label) samples.set(sample.sampleId, sample);
     }
   }
   // getSamples answers in the order asked, but say it here rather than rely on it.
-  return { labels: new Map([...labels].sort(([a], [b]) => compareCodePoints(a, b))), via: 'annotations' };
+  return { samples: new Map([...samples].sort(([a], [b]) => compareCodePoints(a, b))), via: 'annotations', counts };
 }
 
-async function everyHead(stores: Stores, projectId: string): Promise<Map<string, LabelHead>> {
-  const labels = new Map<string, LabelHead>();
-  for await (const sample of allSamples(stores, projectId)) if (sample.label) labels.set(sample.sampleId, sample.label);
-  return labels;
+async function everyHead(stores: Stores, projectId: string): Promise<Map<string, Sample>> {
+  const samples = new Map<string, Sample>();
+  for await (const sample of allSamples(stores, projectId)) if (sample.label) samples.set(sample.sampleId, sample);
+  return samples;
 }
 
 /** The tables' key order (UTF-8 bytes), which is Unicode code point order; JavaScript's `<` compares UTF-16 units. */
