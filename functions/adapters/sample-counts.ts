@@ -7,6 +7,7 @@ import { classesInEffect } from '../domain/agreement.js';
 import { countedClasses } from '../domain/label-validation.js';
 import type { ImageRecord, ImageStatus, Sample } from '../domain/model.js';
 import type { SampleCounts } from '../domain/ports.js';
+import { isTallyName } from '../domain/quality-tally.js';
 
 /** Counter names, flat so that DynamoDB can ADD to each (`d3`: samples with 3 labelers, `c2`: samples of class 2). */
 export type CountDelta = Map<string, number>;
@@ -23,7 +24,7 @@ export const AGREED_UNANIMOUS = 'g_u';
 export const agreedClassName = (kind: 'any' | 'all', classIndex: number) => `${kind === 'any' ? 'ga' : 'gu'}${classIndex}`;
 const pairName = (kind: 'p' | 'q', a: string, b: string) => `${kind}:${JSON.stringify([a, b])}`;
 
-type CountedSample = Pick<Sample, 'labeledBy' | 'label' | 'inEffect'>;
+type CountedSample = Pick<Sample, 'labeledBy' | 'label' | 'inEffect' | 'liveTally'>;
 
 function add(delta: CountDelta, name: string, by: number): void {
   const next = (delta.get(name) ?? 0) + by;
@@ -34,6 +35,8 @@ function add(delta: CountDelta, name: string, by: number): void {
 function addSample(delta: CountDelta, sample: CountedSample, sign: 1 | -1): void {
   add(delta, SAMPLES, sign);
   add(delta, depthName(sample.labeledBy.length), sign);
+  // The quality view's sums: the head keeps its label records' (domain/quality-tally.ts), under the counters' names.
+  for (const [name, by] of Object.entries(sample.liveTally ?? {})) if (isTallyName(name)) add(delta, name, sign * by);
   if (sample.label?.ambiguous) add(delta, AMBIGUOUS, sign);
   // A box label counts each of its boxes (a box project's progress is in boxes per class).
   for (const c of countedClasses(sample.label)) add(delta, classNameOf(c), sign);
@@ -73,7 +76,12 @@ export function toSampleCounts(counters: Map<string, number>, repairNeeded = fal
   const byClass: number[] = [];
   const pairs = new Map<string, { a: string; b: string; shared: number; same: number }>();
   const agreedByClass: { samples: number; unanimous: number }[] = [];
+  const quality: Record<string, number> = {};
   for (const [name, value] of counters) {
+    if (isTallyName(name)) {
+      if (value !== 0) quality[name] = value;
+      continue;
+    }
     if (name.startsWith('p:') || name.startsWith('q:')) {
       const [a, b] = JSON.parse(name.slice(2)) as [string, string];
       const key = name.slice(2);
@@ -113,6 +121,7 @@ export function toSampleCounts(counters: Map<string, number>, repairNeeded = fal
       pairs: [...pairs.values()],
       byClass: Array.from(agreedByClass, (x) => x ?? { samples: 0, unanimous: 0 }),
     },
+    ...(Object.keys(quality).length > 0 ? { quality } : {}),
     ...(repairNeeded ? { repairNeeded } : {}),
   };
 }

@@ -18,6 +18,7 @@ import { liveErrorPoint } from './learning/live-error.js';
 import type { Annotation, LabelHead, Project, Sample, SampleLabelState } from './model.js';
 import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
+import { addTally, liveTallyOf } from './quality-tally.js';
 import { servingMemory } from './serving/head-memory.js';
 
 export interface AnnotateInput extends LabelInput {
@@ -133,6 +134,8 @@ export function stateAfter(project: Project, before: SampleLabelState, a: Annota
 export async function applyToHead(stores: Stores, project: Project, sample: Sample, a: Annotation): Promise<Sample> {
   const state = stateAfter(project, { label: sample.label, labeledBy: sample.labeledBy, ...(sample.inEffect ? { inEffect: sample.inEffect } : {}) }, a);
   const needsLabels = state.labeledBy.length < project.overlap;
+  // The label's live point joins the head's quality sums, counted with the rest in this same write (quality-tally.ts).
+  const live = liveTallyOf(a);
   const at = stores.clock.now();
   try {
     const next = await stores.samples.advance(project.id, sample.sampleId, a.version, {
@@ -140,6 +143,7 @@ export async function applyToHead(stores: Stores, project: Project, sample: Samp
       labeledBy: state.labeledBy,
       ...(state.inEffect ? { inEffect: state.inEffect } : {}),
       ...(needsLabels ? { queueKey: sample.order } : {}),
+      ...(live ? { liveTally: addTally(sample.liveTally, live) } : {}),
     });
     servingMemory(stores.samples).learn(next, at);
     return next;

@@ -18,6 +18,7 @@ import { mapBounded } from './concurrency.js';
 import { badRequest, ConditionFailed, notFound, WinnowError } from './errors.js';
 import { imageIdFor } from './ingest.js';
 import { topClass } from './label-validation.js';
+import { addTally, tallyOfRecords } from './quality-tally.js';
 import { BUCKET_LAYOUT, parseUploadKey } from './layout.js';
 import { MODEL_LAYOUT } from './models.js';
 import type { Annotation, ImageRecord, ImageStatus, Project, Sample, SampleLabelState } from './model.js';
@@ -514,7 +515,9 @@ async function withoutLabeler(stores: Stores, job: DeletionJob, project: Project
   if (theirs.length === 0) return;
   for (let attempt = 0; ; attempt++) {
     const sample = await stores.samples.getSample(project.id, sampleId);
-    const affected = sample && (sample.label?.labelerId === labelerId || sample.labeledBy.includes(labelerId));
+    // Their labels' live points leave the head's quality sums (those the head has applied: quality-tally.ts).
+    const points = sample && tallyOfRecords(theirs.filter((a) => a.version < sample.version));
+    const affected = sample && (sample.label?.labelerId === labelerId || sample.labeledBy.includes(labelerId) || points);
     if (!sample || !affected) break;
     const state = stateWithout(project, history, labelerId);
     try {
@@ -523,6 +526,7 @@ async function withoutLabeler(stores: Stores, job: DeletionJob, project: Project
         labeledBy: state.labeledBy,
         ...(state.inEffect ? { inEffect: state.inEffect } : {}),
         ...(state.labeledBy.length < project.overlap ? { queueKey: sample.order } : {}),
+        ...(points ? { liveTally: addTally(sample.liveTally, points, -1) ?? {} } : {}),
       });
       // This process serves it again at once (other processes learn within their memory's trust time).
       servingMemory(stores.samples).learn(next, stores.clock.now());

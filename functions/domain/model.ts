@@ -104,6 +104,8 @@ export interface Sample {
   labeledBy: string[];
   /** Each labeler's top class in effect, with two or more labelers (SampleLabelState.inEffect). */
   inEffect?: Record<string, number>;
+  /** Sums of the live points of this sample's label records, for the quality view (domain/quality-tally.ts). */
+  liveTally?: Record<string, number>;
   /** Permanent upload-order key (image order plus position of the box). */
   order: string;
   /** Sort key while the sample still needs labels (= order); absent once it has `overlap` labels. */

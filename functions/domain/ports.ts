@@ -41,6 +41,10 @@ export interface SampleCounts {
     /** Per class (index = class): those samples where some labeler chose it, and where every labeler did. */
     byClass?: { samples: number; unanimous: number }[];
   };
+  /** The quality view's sums over every label record with a live point (domain/quality-tally.ts); absent = none. */
+  quality?: Record<string, number>;
+  /** False: counts kept since before the quality sums were (the quality view then reads every label). */
+  qualityKept?: boolean;
   repairNeeded?: boolean;
 }
 
@@ -88,7 +92,14 @@ export interface SampleStore {
     projectId: string,
     sampleId: string,
     expectedVersion: number,
-    next: { label?: LabelHead; labeledBy: string[]; inEffect?: Record<string, number>; queueKey?: string },
+    next: {
+      label?: LabelHead;
+      labeledBy: string[];
+      inEffect?: Record<string, number>;
+      queueKey?: string;
+      /** The sample's quality sums (Sample.liveTally) from now on: absent = as they are, empty = none. */
+      liveTally?: Record<string, number>;
+    },
   ): Promise<Sample>;
   /**
    * An `advance` of a sample of this project is about to follow (a label is being claimed): a store whose advance
@@ -136,6 +147,12 @@ export interface AnnotationStore {
   get(projectId: string, sampleId: string, version: number): Promise<Annotation | undefined>;
   /** The sample's history, oldest first. */
   listForSample(projectId: string, sampleId: string): Promise<Annotation[]>;
+  /**
+   * The project's newest label records with a served (non-audit) live point, newest first: by time (`at`), then
+   * (sample, version) descending. Up to `limit`, read key-paged from an index of those records only; only the fields
+   * the quality chart reads.
+   */
+  newestServed(projectId: string, limit: number): Promise<Pick<Annotation, 'projectId' | 'sampleId' | 'version' | 'at' | 'live'>[]>;
   /** All annotations of the project (export), in (sample, version) order. */
   listForProject(projectId: string, opts?: { cursor?: string; limit?: number }): Promise<Page<Annotation>>;
   /** Removes one record (deletion of an image, a project or a labeler's work); nothing if it is gone already. */

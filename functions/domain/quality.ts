@@ -5,21 +5,52 @@
 //    active learning chooses the samples it is least sure about, so this error (in label order, for the chart) says
 //    how hard the served samples are, never how accurate the model is.
 
-import { estimateAccuracy, auditRate, type AuditPoint } from './learning/audit.js';
-import { liveErrorSeries, type LiveErrorPoint } from './learning/live-error.js';
+import { auditRate, auditSums, estimateFromSums, type AuditPoint, type AuditSums } from './learning/audit.js';
+import { liveErrorSums, liveErrorTail, type LiveErrorPoint, type LiveErrorSums } from './learning/live-error.js';
 import { topClass } from './label-validation.js';
 import type { Annotation, Project, RankedQueue } from './model.js';
-import type { Stores } from './ports.js';
+import type { SampleCounts, Stores } from './ports.js';
 import { getProject } from './projects.js';
-import { projectCounts } from './progress-tally.js';
+import { fromSampleCounts, repairCounts } from './progress-tally.js';
+import { qualitySums } from './quality-tally.js';
 import { modelState } from './serving/next-samples.js';
 import { auditPositions } from './serving/lease-walk.js';
 
 /** Points sent to the chart; aggregates always cover every point. */
-const MAX_POINTS = 2000;
+export const MAX_POINTS = 2000;
 
-/** `defaultAuditRate`: the deployment's audit rate, for projects without their own. */
+/**
+ * `defaultAuditRate`: the deployment's audit rate, for projects without their own. Answers from the sums kept with
+ * the project's counts (quality-tally.ts) and the newest served labels (one bounded query), whatever the number of
+ * labels; a project whose counts were kept before those sums existed is read in full (projectQualityByScan).
+ */
 export async function projectQuality(stores: Stores, projectId: string, defaultAuditRate?: number, window = 50) {
+  const project = await getProject(stores, projectId);
+  const need = MAX_POINTS + window - 1;
+  const [kept, ranking, newestFirst] = await Promise.all([
+    stores.samples.counts(projectId),
+    stores.rankings.get(projectId),
+    stores.annotations.newestServed(projectId, need),
+  ]);
+  if (kept.repairNeeded) void repairCounts(stores, projectId).catch(() => undefined);
+  if (kept.qualityKept === false) return projectQualityByScan(stores, projectId, defaultAuditRate, window);
+  const sums = qualitySums(kept.quality, project.classes.length);
+  // The newest served labels, oldest first. Normally exactly the series' last ones; a label whose head is not written
+  // yet (its writer on its way, or died: repaired when its sample is next written) or an image's labels not yet swept
+  // by its deletion can make them more than the sums count (the newest are kept), an index behind its table fewer
+  // (the chart then shows fewer points).
+  const newest = newestFirst.slice(0, sums.served.count).reverse();
+  const complete = newest.length === Math.min(sums.served.count, need);
+  const shown = complete ? MAX_POINTS : Math.max(0, Math.min(MAX_POINTS, newest.length - (window - 1)));
+  const points = newest.map((a) => ({ ...(a.live as LiveErrorPoint), at: a.at }));
+  return answer(project, ranking, kept, defaultAuditRate, sums.audits, sums.served, points, window, shown);
+}
+
+/**
+ * The same answer from a full read of the project's label records (every live point, in label order): the reference
+ * the kept sums are checked against, and the answer for counts kept before those sums existed.
+ */
+export async function projectQualityByScan(stores: Stores, projectId: string, defaultAuditRate?: number, window = 50) {
   const project = await getProject(stores, projectId);
   const labels: Annotation[] = [];
   let cursor: string | undefined;
@@ -30,18 +61,36 @@ export async function projectQuality(stores: Stores, projectId: string, defaultA
   } while (cursor);
   labels.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const served = labels.filter((a) => !a.live!.audit);
-  const series = liveErrorSeries(served.map((a) => a.live as LiveErrorPoint), window);
-  const ranking = await stores.rankings.get(projectId);
+  const points = served.map((a) => ({ ...(a.live as LiveErrorPoint), at: a.at }));
+  const [ranking, kept] = await Promise.all([stores.rankings.get(projectId), stores.samples.counts(projectId)]);
   const audits: AuditPoint[] = labels
     .filter((a) => a.live!.audit && a.live!.predicted !== undefined && a.live!.confidence !== undefined)
     .map((a) => ({ predicted: a.live!.predicted!, confidence: a.live!.confidence!, labelClass: topClass(a.confidences) }));
+  const sums = auditSums(audits, project.classes.length);
+  return answer(project, ranking, kept, defaultAuditRate, sums, liveErrorSums(points), points, window, MAX_POINTS);
+}
+
+function answer(
+  project: Project,
+  ranking: RankedQueue | undefined,
+  kept: SampleCounts,
+  defaultAuditRate: number | undefined,
+  audits: AuditSums,
+  served: LiveErrorSums,
+  /** The newest served points (or all), oldest first, with their label times. */
+  newest: (LiveErrorPoint & { at: string })[],
+  window: number,
+  maxPoints: number,
+) {
+  const series = liveErrorTail(served, newest, window, maxPoints);
+  const first = served.count - newest.length;
   const rate = auditRate(project.auditRate, defaultAuditRate);
   // The difference estimator (audit.ts): the current model's mean confidence on the audit set's unlabeled samples,
   // corrected by the audits; it follows a model that improves between audits, where the audited share alone lags
   // (bench:audit on tf_flowers_dev: +0.8 against -5.0 points on average at 50-200 labels). It falls back to the share
   // when the audits find the probabilities off, or the ranking does not hold the whole audit set.
-  const meanConfidence = await auditSetConfidence(stores, project, ranking, rate);
-  const estimate = estimateAccuracy(audits, project.classes.length, meanConfidence === undefined ? {} : { meanConfidence });
+  const meanConfidence = auditSetConfidence(project, ranking, rate, kept);
+  const estimate = estimateFromSums(audits, project.classes.length, meanConfidence === undefined ? {} : { meanConfidence });
   return {
     model: modelState(project, ranking),
     accuracy: {
@@ -55,9 +104,9 @@ export async function projectQuality(stores: Stores, projectId: string, defaultA
     mse: finite(series.mse),
     errorRate: finite(series.errorRate),
     windowErrorRate: finite(series.windowErrorRate),
-    points: series.points.slice(-MAX_POINTS).map((p) => ({
+    points: series.points.map((p) => ({
       index: p.index,
-      at: served[p.index].at,
+      at: newest[p.index - first].at,
       squaredError: p.squaredError,
       correct: p.correct,
       runningMse: p.runningMse,
@@ -72,9 +121,9 @@ export async function projectQuality(stores: Stores, projectId: string, defaultA
  * the ranking when it holds every unlabeled sample (one cut at its size limit holds the most uncertain ones only,
  * which would bias it low: then none).
  */
-async function auditSetConfidence(stores: Stores, project: Project, ranking: RankedQueue | undefined, rate: number): Promise<number | undefined> {
+function auditSetConfidence(project: Project, ranking: RankedQueue | undefined, rate: number, kept: SampleCounts): number | undefined {
   if (!ranking?.probs || ranking.coldStart || ranking.sampleIds.length === 0) return undefined;
-  const counts = await projectCounts(stores, project, { labelers: false });
+  const counts = fromSampleCounts(project, kept);
   // Samples labeled since the ranking was made are still in it: more rows than unlabeled samples is expected.
   if (ranking.sampleIds.length < counts.total - counts.labeled) return undefined;
   const rows = auditPositions(ranking, rate);

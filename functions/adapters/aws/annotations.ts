@@ -1,17 +1,18 @@
 // AnnotationStore on DynamoDB: pk `<projectId>#<sampleId>`, sk `version`. A version is claimed by a conditional
 // put, so a retried label write finds its own record instead of writing a second one. The `byProject` GSI
-// (pk projectId, sk `<sampleId>#<version>`) serves the export without a scan.
+// (pk projectId, sk `<sampleId>#<version>`) serves the export without a scan; the sparse `served` GSI (pk projectId,
+// sk `<at>#<sampleId>#<version>`, only on labels with a served live point) the quality chart's newest points.
 
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailed } from '../../domain/errors.js';
 import type { Annotation } from '../../domain/model.js';
 import type { AnnotationStore, Page } from '../../domain/ports.js';
-import { annotationSampleKey, annotationSortKey } from '../keys.js';
+import { annotationSampleKey, annotationSortKey, servedSortKey } from '../keys.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
 import { plainCopy } from '../plain.js';
 import { batchDelete, isConditionFailed, queryAll, queryPage, withoutAttrs, type Item } from './dynamo.js';
 
-const STORAGE_ATTRS = ['sampleKey', 'sortKey'] as const;
+const STORAGE_ATTRS = ['sampleKey', 'sortKey', 'servedKey'] as const;
 const toAnnotation = (item: Item) => withoutAttrs<Annotation>(item, STORAGE_ATTRS);
 
 export class DynamoAnnotationStore implements AnnotationStore {
@@ -29,6 +30,7 @@ export class DynamoAnnotationStore implements AnnotationStore {
             ...annotation,
             sampleKey: annotationSampleKey(annotation.projectId, annotation.sampleId),
             sortKey: annotationSortKey(annotation.sampleId, annotation.version),
+            ...withServedKey(annotation),
           },
           ConditionExpression: 'attribute_not_exists(#version)',
           ExpressionAttributeNames: { '#version': 'version' },
@@ -65,6 +67,30 @@ export class DynamoAnnotationStore implements AnnotationStore {
     return items.map(toAnnotation);
   }
 
+  async newestServed(projectId: string, limit: number): Promise<Pick<Annotation, 'projectId' | 'sampleId' | 'version' | 'at' | 'live'>[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    while (items.length < limit) {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'served',
+          KeyConditionExpression: 'projectId = :p',
+          ExpressionAttributeValues: { ':p': projectId },
+          ProjectionExpression: '#p, #s, #v, #at, #live',
+          ExpressionAttributeNames: { '#p': 'projectId', '#s': 'sampleId', '#v': 'version', '#at': 'at', '#live': 'live' },
+          ScanIndexForward: false,
+          Limit: limit - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+      if (!start) break;
+    }
+    return items as Pick<Annotation, 'projectId' | 'sampleId' | 'version' | 'at' | 'live'>[];
+  }
+
   async listForProject(projectId: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<Annotation>> {
     const page = await queryPage(
       this.doc,
@@ -90,4 +116,10 @@ export class DynamoAnnotationStore implements AnnotationStore {
       new DeleteCommand({ TableName: this.table, Key: { sampleKey: annotationSampleKey(projectId, sampleId), version } }),
     );
   }
+}
+
+/** The `served` index's key, on label records with a served live point only. */
+export function withServedKey(annotation: Annotation): { servedKey?: string } {
+  const servedKey = servedSortKey(annotation);
+  return servedKey === undefined ? {} : { servedKey };
 }

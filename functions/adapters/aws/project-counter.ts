@@ -24,10 +24,16 @@ import { imageDelta, sampleDelta, toSampleCounts, type CountDelta } from '../sam
 import { isConditionFailed, type Item } from './dynamo.js';
 
 export const COUNTER_SK = 'c#counts';
+/**
+ * Set (to 1) on counter items that have kept the quality sums (domain/quality-tally.ts) since their project's first
+ * counted write: an item made before those sums existed lacks it (its sample heads lack their tallies, which a
+ * recount cannot rebuild), and the quality view then reads every label instead.
+ */
+export const QUALITY_KEPT = 'qv';
 /** A counted write takes milliseconds; a mark this old belongs to a writer that died. */
 export const STALE_MS = 60_000;
 const MARK_PREFIX = 'm_';
-const NOT_COUNTERS = new Set(['projectId', 'sk', 'seq', 'repairedAt']);
+const NOT_COUNTERS = new Set(['projectId', 'sk', 'seq', 'repairedAt', QUALITY_KEPT]);
 /** Recount attempts while counted writes keep coming; each waits a little longer. */
 const RECOUNT_ATTEMPTS = 20;
 
@@ -104,7 +110,11 @@ export class ProjectCounter {
   /** A group with a mark of its own (sent now). */
   private newGroup(projectId: string): MarkGroup {
     const mark = MARK_PREFIX + randomBytes(8).toString('hex');
-    const marked = this.update(projectId, 'SET #m = :now ADD #seq :one', { '#m': mark }, { ':now': this.now() }).then(() => undefined);
+    const marked = this.update(projectId, 'SET #m = :now ADD #seq :one', { '#m': mark }, { ':now': this.now() }).then(async (after) => {
+      // This mark made the item: the project's counts start now, with the quality sums (once per project, before the
+      // write goes on; it moves `seq`, so a recount that read the item before reads it again).
+      if (after?.seq === 1 && after[QUALITY_KEPT] === undefined) await this.update(projectId, 'SET #q = :one ADD #seq :one', { '#q': QUALITY_KEPT }, {}).catch(() => undefined);
+    });
     const group = new MarkGroup(marked, (delta, broken) => this.apply(projectId, mark, delta, broken));
     let pending = this.unapplied.get(projectId);
     if (!pending) this.unapplied.set(projectId, (pending = new Set()));
@@ -152,9 +162,10 @@ export class ProjectCounter {
   /** The counts (one consistent read); `repairNeeded` when a mark is stale. */
   async read(projectId: string): Promise<SampleCounts> {
     await this.settle(projectId);
-    const { counters, marks } = parse(await this.get(projectId));
+    const item = await this.get(projectId);
+    const { counters, marks } = parse(item);
     const now = this.now();
-    return toSampleCounts(counters, marks.some((at) => now - at > STALE_MS));
+    return withQualityKept(toSampleCounts(counters, marks.some((at) => now - at > STALE_MS)), item);
   }
 
   /** Rebuilds the counts from every record; waits for a moment with no counted write in flight. */
@@ -191,12 +202,13 @@ export class ProjectCounter {
         await this.doc.send(
           new PutCommand({
             TableName: this.table,
-            Item: { projectId, sk: COUNTER_SK, ...Object.fromEntries(counts), seq: (seq ?? 0) + 1, repairedAt: now },
+            // The quality sums' flag stays as it was (a recount adds up the heads' tallies; it cannot make old ones).
+            Item: { projectId, sk: COUNTER_SK, ...Object.fromEntries(counts), seq: (seq ?? 0) + 1, repairedAt: now, ...(keptQuality(item) ? { [QUALITY_KEPT]: 1 } : {}) },
             ConditionExpression: seq === undefined ? 'attribute_not_exists(sk)' : '#seq = :seq',
             ...(seq === undefined ? {} : { ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':seq': seq } }),
           }),
         );
-        return toSampleCounts(counts);
+        return withQualityKept(toSampleCounts(counts), item);
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
       }
@@ -273,6 +285,13 @@ export class ProjectCounter {
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { projectId, sk: COUNTER_SK }, ConsistentRead: true }));
     return out.Item;
   }
+}
+
+/** No item yet (nothing counted) or one flagged: the quality sums cover every label. */
+const keptQuality = (item: Item | undefined) => item === undefined || item[QUALITY_KEPT] === 1;
+
+function withQualityKept(counts: SampleCounts, item: Item | undefined): SampleCounts {
+  return keptQuality(item) ? counts : { ...counts, qualityKept: false };
 }
 
 function parse(item: Item | undefined): { counters: Map<string, number>; marks: number[] } {

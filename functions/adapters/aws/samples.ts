@@ -295,7 +295,7 @@ export class DynamoSampleStore implements SampleStore {
     projectId: string,
     sampleId: string,
     expectedVersion: number,
-    next: { label?: LabelHead; labeledBy: string[]; inEffect?: Record<string, number>; queueKey?: string },
+    next: { label?: LabelHead; labeledBy: string[]; inEffect?: Record<string, number>; queueKey?: string; liveTally?: Record<string, number> },
   ): Promise<Sample> {
     const set = ['#version = :next', 'labeledBy = :labeledBy'];
     // A label write ends the lease, whoever held it.
@@ -313,6 +313,12 @@ export class DynamoSampleStore implements SampleStore {
       set.push('queueKey = :queueKey');
       values[':queueKey'] = next.queueKey;
     } else remove.push('queueKey');
+    // The quality sums (domain/quality-tally.ts): replaced when given, left as they are otherwise.
+    const tally = next.liveTally && Object.keys(next.liveTally).length > 0 ? next.liveTally : undefined;
+    if (tally) {
+      set.push('liveTally = :liveTally');
+      values[':liveTally'] = tally;
+    } else if (next.liveTally) remove.push('liveTally');
     try {
       return await this.counter.counted(projectId, async () => {
         const out = await this.doc.send(
@@ -328,9 +334,11 @@ export class DynamoSampleStore implements SampleStore {
           }),
         );
         const before = toSample(out.Attributes as Item);
-        const { lease: _ended, label: _old, queueKey: _oldKey, inEffect: _oldInEffect, ...rest } = before;
+        const { lease: _ended, label: _old, queueKey: _oldKey, inEffect: _oldInEffect, liveTally: keptTally, ...rest } = before;
+        const liveTally = next.liveTally ? tally : keptTally;
         const after: Sample = {
           ...rest,
+          ...(liveTally ? { liveTally } : {}),
           version: expectedVersion + 1,
           labeledBy: next.labeledBy,
           ...(next.label ? { label: next.label } : {}),
@@ -419,7 +427,7 @@ export class DynamoSampleStore implements SampleStore {
           new QueryCommand({
             TableName: this.table,
             KeyConditionExpression: 'projectId = :p AND begins_with(sk, :prefix)',
-            ProjectionExpression: 'sk, labeledBy, inEffect, #label.confidences, #label.ambiguous, #label.labelerId, #status',
+            ProjectionExpression: 'sk, labeledBy, inEffect, liveTally, #label.confidences, #label.ambiguous, #label.labelerId, #status',
             ExpressionAttributeNames: { '#label': 'label', '#status': 'status' },
             ExpressionAttributeValues: { ':p': projectId, ':prefix': prefix },
             ConsistentRead: true,

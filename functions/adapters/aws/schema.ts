@@ -42,6 +42,8 @@ export interface TableSchema {
  * samples:     pk = projectId, sk = `i#<imageId>` (image) | `s#<sampleId>` (sample).
  *              GSI `queue`: pk = projectId, sk = queueKey, sparse: only samples that still need labels.
  * annotations: pk = `<projectId>#<sampleId>`, sk = version (N). Append-only; (sample, version) is claimed once.
+ *              GSI `byProject`: pk = projectId, sk = `<sampleId>#<version>` (export order).
+ *              GSI `served`: pk = projectId, sk = servedKey `<at>#<sampleId>#<version>`, sparse: served labels only.
  * labelers:    pk = projectId, sk = labelerId.
  */
 export const TABLE_SCHEMAS: Record<keyof TableNames, TableSchema> = {
@@ -57,6 +59,8 @@ export const TABLE_SCHEMAS: Record<keyof TableNames, TableSchema> = {
     indexes: [
       // Export and review read a project's annotations without scanning the table.
       { name: 'byProject', partitionKey: { name: 'projectId', type: 'S' }, sortKey: { name: 'sortKey', type: 'S' } },
+      // The quality chart reads the newest served labels (sparse: only label records with a served live point).
+      { name: 'served', partitionKey: { name: 'projectId', type: 'S' }, sortKey: { name: 'servedKey', type: 'S' } },
     ],
   },
   labelers: { partitionKey: { name: 'projectId', type: 'S' }, sortKey: { name: 'labelerId', type: 'S' }, indexes: [] },

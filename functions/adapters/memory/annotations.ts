@@ -2,7 +2,7 @@
 
 import type { Annotation } from '../../domain/model.js';
 import type { AnnotationStore, Page } from '../../domain/ports.js';
-import { annotationSampleKey, annotationSortKey } from '../keys.js';
+import { annotationSampleKey, annotationSortKey, compareKeys, servedSortKey } from '../keys.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
 import { plainCopy } from '../plain.js';
 import { pageAfter, sortByKey } from './page.js';
@@ -34,6 +34,20 @@ export class MemoryAnnotationStore implements AnnotationStore {
   async listForSample(projectId: string, sampleId: string): Promise<Annotation[]> {
     const history = this.histories.get(annotationSampleKey(projectId, sampleId));
     return [...(history?.values() ?? [])].sort((a, b) => a.version - b.version).map(plainCopy);
+  }
+
+  async newestServed(projectId: string, limit: number): Promise<Pick<Annotation, 'projectId' | 'sampleId' | 'version' | 'at' | 'live'>[]> {
+    const served: [string, Annotation][] = [];
+    for (const history of this.histories.values()) {
+      for (const record of history.values()) {
+        const key = record.projectId === projectId ? servedSortKey(record) : undefined;
+        if (key !== undefined) served.push([key, record]);
+      }
+    }
+    return served
+      .sort(([a], [b]) => compareKeys(b, a))
+      .slice(0, Math.max(0, limit))
+      .map(([, record]) => plainCopy(record));
   }
 
   async listForProject(projectId: string, opts: { cursor?: string; limit?: number } = {}): Promise<Page<Annotation>> {

@@ -120,7 +120,7 @@ export class MemorySampleStore implements SampleStore {
     projectId: string,
     sampleId: string,
     expectedVersion: number,
-    next: { label?: LabelHead; labeledBy: string[]; inEffect?: Record<string, number>; queueKey?: string },
+    next: { label?: LabelHead; labeledBy: string[]; inEffect?: Record<string, number>; queueKey?: string; liveTally?: Record<string, number> },
   ): Promise<Sample> {
     const stored = this.shelves.get(projectId)?.samples;
     const sample = stored?.get(sampleId);
@@ -128,8 +128,17 @@ export class MemorySampleStore implements SampleStore {
       throw new ConditionFailed(`sample ${sampleId} is not at version ${expectedVersion}`);
     }
     // A label write ends the lease, whoever held it.
-    const { lease: _ended, label: _old, queueKey: _oldKey, inEffect: _oldInEffect, ...rest } = sample;
-    const advanced = plainCopy({ ...rest, version: expectedVersion + 1, labeledBy: next.labeledBy, label: next.label, inEffect: next.inEffect, queueKey: next.queueKey });
+    const { lease: _ended, label: _old, queueKey: _oldKey, inEffect: _oldInEffect, liveTally: kept, ...rest } = sample;
+    const liveTally = next.liveTally ?? kept;
+    const advanced = plainCopy({
+      ...rest,
+      version: expectedVersion + 1,
+      labeledBy: next.labeledBy,
+      label: next.label,
+      inEffect: next.inEffect,
+      queueKey: next.queueKey,
+      ...(liveTally && Object.keys(liveTally).length > 0 ? { liveTally } : {}),
+    });
     stored.set(sampleId, advanced);
     return plainCopy(advanced);
   }

@@ -146,8 +146,6 @@ export interface EstimateOptions {
 
 /** The accuracy estimate from audited labels, oldest first. */
 export function estimateAccuracy(points: readonly AuditPoint[], classes: number, opts: EstimateOptions = {}): AccuracyEstimate {
-  const z = opts.z ?? Z95;
-  const n = points.length;
   let correct = 0;
   const perClassN = new Array<number>(classes).fill(0);
   const perClassCorrect = new Array<number>(classes).fill(0);
@@ -159,10 +157,81 @@ export function estimateAccuracy(points: readonly AuditPoint[], classes: number,
       if (right) perClassCorrect[p.labelClass]++;
     }
   }
-  const perClass: ClassAccuracy[] = perClassN.map((m, c) => {
+  let residual = 0;
+  let residualSq = 0;
+  let expectedVar = 0;
+  for (const p of points) {
+    const r = (p.predicted === p.labelClass ? 1 : 0) - p.confidence;
+    residual += r;
+    residualSq += r * r;
+    expectedVar += p.confidence * (1 - p.confidence);
+  }
+  return estimateFromSums({ n: points.length, correct, perClassN, perClassCorrect, residual, residualSq, expectedVar }, classes, opts);
+}
+
+/**
+ * What the estimate needs from the audited labels, as sums (so they can be kept as labels come and go): residual
+ * r = (right ? 1 : 0) - confidence at lease time.
+ */
+export interface AuditSums {
+  n: number;
+  correct: number;
+  /** Per class index (the label's class): audited labels, and how many of them the model predicted right. */
+  perClassN: number[];
+  perClassCorrect: number[];
+  /** Sum of r, of r squared, and of confidence x (1 - confidence). */
+  residual: number;
+  residualSq: number;
+  expectedVar: number;
+}
+
+// Exact sums for the quality view. A stored confidence has 4 decimals (annotate.ts rounds it): in ten-thousandths
+// it is an integer k, r = right x 10^4 - k, r^2 and k x (10^4 - k) integers in 10^-8. Kept that way, the sums are
+// the same whatever order the labels were added and taken away in.
+export const CONFIDENCE_UNITS = 1e4;
+
+/** One audited label's terms in those units (exact integers for stored points). */
+export function auditTerms(p: AuditPoint): { right: boolean; residual: number; residualSq: number; expectedVar: number } {
+  const k = Math.round(p.confidence * CONFIDENCE_UNITS);
+  const right = p.predicted === p.labelClass;
+  const r = (right ? CONFIDENCE_UNITS : 0) - k;
+  return { right, residual: r, residualSq: r * r, expectedVar: k * (CONFIDENCE_UNITS - k) };
+}
+
+/** Exact sums of audited labels (in the units of auditTerms, scaled back). */
+export function auditSums(points: readonly AuditPoint[], classes: number): AuditSums {
+  const sums = { n: 0, correct: 0, perClassN: new Array<number>(classes).fill(0), perClassCorrect: new Array<number>(classes).fill(0), residual: 0, residualSq: 0, expectedVar: 0 };
+  for (const p of points) {
+    const t = auditTerms(p);
+    sums.n++;
+    if (t.right) sums.correct++;
+    if (p.labelClass >= 0 && p.labelClass < classes) {
+      sums.perClassN[p.labelClass]++;
+      if (t.right) sums.perClassCorrect[p.labelClass]++;
+    }
+    sums.residual += t.residual;
+    sums.residualSq += t.residualSq;
+    sums.expectedVar += t.expectedVar;
+  }
+  return scaleAuditUnits(sums);
+}
+
+/** Sums kept in auditTerms' units, as the estimate reads them. */
+export function scaleAuditUnits(units: AuditSums): AuditSums {
+  const u2 = CONFIDENCE_UNITS * CONFIDENCE_UNITS;
+  return { ...units, residual: units.residual / CONFIDENCE_UNITS, residualSq: units.residualSq / u2, expectedVar: units.expectedVar / u2 };
+}
+
+/** The accuracy estimate from the audited labels' sums (see estimateAccuracy). */
+export function estimateFromSums(sums: AuditSums, classes: number, opts: EstimateOptions = {}): AccuracyEstimate {
+  const z = opts.z ?? Z95;
+  const { n, correct } = sums;
+  const perClass: ClassAccuracy[] = Array.from({ length: classes }, (_, c) => {
+    const m = sums.perClassN[c] ?? 0;
+    const right = sums.perClassCorrect[c] ?? 0;
     if (m === 0) return { classIndex: c, n: 0, correct: 0, accuracy: null, low: null, high: null };
-    const ci = wilsonInterval(perClassCorrect[c], m, z);
-    return { classIndex: c, n: m, correct: perClassCorrect[c], accuracy: perClassCorrect[c] / m, ...ci };
+    const ci = wilsonInterval(right, m, z);
+    return { classIndex: c, n: m, correct: right, accuracy: right / m, ...ci };
   });
   if (n === 0) return { accuracy: null, low: null, high: null, n, correct, method: 'audit', perClass };
   const meanConfidence = opts.meanConfidence;
@@ -170,21 +239,12 @@ export function estimateAccuracy(points: readonly AuditPoint[], classes: number,
     return { accuracy: correct / n, ...wilsonInterval(correct, n, z), n, correct, method: 'audit', perClass };
   }
   // Difference estimator: a = mean conf(pool, now) + mean over audits of (correct_i - conf_i).
-  let sum = 0;
-  let sumSq = 0;
-  let expectedVar = 0;
-  for (const p of points) {
-    const r = (p.predicted === p.labelClass ? 1 : 0) - p.confidence;
-    sum += r;
-    sumSq += r * r;
-    expectedVar += p.confidence * (1 - p.confidence);
-  }
-  const meanR = sum / n;
+  const meanR = sums.residual / n;
   const accuracy = clamp01(meanConfidence + meanR);
   // Residual variance: the sample's, but never below what perfectly calibrated probabilities would give (few audits
   // can show a variance of 0 by chance).
-  const sampleVar = n > 1 ? Math.max(0, (sumSq - n * meanR * meanR) / (n - 1)) : 0.25;
-  const variance = Math.max(sampleVar, expectedVar / n);
+  const sampleVar = n > 1 ? Math.max(0, (sums.residualSq - n * meanR * meanR) / (n - 1)) : 0.25;
+  const variance = Math.max(sampleVar, sums.expectedVar / n);
   if (Math.abs(meanR) > 2 * Math.sqrt(variance / n)) {
     // The audits show the probabilities far off (e.g. a model that is not calibrated): their level moves with every
     // retrain, so only the audited share itself can be trusted.

@@ -83,3 +83,84 @@ export function liveErrorSeries(series: readonly LiveErrorPoint[], window = 50):
     windowErrorRate: last?.windowErrorRate ?? NaN,
   };
 }
+
+// Exact aggregates. The quality view keeps the series' sums with the project's counts (added to and taken from as
+// labels come and go, in any order), so they are integers: a stored squared error has 6 decimals (annotate.ts rounds
+// it), summed in millionths. Running figures over a prefix are the total minus what came after it, so the view needs
+// the totals and the newest points only, and gives the same answer as the whole series read in label order.
+
+/** Millionths: the unit of the kept squared-error sum. */
+export const SQUARED_ERROR_UNITS = 1e6;
+
+/** A point's squared error in millionths (exact for stored points, which have 6 decimals). */
+export const squaredErrorUnits = (squaredError: number) => Math.round(squaredError * SQUARED_ERROR_UNITS);
+
+/** The whole series' sums: points, squared error in millionths, points whose top class was wrong. */
+export interface LiveErrorSums {
+  count: number;
+  squaredErrorUnits: number;
+  wrong: number;
+}
+
+export function liveErrorSums(series: readonly LiveErrorPoint[]): LiveErrorSums {
+  let squaredError = 0;
+  let wrong = 0;
+  for (const p of series) {
+    squaredError += squaredErrorUnits(p.squaredError);
+    if (!p.correct) wrong++;
+  }
+  return { count: series.length, squaredErrorUnits: squaredError, wrong };
+}
+
+/**
+ * The series' last `maxPoints` points with their running figures, and the totals, from the sums of the whole series
+ * and its newest points (oldest first): at least `maxPoints + window - 1` of them, or all. Figures are the exact
+ * sums' (no rounding that depends on the order labels were added in).
+ */
+export function liveErrorTail(sums: LiveErrorSums, newest: readonly LiveErrorPoint[], window = 50, maxPoints = Infinity): LiveErrorSeries {
+  const n = sums.count;
+  const first = n - newest.length; // index of newest[0] in the whole series
+  const shown = Math.max(first, n - maxPoints, 0);
+  if (first < 0) throw new Error(`the newest ${newest.length} points are more than the series' ${n}`);
+  if (first > 0 && shown - first < Math.min(window - 1, shown)) throw new Error(`the window needs ${window - 1} points before the first shown`);
+  // Sums up to and including each point, going back from the totals.
+  let se = sums.squaredErrorUnits;
+  let wrong = sums.wrong;
+  const upto: { se: number; wrong: number }[] = new Array(newest.length);
+  for (let k = newest.length - 1; k >= 0; k--) {
+    upto[k] = { se, wrong };
+    se -= squaredErrorUnits(newest[k].squaredError);
+    if (!newest[k].correct) wrong--;
+  }
+  const points: LiveErrorSample[] = [];
+  let windowWrong = 0;
+  for (let k = 0; k < newest.length; k++) {
+    const i = first + k;
+    if (!newest[k].correct) windowWrong++;
+    if (k >= window && !newest[k - window].correct) windowWrong--;
+    if (i < shown) continue;
+    const count = i + 1;
+    // The window's wrong points are counted among the points read: enough of them precede the first one shown.
+    points.push({
+      ...newest[k],
+      index: i,
+      runningMse: upto[k].se / SQUARED_ERROR_UNITS / count,
+      runningErrorRate: upto[k].wrong / count,
+      windowErrorRate: windowWrong / Math.min(count, window),
+    });
+  }
+  return {
+    points,
+    count: n,
+    window,
+    mse: n > 0 ? sums.squaredErrorUnits / SQUARED_ERROR_UNITS / n : NaN,
+    errorRate: n > 0 ? sums.wrong / n : NaN,
+    windowErrorRate: n > 0 ? windowOf(newest, window) / Math.min(n, window) : NaN,
+  };
+}
+
+function windowOf(newest: readonly LiveErrorPoint[], window: number): number {
+  let wrong = 0;
+  for (let k = Math.max(0, newest.length - window); k < newest.length; k++) if (!newest[k].correct) wrong++;
+  return wrong;
+}

@@ -133,7 +133,7 @@ export async function measureRoutes(stack: LocalStack, opts: RouteOptions): Prom
   const member = opts.labelers[0];
   await measure('progress', 'labeler', n, () => call('GET', `${base}/progress`, member));
   await measure('history (50)', 'labeler', n, () => call('GET', `${base}/history?limit=50`, member));
-  await measure('quality', 'labeler', Math.ceil(n / 4), () => call('GET', `${base}/quality`, member), 'reads every live label point');
+  await measure('quality', 'labeler', Math.ceil(n / 4), () => call('GET', `${base}/quality`, member), 'kept sums + newest 2049 served labels');
   // The similar route's phases: the trainer process's look-up (IPC included) and the store reads under the API's caches.
   const samples = stack.stores.samples;
   const phases = routePhases({

@@ -1,13 +1,16 @@
 // Seeds a large project for bench:scale straight into the local stack's dynalite data folder (its LevelDB, while the
 // stack is stopped), in the exact items the DynamoDB adapters write: image records, whole-image samples, a fixed
-// number of labels (sample heads, annotation records with live points, labeler tallies) and the project's counter
-// item. Going through dynalite's own key functions but not its HTTP front, JSON marshalling per request and per-item
-// locks is what makes 1M samples a matter of a minute or two instead of ~15 (BatchWriteItem: ~2,500 items/s here).
+// number of labels (sample heads with their quality sums, annotation records with live points, labeler tallies) and
+// the project's counter item. Going through dynalite's own key functions but not its HTTP front, JSON marshalling per
+// request and per-item locks is what makes 1M samples a matter of a minute or two instead of ~15 (BatchWriteItem:
+// ~2,500 items/s here).
 
 import { createRequire } from 'node:module';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { countFrom } from '../../../functions/adapters/sample-counts.js';
-import { COUNTER_SK } from '../../../functions/adapters/aws/project-counter.js';
+import { COUNTER_SK, QUALITY_KEPT } from '../../../functions/adapters/aws/project-counter.js';
+import { withServedKey } from '../../../functions/adapters/aws/annotations.js';
+import { tallyOfRecords } from '../../../functions/domain/quality-tally.js';
 import { DEFAULT_TABLE_NAMES } from '../../../functions/adapters/aws/schema.js';
 import { annotationSampleKey, annotationSortKey, imageSk, sampleSk } from '../../../functions/adapters/keys.js';
 import { RECENT_LIMIT, type Annotation, type ImageRecord, type Sample } from '../../../functions/domain/model.js';
@@ -126,7 +129,7 @@ export async function seedDynalite(dir: string, seed: ScaleSeed, onProgress?: (d
     if (labelIndex >= 0 && labelIndex < seed.labels) {
       const history = labelsFor(seed, labelIndex, sample, labelerIds, at);
       for (const a of history) {
-        await annotations.put({ ...a, sampleKey: annotationSampleKey(projectId, a.sampleId), sortKey: annotationSortKey(a.sampleId, a.version) });
+        await annotations.put({ ...a, sampleKey: annotationSampleKey(projectId, a.sampleId), sortKey: annotationSortKey(a.sampleId, a.version), ...withServedKey(a) });
         const tally = tallies.get(a.labelerId)!;
         tally.total++;
         tally.recent.push({ sampleId: a.sampleId, version: a.version, requestId: a.requestId, day });
@@ -139,6 +142,9 @@ export async function seedDynalite(dir: string, seed: ScaleSeed, onProgress?: (d
       // Two labelers: the head keeps both classes in effect, as the app's label writes do (agreement counts them).
       if (sample.labeledBy.length >= 2) sample.inEffect = Object.fromEntries(history.map((h) => [h.labelerId, h.confidences.indexOf(1)]));
       delete sample.queueKey;
+      // The head keeps its labels' live points for the quality sums, as the app's label writes do.
+      const tally = tallyOfRecords(history);
+      if (tally) sample.liveTally = tally;
     }
     await samples.put({ ...sample, sk: sampleSk(sample.sampleId) });
     countFrom([sample], [], counts);
@@ -146,7 +152,7 @@ export async function seedDynalite(dir: string, seed: ScaleSeed, onProgress?: (d
   for (const [labelerId, t] of tallies) {
     await labelers.put({ projectId, labelerId, total: t.total, perDay: { [day]: t.total }, recent: t.recent, lastAt: at, seq: 1 });
   }
-  await samples.put({ projectId, sk: COUNTER_SK, ...Object.fromEntries(counts), seq: 1 });
+  await samples.put({ projectId, sk: COUNTER_SK, ...Object.fromEntries(counts), seq: 1, [QUALITY_KEPT]: 1 });
   await Promise.all([samples.flush(), annotations.flush(), labelers.flush()]);
   await store.db.close();
   onProgress?.(items);
