@@ -57,7 +57,7 @@ function labelingTable(scope: Construct, id: string, key: TableKey): Table {
       indexName: index.name,
       partitionKey: keyOf(index.partitionKey),
       sortKey: index.sortKey && keyOf(index.sortKey),
-      projectionType: ProjectionType.ALL,
+      ...(index.include ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: index.include } : { projectionType: ProjectionType.ALL }),
     });
   }
   return table;

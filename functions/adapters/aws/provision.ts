@@ -40,7 +40,7 @@ export function createTableInput(tableName: string, schema: TableSchema): Create
       ? schema.indexes.map((index) => ({
           IndexName: index.name,
           KeySchema: keySchema(index.partitionKey, index.sortKey),
-          Projection: { ProjectionType: 'ALL' },
+          Projection: index.include ? { ProjectionType: 'INCLUDE', NonKeyAttributes: index.include } : { ProjectionType: 'ALL' },
         }))
       : undefined,
   };

@@ -34,7 +34,8 @@ export interface KeyAttr {
 export interface TableSchema {
   partitionKey: KeyAttr;
   sortKey?: KeyAttr;
-  indexes: { name: string; partitionKey: KeyAttr; sortKey?: KeyAttr }[];
+  /** `include`: the index holds only these attributes besides the keys (INCLUDE projection); else every attribute. */
+  indexes: { name: string; partitionKey: KeyAttr; sortKey?: KeyAttr; include?: string[] }[];
 }
 
 /**
@@ -60,7 +61,8 @@ export const TABLE_SCHEMAS: Record<keyof TableNames, TableSchema> = {
       // Export and review read a project's annotations without scanning the table.
       { name: 'byProject', partitionKey: { name: 'projectId', type: 'S' }, sortKey: { name: 'sortKey', type: 'S' } },
       // The quality chart reads the newest served labels (sparse: only label records with a served live point).
-      { name: 'served', partitionKey: { name: 'projectId', type: 'S' }, sortKey: { name: 'servedKey', type: 'S' } },
+      // Only what the chart reads: a small item per served label.
+      { name: 'served', partitionKey: { name: 'projectId', type: 'S' }, sortKey: { name: 'servedKey', type: 'S' }, include: ['sampleId', 'at', 'live'] },
     ],
   },
   labelers: { partitionKey: { name: 'projectId', type: 'S' }, sortKey: { name: 'labelerId', type: 'S' }, indexes: [] },
