@@ -53,10 +53,23 @@ export const GUARD_PATH = new URL('./emulator-guard.cjs', import.meta.url).pathn
 // channel to its parent closes, which the OS does however the parent ends (SIGKILL included).
 const DYNALITE_CHILD = `
 const { EventEmitter } = require('node:events');
+if (process.env.WINNOW_DYNALITE_SYNC_READS !== '0') {
+  // LevelDB reads on this thread: dynalite's reads (every GetItem, and the old item of every conditional write) are
+  // of a small, cached store, and the thread pool's round trip for each (a wake-up of a pool thread, a context
+  // switch on a busy 2-core machine, then the callback) costs more than the read. Writes still go to the pool.
+  const level = require.resolve('level', { paths: [process.env.WINNOW_DYNALITE_PATH] });
+  const { ClassicLevel } = require(require.resolve('classic-level', { paths: [level] }));
+  const threadPoolGet = ClassicLevel.prototype._get;
+  ClassicLevel.prototype._get = async function (key, options) {
+    return options.snapshot ? threadPoolGet.call(this, key, options) : this._getSync(key, options);
+  };
+}
 const dynalite = require(process.env.WINNOW_DYNALITE_PATH);
 const { checkSigV4, sha256Hex } = require(process.env.WINNOW_GUARD_PATH);
 const MAX_BODY = 16 * 1024 * 1024;
 process.on('disconnect', () => process.exit(0));
+// An orderly exit on SIGTERM (close), so that Node flags acting at exit (--cpu-prof) complete.
+process.on('SIGTERM', () => process.exit(0));
 function refuse(res, status, type, message) {
   const body = JSON.stringify({ __type: 'com.amazon.coral.service#' + type, message });
   res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(body) });
@@ -108,7 +121,7 @@ process.on('message', (msg) => {
  */
 export async function startDynaliteProcess(opts: { dir: string; port?: number; host?: string; credentials?: EmulatorCredentials }): Promise<RunningEmulator> {
   const host = opts.host ?? LOOPBACK;
-  const child = spawn(process.execPath, ['-e', DYNALITE_CHILD], {
+  const child = spawn(process.execPath, [...dynaliteNodeFlags(), '-e', DYNALITE_CHILD], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, WINNOW_DYNALITE_PATH: require.resolve('dynalite'), WINNOW_GUARD_PATH: GUARD_PATH },
   });
@@ -144,6 +157,14 @@ export async function startDynaliteProcess(opts: { dir: string; port?: number; h
     await close();
     throw new Error(`dynalite did not start: ${(err as Error).message}\n${output}`);
   }
+}
+
+/**
+ * Extra Node flags for the dynalite child, from WINNOW_DYNALITE_NODE_FLAGS (space-separated): for measuring it
+ * (`--cpu-prof --cpu-prof-dir=DIR`, as bench:api --emulator-profile does) or trying V8 options on it.
+ */
+export function dynaliteNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.WINNOW_DYNALITE_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 }
 
 // ---------------------------------------------------------------- s3rver

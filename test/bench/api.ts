@@ -5,13 +5,15 @@
 // sample was leased to two labelers at once and no sample got two labels.
 //   npm run bench:api -- [--samples 5000] [--seconds 20] [--labelers 50] [--label-rate 1] [--classes 5]
 //                        [--warmup 3] [--no-forced-retrains] [--no-training] [--profile FILE.cpuprofile]
-//                        [--heap-profile FILE.heapprofile] [--models DIR] [--out test-output/bench]
+//                        [--heap-profile FILE.heapprofile] [--emulator-profile DIR] [--models DIR] [--out test-output/bench]
 // --label-rate N paces each labeler to N labels/s (0.5, 1, 1.5, ...: a person looking at the image; the default 1 is
 // a fast keyboard labeler); 0 = no pause at all, which measures saturation throughput.
 // --no-training serves from the first ranking only (no retrains), to separate serving cost from training cost.
 // --profile writes a CPU profile of the API's thread while labeling and prints its time by component.
 // --heap-profile writes a sampled allocation profile of the API's thread while labeling (garbage included: what the
 // young-generation collections have to sweep) and prints its bytes per label by component and allocating function.
+// --emulator-profile starts the dynalite child with --cpu-prof into DIR and prints its CPU while labeling (seeding cut
+// off) per label, by component and by function.
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -29,10 +31,11 @@ import { apiReport } from './lib/api-report.js';
 import { seedProject } from './lib/api-seed.js';
 import { checkLabels, checkLeases } from './lib/api-verify.js';
 import { numberArg, parseArgs, stringArg } from './lib/args.js';
-import { childrenCpuMs, isTrainerProcess } from './lib/child-cpu.js';
+import { childrenContextSwitches, childrenCpuMs, isTrainerProcess } from './lib/child-cpu.js';
 import { startCpuProfile } from './lib/cpu-profile.js';
 import { startHeapProfile, summarizeAllocations } from './lib/heap-profile.js';
 import { summarizeProfile } from './lib/profile-summary.js';
+import { profileClockUs, readProfiles, topSelf, windowed } from './lib/profile-window.js';
 import { summarize } from './lib/latency.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
 import { recordStoreCalls } from './lib/store-calls.js';
@@ -61,6 +64,12 @@ const modelDir = path.resolve(stringArg(args, 'models') ?? sharedPath('models'))
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const profileFile = stringArg(args, 'profile');
 const heapProfileFile = stringArg(args, 'heap-profile');
+const emulatorProfileDir = stringArg(args, 'emulator-profile');
+if (emulatorProfileDir) {
+  await rm(path.resolve(emulatorProfileDir), { recursive: true, force: true });
+  process.env.WINNOW_DYNALITE_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${path.resolve(emulatorProfileDir)}`;
+}
+let emulatorWindow: { fromUs: number; toUs: number; labels: number } | undefined;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const loadBefore = os.loadavg();
 
@@ -108,12 +117,15 @@ try {
   const apiThreadCpu = threadCpuMs();
   const emulatorCpu = childrenCpuMs((c) => !isTrainerProcess(c));
   const trainerCpu = childrenCpuMs(isTrainerProcess);
+  const emulatorSwitches = childrenContextSwitches((c) => !isTrainerProcess(c));
+  const labelingFromUs = profileClockUs();
   storeCalls.start();
   server.start();
   emulatorCalls.start();
   const runsBefore = trainerLog.runs;
   const retrains = forcedRetrainLoop(config.forcedRetrains);
   const run = await runLabelersApart({ ...base, seconds: config.seconds });
+  emulatorWindow = { fromUs: labelingFromUs, toUs: profileClockUs(), labels: Math.max(1, run.leases.filter((l) => l.annotateStatus === 201).length) };
   const forced = await retrains.stop();
   await storeCalls.settled(); // requests the load generator cut off at the end still finish on the server
   const store = storeCalls.stop();
@@ -124,6 +136,7 @@ try {
   // The labelers' process has exited by now: the children left are the emulators and the trainer.
   const childUsed = emulatorCpu === undefined ? undefined : childrenCpuMs((c) => !isTrainerProcess(c))! - emulatorCpu;
   const trainerUsed = trainerCpu === undefined ? undefined : childrenCpuMs(isTrainerProcess)! - trainerCpu;
+  const emulatorSwitched = emulatorSwitches === undefined ? undefined : childrenContextSwitches((c) => !isTrainerProcess(c))! - emulatorSwitches;
   const delay = loop.stop();
   const gcSeen = gc.stop();
   const profiled = await profile?.stop(path.resolve(profileFile!));
@@ -143,6 +156,7 @@ try {
     cpuMs: (used.user + used.system) / 1000,
     apiThreadCpuMs: apiThreadUsed,
     childCpuMs: childUsed,
+    childContextSwitches: emulatorSwitched,
     trainerCpuMs: trainerUsed,
     loadGeneratorCpuMs: run.cpuMs,
     store,
@@ -178,6 +192,18 @@ try {
 } finally {
   await stack.close();
   await rm(dataDir, { recursive: true, force: true });
+}
+if (emulatorProfileDir && emulatorWindow) await printEmulatorProfile(path.resolve(emulatorProfileDir), emulatorWindow);
+
+/** The dynalite child's CPU while labeling, per label, from the profile it wrote at exit. */
+async function printEmulatorProfile(dir: string, window: { fromUs: number; toUs: number; labels: number }) {
+  const [profile] = await readProfiles(dir);
+  if (!profile) return log(`no CPU profile of the dynalite child in ${dir}`);
+  const cut = windowed(profile, window.fromUs, window.toUs);
+  const perLabel = (ms: number) => Math.round((ms / window.labels) * 1000) / 1000;
+  console.log(`\nthe dynalite child while labeling: ${Math.round(cut.busyMs)} ms of CPU, ${perLabel(cut.busyMs)} ms per label (${dir}):`);
+  console.log(formatTable(['component', 'ms/label', '%'], summarizeProfile(cut.profile).map((c) => [c.component, perLabel(c.ms), c.share])));
+  console.log(formatTable(['function (self time)', 'ms/label', '%'], topSelf(cut.profile, 20).map((f) => [f.fn, perLabel(f.ms), f.share])));
 }
 
 /** Retrains back to back (each `flush` waits for the run before it) until stopped. */

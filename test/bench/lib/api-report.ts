@@ -25,6 +25,8 @@ export interface ApiBenchInput {
   cpuMs: number;
   apiThreadCpuMs?: number;
   childCpuMs?: number;
+  /** Context switches of the emulators' threads (child processes other than the trainer). */
+  childContextSwitches?: number;
   trainerCpuMs?: number;
   loadGeneratorCpuMs?: number;
   store: { calls: StoreCall[]; batchItems: number };
@@ -89,7 +91,8 @@ export function apiReport(r: ApiBenchInput) {
       `event-loop delay p99 ${r.eventLoopDelayMs.p99} ms`,
     `${mode}, ${elapsed.toFixed(1)} s, ${r.config.samples} samples: ${round(requests / elapsed)} req/s, ${round(cycles / elapsed)} labels/s`,
     `CPU per label: API thread ${perLabel(r.apiThreadCpuMs)} ms; whole API process ${perLabel(r.cpuMs)} ms; ` +
-      `trainer process ${perLabel(r.trainerCpuMs)} ms; emulators ${perLabel(r.childCpuMs)} ms; load generator ${perLabel(r.loadGeneratorCpuMs)} ms`,
+      `trainer process ${perLabel(r.trainerCpuMs)} ms; emulators ${perLabel(r.childCpuMs)} ms; load generator ${perLabel(r.loadGeneratorCpuMs)} ms` +
+      (r.childContextSwitches === undefined ? '' : `; emulators' context switches per label ${round(r.childContextSwitches / cycles)}`),
     `errors ${errors} (timeouts ${timeouts}); non-2xx ${non2xx} (409: ${conflicts}); empty next answers ${r.run.emptyNext}`,
     ...[...r.run.failures].map(([k, f]) => `  ${k} x${f.count}: ${f.example}`),
     `leases ${r.leases.leases} on ${r.leases.distinctSamples} samples; samples served to two labelers ${r.leases.servedToSeveral}; ` +
@@ -128,6 +131,7 @@ export function apiReport(r: ApiBenchInput) {
     requestsPerSecond: round(requests / elapsed),
     labelsPerSecond: round(cycles / elapsed),
     mode,
+    ...(r.childContextSwitches === undefined ? {} : { emulatorContextSwitchesPerLabel: round(r.childContextSwitches / cycles) }),
     cpuMsPerLabel: {
       process: round(r.cpuMs / cycles),
       ...(r.apiThreadCpuMs === undefined ? {} : { apiThread: round(r.apiThreadCpuMs / cycles) }),

@@ -26,5 +26,28 @@ export function childrenCpuMs(only?: (commandLine: string) => boolean): number |
   }
 }
 
+/**
+ * Context switches (voluntary and not) of every thread of the children that pass `only`, from /proc; undefined
+ * elsewhere. Each is a moment the thread gave up or lost its core: on a busy machine, a chance to wait for it again.
+ */
+export function childrenContextSwitches(only?: (commandLine: string) => boolean): number | undefined {
+  try {
+    let switches = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      const children = readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim();
+      for (const pid of children ? children.split(/\s+/) : []) {
+        if (only && !only(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '))) continue;
+        for (const thread of readdirSync(`/proc/${pid}/task`)) {
+          const status = readFileSync(`/proc/${pid}/task/${thread}/status`, 'utf8');
+          for (const m of status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)) switches += Number(m[1]);
+        }
+      }
+    }
+    return switches;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The local stack's trainer process (functions/local/trainer-process.ts), told apart from the emulators. */
 export const isTrainerProcess = (commandLine: string) => commandLine.includes('trainer-process-entry');
