@@ -70,7 +70,8 @@ export async function presentSamples(deps: ApiDeps, samples: Sample[], read?: Re
 
 /** The lease's stored probabilities are internal (live error); the labeler sees only its own expiry. */
 export function publicSample(sample: Sample) {
-  const { lease, ...rest } = sample;
+  // Its quality sums say whether its labels were audit draws (domain/quality-tally.ts): never shown.
+  const { lease, liveTally: _sums, ...rest } = sample;
   return lease ? { ...rest, lease: { labelerId: lease.labelerId, until: lease.until } } : rest;
 }
 

@@ -8,6 +8,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createApp } from '../../functions/api/app.js';
+import { localAuthenticate } from '../../functions/api/auth-local.js';
+import { shardFeatureVectors } from '../../functions/adapters/embeddings/store.js';
 import { COUNTER_SK, QUALITY_KEPT, STALE_MS } from '../../functions/adapters/aws/project-counter.js';
 import { DynamoSampleStore } from '../../functions/adapters/aws/samples.js';
 import { createMemoryStores } from '../../functions/adapters/memory/index.js';
@@ -229,6 +232,34 @@ describe('quality reads a bounded number of labels', () => {
     expect(kept.points[0].index).toBe(600);
     expect(kept).toEqual(await projectQualityByScan(stores, id));
   }, 60_000);
+});
+
+describe('the sums stay on the server', () => {
+  it('never show a labeler which of their labels were audit draws', async () => {
+    const clock = new SteppedClock();
+    const stores = createMemoryStores(clock);
+    const id = await seed(stores, 12, { overlap: 1, auditRate: 0.5, probs: [0.7, 0.2, 0.1] });
+    const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate });
+    const call = async (method: string, path: string, body?: unknown) =>
+      app.request(`/api/projects/${id}${path}`, { method, headers: { 'x-winnow-user': 'ann', ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    // Label what is served until an audit draw was labeled (about every other one at this rate).
+    let audited: { sampleId: string; saved: Response } | undefined;
+    for (let i = 0; i < 12 && !audited; i++) {
+      clock.t += 1000;
+      const served = (await (await call('GET', '/next?count=1')).json()) as { samples: { sample: { sampleId: string; version: number } }[] };
+      const { sampleId, version } = served.samples[0].sample;
+      const saved = await call('POST', `/samples/${sampleId}/annotations`, { version, classIndex: 0, requestId: rid() });
+      expect(saved.status).toBe(201);
+      if ((await stores.samples.getSample(id, sampleId))?.liveTally?.qa_n) audited = { sampleId, saved };
+    }
+    expect(audited).toBeDefined();
+    const { sampleId, saved } = audited!;
+    expect((await projectQuality(stores, id)).accuracy.n).toBeGreaterThan(0);
+    for (const text of [await saved.text(), await (await call('GET', `/samples/${sampleId}`)).text(), await (await call('GET', '/history')).text()]) {
+      expect(text).toContain(sampleId);
+      expect(text).not.toMatch(/liveTally|qa_|qs_/);
+    }
+  });
 });
 
 describe('quality after a writer died before its count (dynalite)', () => {
