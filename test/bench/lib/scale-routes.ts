@@ -172,8 +172,8 @@ export async function measureRoutes(stack: LocalStack, opts: RouteOptions): Prom
   ];
   const galleryN = Math.max(5, Math.ceil(n / 10));
   for (const [route, query] of filters) await measure(route, 'owner', galleryN, () => galleryPages(query), '2 pages of 100');
-  // Sorting needs every match: the gallery reads the project (up to 200k samples, then refuses with a 400 that says to
-  // use the upload order). A few requests each.
+  // Sorted listings read the labeled samples and take the unlabeled ones in the ranking's order (they refuse with a 400
+  // only above 200k labeled samples). A few requests each.
   for (const [route, query] of sorts) {
     let refused = false;
     await measure(route, 'owner', 3, async () => {
