@@ -171,6 +171,10 @@ function suite(name: string, runs: number, start: () => Promise<{ stores: Stores
           const id = await seed(stores, 10, h);
           await play(stores, { shift }, id, h.ops);
           const kept = await expectSameAnswer(stores, id);
+          // The sums sit in the counts beside the rest: a rebuild from every record finds the same.
+          const counts = await stores.samples.counts(id);
+          expect(counts.quality).toEqual((await stores.samples.recount(id)).quality);
+          expect(counts.quality?.qs_n ?? 0).toBe(kept.count);
           labeled += kept.count + kept.accuracy.n;
         }),
         { numRuns: runs },
