@@ -3,7 +3,7 @@
 // with the project's strategy, and replace the ranked queue. Serving reads the queue and never waits for this.
 
 import { topClass } from './label-validation.js';
-import { auditRate, withUniformAuditRows } from './learning/audit.js';
+import { auditRate, inAuditSet, withUniformAuditRows } from './learning/audit.js';
 import {
   DEFAULT_STRATEGY,
   float16ToFloat32,
@@ -86,6 +86,7 @@ export async function retrainProject(
   const embeddings = state.embeddings!;
   const rowOf = state.rowOf!;
   const classes = project.classes.length;
+  const rate = auditRate(project.auditRate, opts.auditRate);
   const training: TrainingLabel[] = [];
   const labeledRows: number[] = [];
   const perClass = new Float64Array(classes);
@@ -96,7 +97,9 @@ export async function retrainProject(
     // Auto-labels (written by an earlier model) are never trained on: the model would only learn its own guesses,
     // and its held-out predictions, which calibrate it and back the auto-label guarantee, must be of human labels.
     if (isModelLabel(head)) continue;
-    training.push({ row, confidences: head.confidences, ambiguous: head.ambiguous });
+    // Serving leases the audit set only as audit draws (lease-walk.ts), so its labeled samples are the uniform
+    // random sample the temperature fit reads as the pool's (calibration.ts auditTemperatureWeights).
+    training.push({ row, confidences: head.confidences, ambiguous: head.ambiguous, ...(inAuditSet(sampleId, rate) ? { audit: true } : {}) });
     const top = topClass(head.confidences);
     if (top >= 0 && !head.ambiguous) perClass[top]++;
   }
@@ -134,7 +137,6 @@ export async function retrainProject(
   });
   state.clustering = ranking.clustering ?? state.clustering;
   // The audit set's rows in the stored ranking: a uniform sample of its unlabeled samples, whatever the pool's size.
-  const rate = auditRate(project.auditRate, opts.auditRate);
   const stored =
     probs && !ranking.coldStart && rate > 0
       ? withUniformAuditRows({

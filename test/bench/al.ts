@@ -2,7 +2,7 @@
 // folder-per-class image dataset (embedded through the real pipeline, cached) or a features .npy + labels .csv.
 //   npm run bench:al -- --dataset DIR [--seeds 5] [--strategies a,b] [--batch 10] [--out test-output/bench]
 //                       [--truth-budgets 100,200,400] [--precisions 0.9,0.95,0.98] [--shift nearest|classifier|off]
-//                       [--max-labels 400]
+//                       [--max-labels 400] [--audit-rate 0.1] [--audit-prior 20|off]
 //   npm run bench:al -- --features X.npy --labels y.csv
 
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -26,7 +26,10 @@ const batch = numberArg(args, 'batch', 10);
 const truthBudgets = numberListArg(args, 'truth-budgets', [100, 200, 400]);
 /** Precisions auto-labeling is asked for. */
 const precisions = numberListArg(args, 'precisions', [0.9, 0.95, 0.98]);
-/** The live accuracy estimate: the audit stream simulated as the app serves it, at these label counts. */
+/**
+ * The audit stream, simulated as the app serves it (1 in 10 by default, the app's auditRate): in every session (its
+ * labels marked as audits, as the trainer marks them) and in the live accuracy estimate's check at these label counts.
+ */
 const auditRate = numberArg(args, 'audit-rate', 0.1);
 const auditBudgets = numberListArg(args, 'audit-budgets', [50, 100, 150, 200]);
 const auditSeeds = numberArg(args, 'audit-seeds', 10);
@@ -35,13 +38,17 @@ const gridArg = stringArg(args, 'calibration-grid');
 /** --shift nearest|classifier|off: the covariate-shift weights of the temperature fit (calibration.ts), to measure them. */
 const shiftArg = stringArg(args, 'shift');
 if (shiftArg !== undefined && !['nearest', 'classifier', 'off'].includes(shiftArg)) throw new Error(`--shift must be nearest, classifier or off, not "${shiftArg}"`);
+/** --audit-prior K|off: what the audit draws weigh in the temperature fit (calibration.ts auditTemperatureWeights), to measure it. */
+const auditPriorArg = stringArg(args, 'audit-prior');
+if (auditPriorArg !== undefined && auditPriorArg !== 'off' && !(Number(auditPriorArg) >= 0)) throw new Error(`--audit-prior must be a number of labels >= 0 or off, not "${auditPriorArg}"`);
 const train: Partial<TrainOptions> | undefined =
-  gridArg || args.uncentred || shiftArg
+  gridArg || args.uncentred || shiftArg || auditPriorArg
     ? {
         calibration: {
           ...(gridArg ? { grid: gridArg.split(',').map(Number) } : {}),
           ...(args.uncentred ? { centered: false } : {}),
           ...(shiftArg ? { shiftCorrection: shiftArg === 'off' ? false : { method: shiftArg as 'nearest' | 'classifier' } } : {}),
+          ...(auditPriorArg ? { audit: auditPriorArg === 'off' ? (false as const) : { priorLabels: Number(auditPriorArg) } } : {}),
         },
       }
     : undefined;
@@ -95,19 +102,29 @@ const results = new Map<StrategyName, { mean: number[]; curves: Curve[] }>();
 /** Per strategy, per truth budget: one trial per seed. */
 const mislabel = new Map<StrategyName, MislabelTrial[][]>();
 const autolabel = new Map<StrategyName, AutolabelTrial[][][]>();
-const meanOf = (curves: Curve[], key: 'ece' | 'eceFloor' | 'meanTop' | 'accuracy', k: number) => mean(curves.map((c) => c[key][k]));
+const meanOf = (
+  curves: Curve[],
+  key: 'ece' | 'eceFloor' | 'meanTop' | 'accuracy' | 'eceDebiased' | 'heldOutEce' | 'heldOutFloor' | 'heldOutTopMinusAccuracy' | 'audits',
+  k: number,
+) => mean(curves.map((c) => c[key][k]));
 for (const strategy of strategies) {
   const curves: Curve[] = [];
   const mis: MislabelTrial[][] = truthBudgets.map(() => []);
   const auto: AutolabelTrial[][][] = truthBudgets.map(() => []);
   for (let seed = 0; seed < seeds; seed++) {
-    const sets = new Map<number, number[]>();
-    curves.push(simulate(task, strategy, seed, checkpoints, { train, onRetrain: (labeled) => truthBudgets.includes(labeled.length) && sets.set(labeled.length, [...labeled]) }));
+    const sets = new Map<number, { rows: number[]; audit: boolean[] }>();
+    curves.push(
+      simulate(task, strategy, seed, checkpoints, {
+        train,
+        auditRate,
+        onRetrain: (labeled, _, audit) => truthBudgets.includes(labeled.length) && sets.set(labeled.length, { rows: [...labeled], audit: [...audit] }),
+      }),
+    );
     truthBudgets.forEach((b, k) => {
-      const rows = sets.get(b);
-      if (!rows) return;
-      mis[k].push(mislabelTrial(task, rows, seed, 0.1, train?.calibration));
-      auto[k].push(autolabelTrial(task, rows, precisions, train?.calibration));
+      const set = sets.get(b);
+      if (!set) return;
+      mis[k].push(mislabelTrial(task, set.rows, seed, 0.1, train?.calibration, set.audit));
+      auto[k].push(autolabelTrial(task, set.rows, precisions, train?.calibration, set.audit));
     });
   }
   mislabel.set(strategy, mis);
@@ -163,6 +180,32 @@ printTable(
         const ece = meanOf(r.curves, 'ece', k);
         if (Number.isNaN(ece)) return ['-', '-', '-'];
         return [ece.toFixed(3), meanOf(r.curves, 'eceFloor', k).toFixed(3), ((meanOf(r.curves, 'meanTop', k) - meanOf(r.curves, 'accuracy', k)) * 100).toFixed(1)];
+      }),
+    ];
+  }),
+);
+console.log(
+  `\nCalibration beyond the test split's ${task.test.rows} images (mean over seeds): debiased = the test split's ECE less its sampling bias ` +
+    `(Kumar et al. 2019, normal resampling of each bin's accuracy; ~0 for a calibrated model); held-out = ECE, its floor and mean top probability ` +
+    `minus accuracy (points) over every image the model has not trained on (test split + the pool's unlabeled rest, ~${task.test.rows + poolSize - 100} at 100 labels); ` +
+    `audits = audit draws among the labels (1 in ${auditRate > 0 ? Math.round(1 / auditRate) : '-'} served once a model exists).`,
+);
+printTable(
+  ['strategy', ...usedBudgets.flatMap((b) => [`debiased@${b}`, `held-out ECE@${b}`, `floor@${b}`, `top-acc@${b}`, `audits@${b}`])],
+  strategies.map((s) => {
+    const r = results.get(s)!;
+    return [
+      s,
+      ...usedBudgets.flatMap((b) => {
+        const k = checkpoints.indexOf(b);
+        if (Number.isNaN(meanOf(r.curves, 'ece', k))) return ['-', '-', '-', '-', meanOf(r.curves, 'audits', k).toFixed(1)];
+        return [
+          meanOf(r.curves, 'eceDebiased', k).toFixed(3),
+          meanOf(r.curves, 'heldOutEce', k).toFixed(3),
+          meanOf(r.curves, 'heldOutFloor', k).toFixed(3),
+          (meanOf(r.curves, 'heldOutTopMinusAccuracy', k) * 100).toFixed(1),
+          meanOf(r.curves, 'audits', k).toFixed(1),
+        ];
       }),
     ];
   }),

@@ -48,6 +48,8 @@ export interface Calibration {
   scores: { lambda: number; temperature: number; logLoss: number }[];
   /** The covariate-shift correction of the temperature, when it ran (`nearestLabelWeights` or `shiftWeights`). */
   shift?: { unweightedTemperature: number; effectiveLabels: number; poolSample: number; method: 'nearest' | 'classifier' };
+  /** The audit draws' say in the temperature, when there were any (`auditTemperatureWeights`). */
+  audit?: { priorTemperature: number; audits: number; priorLabels: number };
 }
 
 export interface ShiftOptions {
@@ -212,6 +214,49 @@ export function nearestLabelWeights(
   return { weights, effectiveSize: (n * n) / squares, poolSample: pool };
 }
 
+export interface AuditCalibration {
+  /**
+   * Weight of the pool-weighted fit (all labels, `shiftWeights`) against the audit draws, in labels: the prior is
+   * worth this many audited labels. Default AUDIT_PRIOR_LABELS.
+   */
+  priorLabels?: number;
+}
+
+export const AUDIT_PRIOR_LABELS = 20;
+
+/**
+ * Weights of a temperature fit that combines the pool-weighted fit (prior) with the audit draws (evidence). Audit
+ * draws are a uniform random sample of what was unlabeled when they were served, the very population the
+ * suggestions are shown on, so their out-of-fold log-loss is an unbiased estimate of the pool's; few of them are a
+ * noisy one. Minimised: `priorLabels` x (the shift-weighted mean log-loss over all labels) + (the sum over audit
+ * labels): a posterior mode whose prior, the covariate-shift weighted fit, counts as `priorLabels` labels.
+ * Undefined without audit labels the fit can judge.
+ */
+export function auditTemperatureWeights(
+  audit: Uint8Array | undefined,
+  judgeable: Uint8Array,
+  shift: Float64Array | undefined,
+  opts: AuditCalibration = {},
+): { weights: Float64Array; audits: number; priorLabels: number } | undefined {
+  if (!audit) return undefined;
+  const n = judgeable.length;
+  let audits = 0;
+  let prior = 0;
+  for (let i = 0; i < n; i++) {
+    if (!judgeable[i]) continue;
+    if (audit[i]) audits++;
+    prior += shift ? shift[i] : 1;
+  }
+  if (audits === 0 || !(prior > 0)) return undefined;
+  const priorLabels = opts.priorLabels ?? AUDIT_PRIOR_LABELS;
+  const weights = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!judgeable[i]) continue;
+    weights[i] = (priorLabels * (shift ? shift[i] : 1)) / prior + (audit[i] ? 1 : 0);
+  }
+  return { weights, audits, priorLabels };
+}
+
 export interface CalibratedFit {
   model: SoftmaxModel;
   outOfFold: OutOfFold;
@@ -259,6 +304,8 @@ export function fitCalibrated(
     centered?: boolean;
     /** Weigh the temperature fit towards the unlabeled pool (default true; see `shiftWeights`). */
     shiftCorrection?: boolean | ShiftOptions;
+    /** Opt-in: the audit draws among the labels (`set.audit`) as evidence in the temperature fit (`auditTemperatureWeights`). */
+    audit?: AuditCalibration | false;
     /** Also give `outOfFold.smoothed` (default off: it costs a neighbour search per new labeled row, neighbours.ts). */
     smoothOutOfFold?: boolean | { k?: number; sample?: number };
   },
@@ -322,6 +369,13 @@ export function fitCalibrated(
     temperature = fitTemperature(logp[best], set.targets, C, judgeable, weights.weights).temperature;
     shift = { unweightedTemperature: unweighted, effectiveLabels: weights.effectiveSize, poolSample: weights.poolSample, method };
   }
+  let audit: Calibration['audit'];
+  const withAudits = opts.audit ? auditTemperatureWeights(set.audit, judgeable, weights?.weights, opts.audit) : undefined;
+  if (withAudits) {
+    const prior = temperature;
+    temperature = fitTemperature(logp[best], set.targets, C, judgeable, withAudits.weights).temperature;
+    audit = { priorTemperature: prior, audits: withAudits.audits, priorLabels: withAudits.priorLabels };
+  }
   const model = fitSoftmax(embeddings, set, {
     lambda,
     warmStart: opts.warmStart,
@@ -339,7 +393,7 @@ export function fitCalibrated(
     }
     softmaxScaled(logp[best], i * C, C, 1 / temperature, probs);
   }
-  const calibration: Calibration = { lambda, temperature, folds, scores, ...(shift ? { shift } : {}) };
+  const calibration: Calibration = { lambda, temperature, folds, scores, ...(shift ? { shift } : {}), ...(audit ? { audit } : {}) };
   model.fit.calibration = calibration;
   const smoothOpts = typeof opts.smoothOutOfFold === 'object' ? opts.smoothOutOfFold : {};
   const k = !opts.smoothOutOfFold ? 0 : (smoothOpts.k ?? NEIGHBOURS);

@@ -31,7 +31,8 @@ export function subsetTrainingSet(set: TrainingSet, keep: ArrayLike<number>): Tr
       classCounts[c] += set.targets[i * C + c];
     }
   }
-  return { ...set, rows, targets, weights, classCounts };
+  const audit = set.audit ? Uint8Array.from(keep as ArrayLike<number>, (i) => set.audit![i]) : undefined;
+  return { ...set, rows, targets, weights, classCounts, audit };
 }
 
 /** Fold of each row: stratified by the row's top class, shuffled with the seed. */

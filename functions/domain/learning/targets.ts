@@ -7,6 +7,11 @@ export interface TrainingLabel {
   confidences: ArrayLike<number>;
   /** Ambiguous samples are counted but never trained on. */
   ambiguous?: boolean;
+  /**
+   * An audit draw (audit.ts): served as a uniform random draw from what was unlabeled, not picked by active learning.
+   * Trained on like any label; the temperature fit also reads these as an unbiased sample of the pool (calibration.ts).
+   */
+  audit?: boolean;
 }
 
 export interface TrainingSet {
@@ -24,6 +29,8 @@ export interface TrainingSet {
   ambiguous: number;
   /** Labels with no confidence on any class (nothing to learn from). */
   empty: number;
+  /** 1 for rows from audit draws (`TrainingLabel.audit`); absent when no label is one. */
+  audit?: Uint8Array;
 }
 
 export interface TargetOptions {
@@ -34,7 +41,7 @@ export interface TargetOptions {
 }
 
 export function buildTrainingSet(labels: readonly TrainingLabel[], classes: number, opts: TargetOptions = {}): TrainingSet {
-  const kept: { row: number; target: Float64Array }[] = [];
+  const kept: { row: number; target: Float64Array; audit: boolean }[] = [];
   let ambiguous = 0;
   let empty = 0;
   for (const label of labels) {
@@ -53,7 +60,7 @@ export function buildTrainingSet(labels: readonly TrainingLabel[], classes: numb
     }
     const target = new Float64Array(classes);
     for (let c = 0; c < classes; c++) target[c] = Math.max(0, label.confidences[c]) / sum;
-    kept.push({ row: label.row, target });
+    kept.push({ row: label.row, target, audit: label.audit === true });
   }
   const n = kept.length;
   const targets = new Float64Array(n * classes);
@@ -67,7 +74,8 @@ export function buildTrainingSet(labels: readonly TrainingLabel[], classes: numb
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < classes; c++) weights[i] += targets[i * classes + c] * classWeights[c];
   }
-  return { classes, rows: Int32Array.from(kept, (k) => k.row), targets, weights, classCounts, classWeights, ambiguous, empty };
+  const audit = kept.some((k) => k.audit) ? Uint8Array.from(kept, (k) => (k.audit ? 1 : 0)) : undefined;
+  return { classes, rows: Int32Array.from(kept, (k) => k.row), targets, weights, classCounts, classWeights, ambiguous, empty, ...(audit ? { audit } : {}) };
 }
 
 function balanceWeights(counts: Float64Array, n: number, opts: TargetOptions): Float64Array {

@@ -1,7 +1,7 @@
 // The trainer's entry point: labels in, fitted model out (soft targets, ambiguous kept out, classes balanced,
 // regularisation cross-validated while labels are few, warm-started from the previous model).
 
-import { type CalibratedFit, embeddingCenter, fitCalibrated, type ShiftOptions } from './calibration.js';
+import { type AuditCalibration, type CalibratedFit, embeddingCenter, fitCalibrated, type ShiftOptions } from './calibration.js';
 import type { Embeddings } from './embeddings.js';
 import { crossValidateLambda, LAMBDA_PER_LABEL_GRID } from './regularization.js';
 import { canTrain, fitSoftmax, type SoftmaxModel } from './softmax.js';
@@ -27,6 +27,8 @@ export interface TrainOptions extends TargetOptions {
     folds?: number;
     centered?: boolean;
     shiftCorrection?: boolean | ShiftOptions;
+    /** Opt-in: the audit draws' say in the temperature (calibration.ts `auditTemperatureWeights`); off when absent or false. */
+    audit?: AuditCalibration | false;
     /** Give `outOfFold.smoothed`, the mislabel finder's signal (calibration.ts; off unless asked). */
     smoothOutOfFold?: boolean | { k?: number; sample?: number };
   };

@@ -6,7 +6,7 @@ import { expectedCalibrationError } from '../../../functions/domain/learning/cal
 import { createRng } from '../../../functions/domain/learning/random.js';
 import { embeddingsFromVectors, type F32Embeddings } from '../../../functions/domain/learning/embeddings.js';
 import type { Clustering } from '../../../functions/domain/learning/kmeans.js';
-import { scoreAll } from '../../../functions/domain/learning/scoring.js';
+import { scoreAll, scoreRows } from '../../../functions/domain/learning/scoring.js';
 import type { SoftmaxModel } from '../../../functions/domain/learning/softmax.js';
 import { rank, type StrategyName } from '../../../functions/domain/learning/strategies.js';
 import { type TrainOptions, trainSoftmax } from '../../../functions/domain/learning/train.js';
@@ -39,6 +39,13 @@ export function accuracy(task: Task, model: SoftmaxModel | undefined, fallbackCl
 
 export interface Evaluation {
   accuracy: number;
+  /**
+   * The same figures over every image the model has not trained on: the test split and the pool's unlabeled rest
+   * (where the app shows its suggestions; true classes known in the bench). Without `unlabeled` rows, the test split.
+   */
+  heldOut: { images: number; accuracy: number; ece: number; eceFloor: number; meanTop: number };
+  /** Test-split ECE with its sampling bias removed (Kumar et al. 2019's normal-resampling debiased estimator, `debiasedEce`). */
+  eceDebiased: number;
   /** Expected calibration error on the test split (10 equal-width bins); NaN without a model. */
   ece: number;
   /**
@@ -50,19 +57,75 @@ export interface Evaluation {
   meanTop: number;
 }
 
-export function evaluate(task: Task, model: SoftmaxModel | undefined, fallbackClass: number): Evaluation {
+export function evaluate(task: Task, model: SoftmaxModel | undefined, fallbackClass: number, unlabeled: readonly number[] = []): Evaluation {
   const { testLabels, classes: C } = task;
-  if (!model) return { accuracy: testLabels.filter((l) => l === fallbackClass).length / testLabels.length, ece: NaN, eceFloor: NaN, meanTop: NaN };
+  if (!model) {
+    const accuracy = testLabels.filter((l) => l === fallbackClass).length / testLabels.length;
+    return { accuracy, ece: NaN, eceFloor: NaN, meanTop: NaN, eceDebiased: NaN, heldOut: { images: testLabels.length, accuracy, ece: NaN, eceFloor: NaN, meanTop: NaN } };
+  }
   const p = scoreAll(model, task.test);
+  const test = topStats(p, testLabels, C);
+  const poolProbs = scoreRows(model, task.pool, unlabeled);
+  const all = new Float32Array(p.length + poolProbs.length);
+  all.set(p);
+  all.set(poolProbs, p.length);
+  const allLabels = Int32Array.from([...testLabels, ...unlabeled.map((r) => task.poolLabels[r])]);
+  const held = topStats(all, allLabels, C);
+  return {
+    accuracy: test.accuracy,
+    ece: expectedCalibrationError(p, testLabels, C),
+    eceFloor: eceSamplingFloor(p, C),
+    meanTop: test.meanTop,
+    eceDebiased: debiasedEce(p, testLabels, C),
+    heldOut: { images: allLabels.length, accuracy: held.accuracy, ece: expectedCalibrationError(all, allLabels, C), eceFloor: eceSamplingFloor(all, C), meanTop: held.meanTop },
+  };
+}
+
+function topStats(p: Float32Array, labels: ArrayLike<number>, C: number): { accuracy: number; meanTop: number } {
   let ok = 0;
   let top = 0;
-  for (let i = 0; i < testLabels.length; i++) {
+  for (let i = 0; i < labels.length; i++) {
     let best = 0;
     for (let c = 1; c < C; c++) if (p[i * C + c] > p[i * C + best]) best = c;
-    if (best === testLabels[i]) ok++;
+    if (best === labels[i]) ok++;
     top += p[i * C + best];
   }
-  return { accuracy: ok / testLabels.length, ece: expectedCalibrationError(p, testLabels, C), eceFloor: eceSamplingFloor(p, C), meanTop: top / testLabels.length };
+  return { accuracy: ok / labels.length, meanTop: top / labels.length };
+}
+
+/**
+ * Kumar, Liang and Ma 2019 ("Verified uncertainty calibration"), the normal debiased estimator for the L1 ECE: the
+ * plug-in ECE (10 equal-width bins) overstates the error by the noise in each bin's accuracy; resampling each bin's
+ * accuracy from a normal with its binomial standard error measures that bias, which is subtracted once
+ * (2 x plug-in - mean of the resampled ECEs). Can go slightly negative for a well calibrated model. Seeded.
+ */
+export function debiasedEce(probs: Float32Array, labels: ArrayLike<number>, C: number, bins = 10, resamples = 400): number {
+  const n = labels.length;
+  const conf = new Float64Array(bins);
+  const hits = new Float64Array(bins);
+  const count = new Float64Array(bins);
+  for (let i = 0; i < n; i++) {
+    let top = 0;
+    for (let c = 1; c < C; c++) if (probs[i * C + c] > probs[i * C + top]) top = c;
+    const b = Math.min(bins - 1, Math.floor(probs[i * C + top] * bins));
+    conf[b] += probs[i * C + top];
+    hits[b] += top === labels[i] ? 1 : 0;
+    count[b]++;
+  }
+  const used = [...count.keys()].filter((b) => count[b] > 0);
+  const acc = used.map((b) => hits[b] / count[b]);
+  const mc = used.map((b) => conf[b] / count[b]);
+  const share = used.map((b) => count[b] / n);
+  const sd = used.map((b, k) => Math.sqrt((acc[k] * (1 - acc[k])) / count[b]));
+  const plugin = used.reduce((sum, _, k) => sum + share[k] * Math.abs(acc[k] - mc[k]), 0);
+  const rng = createRng(n * 7 + bins);
+  let resampled = 0;
+  for (let r = 0; r < resamples; r++) {
+    let e = 0;
+    for (let k = 0; k < used.length; k++) e += share[k] * Math.abs(acc[k] + sd[k] * rng.normal() - mc[k]);
+    resampled += e / resamples;
+  }
+  return 2 * plugin - resampled;
 }
 
 /** Mean ECE of `draws` outcome sets drawn from the confidences themselves (seeded): the ECE of a calibrated model. */
@@ -105,29 +168,71 @@ export interface Curve {
   ece: number[];
   eceFloor: number[];
   meanTop: number[];
+  eceDebiased: number[];
+  /** Over the test split and the pool's unlabeled rest (`Evaluation.heldOut`). */
+  heldOutEce: number[];
+  heldOutFloor: number[];
+  heldOutTopMinusAccuracy: number[];
+  /** Audit draws among the labels at each checkpoint. */
+  audits: number[];
   /** Total fit + rank time, ms. */
   ms: number;
 }
 
+/**
+ * One simulated labeling session as the app serves it (functions/domain/serving/lease-walk.ts): active learning's
+ * order, except that with `auditRate` > 0 (the app's default 0.1) the audit set, a share of the pool chosen by a
+ * hash of the sample id, is never served by active learning, and once there is a model each served slot is an audit
+ * draw with probability `auditRate`, a uniform pick among the audit set's unlabeled rows. Audit draws are trained
+ * on with `audit: true` (retrain.ts marks the audit set's labels so), and `onRetrain` gets the flags.
+ */
 export function simulate(
   task: Task,
   strategy: StrategyName,
   seed: number,
   checkpoints: number[],
-  opts: { train?: Partial<TrainOptions>; onRetrain?: (labeled: readonly number[], model: SoftmaxModel | undefined) => void } = {},
+  opts: {
+    train?: Partial<TrainOptions>;
+    auditRate?: number;
+    onRetrain?: (labeled: readonly number[], model: SoftmaxModel | undefined, audit: readonly boolean[]) => void;
+  } = {},
 ): Curve {
   const C = task.classes;
+  const rate = opts.auditRate ?? 0;
+  const auditSet = rate > 0 ? [...Array(task.pool.rows).keys()].filter((r) => inAuditSet(`s${seed}-${r}`, rate)) : [];
+  const inAudit = new Uint8Array(task.pool.rows);
+  for (const r of auditSet) inAudit[r] = 1;
+  const rng = createRng(seed * 104729 + 17);
   const labeled: number[] = [];
+  const isAudit: boolean[] = [];
+  const isLabeled = new Uint8Array(task.pool.rows);
   const counts = new Float64Array(C);
   let model: SoftmaxModel | undefined;
   let clustering: Clustering | undefined;
-  const curve: Curve = { labels: [], accuracy: [], ece: [], eceFloor: [], meanTop: [], ms: 0 };
+  const curve: Curve = {
+    labels: [], accuracy: [], ece: [], eceFloor: [], meanTop: [], eceDebiased: [], heldOutEce: [], heldOutFloor: [], heldOutTopMinusAccuracy: [], audits: [], ms: 0,
+  };
   let queue: Int32Array = new Int32Array(0);
   let cursor = 0;
+  const take = (row: number, audit: boolean) => {
+    labeled.push(row);
+    isAudit.push(audit);
+    isLabeled[row] = 1;
+    counts[task.poolLabels[row]]++;
+  };
   const started = performance.now();
   for (const target of checkpoints) {
     while (labeled.length < target) {
+      if (model && auditSet.length > 0 && isAuditDraw(rng.next(), rate)) {
+        const open = auditSet.filter((r) => !isLabeled[r]);
+        if (open.length > 0) {
+          take(open[auditIndex(rng.next(), open.length)], true);
+          continue;
+        }
+      }
+      while (cursor < queue.length && (inAudit[queue[cursor]] || isLabeled[queue[cursor]])) cursor++;
       if (cursor >= queue.length) {
+        const need = target - labeled.length;
         const ranking = rank(strategy, {
           embeddings: task.pool,
           labeled,
@@ -135,30 +240,36 @@ export function simulate(
           annotationsPerClass: counts,
           seed,
           clustering,
-          limit: Math.max(1, target - labeled.length),
-          batchSize: target - labeled.length,
+          // Room for the audit set's rows the walk skips.
+          limit: Math.max(1, need + auditSet.length),
+          batchSize: need,
         });
         clustering = ranking.clustering ?? clustering;
         queue = ranking.rows;
         cursor = 0;
-        if (queue.length === 0) break;
+        while (cursor < queue.length && (inAudit[queue[cursor]] || isLabeled[queue[cursor]])) cursor++;
+        if (cursor >= queue.length) break;
       }
-      const row = queue[cursor++];
-      labeled.push(row);
-      counts[task.poolLabels[row]]++;
+      take(queue[cursor++], false);
     }
     queue = new Int32Array(0); // retrain: the next batch is ranked by the new model
-    const labels = labeled.map((row) => ({ row, confidences: oneHot(task.poolLabels[row], C) }));
+    const labels = labeled.map((row, i) => ({ row, confidences: oneHot(task.poolLabels[row], C), ...(isAudit[i] ? { audit: true } : {}) }));
     model = trainSoftmax(task.pool, labels, { classes: C, warmStart: model, ...opts.train }) ?? model;
-    opts.onRetrain?.(labeled, model);
+    opts.onRetrain?.(labeled, model, isAudit);
     const majority = counts.indexOf(Math.max(...counts));
     const t = performance.now();
     curve.labels.push(labeled.length);
-    const ev = evaluate(task, model, majority);
+    const unlabeled = [...Array(task.pool.rows).keys()].filter((r) => !isLabeled[r]);
+    const ev = evaluate(task, model, majority, unlabeled);
     curve.accuracy.push(ev.accuracy);
     curve.ece.push(ev.ece);
     curve.eceFloor.push(ev.eceFloor);
     curve.meanTop.push(ev.meanTop);
+    curve.eceDebiased.push(ev.eceDebiased);
+    curve.heldOutEce.push(ev.heldOut.ece);
+    curve.heldOutFloor.push(ev.heldOut.eceFloor);
+    curve.heldOutTopMinusAccuracy.push(ev.heldOut.meanTop - ev.heldOut.accuracy);
+    curve.audits.push(isAudit.filter(Boolean).length);
     curve.ms -= performance.now() - t;
   }
   curve.ms += performance.now() - started;

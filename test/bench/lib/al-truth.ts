@@ -33,16 +33,16 @@ export interface MislabelTrial {
 /** The trainer's calibration options a bench run measures (bench:al --shift ...); the trainer's defaults when absent. */
 export type TrialCalibration = TrainOptions['calibration'];
 
-/** Flips a seeded 10% of the labels to another class at random and runs the finder; then again on the clean labels. */
-export function mislabelTrial(task: Task, rows: readonly number[], seed: number, rate = 0.1, calibration?: TrialCalibration): MislabelTrial {
+/** Flips a seeded 10% of the labels to another class at random and runs the finder; then again on the clean labels. `audit`: the labels that were audit draws. */
+export function mislabelTrial(task: Task, rows: readonly number[], seed: number, rate = 0.1, calibration?: TrialCalibration, audit: readonly boolean[] = []): MislabelTrial {
   const C = task.classes;
   const rng = createRng(seed * 7919 + rows.length);
   const order = rows.map((_, i) => ({ i, k: rng.next() })).sort((a, b) => a.k - b.k);
   const flip = new Set(order.slice(0, Math.round(rows.length * rate)).map((o) => o.i));
   const given = rows.map((row, i) => (flip.has(i) ? (task.poolLabels[row] + 1 + rng.int(C - 1)) % C : task.poolLabels[row]));
-  const noisy = suspectsOf(task, rows, given, calibration);
+  const noisy = suspectsOf(task, rows, given, calibration, audit);
   const found = noisy.flagged.filter((i) => flip.has(i)).length;
-  const cleanFlagged = suspectsOf(task, rows, rows.map((r) => task.poolLabels[r]), calibration).flagged;
+  const cleanFlagged = suspectsOf(task, rows, rows.map((r) => task.poolLabels[r]), calibration, audit).flagged;
   const givenProbability = { flipped: [] as number[], correct: [] as number[] };
   noisy.given.forEach((p, i) => (flip.has(i) ? givenProbability.flipped : givenProbability.correct).push(p));
   const pointProbability = { flipped: [] as number[], correct: [] as number[] };
@@ -64,9 +64,10 @@ function suspectsOf(
   rows: readonly number[],
   given: number[],
   calibration?: TrialCalibration,
+  audit: readonly boolean[] = [],
 ): { flagged: number[]; given: number[]; point: number[] } {
   const C = task.classes;
-  const labels = rows.map((row, i) => ({ row, confidences: oneHot(given[i], C) }));
+  const labels = rows.map((row, i) => ({ row, confidences: oneHot(given[i], C), ...(audit[i] ? { audit: true } : {}) }));
   const fit = trainCalibrated(task.pool, labels, { classes: C, calibration: { ...calibration, smoothOutOfFold: true } });
   if (!fit) return { flagged: [], given: [], point: [] };
   const p = new Array<number>(rows.length).fill(NaN);
@@ -104,9 +105,15 @@ export interface AutolabelTrial {
 }
 
 /** Auto-labels the unlabeled pool at each promised precision from one calibrated fit on `rows` (true classes). */
-export function autolabelTrial(task: Task, rows: readonly number[], precisions: readonly number[], calibration?: TrialCalibration): AutolabelTrial[] {
+export function autolabelTrial(
+  task: Task,
+  rows: readonly number[],
+  precisions: readonly number[],
+  calibration?: TrialCalibration,
+  audit: readonly boolean[] = [],
+): AutolabelTrial[] {
   const C = task.classes;
-  const labels = rows.map((row) => ({ row, confidences: oneHot(task.poolLabels[row], C) }));
+  const labels = rows.map((row, i) => ({ row, confidences: oneHot(task.poolLabels[row], C), ...(audit[i] ? { audit: true } : {}) }));
   const fit = trainCalibrated(task.pool, labels, { classes: C, ...(calibration ? { calibration } : {}) });
   const unlabeled = task.pool.rows - rows.length;
   if (!fit) return precisions.map(() => ({ coverage: 0, autoLabeled: 0, truePrecision: NaN }));
