@@ -89,6 +89,8 @@ export interface LocalStack {
   stores: Stores;
   ingest: IngestQueue;
   trainer: TrainerWorker;
+  /** The API's serving ahead (its counts of how next requests were answered). */
+  serveAhead: ServeAhead;
   close(): Promise<void>;
 }
 
@@ -244,6 +246,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       stores,
       ingest,
       trainer,
+      serveAhead,
       close: async () => {
         for (const close of closers) await close().catch(() => undefined);
       },

@@ -119,6 +119,7 @@ try {
   const trainerCpu = childrenCpuMs(isTrainerProcess);
   const emulatorSwitches = childrenContextSwitches((c) => !isTrainerProcess(c));
   const labelingFromUs = profileClockUs();
+  stack.serveAhead.counts = { held: 0, waitedForLease: 0, walked: 0 };
   storeCalls.start();
   server.start();
   emulatorCalls.start();
@@ -130,6 +131,7 @@ try {
   await storeCalls.settled(); // requests the load generator cut off at the end still finish on the server
   const store = storeCalls.stop();
   const serverSide = server.stop();
+  const nextPaths = { ...stack.serveAhead.counts };
   const emulatorRequestCounts = emulatorCalls.stop();
   const used = process.cpuUsage(cpu);
   const apiThreadUsed = apiThreadCpu === undefined ? undefined : threadCpuMs()! - apiThreadCpu;
@@ -166,6 +168,12 @@ try {
     loadAfter,
   });
   console.log(report.text);
+  const nexts = Math.max(1, nextPaths.held + nextPaths.waitedForLease + nextPaths.walked);
+  const pct = (n: number) => `${n} (${Math.round((1000 * n) / nexts) / 10}%)`;
+  console.log(
+    `next-sample answers: the sample leased ahead ${pct(nextPaths.held)}; the same after waiting for its lease in flight ` +
+      `${pct(nextPaths.waitedForLease)}; lease walk on the request ${pct(nextPaths.walked)}`,
+  );
   const newSpace = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   console.log(
     `GC pauses on the API's thread while labeling: ${gcSeen.map((g) => `${g.kind} ${g.count} (total ${g.totalMs} ms, p99 ${g.p99Ms} ms, max ${g.maxMs} ms)`).join('; ') || 'none'}` +
@@ -185,7 +193,7 @@ try {
     console.log(formatTable(['allocating function', 'component', 'KiB/label', '%'], allocations.topFunctions.map((f) => [f.fn, f.component, perLabel(f.mib), f.share])));
   }
   await mkdir(outDir, { recursive: true });
-  const extra = { gcPauses: gcSeen, ...(mainThread ? { mainThreadProfile: mainThread } : {}), ...(allocations ? { allocations } : {}) };
+  const extra = { gcPauses: gcSeen, nextAnswers: nextPaths, ...(mainThread ? { mainThreadProfile: mainThread } : {}), ...(allocations ? { allocations } : {}) };
   await writeFile(path.join(outDir, 'api.json'), `${JSON.stringify({ ...report.json, ...extra }, null, 2)}\n`);
   log(`wrote ${path.relative(REPO_ROOT, path.join(outDir, 'api.json'))}${[profileFile, heapProfileFile].filter(Boolean).map((f) => ` and ${f}`).join('')}`);
   process.exitCode = report.ok ? 0 : 1;

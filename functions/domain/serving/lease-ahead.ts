@@ -25,6 +25,16 @@ interface LabelerState {
   outstanding: Set<string>;
 }
 
+/** How `next` requests were answered (for benchmarks and diagnostics). */
+export interface ServeAheadCounts {
+  /** From the sample leased ahead, already there: no store round trip. */
+  held: number;
+  /** From the sample leased ahead, after waiting for its lease still in flight. */
+  waitedForLease: number;
+  /** As without serving ahead (first request, reload, several at once, nothing held): the lease walk on the request. */
+  walked: number;
+}
+
 export interface ServeAheadOptions {
   /** Most labelers kept track of at once (the longest idle let go first). */
   maxLabelers?: number;
@@ -34,6 +44,8 @@ export class ServeAhead {
   private readonly labelers = new Map<string, LabelerState>();
   private readonly filling = new Map<string, Promise<void>>();
   private readonly maxLabelers: number;
+  /** How `next` requests were answered since this was made (or `counts` last reset). */
+  counts: ServeAheadCounts = { held: 0, waitedForLease: 0, walked: 0 };
 
   constructor(
     private readonly stores: Stores,
@@ -44,20 +56,26 @@ export class ServeAhead {
 
   async next(input: NextInput): Promise<NextResult> {
     const project = await getProject(this.stores, input.projectId);
-    if (project.overlap > 1) return nextSamples(this.stores, input);
+    if (project.overlap > 1) {
+      this.counts.walked++;
+      return nextSamples(this.stores, input);
+    }
     const key = labelerKey(input.projectId, input.labelerId);
-    await this.filling.get(key); // the one being leased for this labeler is about to land
+    const inFlight = this.filling.get(key);
+    if (inFlight) await inFlight; // the one being leased for this labeler is about to land
     const state = this.state(key, input.projectId);
     const held = state.held;
     let result: NextResult;
     if (held && state.outstanding.size === 0 && input.count === 1 && this.stillFresh(held, input.leaseMs)) {
       // The usual step: the last sample was labeled, the next one is already leased.
       state.held = undefined;
+      this.counts[inFlight ? 'waitedForLease' : 'held']++;
       const ranking = await this.stores.rankings.get(project.id);
       result = { samples: [this.current(project, ranking, held)], done: false, model: modelState(project, ranking) };
     } else {
       // Anything else (first request, a reload before labeling, a prefetch of several) is served as without this
       // class, which hands the labeler their own leased samples first, the held one among them.
+      this.counts.walked++;
       result = await nextSamples(this.stores, input);
       if (held && (result.samples.some((s) => s.sampleId === held.sampleId) || !this.stillFresh(held, input.leaseMs))) {
         state.held = undefined;
