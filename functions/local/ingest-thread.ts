@@ -98,7 +98,8 @@ export function startIngestThread(config: Omit<AwsConfig, 'clock'>, opts: Ingest
   const start = (): Worker => {
     const data: IngestThreadData = { config, embedder: opts.embedder, ...(opts.instrument ? { instrument: opts.instrument } : {}) };
     // execArgv cleared: the entry registers the TypeScript loader itself (the parent may run under vitest).
-    const w = new Worker(ENTRY, { workerData: data, execArgv: [] });
+    // Named, so that its CPU can be told apart from the other threads' (/proc/<pid>/task/<tid>/comm: the bench).
+    const w = new Worker(ENTRY, { workerData: data, execArgv: [], name: 'winnow-ingest' });
     w.unref();
     w.on('message', (m: FromThread) => {
       if (m.kind === 'reply') {

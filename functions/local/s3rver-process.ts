@@ -58,6 +58,97 @@ function cacheSubresources(store) {
   store.deleteBucket = async (...args) => { cache.clear(); try { return await delBucket(...args); } finally { cache.clear(); } };
 }
 
+// s3rver's filesystem store hands every file operation to libuv's pool (another thread, and on this 2-core machine
+// a context switch, for each stat, mkdir, open, write and close: some ten per PUT, one per request for the bucket
+// check) and a new upload's bytes were read back from disk for its event. This process does nothing else, so the
+// same files are written and read here with synchronous calls, in s3rver's layout (a stock s3rver reads them: see
+// the etag below). A PUT with a declared size up to BUFFER_MAX is taken whole, written,
+// and its bytes kept for its event (bodies); without a size, or larger, and for multipart uploads, s3rver's own
+// code runs. The bucket check remembers buckets found until one is deleted.
+const BUFFER_MAX = 16 * 1024 * 1024;
+function fastStore(store, bodies, keepBody) {
+  const fs = require('node:fs');
+  const nodePath = require('node:path');
+  const crypto = require('node:crypto');
+  const S3Object = require(nodePath.join(nodePath.dirname(process.env.WINNOW_S3RVER_PATH), 'models/object.js'));
+  const put = store.putObject.bind(store);
+  const getMetadata = store.getMetadata.bind(store);
+  const getBucket = store.getBucket.bind(store);
+  const deleteBucket = store.deleteBucket.bind(store);
+  const buckets = new Map();
+  store.getBucket = async (bucket) => {
+    const known = buckets.get(bucket);
+    if (known) return known;
+    const found = await getBucket(bucket);
+    if (found) buckets.set(bucket, found);
+    return found;
+  };
+  store.deleteBucket = async (...args) => { buckets.clear(); try { return await deleteBucket(...args); } finally { buckets.clear(); } };
+  const readAll = (stream) => new Promise((resolve, reject) => {
+    const chunks = [];
+    let ended = false;
+    stream.on('data', (chunk) => chunks.push(chunk));
+    stream.on('error', reject);
+    stream.on('end', () => { ended = true; resolve(Buffer.concat(chunks)); });
+    stream.on('close', () => { if (!ended) reject(Object.assign(new Error('request aborted'), { code: 'ECONNRESET' })); });
+  });
+  const write = (file, data) => {
+    try {
+      fs.writeFileSync(file, data);
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw err;
+      fs.mkdirSync(nodePath.dirname(file), { recursive: true });
+      fs.writeFileSync(file, data);
+    }
+  };
+  store.putObject = async (object) => {
+    const declared = Number(object.metadata['content-length']);
+    const sized = object.content && typeof object.content.pipe === 'function' && object.metadata['content-length'] !== undefined && declared <= BUFFER_MAX;
+    if (!Buffer.isBuffer(object.content) && !sized) return put(object);
+    const content = Buffer.isBuffer(object.content) ? object.content : await readAll(object.content);
+    const md5 = crypto.createHash('md5').update(content).digest('hex');
+    const metadata = {};
+    for (const k of S3Object.ALLOWED_METADATA) if (object.metadata[k] !== undefined) metadata[k] = object.metadata[k];
+    for (const k of Object.keys(object.metadata)) if (k.startsWith('x-amz-meta-')) metadata[k] = object.metadata[k];
+    // The etag goes into metadata.json instead of a .md5 file of its own: on this disk each new file costs ~0.5 ms
+    // of the kernel's CPU. s3rver's own reader takes the etag from .md5 and makes that file when it is missing, so
+    // a stale one of an earlier version must go.
+    metadata.etag = JSON.stringify(md5);
+    write(store.getResourcePath(object.bucket, object.key, 'object'), content);
+    write(store.getResourcePath(object.bucket, object.key, 'metadata.json'), JSON.stringify(metadata, null, 2));
+    try {
+      fs.unlinkSync(store.getResourcePath(object.bucket, object.key, 'object.md5'));
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw err;
+    }
+    if (keepBody(object.key, content.length)) {
+      if (bodies.size >= 256) bodies.clear(); // events that never came (none should be missing): never hold more
+      bodies.set(object.bucket + '\\0' + object.key, { md5, content });
+    }
+    return { size: content.length, md5 };
+  };
+  store.getMetadata = async (bucket, key) => {
+    const objectPath = store.getResourcePath(bucket, key, 'object');
+    const stat = fs.statSync(objectPath); // throws ENOENT for a missing object, as s3rver's does
+    let stored;
+    try {
+      stored = JSON.parse(fs.readFileSync(store.getResourcePath(bucket, key, 'metadata.json'), 'utf8'));
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw err;
+    }
+    let etag = stored && stored.etag;
+    if (typeof etag !== 'string') {
+      try {
+        etag = JSON.stringify(fs.readFileSync(objectPath + '.md5', 'utf8'));
+      } catch (err) {
+        if (err.code !== 'ENOENT') throw err;
+        return getMetadata(bucket, key); // s3rver makes the missing .md5 file
+      }
+    }
+    return { ...stored, etag, 'last-modified': stat.mtime.toUTCString(), 'content-length': stat.size };
+  };
+}
+
 // Silent mode still formats every request (koa-logger, then winston's colorize/splat) before dropping the line.
 function quiet(server) {
   server.middleware.shift(); // koa-logger, the first middleware s3rver installs
@@ -82,6 +173,9 @@ process.on('message', async (msg) => {
       AWSAccount.DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
     }
     cacheSubresources(server.store);
+    const bodies = new Map();
+    const forwarded = (key) => !eventPrefixes || eventPrefixes.some((p) => typeof key === 'string' && key.startsWith(p));
+    fastStore(server.store, bodies, (key, size) => inlineBodyMax > 0 && size <= inlineBodyMax && forwarded(key));
     quiet(server);
     // s3rver stores each key as a file path: a '.'/'..' segment would climb out of the bucket's folder, and a segment
     // longer than a file name may be (255 bytes, less s3rver's suffixes) throws ENAMETOOLONG out of its write stream
@@ -116,15 +210,22 @@ process.on('message', async (msg) => {
     server.on('event', (event) => {
       const record = event.Records && event.Records[0];
       const key = record && record.s3.object.key;
-      if (eventPrefixes && !eventPrefixes.some((p) => typeof key === 'string' && key.startsWith(p))) return;
+      const kept = record && bodies.get(record.s3.bucket.name + '\\0' + key);
+      if (kept) bodies.delete(record.s3.bucket.name + '\\0' + key);
+      if (!forwarded(key)) return;
       const id = nextId++;
       const waits = pendingAcks.getStore();
       if (waits) waits.push(new Promise((resolve) => acks.set(id, resolve)));
-      // A new object's bytes go with its event (read back from this process's disk, checked against the event's
-      // MD5 etag), so that ingest need not GET them through the S3 API; any doubt, and the event goes without.
+      // A new object's bytes go with its event (those the PUT just wrote, or read back from this process's disk,
+      // checked against the event's MD5 etag), so that ingest need not GET them through the S3 API; any doubt, and
+      // the event goes without.
       const object = record && record.s3.object;
       if (!inlineBodyMax || !object || !/^ObjectCreated/.test(record.eventName) || !(object.size <= inlineBodyMax)) {
         process.send({ type: 'event', id, event });
+        return;
+      }
+      if (kept && kept.md5 === object.eTag && kept.content.length === object.size) {
+        process.send({ type: 'event', id, event, body: kept.content });
         return;
       }
       require('node:fs').promises.readFile(server.store.getResourcePath(record.s3.bucket.name, key, 'object')).then(

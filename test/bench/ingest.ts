@@ -26,6 +26,7 @@ import { bundleColdStartChild, measureColdStart, type ColdStart } from './lib/co
 import { evenSubset, listDatasetImages, stageImages } from './lib/dataset-images.js';
 import { measureFloor, premadeTensors, sharedRunner } from './lib/inference-floor.js';
 import { startCpuProfile } from './lib/cpu-profile.js';
+import { cpuSince, cpuSnapshot } from './lib/cpu-breakdown.js';
 import { analyzerAlone, bothRuns, plainScript } from './lib/ingest-baselines.js';
 import { ingestProfileSummary } from './lib/ingest-profile.js';
 import { runIngest } from './lib/ingest-run.js';
@@ -134,7 +135,9 @@ for (const mode of modes) {
   const detectRuns = detectRunner ? delta(detectRunner.stats, before.detect) : { runs: 0, items: 0, busyMs: 0 };
   log(`analyzer alone, after (${mode}): the same ${rels.length} images, ${ingestConcurrency} at once, no storage`);
   const aloneProfile = profile ? await startCpuProfile() : undefined;
+  const aloneKindsBefore = cpuSnapshot();
   const aloneAfter = await analyzerAlone(analyzer, files, { detect: MODES[mode], concurrency: ingestConcurrency });
+  const aloneByKind = cpuSince(aloneKindsBefore, cpuSnapshot());
   const aloneProfiled = await aloneProfile?.stop(path.join(outDir, `analyzer-alone-${mode}.cpuprofile`));
   log(`floor (${mode}): ${embedRuns.items} embeddings and ${detectRuns.items} detector runs on pre-made tensors`);
   const floor = await measureFloor(
@@ -152,7 +155,11 @@ for (const mode of modes) {
     embedRuns,
     detectRuns,
     floor,
-    analyzerAlone: { ...bothRuns(aloneBefore, aloneAfter), ...(aloneProfiled ? { mainThread: ingestProfileSummary(aloneProfiled) } : {}) },
+    analyzerAlone: {
+      ...bothRuns(aloneBefore, aloneAfter),
+      ...(aloneProfiled ? { mainThread: ingestProfileSummary(aloneProfiled) } : {}),
+      ...(aloneByKind ? { cpuByKind: aloneByKind } : {}),
+    },
     analyzerAloneRuns: [aloneBefore, aloneAfter],
     peakRssMiB: peakRssMiB(),
   });

@@ -1,7 +1,7 @@
 // The local stack's S3 emulator in its own process: an upload's event is in the stack's hands by the time the
 // upload is answered (so "uploaded" still means "queued for ingest"), only uploads are announced, paginated
 // listings work (they need OpenSSL's legacy provider in the child), only requests signed with its credentials are
-// answered, and objects survive a restart.
+// answered, and objects survive a restart, written so that a stock s3rver reads them (the child writes its own way).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsStores, destroyAwsClients, type AwsStores } from '../../functions/adapters/aws/clients.js';
 import { S3ObjectUrls } from '../../functions/adapters/aws/object-urls.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
+import { createHash } from 'node:crypto';
+import { startS3rver } from '../../functions/local/emulators.js';
 import { startS3rverProcess } from '../../functions/local/s3rver-process.js';
 
 const BUCKET = 'winnow-local';
@@ -121,6 +123,46 @@ describe('S3 emulator in a child process', () => {
     } finally {
       await own.close();
       await rm(secretDir, { recursive: true, force: true });
+    }
+  });
+
+  it("hands an upload's bytes over with its event, and reads and writes objects as a stock s3rver does: bytes, ETag, content type, across overwrites", async () => {
+    const ownDir = await mkdtemp(join(tmpdir(), 'winnow-s3rver-layout-'));
+    const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
+    const first = new TextEncoder().encode('first version');
+    const second = new TextEncoder().encode('the second, longer version of the photo');
+    // A stock s3rver writes the first version (as an older data folder has it) ...
+    const stock = await startS3rver({ dir: ownDir, bucket: BUCKET });
+    let own = storesFor(stock.endpoint);
+    await own.blobs.put('uploads/garden/b.jpg', first, 'image/jpeg');
+    destroyAwsClients(own.clients);
+    await stock.close();
+    // ... the child reads it and writes the second over it ...
+    const child = await startS3rverProcess({ dir: ownDir, bucket: BUCKET, eventPrefixes: ['uploads/'], inlineBodyMax: 1024 });
+    const bodies: (Uint8Array | undefined)[] = [];
+    child.events.on('event', (_e: unknown, body?: Uint8Array) => bodies.push(body));
+    own = storesFor(child.endpoint);
+    try {
+      expect(await own.blobs.get('uploads/garden/b.jpg')).toEqual({ body: first, contentType: 'image/jpeg', etag: md5(first) });
+      expect(await own.blobs.put('uploads/garden/b.jpg', second, 'image/jpeg')).toEqual({ etag: md5(second) });
+      await own.blobs.put('derived/garden/b1/thumb.webp', first, 'image/webp'); // in a new folder of its own
+      expect(bodies.map((b) => b && new TextDecoder().decode(b))).toEqual(['the second, longer version of the photo']);
+      expect(await own.blobs.get('uploads/garden/b.jpg')).toEqual({ body: second, contentType: 'image/jpeg', etag: md5(second) });
+      destroyAwsClients(own.clients);
+      await child.close();
+      // ... and a stock s3rver reads what the child wrote.
+      const again = await startS3rver({ dir: ownDir, bucket: BUCKET });
+      own = storesFor(again.endpoint);
+      try {
+        expect(await own.blobs.get('uploads/garden/b.jpg')).toEqual({ body: second, contentType: 'image/jpeg', etag: md5(second) });
+        expect(await own.blobs.get('derived/garden/b1/thumb.webp')).toEqual({ body: first, contentType: 'image/webp', etag: md5(first) });
+      } finally {
+        await again.close();
+      }
+    } finally {
+      destroyAwsClients(own.clients);
+      await child.close();
+      await rm(ownDir, { recursive: true, force: true });
     }
   });
 

@@ -24,7 +24,7 @@ export interface ModeReport {
   /** The faster of the measured layouts (see inference-floor.ts), with each layout's own figures. */
   floor: FloorResult & { layouts?: FloorLayout[] };
   /** Winnow's analyzer on the same images with no storage, right after the end-to-end run. */
-  analyzerAlone: Rate & { mainThread?: IngestRunResult['mainThread'] };
+  analyzerAlone: Rate & { mainThread?: IngestRunResult['mainThread']; cpuByKind?: Record<string, number> };
   /** Its two runs: right before and right after the end-to-end run. */
   analyzerAloneRuns?: Rate[];
   /** This process's peak RSS after this mode (it never decreases). */
@@ -181,7 +181,7 @@ export function formatIngestReport(r: IngestBenchResult): string {
     (r.load ? `load average (1/5/15 min) at start ${r.load.start.map((l) => l.toFixed(2)).join(' ')}, at end ${r.load.end.map((l) => l.toFixed(2)).join(' ')}\n` : '') +
     'Per-stage figures are summed wall time of each call divided by the images (calls overlap, so they add up to\n' +
     'more than the end-to-end time); "(n/s)" is the rate that stage alone would allow.';
-  return [head, main, ...mainThreadTable(modes), ...(colds.length ? [cold, memory] : [])].join('\n\n');
+  return [head, main, ...cpuTable(modes), ...mainThreadTable(modes), ...(colds.length ? [cold, memory] : [])].join('\n\n');
 }
 
 /** Where the main thread's time went, per mode, end to end and in the analyzer alone, when the run was profiled. */
@@ -201,6 +201,27 @@ function mainThreadTable(modes: ModeReport[]): string[] {
     markdownTable(
       ['main thread, ms per image (share)', ...columns.map((c) => c.label)],
       [['all (wall time sampled: includes waits for the CPU)', ...columns.map(total)], ...components.map((component) => [component, ...columns.map((c) => cell(c, component))])],
+    ),
+  ];
+}
+
+/** CPU ms per image by process and thread, end to end (the uploader included) against the analyzer alone (its second run). */
+function cpuTable(modes: ModeReport[]): string[] {
+  const columns = modes.flatMap((m) => [
+    ...(m.run.cpuByKind ? [{ label: `${title(m)}: end to end`, m, kinds: m.run.cpuByKind }] : []),
+    ...(m.analyzerAlone.cpuByKind ? [{ label: `${title(m)}: analyzer alone`, m, kinds: m.analyzerAlone.cpuByKind }] : []),
+  ]);
+  if (columns.length === 0) return [];
+  const kinds = [...new Set(columns.flatMap((c) => Object.keys(c.kinds)))].sort();
+  const cell = (ms: number | undefined, images: number) => (ms === undefined ? '-' : fixed(ms / images, 2));
+  const sum = (kinds: Record<string, number>) => Object.values(kinds).reduce((a, b) => a + b, 0);
+  return [
+    markdownTable(
+      ['CPU ms per image, by process / thread (/proc)', ...columns.map((c) => c.label)],
+      [
+        ['ALL (every process on the path)', ...columns.map((c) => cell(sum(c.kinds), c.m.images))],
+        ...kinds.map((k) => [k, ...columns.map((c) => cell(c.kinds[k], c.m.images))]),
+      ],
     ),
   ];
 }

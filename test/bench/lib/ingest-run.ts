@@ -14,6 +14,7 @@ import { startLocalStack, type LocalStack } from '../../../functions/local/stack
 import { tempDir } from '../../support/stack.js';
 import { REPO_ROOT } from './paths.js';
 import { childrenCpuMs } from './child-cpu.js';
+import { cpuSince, cpuSnapshot } from './cpu-breakdown.js';
 import { startCpuProfile } from './cpu-profile.js';
 import { ingestProfileSummary } from './ingest-profile.js';
 import { countRequests, dynamoClients } from './ingest-requests.js';
@@ -69,6 +70,8 @@ export interface IngestRunResult {
   requests: Record<string, number>;
   /** S3 writes by what they wrote, and the items DynamoDB batch writes carried. */
   requestDetail?: Record<string, number>;
+  /** CPU ms over the run by process and thread kind (cpu-breakdown.ts), the uploader's own report included. */
+  cpuByKind?: Record<string, number>;
   /** Main-thread CPU by component, when profiled. */
   mainThread?: { component: string; ms: number; share: number }[];
   failures: string[];
@@ -117,6 +120,7 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
     const profile = opts.profileFile ? await startCpuProfile() : undefined;
     const cpuBefore = process.cpuUsage();
     const childCpuBefore = childrenCpuMs();
+    const kindsBefore = cpuSnapshot();
     const eluBefore = performance.eventLoopUtilization();
     const threadEluBefore = thread?.utilization();
     const measuredFrom = performance.now();
@@ -125,6 +129,7 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
     const finishedAt = await waitForIngest(stack, target, project, opts.images, opts.times);
     const cpu = process.cpuUsage(cpuBefore);
     const childCpuAfter = childrenCpuMs();
+    const byKind = cpuSince(kindsBefore, cpuSnapshot());
     const elu = performance.eventLoopUtilization(eluBefore);
     const threadElu = threadEluBefore && thread?.utilization(threadEluBefore);
     const wallMs = performance.now() - measuredFrom;
@@ -149,6 +154,7 @@ export async function runIngest(opts: IngestRunOptions): Promise<IngestRunResult
       ...(threadElu ? { ingestThreadUtilization: threadElu.utilization } : {}),
       requests: sumCounts(requests.snapshot(), onThread?.requests),
       requestDetail: sumCounts(requests.detail(), onThread?.detail),
+      ...(byKind ? { cpuByKind: { ...byKind, 'uploader (its own report)': upload.cpuMs } } : {}),
       ...(profiled ? { mainThread: ingestProfileSummary(profiled) } : {}),
       failures,
     };
@@ -220,7 +226,7 @@ async function uploadInChild(dataDir: string, dir: string, project: string, conc
   const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve));
   const doneAt = performance.now();
   if (code !== 0) throw new Error(`uploader exited with code ${code}: ${out}`);
-  const report = JSON.parse(out.trim().split('\n').pop()!) as { uploaded: number; failed: number; rejected: number; ms: number };
+  const report = JSON.parse(out.trim().split('\n').pop()!) as { uploaded: number; failed: number; rejected: number; ms: number; cpuMs: number };
   return { ...report, doneAt };
 }
 

@@ -8,6 +8,7 @@ import { localTarget } from '../../../functions/cli/stack-client.js';
 const [dataDir, dir, project, concurrency, user] = process.argv.slice(2);
 const target = await localTarget(dataDir, user);
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const report = await importFolder(target, { dir, project, concurrency: Number(concurrency), wait: false, out: process.stderr });
 process.stdout.write(
   JSON.stringify({
@@ -16,6 +17,8 @@ process.stdout.write(
     rejected: report.rejected.length,
     failed: report.failed.length,
     ms: performance.now() - started,
+    // This process's CPU over the upload (its Node start-up left out): the client's side of the uploads.
+    cpuMs: (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpuBefore)),
   }) + '\n',
 );
 target.s3.destroy();
