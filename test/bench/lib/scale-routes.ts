@@ -51,7 +51,7 @@ const PORT_METHODS = new Set([
   ...['create', 'get', 'list', 'update', 'delete'].map((m) => `projects.${m}`),
   ...['putImageIfAbsent', 'putImage', 'getImage', 'getImages', 'listImages', 'putSamplesIfAbsent', 'putIngested', 'getSample', 'getSamples', 'listSamples', 'queue', 'lease', 'advance', 'setProposals', 'listSamplesOfImage', 'deleteImage', 'deleteSample', 'deleteMany', 'counts', 'recount'].map((m) => `samples.${m}`),
   ...['get', 'put', 'delete'].map((m) => `rankings.${m}`),
-  ...['append', 'get', 'listForSample', 'listForProject', 'delete', 'deleteMany'].map((m) => `annotations.${m}`),
+  ...['append', 'get', 'listForSample', 'newestServed', 'listForProject', 'delete', 'deleteMany'].map((m) => `annotations.${m}`),
   ...['get', 'list', 'recordLabel', 'recordUndo', 'delete'].map((m) => `labelers.${m}`),
   ...['put', 'get', 'head', 'delete', 'deleteMany', 'list', 'presignGet', 'presignPut'].map((m) => `blobs.${m}`),
 ]);
