@@ -119,7 +119,7 @@ try {
   const trainerCpu = childrenCpuMs(isTrainerProcess);
   const emulatorSwitches = childrenContextSwitches((c) => !isTrainerProcess(c));
   const labelingFromUs = profileClockUs();
-  stack.serveAhead.counts = { held: 0, waitedForLease: 0, walked: 0 };
+  stack.serveAhead.counts = { held: 0, waitedForLease: 0, again: 0, walked: 0 };
   storeCalls.start();
   server.start();
   emulatorCalls.start();
@@ -168,11 +168,11 @@ try {
     loadAfter,
   });
   console.log(report.text);
-  const nexts = Math.max(1, nextPaths.held + nextPaths.waitedForLease + nextPaths.walked);
+  const nexts = Math.max(1, nextPaths.held + nextPaths.waitedForLease + nextPaths.again + nextPaths.walked);
   const pct = (n: number) => `${n} (${Math.round((1000 * n) / nexts) / 10}%)`;
   console.log(
     `next-sample answers: the sample leased ahead ${pct(nextPaths.held)}; the same after waiting for its lease in flight ` +
-      `${pct(nextPaths.waitedForLease)}; lease walk on the request ${pct(nextPaths.walked)}`,
+      `${pct(nextPaths.waitedForLease)}; the sample shown last again (a reload) ${pct(nextPaths.again)}; lease walk on the request ${pct(nextPaths.walked)}`,
   );
   const newSpace = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   console.log(

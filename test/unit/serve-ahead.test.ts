@@ -61,6 +61,23 @@ describe('serving one sample ahead', () => {
     expect((await next('ann')).samples.map((s) => s.sampleId)).toEqual(['s2']);
   });
 
+  it('answers a reload from what it handed out, without a store write, while half the lease is left', async () => {
+    const { stores, clock } = await projectWithSamples(4);
+    const { ahead, next, writes } = setup(stores);
+    const first = await next('ann');
+    const before = writes();
+    const again = await next('ann');
+    expect(again.samples).toEqual(first.samples); // the same sample, as it was handed out
+    expect(writes() - before).toBe(0);
+    expect(ahead.held('flowers', 'ann')?.sampleId).toBe('s2');
+    expect(ahead.counts.again).toBe(1);
+    // Half its lease gone: served the usual way (its lease renewed by a write).
+    clock.advance(LEASE / 2 + 1);
+    const late = await next('ann');
+    expect(late.samples.map((s) => s.sampleId)).toEqual(['s1']);
+    expect(writes() - before).toBeGreaterThan(0);
+  });
+
   it('returns the held sample among a prefetch of several, once, and says done at the end', async () => {
     const { stores } = await projectWithSamples(3);
     const { next, label } = setup(stores);

@@ -16,6 +16,7 @@ import type { Stores } from '../ports.js';
 import { getProject } from '../projects.js';
 import { modelState, nextSamples, type NextInput, type NextResult } from './next-samples.js';
 import { resuggest } from './lease-walk.js';
+import { servingMemory } from './head-memory.js';
 
 interface LabelerState {
   projectId: string;
@@ -23,6 +24,8 @@ interface LabelerState {
   held?: Sample;
   /** Samples last handed to this labeler and not labeled since (while any is, a request re-serves them first). */
   outstanding: Set<string>;
+  /** The answer that handed them out, as it was given. */
+  shown?: Sample[];
 }
 
 /** How `next` requests were answered (for benchmarks and diagnostics). */
@@ -31,6 +34,8 @@ export interface ServeAheadCounts {
   held: number;
   /** From the sample leased ahead, after waiting for its lease still in flight. */
   waitedForLease: number;
+  /** The one sample handed out last and not labeled since, again (a reload), as this process knows it still leased. */
+  again: number;
   /** As without serving ahead (first request, reload, several at once, nothing held): the lease walk on the request. */
   walked: number;
 }
@@ -45,7 +50,7 @@ export class ServeAhead {
   private readonly filling = new Map<string, Promise<void>>();
   private readonly maxLabelers: number;
   /** How `next` requests were answered since this was made (or `counts` last reset). */
-  counts: ServeAheadCounts = { held: 0, waitedForLease: 0, walked: 0 };
+  counts: ServeAheadCounts = { held: 0, waitedForLease: 0, again: 0, walked: 0 };
 
   constructor(
     private readonly stores: Stores,
@@ -66,7 +71,14 @@ export class ServeAhead {
     const state = this.state(key, input.projectId);
     const held = state.held;
     let result: NextResult;
-    if (held && state.outstanding.size === 0 && input.count === 1 && this.stillFresh(held, input.leaseMs)) {
+    const again = input.count === 1 ? this.shownAgain(state, input) : undefined;
+    if (again) {
+      // A reload before labeling: the sample they were looking at, still theirs (reload keeps your place), without a
+      // lease write. Its lease is not renewed: as a held one, it is given again only while half of it is left.
+      this.counts.again++;
+      const ranking = await this.stores.rankings.get(project.id);
+      result = { samples: [again], done: false, model: modelState(project, ranking) };
+    } else if (held && state.outstanding.size === 0 && input.count === 1 && this.stillFresh(held, input.leaseMs)) {
       // The usual step: the last sample was labeled, the next one is already leased.
       state.held = undefined;
       this.counts[inFlight ? 'waitedForLease' : 'held']++;
@@ -82,6 +94,7 @@ export class ServeAhead {
       }
     }
     state.outstanding = new Set(result.samples.map((s) => s.sampleId));
+    state.shown = result.samples;
     if (result.samples.length > 0 && !state.held) this.fill(key, state, input);
     return result;
   }
@@ -126,6 +139,19 @@ export class ServeAhead {
     const sample = resuggest(project, held, ranking.probs.subarray(at * ranking.classes, (at + 1) * ranking.classes));
     void this.stores.samples.lease(project.id, held.sampleId, sample.lease!, this.stores.clock.now()).catch(() => undefined);
     return sample;
+  }
+
+  /**
+   * The one sample last handed out and not labeled since, as it was handed out, if this process knows it still
+   * leased to the labeler at the same version (servingMemory: every lease and label of this process updates it)
+   * with at least half its lease left.
+   */
+  private shownAgain(state: LabelerState, input: NextInput): Sample | undefined {
+    const [shown] = state.shown ?? [];
+    if (state.outstanding.size !== 1 || state.shown?.length !== 1 || !state.outstanding.has(shown.sampleId)) return undefined;
+    const now = this.stores.clock.now();
+    const head = servingMemory(this.stores.samples).leasedTo(input.projectId, shown.sampleId, input.labelerId, shown.version, now);
+    return head && !head.lease?.skipped && this.stillFresh(head, input.leaseMs) ? shown : undefined;
   }
 
   /** Whether at least half of the held sample's lease is left (worth handing out rather than letting expire). */
