@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import cliProgress from 'cli-progress';
 import { WinnowError } from '../domain/errors.js';
 import { sniffImageFormat } from '../domain/image-format.js';
@@ -50,6 +50,8 @@ export async function importFolder(target: Target, opts: ImportOptions): Promise
     { format: 'upload  {bar} {value}/{total} files  {percentage}%  {eta_formatted} left', noTTYOutput: true, notTTYSchedule: 2000, stream: opts.out ?? process.stdout },
     cliProgress.Presets.shades_classic,
   );
+  // A whole folder: what the bucket already holds comes from one listing (1,000 keys a page), not a HEAD per file.
+  const known = !opts.files && files.length >= LIST_FROM ? await uploadedEtags(target, opts.project) : undefined;
   bar.start(files.length, 0);
   let next = 0;
   const worker = async () => {
@@ -57,7 +59,7 @@ export async function importFolder(target: Target, opts: ImportOptions): Promise
       const file = files[next++];
       const rel = path.relative(opts.dir, file).split(path.sep).join('/');
       try {
-        const outcome = await uploadOne(target, opts.project, file, rel);
+        const outcome = await uploadOne(target, opts.project, file, rel, known);
         if (outcome === 'uploaded') report.uploaded++;
         else if (outcome === 'unchanged') report.unchanged++;
         else report.rejected.push({ file: rel, reason: outcome.rejected });
@@ -103,7 +105,28 @@ async function listFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
-async function uploadOne(target: Target, project: string, file: string, rel: string): Promise<'uploaded' | 'unchanged' | { rejected: string }> {
+/** Folders of at least this many files are checked against a listing of the project's uploads. */
+const LIST_FROM = 100;
+
+/** ETag of every object under the project's upload folder, by key. */
+async function uploadedEtags(target: Target, project: string): Promise<Map<string, string>> {
+  const etags = new Map<string, string>();
+  let token: string | undefined;
+  do {
+    const page = await target.s3.send(new ListObjectsV2Command({ Bucket: target.bucket, Prefix: `uploads/${project}/`, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) if (o.Key && o.ETag) etags.set(o.Key, o.ETag.replace(/"/g, ''));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return etags;
+}
+
+async function uploadOne(
+  target: Target,
+  project: string,
+  file: string,
+  rel: string,
+  known?: Map<string, string>,
+): Promise<'uploaded' | 'unchanged' | { rejected: string }> {
   const head = Buffer.alloc(4096);
   const handle = await open(file, 'r');
   const { bytesRead } = await handle.read(head, 0, head.length, 0).finally(() => handle.close());
@@ -117,8 +140,8 @@ async function uploadOne(target: Target, project: string, file: string, rel: str
   const body = await readFile(file);
   const md5 = createHash('md5').update(body).digest('hex');
   const key = `uploads/${project}/${rel}`;
-  const existing = await target.s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key })).catch(() => undefined);
-  if (existing?.ETag?.replace(/"/g, '') === md5) return 'unchanged';
+  const etag = known ? known.get(key) : (await target.s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key })).catch(() => undefined))?.ETag?.replace(/"/g, '');
+  if (etag === md5) return 'unchanged';
   await target.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body, ContentType: CONTENT_TYPES[type] }));
   return 'uploaded';
 }
