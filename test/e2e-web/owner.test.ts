@@ -1,6 +1,6 @@
 // The owner's views in a real browser against the local stack with sign-in on (real models at ingest): the gallery
 // says what each image is labeled and filters by class, labeler, unlabeled and sort with counts beside each value
-// (issue 15 point 8); the project card shows counts, progress and "continue labeling" (point 9); the Team page
+// (issue 15 point 8), sorted by confidence or recency; the project card shows counts, progress and "continue labeling" (point 9); the Team page
 // invites, removes and disables people, each in force on the very next request of the token they already hold, and
 // the Audit log page lists who did it (issue 16). Screenshots at 1440x900 and 390x844, light and dark.
 
@@ -111,6 +111,22 @@ describe.skipIf(!chromiumAvailable())('owner views in the browser', () => {
     await expect.poll(() => page.getByTestId(`tile-label-${id}`).textContent()).toMatch(/^tulips\s*olga/);
     await expect.poll(() => page.getByTestId('filter-unlabeled').textContent()).toBe(`Unlabeled (${IMAGES - labeled.size})`);
     await page.getByTestId('filter-unlabeled').click();
+    await waitTiles(page, IMAGES);
+
+    // Sorted: "most confident first" shows the tiles' percentages in order (tiles the model has no view of yet last);
+    // "recently labeled" puts the tile just relabeled first.
+    const tileIds = async () => (await page.locator('[data-testid^="tile-label-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!))).map((t) => t.replace('tile-label-', ''));
+    await page.getByTestId('gallery-sort').selectOption('confidence-desc');
+    await waitTiles(page, IMAGES);
+    await expect.poll(async () => {
+      const percents = (await tileLabels(page)).map((t) => Number(/(\d+)%/.exec(t)?.[1] ?? -1));
+      const shown = percents.filter((p) => p >= 0);
+      return { count: percents.length, ordered: shown.every((p, i) => i === 0 || p <= shown[i - 1]), noneLast: percents.indexOf(-1) < 0 || percents.slice(percents.indexOf(-1)).every((p) => p < 0) };
+    }).toEqual({ count: IMAGES, ordered: true, noneLast: true });
+    await page.getByTestId('gallery-sort').selectOption('recent');
+    await waitTiles(page, IMAGES);
+    await expect.poll(async () => (await tileIds())[0]).toBe(id);
+    await page.getByTestId('gallery-sort').selectOption('upload');
     await waitTiles(page, IMAGES);
 
     const phone = await signedIn({ width: 390, height: 844 }, 'dark', `#/projects/${PROJECT}/gallery`);
