@@ -2,7 +2,7 @@
 // folder-per-class image dataset (embedded through the real pipeline, cached) or a features .npy + labels .csv.
 //   npm run bench:al -- --dataset DIR [--seeds 5] [--strategies a,b] [--batch 10] [--out test-output/bench]
 //                       [--truth-budgets 100,200,400] [--precisions 0.9,0.95,0.98] [--shift nearest|classifier|off]
-//                       [--max-labels 400] [--audit-rate 0.1] [--audit-prior 20|off]
+//                       [--max-labels 400] [--audit-rate 0.1] [--audit-prior 20|off] [--folds 5]
 //   npm run bench:al -- --features X.npy --labels y.csv
 
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -40,11 +40,15 @@ const shiftArg = stringArg(args, 'shift');
 if (shiftArg !== undefined && !['nearest', 'classifier', 'off'].includes(shiftArg)) throw new Error(`--shift must be nearest, classifier or off, not "${shiftArg}"`);
 /** --audit-prior K|off: what the audit draws weigh in the temperature fit (calibration.ts auditTemperatureWeights), to measure it. */
 const auditPriorArg = stringArg(args, 'audit-prior');
+/** --folds N: cross-validation folds of the calibrated fit (calibration.ts CALIBRATION_FOLDS), to measure them. */
+const foldsArg = stringArg(args, 'folds');
+if (foldsArg !== undefined && !(Number.isInteger(Number(foldsArg)) && Number(foldsArg) >= 2)) throw new Error(`--folds must be an integer >= 2, not "${foldsArg}"`);
 if (auditPriorArg !== undefined && auditPriorArg !== 'off' && !(Number(auditPriorArg) >= 0)) throw new Error(`--audit-prior must be a number of labels >= 0 or off, not "${auditPriorArg}"`);
 const train: Partial<TrainOptions> | undefined =
-  gridArg || args.uncentred || shiftArg || auditPriorArg
+  gridArg || args.uncentred || shiftArg || auditPriorArg || foldsArg
     ? {
         calibration: {
+          ...(foldsArg ? { folds: Number(foldsArg) } : {}),
           ...(gridArg ? { grid: gridArg.split(',').map(Number) } : {}),
           ...(args.uncentred ? { centered: false } : {}),
           ...(shiftArg ? { shiftCorrection: shiftArg === 'off' ? false : { method: shiftArg as 'nearest' | 'classifier' } } : {}),
