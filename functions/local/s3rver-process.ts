@@ -70,6 +70,7 @@ function fastStore(store, bodies, keepBody) {
   const fs = require('node:fs');
   const nodePath = require('node:path');
   const crypto = require('node:crypto');
+  const { IncomingMessage } = require('node:http');
   const S3Object = require(nodePath.join(nodePath.dirname(process.env.WINNOW_S3RVER_PATH), 'models/object.js'));
   const put = store.putObject.bind(store);
   const getMetadata = store.getMetadata.bind(store);
@@ -103,7 +104,8 @@ function fastStore(store, bodies, keepBody) {
   };
   store.putObject = async (object) => {
     const declared = Number(object.metadata['content-length']);
-    const sized = object.content && typeof object.content.pipe === 'function' && object.metadata['content-length'] !== undefined && declared <= BUFFER_MAX;
+    // Only a request's own body (a multipart upload's completion streams its parts, under the first request's size).
+    const sized = object.content instanceof IncomingMessage && object.metadata['content-length'] !== undefined && declared <= BUFFER_MAX;
     if (!Buffer.isBuffer(object.content) && !sized) return put(object);
     const content = Buffer.isBuffer(object.content) ? object.content : await readAll(object.content);
     const md5 = crypto.createHash('md5').update(content).digest('hex');
