@@ -23,6 +23,7 @@ import { withCurrentAccount } from '../auth/current-account.js';
 import { createHttpFetcher } from '../auth/http-fetcher.js';
 import { createJwtAuthenticate } from '../auth/verify.js';
 import { graphOnlyModelLab } from '../vision/graph-lab.js';
+import { inMemorySimilar } from '../trainer/similar-in-memory.js';
 import { createApp } from './app.js';
 
 const logger = createLogger({ format: 'json' });
@@ -64,6 +65,9 @@ export const app = createApp({
   log: logger,
   // Bring your own model: no ONNX runtime here, so uploads are inspected from the graph; trials and re-embeds answer 503.
   models: graphOnlyModelLab(config.modelLimits),
+  // Look-alikes: no trainer process runs beside this one, so the embeddings are read into this container's memory
+  // (exact search, as many samples as its memory allows; above, the answer says what to change).
+  similar: inMemorySimilar(stores, { embedder: config.embedder, memoryMb: config.memoryMb }),
   // Browsers get presigned S3 URLs (CloudFront serves the app; the bucket stays private).
   objectUrls: new S3ObjectUrls(aws.clients.s3, config.bucket),
   // Noted during the request, sent (one message per project) before the invocation returns: see `handler`.

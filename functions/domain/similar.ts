@@ -44,6 +44,9 @@ export interface SimilarIndexState {
   building?: { matrix: EmbeddingMatrix; done: Promise<SimilarIndex> };
 }
 
+/** Look-alikes cannot be searched here (the reason says why and what would change it); the route answers it as such. */
+export class SimilarUnavailable extends Error {}
+
 export interface Neighbour {
   sampleId: string;
   similarity: number;

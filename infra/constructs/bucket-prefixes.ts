@@ -74,7 +74,7 @@ export const FUNCTION_ACCESS: Record<CloudFunction, Partial<Record<BucketFolder,
     },
     embeddings: {
       actions: ['read', 'write'],
-      why: 'feature imports read a shard for its dims and append shards (routes/features.ts); the classifier export re-fits on them when no saved model fits (export/model-classifier.ts, read only)',
+      why: 'feature imports read a shard for its dims and append shards (routes/features.ts); the classifier export re-fits on them when no saved model fits (export/model-classifier.ts, read only); the similar route reads a project\'s shards into memory (trainer/similar-in-memory.ts, read only)',
     },
     exports: {
       actions: ['read', 'write'],

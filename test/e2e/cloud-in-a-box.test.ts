@@ -82,6 +82,7 @@ function environmentOf(fn: Fn): Record<string, string> {
   return {
     ...env,
     AWS_REGION: REGION, // set by Lambda
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(resources[fnId(fn)].Properties.MemorySize), // set by Lambda
     ...CREDENTIALS, // the role's credentials in the cloud
     WINNOW_S3_ENDPOINT: endpoints.s3,
     WINNOW_DYNAMODB_ENDPOINT: endpoints.dynamodb,
@@ -335,6 +336,16 @@ describe('cloud in a box', () => {
     expect(trained!.sampleIds).toHaveLength(2); // the unlabeled ones
     const project = await api('GET', '/api/projects/garden');
     expect(project.status).toBe(200);
+
+    // Look-alikes through the API function (no trainer process beside it: it reads the embeddings itself): every other
+    // image, most similar first.
+    const asked = (next.body.samples as { sample: { sampleId: string } }[])[0].sample.sampleId;
+    const similar = await api('GET', `/api/projects/garden/samples/${asked}/similar`, { query: 'k=5' });
+    expect(similar.status, JSON.stringify(similar.body)).toBe(200);
+    expect(similar.body.message).toBeUndefined();
+    const found = similar.body.items as { sample: { sampleId: string }; similarity: number }[];
+    expect(found.map((i) => i.sample.sampleId).sort()).toEqual(cold!.sampleIds.filter((id) => id !== asked).sort());
+    expect(found.every((i, n) => i.similarity > 0 && i.similarity <= 1 && (n === 0 || i.similarity <= found[n - 1].similarity))).toBe(true);
 
     // Export: the API starts the job, the export function runs it, the API hands out the link.
     const started = await api('POST', '/api/projects/garden/exports', { body: { format: 'csv', images: false } });

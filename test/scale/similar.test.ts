@@ -16,6 +16,7 @@ import { inProcessDeletionRunner } from '../../functions/deletion/runners.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { EXACT_UP_TO } from '../../functions/domain/similar.js';
 import { inProcessRunner } from '../../functions/trainer/runner.js';
+import { inMemorySimilar, maxSamplesFor } from '../../functions/trainer/similar-in-memory.js';
 import { ShiftedClock } from '../contract/fixtures.js';
 import { ManualClock, rid, sampleFixture } from '../support/fixtures.js';
 
@@ -196,5 +197,34 @@ describe('the similar route', () => {
       expect(missing.status).toBe(404);
       expect(missing.json.message).toContain(id);
     }
+  });
+});
+
+describe('look-alikes searched in the API process (the cloud API function)', () => {
+  it('the same answer as the trainer\'s, one project kept at a time, and above what its memory holds an answer that says so', async () => {
+    const stores = createMemoryStores(new ManualClock());
+    const next = rng(5);
+    for (const p of ['p', 'q']) {
+      await createProject(stores, { id: p, classes: ['a', 'b'], auditRate: 0 }, 'owner');
+      await stores.samples.putSamplesIfAbsent(Array.from({ length: 60 }, (_, i) => sampleFixture(p, i)));
+      await appendEmbeddings(stores.blobs, p, EMBEDDER, Array.from({ length: 60 }, (_, i) => ({ sampleId: `s${i}`, vector: Float32Array.from({ length: 16 }, () => next() - 0.5) })));
+    }
+    const runner = inProcessRunner(stores);
+    const inApi = inMemorySimilar(stores, { embedder: EMBEDDER, memoryMb: 512 });
+    for (const [p, id] of [['p', 's3'], ['q', 's3'], ['p', 's40']]) {
+      expect(await inApi(p, id, 7), `${p}/${id}`).toEqual(await runner.similar(p, EMBEDDER, id, 7, { exact: true }));
+    }
+    // 1 MB holds 41 samples of 2048-d: a 60-sample project is told why, through the route.
+    expect(maxSamplesFor(1)).toBe(41);
+    const app = createApp({ stores, featureVectors: shardFeatureVectors(stores.blobs, stores.clock), authenticate: localAuthenticate, similar: inMemorySimilar(stores, { embedder: EMBEDDER, memoryMb: 1 }) });
+    const ask = async (id: string) => {
+      const res = await app.request(`/api/projects/p/samples/${id}/similar?k=5`, { headers: { 'x-winnow-user': 'owner' } });
+      return { status: res.status, json: (await res.json()) as any };
+    };
+    const refused = await ask('s3');
+    expect(refused.status).toBe(200);
+    expect(refused.json.items).toEqual([]);
+    expect(refused.json.message).toMatch(/60 samples .* up to 41 .* 1 MB \(raise api\.memoryMb in cdk\.json/);
+    expect((await ask('nope')).status).toBe(404);
   });
 });

@@ -169,6 +169,8 @@ export interface ApiConfig extends CloudConfig {
   cognitoEndpoint?: string;
   /** The model lab's limits (WINNOW_MODEL_MAX_BYTES, WINNOW_MODEL_TIMEOUT_MS). */
   modelLimits: { maxBytes: number; timeoutMs: number };
+  /** The function's memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, set by Lambda; 512 elsewhere). */
+  memoryMb: number;
 }
 
 export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
@@ -182,6 +184,8 @@ export function apiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     embedder: e.embedder as string,
     presignTtlSeconds: e.presignTtlSeconds as number,
     modelLimits: { maxBytes: e.modelMaxBytes as number, timeoutMs: e.modelTimeoutMs as number },
+    // Set by Lambda itself; the in-memory look-alike search sizes itself by it.
+    memoryMb: Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) > 0 ? Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE) : 512,
     ...(e.auditRate !== undefined ? { auditRate: e.auditRate as number } : {}),
     ...(e.cognitoEndpoint ? { cognitoEndpoint: e.cognitoEndpoint as string } : {}),
   };

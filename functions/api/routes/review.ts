@@ -4,6 +4,7 @@ import { projectAgreement } from '../../domain/agreement.js';
 import { requireSample } from '../../domain/annotate.js';
 import { projectQuality } from '../../domain/quality.js';
 import { getProject } from '../../domain/projects.js';
+import { SimilarUnavailable } from '../../domain/similar.js';
 import { presentNeighbours } from '../neighbours.js';
 import { presentSamples } from '../present.js';
 import { access } from '../access.js';
@@ -36,6 +37,12 @@ export const reviewRoutes = new Hono<AppEnv>()
       return c.json({ items: [], message: 'similarity search is not available here' });
     }
     // The look-up needs only the id: the sample's own record (a missing one is a 404) is read with its look-alikes'.
-    const neighbours = await deps.similar(projectId, sampleId, c.req.valid('query').k);
-    return c.json({ items: await presentNeighbours(deps, projectId, sampleId, neighbours) });
+    try {
+      const neighbours = await deps.similar(projectId, sampleId, c.req.valid('query').k);
+      return c.json({ items: await presentNeighbours(deps, projectId, sampleId, neighbours) });
+    } catch (err) {
+      if (!(err instanceof SimilarUnavailable)) throw err;
+      await requireSample(deps.stores, projectId, sampleId);
+      return c.json({ items: [], message: err.message });
+    }
   });
