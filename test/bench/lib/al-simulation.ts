@@ -97,7 +97,8 @@ function topStats(p: Float32Array, labels: ArrayLike<number>, C: number): { accu
  * Kumar, Liang and Ma 2019 ("Verified uncertainty calibration"), the normal debiased estimator for the L1 ECE: the
  * plug-in ECE (10 equal-width bins) overstates the error by the noise in each bin's accuracy; resampling each bin's
  * accuracy from a normal with its binomial standard error measures that bias, which is subtracted once
- * (2 x plug-in - mean of the resampled ECEs). Can go slightly negative for a well calibrated model. Seeded.
+ * (2 x plug-in - mean of the resampled ECEs). For the L1 error the correction is partial: a calibrated model's ~0.05 on
+ * 200 images reads ~0.027 (test/learning/ece-estimators.test.ts). Seeded.
  */
 export function debiasedEce(probs: Float32Array, labels: ArrayLike<number>, C: number, bins = 10, resamples = 400): number {
   const n = labels.length;
