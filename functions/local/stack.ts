@@ -159,7 +159,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const samples = stores.samples as DynamoSampleStore;
     samples.countBehind(LOCAL_COUNT_BEHIND);
     closers.unshift(() => samples.settleCounts());
-    await ensureTables(stores, DEFAULT_TABLE_NAMES);
+    await ensureTables(stores, DEFAULT_TABLE_NAMES, (message) => log(message));
     await ensureBucket(stores, LOCAL_BUCKET);
 
     // Registered models: files cached by sha256 under the data folder (the cloud's ingest uses /tmp).
