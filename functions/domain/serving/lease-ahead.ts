@@ -151,7 +151,10 @@ export class ServeAhead {
     if (state.outstanding.size !== 1 || state.shown?.length !== 1 || !state.outstanding.has(shown.sampleId)) return undefined;
     const now = this.stores.clock.now();
     const head = servingMemory(this.stores.samples).leasedTo(input.projectId, shown.sampleId, input.labelerId, shown.version, now);
-    return head && !head.lease?.skipped && this.stillFresh(head, input.leaseMs) ? shown : undefined;
+    // The lease must hold what was shown (a sample leased before any model was shown the current model's view, its
+    // lease updated in the background: until that lands, the label would lose its live point).
+    const same = (a?: number[], b?: number[]) => a === b || (!!a && !!b && a.length === b.length && a.every((x, i) => x === b[i]));
+    return head && !head.lease?.skipped && same(head.lease?.probs, shown.lease?.probs) && this.stillFresh(head, input.leaseMs) ? shown : undefined;
   }
 
   /** Whether at least half of the held sample's lease is left (worth handing out rather than letting expire). */
