@@ -40,8 +40,18 @@ describe('a table made by an older Winnow', () => {
     return out.map((i) => `${i.sampleKey.S}/${i.version.N}`).sort();
   };
   const indexes = async () => ((await client.send(new DescribeTableCommand({ TableName: TABLE }))).Table!.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName).sort();
+  /** Creates the table and waits until it is ACTIVE (the emulator makes it so on a timer). */
+  const create = async (name: string, schema: typeof OLD) => {
+    await client.send(new CreateTableCommand(createTableInput(name, schema)));
+    while ((await client.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 10));
+  };
+  /** Deletes the table and waits until it is gone. */
+  const drop = async (name: string) => {
+    await client.send(new DeleteTableCommand({ TableName: name }));
+    while ((await tables()).includes(name)) await new Promise((r) => setTimeout(r, 10));
+  };
   const oldTable = async (n: number) => {
-    await client.send(new CreateTableCommand(createTableInput(TABLE, OLD)));
+    await create(TABLE, OLD);
     for (let i = 0; i < n; i++) await client.send(new PutItemCommand({ TableName: TABLE, Item: record(i) }));
   };
 
@@ -72,8 +82,8 @@ describe('a table made by an older Winnow', () => {
 
   it('a start killed after the table was dropped finishes from the copy; one killed while copying starts over', async () => {
     // Killed after the copy was whole and the table dropped: only the copy is left.
-    await client.send(new DeleteTableCommand({ TableName: TABLE }));
-    await client.send(new CreateTableCommand(createTableInput(`${TABLE}.rebuild`, TABLE_SCHEMAS.annotations)));
+    await drop(TABLE);
+    await create(`${TABLE}.rebuild`, TABLE_SCHEMAS.annotations);
     for (let i = 0; i < 300; i++) await client.send(new PutItemCommand({ TableName: `${TABLE}.rebuild`, Item: record(i) }));
     await client.send(new PutItemCommand({ TableName: `${TABLE}.rebuild`, Item: { sampleKey: { S: 'winnow:rebuild-complete' }, version: { N: '-1' } } }));
     await ensureTables(client, DEFAULT_TABLE_NAMES, () => undefined);
@@ -81,9 +91,9 @@ describe('a table made by an older Winnow', () => {
     expect(await tables()).not.toContain(`${TABLE}.rebuild`);
 
     // Killed while copying: the old table is whole, the copy partial (no marker): dropped, and the rebuild starts over.
-    await client.send(new DeleteTableCommand({ TableName: TABLE }));
+    await drop(TABLE);
     await oldTable(120);
-    await client.send(new CreateTableCommand(createTableInput(`${TABLE}.rebuild`, TABLE_SCHEMAS.annotations)));
+    await create(`${TABLE}.rebuild`, TABLE_SCHEMAS.annotations);
     await client.send(new PutItemCommand({ TableName: `${TABLE}.rebuild`, Item: record(999) }));
     await ensureTables(client, DEFAULT_TABLE_NAMES, () => undefined);
     expect(await items()).toEqual(Array.from({ length: 120 }, (_, i) => `meadow#s${i}/${i % 3}`).sort());
