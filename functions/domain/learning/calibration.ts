@@ -535,11 +535,18 @@ function softmaxScaled(logp: Float64Array, o: number, C: number, scale: number, 
  * by the bin's share of samples. `labels[i]` is the true class of row i of `probs` (rows x C).
  */
 export function expectedCalibrationError(probs: ArrayLike<number>, labels: ArrayLike<number>, C: number, bins = 10): number {
-  const n = labels.length;
+  const { conf, hits, count } = calibrationBins(probs, labels, C, bins);
+  let ece = 0;
+  for (let b = 0; b < bins; b++) if (count[b] > 0) ece += Math.abs(hits[b] - conf[b]) / labels.length;
+  return ece;
+}
+
+/** Per bin of top probability (equal width): the sum of top probabilities, the right predictions, the rows. */
+export function calibrationBins(probs: ArrayLike<number>, labels: ArrayLike<number>, C: number, bins = 10) {
   const conf = new Float64Array(bins);
   const hits = new Float64Array(bins);
   const count = new Float64Array(bins);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < labels.length; i++) {
     let top = 0;
     for (let c = 1; c < C; c++) if (probs[i * C + c] > probs[i * C + top]) top = c;
     const p = probs[i * C + top];
@@ -548,7 +555,5 @@ export function expectedCalibrationError(probs: ArrayLike<number>, labels: Array
     hits[b] += top === labels[i] ? 1 : 0;
     count[b]++;
   }
-  let ece = 0;
-  for (let b = 0; b < bins; b++) if (count[b] > 0) ece += Math.abs(hits[b] - conf[b]) / n;
-  return ece;
+  return { conf, hits, count };
 }

@@ -2,7 +2,7 @@
 // retraining every `batch` labels (as the trainer worker does) and measuring test accuracy at each retrain.
 
 import { auditIndex, type AuditPoint, estimateAccuracy, inAuditSet, isAuditDraw } from '../../../functions/domain/learning/audit.js';
-import { expectedCalibrationError } from '../../../functions/domain/learning/calibration.js';
+import { calibrationBins, expectedCalibrationError } from '../../../functions/domain/learning/calibration.js';
 import { createRng } from '../../../functions/domain/learning/random.js';
 import { embeddingsFromVectors, type F32Embeddings } from '../../../functions/domain/learning/embeddings.js';
 import type { Clustering } from '../../../functions/domain/learning/kmeans.js';
@@ -102,17 +102,7 @@ function topStats(p: Float32Array, labels: ArrayLike<number>, C: number): { accu
  */
 export function debiasedEce(probs: Float32Array, labels: ArrayLike<number>, C: number, bins = 10, resamples = 400): number {
   const n = labels.length;
-  const conf = new Float64Array(bins);
-  const hits = new Float64Array(bins);
-  const count = new Float64Array(bins);
-  for (let i = 0; i < n; i++) {
-    let top = 0;
-    for (let c = 1; c < C; c++) if (probs[i * C + c] > probs[i * C + top]) top = c;
-    const b = Math.min(bins - 1, Math.floor(probs[i * C + top] * bins));
-    conf[b] += probs[i * C + top];
-    hits[b] += top === labels[i] ? 1 : 0;
-    count[b]++;
-  }
+  const { conf, hits, count } = calibrationBins(probs, labels, C, bins);
   const used = [...count.keys()].filter((b) => count[b] > 0);
   const acc = used.map((b) => hits[b] / count[b]);
   const mc = used.map((b) => conf[b] / count[b]);
