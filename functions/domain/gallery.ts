@@ -276,10 +276,14 @@ async function sorted(stores: Stores, view: View, filter: GalleryFilter, sort: E
   const position = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : 0);
   let i = position(at.i);
   let j = position(at.j);
+  const kept = await stores.samples.counts(view.project.id);
+  const tooMany = (n: number) => {
+    if (n > SORT_LIMIT) throw badRequest(`sort: sorting by ${sort} reads every labeled sample and this project has more than ${SORT_LIMIT}; use the upload order`, { field: 'sort' });
+  };
+  // Refused before reading them when the counts say so; checked again on what was read (counts can lag).
+  tooMany(kept.samples - (kept.byDepth[0] ?? 0));
   const { samples: labeled, counts } = await labeledSamples(stores, view.project.id);
-  if (labeled.size > SORT_LIMIT) {
-    throw badRequest(`sort: sorting by ${sort} reads every labeled sample and this project has more than ${SORT_LIMIT}; use the upload order`, { field: 'sort' });
-  }
+  tooMany(labeled.size);
   const conf = (item: GalleryItem) => confidenceOf(item) ?? -1;
   const byId = (a: GalleryItem, b: GalleryItem) => (a.sampleId < b.sampleId ? -1 : a.sampleId > b.sampleId ? 1 : 0);
   const compare: Record<Exclude<GallerySort, 'upload'>, (a: GalleryItem, b: GalleryItem) => number> = {
