@@ -82,7 +82,8 @@ const STORE_PAGE = 1000;
 interface View {
   project: Project;
   ranking?: RankedQueue;
-  rankIndex: Map<string, number>;
+  /** The ranking's rows: each sample's row and the rows in order (built once per ranking, gallery-order.ts). */
+  rows: RankedRows;
   suspects: Map<string, { givenClass: number; predictedClass: number; predictedProbability: number }>;
 }
 
@@ -91,7 +92,7 @@ async function viewOf(stores: Stores, projectId: string): Promise<View> {
   return {
     project,
     ranking,
-    rankIndex: rankedRows(ranking).rowOf,
+    rows: rankedRows(ranking),
     suspects: new Map((ranking?.suspects ?? []).map((s) => [s.sampleId, s])),
   };
 }
@@ -121,7 +122,7 @@ export function describe(view: View, s: Sample): GalleryItem {
   if (suspect) {
     item.model = { classIndex: suspect.predictedClass, class: project.classes[suspect.predictedClass] ?? '', probability: suspect.predictedProbability };
   } else {
-    const at = view.rankIndex.get(s.sampleId);
+    const at = view.rows.rowOf.get(s.sampleId);
     if (at !== undefined && ranking?.probs) {
       const k = ranking.classes;
       const probs = ranking.probs.subarray(at * k, at * k + k);
@@ -295,12 +296,12 @@ async function sorted(stores: Stores, view: View, filter: GalleryFilter, sort: E
   labeledItems.sort(compare[sort]);
 
   // The unlabeled samples the model has a view of, in its order (none for "recent", nor when the filter needs a label).
-  const rows = rankedRows(view.ranking);
+  const { rows } = view;
   const unlabeled = admitsUnlabeled(filter);
   const order = sort === 'recent' || !unlabeled ? new Uint32Array(0) : sort === 'confidence-asc' ? rows.ascending() : rows.descending();
   const lo = Math.round((filter.minConfidence ?? 0) * 1e4);
   const hi = Math.round((filter.maxConfidence ?? 1) * 1e4);
-  const skipRow = (r: number) => rows.key[r] < lo || rows.key[r] > hi || labeled.has(view.ranking!.sampleIds[r]);
+  const skipRow = (r: number) => rows.key[r] < lo || rows.key[r] > hi || labeled.has(rows.sampleIds[r]);
   const items: GalleryItem[] = [];
   let scanned = labeled.size;
   let read = 0;
@@ -319,13 +320,13 @@ async function sorted(stores: Stores, view: View, filter: GalleryFilter, sort: E
       else chunk.push({ item: next, i: ++i, j });
     }
     if (chunk.length === 0) break;
-    const heads = new Map((await stores.samples.getSamples(view.project.id, chunk.flatMap((c) => (c.row === undefined ? [] : [view.ranking!.sampleIds[c.row]])))).map((s) => [s.sampleId, s]));
+    const heads = new Map((await stores.samples.getSamples(view.project.id, chunk.flatMap((c) => (c.row === undefined ? [] : [rows.sampleIds[c.row]])))).map((s) => [s.sampleId, s]));
     for (const c of chunk) {
       let item = c.item;
       if (c.row !== undefined) {
         read++;
         scanned++;
-        const head = heads.get(view.ranking!.sampleIds[c.row]);
+        const head = heads.get(rows.sampleIds[c.row]);
         item = head && describe(view, head);
       }
       if (item && matches(item, filter)) items.push(item);
@@ -343,9 +344,8 @@ async function sorted(stores: Stores, view: View, filter: GalleryFilter, sort: E
 }
 
 /** The gallery item of a ranked unlabeled sample as far as the sort needs it (its id and the model's view). */
-function rowItem(view: View, row: number): GalleryItem {
-  const rows = rankedRows(view.ranking);
-  return { sampleId: view.ranking!.sampleIds[row], imageId: '', kind: 'image', disagrees: false, model: { classIndex: 0, class: '', probability: rows.key[row] / 1e4 } };
+function rowItem({ rows }: View, row: number): GalleryItem {
+  return { sampleId: rows.sampleIds[row], imageId: '', kind: 'image', disagrees: false, model: { classIndex: 0, class: '', probability: rows.key[row] / 1e4 } };
 }
 
 /** Whether some unlabeled sample has no view of the model: more unlabeled samples than ranked rows still unlabeled. */
