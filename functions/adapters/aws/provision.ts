@@ -131,17 +131,19 @@ const isMarker = (item: Record<string, AttributeValue>, schema: TableSchema) => 
  */
 async function rebuild(client: DynamoDBClient, tableName: string, schema: TableSchema, log: (message: string) => void): Promise<void> {
   const copy = copyOf(tableName);
-  const whole = (await describe(client, copy)) && (await scanAll(client, copy)).some((item) => isMarker(item, schema));
-  if (!whole) {
+  // The items, read once: from a whole copy a killed start left, else from the table (copied whole first).
+  const left = (await describe(client, copy)) ? await scanAll(client, copy) : [];
+  let items = left.some((item) => isMarker(item, schema)) ? left.filter((item) => !isMarker(item, schema)) : undefined;
+  if (!items) {
     const old = await describe(client, tableName);
     log(`table ${tableName}: adding index ${missingIndexes(old!, schema).join(', ')} (made by an older Winnow); copying its items, nothing is lost`);
     await untilGone(client, copy);
     await createTable(client, copy, schema);
     await untilActive(client, copy);
-    await writeAll(client, copy, await scanAll(client, tableName));
+    items = await scanAll(client, tableName);
+    await writeAll(client, copy, items);
     await client.send(new PutItemCommand({ TableName: copy, Item: completeMarker(schema) }));
   }
-  const items = (await scanAll(client, copy)).filter((item) => !isMarker(item, schema));
   await untilGone(client, tableName);
   await createTable(client, tableName, schema);
   await untilActive(client, tableName);
