@@ -283,7 +283,7 @@ async function sorted(stores: Stores, view: View, filter: GalleryFilter, sort: E
   };
   // Refused before reading them when the counts say so; checked again on what was read (counts can lag).
   tooMany(kept.samples - (kept.byDepth[0] ?? 0));
-  const { samples: labeled, counts } = await labeledSamples(stores, view.project.id);
+  const { samples: labeled, counts } = await labeledSamples(stores, view.project.id, kept);
   tooMany(labeled.size);
   const conf = (item: GalleryItem) => confidenceOf(item) ?? -1;
   const byId = (a: GalleryItem, b: GalleryItem) => (a.sampleId < b.sampleId ? -1 : a.sampleId > b.sampleId ? 1 : 0);

@@ -24,8 +24,13 @@ export async function labeledHeads(stores: Stores, projectId: string): Promise<L
 }
 
 /** The whole head of every labeled sample (what the gallery's sorted listings need), in the tables' key order. */
-export async function labeledSamples(stores: Stores, projectId: string): Promise<{ samples: Map<string, Sample>; via: LabeledHeads['via']; counts: SampleCounts }> {
-  const counts = await stores.samples.counts(projectId);
+/** `known`: the project's counts when the caller has just read them. */
+export async function labeledSamples(
+  stores: Stores,
+  projectId: string,
+  known?: SampleCounts,
+): Promise<{ samples: Map<string, Sample>; via: LabeledHeads['via']; counts: SampleCounts }> {
+  const counts = known ?? (await stores.samples.counts(projectId));
   const labeled = counts.samples - (counts.byDepth[0] ?? 0);
   // Unsure counts (a writer died) still choose well enough: either way reads every labeled head.
   if (labeled * 4 > counts.samples) return { samples: await everyHead(stores, projectId), via: 'every-head', counts };
