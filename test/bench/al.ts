@@ -44,10 +44,14 @@ const auditPriorArg = stringArg(args, 'audit-prior');
 const foldsArg = stringArg(args, 'folds');
 if (foldsArg !== undefined && !(Number.isInteger(Number(foldsArg)) && Number(foldsArg) >= 2)) throw new Error(`--folds must be an integer >= 2, not "${foldsArg}"`);
 if (auditPriorArg !== undefined && auditPriorArg !== 'off' && !(Number(auditPriorArg) >= 0)) throw new Error(`--audit-prior must be a number of labels >= 0 or off, not "${auditPriorArg}"`);
+/** --fold-penalty shared|per-fold: the fold models' penalty (calibration.ts `foldPenalty`), to measure it. */
+const foldPenaltyArg = stringArg(args, 'fold-penalty');
+if (foldPenaltyArg !== undefined && !['shared', 'per-fold'].includes(foldPenaltyArg)) throw new Error(`--fold-penalty must be shared or per-fold, not "${foldPenaltyArg}"`);
 const train: Partial<TrainOptions> | undefined =
-  gridArg || args.uncentred || shiftArg || auditPriorArg || foldsArg
+  gridArg || args.uncentred || shiftArg || auditPriorArg || foldsArg || foldPenaltyArg
     ? {
         calibration: {
+          ...(foldPenaltyArg ? { foldPenalty: foldPenaltyArg as 'shared' | 'per-fold' } : {}),
           ...(foldsArg ? { folds: Number(foldsArg) } : {}),
           ...(gridArg ? { grid: gridArg.split(',').map(Number) } : {}),
           ...(args.uncentred ? { centered: false } : {}),

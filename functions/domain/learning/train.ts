@@ -26,6 +26,7 @@ export interface TrainOptions extends TargetOptions {
     grid?: readonly number[];
     folds?: number;
     centered?: boolean;
+    foldPenalty?: 'shared' | 'per-fold';
     shiftCorrection?: boolean | ShiftOptions;
     /** Opt-in: the audit draws' say in the temperature (calibration.ts `auditTemperatureWeights`); off when absent or false. */
     audit?: AuditCalibration | false;
