@@ -7,6 +7,7 @@
 // whole batch can be undone. Model labels are never trained on (retrain.ts) and never exported unless asked.
 
 import { badRequest, ConditionFailed, notFound, WinnowError } from './errors.js';
+import { carriedThreshold } from './learning/coverage-threshold.js';
 import { DEFAULT_DELTA, pickThreshold, type ThresholdChoice } from './learning/precision-bound.js';
 import type { Annotation, LabelHead, Project, Sample } from './model.js';
 import type { BlobStore, Stores } from './ports.js';
@@ -34,6 +35,12 @@ export interface AutolabelBasis {
   heldOut: { confidence: number[]; correct: (0 | 1)[] };
   /** Unlabeled samples with confidence >= MIN_CANDIDATE_CONFIDENCE, most confident first. */
   candidates: { sampleIds: string[]; classes: number[]; confidences: number[] };
+  /**
+   * Per threshold of THRESHOLD_GRID, the final model's threshold that labels the same share of the pool as the fold
+   * models behind `heldOut` at it (learning/coverage-threshold.ts); absent in bases written before it (then the
+   * certified threshold applies as it is).
+   */
+  finalThresholds?: number[];
 }
 
 export interface AutolabelBatch {
@@ -42,7 +49,10 @@ export interface AutolabelBatch {
   createdAt: string;
   createdBy: string;
   precision: number;
+  /** What a sample's confidence had to reach (the held-out threshold carried to the final model's scale). */
   threshold: number;
+  /** The threshold the held-out predictions certify; `threshold` is never lower (absent in batches made before it). */
+  heldOutThreshold?: number;
   /** Held-out support of the threshold: count, right, estimate, bounds. */
   heldOut: number;
   correct: number;
@@ -66,6 +76,7 @@ export interface AutolabelPreview {
   /** No threshold can promise the precision yet (too few human labels above any threshold, or not precise enough). */
   possible: boolean;
   threshold?: number;
+  heldOutThreshold?: number;
   heldOut?: number;
   correct?: number;
   estimatedPrecision?: number;
@@ -108,15 +119,18 @@ export function checkPrecision(precision: unknown): number {
   return p;
 }
 
-function choose(basis: AutolabelBasis, precision: number): ThresholdChoice | undefined {
+/** The threshold certified on the held-out predictions, and `cut`: the same on the final model's scale (what candidates are held to). */
+function choose(basis: AutolabelBasis, precision: number): (ThresholdChoice & { cut: number }) | undefined {
   const heldOut = basis.heldOut.confidence.map((confidence, i) => ({ confidence, correct: basis.heldOut.correct[i] === 1 }));
-  return pickThreshold(heldOut, precision, { delta: DEFAULT_DELTA });
+  const choice = pickThreshold(heldOut, precision, { delta: DEFAULT_DELTA });
+  return choice && { ...choice, cut: carriedThreshold(choice.threshold, basis.finalThresholds) };
 }
 
 /** The chosen threshold with its held-out support, as previews and batches report it. */
-function support(choice: ThresholdChoice) {
+function support(choice: ThresholdChoice & { cut: number }) {
   return {
-    threshold: choice.threshold,
+    threshold: choice.cut,
+    heldOutThreshold: choice.threshold,
     heldOut: choice.heldOut,
     correct: choice.correct,
     estimatedPrecision: choice.estimate,
@@ -154,7 +168,7 @@ export async function previewAutolabel(stores: Stores, projectId: string, precis
     ...base,
     possible: true,
     ...support(choice),
-    wouldLabel: basis.candidates.confidences.filter((c) => c >= choice.threshold).length,
+    wouldLabel: basis.candidates.confidences.filter((c) => c >= choice.cut).length,
   };
 }
 
@@ -184,7 +198,7 @@ export async function runAutolabel(
   const labelerId = `${MODEL_LABELER_PREFIX}${batchId}`;
   const picked: { sampleId: string; classIndex: number; confidence: number }[] = [];
   for (let i = 0; i < basis.candidates.sampleIds.length; i++) {
-    if (basis.candidates.confidences[i] < choice.threshold) continue;
+    if (basis.candidates.confidences[i] < choice.cut) continue;
     picked.push({ sampleId: basis.candidates.sampleIds[i], classIndex: basis.candidates.classes[i], confidence: basis.candidates.confidences[i] });
   }
   const batch: AutolabelBatch = {

@@ -6,6 +6,7 @@ import { topClass } from './label-validation.js';
 import { auditRate, inAuditSet, withUniformAuditRows } from './learning/audit.js';
 import {
   DEFAULT_STRATEGY,
+  finalModelThresholds,
   float16ToFloat32,
   isStrategy,
   normalizeRows,
@@ -164,7 +165,7 @@ export async function retrainProject(
   // The model this ranking was scored with, for the classifier export (domain/classifier-store.ts).
   if (model) await saveLiveClassifier(stores.blobs, { projectId: project.id, generation, embedder: opts.embedder, createdAt: queue.createdAt, labels: queue.labels, samples: matrix.rows, model });
   if (fit && probs) {
-    await saveAutolabelBasis(stores.blobs, autolabelBasis(project.id, generation, queue.createdAt, fit, training, probs, labeledRows, matrix.sampleIds, classes));
+    await saveAutolabelBasis(stores.blobs, autolabelBasis(project.id, generation, queue.createdAt, fit, training, probs, labeledRows, matrix.sampleIds, classes, embeddings));
   }
   const t3 = performance.now();
   return {
@@ -237,6 +238,7 @@ function autolabelBasis(
   labeledRows: number[],
   sampleIds: string[],
   C: number,
+  embeddings: Embeddings,
 ): AutolabelBasis {
   const confidence: number[] = [];
   const correct: (0 | 1)[] = [];
@@ -249,8 +251,10 @@ function autolabelBasis(
   const labeled = new Uint8Array(sampleIds.length);
   for (const r of labeledRows) labeled[r] = 1;
   const found: { row: number; c: number; p: number }[] = [];
+  const unlabeled: number[] = [];
   for (let r = 0; r < sampleIds.length; r++) {
     if (labeled[r]) continue;
+    unlabeled.push(r);
     let c = 0;
     for (let j = 1; j < C; j++) if (probs[r * C + j] > probs[r * C + c]) c = j;
     if (probs[r * C + c] >= MIN_CANDIDATE_CONFIDENCE) found.push({ row: r, c, p: probs[r * C + c] });
@@ -264,6 +268,8 @@ function autolabelBasis(
     humanLabels: fit.labelIndex.length,
     heldOut: { confidence, correct },
     candidates: { sampleIds: found.map((f) => sampleIds[f.row]), classes: found.map((f) => f.c), confidences: found.map((f) => round(f.p)) },
+    // Rounded up: a candidate's rounded confidence passes only if its own would have.
+    finalThresholds: finalModelThresholds(fit, embeddings, probs, unlabeled).map((t) => Math.ceil(t * 1e4 - 1e-6) / 1e4),
   };
 }
 

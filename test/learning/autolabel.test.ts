@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { annotate } from '../../functions/domain/annotate.js';
 import { isModelLabel, listAutolabelBatches, loadAutolabelBasis, previewAutolabel, runAutolabel, undoAutolabel } from '../../functions/domain/autolabel.js';
 import { labeledImages } from '../../functions/domain/interchange/export/images.js';
+import { binomialUpperTail } from '../../functions/domain/learning/precision-bound.js';
 import type { Sample } from '../../functions/domain/model.js';
 import { createProject } from '../../functions/domain/projects.js';
 import { retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
@@ -74,7 +75,12 @@ describe('auto-labeling', () => {
       expect(s.queueKey).toBeUndefined(); // nobody is served an auto-labeled sample
       if (s.label!.confidences.indexOf(1) === truth.get(s.sampleId)) right++;
     }
-    expect(right / labeledNow.length).toBeGreaterThanOrEqual(0.98);
+    // The promise is about the batch's precision over sessions (>= 98% in at least 95% of them: bench:al measures
+    // that rate); one session's batch is a draw, so it is held to what a batch of a 98%-precise labeler could show:
+    // an exact binomial test at 1% must not reject precision >= 98% (here: at most ~10 wrong in ~220).
+    const n = labeledNow.length;
+    const asLowAsThis = 1 - binomialUpperTail(n, right + 1, 0.98);
+    expect(asLowAsThis, `${right} of ${n} right (${((100 * right) / n).toFixed(1)}%) under a 98% promise`).toBeGreaterThanOrEqual(0.01);
     expect(await listAutolabelBatches(stores, 'p')).toMatchObject([{ batchId: report.batchId, labeled: report.labeled }]);
 
     // Exports: human labels only unless asked.

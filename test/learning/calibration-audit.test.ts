@@ -1,7 +1,7 @@
 // The percentages shown after labels served in active-learning order with the audit stream mixed in, on real photos
 // (tf_flowers_dev embedded by the real MobileNetV2 features model, its own test split held out). Served labels crowd
-// the class boundaries, so a temperature fitted on them leaves the model unsure of itself on the rest of the
-// collection; the audit draws (1 in 10 served, a uniform random pick among what is unlabeled) are an unbiased sample
+// the class boundaries, so a temperature fitted on them alone could leave the model unsure of itself on the rest of
+// the collection; the audit draws (1 in 10 served, a uniform random pick among what is unlabeled) are an unbiased sample
 // of exactly the images the suggestions are shown on, and the temperature fit takes them as evidence
 // (calibration.ts auditTemperatureWeights).
 
@@ -49,9 +49,12 @@ function servedWithAudits(seed: number): TrainingLabel[] {
 }
 
 describe('the percentages after 200 labels served in active-learning order with audit draws', () => {
-  // Measured (seeds 1-3): mean top probability - accuracy +1.6 / +0.3 / -1.0 points with the audits' say against
-  // -2.6 / -1.9 / -5.2 without; ECE 0.053 / 0.027 / 0.040 against 0.066 / 0.037 / 0.052.
-  it('are as often right as they say on held-out photos once the audit draws have their say (opt-in)', () => {
+  // Measured (seeds 1-3), with the fold models' penalty per label (calibration.ts foldPenalty): mean top
+  // probability - accuracy +2.6 / +1.6 / +0.3 points with the audits' say against -1.3 / -0.4 / -3.6 without; ECE
+  // 0.051 / 0.043 / 0.042 against 0.038 / 0.027 / 0.038. Before that penalty the default was 2-5 points unsure of
+  // itself here and the audits' say helped (ECE 0.053 / 0.027 / 0.040 against 0.066 / 0.037 / 0.052); now both are
+  // within 3 points and the default has the lower ECE, so the audits' say stays opt-in.
+  it('are as often right as they say on held-out photos, with and without the audit draws as evidence (opt-in)', () => {
     const C = task.classes;
     const runs = [1, 2, 3].map((seed) => {
       const labels = servedWithAudits(seed);
@@ -68,8 +71,9 @@ describe('the percentages after 200 labels served in active-learning order with 
     // The temperature changes no prediction, only how sure each one is said to be.
     expect(mean((r) => r.shown.accuracy)).toBe(mean((r) => r.before.accuracy));
     expect(Math.abs(mean((r) => r.shown.gap)), `mean top probability - accuracy (${report})`).toBeLessThan(0.03);
-    expect(Math.abs(mean((r) => r.shown.gap)), `closer than without the audits (${report})`).toBeLessThan(Math.abs(mean((r) => r.before.gap)));
-    expect(mean((r) => r.shown.ece), `ECE (${report})`).toBeLessThan(mean((r) => r.before.ece));
+    expect(Math.abs(mean((r) => r.before.gap)), `without the audits' say (${report})`).toBeLessThan(0.03);
+    expect(mean((r) => r.before.ece), `ECE without the audits' say (${report})`).toBeLessThan(0.045);
+    expect(mean((r) => r.shown.ece), `ECE with it (${report})`).toBeLessThan(0.06);
   }, 120_000);
 });
 

@@ -1,8 +1,8 @@
 // The percentages after 200 labels served in active-learning order, on real photos (tf_flowers_dev embedded by the
-// real MobileNetV2 features model, its own test split held out). Served labels crowd the class boundaries, so the
-// temperature fitted on their out-of-fold predictions leaves the model unsure of itself on the rest of the collection;
-// the default logistic labeled-vs-unlabeled weights correct that in part, weighing each label by what it stands for
-// (calibration.ts nearestLabelWeights, opt-in: see its comment for where it overshoots) closes the gap.
+// real MobileNetV2 features model, its own test split held out). Served labels crowd the class boundaries, so a
+// temperature fitted on their out-of-fold predictions alone would leave the model unsure of itself on the rest of the
+// collection; the default logistic labeled-vs-unlabeled weights correct that, and weighing each label by what it
+// stands for (calibration.ts nearestLabelWeights, opt-in: see its comment for where it overshoots) does too.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nearestLabelWeights } from '../../functions/domain/learning/calibration.js';
@@ -62,7 +62,11 @@ describe('the percentages after 200 labels served in active-learning order, near
     expect(mean((r) => r.shown.accuracy)).toBe(mean((r) => r.classifier.accuracy));
     expect(Math.abs(mean((r) => r.shown.gap)), `nearest-label weights: mean top probability - accuracy (${report})`).toBeLessThan(0.02);
     expect(mean((r) => r.shown.gap), `nearest-label vs classifier weights (${report})`).toBeGreaterThan(mean((r) => r.classifier.gap));
-    expect(mean((r) => r.shown.ece), `ECE (${report})`).toBeLessThan(mean((r) => r.classifier.ece));
+    // With the fold models' penalty per label (calibration.ts foldPenalty) the default weights are calibrated too,
+    // and as well on ECE (seeds 1-3: nearest 0.059 / 0.042 / 0.061, classifier 0.046 / 0.061 / 0.048); before it,
+    // the nearest-label weights had the lower ECE.
+    expect(Math.abs(mean((r) => r.classifier.gap)), `classifier weights: mean top probability - accuracy (${report})`).toBeLessThan(0.03);
+    expect(mean((r) => r.classifier.ece), `classifier weights: ECE (${report})`).toBeLessThan(0.06);
   }, 120_000);
 });
 

@@ -96,10 +96,13 @@ describe('labels picked the way active learning picks them', () => {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const corrected = mean(runs.map((r) => r.corrected));
     const plain = mean(runs.map((r) => r.plain));
-    // Without the correction the temperature, fitted on the hard cases, leaves the model unsure of itself.
-    // (tf_flowers_dev, 4 seeds: about -2 points uncorrected; bench:al measures the whole session.)
-    expect(plain, 'uncorrected: mean top probability - accuracy').toBeLessThan(-0.01);
-    expect(Math.abs(corrected), 'corrected: mean top probability - accuracy').toBeLessThan(Math.abs(plain) - 0.01);
+    // With the fold models' penalty per label (calibration.ts foldPenalty), the temperature fitted on these hard
+    // cases no longer leaves the model unsure of itself here, corrected or not (4 seeds: +2.0 corrected, -0.0 not);
+    // over whole sessions in served order the shift correction is still what keeps it so (bench:al --shift off:
+    // 6-7 points under at 120-250 labels).
+    const report = `corrected ${(corrected * 100).toFixed(1)} / uncorrected ${(plain * 100).toFixed(1)} points`;
+    expect(Math.abs(corrected), `corrected: mean top probability - accuracy (${report})`).toBeLessThan(0.03);
+    expect(Math.abs(plain), `uncorrected (${report})`).toBeLessThan(0.03);
   }, 60_000);
 
   it('are weighted by how much of the pool they stand for', () => {

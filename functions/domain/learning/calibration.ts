@@ -261,6 +261,12 @@ export interface CalibratedFit {
   model: SoftmaxModel;
   outOfFold: OutOfFold;
   calibration: Calibration;
+  /**
+   * The chosen penalty's fold models, temperature applied: the models behind `outOfFold` (fold f's model made the
+   * predictions of the rows in fold f; undefined where a fold could not train). Auto-labeling compares them with
+   * the final model on the pool (coverage-threshold.ts).
+   */
+  foldModels: (SoftmaxModel | undefined)[];
 }
 
 const centers = new WeakMap<Embeddings, Float32Array>();
@@ -303,12 +309,11 @@ export function fitCalibrated(
     /** Fit on centred rows (default true; false only to measure what centring does). */
     centered?: boolean;
     /**
-     * The fold models' penalty. 'shared' (default): the final model's, multiplier / all labels; per unit of mean
-     * cross-entropy that is a prior (k-1)/k as strong against a fold's evidence as the final model's, so the fold
-     * models are surer than the final model will be and the temperature they give leaves it unsure of itself.
-     * 'per-fold' (opt-in): multiplier / the fold's own labels, the same prior as the final model's. Better
-     * calibrated (bench:al, README "Folds: the prior"), but the auto-label threshold, picked on the out-of-fold
-     * predictions, then lost its margin and kept its promise less often; so it is not the default yet.
+     * The fold models' penalty. 'per-fold' (default): multiplier / the fold's own labels, the same prior per label
+     * as the final model's. 'shared' (the earlier default, to measure it): the final model's value; per unit of
+     * mean cross-entropy that is a prior (k-1)/k as strong against a fold's evidence as the final model's, so the
+     * fold models were surer than the final model would be and the temperature they gave left it unsure of itself
+     * (bench:al: 5-6 points under the accuracy at 120-200 labels in the default order; learning/README.md).
      */
     foldPenalty?: 'shared' | 'per-fold';
     /** Weigh the temperature fit towards the unlabeled pool (default true; see `shiftWeights`). */
@@ -344,7 +349,7 @@ export function fitCalibrated(
     let warm: SoftmaxModel | undefined;
     const testRows = testIdx.map((i) => set.rows[i]);
     grid.forEach((lambda, g) => {
-      const foldLambda = opts.foldPenalty === 'per-fold' ? penalty(multipliers[g], trainIdx.length) : lambda;
+      const foldLambda = opts.foldPenalty === 'shared' ? lambda : penalty(multipliers[g], trainIdx.length);
       warm = fitSoftmax(embeddings, train, { lambda: foldLambda, warmStart: warm, center, gradientTolerance: 1e-4 });
       foldModels[g][f] = warm;
       const probs = scoreRows(warm, embeddings, testRows);
@@ -409,8 +414,9 @@ export function fitCalibrated(
   model.fit.calibration = calibration;
   const smoothOpts = typeof opts.smoothOutOfFold === 'object' ? opts.smoothOutOfFold : {};
   const k = !opts.smoothOutOfFold ? 0 : (smoothOpts.k ?? NEIGHBOURS);
-  const smoothed = k > 0 ? smoothOutOfFold(embeddings, set, fold, covered, probs, foldModels[best], temperature, { ...smoothOpts, k }) : undefined;
-  return { model, outOfFold: { probs, fold, ...(smoothed ? { smoothed } : {}) }, calibration };
+  const scaledFolds = foldModels[best].map((m) => (m ? withTemperature(m, temperature) : undefined));
+  const smoothed = k > 0 ? smoothOutOfFold(embeddings, set, fold, covered, probs, scaledFolds, { ...smoothOpts, k }) : undefined;
+  return { model, outOfFold: { probs, fold, ...(smoothed ? { smoothed } : {}) }, calibration, foldModels: scaledFolds };
 }
 
 /**
@@ -433,17 +439,14 @@ function smoothOutOfFold(
   covered: Uint8Array,
   probs: Float32Array,
   models: (SoftmaxModel | undefined)[],
-  temperature: number,
   opts: { k: number; sample?: number },
 ): Float32Array {
   const n = set.rows.length;
   const C = set.classes;
   const out = Float32Array.from(probs);
   const neighbours = poolNeighbours(embeddings, set.rows, opts);
-  models.forEach((m, f) => {
-    if (!m) return;
-    const scaled = { ...m, weights: Float32Array.from(m.weights), bias: Float32Array.from(m.bias) };
-    applyTemperature(scaled, temperature);
+  models.forEach((scaled, f) => {
+    if (!scaled) return;
     const idx: number[] = [];
     for (let i = 0; i < n; i++) if (fold[i] === f && covered[i]) idx.push(i);
     const rows: number[] = [];
@@ -461,6 +464,13 @@ function smoothOutOfFold(
     }
   });
   return out;
+}
+
+/** A copy of `model` with its logits divided by `temperature`. */
+function withTemperature(model: SoftmaxModel, temperature: number): SoftmaxModel {
+  const scaled = { ...model, weights: Float32Array.from(model.weights), bias: Float32Array.from(model.bias) };
+  applyTemperature(scaled, temperature);
+  return scaled;
 }
 
 /** Divides logits by `temperature` in place: weights and bias of the fitted classes (absent ones stay ~0). */

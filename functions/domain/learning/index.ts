@@ -37,6 +37,7 @@ export {
   THRESHOLD_GRID,
 } from './precision-bound.js';
 export { scoreAll, scoreRows } from './scoring.js';
+export { carriedThreshold, COVERAGE_SAMPLE, finalModelThresholds } from './coverage-threshold.js';
 export { type Clustering, kmeans } from './kmeans.js';
 export {
   type Ranking,

@@ -5,6 +5,7 @@
 import { createRng } from '../../../functions/domain/learning/random.js';
 import { suspectsFromOutOfFold } from '../../../functions/domain/learning/review.js';
 import { scoreAll } from '../../../functions/domain/learning/scoring.js';
+import { carriedThreshold, finalModelThresholds } from '../../../functions/domain/learning/coverage-threshold.js';
 import { pickThreshold } from '../../../functions/domain/learning/precision-bound.js';
 import { type TrainOptions, trainCalibrated } from '../../../functions/domain/learning/train.js';
 import type { Task } from './al-simulation.js';
@@ -125,9 +126,14 @@ export function autolabelTrial(
   const isLabeled = new Uint8Array(task.pool.rows);
   for (const r of rows) isLabeled[r] = 1;
   const probs = scoreAll(fit.model, task.pool);
+  // The certified threshold carried to the final model's scale, as the app does (coverage-threshold.ts).
+  const unlabeledRows: number[] = [];
+  for (let r = 0; r < task.pool.rows; r++) if (!isLabeled[r]) unlabeledRows.push(r);
+  const finalThresholds = finalModelThresholds(fit, task.pool, probs, unlabeledRows);
   return precisions.map((precision) => {
-    const choice = pickThreshold(heldOut, precision);
-    if (!choice) return { coverage: 0, autoLabeled: 0, truePrecision: NaN };
+    const certified = pickThreshold(heldOut, precision);
+    if (!certified) return { coverage: 0, autoLabeled: 0, truePrecision: NaN };
+    const choice = { ...certified, threshold: carriedThreshold(certified.threshold, finalThresholds) };
     let n = 0;
     let right = 0;
     for (let r = 0; r < task.pool.rows; r++) {
