@@ -52,6 +52,7 @@ const coldStart = args['no-cold-start'] !== true;
 const profile = args.profile === true;
 const ingestInProcess = args['ingest-in-process'] === true;
 const plainImages = numberArg(args, 'plain-images', 300);
+if (!(Number.isInteger(plainImages) && plainImages >= 1)) throw new Error(`--plain-images must be a whole number of at least 1 (the table compares against the plain script), not ${plainImages}`);
 const outDir = path.resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 const modes = (stringArg(args, 'modes') ?? 'embed,detect').split(',').map((m) => {
   if (!(m in MODES)) throw new Error(`unknown mode "${m}" (known: ${Object.keys(MODES).join(', ')})`);
