@@ -16,6 +16,7 @@ import { ACCEPT_THRESHOLD } from '../../web/src/labeling/labels.js';
 import { FLOWERS } from '../support/paths.js';
 import { devNull } from '../support/streams.js';
 import { apiClient, startTestStack, tempDir } from '../support/stack.js';
+import { binomialUpperTail } from '../../functions/domain/learning/precision-bound.js';
 
 const PROJECT = 'truth';
 /** Enough pool for 100 labels of active learning to behave as on the full set, ingest kept short. */
@@ -204,5 +205,32 @@ describe('what the labeler sees of the model is true', () => {
       }
     }
     expect(labeled).toBe(100);
+
+    // Auto-labeling at 100 labels, as an owner asks for it: the threshold the images are held to is the certified one
+    // carried to the final model's scale (never lower), and the batch is as right as an 80%-precise labeler could be
+    // (one batch is a draw: an exact binomial test at 1%; bench:al measures the rate over sessions).
+    const owner = apiClient(stack.url, 'owner');
+    const asked = await owner('GET', `/api/projects/${PROJECT}/autolabel?precision=0.8`);
+    expect(asked.status).toBe(200);
+    const preview = asked.json.preview;
+    if (!preview.possible) {
+      console.log(`auto-label at 80% after 100 labels: not possible yet (${preview.reason})`);
+      expect(preview.reason).toMatch(/held-out predictions/);
+      return;
+    }
+    expect(preview.threshold).toBeGreaterThanOrEqual(preview.heldOutThreshold);
+    const run = await owner('POST', `/api/projects/${PROJECT}/autolabel`, { precision: 0.8 });
+    expect(run.status).toBe(200);
+    expect(run.json.labeled).toBe(preview.wouldLabel);
+    const heads = await stack.stores.samples.getSamples(PROJECT, [...truthOf.keys()]);
+    const auto = heads.filter((h) => h.label?.source === 'model' && h.label.batchId === run.json.batchId);
+    expect(auto).toHaveLength(run.json.labeled);
+    const right = auto.filter((h) => classes[h.label!.confidences.indexOf(1)] === truthOf.get(h.sampleId)!.label).length;
+    console.log(
+      `auto-label at 80% after 100 labels: ${auto.length} images at confidence >= ${preview.threshold} (certified ${preview.heldOutThreshold}), ` +
+        `${right} right (${((100 * right) / Math.max(1, auto.length)).toFixed(1)}%)`,
+    );
+    for (const h of auto) expect(h.label!.modelConfidence!).toBeGreaterThanOrEqual(preview.threshold);
+    if (auto.length > 0) expect(1 - binomialUpperTail(auto.length, right + 1, 0.8), `${right} of ${auto.length} right under an 80% promise`).toBeGreaterThanOrEqual(0.01);
   }, 600_000);
 });
