@@ -85,3 +85,14 @@ describe('the certified threshold on the final model', () => {
     expect(carriedThreshold(0.9812, carried), 'not a grid threshold').toBe(0.9812);
   });
 });
+
+describe('the certified threshold on a nearly finished project', () => {
+  it('is carried with one or no unlabeled image left', () => {
+    const probs = scoreAll(fit.model, data.embeddings);
+    const none = finalModelThresholds(fit, data.embeddings, probs, []);
+    expect(none).toEqual([...THRESHOLD_GRID]);
+    const one = finalModelThresholds(fit, data.embeddings, probs, [unlabeled[0]]);
+    expect(one).toHaveLength(THRESHOLD_GRID.length);
+    THRESHOLD_GRID.forEach((t, i) => expect(one[i]).toBeGreaterThanOrEqual(t));
+  });
+});
