@@ -33,8 +33,8 @@ const CHECKPOINTS = [50, 100];
 const MAX_ECE: Record<number, number> = { 50: 0.25, 100: 0.18 };
 /**
  * The accuracy estimate rests on ~5-10 audited labels at these budgets, so its 95% interval is wide; the test asks the
- * truth to lie within 1.5 half-widths of the estimate (a correct estimator misses that well under 1% of runs), and
- * the estimate to be within 15 points. The figure this replaces read 20-33 points low whatever the number of labels.
+ * truth to lie within 1.5 times the interval's reach from the estimate on the truth's side (a correct estimator misses
+ * that well under 1% of runs) or within 15 points, and within the interval widened by half a half-width each way. The figure this replaces read 20-33 points low whatever the number of labels.
  */
 const INTERVAL_SLACK = 1.5;
 const MAX_ESTIMATE_ERROR = 0.15;
@@ -197,8 +197,11 @@ describe('what the labeler sees of the model is true', () => {
       if (checkpoint >= 100) expect(estimate.n).toBeGreaterThan(0);
       if (estimate.n > 0) {
         const half = (estimate.high - estimate.low) / 2;
+        // The interval is not symmetric near 0 or 1 (Wilson): 7 right of 7 audits read 98.3% [62.4, 99.9]. The
+        // estimate is judged by its interval's reach on the side of the truth.
+        const reach = modelAccuracy < estimate.accuracy ? estimate.accuracy - estimate.low : estimate.high - estimate.accuracy;
         expect(Math.abs(estimate.accuracy - modelAccuracy), `${checkpoint} labels: estimate vs truth`).toBeLessThanOrEqual(
-          Math.max(MAX_ESTIMATE_ERROR, INTERVAL_SLACK * half),
+          Math.max(MAX_ESTIMATE_ERROR, INTERVAL_SLACK * reach),
         );
         expect(modelAccuracy).toBeGreaterThanOrEqual(estimate.low - (INTERVAL_SLACK - 1) * half);
         expect(modelAccuracy).toBeLessThanOrEqual(estimate.high + (INTERVAL_SLACK - 1) * half);
