@@ -251,10 +251,8 @@ function autolabelBasis(
   const labeled = new Uint8Array(sampleIds.length);
   for (const r of labeledRows) labeled[r] = 1;
   const found: { row: number; c: number; p: number }[] = [];
-  const unlabeled: number[] = [];
   for (let r = 0; r < sampleIds.length; r++) {
     if (labeled[r]) continue;
-    unlabeled.push(r);
     let c = 0;
     for (let j = 1; j < C; j++) if (probs[r * C + j] > probs[r * C + c]) c = j;
     if (probs[r * C + c] >= MIN_CANDIDATE_CONFIDENCE) found.push({ row: r, c, p: probs[r * C + c] });
@@ -269,7 +267,7 @@ function autolabelBasis(
     heldOut: { confidence, correct },
     candidates: { sampleIds: found.map((f) => sampleIds[f.row]), classes: found.map((f) => f.c), confidences: found.map((f) => round(f.p)) },
     // Rounded up: a candidate's rounded confidence passes only if its own would have.
-    finalThresholds: finalModelThresholds(fit, embeddings, probs, unlabeled).map((t) => Math.ceil(t * 1e4 - 1e-6) / 1e4),
+    finalThresholds: finalModelThresholds(fit, embeddings, probs, labeled).map((t) => Math.ceil(t * 1e4 - 1e-6) / 1e4),
   };
 }
 

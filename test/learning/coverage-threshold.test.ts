@@ -14,6 +14,9 @@ const C = 4;
 const data = blobs(C, 300, 24, 0.45, 7);
 const labeledRows = Array.from({ length: 120 }, (_, i) => i * 10);
 const unlabeled = Array.from({ length: data.labels.length }, (_, r) => r).filter((r) => r % 10 !== 0);
+const labeledMask = Uint8Array.from({ length: data.labels.length }, (_, r) => (r % 10 === 0 ? 1 : 0));
+/** Only row `keep` unlabeled. */
+const allLabeledBut = (keep: number) => Uint8Array.from({ length: data.labels.length }, (_, r) => (r === keep ? 0 : 1));
 const fit = trainCalibrated(data.embeddings, hardLabels(data.labels, labeledRows, C), { classes: C, seed: 1 })!;
 
 /** A copy of `model` whose logits are `factor` times larger (surer of itself). */
@@ -47,7 +50,7 @@ describe('the certified threshold on the final model', () => {
   it('labels the share of the pool the fold models would have, never below the certified threshold', () => {
     // A final model much surer of itself than its fold models: the same number would admit far more of the pool.
     const surer = scoreAll(sharpened(fit.model, 1.5), data.embeddings);
-    const thresholds = finalModelThresholds({ ...fit, model: sharpened(fit.model, 1.5) }, data.embeddings, surer, unlabeled);
+    const thresholds = finalModelThresholds({ ...fit, model: sharpened(fit.model, 1.5) }, data.embeddings, surer, labeledMask);
     expect(thresholds).toHaveLength(THRESHOLD_GRID.length);
     let raised = 0;
     THRESHOLD_GRID.forEach((t, i) => {
@@ -69,7 +72,7 @@ describe('the certified threshold on the final model', () => {
   it('keeps the certified threshold for a final model less sure than its folds', () => {
     const unsure = sharpened(fit.model, 0.3);
     const probs = scoreAll(unsure, data.embeddings);
-    const thresholds = finalModelThresholds({ ...fit, model: unsure }, data.embeddings, probs, unlabeled);
+    const thresholds = finalModelThresholds({ ...fit, model: unsure }, data.embeddings, probs, labeledMask);
     THRESHOLD_GRID.forEach((t, i) => {
       if (thresholds[i] === NOTHING) return;
       expect(thresholds[i]).toBeGreaterThanOrEqual(t);
@@ -89,9 +92,9 @@ describe('the certified threshold on the final model', () => {
 describe('the certified threshold on a nearly finished project', () => {
   it('is carried with one or no unlabeled image left', () => {
     const probs = scoreAll(fit.model, data.embeddings);
-    const none = finalModelThresholds(fit, data.embeddings, probs, []);
+    const none = finalModelThresholds(fit, data.embeddings, probs, new Uint8Array(data.labels.length).fill(1));
     expect(none).toEqual([...THRESHOLD_GRID]);
-    const one = finalModelThresholds(fit, data.embeddings, probs, [unlabeled[0]]);
+    const one = finalModelThresholds(fit, data.embeddings, probs, allLabeledBut(unlabeled[0]));
     expect(one).toHaveLength(THRESHOLD_GRID.length);
     THRESHOLD_GRID.forEach((t, i) => expect(one[i]).toBeGreaterThanOrEqual(t));
   });

@@ -8,7 +8,8 @@
 // with a lower threshold than that), its most confident share. The fold models' share is measured on a strided
 // sample of the unlabeled pool, each sampled row predicted by one fold model in turn, as each held-out label was.
 // A model trained on every label is at least as precise on its surest share of the pool as its fold models are on
-// theirs, so the certified precision carries over; with the two on the same scale the threshold is unchanged.
+// theirs, so the certified precision carries over; with the two on the same scale the threshold moves only up to the
+// nearest sampled confidence.
 
 import type { CalibratedFit } from './calibration.js';
 import type { Embeddings } from './embeddings.js';
@@ -23,28 +24,31 @@ export const NOTHING = 1.000001;
 /**
  * For each threshold of `grid` (default THRESHOLD_GRID, highest first), the final model's threshold that labels the
  * same share of the unlabeled pool as the fold models at that threshold, and never lower than it. `finalProbs`: the
- * final model's probabilities of every row (rows x classes), as the trainer already scored them.
+ * final model's probabilities of every row (rows x classes), as the trainer already scored them; `labeled[r]` is 1 for
+ * the rows that have a label (the rest is the pool).
  */
 export function finalModelThresholds(
   fit: CalibratedFit,
   embeddings: Embeddings,
   finalProbs: Float32Array,
-  unlabeledRows: ArrayLike<number>,
+  labeled: Uint8Array,
   opts: { grid?: readonly number[]; sample?: number } = {},
 ): number[] {
   const grid = opts.grid ?? THRESHOLD_GRID;
   const C = fit.model.classes;
   const models = fit.foldModels.filter((m) => m !== undefined);
-  const n = unlabeledRows.length;
+  let n = 0;
+  for (let r = 0; r < labeled.length; r++) if (!labeled[r]) n++;
   const m = Math.min(n, opts.sample ?? COVERAGE_SAMPLE);
   if (models.length === 0 || m === 0) return [...grid];
-  // Row j of the sample goes to fold model j mod folds.
+  // Sample j is unlabeled row number floor(j n / m) in row order; it goes to fold model j mod folds.
   const byModel: number[][] = models.map(() => []);
   const finalTop = new Float64Array(m);
-  for (let j = 0; j < m; j++) {
-    const row = unlabeledRows[Math.floor((j * n) / m)];
-    byModel[j % models.length].push(row);
-    finalTop[j] = topProbability(finalProbs, row * C, C);
+  for (let r = 0, u = 0, j = 0; r < labeled.length && j < m; r++) {
+    if (labeled[r]) continue;
+    if (u++ !== Math.floor((j * n) / m)) continue;
+    byModel[j % models.length].push(r);
+    finalTop[j++] = topProbability(finalProbs, r * C, C);
   }
   const foldTop: number[] = [];
   models.forEach((model, f) => {

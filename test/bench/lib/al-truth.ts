@@ -127,9 +127,7 @@ export function autolabelTrial(
   for (const r of rows) isLabeled[r] = 1;
   const probs = scoreAll(fit.model, task.pool);
   // The certified threshold carried to the final model's scale, as the app does (coverage-threshold.ts).
-  const unlabeledRows: number[] = [];
-  for (let r = 0; r < task.pool.rows; r++) if (!isLabeled[r]) unlabeledRows.push(r);
-  const finalThresholds = finalModelThresholds(fit, task.pool, probs, unlabeledRows);
+  const finalThresholds = finalModelThresholds(fit, task.pool, probs, isLabeled);
   return precisions.map((precision) => {
     const certified = pickThreshold(heldOut, precision);
     if (!certified) return { coverage: 0, autoLabeled: 0, truePrecision: NaN };
