@@ -1,6 +1,8 @@
 // The labeling domain: what a project, an image, a sample and an annotation are.
 // No storage or transport concerns here: adapters translate these to DynamoDB items, S3 keys and JSON.
 
+import type { AuditSums } from './learning/audit.js';
+
 export type TaskType = 'single-label' | 'multi-label' | 'box-review';
 export const TASK_TYPES: readonly TaskType[] = ['single-label', 'multi-label', 'box-review'];
 
@@ -241,6 +243,12 @@ export interface RankedQueue {
   model?: string;
   /** Labeled samples the model contradicts most (out-of-fold), for review; lowest probability of the label first. */
   suspects?: SuspectLabel[];
+  /**
+   * The audit set's labels judged by this retrain's fold models (learning/audit.ts `outOfFoldAuditPoints`), as the
+   * accuracy estimate reads them; absent below the calibrated fit's minimum of labels (the quality view then reads
+   * the audits as scored at lease time).
+   */
+  heldOutAudits?: AuditSums;
 }
 
 export interface SuspectLabel {

@@ -90,11 +90,19 @@ function answer(
   // (bench:audit on tf_flowers_dev: +0.8 against -5.0 points on average at 50-200 labels). It falls back to the share
   // when the audits find the probabilities off, or the ranking does not hold the whole audit set.
   const meanConfidence = auditSetConfidence(project, ranking, rate, kept);
-  const estimate = estimateFromSums(audits, project.classes.length, meanConfidence === undefined ? {} : { meanConfidence });
+  // The audits as the latest retrain's fold models judge them (learning/audit.ts outOfFoldAuditPoints): the current
+  // model's evidence, where the lease-time verdicts keep those of every earlier model. Those are read only before
+  // the first calibrated fit, or when it had no audited label yet and the lease-time record has some.
+  const heldOut = ranking?.heldOutAudits;
+  const useHeldOut = !!heldOut && (heldOut.n > 0 || audits.n === 0);
+  const estimate = estimateFromSums(useHeldOut ? heldOut : audits, project.classes.length, meanConfidence === undefined ? {} : { meanConfidence });
   return {
     model: modelState(project, ranking),
     accuracy: {
       ...estimate,
+      // 'held-out': each audited label scored by the latest retrain's model that did not train on it; 'at-lease': by
+      // the model that served it.
+      scoredBy: useHeldOut ? ('held-out' as const) : ('at-lease' as const),
       rate,
       perClass: estimate.perClass.map((c) => ({ ...c, name: project.classes[c.classIndex] })),
     },

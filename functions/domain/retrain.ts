@@ -3,7 +3,7 @@
 // with the project's strategy, and replace the ranked queue. Serving reads the queue and never waits for this.
 
 import { topClass } from './label-validation.js';
-import { auditRate, inAuditSet, withUniformAuditRows } from './learning/audit.js';
+import { auditRate, inAuditSet, outOfFoldAuditSums, withUniformAuditRows } from './learning/audit.js';
 import {
   DEFAULT_STRATEGY,
   finalModelThresholds,
@@ -146,6 +146,7 @@ export async function retrainProject(
         })
       : { rows: ranking.rows, probs: ranking.probs };
   const suspects = fit ? mislabeledIds(fit, training, classes, matrix.sampleIds) : undefined;
+  const heldOutAudits = fit ? outOfFoldAuditSums(fit, training, classes) : undefined;
   // Numbered from the stored ranking, not from this process's memory: another trainer may have written since.
   const generation = ((await stores.rankings.get(project.id))?.generation ?? 0) + 1;
   const queue: RankedQueue = {
@@ -160,6 +161,7 @@ export async function retrainProject(
     ...(stored.probs ? { probs: stored.probs } : {}),
     model: opts.embedder,
     ...(suspects ? { suspects } : {}),
+    ...(heldOutAudits ? { heldOutAudits } : {}),
   };
   await stores.rankings.put(queue);
   // The model this ranking was scored with, for the classifier export (domain/classifier-store.ts).

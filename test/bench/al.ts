@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import { createRng } from '../../functions/domain/learning/random.js';
 import type { TrainOptions } from '../../functions/domain/learning/train.js';
 import { DEFAULT_STRATEGY, isStrategy, STRATEGIES, type StrategyName } from '../../functions/domain/learning/strategies.js';
-import { type AuditCheck, fullPoolAccuracy, makeTask, schedule, simulate, simulateAudit, type Curve } from './lib/al-simulation.js';
+import { fullPoolAccuracy, makeTask, schedule, simulate, type Curve } from './lib/al-simulation.js';
+import { type AuditCheckpoint, simulateAuditSession } from './lib/audit-simulation.js';
 import { type AutolabelTrial, autolabelTrial, type MislabelTrial, mislabelTrial, recallAtFalseRate } from './lib/al-truth.js';
 import { numberArg, numberListArg, parseArgs, stringArg } from './lib/args.js';
 import { type BenchDataset, loadFeatureDataset, loadImageDataset } from './lib/dataset.js';
@@ -268,38 +269,51 @@ printTable(
   ),
 );
 if (auditRate > 0 && auditSeeds > 0) {
-  const maxAudit = Math.max(...auditBudgets);
-  const auditPoints = schedule(poolSize, auditBudgets, batch).filter((n) => n <= maxAudit);
-  const checks = new Map<StrategyName, AuditCheck[][]>();
+  const checks = new Map<StrategyName, AuditCheckpoint[][]>();
   for (const s of strategies) {
-    const runs: AuditCheck[][] = [];
-    for (let seed = 0; seed < auditSeeds; seed++) runs.push(simulateAudit(task, s, seed, auditPoints, auditRate));
+    const runs: AuditCheckpoint[][] = [];
+    for (let seed = 0; seed < auditSeeds; seed++) runs.push(simulateAuditSession(task, seed, auditBudgets, { rate: auditRate, strategy: s }));
     checks.set(s, runs);
   }
   console.log(
     `\nLive accuracy estimate (audit stream: 1 in ${Math.round(1 / auditRate)} served images drawn uniformly from the audit set, ` +
-      `functions/domain/learning/audit.ts; ${auditSeeds} seeds): error = estimate - true test accuracy of the model at that ` +
-      `point, mean over seeds (mean |error| in brackets), points; covered = seeds whose 95% interval holds the truth; n = audited labels (mean). ` +
-      `Per label count: the audited share alone; the last two columns: the figure the quality view shows (functions/domain/quality.ts), audit.ts's ` +
-      `difference estimator (the current model's mean confidence on the audit set's unlabeled images, corrected by the audits), over 50-200 labels.`,
+      `retrained every 4 labels as the trainer does, test/bench/lib/audit-simulation.ts; ${auditSeeds} seeds): error = estimate - true test ` +
+      `accuracy of the model at that point, mean over seeds (mean |error| in brackets), points; covered = seeds whose 95% interval holds the ` +
+      `truth; n = audited labels (mean). Per label count: the figure the quality view shows (functions/domain/quality.ts: the current ` +
+      `model's mean confidence on the audit set, corrected by the calibration error the audits show as the latest retrain's fold models ` +
+      `judge them, audit.ts); then, over all label counts, the same with the audits scored by the model that served each, and the ` +
+      `audited share alone.`,
   );
-  const used = auditBudgets.filter((b) => auditPoints.includes(b));
+  const first = auditBudgets[0];
+  const last = auditBudgets[auditBudgets.length - 1];
+  type Pick = (c: AuditCheckpoint) => { accuracy: number | null; low: number | null; high: number | null };
+  const err = (cs: AuditCheckpoint[], pick: Pick) => {
+    const some = cs.filter((c) => pick(c).accuracy !== null);
+    const e = mean(some.map((c) => (pick(c).accuracy! - c.truth) * 100));
+    const a = mean(some.map((c) => Math.abs(pick(c).accuracy! - c.truth) * 100));
+    return `${e >= 0 ? '+' : ''}${e.toFixed(1)} (${a.toFixed(1)})`;
+  };
+  const cov = (cs: AuditCheckpoint[], pick: Pick) => {
+    const some = cs.filter((c) => pick(c).accuracy !== null);
+    return `${some.filter((c) => pick(c).low! <= c.truth && c.truth <= pick(c).high!).length}/${some.length}`;
+  };
+  const shown: Pick = (c) => c.heldOut;
+  const atLease: Pick = (c) => c.difference;
+  const share: Pick = (c) => c.share;
   printTable(
-    ['strategy', ...used.flatMap((b) => [`error@${b}`, `covered@${b}`, `n@${b}`]), 'share: mean error 50-200', 'share: covered 50-200', 'shown (difference estimator): error 50-200', 'covered'],
+    [
+      'strategy',
+      ...auditBudgets.flatMap((b) => [`error@${b}`, `covered@${b}`, `n@${b}`]),
+      `shown: error ${first}-${last}`, 'covered', `at lease: error ${first}-${last}`, 'covered', `share: error ${first}-${last}`, 'covered',
+    ],
     strategies.map((s) => {
       const runs = checks.get(s)!;
-      const at = (b: number) => runs.map((r) => r[auditPoints.indexOf(b)]).filter((c) => c && c.estimate !== null);
-      const all = used.flatMap(at);
-      const err = (cs: AuditCheck[]) => mean(cs.map((c) => (c.estimate! - c.truth) * 100));
-      const abs = (cs: AuditCheck[]) => mean(cs.map((c) => Math.abs(c.estimate! - c.truth) * 100));
-      const cov = (cs: AuditCheck[]) => `${cs.filter((c) => c.low! <= c.truth && c.truth <= c.high!).length}/${cs.length}`;
+      const at = (b: number) => runs.map((r) => r.find((c) => c.labels === b)).filter((c): c is AuditCheckpoint => !!c);
+      const all = runs.flat();
       return [
         s,
-        ...used.flatMap((b) => [`${err(at(b)).toFixed(1)} (${abs(at(b)).toFixed(1)})`, cov(at(b)), mean(at(b).map((c) => c.audits)).toFixed(1)]),
-        `${err(all).toFixed(1)} (${abs(all).toFixed(1)})`,
-        `${((all.filter((c) => c.low! <= c.truth && c.truth <= c.high!).length / Math.max(1, all.length)) * 100).toFixed(0)}%`,
-        `${mean(all.map((c) => (c.difference.estimate! - c.truth) * 100)).toFixed(1)} (${mean(all.map((c) => Math.abs(c.difference.estimate! - c.truth) * 100)).toFixed(1)})`,
-        `${((all.filter((c) => c.difference.low! <= c.truth && c.truth <= c.difference.high!).length / Math.max(1, all.length)) * 100).toFixed(0)}%`,
+        ...auditBudgets.flatMap((b) => [err(at(b), shown), cov(at(b), shown), mean(at(b).map((c) => c.audits)).toFixed(1)]),
+        err(all, shown), cov(all, shown), err(all, atLease), cov(all, atLease), err(all, share), cov(all, share),
       ];
     }),
   );

@@ -47,13 +47,15 @@ function summary(points: AuditCheckpoint[], pick: Pick) {
 }
 const share: Pick = (c) => c.share;
 const difference: Pick = (c) => c.difference;
+const heldOut: Pick = (c) => c.heldOut;
 const oldFigure: Pick = (c) => ({ accuracy: c.servedError === null ? null : 1 - c.servedError, low: null, high: null });
 
 const rows: (string | number)[][] = [];
 for (const at of [...checkpoints, 'all' as const]) {
   const points = runs.flat().filter((c) => at === 'all' || c.labels === at);
   const mean = (f: (c: AuditCheckpoint) => number) => points.reduce((s, c) => s + f(c), 0) / Math.max(1, points.length);
-  const s = summary(points, difference); // what the quality view shows
+  const s = summary(points, heldOut); // what the quality view shows
+  const l = summary(points, difference);
   const d = summary(points, share);
   const o = summary(points, oldFigure);
   rows.push([
@@ -64,6 +66,10 @@ for (const at of [...checkpoints, 'all' as const]) {
     pct(s.mae),
     `${Math.round(s.coverage * 100)}%`,
     pct(s.width),
+    `${l.bias >= 0 ? '+' : ''}${pct(l.bias)}`,
+    pct(l.mae),
+    `${Math.round(l.coverage * 100)}%`,
+    pct(l.width),
     `${d.bias >= 0 ? '+' : ''}${pct(d.bias)}`,
     pct(d.mae),
     `${Math.round(d.coverage * 100)}%`,
@@ -73,12 +79,16 @@ for (const at of [...checkpoints, 'all' as const]) {
 }
 console.log('');
 printTable(
-  ['labels', 'audits', 'true acc %', 'shown: bias', 'abs err', 'CI covers', 'CI width', 'share: bias', 'abs err', 'CI covers', 'CI width', '1 - served error: bias'],
+  [
+    'labels', 'audits', 'true acc %', 'shown: bias', 'abs err', 'CI covers', 'CI width', 'at lease: bias', 'abs err', 'CI covers', 'CI width',
+    'share: bias', 'abs err', 'CI covers', 'CI width', '1 - served error: bias',
+  ],
   rows,
 );
 console.log(
-  '\nshown = what the quality view shows (difference estimator: current model confidence on the audit set corrected by the audits, ' +
-    'falling back to the share when the audits find the probabilities off); share = the audited share alone (Wilson 95%); ' +
+  '\nshown = what the quality view shows: the current model\'s mean confidence on the audit set, corrected by the calibration error the ' +
+    'audits show as the latest retrain\'s fold models judge them, weighed against a prior (audit.ts calibrationCorrection); ' +
+    'at lease = the same on the audits as scored by the model that served each; share = the audited share at lease alone (Wilson 95%); ' +
     '1 - served error = the figure the app showed before. Points are percentage points.',
 );
 await mkdir(outDir, { recursive: true });

@@ -237,7 +237,7 @@ export function createFakeServer(options: FakeServerOptions = {}) {
         errorRate: 0.33,
         windowErrorRate: 0.33,
         accuracy: {
-          accuracy: 0.84, low: 0.62, high: 0.95, n: 12, correct: 10, method: 'audit+confidence',
+          accuracy: 0.84, low: 0.62, high: 0.95, n: 12, correct: 10, method: 'audit+confidence', scoredBy: 'held-out',
           perClass: [
             { classIndex: 0, name: 'daisy', n: 5, correct: 5, accuracy: 1, low: 0.57, high: 1 },
             { classIndex: 1, name: 'rose', n: 7, correct: 5, accuracy: 0.71, low: 0.36, high: 0.92 },

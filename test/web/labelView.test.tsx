@@ -212,7 +212,7 @@ describe('labeling view', () => {
   it('draws the live error chart when the API provides quality, under the accuracy estimate', async () => {
     setup({ quality: true });
     await waitFor(() => expect(screen.getByTestId('error-chart')).toBeTruthy());
-    expect(screen.getByTestId('accuracy-estimate').textContent).toBe('Model accuracy ≈ 84% (95% interval 62%–95%, from 12 randomly drawn labels)');
+    expect(screen.getByTestId('accuracy-estimate').textContent).toBe('Model accuracy ≈ 84% (95% interval 62%–95%, checked against 12 randomly drawn labels)');
     expect(screen.getByTestId('served-error').textContent).toContain('Error on the hard images served: 33%');
     expect(screen.getByTestId('accuracy-per-class').textContent).toContain('rose: 71% (36%–92%, 7 labels)');
     expect(screen.getByTestId('accuracy-per-class').textContent).not.toContain('tulip');

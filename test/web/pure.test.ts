@@ -112,7 +112,7 @@ describe('create-project form', () => {
 type QualityReply = Awaited<ReturnType<typeof projectQuality>>;
 
 const noEstimate: QualityReply['accuracy'] = {
-  accuracy: null, low: null, high: null, n: 0, correct: 0, method: 'audit', rate: 0.1, perClass: [],
+  accuracy: null, low: null, high: null, n: 0, correct: 0, method: 'audit', scoredBy: 'at-lease', rate: 0.1, perClass: [],
 };
 
 function reply(over: Partial<QualityReply> = {}): QualityReply {
@@ -156,7 +156,7 @@ describe('live error data', () => {
 
   it("reads the audit stream's accuracy estimate, and none without audited labels", () => {
     const perClass = [{ classIndex: 0, name: 'daisy', n: 3, correct: 3, accuracy: 1, low: 0.44, high: 1 }];
-    const q = normalizeQuality(reply({ accuracy: { accuracy: 0.8, low: 0.6, high: 0.9, n: 10, correct: 8, method: 'audit', rate: 0.1, perClass } }));
+    const q = normalizeQuality(reply({ accuracy: { accuracy: 0.8, low: 0.6, high: 0.9, n: 10, correct: 8, method: 'audit', scoredBy: 'held-out', rate: 0.1, perClass } }));
     expect(q.estimate).toMatchObject({ accuracy: 0.8, low: 0.6, high: 0.9, n: 10, perClass: [{ name: 'daisy', n: 3, accuracy: 1, low: 0.44, high: 1 }] });
     expect(normalizeQuality(reply()).estimate).toBeUndefined();
   });

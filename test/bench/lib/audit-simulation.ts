@@ -1,16 +1,27 @@
-// A labeling session with the audit stream, simulated on a dataset with a test split (bench:audit; bench:al may use
-// it too): a labeler who answers with the true class, served in the project's default order, the model retrained
-// every `batch` labels as the local trainer does, and `rate` of the served samples drawn from the audit set as serving
-// does (functions/domain/serving/lease-walk.ts). At each checkpoint: the true test accuracy of the current model and what the
-// estimators of functions/domain/learning/audit.ts say.
+// A labeling session with the audit stream, simulated on a dataset with a test split (bench:audit and bench:al): a
+// labeler who answers with the true class, served in the given order, the model retrained every `batch` labels as
+// the trainer does (functions/domain/retrain.ts: the calibrated fit, audit-set labels marked), and `rate` of the
+// served samples drawn from the audit set as serving does (functions/domain/serving/lease-walk.ts). At each
+// checkpoint: the true test accuracy of the current model and what the estimators of
+// functions/domain/learning/audit.ts say.
 
-import { estimateAccuracy, inAuditSet, isAuditDraw, auditIndex, type AuditPoint } from '../../../functions/domain/learning/audit.js';
+import {
+  auditIndex,
+  estimateAccuracy,
+  estimateFromSums,
+  inAuditSet,
+  isAuditDraw,
+  outOfFoldAuditSums,
+  type AuditPoint,
+  type AuditSums,
+} from '../../../functions/domain/learning/audit.js';
 import type { Clustering } from '../../../functions/domain/learning/kmeans.js';
 import { createRng } from '../../../functions/domain/learning/random.js';
 import { scoreAll } from '../../../functions/domain/learning/scoring.js';
 import type { SoftmaxModel } from '../../../functions/domain/learning/softmax.js';
 import { DEFAULT_STRATEGY, rank, type StrategyName } from '../../../functions/domain/learning/strategies.js';
-import { trainSoftmax } from '../../../functions/domain/learning/train.js';
+import type { TrainingLabel } from '../../../functions/domain/learning/targets.js';
+import { trainCalibrated, trainSoftmax } from '../../../functions/domain/learning/train.js';
 import type { Task } from './al-simulation.js';
 
 export interface AuditCheckpoint {
@@ -21,8 +32,13 @@ export interface AuditCheckpoint {
   truth: number;
   /** What the quality view shows: the audited share with its Wilson interval. */
   share: { accuracy: number | null; low: number | null; high: number | null };
-  /** The difference estimator (current model's mean confidence on the audit set, corrected by the audits). */
+  /** The difference estimator (current model's mean confidence on the audit set, corrected by the audits scored at lease time). */
   difference: { accuracy: number | null; low: number | null; high: number | null };
+  /** What the quality view shows: the difference estimator on the audits as the latest retrain's fold models judge them. */
+  heldOut: { accuracy: number | null; low: number | null; high: number | null; n: number };
+  /** The current model's mean top probability on the audit set's unlabeled samples, and the out-of-fold audit sums behind `heldOut`. */
+  meanConfidence?: number;
+  heldOutSums?: AuditSums;
   /** The error on the served (ranked) samples, the figure the app used to call accuracy (as 1 - error). */
   servedError: number | null;
 }
@@ -56,6 +72,7 @@ export function simulateAuditSession(task: Task, seed: number, checkpoints: numb
   let servedScored = 0;
   let model: SoftmaxModel | undefined;
   let probs: Float32Array | undefined;
+  let heldOut: AuditSums | undefined;
   let clustering: Clustering | undefined;
   let queue: Int32Array = new Int32Array(0);
   let cursor = 0;
@@ -94,8 +111,15 @@ export function simulateAuditSession(task: Task, seed: number, checkpoints: numb
     const checkpoint = checkpoints.includes(n);
     if (n % batch === 0 || checkpoint) {
       if (counts.filter((c) => c > 0).length >= 2) {
-        const labels = labeled.map((r) => ({ row: r, confidences: Array.from({ length: C }, (_, j) => (j === task.poolLabels[r] ? 1 : 0)) }));
-        model = trainSoftmax(task.pool, labels, { classes: C, warmStart: model }) ?? model;
+        const labels: TrainingLabel[] = labeled.map((r) => ({
+          row: r,
+          confidences: Array.from({ length: C }, (_, j) => (j === task.poolLabels[r] ? 1 : 0)),
+          ...(inSet[r] ? { audit: true } : {}),
+        }));
+        // As retrain.ts fits (without the neighbour smoothing, which only the mislabel finder reads).
+        const fit = trainCalibrated(task.pool, labels, { classes: C, warmStart: model });
+        model = fit?.model ?? trainSoftmax(task.pool, labels, { classes: C, warmStart: model }) ?? model;
+        heldOut = fit ? outOfFoldAuditSums(fit, labels, C) : undefined;
         probs = model && scoreAll(model, task.pool);
       }
       queue = new Int32Array(0);
@@ -112,13 +136,19 @@ export function simulateAuditSession(task: Task, seed: number, checkpoints: numb
         m++;
       }
       const share = estimateAccuracy(audits, C);
-      const difference = estimateAccuracy(audits, C, m > 0 ? { meanConfidence: sum / m } : {});
+      const withConfidence = m > 0 ? { meanConfidence: sum / m } : {};
+      const difference = estimateAccuracy(audits, C, withConfidence);
+      // The quality view's choice (quality.ts): the retrain's out-of-fold verdicts once it has any.
+      const shown = heldOut && (heldOut.n > 0 || audits.length === 0) ? estimateFromSums(heldOut, C, withConfidence) : difference;
       out.push({
         labels: n,
         audits: audits.length,
         truth: right / task.testLabels.length,
         share: { accuracy: share.accuracy, low: share.low, high: share.high },
         difference: { accuracy: difference.accuracy, low: difference.low, high: difference.high },
+        heldOut: { accuracy: shown.accuracy, low: shown.low, high: shown.high, n: shown.n },
+        ...(m > 0 ? { meanConfidence: sum / m } : {}),
+        ...(heldOut ? { heldOutSums: heldOut } : {}),
         servedError: servedScored > 0 ? servedWrong / servedScored : null,
       });
     }

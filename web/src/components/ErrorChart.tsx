@@ -1,6 +1,7 @@
 // What the labeling view says about the model:
-//  - its accuracy, estimated from the audit stream (a random 1 in 10 of the images served, labeled like any other),
-//    with its 95% interval, the number of audited labels behind it, and per class;
+//  - its accuracy on images it has not been trained on: its calibrated confidence on a random sample of the
+//    collection, checked against the audit stream (a random 1 in 10 of the images served, labeled like any other),
+//    with its 95% interval, the number of audited labels it was checked against, and per class;
 //  - the live error chart: for every label on a served image, the squared error of the model's prediction shown with
 //    it (dots, red when the model's top class was wrong), the running mean of that error and the running error rate.
 //    Served images are the ones the model is least sure about, so this error is high by design: never an accuracy.
@@ -44,12 +45,12 @@ export function ErrorChart(props: { quality: Quality }) {
   return (
     <figure class="error-chart" data-testid="error-chart">
       <figcaption>
-        <span data-testid="accuracy-estimate" title="Measured on images drawn at random among those not yet labeled (1 in 10 of what is served), each scored before the model trained on it">
+        <span data-testid="accuracy-estimate" title="The model's calibrated confidence on a random sample of the images not yet labeled, corrected by how often it was right on images drawn at random for labeling (1 in 10 of what is served), each judged by a model that did not train on it">
           <Show when={props.quality.estimate} fallback={<>Model accuracy: not measured yet (needs a few randomly drawn images labeled)</>}>
             {(e) => (
               <>
-                Model accuracy ≈ <strong>{pct(e().accuracy)}</strong> (95% interval {pct(e().low)}–{pct(e().high)}, from {e().n} randomly
-                drawn label{e().n === 1 ? '' : 's'})
+                Model accuracy ≈ <strong>{pct(e().accuracy)}</strong> (95% interval {pct(e().low)}–{pct(e().high)}, checked against {e().n}{' '}
+                randomly drawn label{e().n === 1 ? '' : 's'})
               </>
             )}
           </Show>
