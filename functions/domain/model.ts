@@ -24,6 +24,12 @@ export interface Project {
   overlap: number;
   /** Share of served samples drawn uniformly at random for the accuracy audit (default: learning/audit.ts). */
   auditRate?: number;
+  /**
+   * Mixed into the audit-set hash (learning/audit.ts `inAuditSet`): each project's audit set is its own draw, which
+   * nobody can work out from the image names. Set at creation, never changed, never sent to clients
+   * (projects.ts `clientProject`). Absent on projects made before it: the plain hash of the sample id.
+   */
+  auditSalt?: string;
   /** User ids of the labelers who may label this project (admins always may). */
   members?: string[];
   /** Embedding model whose vectors the trainer uses (default: the analyzer's embedder). */

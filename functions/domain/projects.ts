@@ -1,6 +1,7 @@
 // Project use cases: create, read, list, edit. Validation of shape happens at the edge (zod); the rules that
 // involve more than one field live here so every entry point (API, CLI) applies them the same way.
 
+import { randomBytes } from 'node:crypto';
 import { badRequest, ConditionFailed, conflict, notFound, WinnowError } from './errors.js';
 import { DEFAULT_CONFIDENCE_LEVELS, ID_PATTERN, type Project, type TaskType } from './model.js';
 import { DEFAULT_STRATEGY, isStrategy, STRATEGIES } from './learning/strategies.js';
@@ -80,6 +81,12 @@ export function validateProjectRules(p: Pick<Project, 'id' | 'classes' | 'confid
   }
 }
 
+/** A project as clients see it: without its audit salt (which would tell a labeler which images are audits). */
+export function clientProject(project: Project): Omit<Project, 'auditSalt'> {
+  const { auditSalt: _salt, ...rest } = project;
+  return rest;
+}
+
 export async function createProject(stores: Stores, input: NewProject, createdBy: string): Promise<Project> {
   const project: Project = {
     id: input.id,
@@ -91,6 +98,7 @@ export async function createProject(stores: Stores, input: NewProject, createdBy
     strategy: input.strategy ?? DEFAULT_STRATEGY,
     overlap: input.overlap ?? 1,
     ...(input.auditRate !== undefined ? { auditRate: input.auditRate } : {}),
+    auditSalt: randomBytes(8).toString('hex'),
     ...(input.members ? { members: [...new Set(input.members)] } : {}),
     ...(input.detection ? { detection: input.detection } : {}),
     ...(input.retention ? { retention: input.retention } : {}),

@@ -89,13 +89,13 @@ function answer(
   // corrected by the audits; it follows a model that improves between audits, where the audited share alone lags
   // (bench:audit on tf_flowers_dev: +0.8 against -5.0 points on average at 50-200 labels). It falls back to the share
   // when the audits find the probabilities off, or the ranking does not hold the whole audit set.
-  const meanConfidence = auditSetConfidence(project, ranking, rate, kept);
+  const auditSet = auditSetConfidence(project, ranking, rate);
   // The audits as the latest retrain's fold models judge them (learning/audit.ts outOfFoldAuditPoints): the current
   // model's evidence, where the lease-time verdicts keep those of every earlier model. Those are read only before
   // the first calibrated fit, or when it had no audited label yet and the lease-time record has some.
   const heldOut = ranking?.heldOutAudits;
   const useHeldOut = !!heldOut && (heldOut.n > 0 || audits.n === 0);
-  const estimate = estimateFromSums(useHeldOut ? heldOut : audits, project.classes.length, meanConfidence === undefined ? {} : { meanConfidence });
+  const estimate = estimateFromSums(useHeldOut ? heldOut : audits, project.classes.length, auditSet ?? {});
   return {
     model: modelState(project, ranking),
     accuracy: {
@@ -125,16 +125,13 @@ function answer(
 }
 
 /**
- * The current model's mean top probability over the audit set's unlabeled samples (the audit draws' population), from
- * the ranking when it holds every unlabeled sample (one cut at its size limit holds the most uncertain ones only,
- * which would bias it low: then none).
+ * The current model's mean top probability over the audit set's unlabeled samples (the audit draws' population) and
+ * over how many: the ranking's audit-set rows, which the trainer keeps as a uniform sample of them whatever the
+ * collection's size (learning/audit.ts withUniformAuditRows; samples labeled since are still among them).
  */
-function auditSetConfidence(project: Project, ranking: RankedQueue | undefined, rate: number, kept: SampleCounts): number | undefined {
+function auditSetConfidence(project: Project, ranking: RankedQueue | undefined, rate: number): { meanConfidence: number; auditSetRows: number } | undefined {
   if (!ranking?.probs || ranking.coldStart || ranking.sampleIds.length === 0) return undefined;
-  const counts = fromSampleCounts(project, kept);
-  // Samples labeled since the ranking was made are still in it: more rows than unlabeled samples is expected.
-  if (ranking.sampleIds.length < counts.total - counts.labeled) return undefined;
-  const rows = auditPositions(ranking, rate);
+  const rows = auditPositions(ranking, rate, project.auditSalt);
   if (rows.length === 0) return undefined;
   let sum = 0;
   for (const r of rows) {
@@ -142,7 +139,7 @@ function auditSetConfidence(project: Project, ranking: RankedQueue | undefined, 
     for (let c = 0; c < ranking.classes; c++) best = Math.max(best, ranking.probs[r * ranking.classes + c]);
     sum += best;
   }
-  return sum / rows.length;
+  return { meanConfidence: sum / rows.length, auditSetRows: rows.length };
 }
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);

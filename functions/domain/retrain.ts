@@ -100,7 +100,7 @@ export async function retrainProject(
     if (isModelLabel(head)) continue;
     // Serving leases the audit set only as audit draws (lease-walk.ts), so its labeled samples are the uniform
     // random sample the temperature fit reads as the pool's (calibration.ts auditTemperatureWeights).
-    training.push({ row, confidences: head.confidences, ambiguous: head.ambiguous, ...(inAuditSet(sampleId, rate) ? { audit: true } : {}) });
+    training.push({ row, confidences: head.confidences, ambiguous: head.ambiguous, ...(inAuditSet(sampleId, rate, project.auditSalt) ? { audit: true } : {}) });
     const top = topClass(head.confidences);
     if (top >= 0 && !head.ambiguous) perClass[top]++;
   }
@@ -141,7 +141,7 @@ export async function retrainProject(
   const stored =
     probs && !ranking.coldStart && rate > 0
       ? withUniformAuditRows({
-          rows: ranking.rows, probs, classes, sampleIds: matrix.sampleIds, labeled: new Set(labeledRows), rate, limit,
+          rows: ranking.rows, probs, classes, sampleIds: matrix.sampleIds, labeled: new Set(labeledRows), rate, salt: project.auditSalt, limit,
           auditRows: Math.min(AUDIT_ROWS, Math.floor(limit / 4)), seed: matrix.rows,
         })
       : { rows: ranking.rows, probs: ranking.probs };

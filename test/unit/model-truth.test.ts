@@ -99,7 +99,7 @@ describe('audit stream', () => {
       const lease = (await stores.samples.getSample('flowers', sample.sampleId))!.lease!;
       const position = Number(sample.sampleId.slice(1));
       // Audit draws come from the audit set (a fixed uniform share of the collection), which ranked serving leaves alone.
-      expect(inAuditSet(sample.sampleId, 0.1), sample.sampleId).toBe(!!lease.audit);
+      expect(inAuditSet(sample.sampleId, 0.1, project!.auditSalt), sample.sampleId).toBe(!!lease.audit);
       if (lease.audit) {
         audits++;
         drawnPositions.push(position);
@@ -133,6 +133,32 @@ describe('audit stream', () => {
       await stores.rankings.put(rankingOver(12));
       const ids = (await nextSamples(stores, { projectId: 'flowers', labelerId: 'ann', count: 20, leaseMs: LEASE })).samples.map((s) => s.sampleId);
       expect(new Set(ids).size, ids.join(' ')).toBe(ids.length);
+    }
+  });
+
+  it("draws each project's audit set with its own salt, which clients never see", async () => {
+    const ids = Array.from({ length: 4000 }, (_, i) => `s${i}`);
+    const a = await projectWithSamples(1);
+    const b = await projectWithSamples(1);
+    const saltA = (await a.stores.projects.get('flowers'))!.auditSalt!;
+    const saltB = (await b.stores.projects.get('flowers'))!.auditSalt!;
+    expect(saltA).toMatch(/^[0-9a-f]{16}$/);
+    expect(saltB).not.toBe(saltA);
+    // Same image names, two projects: two independent draws of about 1 in 10 each (overlap about 1 in 100).
+    const setA = new Set(ids.filter((id) => inAuditSet(id, 0.1, saltA)));
+    const setB = ids.filter((id) => inAuditSet(id, 0.1, saltB));
+    expect(setA.size).toBeGreaterThan(320);
+    expect(setA.size).toBeLessThan(480);
+    expect(setB.filter((id) => setA.has(id)).length).toBeLessThan(80);
+    // The API's project answers leave it out (it would tell a labeler which images are audits).
+    const app = createApp({ stores: a.stores, featureVectors: shardFeatureVectors(a.stores.blobs, a.stores.clock), authenticate: localAuthenticate });
+    for (const path of ['/api/projects', '/api/projects/flowers']) {
+      const res = await app.request(path, { headers: { 'x-winnow-user': 'ann' } });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('flowers');
+      expect(text).not.toContain(saltA);
+      expect(text).not.toMatch(/auditSalt/);
     }
   });
 

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { TASK_TYPES } from '../../domain/model.js';
-import { createProject, editProject, getProject } from '../../domain/projects.js';
+import { clientProject, createProject, editProject, getProject } from '../../domain/projects.js';
 import { modelState } from '../../domain/serving/next-samples.js';
 import { canAccessProject } from '../../auth/membership.js';
 import { access, BODY_LIMITS } from '../access.js';
@@ -41,21 +41,21 @@ const projectEdit = z.object({ ...projectFields, classes: classes.optional(), ve
 export const projectRoutes = new Hono<AppEnv>()
   .get('/', access('signed-in'), async (c) => {
     const projects = await c.var.deps.stores.projects.list();
-    return c.json({ projects: projects.filter((p) => canAccessProject(c.var.identity, p)) });
+    return c.json({ projects: projects.filter((p) => canAccessProject(c.var.identity, p)).map(clientProject) });
   })
   .post('/', access('owner', { maxBodyBytes: 4 * BODY_LIMITS.MiB }), valid('json', newProject), async (c) => {
     const body = c.req.valid('json') as z.infer<typeof newProject> & { taskType?: (typeof TASK_TYPES)[number] };
     const project = await createProject(c.var.deps.stores, body, c.var.identity.userId);
     c.var.deps.onProjectCreated?.(project.id);
-    return c.json({ project }, 201);
+    return c.json({ project: clientProject(project) }, 201);
   })
   .get('/:projectId', access('member'), async (c) => {
     const project = await getProject(c.var.deps.stores, c.req.param('projectId'));
     const ranking = await c.var.deps.stores.rankings.get(project.id);
-    return c.json({ project, model: modelState(project, ranking) });
+    return c.json({ project: clientProject(project), model: modelState(project, ranking) });
   })
   .patch('/:projectId', access('owner', { maxBodyBytes: 4 * BODY_LIMITS.MiB }), valid('json', projectEdit), async (c) => {
     const body = c.req.valid('json') as z.infer<typeof projectEdit> & { taskType?: (typeof TASK_TYPES)[number] };
     const project = await editProject(c.var.deps.stores, c.req.param('projectId'), body);
-    return c.json({ project });
+    return c.json({ project: clientProject(project) });
   });

@@ -56,8 +56,8 @@ export function isAuditDraw(u: number, rate: number): boolean {
  * Whether a sample belongs to the audit set: a hash of its id (FNV-1a, 32 bits) read as a number in [0, 1), below
  * `rate`. Fixed for a sample and independent of its content, so the set is a uniform random share of the collection.
  */
-export function inAuditSet(sampleId: string, rate: number): boolean {
-  return rate > 0 && auditHash(sampleId) < rate;
+export function inAuditSet(sampleId: string, rate: number, salt?: string): boolean {
+  return rate > 0 && auditHash(salt ? `${salt}:${sampleId}` : sampleId) < rate;
 }
 
 /** FNV-1a of the id's UTF-16 code units, scaled to [0, 1). */
@@ -142,6 +142,12 @@ export interface EstimateOptions {
    * audit draws). Without it the estimate is the plain audited proportion, which lags behind a model that improves.
    */
   meanConfidence?: number;
+  /**
+   * How many unlabeled audit-set samples `meanConfidence` is over. They are a sample of the collection, so the
+   * accuracy on them is the collection's only up to m(1 - m) / rows of variance, which the interval then includes
+   * (about +-10 points at 60 rows, +-4 at 400).
+   */
+  auditSetRows?: number;
   /** The prior on the calibration's error (default CALIBRATION_PRIOR). */
   calibrationPrior?: readonly { weight: number; sd: number }[];
   z?: number;
@@ -251,7 +257,9 @@ export function estimateFromSums(sums: AuditSums, classes: number, opts: Estimat
   const variance = Math.max(sampleVar, sums.expectedVar / n);
   const correction = calibrationCorrection(meanR, variance / n, opts.calibrationPrior ?? CALIBRATION_PRIOR);
   const accuracy = clamp01(meanConfidence + correction.mean);
-  const half = z * Math.sqrt(correction.variance);
+  const rows = opts.auditSetRows;
+  const sampling = rows !== undefined && rows > 0 ? (meanConfidence * (1 - meanConfidence)) / rows : 0;
+  const half = z * Math.sqrt(correction.variance + sampling);
   return { accuracy, low: clamp01(accuracy - half), high: clamp01(accuracy + half), n, correct, method: 'audit+confidence', perClass };
 }
 
@@ -346,6 +354,8 @@ export interface AuditRowsInput {
   /** Rows that have their labels (never ranked). */
   labeled: ReadonlySet<number>;
   rate: number;
+  /** The project's audit salt (Project.auditSalt). */
+  salt?: string;
   /** Length of the stored ranking. */
   limit: number;
   /** How many unlabeled audit-set rows to keep at most. */
@@ -362,12 +372,12 @@ export interface AuditRowsInput {
  * holds would draw its audits only among the most uncertain ones, and the accuracy figure would read low.)
  */
 export function withUniformAuditRows(input: AuditRowsInput): { rows: Int32Array; probs: Float32Array } {
-  const { rows, probs, classes, sampleIds, labeled, rate, limit } = input;
+  const { rows, probs, classes, sampleIds, labeled, rate, limit, salt } = input;
   const inSet = new Uint8Array(sampleIds.length);
   const candidates: number[] = [];
   if (rate > 0) {
     for (let r = 0; r < sampleIds.length; r++) {
-      if (!inAuditSet(sampleIds[r], rate)) continue;
+      if (!inAuditSet(sampleIds[r], rate, salt)) continue;
       inSet[r] = 1;
       if (!labeled.has(r)) candidates.push(r);
     }

@@ -39,6 +39,7 @@ export class Serving {
   private readonly optimistic: boolean;
   private readonly startedAt: number;
   private readonly rate: number;
+  private readonly salt: string | undefined;
   private readonly random: () => number;
 
   constructor(
@@ -51,6 +52,7 @@ export class Serving {
     this.optimistic = project.overlap <= 1;
     this.startedAt = stores.clock.now();
     this.rate = auditRate(project.auditRate, request.defaultAuditRate);
+    this.salt = project.auditSalt;
     this.random = request.random ?? Math.random;
   }
 
@@ -71,7 +73,7 @@ export class Serving {
    * the place of the next ranked sample: nothing tells the labeler. False when no draw landed.
    */
   private async auditDraw(ranking: RankedQueue): Promise<boolean> {
-    const positions = auditPositions(ranking, this.rate);
+    const positions = auditPositions(ranking, this.rate, this.salt);
     const n = positions.length;
     for (let attempt = 0; attempt < (n > 0 ? 8 : 0); attempt++) {
       const i = positions[auditIndex(this.random(), n)];
@@ -121,7 +123,7 @@ export class Serving {
 
   private async walkPage(ids: string[], probsAt: (i: number) => Float32Array | undefined, ranking: RankedQueue): Promise<void> {
     const audits = !!ranking.probs && !ranking.coldStart && this.rate > 0;
-    const set = this.rate > 0 ? auditPositions(ranking, this.rate) : [];
+    const set = this.rate > 0 ? auditPositions(ranking, this.rate, this.salt) : [];
     // Heads worth reading: refused ones (whose holder may be this labeler), and unknown ones once a write was
     // refused; with overlap also the free ones (this labeler may have labeled them through another process).
     let read = false;
@@ -163,7 +165,7 @@ export class Serving {
       const id = ids[i];
       if (this.request.exclude?.has(id)) return undefined;
       // The audit set is served only by audit draws: what active learning leaves of it stays a uniform sample.
-      if (set.length > 0 && inAuditSet(id, this.rate) && !this.heldByMe(id)) return undefined;
+      if (set.length > 0 && inAuditSet(id, this.rate, this.salt) && !this.heldByMe(id)) return undefined;
       const verdict = this.verdict(id);
       const mustRead = verdict === 'refused' || (verdict === 'unknown' && this.losses > 0 && !read);
       if (!mustRead && (verdict === 'taken' || verdict === 'done')) {
@@ -247,17 +249,17 @@ export class Serving {
   }
 }
 
-const auditSets = new WeakMap<RankedQueue, { rate: number; positions: number[] }>();
+const auditSets = new WeakMap<RankedQueue, { rate: number; salt: string | undefined; positions: number[] }>();
 
 /** Positions in the ranking of the audit set's samples (learning/audit.ts), worked out once per ranking. */
-export function auditPositions(ranking: RankedQueue, rate: number): number[] {
+export function auditPositions(ranking: RankedQueue, rate: number, salt: string | undefined): number[] {
   const known = auditSets.get(ranking);
-  if (known && known.rate === rate) return known.positions;
+  if (known && known.rate === rate && known.salt === salt) return known.positions;
   const positions: number[] = [];
   ranking.sampleIds.forEach((id, i) => {
-    if (inAuditSet(id, rate)) positions.push(i);
+    if (inAuditSet(id, rate, salt)) positions.push(i);
   });
-  auditSets.set(ranking, { rate, positions });
+  auditSets.set(ranking, { rate, salt, positions });
   return positions;
 }
 

@@ -29,6 +29,18 @@ export interface MislabelTrial {
   givenProbability: { flipped: number[]; correct: number[] };
   /** The same at the sample's own point only (the signal before the smoothing). */
   pointProbability: { flipped: number[]; correct: number[] };
+  /**
+   * With WINNOW_BENCH_DUMP_MISLABEL=1 (for studying other rules offline): per label, the given class, whether it was
+   * flipped, and the out-of-fold probability vectors smoothed and at the point, on the noisy labels and on the clean.
+   */
+  dump?: { noisy: LabelDump[]; clean: LabelDump[] };
+}
+
+interface LabelDump {
+  given: number;
+  flipped: boolean;
+  smoothed: number[];
+  point: number[];
 }
 
 /** The trainer's calibration options a bench run measures (bench:al --shift ...); the trainer's defaults when absent. */
@@ -43,7 +55,9 @@ export function mislabelTrial(task: Task, rows: readonly number[], seed: number,
   const given = rows.map((row, i) => (flip.has(i) ? (task.poolLabels[row] + 1 + rng.int(C - 1)) % C : task.poolLabels[row]));
   const noisy = suspectsOf(task, rows, given, calibration, audit);
   const found = noisy.flagged.filter((i) => flip.has(i)).length;
-  const cleanFlagged = suspectsOf(task, rows, rows.map((r) => task.poolLabels[r]), calibration, audit).flagged;
+  const cleanGiven = rows.map((r) => task.poolLabels[r]);
+  const cleanRun = suspectsOf(task, rows, cleanGiven, calibration, audit);
+  const cleanFlagged = cleanRun.flagged;
   const givenProbability = { flipped: [] as number[], correct: [] as number[] };
   noisy.given.forEach((p, i) => (flip.has(i) ? givenProbability.flipped : givenProbability.correct).push(p));
   const pointProbability = { flipped: [] as number[], correct: [] as number[] };
@@ -57,6 +71,14 @@ export function mislabelTrial(task: Task, rows: readonly number[], seed: number,
     cleanFlags: cleanFlagged.length,
     givenProbability,
     pointProbability,
+    ...(process.env.WINNOW_BENCH_DUMP_MISLABEL
+      ? {
+          dump: {
+            noisy: noisy.vectors.map((v, i) => ({ given: given[i], flipped: flip.has(i), ...v })),
+            clean: cleanRun.vectors.map((v, i) => ({ given: cleanGiven[i], flipped: false, ...v })),
+          },
+        }
+      : {}),
   };
 }
 
@@ -66,19 +88,25 @@ function suspectsOf(
   given: number[],
   calibration?: TrialCalibration,
   audit: readonly boolean[] = [],
-): { flagged: number[]; given: number[]; point: number[] } {
+): { flagged: number[]; given: number[]; point: number[]; vectors: { smoothed: number[]; point: number[] }[] } {
   const C = task.classes;
   const labels = rows.map((row, i) => ({ row, confidences: oneHot(given[i], C), ...(audit[i] ? { audit: true } : {}) }));
   const fit = trainCalibrated(task.pool, labels, { classes: C, calibration: { ...calibration, smoothOutOfFold: true } });
-  if (!fit) return { flagged: [], given: [], point: [] };
+  if (!fit) return { flagged: [], given: [], point: [], vectors: [] };
   const p = new Array<number>(rows.length).fill(NaN);
   const point = new Array<number>(rows.length).fill(NaN);
+  const vectors = rows.map(() => ({ smoothed: [] as number[], point: [] as number[] }));
   const signal = fit.outOfFold.smoothed ?? fit.outOfFold.probs;
+  const round = (x: number) => Math.round(x * 1e4) / 1e4;
   fit.labelIndex.forEach((label, k) => {
     p[label] = signal[k * C + given[label]];
     point[label] = fit.outOfFold.probs[k * C + given[label]];
+    vectors[label] = {
+      smoothed: Array.from(signal.subarray(k * C, (k + 1) * C), round),
+      point: Array.from(fit.outOfFold.probs.subarray(k * C, (k + 1) * C), round),
+    };
   });
-  return { flagged: suspectsFromOutOfFold(fit, labels, C).map((s) => s.label), given: p, point };
+  return { flagged: suspectsFromOutOfFold(fit, labels, C).map((s) => s.label), given: p, point, vectors };
 }
 
 /**

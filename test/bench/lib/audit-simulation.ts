@@ -136,7 +136,7 @@ export function simulateAuditSession(task: Task, seed: number, checkpoints: numb
         m++;
       }
       const share = estimateAccuracy(audits, C);
-      const withConfidence = m > 0 ? { meanConfidence: sum / m } : {};
+      const withConfidence = m > 0 ? { meanConfidence: sum / m, auditSetRows: m } : {};
       const difference = estimateAccuracy(audits, C, withConfidence);
       // The quality view's choice (quality.ts): the retrain's out-of-fold verdicts once it has any.
       const shown = heldOut && (heldOut.n > 0 || audits.length === 0) ? estimateFromSums(heldOut, C, withConfidence) : difference;
