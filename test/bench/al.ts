@@ -1,6 +1,6 @@
 // Active-learning benchmark: accuracy per label budget and labels-to-target for every strategy, on any
 // folder-per-class image dataset (embedded through the real pipeline, cached) or a features .npy + labels .csv.
-//   npm run bench:al -- --dataset DIR [--seeds 5] [--strategies a,b] [--batch 10] [--out test-output/bench]
+//   npm run bench:al -- --dataset DIR [--seeds 5] [--first-seed 0] [--strategies a,b] [--batch 10] [--out test-output/bench]
 //                       [--truth-budgets 100,200,400] [--precisions 0.9,0.95,0.98] [--shift nearest|classifier|off]
 //                       [--max-labels 400] [--audit-rate 0.1] [--audit-prior 20|off] [--folds 5]
 //   npm run bench:al -- --features X.npy --labels y.csv
@@ -22,6 +22,8 @@ import { printTable } from './lib/table.js';
 const args = parseArgs();
 const budgets = numberListArg(args, 'budgets', [10, 20, 50, 100, 200, 400]);
 const seeds = numberArg(args, 'seeds', 5);
+/** --first-seed N: seeds N..N+seeds-1 (to check on fresh sessions what was tuned on others). */
+const firstSeed = numberArg(args, 'first-seed', 0);
 const batch = numberArg(args, 'batch', 10);
 /** Label counts at which the mislabel finder and auto-labeling are simulated on the session's labels. */
 const truthBudgets = numberListArg(args, 'truth-budgets', [100, 200, 400]);
@@ -120,7 +122,7 @@ for (const strategy of strategies) {
   const curves: Curve[] = [];
   const mis: MislabelTrial[][] = truthBudgets.map(() => []);
   const auto: AutolabelTrial[][][] = truthBudgets.map(() => []);
-  for (let seed = 0; seed < seeds; seed++) {
+  for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
     const sets = new Map<number, { rows: number[]; audit: boolean[] }>();
     curves.push(
       simulate(task, strategy, seed, checkpoints, {

@@ -129,6 +129,25 @@ describe.skipIf(!chromiumAvailable())('labeling in the browser', () => {
       const { sample } = (await api('GET', `/api/projects/${PROJECT}/samples/${sampleId}`)).json;
       expect({ sampleId, class: labeledClass(sample) }).toEqual({ sampleId, class: classIndex });
     }
+    // The accuracy figure beside the queue is the quality endpoint's, as the README says it (or "not measured yet"
+    // without audited labels). A retrain may land after the page read it: then the page is read again.
+    const figure = async () => {
+      const q = (await api('GET', `/api/projects/${PROJECT}/quality`)).json.accuracy;
+      const pct = (x: number) => `${Math.round(x * 100)}%`;
+      return q.accuracy === null
+        ? 'Model accuracy: not measured yet'
+        : `Model accuracy ≈ ${pct(q.accuracy)} (95% interval ${pct(q.low)}–${pct(q.high)}, checked against ${q.n} randomly drawn label${q.n === 1 ? '' : 's'})`;
+    };
+    let onScreen = '';
+    let fromApi = '';
+    for (let attempt = 0; attempt < 5; attempt++) {
+      fromApi = await figure();
+      onScreen = (await page.getByTestId('accuracy-estimate').textContent({ timeout: 15_000 })) ?? '';
+      if (onScreen.startsWith(fromApi)) break;
+      await page.reload();
+      await page.getByTestId('save-status').filter({ hasText: 'All labels saved' }).waitFor();
+    }
+    expect(onScreen.startsWith(fromApi), `on screen "${onScreen}", the API says "${fromApi}"`).toBe(true);
     // After the reload, walking back shows the newest label from the server.
     await page.keyboard.press('ArrowLeft');
     await expectPressed(page, (CLASSES.length + 3) % CLASSES.length);

@@ -32,9 +32,13 @@ const CHECKPOINTS = [50, 100];
  */
 const MAX_ECE: Record<number, number> = { 50: 0.25, 100: 0.18 };
 /**
- * The accuracy estimate rests on ~5-10 audited labels at these budgets, so its 95% interval is wide; the test asks the
- * truth to lie within 1.5 times the interval's reach from the estimate on the truth's side (a correct estimator misses
- * that well under 1% of runs) or within 15 points, and within the interval widened by half a half-width each way. The figure this replaces read 20-33 points low whatever the number of labels.
+ * The accuracy estimate (the model's calibrated confidence on the audit set, checked against ~5-10 audited labels at
+ * these budgets) carries a wide 95% interval: it holds the calibration's possible error and the audit set's own
+ * sampling (~70 images here). The test asks the truth to lie within 1.5 times the interval's reach from the estimate
+ * on the truth's side, or within 15 points, and within the interval widened by half a half-width each way.
+ * bench:audit measures the average error (4.2 points over 50-200 labels) over many sessions. The figure this
+ * replaces read 20-33 points low whatever the number of labels; the audits alone, scored by the models that served
+ * them, read +10 points high here over 13 checkpoints (a fixed audit set that happened to be easy).
  */
 const INTERVAL_SLACK = 1.5;
 const MAX_ESTIMATE_ERROR = 0.15;

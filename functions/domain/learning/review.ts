@@ -32,9 +32,17 @@ export interface SuspectLabel {
  */
 export const MAX_SUSPECT_PROBABILITY = 0.12;
 
+/** See MislabelOptions.maxPointProbability. */
+export const MAX_POINT_PROBABILITY = 1;
+
 export interface MislabelOptions {
   /** Flag only labels whose class gets less than this (default MAX_SUSPECT_PROBABILITY). */
   maxGivenProbability?: number;
+  /**
+   * Also require the label's class under this at the sample's own point (the out-of-fold prediction before the
+   * smoothing; default MAX_POINT_PROBABILITY, 1 = off). Only where the point-wise probabilities are given.
+   */
+  maxPointProbability?: number;
   /**
    * Also require another class to reach its own threshold (confident learning's per-class thresholds: the mean
    * probability of that class over the labels given it). Off by default: on the smoothed signal it lost recall
@@ -54,9 +62,12 @@ export function confidentLearningSuspects(
   given: ArrayLike<number>,
   C: number,
   opts: MislabelOptions = {},
+  /** The out-of-fold probabilities at each label's own point (labels x C), for `maxPointProbability`. */
+  point?: ArrayLike<number>,
 ): { index: number; givenClass: number; givenProbability: number; predictedClass: number; predictedProbability: number; predictedThreshold: number }[] {
   const n = given.length;
   const maxGiven = opts.maxGivenProbability ?? MAX_SUSPECT_PROBABILITY;
+  const maxPoint = point ? (opts.maxPointProbability ?? MAX_POINT_PROBABILITY) : 1;
   const sum = new Float64Array(C);
   const count = new Float64Array(C);
   for (let i = 0; i < n; i++) {
@@ -69,6 +80,7 @@ export function confidentLearningSuspects(
     const y = given[i];
     const py = probs[i * C + y];
     if (!(py < maxGiven)) continue;
+    if (point && maxPoint < 1 && !(point[i * C + y] < maxPoint)) continue;
     if (opts.perClassThresholds && !(py < threshold[y])) continue;
     let j = -1;
     for (let c = 0; c < C; c++) {
@@ -110,7 +122,8 @@ export function suspectsFromOutOfFold(fit: CalibratedTraining, labels: readonly 
     for (let c = 1; c < C; c++) if (conf[c] > conf[top]) top = c;
     given[k] = top;
   }
-  return confidentLearningSuspects(fit.outOfFold.smoothed ?? fit.outOfFold.probs, given, C, opts).map((s) => ({
+  const smoothed = fit.outOfFold.smoothed;
+  return confidentLearningSuspects(smoothed ?? fit.outOfFold.probs, given, C, opts, smoothed ? fit.outOfFold.probs : undefined).map((s) => ({
     label: fit.labelIndex[s.index],
     row: labels[fit.labelIndex[s.index]].row,
     givenClass: s.givenClass,
