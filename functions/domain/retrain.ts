@@ -214,7 +214,8 @@ async function refreshLabels(stores: Stores, project: Project, state: ProjectTra
 
 /**
  * Labels the mislabel finder flags on this retrain's fit (review.ts): the out-of-fold model gives the label's class
- * under MAX_SUSPECT_PROBABILITY around the sample (its pool neighbours included). Most suspicious first, at most 200.
+ * under MAX_SUSPECT_PROBABILITY around the sample (its pool neighbours included) and under MAX_POINT_PROBABILITY at it.
+ * Most suspicious first, at most 200.
  */
 function mislabeledIds(fit: CalibratedTraining, training: TrainingLabel[], classes: number, sampleIds: string[]) {
   return suspectsFromOutOfFold(fit, training, classes)
