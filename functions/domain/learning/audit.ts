@@ -2,16 +2,17 @@
 //
 // Active learning serves the samples the model is least sure about, so scoring each label against the model's
 // prediction measures it on its hardest cases and reads far too low (20-30 points on tf_flowers_dev). Instead:
-//  - the audit set: a fixed share of the collection (default 1 in 10), chosen by a hash of the sample id, so a
-//    uniform random sample of it that active learning never picks from (what it leaves unlabeled stays uniform; the
-//    rest of the pool, emptied of its hard samples first, would read too high);
+//  - the audit set: a fixed share of the collection (default 1 in 10), chosen by a hash of the sample id and the
+//    project's secret salt, so a uniform random sample of it that active learning never picks from (what it leaves
+//    unlabeled stays uniform; the rest of the pool, emptied of its hard samples first, would read too high);
 //  - the audit stream: the same share of what labelers are served is drawn uniformly from the audit set's unlabeled
-//    samples; nothing tells labelers which ones. Each audited label is scored against the model's prediction at lease
-//    time: images the model had not seen, drawn uniformly from the collection, so held-out accuracy is what it
-//    estimates.
+//    samples; nothing tells labelers which ones. Each audited label is a uniform draw of the collection, judged at
+//    every retrain by the fold model that did not train on it (outOfFoldAuditSums);
+//  - the figure: the current model's mean confidence on the audit set's unlabeled samples, corrected by the
+//    calibration error the audits show, weighed against a prior (estimateFromSums, calibrationCorrection).
 //
-// Pure functions: serving uses the selection rule, the quality view the estimator, and bench:al both (it simulates
-// the stream on a dataset with a test split).
+// Pure functions: serving uses the selection rule, the trainer the out-of-fold sums, the quality view the estimator,
+// and bench:al / bench:audit all of them (they simulate the stream on a dataset with a test split).
 
 import { createRng } from './random.js';
 import type { TrainingLabel } from './targets.js';
@@ -81,9 +82,9 @@ export function auditIndex(u: number, n: number): number {
 
 /** One audited label: what the model predicted of it before training on it (at lease time, or out of fold), and what the labeler said. */
 export interface AuditPoint {
-  /** The model's top class at lease time. */
+  /** The model's top class (at lease time, or out of fold). */
   predicted: number;
-  /** The model's probability of that class at lease time. */
+  /** The model's probability of that class. */
   confidence: number;
   /** The label's class (its top class). */
   labelClass: number;
