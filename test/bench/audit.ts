@@ -1,7 +1,7 @@
 // The accuracy estimate against the truth: labeling sessions with the audit stream simulated on a dataset with a
 // test split (tf_flowers_dev by default, embedded through the real pipeline, cached), several seeds; per label count,
 // how far each estimator is from the model's true test accuracy and how often its 95% interval covers it.
-//   npm run bench:audit -- [--dataset DIR] [--seeds 10] [--rate 0.1] [--batch 4] [--checkpoints 50,100,150,200]
+//   npm run bench:audit -- [--dataset DIR] [--seeds 10] [--rate 0.1] [--batch 4] [--checkpoints 50,100,150,200] [--strategy NAME]
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -11,24 +11,28 @@ import { numberArg, numberListArg, parseArgs, stringArg } from './lib/args.js';
 import { loadImageDataset } from './lib/dataset.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
 import { printTable } from './lib/table.js';
+import { DEFAULT_STRATEGY, isStrategy, STRATEGIES } from '../../functions/domain/learning/strategies.js';
 
 const args = parseArgs();
 const seeds = numberArg(args, 'seeds', 10);
 const rate = numberArg(args, 'rate', 0.1);
 const batch = numberArg(args, 'batch', 4);
 const checkpoints = numberListArg(args, 'checkpoints', [50, 100, 150, 200]);
+const strategyArg = stringArg(args, 'strategy') ?? DEFAULT_STRATEGY;
+if (!isStrategy(strategyArg)) throw new Error(`--strategy ${strategyArg}: not one of ${STRATEGIES.join(', ')}`);
+const strategy = strategyArg;
 const dir = stringArg(args, 'dataset') ?? sharedPath('datasets/tf_flowers_dev');
 const outDir = resolve(REPO_ROOT, stringArg(args, 'out') ?? 'test-output/bench');
 
 const dataset = await loadImageDataset(dir, sharedPath('models'));
 if (!dataset.split) throw new Error(`${dir} names no train/test split (labels.csv with a split column): the truth needs one`);
 const task = makeTask(dataset.vectors, dataset.labels, dataset.classes.length, dataset.split.map((s) => s === 'test'));
-console.log(`${dataset.name}: pool ${task.pool.rows}, test ${task.test.rows}; audit rate ${rate}, retrain every ${batch} labels, ${seeds} seeds`);
+console.log(`${dataset.name}: pool ${task.pool.rows}, test ${task.test.rows}; ${strategy} order, audit rate ${rate}, retrain every ${batch} labels, ${seeds} seeds`);
 
 const runs: AuditCheckpoint[][] = [];
 for (let seed = 0; seed < seeds; seed++) {
   const started = performance.now();
-  runs.push(simulateAuditSession(task, seed, checkpoints, { rate, batch }));
+  runs.push(simulateAuditSession(task, seed, checkpoints, { rate, batch, strategy }));
   process.stderr.write(`seed ${seed + 1}/${seeds} ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
@@ -92,6 +96,6 @@ console.log(
     '1 - served error = the figure the app showed before. Points are percentage points.',
 );
 await mkdir(outDir, { recursive: true });
-const file = resolve(outDir, `audit-${dataset.name}.json`);
-await writeFile(file, JSON.stringify({ dataset: dataset.name, rate, batch, seeds, checkpoints, runs }, null, 1));
+const file = resolve(outDir, `audit-${dataset.name}${strategy === DEFAULT_STRATEGY ? '' : `-${strategy}`}.json`);
+await writeFile(file, JSON.stringify({ dataset: dataset.name, strategy, rate, batch, seeds, checkpoints, runs }, null, 1));
 console.log(`wrote ${file}`);
