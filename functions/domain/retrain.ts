@@ -12,6 +12,7 @@ import {
   normalizeRows,
   rank,
   scoreAll,
+  servedCalibration,
   suspectsFromOutOfFold,
   trainCalibrated,
   trainSoftmax,
@@ -104,15 +105,17 @@ export async function retrainProject(
     const top = topClass(head.confidences);
     if (top >= 0 && !head.ambiguous) perClass[top]++;
   }
+  const strategy = isStrategy(project.strategy) ? project.strategy : DEFAULT_STRATEGY;
   // Samples that already have all their labels (overlap) are not ranked again.
   let model: SoftmaxModel | undefined;
   let fit: CalibratedTraining | undefined;
   if (classes >= 2) {
     // The configuration bench:al measures: centred rows, penalty by 5-fold cross-validation, temperature
     // fitted on the out-of-fold predictions, which the mislabel finder reads smoothed over each sample's pool
-    // neighbours (calibration.ts); below 8 labels a plain centred fit.
+    // neighbours (calibration.ts); the covariate-shift correction off when labels are drawn at random
+    // (servedCalibration); below 8 labels a plain centred fit.
     const warmStart = state.modelClasses === classes ? state.model : undefined;
-    fit = trainCalibrated(embeddings, training, { classes, warmStart, calibration: { smoothOutOfFold: true } });
+    fit = trainCalibrated(embeddings, training, { classes, warmStart, calibration: { ...servedCalibration(strategy), smoothOutOfFold: true } });
     model = fit?.model ?? trainSoftmax(embeddings, training, { classes, warmStart });
   }
   if (model) {
@@ -121,7 +124,6 @@ export async function retrainProject(
   }
   const t2 = performance.now();
 
-  const strategy = isStrategy(project.strategy) ? project.strategy : DEFAULT_STRATEGY;
   const limit = Math.max(1, Math.min(2000, Math.floor(ports.maxProbBytes / (2 * Math.max(1, classes)))));
   // Scored once: the ranking and the auto-label candidates read the same calibrated probabilities.
   const probs = model ? scoreAll(model, embeddings) : undefined;

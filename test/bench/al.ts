@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createRng } from '../../functions/domain/learning/random.js';
-import type { TrainOptions } from '../../functions/domain/learning/train.js';
+import { servedCalibration, type TrainOptions } from '../../functions/domain/learning/train.js';
 import { DEFAULT_STRATEGY, isStrategy, STRATEGIES, type StrategyName } from '../../functions/domain/learning/strategies.js';
 import { fullPoolAccuracy, makeTask, schedule, simulate, type Curve } from './lib/al-simulation.js';
 import { type AuditCheckpoint, simulateAuditSession } from './lib/audit-simulation.js';
@@ -134,8 +134,9 @@ for (const strategy of strategies) {
     truthBudgets.forEach((b, k) => {
       const set = sets.get(b);
       if (!set) return;
-      mis[k].push(mislabelTrial(task, set.rows, seed, 0.1, train?.calibration, set.audit));
-      auto[k].push(autolabelTrial(task, set.rows, precisions, train?.calibration, set.audit));
+      const calibration = { ...servedCalibration(strategy), ...train?.calibration };
+      mis[k].push(mislabelTrial(task, set.rows, seed, 0.1, calibration, set.audit));
+      auto[k].push(autolabelTrial(task, set.rows, precisions, calibration, set.audit));
     });
   }
   mislabel.set(strategy, mis);

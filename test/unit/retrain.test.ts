@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { annotate } from '../../functions/domain/annotate.js';
 import type { Stores } from '../../functions/domain/ports.js';
-import { getProject } from '../../functions/domain/projects.js';
+import { editProject, getProject } from '../../functions/domain/projects.js';
+import { loadLiveClassifier } from '../../functions/domain/classifier-store.js';
+import { inAuditSet } from '../../functions/domain/learning/audit.js';
 import { rankedProbs } from '../../functions/domain/serving/lease-walk.js';
 import { retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
 import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
@@ -94,5 +96,42 @@ describe('retrainProject', () => {
     // Another trainer (a fresh state, as a new Lambda container) continues the numbering from storage.
     await label(stores, 10);
     expect(await retrain(stores, {})).toMatchObject({ generation: 3, labels: 6 });
+  });
+
+  it('corrects the temperature for the labels\' selection only when they were selected (not drawn at random)', async () => {
+    const shiftOf = async (strategy?: string) => {
+      const stores = await flowers();
+      if (strategy) {
+        const project = await getProject(stores, 'flowers');
+        await editProject(stores, 'flowers', { version: project.version, strategy });
+      }
+      for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) await label(stores, n);
+      await retrain(stores, {});
+      const saved = await loadLiveClassifier(stores.blobs, 'flowers');
+      if (!saved.found) throw new Error(saved.reason);
+      return saved.classifier.model.fit.calibration;
+    };
+    expect((await shiftOf())?.shift).toBeDefined();
+    const random = await shiftOf('random');
+    expect(random).toBeDefined();
+    expect(random!.shift).toBeUndefined();
+  });
+
+  it("stores the audit set's labels as the fold models judge them, for the accuracy figure", async () => {
+    const stores = await flowers();
+    const project = await getProject(stores, 'flowers');
+    await editProject(stores, 'flowers', { version: project.version, auditRate: 0.5 });
+    const salt = (await getProject(stores, 'flowers')).auditSalt;
+    const labeled = Array.from({ length: 16 }, (_, i) => i + 1);
+    for (const n of labeled) await label(stores, n);
+    await retrain(stores, {});
+    const held = (await stores.rankings.get('flowers'))!.heldOutAudits!;
+    const audits = labeled.filter((n) => inAuditSet(`s${n}`, 0.5, salt));
+    expect(audits.length).toBeGreaterThan(0);
+    expect(held.n).toBe(audits.length);
+    expect(held.perClassN.reduce((a, b) => a + b, 0)).toBe(audits.length);
+    expect(held.perClassN).toEqual([0, 1].map((c) => audits.filter((n) => classOf(n) === c).length));
+    // Daisies and roses this far apart: the fold models get the held-out audits right.
+    expect(held.correct).toBe(audits.length);
   });
 });

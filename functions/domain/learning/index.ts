@@ -15,7 +15,7 @@ export {
 } from './embeddings.js';
 export { type TrainingLabel, type TrainingSet, buildTrainingSet } from './targets.js';
 export { type SoftmaxModel, type FitReport } from './softmax.js';
-export { type CalibratedTraining, type TrainOptions, autoLambda, LAMBDA_PER_LABEL, MIN_CALIBRATION_LABELS, trainCalibrated, trainSoftmax } from './train.js';
+export { type CalibratedTraining, type TrainOptions, autoLambda, LAMBDA_PER_LABEL, MIN_CALIBRATION_LABELS, servedCalibration, trainCalibrated, trainSoftmax } from './train.js';
 export {
   type Calibration,
   type CalibratedFit,

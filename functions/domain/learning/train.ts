@@ -55,6 +55,18 @@ export interface CalibratedTraining extends CalibratedFit {
 }
 
 /**
+ * The calibration for labels served in a given order. Labels drawn at random (the 'random' strategy) are already a
+ * sample of the collection, so the covariate-shift correction of the temperature, whose labeled-vs-unlabeled
+ * classifier then fits noise, is left off: in bench:al's random order (10 seeds) it made the model surer than right
+ * by +2.9 / +1.2 points on every image not trained on at 50 / 100 labels, against +1.7 / +0.3 without it, and
+ * auto-labeling covered less (28.0% of the pool at P 0.9 and 200 labels, against 42.0%). Every other order serves
+ * the model's hard cases and keeps it.
+ */
+export function servedCalibration(strategy: string): NonNullable<TrainOptions['calibration']> {
+  return strategy === 'random' ? { shiftCorrection: false } : {};
+}
+
+/**
  * The calibrated fit plus its out-of-fold predictions (for the mislabel finder and the auto-label threshold), or
  * undefined while fewer than two classes have labels or there are fewer than MIN_CALIBRATION_LABELS labels.
  */

@@ -9,7 +9,7 @@ import type { Clustering } from '../../../functions/domain/learning/kmeans.js';
 import { scoreAll, scoreRows } from '../../../functions/domain/learning/scoring.js';
 import type { SoftmaxModel } from '../../../functions/domain/learning/softmax.js';
 import { rank, type StrategyName } from '../../../functions/domain/learning/strategies.js';
-import { type TrainOptions, trainSoftmax } from '../../../functions/domain/learning/train.js';
+import { servedCalibration, type TrainOptions, trainSoftmax } from '../../../functions/domain/learning/train.js';
 
 export interface Task {
   classes: number;
@@ -245,7 +245,9 @@ export function simulate(
     }
     queue = new Int32Array(0); // retrain: the next batch is ranked by the new model
     const labels = labeled.map((row, i) => ({ row, confidences: oneHot(task.poolLabels[row], C), ...(isAudit[i] ? { audit: true } : {}) }));
-    model = trainSoftmax(task.pool, labels, { classes: C, warmStart: model, ...opts.train }) ?? model;
+    // As the trainer fits for this order (servedCalibration), unless the run asks otherwise.
+    const calibration = { ...servedCalibration(strategy), ...opts.train?.calibration };
+    model = trainSoftmax(task.pool, labels, { classes: C, warmStart: model, ...opts.train, calibration }) ?? model;
     opts.onRetrain?.(labeled, model, isAudit);
     const majority = counts.indexOf(Math.max(...counts));
     const t = performance.now();

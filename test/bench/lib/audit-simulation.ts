@@ -21,7 +21,7 @@ import { scoreAll } from '../../../functions/domain/learning/scoring.js';
 import type { SoftmaxModel } from '../../../functions/domain/learning/softmax.js';
 import { DEFAULT_STRATEGY, rank, type StrategyName } from '../../../functions/domain/learning/strategies.js';
 import type { TrainingLabel } from '../../../functions/domain/learning/targets.js';
-import { trainCalibrated, trainSoftmax } from '../../../functions/domain/learning/train.js';
+import { servedCalibration, trainCalibrated, trainSoftmax } from '../../../functions/domain/learning/train.js';
 import type { Task } from './al-simulation.js';
 
 export interface AuditCheckpoint {
@@ -117,7 +117,7 @@ export function simulateAuditSession(task: Task, seed: number, checkpoints: numb
           ...(inSet[r] ? { audit: true } : {}),
         }));
         // As retrain.ts fits (without the neighbour smoothing, which only the mislabel finder reads).
-        const fit = trainCalibrated(task.pool, labels, { classes: C, warmStart: model });
+        const fit = trainCalibrated(task.pool, labels, { classes: C, warmStart: model, calibration: servedCalibration(strategy) });
         model = fit?.model ?? trainSoftmax(task.pool, labels, { classes: C, warmStart: model }) ?? model;
         heldOut = fit ? outOfFoldAuditSums(fit, labels, C) : undefined;
         probs = model && scoreAll(model, task.pool);
