@@ -5,13 +5,13 @@
 //    active learning chooses the samples it is least sure about, so this error (in label order, for the chart) says
 //    how hard the served samples are, never how accurate the model is.
 
-import { auditRate, auditSums, estimateFromSums, type AuditPoint, type AuditSums } from './learning/audit.js';
+import { auditEvidence, auditRate, auditSums, estimateFromSums, type AuditPoint, type AuditSums } from './learning/audit.js';
 import { liveErrorSums, liveErrorTail, type LiveErrorPoint, type LiveErrorSums } from './learning/live-error.js';
 import { topClass } from './label-validation.js';
 import type { Annotation, Project, RankedQueue } from './model.js';
-import type { SampleCounts, Stores } from './ports.js';
+import type { Stores } from './ports.js';
 import { getProject } from './projects.js';
-import { fromSampleCounts, repairCounts } from './progress-tally.js';
+import { repairCounts } from './progress-tally.js';
 import { qualitySums } from './quality-tally.js';
 import { modelState } from './serving/next-samples.js';
 import { auditPositions } from './serving/lease-walk.js';
@@ -43,7 +43,7 @@ export async function projectQuality(stores: Stores, projectId: string, defaultA
   const complete = newest.length === Math.min(sums.served.count, need);
   const shown = complete ? MAX_POINTS : Math.max(0, Math.min(MAX_POINTS, newest.length - (window - 1)));
   const points = newest.map((a) => ({ ...(a.live as LiveErrorPoint), at: a.at }));
-  return answer(project, ranking, kept, defaultAuditRate, sums.audits, sums.served, points, window, shown);
+  return answer(project, ranking, defaultAuditRate, sums.audits, sums.served, points, window, shown);
 }
 
 /**
@@ -62,18 +62,17 @@ export async function projectQualityByScan(stores: Stores, projectId: string, de
   labels.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const served = labels.filter((a) => !a.live!.audit);
   const points = served.map((a) => ({ ...(a.live as LiveErrorPoint), at: a.at }));
-  const [ranking, kept] = await Promise.all([stores.rankings.get(projectId), stores.samples.counts(projectId)]);
+  const ranking = await stores.rankings.get(projectId);
   const audits: AuditPoint[] = labels
     .filter((a) => a.live!.audit && a.live!.predicted !== undefined && a.live!.confidence !== undefined)
     .map((a) => ({ predicted: a.live!.predicted!, confidence: a.live!.confidence!, labelClass: topClass(a.confidences) }));
   const sums = auditSums(audits, project.classes.length);
-  return answer(project, ranking, kept, defaultAuditRate, sums, liveErrorSums(points), points, window, MAX_POINTS);
+  return answer(project, ranking, defaultAuditRate, sums, liveErrorSums(points), points, window, MAX_POINTS);
 }
 
 function answer(
   project: Project,
   ranking: RankedQueue | undefined,
-  kept: SampleCounts,
   defaultAuditRate: number | undefined,
   audits: AuditSums,
   served: LiveErrorSums,
@@ -85,24 +84,18 @@ function answer(
   const series = liveErrorTail(served, newest, window, maxPoints);
   const first = served.count - newest.length;
   const rate = auditRate(project.auditRate, defaultAuditRate);
-  // The difference estimator (audit.ts): the current model's mean confidence on the audit set's unlabeled samples,
-  // corrected by the audits; it follows a model that improves between audits, where the audited share alone lags
-  // (bench:audit on tf_flowers_dev: +0.8 against -5.0 points on average at 50-200 labels). It falls back to the share
-  // when the audits find the probabilities off, or the ranking does not hold the whole audit set.
+  // The current model's mean confidence on the audit set's unlabeled samples, corrected by the calibration error the
+  // audits show (audit.ts estimateFromSums), read from the latest retrain's out-of-fold verdicts (auditEvidence).
   const auditSet = auditSetConfidence(project, ranking, rate);
-  // The audits as the latest retrain's fold models judge them (learning/audit.ts outOfFoldAuditPoints): the current
-  // model's evidence, where the lease-time verdicts keep those of every earlier model. Those are read only before
-  // the first calibrated fit, or when it had no audited label yet and the lease-time record has some.
-  const heldOut = ranking?.heldOutAudits;
-  const useHeldOut = !!heldOut && (heldOut.n > 0 || audits.n === 0);
-  const estimate = estimateFromSums(useHeldOut ? heldOut : audits, project.classes.length, auditSet ?? {});
+  const evidence = auditEvidence(ranking?.heldOutAudits, audits);
+  const estimate = estimateFromSums(evidence.sums, project.classes.length, auditSet ?? {});
   return {
     model: modelState(project, ranking),
     accuracy: {
       ...estimate,
       // 'held-out': each audited label scored by the latest retrain's model that did not train on it; 'at-lease': by
       // the model that served it.
-      scoredBy: useHeldOut ? ('held-out' as const) : ('at-lease' as const),
+      scoredBy: evidence.scoredBy,
       rate,
       perClass: estimate.perClass.map((c) => ({ ...c, name: project.classes[c.classIndex] })),
     },

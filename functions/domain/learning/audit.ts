@@ -14,6 +14,7 @@
 // Pure functions: serving uses the selection rule, the trainer the out-of-fold sums, the quality view the estimator,
 // and bench:al / bench:audit all of them (they simulate the stream on a dataset with a test split).
 
+import { topClass } from '../label-validation.js';
 import { createRng } from './random.js';
 import type { TrainingLabel } from './targets.js';
 import type { CalibratedTraining } from './train.js';
@@ -318,16 +319,18 @@ export function outOfFoldAuditPoints(outOfFold: ArrayLike<number>, labelClasses:
 
 /** The audit set's labels (`TrainingLabel.audit`) as a calibrated fit's fold models judge them, as sums (quality.ts). */
 export function outOfFoldAuditSums(fit: CalibratedTraining, training: readonly TrainingLabel[], classes: number): AuditSums {
-  const labelClasses = Array.from(fit.labelIndex, (i) => topOf(training[i].confidences));
+  const labelClasses = Array.from(fit.labelIndex, (i) => topClass(training[i].confidences));
   const audit = Array.from(fit.labelIndex, (i) => training[i].audit === true);
   return auditSums(outOfFoldAuditPoints(fit.outOfFold.probs, labelClasses, audit, classes), classes);
 }
 
-/** Index of the largest value (the first on ties), -1 when all are 0 or less. */
-function topOf(values: ArrayLike<number>): number {
-  let best = -1;
-  for (let c = 0; c < values.length; c++) if (values[c] > 0 && (best < 0 || values[c] > values[best])) best = c;
-  return best;
+/**
+ * Which audit sums the figure reads: the latest retrain's out-of-fold verdicts (the current model's evidence; the
+ * lease-time ones keep those of every earlier model), unless there are none yet (before the first calibrated fit,
+ * or when it had no audited label and the lease-time record has some).
+ */
+export function auditEvidence(heldOut: AuditSums | undefined, atLease: AuditSums): { sums: AuditSums; scoredBy: 'held-out' | 'at-lease' } {
+  return heldOut && (heldOut.n > 0 || atLease.n === 0) ? { sums: heldOut, scoredBy: 'held-out' } : { sums: atLease, scoredBy: 'at-lease' };
 }
 
 /** Mean of the largest probability per row of a row-major [rows x classes] matrix (NaN when empty). */

@@ -6,7 +6,9 @@
 // functions/domain/learning/audit.ts say.
 
 import {
+  auditEvidence,
   auditIndex,
+  auditSums,
   estimateAccuracy,
   estimateFromSums,
   inAuditSet,
@@ -139,7 +141,7 @@ export function simulateAuditSession(task: Task, seed: number, checkpoints: numb
       const withConfidence = m > 0 ? { meanConfidence: sum / m, auditSetRows: m } : {};
       const difference = estimateAccuracy(audits, C, withConfidence);
       // The quality view's choice (quality.ts): the retrain's out-of-fold verdicts once it has any.
-      const shown = heldOut && (heldOut.n > 0 || audits.length === 0) ? estimateFromSums(heldOut, C, withConfidence) : difference;
+      const shown = estimateFromSums(auditEvidence(heldOut, auditSums(audits, C)).sums, C, withConfidence);
       out.push({
         labels: n,
         audits: audits.length,
