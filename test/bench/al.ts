@@ -2,7 +2,7 @@
 // folder-per-class image dataset (embedded through the real pipeline, cached) or a features .npy + labels .csv.
 //   npm run bench:al -- --dataset DIR [--seeds 5] [--first-seed 0] [--strategies a,b] [--batch 10] [--out test-output/bench]
 //                       [--truth-budgets 100,200,400] [--precisions 0.9,0.95,0.98] [--shift nearest|classifier|off]
-//                       [--max-labels 400] [--audit-rate 0.1] [--audit-prior 20|off] [--folds 5]
+//                       [--max-labels 400] [--audit-rate 0.1] [--audit-prior 20|off] [--folds 5] [--label-review FILE|off]
 //   npm run bench:al -- --features X.npy --labels y.csv
 
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { type AuditCheckpoint, simulateAuditSession } from './lib/audit-simulati
 import { type AutolabelTrial, autolabelTrial, type MislabelTrial, mislabelTrial, recallAtFalseRate } from './lib/al-truth.js';
 import { numberArg, numberListArg, parseArgs, stringArg } from './lib/args.js';
 import { type BenchDataset, loadFeatureDataset, loadImageDataset } from './lib/dataset.js';
+import { defaultReviewPath, loadLabelReview } from './lib/label-review.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
 import { learningCurveSvg } from './lib/svg-plot.js';
 import { printTable } from './lib/table.js';
@@ -95,7 +96,24 @@ function testMask(d: BenchDataset): boolean[] {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const dataset = await load();
-const task = makeTask(dataset.vectors, dataset.labels, dataset.classes.length, testMask(dataset));
+const isTest = testMask(dataset);
+const task = makeTask(dataset.vectors, dataset.labels, dataset.classes.length, isTest);
+/**
+ * --label-review FILE|off: images a person found not to show their class (default: the dataset's review in
+ * test/fixtures/label-review, if any), as pool rows; the mislabel table reports false flags without their labels too.
+ */
+const reviewArg = stringArg(args, 'label-review');
+const reviewFile = reviewArg === 'off' ? undefined : reviewArg ? resolve(reviewArg) : defaultReviewPath(dataset);
+const review = reviewFile ? await loadLabelReview(dataset, reviewFile) : undefined;
+const reviewedWrong = new Set<number>();
+if (review) {
+  let poolRow = 0;
+  isTest.forEach((test, i) => {
+    if (test) return;
+    if (review.wrong.has(i)) reviewedWrong.add(poolRow);
+    poolRow++;
+  });
+}
 const poolSize = task.pool.rows;
 /** --max-labels N: stop each session at N labels (a quicker run; "to target" then counts a seed that never reached it as N). */
 const maxLabels = numberArg(args, 'max-labels', poolSize);
@@ -135,7 +153,7 @@ for (const strategy of strategies) {
       const set = sets.get(b);
       if (!set) return;
       const calibration = { ...servedCalibration(strategy), ...train?.calibration };
-      mis[k].push(mislabelTrial(task, set.rows, seed, 0.1, calibration, set.audit));
+      mis[k].push(mislabelTrial(task, set.rows, seed, 0.1, calibration, set.audit, reviewedWrong));
       auto[k].push(autolabelTrial(task, set.rows, precisions, calibration, set.audit));
     });
   }
@@ -227,10 +245,23 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 console.log(
   '\nMislabel finder (labels of the session at that count, 10% flipped to another class at random; then the same labels clean): ' +
     'recall = flipped labels flagged; false = correct labels flagged; clean = labels flagged when none is flipped (sums over seeds); ' +
-    'ceiling = recall of the best threshold on the same signal (out-of-fold probability of the given class around the sample: over it and its pool neighbours) chosen knowing the truth so that 5% of the correct labels are flagged; point ceiling = the same on the probability at the sample alone (the signal before neighbour smoothing).',
+    'ceiling = recall of the best threshold on the same signal (out-of-fold probability of the given class around the sample: over it and its pool neighbours) chosen knowing the truth so that 5% of the correct labels are flagged; point ceiling = the same on the probability at the sample alone (the signal before neighbour smoothing).' +
+    (review
+      ? ` reviewed = false and clean without the labels of the ${reviewedWrong.size} pool images a person found not to show their class (${review.file.replace(REPO_ROOT + '/', '')}): the dataset's own label errors, which the finder is right to flag.`
+      : ''),
 );
 printTable(
-  ['strategy', ...usedTruth.flatMap((b) => [`recall@${b}`, `false@${b}`, `clean@${b}`, `ceiling@${b}`, `point ceiling@${b}`])],
+  [
+    'strategy',
+    ...usedTruth.flatMap((b) => [
+      `recall@${b}`,
+      `false@${b}`,
+      `clean@${b}`,
+      ...(review ? [`false reviewed@${b}`, `clean reviewed@${b}`] : []),
+      `ceiling@${b}`,
+      `point ceiling@${b}`,
+    ]),
+  ],
   strategies.map((s) => [
     s,
     ...usedTruth.flatMap((b) => {
@@ -240,6 +271,12 @@ printTable(
         share(sum(t.map((x) => x.found)), sum(t.map((x) => x.flipped))),
         share(sum(t.map((x) => x.falseFlags)), sum(t.map((x) => x.correct))),
         share(sum(t.map((x) => x.cleanFlags)), sum(t.map((x) => x.clean))),
+        ...(review
+          ? [
+              share(sum(t.map((x) => x.reviewed.falseFlags)), sum(t.map((x) => x.reviewed.correct))),
+              share(sum(t.map((x) => x.reviewed.cleanFlags)), sum(t.map((x) => x.reviewed.clean))),
+            ]
+          : []),
         `${(recallAtFalseRate(t, 0.05) * 100).toFixed(1)}%`,
         `${(recallAtFalseRate(t, 0.05, 'pointProbability') * 100).toFixed(1)}%`,
       ];

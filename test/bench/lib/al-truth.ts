@@ -23,6 +23,11 @@ export interface MislabelTrial {
   clean: number;
   cleanFlags: number;
   /**
+   * `correct`, `falseFlags`, `clean` and `cleanFlags` without the labels of images a person found not to show their
+   * class (bench/lib/label-review.ts): a dataset label the finder is right to question is no false flag.
+   */
+  reviewed: { correct: number; falseFlags: number; clean: number; cleanFlags: number };
+  /**
    * The finder's signal, of each flipped and of each correct label: the out-of-fold probability of the given class
    * around the sample (smoothed over its pool neighbours, calibration.ts).
    */
@@ -37,6 +42,8 @@ export interface MislabelTrial {
 }
 
 interface LabelDump {
+  /** The pool row (the dataset's non-test images in order). */
+  row: number;
   given: number;
   flipped: boolean;
   smoothed: number[];
@@ -46,8 +53,19 @@ interface LabelDump {
 /** The trainer's calibration options a bench run measures (bench:al --shift ...); the trainer's defaults when absent. */
 export type TrialCalibration = TrainOptions['calibration'];
 
-/** Flips a seeded 10% of the labels to another class at random and runs the finder; then again on the clean labels. `audit`: the labels that were audit draws. */
-export function mislabelTrial(task: Task, rows: readonly number[], seed: number, rate = 0.1, calibration?: TrialCalibration, audit: readonly boolean[] = []): MislabelTrial {
+/**
+ * Flips a seeded 10% of the labels to another class at random and runs the finder; then again on the clean labels.
+ * `audit`: the labels that were audit draws; `reviewedWrong`: pool rows whose dataset label a person found wrong.
+ */
+export function mislabelTrial(
+  task: Task,
+  rows: readonly number[],
+  seed: number,
+  rate = 0.1,
+  calibration?: TrialCalibration,
+  audit: readonly boolean[] = [],
+  reviewedWrong: ReadonlySet<number> = new Set(),
+): MislabelTrial {
   const C = task.classes;
   const rng = createRng(seed * 7919 + rows.length);
   const order = rows.map((_, i) => ({ i, k: rng.next() })).sort((a, b) => a.k - b.k);
@@ -62,6 +80,13 @@ export function mislabelTrial(task: Task, rows: readonly number[], seed: number,
   noisy.given.forEach((p, i) => (flip.has(i) ? givenProbability.flipped : givenProbability.correct).push(p));
   const pointProbability = { flipped: [] as number[], correct: [] as number[] };
   noisy.point.forEach((p, i) => (flip.has(i) ? pointProbability.flipped : pointProbability.correct).push(p));
+  const kept = (i: number) => !reviewedWrong.has(rows[i]);
+  const reviewed = {
+    correct: rows.filter((_, i) => !flip.has(i) && kept(i)).length,
+    falseFlags: noisy.flagged.filter((i) => !flip.has(i) && kept(i)).length,
+    clean: rows.filter((_, i) => kept(i)).length,
+    cleanFlags: cleanFlagged.filter(kept).length,
+  };
   return {
     flipped: flip.size,
     found,
@@ -69,13 +94,14 @@ export function mislabelTrial(task: Task, rows: readonly number[], seed: number,
     falseFlags: noisy.flagged.length - found,
     clean: rows.length,
     cleanFlags: cleanFlagged.length,
+    reviewed,
     givenProbability,
     pointProbability,
     ...(process.env.WINNOW_BENCH_DUMP_MISLABEL
       ? {
           dump: {
-            noisy: noisy.vectors.map((v, i) => ({ given: given[i], flipped: flip.has(i), ...v })),
-            clean: cleanRun.vectors.map((v, i) => ({ given: cleanGiven[i], flipped: false, ...v })),
+            noisy: noisy.vectors.map((v, i) => ({ row: rows[i], given: given[i], flipped: flip.has(i), ...v })),
+            clean: cleanRun.vectors.map((v, i) => ({ row: rows[i], given: cleanGiven[i], flipped: false, ...v })),
           },
         }
       : {}),

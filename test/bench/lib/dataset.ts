@@ -2,7 +2,7 @@
 
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, extname, resolve } from 'node:path';
+import { basename, extname, relative, resolve, sep } from 'node:path';
 import { parseCsv } from './csv.js';
 import { createBenchEmbedder, embedFiles } from './embed-dataset.js';
 import { readNpy } from './npy.js';
@@ -15,6 +15,8 @@ export interface BenchDataset {
   labels: Int32Array;
   /** 'train' / 'test' per sample when the dataset names a split. */
   split?: string[];
+  /** Image datasets: each sample's file, relative to the dataset folder ('/'-separated). */
+  files?: string[];
 }
 
 const IMAGE = /\.(jpe?g|png|webp|gif|tiff?|avif|bmp)$/i;
@@ -39,7 +41,8 @@ export async function loadImageDataset(dir: string, modelDir: string): Promise<B
   if (entries.length === 0) throw new Error(`no images found in ${dir} (expected a folder per class)`);
   const embedder = await createBenchEmbedder(modelDir);
   const vectors = await embedFiles(entries.map((e) => e.path), embedder);
-  return withClasses(basename(dir), vectors, entries.map((e) => e.label), entries.map((e) => e.split));
+  const files = entries.map((e) => relative(dir, e.path).split(sep).join('/'));
+  return { ...withClasses(basename(dir), vectors, entries.map((e) => e.label), entries.map((e) => e.split)), files };
 }
 
 /** `--features file.npy --labels file.csv`: the CSV has a `label` column (and optionally `split`), one row per matrix row. */
