@@ -8,19 +8,32 @@
 import type { LabelHead, Sample } from './model.js';
 import type { SampleCounts, Stores } from './ports.js';
 import { allSamples } from './progress.js';
+import { TALLY } from './quality-tally.js';
 
 /** Heads fetched per request (the stores page batch reads themselves; this bounds the memory between them). */
 const HEADS_PER_READ = 1000;
 
 export interface LabeledHeads {
   labels: Map<string, LabelHead>;
+  /** The labeled samples that were served as audit draws (`auditDrawOf`). */
+  auditDraws: Set<string>;
+  /** False when the project's counts predate the quality sums: its heads' tallies cannot say which were audit draws. */
+  drawsKnown: boolean;
   /** How they were found: through the annotations, or by reading every sample head. */
   via: 'annotations' | 'every-head';
 }
 
+/**
+ * Whether a sample was served to a labeler as an audit draw (learning/audit.ts): its head's quality sums
+ * (quality-tally.ts) count an audited label point. A uniform random draw stays one whoever labels the sample later;
+ * a label an owner gave in the gallery, or one active learning served before the audit rate changed, never was one.
+ */
+export const auditDrawOf = (sample: Pick<Sample, 'liveTally'>): boolean => (sample.liveTally?.[TALLY.audited] ?? 0) > 0;
+
 export async function labeledHeads(stores: Stores, projectId: string): Promise<LabeledHeads> {
-  const { samples, via } = await labeledSamples(stores, projectId);
-  return { labels: new Map([...samples].map(([id, s]) => [id, s.label!])), via };
+  const { samples, via, counts } = await labeledSamples(stores, projectId);
+  const auditDraws = new Set([...samples.values()].filter(auditDrawOf).map((s) => s.sampleId));
+  return { labels: new Map([...samples].map(([id, s]) => [id, s.label!])), auditDraws, drawsKnown: counts.qualityKept !== false, via };
 }
 
 /** The whole head of every labeled sample (what the gallery's sorted listings need), in the tables' key order. */

@@ -26,7 +26,7 @@ import { saveLiveClassifier } from './classifier-store.js';
 import { type AutolabelBasis, isModelLabel, MIN_CANDIDATE_CONFIDENCE, saveAutolabelBasis } from './autolabel.js';
 import type { LabelHead, Project, RankedQueue } from './model.js';
 import type { EmbeddingMatrix, EmbeddingSource, EmbeddingStore, Stores } from './ports.js';
-import { labeledHeads } from './labeled-heads.js';
+import { auditDrawOf, labeledHeads } from './labeled-heads.js';
 import type { SimilarIndexState } from './similar.js';
 
 /** What a trainer keeps between runs of one project (in the local worker's memory, or a warm Lambda's). */
@@ -37,6 +37,9 @@ export interface ProjectTrainingState {
   rowOf?: Map<string, number>;
   /** Current label head per labeled sample. */
   labels?: Map<string, LabelHead>;
+  /** The labeled samples served as audit draws (labeled-heads.ts `auditDrawOf`), and whether the heads can say. */
+  auditDraws?: Set<string>;
+  drawsKnown?: boolean;
   model?: SoftmaxModel;
   modelClasses?: number;
   clustering?: Clustering;
@@ -99,9 +102,12 @@ export async function retrainProject(
     // Auto-labels (written by an earlier model) are never trained on: the model would only learn its own guesses,
     // and its held-out predictions, which calibrate it and back the auto-label guarantee, must be of human labels.
     if (isModelLabel(head)) continue;
-    // Serving leases the audit set only as audit draws (lease-walk.ts), so its labeled samples are the uniform
-    // random sample the temperature fit reads as the pool's (calibration.ts auditTemperatureWeights).
-    training.push({ row, confidences: head.confidences, ambiguous: head.ambiguous, ...(inAuditSet(sampleId, rate, project.auditSalt) ? { audit: true } : {}) });
+    // The samples served as audit draws (lease-walk.ts) are the uniform random sample the temperature fit and the
+    // accuracy figure read as the pool's (calibration.ts auditTemperatureWeights, audit.ts). As served, not as the
+    // audit set is today: a sample an owner labeled in the gallery, or one active learning served before the audit
+    // rate changed, is no random draw. Counts kept from before the quality sums cannot say: the audit set then.
+    const audit = state.drawsKnown === false ? inAuditSet(sampleId, rate, project.auditSalt) : state.auditDraws!.has(sampleId);
+    training.push({ row, confidences: head.confidences, ambiguous: head.ambiguous, ...(audit ? { audit: true } : {}) });
     const top = topClass(head.confidences);
     if (top >= 0 && !head.ambiguous) perClass[top]++;
   }
@@ -200,17 +206,22 @@ export async function loadEmbeddings(embeddingStore: EmbeddingStore, projectId: 
 
 /** First run: every labeled sample's head (labeled-heads.ts). Later runs: only the samples that changed. */
 async function refreshLabels(stores: Stores, project: Project, state: ProjectTrainingState, changed?: string[]) {
-  if (!state.labels || !changed) {
-    state.labels = (await labeledHeads(stores, project.id)).labels;
+  if (!state.labels || !state.auditDraws || !changed) {
+    const read = await labeledHeads(stores, project.id);
+    state.labels = read.labels;
+    state.auditDraws = read.auditDraws;
+    state.drawsKnown = read.drawsKnown;
     return;
   }
   const unique = [...new Set(changed)];
   const heads = await stores.samples.getSamples(project.id, unique);
   const byId = new Map(heads.map((s) => [s.sampleId, s]));
   for (const id of unique) {
-    const label = byId.get(id)?.label;
-    if (label) state.labels.set(id, label);
+    const sample = byId.get(id);
+    if (sample?.label) state.labels.set(id, sample.label);
     else state.labels.delete(id);
+    if (sample?.label && auditDrawOf(sample)) state.auditDraws.add(id);
+    else state.auditDraws.delete(id);
   }
 }
 

@@ -8,6 +8,7 @@ import { editProject, getProject } from '../../functions/domain/projects.js';
 import { loadLiveClassifier } from '../../functions/domain/classifier-store.js';
 import { inAuditSet } from '../../functions/domain/learning/audit.js';
 import { rankedProbs } from '../../functions/domain/serving/lease-walk.js';
+import { nextSamples } from '../../functions/domain/serving/next-samples.js';
 import { retrainProject, type ProjectTrainingState } from '../../functions/domain/retrain.js';
 import { rankingRetrainPorts } from '../../functions/adapters/ranking-codec.js';
 import { appendEmbeddings } from '../../functions/adapters/embeddings/shards.js';
@@ -117,21 +118,40 @@ describe('retrainProject', () => {
     expect(random!.shift).toBeUndefined();
   });
 
-  it("stores the audit set's labels as the fold models judge them, for the accuracy figure", async () => {
+  it("stores the audit draws' labels as the fold models judge them, for the accuracy figure", async () => {
     const stores = await flowers();
     const project = await getProject(stores, 'flowers');
     await editProject(stores, 'flowers', { version: project.version, auditRate: 0.5 });
     const salt = (await getProject(stores, 'flowers')).auditSalt;
-    const labeled = Array.from({ length: 16 }, (_, i) => i + 1);
-    for (const n of labeled) await label(stores, n);
+    const inSet = (n: number) => inAuditSet(`s${n}`, 0.5, salt);
+    // An owner's labels in the gallery, audit-set samples among them: chosen, not drawn.
+    const chosen = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    for (const n of chosen) await label(stores, n);
+    await retrain(stores, {});
+    expect(chosen.filter(inSet).length).toBeGreaterThan(0);
+    expect((await stores.rankings.get('flowers'))!.heldOutAudits?.n ?? 0).toBe(0);
+
+    // A labeler served by the app: about half of what is served are audit draws from the audit set.
+    const drawn: number[] = [];
+    for (let k = 0; k < 12; k++) {
+      const [sample] = (await nextSamples(stores, { projectId: 'flowers', labelerId: 'bea', count: 1, leaseMs: 60_000 })).samples;
+      const n = Number(sample.sampleId.slice(1));
+      if (sample.lease?.audit) drawn.push(n);
+      await annotate(stores, { projectId: 'flowers', sampleId: sample.sampleId, version: sample.version, labelerId: 'bea', classIndex: classOf(n), requestId: rid() });
+    }
+    expect(drawn.length).toBeGreaterThan(0);
+    expect(drawn.every(inSet)).toBe(true);
     await retrain(stores, {});
     const held = (await stores.rankings.get('flowers'))!.heldOutAudits!;
-    const audits = labeled.filter((n) => inAuditSet(`s${n}`, 0.5, salt));
-    expect(audits.length).toBeGreaterThan(0);
-    expect(held.n).toBe(audits.length);
-    expect(held.perClassN.reduce((a, b) => a + b, 0)).toBe(audits.length);
-    expect(held.perClassN).toEqual([0, 1].map((c) => audits.filter((n) => classOf(n) === c).length));
+    expect(held.n).toBe(drawn.length);
+    expect(held.perClassN).toEqual([0, 1].map((c) => drawn.filter((n) => classOf(n) === c).length));
     // Daisies and roses this far apart: the fold models get the held-out audits right.
-    expect(held.correct).toBe(audits.length);
+    expect(held.correct).toBe(drawn.length);
+
+    // A higher audit rate makes a larger audit set, but what was served from the ranking stays what it was.
+    const now = await getProject(stores, 'flowers');
+    await editProject(stores, 'flowers', { version: now.version, auditRate: 0.9 });
+    await retrain(stores, {});
+    expect((await stores.rankings.get('flowers'))!.heldOutAudits!.n).toBe(drawn.length);
   });
 });
