@@ -244,7 +244,7 @@ const usedTruth = truthBudgets.filter((b) => b <= poolSize && checkpoints.includ
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 console.log(
   '\nMislabel finder (labels of the session at that count, 10% flipped to another class at random; then the same labels clean): ' +
-    'recall = flipped labels flagged; false = correct labels flagged; clean = labels flagged when none is flipped (sums over seeds); ' +
+    'recall = flipped labels flagged; precision = flipped labels among those flagged; false = correct labels flagged; clean = labels flagged when none is flipped (sums over seeds); ' +
     'ceiling = recall of the best threshold on the same signal (out-of-fold probability of the given class around the sample: over it and its pool neighbours) chosen knowing the truth so that 5% of the correct labels are flagged; point ceiling = the same on the probability at the sample alone (the signal before neighbour smoothing).' +
     (review
       ? ` reviewed = false and clean without the labels of the ${reviewedWrong.size} pool images a person found not to show their class (${review.file.replace(REPO_ROOT + '/', '')}): the dataset's own label errors, which the finder is right to flag.`
@@ -255,6 +255,7 @@ printTable(
     'strategy',
     ...usedTruth.flatMap((b) => [
       `recall@${b}`,
+      `precision@${b}`,
       `false@${b}`,
       `clean@${b}`,
       ...(review ? [`false reviewed@${b}`, `clean reviewed@${b}`] : []),
@@ -269,6 +270,7 @@ printTable(
       const share = (a: number, n: number) => `${((a / Math.max(1, n)) * 100).toFixed(1)}%`;
       return [
         share(sum(t.map((x) => x.found)), sum(t.map((x) => x.flipped))),
+        share(sum(t.map((x) => x.found)), sum(t.map((x) => x.found + x.falseFlags))),
         share(sum(t.map((x) => x.falseFlags)), sum(t.map((x) => x.correct))),
         share(sum(t.map((x) => x.cleanFlags)), sum(t.map((x) => x.clean))),
         ...(review
