@@ -314,12 +314,12 @@ if (auditRate > 0 && auditSeeds > 0) {
   const checks = new Map<StrategyName, AuditCheckpoint[][]>();
   for (const s of strategies) {
     const runs: AuditCheckpoint[][] = [];
-    for (let seed = 0; seed < auditSeeds; seed++) runs.push(simulateAuditSession(task, seed, auditBudgets, { rate: auditRate, strategy: s }));
+    for (let seed = firstSeed; seed < firstSeed + auditSeeds; seed++) runs.push(simulateAuditSession(task, seed, auditBudgets, { rate: auditRate, strategy: s }));
     checks.set(s, runs);
   }
   console.log(
     `\nLive accuracy estimate (audit stream: 1 in ${Math.round(1 / auditRate)} served images drawn uniformly from the audit set, ` +
-      `retrained every 4 labels as the trainer does, test/bench/lib/audit-simulation.ts; ${auditSeeds} seeds): error = estimate - true test ` +
+      `retrained every 4 labels as the trainer does, test/bench/lib/audit-simulation.ts; seeds ${firstSeed}-${firstSeed + auditSeeds - 1}): error = estimate - true test ` +
       `accuracy of the model at that point, mean over seeds (mean |error| in brackets), points; covered = seeds whose 95% interval holds the ` +
       `truth; n = audited labels (mean). Per label count: the figure the quality view shows (functions/domain/quality.ts: the current ` +
       `model's mean confidence on the audit set, corrected by the calibration error the audits show as the latest retrain's fold models ` +
