@@ -250,7 +250,7 @@ export interface RankedQueue {
   /** Labeled samples the model contradicts most (out-of-fold), for review; lowest probability of the label first. */
   suspects?: SuspectLabel[];
   /**
-   * The audit set's labels judged by this retrain's fold models (learning/audit.ts `outOfFoldAuditPoints`), as the
+   * The labels of audit draws judged by this retrain's fold models (learning/audit.ts `outOfFoldAuditPoints`), as the
    * accuracy estimate reads them; absent below the calibrated fit's minimum of labels (the quality view then reads
    * the audits as scored at lease time).
    */

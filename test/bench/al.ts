@@ -11,7 +11,7 @@ import { createRng } from '../../functions/domain/learning/random.js';
 import { servedCalibration, type TrainOptions } from '../../functions/domain/learning/train.js';
 import { DEFAULT_STRATEGY, isStrategy, STRATEGIES, type StrategyName } from '../../functions/domain/learning/strategies.js';
 import { fullPoolAccuracy, makeTask, schedule, simulate, type Curve } from './lib/al-simulation.js';
-import { type AuditCheckpoint, simulateAuditSession } from './lib/audit-simulation.js';
+import { type AuditCheckpoint, type EstimatePick, estimateSummary, simulateAuditSession } from './lib/audit-simulation.js';
 import { type AutolabelTrial, autolabelTrial, type MislabelTrial, mislabelTrial, recallAtFalseRate } from './lib/al-truth.js';
 import { numberArg, numberListArg, parseArgs, stringArg } from './lib/args.js';
 import { type BenchDataset, loadFeatureDataset, loadImageDataset } from './lib/dataset.js';
@@ -96,8 +96,7 @@ function testMask(d: BenchDataset): boolean[] {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const dataset = await load();
-const isTest = testMask(dataset);
-const task = makeTask(dataset.vectors, dataset.labels, dataset.classes.length, isTest);
+const task = makeTask(dataset.vectors, dataset.labels, dataset.classes.length, testMask(dataset));
 /**
  * --label-review FILE|off: images a person found not to show their class (default: the dataset's review in
  * test/fixtures/label-review, if any), as pool rows; the mislabel table reports false flags without their labels too.
@@ -105,15 +104,7 @@ const task = makeTask(dataset.vectors, dataset.labels, dataset.classes.length, i
 const reviewArg = stringArg(args, 'label-review');
 const reviewFile = reviewArg === 'off' ? undefined : reviewArg ? resolve(reviewArg) : defaultReviewPath(dataset);
 const review = reviewFile ? await loadLabelReview(dataset, reviewFile) : undefined;
-const reviewedWrong = new Set<number>();
-if (review) {
-  let poolRow = 0;
-  isTest.forEach((test, i) => {
-    if (test) return;
-    if (review.wrong.has(i)) reviewedWrong.add(poolRow);
-    poolRow++;
-  });
-}
+const reviewedWrong = new Set(review ? [...task.poolRows.keys()].filter((r) => review.wrong.has(task.poolRows[r])) : []);
 const poolSize = task.pool.rows;
 /** --max-labels N: stop each session at N labels (a quicker run; "to target" then counts a seed that never reached it as N). */
 const maxLabels = numberArg(args, 'max-labels', poolSize);
@@ -328,16 +319,14 @@ if (auditRate > 0 && auditSeeds > 0) {
   );
   const first = auditBudgets[0];
   const last = auditBudgets[auditBudgets.length - 1];
-  type Pick = (c: AuditCheckpoint) => { accuracy: number | null; low: number | null; high: number | null };
+  type Pick = EstimatePick;
   const err = (cs: AuditCheckpoint[], pick: Pick) => {
-    const some = cs.filter((c) => pick(c).accuracy !== null);
-    const e = mean(some.map((c) => (pick(c).accuracy! - c.truth) * 100));
-    const a = mean(some.map((c) => Math.abs(pick(c).accuracy! - c.truth) * 100));
-    return `${e >= 0 ? '+' : ''}${e.toFixed(1)} (${a.toFixed(1)})`;
+    const { bias, mae } = estimateSummary(cs, pick);
+    return `${bias >= 0 ? '+' : ''}${(bias * 100).toFixed(1)} (${(mae * 100).toFixed(1)})`;
   };
   const cov = (cs: AuditCheckpoint[], pick: Pick) => {
-    const some = cs.filter((c) => pick(c).accuracy !== null);
-    return `${some.filter((c) => pick(c).low! <= c.truth && c.truth <= pick(c).high!).length}/${some.length}`;
+    const { coverage, n } = estimateSummary(cs, pick);
+    return `${Math.round(coverage * n)}/${n}`;
   };
   const shown: Pick = (c) => c.heldOut;
   const atLease: Pick = (c) => c.difference;

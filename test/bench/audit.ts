@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { makeTask } from './lib/al-simulation.js';
-import { type AuditCheckpoint, simulateAuditSession } from './lib/audit-simulation.js';
+import { type AuditCheckpoint, type EstimatePick, estimateSummary, simulateAuditSession } from './lib/audit-simulation.js';
 import { numberArg, numberListArg, parseArgs, stringArg } from './lib/args.js';
 import { loadImageDataset } from './lib/dataset.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
@@ -36,19 +36,9 @@ for (let seed = 0; seed < seeds; seed++) {
   process.stderr.write(`seed ${seed + 1}/${seeds} ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
-type Pick = (c: AuditCheckpoint) => { accuracy: number | null; low: number | null; high: number | null };
+type Pick = EstimatePick;
 const pct = (x: number) => (x * 100).toFixed(1);
-function summary(points: AuditCheckpoint[], pick: Pick) {
-  const some = points.filter((c) => pick(c).accuracy !== null);
-  const mean = (f: (c: AuditCheckpoint) => number) => some.reduce((s, c) => s + f(c), 0) / Math.max(1, some.length);
-  return {
-    n: some.length,
-    bias: mean((c) => pick(c).accuracy! - c.truth),
-    mae: mean((c) => Math.abs(pick(c).accuracy! - c.truth)),
-    coverage: mean((c) => (pick(c).low! <= c.truth && c.truth <= pick(c).high! ? 1 : 0)),
-    width: mean((c) => pick(c).high! - pick(c).low!),
-  };
-}
+const summary = estimateSummary;
 const share: Pick = (c) => c.share;
 const difference: Pick = (c) => c.difference;
 const heldOut: Pick = (c) => c.heldOut;

@@ -297,8 +297,8 @@ export function calibrationCorrection(meanR: number, se2: number, prior: readonl
 }
 
 /**
- * The audited labels as the latest retrain judges them: for each label of the audit set (`audit[i]`; a uniform draw of
- * the collection, since ranked serving never hands those out), the prediction of the fold model that did not train on
+ * The audited labels as the latest retrain judges them: for each label served as an audit draw (`audit[i]`; a uniform
+ * draw of the collection, retrain.ts), the prediction of the fold model that did not train on
  * it (`outOfFold`, rows x classes, temperature applied: calibration.ts). Every retrain scores all of them again, so
  * the estimate follows the current model; scored at lease time instead, an audit keeps the verdict of whatever model
  * served it (one trained on 16 labels, sure and wrong at 99.6%, still counted at 100 labels), and the figure lags
@@ -317,7 +317,7 @@ export function outOfFoldAuditPoints(outOfFold: ArrayLike<number>, labelClasses:
   return points;
 }
 
-/** The audit set's labels (`TrainingLabel.audit`) as a calibrated fit's fold models judge them, as sums (quality.ts). */
+/** The audit draws' labels (`TrainingLabel.audit`) as a calibrated fit's fold models judge them, as sums (quality.ts). */
 export function outOfFoldAuditSums(fit: CalibratedTraining, training: readonly TrainingLabel[], classes: number): AuditSums {
   const labelClasses = Array.from(fit.labelIndex, (i) => topClass(training[i].confidences));
   const audit = Array.from(fit.labelIndex, (i) => training[i].audit === true);

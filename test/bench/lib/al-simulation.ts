@@ -1,7 +1,7 @@
 // Simulated labeling session for the active-learning bench: a labeler who always answers with the true class,
 // retraining every `batch` labels (as the trainer worker does) and measuring test accuracy at each retrain.
 
-import { auditIndex, type AuditPoint, estimateAccuracy, inAuditSet, isAuditDraw } from '../../../functions/domain/learning/audit.js';
+import { auditIndex, inAuditSet, isAuditDraw } from '../../../functions/domain/learning/audit.js';
 import { calibrationBins, expectedCalibrationError } from '../../../functions/domain/learning/calibration.js';
 import { createRng } from '../../../functions/domain/learning/random.js';
 import { embeddingsFromVectors, type F32Embeddings } from '../../../functions/domain/learning/embeddings.js';
@@ -15,6 +15,8 @@ export interface Task {
   classes: number;
   pool: F32Embeddings;
   poolLabels: Int32Array;
+  /** The dataset row of each pool row (the non-test rows, in order). */
+  poolRows: Int32Array;
   test: F32Embeddings;
   testLabels: Int32Array;
 }
@@ -26,6 +28,7 @@ export function makeTask(vectors: Float32Array[], labels: Int32Array, classes: n
     classes,
     pool: embeddingsFromVectors(poolIdx.map((i) => vectors[i])),
     poolLabels: Int32Array.from(poolIdx, (i) => labels[i]),
+    poolRows: Int32Array.from(poolIdx),
     test: embeddingsFromVectors(testIdx.map((i) => vectors[i])),
     testLabels: Int32Array.from(testIdx, (i) => labels[i]),
   };

@@ -71,10 +71,11 @@ export function mislabelTrial(
   const order = rows.map((_, i) => ({ i, k: rng.next() })).sort((a, b) => a.k - b.k);
   const flip = new Set(order.slice(0, Math.round(rows.length * rate)).map((o) => o.i));
   const given = rows.map((row, i) => (flip.has(i) ? (task.poolLabels[row] + 1 + rng.int(C - 1)) % C : task.poolLabels[row]));
-  const noisy = suspectsOf(task, rows, given, calibration, audit);
+  const dumping = !!process.env.WINNOW_BENCH_DUMP_MISLABEL;
+  const noisy = suspectsOf(task, rows, given, calibration, audit, dumping);
   const found = noisy.flagged.filter((i) => flip.has(i)).length;
   const cleanGiven = rows.map((r) => task.poolLabels[r]);
-  const cleanRun = suspectsOf(task, rows, cleanGiven, calibration, audit);
+  const cleanRun = suspectsOf(task, rows, cleanGiven, calibration, audit, dumping);
   const cleanFlagged = cleanRun.flagged;
   const givenProbability = { flipped: [] as number[], correct: [] as number[] };
   noisy.given.forEach((p, i) => (flip.has(i) ? givenProbability.flipped : givenProbability.correct).push(p));
@@ -97,7 +98,7 @@ export function mislabelTrial(
     reviewed,
     givenProbability,
     pointProbability,
-    ...(process.env.WINNOW_BENCH_DUMP_MISLABEL
+    ...(dumping
       ? {
           dump: {
             noisy: noisy.vectors.map((v, i) => ({ row: rows[i], given: given[i], flipped: flip.has(i), ...v })),
@@ -114,6 +115,8 @@ function suspectsOf(
   given: number[],
   calibration?: TrialCalibration,
   audit: readonly boolean[] = [],
+  /** Also return each label's probability vectors (for WINNOW_BENCH_DUMP_MISLABEL). */
+  withVectors = false,
 ): { flagged: number[]; given: number[]; point: number[]; vectors: { smoothed: number[]; point: number[] }[] } {
   const C = task.classes;
   const labels = rows.map((row, i) => ({ row, confidences: oneHot(given[i], C), ...(audit[i] ? { audit: true } : {}) }));
@@ -127,10 +130,11 @@ function suspectsOf(
   fit.labelIndex.forEach((label, k) => {
     p[label] = signal[k * C + given[label]];
     point[label] = fit.outOfFold.probs[k * C + given[label]];
-    vectors[label] = {
-      smoothed: Array.from(signal.subarray(k * C, (k + 1) * C), round),
-      point: Array.from(fit.outOfFold.probs.subarray(k * C, (k + 1) * C), round),
-    };
+    if (withVectors)
+      vectors[label] = {
+        smoothed: Array.from(signal.subarray(k * C, (k + 1) * C), round),
+        point: Array.from(fit.outOfFold.probs.subarray(k * C, (k + 1) * C), round),
+      };
   });
   return { flagged: suspectsFromOutOfFold(fit, labels, C).map((s) => s.label), given: p, point, vectors };
 }

@@ -1,6 +1,6 @@
 // A labeling session with the audit stream, simulated on a dataset with a test split (bench:audit and bench:al): a
 // labeler who answers with the true class, served in the given order, the model retrained every `batch` labels as
-// the trainer does (functions/domain/retrain.ts: the calibrated fit, audit-set labels marked), and `rate` of the
+// the trainer does (functions/domain/retrain.ts: the calibrated fit, the audit draws' labels marked), and `rate` of the
 // served samples drawn from the audit set as serving does (functions/domain/serving/lease-walk.ts). At each
 // checkpoint: the true test accuracy of the current model and what the estimators of
 // functions/domain/learning/audit.ts say.
@@ -32,7 +32,7 @@ export interface AuditCheckpoint {
   audits: number;
   /** True accuracy of the current model on the test split. */
   truth: number;
-  /** What the quality view shows: the audited share with its Wilson interval. */
+  /** The audited share (at lease time) with its Wilson interval. */
   share: { accuracy: number | null; low: number | null; high: number | null };
   /** The difference estimator (current model's mean confidence on the audit set, corrected by the audits scored at lease time). */
   difference: { accuracy: number | null; low: number | null; high: number | null };
@@ -43,6 +43,25 @@ export interface AuditCheckpoint {
   heldOutSums?: AuditSums;
   /** The error on the served (ranked) samples, the figure the app used to call accuracy (as 1 - error). */
   servedError: number | null;
+}
+
+/** One estimator's figures at a checkpoint (AuditCheckpoint.share, .difference, .heldOut, ...). */
+export type EstimatePick = (c: AuditCheckpoint) => { accuracy: number | null; low: number | null; high: number | null };
+
+/**
+ * How an estimator did over checkpoints where it gave a figure: how many, mean error and mean |error| against the true
+ * test accuracy, the share whose interval held the truth, the interval's mean width (fractions, not points).
+ */
+export function estimateSummary(points: readonly AuditCheckpoint[], pick: EstimatePick) {
+  const some = points.filter((c) => pick(c).accuracy !== null);
+  const mean = (f: (c: AuditCheckpoint) => number) => some.reduce((s, c) => s + f(c), 0) / Math.max(1, some.length);
+  return {
+    n: some.length,
+    bias: mean((c) => pick(c).accuracy! - c.truth),
+    mae: mean((c) => Math.abs(pick(c).accuracy! - c.truth)),
+    coverage: mean((c) => (pick(c).low! <= c.truth && c.truth <= pick(c).high! ? 1 : 0)),
+    width: mean((c) => pick(c).high! - pick(c).low!),
+  };
 }
 
 export interface AuditSessionOptions {
