@@ -82,7 +82,12 @@ async function authorize(c: Context<AppEnv>, level: AccessLevel, identity: Ident
  * public routes), then validates the path's ids (so a caller without a token learns nothing but 401), then
  * authorizes, then bounds the body: `maxBodyBytes`, default 16 KiB.
  */
-export function access(level: AccessLevel, options: { maxBodyBytes?: number } = {}): MiddlewareHandler<AppEnv> {
+/**
+ * `labelsInFlight`: the route may run while labels this process has answered are still completing (next-sample and
+ * the label itself, which handle that themselves). Every other route of a project first waits for them
+ * (domain/label-completions.ts), so what it reads includes every label already answered.
+ */
+export function access(level: AccessLevel, options: { maxBodyBytes?: number; labelsInFlight?: boolean } = {}): MiddlewareHandler<AppEnv> {
   const declared: RouteAccess = { level, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY };
   const handler: Declared = async (c, next) => {
     const params = c.req.param() as Record<string, string>;
@@ -91,6 +96,8 @@ export function access(level: AccessLevel, options: { maxBodyBytes?: number } = 
     validateParams(params);
     if (identity) await authorize(c, level, identity, params.projectId);
     await limitBody(c, declared.maxBodyBytes);
+    const completions = c.var.deps?.stores.labelCompletions;
+    if (completions && params.projectId && !options.labelsInFlight) await completions.settled(params.projectId);
     await next();
   };
   handler[DECLARED] = declared;

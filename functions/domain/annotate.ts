@@ -7,7 +7,9 @@
 //  3. The labeler's progress is recorded after the claim (alongside step 2), idempotently by requestId; a retry
 //     completes it.
 // On the answer's path that is two round trips in sequence: the claim, then the head and the progress together (what
-// the head's write waits for in the store, such as the count's mark, is asked for alongside the claim).
+// the head's write waits for in the store, such as the count's mark, is asked for alongside the claim). Where the
+// process outlives its answers (the local stack), steps 2 and 3 complete just after the answer instead
+// (label-completions.ts): one round trip.
 // A label from the labeler this process just served skips reading the sample first (serving/head-memory.ts explains why
 // the claim in step 1 still catches every case that read would have).
 
@@ -16,9 +18,10 @@ import { inEffectAfter } from './agreement.js';
 import { normalizeLabel, type LabelInput } from './label-validation.js';
 import { liveErrorPoint } from './learning/live-error.js';
 import type { Annotation, LabelHead, Project, Sample, SampleLabelState } from './model.js';
-import type { Stores } from './ports.js';
+import type { HeadAdvance, PendingLabel, Stores } from './ports.js';
 import { getProject } from './projects.js';
 import { addTally, liveTallyOf } from './quality-tally.js';
+import { advancedHead } from './sample-advance.js';
 import { servingMemory } from './serving/head-memory.js';
 
 export interface AnnotateInput extends LabelInput {
@@ -35,6 +38,11 @@ export interface AnnotateResult {
   annotation: Annotation;
   /** True when this call only acknowledged an earlier identical write (same requestId). */
   replayed: boolean;
+  /**
+   * Present when the head and the labeler's progress complete after the answer (Stores.labelCompletions): resolves
+   * once they are written, rejects if they could not be (then the next start completes them).
+   */
+  completed?: Promise<void>;
 }
 
 export async function annotate(stores: Stores, input: AnnotateInput): Promise<AnnotateResult> {
@@ -45,6 +53,8 @@ export async function annotate(stores: Stores, input: AnnotateInput): Promise<An
   // ServingMemory.leasedTo), and the conditional claim of the annotation record below checks that it still is.
   let sample = servingMemory(stores.samples).leasedTo(input.projectId, input.sampleId, input.labelerId, input.version, now);
   if (!sample) {
+    // A label of this process still completing on it is written first (it would only be repaired again).
+    await stores.labelCompletions?.settled(input.projectId, input.sampleId);
     const head = await currentHead(stores, project, input, now);
     if ('replay' in head) return head.replay;
     sample = head;
@@ -87,16 +97,23 @@ export async function annotate(stores: Stores, input: AnnotateInput): Promise<An
     throw staleVersion({ ...sample, version: sample.version + 1 }, input.version);
   }
   // Both complete the logged annotation and both are idempotent (a retry finishes either), so they run together.
-  const [next] = await Promise.all([
-    applyToHead(stores, project, sample, annotation),
-    stores.labelers.recordLabel(
-      input.projectId,
-      input.labelerId,
-      { sampleId: input.sampleId, version: input.version, requestId: input.requestId },
-      at,
-    ),
-  ]);
-  return { sample: next, annotation, replayed: false };
+  const claimed = sample;
+  const complete = () =>
+    Promise.all([
+      applyToHead(stores, project, claimed, annotation),
+      stores.labelers.recordLabel(input.projectId, input.labelerId, { sampleId: input.sampleId, version: input.version, requestId: input.requestId }, at),
+    ]);
+  const deferred = stores.labelCompletions;
+  if (!deferred) {
+    const [next] = await complete();
+    return { sample: next, annotation, replayed: false };
+  }
+  // Answered now; this process serves the head the advance is writing (label-completions.ts).
+  const next = advancedHead(sample, sample.version, headAdvance(project, sample, annotation));
+  servingMemory(stores.samples).learn(next, now);
+  const pending: PendingLabel = { projectId: input.projectId, sampleId: input.sampleId, version: input.version, labelerId: input.labelerId, requestId: input.requestId };
+  const completed = deferred.defer(pending, async () => void (await complete()));
+  return { sample: next, annotation, replayed: false, completed };
 }
 
 /** The sample as stored (rolled forward over any unapplied record), checked against the version and lease given. */
@@ -130,21 +147,26 @@ export function stateAfter(project: Project, before: SampleLabelState, a: Annota
   return { label, labeledBy, ...inEffectAfter(before, a, labeledBy) };
 }
 
-/** Moves the head from annotation.version to +1; tolerates someone else having done exactly that already. */
-export async function applyToHead(stores: Stores, project: Project, sample: Sample, a: Annotation): Promise<Sample> {
+/** What annotation `a` (at the sample's version) sets on the head. */
+function headAdvance(project: Project, sample: Sample, a: Annotation): HeadAdvance {
   const state = stateAfter(project, { label: sample.label, labeledBy: sample.labeledBy, ...(sample.inEffect ? { inEffect: sample.inEffect } : {}) }, a);
   const needsLabels = state.labeledBy.length < project.overlap;
   // The label's live point joins the head's quality sums, counted with the rest in this same write (quality-tally.ts).
   const live = liveTallyOf(a);
+  return {
+    ...(state.label ? { label: state.label } : {}),
+    labeledBy: state.labeledBy,
+    ...(state.inEffect ? { inEffect: state.inEffect } : {}),
+    ...(needsLabels ? { queueKey: sample.order } : {}),
+    ...(live ? { liveTally: addTally(sample.liveTally, live) } : {}),
+  };
+}
+
+/** Moves the head from annotation.version to +1; tolerates someone else having done exactly that already. */
+export async function applyToHead(stores: Stores, project: Project, sample: Sample, a: Annotation): Promise<Sample> {
   const at = stores.clock.now();
   try {
-    const next = await stores.samples.advance(project.id, sample.sampleId, a.version, {
-      ...(state.label ? { label: state.label } : {}),
-      labeledBy: state.labeledBy,
-      ...(state.inEffect ? { inEffect: state.inEffect } : {}),
-      ...(needsLabels ? { queueKey: sample.order } : {}),
-      ...(live ? { liveTally: addTally(sample.liveTally, live) } : {}),
-    });
+    const next = await stores.samples.advance(project.id, sample.sampleId, a.version, headAdvance(project, sample, a));
     servingMemory(stores.samples).learn(next, at);
     return next;
   } catch (err) {
@@ -165,7 +187,15 @@ export async function repairHead(stores: Stores, project: Project, sample: Sampl
   }
 }
 
-async function findOwnWrite(stores: Stores, input: AnnotateInput): Promise<AnnotateResult | undefined> {
+/**
+ * Completes a label whose annotation record was claimed but whose head and labeler progress may not have been
+ * written (a process that died after answering it: label-completions.ts). False if no such record exists.
+ */
+export async function finishClaimedLabel(stores: Stores, label: PendingLabel): Promise<boolean> {
+  return (await findOwnWrite(stores, label)) !== undefined;
+}
+
+async function findOwnWrite(stores: Stores, input: Omit<PendingLabel, 'labelerId'>): Promise<AnnotateResult | undefined> {
   const existing = await stores.annotations.get(input.projectId, input.sampleId, input.version);
   if (!existing || existing.requestId !== input.requestId) return undefined;
   // A retry of a write that reached the log: finish whatever the first attempt may not have.

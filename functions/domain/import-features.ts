@@ -216,7 +216,7 @@ async function applyLabels(stores: Stores, project: Project, placed: PlacedRow[]
     // Derived from the row, so a re-sent chunk that reached the log finds its own write instead of a second one.
     const requestId = `import-${createHash('sha256').update(`${project.id}|${p.sampleId}|${sample.version}|${p.row.classIndex}`).digest('hex').slice(0, 32)}`;
     try {
-      await annotate(stores, {
+      const result = await annotate(stores, {
         projectId: project.id,
         sampleId: p.sampleId,
         version: sample.version,
@@ -224,6 +224,7 @@ async function applyLabels(stores: Stores, project: Project, placed: PlacedRow[]
         requestId,
         classIndex: p.row.classIndex,
       });
+      await result.completed; // the import's report and the retrain it triggers read the heads
       // Also when replayed: the earlier attempt's write was completed only now.
       labeledSampleIds.push(p.sampleId);
     } catch (err) {

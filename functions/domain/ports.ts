@@ -92,14 +92,7 @@ export interface SampleStore {
     projectId: string,
     sampleId: string,
     expectedVersion: number,
-    next: {
-      label?: LabelHead;
-      labeledBy: string[];
-      inEffect?: Record<string, number>;
-      queueKey?: string;
-      /** The sample's quality sums (Sample.liveTally) from now on: absent = as they are, empty = none. */
-      liveTally?: Record<string, number>;
-    },
+    next: HeadAdvance,
   ): Promise<Sample>;
   /**
    * An `advance` of a sample of this project is about to follow (a label is being claimed): a store whose advance
@@ -256,6 +249,16 @@ export type LogFields = Record<string, unknown>;
 export type Log = (message: string, fields?: LogFields) => void;
 
 /** Everything the use cases need, built once per entry point (composition root). */
+/** What a label or undo sets on a sample head (SampleStore.advance; the head that results: `advancedHead`). */
+export interface HeadAdvance {
+  label?: LabelHead;
+  labeledBy: string[];
+  inEffect?: Record<string, number>;
+  queueKey?: string;
+  /** The sample's quality sums (Sample.liveTally) from now on: absent = as they are, empty = none. */
+  liveTally?: Record<string, number>;
+}
+
 export interface Stores {
   projects: ProjectStore;
   samples: SampleStore;
@@ -266,6 +269,44 @@ export interface Stores {
   /** The embeddings kept for the trainer (in the bucket, beside the other blobs). */
   embeddings: EmbeddingStore;
   clock: Clock;
+  /**
+   * Only where the process outlives its answers (the local stack's API; never a Lambda, which may freeze after
+   * answering): a label is answered once its annotation record is claimed, and the rest of its write (the sample
+   * head, the labeler's progress) completes just after the answer (label-completions.ts).
+   */
+  labelCompletions?: LabelCompletions;
+}
+
+/** A label whose annotation record is claimed and whose head and labeler progress may still be completing. */
+export interface PendingLabel {
+  projectId: string;
+  sampleId: string;
+  /** The version its annotation record claimed. */
+  version: number;
+  labelerId: string;
+  requestId: string;
+}
+
+/** See Stores.labelCompletions and label-completions.ts. */
+export interface LabelCompletions {
+  /** Notes the claimed label durably, then runs `complete` (retried until it succeeds) after the caller's answer. */
+  defer(label: PendingLabel, complete: () => Promise<void>): Promise<void>;
+  /** Resolves once every completion begun so far for the project (only those of `sampleId`, if given) has ended. */
+  settled(projectId: string, sampleId?: string): Promise<void>;
+}
+
+/**
+ * Where a deferred label is noted before its answer goes out, so that a restart after a crash completes it: a
+ * journal on the local disk (functions/local/label-journal.ts). As durable as the local store's own writes.
+ */
+export interface LabelJournal {
+  /** Notes the label (synchronously, before returning); the token closes the entry. */
+  open(label: PendingLabel): number;
+  close(token: number): void;
+  /** Labels noted and never closed (by a process that died), oldest first. */
+  unfinished(): PendingLabel[];
+  /** Forgets every entry (after the unfinished ones were completed). */
+  clear(): void;
 }
 
 /** What the ingest pipeline learns about one image (sharp + ONNX adapters implement the analyzer). */

@@ -4,7 +4,7 @@
 import type { AwsConfig } from '../adapters/aws/clients.js';
 import { afterAnalysis, servingStores } from '../adapters/aws/services.js';
 import { resumeDeletions } from '../domain/deletion.js';
-import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
+import type { ImageAnalyzer, LabelCompletions, Log, Stores } from '../domain/ports.js';
 import { uploadEvents } from '../ingest/event-keys.js';
 import { createIngestHandler } from '../ingest/handler.js';
 import { TrainerWorker, type TrainerWorkerOptions } from '../trainer/worker.js';
@@ -35,13 +35,15 @@ export interface PipelineOptions {
    * (./ingest-thread.ts); false: on this thread, with `stores` (as before; the bench compares the two).
    */
   ingestThread?: false | { instrument?: string };
+  /** Labels answered before their head is written (domain/label-completions.ts): the API's stores carry it. */
+  labelCompletions?: LabelCompletions;
 }
 
 export function startPipeline(stores: Stores, awsConfig: AwsConfig, s3: S3EventSource, opts: PipelineOptions) {
   const embedder = opts.analyzer.status().embedder;
   // The API reads the project and its ranking on every request: short-lived caches, refreshed by each retrain
   // (the same caches as the API Lambda's: functions/adapters/aws/services.ts).
-  const apiStores = servingStores(stores);
+  const apiStores = { ...servingStores(stores), ...(opts.labelCompletions ? { labelCompletions: opts.labelCompletions } : {}) };
   const rankings = apiStores.rankings;
   // Retrains run in a child process at background priority, so that labelers are served while the model trains.
   // (This thread only looks up the project per retrain: the API's cached copy will do.)

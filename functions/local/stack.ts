@@ -19,7 +19,8 @@ import type { DynamoSampleStore } from '../adapters/aws/samples.js';
 import { DEFAULT_TABLE_NAMES } from '../adapters/aws/schema.js';
 import { shardFeatureVectors } from '../adapters/embeddings/store.js';
 import { createLogger } from '../adapters/log.js';
-import type { ImageAnalyzer, Log, Stores } from '../domain/ports.js';
+import { finishUnfinished, LabelCompletionTracker } from '../domain/label-completions.js';
+import type { ImageAnalyzer, LabelCompletions, Log, Stores } from '../domain/ports.js';
 import { scheduleRetention } from '../domain/retention.js';
 import { ServeAhead } from '../domain/serving/lease-ahead.js';
 import { DEFAULT_INGEST_CONCURRENCY } from '../ingest/handler.js';
@@ -30,6 +31,7 @@ import { loadOrCreateFileSecret, SignedFileUrls } from './file-urls.js';
 import type { IngestQueue } from './ingest-queue.js';
 import { localExports } from './exports.js';
 import { createLocalServer } from './server.js';
+import { FileLabelJournal, LABEL_JOURNAL_FILE } from './label-journal.js';
 import { INLINE_UPLOAD_MAX, startPipeline, type PipelineOptions } from './pipeline.js';
 import type { TrainerPriority } from './trainer-process.js';
 import { reconcileUploads } from './reconcile.js';
@@ -162,9 +164,18 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     await ensureTables(stores, DEFAULT_TABLE_NAMES, (message) => log(message));
     await ensureBucket(stores, LOCAL_BUCKET);
 
+    // One long-lived API process: a label is answered once its annotation record is claimed, the head and the
+    // labeler's progress completing just after (domain/label-completions.ts); labels a crash left open complete now.
+    const journal = new FileLabelJournal(path.join(opts.dataDir, LABEL_JOURNAL_FILE));
+    closers.unshift(async () => journal.release());
+    await finishUnfinished(stores, journal, log);
+    const completions = labelCompletions(journal, log);
+    closers.unshift(() => completions.drain());
+
     // Registered models: files cached by sha256 under the data folder (the cloud's ingest uses /tmp).
     const registry = new ModelRegistry(stores.blobs, path.join(opts.dataDir, 'models'));
     const { apiStores, trainer, ingest, close: stopPipeline } = startPipeline(stores, awsConfig, s3.events, {
+      labelCompletions: completions,
       registry,
       analyzer: opts.analyzer,
       ingestConcurrency: opts.ingestConcurrency ?? DEFAULT_INGEST_CONCURRENCY,
@@ -255,6 +266,23 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     for (const close of closers) await close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * The completions of labels answered early. WINNOW_FAULT_HOLD_LABELS=1 (tests of a crash only) holds every one
+ * forever after its journal line, as if the process always died right after answering.
+ */
+function labelCompletions(journal: FileLabelJournal, log: Log): LabelCompletions & { drain(): Promise<void> } {
+  if (process.env.WINNOW_FAULT_HOLD_LABELS !== '1') return new LabelCompletionTracker(journal, log);
+  log('WINNOW_FAULT_HOLD_LABELS=1: answered labels are never completed by this process (crash tests only)');
+  return {
+    defer: (label) => {
+      journal.open(label);
+      return new Promise<void>(() => undefined);
+    },
+    settled: async () => undefined,
+    drain: async () => undefined,
+  };
 }
 
 function listen(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {

@@ -78,6 +78,8 @@ export class TrainerWorker {
 
   /** Retrains the project now, with every change so far, and waits for it (tests, benchmarks, CLI). */
   async flush(projectId: string): Promise<RetrainResult | undefined> {
+    // Labels already answered reach their heads (and this worker's list of changes) first.
+    await this.stores.labelCompletions?.settled(projectId);
     const slot = this.slot(projectId);
     clearTimeout(slot.timer);
     slot.timer = undefined;

@@ -152,7 +152,11 @@ try {
     run,
     warm,
     leases: checkLeases(leases, LEASE_MS),
-    labels: await checkLabels(stack.stores, PROJECT_ID, leases),
+    labels: await checkLabels(stack.stores, PROJECT_ID, leases, async () => {
+      const res = await fetch(`${stack.url}/api/projects/${PROJECT_ID}/progress`, { headers: { 'x-winnow-user': 'bench-admin' } });
+      if (!res.ok) throw new Error(`progress answered ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { labeled: number }).labeled;
+    }),
     retrains: { forced, byWorker: trainerLog.runs - runsBefore - forced.count, failures: trainerLog.failures, firstMs: Math.round(first.ms.total) },
     eventLoopDelayMs: delay,
     cpuMs: (used.user + used.system) / 1000,

@@ -5,7 +5,8 @@
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailed } from '../../domain/errors.js';
 import type { BoxLabel, ImageRecord, ImageStatus, LabelHead, Lease, Sample } from '../../domain/model.js';
-import { systemClock, type Clock, type Page, type SampleCounts, type SampleStore } from '../../domain/ports.js';
+import { systemClock, type Clock, type HeadAdvance, type Page, type SampleCounts, type SampleStore } from '../../domain/ports.js';
+import { advancedHead } from '../../domain/sample-advance.js';
 import { mapBounded } from '../../domain/concurrency.js';
 import { IMAGE_SK_PREFIX, SAMPLE_SK_PREFIX, imageSk, sampleSk } from '../keys.js';
 import { decodeCursor, encodeCursor, invalidCursor, PAGE_LIMITS, pageLimit } from '../paging.js';
@@ -295,7 +296,7 @@ export class DynamoSampleStore implements SampleStore {
     projectId: string,
     sampleId: string,
     expectedVersion: number,
-    next: { label?: LabelHead; labeledBy: string[]; inEffect?: Record<string, number>; queueKey?: string; liveTally?: Record<string, number> },
+    next: HeadAdvance,
   ): Promise<Sample> {
     const set = ['#version = :next', 'labeledBy = :labeledBy'];
     // A label write ends the lease, whoever held it.
@@ -334,17 +335,7 @@ export class DynamoSampleStore implements SampleStore {
           }),
         );
         const before = toSample(out.Attributes as Item);
-        const { lease: _ended, label: _old, queueKey: _oldKey, inEffect: _oldInEffect, liveTally: keptTally, ...rest } = before;
-        const liveTally = next.liveTally ? tally : keptTally;
-        const after: Sample = {
-          ...rest,
-          ...(liveTally ? { liveTally } : {}),
-          version: expectedVersion + 1,
-          labeledBy: next.labeledBy,
-          ...(next.label ? { label: next.label } : {}),
-          ...(next.inEffect ? { inEffect: next.inEffect } : {}),
-          ...(next.queueKey !== undefined ? { queueKey: next.queueKey } : {}),
-        };
+        const after = advancedHead(before, expectedVersion, next);
         return { delta: sampleDelta(before, after), result: plainCopy(after) };
         // Shared: every label moves the project's one counter item, whose updates the store applies one at a time.
       }, { shared: true });

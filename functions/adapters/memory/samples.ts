@@ -2,7 +2,8 @@
 
 import { ConditionFailed } from '../../domain/errors.js';
 import type { BoxLabel, ImageRecord, ImageStatus, LabelHead, Lease, Sample } from '../../domain/model.js';
-import type { Page, SampleCounts, SampleStore } from '../../domain/ports.js';
+import type { HeadAdvance, Page, SampleCounts, SampleStore } from '../../domain/ports.js';
+import { advancedHead } from '../../domain/sample-advance.js';
 import { compareKeys } from '../keys.js';
 import { PAGE_LIMITS, pageLimit } from '../paging.js';
 import { plainCopy } from '../plain.js';
@@ -120,25 +121,14 @@ export class MemorySampleStore implements SampleStore {
     projectId: string,
     sampleId: string,
     expectedVersion: number,
-    next: { label?: LabelHead; labeledBy: string[]; inEffect?: Record<string, number>; queueKey?: string; liveTally?: Record<string, number> },
+    next: HeadAdvance,
   ): Promise<Sample> {
     const stored = this.shelves.get(projectId)?.samples;
     const sample = stored?.get(sampleId);
     if (!stored || !sample || sample.version !== expectedVersion) {
       throw new ConditionFailed(`sample ${sampleId} is not at version ${expectedVersion}`);
     }
-    // A label write ends the lease, whoever held it.
-    const { lease: _ended, label: _old, queueKey: _oldKey, inEffect: _oldInEffect, liveTally: kept, ...rest } = sample;
-    const liveTally = next.liveTally ?? kept;
-    const advanced = plainCopy({
-      ...rest,
-      version: expectedVersion + 1,
-      labeledBy: next.labeledBy,
-      label: next.label,
-      inEffect: next.inEffect,
-      queueKey: next.queueKey,
-      ...(liveTally && Object.keys(liveTally).length > 0 ? { liveTally } : {}),
-    });
+    const advanced = plainCopy(advancedHead(sample, expectedVersion, next));
     stored.set(sampleId, advanced);
     return plainCopy(advanced);
   }

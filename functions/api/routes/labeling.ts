@@ -27,7 +27,7 @@ const nextQuery = z.object({ count: z.coerce.number().int().min(1).max(50).defau
 const historyQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
 
 export const labelingRoutes = new Hono<AppEnv>()
-  .get('/:projectId/next', access('member'), valid('query', nextQuery), async (c) => {
+  .get('/:projectId/next', access('member', { labelsInFlight: true }), valid('query', nextQuery), async (c) => {
     const deps = c.var.deps;
     const input = {
       projectId: c.req.param('projectId'),
@@ -39,7 +39,7 @@ export const labelingRoutes = new Hono<AppEnv>()
     const { samples, done, model } = deps.serveAhead ? await deps.serveAhead.next(input) : await nextSamples(deps.stores, input);
     return c.json({ samples: await presentSamples(deps, samples), done, model });
   })
-  .post('/:projectId/samples/:sampleId/annotations', access('member', { maxBodyBytes: 2 * BODY_LIMITS.MiB }), valid('json', annotationBody), async (c) => {
+  .post('/:projectId/samples/:sampleId/annotations', access('member', { maxBodyBytes: 2 * BODY_LIMITS.MiB, labelsInFlight: true }), valid('json', annotationBody), async (c) => {
     const body = c.req.valid('json');
     const result = await annotate(c.var.deps.stores, {
       ...body,
@@ -47,7 +47,15 @@ export const labelingRoutes = new Hono<AppEnv>()
       sampleId: c.req.param('sampleId'),
       labelerId: c.var.identity.userId,
     });
-    if (!result.replayed) c.var.deps.onLabeled?.(result.sample.projectId, [result.sample.sampleId]);
+    if (!result.replayed) {
+      const { deps } = c.var;
+      const { projectId, sampleId } = result.sample;
+      // Not to be served again from this moment; the trainer is told once the head it reads is written.
+      deps.serveAhead?.labeled(projectId, [sampleId]);
+      const labeled = () => deps.onLabeled?.(projectId, [sampleId]);
+      if (result.completed) void result.completed.then(labeled, () => undefined);
+      else labeled();
+    }
     return c.json({ sample: publicSample(result.sample), annotation: publicAnnotation(result.annotation) }, result.replayed ? 200 : 201);
   })
   .post('/:projectId/samples/:sampleId/skip', access('member'), async (c) => {

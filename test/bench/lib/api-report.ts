@@ -60,6 +60,7 @@ export function apiReport(r: ApiBenchInput) {
     noOverlappingLeases: r.leases.overlaps.length === 0 && foreign.length === 0,
     atMostOneLabelPerSample: r.labels.samplesLabeledTwice === 0,
     everyLabelByLeaseHolder: r.labels.labelsWithoutLease === 0,
+    everyLabelOnItsHead: r.labels.labelsNotOnHead === 0 && r.labels.progressLabeled === r.labels.labeledSamples,
     retrainsSucceeded: r.retrains.failures.length === 0,
   };
   const ok = Object.values(checks).every(Boolean);
@@ -98,7 +99,8 @@ export function apiReport(r: ApiBenchInput) {
     `leases ${r.leases.leases} on ${r.leases.distinctSamples} samples; samples served to two labelers ${r.leases.servedToSeveral}; ` +
       `overlapping lease windows ${r.leases.overlaps.length}; samples served under another's lease ${foreign.length}`,
     `label annotations ${r.labels.labelAnnotations} on ${r.labels.labeledSamples} samples; samples labeled twice ${r.labels.samplesLabeledTwice}; ` +
-      `labels by a labeler without the lease ${r.labels.labelsWithoutLease}`,
+      `labels by a labeler without the lease ${r.labels.labelsWithoutLease}; not on their sample's head ${r.labels.labelsNotOnHead}; ` +
+      `labeled samples in the progress route ${r.labels.progressLabeled}`,
     `retrains while labeling: ${r.retrains.forced.count} forced back to back (p50 ${r.retrains.forced.p50} ms, max ${r.retrains.forced.max} ms) + ` +
       `${r.retrains.byWorker} by the worker (every 4 labels / 3 s); failed ${r.retrains.failures.length}; first (cold start) ${r.retrains.firstMs} ms`,
     ...(r.emulatorRequests

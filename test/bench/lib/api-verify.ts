@@ -44,21 +44,38 @@ export interface LabelCheck {
   samplesLabeledTwice: number;
   /** Stored labels by a labeler the benchmark never saw holding that sample's lease. */
   labelsWithoutLease: number;
+  /**
+   * Labels answered and logged that are not on their sample's head (read after the API's progress route, which waits
+   * for every label still completing): must be 0. `progressLabeled` is what that route counted.
+   */
+  labelsNotOnHead: number;
+  progressLabeled: number;
 }
 
-export async function checkLabels(stores: Stores, projectId: string, leases: LeaseRecord[]): Promise<LabelCheck> {
+/** `progress`: the API's progress route (labeled samples), asked first: it answers once every label answered is complete. */
+export async function checkLabels(stores: Stores, projectId: string, leases: LeaseRecord[], progress: () => Promise<number>): Promise<LabelCheck> {
+  const progressLabeled = await progress();
   const holders = new Set(leases.map((l) => `${l.sampleId}|${l.labeler}`));
   const perSample = new Map<string, number>();
+  const lastLabel = new Map<string, number>();
   let labelAnnotations = 0;
   let labelsWithoutLease = 0;
   for await (const a of allAnnotations(stores, projectId)) {
     if (a.kind !== 'label') continue;
     labelAnnotations++;
     perSample.set(a.sampleId, (perSample.get(a.sampleId) ?? 0) + 1);
+    lastLabel.set(a.sampleId, Math.max(lastLabel.get(a.sampleId) ?? -1, a.version));
     if (!holders.has(`${a.sampleId}|${a.labelerId}`)) labelsWithoutLease++;
   }
   const samplesLabeledTwice = [...perSample.values()].filter((n) => n > 1).length;
-  return { labelAnnotations, labeledSamples: perSample.size, samplesLabeledTwice, labelsWithoutLease };
+  const ids = [...lastLabel.keys()];
+  let labelsNotOnHead = 0;
+  for (let i = 0; i < ids.length; i += 100) {
+    for (const head of await stores.samples.getSamples(projectId, ids.slice(i, i + 100))) {
+      if (!head.label || head.version <= lastLabel.get(head.sampleId)!) labelsNotOnHead++;
+    }
+  }
+  return { labelAnnotations, labeledSamples: perSample.size, samplesLabeledTwice, labelsWithoutLease, labelsNotOnHead, progressLabeled };
 }
 
 async function* allAnnotations(stores: Stores, projectId: string): AsyncGenerator<Annotation> {

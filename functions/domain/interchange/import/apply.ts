@@ -39,7 +39,7 @@ export async function applyPlan(stores: Stores, project: Project, steps: Planned
       return;
     }
     try {
-      await annotate(stores, {
+      const result = await annotate(stores, {
         projectId: project.id,
         sampleId: step.sampleId,
         version: step.head.version,
@@ -47,6 +47,7 @@ export async function applyPlan(stores: Stores, project: Project, steps: Planned
         requestId: importRequestId(project.id, step, step.head.version),
         ...step.label!,
       });
+      await result.completed; // the import's report and the retrain it triggers read the heads
       applied.labeledSampleIds.push(step.sampleId);
     } catch (err) {
       if (!(err instanceof WinnowError) || (err.code !== 'stale_version' && err.code !== 'lease_conflict')) throw err;

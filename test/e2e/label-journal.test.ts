@@ -1,0 +1,79 @@
+// A label is answered once its annotation record is claimed; its head and the labeler's progress complete just
+// after (domain/label-completions.ts). Here the stack stops in that moment for every label (the fault switch holds
+// each completion forever, as if the process died right after answering), and the next start on the same data
+// folder must show every answered label: in the progress, on its sample, in the labeler's count and undo.
+
+import { cp, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { importFolder } from '../../functions/cli/import.js';
+import { localTarget } from '../../functions/cli/stack-client.js';
+import type { LocalStack } from '../../functions/local/stack.js';
+import { FLOWERS } from '../support/paths.js';
+import { apiClient, startTestStack, tempDir } from '../support/stack.js';
+
+const PHOTOS = ['daisy/100080576_f52e8ee070_n.jpg', 'daisy/9158041313_7a6a102f7a_n.jpg', 'roses/10090824183_d02c613f10_m.jpg'];
+
+describe('labels answered right before a crash', () => {
+  let stack: LocalStack | undefined;
+  afterAll(async () => {
+    delete process.env.WINNOW_FAULT_HOLD_LABELS;
+    await stack?.close();
+  });
+
+  it('are on their samples, in the progress and in the labeler count after the next start', async () => {
+    const dataDir = await tempDir('journal-data');
+    const photos = await tempDir('journal-photos');
+    for (const rel of PHOTOS) {
+      await mkdir(path.join(photos, path.dirname(rel)), { recursive: true });
+      await cp(path.join(FLOWERS, rel), path.join(photos, rel));
+    }
+    process.env.WINNOW_FAULT_HOLD_LABELS = '1';
+    const logged: string[] = [];
+    stack = await startTestStack(dataDir, { log: (line) => logged.push(line) });
+    delete process.env.WINNOW_FAULT_HOLD_LABELS;
+    const report = await importFolder(await localTarget(dataDir), {
+      dir: photos, project: 'flowers', classes: ['daisy', 'roses'], concurrency: 3, wait: true, out: new PassThrough() as never,
+    });
+    expect(report.uploaded).toBe(3);
+
+    const ann = apiClient(stack.url, 'ann');
+    const answered: Record<string, number> = {};
+    for (;;) {
+      const next = await ann('GET', '/api/projects/flowers/next?count=1');
+      if (next.json.samples.length === 0) break;
+      const { sample, image } = next.json.samples[0];
+      const classIndex = image.key.includes('/daisy/') ? 0 : 1;
+      const res = await ann('POST', `/api/projects/flowers/samples/${sample.sampleId}/annotations`, {
+        version: sample.version, requestId: `crash-${sample.sampleId}`, classIndex,
+      });
+      expect(res.status).toBe(201);
+      expect(res.json.sample).toMatchObject({ version: sample.version + 1, labeledBy: ['ann'] });
+      answered[sample.sampleId] = classIndex;
+    }
+    expect(Object.keys(answered)).toHaveLength(3);
+    // The crash window is real: every answer is in the annotation log, no head has it yet.
+    for (const sampleId of Object.keys(answered)) {
+      expect(await stack.stores.annotations.get('flowers', sampleId, 0)).toMatchObject({ labelerId: 'ann' });
+      expect((await stack.stores.samples.getSample('flowers', sampleId))?.label).toBeUndefined();
+    }
+    expect(logged.join('\n')).toContain('WINNOW_FAULT_HOLD_LABELS=1');
+
+    await stack.close();
+    logged.length = 0;
+    stack = await startTestStack(dataDir, { log: (line) => logged.push(line) });
+    expect(logged.join('\n')).toContain('labels: completed 3 label(s) answered before the last stop');
+    const after = apiClient(stack.url, 'ann');
+    const progress = await after('GET', '/api/projects/flowers/progress');
+    expect(progress.json).toMatchObject({ total: 3, labeled: 3, me: { total: 3 }, byClass: [{ name: 'daisy', count: 2 }, { name: 'roses', count: 1 }] });
+    for (const [sampleId, classIndex] of Object.entries(answered)) {
+      const { json } = await after('GET', `/api/projects/flowers/samples/${sampleId}`);
+      expect(json.sample.label.confidences[classIndex]).toBe(1);
+    }
+    // The labeler's own history has them, so Backspace undoes the last one.
+    const undo = await after('POST', '/api/projects/flowers/undo', { requestId: 'undo-after-crash' });
+    expect(undo.status).toBe(200);
+    expect((await after('GET', '/api/projects/flowers/progress')).json).toMatchObject({ labeled: 2, me: { total: 2 } });
+  });
+});
