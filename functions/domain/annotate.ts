@@ -90,11 +90,26 @@ export async function annotate(stores: Stores, input: AnnotateInput): Promise<An
   }
   // Whatever the head's advance waits for besides the claim (the count's mark) goes out with the claim.
   stores.samples.prepareAdvance?.(input.projectId);
-  const { created, stored } = await stores.annotations.append(annotation);
+  const deferred = stores.labelCompletions;
+  const pending: PendingLabel = { projectId: input.projectId, sampleId: input.sampleId, version: input.version, labelerId: input.labelerId, requestId: input.requestId };
+  const ticket = deferred?.begin(pending);
+  let claim: Awaited<ReturnType<Stores['annotations']['append']>>;
+  try {
+    claim = await stores.annotations.append(annotation);
+  } catch (err) {
+    // It may have landed all the same: completed if it did (now, or at the next start).
+    if (ticket) void deferred!.complete(ticket, async () => void (await finishClaimedLabel(stores, pending))).catch(() => undefined);
+    throw err;
+  }
+  const { created, stored } = claim;
   if (!created) {
-    if (stored.requestId === input.requestId) return (await findOwnWrite(stores, input))!;
-    await repairHead(stores, project, sample);
-    throw staleVersion({ ...sample, version: sample.version + 1 }, input.version);
+    try {
+      if (stored.requestId === input.requestId) return (await findOwnWrite(stores, input))!;
+      await repairHead(stores, project, sample);
+      throw staleVersion({ ...sample, version: sample.version + 1 }, input.version);
+    } finally {
+      if (ticket) deferred!.abandon(ticket);
+    }
   }
   // Both complete the logged annotation and both are idempotent (a retry finishes either), so they run together.
   const claimed = sample;
@@ -103,16 +118,14 @@ export async function annotate(stores: Stores, input: AnnotateInput): Promise<An
       applyToHead(stores, project, claimed, annotation),
       stores.labelers.recordLabel(input.projectId, input.labelerId, { sampleId: input.sampleId, version: input.version, requestId: input.requestId }, at),
     ]);
-  const deferred = stores.labelCompletions;
-  if (!deferred) {
+  if (!ticket) {
     const [next] = await complete();
     return { sample: next, annotation, replayed: false };
   }
   // Answered now; this process serves the head the advance is writing (label-completions.ts).
   const next = advancedHead(sample, sample.version, headAdvance(project, sample, annotation));
   servingMemory(stores.samples).learn(next, now);
-  const pending: PendingLabel = { projectId: input.projectId, sampleId: input.sampleId, version: input.version, labelerId: input.labelerId, requestId: input.requestId };
-  const completed = deferred.defer(pending, async () => void (await complete()));
+  const completed = deferred!.complete(ticket, async () => void (await complete()));
   return { sample: next, annotation, replayed: false, completed };
 }
 

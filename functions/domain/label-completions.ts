@@ -1,21 +1,22 @@
 // Labels answered before their head is written. A label is two round trips to the store: the claim of its annotation
 // record (the label's truth, annotate.ts), then the sample head and the labeler's progress together. In the local
 // stack one long-lived process serves every labeler, so the answer need not wait for the second: once the record is
-// claimed, the label is noted in a journal on the local disk and answered, and the head's advance and the labeler's
-// progress follow at once (bench:api: annotate's p99 is one store call's tail instead of two in sequence). Until they
+// claimed, the label is answered, and the head's advance and the labeler's progress follow at once (bench:api: annotate's p99 is one store call's tail instead of two in sequence). Until they
 // have landed:
 //  - this process serves nothing stale: its serving memory already holds the head the advance will write, and every
 //    other read of the project waits for them (`settled`; the API's access check awaits it on every route but
 //    next-sample and the label itself);
 //  - a retry of the same label finds its own record (annotate.ts), as before;
 //  - a completion that fails on the way (the store unreachable for a moment) is tried again while the process lives;
-//  - a process that dies leaves the label open in the journal, and the next start completes it before serving
-//    (`finishUnfinished`), so an acknowledged label always reaches its head, the counts and the labeler's progress.
+//  - every label is noted in a journal on the local disk before its claim is sent, and closed once completed (or
+//    refused): a process that dies leaves it open, and the next start completes every open label whose record was
+//    claimed (`finishUnfinished`) before serving. So a label in the annotation log, answered or not (the process
+//    may die between the claim and the answer), always reaches its head, the counts and the labeler's progress.
 // A Lambda may freeze after answering: the cloud never defers (Stores.labelCompletions is absent there).
 
 import { finishClaimedLabel } from './annotate.js';
 import { WinnowError } from './errors.js';
-import type { LabelCompletions, LabelJournal, Log, PendingLabel, Stores } from './ports.js';
+import type { LabelCompletions, LabelJournal, LabelTicket, Log, PendingLabel, Stores } from './ports.js';
 
 /** Waits between attempts of a failing completion; after the last, the journal keeps it for the next start. */
 const RETRY_MS = [50, 100, 200, 500, 1000, 2000, 5000, 5000, 5000, 5000];
@@ -35,8 +36,15 @@ export class LabelCompletionTracker implements LabelCompletions {
     private readonly retryMs: readonly number[] = RETRY_MS,
   ) {}
 
-  defer(label: PendingLabel, complete: () => Promise<void>): Promise<void> {
-    const token = this.journal.open(label);
+  begin(label: PendingLabel): LabelTicket {
+    return { token: this.journal.open(label), label };
+  }
+
+  abandon(ticket: LabelTicket): void {
+    this.journal.close(ticket.token);
+  }
+
+  complete({ token, label }: LabelTicket, complete: () => Promise<void>): Promise<void> {
     let project = this.running.get(label.projectId);
     if (!project) this.running.set(label.projectId, (project = new Map()));
     const done = this.attempt(label, token, complete).finally(() => {
@@ -91,8 +99,8 @@ export class LabelCompletionTracker implements LabelCompletions {
 }
 
 /**
- * At start, before serving: completes the labels a process that died had answered (or was answering) and not
- * completed, then empties the journal. Returns how many were completed.
+ * At start, before serving: completes the labels a process that died had claimed (answered or not) and not
+ * completed, then empties the journal. Returns how many were completed (open labels never claimed are not).
  */
 export async function finishUnfinished(stores: Stores, journal: LabelJournal, log: Log): Promise<number> {
   const open = journal.unfinished();
@@ -106,7 +114,7 @@ export async function finishUnfinished(stores: Stores, journal: LabelJournal, lo
     }
   }
   journal.clear();
-  if (open.length > 0) log(`labels: completed ${finished} label(s) answered before the last stop`);
+  if (open.length > 0) log(`labels: completed ${finished} label(s) claimed before the last stop`);
   return finished;
 }
 

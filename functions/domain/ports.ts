@@ -287,10 +287,20 @@ export interface PendingLabel {
   requestId: string;
 }
 
+/** A label noted in the journal before its claim was sent (LabelCompletions.begin). */
+export interface LabelTicket {
+  token: number;
+  label: PendingLabel;
+}
+
 /** See Stores.labelCompletions and label-completions.ts. */
 export interface LabelCompletions {
-  /** Notes the claimed label durably, then runs `complete` (retried until it succeeds) after the caller's answer. */
-  defer(label: PendingLabel, complete: () => Promise<void>): Promise<void>;
+  /** Notes a label about to be claimed, durably, before the claim is sent: a restart completes it if it was claimed. */
+  begin(label: PendingLabel): LabelTicket;
+  /** Runs `complete` (retried until it succeeds) after the caller's answer; the ticket closes when it has. */
+  complete(ticket: LabelTicket, complete: () => Promise<void>): Promise<void>;
+  /** Nothing to complete (the claim was refused, or the caller completed it itself). */
+  abandon(ticket: LabelTicket): void;
   /** Resolves once every completion begun so far for the project (only those of `sampleId`, if given) has ended. */
   settled(projectId: string, sampleId?: string): Promise<void>;
 }

@@ -5,7 +5,7 @@
 // record (SampleStore.recount) in the background, once per process at a time, and the answer says so meanwhile.
 
 import type { Labeler, Project } from './model.js';
-import type { SampleCounts, Stores } from './ports.js';
+import type { Log, SampleCounts, Stores } from './ports.js';
 
 export interface Counts {
   total: number;
@@ -57,6 +57,24 @@ export function repairCounts(stores: Stores, projectId: string): Promise<SampleC
     running.set(projectId, repair);
   }
   return repair;
+}
+
+/** The projects whose counts a writer left unfinished (at a restart: adapters/aws/project-counter.ts), with their size. */
+export async function unfinishedCounts(stores: Stores): Promise<{ projectId: string; samples: number }[]> {
+  const found: { projectId: string; samples: number }[] = [];
+  for (const project of await stores.projects.list()) {
+    const counts = await stores.samples.counts(project.id);
+    if (counts.repairNeeded) found.push({ projectId: project.id, samples: counts.samples });
+  }
+  return found;
+}
+
+/** Rebuilds these projects' counts from every record, one after another. */
+export async function repairCountsOf(stores: Stores, projectIds: string[], log: Log): Promise<void> {
+  for (const projectId of projectIds) {
+    await repairCounts(stores, projectId);
+    log(`counts: rebuilt for ${projectId} (left unfinished by the last stop)`);
+  }
 }
 
 /**

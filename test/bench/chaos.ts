@@ -400,13 +400,20 @@ stopping = true;
 await Promise.all(labelerRuns);
 const labelSeconds = (performance.now() - t0) / 1000;
 
-// Verify against what is stored, read from the emulators directly.
+// Verify against what is stored, read from the emulators directly, after the server's progress route (which answers
+// once every label it acknowledged has reached its sample head) so that a label still completing is not miscounted.
+const progress = (await (await fetch(`${base}/api/projects/${PROJECT}/progress`, { headers: { 'x-winnow-user': 'chaos-admin' } })).json()) as { labeled: number };
 const stores = await storesOfRunningStack();
 const annotations = await allPages<Annotation>((cursor) => stores.annotations.listForProject(PROJECT, { cursor, limit: 1000 }));
-destroyAwsClients(stores.clients);
 const labels = annotations.filter((a) => a.kind === 'label');
 const stored = new Set(labels.map((a) => `${a.sampleId}|${a.labelerId}`));
 const lost = acks.filter((a) => !stored.has(`${a.sampleId}|${a.labeler}`));
+// ...and on the sample's head: the label a labeler sees in the gallery, the exports and the counts.
+const ackedSamples = [...new Set(acks.map((a) => a.sampleId))];
+const heads = new Map<string, Sample>();
+for (let i = 0; i < ackedSamples.length; i += 100) for (const h of await stores.samples.getSamples(PROJECT, ackedSamples.slice(i, i + 100))) heads.set(h.sampleId, h);
+destroyAwsClients(stores.clients);
+const notOnHead = acks.filter((a) => !heads.get(a.sampleId)?.labeledBy.includes(a.labeler));
 const perSample = new Map<string, number>();
 for (const a of labels) perSample.set(a.sampleId, (perSample.get(a.sampleId) ?? 0) + 1);
 const labeledTwice = [...perSample.values()].filter((n) => n > 1).length;
@@ -422,6 +429,8 @@ const rows: (string | number)[][] = [
   ['labels acknowledged (201, or 200 for a replay)', acks.length, ''],
   ['labels found in the store', labels.length, ''],
   ['acknowledged labels lost', lost.length, '0'],
+  ["acknowledged labels not on their sample's head", notOnHead.length, '0'],
+  ['labeled samples: progress route / in the store', `${progress.labeled} / ${new Set(labels.map((a) => a.sampleId)).size}`, 'equal'],
   ['double leases (one sample, two labelers, overlapping)', leaseCheck.overlaps.length, '0'],
   ['samples served leased to someone else', foreign.length, '0'],
   ['duplicate annotations (samples labeled twice)', labeledTwice, '0'],
@@ -445,12 +454,13 @@ for (const [i, k] of kills.entries()) {
 }
 if (orphansAtStop.length) console.log(`after stop: ${orphansAtStop.join('; ')}`);
 if (lost.length) console.log(`lost: ${lost.slice(0, 10).map((a) => `${a.sampleId} by ${a.labeler}`).join(', ')}`);
+if (notOnHead.length) console.log(`not on their head: ${notOnHead.slice(0, 10).map((a) => `${a.sampleId} by ${a.labeler}`).join(', ')}`);
 if (leaseCheck.overlaps.length) console.log(`double leases: ${leaseCheck.overlaps.slice(0, 10).map((o) => `${o.sampleId} ${o.a}/${o.b}`).join(', ')}`);
 if (startFailures.length) console.log(`failed starts: ${startFailures.join(' || ')}`);
 
 const json = {
   config: { ...config, port },
-  labels: { acknowledged: acks.length, found: labels.length, lost: lost.length, doubleLeases: leaseCheck.overlaps.length, servedLeasedToOthers: foreign.length, labeledTwice },
+  labels: { acknowledged: acks.length, found: labels.length, lost: lost.length, notOnHead: notOnHead.length, progressLabeled: progress.labeled, doubleLeases: leaseCheck.overlaps.length, servedLeasedToOthers: foreign.length, labeledTwice },
   import: imported,
   orphans: { graceSeconds: config.orphanGraceMs / 1000, afterKills: orphansAfterKills, perKill: kills.map((k) => k.orphans), lingeredAfter2s: kills.map((k) => k.lingered), afterStop: orphansAtStop },
   starts: { coldMs: Math.round(coldMs), restartMs: restartMs.map(Math.round), failed: failedStarts, failures: startFailures },
@@ -460,7 +470,7 @@ const json = {
 await writeFile(path.join(outDir, 'chaos.json'), `${JSON.stringify(json, null, 2)}\n`);
 log(`wrote ${path.relative(REPO_ROOT, path.join(outDir, 'chaos.json'))}`);
 await rm(dataDir, { recursive: true, force: true });
-const ok = lost.length === 0 && leaseCheck.overlaps.length === 0 && labeledTwice === 0 && orphansAfterKills === 0 && orphansAtStop.length === 0 && imported.duplicateImages === 0 && imported.missingImages === 0;
+const ok = lost.length === 0 && notOnHead.length === 0 && progress.labeled === new Set(labels.map((a) => a.sampleId)).size && leaseCheck.overlaps.length === 0 && labeledTwice === 0 && orphansAfterKills === 0 && orphansAtStop.length === 0 && imported.duplicateImages === 0 && imported.missingImages === 0;
 process.exit(ok ? 0 : 1);
 
 /** A port P with P+1 and P+2 free too (the server's default emulator ports). */

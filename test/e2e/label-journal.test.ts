@@ -63,7 +63,7 @@ describe('labels answered right before a crash', () => {
     await stack.close();
     logged.length = 0;
     stack = await startTestStack(dataDir, { log: (line) => logged.push(line) });
-    expect(logged.join('\n')).toContain('labels: completed 3 label(s) answered before the last stop');
+    expect(logged.join('\n')).toContain('labels: completed 3 label(s) claimed before the last stop');
     const after = apiClient(stack.url, 'ann');
     const progress = await after('GET', '/api/projects/flowers/progress');
     expect(progress.json).toMatchObject({ total: 3, labeled: 3, me: { total: 3 }, byClass: [{ name: 'daisy', count: 2 }, { name: 'roses', count: 1 }] });

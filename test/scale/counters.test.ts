@@ -16,7 +16,7 @@ import { topClass } from '../../functions/domain/label-validation.js';
 import type { Annotation, ImageRecord, ImageStatus } from '../../functions/domain/model.js';
 import type { Clock, Stores } from '../../functions/domain/ports.js';
 import { allSamples, projectProgress } from '../../functions/domain/progress.js';
-import { repairCounts } from '../../functions/domain/progress-tally.js';
+import { repairCounts, repairCountsOf, unfinishedCounts } from '../../functions/domain/progress-tally.js';
 import { createProject, getProject } from '../../functions/domain/projects.js';
 import { nextSamples } from '../../functions/domain/serving/next-samples.js';
 import { undoLast } from '../../functions/domain/undo.js';
@@ -273,6 +273,26 @@ for (const behind of [false, true]) describe(`a writer that dies between its wri
     expect(repaired.repairing).toBeUndefined();
     expect(await counted(stores, id)).toEqual(truth);
     expect(await agreementCounted(stores, id)).toEqual(await agreementFromLog(stores, id));
+  });
+
+  it('in a restarted sole writer (the local stack), a dead writer\'s mark is found at once and rebuilt before serving', async () => {
+    const { stores } = target;
+    const id = await seed(stores, 10, 1);
+    await labelAll(stores, id, 'ann', (n) => n % 3);
+    const s = (await stores.samples.getSample(id, 'i2'))!;
+    await annotate(dyingAfterWrites(stores), { projectId: id, sampleId: 'i2', version: s.version, labelerId: 'ann', classIndex: (topClass(s.label!.confidences) + 1) % 3, requestId: rid() });
+    const truth = await fullScan(stores, id, 1);
+    expect(await counted(stores, id)).not.toEqual(truth);
+    // The restarted process: every mark set before it started is a dead writer's, with no minute to wait.
+    const restarted = new DynamoSampleStore(stores.clients.doc, 'winnow-samples', stores.clock);
+    restarted.writersDeadBefore(stores.clock.now());
+    const after: Stores = { ...stores, samples: restarted };
+    expect(await unfinishedCounts(after)).toContainEqual({ projectId: id, samples: (await fullScan(stores, id, 1)).total });
+    const logged: string[] = [];
+    await repairCountsOf(after, [id], (line) => logged.push(line));
+    expect(logged).toEqual([`counts: rebuilt for ${id} (left unfinished by the last stop)`]);
+    expect(await counted(after, id)).toEqual(truth);
+    expect((await projectProgress(after, id, 'owner')).repairing).toBeUndefined();
   });
 
   it('rebuilds counts kept before the per-class agreement counts existed, once agreement is asked for', async () => {

@@ -87,18 +87,49 @@ describe('labels answered before their head is written', () => {
     expect(journal.unfinished()).toEqual([]);
   });
 
+  it('closes the journal line of a label refused (someone labeled the sample first)', async () => {
+    const { stores } = await projectWithSamples(1);
+    const journal = await journalIn();
+    const labeling: Stores = { ...stores, labelCompletions: new LabelCompletionTracker(journal, () => undefined) };
+    await (await labelFirst(labeling)).completed;
+    const stale = annotate(labeling, { projectId: 'flowers', sampleId: 's1', version: 0, labelerId: 'bob', classIndex: 0, requestId: rid() });
+    await expect(stale).rejects.toMatchObject({ code: 'stale_version' });
+    expect(journal.unfinished()).toEqual([]);
+  });
+
+  it('completes a label whose claim landed though its answer from the store was lost', async () => {
+    const { stores } = await projectWithSamples(1);
+    const annotations = Object.create(stores.annotations) as Stores['annotations'];
+    annotations.append = async (a) => {
+      await stores.annotations.append(a);
+      throw new Error('read ECONNRESET');
+    };
+    const journal = await journalIn();
+    const tracker = new LabelCompletionTracker(journal, () => undefined, [1]);
+    await expect(labelFirst({ ...stores, annotations, labelCompletions: tracker })).rejects.toThrow('ECONNRESET');
+    await tracker.settled('flowers');
+    expect(await stores.samples.getSample('flowers', 's1')).toMatchObject({ version: 1, labeledBy: ['ann'] });
+    expect((await stores.labelers.get('flowers', 'ann'))?.total).toBe(1);
+    expect(journal.unfinished()).toEqual([]);
+  });
+
   it('a process that died after answering: the next start completes the label from the journal, once', async () => {
     const { stores } = await projectWithSamples(2);
     const journal = await journalIn();
     // Dies right after answering: the journal line is written, the completion never runs.
-    const dying: LabelCompletions = { defer: (label: PendingLabel) => (journal.open(label), new Promise<void>(() => undefined)), settled: async () => undefined };
+    const dying: LabelCompletions = {
+      begin: (label: PendingLabel) => ({ token: journal.open(label), label }),
+      complete: () => new Promise<void>(() => undefined),
+      abandon: ({ token }) => journal.close(token),
+      settled: async () => undefined,
+    };
     const answered = await labelFirst({ ...stores, labelCompletions: dying });
     expect((await stores.samples.getSample('flowers', 's1'))?.version).toBe(0);
 
     const restarted = new FileLabelJournal(journal.file);
     const lines: string[] = [];
     expect(await finishUnfinished(stores, restarted, (l) => lines.push(l))).toBe(1);
-    expect(lines.join('\n')).toContain('completed 1 label(s) answered before the last stop');
+    expect(lines.join('\n')).toContain('completed 1 label(s) claimed before the last stop');
     expect(await stores.samples.getSample('flowers', 's1')).toMatchObject({ version: 1, label: answered.sample.label, labeledBy: ['ann'] });
     expect((await stores.samples.counts('flowers')).byDepth).toMatchObject({ 0: 1, 1: 1 });
     expect((await stores.labelers.get('flowers', 'ann'))?.total).toBe(1);

@@ -10,7 +10,9 @@
 // this process's own reads of the counts wait for it. A label's path is then its write alone (no mark, no waiting
 // for the group), and the counter item moves once per group. Never in a Lambda, which may freeze after answering.
 // A writer that dies between 1 and 3 leaves its mark behind; a mark older than STALE_MS can only be such a one, so a
-// read that sees one reports `repairNeeded`, and `recount` rebuilds the item from every record. A recount writes
+// read that sees one reports `repairNeeded`, and `recount` rebuilds the item from every record. A process that is
+// the store's only writer (the local stack, which owns its emulator) knows sooner: every mark set before it started
+// is a dead writer's (`writersDeadBefore`), so the counts a crash left short are rebuilt at the restart. A recount writes
 // only if no counted write started or finished while it read (the item's `seq` moves on every mark and apply), so
 // its counts are exact at the moment they replace the old ones.
 
@@ -66,6 +68,13 @@ export class ProjectCounter {
     /** Shared writes return before their count is applied (only where this process outlives the answer). */
     public behind?: CountBehind,
   ) {}
+
+  /** Marks set before this time (epoch ms) belong to writers known to have died (see the top). */
+  writersDeadBefore?: number;
+
+  private stale(marks: number[], now: number): boolean {
+    return marks.some((at) => now - at > STALE_MS || (this.writersDeadBefore !== undefined && at < this.writersDeadBefore));
+  }
 
   /**
    * Runs one write whose effect on the counts it returns, with the mark and apply around it (see the top). With
@@ -165,7 +174,7 @@ export class ProjectCounter {
     const item = await this.get(projectId);
     const { counters, marks } = parse(item);
     const now = this.now();
-    return withQualityKept(toSampleCounts(counters, marks.some((at) => now - at > STALE_MS)), item);
+    return withQualityKept(toSampleCounts(counters, this.stale(marks, now)), item);
   }
 
   /** Rebuilds the counts from every record; waits for a moment with no counted write in flight. */
@@ -187,7 +196,8 @@ export class ProjectCounter {
       const item = await this.get(projectId);
       const { marks } = parse(item);
       const now = this.now();
-      if (marks.some((at) => now - at <= STALE_MS)) continue; // a live writer: its count may or may not be read
+      // A live writer: its count may or may not be read.
+      if (marks.some((at) => !this.stale([at], now))) continue;
       const counts: CountDelta = new Map();
       for await (const page of this.records(projectId)) {
         for (const record of page) {

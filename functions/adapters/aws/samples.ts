@@ -47,6 +47,11 @@ export class DynamoSampleStore implements SampleStore {
     this.counter.behind = behind;
   }
 
+  /** This process is the store's only writer since `startedAt`: older count marks are a dead writer's (project-counter.ts). */
+  writersDeadBefore(startedAt: number): void {
+    this.counter.writersDeadBefore = startedAt;
+  }
+
   settleCounts(): Promise<void> {
     return this.counter.settleAll();
   }
