@@ -7,31 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startNpm } from '../support/npm-start.js';
 import { FLOWERS, REPO } from '../support/paths.js';
 import { tempDir, waitFor } from '../support/stack.js';
 
-function start(dataDir: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; readyMs: number; output: () => string }> {
-  const child = spawn(
-    process.execPath,
-    ['--openssl-legacy-provider', '--import', 'tsx', path.join(REPO, 'functions/local/main.ts'), '--port', '0', '--data', dataDir, ...extra],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '', WINNOW_MODELS_FETCH: '0' } }, // no downloads from a test
-  );
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready after 60 s:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /Winnow is running at (\S+)\s+\(ready in (\d+) ms\)/.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1], readyMs: Number(m[2]), output: () => output });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-  });
-}
+const start = (dataDir: string, extra: string[] = []) => startNpm(dataDir, extra);
 
 /** Every process below `pid` (Linux /proc). */
 function descendants(pid: number): number[] {
