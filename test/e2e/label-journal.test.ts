@@ -4,24 +4,16 @@
 // same data folder must show every answered label: in the progress, on its sample, in the labeler's count and undo.
 
 import { cp, mkdir, readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importFolder } from '../../functions/cli/import.js';
 import { localTarget } from '../../functions/cli/stack-client.js';
-import { exited, startNpm, type StartedProcess } from '../support/npm-start.js';
+import { exited, portIsFree, startNpm, type StartedProcess } from '../support/npm-start.js';
 import { FLOWERS } from '../support/paths.js';
 import { apiClient, tempDir, waitFor } from '../support/stack.js';
 
 const PHOTOS = ['daisy/100080576_f52e8ee070_n.jpg', 'daisy/9158041313_7a6a102f7a_n.jpg', 'roses/10090824183_d02c613f10_m.jpg'];
-
-const portIsFree = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
 
 describe('labels answered right before a crash', () => {
   const started: StartedProcess[] = [];

@@ -4,10 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startNpm } from '../support/npm-start.js';
+import { portIsFree, startNpm } from '../support/npm-start.js';
 import { FLOWERS, REPO } from '../support/paths.js';
 import { tempDir, waitFor } from '../support/stack.js';
 
@@ -55,14 +54,6 @@ function commandOf(pid: number, max = 120): string {
 function kindOf(pid: number): string {
   const cmd = commandOf(pid, 100_000);
   return /WINNOW_DYNALITE_PATH|dynalite/.test(cmd) ? 'dynalite' : /S3rver|s3rver/.test(cmd) ? 's3rver' : /trainer-process/.test(cmd) ? 'trainer' : cmd.slice(0, 80);
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
 }
 
 function stop(child: ChildProcess): Promise<number | null> {

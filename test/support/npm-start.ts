@@ -2,6 +2,7 @@
 // SIGKILL it), ready once it prints its banner.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { REPO } from './paths.js';
 
@@ -39,4 +40,13 @@ export function startNpm(dataDir: string, extra: string[] = [], env: Record<stri
 /** Resolves once the process has exited (after SIGKILL, its children go with it: see emulator-guard.cjs). */
 export function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** True when nothing listens on the loopback port (a stopped stack's ports are free again). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 }
