@@ -1,8 +1,8 @@
 // Labels answered before their head is written. A label is two round trips to the store: the claim of its annotation
 // record (the label's truth, annotate.ts), then the sample head and the labeler's progress together. In the local
 // stack one long-lived process serves every labeler, so the answer need not wait for the second: once the record is
-// claimed, the label is answered, and the head's advance and the labeler's progress follow at once (bench:api: annotate's p99 is one store call's tail instead of two in sequence). Until they
-// have landed:
+// claimed, the label is answered, and the head's advance and the labeler's progress follow at once (bench:api:
+// annotate's p99 is one store call's tail instead of two in sequence). Until they have landed:
 //  - this process serves nothing stale: its serving memory already holds the head the advance will write, and every
 //    other read of the project waits for them (`settled`; the API's access check awaits it on every route but
 //    next-sample and the label itself);
