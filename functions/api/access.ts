@@ -81,8 +81,6 @@ async function authorize(c: Context<AppEnv>, level: AccessLevel, identity: Ident
  * The first handler of every route: `.get('/:projectId/images', access('owner'), ...)`. Authenticates (except
  * public routes), then validates the path's ids (so a caller without a token learns nothing but 401), then
  * authorizes, then bounds the body: `maxBodyBytes`, default 16 KiB.
- */
-/**
  * `labelsInFlight`: the route may run while labels this process has answered are still completing (next-sample and
  * the label itself, which handle that themselves). Every other route of a project first waits for them
  * (domain/label-completions.ts), so what it reads includes every label already answered.

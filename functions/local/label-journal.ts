@@ -17,44 +17,47 @@ type Line = ({ open: number } & PendingLabel) | { close: number };
 export class FileLabelJournal implements LabelJournal {
   private readonly fd: number;
   private bytes: number;
-  private nextToken: number;
-  private readonly openTokens = new Set<number>();
+  private nextToken = 1;
+  /** Labels open in the file, by token: those a dead process left (read once, here) and this process's own. */
+  private readonly openLabels = new Map<number, PendingLabel>();
 
   constructor(readonly file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
     this.fd = openSync(file, 'a', 0o600);
     this.bytes = fstatSync(this.fd).size;
-    this.nextToken = Math.max(0, ...this.lines().map((l) => ('open' in l ? l.open : l.close))) + 1;
+    for (const line of linesOf(file)) {
+      if ('close' in line) {
+        this.openLabels.delete(line.close);
+        this.nextToken = Math.max(this.nextToken, line.close + 1);
+      } else {
+        const { open: token, ...label } = line;
+        this.openLabels.set(token, label);
+        this.nextToken = Math.max(this.nextToken, token + 1);
+      }
+    }
   }
 
   open(label: PendingLabel): number {
     const token = this.nextToken++;
     const { projectId, sampleId, version, labelerId, requestId } = label;
-    this.append({ open: token, projectId, sampleId, version, labelerId, requestId });
-    this.openTokens.add(token);
+    const entry = { projectId, sampleId, version, labelerId, requestId };
+    this.append({ open: token, ...entry });
+    this.openLabels.set(token, entry);
     return token;
   }
 
   close(token: number): void {
-    if (!this.openTokens.delete(token)) return;
+    if (!this.openLabels.delete(token)) return;
     this.append({ close: token });
-    if (this.openTokens.size === 0 && this.bytes > TRIM_BYTES) this.truncate();
+    if (this.openLabels.size === 0 && this.bytes > TRIM_BYTES) this.truncate();
   }
 
   unfinished(): PendingLabel[] {
-    const open = new Map<number, PendingLabel>();
-    for (const line of this.lines()) {
-      if ('close' in line) open.delete(line.close);
-      else {
-        const { open: token, ...label } = line;
-        open.set(token, label);
-      }
-    }
-    return [...open.values()];
+    return [...this.openLabels.values()];
   }
 
   clear(): void {
-    this.openTokens.clear();
+    this.openLabels.clear();
     this.truncate();
   }
 
@@ -64,29 +67,28 @@ export class FileLabelJournal implements LabelJournal {
   }
 
   private append(line: Line): void {
-    const text = `${JSON.stringify(line)}\n`;
-    this.bytes += writeSync(this.fd, text);
+    this.bytes += writeSync(this.fd, `${JSON.stringify(line)}\n`);
   }
 
   private truncate(): void {
     ftruncateSync(this.fd, 0);
     this.bytes = 0;
   }
+}
 
-  /** Every whole line of the file; a line cut short (the machine stopped mid-write) or not ours is skipped. */
-  private lines(): Line[] {
-    const out: Line[] = [];
-    for (const text of readFileSync(this.file, 'utf8').split('\n')) {
-      if (!text) continue;
-      try {
-        const line = JSON.parse(text) as Line;
-        if ('close' in line ? Number.isInteger(line.close) : isPending(line)) out.push(line);
-      } catch {
-        // cut short
-      }
+/** Every whole line of the file; a line cut short (the machine stopped mid-write) or not ours is skipped. */
+function linesOf(file: string): Line[] {
+  const out: Line[] = [];
+  for (const text of readFileSync(file, 'utf8').split('\n')) {
+    if (!text) continue;
+    try {
+      const line = JSON.parse(text) as Line;
+      if ('close' in line ? Number.isInteger(line.close) : isPending(line)) out.push(line);
+    } catch {
+      // cut short
     }
-    return out;
   }
+  return out;
 }
 
 function isPending(line: Partial<{ open: number } & PendingLabel>): boolean {

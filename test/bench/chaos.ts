@@ -409,9 +409,7 @@ const labels = annotations.filter((a) => a.kind === 'label');
 const stored = new Set(labels.map((a) => `${a.sampleId}|${a.labelerId}`));
 const lost = acks.filter((a) => !stored.has(`${a.sampleId}|${a.labeler}`));
 // ...and on the sample's head: the label a labeler sees in the gallery, the exports and the counts.
-const ackedSamples = [...new Set(acks.map((a) => a.sampleId))];
-const heads = new Map<string, Sample>();
-for (let i = 0; i < ackedSamples.length; i += 100) for (const h of await stores.samples.getSamples(PROJECT, ackedSamples.slice(i, i + 100))) heads.set(h.sampleId, h);
+const heads = new Map((await stores.samples.getSamples(PROJECT, [...new Set(acks.map((a) => a.sampleId))])).map((h) => [h.sampleId, h]));
 destroyAwsClients(stores.clients);
 const notOnHead = acks.filter((a) => !heads.get(a.sampleId)?.labeledBy.includes(a.labeler));
 const perSample = new Map<string, number>();
@@ -430,7 +428,7 @@ const rows: (string | number)[][] = [
   ['labels found in the store', labels.length, ''],
   ['acknowledged labels lost', lost.length, '0'],
   ["acknowledged labels not on their sample's head", notOnHead.length, '0'],
-  ['labeled samples: progress route / in the store', `${progress.labeled} / ${new Set(labels.map((a) => a.sampleId)).size}`, 'equal'],
+  ['labeled samples: progress route / in the store', `${progress.labeled} / ${perSample.size}`, 'equal'],
   ['double leases (one sample, two labelers, overlapping)', leaseCheck.overlaps.length, '0'],
   ['samples served leased to someone else', foreign.length, '0'],
   ['duplicate annotations (samples labeled twice)', labeledTwice, '0'],
@@ -470,7 +468,7 @@ const json = {
 await writeFile(path.join(outDir, 'chaos.json'), `${JSON.stringify(json, null, 2)}\n`);
 log(`wrote ${path.relative(REPO_ROOT, path.join(outDir, 'chaos.json'))}`);
 await rm(dataDir, { recursive: true, force: true });
-const ok = lost.length === 0 && notOnHead.length === 0 && progress.labeled === new Set(labels.map((a) => a.sampleId)).size && leaseCheck.overlaps.length === 0 && labeledTwice === 0 && orphansAfterKills === 0 && orphansAtStop.length === 0 && imported.duplicateImages === 0 && imported.missingImages === 0;
+const ok = lost.length === 0 && notOnHead.length === 0 && progress.labeled === perSample.size && leaseCheck.overlaps.length === 0 && labeledTwice === 0 && orphansAfterKills === 0 && orphansAtStop.length === 0 && imported.duplicateImages === 0 && imported.missingImages === 0;
 process.exit(ok ? 0 : 1);
 
 /** A port P with P+1 and P+2 free too (the server's default emulator ports). */

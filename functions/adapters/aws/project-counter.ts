@@ -72,8 +72,9 @@ export class ProjectCounter {
   /** Marks set before this time (epoch ms) belong to writers known to have died (see the top). */
   writersDeadBefore?: number;
 
-  private stale(marks: number[], now: number): boolean {
-    return marks.some((at) => now - at > STALE_MS || (this.writersDeadBefore !== undefined && at < this.writersDeadBefore));
+  /** A mark set at `at` whose writer can only have died. */
+  private dead(at: number, now: number): boolean {
+    return now - at > STALE_MS || (this.writersDeadBefore !== undefined && at < this.writersDeadBefore);
   }
 
   /**
@@ -174,7 +175,7 @@ export class ProjectCounter {
     const item = await this.get(projectId);
     const { counters, marks } = parse(item);
     const now = this.now();
-    return withQualityKept(toSampleCounts(counters, this.stale(marks, now)), item);
+    return withQualityKept(toSampleCounts(counters, marks.some((at) => this.dead(at, now))), item);
   }
 
   /** Rebuilds the counts from every record; waits for a moment with no counted write in flight. */
@@ -196,8 +197,7 @@ export class ProjectCounter {
       const item = await this.get(projectId);
       const { marks } = parse(item);
       const now = this.now();
-      // A live writer: its count may or may not be read.
-      if (marks.some((at) => !this.stale([at], now))) continue;
+      if (marks.some((at) => !this.dead(at, now))) continue; // a live writer: its count may or may not be read
       const counts: CountDelta = new Map();
       for await (const page of this.records(projectId)) {
         for (const record of page) {

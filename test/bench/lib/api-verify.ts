@@ -68,13 +68,8 @@ export async function checkLabels(stores: Stores, projectId: string, leases: Lea
     if (!holders.has(`${a.sampleId}|${a.labelerId}`)) labelsWithoutLease++;
   }
   const samplesLabeledTwice = [...perSample.values()].filter((n) => n > 1).length;
-  const ids = [...lastLabel.keys()];
-  let labelsNotOnHead = 0;
-  for (let i = 0; i < ids.length; i += 100) {
-    for (const head of await stores.samples.getSamples(projectId, ids.slice(i, i + 100))) {
-      if (!head.label || head.version <= lastLabel.get(head.sampleId)!) labelsNotOnHead++;
-    }
-  }
+  const heads = await stores.samples.getSamples(projectId, [...lastLabel.keys()]);
+  const labelsNotOnHead = heads.filter((head) => !head.label || head.version <= lastLabel.get(head.sampleId)!).length;
   return { labelAnnotations, labeledSamples: perSample.size, samplesLabeledTwice, labelsWithoutLease, labelsNotOnHead, progressLabeled };
 }
 
