@@ -15,6 +15,7 @@
 // A Lambda may freeze after answering: the cloud never defers (Stores.labelCompletions is absent there).
 
 import { finishClaimedLabel } from './annotate.js';
+import { inBackground } from './background.js';
 import { WinnowError } from './errors.js';
 import type { LabelCompletions, LabelJournal, LabelTicket, Log, PendingLabel, Stores } from './ports.js';
 
@@ -47,7 +48,8 @@ export class LabelCompletionTracker implements LabelCompletions {
   complete({ token, label }: LabelTicket, complete: () => Promise<void>): Promise<void> {
     let project = this.running.get(label.projectId);
     if (!project) this.running.set(label.projectId, (project = new Map()));
-    const done = this.attempt(label, token, complete).finally(() => {
+    // Nobody waits for it but later reads of the project: it lets the store calls of waiting requests go first.
+    const done = inBackground(() => this.attempt(label, token, complete)).finally(() => {
       project.delete(token);
       if (project.size === 0 && this.running.get(label.projectId) === project) this.running.delete(label.projectId);
     });

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Authenticate } from '../api/types.js';
+import { startStoreThread, type StoreThread } from './store-thread.js';
 import { createAwsStores, destroyAwsClients, ensureBucket, ensureTables } from '../adapters/aws/clients.js';
 import { LOCAL_COUNT_BEHIND } from '../adapters/aws/project-counter.js';
 import type { DynamoSampleStore } from '../adapters/aws/samples.js';
@@ -77,6 +78,8 @@ export interface LocalStackOptions {
   log?: Log;
   /** Ingest on a thread of its own (default) or on the main thread (false): pipeline.ts. */
   ingestThread?: PipelineOptions['ingestThread'];
+  /** false: the API's DynamoDB calls run on its own thread, as before the store thread (for comparison). */
+  storeThread?: boolean;
 }
 
 export interface LocalStack {
@@ -94,6 +97,8 @@ export interface LocalStack {
   trainer: TrainerWorker;
   /** The API's serving ahead (its counts of how next requests were answered). */
   serveAhead: ServeAhead;
+  /** Where the API's DynamoDB calls run, unless started with `storeThread: false` (its count of calls sent). */
+  storeThread?: Pick<StoreThread, 'sent'>;
   close(): Promise<void>;
 }
 
@@ -156,8 +161,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       tables: DEFAULT_TABLE_NAMES,
       bucket: LOCAL_BUCKET,
     };
-    const stores = createAwsStores(awsConfig);
+    // The API's DynamoDB calls run on a thread of their own (store-thread.ts), unless told otherwise.
+    const threads: { store?: StoreThread } = {};
+    const stores = createAwsStores(awsConfig, opts.storeThread === false ? {} : { doc: (inProcess) => (threads.store = startStoreThread(awsConfig, inProcess)).doc });
+    const storeThread = threads.store;
     closers.unshift(async () => destroyAwsClients(stores.clients));
+    if (storeThread) closers.unshift(storeThread.close);
     // One long-lived process: a label is answered once written, its count applied just after (project-counter.ts).
     const samples = stores.samples as DynamoSampleStore;
     samples.countBehind(LOCAL_COUNT_BEHIND);
@@ -268,6 +277,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ingest,
       trainer,
       serveAhead,
+      storeThread,
       close: async () => {
         for (const close of closers) await close().catch(() => undefined);
       },

@@ -5,9 +5,10 @@
 // sample was leased to two labelers at once and no sample got two labels.
 //   npm run bench:api -- [--samples 5000] [--seconds 20] [--labelers 50] [--label-rate 1] [--classes 5]
 //                        [--warmup 3] [--no-forced-retrains] [--no-training] [--profile FILE.cpuprofile]
-//                        [--heap-profile FILE.heapprofile] [--emulator-profile DIR] [--models DIR] [--out test-output/bench]
+//                        [--no-store-thread] [--heap-profile FILE.heapprofile] [--emulator-profile DIR] [--models DIR] [--out test-output/bench]
 // --label-rate N paces each labeler to N labels/s (0.5, 1, 1.5, ...: a person looking at the image; the default 1 is
 // a fast keyboard labeler); 0 = no pause at all, which measures saturation throughput.
+// --no-store-thread runs the API's DynamoDB calls on its own thread, as before the store thread (to compare).
 // --no-training serves from the first ranking only (no retrains), to separate serving cost from training cost.
 // --profile writes a CPU profile of the API's thread while labeling and prints its time by component.
 // --heap-profile writes a sampled allocation profile of the API's thread while labeling (garbage included: what the
@@ -56,6 +57,7 @@ const config = {
   training: args['no-training'] !== true,
   forcedRetrains: args['no-forced-retrains'] !== true && args['no-training'] !== true,
   leaseMs: LEASE_MS,
+  storeThread: args['no-store-thread'] !== true,
 };
 if (config.labelRate < 0 || !Number.isInteger(config.labelRate * 2)) {
   throw new Error('--label-rate must be 0 (no pause) or a multiple of 0.5: autocannon paces whole requests per second');
@@ -85,6 +87,7 @@ const stack = await startLocalStack({
   s3Port: 0,
   dynamoPort: 0,
   analyzer,
+  storeThread: config.storeThread,
   // --no-training measures serving alone: the worker's triggers are pushed out of reach (first ranking only).
   ...(config.training ? {} : { trainer: { everyLabels: Number.MAX_SAFE_INTEGER, afterMs: 2 ** 31 - 1 } }),
   log: (line) => {
@@ -108,7 +111,7 @@ try {
 
   const storeCalls = recordStoreCalls(stack.stores);
   const server = serverTiming(labelingRequestKind);
-  const emulatorCalls = emulatorRequests({ dynamodb: stack.dynamoEndpoint, s3: stack.s3Endpoint });
+  const emulatorCalls = emulatorRequests({ dynamodb: stack.dynamoEndpoint, s3: stack.s3Endpoint }, stack.storeThread);
   const profile = profileFile ? await startCpuProfile() : undefined;
   const heapProfile = heapProfileFile ? await startHeapProfile() : undefined;
   const loop = eventLoopDelay();

@@ -19,7 +19,8 @@ const SOURCE = /\.(ts|tsx|mts|cts|mjs|cjs|js)$/;
 const FORBIDDEN_IN_DOMAIN = [/^@aws-sdk\//, /^aws-sdk$/, /^hono(\/|$)/, /^@hono\//, /^sharp$/, /^onnxruntime-node(\/|$)/, /^onnxruntime-/, /^(node:)?fs(\/|$)/];
 
 /** The only packages the domain may import: pure libraries with no I/O (anything else goes behind a port). */
-const DOMAIN_PACKAGES = ['node:crypto', 'yaml', 'fast-xml-parser'];
+// node:async_hooks: AsyncLocalStorage marks background work (domain/background.ts), no I/O.
+const DOMAIN_PACKAGES = ['node:crypto', 'node:async_hooks', 'yaml', 'fast-xml-parser'];
 
 interface Import {
   specifier: string;

@@ -114,9 +114,14 @@ export function createAwsClients(config: Pick<AwsConfig, 'region' | 'endpoints' 
   return { dynamodb, doc, s3 };
 }
 
-export function createAwsStores(config: AwsConfig): AwsStores {
+/**
+ * `via.doc` gives the document client the stores send through, from the in-process one (the local API's store
+ * thread); `clients` stay the in-process ones.
+ */
+export function createAwsStores(config: AwsConfig, via: { doc?: (inProcess: DynamoDBDocumentClient) => DynamoDBDocumentClient } = {}): AwsStores {
   const clients = createAwsClients(config);
-  const { doc, s3 } = clients;
+  const { s3 } = clients;
+  const doc = via.doc?.(clients.doc) ?? clients.doc;
   const clock = config.clock ?? systemClock;
   const blobs = new S3BlobStore(s3, config.bucket, clock);
   return {

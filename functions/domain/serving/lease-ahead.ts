@@ -13,6 +13,7 @@
 
 import type { Project, RankedQueue, Sample } from '../model.js';
 import type { Stores } from '../ports.js';
+import { inBackground } from '../background.js';
 import { getProject } from '../projects.js';
 import { modelState, nextSamples, type NextInput, type NextResult } from './next-samples.js';
 import { resuggest } from './lease-walk.js';
@@ -164,7 +165,8 @@ export class ServeAhead {
 
   private fill(key: string, state: LabelerState, input: NextInput): void {
     if (this.filling.has(key)) return;
-    const work = nextSamples(this.stores, { ...input, count: 1, exclude: new Set(state.outstanding) })
+    // Background work: the labeler asks for it a second or more later.
+    const work = inBackground(() => nextSamples(this.stores, { ...input, count: 1, exclude: new Set(state.outstanding) }))
       .then(({ samples: [sample] }) => {
         if (sample && !state.outstanding.has(sample.sampleId)) state.held = sample;
       })

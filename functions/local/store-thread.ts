@@ -1,0 +1,164 @@
+// The local API's DynamoDB calls on a worker thread of their own (store-thread-child.ts), with its own SDK client.
+// The stores, the domain and the routes are unchanged: the stores are handed a document client whose `send` posts
+// the document command (its lib-dynamodb name and its input, as the adapter built it) to the thread and returns
+// what the SDK returned there, or throws an error of the same name, message and metadata.
+//
+// Why: one process serves every labeler, and each DynamoDB call costs the thread that makes it ~0.5 ms of CPU in
+// the SDK (serialising, signing, the endpoint and retry middleware, parsing) and ~110 KiB of garbage
+// (`npm run bench:api -- --heap-profile`): more than half of what the API's thread allocated per label, so more
+// than half of its young-generation pauses, and a third of its CPU. While that thread runs them, a labeler's
+// request waits. On the store thread they use the other core, and a message each way costs the API's thread a
+// structured clone of the input and of the output. In the cloud each API function serves one request at a time:
+// the SDK runs in place there.
+//
+// A thread that died is started again on the next call; the calls it had in flight fail (their requests may or
+// may not have reached the emulator, as with a dropped connection). The thread dies with the process.
+
+import { Worker } from 'node:worker_threads';
+import * as lib from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AwsConfig } from '../adapters/aws/clients.js';
+import { isBackground } from '../domain/background.js';
+
+const ENTRY = new URL('./store-thread-entry.mjs', import.meta.url);
+
+/** Background calls out at once; the rest wait for their turn. */
+const BACKGROUND_IN_FLIGHT = 2;
+
+export interface StoreThreadData {
+  config: Omit<AwsConfig, 'clock'>;
+}
+
+export type ToStoreThread = { kind: 'send'; id: number; op: string; input: unknown } | { kind: 'close' };
+export type FromStoreThread = { kind: 'reply'; id: number; output?: unknown; error?: SdkErrorFields } | { kind: 'closed' };
+
+/** What callers read of an SDK error: its name (the adapters decide by it), message and metadata. */
+export interface SdkErrorFields {
+  name: string;
+  message: string;
+  $fault?: string;
+  $metadata?: unknown;
+  CancellationReasons?: unknown;
+  Item?: unknown;
+}
+
+export function serializeSdkError(err: unknown): SdkErrorFields {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const e = err as Error & Partial<SdkErrorFields>;
+  const fields: SdkErrorFields = { name: e.name, message: e.message };
+  for (const k of ['$fault', '$metadata', 'CancellationReasons', 'Item'] as const) if (e[k] !== undefined) fields[k] = e[k] as never;
+  return fields;
+}
+
+function sdkError(fields: SdkErrorFields): Error {
+  const { name, message, ...rest } = fields;
+  return Object.assign(new Error(message), { name }, rest);
+}
+
+/** lib-dynamodb's document command classes by constructor: what the thread can rebuild from a name. */
+const DOCUMENT_COMMANDS = new Map<unknown, string>(
+  Object.entries(lib)
+    .filter(([, v]) => typeof v === 'function' && v.prototype instanceof lib.DynamoDBDocumentClientCommand)
+    .map(([name, v]) => [v, name]),
+);
+
+export interface StoreThread {
+  /** For the stores: document commands go to the thread; anything else (options, a callback) to `inProcess`. */
+  doc: DynamoDBDocumentClient;
+  /** Commands sent to the thread so far (each one SDK call there, one emulator request unless retried). */
+  readonly sent: number;
+  /** Ends the thread once its calls in flight are answered. */
+  close(): Promise<void>;
+}
+
+export function startStoreThread(config: Omit<AwsConfig, 'clock'>, inProcess: DynamoDBDocumentClient): StoreThread {
+  let worker: Worker | undefined;
+  let closed = false;
+  let nextId = 0;
+  let sent = 0;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  const failAll = (err: Error) => {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+
+  const start = (): Worker => {
+    // execArgv cleared: the entry registers the TypeScript loader itself (the parent may run under vitest).
+    const w = new Worker(ENTRY, { workerData: { config } satisfies StoreThreadData, execArgv: [], name: 'winnow-store' });
+    w.unref();
+    w.on('message', (m: FromStoreThread) => {
+      if (m.kind !== 'reply') return;
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      if (pending.size === 0) w.unref();
+      if (m.error) p?.reject(sdkError(m.error));
+      else p?.resolve(m.output);
+    });
+    const lost = (why: string) => {
+      if (worker === w) worker = undefined;
+      failAll(new Error(`the store thread ${why}`));
+    };
+    w.on('error', (err) => lost(`failed: ${err.message}`));
+    w.on('exit', (code) => lost(`stopped (exit code ${code})`));
+    return w;
+  };
+
+  // Background calls (domain/background.ts) wait here while BACKGROUND_IN_FLIGHT of them are out, so that a burst of
+  // them never stands in the emulator's queue ahead of a call a labeler waits for.
+  let backgroundOut = 0;
+  const backgroundQueue: (() => void)[] = [];
+  const inTurn = async (op: string, input: unknown): Promise<unknown> => {
+    if (backgroundOut >= BACKGROUND_IN_FLIGHT) await new Promise<void>((r) => backgroundQueue.push(r));
+    backgroundOut++;
+    try {
+      return await call(op, input);
+    } finally {
+      backgroundOut--;
+      backgroundQueue.shift()?.();
+    }
+  };
+
+  const call = (op: string, input: unknown): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      if (closed) return reject(new Error('the store thread is closed'));
+      const w = (worker ??= start());
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      sent++;
+      w.ref(); // keep the process alive while calls are in flight
+      w.postMessage({ kind: 'send', id, op, input } satisfies ToStoreThread);
+    });
+
+  const doc = {
+    send(...args: unknown[]): Promise<unknown> {
+      const [command, optionsOrCb, cb] = args;
+      const op = optionsOrCb === undefined && cb === undefined ? DOCUMENT_COMMANDS.get((command as object)?.constructor) : undefined;
+      if (op) return isBackground() ? inTurn(op, (command as { input: unknown }).input) : call(op, (command as { input: unknown }).input);
+      return (inProcess.send as (...a: unknown[]) => Promise<unknown>)(...args);
+    },
+    destroy(): void {},
+  } as unknown as DynamoDBDocumentClient;
+
+  return {
+    doc,
+    get sent() {
+      return sent;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const w = worker;
+      if (!w) return;
+      while (pending.size > 0) await new Promise((r) => setTimeout(r, 5));
+      w.ref();
+      await new Promise<void>((resolve) => {
+        w.once('message', (m: FromStoreThread) => m.kind === 'closed' && resolve());
+        w.once('exit', () => resolve());
+        w.postMessage({ kind: 'close' } satisfies ToStoreThread);
+      });
+      await w.terminate();
+      worker = undefined;
+    },
+  };
+}
