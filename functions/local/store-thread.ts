@@ -124,10 +124,14 @@ export function startStoreThread(config: Omit<AwsConfig, 'clock'>, inProcess: Dy
       if (closed) return reject(new Error('the store thread is closed'));
       const w = (worker ??= start());
       const id = nextId++;
+      try {
+        w.postMessage({ kind: 'send', id, op, input } satisfies ToStoreThread);
+      } catch (err) {
+        return reject(err); // an input that cannot be copied (a function in an item): refused here, as the SDK would
+      }
       pending.set(id, { resolve, reject });
       sent++;
       w.ref(); // keep the process alive while calls are in flight
-      w.postMessage({ kind: 'send', id, op, input } satisfies ToStoreThread);
     });
 
   const doc = {

@@ -74,6 +74,10 @@ describe('the store thread', () => {
     expect((refused as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(400);
     const invalid = await threaded.send(new GetCommand({ TableName: TABLE, Key: { nope: 'x' } })).catch((e: unknown) => e);
     expect((invalid as Error).name).toBe('ValidationException');
+    // An item that cannot be sent is refused on this side, and nothing is left waiting (close() below returns).
+    const sentBefore = thread.sent;
+    await expect(threaded.send(new PutCommand({ TableName: TABLE, Item: { ...item(9), bad: () => 1 } }))).rejects.toThrow();
+    expect(thread.sent).toBe(sentBefore);
     // The store adapters above it: a claim of a version already claimed is refused, not an outage.
     const record = { projectId: 'p', sampleId: 's2', version: 0, labelerId: 'ann', requestId: 'req-0001', classIndex: 0, createdAt: 1 };
     expect((await stores.annotations.append(record as never)).created).toBe(true);
