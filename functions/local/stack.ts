@@ -98,7 +98,7 @@ export interface LocalStack {
   /** The API's serving ahead (its counts of how next requests were answered). */
   serveAhead: ServeAhead;
   /** Where the API's DynamoDB calls run, unless started with `storeThread: false` (its count of calls sent). */
-  storeThread?: Pick<StoreThread, 'sent'>;
+  storeThread?: Pick<StoreThread, 'sent' | 'untilReady'>;
   close(): Promise<void>;
 }
 
@@ -129,6 +129,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ? { accessKeyId: `WINNOW${randomBytes(10).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url') }
     : LOCAL_CREDENTIALS;
   const fileSecret = await loadOrCreateFileSecret(opts.dataDir);
+  // The API's DynamoDB calls run on a thread of their own (store-thread.ts), unless told otherwise; it loads meanwhile.
+  const storeThread = opts.storeThread === false ? undefined : startStoreThread();
   // Both emulators start at once, on loopback whatever the server binds to; if one fails, the other is stopped
   // before the error is reported.
   const started = await Promise.allSettled([
@@ -148,11 +150,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const [dynamoStart, s3Start] = started;
   if (dynamoStart.status === 'rejected' || s3Start.status === 'rejected') {
     for (const s of started) if (s.status === 'fulfilled') await s.value.close().catch(() => undefined);
+    await storeThread?.close();
     throw dynamoStart.status === 'rejected' ? dynamoStart.reason : (s3Start as PromiseRejectedResult).reason;
   }
   const dynamo = dynamoStart.value;
   const s3 = s3Start.value;
   const closers: (() => Promise<void>)[] = [s3.close, dynamo.close];
+  if (storeThread) closers.unshift(storeThread.close);
   try {
     const awsConfig = {
       region: LOCAL_REGION,
@@ -161,12 +165,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       tables: DEFAULT_TABLE_NAMES,
       bucket: LOCAL_BUCKET,
     };
-    // The API's DynamoDB calls run on a thread of their own (store-thread.ts), unless told otherwise.
-    const threads: { store?: StoreThread } = {};
-    const stores = createAwsStores(awsConfig, opts.storeThread === false ? {} : { doc: (inProcess) => (threads.store = startStoreThread(awsConfig, inProcess)).doc });
-    const storeThread = threads.store;
+    const stores = createAwsStores(awsConfig, storeThread ? { doc: (inProcess) => storeThread.documentClient(awsConfig, inProcess) } : {});
     closers.unshift(async () => destroyAwsClients(stores.clients));
-    if (storeThread) closers.unshift(storeThread.close);
     // One long-lived process: a label is answered once written, its count applied just after (project-counter.ts).
     const samples = stores.samples as DynamoSampleStore;
     samples.countBehind(LOCAL_COUNT_BEHIND);

@@ -11,8 +11,10 @@
 // structured clone of the input and of the output. In the cloud each API function serves one request at a time:
 // the SDK runs in place there.
 //
-// A thread that died is started again on the next call; the calls it had in flight fail (their requests may or
-// may not have reached the emulator, as with a dropped connection). The thread dies with the process.
+// The thread starts with the stack and loads while the emulators start; calls made before it is ready (the start's
+// own reads and repairs) run in this thread. A thread that died is started again on the next call, which runs here
+// meanwhile; the calls it had in flight fail (their requests may or may not have reached the emulator, as with a
+// dropped connection). The thread dies with the process.
 
 import { Worker } from 'node:worker_threads';
 import * as lib from '@aws-sdk/lib-dynamodb';
@@ -22,15 +24,15 @@ import { isBackground } from '../domain/background.js';
 
 const ENTRY = new URL('./store-thread-entry.mjs', import.meta.url);
 
-/** Background calls out at once; the rest wait for their turn. */
+/** Background calls out at once; the rest wait for their turn, up to BACKGROUND_WAITING_MAX of them. */
 const BACKGROUND_IN_FLIGHT = 2;
+const BACKGROUND_WAITING_MAX = 16;
 
-export interface StoreThreadData {
-  config: Omit<AwsConfig, 'clock'>;
-}
-
-export type ToStoreThread = { kind: 'send'; id: number; op: string; input: unknown } | { kind: 'close' };
-export type FromStoreThread = { kind: 'reply'; id: number; output?: unknown; error?: SdkErrorFields } | { kind: 'closed' };
+export type ToStoreThread =
+  | { kind: 'configure'; config: Omit<AwsConfig, 'clock'> }
+  | { kind: 'send'; id: number; op: string; input: unknown }
+  | { kind: 'close' };
+export type FromStoreThread = { kind: 'ready' } | { kind: 'reply'; id: number; output?: unknown; error?: SdkErrorFields } | { kind: 'closed' };
 
 /** What callers read of an SDK error: its name (the adapters decide by it), message and metadata. */
 export interface SdkErrorFields {
@@ -55,6 +57,8 @@ function sdkError(fields: SdkErrorFields): Error {
   return Object.assign(new Error(message), { name }, rest);
 }
 
+type Command = { input: unknown };
+
 /** lib-dynamodb's document command classes by constructor: what the thread can rebuild from a name. */
 const DOCUMENT_COMMANDS = new Map<unknown, string>(
   Object.entries(lib)
@@ -63,16 +67,30 @@ const DOCUMENT_COMMANDS = new Map<unknown, string>(
 );
 
 export interface StoreThread {
-  /** For the stores: document commands go to the thread; anything else (options, a callback) to `inProcess`. */
-  doc: DynamoDBDocumentClient;
+  /**
+   * The document client for the stores, once the emulators' endpoints are known: document commands go to the thread,
+   * anything else (options, a callback) to `inProcess`, and every call while the thread loads. Called once.
+   */
+  documentClient(config: Omit<AwsConfig, 'clock'>, inProcess: DynamoDBDocumentClient): DynamoDBDocumentClient;
   /** Commands sent to the thread so far (each one SDK call there, one emulator request unless retried). */
   readonly sent: number;
+  /** Resolves once the thread has made its clients (until then calls run in this thread). */
+  untilReady(): Promise<void>;
   /** Ends the thread once its calls in flight are answered. */
   close(): Promise<void>;
 }
 
-export function startStoreThread(config: Omit<AwsConfig, 'clock'>, inProcess: DynamoDBDocumentClient): StoreThread {
+/**
+ * Starts the thread now, so that it loads (the TypeScript loader, the SDK: ~0.3 s) while the emulators start; its
+ * clients are made once `documentClient` gives it their endpoints.
+ */
+export function startStoreThread(): StoreThread {
   let worker: Worker | undefined;
+  /** The running thread has made its clients: until then (it loads, or a new one replaces a dead one) calls run here. */
+  let ready = false;
+  let config: Omit<AwsConfig, 'clock'> | undefined;
+  let inProcessClient: DynamoDBDocumentClient | undefined;
+  const readyWaiters: (() => void)[] = [];
   let closed = false;
   let nextId = 0;
   let sent = 0;
@@ -85,9 +103,14 @@ export function startStoreThread(config: Omit<AwsConfig, 'clock'>, inProcess: Dy
 
   const start = (): Worker => {
     // execArgv cleared: the entry registers the TypeScript loader itself (the parent may run under vitest).
-    const w = new Worker(ENTRY, { workerData: { config } satisfies StoreThreadData, execArgv: [], name: 'winnow-store' });
+    const w = new Worker(ENTRY, { execArgv: [], name: 'winnow-store' });
     w.unref();
+    if (config) w.postMessage({ kind: 'configure', config } satisfies ToStoreThread);
     w.on('message', (m: FromStoreThread) => {
+      if (m.kind === 'ready' && worker === w) {
+        ready = true;
+        for (const r of readyWaiters.splice(0)) r();
+      }
       if (m.kind !== 'reply') return;
       const p = pending.get(m.id);
       pending.delete(m.id);
@@ -96,36 +119,46 @@ export function startStoreThread(config: Omit<AwsConfig, 'clock'>, inProcess: Dy
       else p?.resolve(m.output);
     });
     const lost = (why: string) => {
-      if (worker === w) worker = undefined;
+      if (worker === w) {
+        worker = undefined;
+        ready = false;
+      }
       failAll(new Error(`the store thread ${why}`));
     };
     w.on('error', (err) => lost(`failed: ${err.message}`));
     w.on('exit', (code) => lost(`stopped (exit code ${code})`));
     return w;
   };
+  worker = start();
 
   // Background calls (domain/background.ts) wait here while BACKGROUND_IN_FLIGHT of them are out, so that a burst of
-  // them never stands in the emulator's queue ahead of a call a labeler waits for.
+  // them never stands in the emulator's queue ahead of a call a labeler waits for. Labels can come faster than two
+  // calls at a time complete them (labelers who never pause): with BACKGROUND_WAITING_MAX waiting, the next go at once,
+  // so completions never fall more than that behind.
   let backgroundOut = 0;
   const backgroundQueue: (() => void)[] = [];
-  const inTurn = async (op: string, input: unknown): Promise<unknown> => {
-    if (backgroundOut >= BACKGROUND_IN_FLIGHT) await new Promise<void>((r) => backgroundQueue.push(r));
+  const inTurn = async (command: Command, op: string): Promise<unknown> => {
+    if (backgroundOut >= BACKGROUND_IN_FLIGHT && backgroundQueue.length < BACKGROUND_WAITING_MAX) await new Promise<void>((r) => backgroundQueue.push(r));
     backgroundOut++;
     try {
-      return await call(op, input);
+      return await call(command, op);
     } finally {
       backgroundOut--;
       backgroundQueue.shift()?.();
     }
   };
 
-  const call = (op: string, input: unknown): Promise<unknown> =>
+  const call = (command: Command, op: string): Promise<unknown> =>
     new Promise((resolve, reject) => {
       if (closed) return reject(new Error('the store thread is closed'));
-      const w = (worker ??= start());
+      const w = worker;
+      if (!w || !ready) {
+        worker ??= start(); // a dead thread is replaced; until the thread is ready, calls run here
+        return inProcessClient!.send(command as never).then(resolve, reject);
+      }
       const id = nextId++;
       try {
-        w.postMessage({ kind: 'send', id, op, input } satisfies ToStoreThread);
+        w.postMessage({ kind: 'send', id, op, input: command.input } satisfies ToStoreThread);
       } catch (err) {
         return reject(err); // an input that cannot be copied (a function in an item): refused here, as the SDK would
       }
@@ -134,21 +167,26 @@ export function startStoreThread(config: Omit<AwsConfig, 'clock'>, inProcess: Dy
       w.ref(); // keep the process alive while calls are in flight
     });
 
-  const doc = {
-    send(...args: unknown[]): Promise<unknown> {
-      const [command, optionsOrCb, cb] = args;
-      const op = optionsOrCb === undefined && cb === undefined ? DOCUMENT_COMMANDS.get((command as object)?.constructor) : undefined;
-      if (op) return isBackground() ? inTurn(op, (command as { input: unknown }).input) : call(op, (command as { input: unknown }).input);
-      return (inProcess.send as (...a: unknown[]) => Promise<unknown>)(...args);
-    },
-    destroy(): void {},
-  } as unknown as DynamoDBDocumentClient;
-
   return {
-    doc,
+    documentClient(given, inProcess) {
+      if (config) throw new Error('the store thread is configured once');
+      config = given;
+      inProcessClient = inProcess;
+      worker?.postMessage({ kind: 'configure', config } satisfies ToStoreThread);
+      return {
+        send(...args: unknown[]): Promise<unknown> {
+          const [command, optionsOrCb, cb] = args;
+          const op = optionsOrCb === undefined && cb === undefined ? DOCUMENT_COMMANDS.get((command as object)?.constructor) : undefined;
+          if (!op) return (inProcess.send as (...a: unknown[]) => Promise<unknown>)(...args);
+          return isBackground() ? inTurn(command as Command, op) : call(command as Command, op);
+        },
+        destroy(): void {},
+      } as unknown as DynamoDBDocumentClient;
+    },
     get sent() {
       return sent;
     },
+    untilReady: () => (ready ? Promise.resolve() : new Promise<void>((r) => readyWaiters.push(r))),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,10 +1,9 @@
 // Composition of the AWS adapters: the same code talks to AWS in the cloud and to the emulators locally
 // (dynalite or DynamoDB Local, s3rver), which differ only by endpoint and dummy credentials.
 
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock, type Stores } from '../../domain/ports.js';
 import { shardEmbeddings } from '../embeddings/store.js';
 import { DynamoAnnotationStore } from './annotations.js';
@@ -12,7 +11,7 @@ import { S3BlobStore } from './blobs.js';
 import { DynamoLabelerStore } from './labelers.js';
 import { DynamoProjectStore } from './projects.js';
 import { DynamoRankingStore } from './rankings.js';
-import { CachedDocumentClient } from './document-client.js';
+import { createDynamoClients, withoutLogging } from './dynamo-clients.js';
 import { KeyedSha256 } from './keyed-sha256.js';
 import { DynamoSampleStore } from './samples.js';
 import type { TableNames } from './schema.js';
@@ -41,40 +40,6 @@ export interface AwsStores extends Stores {
   clients: AwsClients;
 }
 
-/**
- * The SDK's logger middleware builds a redacted copy of every request and response (whole items, whole batch reads)
- * for its logger even when that logger discards everything, as the default one does: a large share of the CPU per
- * DynamoDB call. Winnow passes no logger, so the middleware only costs.
- */
-function withoutLogging<T extends { middlewareStack: { remove(name: string): boolean } }>(client: T): T {
-  client.middlewareStack.remove('loggerMiddleware');
-  return client;
-}
-
-/**
- * Sockets per emulator endpoint. The SDK's default pool of 50 suits a Lambda (one request at a time); the local API
- * serves every labeler from one process, and requests beyond the pool would queue inside the SDK.
- */
-const LOCAL_MAX_SOCKETS = 256;
-
-/**
- * The DynamoDB emulator's endpoint as the SDK would resolve it for every request (url, no properties), given once:
- * resolving it through the endpoint rules each time costs as much as a quarter of signing. Not for S3, whose rules
- * put the bucket into the path.
- */
-function fixedEndpoint(endpoint: string) {
-  const resolved = { url: new URL(endpoint), properties: {}, headers: {} };
-  return () => resolved;
-}
-
-/**
- * One signer for every request to the DynamoDB emulator, whose keys are fixed for the stack's life. Without it the
- * SDK builds a new signer from a copy of the whole client configuration for each request.
- */
-function fixedSigner(region: string, credentials: NonNullable<AwsConfig['credentials']>) {
-  return new SignatureV4({ service: 'dynamodb', region, credentials, sha256: KeyedSha256, uriEscapePath: true });
-}
-
 export function createS3Client(config: Pick<AwsConfig, 'region' | 'credentials'> & { endpoint?: string }): S3Client {
   return withoutLogging(new S3Client({
     region: config.region,
@@ -92,26 +57,8 @@ export function createS3Client(config: Pick<AwsConfig, 'region' | 'credentials'>
 }
 
 export function createAwsClients(config: Pick<AwsConfig, 'region' | 'endpoints' | 'credentials'>): AwsClients {
-  const endpoint = config.endpoints?.dynamodb;
-  const dynamoConfig: DynamoDBClientConfig = {
-    region: config.region,
-    endpoint,
-    credentials: config.credentials,
-    sha256: KeyedSha256,
-    ...(endpoint ? { requestHandler: { httpAgent: { keepAlive: true, maxSockets: LOCAL_MAX_SOCKETS } }, endpointProvider: fixedEndpoint(endpoint) } : {}),
-    ...(endpoint && config.credentials ? { signer: fixedSigner(config.region, config.credentials) } : {}),
-  };
-  const prepare = (client: DynamoDBClient) => {
-    withoutLogging(client);
-    // The emulator reads no user agent, and no Lambda trace id is ever there to pass on: both only cost per request.
-    if (endpoint) for (const name of ['getUserAgentMiddleware', 'recursionDetectionMiddleware']) client.middlewareStack.remove(name);
-  };
-  const dynamodb = new DynamoDBClient(dynamoConfig);
-  prepare(dynamodb);
-  // Optional domain fields arrive as `undefined`; DynamoDB has no such value, so they are simply not stored.
-  const doc = new CachedDocumentClient(dynamodb, dynamoConfig, { marshallOptions: { removeUndefinedValues: true } }, prepare);
   const s3 = createS3Client({ region: config.region, credentials: config.credentials, endpoint: config.endpoints?.s3 });
-  return { dynamodb, doc, s3 };
+  return { ...createDynamoClients(config), s3 };
 }
 
 /**
