@@ -220,6 +220,9 @@ describe('what the labeler sees of the model is true', () => {
     // carried to the final model's scale (never lower), and the batch is as right as an 80%-precise labeler could be
     // (one batch is a draw: an exact binomial test at 1%; bench:al measures the rate over sessions).
     const owner = apiClient(stack.url, 'owner');
+    // The labeler's next sample is leased ahead in the background after their last request; a leased sample is not
+    // auto-labeled, so the preview and the run are compared once that lease has landed.
+    await stack.serveAhead.idle();
     const asked = await owner('GET', `/api/projects/${PROJECT}/autolabel?precision=0.8`);
     expect(asked.status).toBe(200);
     const preview = asked.json.preview;
