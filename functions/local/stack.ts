@@ -130,7 +130,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     : LOCAL_CREDENTIALS;
   const fileSecret = await loadOrCreateFileSecret(opts.dataDir);
   // The API's DynamoDB calls run on a thread of their own (store-thread.ts), unless told otherwise; it loads meanwhile.
-  const storeThread = opts.storeThread === false ? undefined : startStoreThread();
+  const storeThread = opts.storeThread === false ? undefined : startStoreThread(log);
   // Both emulators start at once, on loopback whatever the server binds to; if one fails, the other is stopped
   // before the error is reported.
   const started = await Promise.allSettled([

@@ -21,6 +21,7 @@ import * as lib from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsConfig } from '../adapters/aws/clients.js';
 import { isBackground } from '../domain/background.js';
+import type { Log } from '../domain/ports.js';
 
 const ENTRY = new URL('./store-thread-entry.mjs', import.meta.url);
 
@@ -84,7 +85,7 @@ export interface StoreThread {
  * Starts the thread now, so that it loads (the TypeScript loader, the SDK: ~0.3 s) while the emulators start; its
  * clients are made once `documentClient` gives it their endpoints.
  */
-export function startStoreThread(): StoreThread {
+export function startStoreThread(log: Log = () => undefined): StoreThread {
   let worker: Worker | undefined;
   /** The running thread has made its clients: until then (it loads, or a new one replaces a dead one) calls run here. */
   let ready = false;
@@ -122,6 +123,7 @@ export function startStoreThread(): StoreThread {
       if (worker === w) {
         worker = undefined;
         ready = false;
+        if (!closed) log(`store thread ${why}: ${pending.size} call(s) in flight failed; calls run in the API's thread until a new one is ready`);
       }
       failAll(new Error(`the store thread ${why}`));
     };
