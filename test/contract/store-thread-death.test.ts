@@ -6,11 +6,8 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Worker as WorkerType } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createAwsStores, destroyAwsClients, ensureTables, type AwsConfig, type AwsStores } from '../../functions/adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
-import { DEFAULT_EMULATOR_CREDENTIALS, startDynaliteProcess, type RunningEmulator } from '../../functions/local/emulators.js';
-import { startStoreThread, type StoreThread } from '../../functions/local/store-thread.js';
-import { tempDir } from '../support/stack.js';
+import { startThreadedStores, type ThreadedStores } from '../support/threaded-stores.js';
 
 const threads = vi.hoisted(() => [] as WorkerType[]);
 vi.mock('node:worker_threads', async (importOriginal) => {
@@ -27,33 +24,16 @@ vi.mock('node:worker_threads', async (importOriginal) => {
 const TABLE = DEFAULT_TABLE_NAMES.annotations;
 
 describe('a store thread that dies', () => {
-  let dynamo: RunningEmulator;
-  let stores: AwsStores;
-  let thread: StoreThread;
+  let threaded: ThreadedStores;
   const logged: string[] = [];
 
   beforeAll(async () => {
-    dynamo = await startDynaliteProcess({ dir: await tempDir('store-thread-death'), credentials: DEFAULT_EMULATOR_CREDENTIALS });
-    const config: AwsConfig = {
-      region: 'us-east-1',
-      endpoints: { dynamodb: dynamo.endpoint, s3: 'http://127.0.0.1:1' },
-      credentials: DEFAULT_EMULATOR_CREDENTIALS,
-      tables: DEFAULT_TABLE_NAMES,
-      bucket: 'unused',
-    };
-    thread = startStoreThread((line) => logged.push(line));
-    stores = createAwsStores(config, { doc: (inProcess) => thread.documentClient(config, inProcess) });
-    await ensureTables(stores, DEFAULT_TABLE_NAMES, () => undefined);
-    await thread.untilReady();
+    threaded = await startThreadedStores('store-thread-death', (line) => logged.push(line));
   });
-  afterAll(async () => {
-    await thread?.close();
-    if (stores) destroyAwsClients(stores.clients);
-    await dynamo?.close();
-  });
+  afterAll(() => threaded?.close());
 
   it('ends every call in flight, logs it, answers in place meanwhile, then uses a new thread', async () => {
-    const doc = (stores.samples as unknown as { doc: AwsStores['clients']['doc'] }).doc;
+    const { doc, thread } = threaded;
     expect(threads).toHaveLength(1);
     const item = (n: number) => ({ sampleKey: 'p#dies', version: n, labelerId: 'ann' });
     const sentBefore = thread.sent;

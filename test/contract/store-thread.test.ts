@@ -5,40 +5,25 @@
 
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsStores, destroyAwsClients, ensureTables, type AwsConfig, type AwsStores } from '../../functions/adapters/aws/clients.js';
+import type { AwsStores } from '../../functions/adapters/aws/clients.js';
 import { isConditionFailed } from '../../functions/adapters/aws/dynamo.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import { inBackground } from '../../functions/domain/background.js';
-import { DEFAULT_EMULATOR_CREDENTIALS, startDynaliteProcess, type RunningEmulator } from '../../functions/local/emulators.js';
-import { startStoreThread, type StoreThread } from '../../functions/local/store-thread.js';
-import { tempDir } from '../support/stack.js';
+import type { StoreThread } from '../../functions/local/store-thread.js';
+import { startThreadedStores, type ThreadedStores } from '../support/threaded-stores.js';
 
 const TABLE = DEFAULT_TABLE_NAMES.annotations;
 
 describe('the store thread', () => {
-  let dynamo: RunningEmulator;
+  let setup: ThreadedStores;
   let stores: AwsStores;
   let thread: StoreThread;
 
   beforeAll(async () => {
-    dynamo = await startDynaliteProcess({ dir: await tempDir('store-thread'), credentials: DEFAULT_EMULATOR_CREDENTIALS });
-    const config: AwsConfig = {
-      region: 'us-east-1',
-      endpoints: { dynamodb: dynamo.endpoint, s3: 'http://127.0.0.1:1' },
-      credentials: DEFAULT_EMULATOR_CREDENTIALS,
-      tables: DEFAULT_TABLE_NAMES,
-      bucket: 'unused',
-    };
-    thread = startStoreThread();
-    stores = createAwsStores(config, { doc: (inProcess) => thread.documentClient(config, inProcess) });
-    await ensureTables(stores, DEFAULT_TABLE_NAMES, () => undefined);
-    await thread.untilReady(); // until then calls run in this thread, and `sent` does not count them
+    setup = await startThreadedStores('store-thread');
+    ({ stores, thread } = setup);
   });
-  afterAll(async () => {
-    await thread?.close();
-    if (stores) destroyAwsClients(stores.clients);
-    await dynamo?.close();
-  });
+  afterAll(() => setup?.close());
 
   const item = (n: number) => ({ sampleKey: 'p#s', version: n, labelerId: 'ann', tags: new Set(['a', 'b']), bytes: new Uint8Array([1, 2, n]) });
 
