@@ -18,6 +18,7 @@ import path from 'node:path';
 import { createAwsStores, destroyAwsClients, type AwsStores } from '../../functions/adapters/aws/clients.js';
 import { DEFAULT_TABLE_NAMES } from '../../functions/adapters/aws/schema.js';
 import type { Annotation, Sample } from '../../functions/domain/model.js';
+import { killOnExit } from '../../functions/local/emulators.js';
 import type { LocalStack } from '../../functions/local/stack.js';
 import { createImageAnalyzer } from '../../functions/vision/analyzer.js';
 import { allPages } from '../support/pages.js';
@@ -111,6 +112,8 @@ async function startServer(): Promise<number> {
       ['--openssl-legacy-provider', '--import', 'tsx', path.join(REPO_ROOT, 'functions/local/main.ts'), '--port', String(port), '--data', dataDir, '--models', modelDir],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [MARKER.split('=')[0]]: MARKER.split('=')[1], WINNOW_MODELS_FETCH: '0' } },
     );
+    // Should this bench die (an error, Ctrl-C), the server goes with it; its emulators follow it (emulator-guard.cjs).
+    killOnExit(child);
     let output = '';
     const keep = (chunk: Buffer) => {
       serverLog.write(chunk);

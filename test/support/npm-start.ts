@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { killOnExit } from '../../functions/local/emulators.js';
 import { REPO } from './paths.js';
 
 export interface StartedProcess {
@@ -20,6 +21,7 @@ export function startNpm(dataDir: string, extra: string[] = [], env: Record<stri
     ['--openssl-legacy-provider', '--import', 'tsx', path.join(REPO, 'functions/local/main.ts'), '--port', '0', '--data', dataDir, ...extra],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '', WINNOW_MODELS_FETCH: '0', ...env } }, // no downloads from a test
   );
+  killOnExit(child); // a test process that dies takes the server (and so its emulators) with it
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready after 60 s:\n${output}`)), 60_000);
