@@ -17,6 +17,7 @@ import type { AwsConfig } from '../adapters/aws/clients.js';
 import { WinnowError, type ErrorCode } from '../domain/errors.js';
 import type { ImageAnalysis, ImageAnalyzer, Log, LogFields } from '../domain/ports.js';
 import type { RecordResult, UploadEvent } from '../ingest/handler.js';
+import { PendingCalls } from './pending-calls.js';
 
 const ENTRY = new URL('./ingest-thread-entry.mjs', import.meta.url);
 
@@ -87,13 +88,7 @@ export interface IngestThread {
 export function startIngestThread(config: Omit<AwsConfig, 'clock'>, opts: IngestThreadOptions): IngestThread {
   let worker: Worker | undefined;
   let closing = false;
-  let nextId = 0;
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-
-  const failAll = (err: Error) => {
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
-  };
+  const pending = new PendingCalls();
 
   const start = (): Worker => {
     const data: IngestThreadData = { config, embedder: opts.embedder, ...(opts.instrument ? { instrument: opts.instrument } : {}) };
@@ -103,11 +98,8 @@ export function startIngestThread(config: Omit<AwsConfig, 'clock'>, opts: Ingest
     w.unref();
     w.on('message', (m: FromThread) => {
       if (m.kind === 'reply') {
-        const p = pending.get(m.id);
-        pending.delete(m.id);
+        pending.answer(m.id, m.error === undefined ? undefined : new Error(m.error), m.result);
         if (pending.size === 0) w.unref();
-        if (m.error !== undefined) p?.reject(new Error(m.error));
-        else p?.resolve(m.result);
       } else if (m.kind === 'analyze') {
         opts.analyzer.analyze(m.bytes, m.opts).then(
           (analysis) => w.postMessage({ kind: 'analyzed', id: m.id, analysis } satisfies ToThread),
@@ -122,11 +114,11 @@ export function startIngestThread(config: Omit<AwsConfig, 'clock'>, opts: Ingest
     w.on('error', (err) => {
       opts.log(`ingest thread failed: ${err.message}`);
       if (worker === w) worker = undefined;
-      failAll(new Error(`the ingest thread failed: ${err.message}`));
+      pending.failAll(new Error(`the ingest thread failed: ${err.message}`));
     });
     w.on('exit', (code) => {
       if (worker === w) worker = undefined;
-      if (pending.size) failAll(new Error(`the ingest thread stopped (exit code ${code})`));
+      if (pending.size) pending.failAll(new Error(`the ingest thread stopped (exit code ${code})`));
     });
     return w;
   };
@@ -135,8 +127,7 @@ export function startIngestThread(config: Omit<AwsConfig, 'clock'>, opts: Ingest
     new Promise<T>((resolve, reject) => {
       if (closing && message.kind !== 'close') return reject(new Error('the ingest thread is closed'));
       const w = (worker ??= start());
-      const id = nextId++;
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const id = pending.add(resolve, reject);
       w.ref(); // keep the process alive while work is in flight
       w.postMessage({ ...message, id });
     });

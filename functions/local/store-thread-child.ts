@@ -17,12 +17,6 @@ port.on('message', (m: ToStoreThread) => {
     port.postMessage({ kind: 'ready' } satisfies FromStoreThread);
     return;
   }
-  if (m.kind === 'close') {
-    clients?.doc.destroy();
-    clients?.dynamodb.destroy();
-    port.postMessage({ kind: 'closed' } satisfies FromStoreThread);
-    return;
-  }
   const Command = commands[m.op];
   const reply = (answer: { output?: unknown; error?: SdkErrorFields }) => port.postMessage({ kind: 'reply', id: m.id, ...answer } satisfies FromStoreThread);
   let sent: Promise<unknown>;

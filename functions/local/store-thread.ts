@@ -22,6 +22,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsConfig } from '../adapters/aws/clients.js';
 import { isBackground } from '../domain/background.js';
 import type { Log } from '../domain/ports.js';
+import { PendingCalls } from './pending-calls.js';
 
 const ENTRY = new URL('./store-thread-entry.mjs', import.meta.url);
 
@@ -29,11 +30,8 @@ const ENTRY = new URL('./store-thread-entry.mjs', import.meta.url);
 const BACKGROUND_IN_FLIGHT = 2;
 const BACKGROUND_WAITING_MAX = 16;
 
-export type ToStoreThread =
-  | { kind: 'configure'; config: Omit<AwsConfig, 'clock'> }
-  | { kind: 'send'; id: number; op: string; input: unknown }
-  | { kind: 'close' };
-export type FromStoreThread = { kind: 'ready' } | { kind: 'reply'; id: number; output?: unknown; error?: SdkErrorFields } | { kind: 'closed' };
+export type ToStoreThread = { kind: 'configure'; config: Omit<AwsConfig, 'clock'> } | { kind: 'send'; id: number; op: string; input: unknown };
+export type FromStoreThread = { kind: 'ready' } | { kind: 'reply'; id: number; output?: unknown; error?: SdkErrorFields };
 
 /** What callers read of an SDK error: its name (the adapters decide by it), message and metadata. */
 export interface SdkErrorFields {
@@ -89,35 +87,26 @@ export function startStoreThread(log: Log = () => undefined): StoreThread {
   let worker: Worker | undefined;
   /** The running thread has made its clients: until then (it loads, or a new one replaces a dead one) calls run here. */
   let ready = false;
-  let config: Omit<AwsConfig, 'clock'> | undefined;
-  let inProcessClient: DynamoDBDocumentClient | undefined;
+  let configured: { config: Omit<AwsConfig, 'clock'>; inProcess: DynamoDBDocumentClient } | undefined;
   const readyWaiters: (() => void)[] = [];
   let closed = false;
-  let nextId = 0;
   let sent = 0;
-  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-
-  const failAll = (err: Error) => {
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
-  };
+  const pending = new PendingCalls();
 
   const start = (): Worker => {
     // execArgv cleared: the entry registers the TypeScript loader itself (the parent may run under vitest).
     const w = new Worker(ENTRY, { execArgv: [], name: 'winnow-store' });
     w.unref();
-    if (config) w.postMessage({ kind: 'configure', config } satisfies ToStoreThread);
+    if (configured) w.postMessage({ kind: 'configure', config: configured.config } satisfies ToStoreThread);
     w.on('message', (m: FromStoreThread) => {
-      if (m.kind === 'ready' && worker === w) {
+      if (m.kind === 'ready') {
+        if (worker !== w) return;
         ready = true;
         for (const r of readyWaiters.splice(0)) r();
+        return;
       }
-      if (m.kind !== 'reply') return;
-      const p = pending.get(m.id);
-      pending.delete(m.id);
+      pending.answer(m.id, m.error && sdkError(m.error), m.output);
       if (pending.size === 0) w.unref();
-      if (m.error) p?.reject(sdkError(m.error));
-      else p?.resolve(m.output);
     });
     const lost = (why: string) => {
       if (worker === w) {
@@ -125,7 +114,7 @@ export function startStoreThread(log: Log = () => undefined): StoreThread {
         ready = false;
         if (!closed) log(`store thread ${why}: ${pending.size} call(s) in flight failed; calls run in the API's thread until a new one is ready`);
       }
-      failAll(new Error(`the store thread ${why}`));
+      pending.failAll(new Error(`the store thread ${why}`));
     };
     w.on('error', (err) => lost(`failed: ${err.message}`));
     w.on('exit', (code) => lost(`stopped (exit code ${code})`));
@@ -156,24 +145,24 @@ export function startStoreThread(log: Log = () => undefined): StoreThread {
       const w = worker;
       if (!w || !ready) {
         worker ??= start(); // a dead thread is replaced; until the thread is ready, calls run here
-        return inProcessClient!.send(command as never).then(resolve, reject);
+        return configured!.inProcess.send(command as never).then(resolve, reject);
       }
-      const id = nextId++;
+      let id: number | undefined;
       try {
+        id = pending.add(resolve, reject);
         w.postMessage({ kind: 'send', id, op, input: command.input } satisfies ToStoreThread);
       } catch (err) {
-        return reject(err); // an input that cannot be copied (a function in an item): refused here, as the SDK would
+        // An input that cannot be copied (a function in an item): refused here, as the SDK would.
+        return pending.answer(id!, err as Error);
       }
-      pending.set(id, { resolve, reject });
       sent++;
       w.ref(); // keep the process alive while calls are in flight
     });
 
   return {
-    documentClient(given, inProcess) {
-      if (config) throw new Error('the store thread is configured once');
-      config = given;
-      inProcessClient = inProcess;
+    documentClient(config, inProcess) {
+      if (configured) throw new Error('the store thread is configured once');
+      configured = { config, inProcess };
       worker?.postMessage({ kind: 'configure', config } satisfies ToStoreThread);
       return {
         send(...args: unknown[]): Promise<unknown> {
@@ -192,16 +181,9 @@ export function startStoreThread(log: Log = () => undefined): StoreThread {
     async close() {
       if (closed) return;
       closed = true;
-      const w = worker;
-      if (!w) return;
-      while (pending.size > 0) await new Promise((r) => setTimeout(r, 5));
-      w.ref();
-      await new Promise<void>((resolve) => {
-        w.once('message', (m: FromStoreThread) => m.kind === 'closed' && resolve());
-        w.once('exit', () => resolve());
-        w.postMessage({ kind: 'close' } satisfies ToStoreThread);
-      });
-      await w.terminate();
+      // Its calls in flight are answered first; ending the thread closes its sockets.
+      await pending.idle();
+      await worker?.terminate();
       worker = undefined;
     },
   };
