@@ -3,7 +3,8 @@
 // content are not uploaded again; ingest is idempotent per key, so a re-run never creates duplicates.
 
 import { createHash } from 'node:crypto';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import cliProgress from 'cli-progress';
@@ -127,21 +128,19 @@ async function uploadOne(
   rel: string,
   known?: Map<string, string>,
 ): Promise<'uploaded' | 'unchanged' | { rejected: string }> {
-  const head = Buffer.alloc(4096);
-  const handle = await open(file, 'r');
-  const { bytesRead } = await handle.read(head, 0, head.length, 0).finally(() => handle.close());
+  // One read per file: the format is sniffed from the bytes that are then uploaded (images are at most tens of MB).
+  const body = readFileSync(file);
   let type: string;
   try {
-    type = sniffImageFormat(head.subarray(0, bytesRead));
+    type = sniffImageFormat(body.subarray(0, 4096));
   } catch (err) {
     if (err instanceof WinnowError) return { rejected: err.message };
     throw err;
   }
-  const body = await readFile(file);
-  const md5 = createHash('md5').update(body).digest('hex');
   const key = `uploads/${project}/${rel}`;
   const etag = known ? known.get(key) : (await target.s3.send(new HeadObjectCommand({ Bucket: target.bucket, Key: key })).catch(() => undefined))?.ETag?.replace(/"/g, '');
-  if (etag === md5) return 'unchanged';
+  // The MD5 (what s3rver and S3 give as a single-part upload's ETag) only when there is an object to compare with.
+  if (etag && etag === createHash('md5').update(body).digest('hex')) return 'unchanged';
   await target.s3.send(new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body, ContentType: CONTENT_TYPES[type] }));
   return 'uploaded';
 }

@@ -2,7 +2,8 @@
 
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createS3Client } from '../adapters/aws/clients.js';
 import { openLocalIssuer } from '../auth/local-issuer.js';
 import { listUsers } from '../auth/users.js';
 import { LOCAL_CREDENTIALS, type StackInfo } from '../local/stack.js';
@@ -28,15 +29,9 @@ export async function localTarget(dataDir: string, user = 'cli'): Promise<Target
   const apiUrl = info.localUrl ?? info.url;
   const health = await fetch(`${apiUrl}/api/health`).catch(() => undefined);
   if (!health?.ok) throw new Error(`Winnow at ${apiUrl} is not answering: start it with \`npm start\``);
-  const s3 = new S3Client({
-    region: info.region,
-    endpoint: info.s3Endpoint,
-    forcePathStyle: true,
-    // With sign-in on, the emulators take only this start's keys (stack.json is readable by its owner only).
-    credentials: info.credentials ?? LOCAL_CREDENTIALS,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  // The stack's own S3 client settings (path-style, checksums s3rver takes, cached signing keys, no logger).
+  // With sign-in on, the emulators take only this start's keys (stack.json is readable by its owner only).
+  const s3 = createS3Client({ region: info.region, endpoint: info.s3Endpoint, credentials: info.credentials ?? LOCAL_CREDENTIALS });
   return { apiUrl, bucket: info.bucket, s3, headers: await identityHeaders(dir, info, user) };
 }
 
