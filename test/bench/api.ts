@@ -6,6 +6,8 @@
 //   npm run bench:api -- [--samples 5000] [--seconds 20] [--labelers 50] [--label-rate 1] [--classes 5]
 //                        [--warmup 3] [--no-forced-retrains] [--no-training] [--profile FILE.cpuprofile]
 //                        [--no-store-thread] [--heap-profile FILE.heapprofile] [--emulator-profile DIR] [--models DIR] [--out test-output/bench]
+// --warmup S: the labelers' first S seconds (at least 1) are not measured; the same labelers, connections and process
+// then go on into the measured seconds (lib/api-labelers.ts says why).
 // --label-rate N paces each labeler to N labels/s (0.5, 1, 1.5, ...: a person looking at the image; the default 1 is
 // a fast keyboard labeler); 0 = no pause at all, which measures saturation throughput.
 // --no-store-thread runs the API's DynamoDB calls on its own thread, as before the store thread (to compare).
@@ -105,31 +107,36 @@ try {
   log(`seeded in ${Math.round(seed.ms.records + seed.ms.embeddings)} ms; first ranking (cold start) in ${Math.round(first.ms.total)} ms`);
 
   const base = { url: stack.url, projectId: PROJECT_ID, labelers: config.labelers, classes: config.classes, labelRate: config.labelRate };
-  const warm = config.warmupSeconds > 0 ? await runLabelersApart({ ...base, seconds: config.warmupSeconds }) : undefined;
-  await stack.trainer.idle();
-  log(`${config.labelers} labelers for ${config.seconds} s${config.forcedRetrains ? ', forced retrains back to back' : ''}`);
+  log(`${config.labelers} labelers for ${config.warmupSeconds} s of warm-up, then ${config.seconds} s measured${config.forcedRetrains ? ', forced retrains back to back' : ''}`);
 
-  const storeCalls = recordStoreCalls(stack.stores);
-  const server = serverTiming(labelingRequestKind);
-  const emulatorCalls = emulatorRequests({ dynamodb: stack.dynamoEndpoint, s3: stack.s3Endpoint }, stack.storeThread);
-  const profile = profileFile ? await startCpuProfile() : undefined;
-  const heapProfile = heapProfileFile ? await startHeapProfile() : undefined;
-  const loop = eventLoopDelay();
-  const gc = gcPauses();
-  const cpu = process.cpuUsage();
-  const apiThreadCpu = threadCpuMs();
-  const emulatorCpu = childrenCpuMs((c) => !isTrainerProcess(c));
-  const trainerCpu = childrenCpuMs(isTrainerProcess);
-  const emulatorSwitches = childrenContextSwitches((c) => !isTrainerProcess(c));
-  const labelingFromUs = profileClockUs();
-  stack.serveAhead.counts = { held: 0, waitedForLease: 0, again: 0, walked: 0 };
-  storeCalls.start();
-  server.start();
-  emulatorCalls.start();
-  const runsBefore = trainerLog.runs;
-  const retrains = forcedRetrainLoop(config.forcedRetrains);
-  const run = await runLabelersApart({ ...base, seconds: config.seconds });
-  emulatorWindow = { fromUs: labelingFromUs, toUs: profileClockUs(), labels: Math.max(1, run.leases.filter((l) => l.annotateStatus === 201).length) };
+  // Everything measured starts when the labelers' warm-up ends (api-labelers.ts), in the same run.
+  const startMeasuring = async () => {
+    const storeCalls = recordStoreCalls(stack.stores);
+    const server = serverTiming(labelingRequestKind);
+    const emulatorCalls = emulatorRequests({ dynamodb: stack.dynamoEndpoint, s3: stack.s3Endpoint }, stack.storeThread);
+    const loop = eventLoopDelay();
+    const gc = gcPauses();
+    const cpu = process.cpuUsage();
+    const apiThreadCpu = threadCpuMs();
+    const emulatorCpu = childrenCpuMs((c) => !isTrainerProcess(c));
+    const trainerCpu = childrenCpuMs(isTrainerProcess);
+    const emulatorSwitches = childrenContextSwitches((c) => !isTrainerProcess(c));
+    const labelingFromUs = profileClockUs();
+    stack.serveAhead.counts = { held: 0, waitedForLease: 0, again: 0, walked: 0 };
+    storeCalls.start();
+    server.start();
+    emulatorCalls.start();
+    const runsBefore = trainerLog.runs;
+    const retrains = forcedRetrainLoop(config.forcedRetrains);
+    const profile = profileFile ? await startCpuProfile() : undefined;
+    const heapProfile = heapProfileFile ? await startHeapProfile() : undefined;
+    return { storeCalls, server, emulatorCalls, loop, gc, cpu, apiThreadCpu, emulatorCpu, trainerCpu, emulatorSwitches, labelingFromUs, runsBefore, retrains, profile, heapProfile };
+  };
+  let measuring: ReturnType<typeof startMeasuring> | undefined;
+  const run = await runLabelersApart({ ...base, warmupSeconds: config.warmupSeconds, seconds: config.seconds }, () => (measuring = startMeasuring()));
+  if (!measuring) throw new Error('the labelers never reached their measured phase');
+  const { storeCalls, server, emulatorCalls, loop, gc, cpu, apiThreadCpu, emulatorCpu, trainerCpu, emulatorSwitches, labelingFromUs, runsBefore, retrains, profile, heapProfile } = await measuring;
+  emulatorWindow = { fromUs: labelingFromUs, toUs: profileClockUs(), labels: Math.max(1, run.leases.filter((l) => l.annotateStatus === 201 && l.servedAt >= run.measuredFrom).length) };
   const forced = await retrains.stop();
   await storeCalls.settled(); // requests the load generator cut off at the end still finish on the server
   const store = storeCalls.stop();
@@ -149,11 +156,10 @@ try {
   await stack.trainer.idle();
   const loadAfter = os.loadavg();
 
-  const leases = [...(warm?.leases ?? []), ...run.leases];
+  const leases = run.leases;
   const report = apiReport({
     config,
     run,
-    warm,
     leases: checkLeases(leases, LEASE_MS),
     labels: await checkLabels(stack.stores, PROJECT_ID, leases, async () => {
       const res = await fetch(`${stack.url}/api/projects/${PROJECT_ID}/progress`, { headers: { 'x-winnow-user': 'bench-admin' } });

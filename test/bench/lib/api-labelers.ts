@@ -1,6 +1,12 @@
 // Simulated labelers for the API benchmark: one autocannon instance with one keep-alive connection per labeler
 // (its own `x-winnow-user`), looping GET next?count=1 -> POST the label for the sample just leased. Every lease
 // the server hands out is recorded with its window, so the run can be checked for double leases afterwards.
+//
+// One run has a warm-up and a measured phase, with the same labelers, connections and process: latency is taken only
+// from requests sent after the warm-up. A fresh load generator's first second (its JIT, 50 autocannon instances set
+// up on the event loop that also times the responses) made the slowest 2% of next-sample answers, over half of
+// them within the first 0.3 s, waiting in this process and not in the server (per-request timestamps joined with
+// the server's, `npm run bench:api`); labelers at work have no such first second.
 
 import { fork } from 'node:child_process';
 import { startCannon, type CannonResult } from './autocannon.js';
@@ -27,7 +33,10 @@ export interface RequestRecord {
 }
 
 export interface LabelerRun {
+  /** Requests sent in the measured phase (after the warm-up). */
   requests: RequestRecord[];
+  /** Requests sent during the warm-up: counted for errors and status codes, not for latency. */
+  warmupRequests: RequestRecord[];
   leases: LeaseRecord[];
   /** Samples served to a labeler with someone else's lease on them (must stay empty). */
   foreignLeases: string[];
@@ -39,6 +48,8 @@ export interface LabelerRun {
   errors: number;
   timeouts: number;
   startedAt: number;
+  /** When the measured phase began (epoch ms): the warm-up's end. */
+  measuredFrom: number;
   endedAt: number;
 }
 
@@ -46,7 +57,10 @@ export interface LabelerOptions {
   url: string;
   projectId: string;
   labelers: number;
+  /** Seconds measured, after the warm-up. */
   seconds: number;
+  /** Seconds of labeling first, not measured (at least 1: every labeler starts within its first second). */
+  warmupSeconds: number;
   classes: number;
   /**
    * Labels per second each labeler aims for (a person reading the image between key presses); 0 = no pause at
@@ -59,17 +73,22 @@ interface Context {
   lease?: LeaseRecord;
 }
 
-/** runLabelers in a child process (api-labelers-child.ts); `cpuMs` is the load generator's own CPU time. */
-export function runLabelersApart(opts: LabelerOptions): Promise<LabelerRun & { cpuMs: number }> {
+/**
+ * runLabelers in a child process (api-labelers-child.ts); `cpuMs` is the load generator's own CPU time in the
+ * measured phase. `onMeasuring` is called when the measured phase begins.
+ */
+export function runLabelersApart(opts: LabelerOptions, onMeasuring: () => void = () => undefined): Promise<LabelerRun & { cpuMs: number }> {
   const child = fork(new URL('./api-labelers-child.ts', import.meta.url), [JSON.stringify(opts)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
     let result: (LabelerRun & { cpuMs: number }) | undefined;
-    child.once('message', (m) => {
-      const message = m as Omit<LabelerRun, 'failures'> & { failures: [string, { count: number; example: string }][]; cpuMs: number };
-      result = { ...message, failures: new Map(message.failures) };
+    child.on('message', (m) => {
+      const message = m as { kind: 'measuring' } | ({ kind: 'result' } & Omit<LabelerRun, 'failures'> & { failures: [string, { count: number; example: string }][]; cpuMs: number });
+      if (message.kind === 'measuring') return onMeasuring();
+      const { kind: _kind, ...run } = message;
+      result = { ...run, failures: new Map(run.failures) };
     });
     child.once('error', reject);
     // Resolved on exit, so that the child's CPU time is no longer counted among the emulators' (children of this process).
@@ -77,8 +96,14 @@ export function runLabelersApart(opts: LabelerOptions): Promise<LabelerRun & { c
   });
 }
 
-export async function runLabelers(opts: LabelerOptions): Promise<LabelerRun> {
-  const run: LabelerRun = { requests: [], leases: [], foreignLeases: [], emptyNext: 0, failures: new Map(), errors: 0, timeouts: 0, startedAt: Date.now(), endedAt: 0 };
+export async function runLabelers(opts: LabelerOptions, onMeasuring: () => void = () => undefined): Promise<LabelerRun> {
+  if (!(opts.warmupSeconds >= 1)) throw new Error(`warmupSeconds must be at least 1 (every labeler starts within its first second), not ${opts.warmupSeconds}`);
+  const startedAt = Date.now();
+  const run: LabelerRun = {
+    requests: [], warmupRequests: [], leases: [], foreignLeases: [], emptyNext: 0, failures: new Map(), errors: 0, timeouts: 0,
+    startedAt, measuredFrom: startedAt + opts.warmupSeconds * 1000, endedAt: 0,
+  };
+  const measuring = setTimeout(onMeasuring, run.measuredFrom - Date.now());
   const base = `/api/projects/${encodeURIComponent(opts.projectId)}`;
   // Request ids must not repeat across runs (warm-up, then the measured run): a repeated one is a retry to the server.
   const runId = Math.random().toString(36).slice(2, 8);
@@ -97,7 +122,7 @@ export async function runLabelers(opts: LabelerOptions): Promise<LabelerRun> {
     const { instance, finished } = startCannon<Context>({
       url: opts.url,
       connections: 1,
-      duration: opts.seconds,
+      duration: opts.warmupSeconds + opts.seconds,
       // autocannon paces per connection in requests per second: one next and one annotate per label.
       ...(opts.labelRate > 0 ? { connectionRate: 2 * opts.labelRate } : {}),
       timeout: 30,
@@ -145,12 +170,12 @@ export async function runLabelers(opts: LabelerOptions): Promise<LabelerRun> {
     });
     // 'response' follows the request's onResponse synchronously, so `last` names the request it measured.
     instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-      if (last && last.status === status) run.requests.push({ kind: last.kind, status, ms });
+      if (last && last.status === status) (Date.now() - ms >= run.measuredFrom ? run.requests : run.warmupRequests).push({ kind: last.kind, status, ms });
       last = undefined;
     });
     return finished;
   });
-  const results: CannonResult[] = await Promise.all(runs);
+  const results: CannonResult[] = await Promise.all(runs).finally(() => clearTimeout(measuring));
   run.endedAt = Date.now();
   for (const r of results) {
     run.errors += r.errors;

@@ -14,8 +14,8 @@ export const TARGET_ANNOTATE_P99_MS = 30;
 
 export interface ApiBenchInput {
   config: { samples: number; seconds: number; labelers: number; classes: number; labelRate: number; warmupSeconds: number; training: boolean; forcedRetrains: boolean; leaseMs: number };
+  /** Latency from the measured phase only; errors, status codes and leases from both. */
   run: LabelerRun;
-  warm?: LabelerRun;
   leases: LeaseCheck;
   labels: LabelCheck;
   retrains: { forced: LatencySummary; byWorker: number; failures: string[]; firstMs: number };
@@ -39,7 +39,7 @@ export interface ApiBenchInput {
 }
 
 export function apiReport(r: ApiBenchInput) {
-  const elapsed = (r.run.endedAt - r.run.startedAt) / 1000;
+  const elapsed = (r.run.endedAt - r.run.measuredFrom) / 1000;
   const route = (kind: RequestKind) => {
     const all = r.run.requests.filter((q) => q.kind === kind);
     const non2xx = all.filter((q) => q.status < 200 || q.status >= 300).length;
@@ -48,12 +48,10 @@ export function apiReport(r: ApiBenchInput) {
   const next = route('next');
   const annotate = route('annotate');
   const requests = r.run.requests.length;
-  const warmNon2xx = r.warm ? r.warm.requests.filter((q) => q.status < 200 || q.status >= 300).length : 0;
+  const warmNon2xx = r.run.warmupRequests.filter((q) => q.status < 200 || q.status >= 300).length;
   const non2xx = next.non2xx + annotate.non2xx + warmNon2xx;
-  const conflicts = [...r.run.requests, ...(r.warm?.requests ?? [])].filter((q) => q.status === 409).length;
-  const errors = r.run.errors + (r.warm?.errors ?? 0);
-  const timeouts = r.run.timeouts + (r.warm?.timeouts ?? 0);
-  const foreign = [...r.run.foreignLeases, ...(r.warm?.foreignLeases ?? [])];
+  const conflicts = [...r.run.requests, ...r.run.warmupRequests].filter((q) => q.status === 409).length;
+  const { errors, timeouts, foreignLeases: foreign } = r.run;
   const checks = {
     noErrors: errors === 0,
     allResponses2xx: non2xx === 0,
