@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import { DEFAULT_BUCKET } from '../adapters/aws/schema.js';
+import { SERVING_GC_FLAGS } from './node-flags.js';
 
 const require = createRequire(import.meta.url);
 const LOOPBACK = '127.0.0.1';
@@ -121,7 +122,7 @@ process.on('message', (msg) => {
  */
 export async function startDynaliteProcess(opts: { dir: string; port?: number; host?: string; credentials?: EmulatorCredentials }): Promise<RunningEmulator> {
   const host = opts.host ?? LOOPBACK;
-  const child = spawn(process.execPath, [...dynaliteNodeFlags(), '-e', DYNALITE_CHILD], {
+  const child = spawn(process.execPath, [...SERVING_GC_FLAGS, ...dynaliteNodeFlags(), '-e', DYNALITE_CHILD], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: { ...process.env, WINNOW_DYNALITE_PATH: require.resolve('dynalite'), WINNOW_GUARD_PATH: GUARD_PATH },
   });

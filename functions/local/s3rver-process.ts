@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { DEFAULT_BUCKET } from '../adapters/aws/schema.js';
+import { SERVING_GC_FLAGS } from './node-flags.js';
 import {
   DEFAULT_EMULATOR_CREDENTIALS,
   GUARD_PATH,
@@ -272,7 +273,7 @@ export async function startS3rverProcess(opts: S3rverProcessOptions): Promise<Ru
   const host = opts.host ?? LOOPBACK;
   const buckets = opts.buckets ?? [opts.bucket ?? DEFAULT_BUCKET];
   // Paginated ListObjectsV2 fails with a 500 under OpenSSL 3 without the legacy provider.
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD_SOURCE], {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', ...SERVING_GC_FLAGS, '-e', CHILD_SOURCE], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'advanced', // bytes (inlineBodyMax) as bytes, not JSON
     env: { ...process.env, WINNOW_S3RVER_PATH: require.resolve('s3rver'), WINNOW_GUARD_PATH: GUARD_PATH },

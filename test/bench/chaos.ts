@@ -29,6 +29,7 @@ import { checkLeases } from './lib/api-verify.js';
 import { numberArg, parseArgs, stringArg } from './lib/args.js';
 import { REPO_ROOT, sharedPath } from './lib/paths.js';
 import { formatTable } from './lib/table.js';
+import { SERVING_GC_FLAGS } from '../../functions/local/node-flags.js';
 
 const args = parseArgs();
 const config = {
@@ -109,7 +110,7 @@ async function startServer(): Promise<number> {
     const t0 = performance.now();
     const child = spawn(
       process.execPath,
-      ['--openssl-legacy-provider', '--import', 'tsx', path.join(REPO_ROOT, 'functions/local/main.ts'), '--port', String(port), '--data', dataDir, '--models', modelDir],
+      ['--openssl-legacy-provider', ...SERVING_GC_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'functions/local/main.ts'), '--port', String(port), '--data', dataDir, '--models', modelDir],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, [MARKER.split('=')[0]]: MARKER.split('=')[1], WINNOW_MODELS_FETCH: '0' } },
     );
     // Should this bench die (an error, Ctrl-C), the server goes with it; its emulators follow it (emulator-guard.cjs).

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { killOnExit } from '../../functions/local/emulators.js';
 import { REPO } from './paths.js';
+import { SERVING_GC_FLAGS } from '../../functions/local/node-flags.js';
 
 export interface StartedProcess {
   child: ChildProcess;
@@ -18,7 +19,7 @@ export interface StartedProcess {
 export function startNpm(dataDir: string, extra: string[] = [], env: Record<string, string> = {}): Promise<StartedProcess> {
   const child = spawn(
     process.execPath,
-    ['--openssl-legacy-provider', '--import', 'tsx', path.join(REPO, 'functions/local/main.ts'), '--port', '0', '--data', dataDir, ...extra],
+    ['--openssl-legacy-provider', ...SERVING_GC_FLAGS, '--import', 'tsx', path.join(REPO, 'functions/local/main.ts'), '--port', '0', '--data', dataDir, ...extra],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PORT: '', WINNOW_MODELS_FETCH: '0', ...env } }, // no downloads from a test
   );
   killOnExit(child); // a test process that dies takes the server (and so its emulators) with it

@@ -9,6 +9,7 @@
 // the server's, `npm run bench:api`); labelers at work have no such first second.
 
 import { fork } from 'node:child_process';
+import { SERVING_GC_FLAGS } from '../../../functions/local/node-flags.js';
 import { startCannon, type CannonResult } from './autocannon.js';
 
 export type RequestKind = 'next' | 'annotate';
@@ -79,7 +80,9 @@ interface Context {
  */
 export function runLabelersApart(opts: LabelerOptions, onMeasuring: () => void = () => undefined): Promise<LabelerRun & { cpuMs: number }> {
   const child = fork(new URL('./api-labelers-child.ts', import.meta.url), [JSON.stringify(opts)], {
-    execArgv: ['--import', 'tsx'],
+    // The server's young-generation cap too: one process stands for 50 labelers' machines, and a long collection in
+    // it would hold up all their answers at once.
+    execArgv: [...SERVING_GC_FLAGS, '--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
