@@ -65,6 +65,46 @@ if (process.env.WINNOW_DYNALITE_SYNC_READS !== '0') {
     return options.snapshot ? threadPoolGet.call(this, key, options) : this._getSync(key, options);
   };
 }
+if (process.env.WINNOW_DYNALITE_ONE_WRITE !== '0') {
+  // One LevelDB write per item write. dynalite writes an item's index entries (deletes, then puts), waits for them,
+  // then writes the item: two or three trips through the thread pool in sequence, each answered a macrotask later,
+  // for every PutItem, UpdateItem and DeleteItem (and each item of a BatchWriteItem). Here the index operations are
+  // noted instead of written, and go out in one atomic batch with the item's own write, which follows them at once
+  // in all three actions (under the item's lock, so no other write of the key comes between).
+  const path = require('node:path');
+  const level = require.resolve('level', { paths: [process.env.WINNOW_DYNALITE_PATH] });
+  const { ClassicLevel } = require(require.resolve('classic-level', { paths: [level] }));
+  const dynaliteDb = require(path.join(path.dirname(process.env.WINNOW_DYNALITE_PATH), 'db'));
+  const updateIndexes = dynaliteDb.updateIndexes;
+  const noted = new Map(); // the item's key as written (dynalite's 'item-<table>~' prefix) -> its index operations
+  dynaliteDb.updateIndexes = function (store, table, existingItem, item, cb) {
+    const ops = [];
+    const recorder = {
+      getIndexDb(indexType, tableName, indexName) {
+        const prefix = 'index-' + indexType.toLowerCase() + '~' + tableName + '~' + indexName + '~';
+        return {
+          put(key, value, done) { ops.push({ type: 'put', key: prefix + key, value }); done(); },
+          del(key, done) { ops.push({ type: 'del', key: prefix + key }); done(); },
+        };
+      },
+    };
+    updateIndexes(recorder, table, existingItem, item, function (err) {
+      if (err) return cb(err);
+      if (ops.length) noted.set('item-' + table.TableName + '~' + dynaliteDb.createKey(item || existingItem, table), ops);
+      cb();
+    });
+  };
+  const withIndexes = (write) => function (key, ...rest) {
+    const ops = typeof key === 'string' ? noted.get(key) : undefined;
+    if (!ops) return write.call(this, key, ...rest);
+    noted.delete(key);
+    return this.batch([...ops, rest.length && write === put ? { type: 'put', key, value: rest[0] } : { type: 'del', key }]);
+  };
+  const put = ClassicLevel.prototype.put;
+  const del = ClassicLevel.prototype.del;
+  ClassicLevel.prototype.put = withIndexes(put);
+  ClassicLevel.prototype.del = withIndexes(del);
+}
 const dynalite = require(process.env.WINNOW_DYNALITE_PATH);
 const { checkSigV4, sha256Hex } = require(process.env.WINNOW_GUARD_PATH);
 const MAX_BODY = 16 * 1024 * 1024;
