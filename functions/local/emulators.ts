@@ -54,12 +54,13 @@ export const GUARD_PATH = new URL('./emulator-guard.cjs', import.meta.url).pathn
 // channel to its parent closes, which the OS does however the parent ends (SIGKILL included).
 const DYNALITE_CHILD = `
 const { EventEmitter } = require('node:events');
+const path = require('node:path');
+// dynalite's LevelDB binding, whose prototype the two changes below adjust before dynalite opens its store.
+const { ClassicLevel } = require(require.resolve('classic-level', { paths: [require.resolve('level', { paths: [process.env.WINNOW_DYNALITE_PATH] })] }));
 if (process.env.WINNOW_DYNALITE_SYNC_READS !== '0') {
   // LevelDB reads on this thread: dynalite's reads (every GetItem, and the old item of every conditional write) are
   // of a small, cached store, and the thread pool's round trip for each (a wake-up of a pool thread, a context
-  // switch on a busy 2-core machine, then the callback) costs more than the read. Writes still go to the pool.
-  const level = require.resolve('level', { paths: [process.env.WINNOW_DYNALITE_PATH] });
-  const { ClassicLevel } = require(require.resolve('classic-level', { paths: [level] }));
+  // switch on a busy 2-core machine, then the callback) costs more than the read.
   const threadPoolGet = ClassicLevel.prototype._get;
   ClassicLevel.prototype._get = async function (key, options) {
     return options.snapshot ? threadPoolGet.call(this, key, options) : this._getSync(key, options);
@@ -71,9 +72,6 @@ if (process.env.WINNOW_DYNALITE_ONE_WRITE !== '0') {
   // for every PutItem, UpdateItem and DeleteItem (and each item of a BatchWriteItem). Here the index operations are
   // noted instead of written, and go out in one atomic batch with the item's own write, which follows them at once
   // in all three actions (under the item's lock, so no other write of the key comes between).
-  const path = require('node:path');
-  const level = require.resolve('level', { paths: [process.env.WINNOW_DYNALITE_PATH] });
-  const { ClassicLevel } = require(require.resolve('classic-level', { paths: [level] }));
   const dynaliteDb = require(path.join(path.dirname(process.env.WINNOW_DYNALITE_PATH), 'db'));
   const updateIndexes = dynaliteDb.updateIndexes;
   const noted = new Map(); // the item's key as written (dynalite's 'item-<table>~' prefix) -> its index operations
@@ -94,16 +92,15 @@ if (process.env.WINNOW_DYNALITE_ONE_WRITE !== '0') {
       cb();
     });
   };
-  const withIndexes = (write) => function (key, ...rest) {
+  // The item's write (put or del) takes the operations noted for its key along, as one batch.
+  const withIndexes = (write, asOp) => function (key, ...rest) {
     const ops = typeof key === 'string' ? noted.get(key) : undefined;
     if (!ops) return write.call(this, key, ...rest);
     noted.delete(key);
-    return this.batch([...ops, rest.length && write === put ? { type: 'put', key, value: rest[0] } : { type: 'del', key }]);
+    return this.batch([...ops, asOp(key, rest[0])]);
   };
-  const put = ClassicLevel.prototype.put;
-  const del = ClassicLevel.prototype.del;
-  ClassicLevel.prototype.put = withIndexes(put);
-  ClassicLevel.prototype.del = withIndexes(del);
+  ClassicLevel.prototype.put = withIndexes(ClassicLevel.prototype.put, (key, value) => ({ type: 'put', key, value }));
+  ClassicLevel.prototype.del = withIndexes(ClassicLevel.prototype.del, (key) => ({ type: 'del', key }));
 }
 const dynalite = require(process.env.WINNOW_DYNALITE_PATH);
 const { checkSigV4, sha256Hex } = require(process.env.WINNOW_GUARD_PATH);

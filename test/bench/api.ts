@@ -61,6 +61,7 @@ const config = {
   leaseMs: LEASE_MS,
   storeThread: args['no-store-thread'] !== true,
 };
+if (!(config.warmupSeconds >= 1)) throw new Error(`--warmup must be at least 1 second (every labeler starts within its first), not ${config.warmupSeconds}`);
 if (config.labelRate < 0 || !Number.isInteger(config.labelRate * 2)) {
   throw new Error('--label-rate must be 0 (no pause) or a multiple of 0.5: autocannon paces whole requests per second');
 }
@@ -156,7 +157,7 @@ try {
   await stack.trainer.idle();
   const loadAfter = os.loadavg();
 
-  const leases = run.leases;
+  const { leases } = run;
   const report = apiReport({
     config,
     run,

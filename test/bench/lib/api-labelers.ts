@@ -3,10 +3,10 @@
 // the server hands out is recorded with its window, so the run can be checked for double leases afterwards.
 //
 // One run has a warm-up and a measured phase, with the same labelers, connections and process: latency is taken only
-// from requests sent after the warm-up. A fresh load generator's first second (its JIT, 50 autocannon instances set
-// up on the event loop that also times the responses) made the slowest 2% of next-sample answers, over half of
-// them within the first 0.3 s, waiting in this process and not in the server (per-request timestamps joined with
-// the server's, `npm run bench:api`); labelers at work have no such first second.
+// from requests sent after the warm-up. In a fresh load generator's first second (its JIT, 50 autocannon instances
+// set up on the event loop that also times the responses) came 40-50% of a run's answers over 20 ms, waiting in this
+// process and not in the server (per-request timestamps joined with the server's, `npm run bench:api`); labelers at
+// work have no such first second.
 
 import { fork } from 'node:child_process';
 import { SERVING_GC_FLAGS } from '../../../functions/local/node-flags.js';
@@ -108,7 +108,7 @@ export async function runLabelers(opts: LabelerOptions, onMeasuring: () => void 
   };
   const measuring = setTimeout(onMeasuring, run.measuredFrom - Date.now());
   const base = `/api/projects/${encodeURIComponent(opts.projectId)}`;
-  // Request ids must not repeat across runs (warm-up, then the measured run): a repeated one is a retry to the server.
+  // Request ids must not repeat across runs against one server: a repeated one is a retry to the server.
   const runId = Math.random().toString(36).slice(2, 8);
   const runs = Array.from({ length: opts.labelers }, async (_, i) => {
     // Paced labelers start at random points within their first second, as people do, not in lock step.
